@@ -1,0 +1,1 @@
+"""Chat platform adapters: everything that knows Discord or Telegram lives below here."""

@@ -1,0 +1,173 @@
+"""Composition root: builds the store, queue, providers, service and delivery for one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+
+import httpx
+from arq import Worker
+from arq.connections import ArqRedis
+
+from bot import __version__
+from bot.core.delivery import DeliveryCoordinator, ImageFiles, ResultChannel
+from bot.core.jobs import WorkerRuntime
+from bot.core.providers.base import ImageProvider
+from bot.core.providers.registry import build_providers
+from bot.core.queue import EmbeddedRedis, JobQueue, connect, events_stream
+from bot.core.service import GenerationService
+from bot.core.store import Store
+from bot.core.styles import load_catalogue
+from bot.core.worker import build_worker
+from bot.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+
+def http_client(settings: Settings) -> httpx.AsyncClient:
+    """The one shared HTTP client of a process; every call has a timeout."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.openai_timeout_seconds, connect=10.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        headers={"User-Agent": f"imaginebot/{__version__}"},
+        follow_redirects=False,
+    )
+
+
+class BotApp:
+    """Everything the bot process owns. Build with `create`, then `start`, then `close`."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        redis: ArqRedis,
+        embedded: EmbeddedRedis | None,
+        http: httpx.AsyncClient,
+        providers: dict[str, ImageProvider],
+        service: GenerationService,
+        coordinator: DeliveryCoordinator,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.redis = redis
+        self.embedded = embedded
+        self.http = http
+        self.providers = providers
+        self.service = service
+        self.coordinator = coordinator
+        self._worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def create(cls, settings: Settings) -> BotApp:
+        styles = load_catalogue()
+        if settings.default_style not in styles:
+            raise ConfigError(
+                f"DEFAULT_STYLE: {settings.default_style!r} is not a style id; "
+                f"choose one of {', '.join(styles.ids)}"
+            )
+        http = http_client(settings)
+        try:
+            providers = build_providers(settings, http)
+        except ConfigError:
+            await http.aclose()
+            raise
+        store = await Store.open(settings.database_path)
+        embedded = EmbeddedRedis() if settings.embedded_queue else None
+        redis = await connect(settings, embedded)
+        files = ImageFiles(settings.images_dir)
+        stream = events_stream(settings.bot_instance)
+        service = GenerationService(
+            settings=settings,
+            store=store,
+            styles=styles,
+            queue=JobQueue(redis, settings),
+            capabilities={pid: p.capabilities for pid, p in providers.items()},
+            reply_stream=stream,
+            files=files,
+        )
+        coordinator = DeliveryCoordinator(
+            redis=redis, store=store, files=files, stream=stream, resume_job=service.resume_job
+        )
+        return cls(
+            settings=settings,
+            store=store,
+            redis=redis,
+            embedded=embedded,
+            http=http,
+            providers=providers,
+            service=service,
+            coordinator=coordinator,
+        )
+
+    def register(self, channel: ResultChannel) -> None:
+        self.coordinator.register(channel)
+
+    async def start(self, *, resume: bool = True, worker: bool = True) -> None:
+        await self.coordinator.start(resume=resume)
+        if worker:
+            if self.embedded is None:
+                log.info("generating in this process too (REDIS_URL set; workers may also run elsewhere)")
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        if self.embedded is not None:
+            pool = self.embedded.pool(self.settings)
+        else:
+            pool = self.redis
+        runtime = WorkerRuntime(
+            pool,
+            self.providers,
+            max_tries=self.settings.job_max_tries,
+            backoff_seconds=self.settings.retry_backoff_seconds,
+        )
+        worker = build_worker(
+            self.settings, pool, runtime, embedded=self.embedded is not None, handle_signals=False
+        )
+        self._worker = worker
+        self._worker_task = asyncio.create_task(worker.async_run(), name="embedded-worker")
+
+    async def close(self, *, drop_event_stream: bool = False) -> None:
+        if self._worker is not None:
+            self._worker.handle_sig(signal.SIGINT)  # cancel running jobs; they stay queued
+            if self._worker_task is not None:
+                with suppress(asyncio.CancelledError, Exception):
+                    await self._worker_task
+        await self.coordinator.stop()
+        if drop_event_stream:
+            with suppress(Exception):
+                await self.redis.delete(events_stream(self.settings.bot_instance))
+        with suppress(Exception):
+            await self.redis.aclose()
+        await self.store.close()
+        await self.http.aclose()
+
+
+async def run_worker_process(settings: Settings) -> None:
+    """`imaginebot worker`: generate jobs from Redis until SIGINT/SIGTERM."""
+    if settings.embedded_queue:
+        raise ConfigError("REDIS_URL: `imaginebot worker` needs a shared Redis; set REDIS_URL")
+    http = http_client(settings)
+    providers = build_providers(settings, http)
+    redis = await connect(settings, None)
+    runtime = WorkerRuntime(
+        redis,
+        providers,
+        max_tries=settings.job_max_tries,
+        backoff_seconds=settings.retry_backoff_seconds,
+    )
+    worker = build_worker(settings, redis, runtime, embedded=False, handle_signals=True)
+    log.info("worker started: providers %s, max_jobs %d", ", ".join(providers), settings.worker_max_jobs)
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await worker.close()
+        for provider in providers.values():
+            await provider.aclose()
+        await http.aclose()

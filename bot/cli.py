@@ -1,0 +1,273 @@
+"""The `imaginebot` command: run, worker, imagine, styles, providers, migrate, history."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import secrets
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot import __version__
+from bot.core.errors import UserFacingError
+from bot.core.models import ASPECT_RATIOS, Generation, ImagineCommand, ReplyTarget, Requester, Scope, Status, StatusUpdate
+from bot.core.styles import load_catalogue
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("bot.cli")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # HTTP client libraries log full URLs at INFO, and Telegram URLs contain the bot token.
+    for noisy in ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway", "arq.worker"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+# -- imagine (the CLI is a result channel of its own) -----------------------------------------------
+
+
+class CliChannel:
+    platform = "cli"
+
+    def __init__(self, output: Path | None) -> None:
+        self.output = output
+        self.finished = asyncio.Event()
+        self.succeeded = False
+        self.written: Path | None = None
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        detail = f" ({update.detail})" if update.detail else ""
+        position = f", position {update.position}" if update.position else ""
+        print(f"generating{position}{detail}…", flush=True)
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        target = self.output or Path(f"imaginebot-{generation.id}{image_path.suffix}")
+        shutil.copyfile(image_path, target)
+        self.written = target
+        self.succeeded = True
+        print(f"done: {target} ({generation.image_width}x{generation.image_height}, "
+              f"{generation.provider} {generation.model})", flush=True)
+        self.finished.set()
+
+    async def report_failure(self, generation: Generation) -> None:
+        print(f"failed: {generation.failure_reason}", file=sys.stderr, flush=True)
+        self.finished.set()
+
+
+async def imagine(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import BotApp
+
+    # Each CLI run reads its own event stream, so it never takes a running bot's events.
+    settings = settings.model_copy(update={"bot_instance": f"cli-{secrets.token_hex(4)}"})
+    app = await BotApp.create(settings)
+    channel = CliChannel(Path(args.output) if args.output else None)
+    app.register(channel)
+    try:
+        await app.start(resume=False, worker=settings.embedded_queue)
+        requester = Requester(platform="cli", user_id=getpass.getuser(), display_name=getpass.getuser())
+        command = ImagineCommand(
+            prompt=args.prompt,
+            style=args.style,
+            aspect=args.aspect,
+            negative_prompt=args.negative,
+            seed=args.seed,
+        )
+        try:
+            ticket = await app.service.imagine(
+                requester, Scope(platform="cli", id="local"), ReplyTarget(platform="cli", chat_id="terminal"), command
+            )
+        except UserFacingError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 2
+        print(
+            f"queued: {ticket.generation_id} (position {ticket.position}, style {ticket.style.id}, "
+            f"{ticket.aspect}, seed {ticket.seed})",
+            flush=True,
+        )
+        limit = settings.job_timeout_seconds * settings.job_max_tries + 60
+        try:
+            await asyncio.wait_for(channel.finished.wait(), timeout=limit)
+        except TimeoutError:
+            print(f"failed: no result after {limit:.0f}s; is a worker running?", file=sys.stderr)
+            return 1
+        return 0 if channel.succeeded else 1
+    finally:
+        # This run's event stream is private to it: remove it rather than leave it in Redis.
+        await app.close(drop_event_stream=True)
+
+
+# -- run / worker -----------------------------------------------------------------------------------
+
+
+def _adapters(settings: Settings, app: object) -> list[object]:
+    adapters: list[object] = []
+    if settings.discord_token is not None:
+        from bot.adapters.discord.adapter import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings, app))  # type: ignore[arg-type]
+    if settings.telegram_token is not None:
+        from bot.adapters.telegram.adapter import TelegramAdapter
+
+        adapters.append(TelegramAdapter(settings, app))  # type: ignore[arg-type]
+    return adapters
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.base import PlatformAdapter
+    from bot.bootstrap import BotApp
+
+    if settings.discord_token is None and settings.telegram_token is None:
+        print(
+            "error: no chat platform configured. Set DISCORD_TOKEN and/or TELEGRAM_TOKEN "
+            "(in the environment or in .env).",
+            file=sys.stderr,
+        )
+        return 2
+    app = await BotApp.create(settings)
+    adapters: list[PlatformAdapter] = _adapters(settings, app)  # type: ignore[assignment]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        for adapter in adapters:
+            app.register(adapter)
+            await adapter.start()
+            log.info("%s adapter started", adapter.platform)
+        await app.start(resume=True, worker=not args.no_worker)
+        mode = "embedded queue" if settings.embedded_queue else "Redis queue"
+        log.info(
+            "imaginebot %s running (%s; providers %s; %s)",
+            __version__,
+            ", ".join(a.platform for a in adapters),
+            ", ".join(settings.providers),
+            mode + ("" if args.no_worker else ", with a worker in this process"),
+        )
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        for adapter in adapters:
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping %s adapter failed", adapter.platform)
+        await app.close()
+    return 0
+
+
+async def worker(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import run_worker_process
+
+    await run_worker_process(settings)
+    return 0
+
+
+# -- small commands ---------------------------------------------------------------------------------
+
+
+def styles_table() -> str:
+    catalogue = load_catalogue()
+    rows = [("id", "name", "description")] + [(s.id, f"{s.emoji} {s.name}", s.description) for s in catalogue]
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}" for r in rows]
+    lines.insert(1, "-" * (widths[0] + widths[1] + 4 + max(len(r[2]) for r in rows)))
+    return "\n".join(lines)
+
+
+async def migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.core.store import Store
+
+    store = await Store.open(settings.database_path, migrate=False)
+    try:
+        applied = await store.migrate()
+        version = await store.schema_version()
+    finally:
+        await store.close()
+    print(f"schema version {version}" + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)"))
+    return 0
+
+
+async def history(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.core.store import Store
+
+    store = await Store.open(settings.database_path)
+    try:
+        rows = await store.history(args.platform, args.user or getpass.getuser(), args.limit)
+    finally:
+        await store.close()
+    if not rows:
+        print("no requests yet")
+        return 0
+    for g in rows:
+        when = datetime.fromtimestamp(g.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        reason = f"  ({g.failure_reason})" if g.status is Status.FAILED else ""
+        print(f"{g.id}  {when}  {g.status.value:<9}  {g.style:<12}  {g.prompt[:60]}{reason}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imaginebot", description="AI images for Discord and Telegram.")
+    parser.add_argument("--version", action="version", version=f"imaginebot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_run = sub.add_parser("run", help="run the bot (the adapters whose tokens are set)")
+    p_run.add_argument("--no-worker", action="store_true", help="leave generation to `imaginebot worker` processes")
+    sub.add_parser("worker", help="run a generation worker (needs REDIS_URL)")
+
+    p_img = sub.add_parser("imagine", help="generate one image from the command line")
+    p_img.add_argument("prompt")
+    p_img.add_argument("--style")
+    p_img.add_argument("--aspect", default="1:1", choices=ASPECT_RATIOS)
+    p_img.add_argument("--negative")
+    p_img.add_argument("--seed", type=int)
+    p_img.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>.png)")
+
+    sub.add_parser("styles", help="list the style catalogue")
+    sub.add_parser("migrate", help="apply database migrations")
+    p_hist = sub.add_parser("history", help="show recent requests")
+    p_hist.add_argument("--platform", default="cli", help="cli, discord or telegram")
+    p_hist.add_argument("--user", help="user id (default: you, for cli)")
+    p_hist.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+COMMANDS = {"run": run, "worker": worker, "imagine": imagine, "migrate": migrate, "history": history}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "styles":
+        print(styles_table())
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    started = time.monotonic()
+    try:
+        return asyncio.run(COMMANDS[args.command](settings, args))
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        log.debug("%s took %.2fs", args.command, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

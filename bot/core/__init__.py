@@ -1,0 +1,1 @@
+"""The platform-free core: rules, storage, queue, providers. Never imports discord or telegram."""

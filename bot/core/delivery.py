@@ -1,0 +1,333 @@
+"""Completion events -> stored image -> the adapter that owns the chat -> `delivered`.
+
+The bot process reads its event stream through a consumer group and acknowledges (and
+deletes, so image bytes do not linger in Redis) an event only after acting on it. On start
+it first finishes events left pending by a previous run, then resumes every unfinished row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Protocol
+
+from arq.connections import ArqRedis
+from PIL import Image
+from redis.exceptions import RedisError, ResponseError
+
+from bot.core.errors import DeliveryError
+from bot.core.models import Generation, Status, StatusUpdate
+from bot.core.queue import EVENT_CONSUMER, EVENT_FIELD, EVENT_GROUP, unpack
+from bot.core.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_DELIVERY_ATTEMPTS = 5
+DELIVERY_RETRY_SECONDS = 2.0
+
+
+class ResultChannel(Protocol):
+    """What a platform adapter (or the CLI) implements to show progress and post results."""
+
+    platform: str
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None: ...
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        """Post the image; raise `DeliveryError` if the platform would not take it."""
+
+    async def report_failure(self, generation: Generation) -> None: ...
+
+
+class ImageFiles:
+    """Image files under DATA_DIR/images, named by generation id only (never by user input)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def write(self, generation_id: str, data: bytes) -> tuple[Path, int, int]:
+        with Image.open(BytesIO(data)) as image:
+            width, height = image.size
+            extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}.get(image.format or "", "png")
+        path = self.directory / f"{generation_id}.{extension}"
+        # Write-then-rename: a crash never leaves half a file, and storing twice overwrites.
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        return path, width, height
+
+    def remove(self, path: str | None) -> None:
+        if path:
+            candidate = Path(path)
+            if candidate.parent.resolve() == self.directory.resolve():
+                with suppress(FileNotFoundError):
+                    candidate.unlink()
+
+
+ResumeJob = Callable[[Generation], Awaitable[None]]
+
+
+class DeliveryCoordinator:
+    def __init__(
+        self,
+        *,
+        redis: ArqRedis,
+        store: Store,
+        files: ImageFiles,
+        stream: str,
+        resume_job: ResumeJob,
+        max_concurrency: int = 64,
+    ) -> None:
+        self._redis = redis
+        self._store = store
+        self._files = files
+        self._stream = stream
+        self._resume_job = resume_job
+        self._channels: dict[str, ResultChannel] = {}
+        self._locks: dict[str, list[Any]] = {}
+        self._limit = asyncio.Semaphore(max_concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._consumer: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.backlog_done = asyncio.Event()
+
+    def register(self, channel: ResultChannel) -> None:
+        self._channels[channel.platform] = channel
+
+    def channel_for(self, platform: str) -> ResultChannel | None:
+        return self._channels.get(platform)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self, *, resume: bool = True) -> None:
+        with suppress(ResponseError):  # BUSYGROUP: the group exists already
+            await self._redis.xgroup_create(self._stream, EVENT_GROUP, id="0", mkstream=True)
+        self._consumer = asyncio.create_task(self._consume(resume), name="delivery-consumer")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._consumer is not None:
+            self._consumer.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._consumer
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- the event loop -------------------------------------------------------------------------
+
+    async def _consume(self, resume: bool) -> None:
+        # First what a previous run read but never acknowledged, then new events.
+        await self._read_batch("0", block=None)
+        if resume:
+            await self.resume()
+        self.backlog_done.set()
+        while not self._stopping:
+            try:
+                await self._read_batch(">", block=1000)
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError) as exc:
+                log.warning("event stream unavailable (%s); retrying", exc.__class__.__name__)
+                await asyncio.sleep(1.0)
+            except Exception:
+                log.exception("event consumer error; continuing")
+                await asyncio.sleep(0.5)
+
+    async def _read_batch(self, start: str, block: int | None) -> None:
+        while True:
+            response = await self._redis.xreadgroup(
+                EVENT_GROUP, EVENT_CONSUMER, {self._stream: start}, count=100, block=block
+            )
+            entries = response[0][1] if response else []
+            for entry_id, fields in entries:
+                self._spawn(self._handle_entry(entry_id, fields))
+            if start == ">" or not entries:
+                return
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @asynccontextmanager
+    async def _lock(self, generation_id: str) -> AsyncIterator[None]:
+        """One generation's events are handled one at a time, in arrival order."""
+        entry = self._locks.get(generation_id)
+        if entry is None:
+            entry = self._locks[generation_id] = [asyncio.Lock(), 0]
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[generation_id]
+
+    async def _handle_entry(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+        raw = fields.get(EVENT_FIELD)
+        event: dict[str, Any] = unpack(raw) if raw else {}
+        gen_id = str(event.get("generation_id", ""))
+        try:
+            async with self._limit, self._lock(gen_id):
+                await self._apply(event)
+        except Exception:
+            # Not acknowledged: it stays pending and is retried on the next start.
+            log.exception("generation %s: handling %s event failed", gen_id, event.get("type"))
+            return
+        await self._redis.xack(self._stream, EVENT_GROUP, entry_id)
+        # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
+        await self._redis.xdel(self._stream, entry_id)
+
+    async def _apply(self, event: dict[str, Any]) -> None:
+        kind = event.get("type")
+        gen_id = str(event.get("generation_id", ""))
+        if kind == "started":
+            if await self._store.mark_running(gen_id, event.get("provider")):
+                await self._show(gen_id, StatusUpdate(status=Status.RUNNING))
+        elif kind == "progress":
+            await self._show(
+                gen_id,
+                StatusUpdate(
+                    status=Status.RUNNING,
+                    position=event.get("position"),
+                    detail=event.get("detail"),
+                    eta_seconds=event.get("eta"),
+                ),
+            )
+        elif kind == "done":
+            await self._on_done(gen_id, event)
+        elif kind == "failed":
+            await self._on_failed(gen_id, event)
+        else:
+            log.warning("generation %s: unknown event type %r", gen_id, kind)
+
+    async def _show(self, gen_id: str, update: StatusUpdate) -> None:
+        generation = await self._store.get(gen_id)
+        if generation is None or generation.status not in (Status.QUEUED, Status.RUNNING):
+            return
+        channel = self._channels.get(generation.platform)
+        if channel is None:
+            return
+        try:
+            await channel.show_status(generation, update)
+        except Exception:
+            # A status edit is cosmetic; never let it block the result.
+            log.warning("generation %s: status update failed", gen_id, exc_info=True)
+
+    async def _on_done(self, gen_id: str, event: dict[str, Any]) -> None:
+        generation = await self._store.get(gen_id)
+        if generation is None:
+            log.info("generation %s: finished but deleted meanwhile; dropping image", gen_id)
+            return
+        if generation.status in (Status.QUEUED, Status.RUNNING):
+            data = event.get("image")
+            if not isinstance(data, bytes) or not data:
+                await self._store.mark_failed(gen_id, "internal", "The image service sent no image.")
+                await self._report_failure(gen_id)
+                return
+            try:
+                path, width, height = self._files.write(gen_id, data)
+            except OSError:
+                raise
+            except Exception:
+                await self._store.mark_failed(
+                    gen_id, "bad_image", "The image service sent something that is not an image."
+                )
+                await self._report_failure(gen_id)
+                return
+            await self._store.mark_done(
+                gen_id,
+                provider=str(event.get("provider")),
+                model=str(event.get("model")),
+                image_path=str(path),
+                width=width,
+                height=height,
+                revised_prompt=event.get("revised_prompt"),
+                provider_calls=int(event.get("provider_calls") or 1),
+                seed=event.get("seed"),
+            )
+            log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
+        await self.deliver(gen_id)
+
+    async def _on_failed(self, gen_id: str, event: dict[str, Any]) -> None:
+        changed = await self._store.mark_failed(
+            gen_id,
+            str(event.get("code") or "error"),
+            str(event.get("reason") or "The picture could not be made."),
+            provider_calls=event.get("provider_calls"),
+        )
+        if changed:
+            log.info("generation %s: failed (%s)", gen_id, event.get("code"))
+            await self._report_failure(gen_id)
+
+    async def _report_failure(self, gen_id: str) -> None:
+        generation = await self._store.get(gen_id)
+        if generation is None:
+            return
+        channel = self._channels.get(generation.platform)
+        if channel is None:
+            return
+        try:
+            await channel.report_failure(generation)
+        except Exception:
+            log.warning("generation %s: could not tell the user about the failure", gen_id, exc_info=True)
+
+    # -- delivery -------------------------------------------------------------------------------
+
+    async def deliver(self, gen_id: str) -> None:
+        """Post a `done` row's image through its platform's channel; retry or record failures."""
+        generation = await self._store.get(gen_id)
+        if generation is None or generation.status is not Status.DONE or not generation.image_path:
+            return
+        channel = self._channels.get(generation.platform)
+        if channel is None:
+            # Delivered when an adapter for this platform runs again (resume on start).
+            log.info("generation %s: no %s adapter running; kept for later", gen_id, generation.platform)
+            return
+        try:
+            await channel.deliver(generation, Path(generation.image_path))
+        except DeliveryError as exc:
+            attempts = await self._store.record_delivery_attempt(gen_id, exc.reason)
+            if exc.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
+                delay = exc.retry_after or DELIVERY_RETRY_SECONDS * attempts
+                log.info("generation %s: delivery retry in %.1fs (%s)", gen_id, delay, exc.reason)
+                self._spawn(self._retry_later(gen_id, delay))
+                return
+            log.warning("generation %s: delivery failed for good: %s", gen_id, exc.reason)
+            await self._store.mark_failed(
+                gen_id, "delivery_failed", f"The picture was made but could not be posted: {exc.reason}"
+            )
+            return
+        await self._store.mark_delivered(gen_id)
+        log.info("generation %s: delivered", gen_id)
+
+    async def _retry_later(self, gen_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with self._lock(gen_id):
+            await self.deliver(gen_id)
+
+    async def resume(self) -> None:
+        """Pick up every row a previous run left unfinished."""
+        rows = [g for g in await self._store.unfinished() if g.platform in self._channels]
+        for generation in rows:
+            try:
+                if generation.status in (Status.QUEUED, Status.RUNNING):
+                    await self._resume_job(generation)
+                elif generation.status is Status.DONE:
+                    if generation.delivery_attempts >= MAX_DELIVERY_ATTEMPTS:
+                        continue
+                    async with self._lock(generation.id):
+                        await self.deliver(generation.id)
+            except Exception:
+                log.exception("generation %s: resume failed", generation.id)
+        if rows:
+            log.info("resumed %d unfinished request(s)", len(rows))

@@ -1,0 +1,127 @@
+"""User-facing errors with stable codes and plain-words messages.
+
+Adapters turn every `UserFacingError` into a message in one place; the history row stores
+`code` and `message` too, so the chat and the history always say the same thing.
+"""
+
+from __future__ import annotations
+
+
+class UserFacingError(Exception):
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class InvalidRequest(UserFacingError):
+    code = "invalid_request"
+
+
+class EmptyPrompt(InvalidRequest):
+    code = "empty_prompt"
+
+
+class PromptTooLong(InvalidRequest):
+    code = "prompt_too_long"
+
+
+class UnknownStyle(InvalidRequest):
+    code = "unknown_style"
+
+    def __init__(self, message: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+class StyleNotAllowed(InvalidRequest):
+    code = "style_not_allowed"
+
+
+class UnsupportedAspect(InvalidRequest):
+    code = "unsupported_aspect"
+
+
+class NotFound(UserFacingError):
+    code = "not_found"
+
+
+class PermissionDenied(UserFacingError):
+    code = "permission_denied"
+
+
+class QueueUnavailable(UserFacingError):
+    code = "queue_unavailable"
+
+
+class ProviderError(Exception):
+    """A provider call went wrong. `retryable` decides between ARQ retry and final failure."""
+
+    code = "provider_error"
+    retryable = False
+    user_message = "The image service could not make this picture."
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        user_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(detail or self.user_message)
+        self.detail = detail
+        if user_message is not None:
+            self.user_message = user_message
+        self.retry_after = retry_after
+
+
+class ProviderRefused(ProviderError):
+    """The provider's safety system refused the prompt: final, and never shopped around."""
+
+    code = "refused"
+    user_message = "The image service refused this prompt under its content policy."
+
+
+class ProviderRejected(ProviderError):
+    code = "invalid_request"
+    user_message = "The image service rejected this request as invalid."
+
+
+class ProviderQuotaExhausted(ProviderError):
+    code = "quota_exhausted"
+    user_message = "The bot's image service account has run out of credit; the operator has been told."
+
+
+class ProviderAuthFailed(ProviderError):
+    code = "auth_failed"
+    user_message = "The bot's image service credentials were rejected; the operator has been told."
+
+
+class ProviderRateLimited(ProviderError):
+    code = "rate_limited"
+    retryable = True
+    user_message = "The image service is busy right now (rate limited). Please try again later."
+
+
+class ProviderUnavailable(ProviderError):
+    code = "unavailable"
+    retryable = True
+    user_message = "The image service is not answering right now. Please try again later."
+
+
+class ProviderTimeout(ProviderUnavailable):
+    code = "timeout"
+    user_message = "The image service took too long to answer. Please try again later."
+
+
+class DeliveryError(Exception):
+    """The chat platform would not take the result. `retryable` false means give up and record."""
+
+    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after

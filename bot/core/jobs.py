@@ -1,0 +1,170 @@
+"""The generation job: call the providers in order, report start, progress and end as events.
+
+A job may run more than once (ARQ is at-least-once). Everything it does is safe to repeat:
+events carry the generation id and the bot ignores a second "done"; paid provider calls
+are counted in Redis across tries so duplicates are visible, never hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from arq import Retry
+from arq.connections import ArqRedis
+
+from bot.core.errors import ProviderError, ProviderRefused, ProviderRejected
+from bot.core.models import StatusUpdate
+from bot.core.providers.base import ImageProvider, ProviderImage, ProviderRequest
+from bot.core.queue import calls_key, publish_event
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong inside the bot while making this picture."
+
+
+class WorkerRuntime:
+    """What one worker process holds: the providers and its Redis connection."""
+
+    def __init__(
+        self,
+        redis: ArqRedis,
+        providers: Mapping[str, ImageProvider],
+        *,
+        max_tries: int,
+        backoff_seconds: float,
+    ) -> None:
+        self.redis = redis
+        self.providers = providers
+        self.max_tries = max_tries
+        self.backoff_seconds = backoff_seconds
+
+    async def _count_call(self, generation_id: str) -> int:
+        key = calls_key(generation_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 7 * 86400)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def _calls(self, generation_id: str) -> int:
+        value = await self.redis.get(calls_key(generation_id))
+        return int(value or 0)
+
+    async def run(self, payload: dict[str, Any], job_try: int) -> dict[str, Any]:
+        gen_id = str(payload["generation_id"])
+        stream = str(payload["reply_stream"])
+
+        async def emit(kind: str, **data: Any) -> None:
+            await publish_event(
+                self.redis, stream, {"type": kind, "generation_id": gen_id, "ts": time.time(), **data}
+            )
+
+        if job_try > self.max_tries:
+            # The worker died during the last allowed try: say so instead of vanishing.
+            log.warning("generation %s: giving up after %d tries", gen_id, job_try - 1)
+            await emit(
+                "failed",
+                code="worker_lost",
+                reason="The worker making this picture stopped repeatedly; please try again.",
+                provider_calls=await self._calls(gen_id),
+            )
+            return {"status": "failed"}
+
+        chain = [p for p in payload["providers"] if p in self.providers]
+        chain = [p for p in chain if payload["aspect"] in self.providers[p].capabilities.aspects]
+        if not chain:
+            await emit(
+                "failed",
+                code="no_provider",
+                reason="No configured image service can make this picture.",
+                provider_calls=await self._calls(gen_id),
+            )
+            return {"status": "failed"}
+
+        last_error: ProviderError | None = None
+        for provider_id in chain:
+            provider = self.providers[provider_id]
+            await emit("started", provider=provider_id, attempt=job_try)
+
+            async def progress(update: StatusUpdate) -> None:
+                await emit(
+                    "progress",
+                    position=update.position,
+                    detail=update.detail,
+                    eta=update.eta_seconds,
+                )
+
+            request = ProviderRequest(
+                generation_id=gen_id,
+                prompt=payload["prompt"],
+                negative_prompt=payload.get("negative_prompt") or "",
+                aspect=payload["aspect"],
+                seed=int(payload["seed"]),
+                hints=payload.get("hints", {}).get(provider_id, {}),
+            )
+            await self._count_call(gen_id)
+            try:
+                image = await provider.generate(request, progress)
+            except ProviderError as exc:
+                log.info(
+                    "generation %s: provider %s failed (%s, retryable=%s)",
+                    gen_id,
+                    provider_id,
+                    exc.code,
+                    exc.retryable,
+                )
+                if isinstance(exc, ProviderRefused | ProviderRejected):
+                    # The user's request itself was refused: final, never shopped around.
+                    await self._fail(emit, gen_id, exc)
+                    return {"status": "failed"}
+                last_error = exc
+                continue
+            except Exception:
+                log.exception("generation %s: provider %s crashed", gen_id, provider_id)
+                await emit(
+                    "failed",
+                    code="internal",
+                    reason=INTERNAL_ERROR,
+                    provider_calls=await self._calls(gen_id),
+                )
+                return {"status": "failed"}
+            await self._done(emit, gen_id, provider_id, image)
+            return {"status": "done", "provider": provider_id}
+
+        assert last_error is not None
+        if last_error.retryable and job_try < self.max_tries:
+            delay = max(last_error.retry_after or 0.0, self.backoff_seconds * (2 ** (job_try - 1)))
+            await emit("progress", detail="retrying", position=None, eta=None)
+            raise Retry(defer=delay)
+        await self._fail(emit, gen_id, last_error)
+        return {"status": "failed"}
+
+    async def _fail(self, emit: Any, gen_id: str, exc: ProviderError) -> None:
+        await emit(
+            "failed",
+            code=exc.code,
+            reason=exc.user_message,
+            provider_calls=await self._calls(gen_id),
+        )
+
+    async def _done(self, emit: Any, gen_id: str, provider_id: str, image: ProviderImage) -> None:
+        await emit(
+            "done",
+            provider=provider_id,
+            model=image.model,
+            seed=image.seed,
+            revised_prompt=image.revised_prompt,
+            censored=image.censored,
+            image=image.data,
+            provider_calls=await self._calls(gen_id),
+        )
+
+
+async def generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """The ARQ job function."""
+    runtime: WorkerRuntime = ctx["runtime"]
+    return await runtime.run(payload, int(ctx["job_try"]))
+

@@ -1,0 +1,1 @@
+"""Image providers, one module each, behind the `ImageProvider` protocol in `base`."""

@@ -1,0 +1,209 @@
+"""OpenAI images API (and OpenAI-compatible servers) through the official `openai` SDK."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import openai
+from openai import AsyncOpenAI
+
+from bot.core.errors import (
+    ProviderAuthFailed,
+    ProviderError,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+    ProviderRefused,
+    ProviderRejected,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+from bot.core.models import AspectRatio
+from bot.core.providers.base import (
+    Capabilities,
+    ProgressCallback,
+    ProviderCheck,
+    ProviderImage,
+    ProviderRequest,
+)
+
+log = logging.getLogger(__name__)
+
+# Sizes each model family accepts, by aspect ratio. dall-e-3's 1792x1024 is 7:4, the
+# closest it gets to 16:9; gpt-image models stop at 3:2.
+GPT_IMAGE_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
+DALLE3_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024", "16:9": "1792x1024", "9:16": "1024x1792"}
+DALLE2_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024"}
+REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "content_filter"}
+
+
+def sizes_for_model(model: str) -> dict[AspectRatio, str]:
+    if model.startswith("dall-e-3"):
+        return DALLE3_SIZES
+    if model.startswith("dall-e-2"):
+        return DALLE2_SIZES
+    return GPT_IMAGE_SIZES
+
+
+def max_prompt_chars_for_model(model: str) -> int:
+    if model.startswith("dall-e-2"):
+        return 1000
+    if model.startswith("dall-e-3"):
+        return 4000
+    return 32000
+
+
+def _error_code(exc: openai.APIStatusError) -> str:
+    code = getattr(exc, "code", None)
+    if code:
+        return str(code)
+    body = exc.body if isinstance(exc.body, dict) else {}
+    inner = body.get("error", body) if isinstance(body, dict) else {}
+    return str(inner.get("code") or inner.get("type") or "") if isinstance(inner, dict) else ""
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def map_openai_error(exc: Exception) -> ProviderError:
+    """Sort an SDK exception into retryable and final provider errors."""
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeout("openai request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderUnavailable(f"cannot reach the OpenAI API: {exc.__class__.__name__}")
+    if isinstance(exc, openai.APIStatusError):
+        code = _error_code(exc)
+        status = exc.status_code
+        detail = f"openai {status} {code}".strip()
+        if status == 429:
+            if code == "insufficient_quota":
+                return ProviderQuotaExhausted(detail)
+            return ProviderRateLimited(detail, retry_after=_retry_after(exc))
+        if status in (401, 403):
+            return ProviderAuthFailed(detail)
+        if code in REFUSAL_CODES:
+            return ProviderRefused(detail)
+        if status >= 500 or status in (408, 409):
+            return ProviderUnavailable(detail, retry_after=_retry_after(exc))
+        return ProviderRejected(detail)
+    return ProviderUnavailable(f"unexpected error: {exc.__class__.__name__}")
+
+
+class OpenAIImagesProvider:
+    id = "openai"
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        model: str,
+        base_url: str | None,
+        timeout: float,
+        http: httpx.AsyncClient,
+        max_image_bytes: int,
+    ) -> None:
+        self._model = model
+        self._http = http
+        self._max_image_bytes = max_image_bytes
+        # The queue owns retries, so the SDK must not retry on its own (max_retries=0).
+        self._client = AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=0,
+            http_client=http,
+        )
+        self._sizes = sizes_for_model(model)
+        self._capabilities = Capabilities(
+            aspects=tuple(self._sizes),
+            negative_prompt=False,
+            seed=False,
+            max_prompt_chars=max_prompt_chars_for_model(model),
+            typical_latency_seconds=20.0,
+        )
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def _params(self, request: ProviderRequest) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            "model": self._model,
+            "prompt": request.prompt,
+            "n": 1,
+            "size": self._sizes[request.aspect],
+        }
+        quality = request.hints.get("quality")
+        if self._model.startswith("dall-e-3"):
+            params["quality"] = "hd" if quality in ("high", "hd") else "standard"
+            style = request.hints.get("style")
+            if style in ("vivid", "natural"):
+                params["style"] = style
+        elif self._model.startswith("gpt-image") and quality in ("low", "medium", "high", "auto"):
+            params["quality"] = quality
+        return params
+
+    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+        if request.aspect not in self._sizes:
+            raise ProviderRejected(f"{self._model} cannot make {request.aspect}")
+        try:
+            response = await self._client.images.generate(**self._params(request))
+        except openai.OpenAIError as exc:
+            raise map_openai_error(exc) from exc
+        if not response.data:
+            raise ProviderUnavailable("openai returned no image")
+        item = response.data[0]
+        if item.b64_json:
+            data = base64.b64decode(item.b64_json)
+        elif item.url:
+            data = await self._download(item.url)
+        else:
+            raise ProviderUnavailable("openai returned neither b64_json nor url")
+        if len(data) > self._max_image_bytes:
+            raise ProviderRejected("openai image exceeds the size cap")
+        return ProviderImage(data=data, model=self._model, revised_prompt=item.revised_prompt)
+
+    async def _download(self, url: str) -> bytes:
+        """Fetch a result URL with a size cap; only http(s), never a local file."""
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise ProviderRejected("openai returned a non-http image url")
+        try:
+            async with self._http.stream("GET", url, timeout=60) as response:
+                if response.status_code != 200:
+                    raise ProviderUnavailable(f"image download answered {response.status_code}")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if size > self._max_image_bytes:
+                        raise ProviderRejected("image download exceeds the size cap")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            raise ProviderTimeout("image download timed out") from exc
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(f"image download failed: {exc.__class__.__name__}") from exc
+
+    async def check(self) -> ProviderCheck:
+        try:
+            await self._client.models.retrieve(self._model)
+        except openai.OpenAIError as exc:
+            error = map_openai_error(exc)
+            return ProviderCheck(provider=self.id, ok=False, detail=error.detail or error.code)
+        return ProviderCheck(provider=self.id, ok=True, detail=f"model {self._model} available")
+
+    async def aclose(self) -> None:
+        # The shared httpx client belongs to the process and is closed by its owner.
+        return None

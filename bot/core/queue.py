@@ -1,0 +1,108 @@
+"""The Redis side: ARQ pool (real Redis or the in-process stand-in), jobs and completion events.
+
+Jobs and events are msgpack, never pickle. Workers publish a job's start, progress and end
+to the requesting bot's Redis stream; the bot reads it through a consumer group and
+acknowledges an event only after acting on it, so nothing is missed while the bot is down.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgpack
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.jobs import Job, JobStatus
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JOB_FUNCTION = "generate"
+EVENT_GROUP = "bot"
+EVENT_CONSUMER = "bot"
+EVENT_FIELD = b"e"
+
+
+def pack(value: Any) -> bytes:
+    # default=str: ARQ stores failed jobs' exceptions in the result; keep them as text.
+    return msgpack.packb(value, use_bin_type=True, default=str)  # type: ignore[no-any-return]
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False)
+
+
+def events_stream(instance: str) -> str:
+    return f"imaginebot:events:{instance}"
+
+
+def calls_key(generation_id: str) -> str:
+    return f"imaginebot:calls:{generation_id}"
+
+
+class EmbeddedRedis:
+    """An in-process Redis stand-in (fakeredis) shared by the bot and its embedded worker."""
+
+    def __init__(self) -> None:
+        import fakeredis
+
+        self.server = fakeredis.FakeServer()
+
+    def pool(self, settings: Settings) -> ArqRedis:
+        import fakeredis
+        from redis.asyncio import ConnectionPool
+
+        return ArqRedis(
+            connection_pool=ConnectionPool(
+                connection_class=fakeredis.FakeAsyncConnection, server=self.server
+            ),
+            job_serializer=pack,
+            job_deserializer=unpack,
+            default_queue_name=settings.queue_name,
+        )
+
+
+async def connect(settings: Settings, embedded: EmbeddedRedis | None) -> ArqRedis:
+    if settings.redis_url is None:
+        assert embedded is not None, "embedded mode needs an EmbeddedRedis"
+        return embedded.pool(settings)
+    redis_settings = RedisSettings.from_dsn(settings.redis_url)
+    redis_settings.conn_retries = 10
+    redis_settings.conn_retry_delay = 1
+    return await create_pool(
+        redis_settings,
+        job_serializer=pack,
+        job_deserializer=unpack,
+        default_queue_name=settings.queue_name,
+    )
+
+
+class JobQueue:
+    """Enqueues generation jobs and reads queue positions; used by the bot process."""
+
+    def __init__(self, redis: ArqRedis, settings: Settings) -> None:
+        self.redis = redis
+        self._queue_name = settings.queue_name
+
+    async def enqueue(self, generation_id: str, payload: dict[str, Any]) -> bool:
+        """Enqueue once: the job id is the generation id, so a second call is a no-op."""
+        job = await self.redis.enqueue_job(
+            JOB_FUNCTION, payload, _job_id=generation_id, _queue_name=self._queue_name
+        )
+        return job is not None
+
+    async def position(self, generation_id: str) -> int:
+        rank = await self.redis.zrank(self._queue_name, generation_id)
+        return int(rank) + 1 if rank is not None else 0
+
+    async def status(self, generation_id: str) -> JobStatus:
+        job = Job(generation_id, self.redis, _queue_name=self._queue_name, _deserializer=unpack)
+        return await job.status()
+
+    async def depth(self) -> int:
+        return int(await self.redis.zcard(self._queue_name))
+
+
+async def publish_event(redis: ArqRedis, stream: str, event: dict[str, Any]) -> None:
+    await redis.xadd(stream, {EVENT_FIELD: pack(event)})

@@ -1,0 +1,360 @@
+"""GenerationService: the one entry point both adapters and the CLI call."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from bot.core.delivery import ImageFiles
+from bot.core.errors import (
+    EmptyPrompt,
+    NotFound,
+    PermissionDenied,
+    PromptTooLong,
+    QueueUnavailable,
+    StyleNotAllowed,
+    UnsupportedAspect,
+)
+from bot.core.models import (
+    ASPECT_RATIOS,
+    Frozen,
+    Generation,
+    ImagineCommand,
+    ReplyTarget,
+    Requester,
+    Scope,
+    Style,
+    Ticket,
+)
+from bot.core.providers.base import Capabilities
+from bot.core.queue import JobQueue
+from bot.core.store import Store
+from bot.core.styles import StyleCatalogue
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SEED = 2**32 - 1
+# Control characters are dropped from prompts (NUL would break SQLite text and captions);
+# newlines and tabs are kept as spaces.
+_KEEP_AS_SPACE = {"\n", "\r", "\t"}
+
+
+def clean_text(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _KEEP_AS_SPACE:
+            out.append(" ")
+        elif unicodedata.category(char) in ("Cc", "Cs"):
+            continue
+        else:
+            out.append(char)
+    return " ".join("".join(out).split())
+
+
+def new_generation_id() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class ScopeSettings:
+    default_style: str | None
+    allowed_styles: tuple[str, ...]
+
+    def allows(self, style_id: str) -> bool:
+        return not self.allowed_styles or style_id in self.allowed_styles
+
+
+class PreparedRequest(Frozen):
+    requester: Requester
+    scope: Scope
+    command: ImagineCommand
+    style: Style
+    seed: int
+    parent_id: str | None = None
+
+
+class GenerationService:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        styles: StyleCatalogue,
+        queue: JobQueue,
+        capabilities: Mapping[str, Capabilities],
+        reply_stream: str,
+        files: ImageFiles,
+    ) -> None:
+        self.settings = settings
+        self.files = files
+        self.store = store
+        self.styles = styles
+        self.queue = queue
+        self.capabilities = dict(capabilities)
+        self.reply_stream = reply_stream
+        # The bot process is SQLite's only writer, so a write-through cache stays true and
+        # keeps the acknowledgement path free of database round trips.
+        self._scope_cache: dict[tuple[str, str], ScopeSettings] = {}
+        self._user_cache: dict[tuple[str, str], str | None] = {}
+
+    # -- settings ---------------------------------------------------------------------------------
+
+    async def scope_settings(self, scope: Scope) -> ScopeSettings:
+        key = (scope.platform, scope.id)
+        cached = self._scope_cache.get(key)
+        if cached is None:
+            default, allowed = await self.store.scope_settings(scope.platform, scope.id)
+            cached = self._scope_cache[key] = ScopeSettings(default, tuple(allowed))
+        return cached
+
+    async def _save_scope(self, scope: Scope, settings: ScopeSettings) -> None:
+        await self.store.set_scope_settings(
+            scope.platform, scope.id, settings.default_style, settings.allowed_styles
+        )
+        self._scope_cache[(scope.platform, scope.id)] = settings
+
+    async def set_scope_default(self, scope: Scope, style_text: str | None) -> Style | None:
+        current = await self.scope_settings(scope)
+        style = self.styles.get(style_text) if style_text else None
+        if style is not None and not current.allows(style.id):
+            raise StyleNotAllowed(
+                f"{style.label} is not in this chat's allowed styles; allow it first."
+            )
+        await self._save_scope(scope, ScopeSettings(style.id if style else None, current.allowed_styles))
+        return style
+
+    async def set_allowed_styles(self, scope: Scope, style_texts: Iterable[str] | None) -> list[Style]:
+        """Restrict the scope to these styles (None or empty: every style is allowed)."""
+        styles = [self.styles.get(text) for text in style_texts or []]
+        unique = list(dict.fromkeys(s.id for s in styles))
+        current = await self.scope_settings(scope)
+        default = current.default_style
+        if unique and default and default not in unique:
+            default = None  # the old default is no longer allowed; fall back to the bot default
+        await self._save_scope(scope, ScopeSettings(default, tuple(unique)))
+        return [self.styles.get(i) for i in unique]
+
+    async def allowed_styles(self, scope: Scope) -> list[Style]:
+        settings = await self.scope_settings(scope)
+        return [s for s in self.styles if settings.allows(s.id)]
+
+    async def user_style(self, requester: Requester) -> str | None:
+        key = (requester.platform, requester.user_id)
+        if key not in self._user_cache:
+            self._user_cache[key] = await self.store.user_style(*key)
+        return self._user_cache[key]
+
+    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
+        style = self.styles.get(style_text) if style_text else None
+        await self.store.set_user_style(
+            requester.platform, requester.user_id, style.id if style else None
+        )
+        self._user_cache[(requester.platform, requester.user_id)] = style.id if style else None
+        return style
+
+    # -- requests ---------------------------------------------------------------------------------
+
+    async def resolve_style(self, requester: Requester, scope: Scope, explicit: str | None) -> Style:
+        """Explicit choice -> the user's default -> the scope default -> DEFAULT_STYLE."""
+        settings = await self.scope_settings(scope)
+        if explicit is not None and explicit.strip():
+            style = self.styles.get(explicit)
+            if not settings.allows(style.id):
+                allowed = ", ".join(settings.allowed_styles)
+                raise StyleNotAllowed(
+                    f"The style {style.label} is not allowed here. Allowed styles: {allowed}."
+                )
+            return style
+        candidates = [await self.user_style(requester), settings.default_style, self.settings.default_style]
+        for candidate in candidates:
+            if candidate and candidate in self.styles and settings.allows(candidate):
+                return self.styles.get(candidate)
+        return self.styles.get(settings.allowed_styles[0])
+
+    def _check_aspect(self, aspect: str) -> None:
+        able = [p for p, caps in self.capabilities.items() if aspect in caps.aspects]
+        if not able:
+            possible = sorted(
+                {a for caps in self.capabilities.values() for a in caps.aspects},
+                key=ASPECT_RATIOS.index,
+            )
+            names = ", ".join(self.capabilities)
+            raise UnsupportedAspect(
+                f"The image service ({names}) cannot make {aspect} pictures. "
+                f"Choose one of: {', '.join(possible)}."
+            )
+
+    def _check_prompt(self, prompt: str, rendered: str, aspect: str) -> None:
+        if not prompt:
+            raise EmptyPrompt(
+                "Your prompt is empty. Describe the picture you want, "
+                "for example: a lighthouse at dusk."
+            )
+        limit = self.settings.max_prompt_chars
+        if len(prompt) > limit:
+            raise PromptTooLong(
+                f"Your prompt is {len(prompt):,} characters long; the limit is {limit:,}. "
+                "Please shorten it."
+            )
+        provider_limit = max(
+            (c.max_prompt_chars for c in self.capabilities.values() if aspect in c.aspects),
+            default=0,
+        )
+        if len(rendered) > provider_limit:
+            raise PromptTooLong(
+                f"With this style your prompt becomes {len(rendered):,} characters, more than the "
+                f"image service accepts ({provider_limit:,}). Please shorten it."
+            )
+
+    async def prepare(
+        self,
+        requester: Requester,
+        scope: Scope,
+        command: ImagineCommand,
+        *,
+        parent_id: str | None = None,
+    ) -> PreparedRequest:
+        """Validate and resolve a command without writing anything; raises a UserFacingError."""
+        prompt = clean_text(command.prompt)
+        negative = clean_text(command.negative_prompt or "") or None
+        if negative and len(negative) > self.settings.max_prompt_chars:
+            raise PromptTooLong(
+                f"Your negative prompt is {len(negative):,} characters long; the limit is "
+                f"{self.settings.max_prompt_chars:,}."
+            )
+        if not prompt:
+            self._check_prompt(prompt, prompt, command.aspect)
+        style = await self.resolve_style(requester, scope, command.style)
+        self._check_aspect(command.aspect)
+        self._check_prompt(prompt, style.render(prompt), command.aspect)
+        seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
+        return PreparedRequest(
+            requester=requester,
+            scope=scope,
+            command=command.model_copy(
+                update={"prompt": prompt, "negative_prompt": negative, "style": style.id, "seed": seed}
+            ),
+            style=style,
+            seed=seed,
+            parent_id=parent_id,
+        )
+
+    async def submit(self, prepared: PreparedRequest, target: ReplyTarget) -> Ticket:
+        """Write the history row, enqueue the job, return the ticket with the queue position."""
+        gen_id = new_generation_id()
+        command = prepared.command
+        await self.store.insert_generation(
+            {
+                "id": gen_id,
+                "platform": prepared.requester.platform,
+                "scope_id": prepared.scope.id,
+                "chat_id": target.chat_id,
+                "thread_id": target.thread_id,
+                "reply_to_message_id": target.reply_to_message_id,
+                "user_id": prepared.requester.user_id,
+                "user_name": prepared.requester.display_name,
+                "prompt": command.prompt,
+                "negative_prompt": command.negative_prompt,
+                "style": prepared.style.id,
+                "aspect": command.aspect,
+                "seed": prepared.seed,
+                "parent_id": prepared.parent_id,
+                "status": "queued",
+                "handle": target.handle,
+                "created_at": time.time(),
+            }
+        )
+        generation = await self.store.get(gen_id)
+        assert generation is not None
+        try:
+            await self.queue.enqueue(gen_id, self.job_payload(generation))
+            position = await self.queue.position(gen_id)
+        except (RedisError, OSError) as exc:
+            reason = "The request queue is unavailable right now, so nothing was queued. Please try again in a minute."
+            await self.store.mark_failed(gen_id, QueueUnavailable.code, reason)
+            log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
+            raise QueueUnavailable(reason) from exc
+        log.info("generation %s: queued at position %d", gen_id, position)
+        return Ticket(
+            generation_id=gen_id,
+            position=position,
+            style=prepared.style,
+            aspect=command.aspect,
+            seed=prepared.seed,
+        )
+
+    async def imagine(
+        self, requester: Requester, scope: Scope, target: ReplyTarget, command: ImagineCommand
+    ) -> Ticket:
+        return await self.submit(await self.prepare(requester, scope, command), target)
+
+    async def prepare_variation(
+        self,
+        generation_id: str,
+        requester: Requester,
+        scope: Scope,
+        *,
+        style: str | None = None,
+    ) -> PreparedRequest:
+        """Reroll (same settings, new seed) or restyle (another style) an earlier request."""
+        original = await self.generation(generation_id)
+        command = ImagineCommand(
+            prompt=original.prompt,
+            style=style or original.style,
+            aspect=original.aspect,
+            negative_prompt=original.negative_prompt,
+            seed=None,
+        )
+        return await self.prepare(requester, scope, command, parent_id=original.id)
+
+    def job_payload(self, generation: Generation) -> dict[str, Any]:
+        """Everything a worker on any machine needs; nothing platform-specific."""
+        style = self.styles.find(generation.style) or self.styles.get(self.settings.default_style)
+        negative = ", ".join(p for p in (generation.negative_prompt, style.negative) if p)
+        return {
+            "generation_id": generation.id,
+            "prompt": style.render(generation.prompt),
+            "negative_prompt": negative,
+            "aspect": generation.aspect,
+            "seed": generation.seed,
+            "style": style.id,
+            "providers": list(self.capabilities),
+            "hints": {k: dict(v) for k, v in style.providers.items()},
+            "reply_stream": self.reply_stream,
+            "created_at": generation.created_at,
+        }
+
+    async def resume_job(self, generation: Generation) -> None:
+        """Enqueue again after a restart; a no-op when Redis still knows the job."""
+        if await self.queue.enqueue(generation.id, self.job_payload(generation)):
+            log.info("generation %s: re-enqueued after restart", generation.id)
+
+    # -- history ----------------------------------------------------------------------------------
+
+    async def generation(self, generation_id: str) -> Generation:
+        generation = await self.store.get(generation_id)
+        if generation is None:
+            raise NotFound("That request is no longer in the history.")
+        return generation
+
+    async def history(self, requester: Requester, limit: int = 10) -> list[Generation]:
+        return await self.store.history(requester.platform, requester.user_id, limit)
+
+    async def delete_generation(
+        self, generation_id: str, requester: Requester, *, moderator: bool = False
+    ) -> Generation:
+        generation = await self.generation(generation_id)
+        own = generation.platform == requester.platform and generation.user_id == requester.user_id
+        if not (own or moderator):
+            raise PermissionDenied("Only the person who asked for this picture can delete it.")
+        await self.store.delete(generation_id)
+        self.files.remove(generation.image_path)
+        return generation

@@ -1,0 +1,71 @@
+"""Builds ARQ workers: in-process (embedded mode) or as `imaginebot worker` processes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import Worker
+from arq.connections import ArqRedis
+from arq.utils import poll
+from arq.worker import func
+
+from bot.core.jobs import WorkerRuntime, generate
+from bot.core.queue import JOB_FUNCTION, pack, unpack
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HEALTH_CHECK_SECONDS = 5
+
+
+class EmbeddedWorker(Worker):  # type: ignore[misc]
+    """An ARQ worker on the in-process Redis stand-in.
+
+    ARQ's start-up logs the server's `INFO`, which fakeredis does not implement; this is
+    ARQ's `main` loop without that call.
+    """
+
+    async def main(self) -> None:
+        self.ctx["redis"] = self.pool
+        if self.on_startup:
+            await self.on_startup(self.ctx)
+        async for _ in poll(self.poll_delay_s):
+            await self._poll_iteration()
+
+
+def build_worker(
+    settings: Settings,
+    redis: ArqRedis,
+    runtime: WorkerRuntime,
+    *,
+    embedded: bool,
+    handle_signals: bool,
+) -> Worker:
+    worker_class = EmbeddedWorker if embedded else Worker
+    kwargs: dict[str, Any] = {
+        "functions": [
+            func(
+                generate,
+                name=JOB_FUNCTION,
+                # One more try than configured: the last one only reports that the
+                # worker kept dying, so a request never ends silently.
+                max_tries=settings.job_max_tries + 1,
+                timeout=settings.job_timeout_seconds,
+            )
+        ],
+        "redis_pool": redis,
+        "queue_name": settings.queue_name,
+        "max_jobs": settings.worker_max_jobs,
+        "poll_delay": settings.worker_poll_delay_seconds,
+        "job_timeout": settings.job_timeout_seconds,
+        "keep_result": 3600,
+        "max_tries": settings.job_max_tries + 1,
+        "handle_signals": handle_signals,
+        "job_serializer": pack,
+        "job_deserializer": unpack,
+        "health_check_interval": HEALTH_CHECK_SECONDS,
+        "ctx": {"runtime": runtime},
+        "log_results": False,
+    }
+    return worker_class(**kwargs)

@@ -1,0 +1,141 @@
+"""All configuration, read once from the environment and `.env`, then passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+KNOWN_PROVIDERS = ("openai", "horde", "sdwebui", "comfyui")
+
+
+class ConfigError(Exception):
+    """Raised at start-up when a setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Chat platforms
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    discord_api_base: str | None = None
+    discord_gateway_url: str | None = None
+    discord_shards: str | None = None
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    telegram_file_base: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen outside
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    # Image providers
+    image_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_image_model: str = "gpt-image-1"
+    openai_timeout_seconds: float = Field(default=90.0, gt=0)
+    openai_max_concurrency: int = Field(default=4, ge=1)
+
+    # Queue and storage
+    redis_url: str | None = None
+    queue_name: str = "imaginebot:queue"
+    bot_instance: str = Field(default="main", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    data_dir: Path = Path("./data")
+
+    # Requests
+    default_style: str = "photo"
+    max_prompt_chars: int = Field(default=1000, ge=1, le=32000)
+    job_timeout_seconds: float = Field(default=180.0, gt=0)
+    job_max_tries: int = Field(default=3, ge=1, le=20)
+    retry_backoff_seconds: float = Field(default=2.0, ge=0)
+    worker_max_jobs: int = Field(default=16, ge=1)
+    worker_poll_delay_seconds: float = Field(default=0.05, gt=0)
+    max_image_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("image_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("image_providers")
+    @classmethod
+    def _known_providers(cls, value: list[str]) -> list[str]:
+        unknown = [p for p in value if p not in KNOWN_PROVIDERS]
+        if unknown:
+            raise ValueError(
+                f"unknown provider id(s) {', '.join(unknown)}; known: {', '.join(KNOWN_PROVIDERS)}"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("a provider is listed twice")
+        return value
+
+    @field_validator("openai_image_model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value.strip()
+
+    @field_validator(
+        "redis_url",
+        "openai_base_url",
+        "discord_api_base",
+        "discord_gateway_url",
+        "telegram_api_base",
+        "telegram_file_base",
+        "telegram_webhook_url",
+        "discord_shards",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _default_providers(self) -> Settings:
+        if not self.image_providers:
+            self.image_providers = ["openai"] if self.openai_api_key else ["horde"]
+        return self
+
+    @property
+    def providers(self) -> tuple[str, ...]:
+        return tuple(self.image_providers)
+
+    @property
+    def embedded_queue(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "imaginebot.sqlite3"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the one Settings object, turning validation errors into a message naming variables."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "configuration"
+            lines.append(f"{name}: {error['msg']}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

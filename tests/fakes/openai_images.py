@@ -1,0 +1,191 @@
+"""A fake of OpenAI's images API, strict about the request shape the real one accepts.
+
+Behaviour is scripted: `fake.script` is a list of outcomes consumed one per call
+("ok", "500", "429", "quota", "refuse", "invalid", "slow:<seconds>"); when it is empty a
+prompt containing REFUSE_ME is refused and everything else succeeds. Every call is recorded,
+and every served image is kept so tests can compare bytes with what reached a chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import io
+import itertools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from PIL import Image, ImageDraw
+
+VALID_SIZES = {
+    "gpt-image-1": {"1024x1024", "1536x1024", "1024x1536", "auto"},
+    "dall-e-3": {"1024x1024", "1792x1024", "1024x1792"},
+    "dall-e-2": {"256x256", "512x512", "1024x1024"},
+}
+VALID_QUALITY = {
+    "gpt-image-1": {"low", "medium", "high", "auto"},
+    "dall-e-3": {"standard", "hd"},
+    "dall-e-2": {"standard"},
+}
+ALLOWED_FIELDS = {
+    "model", "prompt", "n", "size", "quality", "style", "response_format", "user",
+    "background", "moderation", "output_format", "output_compression",
+}
+PROMPT_LIMITS = {"gpt-image-1": 32000, "dall-e-3": 4000, "dall-e-2": 1000}
+
+
+def make_png(width: int, height: int, label: str) -> bytes:
+    """A distinct, valid PNG of the requested size (flat colours compress fast and small)."""
+    digest = hashlib.sha256(label.encode()).digest()
+    image = Image.new("RGB", (width, height), tuple(digest[:3]))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width // 2, height // 2), fill=tuple(digest[3:6]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+@dataclass
+class Call:
+    body: dict[str, Any]
+    outcome: str
+
+
+@dataclass
+class FakeOpenAI:
+    api_key: str = "sk-test-fake-key"
+    script: list[str] = field(default_factory=list)
+    delay: float = 0.0
+    calls: list[Call] = field(default_factory=list)
+    images: list[bytes] = field(default_factory=list)
+    image_urls: dict[str, bytes] = field(default_factory=dict)
+    base_url: str = ""
+    _counter: itertools.count[int] = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app.router.add_post("/v1/images/generations", self.generations)
+        app.router.add_get("/v1/models/{model}", self.model)
+        app.router.add_get("/files/{name}", self.file)
+        return app
+
+    @staticmethod
+    def error(status: int, message: str, code: str | None, kind: str, headers: dict[str, str] | None = None) -> web.Response:
+        body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+        return web.json_response(body, status=status, headers=headers)
+
+    def _authorised(self, request: web.Request) -> bool:
+        return request.headers.get("Authorization") == f"Bearer {self.api_key}"
+
+    async def model(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self.error(401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error")
+        name = request.match_info["model"]
+        if name not in VALID_SIZES:
+            return self.error(404, f"The model '{name}' does not exist", "model_not_found", "invalid_request_error")
+        return web.json_response({"id": name, "object": "model", "created": 0, "owned_by": "system"})
+
+    async def file(self, request: web.Request) -> web.Response:
+        data = self.image_urls.get(request.match_info["name"])
+        if data is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type="image/png")
+
+    def _validate(self, body: Any) -> str | None:
+        if not isinstance(body, dict):
+            return "body must be a JSON object"
+        unknown = set(body) - ALLOWED_FIELDS
+        if unknown:
+            return f"Unknown parameter: '{sorted(unknown)[0]}'."
+        model = body.get("model")
+        if model not in VALID_SIZES:
+            return f"Invalid value for 'model': {model!r}."
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt:
+            return "Missing required parameter: 'prompt'."
+        if len(prompt) > PROMPT_LIMITS[model]:
+            return f"Invalid 'prompt': string too long. Expected a string with maximum length {PROMPT_LIMITS[model]}."
+        if body.get("n", 1) != 1:
+            return "n must be 1 here"
+        if "size" in body and body["size"] not in VALID_SIZES[model]:
+            return f"Invalid value for 'size': {body['size']!r}."
+        if "quality" in body and body["quality"] not in VALID_QUALITY[model]:
+            return f"Invalid value for 'quality': {body['quality']!r}."
+        if model != "dall-e-3" and "style" in body:
+            return "Unknown parameter: 'style'."
+        if model.startswith("gpt-image") and "response_format" in body:
+            return "Unknown parameter: 'response_format'."
+        return None
+
+    def _next_outcome(self, prompt: str) -> str:
+        with self._lock:
+            if self.script:
+                return self.script.pop(0)
+        return "refuse" if "REFUSE_ME" in prompt else "ok"
+
+    async def generations(self, request: web.Request) -> web.Response:
+        if not self._authorised(request):
+            return self.error(401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error")
+        if request.content_type != "application/json":
+            return self.error(400, "Content-Type must be application/json", None, "invalid_request_error")
+        try:
+            body = json.loads(await request.text())
+        except json.JSONDecodeError:
+            return self.error(400, "We could not parse the JSON body of your request.", None, "invalid_request_error")
+        problem = self._validate(body)
+        if problem:
+            self.calls.append(Call(body if isinstance(body, dict) else {}, "invalid"))
+            return self.error(400, problem, "invalid_value", "invalid_request_error")
+        outcome = self._next_outcome(body["prompt"])
+        self.calls.append(Call(body, outcome))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if outcome.startswith("slow:"):
+            await asyncio.sleep(float(outcome.split(":", 1)[1]))
+            outcome = "ok"
+        if outcome == "500":
+            return self.error(500, "The server had an error while processing your request.", None, "server_error")
+        if outcome == "429":
+            return self.error(429, "Rate limit reached for images per minute.", "rate_limit_exceeded",
+                              "requests", headers={"retry-after": "1"})
+        if outcome == "quota":
+            return self.error(429, "You exceeded your current quota, please check your plan and billing details.",
+                              "insufficient_quota", "insufficient_quota")
+        if outcome == "refuse":
+            return self.error(400, "Your request was rejected as a result of our safety system.",
+                              "moderation_blocked", "image_generation_user_error")
+        if outcome == "invalid":
+            return self.error(400, "Invalid request.", "invalid_value", "invalid_request_error")
+        return self._image_response(body)
+
+    def _image_response(self, body: dict[str, Any]) -> web.Response:
+        size = body.get("size", "1024x1024")
+        if size == "auto":
+            size = "1024x1024"
+        width, height = (int(v) for v in size.split("x"))
+        serial = next(self._counter)
+        data = make_png(width, height, f"{serial}:{body['prompt']}")
+        self.images.append(data)
+        item: dict[str, Any] = {}
+        if body["model"].startswith("gpt-image") or body.get("response_format") == "b64_json":
+            item["b64_json"] = base64.b64encode(data).decode()
+        else:
+            name = f"img-{serial}.png"
+            self.image_urls[name] = data
+            item["url"] = f"{self.base_url}/files/{name}"
+        if body["model"] == "dall-e-3":
+            item["revised_prompt"] = f"A detailed rendering of: {body['prompt'][:200]}"
+        payload: dict[str, Any] = {"created": 1_700_000_000 + serial, "data": [item]}
+        if body["model"].startswith("gpt-image"):
+            payload["usage"] = {"total_tokens": 100, "input_tokens": 50, "output_tokens": 50,
+                                "input_tokens_details": {"text_tokens": 50, "image_tokens": 0}}
+        return web.json_response(payload)
+
+    @property
+    def successful_calls(self) -> int:
+        return sum(1 for c in self.calls if c.outcome == "ok" or c.outcome.startswith("slow:"))
