@@ -111,7 +111,9 @@ class BotApp:
         await self.coordinator.start(resume=resume)
         if worker:
             if self.embedded is None:
-                log.info("generating in this process too (REDIS_URL set; workers may also run elsewhere)")
+                log.info(
+                    "generating in this process too (REDIS_URL set; workers may also run elsewhere)"
+                )
             self._start_worker()
 
     def _start_worker(self) -> None:
@@ -161,7 +163,9 @@ async def run_worker_process(settings: Settings) -> None:
         backoff_seconds=settings.retry_backoff_seconds,
     )
     worker = build_worker(settings, redis, runtime, embedded=False, handle_signals=True)
-    log.info("worker started: providers %s, max_jobs %d", ", ".join(providers), settings.worker_max_jobs)
+    log.info(
+        "worker started: providers %s, max_jobs %d", ", ".join(providers), settings.worker_max_jobs
+    )
     try:
         await worker.async_run()
     except asyncio.CancelledError:

@@ -17,7 +17,16 @@ from pathlib import Path
 
 from bot import __version__
 from bot.core.errors import UserFacingError
-from bot.core.models import ASPECT_RATIOS, Generation, ImagineCommand, ReplyTarget, Requester, Scope, Status, StatusUpdate
+from bot.core.models import (
+    ASPECT_RATIOS,
+    Generation,
+    ImagineCommand,
+    ReplyTarget,
+    Requester,
+    Scope,
+    Status,
+    StatusUpdate,
+)
 from bot.core.styles import load_catalogue
 from bot.settings import ConfigError, Settings, load_settings
 
@@ -31,7 +40,14 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
     )
     # HTTP client libraries log full URLs at INFO, and Telegram URLs contain the bot token.
-    for noisy in ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway", "arq.worker"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "telegram.ext",
+        "discord.http",
+        "discord.gateway",
+        "arq.worker",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
@@ -57,8 +73,11 @@ class CliChannel:
         shutil.copyfile(image_path, target)
         self.written = target
         self.succeeded = True
-        print(f"done: {target} ({generation.image_width}x{generation.image_height}, "
-              f"{generation.provider} {generation.model})", flush=True)
+        print(
+            f"done: {target} ({generation.image_width}x{generation.image_height}, "
+            f"{generation.provider} {generation.model})",
+            flush=True,
+        )
         self.finished.set()
 
     async def report_failure(self, generation: Generation) -> None:
@@ -76,7 +95,9 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
     app.register(channel)
     try:
         await app.start(resume=False, worker=settings.embedded_queue)
-        requester = Requester(platform="cli", user_id=getpass.getuser(), display_name=getpass.getuser())
+        requester = Requester(
+            platform="cli", user_id=getpass.getuser(), display_name=getpass.getuser()
+        )
         command = ImagineCommand(
             prompt=args.prompt,
             style=args.style,
@@ -86,7 +107,10 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
         )
         try:
             ticket = await app.service.imagine(
-                requester, Scope(platform="cli", id="local"), ReplyTarget(platform="cli", chat_id="terminal"), command
+                requester,
+                Scope(platform="cli", id="local"),
+                ReplyTarget(platform="cli", chat_id="terminal"),
+                command,
             )
         except UserFacingError as exc:
             print(f"error: {exc.message}", file=sys.stderr)
@@ -179,7 +203,9 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
 
 def styles_table() -> str:
     catalogue = load_catalogue()
-    rows = [("id", "name", "description")] + [(s.id, f"{s.emoji} {s.name}", s.description) for s in catalogue]
+    rows = [("id", "name", "description")] + [
+        (s.id, f"{s.emoji} {s.name}", s.description) for s in catalogue
+    ]
     widths = [max(len(r[i]) for r in rows) for i in range(2)]
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}" for r in rows]
     lines.insert(1, "-" * (widths[0] + widths[1] + 4 + max(len(r[2]) for r in rows)))
@@ -195,7 +221,10 @@ async def migrate(settings: Settings, args: argparse.Namespace) -> int:
         version = await store.schema_version()
     finally:
         await store.close()
-    print(f"schema version {version}" + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)"))
+    print(
+        f"schema version {version}"
+        + (f" (applied {', '.join(map(str, applied))})" if applied else " (up to date)")
+    )
     return 0
 
 
@@ -218,12 +247,16 @@ async def history(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imaginebot", description="AI images for Discord and Telegram.")
+    parser = argparse.ArgumentParser(
+        prog="imaginebot", description="AI images for Discord and Telegram."
+    )
     parser.add_argument("--version", action="version", version=f"imaginebot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_run = sub.add_parser("run", help="run the bot (the adapters whose tokens are set)")
-    p_run.add_argument("--no-worker", action="store_true", help="leave generation to `imaginebot worker` processes")
+    p_run.add_argument(
+        "--no-worker", action="store_true", help="leave generation to `imaginebot worker` processes"
+    )
     sub.add_parser("worker", help="run a generation worker (needs REDIS_URL)")
 
     p_img = sub.add_parser("imagine", help="generate one image from the command line")
@@ -243,7 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"run": run, "worker": worker, "imagine": imagine, "migrate": migrate, "history": history}
+COMMANDS = {
+    "run": run,
+    "worker": worker,
+    "imagine": imagine,
+    "migrate": migrate,
+    "history": history,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

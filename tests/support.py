@@ -45,8 +45,19 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed (the CI script installs it)")
         self.directory.mkdir(parents=True, exist_ok=True)
         args = [
-            binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.directory),
-            "--save", "", "--appendonly", "yes" if self.appendonly else "no", "--daemonize", "no",
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.directory),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--daemonize",
+            "no",
         ]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(port=self.port)
@@ -74,7 +85,22 @@ class RedisServer:
 
 def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
     """A clean environment for an imaginebot subprocess: no inherited bot settings, no .env."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "TELEGRAM_", "OPENAI_", "REDIS_", "IMAGE_", "HORDE_", "SDWEBUI_", "COMFYUI_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            (
+                "DISCORD_",
+                "TELEGRAM_",
+                "OPENAI_",
+                "REDIS_",
+                "IMAGE_",
+                "HORDE_",
+                "SDWEBUI_",
+                "COMFYUI_",
+            )
+        )
+    }
     env.update(
         {
             "DATA_DIR": str(data_dir),
@@ -89,16 +115,27 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(args: list[str], env: Mapping[str, str], cwd: Path, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: Mapping[str, str], cwd: Path, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*IMAGINEBOT, *args], env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout
+        [*IMAGINEBOT, *args],
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 @contextmanager
-def process(args: list[str], env: Mapping[str, str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    args: list[str], env: Mapping[str, str], cwd: Path, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     handle = log.open("ab")
-    proc = subprocess.Popen([*IMAGINEBOT, *args], env=dict(env), cwd=cwd, stdout=handle, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*IMAGINEBOT, *args], env=dict(env), cwd=cwd, stdout=handle, stderr=subprocess.STDOUT
+    )
     try:
         yield proc
     finally:
@@ -121,7 +158,9 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any
         connection.close()
 
 
-def wait_for(predicate: Any, timeout: float = 30, interval: float = 0.05, message: str = "condition") -> Any:
+def wait_for(
+    predicate: Any, timeout: float = 30, interval: float = 0.05, message: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

@@ -231,7 +231,9 @@ class DeliveryCoordinator:
         if generation.status in (Status.QUEUED, Status.RUNNING):
             data = event.get("image")
             if not isinstance(data, bytes) or not data:
-                await self._store.mark_failed(gen_id, "internal", "The image service sent no image.")
+                await self._store.mark_failed(
+                    gen_id, "internal", "The image service sent no image."
+                )
                 await self._report_failure(gen_id)
                 return
             try:
@@ -279,7 +281,9 @@ class DeliveryCoordinator:
         try:
             await channel.report_failure(generation)
         except Exception:
-            log.warning("generation %s: could not tell the user about the failure", gen_id, exc_info=True)
+            log.warning(
+                "generation %s: could not tell the user about the failure", gen_id, exc_info=True
+            )
 
     # -- delivery -------------------------------------------------------------------------------
 
@@ -291,7 +295,9 @@ class DeliveryCoordinator:
         channel = self._channels.get(generation.platform)
         if channel is None:
             # Delivered when an adapter for this platform runs again (resume on start).
-            log.info("generation %s: no %s adapter running; kept for later", gen_id, generation.platform)
+            log.info(
+                "generation %s: no %s adapter running; kept for later", gen_id, generation.platform
+            )
             return
         try:
             await channel.deliver(generation, Path(generation.image_path))
@@ -304,7 +310,9 @@ class DeliveryCoordinator:
                 return
             log.warning("generation %s: delivery failed for good: %s", gen_id, exc.reason)
             await self._store.mark_failed(
-                gen_id, "delivery_failed", f"The picture was made but could not be posted: {exc.reason}"
+                gen_id,
+                "delivery_failed",
+                f"The picture was made but could not be posted: {exc.reason}",
             )
             return
         await self._store.mark_delivered(gen_id)

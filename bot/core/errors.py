@@ -92,7 +92,9 @@ class ProviderRejected(ProviderError):
 
 class ProviderQuotaExhausted(ProviderError):
     code = "quota_exhausted"
-    user_message = "The bot's image service account has run out of credit; the operator has been told."
+    user_message = (
+        "The bot's image service account has run out of credit; the operator has been told."
+    )
 
 
 class ProviderAuthFailed(ProviderError):

@@ -59,7 +59,9 @@ class WorkerRuntime:
 
         async def emit(kind: str, **data: Any) -> None:
             await publish_event(
-                self.redis, stream, {"type": kind, "generation_id": gen_id, "ts": time.time(), **data}
+                self.redis,
+                stream,
+                {"type": kind, "generation_id": gen_id, "ts": time.time(), **data},
             )
 
         if job_try > self.max_tries:
@@ -167,4 +169,3 @@ async def generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, An
     """The ARQ job function."""
     runtime: WorkerRuntime = ctx["runtime"]
     return await runtime.run(payload, int(ctx["job_try"]))
-

@@ -55,7 +55,8 @@ class EmbeddedRedis:
 
         return ArqRedis(
             connection_pool=ConnectionPool(
-                connection_class=fakeredis.FakeAsyncConnection, server=self.server
+                connection_class=fakeredis.FakeAsyncRedisConnection,
+                server=self.server,
             ),
             job_serializer=pack,
             job_deserializer=unpack,

@@ -128,10 +128,14 @@ class GenerationService:
             raise StyleNotAllowed(
                 f"{style.label} is not in this chat's allowed styles; allow it first."
             )
-        await self._save_scope(scope, ScopeSettings(style.id if style else None, current.allowed_styles))
+        await self._save_scope(
+            scope, ScopeSettings(style.id if style else None, current.allowed_styles)
+        )
         return style
 
-    async def set_allowed_styles(self, scope: Scope, style_texts: Iterable[str] | None) -> list[Style]:
+    async def set_allowed_styles(
+        self, scope: Scope, style_texts: Iterable[str] | None
+    ) -> list[Style]:
         """Restrict the scope to these styles (None or empty: every style is allowed)."""
         styles = [self.styles.get(text) for text in style_texts or []]
         unique = list(dict.fromkeys(s.id for s in styles))
@@ -162,7 +166,9 @@ class GenerationService:
 
     # -- requests ---------------------------------------------------------------------------------
 
-    async def resolve_style(self, requester: Requester, scope: Scope, explicit: str | None) -> Style:
+    async def resolve_style(
+        self, requester: Requester, scope: Scope, explicit: str | None
+    ) -> Style:
         """Explicit choice -> the user's default -> the scope default -> DEFAULT_STYLE."""
         settings = await self.scope_settings(scope)
         if explicit is not None and explicit.strip():
@@ -173,7 +179,11 @@ class GenerationService:
                     f"The style {style.label} is not allowed here. Allowed styles: {allowed}."
                 )
             return style
-        candidates = [await self.user_style(requester), settings.default_style, self.settings.default_style]
+        candidates = [
+            await self.user_style(requester),
+            settings.default_style,
+            self.settings.default_style,
+        ]
         for candidate in candidates:
             if candidate and candidate in self.styles and settings.allows(candidate):
                 return self.styles.get(candidate)
@@ -240,7 +250,12 @@ class GenerationService:
             requester=requester,
             scope=scope,
             command=command.model_copy(
-                update={"prompt": prompt, "negative_prompt": negative, "style": style.id, "seed": seed}
+                update={
+                    "prompt": prompt,
+                    "negative_prompt": negative,
+                    "style": style.id,
+                    "seed": seed,
+                }
             ),
             style=style,
             seed=seed,

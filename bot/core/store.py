@@ -216,7 +216,9 @@ class Store:
         return await self._update("DELETE FROM generations WHERE id = ?", (generation_id,))
 
     async def count_by_status(self) -> dict[str, int]:
-        async with self._db.execute("SELECT status, COUNT(*) FROM generations GROUP BY status") as cur:
+        async with self._db.execute(
+            "SELECT status, COUNT(*) FROM generations GROUP BY status"
+        ) as cur:
             rows = await cur.fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 

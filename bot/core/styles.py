@@ -84,7 +84,9 @@ class StyleCatalogue:
         ranked = sorted(self._styles.values(), key=lambda s: (-score(s), s.id))
         return [s.id for s in ranked[:limit]]
 
-    def search(self, text: str, allowed: Iterable[str] | None = None, limit: int = 25) -> list[Style]:
+    def search(
+        self, text: str, allowed: Iterable[str] | None = None, limit: int = 25
+    ) -> list[Style]:
         """Styles whose id, name or description contain `text`, for autocomplete menus."""
         allowed_set = set(allowed) if allowed else None
         key = text.strip().lower()
@@ -118,7 +120,11 @@ def _parse_style(raw: Any, index: int) -> Style:
 
 def parse_catalogue(text: str) -> StyleCatalogue:
     data = yaml.safe_load(text)
-    if not isinstance(data, dict) or set(data) != {"styles"} or not isinstance(data["styles"], list):
+    if (
+        not isinstance(data, dict)
+        or set(data) != {"styles"}
+        or not isinstance(data["styles"], list)
+    ):
         raise CatalogueError("the style file must hold one key, 'styles', with a list")
     return StyleCatalogue(_parse_style(raw, i) for i, raw in enumerate(data["styles"]))
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 HEALTH_CHECK_SECONDS = 5
 
 
-class EmbeddedWorker(Worker):  # type: ignore[misc]
+class EmbeddedWorker(Worker):
     """An ARQ worker on the in-process Redis stand-in.
 
     ARQ's start-up logs the server's `INFO`, which fakeredis does not implement; this is

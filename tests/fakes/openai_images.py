@@ -32,8 +32,18 @@ VALID_QUALITY = {
     "dall-e-2": {"standard"},
 }
 ALLOWED_FIELDS = {
-    "model", "prompt", "n", "size", "quality", "style", "response_format", "user",
-    "background", "moderation", "output_format", "output_compression",
+    "model",
+    "prompt",
+    "n",
+    "size",
+    "quality",
+    "style",
+    "response_format",
+    "user",
+    "background",
+    "moderation",
+    "output_format",
+    "output_compression",
 }
 PROMPT_LIMITS = {"gpt-image-1": 32000, "dall-e-3": 4000, "dall-e-2": 1000}
 
@@ -75,7 +85,13 @@ class FakeOpenAI:
         return app
 
     @staticmethod
-    def error(status: int, message: str, code: str | None, kind: str, headers: dict[str, str] | None = None) -> web.Response:
+    def error(
+        status: int,
+        message: str,
+        code: str | None,
+        kind: str,
+        headers: dict[str, str] | None = None,
+    ) -> web.Response:
         body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         return web.json_response(body, status=status, headers=headers)
 
@@ -84,11 +100,20 @@ class FakeOpenAI:
 
     async def model(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return self.error(401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error")
+            return self.error(
+                401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
+            )
         name = request.match_info["model"]
         if name not in VALID_SIZES:
-            return self.error(404, f"The model '{name}' does not exist", "model_not_found", "invalid_request_error")
-        return web.json_response({"id": name, "object": "model", "created": 0, "owned_by": "system"})
+            return self.error(
+                404,
+                f"The model '{name}' does not exist",
+                "model_not_found",
+                "invalid_request_error",
+            )
+        return web.json_response(
+            {"id": name, "object": "model", "created": 0, "owned_by": "system"}
+        )
 
     async def file(self, request: web.Request) -> web.Response:
         data = self.image_urls.get(request.match_info["name"])
@@ -130,13 +155,22 @@ class FakeOpenAI:
 
     async def generations(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
-            return self.error(401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error")
+            return self.error(
+                401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
+            )
         if request.content_type != "application/json":
-            return self.error(400, "Content-Type must be application/json", None, "invalid_request_error")
+            return self.error(
+                400, "Content-Type must be application/json", None, "invalid_request_error"
+            )
         try:
             body = json.loads(await request.text())
         except json.JSONDecodeError:
-            return self.error(400, "We could not parse the JSON body of your request.", None, "invalid_request_error")
+            return self.error(
+                400,
+                "We could not parse the JSON body of your request.",
+                None,
+                "invalid_request_error",
+            )
         problem = self._validate(body)
         if problem:
             self.calls.append(Call(body if isinstance(body, dict) else {}, "invalid"))
@@ -149,16 +183,31 @@ class FakeOpenAI:
             await asyncio.sleep(float(outcome.split(":", 1)[1]))
             outcome = "ok"
         if outcome == "500":
-            return self.error(500, "The server had an error while processing your request.", None, "server_error")
+            return self.error(
+                500, "The server had an error while processing your request.", None, "server_error"
+            )
         if outcome == "429":
-            return self.error(429, "Rate limit reached for images per minute.", "rate_limit_exceeded",
-                              "requests", headers={"retry-after": "1"})
+            return self.error(
+                429,
+                "Rate limit reached for images per minute.",
+                "rate_limit_exceeded",
+                "requests",
+                headers={"retry-after": "1"},
+            )
         if outcome == "quota":
-            return self.error(429, "You exceeded your current quota, please check your plan and billing details.",
-                              "insufficient_quota", "insufficient_quota")
+            return self.error(
+                429,
+                "You exceeded your current quota, please check your plan and billing details.",
+                "insufficient_quota",
+                "insufficient_quota",
+            )
         if outcome == "refuse":
-            return self.error(400, "Your request was rejected as a result of our safety system.",
-                              "moderation_blocked", "image_generation_user_error")
+            return self.error(
+                400,
+                "Your request was rejected as a result of our safety system.",
+                "moderation_blocked",
+                "image_generation_user_error",
+            )
         if outcome == "invalid":
             return self.error(400, "Invalid request.", "invalid_value", "invalid_request_error")
         return self._image_response(body)
@@ -182,8 +231,12 @@ class FakeOpenAI:
             item["revised_prompt"] = f"A detailed rendering of: {body['prompt'][:200]}"
         payload: dict[str, Any] = {"created": 1_700_000_000 + serial, "data": [item]}
         if body["model"].startswith("gpt-image"):
-            payload["usage"] = {"total_tokens": 100, "input_tokens": 50, "output_tokens": 50,
-                                "input_tokens_details": {"text_tokens": 50, "image_tokens": 0}}
+            payload["usage"] = {
+                "total_tokens": 100,
+                "input_tokens": 50,
+                "output_tokens": 50,
+                "input_tokens_details": {"text_tokens": 50, "image_tokens": 0},
+            }
         return web.json_response(payload)
 
     @property

@@ -34,8 +34,16 @@ log = logging.getLogger(__name__)
 
 # Sizes each model family accepts, by aspect ratio. dall-e-3's 1792x1024 is 7:4, the
 # closest it gets to 16:9; gpt-image models stop at 3:2.
-GPT_IMAGE_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024", "3:2": "1536x1024", "2:3": "1024x1536"}
-DALLE3_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024", "16:9": "1792x1024", "9:16": "1024x1792"}
+GPT_IMAGE_SIZES: dict[AspectRatio, str] = {
+    "1:1": "1024x1024",
+    "3:2": "1536x1024",
+    "2:3": "1024x1536",
+}
+DALLE3_SIZES: dict[AspectRatio, str] = {
+    "1:1": "1024x1024",
+    "16:9": "1792x1024",
+    "9:16": "1024x1792",
+}
 DALLE2_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024"}
 REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "content_filter"}
 
@@ -113,13 +121,13 @@ class OpenAIImagesProvider:
         self._model = model
         self._http = http
         self._max_image_bytes = max_image_bytes
-        # The queue owns retries, so the SDK must not retry on its own (max_retries=0).
+        # The queue owns retries, so the SDK must not retry on its own (max_retries=0). The SDK
+        # brings its own HTTP stack, so it keeps its own connection pool.
         self._client = AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
             timeout=timeout,
             max_retries=0,
-            http_client=http,
         )
         self._sizes = sizes_for_model(model)
         self._capabilities = Capabilities(
@@ -206,4 +214,4 @@ class OpenAIImagesProvider:
 
     async def aclose(self) -> None:
         # The shared httpx client belongs to the process and is closed by its owner.
-        return None
+        await self._client.close()

@@ -1,0 +1,151 @@
+"""GenerationService rules against a real SQLite file and the in-process Redis stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.delivery import ImageFiles
+from bot.core.errors import (
+    EmptyPrompt,
+    PromptTooLong,
+    StyleNotAllowed,
+    UnknownStyle,
+    UnsupportedAspect,
+)
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
+from bot.core.providers.base import Capabilities
+from bot.core.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.service import GenerationService, clean_text
+from bot.core.store import Store
+from bot.core.styles import load_catalogue
+from bot.settings import Settings
+
+ALICE = Requester(platform="discord", user_id="1", display_name="alice")
+BOB = Requester(platform="discord", user_id="2", display_name="bob")
+GUILD = Scope(platform="discord", id="100")
+OTHER_GUILD = Scope(platform="discord", id="200")
+TARGET = ReplyTarget(platform="discord", chat_id="300")
+GPT_IMAGE = Capabilities(
+    aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=False, max_prompt_chars=32000
+)
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[GenerationService]:
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        openai_api_key="sk-x",
+        default_style="photo",
+        max_prompt_chars=50,
+    )  # type: ignore[call-arg]
+    store = await Store.open(settings.database_path)
+    redis = EmbeddedRedis().pool(settings)
+    service = GenerationService(
+        settings=settings,
+        store=store,
+        styles=load_catalogue(),
+        queue=JobQueue(redis, settings),
+        capabilities={"openai": GPT_IMAGE},
+        reply_stream="imaginebot:events:test",
+        files=ImageFiles(settings.images_dir),
+    )
+    yield service
+    await store.close()
+
+
+async def test_empty_prompt(service: GenerationService) -> None:
+    with pytest.raises(EmptyPrompt, match="Your prompt is empty"):
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="  \n\x00 "))
+
+
+async def test_prompt_over_limit_names_both_numbers(service: GenerationService) -> None:
+    with pytest.raises(PromptTooLong, match="51 characters long; the limit is 50"):
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="x" * 51))
+
+
+async def test_unknown_style_has_suggestions(service: GenerationService) -> None:
+    with pytest.raises(UnknownStyle) as caught:
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="cat", style="watercolour"))
+    assert caught.value.suggestions[0] == "watercolor"
+    assert "Did you mean watercolor" in caught.value.message
+
+
+async def test_aspect_the_provider_cannot_do(service: GenerationService) -> None:
+    with pytest.raises(UnsupportedAspect, match=r"cannot make 16:9 .*1:1, 3:2, 2:3"):
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="cat", aspect="16:9"))
+
+
+async def test_style_resolution_order(service: GenerationService) -> None:
+    async def resolved(who: Requester, scope: Scope, explicit: str | None = None) -> str:
+        prepared = await service.prepare(who, scope, ImagineCommand(prompt="cat", style=explicit))
+        return prepared.style.id
+
+    assert await resolved(ALICE, GUILD) == "photo"  # DEFAULT_STYLE
+    await service.set_scope_default(GUILD, "comic")
+    assert await resolved(ALICE, GUILD) == "comic"  # scope default
+    assert await resolved(ALICE, OTHER_GUILD) == "photo"  # only that scope
+    await service.set_user_style(ALICE, "sketch")
+    assert await resolved(ALICE, GUILD) == "sketch"  # the user's own default
+    assert await resolved(BOB, GUILD) == "comic"
+    assert await resolved(ALICE, GUILD, "anime") == "anime"  # explicit choice wins
+
+
+async def test_allowed_styles_restrict_choice_and_defaults(service: GenerationService) -> None:
+    await service.set_user_style(ALICE, "sketch")
+    await service.set_allowed_styles(GUILD, ["anime", "Comic"])
+    with pytest.raises(StyleNotAllowed, match="Allowed styles: anime, comic"):
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="cat", style="photo"))
+    # Neither the user's default nor DEFAULT_STYLE is allowed: the first allowed style is used.
+    prepared = await service.prepare(ALICE, GUILD, ImagineCommand(prompt="cat"))
+    assert prepared.style.id == "anime"
+    await service.set_allowed_styles(GUILD, None)
+    prepared = await service.prepare(ALICE, GUILD, ImagineCommand(prompt="cat"))
+    assert prepared.style.id == "sketch"
+
+
+async def test_settings_survive_a_new_service(service: GenerationService, tmp_path: Path) -> None:
+    await service.set_scope_default(GUILD, "dark")
+    await service.set_allowed_styles(GUILD, ["dark", "space"])
+    store = await Store.open(service.settings.database_path)
+    try:
+        assert await store.scope_settings("discord", "100") == ("dark", ["dark", "space"])
+    finally:
+        await store.close()
+
+
+async def test_submit_writes_row_and_enqueues_job_with_generation_id(
+    service: GenerationService,
+) -> None:
+    ticket = await service.imagine(
+        ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat", style="anime", seed=42)
+    )
+    row = await service.store.get(ticket.generation_id)
+    assert (
+        row is not None and row.status.value == "queued" and row.seed == 42 and row.style == "anime"
+    )
+    assert ticket.position == 1
+    raw = await service.queue.redis.get(f"arq:job:{ticket.generation_id}")
+    job = unpack(raw)
+    payload = job["a"][0]
+    assert payload["prompt"].startswith("a cat, anime style")
+    assert payload["generation_id"] == ticket.generation_id
+    # Enqueueing the same generation again is a no-op.
+    assert await service.queue.enqueue(ticket.generation_id, payload) is False
+
+
+async def test_history_and_delete_own_only(service: GenerationService) -> None:
+    ticket = await service.imagine(ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat"))
+    assert [g.id for g in await service.history(ALICE)] == [ticket.generation_id]
+    assert await service.history(BOB) == []
+    with pytest.raises(Exception, match="Only the person who asked"):
+        await service.delete_generation(ticket.generation_id, BOB)
+    await service.delete_generation(ticket.generation_id, ALICE)
+    assert await service.history(ALICE) == []
+
+
+def test_clean_text_strips_control_characters() -> None:
+    assert clean_text("a\x00b\u200fc\n\td  e") == "ab\u200fc d e"
