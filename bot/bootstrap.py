@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from contextlib import suppress
 
 import httpx
@@ -17,6 +18,7 @@ from bot.core.jobs import WorkerRuntime
 from bot.core.providers.base import ImageProvider
 from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect, events_stream
+from bot.core.safety import BannedTerms, OpenAIModerator
 from bot.core.service import GenerationService
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
@@ -24,6 +26,8 @@ from bot.core.worker import build_worker
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
+
+HOUSEKEEPING_SECONDS = 30.0
 
 
 def http_client(settings: Settings) -> httpx.AsyncClient:
@@ -61,6 +65,7 @@ class BotApp:
         self.coordinator = coordinator
         self._worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
 
     @classmethod
     async def create(cls, settings: Settings) -> BotApp:
@@ -81,6 +86,19 @@ class BotApp:
         redis = await connect(settings, embedded)
         files = ImageFiles(settings.images_dir)
         stream = events_stream(settings.bot_instance)
+        try:
+            banned = BannedTerms.load(settings.banned_terms_file)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"BANNED_TERMS_FILE: {exc}") from None
+        moderator = None
+        if settings.moderation == "openai":
+            if settings.openai_api_key is None:
+                raise ConfigError("MODERATION=openai needs OPENAI_API_KEY")
+            moderator = OpenAIModerator(
+                api_key=settings.openai_api_key.get_secret_value(),
+                base_url=settings.openai_base_url,
+                timeout=10.0,
+            )
         service = GenerationService(
             settings=settings,
             store=store,
@@ -89,9 +107,17 @@ class BotApp:
             capabilities={pid: p.capabilities for pid, p in providers.items()},
             reply_stream=stream,
             files=files,
+            banned=banned,
+            moderator=moderator,
         )
+        await service.load_quotas()
         coordinator = DeliveryCoordinator(
-            redis=redis, store=store, files=files, stream=stream, resume_job=service.resume_job
+            redis=redis,
+            store=store,
+            files=files,
+            stream=stream,
+            resume_job=service.resume_job,
+            on_settled=service.settled,
         )
         return cls(
             settings=settings,
@@ -109,6 +135,8 @@ class BotApp:
 
     async def start(self, *, resume: bool = True, worker: bool = True) -> None:
         await self.coordinator.start(resume=resume)
+        if resume:
+            self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
         if worker:
             if self.embedded is None:
                 log.info(
@@ -133,7 +161,31 @@ class BotApp:
         self._worker = worker
         self._worker_task = asyncio.create_task(worker.async_run(), name="embedded-worker")
 
+    async def _housekeep(self) -> None:
+        """Expire requests nobody would still want; purge history past its retention."""
+        last_purge = 0.0
+        while True:
+            try:
+                await self.coordinator.expire_stale(self.settings.max_request_age_seconds)
+                days = self.settings.history_retention_days
+                if days and time.time() - last_purge > 86400:
+                    last_purge = time.time()
+                    paths = await self.store.purge_before(time.time() - days * 86400)
+                    for path in paths:
+                        self.service.files.remove(path)
+                    if paths:
+                        log.info("purged %d image(s) older than %d days", len(paths), days)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("housekeeping failed; trying again later")
+            await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
     async def close(self, *, drop_event_stream: bool = False) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._housekeeping
         if self._worker is not None:
             self._worker.handle_sig(signal.SIGINT)  # cancel running jobs; they stay queued
             if self._worker_task is not None:

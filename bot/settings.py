@@ -63,6 +63,17 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # Fairness, safety and privacy
+    max_pending_per_user: int = Field(default=2, ge=1)
+    daily_limit_per_user: int = Field(default=50, ge=1)
+    daily_limit_per_scope: int | None = Field(default=500, ge=1)
+    provider_daily_budget: int | None = Field(default=None, ge=1)
+    banned_terms_file: Path | None = None
+    moderation: Literal["openai", "off"] = "off"
+    history_retention_days: int = Field(default=90, ge=0)
+    max_request_age_seconds: float = Field(default=1800.0, gt=0)
+    health_port: int | None = Field(default=None, ge=1, le=65535)
+
     @field_validator("image_providers", mode="before")
     @classmethod
     def _split_providers(cls, value: object) -> object:
@@ -98,6 +109,10 @@ class Settings(BaseSettings):
         "telegram_file_base",
         "telegram_webhook_url",
         "discord_shards",
+        "banned_terms_file",
+        "daily_limit_per_scope",
+        "provider_daily_budget",
+        "health_port",
         mode="before",
     )
     @classmethod

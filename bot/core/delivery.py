@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from io import BytesIO
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from arq.connections import ArqRedis
+from arq.constants import abort_jobs_ss as ABORT_JOBS_KEY
 from PIL import Image
 from redis.exceptions import RedisError, ResponseError
 
@@ -84,8 +86,10 @@ class DeliveryCoordinator:
         files: ImageFiles,
         stream: str,
         resume_job: ResumeJob,
+        on_settled: Callable[[str], None] = lambda _gen_id: None,
         max_concurrency: int = 64,
     ) -> None:
+        self._on_settled = on_settled
         self._redis = redis
         self._store = store
         self._files = files
@@ -257,6 +261,7 @@ class DeliveryCoordinator:
                 provider_calls=int(event.get("provider_calls") or 1),
                 seed=event.get("seed"),
             )
+            self._on_settled(gen_id)
             log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
         await self.deliver(gen_id)
 
@@ -268,6 +273,7 @@ class DeliveryCoordinator:
             provider_calls=event.get("provider_calls"),
         )
         if changed:
+            self._on_settled(gen_id)
             log.info("generation %s: failed (%s)", gen_id, event.get("code"))
             await self._report_failure(gen_id)
 
@@ -322,6 +328,28 @@ class DeliveryCoordinator:
         await asyncio.sleep(delay)
         async with self._lock(gen_id):
             await self.deliver(gen_id)
+
+    async def expire_stale(self, max_age_seconds: float) -> int:
+        """Fail requests that waited longer than anyone would still want them, and say so."""
+        cutoff = time.time() - max_age_seconds
+        expired = 0
+        for generation in await self._store.stale(cutoff):
+            async with self._lock(generation.id):
+                minutes = max(1, round(max_age_seconds / 60))
+                reason = (
+                    f"This request waited more than {minutes} minutes and was cancelled. "
+                    "Please try again."
+                )
+                if not await self._store.mark_failed(generation.id, "expired", reason):
+                    continue
+                self._on_settled(generation.id)
+                expired += 1
+                # Tell workers not to start it; if one already has, its result is ignored.
+                await self._redis.zadd(ABORT_JOBS_KEY, {generation.id: int(time.time() * 1000)})
+                await self._report_failure(generation.id)
+        if expired:
+            log.warning("expired %d request(s) older than %.0fs", expired, max_age_seconds)
+        return expired
 
     async def resume(self) -> None:
         """Pick up every row a previous run left unfinished."""

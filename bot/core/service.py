@@ -8,23 +8,24 @@ import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from redis.exceptions import RedisError
 
 from bot.core.delivery import ImageFiles
 from bot.core.errors import (
     EmptyPrompt,
+    InvalidRequest,
     NotFound,
     PermissionDenied,
     PromptTooLong,
     QueueUnavailable,
     StyleNotAllowed,
     UnsupportedAspect,
+    UserFacingError,
 )
 from bot.core.models import (
     ASPECT_RATIOS,
-    Frozen,
     Generation,
     ImagineCommand,
     ReplyTarget,
@@ -35,6 +36,8 @@ from bot.core.models import (
 )
 from bot.core.providers.base import Capabilities
 from bot.core.queue import JobQueue
+from bot.core.quotas import Limits, QuotaBook, Reservation, day_start
+from bot.core.safety import BannedTerms, ContentRefused, Moderator
 from bot.core.store import Store
 from bot.core.styles import StyleCatalogue
 from bot.settings import Settings
@@ -59,6 +62,15 @@ def clean_text(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+def operator_limits(settings: Settings) -> Limits:
+    return Limits(
+        max_pending_per_user=settings.max_pending_per_user,
+        daily_per_user=settings.daily_limit_per_user,
+        daily_per_scope=settings.daily_limit_per_scope,
+        provider_daily_budget=settings.provider_daily_budget,
+    )
+
+
 def new_generation_id() -> str:
     return secrets.token_hex(8)
 
@@ -72,7 +84,10 @@ class ScopeSettings:
         return not self.allowed_styles or style_id in self.allowed_styles
 
 
-class PreparedRequest(Frozen):
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A validated request, ready for `submit`."""
+
     requester: Requester
     scope: Scope
     command: ImagineCommand
@@ -92,9 +107,15 @@ class GenerationService:
         capabilities: Mapping[str, Capabilities],
         reply_stream: str,
         files: ImageFiles,
+        quotas: QuotaBook | None = None,
+        banned: BannedTerms | None = None,
+        moderator: Moderator | None = None,
     ) -> None:
         self.settings = settings
         self.files = files
+        self.quotas = quotas or QuotaBook(operator_limits(settings))
+        self.banned = banned or BannedTerms([])
+        self.moderator = moderator
         self.store = store
         self.styles = styles
         self.queue = queue
@@ -245,6 +266,13 @@ class GenerationService:
         style = await self.resolve_style(requester, scope, command.style)
         self._check_aspect(command.aspect)
         self._check_prompt(prompt, style.render(prompt), command.aspect)
+        if self.banned.matches(prompt, negative or ""):
+            # The refusal never echoes the matched term.
+            await self._refuse(
+                requester,
+                scope,
+                ContentRefused("This prompt uses words that are not allowed on this bot."),
+            )
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
@@ -262,10 +290,103 @@ class GenerationService:
             parent_id=parent_id,
         )
 
+    async def _refuse(self, requester: Requester, scope: Scope, error: UserFacingError) -> NoReturn:
+        await self.store.record_refusal(
+            requester.platform, scope.id, requester.user_id, error.code, error.message
+        )
+        log.info(
+            "refused a request from %s:%s (%s)", requester.platform, requester.user_id, error.code
+        )
+        raise error
+
+    async def _reserve(self, prepared: PreparedRequest) -> Reservation:
+        per_user, per_scope = await self.effective_limits(prepared.scope)
+        try:
+            # No await between the checks and the increments: atomic on this event loop.
+            return self.quotas.reserve(
+                prepared.requester.platform,
+                prepared.requester.user_id,
+                prepared.scope.id,
+                daily_per_user=per_user,
+                daily_per_scope=per_scope,
+            )
+        except UserFacingError as exc:
+            await self._refuse(prepared.requester, prepared.scope, exc)
+
+    def settled(self, generation_id: str) -> None:
+        """A request left queued/running: its pending slot is free again."""
+        self.quotas.settle(generation_id)
+
+    async def load_quotas(self) -> None:
+        """Rebuild today's counts and the pending requests from SQLite (at start)."""
+        now = time.time()
+        self.quotas.load(
+            await self.store.accepted_since(day_start(now)), await self.store.pending()
+        )
+
+    async def effective_limits(self, scope: Scope) -> tuple[int, int | None]:
+        """Daily limits per user and per scope: the operator's, or lower if the scope's admins said so."""
+        per_user, per_scope = await self.store.scope_limits(scope.platform, scope.id)
+        operator_user = self.settings.daily_limit_per_user
+        operator_scope = self.settings.daily_limit_per_scope
+        user_limit = min(per_user, operator_user) if per_user else operator_user
+        if per_scope and operator_scope:
+            scope_limit: int | None = min(per_scope, operator_scope)
+        else:
+            scope_limit = per_scope or operator_scope
+        return user_limit, scope_limit
+
+    async def set_scope_limits(
+        self, scope: Scope, *, per_user: int | None, per_scope: int | None
+    ) -> tuple[int, int | None]:
+        """Admins may lower their scope's daily limits, never raise them past the operator's."""
+        for value, ceiling, what in (
+            (per_user, self.settings.daily_limit_per_user, "per user"),
+            (per_scope, self.settings.daily_limit_per_scope, "for this chat"),
+        ):
+            if value is not None and value < 1:
+                raise InvalidRequest("A daily limit must be at least 1.")
+            if value is not None and ceiling is not None and value > ceiling:
+                raise InvalidRequest(
+                    f"The bot's operator allows at most {ceiling} pictures a day {what}; "
+                    "you can only lower that."
+                )
+        await self.store.set_scope_limits(scope.platform, scope.id, per_user, per_scope)
+        return await self.effective_limits(scope)
+
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+        return await self.store.recent_refusals(scope.platform, scope.id, limit)
+
+    async def forget_user(self, requester: Requester) -> int:
+        """Delete the user's history rows, image files and personal settings."""
+        paths = await self.store.forget_user(requester.platform, requester.user_id)
+        for path in paths:
+            self.files.remove(path)
+        self._user_cache.pop((requester.platform, requester.user_id), None)
+        log.info("forgot user %s:%s (%d images)", requester.platform, requester.user_id, len(paths))
+        return len(paths)
+
     async def submit(self, prepared: PreparedRequest, target: ReplyTarget) -> Ticket:
         """Write the history row, enqueue the job, return the ticket with the queue position."""
         gen_id = new_generation_id()
         command = prepared.command
+        reservation = await self._reserve(prepared)
+        if self.moderator is not None:
+            try:
+                flagged = await self.moderator.flagged(
+                    " ".join(p for p in (command.prompt, command.negative_prompt) if p)
+                )
+            except UserFacingError:
+                self.quotas.cancel(reservation)
+                raise
+            if flagged:
+                self.quotas.cancel(reservation)
+                await self._refuse(
+                    prepared.requester,
+                    prepared.scope,
+                    ContentRefused("The content check flagged this prompt, so it was not queued."),
+                )
+        self.quotas.bind(reservation, gen_id)
         await self.store.insert_generation(
             {
                 "id": gen_id,
@@ -295,6 +416,7 @@ class GenerationService:
         except (RedisError, OSError) as exc:
             reason = "The request queue is unavailable right now, so nothing was queued. Please try again in a minute."
             await self.store.mark_failed(gen_id, QueueUnavailable.code, reason)
+            self.quotas.cancel(reservation)
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
             raise QueueUnavailable(reason) from exc
         log.info("generation %s: queued at position %d", gen_id, position)

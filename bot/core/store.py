@@ -222,6 +222,115 @@ class Store:
             rows = await cur.fetchall()
         return {str(r[0]): int(r[1]) for r in rows}
 
+    async def accepted_since(self, since: float) -> list[tuple[str, str, str]]:
+        """(platform, user_id, scope_id) of every request accepted since `since` (for quotas)."""
+        async with self._db.execute(
+            "SELECT platform, user_id, scope_id FROM generations WHERE created_at >= ? "
+            "AND COALESCE(failure_code, '') != 'queue_unavailable'",
+            (since,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def pending(self) -> list[tuple[str, str, str]]:
+        """(id, platform, user_id) of every queued or running request."""
+        async with self._db.execute(
+            "SELECT id, platform, user_id FROM generations WHERE status IN ('queued', 'running')"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def stale(self, created_before: float) -> list[Generation]:
+        async with self._db.execute(
+            f"SELECT {_COLUMNS} FROM generations WHERE status IN ('queued', 'running') "  # noqa: S608
+            "AND created_at < ?",
+            (created_before,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_row_to_generation(r) for r in rows]
+
+    async def purge_before(self, created_before: float) -> list[str]:
+        """Delete finished rows older than the cut-off; return their image paths."""
+        async with self._db.execute(
+            "SELECT image_path FROM generations WHERE created_at < ? "
+            "AND status IN ('failed', 'delivered') AND image_path IS NOT NULL",
+            (created_before,),
+        ) as cur:
+            paths = [str(r[0]) for r in await cur.fetchall()]
+        await self._db.execute(
+            "DELETE FROM generations WHERE created_at < ? AND status IN ('failed', 'delivered')",
+            (created_before,),
+        )
+        await self._db.execute("DELETE FROM refusals WHERE created_at < ?", (created_before,))
+        await self._db.commit()
+        return paths
+
+    async def forget_user(self, platform: str, user_id: str) -> list[str]:
+        """Delete a user's history, refusals and settings; return their image paths."""
+        async with self._db.execute(
+            "SELECT image_path FROM generations WHERE platform = ? AND user_id = ? "
+            "AND image_path IS NOT NULL",
+            (platform, user_id),
+        ) as cur:
+            paths = [str(r[0]) for r in await cur.fetchall()]
+        await self._db.execute(
+            "DELETE FROM generations WHERE platform = ? AND user_id = ?", (platform, user_id)
+        )
+        await self._db.execute(
+            "DELETE FROM refusals WHERE platform = ? AND user_id = ?", (platform, user_id)
+        )
+        await self._db.execute(
+            "DELETE FROM user_settings WHERE platform = ? AND user_id = ?", (platform, user_id)
+        )
+        await self._db.commit()
+        return paths
+
+    async def record_refusal(
+        self, platform: str, scope_id: str, user_id: str, code: str, reason: str
+    ) -> None:
+        await self._update(
+            "INSERT INTO refusals (platform, scope_id, user_id, code, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (platform, scope_id, user_id, code, reason, time.time()),
+        )
+
+    async def recent_refusals(
+        self, platform: str, scope_id: str, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """Refusals before queueing and provider refusals, newest first."""
+        async with self._db.execute(
+            "SELECT user_id, code, reason, created_at FROM refusals "
+            "WHERE platform = ? AND scope_id = ? "
+            "UNION ALL SELECT user_id, failure_code, failure_reason, created_at FROM generations "
+            "WHERE platform = ? AND scope_id = ? AND failure_code IN ('refused', 'censored') "
+            "ORDER BY created_at DESC LIMIT ?",
+            (platform, scope_id, platform, scope_id, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [dict(r) for r in rows]
+
+    async def scope_limits(self, platform: str, scope_id: str) -> tuple[int | None, int | None]:
+        """(daily per user, daily per scope) that the scope's admins set, if any."""
+        async with self._db.execute(
+            "SELECT daily_limit_per_user, daily_limit_per_scope FROM scope_settings "
+            "WHERE platform = ? AND scope_id = ?",
+            (platform, scope_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    async def set_scope_limits(
+        self, platform: str, scope_id: str, per_user: int | None, per_scope: int | None
+    ) -> None:
+        await self._update(
+            "INSERT INTO scope_settings (platform, scope_id, daily_limit_per_user, "
+            "daily_limit_per_scope, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (platform, scope_id) DO UPDATE SET "
+            "daily_limit_per_user = excluded.daily_limit_per_user, "
+            "daily_limit_per_scope = excluded.daily_limit_per_scope, updated_at = excluded.updated_at",
+            (platform, scope_id, per_user, per_scope, time.time()),
+        )
+
     # -- settings -------------------------------------------------------------------------------
 
     async def scope_settings(self, platform: str, scope_id: str) -> tuple[str | None, list[str]]:

@@ -67,5 +67,6 @@ def build_worker(
         "health_check_interval": HEALTH_CHECK_SECONDS,
         "ctx": {"runtime": runtime},
         "log_results": False,
+        "allow_abort_jobs": True,
     }
     return worker_class(**kwargs)
