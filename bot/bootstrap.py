@@ -6,13 +6,16 @@ import asyncio
 import logging
 import signal
 import time
+from collections.abc import Callable
 from contextlib import suppress
 
 import httpx
 from arq import Worker
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 
 from bot import __version__
+from bot.core import metrics
 from bot.core.delivery import DeliveryCoordinator, ImageFiles, ResultChannel
 from bot.core.jobs import WorkerRuntime
 from bot.core.providers.base import ImageProvider
@@ -23,6 +26,7 @@ from bot.core.service import GenerationService
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
 from bot.core.worker import build_worker
+from bot.health import Check, HealthServer
 from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,8 @@ class BotApp:
         self._worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._health: HealthServer | None = None
+        self.adapters: list[object] = []
 
     @classmethod
     async def create(cls, settings: Settings) -> BotApp:
@@ -133,10 +139,17 @@ class BotApp:
     def register(self, channel: ResultChannel) -> None:
         self.coordinator.register(channel)
 
-    async def start(self, *, resume: bool = True, worker: bool = True) -> None:
+    async def start(
+        self, *, resume: bool = True, worker: bool = True, serve_health: bool = True
+    ) -> None:
         await self.coordinator.start(resume=resume)
         if resume:
             self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
+        if serve_health and self.settings.health_port:
+            self._health = HealthServer(
+                self.settings.health_port, self._checks(), before_scrape=self._refresh_metrics
+            )
+            await self._health.start()
         if worker:
             if self.embedded is None:
                 log.info(
@@ -161,6 +174,30 @@ class BotApp:
         self._worker = worker
         self._worker_task = asyncio.create_task(worker.async_run(), name="embedded-worker")
 
+    def _checks(self) -> dict[str, Check]:
+        async def redis_ok() -> bool:
+            return bool(await self.redis.ping())
+
+        async def sqlite_writable() -> bool:
+            await self.store.set_state("health", str(time.time()))
+            return True
+
+        async def adapters_connected() -> bool:
+            return all(getattr(a, "connected", True) for a in self.adapters)
+
+        checks: dict[str, Check] = {
+            "redis": redis_ok,
+            "sqlite": sqlite_writable,
+            "adapters": adapters_connected,
+        }
+        checks.update(worker_checks(self.settings, lambda: self.redis))
+        del checks["redis"]
+        checks["redis"] = redis_ok
+        return checks
+
+    async def _refresh_metrics(self) -> None:
+        metrics.QUEUE_DEPTH.set(await self.service.queue.depth())
+
     async def _housekeep(self) -> None:
         """Expire requests nobody would still want; purge history past its retention."""
         last_purge = 0.0
@@ -182,6 +219,8 @@ class BotApp:
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
 
     async def close(self, *, drop_event_stream: bool = False) -> None:
+        if self._health is not None:
+            await self._health.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with suppress(asyncio.CancelledError):
@@ -201,29 +240,83 @@ class BotApp:
         await self.http.aclose()
 
 
+def worker_health_key(settings: Settings) -> str:
+    # ARQ's own heartbeat key, refreshed by every worker on the queue.
+    return f"{settings.queue_name}:health-check"
+
+
 async def run_worker_process(settings: Settings) -> None:
-    """`imaginebot worker`: generate jobs from Redis until SIGINT/SIGTERM."""
+    """`imaginebot worker`: generate jobs from Redis until SIGINT/SIGTERM.
+
+    If Redis goes away the worker logs it, waits and connects again by itself; jobs it was
+    running are handed on by ARQ (at-least-once) once their lock expires.
+    """
     if settings.embedded_queue:
         raise ConfigError("REDIS_URL: `imaginebot worker` needs a shared Redis; set REDIS_URL")
     http = http_client(settings)
     providers = build_providers(settings, http)
-    redis = await connect(settings, None)
-    runtime = WorkerRuntime(
-        redis,
-        providers,
-        max_tries=settings.job_max_tries,
-        backoff_seconds=settings.retry_backoff_seconds,
-    )
-    worker = build_worker(settings, redis, runtime, embedded=False, handle_signals=True)
-    log.info(
-        "worker started: providers %s, max_jobs %d", ", ".join(providers), settings.worker_max_jobs
-    )
+    stopping = asyncio.Event()
+    health: HealthServer | None = None
+    # The health checks always look at the newest connection (it is rebuilt after outages).
+    current: list[ArqRedis] = []
     try:
-        await worker.async_run()
-    except asyncio.CancelledError:
-        pass
+        while not stopping.is_set():
+            try:
+                redis = await connect(settings, None)
+                current[:] = [redis]
+                if health is None and settings.health_port:
+                    health = HealthServer(
+                        settings.health_port,
+                        worker_checks(settings, lambda: current[0] if current else None),
+                    )
+                    await health.start()
+                runtime = WorkerRuntime(
+                    redis,
+                    providers,
+                    max_tries=settings.job_max_tries,
+                    backoff_seconds=settings.retry_backoff_seconds,
+                )
+                worker = build_worker(settings, redis, runtime, embedded=False, handle_signals=True)
+                worker.on_stop = lambda _signal: stopping.set()
+                log.info(
+                    "worker started: providers %s, max_jobs %d",
+                    ", ".join(providers),
+                    settings.worker_max_jobs,
+                )
+                try:
+                    await worker.async_run()
+                finally:
+                    with suppress(Exception):
+                        await worker.close()
+            except asyncio.CancelledError:
+                break
+            except (RedisError, OSError) as exc:
+                log.warning("Redis unavailable (%s); reconnecting in 1s", exc.__class__.__name__)
+                await asyncio.sleep(1.0)
     finally:
-        await worker.close()
+        if health is not None:
+            await health.stop()
         for provider in providers.values():
             await provider.aclose()
         await http.aclose()
+
+
+def worker_checks(settings: Settings, redis: Callable[[], ArqRedis | None]) -> dict[str, Check]:
+    async def redis_ok() -> bool:
+        client = redis()
+        return client is not None and bool(await client.ping())
+
+    async def heartbeat() -> bool:
+        client = redis()
+        return client is not None and bool(await client.exists(worker_health_key(settings)))
+
+    return {"redis": redis_ok, "worker_heartbeat": heartbeat}
+
+
+async def check_worker_heartbeat(settings: Settings) -> bool:
+    """`imaginebot worker --check`: is any worker's heartbeat fresh?"""
+    redis = await connect(settings, None)
+    try:
+        return bool(await redis.exists(worker_health_key(settings)))
+    finally:
+        await redis.aclose()

@@ -94,7 +94,7 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
     channel = CliChannel(Path(args.output) if args.output else None)
     app.register(channel)
     try:
-        await app.start(resume=False, worker=settings.embedded_queue)
+        await app.start(resume=False, worker=settings.embedded_queue, serve_health=False)
         requester = Requester(
             platform="cli", user_id=getpass.getuser(), display_name=getpass.getuser()
         )
@@ -166,6 +166,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        app.adapters = list(adapters)
         for adapter in adapters:
             app.register(adapter)
             await adapter.start()
@@ -192,8 +193,19 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def worker(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.bootstrap import run_worker_process
+    from bot.bootstrap import check_worker_heartbeat, run_worker_process
 
+    if args.check:
+        if settings.embedded_queue:
+            print(
+                "error: REDIS_URL is not set; workers only run with a shared Redis", file=sys.stderr
+            )
+            return 2
+        if await check_worker_heartbeat(settings):
+            print("ok: a worker heartbeat is fresh")
+            return 0
+        print("no fresh worker heartbeat", file=sys.stderr)
+        return 1
     await run_worker_process(settings)
     return 0
 
@@ -257,7 +269,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--no-worker", action="store_true", help="leave generation to `imaginebot worker` processes"
     )
-    sub.add_parser("worker", help="run a generation worker (needs REDIS_URL)")
+    p_worker = sub.add_parser("worker", help="run a generation worker (needs REDIS_URL)")
+    p_worker.add_argument(
+        "--check", action="store_true", help="exit non-zero unless a worker heartbeat is fresh"
+    )
 
     p_img = sub.add_parser("imagine", help="generate one image from the command line")
     p_img.add_argument("prompt")

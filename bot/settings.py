@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     retry_backoff_seconds: float = Field(default=2.0, ge=0)
     worker_max_jobs: int = Field(default=16, ge=1)
     worker_poll_delay_seconds: float = Field(default=0.05, gt=0)
+    worker_shutdown_grace_seconds: int = Field(default=20, ge=0)
     max_image_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -23,6 +23,7 @@ from arq.constants import abort_jobs_ss as ABORT_JOBS_KEY
 from PIL import Image
 from redis.exceptions import RedisError, ResponseError
 
+from bot.core import metrics
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Status, StatusUpdate
 from bot.core.queue import EVENT_CONSUMER, EVENT_FIELD, EVENT_GROUP, unpack
@@ -31,6 +32,7 @@ from bot.core.store import Store
 log = logging.getLogger(__name__)
 
 MAX_DELIVERY_ATTEMPTS = 5
+PENDING_RESCAN_SECONDS = 30.0
 DELIVERY_RETRY_SECONDS = 2.0
 
 
@@ -99,6 +101,7 @@ class DeliveryCoordinator:
         self._locks: dict[str, list[Any]] = {}
         self._limit = asyncio.Semaphore(max_concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._inflight: set[bytes] = set()
         self._consumer: asyncio.Task[None] | None = None
         self._stopping = False
         self.backlog_done = asyncio.Event()
@@ -112,8 +115,7 @@ class DeliveryCoordinator:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, resume: bool = True) -> None:
-        with suppress(ResponseError):  # BUSYGROUP: the group exists already
-            await self._redis.xgroup_create(self._stream, EVENT_GROUP, id="0", mkstream=True)
+        await self._ensure_group()
         self._consumer = asyncio.create_task(self._consume(resume), name="delivery-consumer")
 
     async def stop(self) -> None:
@@ -127,17 +129,34 @@ class DeliveryCoordinator:
 
     # -- the event loop -------------------------------------------------------------------------
 
+    async def _ensure_group(self) -> None:
+        with suppress(ResponseError):  # BUSYGROUP: the group exists already
+            await self._redis.xgroup_create(self._stream, EVENT_GROUP, id="0", mkstream=True)
+
     async def _consume(self, resume: bool) -> None:
         # First what a previous run read but never acknowledged, then new events.
-        await self._read_batch("0", block=None)
+        await self._read_pending()
         if resume:
             await self.resume()
         self.backlog_done.set()
+        last_rescan = time.monotonic()
         while not self._stopping:
             try:
-                await self._read_batch(">", block=1000)
+                await self._read_new()
+                if time.monotonic() - last_rescan > PENDING_RESCAN_SECONDS:
+                    # Events whose handling failed stay pending; try them again now and then.
+                    last_rescan = time.monotonic()
+                    await self._read_pending()
             except asyncio.CancelledError:
                 raise
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    # Redis lost the stream (restarted without persistence): start it again.
+                    log.warning("event stream was lost; recreating it")
+                    await self._ensure_group()
+                else:
+                    log.warning("event stream error: %s", exc)
+                    await asyncio.sleep(1.0)
             except (RedisError, OSError) as exc:
                 log.warning("event stream unavailable (%s); retrying", exc.__class__.__name__)
                 await asyncio.sleep(1.0)
@@ -145,16 +164,33 @@ class DeliveryCoordinator:
                 log.exception("event consumer error; continuing")
                 await asyncio.sleep(0.5)
 
-    async def _read_batch(self, start: str, block: int | None) -> None:
+    async def _read_new(self) -> None:
+        response = await self._redis.xreadgroup(
+            EVENT_GROUP, EVENT_CONSUMER, {self._stream: ">"}, count=100, block=1000
+        )
+        for entry_id, fields in response[0][1] if response else []:
+            self._dispatch(entry_id, fields)
+
+    async def _read_pending(self) -> None:
+        """Page through this consumer's unacknowledged events, skipping ones in hand."""
+        start: bytes | str = "0"
         while True:
             response = await self._redis.xreadgroup(
-                EVENT_GROUP, EVENT_CONSUMER, {self._stream: start}, count=100, block=block
+                EVENT_GROUP, EVENT_CONSUMER, {self._stream: start}, count=100
             )
             entries = response[0][1] if response else []
-            for entry_id, fields in entries:
-                self._spawn(self._handle_entry(entry_id, fields))
-            if start == ">" or not entries:
+            if not entries:
                 return
+            for entry_id, fields in entries:
+                if fields:  # an entry deleted meanwhile comes back with no fields
+                    self._dispatch(entry_id, fields)
+                start = entry_id
+
+    def _dispatch(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+        if entry_id in self._inflight:
+            return
+        self._inflight.add(entry_id)
+        self._spawn(self._handle_entry(entry_id, fields))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -177,19 +213,22 @@ class DeliveryCoordinator:
                 del self._locks[generation_id]
 
     async def _handle_entry(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        raw = fields.get(EVENT_FIELD)
-        event: dict[str, Any] = unpack(raw) if raw else {}
-        gen_id = str(event.get("generation_id", ""))
+        event: dict[str, Any] = {}
+        gen_id = ""
         try:
+            raw = fields.get(EVENT_FIELD)
+            event = unpack(raw) if raw else {}
+            gen_id = str(event.get("generation_id", ""))
             async with self._limit, self._lock(gen_id):
                 await self._apply(event)
+            await self._redis.xack(self._stream, EVENT_GROUP, entry_id)
+            # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
+            await self._redis.xdel(self._stream, entry_id)
         except Exception:
-            # Not acknowledged: it stays pending and is retried on the next start.
+            # Not acknowledged: it stays pending and is tried again by the next pending scan.
             log.exception("generation %s: handling %s event failed", gen_id, event.get("type"))
-            return
-        await self._redis.xack(self._stream, EVENT_GROUP, entry_id)
-        # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
-        await self._redis.xdel(self._stream, entry_id)
+        finally:
+            self._inflight.discard(entry_id)
 
     async def _apply(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
@@ -262,6 +301,7 @@ class DeliveryCoordinator:
                 seed=event.get("seed"),
             )
             self._on_settled(gen_id)
+            metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - generation.created_at))
             log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
         await self.deliver(gen_id)
 
@@ -274,6 +314,7 @@ class DeliveryCoordinator:
         )
         if changed:
             self._on_settled(gen_id)
+            metrics.JOBS.labels(str(event.get("code") or "error")).inc()
             log.info("generation %s: failed (%s)", gen_id, event.get("code"))
             await self._report_failure(gen_id)
 
@@ -321,7 +362,11 @@ class DeliveryCoordinator:
                 f"The picture was made but could not be posted: {exc.reason}",
             )
             return
-        await self._store.mark_delivered(gen_id)
+        if await self._store.mark_delivered(gen_id):
+            metrics.JOBS.labels("delivered").inc()
+            metrics.DELIVERY_SECONDS.observe(
+                max(0.0, time.time() - (generation.finished_at or generation.created_at))
+            )
         log.info("generation %s: delivered", gen_id)
 
     async def _retry_later(self, gen_id: str, delay: float) -> None:
@@ -343,6 +388,7 @@ class DeliveryCoordinator:
                 if not await self._store.mark_failed(generation.id, "expired", reason):
                     continue
                 self._on_settled(generation.id)
+                metrics.JOBS.labels("expired").inc()
                 expired += 1
                 # Tell workers not to start it; if one already has, its result is ignored.
                 await self._redis.zadd(ABORT_JOBS_KEY, {generation.id: int(time.time() * 1000)})

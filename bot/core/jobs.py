@@ -15,6 +15,7 @@ from typing import Any
 from arq import Retry
 from arq.connections import ArqRedis
 
+from bot.core import metrics
 from bot.core.errors import ProviderError, ProviderRefused, ProviderRejected
 from bot.core.models import StatusUpdate
 from bot.core.providers.base import ImageProvider, ProviderImage, ProviderRequest
@@ -108,9 +109,11 @@ class WorkerRuntime:
                 hints=payload.get("hints", {}).get(provider_id, {}),
             )
             await self._count_call(gen_id)
+            metrics.PROVIDER_CALLS.labels(provider_id).inc()
             try:
                 image = await provider.generate(request, progress)
             except ProviderError as exc:
+                metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
                 log.info(
                     "generation %s: provider %s failed (%s, retryable=%s)",
                     gen_id,

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from redis.exceptions import RedisError
 
+from bot.core import metrics
 from bot.core.delivery import ImageFiles
 from bot.core.errors import (
     EmptyPrompt,
@@ -294,6 +295,7 @@ class GenerationService:
         await self.store.record_refusal(
             requester.platform, scope.id, requester.user_id, error.code, error.message
         )
+        metrics.REFUSALS.labels(error.code).inc()
         log.info(
             "refused a request from %s:%s (%s)", requester.platform, requester.user_id, error.code
         )

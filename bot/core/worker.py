@@ -68,5 +68,8 @@ def build_worker(
         "ctx": {"runtime": runtime},
         "log_results": False,
         "allow_abort_jobs": True,
+        # On SIGTERM/SIGINT: stop taking jobs, let running ones finish for a while, then
+        # cancel the rest, which ARQ hands back to the queue for another worker.
+        "job_completion_wait": settings.worker_shutdown_grace_seconds if handle_signals else 0,
     }
     return worker_class(**kwargs)

@@ -31,7 +31,7 @@ class ServerThread:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, handle_signals=False)
+        self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, 0)
         await site.start()
