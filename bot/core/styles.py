@@ -67,7 +67,8 @@ class StyleCatalogue:
         if style is None:
             suggestions = self.suggest(text)
             hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-            shown = text.strip()[:40] or "(empty)"
+            # Echo only printable characters: a NUL or a control code never reaches a chat.
+            shown = "".join(c for c in text.strip() if c.isprintable())[:40] or "(empty)"
             raise UnknownStyle(f"There is no style called “{shown}”.{hint}", suggestions)
         return style
 
