@@ -107,6 +107,7 @@ class WorkerRuntime:
                 aspect=payload["aspect"],
                 seed=int(payload["seed"]),
                 hints=payload.get("hints", {}).get(provider_id, {}),
+                nsfw=bool(payload.get("nsfw", False)),
             )
             await self._count_call(gen_id)
             metrics.PROVIDER_CALLS.labels(provider_id).inc()

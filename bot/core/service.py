@@ -80,6 +80,7 @@ def new_generation_id() -> str:
 class ScopeSettings:
     default_style: str | None
     allowed_styles: tuple[str, ...]
+    nsfw: bool = False
 
     def allows(self, style_id: str) -> bool:
         return not self.allowed_styles or style_id in self.allowed_styles
@@ -134,7 +135,8 @@ class GenerationService:
         cached = self._scope_cache.get(key)
         if cached is None:
             default, allowed = await self.store.scope_settings(scope.platform, scope.id)
-            cached = self._scope_cache[key] = ScopeSettings(default, tuple(allowed))
+            nsfw = await self.store.scope_nsfw(scope.platform, scope.id)
+            cached = self._scope_cache[key] = ScopeSettings(default, tuple(allowed), nsfw)
         return cached
 
     async def _save_scope(self, scope: Scope, settings: ScopeSettings) -> None:
@@ -151,7 +153,7 @@ class GenerationService:
                 f"{style.label} is not in this chat's allowed styles; allow it first."
             )
         await self._save_scope(
-            scope, ScopeSettings(style.id if style else None, current.allowed_styles)
+            scope, ScopeSettings(style.id if style else None, current.allowed_styles, current.nsfw)
         )
         return style
 
@@ -165,7 +167,7 @@ class GenerationService:
         default = current.default_style
         if unique and default and default not in unique:
             default = None  # the old default is no longer allowed; fall back to the bot default
-        await self._save_scope(scope, ScopeSettings(default, tuple(unique)))
+        await self._save_scope(scope, ScopeSettings(default, tuple(unique), current.nsfw))
         return [self.styles.get(i) for i in unique]
 
     async def allowed_styles(self, scope: Scope) -> list[Style]:
@@ -413,7 +415,7 @@ class GenerationService:
         generation = await self.store.get(gen_id)
         assert generation is not None
         try:
-            await self.queue.enqueue(gen_id, self.job_payload(generation))
+            await self.queue.enqueue(gen_id, await self.job_payload(generation))
             position = await self.queue.position(gen_id)
         except (RedisError, OSError) as exc:
             reason = "The request queue is unavailable right now, so nothing was queued. Please try again in a minute."
@@ -454,9 +456,20 @@ class GenerationService:
         )
         return await self.prepare(requester, scope, command, parent_id=original.id)
 
-    def job_payload(self, generation: Generation) -> dict[str, Any]:
+    async def set_scope_nsfw(self, scope: Scope, allowed: bool) -> None:
+        """Admins allow or forbid NSFW output for their scope (forbidden by default)."""
+        await self.store.set_scope_nsfw(scope.platform, scope.id, allowed)
+        self._scope_cache.pop((scope.platform, scope.id), None)
+
+    async def job_payload(self, generation: Generation) -> dict[str, Any]:
         """Everything a worker on any machine needs; nothing platform-specific."""
         style = self.styles.find(generation.style) or self.styles.get(self.settings.default_style)
+        scope_settings = await self.scope_settings(
+            Scope(platform=generation.platform, id=generation.scope_id)
+        )
+        # NSFW only when the scope allows it AND the adapter said this chat may show it
+        # (a Discord channel that is not age-restricted never may).
+        nsfw = scope_settings.nsfw and generation.handle.get("nsfw_ok") is True
         negative = ", ".join(p for p in (generation.negative_prompt, style.negative) if p)
         return {
             "generation_id": generation.id,
@@ -469,11 +482,12 @@ class GenerationService:
             "hints": {k: dict(v) for k, v in style.providers.items()},
             "reply_stream": self.reply_stream,
             "created_at": generation.created_at,
+            "nsfw": nsfw,
         }
 
     async def resume_job(self, generation: Generation) -> None:
         """Enqueue again after a restart; a no-op when Redis still knows the job."""
-        if await self.queue.enqueue(generation.id, self.job_payload(generation)):
+        if await self.queue.enqueue(generation.id, await self.job_payload(generation)):
             log.info("generation %s: re-enqueued after restart", generation.id)
 
     # -- history ----------------------------------------------------------------------------------

@@ -309,6 +309,22 @@ class Store:
             rows = await cur.fetchall()
         return [dict(r) for r in rows]
 
+    async def scope_nsfw(self, platform: str, scope_id: str) -> bool:
+        async with self._db.execute(
+            "SELECT nsfw FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            (platform, scope_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return bool(row[0]) if row else False
+
+    async def set_scope_nsfw(self, platform: str, scope_id: str, allowed: bool) -> None:
+        await self._update(
+            "INSERT INTO scope_settings (platform, scope_id, nsfw, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (platform, scope_id) DO UPDATE SET nsfw = excluded.nsfw, "
+            "updated_at = excluded.updated_at",
+            (platform, scope_id, int(allowed), time.time()),
+        )
+
     async def scope_limits(self, platform: str, scope_id: str) -> tuple[int | None, int | None]:
         """(daily per user, daily per scope) that the scope's admins set, if any."""
         async with self._db.execute(

@@ -149,3 +149,17 @@ async def test_history_and_delete_own_only(service: GenerationService) -> None:
 
 def test_clean_text_strips_control_characters() -> None:
     assert clean_text("a\x00b\u200fc\n\td  e") == "ab\u200fc d e"
+
+
+async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(service: GenerationService) -> None:
+    async def nsfw_for(target: ReplyTarget) -> bool:
+        ticket = await service.imagine(ALICE, GUILD, target, ImagineCommand(prompt="a cat"))
+        service.settled(ticket.generation_id)
+        payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
+        return bool(payload["nsfw"])
+
+    age_restricted = ReplyTarget(platform="discord", chat_id="300", handle={"nsfw_ok": True})
+    assert await nsfw_for(age_restricted) is False  # off by default
+    await service.set_scope_nsfw(GUILD, True)
+    assert await nsfw_for(age_restricted) is True
+    assert await nsfw_for(TARGET) is False  # a chat that may not show it never gets it

@@ -31,6 +31,8 @@ class ProviderRequest(Frozen):
     aspect: AspectRatio = "1:1"
     seed: int = 0
     hints: Mapping[str, HintValue] = Field(default_factory=dict)
+    # Only true when the scope's admins allowed NSFW output and the chat may show it.
+    nsfw: bool = False
 
 
 class ProviderImage(Frozen):
