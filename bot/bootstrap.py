@@ -168,11 +168,26 @@ class BotApp:
             max_tries=self.settings.job_max_tries,
             backoff_seconds=self.settings.retry_backoff_seconds,
         )
-        worker = build_worker(
-            self.settings, pool, runtime, embedded=self.embedded is not None, handle_signals=False
+        self._worker_task = asyncio.create_task(
+            self._run_worker(pool, runtime), name="in-process-worker"
         )
-        self._worker = worker
-        self._worker_task = asyncio.create_task(worker.async_run(), name="embedded-worker")
+
+    async def _run_worker(self, pool: ArqRedis, runtime: WorkerRuntime) -> None:
+        """Keep the in-process worker running; after a Redis outage it starts polling again."""
+        while True:
+            self._worker = build_worker(
+                self.settings,
+                pool,
+                runtime,
+                embedded=self.embedded is not None,
+                handle_signals=False,
+            )
+            try:
+                await self._worker.async_run()
+                return
+            except (RedisError, OSError) as exc:
+                log.warning("worker lost Redis (%s); retrying in 1s", exc.__class__.__name__)
+                await asyncio.sleep(1.0)
 
     def _checks(self) -> dict[str, Check]:
         async def redis_ok() -> bool:
