@@ -70,6 +70,11 @@ class FakeOpenAI:
     api_key: str = "sk-test-fake-key"
     script: list[str] = field(default_factory=list)
     delay: float = 0.0
+    # Like a real rate-limited account: calls beyond this many in flight get 429.
+    max_concurrency: int | None = None
+    in_flight: int = 0
+    peak_in_flight: int = 0
+    rejected_for_concurrency: int = 0
     calls: list[Call] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
     image_urls: dict[str, bytes] = field(default_factory=dict)
@@ -175,6 +180,24 @@ class FakeOpenAI:
         if problem:
             self.calls.append(Call(body if isinstance(body, dict) else {}, "invalid"))
             return self.error(400, problem, "invalid_value", "invalid_request_error")
+        if self.max_concurrency is not None and self.in_flight >= self.max_concurrency:
+            self.rejected_for_concurrency += 1
+            self.calls.append(Call(body, "429"))
+            return self.error(
+                429,
+                "Rate limit reached: too many concurrent requests.",
+                "rate_limit_exceeded",
+                "requests",
+                headers={"retry-after": "1"},
+            )
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._serve(body)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, body: dict[str, Any]) -> web.Response:
         outcome = self._next_outcome(body["prompt"])
         self.calls.append(Call(body, outcome))
         if self.delay:
