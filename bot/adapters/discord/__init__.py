@@ -1,0 +1,1 @@
+"""Discord adapter: slash commands, buttons and delivery through discord.py."""

@@ -1,0 +1,250 @@
+"""Slash commands: /imagine, /styles, /mystyle, /history and the admin /settings group."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.context import is_server_admin, requester_of, scope_of
+from bot.adapters.discord.render import (
+    NO_MENTIONS,
+    error_text,
+    history_text,
+    history_view,
+    styles_text,
+    truncate,
+)
+from bot.core.errors import UserFacingError
+from bot.core.models import ImagineCommand
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.adapter import DiscordAdapter
+    from bot.core.service import PreparedRequest
+
+log = logging.getLogger(__name__)
+
+Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
+MAX_SEED = 2**32 - 1
+# Validation normally takes milliseconds; past this, acknowledge first so the 3 s rule holds.
+PREPARE_BUDGET_SECONDS = 2.0
+ADMIN_ONLY = "Only server admins (Manage Server permission) can change these settings."
+SERVER_ONLY = "Server settings only exist in a server."
+
+
+async def reply(interaction: discord.Interaction, text: str) -> None:
+    """A short ephemeral answer (or follow-up, if the interaction was already acknowledged)."""
+    text = truncate(text, 2000)
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def prepare_then_submit(
+    adapter: DiscordAdapter,
+    interaction: discord.Interaction,
+    prepare: asyncio.Future[PreparedRequest] | asyncio.Task[PreparedRequest],
+) -> None:
+    """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
+    validation push the acknowledgement past Discord's 3 seconds."""
+    done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
+    if not done:
+        await interaction.response.defer(thinking=True)
+    try:
+        prepared = await prepare
+    except UserFacingError as exc:
+        if interaction.response.is_done():
+            await interaction.edit_original_response(
+                content=error_text(exc), allowed_mentions=NO_MENTIONS
+            )
+        else:
+            await reply(interaction, error_text(exc))
+        return
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True)
+    await adapter.submit(interaction, prepared)
+
+
+def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
+    service = adapter.app.service
+
+    async def allowed_style_choices(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        settings = await service.scope_settings(scope_of(interaction))
+        styles = service.styles.search(current, settings.allowed_styles or None, limit=25)
+        return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
+
+    async def any_style_choices(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        styles = service.styles.search(current, None, limit=25)
+        return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
+
+    @tree.command(
+        name="imagine",
+        description="Make a picture from a description",
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.describe(
+        prompt="What the picture should show",
+        style="A look from the catalogue (see /styles)",
+        aspect="Picture shape (width:height)",
+        negative="What the picture should not show",
+        seed="Repeat a result: the same seed and settings give a similar picture",
+    )
+    @app_commands.autocomplete(style=allowed_style_choices)
+    async def imagine(
+        interaction: discord.Interaction,
+        prompt: str,
+        style: str | None = None,
+        aspect: Aspect | None = None,
+        negative: str | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+    ) -> None:
+        command = ImagineCommand(
+            prompt=prompt, style=style, aspect=aspect or "1:1", negative_prompt=negative, seed=seed
+        )
+        prepare = asyncio.ensure_future(
+            service.prepare(requester_of(interaction), scope_of(interaction), command)
+        )
+        await prepare_then_submit(adapter, interaction, prepare)
+
+    @tree.command(
+        name="styles",
+        description="List the picture styles",
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def styles(interaction: discord.Interaction) -> None:
+        scope = scope_of(interaction)
+        settings = await service.scope_settings(scope)
+        allowed = await service.allowed_styles(scope)
+        text = styles_text(
+            allowed,
+            scope_default=settings.default_style or service.settings.default_style,
+            user_default=await service.user_style(requester_of(interaction)),
+            restricted=bool(settings.allowed_styles),
+        )
+        await reply(interaction, text)
+
+    @tree.command(
+        name="mystyle",
+        description="Set your own default style (leave empty to clear it)",
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.describe(style="Your default style everywhere; leave out to clear")
+    @app_commands.autocomplete(style=any_style_choices)
+    async def mystyle(interaction: discord.Interaction, style: str | None = None) -> None:
+        try:
+            chosen = await service.set_user_style(requester_of(interaction), style)
+        except UserFacingError as exc:
+            await reply(interaction, error_text(exc))
+            return
+        if chosen is None:
+            await reply(interaction, "Your default style is cleared.")
+        else:
+            await reply(interaction, f"Your default style is now {chosen.label}.")
+
+    @tree.command(
+        name="history",
+        description="Your last 10 pictures",
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def history(interaction: discord.Interaction) -> None:
+        rows = await service.history(requester_of(interaction), limit=10)
+        view = history_view(rows)
+        text = history_text(rows)
+        if view is None:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+        else:
+            await interaction.response.send_message(
+                text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=view
+            )
+
+    tree.add_command(settings_group(adapter))
+
+
+def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
+    service = adapter.app.service
+    group = app_commands.Group(
+        name="settings",
+        description="Server settings for imaginebot (server admins)",
+        default_permissions=discord.Permissions(manage_guild=True),
+        allowed_contexts=app_commands.AppCommandContext(guild=True),
+        allowed_installs=app_commands.AppInstallationType(guild=True),
+    )
+
+    async def admin_only(interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            await reply(interaction, SERVER_ONLY)
+            return False
+        if not is_server_admin(interaction):
+            await reply(interaction, ADMIN_ONLY)
+            return False
+        return True
+
+    async def style_choices(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        settings = await service.scope_settings(scope_of(interaction))
+        styles = service.styles.search(current, settings.allowed_styles or None, limit=24)
+        choices = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
+        return [*choices, app_commands.Choice(name="(none: use the bot's default)", value="none")]
+
+    @group.command(name="show", description="Show this server's style settings")
+    async def show(interaction: discord.Interaction) -> None:
+        if not await admin_only(interaction):
+            return
+        settings = await service.scope_settings(scope_of(interaction))
+        default = settings.default_style or f"{service.settings.default_style} (bot default)"
+        allowed = ", ".join(settings.allowed_styles) if settings.allowed_styles else "all styles"
+        await reply(interaction, f"Default style: {default}\nAllowed styles: {allowed}")
+
+    @group.command(name="default-style", description="Set the server's default style")
+    @app_commands.describe(style="The style used when a member picks none ('none' to reset)")
+    @app_commands.autocomplete(style=style_choices)
+    async def default_style(interaction: discord.Interaction, style: str) -> None:
+        if not await admin_only(interaction):
+            return
+        text = None if style.strip().lower() in ("none", "reset", "") else style
+        try:
+            chosen = await service.set_scope_default(scope_of(interaction), text)
+        except UserFacingError as exc:
+            await reply(interaction, error_text(exc))
+            return
+        if chosen is None:
+            await reply(interaction, "This server now uses the bot's default style.")
+        else:
+            await reply(interaction, f"This server's default style is now {chosen.label}.")
+
+    @group.command(name="allowed-styles", description="Limit which styles members may use")
+    @app_commands.describe(styles="Comma-separated style names, or 'all'")
+    async def allowed_styles(interaction: discord.Interaction, styles: str) -> None:
+        if not await admin_only(interaction):
+            return
+        parts = [p.strip() for p in styles.split(",") if p.strip()]
+        everything = not parts or [p.lower() for p in parts] == ["all"]
+        try:
+            chosen = await service.set_allowed_styles(
+                scope_of(interaction), None if everything else parts
+            )
+        except UserFacingError as exc:
+            await reply(interaction, error_text(exc))
+            return
+        if not chosen:
+            await reply(interaction, "Members may use every style.")
+        else:
+            names = ", ".join(s.label for s in chosen)
+            await reply(interaction, f"Members may now use: {names}.")
+
+    return group

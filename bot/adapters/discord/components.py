@@ -1,0 +1,129 @@
+"""Buttons and menus under results, routed by custom id so they survive restarts.
+
+Custom ids look like `ib:<action>:<generation id>`. No view is kept in memory: after a
+restart the same listener parses the id and looks the generation up in the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.adapters.discord.commands import prepare_then_submit, reply
+from bot.adapters.discord.context import is_moderator, requester_of, scope_of
+from bot.adapters.discord.images import DEFAULT_LIMIT, fit
+from bot.adapters.discord.render import (
+    NO_MENTIONS,
+    error_text,
+    parse_custom_id,
+    restyle_view,
+    result_embed,
+)
+from bot.core.errors import UserFacingError
+from bot.core.models import Status
+from bot.core.service import GenerationService
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.adapter import DiscordAdapter
+
+log = logging.getLogger(__name__)
+
+
+class ComponentRouter:
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self.adapter = adapter
+
+    @property
+    def service(self) -> GenerationService:
+        return self.adapter.app.service
+
+    async def route(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        parsed = parse_custom_id(str(data.get("custom_id", "")))
+        if parsed is None:
+            return
+        action, generation_id = parsed
+        values = [str(v) for v in data.get("values", [])]
+        try:
+            if action == "reroll":
+                await self.variation(interaction, generation_id, None)
+            elif action == "restyle":
+                await self.offer_styles(interaction, generation_id)
+            elif action == "restyle-pick" and values:
+                await self.variation(interaction, generation_id, values[0])
+            elif action == "delete":
+                await self.delete(interaction, generation_id)
+            elif action == "show" and values:
+                await self.show(interaction, values[0])
+            else:
+                await reply(interaction, "That button is no longer supported.")
+        except UserFacingError as exc:
+            await reply(interaction, error_text(exc))
+
+    async def variation(
+        self, interaction: discord.Interaction, generation_id: str, style: str | None
+    ) -> None:
+        """Reroll or restyle: a new request with its own new message."""
+        prepare = asyncio.ensure_future(
+            self.service.prepare_variation(
+                generation_id, requester_of(interaction), scope_of(interaction), style=style
+            )
+        )
+        await prepare_then_submit(self.adapter, interaction, prepare)
+
+    async def offer_styles(self, interaction: discord.Interaction, generation_id: str) -> None:
+        original = await self.service.generation(generation_id)
+        styles = await self.service.allowed_styles(scope_of(interaction))
+        await interaction.response.send_message(
+            "Pick a style for a new picture with the same prompt:",
+            view=restyle_view(generation_id, styles, original.style),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    async def delete(self, interaction: discord.Interaction, generation_id: str) -> None:
+        # Raises PermissionDenied (answered ephemerally) unless requester or moderator.
+        await self.service.delete_generation(
+            generation_id, requester_of(interaction), moderator=is_moderator(interaction)
+        )
+        await interaction.response.defer()
+        try:
+            await interaction.delete_original_response()
+        except discord.HTTPException:
+            log.warning("generation %s: could not delete its message", generation_id)
+            await reply(
+                interaction, "Removed from the history, but the message could not be deleted."
+            )
+
+    async def show(self, interaction: discord.Interaction, generation_id: str) -> None:
+        generation = await self.service.generation(generation_id)
+        if generation.platform != "discord" or generation.user_id != str(interaction.user.id):
+            await reply(interaction, "You can only look at your own pictures.")
+            return
+        if generation.status not in (Status.DONE, Status.DELIVERED) or not generation.image_path:
+            await reply(interaction, "That picture is not available any more.")
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        limit = interaction.filesize_limit or DEFAULT_LIMIT
+        try:
+            data, extension = await asyncio.to_thread(fit, Path(generation.image_path), limit)
+        except (OSError, ValueError):
+            await interaction.followup.send(
+                "That picture's file is gone.", ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            return
+        filename = f"{generation.id}.{extension}"
+        style = self.service.styles.find(generation.style)
+        await interaction.followup.send(
+            embed=result_embed(generation, style, filename),
+            file=discord.File(io.BytesIO(data), filename=filename),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )

@@ -1,0 +1,37 @@
+"""Who is asking and where: core identities and permission checks from an interaction."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.core.models import Requester, Scope
+
+PLATFORM = "discord"
+
+
+def requester_of(interaction: discord.Interaction) -> Requester:
+    user = interaction.user
+    return Requester(platform=PLATFORM, user_id=str(user.id), display_name=user.display_name)
+
+
+def scope_of(interaction: discord.Interaction) -> Scope:
+    """A server is one scope; outside a server, the DM channel is its own scope."""
+    if interaction.guild_id is not None:
+        return Scope(platform=PLATFORM, id=str(interaction.guild_id))
+    return Scope.direct(PLATFORM, str(interaction.channel_id))
+
+
+def is_server_admin(interaction: discord.Interaction) -> bool:
+    # `default_member_permissions` on the command is a hint server admins can override,
+    # so the handler checks the permissions Discord resolved for this member itself.
+    if interaction.guild_id is None:
+        return False
+    perms = interaction.permissions
+    return perms.administrator or perms.manage_guild
+
+
+def is_moderator(interaction: discord.Interaction) -> bool:
+    if interaction.guild_id is None:
+        return False
+    perms = interaction.permissions
+    return perms.administrator or perms.manage_messages

@@ -1,0 +1,612 @@
+"""A strict fake of Discord's REST API for discord.py, on 127.0.0.1.
+
+It answers the calls imaginebot makes (login, command sync, interaction callbacks,
+webhook edits and follow-ups with multipart uploads, channel messages) the way Discord
+does, and rejects what Discord would reject: late or double acknowledgements, expired
+tokens, unknown fields, oversize text or files, bad `allowed_mentions`. Everything the bot
+sent is recorded (`writes`, `messages`) with the uploaded bytes, and the fake works out
+who a message would have pinged. The gateway half lives in `discord_gateway.py`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.discord_gateway import Gateway
+
+DISCORD_EPOCH_MS = 1420070400000
+ACK_DEADLINE = 3.0
+TOKEN_LIFETIME = 15 * 60
+DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+MESSAGE_FIELDS = {
+    "content",
+    "embeds",
+    "allowed_mentions",
+    "components",
+    "attachments",
+    "flags",
+    "tts",
+    "nonce",
+    "enforce_nonce",
+    "message_reference",
+    "sticker_ids",
+    "poll",
+    "username",
+    "avatar_url",
+    "thread_name",
+    "applied_tags",
+}
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    # Exactly "application/json": discord.py only parses JSON when the header says so.
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1e6):06d}+00:00"
+
+
+@dataclass
+class Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class Write:
+    """One request by which the bot created, edited or deleted a message."""
+
+    kind: str  # callback, edit_original, followup, channel_message, delete_original, ...
+    at: float  # time.monotonic() when the fake received it
+    interaction_id: str | None
+    message_id: str | None
+    body: dict[str, Any]
+    files: list[Upload]
+    callback_type: int | None = None
+
+
+@dataclass
+class Message:
+    id: str
+    channel_id: str
+    kind: int
+    content: str = ""
+    embeds: list[dict[str, Any]] = field(default_factory=list)
+    components: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[tuple[str, Upload]] = field(default_factory=list)
+    flags: int = 0
+    interaction_id: str | None = None
+    deleted: bool = False
+    pinged: dict[str, Any] = field(default_factory=dict)
+    allowed_mentions: Any = None
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+
+@dataclass
+class Interaction:
+    id: str
+    token: str
+    type: int
+    payload: dict[str, Any]
+    dispatched_at: float  # monotonic
+    created: float = field(default_factory=time.time)
+    response_type: int | None = None
+    responded_at: float | None = None
+    message_id: str | None = None
+    expired: bool = False
+    choices: list[dict[str, Any]] | None = None
+
+
+def validate_message(body: dict[str, Any], *, create: bool) -> None:
+    unknown = set(body) - MESSAGE_FIELDS
+    if unknown:
+        raise ApiError(400, 50035, f"Invalid Form Body: unknown fields {sorted(unknown)}")
+    content = body.get("content")
+    if content is not None and (not isinstance(content, str) or len(content) > 2000):
+        raise ApiError(400, 50035, "content: Must be 2000 or fewer in length.")
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        raise ApiError(400, 50035, "embeds: Must be 10 or fewer in length.")
+    total = 0
+    for embed in embeds:
+        for key, limit in (("title", 256), ("description", 4096)):
+            if len(embed.get(key) or "") > limit:
+                raise ApiError(400, 50035, f"embeds.{key}: Must be {limit} or fewer in length.")
+            total += len(embed.get(key) or "")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            raise ApiError(400, 50035, "embeds.fields: Must be 25 or fewer in length.")
+        for f in fields:
+            if not f.get("name") or not f.get("value"):
+                raise ApiError(400, 50035, "embeds.fields: name and value are required.")
+            if len(f["name"]) > 256 or len(f["value"]) > 1024:
+                raise ApiError(400, 50035, "embeds.fields: too long.")
+            total += len(f["name"]) + len(f["value"])
+    if total > 6000:
+        raise ApiError(400, 50035, "embeds: total size exceeds 6000 characters.")
+    mentions = body.get("allowed_mentions")
+    if mentions is not None:
+        if not isinstance(mentions, dict) or set(mentions) - {
+            "parse",
+            "users",
+            "roles",
+            "replied_user",
+        }:
+            raise ApiError(400, 50035, "allowed_mentions: invalid shape")
+        parse = mentions.get("parse", [])
+        if set(parse) - {"users", "roles", "everyone"}:
+            raise ApiError(400, 50035, "allowed_mentions.parse: invalid value")
+        if ("users" in parse and mentions.get("users")) or (
+            "roles" in parse and mentions.get("roles")
+        ):
+            raise ApiError(400, 50035, "allowed_mentions: parse and a list are mutually exclusive")
+    for row in body.get("components") or []:
+        if row.get("type") != 1 or not 1 <= len(row.get("components", [])) <= 5:
+            raise ApiError(400, 50035, "components: each row holds 1 to 5 components")
+        for item in row["components"]:
+            custom = item.get("custom_id")
+            if item.get("type") != 5 and custom is not None and not 1 <= len(custom) <= 100:
+                raise ApiError(400, 50035, "components.custom_id: 1 to 100 characters")
+            if item.get("type") == 3 and not 1 <= len(item.get("options", [])) <= 25:
+                raise ApiError(400, 50035, "components.options: 1 to 25 options")
+    if create and not (content or embeds or body.get("components") or body.get("attachments")):
+        raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+def pings(body: dict[str, Any]) -> dict[str, Any]:
+    """Whom Discord would notify for this content under these allowed_mentions."""
+    content = body.get("content") or ""
+    mentions = body.get("allowed_mentions")
+    parse = {"users", "roles", "everyone"} if mentions is None else set(mentions.get("parse", []))
+    listed_users = set(map(str, (mentions or {}).get("users", [])))
+    users = [u for u in re.findall(r"<@!?(\d+)>", content) if "users" in parse or u in listed_users]
+    roles = [
+        r
+        for r in re.findall(r"<@&(\d+)>", content)
+        if "roles" in parse or r in set(map(str, (mentions or {}).get("roles", [])))
+    ]
+    everyone = "everyone" in parse and bool(re.search(r"@(everyone|here)", content))
+    return {"everyone": everyone, "users": users, "roles": roles}
+
+
+class FakeDiscord:
+    def __init__(self) -> None:
+        self.token = "fake-discord-bot-token-" + secrets.token_hex(8)
+        self._ids = itertools.count(1)
+        self.application_id = self.snowflake()
+        self.bot_user = {
+            "id": self.application_id,
+            "username": "imaginebot",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+            "flags": 0,
+        }
+        self.guilds: dict[str, dict[str, Any]] = {}
+        self.dm_channels: dict[str, dict[str, Any]] = {}
+        self.denied_channels: set[str] = set()
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.command_syncs: list[str] = []
+        self.interactions: dict[str, Interaction] = {}
+        self.messages: dict[str, Message] = {}
+        self.writes: list[Write] = []
+        self.errors: list[str] = []  # requests the fake rejected, for test diagnostics
+        self.base_url = ""
+        self.gateway = Gateway(self)
+
+    # -- ids and setup ----------------------------------------------------------------------
+
+    def snowflake(self) -> str:
+        return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0xFFF))
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base_url}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/gateway/"
+
+    def add_guild(self, name: str = "Test Server") -> tuple[str, str]:
+        """A guild with one text channel; returns (guild_id, channel_id)."""
+        guild_id, channel_id = self.snowflake(), self.snowflake()
+        self.guilds[guild_id] = {"id": guild_id, "name": name, "channels": [channel_id]}
+        return guild_id, channel_id
+
+    def channel_exists(self, channel_id: str) -> bool:
+        return channel_id in self.dm_channels or any(
+            channel_id in g["channels"] for g in self.guilds.values()
+        )
+
+    # -- views for tests ------------------------------------------------------------------------
+
+    def for_interaction(self, interaction_id: str) -> list[Write]:
+        return [w for w in self.writes if w.interaction_id == interaction_id]
+
+    def original(self, interaction_id: str) -> Message | None:
+        record = self.interactions[interaction_id]
+        return self.messages.get(record.message_id) if record.message_id else None
+
+    # -- HTTP plumbing ----------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._errors_middleware], client_max_size=64 * 1024**2)
+        r = app.router
+        p = "/api/v10"
+        r.add_get(f"{p}/users/@me", self.get_me)
+        r.add_get(f"{p}/oauth2/applications/@me", self.get_application)
+        r.add_get(f"{p}/gateway/bot", self.get_gateway_bot)
+        r.add_get(f"{p}/gateway", self.get_gateway)
+        r.add_route("*", f"{p}/applications/{{app}}/commands", self.global_commands)
+        r.add_route("*", f"{p}/applications/{{app}}/guilds/{{guild}}/commands", self.guild_commands)
+        r.add_post(f"{p}/interactions/{{iid}}/{{token}}/callback", self.callback)
+        r.add_post(f"{p}/webhooks/{{app}}/{{token}}", self.followup)
+        r.add_route("*", f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self.webhook_message)
+        r.add_post(f"{p}/channels/{{cid}}/messages", self.channel_message)
+        r.add_delete(f"{p}/channels/{{cid}}/messages/{{mid}}", self.delete_channel_message)
+        r.add_get("/gateway/", self.gateway.handler)
+        return app
+
+    @web.middleware
+    async def _errors_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+            return response
+        except ApiError as exc:
+            self.errors.append(f"{request.method} {request.path}: {exc.status} {exc.message}")
+            return json_response({"message": exc.message, "code": exc.code}, exc.status)
+
+    def _bot_auth(self, request: web.Request) -> None:
+        if request.headers.get("Authorization") != f"Bot {self.token}":
+            raise ApiError(401, 0, "401: Unauthorized")
+
+    async def _body(self, request: web.Request) -> tuple[dict[str, Any], list[Upload]]:
+        ctype = request.headers.get("Content-Type", "")
+        if ctype.startswith("multipart/form-data"):
+            payload: dict[str, Any] = {}
+            files: dict[int, Upload] = {}
+            reader = await request.multipart()
+            async for part in reader:
+                name = part.name or ""
+                data = await part.read()  # type: ignore[union-attr]
+                if name == "payload_json":
+                    payload = json.loads(data)
+                elif m := re.fullmatch(r"files\[(\d+)\]", name):
+                    files[int(m.group(1))] = Upload(
+                        part.filename or "", part.headers.get("Content-Type", ""), bytes(data)
+                    )
+                else:
+                    raise ApiError(400, 50035, f"unexpected form field {name!r}")
+            declared = {int(a["id"]) for a in payload.get("attachments", []) if "filename" in a}
+            if set(files) != declared:
+                raise ApiError(400, 50035, "attachments do not match the uploaded files")
+            return payload, [files[i] for i in sorted(files)]
+        if not await request.read():
+            return {}, []
+        if ctype != "application/json":
+            raise ApiError(400, 50035, f"unsupported Content-Type {ctype!r}")
+        body = await request.json()
+        if not isinstance(body, dict | list):
+            raise ApiError(400, 50035, "body must be JSON")
+        return body, []  # type: ignore[return-value]
+
+    # -- identity -----------------------------------------------------------------------------
+
+    async def get_me(self, request: web.Request) -> web.Response:
+        self._bot_auth(request)
+        return json_response(self.bot_user)
+
+    async def get_application(self, request: web.Request) -> web.Response:
+        self._bot_auth(request)
+        return json_response(
+            {
+                "id": self.application_id,
+                "name": "imaginebot",
+                "icon": None,
+                "description": "",
+                "rpc_origins": [],
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "bot": self.bot_user,
+                "owner": {**self.bot_user, "id": "1", "bot": False, "username": "owner"},
+                "summary": "",
+                "verify_key": "0" * 64,
+                "team": None,
+                "flags": 0,
+                "interactions_endpoint_url": None,
+            }
+        )
+
+    async def get_gateway_bot(self, request: web.Request) -> web.Response:
+        self._bot_auth(request)
+        return json_response(
+            {
+                "url": self.gateway_url,
+                "shards": self.gateway.recommended_shards,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    async def get_gateway(self, request: web.Request) -> web.Response:
+        return json_response({"url": self.gateway_url})
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def _commands(self, request: web.Request, scope: str) -> web.Response:
+        self._bot_auth(request)
+        if request.match_info["app"] != self.application_id:
+            raise ApiError(403, 50001, "Missing Access")
+        if request.method == "GET":
+            return json_response(self.commands.get(scope, []))
+        if request.method != "PUT":
+            raise ApiError(405, 0, "405: Method Not Allowed")
+        body, _ = await self._body(request)
+        if not isinstance(body, list) or len(body) > 100:
+            raise ApiError(400, 50035, "commands: expected a list of at most 100")
+        stored = []
+        for command in body:
+            name = command.get("name", "")
+            if not COMMAND_NAME.match(name) or name != name.lower():
+                raise ApiError(400, 50035, f"invalid command name {name!r}")
+            if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
+                raise ApiError(400, 50035, f"command {name}: description 1-100 characters")
+            if len(command.get("options") or []) > 25:
+                raise ApiError(400, 50035, f"command {name}: at most 25 options")
+            stored.append(
+                {
+                    **command,
+                    "id": self.snowflake(),
+                    "application_id": self.application_id,
+                    "version": self.snowflake(),
+                    "default_member_permissions": command.get("default_member_permissions"),
+                }
+            )
+        self.commands[scope] = stored
+        self.command_syncs.append(scope)
+        return json_response(stored)
+
+    async def global_commands(self, request: web.Request) -> web.Response:
+        return await self._commands(request, "global")
+
+    async def guild_commands(self, request: web.Request) -> web.Response:
+        return await self._commands(request, request.match_info["guild"])
+
+    def command_id(self, name: str, guild_id: str | None) -> str:
+        for scope in (guild_id, "global"):
+            for command in self.commands.get(scope or "", []):
+                if command["name"] == name:
+                    return str(command["id"])
+        raise KeyError(f"command {name} was never synced")
+
+    # -- messages -----------------------------------------------------------------------------
+
+    def _attachment_limit(self, record: Interaction | None) -> int:
+        if record is None:
+            return DEFAULT_ATTACHMENT_LIMIT
+        return int(record.payload["attachment_size_limit"])
+
+    def _apply(
+        self, message: Message, body: dict[str, Any], files: list[Upload], limit: int
+    ) -> None:
+        for upload in files:
+            if len(upload.data) > limit:
+                raise ApiError(413, 40005, "Request entity too large")
+        if "content" in body:
+            message.content = body["content"] or ""
+        if "embeds" in body:
+            message.embeds = body["embeds"] or []
+        if "components" in body:
+            message.components = body["components"] or []
+        if "attachments" in body:
+            kept = {a["id"]: a for a in body["attachments"]}
+            existing = [(aid, up) for aid, up in message.attachments if aid in kept]
+            message.attachments = existing + [(self.snowflake(), up) for up in files]
+        elif files:
+            message.attachments += [(self.snowflake(), up) for up in files]
+        if "flags" in body and body["flags"] is not None:
+            message.flags = (message.flags & (EPHEMERAL | LOADING)) | int(body["flags"])
+        message.flags &= ~LOADING
+        message.allowed_mentions = body.get("allowed_mentions")
+        message.pinged = pings(body)
+
+    def message_json(self, message: Message) -> dict[str, Any]:
+        return {
+            "id": message.id,
+            "channel_id": message.channel_id,
+            "type": message.kind,
+            "content": message.content,
+            "author": self.bot_user,
+            "attachments": [
+                {
+                    "id": aid,
+                    "filename": up.filename,
+                    "size": len(up.data),
+                    "url": f"{self.base_url}/attachments/{aid}/{up.filename}",
+                    "proxy_url": f"{self.base_url}/attachments/{aid}/{up.filename}",
+                    "content_type": up.content_type,
+                }
+                for aid, up in message.attachments
+            ],
+            "embeds": message.embeds,
+            "components": message.components,
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": iso(time.time()),
+            "edited_timestamp": None,
+            "flags": message.flags,
+            "webhook_id": self.application_id if message.interaction_id else None,
+        }
+
+    def _new_message(self, channel_id: str, kind: int, interaction_id: str | None) -> Message:
+        message = Message(
+            id=self.snowflake(), channel_id=channel_id, kind=kind, interaction_id=interaction_id
+        )
+        self.messages[message.id] = message
+        return message
+
+    # -- interactions -------------------------------------------------------------------------
+
+    def _record_by_token(self, request: web.Request) -> Interaction:
+        if request.match_info["app"] != self.application_id:
+            raise ApiError(404, 10015, "Unknown Webhook")
+        token = request.match_info["token"]
+        for record in self.interactions.values():
+            if record.token == token:
+                if record.expired or time.time() - record.created > TOKEN_LIFETIME:
+                    raise ApiError(401, 50027, "Invalid Webhook Token")
+                return record
+        raise ApiError(404, 10015, "Unknown Webhook")
+
+    async def callback(self, request: web.Request) -> web.Response:
+        record = self.interactions.get(request.match_info["iid"])
+        if record is None or record.token != request.match_info["token"]:
+            raise ApiError(404, 10062, "Unknown interaction")
+        now = time.monotonic()
+        if record.response_type is None and now - record.dispatched_at > ACK_DEADLINE:
+            raise ApiError(404, 10062, "Unknown interaction")
+        if record.response_type is not None:
+            raise ApiError(400, 40060, "Interaction has already been acknowledged.")
+        body, files = await self._body(request)
+        kind, data = body.get("type"), body.get("data") or {}
+        channel_id = str(record.payload["channel_id"])
+        message: Message | None = None
+        if kind == 8:
+            if record.type != 4:
+                raise ApiError(400, 50035, "autocomplete results only answer autocomplete")
+            choices = data.get("choices", [])
+            if len(choices) > 25:
+                raise ApiError(400, 50035, "choices: Must be 25 or fewer in length.")
+            record.choices = choices
+        elif record.type == 4:
+            raise ApiError(400, 50035, "an autocomplete interaction needs type 8")
+        elif kind == 4:
+            validate_message(data, create=True)
+            message = self._new_message(channel_id, 20, record.id)
+            self._apply(message, data, files, self._attachment_limit(record))
+            record.message_id = message.id
+        elif kind == 5:
+            message = self._new_message(channel_id, 20, record.id)
+            message.flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
+            record.message_id = message.id
+        elif kind in (6, 7):
+            if record.type != 3:
+                raise ApiError(400, 50035, "update responses only answer components")
+            record.message_id = str(record.payload["message"]["id"])
+            if kind == 7:
+                validate_message(data, create=False)
+                self._apply(self.messages[record.message_id], data, files, 10**9)
+        else:
+            raise ApiError(400, 50035, f"unsupported callback type {kind}")
+        record.response_type, record.responded_at = kind, now
+        self.writes.append(Write("callback", now, record.id, record.message_id, data, files, kind))
+        if request.query.get("with_response") not in ("1", "true", "True"):
+            return web.Response(status=204)
+        result: dict[str, Any] = {
+            "interaction": {
+                "id": record.id,
+                "type": record.type,
+                "response_message_id": record.message_id,
+                "response_message_loading": kind == 5,
+                "response_message_ephemeral": bool(message and message.ephemeral),
+                "activity_instance_id": None,
+            }
+        }
+        if message is not None and kind == 4:
+            result["resource"] = {"type": kind, "message": self.message_json(message)}
+        return json_response(result)
+
+    async def followup(self, request: web.Request) -> web.Response:
+        record = self._record_by_token(request)
+        body, files = await self._body(request)
+        validate_message(body, create=True)
+        original = self.messages.get(record.message_id or "")
+        if original is not None and original.flags & LOADING:
+            # Discord completes a deferred ("thinking") original with the first follow-up.
+            message = original
+        else:
+            message = self._new_message(str(record.payload["channel_id"]), 20, record.id)
+            message.flags = int(body.get("flags") or 0) & EPHEMERAL
+        self._apply(message, body, files, self._attachment_limit(record))
+        self.writes.append(Write("followup", time.monotonic(), record.id, message.id, body, files))
+        return json_response(self.message_json(message))
+
+    async def webhook_message(self, request: web.Request) -> web.Response:
+        record = self._record_by_token(request)
+        mid = request.match_info["mid"]
+        if mid == "@original":
+            mid = record.message_id or ""
+        message = self.messages.get(mid)
+        if message is None or message.deleted or message.interaction_id not in (record.id, None):
+            raise ApiError(404, 10008, "Unknown Message")
+        if request.method == "GET":
+            return json_response(self.message_json(message))
+        if request.method == "DELETE":
+            message.deleted = True
+            self.writes.append(Write("delete", time.monotonic(), record.id, mid, {}, []))
+            return web.Response(status=204)
+        if request.method != "PATCH":
+            raise ApiError(405, 0, "405: Method Not Allowed")
+        body, files = await self._body(request)
+        validate_message(body, create=False)
+        self._apply(message, body, files, self._attachment_limit(record))
+        kind = "edit_original" if mid == record.message_id else "edit_followup"
+        self.writes.append(Write(kind, time.monotonic(), record.id, mid, body, files))
+        return json_response(self.message_json(message))
+
+    async def channel_message(self, request: web.Request) -> web.Response:
+        self._bot_auth(request)
+        channel_id = request.match_info["cid"]
+        if not self.channel_exists(channel_id):
+            raise ApiError(404, 10003, "Unknown Channel")
+        if channel_id in self.denied_channels:
+            raise ApiError(403, 50013, "Missing Permissions")
+        body, files = await self._body(request)
+        validate_message(body, create=True)
+        message = self._new_message(channel_id, 0, None)
+        self._apply(message, body, files, DEFAULT_ATTACHMENT_LIMIT)
+        self.writes.append(
+            Write("channel_message", time.monotonic(), None, message.id, body, files)
+        )
+        return json_response(self.message_json(message))
+
+    async def delete_channel_message(self, request: web.Request) -> web.Response:
+        self._bot_auth(request)
+        message = self.messages.get(request.match_info["mid"])
+        if message is None or message.deleted or message.channel_id != request.match_info["cid"]:
+            raise ApiError(404, 10008, "Unknown Message")
+        message.deleted = True
+        self.writes.append(Write("delete", time.monotonic(), None, message.id, {}, []))
+        return web.Response(status=204)

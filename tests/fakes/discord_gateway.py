@@ -1,0 +1,412 @@
+"""The gateway half of the fake Discord, interaction payloads, and a driver for tests.
+
+The gateway speaks Discord's JSON protocol in text frames: HELLO, IDENTIFY (token checked,
+shard honoured), READY, one GUILD_CREATE per guild of the shard, heartbeat ACKs, and
+INTERACTION_CREATE dispatches built like Discord's (guild ones with `guild_id` and a
+`member` carrying resolved permissions; `attachment_size_limit` in every one).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from tests.fakes.server import ServerThread
+
+if TYPE_CHECKING:
+    from tests.fakes.discord_api import FakeDiscord, Interaction, Message, Write
+
+VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, ATTACH_FILES = 1 << 10, 1 << 11, 1 << 14, 1 << 15
+READ_HISTORY, USE_COMMANDS = 1 << 16, 1 << 31
+MANAGE_GUILD, MANAGE_MESSAGES, ADMINISTRATOR = 1 << 5, 1 << 13, 1 << 3
+MEMBER = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_HISTORY | USE_COMMANDS
+MODERATOR = MEMBER | MANAGE_MESSAGES
+SERVER_MANAGER = MEMBER | MANAGE_GUILD
+ADMIN = (1 << 50) - 1  # Discord resolves every permission for administrators
+OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
+
+
+@dataclass
+class Session:
+    ws: web.WebSocketResponse
+    shard: tuple[int, int] = (0, 1)
+    seq: int = 0
+
+    async def send(self, op: int, d: Any, t: str | None = None) -> None:
+        frame: dict[str, Any] = {"op": op, "d": d, "s": None, "t": t}
+        if op == 0:
+            self.seq += 1
+            frame["s"] = self.seq
+        await self.ws.send_str(json.dumps(frame))
+
+
+class Gateway:
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.sessions: list[Session] = []
+        self.identifies = 0
+        self.recommended_shards = 1
+
+    def shard_of(self, guild_id: str | None, count: int) -> int:
+        return (int(guild_id) >> 22) % count if guild_id else 0
+
+    async def handler(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        session = Session(ws)
+        await session.send(10, {"heartbeat_interval": 41250})
+        try:
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    break
+                frame = json.loads(msg.data)
+                op = frame.get("op")
+                if op == 1:
+                    await session.send(11, None)
+                elif op == 2:
+                    if frame["d"].get("token") != self.fake.token:
+                        await ws.close(code=4004, message=b"Authentication failed.")
+                        break
+                    shard = frame["d"].get("shard") or [0, 1]
+                    session.shard = (int(shard[0]), int(shard[1]))
+                    await self._ready(session)
+                    self.sessions.append(session)
+                    self.identifies += 1
+                elif op == 6:
+                    await session.send(9, False)  # no resuming: identify again
+        finally:
+            if session in self.sessions:
+                self.sessions.remove(session)
+        return ws
+
+    async def _ready(self, session: Session) -> None:
+        fake = self.fake
+        shard_id, count = session.shard
+        guilds = [g for g in fake.guilds.values() if self.shard_of(g["id"], count) == shard_id]
+        await session.send(
+            0,
+            {
+                "v": 10,
+                "user": fake.bot_user,
+                "guilds": [{"id": g["id"], "unavailable": True} for g in guilds],
+                "session_id": secrets.token_hex(16),
+                "resume_gateway_url": fake.gateway_url,
+                "application": {"id": fake.application_id, "flags": 0},
+                "shard": [shard_id, count],
+                "private_channels": [],
+                "relationships": [],
+                "presences": [],
+                "user_settings": {},
+            },
+            "READY",
+        )
+        for guild in guilds:
+            await session.send(0, guild_create(fake, guild), "GUILD_CREATE")
+
+    def session_for(self, guild_id: str | None) -> Session:
+        for session in self.sessions:
+            if self.shard_of(guild_id, session.shard[1]) == session.shard[0]:
+                return session
+        raise RuntimeError("the bot is not connected to the fake gateway")
+
+    async def dispatch(self, payload: dict[str, Any]) -> Interaction:
+        from tests.fakes.discord_api import Interaction
+
+        session = self.session_for(payload.get("guild_id"))
+        record = Interaction(
+            payload["id"], payload["token"], payload["type"], payload, time.monotonic()
+        )
+        self.fake.interactions[record.id] = record
+        await session.send(0, payload, "INTERACTION_CREATE")
+        return record
+
+
+def guild_create(fake: FakeDiscord, guild: dict[str, Any]) -> dict[str, Any]:
+    gid = guild["id"]
+    return {
+        "id": gid,
+        "name": guild["name"],
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "owner_id": "1",
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": [
+            {
+                "id": gid,
+                "name": "@everyone",
+                "permissions": str(MEMBER),
+                "position": 0,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            }
+        ],
+        "emojis": [],
+        "stickers": [],
+        "features": [],
+        "mfa_level": 0,
+        "application_id": None,
+        "system_channel_id": None,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "joined_at": "2026-01-01T00:00:00.000000+00:00",
+        "large": False,
+        "unavailable": False,
+        "member_count": 2,
+        "voice_states": [],
+        "members": [],
+        "channels": [channel_json(gid, cid) for cid in guild["channels"]],
+        "threads": [],
+        "presences": [],
+        "max_members": 500000,
+        "vanity_url_code": None,
+        "description": None,
+        "banner": None,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "public_updates_channel_id": None,
+        "nsfw_level": 0,
+        "premium_progress_bar_enabled": False,
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+    }
+
+
+def channel_json(guild_id: str, channel_id: str) -> dict[str, Any]:
+    return {
+        "id": channel_id,
+        "type": 0,
+        "guild_id": guild_id,
+        "name": "general",
+        "position": 0,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+    }
+
+
+def user_json(user_id: str, name: str) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "username": name,
+        "discriminator": "0",
+        "global_name": name.title(),
+        "avatar": None,
+        "bot": False,
+        "flags": 0,
+        "public_flags": 0,
+    }
+
+
+def interaction_payload(
+    fake: FakeDiscord,
+    kind: int,
+    data: dict[str, Any],
+    *,
+    user: dict[str, Any],
+    channel_id: str,
+    guild_id: str | None,
+    permissions: int,
+    message: Message | None = None,
+    size_limit: int = 10 * 1024 * 1024,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": fake.snowflake(),
+        "application_id": fake.application_id,
+        "type": kind,
+        "data": data,
+        "channel_id": channel_id,
+        "token": "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48),
+        "version": 1,
+        "locale": "en-US",
+        "app_permissions": str(MEMBER),
+        "entitlements": [],
+        "attachment_size_limit": size_limit,
+        "authorizing_integration_owners": {"0": guild_id or "0"},
+        "context": 0 if guild_id else 1,
+    }
+    if guild_id:
+        payload["guild_id"] = guild_id
+        payload["guild_locale"] = "en-US"
+        payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
+        payload["channel"] = channel_json(guild_id, channel_id)
+        payload["member"] = {
+            "user": user,
+            "roles": [],
+            "joined_at": "2026-01-01T00:00:00.000000+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "pending": False,
+            "nick": None,
+            "avatar": None,
+            "premium_since": None,
+            "communication_disabled_until": None,
+            "permissions": str(permissions),
+        }
+    else:
+        payload["user"] = user
+        payload["channel"] = {"id": channel_id, "type": 1, "recipients": [user], "flags": 0}
+    if message is not None:
+        payload["message"] = fake.message_json(message)
+    return payload
+
+
+def command_options(
+    fake: FakeDiscord, name: str, guild_id: str | None, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Command data as Discord builds it, typed from the definition the bot synced."""
+    parts = name.split()
+    definition = next(
+        c
+        for scope in (guild_id or "", "global")
+        for c in fake.commands.get(scope, [])
+        if c["name"] == parts[0]
+    )
+    data: dict[str, Any] = {"id": definition["id"], "name": parts[0], "type": 1}
+    if guild_id and any(c["name"] == parts[0] for c in fake.commands.get(guild_id, [])):
+        data["guild_id"] = guild_id
+    level, options = definition, data.setdefault("options", [])
+    for sub in parts[1:]:
+        level = next(o for o in level.get("options", []) if o["name"] == sub)
+        inner: dict[str, Any] = {"type": level["type"], "name": sub, "options": []}
+        options.append(inner)
+        options = inner["options"]
+    for key, value in values.items():
+        option = next((o for o in level.get("options", []) if o["name"] == key), None)
+        if option is None:
+            raise KeyError(f"/{name} has no option {key!r}")
+        focused = isinstance(value, Focused)
+        raw = value.text if isinstance(value, Focused) else value
+        if not focused and not isinstance(raw, OPTION_TYPES[option["type"]]):
+            raise TypeError(f"option {key} must be {OPTION_TYPES[option['type']].__name__}")
+        entry: dict[str, Any] = {"type": option["type"], "name": key, "value": raw}
+        if focused:
+            entry["focused"] = True
+        options.append(entry)
+    return data
+
+
+@dataclass
+class Focused:
+    """An option value the user is still typing (for autocomplete)."""
+
+    text: str
+
+
+class DiscordDriver:
+    """Runs the fake Discord in a background thread and acts as Discord's users."""
+
+    def __init__(self) -> None:
+        from tests.fakes.discord_api import FakeDiscord
+
+        self.fake = FakeDiscord()
+        self.server = ServerThread(self.fake.app())
+        self.lock = threading.Lock()
+        self._users: dict[str, dict[str, Any]] = {}
+
+    def start(self) -> DiscordDriver:
+        self.server.start()
+        self.fake.base_url = self.server.url
+        self.guild_id, self.channel_id = self.fake.add_guild()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DISCORD_TOKEN": self.fake.token,
+            "DISCORD_API_BASE": self.fake.api_base,
+            "DISCORD_GATEWAY_URL": self.fake.gateway_url,
+        }
+
+    def user(self, name: str) -> dict[str, Any]:
+        if name not in self._users:
+            self._users[name] = user_json(self.fake.snowflake(), name)
+        return self._users[name]
+
+    def connected(self) -> bool:
+        return bool(self.fake.gateway.sessions)
+
+    def _send(self, kind: int, data: dict[str, Any], **kw: Any) -> Interaction:
+        async def go() -> Interaction:
+            payload = interaction_payload(self.fake, kind, data, **kw)
+            return await self.fake.gateway.dispatch(payload)
+
+        return self.server.call(go())
+
+    def slash(
+        self,
+        name: str,
+        *,
+        user: str = "alice",
+        permissions: int = MEMBER,
+        dm: bool = False,
+        size_limit: int = 10 * 1024 * 1024,
+        **options: Any,
+    ) -> Interaction:
+        guild_id = None if dm else self.guild_id
+        channel_id = self.dm_channel(user) if dm else self.channel_id
+        data = command_options(self.fake, name, guild_id, options)
+        return self._send(
+            2,
+            data,
+            user=self.user(user),
+            channel_id=channel_id,
+            guild_id=guild_id,
+            permissions=permissions,
+            size_limit=size_limit,
+        )
+
+    def dm_channel(self, user: str) -> str:
+        for cid, channel in self.fake.dm_channels.items():
+            if channel["user"] == user:
+                return cid
+        cid = self.fake.snowflake()
+        self.fake.dm_channels[cid] = {"user": user}
+        return cid
+
+    def click(
+        self,
+        message: Message,
+        custom_id: str,
+        *,
+        user: str = "alice",
+        permissions: int = MEMBER,
+        values: list[str] | None = None,
+    ) -> Interaction:
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
+        if values is not None:
+            data = {"custom_id": custom_id, "component_type": 3, "values": values}
+        guild_id = None if message.channel_id in self.fake.dm_channels else self.guild_id
+        return self._send(
+            3,
+            data,
+            user=self.user(user),
+            channel_id=message.channel_id,
+            guild_id=guild_id,
+            permissions=permissions,
+            message=message,
+        )
+
+    def writes(self, interaction: Interaction) -> list[Write]:
+        return self.server.run_sync(self.fake.for_interaction, interaction.id)
