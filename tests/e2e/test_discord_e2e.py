@@ -1,0 +1,256 @@
+"""Discord end to end: `imaginebot run --no-worker` and `imaginebot worker` as subprocesses,
+a private Redis, the fake OpenAI images API, and the fake Discord (REST + gateway).
+
+Everything asserted here is what reached the fake Discord (uploaded bytes, message JSON,
+allowed_mentions) or what the bot wrote to SQLite.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.discord_api import Interaction, Message, Write
+from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, DiscordDriver
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.support import RedisServer, base_env, process, rows, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+class Stack:
+    def __init__(self, root: Path, discord: DiscordDriver, openai: FakeOpenAI, redis: str) -> None:
+        self.root = root
+        self.discord = discord
+        self.openai = openai
+        self.env = base_env(
+            root / "data",
+            OPENAI_API_KEY=openai.api_key,
+            OPENAI_BASE_URL=f"{openai.base_url}/v1",
+            REDIS_URL=redis,
+            MAX_PENDING_PER_USER="50",
+            **discord.env(),
+        )
+        self.db = root / "data" / "imaginebot.sqlite3"
+
+    def log(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("*.log"))
+        )
+
+    def row_for(self, interaction: Interaction) -> dict[str, Any] | None:
+        found = rows(
+            self.db,
+            "SELECT * FROM generations WHERE json_extract(handle, '$.interaction_id') = ?",
+            (interaction.id,),
+        )
+        return found[0] if found else None
+
+    def delivered_row(self, interaction: Interaction) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            row = self.row_for(interaction)
+            return row if row and row["status"] in ("delivered", "failed") else None
+
+        row: dict[str, Any] = wait_for(done, 30, message=f"row of {interaction.id}\n{self.log()}")
+        return row
+
+    def image_writes(self, interaction: Interaction) -> list[Write]:
+        return [w for w in self.discord.writes(interaction) if w.files]
+
+
+@pytest.fixture(scope="module")
+def openai() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    server = ServerThread(fake.app()).start()
+    fake.base_url = server.url
+    yield fake
+    server.stop()
+
+
+@pytest.fixture
+def discord() -> Iterator[DiscordDriver]:
+    driver = DiscordDriver().start()
+    yield driver
+    driver.stop()
+
+
+def start_bot(stack: Stack) -> Any:
+    return process(["run", "--no-worker"], stack.env, stack.root, stack.root / "bot.log")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("discord-e2e")
+    redis = RedisServer(root / "redis").start()
+    driver = DiscordDriver().start()
+    stack = Stack(root, driver, openai, redis.url)
+    try:
+        with (
+            process(["worker"], stack.env, root, root / "worker.log"),
+            start_bot(stack),
+        ):
+            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
+            yield stack
+    finally:
+        driver.stop()
+        redis.stop()
+
+
+def final_image(stack: Stack, interaction: Interaction) -> Write:
+    write: Write = wait_for(
+        lambda: next(iter(stack.image_writes(interaction)), None),
+        30,
+        message=f"the image for {interaction.id}\n{stack.log()}",
+    )
+    return write
+
+
+def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(shared: Stack) -> None:
+    d, before = shared.discord, len(shared.openai.images)
+    command = d.slash("imagine", prompt="a lighthouse at dusk", aspect="3:2")
+
+    image = final_image(shared, command)
+    assert image.kind == "edit_original"
+    assert image.files[0].data == shared.openai.images[before]
+    assert image.files[0].filename == f"{shared.row_for(command)['id']}.png"  # type: ignore[index]
+    row = shared.delivered_row(command)
+    assert row["status"] == "delivered" and row["aspect"] == "3:2"
+    assert shared.openai.calls[before].body["size"] == "1536x1024"
+    # Acknowledged (deferred, public) first, well inside Discord's 3 seconds.
+    first = d.writes(command)[0]
+    assert first.kind == "callback" and first.callback_type == 5
+    assert first.at - d.fake.interactions[command.id].dispatched_at < 3.0
+    original = d.server.run_sync(d.fake.original, command.id)
+    assert original is not None and len(original.attachments) == 1 and not original.ephemeral
+    buttons = [c["custom_id"] for row_ in original.components for c in row_["components"]]
+    assert buttons == [f"ib:{a}:{row['id']}" for a in ("reroll", "restyle", "delete")]
+
+    reroll = d.click(original, f"ib:reroll:{row['id']}", user="bob")
+    second = final_image(shared, reroll)
+    assert d.writes(reroll)[0].callback_type == 5  # a new message, not an edit of the first
+    assert second.files[0].data == shared.openai.images[before + 1]
+    assert second.files[0].data != image.files[0].data
+    second_row = shared.delivered_row(reroll)
+    assert second_row["status"] == "delivered" and second_row["parent_id"] == row["id"]
+    assert second_row["seed"] != row["seed"] and second_row["prompt"] == row["prompt"]
+    # The first picture is untouched: still exactly one image on its message.
+    assert len(d.server.run_sync(d.fake.original, command.id).attachments) == 1  # type: ignore[union-attr]
+
+
+def test_settings_are_for_admins_and_the_default_applies(shared: Stack) -> None:
+    d = shared.discord
+    refused = d.slash("settings default-style", user="mallory", permissions=MEMBER, style="anime")
+    wait_for(lambda: d.writes(refused), 10, message="an answer")
+    answer = d.server.run_sync(d.fake.original, refused.id)
+    assert answer is not None and answer.ephemeral
+    assert "Only server admins" in answer.content
+    assert rows(shared.db, "SELECT * FROM scope_settings WHERE scope_id = ?", (d.guild_id,)) == []
+
+    accepted = d.slash(
+        "settings default-style", user="admin", permissions=SERVER_MANAGER, style="anime"
+    )
+    wait_for(lambda: d.writes(accepted), 10, message="an answer")
+    answer = d.server.run_sync(d.fake.original, accepted.id)
+    assert answer is not None and answer.ephemeral and "Anime" in answer.content
+
+    before = len(shared.openai.calls)
+    command = d.slash("imagine", user="carol", prompt="a quiet harbour")
+    final_image(shared, command)
+    row = shared.delivered_row(command)
+    assert row["style"] == "anime" and row["status"] == "delivered"
+    assert "anime style" in shared.openai.calls[before].body["prompt"]
+
+    reset = d.slash(
+        "settings default-style", user="admin", permissions=SERVER_MANAGER, style="none"
+    )
+    wait_for(lambda: d.writes(reset), 10, message="an answer")
+
+
+def test_everyone_in_a_prompt_pings_nobody(shared: Stack) -> None:
+    d = shared.discord
+    command = d.slash("imagine", prompt="@everyone look @here <@&123> <@456>")
+    final_image(shared, command)
+    shared.delivered_row(command)
+    writes = [w for w in d.writes(command) if w.kind != "callback"]
+    assert writes
+    for write in writes:
+        assert write.body["allowed_mentions"] == {"parse": []}
+    message = d.server.run_sync(d.fake.original, command.id)
+    assert message is not None
+    assert message.pinged == {"everyone": False, "users": [], "roles": []}
+    assert "@everyone look" in message.embeds[0]["description"]
+
+
+def test_expired_token_posts_once_in_the_channel_pinging_only_the_requester(
+    shared: Stack,
+) -> None:
+    d, before = shared.discord, len(shared.openai.images)
+    shared.openai.delay = 1.0
+    try:
+        command = d.slash("imagine", user="dave", prompt="a slow painting")
+        wait_for(lambda: d.writes(command), 10, message="the acknowledgement")
+        d.server.run_sync(setattr, d.fake.interactions[command.id], "expired", True)
+        row = shared.delivered_row(command)
+    finally:
+        shared.openai.delay = 0.0
+    assert row["status"] == "delivered"
+    posted = [
+        w for w in d.fake.writes if w.kind == "channel_message" and row["id"] in json.dumps(w.body)
+    ]
+    assert len(posted) == 1
+    requester = d.user("dave")["id"]
+    assert posted[0].files[0].data == shared.openai.images[before]
+    mentions = posted[0].body["allowed_mentions"]
+    assert mentions["parse"] == [] and [str(u) for u in mentions["users"]] == [requester]
+    message: Message = d.fake.messages[str(posted[0].message_id)]
+    assert message.pinged == {"everyone": False, "users": [requester], "roles": []}
+    assert json.loads(row["handle"])["fallback_sent_at"]
+
+
+def test_no_permission_for_the_fallback_is_recorded(shared: Stack) -> None:
+    d = shared.discord
+    d.fake.denied_channels.add(d.channel_id)
+    shared.openai.delay = 1.0
+    try:
+        command = d.slash("imagine", user="erin", prompt="a locked room")
+        wait_for(lambda: d.writes(command), 10, message="the acknowledgement")
+        d.server.run_sync(setattr, d.fake.interactions[command.id], "expired", True)
+        row = shared.delivered_row(command)
+    finally:
+        shared.openai.delay = 0.0
+        d.fake.denied_channels.discard(d.channel_id)
+    assert row["status"] == "failed"
+    assert "missing permission to post in this channel" in row["failure_reason"]
+
+
+def test_bot_killed_before_completion_delivers_exactly_once_after_restart(
+    tmp_path: Path, discord: DiscordDriver, redis_server: RedisServer, fake_openai: FakeOpenAI
+) -> None:
+    stack = Stack(tmp_path, discord, fake_openai, redis_server.url)
+    fake_openai.delay = 2.0
+    with process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"):
+        with start_bot(stack) as bot:
+            wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
+            command = discord.slash("imagine", prompt="a kite over the dunes")
+            wait_for(lambda: stack.row_for(command), 10, message="the queued row")
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(10)
+        assert stack.row_for(command)["status"] in ("queued", "running")  # type: ignore[index]
+        wait_for(lambda: fake_openai.images, 30, message=f"the worker's image\n{stack.log()}")
+        wait_for(lambda: not discord.connected(), 10, message="the old session to close")
+        with start_bot(stack):
+            row = stack.delivered_row(command)
+            assert row["status"] == "delivered"
+    images = stack.image_writes(command)
+    assert len(images) == 1 and images[0].files[0].data == fake_openai.images[0]
+    original = discord.server.run_sync(discord.fake.original, command.id)
+    assert original is not None and len(original.attachments) == 1
+    assert not [w for w in discord.fake.writes if w.kind == "channel_message"]
+    # The command definitions did not change, so the second start did not sync again.
+    assert discord.fake.command_syncs == ["global"]
