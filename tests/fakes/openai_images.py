@@ -265,3 +265,54 @@ class FakeOpenAI:
     @property
     def successful_calls(self) -> int:
         return sum(1 for c in self.calls if c.outcome == "ok" or c.outcome.startswith("slow:"))
+
+
+class PooledImages(FakeOpenAI):
+    """For benchmarks: serves from a pool of pre-rendered distinct PNGs (rendering costs ~10 ms)."""
+
+    pool_size: int = 64
+
+    def _image_response(self, body: dict[str, Any]) -> web.Response:
+        size = body.get("size", "1024x1024")
+        pool = self.__dict__.setdefault("_pool", {})
+        if size not in pool:
+            width, height = (int(v) for v in size.split("x"))
+            pool[size] = [
+                base64.b64encode(make_png(width, height, f"pool:{i}")).decode()
+                for i in range(self.pool_size)
+            ]
+        serial = next(self._counter)
+        item = {"b64_json": pool[size][serial % self.pool_size]}
+        return web.json_response({"created": 1_700_000_000 + serial, "data": [item]})
+
+
+def main() -> None:
+    """Serve the fake on a port, for benchmarks and manual runs: python -m tests.fakes.openai_images."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--max-concurrency", type=int)
+    parser.add_argument("--api-key", default="sk-test-fake-key")
+    args = parser.parse_args()
+    fake = PooledImages(
+        api_key=args.api_key, delay=args.delay, max_concurrency=args.max_concurrency
+    )
+    app = fake.app()
+
+    async def stats(_request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "calls": len(fake.calls),
+                "rejected_for_concurrency": fake.rejected_for_concurrency,
+                "peak_in_flight": fake.peak_in_flight,
+            }
+        )
+
+    app.router.add_get("/stats", stats)
+    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()
