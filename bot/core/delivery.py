@@ -221,9 +221,11 @@ class DeliveryCoordinator:
             gen_id = str(event.get("generation_id", ""))
             async with self._limit, self._lock(gen_id):
                 await self._apply(event)
-            await self._redis.xack(self._stream, EVENT_GROUP, entry_id)
             # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
-            await self._redis.xdel(self._stream, entry_id)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.xack(self._stream, EVENT_GROUP, entry_id)
+                pipe.xdel(self._stream, entry_id)
+                await pipe.execute()
         except Exception:
             # Not acknowledged: it stays pending and is tried again by the next pending scan.
             log.exception("generation %s: handling %s event failed", gen_id, event.get("type"))
@@ -234,11 +236,15 @@ class DeliveryCoordinator:
         kind = event.get("type")
         gen_id = str(event.get("generation_id", ""))
         if kind == "started":
-            if await self._store.mark_running(gen_id, event.get("provider")):
-                await self._show(gen_id, StatusUpdate(status=Status.RUNNING))
+            running = await self._store.mark_running(gen_id, event.get("provider"))
+            if running is not None:
+                await self._show(running, StatusUpdate(status=Status.RUNNING))
         elif kind == "progress":
+            current = await self._store.get(gen_id)
+            if current is None:
+                return
             await self._show(
-                gen_id,
+                current,
                 StatusUpdate(
                     status=Status.RUNNING,
                     position=event.get("position"),
@@ -253,9 +259,8 @@ class DeliveryCoordinator:
         else:
             log.warning("generation %s: unknown event type %r", gen_id, kind)
 
-    async def _show(self, gen_id: str, update: StatusUpdate) -> None:
-        generation = await self._store.get(gen_id)
-        if generation is None or generation.status not in (Status.QUEUED, Status.RUNNING):
+    async def _show(self, generation: Generation, update: StatusUpdate) -> None:
+        if generation.status not in (Status.QUEUED, Status.RUNNING):
             return
         channel = self._channels.get(generation.platform)
         if channel is None:
@@ -264,7 +269,7 @@ class DeliveryCoordinator:
             await channel.show_status(generation, update)
         except Exception:
             # A status edit is cosmetic; never let it block the result.
-            log.warning("generation %s: status update failed", gen_id, exc_info=True)
+            log.warning("generation %s: status update failed", generation.id, exc_info=True)
 
     async def _on_done(self, gen_id: str, event: dict[str, Any]) -> None:
         generation = await self._store.get(gen_id)
@@ -274,22 +279,18 @@ class DeliveryCoordinator:
         if generation.status in (Status.QUEUED, Status.RUNNING):
             data = event.get("image")
             if not isinstance(data, bytes) or not data:
-                await self._store.mark_failed(
-                    gen_id, "internal", "The image service sent no image."
-                )
-                await self._report_failure(gen_id)
+                await self._fail(gen_id, "internal", "The image service sent no image.")
                 return
             try:
                 path, width, height = self._files.write(gen_id, data)
             except OSError:
                 raise
             except Exception:
-                await self._store.mark_failed(
+                await self._fail(
                     gen_id, "bad_image", "The image service sent something that is not an image."
                 )
-                await self._report_failure(gen_id)
                 return
-            await self._store.mark_done(
+            stored = await self._store.mark_done(
                 gen_id,
                 provider=str(event.get("provider")),
                 model=str(event.get("model")),
@@ -300,28 +301,33 @@ class DeliveryCoordinator:
                 provider_calls=int(event.get("provider_calls") or 1),
                 seed=event.get("seed"),
             )
+            if stored is None:  # failed or expired meanwhile
+                return
+            generation = stored
             self._on_settled(gen_id)
             metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - generation.created_at))
             log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
-        await self.deliver(gen_id)
+        await self.deliver(gen_id, generation)
 
     async def _on_failed(self, gen_id: str, event: dict[str, Any]) -> None:
-        changed = await self._store.mark_failed(
+        await self._fail(
             gen_id,
             str(event.get("code") or "error"),
             str(event.get("reason") or "The picture could not be made."),
             provider_calls=event.get("provider_calls"),
         )
-        if changed:
-            self._on_settled(gen_id)
-            metrics.JOBS.labels(str(event.get("code") or "error")).inc()
-            log.info("generation %s: failed (%s)", gen_id, event.get("code"))
-            await self._report_failure(gen_id)
 
-    async def _report_failure(self, gen_id: str) -> None:
-        generation = await self._store.get(gen_id)
-        if generation is None:
-            return
+    async def _fail(
+        self, gen_id: str, code: str, reason: str, *, provider_calls: int | None = None
+    ) -> None:
+        failed = await self._store.mark_failed(gen_id, code, reason, provider_calls=provider_calls)
+        if failed is not None:
+            self._on_settled(gen_id)
+            metrics.JOBS.labels(code).inc()
+            log.info("generation %s: failed (%s)", gen_id, code)
+            await self._report_failure(failed)
+
+    async def _report_failure(self, generation: Generation) -> None:
         channel = self._channels.get(generation.platform)
         if channel is None:
             return
@@ -329,14 +335,16 @@ class DeliveryCoordinator:
             await channel.report_failure(generation)
         except Exception:
             log.warning(
-                "generation %s: could not tell the user about the failure", gen_id, exc_info=True
+                "generation %s: could not tell the user about the failure",
+                generation.id,
+                exc_info=True,
             )
 
     # -- delivery -------------------------------------------------------------------------------
 
-    async def deliver(self, gen_id: str) -> None:
+    async def deliver(self, gen_id: str, current: Generation | None = None) -> None:
         """Post a `done` row's image through its platform's channel; retry or record failures."""
-        generation = await self._store.get(gen_id)
+        generation = current or await self._store.get(gen_id)
         if generation is None or generation.status is not Status.DONE or not generation.image_path:
             return
         channel = self._channels.get(generation.platform)
@@ -356,11 +364,13 @@ class DeliveryCoordinator:
                 self._spawn(self._retry_later(gen_id, delay))
                 return
             log.warning("generation %s: delivery failed for good: %s", gen_id, exc.reason)
-            await self._store.mark_failed(
+            failed = await self._store.mark_failed(
                 gen_id,
                 "delivery_failed",
                 f"The picture was made but could not be posted: {exc.reason}",
             )
+            if failed is not None:
+                metrics.JOBS.labels("delivery_failed").inc()
             return
         if await self._store.mark_delivered(gen_id):
             metrics.JOBS.labels("delivered").inc()
@@ -385,14 +395,15 @@ class DeliveryCoordinator:
                     f"This request waited more than {minutes} minutes and was cancelled. "
                     "Please try again."
                 )
-                if not await self._store.mark_failed(generation.id, "expired", reason):
+                failed = await self._store.mark_failed(generation.id, "expired", reason)
+                if failed is None:
                     continue
                 self._on_settled(generation.id)
                 metrics.JOBS.labels("expired").inc()
                 expired += 1
                 # Tell workers not to start it; if one already has, its result is ignored.
                 await self._redis.zadd(ABORT_JOBS_KEY, {generation.id: int(time.time() * 1000)})
-                await self._report_failure(generation.id)
+                await self._report_failure(failed)
         if expired:
             log.warning("expired %d request(s) older than %.0fs", expired, max_age_seconds)
         return expired

@@ -391,7 +391,7 @@ class GenerationService:
                     ContentRefused("The content check flagged this prompt, so it was not queued."),
                 )
         self.quotas.bind(reservation, gen_id)
-        await self.store.insert_generation(
+        generation = await self.store.insert_generation(
             {
                 "id": gen_id,
                 "platform": prepared.requester.platform,
@@ -412,11 +412,10 @@ class GenerationService:
                 "created_at": time.time(),
             }
         )
-        generation = await self.store.get(gen_id)
-        assert generation is not None
         try:
-            await self.queue.enqueue(gen_id, await self.job_payload(generation))
-            position = await self.queue.position(gen_id)
+            _created, position = await self.queue.enqueue_ranked(
+                gen_id, await self.job_payload(generation)
+            )
         except (RedisError, OSError) as exc:
             reason = "The request queue is unavailable right now, so nothing was queued. Please try again in a minute."
             await self.store.mark_failed(gen_id, QueueUnavailable.code, reason)

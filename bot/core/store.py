@@ -52,7 +52,8 @@ class Store:
     @classmethod
     async def open(cls, path: Path, *, migrate: bool = True) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path)
+        # isolation_level=None: autocommit, so a write is one trip to aiosqlite's thread.
+        db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = sqlite3.Row
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA foreign_keys=ON")
@@ -72,8 +73,7 @@ class Store:
         await self._db.execute(
             "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at REAL)"
         )
-        async with self._db.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
+        row = await self._fetchone("SELECT MAX(version) FROM schema_version")
         return int(row[0]) if row and row[0] is not None else 0
 
     async def migrate(self, directory: Path | None = None) -> list[int]:
@@ -95,28 +95,45 @@ class Store:
 
     # -- generations ----------------------------------------------------------------------------
 
-    async def insert_generation(self, values: dict[str, Any]) -> None:
+    async def insert_generation(self, values: dict[str, Any]) -> Generation:
         values = {**values, "handle": json.dumps(values.get("handle") or {})}
         names = ", ".join(values)
         marks = ", ".join(f":{k}" for k in values)
-        await self._db.execute(f"INSERT INTO generations ({names}) VALUES ({marks})", values)  # noqa: S608 - names are ours
-        await self._db.commit()
+        row = await self._fetchone(
+            f"INSERT INTO generations ({names}) VALUES ({marks}) RETURNING {_COLUMNS}",  # noqa: S608 - names are ours
+            values,
+        )
+        assert row is not None
+        return _row_to_generation(row)
 
     async def get(self, generation_id: str) -> Generation | None:
-        async with self._db.execute(
+        row = await self._fetchone(
             f"SELECT {_COLUMNS} FROM generations WHERE id = ?",  # noqa: S608
             (generation_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _row_to_generation(row) if row else None
 
     async def _update(self, sql: str, params: Sequence[Any]) -> bool:
-        cur = await self._db.execute(sql, params)
-        await self._db.commit()
-        return cur.rowcount > 0
+        # Autocommit: one statement, one trip to the database thread.
+        cursor = await self._db.execute(sql, params)
+        return cursor.rowcount > 0
 
-    async def mark_running(self, generation_id: str, provider: str | None) -> bool:
-        return await self._update(
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _fetchone(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> sqlite3.Row | None:
+        rows = await self._db.execute_fetchall(sql, params)
+        return next(iter(rows), None)
+
+    async def _transition(self, sql: str, params: Sequence[Any]) -> Generation | None:
+        """A guarded status change; returns the changed row, or None when the guard held."""
+        row = await self._fetchone(f"{sql} RETURNING {_COLUMNS}", params)
+        return _row_to_generation(row) if row else None
+
+    async def mark_running(self, generation_id: str, provider: str | None) -> Generation | None:
+        return await self._transition(
             "UPDATE generations SET status = 'running', started_at = COALESCE(started_at, ?), "
             "provider = COALESCE(?, provider) WHERE id = ? AND status IN ('queued', 'running')",
             (time.time(), provider, generation_id),
@@ -134,8 +151,8 @@ class Store:
         revised_prompt: str | None,
         provider_calls: int,
         seed: int | None,
-    ) -> bool:
-        return await self._update(
+    ) -> Generation | None:
+        return await self._transition(
             "UPDATE generations SET status = 'done', provider = ?, model = ?, image_path = ?, "
             "image_width = ?, image_height = ?, revised_prompt = ?, provider_calls = ?, "
             "seed = COALESCE(?, seed), finished_at = ?, started_at = COALESCE(started_at, ?) "
@@ -157,16 +174,16 @@ class Store:
 
     async def mark_failed(
         self, generation_id: str, code: str, reason: str, *, provider_calls: int | None = None
-    ) -> bool:
-        return await self._update(
+    ) -> Generation | None:
+        return await self._transition(
             "UPDATE generations SET status = 'failed', failure_code = ?, failure_reason = ?, "
             "provider_calls = COALESCE(?, provider_calls), finished_at = ? "
             "WHERE id = ? AND status IN ('queued', 'running', 'done')",
             (code, reason, provider_calls, time.time(), generation_id),
         )
 
-    async def mark_delivered(self, generation_id: str) -> bool:
-        return await self._update(
+    async def mark_delivered(self, generation_id: str) -> Generation | None:
+        return await self._transition(
             "UPDATE generations SET status = 'delivered', delivered_at = ?, delivery_error = NULL "
             "WHERE id = ? AND status = 'done'",
             (time.time(), generation_id),
@@ -178,11 +195,9 @@ class Store:
             "WHERE id = ?",
             (error, generation_id),
         )
-        await self._db.commit()
-        async with self._db.execute(
+        row = await self._fetchone(
             "SELECT delivery_attempts FROM generations WHERE id = ?", (generation_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def update_handle(self, generation_id: str, changes: dict[str, HandleValue]) -> None:
@@ -196,83 +211,78 @@ class Store:
         )
 
     async def unfinished(self) -> list[Generation]:
-        async with self._db.execute(
+        rows = await self._fetchall(
             f"SELECT {_COLUMNS} FROM generations WHERE status IN ('queued', 'running', 'done') "  # noqa: S608
             "ORDER BY created_at"
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_row_to_generation(r) for r in rows]
 
     async def history(self, platform: str, user_id: str, limit: int = 10) -> list[Generation]:
-        async with self._db.execute(
+        rows = await self._fetchall(
             f"SELECT {_COLUMNS} FROM generations WHERE platform = ? AND user_id = ? "  # noqa: S608
             "ORDER BY created_at DESC LIMIT ?",
             (platform, user_id, limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_row_to_generation(r) for r in rows]
 
     async def delete(self, generation_id: str) -> bool:
         return await self._update("DELETE FROM generations WHERE id = ?", (generation_id,))
 
     async def count_by_status(self) -> dict[str, int]:
-        async with self._db.execute(
-            "SELECT status, COUNT(*) FROM generations GROUP BY status"
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await self._fetchall("SELECT status, COUNT(*) FROM generations GROUP BY status")
         return {str(r[0]): int(r[1]) for r in rows}
 
     async def accepted_since(self, since: float) -> list[tuple[str, str, str]]:
         """(platform, user_id, scope_id) of every request accepted since `since` (for quotas)."""
-        async with self._db.execute(
+        rows = await self._fetchall(
             "SELECT platform, user_id, scope_id FROM generations WHERE created_at >= ? "
             "AND COALESCE(failure_code, '') != 'queue_unavailable'",
             (since,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     async def pending(self) -> list[tuple[str, str, str]]:
         """(id, platform, user_id) of every queued or running request."""
-        async with self._db.execute(
+        rows = await self._fetchall(
             "SELECT id, platform, user_id FROM generations WHERE status IN ('queued', 'running')"
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     async def stale(self, created_before: float) -> list[Generation]:
-        async with self._db.execute(
+        rows = await self._fetchall(
             f"SELECT {_COLUMNS} FROM generations WHERE status IN ('queued', 'running') "  # noqa: S608
             "AND created_at < ?",
             (created_before,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_row_to_generation(r) for r in rows]
 
     async def purge_before(self, created_before: float) -> list[str]:
         """Delete finished rows older than the cut-off; return their image paths."""
-        async with self._db.execute(
-            "SELECT image_path FROM generations WHERE created_at < ? "
-            "AND status IN ('failed', 'delivered') AND image_path IS NOT NULL",
-            (created_before,),
-        ) as cur:
-            paths = [str(r[0]) for r in await cur.fetchall()]
+        paths = [
+            str(r[0])
+            for r in await self._fetchall(
+                "SELECT image_path FROM generations WHERE created_at < ? "
+                "AND status IN ('failed', 'delivered') AND image_path IS NOT NULL",
+                (created_before,),
+            )
+        ]
         await self._db.execute(
             "DELETE FROM generations WHERE created_at < ? AND status IN ('failed', 'delivered')",
             (created_before,),
         )
         await self._db.execute("DELETE FROM refusals WHERE created_at < ?", (created_before,))
-        await self._db.commit()
         return paths
 
     async def forget_user(self, platform: str, user_id: str) -> list[str]:
         """Delete a user's history, refusals and settings; return their image paths."""
-        async with self._db.execute(
-            "SELECT image_path FROM generations WHERE platform = ? AND user_id = ? "
-            "AND image_path IS NOT NULL",
-            (platform, user_id),
-        ) as cur:
-            paths = [str(r[0]) for r in await cur.fetchall()]
+        paths = [
+            str(r[0])
+            for r in await self._fetchall(
+                "SELECT image_path FROM generations WHERE platform = ? AND user_id = ? "
+                "AND image_path IS NOT NULL",
+                (platform, user_id),
+            )
+        ]
         await self._db.execute(
             "DELETE FROM generations WHERE platform = ? AND user_id = ?", (platform, user_id)
         )
@@ -282,7 +292,6 @@ class Store:
         await self._db.execute(
             "DELETE FROM user_settings WHERE platform = ? AND user_id = ?", (platform, user_id)
         )
-        await self._db.commit()
         return paths
 
     async def record_refusal(
@@ -298,23 +307,21 @@ class Store:
         self, platform: str, scope_id: str, limit: int = 10
     ) -> list[dict[str, Any]]:
         """Refusals before queueing and provider refusals, newest first."""
-        async with self._db.execute(
+        rows = await self._fetchall(
             "SELECT user_id, code, reason, created_at FROM refusals "
             "WHERE platform = ? AND scope_id = ? "
             "UNION ALL SELECT user_id, failure_code, failure_reason, created_at FROM generations "
             "WHERE platform = ? AND scope_id = ? AND failure_code IN ('refused', 'censored') "
             "ORDER BY created_at DESC LIMIT ?",
             (platform, scope_id, platform, scope_id, limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [dict(r) for r in rows]
 
     async def scope_nsfw(self, platform: str, scope_id: str) -> bool:
-        async with self._db.execute(
+        row = await self._fetchone(
             "SELECT nsfw FROM scope_settings WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return bool(row[0]) if row else False
 
     async def set_scope_nsfw(self, platform: str, scope_id: str, allowed: bool) -> None:
@@ -327,12 +334,11 @@ class Store:
 
     async def scope_limits(self, platform: str, scope_id: str) -> tuple[int | None, int | None]:
         """(daily per user, daily per scope) that the scope's admins set, if any."""
-        async with self._db.execute(
+        row = await self._fetchone(
             "SELECT daily_limit_per_user, daily_limit_per_scope FROM scope_settings "
             "WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return (row[0], row[1]) if row else (None, None)
 
     async def set_scope_limits(
@@ -350,12 +356,11 @@ class Store:
     # -- settings -------------------------------------------------------------------------------
 
     async def scope_settings(self, platform: str, scope_id: str) -> tuple[str | None, list[str]]:
-        async with self._db.execute(
+        row = await self._fetchone(
             "SELECT default_style, allowed_styles FROM scope_settings "
             "WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         if row is None:
             return None, []
         return row[0], list(json.loads(row[1]))
@@ -372,11 +377,10 @@ class Store:
         )
 
     async def user_style(self, platform: str, user_id: str) -> str | None:
-        async with self._db.execute(
+        row = await self._fetchone(
             "SELECT default_style FROM user_settings WHERE platform = ? AND user_id = ?",
             (platform, user_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return row[0] if row else None
 
     async def set_user_style(self, platform: str, user_id: str, style: str | None) -> None:
@@ -388,8 +392,7 @@ class Store:
         )
 
     async def get_state(self, key: str) -> str | None:
-        async with self._db.execute("SELECT value FROM state WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
+        row = await self._fetchone("SELECT value FROM state WHERE key = ?", (key,))
         return str(row[0]) if row else None
 
     async def set_state(self, key: str, value: str) -> None:
