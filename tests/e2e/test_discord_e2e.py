@@ -254,3 +254,25 @@ def test_bot_killed_before_completion_delivers_exactly_once_after_restart(
     assert not [w for w in discord.fake.writes if w.kind == "channel_message"]
     # The command definitions did not change, so the second start did not sync again.
     assert discord.fake.command_syncs == ["global"]
+
+
+def test_auto_sharding_connects_every_shard_and_serves_commands(
+    tmp_path: Path, discord: DiscordDriver, fake_openai: FakeOpenAI
+) -> None:
+    discord.fake.gateway.recommended_shards = 2
+    env = base_env(
+        tmp_path / "data",
+        OPENAI_API_KEY=fake_openai.api_key,
+        OPENAI_BASE_URL=f"{fake_openai.base_url}/v1",
+        DISCORD_SHARDS="auto",
+        **discord.env(),
+    )
+    stack = Stack(tmp_path, discord, fake_openai, "")
+    with process(["run"], env, tmp_path, tmp_path / "bot.log"):
+        wait_for(
+            lambda: len(discord.fake.gateway.sessions) == 2, 30, message=f"2 shards\n{stack.log()}"
+        )
+        shards = sorted(s.shard for s in discord.fake.gateway.sessions)
+        assert shards == [(0, 2), (1, 2)]
+        command = discord.slash("imagine", prompt="a sharded fox")
+        assert final_image(stack, command).files[0].data == fake_openai.images[0]
