@@ -219,6 +219,7 @@ class BotApp:
         while True:
             try:
                 await self.coordinator.expire_stale(self.settings.max_request_age_seconds)
+                await self.coordinator.requeue_lost(older_than_seconds=HOUSEKEEPING_SECONDS)
                 days = self.settings.history_retention_days
                 if days and time.time() - last_purge > 86400:
                     last_purge = time.time()

@@ -115,7 +115,6 @@ class DeliveryCoordinator:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, resume: bool = True) -> None:
-        await self._ensure_group()
         self._consumer = asyncio.create_task(self._consume(resume), name="delivery-consumer")
 
     async def stop(self) -> None:
@@ -134,8 +133,16 @@ class DeliveryCoordinator:
             await self._redis.xgroup_create(self._stream, EVENT_GROUP, id="0", mkstream=True)
 
     async def _consume(self, resume: bool) -> None:
-        # First what a previous run read but never acknowledged, then new events.
-        await self._read_pending()
+        # Redis may be down when the bot starts: wait for it rather than crash.
+        while True:
+            try:
+                await self._ensure_group()
+                # First what a previous run read but never acknowledged, then new events.
+                await self._read_pending()
+                break
+            except (RedisError, OSError) as exc:
+                log.warning("event stream unavailable (%s); retrying", exc.__class__.__name__)
+                await asyncio.sleep(1.0)
         if resume:
             await self.resume()
         self.backlog_done.set()
@@ -407,6 +414,17 @@ class DeliveryCoordinator:
         if expired:
             log.warning("expired %d request(s) older than %.0fs", expired, max_age_seconds)
         return expired
+
+    async def requeue_lost(self, older_than_seconds: float) -> None:
+        """Enqueue again any waiting request whose job Redis no longer knows (e.g. Redis lost
+        its data); a no-op for every job Redis still has."""
+        cutoff = time.time() - older_than_seconds
+        for generation in await self._store.unfinished():
+            if generation.status is Status.DONE or generation.created_at > cutoff:
+                continue
+            if generation.platform not in self._channels:
+                continue
+            await self._resume_job(generation)
 
     async def resume(self) -> None:
         """Pick up every row a previous run left unfinished."""
