@@ -23,4 +23,3 @@ def test_env_example_lists_every_setting_and_no_secret() -> None:
     assert set(names) == SETTINGS
     for secret in ("DISCORD_TOKEN", "TELEGRAM_TOKEN", "OPENAI_API_KEY", "TELEGRAM_WEBHOOK_SECRET"):
         assert names[secret] == ""
-

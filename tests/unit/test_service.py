@@ -151,7 +151,9 @@ def test_clean_text_strips_control_characters() -> None:
     assert clean_text("a\x00b\u200fc\n\td  e") == "ab\u200fc d e"
 
 
-async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(service: GenerationService) -> None:
+async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(
+    service: GenerationService,
+) -> None:
     async def nsfw_for(target: ReplyTarget) -> bool:
         ticket = await service.imagine(ALICE, GUILD, target, ImagineCommand(prompt="a cat"))
         service.settled(ticket.generation_id)
