@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.core.errors import UserFacingError
@@ -29,6 +30,10 @@ from bot.core.models import (
 )
 from bot.core.styles import load_catalogue
 from bot.settings import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.adapters.base import PlatformAdapter
+    from bot.bootstrap import BotApp
 
 log = logging.getLogger("bot.cli")
 
@@ -135,21 +140,22 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
 # -- run / worker -----------------------------------------------------------------------------------
 
 
-def _adapters(settings: Settings, app: object) -> list[object]:
-    adapters: list[object] = []
+def _adapters(settings: Settings, app: BotApp) -> list[PlatformAdapter]:
+    adapters: list[PlatformAdapter] = []
     if settings.discord_token is not None:
         from bot.adapters.discord.adapter import DiscordAdapter
 
-        adapters.append(DiscordAdapter(settings, app))  # type: ignore[arg-type]
+        adapters.append(DiscordAdapter(settings, app))
     if settings.telegram_token is not None:
-        from bot.adapters.telegram.adapter import TelegramAdapter
+        from bot.adapters.telegram.adapter import (  # type: ignore[import-untyped,unused-ignore]
+            TelegramAdapter,
+        )
 
-        adapters.append(TelegramAdapter(settings, app))  # type: ignore[arg-type]
+        adapters.append(TelegramAdapter(settings, app))
     return adapters
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.adapters.base import PlatformAdapter
     from bot.bootstrap import BotApp
 
     if settings.discord_token is None and settings.telegram_token is None:
@@ -160,7 +166,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     app = await BotApp.create(settings)
-    adapters: list[PlatformAdapter] = _adapters(settings, app)  # type: ignore[assignment]
+    adapters = _adapters(settings, app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
