@@ -1,0 +1,79 @@
+"""Run the benchmark scenarios; print one JSON object per scenario (one line each).
+
+    python benchmarks/run.py [--quick] [--scenario NAME ...] [--out docs/benchmarks.md]
+                             [--profile DIR]
+
+A full run (no --quick, every scenario) also writes the Markdown table to --out. --quick uses
+tiny numbers and finishes in seconds; the test suite runs it to keep the harness working.
+Each scenario starts its own stack (Redis, fake provider, fake platforms, bot, workers) in
+a temporary directory and stops everything it started before the next one begins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import report, scenarios_discord, scenarios_telegram  # noqa: E402
+
+Scenario = Callable[[Path, bool, Path | None], dict[str, Any]]
+
+SCENARIOS: dict[str, Scenario] = {
+    "burst_discord": scenarios_discord.burst,
+    "burst_telegram": scenarios_telegram.burst,
+    "paced_discord": scenarios_discord.paced,
+    "paced_telegram": scenarios_telegram.paced,
+    "added_latency_20_per_s": scenarios_discord.added_latency_20,
+    "added_latency_50_per_s": scenarios_discord.added_latency_50,
+    "capacity_1_worker": scenarios_discord.capacity_1_worker,
+    "capacity_2_workers": scenarios_discord.capacity_2_workers,
+    "telegram_platform_limit": scenarios_telegram.platform_limit,
+    "provider_limit": scenarios_discord.provider_limit,
+    "memory": scenarios_discord.memory,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny numbers, seconds in total")
+    parser.add_argument(
+        "--scenario", action="append", choices=sorted(SCENARIOS), help="run only these"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--profile", type=Path, help="run the bot under cProfile, write here")
+    args = parser.parse_args(argv)
+    names = args.scenario or list(SCENARIOS)
+    results: list[dict[str, Any]] = []
+    started = time.monotonic()
+    failed = False
+    for name in names:
+        profile = args.profile / name if args.profile else None
+        with tempfile.TemporaryDirectory(prefix=f"imaginebot-bench-{name}-") as tmp:
+            try:
+                result = SCENARIOS[name](Path(tmp), args.quick, profile)
+            except Exception as exc:
+                traceback.print_exc(file=sys.stderr)
+                result = {"scenario": name, "error": f"{exc.__class__.__name__}: {exc}"[:500]}
+                failed = True
+        result.setdefault("scenario", name)
+        result["quick"] = args.quick
+        results.append(result)
+        print(json.dumps(result), flush=True)
+    if not args.quick and not args.scenario:
+        report.write(args.out, results, time.monotonic() - started)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""The benchmark harness keeps working: `benchmarks/run.py --quick` runs every scenario with
+tiny numbers and prints one valid JSON object per scenario. Speed is not asserted here."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.e2e
+
+# Keys every scenario that ran must report, besides "scenario", "target" and "met".
+EXPECTED = {
+    "burst_discord": {"ack_p50_ms", "ack_p95_ms", "ack_p99_ms", "ack_max_ms", "late_acks"},
+    "paced_discord": {"ack_p50_ms", "ack_p99_ms", "late_acks"},
+    "added_latency_20_per_s": {"overhead_p50_ms", "overhead_p95_ms", "overhead_p99_ms"},
+    "added_latency_50_per_s": {"overhead_p50_ms", "overhead_p95_ms", "overhead_p99_ms"},
+    "capacity_1_worker": {"max_sustained_per_s", "bot_cpu_ms_per_gen", "steps"},
+    "capacity_2_workers": {"max_sustained_per_s", "bot_cpu_ms_per_gen", "steps"},
+    "provider_limit": {"delivered", "provider_429s", "total_s", "ideal_s"},
+    "memory": {"bot_rss_idle_mb", "worker_rss_idle_mb", "redis_idle_kib", "redis_drained_kib"},
+    "burst_telegram": {"ack_p50_ms", "ack_p99_ms", "ack_max_ms"},
+    "paced_telegram": {"ack_p50_ms", "ack_p99_ms"},
+    "telegram_platform_limit": {"delivered_per_s", "allowed_per_s", "platform_429s", "lost"},
+}
+# Scenarios whose every request must have reached the fake platform, even in a quick run.
+COMPLETE = {"burst_discord", "paced_discord", "added_latency_20_per_s", "provider_limit"}
+
+
+@pytest.mark.timeout(170)
+def test_quick_run_prints_a_json_line_per_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=160,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert sorted(r["scenario"] for r in lines) == sorted(EXPECTED)
+    for record in lines:
+        assert record["quick"] is True
+        if "skipped" in record:
+            assert record["skipped"], record
+            continue
+        assert "error" not in record, record
+        missing = EXPECTED[record["scenario"]] - set(record)
+        assert not missing, (record["scenario"], missing)
+        assert isinstance(record["met"], bool) and record["target"]
+        if record["scenario"] in COMPLETE:
+            assert record["delivered"] == record["commands"], record
+            assert record.get("rejected_requests_at_fake", 0) == 0, record
+    ran = {r["scenario"] for r in lines if "skipped" not in r}
+    assert ran >= set(EXPECTED) - {"burst_telegram", "paced_telegram", "telegram_platform_limit"}
+    # A quick run never overwrites the published figures.
+    assert not out.exists()
