@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen outside
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_overall_rate: float = Field(default=30.0, ge=0)
+    telegram_group_rate: float = Field(default=20.0, ge=0)
 
     # Image providers
     image_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -1,0 +1,110 @@
+"""`/imagine` text parsing, shared by every Telegram handler and tested on its own.
+
+Options may stand anywhere in the text: `style:<id>` or `--style <id>`, `--ar <ratio>`
+(also `--aspect`), `--no <negative prompt...>` (up to the next option), `--seed <n>`.
+Unknown `--flags` are an error with a usage hint, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.models import ASPECT_RATIOS, AspectRatio
+
+USAGE = (
+    "Usage: /imagine <prompt> [style:<style>] [--ar 16:9] [--no <things to avoid>] [--seed <n>]\n"
+    "Examples:\n"
+    "/imagine a lighthouse at dusk style:anime\n"
+    "/imagine a red fox in snow --ar 3:2 --no people, text\n"
+    "/imagine a castle --style pixel-art --seed 42\n"
+    "See /styles for every style."
+)
+FLAGS = {"--style", "--ar", "--aspect", "--no", "--seed"}
+MAX_SEED = 2**32 - 1
+
+
+class ParseError(ValueError):
+    """Bad command text; `message` is shown to the user and ends with the usage."""
+
+    def __init__(self, problem: str) -> None:
+        self.message = f"{problem}\n\n{USAGE}" if problem else USAGE
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class ParsedImagine:
+    prompt: str
+    style: str | None = None
+    aspect: AspectRatio = "1:1"
+    negative_prompt: str | None = None
+    seed: int | None = None
+
+
+def strip_command(text: str) -> str:
+    """Drop the leading `/command` or `/command@BotName`."""
+    text = text.lstrip()
+    if not text.startswith("/"):
+        return text
+    parts = text.split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _value(tokens: list[str], index: int, flag: str) -> str:
+    if index + 1 >= len(tokens) or tokens[index + 1].startswith("--"):
+        raise ParseError(f"{flag} needs a value.")
+    return tokens[index + 1]
+
+
+def parse_imagine(text: str) -> ParsedImagine:
+    """Parse the arguments of `/imagine` (the text after the command)."""
+    tokens = text.split()
+    prompt: list[str] = []
+    negative: list[str] = []
+    style: str | None = None
+    aspect: str = "1:1"
+    seed: int | None = None
+    in_negative = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        lowered = token.lower()
+        if lowered.startswith("style:"):
+            style = token.split(":", 1)[1]
+            if not style:
+                raise ParseError("style: needs a style name, like style:anime.")
+            in_negative = False
+        elif lowered.startswith("--"):
+            flag = lowered
+            if flag not in FLAGS:
+                raise ParseError(f"Unknown option {token[:40]}.")
+            in_negative = False
+            if flag == "--no":
+                in_negative = True
+                index += 1
+                continue
+            value = _value(tokens, index, flag)
+            index += 1
+            if flag == "--style":
+                style = value
+            elif flag in ("--ar", "--aspect"):
+                if value not in ASPECT_RATIOS:
+                    raise ParseError(f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
+                aspect = value
+            elif flag == "--seed":
+                if not value.isdigit() or int(value) > MAX_SEED:
+                    raise ParseError(f"--seed must be a whole number from 0 to {MAX_SEED}.")
+                seed = int(value)
+        elif in_negative:
+            negative.append(token)
+        else:
+            prompt.append(token)
+        index += 1
+    if not prompt:
+        raise ParseError("Please describe the picture you want.")
+    return ParsedImagine(
+        prompt=" ".join(prompt),
+        style=style,
+        aspect=aspect,  # type: ignore[arg-type]
+        negative_prompt=" ".join(negative) or None,
+        seed=seed,
+    )

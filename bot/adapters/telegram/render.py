@@ -1,0 +1,105 @@
+"""Telegram text: captions, status lines, keyboards. All user text is HTML-escaped."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.models import Generation, StatusUpdate, Style
+
+CAPTION_LIMIT = 1024
+MESSAGE_LIMIT = 4096
+
+HELP = (
+    "🎨 <b>imaginebot</b> turns your words into pictures.\n\n"
+    "/imagine a lighthouse at dusk style:anime\n"
+    "/imagine a red fox in snow --ar 3:2 --no people\n\n"
+    "/styles: every style (tap one to make it your default)\n"
+    "/mystyle &lt;style&gt;: your default style (/mystyle alone clears it)\n"
+    "/history: your recent pictures\n"
+    "/forget_me: delete everything the bot keeps about you\n\n"
+    "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, /settings"
+)
+
+COMMANDS = [
+    ("imagine", "Make a picture: /imagine <prompt> style:<style>"),
+    ("styles", "Show the styles and pick your default"),
+    ("mystyle", "Set or clear your default style"),
+    ("history", "Your recent pictures"),
+    ("forget_me", "Delete your history and settings"),
+    ("settings", "Group admins: show this chat's settings"),
+    ("setstyle", "Group admins: this chat's default style"),
+    ("allowstyles", "Group admins: the styles allowed here"),
+    ("help", "What this bot does, with examples"),
+]
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
+
+
+def caption(generation: Generation, style: Style | None) -> str:
+    """The photo caption, fitting Telegram's 1024 visible characters whatever the prompt."""
+    style_name = style.label if style else generation.style
+    details = [f"🎨 {style_name}", f"📐 {generation.aspect}"]
+    if generation.seed is not None:
+        details.append(f"🌱 {generation.seed}")
+    if generation.provider:
+        details.append(f"⚙️ {generation.provider}")
+    footer = " · ".join(details)
+    room = CAPTION_LIMIT - len(footer) - 2
+    prompt = shorten(generation.prompt, room)
+    return f"<b>{escape(prompt)}</b>\n{escape(footer)}"
+
+
+def status_text(update: StatusUpdate) -> str:
+    if update.detail == "retrying":
+        return "⏳ The image service is busy; trying again…"
+    parts = ["🎨 Generating…"]
+    if update.position:
+        parts.append(f"position {update.position} in the provider's queue")
+    if update.eta_seconds:
+        parts.append(f"about {int(update.eta_seconds)} s")
+    return " ".join(parts[:1]) + (" (" + ", ".join(parts[1:]) + ")" if len(parts) > 1 else "")
+
+
+def queued_text(position: int) -> str:
+    return "⏳ Queued: you are next." if position <= 1 else f"⏳ Queued: position {position}."
+
+
+def error_text(message: str) -> str:
+    return "❌ " + escape(shorten(message, MESSAGE_LIMIT - 10))
+
+
+def result_keyboard(generation_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("🔁 Reroll", callback_data=f"ib:r:{generation_id}"),
+                InlineKeyboardButton("🎨 Restyle", callback_data=f"ib:s:{generation_id}"),
+                InlineKeyboardButton("🖼 Full size", callback_data=f"ib:f:{generation_id}"),
+            ]
+        ]
+    )
+
+
+def style_keyboard(styles: list[Style], prefix: str, columns: int = 2) -> InlineKeyboardMarkup:
+    """One button per style; `prefix` + style id stays within the 64-byte callback limit."""
+    buttons = [InlineKeyboardButton(s.label, callback_data=f"{prefix}{s.id}") for s in styles]
+    return InlineKeyboardMarkup([buttons[i : i + columns] for i in range(0, len(buttons), columns)])
+
+
+def styles_text(styles: list[Style], scope_default: str | None, mine: str | None) -> str:
+    lines = ["<b>Styles</b> (tap one to make it your default)"]
+    for style in styles:
+        marks = []
+        if style.id == mine:
+            marks.append("your default")
+        if style.id == scope_default:
+            marks.append("chat default")
+        suffix = f" — <i>{', '.join(marks)}</i>" if marks else ""
+        lines.append(
+            f"{style.emoji} <b>{escape(style.name)}</b> <code>{style.id}</code>: {escape(style.description)}{suffix}"
+        )
+    return "\n".join(lines)

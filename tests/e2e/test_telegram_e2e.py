@@ -1,0 +1,266 @@
+"""Telegram end to end: `imaginebot run --no-worker` and `imaginebot worker` as subprocesses,
+a private Redis, the fake OpenAI images API and the fake Bot API (real long polling).
+
+Everything asserted is what reached the fake Bot API (uploaded bytes, captions, replies) or
+what the bot wrote to SQLite.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
+from tests.support import RedisServer, base_env, process, rows, wait_for
+
+pytestmark = pytest.mark.e2e
+
+GROUP = -100200300
+OTHER_GROUP = -100999888
+ALICE, BOB, ADMIN, CREATOR = 11, 12, 13, 14
+
+
+class Stack:
+    def __init__(
+        self, root: Path, telegram: TelegramDriver, openai: FakeOpenAI, redis: str
+    ) -> None:
+        self.root, self.telegram, self.openai = root, telegram, openai
+        self.env = base_env(
+            root / "data",
+            OPENAI_API_KEY=openai.api_key,
+            OPENAI_BASE_URL=f"{openai.base_url}/v1",
+            REDIS_URL=redis,
+            MAX_PENDING_PER_USER="20",
+            **telegram.env(),
+        )
+        self.db = root / "data" / "imaginebot.sqlite3"
+
+    def log(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("*.log"))
+        )
+
+    def rows(self) -> list[dict[str, Any]]:
+        return rows(self.db, "SELECT * FROM generations ORDER BY created_at")
+
+    def row_replying_to(self, message: dict[str, Any]) -> dict[str, Any] | None:
+        found = [r for r in self.rows() if r["reply_to_message_id"] == str(message["message_id"])]
+        return found[0] if found else None
+
+    def settled_row(self, message: dict[str, Any]) -> dict[str, Any]:
+        def done() -> dict[str, Any] | None:
+            row = self.row_replying_to(message)
+            return row if row and row["status"] in ("delivered", "failed") else None
+
+        return wait_for(done, 30, message=f"the row for {message['text']!r}\n{self.log()}")  # type: ignore[no-any-return]
+
+    def photos(self, chat_id: int) -> list[Call]:
+        return self.telegram.server.run_sync(self.telegram.fake.photos_in, chat_id)
+
+
+def setup_people(telegram: TelegramDriver) -> None:
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (ADMIN, "admin"), (CREATOR, "creator")):
+        telegram.add_user(user_id, name)
+    telegram.add_group(
+        GROUP, {ALICE: "member", BOB: "member", ADMIN: "administrator", CREATOR: "creator"}
+    )
+    telegram.add_group(OTHER_GROUP, {ALICE: "member", ADMIN: "member"})
+
+
+@pytest.fixture(scope="module")
+def openai() -> Iterator[FakeOpenAI]:
+    from tests.fakes.server import ServerThread
+
+    fake = FakeOpenAI()
+    server = ServerThread(fake.app()).start()
+    fake.base_url = server.url
+    yield fake
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("telegram-e2e")
+    redis = RedisServer(root / "redis").start()
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    stack = Stack(root, telegram, openai, redis.url)
+    try:
+        with (
+            process(["worker"], stack.env, root, root / "worker.log"),
+            process(["run", "--no-worker"], stack.env, root, root / "bot.log"),
+        ):
+            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            yield stack
+    finally:
+        telegram.stop()
+        redis.stop()
+
+
+def test_group_imagine_delivers_the_provider_png_in_reply_then_reroll(shared: Stack) -> None:
+    t, before = shared.telegram, len(shared.openai.images)
+    command = t.send(GROUP, ALICE, "/imagine@imagine_test_bot a cat <b>bold</b> & co style:anime")
+    row = shared.settled_row(command)
+    assert row["status"] == "delivered" and row["style"] == "anime"
+    photos = [
+        c for c in shared.photos(GROUP) if c.params.get("message_id") == row and False
+    ] or shared.photos(GROUP)
+    assert len(photos) == 1
+    assert photo_bytes(photos[0]) == shared.openai.images[before]
+    # The status reply to the command became the photo, captioned with the style.
+    (reply,) = t.replies_to(command)
+    assert (
+        "photo" in reply and "Anime" in reply["caption"] and "<b>bold</b> & co" in reply["caption"]
+    )
+    buttons = [b["callback_data"] for b in reply["reply_markup"]["inline_keyboard"][0]]
+    assert buttons == [f"ib:r:{row['id']}", f"ib:s:{row['id']}", f"ib:f:{row['id']}"]
+    # Acknowledged with a status reply before anything else.
+    first = next(
+        c
+        for c in t.fake.calls
+        if c.method == "sendMessage"
+        and c.params.get("reply_parameters", {}).get("message_id") == command["message_id"]
+    )
+    assert "Queued" in first.params["text"]
+
+    t.press(BOB, reply, f"ib:r:{row['id']}")
+    second = wait_for(
+        lambda: [
+            r for r in shared.rows() if r["parent_id"] == row["id"] and r["status"] == "delivered"
+        ],
+        30,
+        message=f"the reroll\n{shared.log()}",
+    )[0]
+    assert second["user_id"] == str(BOB) and second["seed"] != row["seed"]
+    photos = shared.photos(GROUP)
+    assert len(photos) == 2 and photo_bytes(photos[1]) == shared.openai.images[before + 1]
+    assert photo_bytes(photos[1]) != photo_bytes(photos[0])
+
+
+def test_setstyle_is_for_admins_and_applies_to_that_group_only(shared: Stack) -> None:
+    t = shared.telegram
+    refused = t.send(GROUP, BOB, "/setstyle sketch")
+    wait_for(lambda: t.replies_to(refused), 10, message="an answer")
+    assert "Only this chat's admins" in t.replies_to(refused)[0]["text"]
+    assert rows(shared.db, "SELECT * FROM scope_settings WHERE scope_id = ?", (str(GROUP),)) == []
+
+    anonymous_elsewhere = t.send(
+        OTHER_GROUP, None, "/setstyle sketch", sender_chat=t.fake.chats[GROUP]
+    )
+    wait_for(lambda: t.replies_to(anonymous_elsewhere), 10, message="an answer")
+    assert "Only this chat's admins" in t.replies_to(anonymous_elsewhere)[0]["text"]
+
+    accepted = t.send(GROUP, ADMIN, "/setstyle sketch")
+    wait_for(lambda: t.replies_to(accepted), 10, message="an answer")
+    assert "Sketch" in t.replies_to(accepted)[0]["text"]
+
+    in_group = t.send(GROUP, ALICE, "/imagine a harbour")
+    elsewhere = t.send(OTHER_GROUP, ALICE, "/imagine a harbour")
+    assert shared.settled_row(in_group)["style"] == "sketch"
+    assert shared.settled_row(elsewhere)["style"] == "photo"
+
+    anonymous = t.send(GROUP, None, "/setstyle none", sender_chat=t.fake.chats[GROUP])
+    wait_for(lambda: t.replies_to(anonymous), 10, message="an answer")
+    assert "cleared" in t.replies_to(anonymous)[0]["text"]
+
+
+def test_bad_input_is_answered_in_plain_words(shared: Stack) -> None:
+    t = shared.telegram
+    empty = t.send(GROUP, ALICE, "/imagine")
+    unknown = t.send(GROUP, ALICE, "/imagine a cat style:anmie")
+    flag = t.send(GROUP, ALICE, "/imagine a cat --bogus 3")
+    wait_for(lambda: all(t.replies_to(m) for m in (empty, unknown, flag)), 10, message="answers")
+    assert "Usage: /imagine" in t.replies_to(empty)[0]["text"]
+    assert "Did you mean anime" in t.replies_to(unknown)[0]["text"]
+    assert "Unknown option --bogus" in t.replies_to(flag)[0]["text"]
+    assert shared.row_replying_to(unknown) is None
+
+
+def test_a_429_on_the_photo_still_delivers_exactly_one(shared: Stack) -> None:
+    t = shared.telegram
+    t.fake.failures["editMessageMedia"] = [(429, 1)]
+    command = t.send(ALICE, ALICE, "/imagine a lighthouse")
+    row = shared.settled_row(command)
+    assert row["status"] == "delivered"
+    attempts = [
+        c
+        for c in t.fake.calls
+        if c.method == "editMessageMedia" and int(c.params["chat_id"]) == ALICE
+    ]
+    assert [c.ok for c in attempts] == [False, True]
+    assert len(shared.photos(ALICE)) == 1
+
+
+def test_history_and_forget_me(shared: Stack) -> None:
+    t = shared.telegram
+    history = t.send(ALICE, ALICE, "/history")
+    wait_for(lambda: t.fake.calls_to("sendMediaGroup"), 10, message="the album")
+    album = t.fake.calls_to("sendMediaGroup")[-1]
+    assert 2 <= len(album.params["media"]) <= 10
+    assert history["message_id"]
+    mine = [
+        Path(r["image_path"])
+        for r in shared.rows()
+        if r["user_id"] == str(ALICE) and r["image_path"]
+    ]
+    others = [
+        Path(r["image_path"])
+        for r in shared.rows()
+        if r["user_id"] != str(ALICE) and r["image_path"]
+    ]
+    assert mine and others and all(p.is_file() for p in mine + others)
+    ask = t.send(ALICE, ALICE, "/forget_me")
+    wait_for(lambda: t.replies_to(ask), 10, message="the confirmation")
+    confirm = t.replies_to(ask)[0]
+    t.press(BOB, confirm, f"ib:F:{ALICE}")  # someone else's press changes nothing
+
+    def refused() -> list[Call]:
+        return [
+            c
+            for c in t.fake.calls_to("answerCallbackQuery")
+            if "Only the person" in str(c.params.get("text"))
+        ]
+
+    wait_for(refused, 10, message="the refusal")
+    assert all(p.is_file() for p in mine)
+    t.press(ALICE, confirm, f"ib:F:{ALICE}")
+    wait_for(
+        lambda: not [r for r in shared.rows() if r["user_id"] == str(ALICE)],
+        10,
+        message="the rows to go",
+    )
+    assert not any(p.exists() for p in mine)
+    assert all(p.is_file() for p in others)
+    assert rows(shared.db, "SELECT * FROM user_settings WHERE user_id = ?", (str(ALICE),)) == []
+
+
+def test_bot_killed_mid_job_delivers_exactly_once_after_restart(
+    tmp_path: Path, openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    stack = Stack(tmp_path, telegram, openai, redis_server.url)
+    openai.delay = 2.0
+    before = len(openai.images)
+    try:
+        with process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"):
+            with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log") as bot:
+                wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
+                command = telegram.send(GROUP, ALICE, "/imagine a kite over dunes")
+                wait_for(lambda: stack.row_replying_to(command), 10, message="the queued row")
+                bot.send_signal(signal.SIGKILL)
+                bot.wait(10)
+            wait_for(lambda: len(openai.images) > before, 30, message="the worker's image")
+            with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot2.log"):
+                row = stack.settled_row(command)
+        assert row["status"] == "delivered"
+        photos = stack.photos(GROUP)
+        assert len(photos) == 1 and photo_bytes(photos[0]) == openai.images[before]
+    finally:
+        openai.delay = 0.0
+        telegram.stop()

@@ -1,0 +1,725 @@
+"""A fake Telegram Bot API server, strict about what the real one rejects.
+
+Calls arrive as `POST /bot<token>/<method>` with form or multipart data; nested objects
+(`reply_markup`, `media`, `commands`, `reply_parameters`) are JSON strings, as python-telegram-bot
+sends them. Replies are `{"ok": true, "result": ...}` or the Bot API's error shape. Tests push
+updates (messages, callback queries) that the bot receives through a real long-poll
+`getUpdates`; every call is recorded with its uploaded file bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+from PIL import Image
+
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+}
+CHAT_ACTIONS = {
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+}
+ANONYMOUS_ADMIN_ID = 1087968824
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+
+class _HtmlCheck(HTMLParser):
+    """Telegram's HTML parse mode: only some tags, every tag closed, entities escaped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            raise ApiError(
+                400, f'Bad Request: can\'t parse entities: unsupported start tag "{tag}"'
+            )
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            raise ApiError(400, f'Bad Request: can\'t parse entities: unmatched end tag "{tag}"')
+
+
+def visible_text(text: str, parse_mode: str | None) -> str:
+    """What the user would see: HTML checked and stripped, as Telegram counts length."""
+    if parse_mode is None:
+        return text
+    if parse_mode != "HTML":
+        raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode}")
+    checker = _HtmlCheck()
+    parts: list[str] = []
+    checker.handle_data = parts.append  # type: ignore[method-assign]
+    # A bare "<" or "&" that is not an entity is an error in Telegram's parser.
+    for index, char in enumerate(text):
+        if char == "&" and not _entity_at(text, index):
+            raise ApiError(400, "Bad Request: can't parse entities: unescaped &")
+        following = text[index + 1 : index + 2]
+        if char == "<" and not (following.isalpha() or following == "/"):
+            raise ApiError(400, "Bad Request: can't parse entities: unescaped <")
+    checker.feed(text)
+    checker.close()
+    if checker.stack:
+        raise ApiError(
+            400, f'Bad Request: can\'t parse entities: unclosed tag "{checker.stack[-1]}"'
+        )
+    return "".join(parts)
+
+
+def _entity_at(text: str, index: int) -> bool:
+    end = text.find(";", index)
+    return end != -1 and end - index <= 8 and text[index + 1 : end].replace("#", "").isalnum()
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes]
+    at: float
+    ok: bool = True
+    error: str | None = None
+
+
+@dataclass
+class FakeTelegram:
+    token: str = "123456:TEST-token-for-tests"
+    bot_username: str = "imagine_test_bot"
+    calls: list[Call] = field(default_factory=list)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    members: dict[tuple[int, int], str] = field(default_factory=dict)
+    # method -> list of errors to answer next, e.g. [(429, 2)]
+    failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    # Enforce the Bot API's sending rates (30 messages/s overall, 20/min per group).
+    enforce_rates: bool = False
+    media_into_text: bool = True  # Bot API 7.x+: editMessageMedia may turn text into media
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    pushed_at: dict[int, float] = field(default_factory=dict)
+    base_url: str = ""
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _new_update: asyncio.Event | None = None
+    _sent: list[float] = field(default_factory=list)
+    _group_sent: dict[int, list[float]] = field(default_factory=dict)
+    _consumed_offset: int = 0
+
+    bot_id: int = 123456
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=60 * 1024 * 1024)
+        app.router.add_post("/bot{token}/{method}", self.handle)
+        app.router.add_get("/bot{token}/{method}", self.handle)
+        return app
+
+    @property
+    def bot_user(self) -> dict[str, Any]:
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Imagine",
+            "username": self.bot_username,
+        }
+
+    def user(self, user_id: int, name: str = "user") -> dict[str, Any]:
+        self.users.setdefault(
+            user_id,
+            {"id": user_id, "is_bot": False, "first_name": name, "username": f"{name}{user_id}"},
+        )
+        return self.users[user_id]
+
+    def private_chat(self, user_id: int) -> dict[str, Any]:
+        user = self.users[user_id]
+        return self.chats.setdefault(
+            user_id, {"id": user_id, "type": "private", "first_name": user["first_name"]}
+        )
+
+    def group(self, chat_id: int, title: str = "Group") -> dict[str, Any]:
+        return self.chats.setdefault(chat_id, {"id": chat_id, "type": "supergroup", "title": title})
+
+    # -- updates (called on the server's loop) --------------------------------------------------
+
+    def _event(self) -> asyncio.Event:
+        if self._new_update is None:
+            self._new_update = asyncio.Event()
+        return self._new_update
+
+    def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        update["update_id"] = next(self._update_ids)
+        self.updates.append(update)
+        self.pushed_at[update["update_id"]] = time.time()
+        self._event().set()
+        return update
+
+    def message_update(
+        self,
+        chat_id: int,
+        user_id: int | None,
+        text: str,
+        *,
+        sender_chat: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        chat = self.chats[chat_id]
+        sender = (
+            self.users[user_id]
+            if user_id is not None
+            else {
+                "id": ANONYMOUS_ADMIN_ID,
+                "is_bot": True,
+                "first_name": "Group",
+                "username": "GroupAnonymousBot",
+            }
+        )
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": sender,
+            "text": text,
+        }
+        if sender_chat is not None:
+            message["sender_chat"] = sender_chat
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self.messages[(chat_id, message["message_id"])] = message
+        return self.push({"message": message})
+
+    def callback_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+        query = {
+            "id": str(next(self._ids)),
+            "from": self.users[user_id],
+            "chat_instance": "ci",
+            "message": message,
+            "data": data,
+        }
+        return self.push({"callback_query": query})
+
+    # -- the API --------------------------------------------------------------------------------
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        try:
+            if request.match_info["token"] != self.token:
+                raise ApiError(401, "Unauthorized")
+            params, files = await self._read(request)
+            call = Call(method, params, files, time.time())
+            self.calls.append(call)
+            try:
+                queued = self.failures.get(method)
+                if queued:
+                    code, retry_after = queued.pop(0)
+                    raise ApiError(
+                        code,
+                        f"Too Many Requests: retry after {retry_after}"
+                        if code == 429
+                        else "Internal Server Error",
+                        retry_after,
+                    )
+                handler = getattr(self, f"m_{method}", None)
+                if handler is None:
+                    raise ApiError(404, "Not Found: method not found")
+                result = await handler(params, files)
+            except ApiError as exc:
+                call.ok, call.error = False, exc.description
+                raise
+            return web.json_response({"ok": True, "result": result})
+        except ApiError as exc:
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": exc.code,
+                "description": exc.description,
+            }
+            if exc.retry_after is not None:
+                body["parameters"] = {"retry_after": exc.retry_after}
+            return web.json_response(body, status=exc.code)
+
+    async def _read(self, request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+        params: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                if part.filename is not None:
+                    files[part.name or ""] = bytes(await part.read())
+                else:
+                    params[part.name or ""] = (await part.read()).decode()
+        elif request.method == "POST" and request.can_read_body:
+            if request.content_type == "application/json":
+                params = {
+                    k: v if isinstance(v, str) else json.dumps(v)
+                    for k, v in (await request.json()).items()
+                }
+            else:
+                params = dict(await request.post())  # type: ignore[arg-type]
+        return {k: _decode(k, v) for k, v in params.items()}, files
+
+    # -- rates ----------------------------------------------------------------------------------
+
+    def _rate(self, chat_id: int) -> None:
+        if not self.enforce_rates:
+            return
+        now = time.time()
+        self._sent = [t for t in self._sent if now - t < 1.0]
+        if len(self._sent) >= 30:
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        if self.chats.get(chat_id, {}).get("type") != "private":
+            window = [t for t in self._group_sent.get(chat_id, []) if now - t < 60.0]
+            if len(window) >= 20:
+                raise ApiError(
+                    429,
+                    f"Too Many Requests: retry after {int(61 - (now - window[0]))}",
+                    int(61 - (now - window[0])),
+                )
+            self._group_sent[chat_id] = [*window, now]
+        self._sent.append(now)
+
+    # -- validation helpers ---------------------------------------------------------------------
+
+    def _chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        return self.chats[chat_id]
+
+    @staticmethod
+    def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = params.get("reply_markup")
+        if markup is None:
+            return None
+        if not isinstance(markup, dict):
+            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise ApiError(
+                        400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                    )
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    def _reply_to(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:
+        reply = params.get("reply_parameters")
+        message_id = (
+            reply.get("message_id")
+            if isinstance(reply, dict)
+            else params.get("reply_to_message_id")
+        )
+        if message_id is None:
+            return None
+        original = self.messages.get((chat_id, int(message_id)))
+        if original is None:
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        return original
+
+    @staticmethod
+    def _photo(data: bytes) -> list[dict[str, Any]]:
+        if len(data) > 10 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+        except Exception:
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+        if width + height > 10000 or max(width, height) / min(width, height) > 20:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        unique = f"p{len(data)}-{width}x{height}"
+        return [
+            {
+                "file_id": unique,
+                "file_unique_id": unique,
+                "width": width,
+                "height": height,
+                "file_size": len(data),
+            }
+        ]
+
+    def _store(
+        self, chat: dict[str, Any], body: dict[str, Any], params: dict[str, Any]
+    ) -> dict[str, Any]:
+        message = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": self.bot_user,
+            **body,
+        }
+        reply = self._reply_to(chat["id"], params)
+        if reply is not None:
+            message["reply_to_message"] = reply
+        markup = self._markup(params)
+        if markup is not None:
+            message["reply_markup"] = markup
+        self.messages[(chat["id"], message["message_id"])] = message
+        return message
+
+    def _caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        caption = params.get("caption")
+        if caption is None:
+            return {}
+        shown = visible_text(caption, params.get("parse_mode"))
+        if len(shown) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return {"caption": shown}
+
+    def _file(self, value: Any, files: dict[str, bytes]) -> bytes:
+        if isinstance(value, str) and value.startswith("attach://"):
+            name = value.removeprefix("attach://")
+            if name not in files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            return files[name]
+        raise ApiError(400, "Bad Request: expected an uploaded file")
+
+    def _upload(self, params: dict[str, Any], files: dict[str, bytes], name: str) -> bytes:
+        if name in files:
+            return files[name]
+        return self._file(params.get(name), files)
+
+    # -- methods --------------------------------------------------------------------------------
+
+    async def m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+
+    async def m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    async def m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        commands = params.get("commands")
+        if not isinstance(commands, list) or not commands:
+            raise ApiError(400, "Bad Request: commands must be a non-empty list")
+        for command in commands:
+            name, description = command.get("command", ""), command.get("description", "")
+            if not (
+                1 <= len(name) <= 32 and name == name.lower() and name.replace("_", "").isalnum()
+            ):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(description) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        return True
+
+    async def m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        offset = int(params.get("offset", 0) or 0)
+        timeout = float(params.get("timeout", 0) or 0)
+        limit = int(params.get("limit", 100) or 100)
+        deadline = time.monotonic() + timeout
+        while True:
+            self._consumed_offset = max(self._consumed_offset, offset)
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if pending or time.monotonic() >= deadline:
+                return pending[:limit]
+            event = self._event()
+            event.clear()
+            try:
+                await asyncio.wait_for(event.wait(), timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                pass
+
+    async def m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        text = visible_text(str(params.get("text", "")), params.get("parse_mode"))
+        if not 1 <= len(text) <= 4096:
+            raise ApiError(
+                400,
+                "Bad Request: message text is empty"
+                if not text
+                else "Bad Request: message is too long",
+            )
+        self._rate(chat["id"])
+        return self._store(chat, {"text": text}, params)
+
+    async def m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        message = self.messages.get((chat["id"], int(params.get("message_id", 0))))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        text = visible_text(str(params.get("text", "")), params.get("parse_mode"))
+        if not 1 <= len(text) <= 4096:
+            raise ApiError(400, "Bad Request: message text is empty")
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        markup = self._markup(params)
+        if message["text"] == text and message.get("reply_markup") == markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            )
+        message["text"] = text
+        message.pop("reply_markup", None)
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
+
+    async def m_editMessageMedia(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        message = self.messages.get((chat["id"], int(params.get("message_id", 0))))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if "text" in message and not self.media_into_text:
+            raise ApiError(400, "Bad Request: there is no media in the message to edit")
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") not in ("photo", "document"):
+            raise ApiError(400, "Bad Request: can't parse InputMedia JSON object")
+        data = self._file(media.get("media"), files)
+        body: dict[str, Any] = self._caption({**media, "parse_mode": media.get("parse_mode")})
+        if media["type"] == "photo":
+            body["photo"] = self._photo(data)
+        else:
+            body["document"] = {
+                "file_id": f"d{len(data)}",
+                "file_unique_id": f"d{len(data)}",
+                "file_size": len(data),
+            }
+        for key in ("text", "photo", "document", "caption", "reply_markup"):
+            message.pop(key, None)
+        message.update(body)
+        markup = self._markup(params)
+        if markup is not None:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        data = self._upload(params, files, "photo")
+        body = {**self._caption(params), "photo": self._photo(data)}
+        self._rate(chat["id"])
+        return self._store(chat, body, params)
+
+    async def m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        data = self._upload(params, files, "document")
+        if len(data) > 50 * 1024 * 1024:
+            raise ApiError(413, "Request Entity Too Large")
+        body = {
+            **self._caption(params),
+            "document": {
+                "file_id": f"d{len(data)}",
+                "file_unique_id": f"d{len(data)}",
+                "file_size": len(data),
+            },
+        }
+        self._rate(chat["id"])
+        return self._store(chat, body, params)
+
+    async def m_sendMediaGroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        media = params.get("media")
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the album (2-10)")
+        sent = []
+        for item in media:
+            body = {
+                **self._caption(item),
+                "photo": self._photo(self._file(item.get("media"), files)),
+            }
+            sent.append(self._store(chat, {**body, "media_group_id": "g1"}, params))
+        self._rate(chat["id"])
+        return sent
+
+    async def m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self._chat(params)
+        if params.get("action") not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    async def m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        if not params.get("callback_query_id"):
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        if len(str(params.get("text", ""))) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        return True
+
+    async def m_getChatMember(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        user_id = int(params["user_id"])
+        if user_id not in self.users:
+            raise ApiError(400, "Bad Request: user not found")
+        status = self.members.get((chat["id"], user_id), "member")
+        member: dict[str, Any] = {"status": status, "user": self.users[user_id]}
+        if status == "administrator":
+            member.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": True,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": True,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                }
+            )
+        if status == "creator":
+            member["is_anonymous"] = False
+        return member
+
+    async def m_deleteMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        if self.messages.pop((chat["id"], int(params.get("message_id", 0))), None) is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        return True
+
+    # -- what tests read ------------------------------------------------------------------------
+
+    def calls_to(self, method: str, *, ok: bool | None = True) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (ok is None or c.ok == ok)]
+
+    def photos_in(self, chat_id: int) -> list[Call]:
+        """Successful calls that put a photo into this chat (sent or edited in)."""
+        out = []
+        for call in self.calls:
+            if not call.ok or int(call.params.get("chat_id", 0) or 0) != chat_id:
+                continue
+            if call.method == "sendPhoto" or (
+                call.method == "editMessageMedia" and call.params["media"].get("type") == "photo"
+            ):
+                out.append(call)
+        return out
+
+
+JSON_FIELDS = {
+    "reply_markup",
+    "media",
+    "commands",
+    "reply_parameters",
+    "allowed_updates",
+    "entities",
+    "caption_entities",
+    "link_preview_options",
+}
+
+
+def _decode(name: str, value: Any) -> Any:
+    """Nested objects arrive as JSON strings; plain strings (text, captions) never are."""
+    if name in JSON_FIELDS and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise ApiError(400, f"Bad Request: can't parse {name} JSON object") from None
+    return value
+
+
+def photo_bytes(call: Call) -> bytes:
+    """The image a photo call uploaded."""
+    if call.method == "sendPhoto":
+        return (
+            call.files["photo"]
+            if "photo" in call.files
+            else call.files[str(call.params["photo"]).removeprefix("attach://")]
+        )
+    return call.files[str(call.params["media"]["media"]).removeprefix("attach://")]
+
+
+class TelegramDriver:
+    """Runs the fake Bot API in a background thread and acts as Telegram's users."""
+
+    def __init__(self, **options: Any) -> None:
+        from tests.fakes.server import ServerThread
+
+        self.fake = FakeTelegram(**options)
+        self.server = ServerThread(self.fake.app())
+
+    def start(self) -> TelegramDriver:
+        self.server.start()
+        self.fake.base_url = self.server.url
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def env(self) -> dict[str, str]:
+        return {
+            "TELEGRAM_TOKEN": self.fake.token,
+            "TELEGRAM_API_BASE": f"{self.server.url}/bot",
+            "TELEGRAM_FILE_BASE": f"{self.server.url}/file/bot",
+        }
+
+    def polling(self) -> bool:
+        return any(c.method == "getUpdates" for c in list(self.fake.calls))
+
+    def add_user(self, user_id: int, name: str = "user") -> None:
+        self.server.run_sync(self.fake.user, user_id, name)
+        self.server.run_sync(self.fake.private_chat, user_id)
+
+    def add_group(self, chat_id: int, members: dict[int, str] | None = None) -> None:
+        self.server.run_sync(self.fake.group, chat_id)
+        for user_id, status in (members or {}).items():
+            self.fake.members[(chat_id, user_id)] = status
+
+    def send(self, chat_id: int, user_id: int | None, text: str, **kw: Any) -> dict[str, Any]:
+        update = self.server.run_sync(
+            lambda: self.fake.message_update(chat_id, user_id, text, **kw)
+        )
+        return dict(update["message"])
+
+    def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+        return dict(self.server.run_sync(lambda: self.fake.callback_update(user_id, message, data)))
+
+    def replies_to(self, message: dict[str, Any]) -> list[dict[str, Any]]:
+        """Messages the bot sent in reply to this one, as they are now."""
+        chat_id = message["chat"]["id"]
+        return [
+            m
+            for (cid, _), m in list(self.fake.messages.items())
+            if cid == chat_id
+            and m.get("reply_to_message", {}).get("message_id") == message["message_id"]
+            and m["from"]["id"] == self.fake.bot_id
+        ]
