@@ -264,3 +264,75 @@ def test_bot_killed_mid_job_delivers_exactly_once_after_restart(
     finally:
         openai.delay = 0.0
         telegram.stop()
+
+
+def test_photo_fallback_after_a_429_sends_exactly_one(shared: Stack) -> None:
+    """A Bot API server that cannot turn text into media: the bot sends a new photo, and a 429
+    on that first sendPhoto is waited out rather than dropped or doubled."""
+    t = shared.telegram
+    t.fake.media_into_text = False
+    t.fake.failures["sendPhoto"] = [(429, 1)]
+    try:
+        command = t.send(BOB, BOB, "/imagine a windmill")
+        row = shared.settled_row(command)
+    finally:
+        t.fake.media_into_text = True
+    assert row["status"] == "delivered"
+    sends = [c for c in t.fake.calls if c.method == "sendPhoto" and int(c.params["chat_id"]) == BOB]
+    assert [c.ok for c in sends] == [False, True]
+    assert len(shared.photos(BOB)) == 1
+    assert sends[1].params["reply_parameters"]["message_id"] == command["message_id"]
+
+
+def test_webhook_mode_checks_the_secret_and_handles_a_repeat_once(
+    tmp_path: Path, openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from tests.support import free_port
+
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    port = free_port()
+    stack = Stack(tmp_path, telegram, openai, redis_server.url)
+    stack.env.update(
+        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        TELEGRAM_WEBHOOK_SECRET="s3cret-token",
+        TELEGRAM_WEBHOOK_LISTEN="127.0.0.1",
+        TELEGRAM_WEBHOOK_PORT=str(port),
+    )
+
+    def post(update: dict[str, Any], secret: str) -> int:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/telegram",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    try:
+        with process(["run"], stack.env, tmp_path, tmp_path / "bot.log"):
+            wait_for(lambda: telegram.fake.webhook, 30, message=f"setWebhook\n{stack.log()}")
+            assert telegram.fake.webhook == {
+                "url": f"http://127.0.0.1:{port}/telegram",
+                "secret_token": "s3cret-token",
+            }
+            assert not telegram.polling()
+            update = telegram.server.run_sync(
+                lambda: telegram.fake.message_update(GROUP, ALICE, "/imagine a comet")
+            )
+            assert post(update, "wrong") == 403
+            assert post(update, "s3cret-token") == 200
+            assert post(update, "s3cret-token") == 200  # Telegram retried: the same update_id again
+            row = stack.settled_row(update["message"])
+            assert row["status"] == "delivered"
+        assert len(stack.rows()) == 1
+        assert len(stack.photos(GROUP)) == 1
+    finally:
+        telegram.stop()

@@ -144,6 +144,7 @@ class FakeTelegram:
     _consumed_offset: int = 0
 
     bot_id: int = 123456
+    webhook: dict[str, Any] | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -432,6 +433,21 @@ class FakeTelegram:
         }
 
     async def m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = None
+        return True
+
+    async def m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        url = str(params.get("url", ""))
+        secret = params.get("secret_token")
+        if not url.startswith(("https://", "http://127.0.0.1")):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        if secret is not None and not (
+            1 <= len(secret) <= 256 and secret.replace("_", "").replace("-", "").isalnum()
+        ):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = {"url": url, "secret_token": secret}
         return True
 
     async def m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
