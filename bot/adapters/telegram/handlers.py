@@ -74,7 +74,11 @@ class Handlers:
         assert chat is not None
         if chat.type == ChatType.PRIVATE:
             return True  # everyone administers their own private chat
-        if message is not None and message.sender_chat is not None:
+        if (
+            update.callback_query is None
+            and message is not None
+            and message.sender_chat is not None
+        ):
             # An anonymous admin writes as the group itself; that proves admin of this group only.
             return message.sender_chat.id == chat.id
         user = update.effective_user
@@ -168,6 +172,14 @@ class Handlers:
             await self.reply(message, "Only this chat's admins can change its settings.")
             return
         text = " ".join(context.args or [])
+        if not text:
+            styles = await self.service.allowed_styles(scope_of(update))
+            await self.reply(
+                message,
+                "Pick this chat's default style:",
+                reply_markup=style_keyboard(styles, "ib:A:"),
+            )
+            return
         try:
             style = await self.service.set_scope_default(
                 scope_of(update), text if text and text != "none" else None
@@ -202,6 +214,48 @@ class Handlers:
             return
         listed = ", ".join(escape(s.label) for s in styles) if styles else "every style"
         await self.reply(message, f"Allowed here: {listed}.")
+
+    async def setlimits(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        if not await self.is_admin(update, context):
+            await self.reply(message, "Only this chat's admins can change its settings.")
+            return
+        args = context.args or []
+        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
+            await self.reply(
+                message,
+                "Usage: /setlimits <pictures per user per day> [pictures for this chat per day]",
+            )
+            return
+        per_user = int(args[0])
+        per_chat = int(args[1]) if len(args) > 1 else None
+        try:
+            user_limit, chat_limit = await self.service.set_scope_limits(
+                scope_of(update), per_user=per_user, per_scope=per_chat
+            )
+        except UserFacingError as exc:
+            await self.reply(message, error_text(exc.message))
+            return
+        await self.reply(
+            message,
+            f"Daily limits here: {user_limit} per user, {chat_limit or 'no limit'} for the chat.",
+        )
+
+    async def nsfw(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        if not await self.is_admin(update, context):
+            await self.reply(message, "Only this chat's admins can change its settings.")
+            return
+        choice = " ".join(context.args or []).strip().lower()
+        if choice not in ("on", "off"):
+            await self.reply(message, "Usage: /nsfw on or /nsfw off")
+            return
+        await self.service.set_scope_nsfw(scope_of(update), choice == "on")
+        await self.reply(
+            message, "NSFW pictures are now " + ("allowed here." if choice == "on" else "off here.")
+        )
 
     async def settings(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -311,6 +365,16 @@ class Handlers:
                     await query.message.reply_document(
                         data, filename=f"{generation.id}.png", do_quote=True
                     )
+            elif action == "A" and args:
+                if not await self.is_admin(update, context):
+                    await query.answer(
+                        "Only this chat's admins can change its settings.", show_alert=True
+                    )
+                    return
+                default = await self.service.set_scope_default(scope_of(update), args[0])
+                await query.answer(
+                    f"This chat's default style is now {default.label}." if default else "Cleared."
+                )
             elif action == "d" and args:
                 chosen = await self.service.set_user_style(requester, args[0])
                 await query.answer(
@@ -354,6 +418,8 @@ def register_handlers(application: Application, adapter: TelegramAdapter) -> Non
         ("setstyle", handlers.setstyle),
         ("allowstyles", handlers.allowstyles),
         ("settings", handlers.settings),
+        ("setlimits", handlers.setlimits),
+        ("nsfw", handlers.nsfw),
         ("history", handlers.history),
         ("forget_me", handlers.forget_me),
         ("start", handlers.help),

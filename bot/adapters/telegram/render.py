@@ -19,7 +19,8 @@ HELP = (
     "/mystyle &lt;style&gt;: your default style (/mystyle alone clears it)\n"
     "/history: your recent pictures\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
-    "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, /settings"
+    "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
+    "/setlimits &lt;per user&gt; [per chat], /nsfw on|off, /settings"
 )
 
 COMMANDS = [
@@ -31,6 +32,8 @@ COMMANDS = [
     ("settings", "Group admins: show this chat's settings"),
     ("setstyle", "Group admins: this chat's default style"),
     ("allowstyles", "Group admins: the styles allowed here"),
+    ("setlimits", "Group admins: lower the daily limits here"),
+    ("nsfw", "Group admins: allow NSFW pictures here (on/off)"),
     ("help", "What this bot does, with examples"),
 ]
 

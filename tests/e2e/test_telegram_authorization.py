@@ -1,0 +1,127 @@
+"""Every Telegram admin command against every kind of sender, through the real stack.
+
+Roles: the group's creator, an administrator, a plain member, an anonymous admin of this
+group (writing as the group), an anonymous admin of another group (writing as that group), a
+private chat (its own admin); plus the admin-only style keyboard pressed by a member and by
+an admin. Denied cases must change nothing in SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_telegram_e2e import (
+    ADMIN,
+    ALICE,
+    CREATOR,
+    GROUP,
+    OTHER_GROUP,
+    Stack,
+    setup_people,
+)
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TelegramDriver
+from tests.support import RedisServer, process, rows, wait_for
+
+pytestmark = pytest.mark.e2e
+
+DENIED = "Only this chat's admins"
+COMMANDS = [
+    "/setstyle sketch",
+    "/allowstyles sketch,anime",
+    "/settings",
+    "/setlimits 5 50",
+    "/nsfw on",
+]
+ROLES = {
+    "creator": (GROUP, CREATOR, None, True),
+    "administrator": (GROUP, ADMIN, None, True),
+    "member": (GROUP, ALICE, None, False),
+    "anonymous admin of this group": (GROUP, None, GROUP, True),
+    "anonymous admin of another group": (GROUP, None, OTHER_GROUP, False),
+    "private chat": (ALICE, ALICE, None, True),
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("telegram-auth")
+    fake = FakeOpenAI()
+    openai_server = ServerThread(fake.app()).start()
+    fake.base_url = openai_server.url
+    redis = RedisServer(root / "redis").start()
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    stack = Stack(root, telegram, fake, redis.url)
+    # Thirty answers in one group: lift the bot's own 20-per-minute group pacing for speed.
+    stack.env["TELEGRAM_GROUP_RATE"] = "0"
+    try:
+        with process(["run"], stack.env, root, root / "bot.log"):
+            wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
+            yield stack
+    finally:
+        telegram.stop()
+        redis.stop()
+        openai_server.stop()
+
+
+def settings_rows(stack: Stack) -> list[dict[str, Any]]:
+    return rows(stack.db, "SELECT * FROM scope_settings ORDER BY platform, scope_id")
+
+
+def answer(stack: Stack, message: dict[str, Any]) -> str:
+    replies = wait_for(
+        lambda: stack.telegram.replies_to(message),
+        15,
+        message=f"an answer to {message['text']}\n{stack.log()}",
+    )
+    return str(replies[0]["text"])
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+@pytest.mark.parametrize("command", COMMANDS)
+def test_admin_commands(stack: Stack, command: str, role: str) -> None:
+    chat_id, user_id, sender_chat, allowed = ROLES[role]
+    t = stack.telegram
+    before = settings_rows(stack)
+    sender = t.fake.chats[sender_chat] if sender_chat is not None else None
+    message = t.send(chat_id, user_id, command, sender_chat=sender)
+    text = answer(stack, message)
+    if allowed:
+        assert DENIED not in text, text
+    else:
+        assert DENIED in text, text
+        assert settings_rows(stack) == before
+
+
+@pytest.mark.parametrize(("user_id", "allowed"), [(ALICE, False), (ADMIN, True)])
+def test_admin_style_keyboard_presses(stack: Stack, user_id: int, allowed: bool) -> None:
+    t = stack.telegram
+    ask = t.send(GROUP, ADMIN, "/setstyle")
+    keyboard = wait_for(lambda: t.replies_to(ask), 15, message="the keyboard")[0]
+    assert keyboard["reply_markup"]["inline_keyboard"]
+    before = settings_rows(stack)
+    data = keyboard["reply_markup"]["inline_keyboard"][-1][-1]["callback_data"]
+    style_id = data.removeprefix("ib:A:")
+    pressed = t.press(user_id, keyboard, data)
+    query_id = pressed["callback_query"]["id"]
+    answers = wait_for(
+        lambda: [
+            c
+            for c in t.fake.calls_to("answerCallbackQuery")
+            if c.params["callback_query_id"] == query_id
+        ],
+        15,
+        message="the answer to the press",
+    )
+    if allowed:
+        assert "default style is now" in answers[0].params["text"]
+        group_row = next(r for r in settings_rows(stack) if r["scope_id"] == str(GROUP))
+        assert group_row["default_style"] == style_id
+    else:
+        assert DENIED in answers[0].params["text"]
+        assert settings_rows(stack) == before
