@@ -19,6 +19,7 @@ from bot.core import metrics
 from bot.core.delivery import DeliveryCoordinator, ImageFiles, ResultChannel
 from bot.core.jobs import WorkerRuntime
 from bot.core.providers.base import ImageProvider
+from bot.core.providers.limits import ProviderLimiter
 from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect, events_stream
 from bot.core.safety import BannedTerms, OpenAIModerator
@@ -41,6 +42,24 @@ def http_client(settings: Settings) -> httpx.AsyncClient:
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         headers={"User-Agent": f"imaginebot/{__version__}"},
         follow_redirects=False,
+    )
+
+
+def make_runtime(
+    settings: Settings, redis: ArqRedis, providers: dict[str, ImageProvider]
+) -> WorkerRuntime:
+    """What a worker needs to generate: providers behind their shared concurrency limits."""
+    return WorkerRuntime(
+        redis,
+        providers,
+        max_tries=settings.job_max_tries,
+        backoff_seconds=settings.retry_backoff_seconds,
+        limiter=ProviderLimiter(
+            redis,
+            lease_seconds=settings.job_timeout_seconds + 10,
+            wait_seconds=settings.provider_wait_seconds,
+        ),
+        concurrency={pid: settings.max_concurrency(pid) for pid in providers},
     )
 
 
@@ -162,12 +181,7 @@ class BotApp:
             pool = self.embedded.pool(self.settings)
         else:
             pool = self.redis
-        runtime = WorkerRuntime(
-            pool,
-            self.providers,
-            max_tries=self.settings.job_max_tries,
-            backoff_seconds=self.settings.retry_backoff_seconds,
-        )
+        runtime = make_runtime(self.settings, pool, self.providers)
         self._worker_task = asyncio.create_task(
             self._run_worker(pool, runtime), name="in-process-worker"
         )
@@ -286,12 +300,7 @@ async def run_worker_process(settings: Settings) -> None:
                         worker_checks(settings, lambda: current[0] if current else None),
                     )
                     await health.start()
-                runtime = WorkerRuntime(
-                    redis,
-                    providers,
-                    max_tries=settings.job_max_tries,
-                    backoff_seconds=settings.retry_backoff_seconds,
-                )
+                runtime = make_runtime(settings, redis, providers)
                 worker = build_worker(settings, redis, runtime, embedded=False, handle_signals=True)
                 worker.on_stop = lambda _signal: stopping.set()
                 log.info(

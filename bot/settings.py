@@ -46,6 +46,21 @@ class Settings(BaseSettings):
     openai_image_model: str = "gpt-image-1"
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
     openai_max_concurrency: int = Field(default=4, ge=1)
+    horde_api_url: str = "https://aihorde.net/api/v2"
+    horde_api_key: SecretStr = SecretStr("0000000000")
+    horde_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    horde_max_concurrency: int = Field(default=4, ge=1)
+    sdwebui_url: str | None = None
+    sdwebui_user: str | None = None
+    sdwebui_password: SecretStr | None = None
+    sdwebui_base_size: int = Field(default=1024, ge=256, le=2048)
+    sdwebui_max_concurrency: int = Field(default=4, ge=1)
+    comfyui_url: str | None = None
+    comfyui_workflow: Path | None = None
+    comfyui_model: str = "v1-5-pruned-emaonly.safetensors"
+    comfyui_base_size: int = Field(default=512, ge=256, le=2048)
+    comfyui_max_concurrency: int = Field(default=4, ge=1)
+    provider_wait_seconds: float = Field(default=60.0, gt=0)
 
     # Queue and storage
     redis_url: str | None = None
@@ -76,6 +91,13 @@ class Settings(BaseSettings):
     history_retention_days: int = Field(default=90, ge=0)
     max_request_age_seconds: float = Field(default=1800.0, gt=0)
     health_port: int | None = Field(default=None, ge=1, le=65535)
+
+    @field_validator("horde_models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("image_providers", mode="before")
     @classmethod
@@ -116,6 +138,10 @@ class Settings(BaseSettings):
         "daily_limit_per_scope",
         "provider_daily_budget",
         "health_port",
+        "sdwebui_url",
+        "sdwebui_user",
+        "comfyui_url",
+        "comfyui_workflow",
         mode="before",
     )
     @classmethod
@@ -133,6 +159,15 @@ class Settings(BaseSettings):
     @property
     def providers(self) -> tuple[str, ...]:
         return tuple(self.image_providers)
+
+    def max_concurrency(self, provider: str) -> int:
+        """`<ID>_MAX_CONCURRENCY`: calls in flight at once to that provider, across all workers."""
+        return int(getattr(self, f"{provider}_max_concurrency"))
+
+    @property
+    def provider_deadline_seconds(self) -> float:
+        """How long one provider call may take: inside the job's own timeout."""
+        return max(30.0, self.job_timeout_seconds - 10.0)
 
     @property
     def embedded_queue(self) -> bool:

@@ -16,9 +16,15 @@ from arq import Retry
 from arq.connections import ArqRedis
 
 from bot.core import metrics
-from bot.core.errors import ProviderError, ProviderRefused, ProviderRejected
+from bot.core.errors import ProviderError, ProviderRateLimited, ProviderRefused, ProviderRejected
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import ImageProvider, ProviderImage, ProviderRequest
+from bot.core.providers.base import (
+    ImageProvider,
+    ProgressCallback,
+    ProviderImage,
+    ProviderRequest,
+)
+from bot.core.providers.limits import ProviderLimiter
 from bot.core.queue import calls_key, publish_event
 
 log = logging.getLogger(__name__)
@@ -36,11 +42,33 @@ class WorkerRuntime:
         *,
         max_tries: int,
         backoff_seconds: float,
+        limiter: ProviderLimiter | None = None,
+        concurrency: Mapping[str, int] | None = None,
     ) -> None:
         self.redis = redis
         self.providers = providers
         self.max_tries = max_tries
         self.backoff_seconds = backoff_seconds
+        self.limiter = limiter
+        self.concurrency = dict(concurrency or {})
+
+    async def _call_provider(
+        self, provider_id: str, request: ProviderRequest, progress: ProgressCallback
+    ) -> ProviderImage:
+        """One provider call inside that provider's shared concurrency limit; a 429's
+        retry-after becomes a cool-down every worker respects."""
+        provider = self.providers[provider_id]
+        if self.limiter is None:
+            return await provider.generate(request, progress)
+        limit = self.concurrency.get(provider_id, 4)
+        async with self.limiter.slot(provider_id, limit):
+            await self._count_call(request.generation_id)
+            metrics.PROVIDER_CALLS.labels(provider_id).inc()
+            try:
+                return await provider.generate(request, progress)
+            except ProviderRateLimited as exc:
+                await self.limiter.cool_down(provider_id, exc.retry_after or 1.0)
+                raise
 
     async def _count_call(self, generation_id: str) -> int:
         key = calls_key(generation_id)
@@ -89,7 +117,6 @@ class WorkerRuntime:
 
         last_error: ProviderError | None = None
         for provider_id in chain:
-            provider = self.providers[provider_id]
             await emit("started", provider=provider_id, attempt=job_try)
 
             async def progress(update: StatusUpdate) -> None:
@@ -109,10 +136,11 @@ class WorkerRuntime:
                 hints=payload.get("hints", {}).get(provider_id, {}),
                 nsfw=bool(payload.get("nsfw", False)),
             )
-            await self._count_call(gen_id)
-            metrics.PROVIDER_CALLS.labels(provider_id).inc()
+            if self.limiter is None:
+                await self._count_call(gen_id)
+                metrics.PROVIDER_CALLS.labels(provider_id).inc()
             try:
-                image = await provider.generate(request, progress)
+                image = await self._call_provider(provider_id, request, progress)
             except ProviderError as exc:
                 metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
                 log.info(
@@ -134,6 +162,15 @@ class WorkerRuntime:
                     "failed",
                     code="internal",
                     reason=INTERNAL_ERROR,
+                    provider_calls=await self._calls(gen_id),
+                )
+                return {"status": "failed"}
+            if image.censored:
+                # The provider blurred or blocked its own result: never post it as if fine.
+                await emit(
+                    "failed",
+                    code="censored",
+                    reason="The image service blocked the result as unsafe, so nothing was posted.",
                     provider_calls=await self._calls(gen_id),
                 )
                 return {"status": "failed"}

@@ -5,33 +5,74 @@ from __future__ import annotations
 import httpx
 
 from bot.core.providers.base import ImageProvider
+from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
+from bot.core.providers.horde import HordeProvider
 from bot.core.providers.openai_images import OpenAIImagesProvider
+from bot.core.providers.sdwebui import SDWebUIProvider
 from bot.settings import ConfigError, Settings
+
+
+def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
+    if settings.openai_api_key is None:
+        raise ConfigError(
+            "IMAGE_PROVIDERS lists openai but OPENAI_API_KEY is not set: set OPENAI_API_KEY "
+            "(and OPENAI_BASE_URL for an OpenAI-compatible server)"
+        )
+    return OpenAIImagesProvider(
+        api_key=settings.openai_api_key.get_secret_value(),
+        model=settings.openai_image_model,
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_seconds,
+        max_image_bytes=settings.max_image_bytes,
+        http=http,
+    )
+
+
+def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
+    if provider_id == "openai":
+        return _openai(settings, http)
+    if provider_id == "horde":
+        return HordeProvider(
+            http=http,
+            api_url=settings.horde_api_url,
+            api_key=settings.horde_api_key.get_secret_value(),
+            models=settings.horde_models,
+            deadline_seconds=settings.provider_deadline_seconds,
+        )
+    if provider_id == "sdwebui":
+        if not settings.sdwebui_url:
+            raise ConfigError("IMAGE_PROVIDERS lists sdwebui but SDWEBUI_URL is not set")
+        auth = None
+        if settings.sdwebui_user:
+            password = (
+                settings.sdwebui_password.get_secret_value() if settings.sdwebui_password else ""
+            )
+            auth = (settings.sdwebui_user, password)
+        return SDWebUIProvider(
+            http=http,
+            url=settings.sdwebui_url,
+            auth=auth,
+            base_size=settings.sdwebui_base_size,
+            timeout=settings.provider_deadline_seconds,
+        )
+    if provider_id == "comfyui":
+        if not settings.comfyui_url:
+            raise ConfigError("IMAGE_PROVIDERS lists comfyui but COMFYUI_URL is not set")
+        try:
+            workflow = load_workflow(settings.comfyui_workflow)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"COMFYUI_WORKFLOW: {exc}") from None
+        return ComfyUIProvider(
+            http=http,
+            url=settings.comfyui_url,
+            workflow=workflow,
+            model=settings.comfyui_model,
+            base_size=settings.comfyui_base_size,
+            deadline_seconds=settings.provider_deadline_seconds,
+        )
+    raise ConfigError(f"IMAGE_PROVIDERS: unknown provider {provider_id!r}")
 
 
 def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, ImageProvider]:
     """The providers of `IMAGE_PROVIDERS`, in order. Fails with a message naming what to set."""
-    providers: dict[str, ImageProvider] = {}
-    for provider_id in settings.providers:
-        if provider_id == "openai":
-            if settings.openai_api_key is None:
-                raise ConfigError(
-                    "IMAGE_PROVIDERS lists openai but OPENAI_API_KEY is not set: set OPENAI_API_KEY "
-                    "(and OPENAI_BASE_URL for an OpenAI-compatible server)"
-                )
-            providers["openai"] = OpenAIImagesProvider(
-                api_key=settings.openai_api_key.get_secret_value(),
-                model=settings.openai_image_model,
-                base_url=settings.openai_base_url,
-                timeout=settings.openai_timeout_seconds,
-                http=http,
-                max_image_bytes=settings.max_image_bytes,
-            )
-        else:
-            raise ConfigError(
-                f"IMAGE_PROVIDERS: provider {provider_id!r} is not available in this build; "
-                "set OPENAI_API_KEY to use OpenAI"
-            )
-    if not providers:
-        raise ConfigError("no image provider configured: set OPENAI_API_KEY")
-    return providers
+    return {pid: build_provider(pid, settings, http) for pid in settings.providers}

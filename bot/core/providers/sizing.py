@@ -1,0 +1,20 @@
+"""Pixel sizes for Stable Diffusion style providers: an area, a ratio, multiples of 64."""
+
+from __future__ import annotations
+
+from bot.core.models import AspectRatio
+
+RATIOS: dict[AspectRatio, tuple[int, int]] = {
+    "1:1": (1, 1),
+    "3:2": (3, 2),
+    "2:3": (2, 3),
+    "16:9": (16, 9),
+    "9:16": (9, 16),
+}
+
+
+def dimensions(aspect: AspectRatio, base: int) -> tuple[int, int]:
+    """About base x base pixels in total, in the given ratio, each side a multiple of 64."""
+    w, h = RATIOS[aspect]
+    scale = (base * base / (w * h)) ** 0.5
+    return max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
