@@ -1,0 +1,148 @@
+"""Provider selection across the real pipeline: fallback past an outage, no shopping around a
+refusal, and a burst against a provider that allows only 4 concurrent calls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.bootstrap import BotApp
+from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
+from bot.settings import Settings
+from tests.fakes.horde_api import FakeHorde
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.support import RedisServer, base_env, rows, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def horde() -> Iterator[tuple[FakeHorde, str]]:
+    fake = FakeHorde(checks_before_done=0)
+    server = ServerThread(fake.app()).start()
+    yield fake, f"{server.url}/api/v2"
+    server.stop()
+
+
+def chain_env(tmp_path: Path, openai: FakeOpenAI, horde_url: str) -> dict[str, str]:
+    return base_env(
+        tmp_path / "data",
+        IMAGE_PROVIDERS="openai,horde",
+        OPENAI_API_KEY=openai.api_key,
+        OPENAI_BASE_URL=f"{openai.base_url}/v1",
+        HORDE_API_URL=horde_url,
+        JOB_MAX_TRIES="1",
+    )
+
+
+def test_an_outage_moves_the_request_to_the_next_provider(
+    tmp_path: Path, fake_openai: FakeOpenAI, horde: tuple[FakeHorde, str]
+) -> None:
+    fake_horde, url = horde
+    fake_openai.script = ["500"]
+    result = run_cli(
+        ["imagine", "a harbour", "-o", str(tmp_path / "out.png")],
+        chain_env(tmp_path, fake_openai, url),
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [c.outcome for c in fake_openai.calls] == ["500"] and len(fake_horde.jobs) == 1
+    (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
+    assert (
+        row["status"] == "delivered" and row["provider"] == "horde" and row["provider_calls"] == 2
+    )
+    assert "horde" in result.stdout  # the result names the provider that made it
+
+
+def test_a_refusal_is_final_and_not_shopped_around(
+    tmp_path: Path, fake_openai: FakeOpenAI, horde: tuple[FakeHorde, str]
+) -> None:
+    fake_horde, url = horde
+    result = run_cli(["imagine", "REFUSE_ME now"], chain_env(tmp_path, fake_openai, url), tmp_path)
+    assert result.returncode == 1 and "content policy" in result.stderr
+    assert len(fake_openai.calls) == 1 and fake_horde.jobs == {}
+
+
+def test_quota_exhausted_falls_back_too(
+    tmp_path: Path, fake_openai: FakeOpenAI, horde: tuple[FakeHorde, str]
+) -> None:
+    fake_horde, url = horde
+    fake_openai.script = ["quota"]
+    result = run_cli(["imagine", "a mill"], chain_env(tmp_path, fake_openai, url), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert len(fake_horde.jobs) == 1
+
+
+class Collect:
+    platform = "bench"
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.delivered: list[str] = []
+        self.failed: list[str] = []
+        self.done = asyncio.Event()
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        return None
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        self.delivered.append(generation.id)
+        self._check()
+
+    async def report_failure(self, generation: Generation) -> None:
+        self.failed.append(str(generation.failure_reason))
+        self._check()
+
+    def _check(self) -> None:
+        if len(self.delivered) + len(self.failed) >= self.expected:
+            self.done.set()
+
+
+async def test_a_burst_against_four_concurrent_slots_delivers_everything(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    fake_openai.max_concurrency = 4
+    fake_openai.delay = 0.3
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        redis_url=redis_server.url,
+        openai_api_key=fake_openai.api_key,
+        openai_base_url=f"{fake_openai.base_url}/v1",
+        openai_max_concurrency=4,
+        worker_max_jobs=16,
+        max_pending_per_user=1000,
+        daily_limit_per_user=1000,
+        daily_limit_per_scope=None,
+    )
+    app = await BotApp.create(settings)
+    channel = Collect(40)
+    app.register(channel)
+    await app.start(resume=False, worker=True, serve_health=False)
+    try:
+        started = time.monotonic()
+        for i in range(40):
+            requester = Requester(platform="bench", user_id=str(i % 10), display_name="u")
+            await app.service.imagine(
+                requester,
+                Scope(platform="bench", id="s"),
+                ReplyTarget(platform="bench", chat_id="c"),
+                ImagineCommand(prompt=f"burst {i}"),
+            )
+        await asyncio.wait_for(channel.done.wait(), 60)
+        elapsed = time.monotonic() - started
+    finally:
+        await app.close()
+    ideal = 40 * 0.3 / 4
+    print(
+        f"\n40 requests, 4 slots: {elapsed:.2f}s (ideal {ideal:.1f}s), 429s={fake_openai.rejected_for_concurrency}, peak={fake_openai.peak_in_flight}"
+    )
+    assert len(channel.delivered) == 40 and channel.failed == []
+    assert fake_openai.peak_in_flight <= 4
+    assert fake_openai.rejected_for_concurrency <= 2
+    assert elapsed < ideal * 2

@@ -1,0 +1,147 @@
+"""A fake ComfyUI server: `/prompt`, `/queue`, `/history/{id}`, `/view`, `/system_stats`.
+
+Strict like ComfyUI's validation: the workflow must be an object of nodes with `class_type`
+and `inputs`, links must point at existing nodes, and widget inputs must have the right JSON
+types (an unfilled "{{seed}}" string in a number input is an error, as in ComfyUI).
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.openai_images import make_png
+
+NUMBER_INPUTS = {"seed", "steps", "cfg", "width", "height", "batch_size", "denoise"}
+
+
+@dataclass
+class FakeComfyUI:
+    polls_before_done: int = 1
+    fail_runs: bool = False
+    prompts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
+    polls: dict[str, int] = field(default_factory=dict)
+    images: dict[str, bytes] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    _numbers: itertools.count[int] = field(default_factory=itertools.count)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/prompt", self.prompt)
+        app.router.add_get("/queue", self.queue)
+        app.router.add_post("/queue", self.queue_edit)
+        app.router.add_get("/history/{id}", self.history)
+        app.router.add_get("/view", self.view)
+        app.router.add_get("/system_stats", self.stats)
+        return app
+
+    @staticmethod
+    def _invalid(message: str, node: str | None = None) -> web.Response:
+        node_errors = {node: {"errors": [{"message": message}], "class_type": "?"}} if node else {}
+        return web.json_response(
+            {
+                "error": {"type": "prompt_outputs_failed_validation", "message": message},
+                "node_errors": node_errors,
+            },
+            status=400,
+        )
+
+    async def prompt(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        workflow = body.get("prompt")
+        if not isinstance(workflow, dict) or not workflow:
+            return self._invalid("no prompt")
+        for node_id, node in workflow.items():
+            if (
+                not isinstance(node, dict)
+                or "class_type" not in node
+                or not isinstance(node.get("inputs"), dict)
+            ):
+                return self._invalid("invalid node", node_id)
+            for name, value in node["inputs"].items():
+                if isinstance(value, list) and (len(value) != 2 or str(value[0]) not in workflow):
+                    return self._invalid(f"bad link in {name}", node_id)
+                if name in NUMBER_INPUTS and not isinstance(value, int | float):
+                    return self._invalid(
+                        f"Failed to convert an input value to a number: {name}={value!r}", node_id
+                    )
+                if isinstance(value, str) and "{{" in value:
+                    return self._invalid(f"unfilled placeholder in {name}", node_id)
+        if not any(n["class_type"] == "SaveImage" for n in workflow.values()):
+            return self._invalid("Prompt has no outputs")
+        prompt_id = str(uuid.uuid4())
+        self.prompts[prompt_id] = workflow
+        self.pending.append(prompt_id)
+        self.polls[prompt_id] = 0
+        return web.json_response(
+            {"prompt_id": prompt_id, "number": next(self._numbers), "node_errors": {}}
+        )
+
+    async def queue(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "queue_running": [],
+                "queue_pending": [[i, pid, {}, {}, []] for i, pid in enumerate(self.pending)],
+            }
+        )
+
+    async def queue_edit(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        for pid in body.get("delete", []):
+            self.deleted.append(pid)
+            if pid in self.pending:
+                self.pending.remove(pid)
+        return web.Response(status=200)
+
+    async def history(self, request: web.Request) -> web.Response:
+        pid = request.match_info["id"]
+        if pid not in self.prompts or pid in self.deleted:
+            return web.json_response({})
+        self.polls[pid] += 1
+        if self.polls[pid] <= self.polls_before_done:
+            return web.json_response({})
+        if pid in self.pending:
+            self.pending.remove(pid)
+        if self.fail_runs:
+            return web.json_response(
+                {
+                    pid: {
+                        "outputs": {},
+                        "status": {"status_str": "error", "completed": False, "messages": []},
+                    }
+                }
+            )
+        workflow = self.prompts[pid]
+        latent = next(n for n in workflow.values() if n["class_type"] == "EmptyLatentImage")[
+            "inputs"
+        ]
+        name = f"imaginebot_{len(self.images):05d}_.png"
+        self.images[name] = make_png(latent["width"], latent["height"], f"comfy:{pid}")
+        save = next(k for k, n in workflow.items() if n["class_type"] == "SaveImage")
+        return web.json_response(
+            {
+                pid: {
+                    "prompt": [0, pid, workflow, {}, [save]],
+                    "outputs": {
+                        save: {"images": [{"filename": name, "subfolder": "", "type": "output"}]}
+                    },
+                    "status": {"status_str": "success", "completed": True, "messages": []},
+                }
+            }
+        )
+
+    async def view(self, request: web.Request) -> web.Response:
+        data = self.images.get(request.query.get("filename", ""))
+        if data is None or request.query.get("type") != "output":
+            raise web.HTTPNotFound()
+        return web.Response(body=data, content_type="image/png")
+
+    async def stats(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {"system": {"comfyui_version": "0.3.fake", "os": "posix"}, "devices": []}
+        )
