@@ -178,6 +178,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             await adapter.start()
             log.info("%s adapter started", adapter.platform)
         await app.start(resume=True, worker=not args.no_worker)
+        # Checked in the background: a slow provider must not hold up the start.
+        provider_checks = asyncio.create_task(log_provider_checks(settings))
         mode = "embedded queue" if settings.embedded_queue else "Redis queue"
         log.info(
             "imaginebot %s running (%s; providers %s; %s)",
@@ -187,6 +189,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             mode + ("" if args.no_worker else ", with a worker in this process"),
         )
         await stop.wait()
+        provider_checks.cancel()
         log.info("stopping")
     finally:
         for adapter in adapters:
@@ -228,6 +231,39 @@ def styles_table() -> str:
     lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}" for r in rows]
     lines.insert(1, "-" * (widths[0] + widths[1] + 4 + max(len(r[2]) for r in rows)))
     return "\n".join(lines)
+
+
+async def check_providers(settings: Settings) -> list[tuple[str, bool, str]]:
+    """(provider, ok, detail) for every configured provider, in chain order."""
+    from bot.bootstrap import http_client
+    from bot.core.providers.registry import build_providers
+
+    async with http_client(settings) as http:
+        built = build_providers(settings, http)
+        results = []
+        for provider_id, provider in built.items():
+            check = await provider.check()
+            results.append((provider_id, check.ok, check.detail))
+            await provider.aclose()
+    return results
+
+
+async def log_provider_checks(settings: Settings) -> None:
+    try:
+        for provider_id, ok, detail in await check_providers(settings):
+            level = logging.INFO if ok else logging.WARNING
+            log.log(level, "provider %s: %s (%s)", provider_id, "ok" if ok else "FAILING", detail)
+    except Exception:
+        log.warning("provider checks failed", exc_info=True)
+
+
+async def providers(settings: Settings, args: argparse.Namespace) -> int:
+    results = await check_providers(settings)
+    width = max(len(p) for p, _, _ in results)
+    print(f"{'provider':<{width}}  status  detail")
+    for provider_id, ok, detail in results:
+        print(f"{provider_id:<{width}}  {'ok' if ok else 'FAIL':<6}  {detail}")
+    return 0 if all(ok for _, ok, _ in results) else 1
 
 
 async def migrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -289,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_img.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>.png)")
 
     sub.add_parser("styles", help="list the style catalogue")
+    sub.add_parser("providers", help="check every configured image provider")
     sub.add_parser("migrate", help="apply database migrations")
     p_hist = sub.add_parser("history", help="show recent requests")
     p_hist.add_argument("--platform", default="cli", help="cli, discord or telegram")
@@ -303,6 +340,7 @@ COMMANDS = {
     "imagine": imagine,
     "migrate": migrate,
     "history": history,
+    "providers": providers,
 }
 
 

@@ -146,3 +146,19 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
     assert fake_openai.peak_in_flight <= 4
     assert fake_openai.rejected_for_concurrency <= 2
     assert elapsed < ideal * 2
+
+
+def test_providers_command_checks_each_provider(
+    tmp_path: Path, fake_openai: FakeOpenAI, horde: tuple[FakeHorde, str]
+) -> None:
+    _, url = horde
+    env = chain_env(tmp_path, fake_openai, url)
+    ok = run_cli(["providers"], env, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    lines = ok.stdout.splitlines()
+    assert lines[1].split()[:2] == ["openai", "ok"] and "gpt-image-1" in lines[1]
+    assert lines[2].split()[:2] == ["horde", "ok"] and "Anonymous" in lines[2]
+    env["OPENAI_API_KEY"] = "sk-wrong"
+    failing = run_cli(["providers"], env, tmp_path)
+    assert failing.returncode == 1
+    assert failing.stdout.splitlines()[1].split()[:2] == ["openai", "FAIL"]
