@@ -158,7 +158,7 @@ class HordeProvider:
             "seed": str(request.seed),
             "steps": int(request.hints.get("steps", 30)),
             "cfg_scale": float(request.hints.get("cfg_scale", 7.0)),
-            "sampler_name": str(request.hints.get("horde_sampler", "k_euler_a")),
+            "sampler_name": str(request.hints.get("sampler", "k_euler_a")),
             "n": 1,
         }
         payload: dict[str, Any] = {
