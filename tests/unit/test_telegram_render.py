@@ -1,0 +1,67 @@
+"""Captions are always valid for Telegram whatever the prompt (checked by the fake's parser)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.adapters.telegram.render import CAPTION_LIMIT, caption, error_text
+from bot.core.models import Generation, Status
+from bot.core.styles import load_catalogue
+from tests.fakes.telegram_api import visible_text
+
+STYLES = load_catalogue()
+MARKUP = st.sampled_from(
+    ["<b>", "</b>", "<a href='x'>", "&", "&amp;", "<", ">", "*_`[", "@everyone", "\u202e", "🦄"]
+)
+
+
+def generation(prompt: str) -> Generation:
+    return Generation(
+        id="0123456789abcdef",
+        platform="telegram",
+        scope_id="-1",
+        chat_id="-1",
+        thread_id=None,
+        reply_to_message_id="5",
+        user_id="1",
+        user_name="u",
+        prompt=prompt,
+        negative_prompt=None,
+        style="anime",
+        aspect="1:1",
+        seed=42,
+        parent_id=None,
+        provider="openai",
+        model="m",
+        status=Status.DONE,
+        failure_code=None,
+        failure_reason=None,
+        revised_prompt=None,
+        image_path=None,
+        image_width=None,
+        image_height=None,
+        handle={},
+        delivery_attempts=0,
+        delivery_error=None,
+        provider_calls=1,
+        created_at=0.0,
+        started_at=None,
+        finished_at=None,
+        delivered_at=None,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(MARKUP, st.text(max_size=50)), max_size=120).map("".join))
+def test_caption_is_valid_html_within_the_limit(prompt: str) -> None:
+    text = caption(generation(prompt or "x"), STYLES.find("anime"))
+    shown = visible_text(text, "HTML")  # raises like Telegram on broken markup
+    assert len(shown) <= CAPTION_LIMIT
+    assert "Anime" in shown and "42" in shown
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(MARKUP, st.text(max_size=50)), max_size=200).map("".join))
+def test_error_text_is_valid_html(reason: str) -> None:
+    assert len(visible_text(error_text(reason), "HTML")) <= 4096
