@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -53,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--profile", type=Path, help="run the bot under cProfile, write here")
     args = parser.parse_args(argv)
+    # SIGTERM ends the run like Ctrl-C: every stack stops what it started on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     names = args.scenario or list(SCENARIOS)
     results: list[dict[str, Any]] = []
     started = time.monotonic()

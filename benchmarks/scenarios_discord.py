@@ -192,7 +192,7 @@ def provider_limit(root: Path, quick: bool, profile: Path | None = None) -> dict
     count, users, delay = (12, 6, 0.2) if quick else (200, 50, 2.0)
     limit = 4
     config = StackConfig(
-        workers=1, provider_delay=delay, provider_concurrency=limit, profile_dir=profile
+        workers=2, provider_delay=delay, provider_concurrency=limit, profile_dir=profile
     )
     with Stack(root, config) as stack:
         load = _discord(stack)

@@ -31,6 +31,9 @@ SPEED_LIMITS = {
     "LOG_LEVEL": "WARNING",
     "JOB_TIMEOUT_SECONDS": "60",
     "MAX_REQUEST_AGE_SECONDS": "3600",
+    # The provider's concurrency is the fake's own parameter; the bot's shared limit is set to
+    # match it where a scenario has one, and out of the way everywhere else.
+    "OPENAI_MAX_CONCURRENCY": "100000",
 }
 QUEUE_NAME = "imaginebot:queue"
 
@@ -98,6 +101,8 @@ class Stack:
             **SPEED_LIMITS,
             **platform_env,
         )
+        if cfg.provider_concurrency is not None:
+            self.env["OPENAI_MAX_CONCURRENCY"] = str(cfg.provider_concurrency)
         self.env.update(cfg.env)
         self.bot = self._exit.enter_context(self._bot_process())
         # Workers start while the bot connects: each takes a second or two to import.
