@@ -102,6 +102,14 @@ class ProviderAuthFailed(ProviderError):
     user_message = "The bot's image service credentials were rejected; the operator has been told."
 
 
+class ProviderMisconfigured(ProviderError):
+    """The operator's setup is wrong (a broken workflow, an API not enabled, an unknown model
+    in a style): not the user's fault, so the next provider is tried, but retrying is futile."""
+
+    code = "misconfigured"
+    user_message = "The bot's image service is not set up correctly; the operator has been told."
+
+
 class ProviderRateLimited(ProviderError):
     code = "rate_limited"
     retryable = True

@@ -1,8 +1,12 @@
-"""A fake ComfyUI server: `/prompt`, `/queue`, `/history/{id}`, `/view`, `/system_stats`.
+"""A fake ComfyUI server: `/prompt`, `/queue`, `/interrupt`, `/history/{id}`, `/view`,
+`/system_stats`, `/models/checkpoints`.
 
-Strict like ComfyUI's validation: the workflow must be an object of nodes with `class_type`
-and `inputs`, links must point at existing nodes, and widget inputs must have the right JSON
-types (an unfilled "{{seed}}" string in a number input is an error, as in ComfyUI).
+Strict like ComfyUI's validation (400 `prompt_outputs_failed_validation` with `node_errors`):
+the workflow must be an object of nodes with `class_type` and `inputs`, links must point at
+existing nodes, widget inputs must have the right JSON types (an unfilled "{{seed}}" string
+in a number input is an error, as in ComfyUI), a checkpoint must be one that is installed,
+and there must be an output node. A prompt waits in `queue_pending`, runs in
+`queue_running`, then appears in `/history` with its outputs or an `execution_error`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ NUMBER_INPUTS = {"seed", "steps", "cfg", "width", "height", "batch_size", "denoi
 @dataclass
 class FakeComfyUI:
     polls_before_done: int = 1
+    running_polls: int = 0  # polls during which the prompt is running, after the queue
     fail_runs: bool = False
+    checkpoints: list[str] = field(
+        default_factory=lambda: ["v1-5-pruned-emaonly.safetensors", "sd15.safetensors"]
+    )
+    running: list[str] = field(default_factory=list)
+    interrupted: list[str] = field(default_factory=list)
+    client_ids: list[str] = field(default_factory=list)
     prompts: dict[str, dict[str, Any]] = field(default_factory=dict)
     pending: list[str] = field(default_factory=list)
     polls: dict[str, int] = field(default_factory=dict)
@@ -38,7 +49,21 @@ class FakeComfyUI:
         app.router.add_get("/history/{id}", self.history)
         app.router.add_get("/view", self.view)
         app.router.add_get("/system_stats", self.stats)
+        app.router.add_get("/models/checkpoints", self.models)
+        app.router.add_post("/interrupt", self.interrupt)
         return app
+
+    async def models(self, request: web.Request) -> web.Response:
+        return web.json_response(self.checkpoints)
+
+    async def interrupt(self, request: web.Request) -> web.Response:
+        body = await request.json() if request.can_read_body else {}
+        target = body.get("prompt_id") if isinstance(body, dict) else None
+        for pid in list(self.running):
+            if target in (None, pid):
+                self.interrupted.append(pid)
+                self.running.remove(pid)
+        return web.Response(status=200)
 
     @staticmethod
     def _invalid(message: str, node: str | None = None) -> web.Response:
@@ -53,6 +78,11 @@ class FakeComfyUI:
 
     async def prompt(self, request: web.Request) -> web.Response:
         body = await request.json()
+        if not isinstance(body, dict):
+            return self._invalid("invalid body")
+        if not isinstance(body.get("client_id", ""), str):
+            return self._invalid("client_id must be a string")
+        self.client_ids.append(body.get("client_id", ""))
         workflow = body.get("prompt")
         if not isinstance(workflow, dict) or not workflow:
             return self._invalid("no prompt")
@@ -70,8 +100,11 @@ class FakeComfyUI:
                     return self._invalid(
                         f"Failed to convert an input value to a number: {name}={value!r}", node_id
                     )
-                if isinstance(value, str) and "{{" in value:
-                    return self._invalid(f"unfilled placeholder in {name}", node_id)
+            ckpt = node["inputs"].get("ckpt_name")
+            if node["class_type"] == "CheckpointLoaderSimple" and ckpt not in self.checkpoints:
+                return self._invalid(
+                    f"Value not in list: ckpt_name: '{ckpt}' not in {self.checkpoints}", node_id
+                )
         if not any(n["class_type"] == "SaveImage" for n in workflow.values()):
             return self._invalid("Prompt has no outputs")
         prompt_id = str(uuid.uuid4())
@@ -85,8 +118,8 @@ class FakeComfyUI:
     async def queue(self, request: web.Request) -> web.Response:
         return web.json_response(
             {
-                "queue_running": [],
-                "queue_pending": [[i, pid, {}, {}, []] for i, pid in enumerate(self.pending)],
+                "queue_running": [[0, pid, {}, {}, []] for pid in self.running],
+                "queue_pending": [[i + 1, pid, {}, {}, []] for i, pid in enumerate(self.pending)],
             }
         )
 
@@ -103,16 +136,35 @@ class FakeComfyUI:
         if pid not in self.prompts or pid in self.deleted:
             return web.json_response({})
         self.polls[pid] += 1
+        if pid in self.interrupted:
+            return web.json_response({})
         if self.polls[pid] <= self.polls_before_done:
             return web.json_response({})
         if pid in self.pending:
             self.pending.remove(pid)
+            if self.running_polls:
+                self.running.append(pid)
+        if self.polls[pid] <= self.polls_before_done + self.running_polls:
+            return web.json_response({})
+        if pid in self.running:
+            self.running.remove(pid)
         if self.fail_runs:
+            error = {
+                "prompt_id": pid,
+                "node_id": "4",
+                "node_type": "CheckpointLoaderSimple",
+                "exception_message": "Error while deserializing header: MetadataIncompleteBuffer",
+                "exception_type": "safetensors_rust.SafetensorError",
+            }
             return web.json_response(
                 {
                     pid: {
                         "outputs": {},
-                        "status": {"status_str": "error", "completed": False, "messages": []},
+                        "status": {
+                            "status_str": "error",
+                            "completed": False,
+                            "messages": [["execution_error", error]],
+                        },
                     }
                 }
             )

@@ -1,10 +1,12 @@
 """A fake of the AI Horde v2 image API, built from its public documentation.
 
 Strict about what the real one checks: the `apikey` and `Client-Agent` headers, the request
-schema (unknown fields, seed as a string, sizes in multiples of 64, anonymous limits), and
-answers in its shapes (`{"message", "rc"}` errors, check/status objects, base64 WebP images
-when `r2` is false). `script` decides the next jobs' fates; checks are counted so tests can
-see the client polled at most once a second.
+schema (unknown fields and field types answered in flask-restx's `{"errors", "message"}`
+shape, seed as a string, known sampler names, sizes in multiples of 64, anonymous limits),
+and answers in its shapes (`{"message", "rc"}` errors, check/status objects, base64 WebP
+images when `r2` is false and a storage link when it is not, `/status/models` worker
+counts; a request for models without workers is not possible). `script` decides the next
+jobs' fates; checks are timed so tests can see the client polled at most once a second.
 """
 
 from __future__ import annotations
@@ -36,6 +38,42 @@ TOP_LEVEL = {
     "worker_blacklist",
     "dry_run",
     "source_image",
+}
+SAMPLERS = {
+    "k_lms",
+    "k_heun",
+    "k_euler",
+    "k_euler_a",
+    "k_dpm_2",
+    "k_dpm_2_a",
+    "k_dpm_fast",
+    "k_dpm_adaptive",
+    "k_dpmpp_2s_a",
+    "k_dpmpp_2m",
+    "dpmsolver",
+    "k_dpmpp_sde",
+    "lcm",
+    "DDIM",
+}
+TYPES: dict[str, type | tuple[type, ...]] = {
+    "prompt": str,
+    "params": dict,
+    "nsfw": bool,
+    "censor_nsfw": bool,
+    "r2": bool,
+    "shared": bool,
+    "models": list,
+    "trusted_workers": bool,
+    "slow_workers": bool,
+    "dry_run": bool,
+    "params.width": int,
+    "params.height": int,
+    "params.steps": int,
+    "params.n": int,
+    "params.cfg_scale": (int, float),
+    "params.seed": str,
+    "params.sampler_name": str,
+    "params.karras": bool,
 }
 PARAMS = {
     "sampler_name",
@@ -69,6 +107,7 @@ class Job:
     payload: dict[str, Any]
     fate: str
     checks_left: int
+    processing_left: int = 0
     checks: list[float] = field(default_factory=list)
     cancelled: bool = False
     image: bytes = b""
@@ -78,9 +117,15 @@ class Job:
 class FakeHorde:
     script: list[str] = field(default_factory=list)  # "ok", "faulted", "censored", "impossible"
     checks_before_done: int = 2
-    submit_errors: list[tuple[int, str, str]] = field(default_factory=list)  # (status, rc, message)
+    processing_checks: int = 0  # checks answered "a worker is on it" after the queue
+    # (status, rc, message, retry-after header or None), answered to the next submissions
+    submit_errors: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    models_online: dict[str, int] = field(
+        default_factory=lambda: {"AlbedoBase XL": 12, "Deliberate": 3, "Anything Diffusion": 2}
+    )
     jobs: dict[str, Job] = field(default_factory=dict)
     agents: list[str] = field(default_factory=list)
+    base_url: str = ""  # set by the test once the server runs; storage links point there
     _serial: itertools.count[int] = field(default_factory=itertools.count)
 
     def app(self) -> web.Application:
@@ -90,11 +135,45 @@ class FakeHorde:
         app.router.add_get("/api/v2/generate/status/{id}", self.status)
         app.router.add_delete("/api/v2/generate/status/{id}", self.cancel)
         app.router.add_get("/api/v2/find_user", self.find_user)
+        app.router.add_get("/api/v2/status/models", self.models)
+        app.router.add_get("/r2/{id}.webp", self.r2_image)
         return app
 
     @staticmethod
-    def fail(status: int, message: str, rc: str) -> web.Response:
-        return web.json_response({"message": message, "rc": rc}, status=status)
+    def fail(status: int, message: str, rc: str, retry_after: str | None = None) -> web.Response:
+        headers = {"Retry-After": retry_after} if retry_after else None
+        return web.json_response({"message": message, "rc": rc}, status=status, headers=headers)
+
+    @staticmethod
+    def invalid(errors: dict[str, str]) -> web.Response:
+        """flask-restx's answer to a body that does not match the schema."""
+        return web.json_response(
+            {"errors": errors, "message": "Input payload validation failed"}, status=400
+        )
+
+    async def models(self, request: web.Request) -> web.Response:
+        if request.query.get("type", "image") != "image":
+            return web.json_response([])
+        return web.json_response(
+            [
+                {
+                    "name": name,
+                    "count": count,
+                    "performance": 1.0,
+                    "queued": 0.0,
+                    "jobs": 0.0,
+                    "eta": 10,
+                    "type": "image",
+                }
+                for name, count in self.models_online.items()
+            ]
+        )
+
+    async def r2_image(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["id"])
+        if job is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=job.image, content_type="image/webp")
 
     def _headers_ok(self, request: web.Request) -> web.Response | None:
         agent = request.headers.get("Client-Agent", "")
@@ -122,24 +201,44 @@ class FakeHorde:
         )
 
     def _validate(self, body: Any, anonymous: bool) -> web.Response | None:
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("prompt"), str)
-            or not body["prompt"]
-        ):
-            return self.fail(400, "Input payload validation failed", "InvalidPayload")
+        if not isinstance(body, dict):
+            return self.invalid({"": "is not of type 'object'"})
+        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+            return self.fail(400, "The generation prompt was not given", "MissingPrompt")
         unknown = set(body) - TOP_LEVEL
         if unknown:
-            return self.fail(
-                400,
-                f"Additional properties are not allowed ({sorted(unknown)[0]!r} was unexpected)",
-                "InvalidPayload",
+            return self.invalid(
+                {
+                    "": f"Additional properties are not allowed ({sorted(unknown)[0]!r} was unexpected)"
+                }
             )
         params = body.get("params", {})
+        flat = (
+            {**body, **{f"params.{k}": v for k, v in params.items()}}
+            if isinstance(params, dict)
+            else body
+        )
+        wrong = {
+            name: f"{flat[name]!r} is not of type '{getattr(kind, '__name__', 'number')}'"
+            for name, kind in TYPES.items()
+            if name in flat
+            and (not isinstance(flat[name], kind) or isinstance(flat[name], bool) != (kind is bool))
+        }
+        if wrong:
+            return self.invalid(wrong)
         if set(params) - PARAMS:
-            return self.fail(400, "Input payload validation failed: params", "InvalidPayload")
-        if "seed" in params and not isinstance(params["seed"], str):
-            return self.fail(400, "params.seed: is not of type 'string'", "InvalidPayload")
+            extra = sorted(set(params) - PARAMS)[0]
+            return self.invalid({"params": f"Additional properties are not allowed ({extra!r})"})
+        if params.get("sampler_name", "k_euler_a") not in SAMPLERS:
+            return self.invalid(
+                {
+                    "params.sampler_name": f"{params['sampler_name']!r} is not one of {sorted(SAMPLERS)}"
+                }
+            )
+        if not all(isinstance(m, str) for m in body.get("models", [])):
+            return self.invalid({"models": "is not of type 'string'"})
+        if len(body["prompt"]) > 7000:
+            return self.fail(400, "Prompt is too large", "InvalidPromptSize")
         width, height = params.get("width", 512), params.get("height", 512)
         if width % 64 or height % 64:
             return self.fail(400, "Height and width need to both be multiples of 64", "InvalidSize")
@@ -149,8 +248,6 @@ class FakeHorde:
                 "Due to heavy demand, anonymous requests are limited in size and steps",
                 "KudosUpfront",
             )
-        if "models" in body and not all(isinstance(m, str) for m in body["models"]):
-            return self.fail(400, "models must be strings", "InvalidPayload")
         return None
 
     async def submit(self, request: web.Request) -> web.Response:
@@ -158,8 +255,8 @@ class FakeHorde:
         if problem:
             return problem
         if self.submit_errors:
-            status, rc, message = self.submit_errors.pop(0)
-            return self.fail(status, message, rc)
+            status, rc, message, retry_after = self.submit_errors.pop(0)
+            return self.fail(status, message, rc, retry_after)
         body = await request.json()
         problem = self._validate(body, request.headers["apikey"] == ANONYMOUS_KEY)
         if problem:
@@ -169,6 +266,7 @@ class FakeHorde:
             payload=body,
             fate=self.script.pop(0) if self.script else "ok",
             checks_left=self.checks_before_done,
+            processing_left=self.processing_checks,
         )
         params = body.get("params", {})
         job.image = webp_image(
@@ -187,24 +285,34 @@ class FakeHorde:
         if job is None:
             return self.fail(404, "Request not found", "RequestNotFound")
         job.checks.append(time.monotonic())
-        if job.fate == "impossible":
+        models = job.payload.get("models") or []
+        served = not models or any(self.models_online.get(m, 0) for m in models)
+        if job.fate == "impossible" or not served:
             return web.json_response(self._check_body(job, done=False, possible=False))
         if job.checks_left > 0:
             body = self._check_body(job, done=False)
             job.checks_left -= 1
             return web.json_response(body)
+        if job.processing_left > 0:
+            job.processing_left -= 1
+            return web.json_response(self._check_body(job, done=False, processing=True))
         return web.json_response(
             self._check_body(job, done=job.fate != "faulted", faulted=job.fate == "faulted")
         )
 
     @staticmethod
     def _check_body(
-        job: Job, *, done: bool, faulted: bool = False, possible: bool = True
+        job: Job,
+        *,
+        done: bool,
+        faulted: bool = False,
+        possible: bool = True,
+        processing: bool = False,
     ) -> dict[str, Any]:
-        waiting = 0 if done or faulted else 1
+        waiting = 0 if done or faulted or processing else 1
         return {
             "finished": int(done),
-            "processing": 0,
+            "processing": int(processing),
             "restarted": 0,
             "waiting": waiting,
             "done": done,
@@ -220,9 +328,13 @@ class FakeHorde:
         if job is None:
             return self.fail(404, "Request not found", "RequestNotFound")
         body = self._check_body(job, done=True)
+        # r2 defaults to true in the real API: then the image is a link to its storage.
+        inline = job.payload.get("r2", True) is False
         body["generations"] = [
             {
-                "img": base64.b64encode(job.image).decode(),
+                "img": base64.b64encode(job.image).decode()
+                if inline
+                else f"{self.base_url}/r2/{job.id}.webp",
                 "seed": job.payload.get("params", {}).get("seed", "0"),
                 "id": job.id,
                 "censored": job.fate == "censored",

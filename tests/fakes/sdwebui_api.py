@@ -1,5 +1,11 @@
-"""A fake AUTOMATIC1111 API (`/sdapi/v1/txt2img`, `/sdapi/v1/sd-models`), strict about types,
-sizes and basic auth, answering FastAPI's 422 shape for invalid bodies."""
+"""A fake AUTOMATIC1111 API (`/sdapi/v1/txt2img`, `/sdapi/v1/sd-models`).
+
+Strict about basic auth (`--api-auth`), field types and sizes (FastAPI's 422 shape), and
+sampler names (404 "Sampler not found", as the real server answers); stricter than the real
+one about unknown fields, which it would silently ignore and so hide a typo. Answers base64
+PNGs with an `info` JSON string carrying the seed and model, and the real 500 shape of a
+failed generation.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,29 @@ TYPES = {
     "batch_size": int,
     "n_iter": int,
     "override_settings": dict,
+    "save_images": bool,
+    "send_images": bool,
+}
+SAMPLERS = {
+    "DPM++ 2M",
+    "DPM++ SDE",
+    "DPM++ 2M SDE",
+    "DPM++ 2S a",
+    "Euler a",
+    "Euler",
+    "LMS",
+    "Heun",
+    "DPM2",
+    "DPM2 a",
+    "DDIM",
+    "PLMS",
+    "UniPC",
+}
+MODEL = {
+    "title": "sdxl.safetensors [31e35c80fc]",
+    "model_name": "sdxl",
+    "hash": "31e35c80fc",
+    "filename": "/models/Stable-diffusion/sdxl.safetensors",
 }
 
 
@@ -53,17 +82,21 @@ class FakeSDWebUI:
         return None
 
     async def models(self, request: web.Request) -> web.Response:
-        return self._denied(request) or web.json_response(
-            [{"title": "sdxl.safetensors", "model_name": "sdxl"}]
-        )
+        return self._denied(request) or web.json_response([MODEL])
 
     async def txt2img(self, request: web.Request) -> web.Response:
         denied = self._denied(request)
         if denied:
             return denied
         if self.fail_next:
+            # What the server's exception handler answers when generation raises.
             return web.json_response(
-                {"error": "RuntimeError", "detail": "CUDA out of memory"},
+                {
+                    "error": "OutOfMemoryError",
+                    "detail": "",
+                    "body": "",
+                    "errors": "CUDA out of memory. Tried to allocate 2.00 GiB",
+                },
                 status=self.fail_next.pop(0),
             )
         body = await request.json()
@@ -91,6 +124,8 @@ class FakeSDWebUI:
             )
         if errors:
             return web.json_response({"detail": errors}, status=422)
+        if body.get("sampler_name", "Euler a") not in SAMPLERS:
+            return web.json_response({"detail": "Sampler not found"}, status=404)
         self.bodies.append(body)
         data = make_png(
             body.get("width", 512),
@@ -99,7 +134,13 @@ class FakeSDWebUI:
         )
         self.images.append(data)
         seed = body.get("seed", -1) if body.get("seed", -1) != -1 else 1234
-        info = {"seed": seed, "all_seeds": [seed], "prompt": body["prompt"]}
+        info = {
+            "seed": seed,
+            "all_seeds": [seed],
+            "prompt": body["prompt"],
+            "sd_model_name": MODEL["model_name"],
+            "sd_model_hash": MODEL["hash"],
+        }
         return web.json_response(
             {
                 "images": [base64.b64encode(data).decode()],

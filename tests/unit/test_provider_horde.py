@@ -11,6 +11,8 @@ from PIL import Image
 
 from bot.core.errors import (
     ProviderAuthFailed,
+    ProviderMisconfigured,
+    ProviderQuotaExhausted,
     ProviderRateLimited,
     ProviderRefused,
     ProviderRejected,
@@ -102,21 +104,24 @@ async def nothing(update: StatusUpdate) -> None:
 @pytest.mark.parametrize(
     ("error", "expected", "retryable"),
     [
-        ((401, "InvalidAPIKey", "Invalid API Key"), ProviderAuthFailed, False),
-        ((429, "TooManyPrompts", "Too many concurrent requests"), ProviderRateLimited, True),
-        ((503, "Maintenance", "Horde is in maintenance"), ProviderUnavailable, True),
+        ((401, "InvalidAPIKey", "Invalid API Key", None), ProviderAuthFailed, False),
+        ((403, "TimeoutIP", "IP in timeout", None), ProviderAuthFailed, False),
+        ((429, "TooManyPrompts", "Too many concurrent", "7"), ProviderRateLimited, True),
+        ((503, "MaintenanceMode", "Horde is in maintenance", None), ProviderUnavailable, True),
         (
-            (400, "CorruptPrompt", "This prompt appears to violate our terms of service"),
+            (400, "CorruptPrompt", "This prompt appears to violate our terms of service", None),
             ProviderRefused,
             False,
         ),
-        ((403, "KudosUpfront", "anonymous requests are limited"), ProviderRejected, False),
+        ((403, "KudosUpfront", "requires upfront kudos", None), ProviderQuotaExhausted, False),
+        ((400, "UnsupportedSampler", "sampler unsupported", None), ProviderMisconfigured, False),
+        ((400, "InvalidPromptSize", "Prompt is too large", None), ProviderRejected, False),
     ],
 )
 async def test_errors_are_sorted(
     horde: tuple[FakeHorde, str],
     http: httpx.AsyncClient,
-    error: tuple[int, str, str],
+    error: tuple[int, str, str, str | None],
     expected: type,
     retryable: bool,
 ) -> None:
@@ -125,6 +130,70 @@ async def test_errors_are_sorted(
     with pytest.raises(expected) as caught:
         await provider(http, url).generate(REQUEST, nothing)
     assert caught.value.retryable is retryable
+    assert error[1] in caught.value.detail  # the Horde's own code reaches the logs
+    if error[3]:
+        assert caught.value.retry_after == float(error[3])
+
+
+async def test_schema_errors_from_settings_are_the_operators_not_the_users(
+    horde: tuple[FakeHorde, str], http: httpx.AsyncClient
+) -> None:
+    fake, url = horde
+    bad_style = REQUEST.model_copy(update={"hints": {"sampler": "Euler a"}})  # an A1111 name
+    with pytest.raises(ProviderMisconfigured, match="sampler_name"):
+        await provider(http, url).generate(bad_style, nothing)
+    assert fake.jobs == {}
+
+
+async def test_a_style_model_without_workers_falls_back_to_any_model(
+    horde: tuple[FakeHorde, str], http: httpx.AsyncClient
+) -> None:
+    fake, url = horde
+    fake.checks_before_done = 0
+    request = REQUEST.model_copy(update={"hints": {"model": "Retired Model"}})
+    image = await provider(http, url).generate(request, nothing)
+    first, second = fake.jobs.values()
+    assert first.payload["models"] == ["Retired Model"] and first.cancelled
+    assert "models" not in second.payload and not second.cancelled
+    assert image.model == "AlbedoBase XL"  # what the fake's worker reported
+    fake.models_online = {}
+    with pytest.raises(ProviderUnavailable, match="no worker"):
+        await provider(http, url, models=["AlbedoBase XL"]).generate(REQUEST, nothing)
+
+
+async def test_a_worker_drawing_it_is_shown(
+    horde: tuple[FakeHorde, str], http: httpx.AsyncClient
+) -> None:
+    fake, url = horde
+    fake.checks_before_done, fake.processing_checks = 1, 1
+    updates: list[StatusUpdate] = []
+
+    async def progress(update: StatusUpdate) -> None:
+        updates.append(update)
+
+    await provider(http, url).generate(REQUEST, progress)
+    assert [(u.position, u.detail) for u in updates] == [
+        (1, "in the AI Horde queue"),
+        (None, "an AI Horde worker is drawing it"),
+    ]
+
+
+async def test_image_links_are_only_followed_over_https(
+    horde: tuple[FakeHorde, str], http: httpx.AsyncClient
+) -> None:
+    """Had the Horde answered with a storage link (its default, r2=true) on plain http, the
+    bot would not fetch it."""
+    fake, url = horde
+    fake.base_url = url.removesuffix("/api/v2")
+    original = HordeProvider._payload
+
+    def with_r2(self: HordeProvider, request: ProviderRequest, models: list[str]) -> dict:  # type: ignore[type-arg]
+        return {**original(self, request, models), "r2": True}
+
+    p = provider(http, url)
+    p._payload = with_r2.__get__(p)  # type: ignore[method-assign]
+    with pytest.raises(ProviderUnavailable, match="non-https"):
+        await p.generate(REQUEST, nothing)
 
 
 async def test_faulted_censored_and_impossible(
@@ -136,8 +205,9 @@ async def test_faulted_censored_and_impossible(
         await provider(http, url).generate(REQUEST, nothing)
     censored = await provider(http, url).generate(REQUEST, nothing)
     assert censored.censored is True
-    with pytest.raises(ProviderRejected):
+    with pytest.raises(ProviderUnavailable, match="no worker") as impossible:
         await provider(http, url).generate(REQUEST, nothing)
+    assert impossible.value.retryable  # workers come and go; another provider may serve it
     assert [j.cancelled for j in fake.jobs.values()] == [True, False, True]
 
 
@@ -163,10 +233,19 @@ async def test_anonymous_sizes_are_accepted_for_every_aspect(
     assert len(fake.jobs) == 5
 
 
-async def test_check_reports_the_user(
+async def test_check_reports_the_user_and_the_models(
     horde: tuple[FakeHorde, str], http: httpx.AsyncClient
 ) -> None:
-    _, url = horde
-    assert (await provider(http, url).check()).ok
+    fake, url = horde
+    anonymous = await provider(http, url).check()
+    assert (
+        anonymous.ok
+        and "Anonymous" in anonymous.detail
+        and "3 models have workers" in (anonymous.detail)
+    )
+    chosen = await provider(http, url, models=["Deliberate", "Gone"]).check()
+    assert chosen.ok and "Deliberate: 3 workers" in chosen.detail and "Gone: 0" in chosen.detail
+    fake.models_online = {"Deliberate": 0}
+    assert not (await provider(http, url, models=["Deliberate"]).check()).ok
     bad = await provider(http, url, api_key="nope").check()
-    assert not bad.ok and "401" in bad.detail
+    assert not bad.ok and "401" in bad.detail and "InvalidAPIKey" in bad.detail

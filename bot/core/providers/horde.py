@@ -3,18 +3,21 @@
 Asynchronous API: submit (`POST /generate/async`), check at most once a second
 (`GET /generate/check/{id}`, which also gives the queue position and wait estimate that
 flow into the chat's status message), fetch (`GET /generate/status/{id}`), and cancel
-(`DELETE /generate/status/{id}`) when we give up. A thin httpx client: the whole API we use
-is four calls, and it shares the process's one HTTP client, timeouts and size caps.
+(`DELETE /generate/status/{id}`) when we give up or are cancelled. A thin httpx client:
+the whole API we use is five calls, and it shares the process's one HTTP client, timeouts
+and size caps (see docs/providers.md for why not `horde-sdk`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import io
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from PIL import Image
@@ -23,6 +26,8 @@ from bot import __version__
 from bot.core.errors import (
     ProviderAuthFailed,
     ProviderError,
+    ProviderMisconfigured,
+    ProviderQuotaExhausted,
     ProviderRateLimited,
     ProviderRefused,
     ProviderRejected,
@@ -37,6 +42,7 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
+from bot.core.providers.transport import capped_request
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +57,70 @@ SIZES: dict[AspectRatio, tuple[int, int]] = {
     "9:16": (384, 640),
 }
 CHECK_INTERVAL = 1.0  # the Horde asks clients to check at most once a second
+CALL_TIMEOUT = 30.0
+MAX_JSON_BYTES = 4 * 1024 * 1024  # check/submit answers are small; status carries the image
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEFAULT_RETRY_AFTER = 5.0
+
+# The Horde's return codes (`rc`), sorted by whose fault they are.
+QUOTA_CODES = {"KudosUpfront", "SharedKeyEmpty"}
+SETUP_CODES = {
+    "InvalidSize",
+    "TooManySteps",
+    "UnsupportedSampler",
+    "UnsupportedModel",
+    "UnexpectedModelName",
+    "MissingClientAgent",
+}
+GONE_CODES = {
+    "RequestNotFound",
+    "RequestExpired",
+    "AbortedGen",
+    "NoValidWorkers",
+    "MaintenanceMode",
+}
+
+
+def horde_error(status: int, body: dict[str, Any], retry_after: float | None) -> ProviderError:
+    """Sort a Horde error answer (`{"message", "rc"}`) into retryable and final errors."""
+    message = str(body.get("message") or "")
+    code = str(body.get("rc") or "")
+    detail = f"horde {status} {code} {message}".strip()
+    if code == "CorruptPrompt":
+        return ProviderRefused(detail)
+    if code in QUOTA_CODES:
+        return ProviderQuotaExhausted(
+            detail,
+            user_message="The AI Horde asks for kudos for this request, which the bot's "
+            "account does not have; the operator has been told.",
+        )
+    if status == 401 or code == "InvalidAPIKey":
+        return ProviderAuthFailed(detail)
+    if status == 403:
+        # AnonForbidden, NotTrusted, TimeoutIP, account flags: the bot's standing, not the user.
+        return ProviderAuthFailed(
+            detail,
+            user_message="The AI Horde is not accepting the bot's requests right now; "
+            "the operator has been told.",
+        )
+    if status == 429:
+        return ProviderRateLimited(detail, retry_after=retry_after or DEFAULT_RETRY_AFTER)
+    if status >= 500 or code in GONE_CODES:
+        return ProviderUnavailable(detail, retry_after=retry_after)
+    fields = body.get("errors")
+    if code in SETUP_CODES or (
+        # A schema error in the parameters or models: they come from the bot's settings and
+        # styles, never from the user's text.
+        isinstance(fields, dict)
+        and fields
+        and all(str(f).startswith(("params", "models")) for f in fields)
+    ):
+        return ProviderMisconfigured(f"{detail} {fields or ''}".strip())
+    return ProviderRejected(detail)
+
+
+class _Impossible(Exception):
+    """No Horde worker can serve the request as asked (e.g. the model has no worker)."""
 
 
 def _to_png(data: bytes) -> bytes:
@@ -76,6 +145,7 @@ class HordeProvider:
         models: list[str],
         deadline_seconds: float,
         check_interval: float = CHECK_INTERVAL,
+        max_image_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
         self._url = api_url.rstrip("/")
@@ -83,6 +153,7 @@ class HordeProvider:
         self._models = models
         self._deadline = deadline_seconds
         self._interval = check_interval
+        self._max_image_bytes = max_image_bytes
         self._capabilities = Capabilities(
             aspects=tuple(SIZES),
             negative_prompt=True,
@@ -99,59 +170,36 @@ class HordeProvider:
     def model(self) -> str:
         return ",".join(self._models) or "any"
 
-    @property
-    def _headers(self) -> dict[str, str]:
-        return {"apikey": self._key, "Client-Agent": CLIENT_AGENT}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = await self._http.request(
-                method, f"{self._url}{path}", headers=self._headers, timeout=30.0, **kwargs
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderTimeout("horde did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(
-                f"cannot reach the AI Horde: {exc.__class__.__name__}"
-            ) from exc
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise ProviderUnavailable("horde response too large")
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
+    async def _call(
+        self, method: str, path: str, *, max_bytes: int = MAX_JSON_BYTES, **kwargs: Any
+    ) -> Any:
+        response = await capped_request(
+            self._http,
+            method,
+            f"{self._url}{path}",
+            name="the AI Horde",
+            seconds=CALL_TIMEOUT,
+            max_bytes=max_bytes,
+            headers={"apikey": self._key, "Client-Agent": CLIENT_AGENT},
+            **kwargs,
+        )
+        body = response.json()
         if response.status_code >= 400:
-            raise self._error(response.status_code, body if isinstance(body, dict) else {})
+            raise horde_error(
+                response.status_code,
+                body if isinstance(body, dict) else {},
+                response.retry_after(),
+            )
+        if body is None:
+            raise ProviderUnavailable(f"horde {response.status_code}: the answer is not JSON")
         return body
 
-    @staticmethod
-    def _error(status: int, body: dict[str, Any]) -> ProviderError:
-        message = str(body.get("message") or "")
-        code = str(body.get("rc") or "")
-        detail = f"horde {status} {code} {message}".strip()
-        if status == 401 or code == "InvalidAPIKey":
-            return ProviderAuthFailed(detail)
-        if code == "CorruptPrompt" or "corrupt prompt" in message.lower():
-            return ProviderRefused(detail)
-        if status == 429:
-            return ProviderRateLimited(detail, retry_after=5.0)
-        if status >= 500:
-            return ProviderUnavailable(detail)
-        if code in ("KudosUpfront", "KudosValidationError"):
-            return ProviderRejected(
-                detail,
-                user_message="The AI Horde asks for kudos (a registered key) for this request; "
-                "try a smaller or simpler one.",
-            )
-        return ProviderRejected(detail)
-
-    def _payload(self, request: ProviderRequest) -> dict[str, Any]:
+    def _payload(self, request: ProviderRequest, models: list[str]) -> dict[str, Any]:
         width, height = SIZES[request.aspect]
         prompt = request.prompt
         if request.negative_prompt:
-            prompt = (
-                f"{prompt} ### {request.negative_prompt}"  # the Horde's negative-prompt convention
-            )
+            # The Horde's negative-prompt convention: "positive ### negative".
+            prompt = f"{prompt} ### {request.negative_prompt}"
         params: dict[str, Any] = {
             "width": width,
             "height": height,
@@ -166,68 +214,138 @@ class HordeProvider:
             "params": params,
             "nsfw": request.nsfw,
             "censor_nsfw": not request.nsfw,
-            "r2": False,  # the image inline, so we never fetch from another host
+            "r2": False,  # the image inline, so nothing is fetched from another host
             "shared": False,
         }
-        model = request.hints.get("model")
-        models = [str(model)] if model else self._models
         if models:
             payload["models"] = models
         return payload
 
     async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
-        submitted = await self._call("POST", "/generate/async", json=self._payload(request))
-        job_id = str(submitted.get("id") or "")
+        deadline = time.monotonic() + self._deadline
+        hinted = request.hints.get("model")
+        preferred = [str(hinted)] if hinted else self._models
+        try:
+            return await self._run(request, progress, preferred, deadline)
+        except _Impossible:
+            if preferred == self._models:
+                raise ProviderUnavailable(
+                    "horde: no worker can serve this request",
+                    user_message="No AI Horde worker can make this picture right now.",
+                ) from None
+        # A style's favourite model has no worker at the moment: any configured model will do.
+        log.info(
+            "generation %s: no Horde worker for model %s, trying %s",
+            request.generation_id,
+            hinted,
+            self.model,
+        )
+        try:
+            return await self._run(request, progress, self._models, deadline)
+        except _Impossible:
+            raise ProviderUnavailable(
+                "horde: no worker can serve this request",
+                user_message="No AI Horde worker can make this picture right now.",
+            ) from None
+
+    async def _run(
+        self,
+        request: ProviderRequest,
+        progress: ProgressCallback,
+        models: list[str],
+        deadline: float,
+    ) -> ProviderImage:
+        submitted = await self._call("POST", "/generate/async", json=self._payload(request, models))
+        job_id = str(submitted.get("id") or "") if isinstance(submitted, dict) else ""
         if not job_id:
             raise ProviderUnavailable("horde accepted the request without an id")
         log.info("generation %s: horde job %s", request.generation_id, job_id)
-        deadline = time.monotonic() + self._deadline
-        last_shown: tuple[Any, Any] | None = None
         try:
-            while True:
-                check = await self._call("GET", f"/generate/check/{job_id}")
-                if check.get("faulted"):
-                    raise ProviderUnavailable("the AI Horde could not make this picture (faulted)")
-                if not check.get("is_possible", True):
-                    raise ProviderRejected(
-                        "horde: no worker can serve this request",
-                        user_message="No AI Horde worker can make this picture right now.",
-                    )
-                if check.get("done"):
-                    break
-                shown = (check.get("queue_position"), check.get("wait_time"))
-                if shown != last_shown:
-                    last_shown = shown
-                    await progress(
-                        StatusUpdate(
-                            status=Status.RUNNING,
-                            position=int(check.get("queue_position") or 0) or None,
-                            eta_seconds=float(check.get("wait_time") or 0) or None,
-                            detail="in the AI Horde queue",
-                        )
-                    )
-                if time.monotonic() + self._interval > deadline:
-                    raise ProviderTimeout("horde: gave up waiting")
-                await asyncio.sleep(self._interval)
+            await self._wait(job_id, progress, deadline)
         except BaseException:
+            # Timed out, impossible, faulted or cancelled: free the Horde's queue slot (and
+            # the kudos it holds) instead of leaving an orphan request behind.
             await self._cancel(job_id)
             raise
-        status = await self._call("GET", f"/generate/status/{job_id}")
-        generations = status.get("generations") or []
+        status = await self._call(
+            "GET", f"/generate/status/{job_id}", max_bytes=self._max_image_bytes
+        )
+        generations = status.get("generations") if isinstance(status, dict) else None
         if not generations:
             raise ProviderUnavailable("horde finished without an image")
         item = generations[0]
+        data = await self._image_bytes(str(item.get("img") or ""))
         try:
-            data = _to_png(base64.b64decode(item["img"]))
+            png = await asyncio.to_thread(_to_png, data)
         except Exception as exc:
             raise ProviderUnavailable("horde sent an image we cannot read") from exc
         seed = item.get("seed")
         return ProviderImage(
-            data=data,
+            data=png,
             model=str(item.get("model") or self.model),
             seed=int(seed) if str(seed or "").isdigit() else None,
             censored=bool(item.get("censored")),
         )
+
+    async def _wait(self, job_id: str, progress: ProgressCallback, deadline: float) -> None:
+        last_shown: tuple[Any, ...] | None = None
+        while True:
+            check = await self._call("GET", f"/generate/check/{job_id}")
+            if not isinstance(check, dict):
+                raise ProviderUnavailable("horde check answer is not an object")
+            if check.get("faulted"):
+                raise ProviderUnavailable("the AI Horde could not make this picture (faulted)")
+            if check.get("done"):
+                return
+            if not check.get("is_possible", True):
+                raise _Impossible
+            position = int(check.get("queue_position") or 0) or None
+            eta = float(check.get("wait_time") or 0) or None
+            drawing = bool(check.get("processing")) and not position
+            shown = (position, eta, drawing)
+            if shown != last_shown:
+                last_shown = shown
+                await progress(
+                    StatusUpdate(
+                        status=Status.RUNNING,
+                        position=position,
+                        eta_seconds=eta,
+                        detail="an AI Horde worker is drawing it"
+                        if drawing
+                        else "in the AI Horde queue",
+                    )
+                )
+            if time.monotonic() + self._interval > deadline:
+                raise ProviderTimeout("horde: gave up waiting")
+            await asyncio.sleep(self._interval)
+
+    async def _image_bytes(self, img: str) -> bytes:
+        """The image from a status answer: inline base64 (what `r2: false` asks for)."""
+        if img.startswith(("http://", "https://")):
+            return await self._download(img)
+        try:
+            return base64.b64decode(img, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ProviderUnavailable("horde sent an image we cannot read") from exc
+
+    async def _download(self, url: str) -> bytes:
+        """The one exception to "only the provider's own host": should the Horde answer with a
+        storage link despite `r2: false`, fetch it only over https, without redirects, without
+        our Horde key, under the size cap, and it must decode as an image afterwards."""
+        if urlsplit(url).scheme != "https":
+            raise ProviderUnavailable("horde sent a non-https image link")
+        response = await capped_request(
+            self._http,
+            "GET",
+            url,
+            name="the AI Horde image store",
+            seconds=CALL_TIMEOUT,
+            max_bytes=self._max_image_bytes,
+            follow_redirects=False,
+        )
+        if response.status_code != 200:
+            raise ProviderUnavailable(f"horde image link answered {response.status_code}")
+        return response.content
 
     async def _cancel(self, job_id: str) -> None:
         try:
@@ -236,12 +354,29 @@ class HordeProvider:
             log.info("horde job %s: cancel failed", job_id)
 
     async def check(self) -> ProviderCheck:
+        """Reachable and authenticated (`/find_user`), and whether the wanted models have
+        workers (`/status/models`)."""
         try:
             user = await self._call("GET", "/find_user")
+            online = await self._call("GET", "/status/models", params={"type": "image"})
         except ProviderError as exc:
             return ProviderCheck(provider=self.id, ok=False, detail=exc.detail or exc.code)
-        name = user.get("username", "anonymous")
-        return ProviderCheck(provider=self.id, ok=True, detail=f"reachable, signed in as {name}")
+        name = user.get("username", "?") if isinstance(user, dict) else "?"
+        kudos = float(user.get("kudos") or 0) if isinstance(user, dict) else 0.0
+        workers = {
+            str(m.get("name")): int(m.get("count") or 0)
+            for m in (online if isinstance(online, list) else [])
+            if isinstance(m, dict)
+        }
+        who = f"signed in as {name} ({kudos:.0f} kudos)"
+        if not self._models:
+            served = sum(1 for count in workers.values() if count)
+            return ProviderCheck(
+                provider=self.id, ok=served > 0, detail=f"{who}; {served} models have workers"
+            )
+        found = [f"{m}: {workers.get(m, 0)} workers" for m in self._models]
+        ok = any(workers.get(m, 0) for m in self._models)
+        return ProviderCheck(provider=self.id, ok=ok, detail=f"{who}; {', '.join(found)}")
 
     async def aclose(self) -> None:
         return None

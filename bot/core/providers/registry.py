@@ -38,6 +38,7 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
             api_key=settings.horde_api_key.get_secret_value(),
             models=settings.horde_models,
             deadline_seconds=settings.provider_deadline_seconds,
+            max_image_bytes=settings.max_image_bytes,
         )
     if provider_id == "sdwebui":
         if not settings.sdwebui_url:
@@ -54,6 +55,8 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
             auth=auth,
             base_size=settings.sdwebui_base_size,
             timeout=settings.provider_deadline_seconds,
+            # The image arrives base64-encoded inside JSON: 4/3 of its size, plus the info.
+            max_response_bytes=settings.max_image_bytes * 4 // 3 + 1024 * 1024,
         )
     if provider_id == "comfyui":
         if not settings.comfyui_url:
@@ -69,6 +72,7 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
             model=settings.comfyui_model,
             base_size=settings.comfyui_base_size,
             deadline_seconds=settings.provider_deadline_seconds,
+            max_image_bytes=settings.max_image_bytes,
         )
     raise ConfigError(f"IMAGE_PROVIDERS: unknown provider {provider_id!r}")
 

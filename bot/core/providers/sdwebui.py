@@ -1,8 +1,14 @@
-"""AUTOMATIC1111-compatible servers (AUTOMATIC1111, Forge, SD.Next): `/sdapi/v1/txt2img`."""
+"""AUTOMATIC1111-compatible servers (AUTOMATIC1111, Forge, SD.Next): `/sdapi/v1/txt2img`.
+
+One blocking call returns the base64 image; its `info` (a JSON string) tells the seed and
+model that were used. Per-style sampler, steps, CFG scale and checkpoint come from the
+request's hints (`styles.yaml`).
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import logging
 from typing import Any
@@ -11,8 +17,8 @@ import httpx
 
 from bot.core.errors import (
     ProviderAuthFailed,
+    ProviderMisconfigured,
     ProviderRejected,
-    ProviderTimeout,
     ProviderUnavailable,
 )
 from bot.core.providers.base import (
@@ -23,10 +29,12 @@ from bot.core.providers.base import (
     ProviderRequest,
 )
 from bot.core.providers.sizing import RATIOS, dimensions
+from bot.core.providers.transport import CappedResponse, capped_request
 
 log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+CHECK_SECONDS = 10.0
 
 
 class SDWebUIProvider:
@@ -40,12 +48,14 @@ class SDWebUIProvider:
         auth: tuple[str, str] | None,
         base_size: int,
         timeout: float,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self._http = http
         self._url = url.rstrip("/")
-        self._auth: httpx.Auth | httpx.BasicAuth | None = httpx.BasicAuth(*auth) if auth else None
+        self._auth = httpx.BasicAuth(*auth) if auth else None
         self._base = base_size
         self._timeout = timeout
+        self._max_bytes = max_response_bytes
         self._capabilities = Capabilities(
             aspects=tuple(RATIOS),
             negative_prompt=True,
@@ -62,31 +72,39 @@ class SDWebUIProvider:
     def model(self) -> str:
         return "stable-diffusion"
 
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        try:
-            response = await self._http.post(
-                f"{self._url}{path}",
-                json=body,
-                auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=self._timeout,
-            )
-        except httpx.TimeoutException as exc:
-            raise ProviderTimeout("sdwebui did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise ProviderUnavailable(
-                f"cannot reach the SD server: {exc.__class__.__name__}"
-            ) from exc
-        if len(response.content) > MAX_RESPONSE_BYTES:
-            raise ProviderUnavailable("sdwebui response too large")
-        if response.status_code == 401:
-            raise ProviderAuthFailed("sdwebui 401: check SDWEBUI_USER / SDWEBUI_PASSWORD")
-        if response.status_code == 422:
-            raise ProviderRejected(f"sdwebui 422: {response.text[:200]}")
-        if response.status_code >= 400:
-            raise ProviderUnavailable(f"sdwebui {response.status_code}")
-        return response.json()
+    async def _request(
+        self, method: str, path: str, *, seconds: float, **kwargs: Any
+    ) -> CappedResponse:
+        response = await capped_request(
+            self._http,
+            method,
+            f"{self._url}{path}",
+            name="the Stable Diffusion server",
+            seconds=seconds,
+            max_bytes=self._max_bytes,
+            auth=self._auth or httpx.USE_CLIENT_DEFAULT,
+            **kwargs,
+        )
+        status = response.status_code
+        if status in (401, 403):
+            raise ProviderAuthFailed(f"sdwebui {status}: check SDWEBUI_USER / SDWEBUI_PASSWORD")
+        if status == 404:
+            body = response.json()
+            said = str(body.get("detail") or "") if isinstance(body, dict) else ""
+            if said and said != "Not Found":
+                # e.g. "Sampler not found": a style's sampler this server does not have.
+                raise ProviderMisconfigured(f"sdwebui 404: {said} (check styles.yaml)")
+            raise ProviderMisconfigured(f"sdwebui 404 on {path}: is the server started with --api?")
+        if status == 422:
+            # FastAPI's validation answer: our body did not fit this server's schema.
+            raise ProviderRejected(f"sdwebui 422: {response.text[:300]}")
+        if status >= 400:
+            body = response.json()
+            reason = body.get("errors") or body.get("detail") if isinstance(body, dict) else None
+            raise ProviderUnavailable(f"sdwebui {status} {reason or ''}".strip())
+        return response
 
-    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+    def body_for(self, request: ProviderRequest) -> dict[str, Any]:
         width, height = dimensions(request.aspect, self._base)
         body: dict[str, Any] = {
             "prompt": request.prompt,
@@ -98,45 +116,63 @@ class SDWebUIProvider:
             "cfg_scale": float(request.hints.get("cfg_scale", 7.0)),
             "batch_size": 1,
             "n_iter": 1,
+            # Not the server's own output folder: the bot keeps its own copy.
+            "save_images": False,
+            "send_images": True,
         }
         if "sampler" in request.hints:
             body["sampler_name"] = str(request.hints["sampler"])
         if "model" in request.hints:
             body["override_settings"] = {"sd_model_checkpoint": str(request.hints["model"])}
-        result = await self._post("/sdapi/v1/txt2img", body)
-        images = result.get("images") or []
+        return body
+
+    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+        response = await self._request(
+            "POST", "/sdapi/v1/txt2img", seconds=self._timeout, json=self.body_for(request)
+        )
+        result = response.json()
+        images = result.get("images") if isinstance(result, dict) else None
         if not images:
             raise ProviderUnavailable("sdwebui returned no image")
         try:
-            data = base64.b64decode(images[0])
-        except ValueError as exc:
+            data = base64.b64decode(images[0], validate=True)
+        except (binascii.Error, ValueError) as exc:
             raise ProviderUnavailable("sdwebui returned an unreadable image") from exc
-        seed: int | None = None
-        try:
-            seed = int(json.loads(result.get("info") or "{}").get("seed"))
-        except (ValueError, TypeError):
-            seed = None
-        return ProviderImage(data=data, model=self.model, seed=seed)
+        info = _info(result.get("info"))
+        seed = info.get("seed")
+        return ProviderImage(
+            data=data,
+            model=str(info.get("sd_model_name") or request.hints.get("model") or self.model),
+            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        )
 
     async def check(self) -> ProviderCheck:
+        """Reachable, authenticated and with checkpoints (`/sdapi/v1/sd-models`)."""
         try:
-            response = await self._http.get(
-                f"{self._url}/sdapi/v1/sd-models",
-                auth=self._auth or httpx.USE_CLIENT_DEFAULT,
-                timeout=10.0,
-            )
-        except httpx.HTTPError as exc:
-            return ProviderCheck(
-                provider=self.id, ok=False, detail=f"unreachable ({exc.__class__.__name__})"
-            )
-        if response.status_code != 200:
-            return ProviderCheck(
-                provider=self.id, ok=False, detail=f"answered {response.status_code}"
-            )
-        names = [m.get("model_name", "?") for m in response.json()][:3]
-        return ProviderCheck(
-            provider=self.id, ok=True, detail=f"models: {', '.join(names) or 'none'}"
-        )
+            response = await self._request("GET", "/sdapi/v1/sd-models", seconds=CHECK_SECONDS)
+        except (ProviderAuthFailed, ProviderMisconfigured, ProviderUnavailable) as exc:
+            return ProviderCheck(provider=self.id, ok=False, detail=exc.detail or exc.code)
+        models = response.json()
+        names = [
+            str(m.get("model_name", "?"))
+            for m in (models if isinstance(models, list) else [])
+            if isinstance(m, dict)
+        ]
+        if not names:
+            return ProviderCheck(provider=self.id, ok=False, detail="reachable, but no checkpoints")
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        return ProviderCheck(provider=self.id, ok=True, detail=f"models: {shown}")
 
     async def aclose(self) -> None:
         return None
+
+
+def _info(raw: Any) -> dict[str, Any]:
+    """`info` is a JSON document inside a string; a server that sends none still works."""
+    if not isinstance(raw, str):
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
