@@ -60,6 +60,7 @@ def make_runtime(
             wait_seconds=settings.provider_wait_seconds,
         ),
         concurrency={pid: settings.max_concurrency(pid) for pid in providers},
+        job_timeout=settings.job_timeout_seconds,
     )
 
 

@@ -7,6 +7,7 @@ are counted in Redis across tries so duplicates are visible, never hidden.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -16,7 +17,13 @@ from arq import Retry
 from arq.connections import ArqRedis
 
 from bot.core import metrics
-from bot.core.errors import ProviderError, ProviderRateLimited, ProviderRefused, ProviderRejected
+from bot.core.errors import (
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRefused,
+    ProviderRejected,
+    ProviderTimeout,
+)
 from bot.core.models import StatusUpdate
 from bot.core.providers.base import (
     ImageProvider,
@@ -30,6 +37,12 @@ from bot.core.queue import calls_key, publish_event
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong inside the bot while making this picture."
+JOB_MARGIN_SECONDS = 5.0
+MIN_ATTEMPT_SECONDS = 1.0
+
+
+def spent_key(generation_id: str) -> str:
+    return f"imaginebot:spent:{generation_id}"
 
 
 class WorkerRuntime:
@@ -44,6 +57,7 @@ class WorkerRuntime:
         backoff_seconds: float,
         limiter: ProviderLimiter | None = None,
         concurrency: Mapping[str, int] | None = None,
+        job_timeout: float | None = None,
     ) -> None:
         self.redis = redis
         self.providers = providers
@@ -51,6 +65,9 @@ class WorkerRuntime:
         self.backoff_seconds = backoff_seconds
         self.limiter = limiter
         self.concurrency = dict(concurrency or {})
+        # Provider calls end a little before ARQ would kill the job, so a timeout is reported
+        # (or retried) like any other provider failure.
+        self.job_seconds = max(1.0, job_timeout - JOB_MARGIN_SECONDS) if job_timeout else None
 
     async def _call_provider(
         self, provider_id: str, request: ProviderRequest, progress: ProgressCallback
@@ -115,7 +132,12 @@ class WorkerRuntime:
             )
             return {"status": "failed"}
 
-        last_error: ProviderError | None = None
+        # Providers that failed for good in an earlier try (credentials, quota, setup) are
+        # not asked again; the ones that may recover are.
+        spent = await self._spent(gen_id)
+        chain = [p for p in chain if p not in spent] or chain
+        deadline = time.monotonic() + self.job_seconds if self.job_seconds else None
+        errors: list[ProviderError] = []
         for provider_id in chain:
             await emit("started", provider=provider_id, attempt=job_try)
 
@@ -136,25 +158,25 @@ class WorkerRuntime:
                 hints=payload.get("hints", {}).get(provider_id, {}),
                 nsfw=bool(payload.get("nsfw", False)),
             )
-            if self.limiter is None:
-                await self._count_call(gen_id)
-                metrics.PROVIDER_CALLS.labels(provider_id).inc()
             try:
-                image = await self._call_provider(provider_id, request, progress)
+                image = await self._attempt(provider_id, request, progress, deadline)
             except ProviderError as exc:
                 metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
                 log.info(
-                    "generation %s: provider %s failed (%s, retryable=%s)",
+                    "generation %s: provider %s failed (%s, retryable=%s): %s",
                     gen_id,
                     provider_id,
                     exc.code,
                     exc.retryable,
+                    exc.detail,
                 )
                 if isinstance(exc, ProviderRefused | ProviderRejected):
                     # The user's request itself was refused: final, never shopped around.
                     await self._fail(emit, gen_id, exc)
                     return {"status": "failed"}
-                last_error = exc
+                if not exc.retryable:
+                    await self._mark_spent(gen_id, provider_id)
+                errors.append(exc)
                 continue
             except Exception:
                 log.exception("generation %s: provider %s crashed", gen_id, provider_id)
@@ -177,13 +199,51 @@ class WorkerRuntime:
             await self._done(emit, gen_id, provider_id, image)
             return {"status": "done", "provider": provider_id}
 
-        assert last_error is not None
-        if last_error.retryable and job_try < self.max_tries:
-            delay = max(last_error.retry_after or 0.0, self.backoff_seconds * (2 ** (job_try - 1)))
+        # Every provider failed, none because of the request itself. Try again later when
+        # any of them may recover (outage, rate limit, timeout); otherwise say why it ended.
+        retryable = [e for e in errors if e.retryable]
+        if retryable and job_try < self.max_tries:
+            waits = [e.retry_after or 0.0 for e in retryable]
+            delay = max(*waits, self.backoff_seconds * (2 ** (job_try - 1)))
             await emit("progress", detail="retrying", position=None, eta=None)
             raise Retry(defer=delay)
-        await self._fail(emit, gen_id, last_error)
+        await self._fail(emit, gen_id, errors[-1])
         return {"status": "failed"}
+
+    async def _attempt(
+        self,
+        provider_id: str,
+        request: ProviderRequest,
+        progress: ProgressCallback,
+        deadline: float | None,
+    ) -> ProviderImage:
+        """One provider call (slot wait included) within what is left of the job's time, so
+        a slow first provider leaves the job a clean failure to report, not an ARQ kill."""
+        if self.limiter is None:
+            await self._count_call(request.generation_id)
+            metrics.PROVIDER_CALLS.labels(provider_id).inc()
+        if deadline is None:
+            return await self._call_provider(provider_id, request, progress)
+        remaining = deadline - time.monotonic()
+        if remaining < MIN_ATTEMPT_SECONDS:
+            raise ProviderTimeout(f"{provider_id}: no time left in this try")
+        try:
+            async with asyncio.timeout(remaining):
+                return await self._call_provider(provider_id, request, progress)
+        except TimeoutError:
+            raise ProviderTimeout(f"{provider_id}: ran out of this try's time") from None
+
+    async def _spent(self, generation_id: str) -> set[str]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.smembers(spent_key(generation_id))
+            (members,) = await pipe.execute()
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
+
+    async def _mark_spent(self, generation_id: str, provider_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(spent_key(generation_id), provider_id)
+            pipe.expire(spent_key(generation_id), 86400)
+            await pipe.execute()
 
     async def _fail(self, emit: Any, gen_id: str, exc: ProviderError) -> None:
         await emit(

@@ -78,6 +78,41 @@ def test_quota_exhausted_falls_back_too(
     assert len(fake_horde.jobs) == 1
 
 
+def test_a_provider_that_failed_for_good_is_not_asked_again_on_retry(
+    tmp_path: Path, fake_openai: FakeOpenAI, horde: tuple[FakeHorde, str]
+) -> None:
+    fake_horde, url = horde
+    fake_openai.script = ["quota"]
+    fake_horde.submit_errors.append((503, "MaintenanceMode", "maintenance", None))
+    env = chain_env(tmp_path, fake_openai, url)
+    env["JOB_MAX_TRIES"] = "2"
+    result = run_cli(["imagine", "a windmill", "-o", str(tmp_path / "out.png")], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    # Try 1: OpenAI out of credit (final), the Horde in maintenance (may recover).
+    # Try 2: only the Horde.
+    assert len(fake_openai.calls) == 1 and len(fake_horde.jobs) == 1
+    (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
+    assert row["provider"] == "horde" and row["provider_calls"] == 3
+
+
+def test_a_provider_slower_than_the_job_ends_in_a_clear_failure(
+    tmp_path: Path, horde: tuple[FakeHorde, str]
+) -> None:
+    """The Horde's queue outlasts the job: the user is told, and the Horde request is
+    cancelled instead of being left in its queue (and nothing waits for ARQ to kill it)."""
+    fake_horde, url = horde
+    fake_horde.checks_before_done = 10_000
+    env = base_env(tmp_path / "data", HORDE_API_URL=url, JOB_TIMEOUT_SECONDS="7", JOB_MAX_TRIES="1")
+    started = time.monotonic()
+    result = run_cli(["imagine", "a slow boat"], env, tmp_path)
+    assert result.returncode == 1 and "took too long" in result.stderr
+    assert time.monotonic() - started < 20
+    (job,) = fake_horde.jobs.values()
+    assert job.cancelled
+    (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
+    assert row["status"] == "failed" and row["failure_code"] == "timeout"
+
+
 class Collect:
     platform = "bench"
 
