@@ -236,16 +236,22 @@ def styles_table() -> str:
 async def check_providers(settings: Settings) -> list[tuple[str, bool, str]]:
     """(provider, ok, detail) for every configured provider, in chain order."""
     from bot.bootstrap import http_client
+    from bot.core.providers.base import ImageProvider
     from bot.core.providers.registry import build_providers
+
+    async def one(provider_id: str, provider: ImageProvider) -> tuple[str, bool, str]:
+        try:
+            check = await provider.check()
+        except Exception as exc:  # one broken provider must not hide the others' results
+            return provider_id, False, f"check failed: {exc.__class__.__name__}"
+        finally:
+            await provider.aclose()
+        return provider_id, check.ok, check.detail
 
     async with http_client(settings) as http:
         built = build_providers(settings, http)
-        results = []
-        for provider_id, provider in built.items():
-            check = await provider.check()
-            results.append((provider_id, check.ok, check.detail))
-            await provider.aclose()
-    return results
+        # Side by side: a slow provider's timeout does not add to the others'.
+        return list(await asyncio.gather(*(one(p, provider) for p, provider in built.items())))
 
 
 async def log_provider_checks(settings: Settings) -> None:
@@ -259,7 +265,7 @@ async def log_provider_checks(settings: Settings) -> None:
 
 async def providers(settings: Settings, args: argparse.Namespace) -> int:
     results = await check_providers(settings)
-    width = max(len(p) for p, _, _ in results)
+    width = max(len("provider"), *(len(p) for p, _, _ in results))
     print(f"{'provider':<{width}}  status  detail")
     for provider_id, ok, detail in results:
         print(f"{provider_id:<{width}}  {'ok' if ok else 'FAIL':<6}  {detail}")

@@ -13,8 +13,10 @@ import pytest
 from bot.bootstrap import BotApp
 from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
 from bot.settings import Settings
+from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.horde_api import FakeHorde
 from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, rows, run_cli
 
@@ -197,3 +199,37 @@ def test_providers_command_checks_each_provider(
     failing = run_cli(["providers"], env, tmp_path)
     assert failing.returncode == 1
     assert failing.stdout.splitlines()[1].split()[:2] == ["openai", "FAIL"]
+
+
+def test_providers_table_for_self_hosted_servers(
+    tmp_path: Path, horde: tuple[FakeHorde, str]
+) -> None:
+    sd = FakeSDWebUI(auth=("op", "pw"))
+    comfy = FakeComfyUI()
+    servers = [ServerThread(sd.app()).start(), ServerThread(comfy.app()).start()]
+    _, url = horde
+    env = base_env(
+        tmp_path / "data",
+        IMAGE_PROVIDERS="sdwebui,comfyui,horde",
+        SDWEBUI_URL=servers[0].url,
+        SDWEBUI_USER="op",
+        SDWEBUI_PASSWORD="wrong",
+        COMFYUI_URL=servers[1].url,
+        HORDE_API_URL=url,
+        HORDE_MODELS="Deliberate",
+    )
+    try:
+        result = run_cli(["providers"], env, tmp_path)
+    finally:
+        for server in servers:
+            server.stop()
+    assert result.returncode == 1, result.stderr
+    header, *lines = result.stdout.splitlines()
+    assert header.split() == ["provider", "status", "detail"]
+    table = {line.split()[0]: line for line in lines}
+    assert table["sdwebui"].split()[1] == "FAIL" and "SDWEBUI_USER" in table["sdwebui"]
+    assert table["comfyui"].split()[1] == "ok" and "v1-5-pruned-emaonly" in table["comfyui"]
+    assert table["horde"].split()[1] == "ok" and "Deliberate: 3 workers" in table["horde"]
+    assert "wrong" not in result.stdout + result.stderr  # the password is never printed
+    # Columns line up under the header.
+    assert {line.index(line.split()[1]) for line in lines} == {header.index("status")}

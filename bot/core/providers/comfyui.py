@@ -36,6 +36,7 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
+from bot.core.providers.hints import hint_float, hint_int, hint_str
 from bot.core.providers.sizing import RATIOS, dimensions
 from bot.core.providers.transport import CappedResponse, capped_request
 
@@ -161,9 +162,9 @@ class ComfyUIProvider:
             "seed": request.seed,
             "width": width,
             "height": height,
-            "steps": int(request.hints.get("steps", 25)),
-            "cfg_scale": float(request.hints.get("cfg_scale", 7.0)),
-            "model": str(request.hints.get("model", self._model)),
+            "steps": hint_int(request.hints, "steps", 25, self.id),
+            "cfg_scale": hint_float(request.hints, "cfg_scale", 7.0, self.id),
+            "model": hint_str(request.hints, "model", self.id) or self._model,
         }
         return dict(fill(self._workflow, values))
 

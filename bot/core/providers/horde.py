@@ -42,6 +42,7 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
+from bot.core.providers.hints import hint_float, hint_int, hint_str
 from bot.core.providers.transport import capped_request
 
 log = logging.getLogger(__name__)
@@ -204,9 +205,9 @@ class HordeProvider:
             "width": width,
             "height": height,
             "seed": str(request.seed),
-            "steps": int(request.hints.get("steps", 30)),
-            "cfg_scale": float(request.hints.get("cfg_scale", 7.0)),
-            "sampler_name": str(request.hints.get("sampler", "k_euler_a")),
+            "steps": hint_int(request.hints, "steps", 30, self.id),
+            "cfg_scale": hint_float(request.hints, "cfg_scale", 7.0, self.id),
+            "sampler_name": hint_str(request.hints, "sampler", self.id) or "k_euler_a",
             "n": 1,
         }
         payload: dict[str, Any] = {
@@ -223,8 +224,10 @@ class HordeProvider:
 
     async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
         deadline = time.monotonic() + self._deadline
-        hinted = request.hints.get("model")
-        preferred = [str(hinted)] if hinted else self._models
+        hinted = hint_str(request.hints, "model", self.id)
+        # HORDE_MODELS, when set, is the operator's list: a style's model outside it is ignored.
+        allowed = hinted and (not self._models or hinted in self._models)
+        preferred = [hinted] if hinted and allowed else self._models
         try:
             return await self._run(request, progress, preferred, deadline)
         except _Impossible:

@@ -28,6 +28,7 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
+from bot.core.providers.hints import hint_float, hint_int, hint_str
 from bot.core.providers.sizing import RATIOS, dimensions
 from bot.core.providers.transport import CappedResponse, capped_request
 
@@ -112,18 +113,20 @@ class SDWebUIProvider:
             "seed": request.seed,
             "width": width,
             "height": height,
-            "steps": int(request.hints.get("steps", 30)),
-            "cfg_scale": float(request.hints.get("cfg_scale", 7.0)),
+            "steps": hint_int(request.hints, "steps", 30, self.id),
+            "cfg_scale": hint_float(request.hints, "cfg_scale", 7.0, self.id),
             "batch_size": 1,
             "n_iter": 1,
             # Not the server's own output folder: the bot keeps its own copy.
             "save_images": False,
             "send_images": True,
         }
-        if "sampler" in request.hints:
-            body["sampler_name"] = str(request.hints["sampler"])
-        if "model" in request.hints:
-            body["override_settings"] = {"sd_model_checkpoint": str(request.hints["model"])}
+        sampler = hint_str(request.hints, "sampler", self.id)
+        if sampler:
+            body["sampler_name"] = sampler
+        model = hint_str(request.hints, "model", self.id)
+        if model:
+            body["override_settings"] = {"sd_model_checkpoint": model}
         return body
 
     async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
