@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong inside the bot while making this picture."
 JOB_MARGIN_SECONDS = 5.0
-MIN_ATTEMPT_SECONDS = 1.0
+MIN_ATTEMPT_SECONDS = 0.2
 
 
 def spent_key(generation_id: str) -> str:
@@ -67,7 +67,9 @@ class WorkerRuntime:
         self.concurrency = dict(concurrency or {})
         # Provider calls end a little before ARQ would kill the job, so a timeout is reported
         # (or retried) like any other provider failure.
-        self.job_seconds = max(1.0, job_timeout - JOB_MARGIN_SECONDS) if job_timeout else None
+        self.job_seconds = (
+            job_timeout - min(JOB_MARGIN_SECONDS, job_timeout / 10) if job_timeout else None
+        )
 
     async def _call_provider(
         self, provider_id: str, request: ProviderRequest, progress: ProgressCallback
@@ -162,7 +164,12 @@ class WorkerRuntime:
                 image = await self._attempt(provider_id, request, progress, deadline)
             except ProviderError as exc:
                 metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
-                log.info(
+                # Credentials, quota and setup problems need the operator: say so louder.
+                operator = not exc.retryable and not isinstance(
+                    exc, ProviderRefused | ProviderRejected
+                )
+                log.log(
+                    logging.WARNING if operator else logging.INFO,
                     "generation %s: provider %s failed (%s, retryable=%s): %s",
                     gen_id,
                     provider_id,
