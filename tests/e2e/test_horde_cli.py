@@ -50,3 +50,19 @@ def test_no_key_no_settings_gets_a_horde_image(tmp_path: Path) -> None:
         assert got.convert("RGB").tobytes() == served.convert("RGB").tobytes()
     (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
     assert row["status"] == "delivered" and row["provider"] == "horde"
+
+
+def test_a_censored_result_is_reported_never_saved(tmp_path: Path) -> None:
+    fake = FakeHorde(checks_before_done=0, script=["censored"])
+    server = ServerThread(fake.app()).start()
+    try:
+        env = base_env(tmp_path / "data", HORDE_API_URL=f"{server.url}/api/v2")
+        out = tmp_path / "out.png"
+        result = run_cli(["imagine", "a beach", "-o", str(out)], env, tmp_path)
+    finally:
+        server.stop()
+    assert result.returncode == 1 and "blocked the result as unsafe" in result.stderr
+    assert not out.exists() and len(fake.jobs) == 1  # not shopped around, not retried
+    (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
+    assert row["status"] == "failed" and row["failure_code"] == "censored"
+    assert row["image_path"] is None
