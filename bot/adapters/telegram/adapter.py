@@ -10,13 +10,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from telegram import Bot, InputMediaPhoto, ReplyParameters, Update
-from telegram.constants import ChatAction, ParseMode
+from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.adapters.telegram.handlers import register_handlers
 from bot.adapters.telegram.images import fit_for_telegram
 from bot.adapters.telegram.render import COMMANDS, caption, error_text, result_keyboard, status_text
+from bot.adapters.telegram.status import StatusEditor
+from bot.adapters.telegram.transport import AiohttpRequest, SendLimiter
 from bot.bootstrap import BotApp
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Status, StatusUpdate
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one message
+STATUS_GRACE = 1.0  # no status edit this soon after the reply: most requests are done by then
 PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per private chat
 FALLBACK_MARKER = "fallback_sent_at"
 # Bot API answers that mean "this message cannot become a photo": send a new one instead.
@@ -82,16 +85,21 @@ class TelegramAdapter:
         self.settings = settings
         self.app = app
         self.pacer = ChatPacer(PRIVATE_CHAT_INTERVAL)
-        self._last_edit: dict[str, tuple[float, str]] = {}
+        self.status = StatusEditor(
+            self._edit_text, grace=STATUS_GRACE, interval=STATUS_EDIT_INTERVAL
+        )
         self._seen_updates: deque[int] = deque(maxlen=2048)
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
             .concurrent_updates(True)
+            .request(AiohttpRequest(connections=64))
+            # Long polling holds its connection for the whole poll: a session of its own.
+            .get_updates_request(AiohttpRequest(connections=2))
             .rate_limiter(
-                AIORateLimiter(
-                    overall_max_rate=settings.telegram_overall_rate,
-                    group_max_rate=settings.telegram_group_rate,
+                SendLimiter(
+                    overall_per_second=settings.telegram_overall_rate,
+                    group_per_minute=settings.telegram_group_rate,
                     max_retries=3,
                 )
             )
@@ -139,6 +147,7 @@ class TelegramAdapter:
 
     async def stop(self) -> None:
         self.connected = False
+        self.status.close_all()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -148,18 +157,7 @@ class TelegramAdapter:
 
     # -- sending helpers ------------------------------------------------------------------------
 
-    async def edit_status(
-        self, chat_id: int, message_id: int, text: str, *, force: bool = False
-    ) -> None:
-        """Throttled status edit: at most one per STATUS_EDIT_INTERVAL, never an identical one."""
-        key = f"{chat_id}:{message_id}"
-        now = time.monotonic()
-        last = self._last_edit.get(key)
-        if last is not None and (
-            last[1] == text or (not force and now - last[0] < STATUS_EDIT_INTERVAL)
-        ):
-            return
-        self._last_edit[key] = (now, text)
+    async def _edit_text(self, chat_id: int, message_id: int, text: str) -> None:
         try:
             await self.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
@@ -168,19 +166,13 @@ class TelegramAdapter:
             if "not modified" not in exc.message.lower():
                 raise
 
-    def forget_status(self, chat_id: int, message_id: int) -> None:
-        self._last_edit.pop(f"{chat_id}:{message_id}", None)
-
     # -- ResultChannel --------------------------------------------------------------------------
 
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
         message_id = generation.handle.get("status_message_id")
         if not isinstance(message_id, int) or update.status is not Status.RUNNING:
             return
-        chat_id = int(generation.chat_id)
-        await self.edit_status(chat_id, message_id, status_text(update))
-        if update.detail is None:
-            await self.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
+        await self.status.show(int(generation.chat_id), message_id, status_text(update))
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
         chat_id = int(generation.chat_id)
@@ -191,6 +183,8 @@ class TelegramAdapter:
             lambda: fit_for_telegram(image_path.read_bytes())
         )
         message_id = generation.handle.get("status_message_id")
+        if isinstance(message_id, int):
+            self.status.close(chat_id, message_id)
         try:
             if isinstance(message_id, int) and not as_document:
                 try:
@@ -200,7 +194,6 @@ class TelegramAdapter:
                         message_id=message_id,
                         reply_markup=keyboard,
                     )
-                    self.forget_status(chat_id, message_id)
                     return
                 except BadRequest as exc:
                     reason = exc.message.lower()
@@ -268,7 +261,7 @@ class TelegramAdapter:
         message_id = generation.handle.get("status_message_id")
         if isinstance(message_id, int):
             try:
-                await self.edit_status(chat_id, message_id, text, force=True)
+                await self.status.show_now(chat_id, message_id, text)
                 return
             except BadRequest:
                 pass

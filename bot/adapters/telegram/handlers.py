@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+QUEUED = "⏳ Queued…"
 ANONYMOUS_ADMIN_ID = 1087968824  # "GroupAnonymousBot": stands for any anonymous group admin
 ADMIN_STATUSES = {"administrator", "creator"}
 Context = ContextTypes.DEFAULT_TYPE
@@ -114,7 +115,8 @@ class Handlers:
 
     async def submit(self, anchor: Message, prepared: PreparedRequest) -> None:
         """Acknowledge with a status reply first, then queue; keep the reply current."""
-        status = await self.reply(anchor, "⏳ Queued…")
+        status = await self.reply(anchor, QUEUED)
+        self.adapter.status.track(anchor.chat_id, status.message_id, QUEUED)
         target = ReplyTarget(
             platform="telegram",
             chat_id=str(anchor.chat_id),
@@ -125,13 +127,13 @@ class Handlers:
         try:
             ticket = await self.service.submit(prepared, target)
         except UserFacingError as exc:
-            await self.adapter.edit_status(
-                anchor.chat_id, status.message_id, error_text(exc.message), force=True
+            await self.adapter.status.show_now(
+                anchor.chat_id, status.message_id, error_text(exc.message)
             )
             return
         if ticket.position > 1:
-            await self.adapter.edit_status(
-                anchor.chat_id, status.message_id, queued_text(ticket.position), force=True
+            await self.adapter.status.show(
+                anchor.chat_id, status.message_id, queued_text(ticket.position)
             )
 
     # -- styles and settings --------------------------------------------------------------------
