@@ -336,3 +336,55 @@ def test_webhook_mode_checks_the_secret_and_handles_a_repeat_once(
         assert len(stack.photos(GROUP)) == 1
     finally:
         telegram.stop()
+
+
+def status_calls(t: TelegramDriver, command: dict[str, Any]) -> tuple[int, list[Call]]:
+    """The status reply to `command` and every later call that touched that message."""
+    chat_id = command["chat"]["id"]
+    calls = list(t.fake.calls)
+    (reply,) = [
+        c
+        for c in calls
+        if c.method == "sendMessage"
+        and c.ok
+        and c.params.get("reply_parameters", {}).get("message_id") == command["message_id"]
+    ]
+    status_id = next(
+        m["message_id"]
+        for (chat, _mid), m in t.fake.messages.items()
+        if chat == chat_id
+        and m.get("reply_to_message", {}).get("message_id") == command["message_id"]
+    )
+    touched = [
+        c
+        for c in calls
+        if str(c.params.get("message_id")) == str(status_id)
+        and int(c.params.get("chat_id", 0)) == chat_id
+    ]
+    return status_id, [reply, *touched]
+
+
+def test_a_quick_picture_costs_two_calls_a_slow_one_shows_generating_first(
+    shared: Stack,
+) -> None:
+    t = shared.telegram
+    quick = t.send(GROUP, ALICE, "/imagine a quick sketch of a pear")
+    assert shared.settled_row(quick)["status"] == "delivered"
+    _, calls = status_calls(t, quick)
+    # The acknowledgement and the photo: no status edit, no chat action in between.
+    assert [c.method for c in calls] == ["sendMessage", "editMessageMedia"]
+    assert not [c for c in t.fake.calls if c.method == "sendChatAction"]
+
+    shared.openai.delay = 2.5
+    try:
+        slow = t.send(GROUP, BOB, "/imagine a slow oil painting of a pear")
+        assert shared.settled_row(slow)["status"] == "delivered"
+    finally:
+        shared.openai.delay = 0.0
+    _, calls = status_calls(t, slow)
+    methods = [c.method for c in calls]
+    assert methods[0] == "sendMessage" and methods[-1] == "editMessageMedia"
+    edits = [c for c in calls if c.method == "editMessageText"]
+    # While the provider worked, the user saw that it was generating, in one throttled edit.
+    assert len(edits) == 1 and "Generating" in edits[0].params["text"]
+    assert methods.index("editMessageText") < methods.index("editMessageMedia")

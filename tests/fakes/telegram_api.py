@@ -132,6 +132,9 @@ class FakeTelegram:
     failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
     # Enforce the Bot API's sending rates (30 messages/s overall, 20/min per group).
     enforce_rates: bool = False
+    overall_limit: int = 30  # messages per second, all chats
+    group_limit: int = 20  # messages per group_window seconds, per group
+    group_window: float = 60.0
     media_into_text: bool = True  # Bot API 7.x+: editMessageMedia may turn text into media
     updates: list[dict[str, Any]] = field(default_factory=list)
     pushed_at: dict[int, float] = field(default_factory=dict)
@@ -303,16 +306,13 @@ class FakeTelegram:
             return
         now = time.time()
         self._sent = [t for t in self._sent if now - t < 1.0]
-        if len(self._sent) >= 30:
+        if len(self._sent) >= self.overall_limit:
             raise ApiError(429, "Too Many Requests: retry after 1", 1)
         if self.chats.get(chat_id, {}).get("type") != "private":
-            window = [t for t in self._group_sent.get(chat_id, []) if now - t < 60.0]
-            if len(window) >= 20:
-                raise ApiError(
-                    429,
-                    f"Too Many Requests: retry after {int(61 - (now - window[0]))}",
-                    int(61 - (now - window[0])),
-                )
+            window = [t for t in self._group_sent.get(chat_id, []) if now - t < self.group_window]
+            if len(window) >= self.group_limit:
+                wait = max(1, int(self.group_window + 1 - (now - window[0])))
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
             self._group_sent[chat_id] = [*window, now]
         self._sent.append(now)
 

@@ -199,9 +199,11 @@ class SendLimiter(BaseRateLimiter[int]):
         overall_per_second: float,
         group_per_minute: float,
         max_retries: int = 3,
+        group_period: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._clock = clock
+        self._group_period = group_period
         self._overall = (
             SlidingWindow(round(overall_per_second), 1.0, clock) if overall_per_second else None
         )
@@ -232,7 +234,9 @@ class SendLimiter(BaseRateLimiter[int]):
         if window is None:
             if len(self._groups) > 10_000:  # forget groups that went quiet
                 self._groups = {k: w for k, w in self._groups.items() if not w.idle()}
-            window = self._groups[group] = SlidingWindow(self._group_limit, 60.0, self._clock)
+            window = self._groups[group] = SlidingWindow(
+                self._group_limit, self._group_period, self._clock
+            )
         return window
 
     async def _wait_out_pauses(self, group: int | str | None) -> None:
