@@ -112,6 +112,59 @@ def markdown(results: list[dict[str, Any]], elapsed: float) -> str:
     return "\n".join(lines)
 
 
-def write(path: Path, results: list[dict[str, Any]], elapsed: float) -> None:
+# The figures the README's summary shows for each scenario (the full set is in the doc).
+HEADLINE: dict[str, tuple[str, ...]] = {
+    "burst_discord": ("ack_p50_ms", "ack_p99_ms", "ack_max_ms", "late_acks"),
+    "burst_telegram": ("ack_p50_ms", "ack_p99_ms", "ack_max_ms", "bot_cpu_ms_per_gen"),
+    "paced_discord": ("ack_p50_ms", "ack_p99_ms", "bot_cpu_ms_per_gen"),
+    "paced_telegram": ("ack_p50_ms", "ack_p99_ms", "bot_cpu_ms_per_gen"),
+    "added_latency_20_per_s": ("overhead_p50_ms", "overhead_p95_ms", "overhead_p99_ms"),
+    "added_latency_50_per_s": ("overhead_p50_ms", "overhead_p95_ms", "overhead_p99_ms"),
+    "capacity_1_worker": ("max_sustained_per_s", "bot_cpu_ms_per_gen", "worker_cpu_ms_per_gen"),
+    "capacity_2_workers": ("max_sustained_per_s", "bot_cpu_ms_per_gen", "worker_cpu_ms_per_gen"),
+    "telegram_platform_limit": ("delivered_per_s", "of_allowed_pct", "platform_429s", "lost"),
+    "provider_limit": ("delivered", "total_s", "ideal_s", "provider_429s"),
+    "memory": (
+        "bot_rss_idle_mb",
+        "bot_rss_queued_mb",
+        "worker_rss_idle_mb",
+        "worker_rss_draining_peak_mb",
+        "redis_idle_kib",
+        "redis_drained_kib",
+    ),
+}
+README_START = "<!-- benchmarks:start -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def summary(results: list[dict[str, Any]]) -> str:
+    """The README's short table: each scenario's target, whether it was met, key figures."""
+    lines = ["| scenario | target | met | figures |", "|---|---|---|---|"]
+    for r in results:
+        if "target" not in r:
+            continue
+        keys = HEADLINE.get(r["scenario"], ())
+        figures = ", ".join(f"{k}={r[k]}" for k in keys if r.get(k) is not None)
+        met = "yes" if r.get("met") else "**no**"
+        lines.append(f"| {r['scenario']} | {r['target']} | {met} | {figures} |")
+    return "\n".join(lines)
+
+
+def update_readme(readme: Path, results: list[dict[str, Any]], when: str) -> None:
+    """Replace what stands between the README's markers with the latest summary."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return
+    block = f"{README_START}\nLast full run: {when}.\n\n{summary(results)}\n"
+    readme.write_text(text[:start] + block + text[end:], encoding="utf-8")
+
+
+def write(
+    path: Path, results: list[dict[str, Any]], elapsed: float, readme: Path | None = None
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown(results, elapsed), encoding="utf-8")
+    if readme is not None and readme.exists():
+        when = f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
+        update_readme(readme, results, when)
