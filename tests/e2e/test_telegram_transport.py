@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from telegram.error import RetryAfter
+from telegram.ext import ExtBot
 
 from bot.adapters.telegram.transport import AiohttpRequest, SendLimiter
 from tests.fakes.server import ServerThread
@@ -42,8 +43,6 @@ def fake() -> Iterator[FakeTelegram]:
 
 
 def make_bot(fake: FakeTelegram, limiter: SendLimiter | None) -> Any:
-    from telegram.ext import ExtBot
-
     return ExtBot(
         fake.token,
         base_url=f"{fake.base_url}/bot",
@@ -137,3 +136,40 @@ def test_a_429_pauses_and_the_message_is_sent_once(fake: FakeTelegram) -> None:
     assert [c.ok for c in attempts] == [False, True]
     assert attempts[1].at - attempts[0].at >= 1.0  # waited out Telegram's retry_after
     assert len(fake.messages) == 1
+
+
+def test_transport_errors_become_telegram_errors() -> None:
+    """A Bot API that does not answer in time is TimedOut; one that is not there is a
+    NetworkError: the adapter sorts these into retry-later, so they must not leak as
+    aiohttp exceptions."""
+    from aiohttp import web
+    from telegram.error import NetworkError, TimedOut
+
+    async def slow(_request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", slow)
+    server = ServerThread(app).start()
+    try:
+
+        async def call(base: str) -> BaseException | None:
+            request = AiohttpRequest(read_timeout=0.3, connect_timeout=0.3)
+            bot = ExtBot("123:abc", base_url=base, request=request)
+            # Not `async with bot`: that would call getMe first; this call is the one tested.
+            await request.initialize()
+            try:
+                await bot.send_message(1, "hello")
+            except Exception as exc:
+                return exc  # the point is which exception it is
+            finally:
+                await request.shutdown()
+            return None
+
+        assert isinstance(asyncio.run(call(f"{server.url}/bot")), TimedOut)
+        refused = asyncio.run(call("http://127.0.0.1:9/bot"))
+        assert isinstance(refused, NetworkError) and not isinstance(refused, TimedOut)
+        assert "aiohttp.ClientConnectorError" in str(refused)
+    finally:
+        server.stop()

@@ -130,13 +130,16 @@ class AiohttpRequest(BaseRequest):
                 body = form
             else:
                 body = request_data.json_parameters
-        # aiohttp has no separate write timeout: an upload may take its write time on top of
-        # the read time; `connect` covers waiting for a pooled connection and connecting.
+        # aiohttp has no write timeout of its own: the total allows for writing the body;
+        # `connect` covers waiting for a pooled connection and connecting.
+        total = None
+        if read is not None:
+            total = read + (write or 0.0) + (connect or 0.0) + (pool or 0.0)
         timeout = aiohttp.ClientTimeout(
-            total=None if read is None else read + (write or 0.0) + (connect or 0.0),
+            total=total,
             connect=None if connect is None and pool is None else (connect or 0.0) + (pool or 0.0),
             sock_connect=connect,
-            sock_read=None if read is None else read + (write or 0.0 if body else 0.0),
+            sock_read=read,
         )
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as resp:
