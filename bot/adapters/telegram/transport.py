@@ -188,6 +188,12 @@ class SlidingWindow:
         return self._in_flight == 0 and self._held(self._clock()) == 0
 
 
+def window_for(rate: float, period: float, clock: Callable[[], float]) -> SlidingWindow:
+    """`rate` sends per `period` as whole sends per window: 0.5/s becomes 1 per 2 s."""
+    limit = max(1, round(rate))
+    return SlidingWindow(limit, period * limit / rate, clock)
+
+
 class SendLimiter(BaseRateLimiter[int]):
     """Telegram's flood limits for messages sent: overall per second, per group per minute.
 
@@ -207,10 +213,8 @@ class SendLimiter(BaseRateLimiter[int]):
     ) -> None:
         self._clock = clock
         self._group_period = group_period
-        self._overall = (
-            SlidingWindow(round(overall_per_second), 1.0, clock) if overall_per_second else None
-        )
-        self._group_limit = round(group_per_minute)
+        self._overall = window_for(overall_per_second, 1.0, clock) if overall_per_second else None
+        self._group_rate = group_per_minute
         self._groups: dict[int | str, SlidingWindow] = {}
         self._max_retries = max_retries
         # Key None pauses every send; a group's key pauses only that group.
@@ -237,8 +241,8 @@ class SendLimiter(BaseRateLimiter[int]):
         if window is None:
             if len(self._groups) > 10_000:  # forget groups that went quiet
                 self._groups = {k: w for k, w in self._groups.items() if not w.idle()}
-            window = self._groups[group] = SlidingWindow(
-                self._group_limit, self._group_period, self._clock
+            window = self._groups[group] = window_for(
+                self._group_rate, self._group_period, self._clock
             )
         return window
 
@@ -278,7 +282,7 @@ class SendLimiter(BaseRateLimiter[int]):
         windows = [
             window
             for window in (
-                self._group_window(group) if group is not None and self._group_limit else None,
+                self._group_window(group) if group is not None and self._group_rate else None,
                 self._overall,
             )
             if window is not None
