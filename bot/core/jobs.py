@@ -31,7 +31,7 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
-from bot.core.providers.limits import ProviderLimiter
+from bot.core.providers.limits import ProviderLimiter, SlotAdmission
 from bot.core.queue import calls_key, publish_event
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,13 @@ class WorkerRuntime:
         self.backoff_seconds = backoff_seconds
         self.limiter = limiter
         self.concurrency = dict(concurrency or {})
+        # Jobs leave the queue only with a slot of the first provider (see SlotAdmission).
+        first = next(iter(providers), None)
+        self.admission = (
+            SlotAdmission(limiter, first, self.concurrency.get(first, 4))
+            if limiter is not None and first is not None
+            else None
+        )
         # Provider calls end a little before ARQ would kill the job, so a timeout is reported
         # (or retried) like any other provider failure.
         self.job_seconds = (
@@ -72,7 +79,11 @@ class WorkerRuntime:
         )
 
     async def _call_provider(
-        self, provider_id: str, request: ProviderRequest, progress: ProgressCallback
+        self,
+        provider_id: str,
+        request: ProviderRequest,
+        progress: ProgressCallback,
+        reserved: str | None = None,
     ) -> ProviderImage:
         """One provider call inside that provider's shared concurrency limit; a 429's
         retry-after becomes a cool-down every worker respects."""
@@ -80,7 +91,7 @@ class WorkerRuntime:
         if self.limiter is None:
             return await provider.generate(request, progress)
         limit = self.concurrency.get(provider_id, 4)
-        async with self.limiter.slot(provider_id, limit):
+        async with self.limiter.slot(provider_id, limit, reserved):
             await self._count_call(request.generation_id)
             metrics.PROVIDER_CALLS.labels(provider_id).inc()
             try:
@@ -101,7 +112,9 @@ class WorkerRuntime:
         value = await self.redis.get(calls_key(generation_id))
         return int(value or 0)
 
-    async def run(self, payload: dict[str, Any], job_try: int) -> dict[str, Any]:
+    async def run(
+        self, payload: dict[str, Any], job_try: int, job_id: str | None = None
+    ) -> dict[str, Any]:
         gen_id = str(payload["generation_id"])
         stream = str(payload["reply_stream"])
 
@@ -141,6 +154,13 @@ class WorkerRuntime:
         deadline = time.monotonic() + self.job_seconds if self.job_seconds else None
         errors: list[ProviderError] = []
         for provider_id in chain:
+            reserved = None
+            if self.admission is not None and job_id is not None:
+                if provider_id == self.admission.provider:
+                    reserved = self.admission.token(job_id)
+                else:
+                    # Not using the slot taken for this job: free it for the next request.
+                    await self.admission.release(job_id)
             await emit("started", provider=provider_id, attempt=job_try)
 
             async def progress(update: StatusUpdate) -> None:
@@ -161,7 +181,7 @@ class WorkerRuntime:
                 nsfw=bool(payload.get("nsfw", False)),
             )
             try:
-                image = await self._attempt(provider_id, request, progress, deadline)
+                image = await self._attempt(provider_id, request, progress, deadline, reserved)
             except ProviderError as exc:
                 metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
                 # Credentials, quota and setup problems need the operator: say so louder.
@@ -223,6 +243,7 @@ class WorkerRuntime:
         request: ProviderRequest,
         progress: ProgressCallback,
         deadline: float | None,
+        reserved: str | None = None,
     ) -> ProviderImage:
         """One provider call (slot wait included) within what is left of the job's time, so
         a slow first provider leaves the job a clean failure to report, not an ARQ kill."""
@@ -230,13 +251,13 @@ class WorkerRuntime:
             await self._count_call(request.generation_id)
             metrics.PROVIDER_CALLS.labels(provider_id).inc()
         if deadline is None:
-            return await self._call_provider(provider_id, request, progress)
+            return await self._call_provider(provider_id, request, progress, reserved)
         remaining = deadline - time.monotonic()
         if remaining < MIN_ATTEMPT_SECONDS:
             raise ProviderTimeout(f"{provider_id}: no time left in this try")
         try:
             async with asyncio.timeout(remaining):
-                return await self._call_provider(provider_id, request, progress)
+                return await self._call_provider(provider_id, request, progress, reserved)
         except TimeoutError:
             raise ProviderTimeout(f"{provider_id}: ran out of this try's time") from None
 
@@ -276,4 +297,4 @@ class WorkerRuntime:
 async def generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """The ARQ job function."""
     runtime: WorkerRuntime = ctx["runtime"]
-    return await runtime.run(payload, int(ctx["job_try"]))
+    return await runtime.run(payload, int(ctx["job_try"]), str(ctx["job_id"]))

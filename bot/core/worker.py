@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -12,6 +14,7 @@ from arq.utils import poll
 from arq.worker import func
 
 from bot.core.jobs import WorkerRuntime, generate
+from bot.core.providers.limits import SlotAdmission
 from bot.core.queue import JOB_FUNCTION, pack, unpack
 from bot.settings import Settings
 
@@ -31,7 +34,12 @@ class QuickPollWorker(Worker):
     still guards the start of each job, so two workers can never both start one.
     """
 
+    admission: SlotAdmission | None = None
+
     async def start_jobs(self, job_ids: list[bytes]) -> None:
+        if self.admission is not None and job_ids:
+            if not await self.admission.limiter.free(self.admission.provider, self.admission.limit):
+                return  # every slot is busy: leave the requests queued (one round trip)
         candidates = []
         for job_id in job_ids:
             task = self.tasks.get(job_id.decode())
@@ -43,7 +51,22 @@ class QuickPollWorker(Worker):
                     pipe.exists(in_progress_key_prefix + job_id.decode())
                 running = await pipe.execute()
             candidates = [j for j, held in zip(candidates, running, strict=True) if not held]
-        await super().start_jobs(candidates)
+        if self.admission is None:
+            await super().start_jobs(candidates)
+            return
+        reserved = await self.admission.reserve([j.decode() for j in candidates])
+        before = {jid: self.tasks.get(jid) for jid in reserved}
+        await super().start_jobs([jid.encode() for jid in reserved])
+        for jid in reserved:
+            task = self.tasks.get(jid)
+            if task is None or task is before[jid]:
+                await self.admission.release(jid)  # another worker started it first
+            else:
+                task.add_done_callback(functools.partial(self._release_slot, jid))
+
+    def _release_slot(self, job_id: str, _task: asyncio.Task[Any]) -> None:
+        if self.admission is not None:
+            self.admission.release_soon(job_id)
 
 
 class EmbeddedWorker(QuickPollWorker):
@@ -99,4 +122,6 @@ def build_worker(
         # cancel the rest, which ARQ hands back to the queue for another worker.
         "job_completion_wait": settings.worker_shutdown_grace_seconds if handle_signals else 0,
     }
-    return worker_class(**kwargs)
+    worker = worker_class(**kwargs)
+    worker.admission = runtime.admission
+    return worker

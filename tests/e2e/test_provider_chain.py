@@ -185,6 +185,60 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
     assert elapsed < ideal * 2
 
 
+async def test_requests_wait_for_a_slot_in_the_queue_not_inside_their_time(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    """Ten requests, two slots, each call 1 s: the last ones wait about 4 s, longer than a
+    job may run (3 s) and than a job may wait for a slot (0.5 s). All are delivered because
+    the waiting happens while they are still queued: the worker starts a job only with a
+    slot, so it never runs more jobs than slots."""
+    fake_openai.max_concurrency = 2
+    fake_openai.delay = 1.0
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        redis_url=redis_server.url,
+        openai_api_key=fake_openai.api_key,
+        openai_base_url=f"{fake_openai.base_url}/v1",
+        openai_max_concurrency=2,
+        worker_max_jobs=16,
+        job_timeout_seconds=3,
+        provider_wait_seconds=0.5,
+        job_max_tries=1,
+        max_pending_per_user=1000,
+        daily_limit_per_user=1000,
+        daily_limit_per_scope=None,
+    )
+    app = await BotApp.create(settings)
+    channel = Collect(10)
+    app.register(channel)
+    await app.start(resume=False, worker=True, serve_health=False)
+    running_jobs: list[int] = []
+
+    async def sample_running() -> None:
+        while True:
+            running_jobs.append(len(await app.redis.keys("arq:in-progress:*")))
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.create_task(sample_running())
+    try:
+        for i in range(10):
+            await app.service.imagine(
+                Requester(platform="bench", user_id=str(i), display_name="u"),
+                Scope(platform="bench", id="s"),
+                ReplyTarget(platform="bench", chat_id="c"),
+                ImagineCommand(prompt=f"patient {i}"),
+            )
+        await asyncio.wait_for(channel.done.wait(), 60)
+    finally:
+        sampler.cancel()
+        await app.close()
+    assert channel.failed == [] and len(channel.delivered) == 10
+    assert fake_openai.peak_in_flight == 2 and fake_openai.rejected_for_concurrency == 0
+    assert max(running_jobs) == 2  # the others stayed queued
+    assert fake_openai.successful_calls == 10
+
+
 def test_providers_command_checks_each_provider(
     tmp_path: Path, fake_openai: FakeOpenAI, horde: tuple[FakeHorde, str]
 ) -> None:
