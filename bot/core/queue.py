@@ -40,6 +40,14 @@ def events_stream(instance: str) -> str:
     return f"imaginebot:events:{instance}"
 
 
+def wake_key(queue_name: str) -> str:
+    """A list workers block on between polls; each enqueue pushes one wake-up."""
+    return f"{queue_name}:wake"
+
+
+WAKE_BACKLOG = 16  # wake-ups kept while no worker takes them (enough for that many workers)
+
+
 def calls_key(generation_id: str) -> str:
     return f"imaginebot:calls:{generation_id}"
 
@@ -88,6 +96,7 @@ class JobQueue:
     def __init__(self, redis: ArqRedis, settings: Settings) -> None:
         self.redis = redis
         self._queue_name = settings.queue_name
+        self._wake_key = wake_key(settings.queue_name)
 
     async def enqueue(self, generation_id: str, payload: dict[str, Any]) -> bool:
         """Enqueue once: the job id is the generation id, so a second call is a no-op."""
@@ -109,7 +118,9 @@ class JobQueue:
             pipe.set(job_key, job, px=JOB_EXPIRES_MS, nx=True)
             pipe.zadd(self._queue_name, {generation_id: now_ms}, nx=True)
             pipe.zrank(self._queue_name, generation_id)
-            finished, created, _added, rank = await pipe.execute()
+            pipe.rpush(self._wake_key, b"1")
+            pipe.ltrim(self._wake_key, -WAKE_BACKLOG, -1)
+            finished, created, _added, rank, _pushed, _trimmed = await pipe.execute()
         if finished and created:
             async with self.redis.pipeline(transaction=True) as pipe:
                 pipe.zrem(self._queue_name, generation_id)

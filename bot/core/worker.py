@@ -15,7 +15,7 @@ from arq.worker import func
 
 from bot.core.jobs import WorkerRuntime, generate
 from bot.core.providers.limits import SlotAdmission
-from bot.core.queue import JOB_FUNCTION, pack, unpack
+from bot.core.queue import JOB_FUNCTION, pack, unpack, wake_key
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,19 @@ class QuickPollWorker(Worker):
     """
 
     admission: SlotAdmission | None = None
+    # Between polls, wait on this list, where the bot pushes a wake-up with each job it
+    # enqueues, for at most `idle_wait_s`: a new job starts at once instead of up to a poll
+    # delay later (the fixed part of the added latency), and an idle worker polls no faster.
+    wake_key: str | None = None
+    idle_wait_s: float = 0.05
+
+    async def _poll_iteration(self) -> None:
+        await super()._poll_iteration()
+        if self.wake_key is not None:
+            # BLPOP takes fractional seconds (Redis >= 6); redis-py's stubs say int.
+            await self.pool.execute_command(  # type: ignore[no-untyped-call]
+                "BLPOP", self.wake_key, self.idle_wait_s
+            )
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
         if self.admission is not None and job_ids:
@@ -122,6 +135,13 @@ def build_worker(
         # cancel the rest, which ARQ hands back to the queue for another worker.
         "job_completion_wait": settings.worker_shutdown_grace_seconds if handle_signals else 0,
     }
+    if not embedded:
+        # The wait between polls is the blocking read of the wake-up list instead.
+        kwargs["poll_delay"] = 0.0
     worker = worker_class(**kwargs)
     worker.admission = runtime.admission
+    if not embedded:
+        # The in-process stand-in keeps plain polling: it has no blocking reads to wait on.
+        worker.wake_key = wake_key(settings.queue_name)
+        worker.idle_wait_s = settings.worker_poll_delay_seconds
     return worker
