@@ -159,3 +159,19 @@ async def test_status_edits_are_throttled_and_never_follow_the_result(tmp_path: 
         await sim.env.settle()
         last = [e for e in sim.env.http_requests if e.method == "PATCH"][-1]
         assert last.json and "embeds" in last.json  # the result stays the last edit
+
+
+async def test_status_shows_the_providers_queue_position(tmp_path: Path) -> None:
+    async with simulation(tmp_path) as sim:
+        await sim.alice.slash(sim.channel, "imagine", prompt="patient")
+        generation = await sim.latest(sim.alice)
+        await sim.env.advance_time(2)
+        await sim.env.settle()
+        update = StatusUpdate(status=Status.RUNNING, position=3, eta_seconds=40)
+        await sim.adapter.show_status(generation, update)
+        await sim.env.advance_time(2)
+        await sim.env.settle()
+        last = [e for e in sim.env.http_requests if e.method == "PATCH"][-1]
+        assert last.json is not None
+        assert "position 3 in the provider's queue" in last.json["content"]
+        assert "about 40 s left" in last.json["content"]

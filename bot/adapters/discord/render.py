@@ -46,9 +46,17 @@ def queued_text(position: int) -> str:
 def status_text(update: StatusUpdate) -> str:
     if update.status is Status.QUEUED:
         return queued_text(update.position or 1)
-    detail = f" ({update.detail})" if update.detail else ""
-    eta = f", about {round(update.eta_seconds)} s left" if update.eta_seconds else ""
-    return f"🎨 Generating…{detail}{eta}"
+    if update.detail == "retrying":
+        return "⏳ The image service is busy; trying again…"
+    extras = []
+    if update.position:
+        # A shared provider (the AI Horde) has its own queue: say where the request stands.
+        extras.append(f"position {update.position} in the provider's queue")
+    elif update.detail:
+        extras.append(update.detail)
+    if update.eta_seconds:
+        extras.append(f"about {round(update.eta_seconds)} s left")
+    return "🎨 Generating…" + (f" ({', '.join(extras)})" if extras else "")
 
 
 def custom_id(action: str, generation_id: str) -> str:
