@@ -229,6 +229,20 @@ def provider_limit(root: Path, quick: bool, profile: Path | None = None) -> dict
     return result
 
 
+def _key_kinds(stack: Stack) -> dict[str, int]:
+    """How many Redis keys there are per prefix (the id-like last part dropped)."""
+    client = stack.redis_client()
+    try:
+        kinds: dict[str, int] = {}
+        for key in client.scan_iter(count=1000):
+            text = key.decode(errors="replace")
+            kind = text.rsplit(":", 1)[0] if ":" in text else text
+            kinds[kind] = kinds.get(kind, 0) + 1
+        return kinds
+    finally:
+        client.close()
+
+
 def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, Any]:
     """RSS of the bot and a worker idle and with a backlog; Redis memory before and after."""
     count = 50 if quick else 1000
@@ -238,6 +252,7 @@ def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, An
         time.sleep(1.0)
         idle = stack.rss_mb()
         redis_idle = stack.redis_memory()
+        keys_idle = _key_kinds(stack)
         worker = stack.workers[0]
         # The worker is paused while the requests arrive, so they stay queued.
         os.kill(worker.pid, signal.SIGSTOP)
@@ -273,6 +288,7 @@ def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, An
             stream_len = sum(int(client.xlen(k)) for k in client.scan_iter("imaginebot:events:*"))
         finally:
             client.close()
+        keys_after = _key_kinds(stack)
     kib = 1024
     result: dict[str, Any] = {
         "scenario": "memory",
@@ -288,6 +304,12 @@ def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, An
         "redis_drained_kib": round(redis_after / kib),
         "redis_left_per_request_bytes": round((redis_after - redis_idle) / max(1, count)),
         "event_stream_entries_left": stream_len,
+        # Keys present after draining that were not there when idle, by prefix.
+        "redis_new_keys": {
+            kind: n - keys_idle.get(kind, 0)
+            for kind, n in sorted(keys_after.items())
+            if n > keys_idle.get(kind, 0)
+        },
     }
     peak_bot = max(idle["bot"], bot_queued, after["bot"])
     result["target"] = (
@@ -298,6 +320,7 @@ def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, An
         and max(idle["worker0"], worker_peak) <= 100
         and delivered == count
         and stream_len == 0
+        and not result["redis_new_keys"]
         and result["redis_left_per_request_bytes"] < 1024
     )
     return result

@@ -178,8 +178,12 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             await adapter.start()
             log.info("%s adapter started", adapter.platform)
         await app.start(resume=True, worker=not args.no_worker)
-        # Checked in the background: a slow provider must not hold up the start.
-        provider_checks = asyncio.create_task(log_provider_checks(settings))
+        # Checked where the provider calls are made (here only with the worker in this
+        # process; `imaginebot worker` checks its own), in the background: a slow provider
+        # must not hold up the start.
+        provider_checks = (
+            None if args.no_worker else asyncio.create_task(log_provider_checks(settings))
+        )
         mode = "embedded queue" if settings.embedded_queue else "Redis queue"
         log.info(
             "imaginebot %s running (%s; providers %s; %s)",
@@ -189,7 +193,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             mode + ("" if args.no_worker else ", with a worker in this process"),
         )
         await stop.wait()
-        provider_checks.cancel()
+        if provider_checks is not None:
+            provider_checks.cancel()
         log.info("stopping")
     finally:
         for adapter in adapters:
@@ -215,7 +220,11 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         print("no fresh worker heartbeat", file=sys.stderr)
         return 1
-    await run_worker_process(settings)
+    provider_checks = asyncio.create_task(log_provider_checks(settings))
+    try:
+        await run_worker_process(settings)
+    finally:
+        provider_checks.cancel()
     return 0
 
 

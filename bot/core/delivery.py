@@ -26,7 +26,14 @@ from redis.exceptions import RedisError, ResponseError
 from bot.core import metrics
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Status, StatusUpdate
-from bot.core.queue import EVENT_CONSUMER, EVENT_FIELD, EVENT_GROUP, unpack
+from bot.core.queue import (
+    EVENT_CONSUMER,
+    EVENT_FIELD,
+    EVENT_GROUP,
+    TERMINAL_EVENTS,
+    request_keys,
+    unpack,
+)
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -236,9 +243,12 @@ class DeliveryCoordinator:
             async with self._limit, self._lock(gen_id):
                 await self._apply(event)
             # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
+            # After a request's final event, nothing of it needs to stay there at all.
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xack(self._stream, EVENT_GROUP, entry_id)
                 pipe.xdel(self._stream, entry_id)
+                if gen_id and event.get("type") in TERMINAL_EVENTS:
+                    pipe.delete(*request_keys(gen_id))
                 await pipe.execute()
         except Exception:
             # Not acknowledged: it stays pending and is tried again by the next pending scan.

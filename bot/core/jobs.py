@@ -32,17 +32,13 @@ from bot.core.providers.base import (
     ProviderRequest,
 )
 from bot.core.providers.limits import ProviderLimiter, SlotAdmission
-from bot.core.queue import calls_key, publish_event
+from bot.core.queue import calls_key, publish_event, spent_key
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong inside the bot while making this picture."
 JOB_MARGIN_SECONDS = 5.0
 MIN_ATTEMPT_SECONDS = 0.2
-
-
-def spent_key(generation_id: str) -> str:
-    return f"imaginebot:spent:{generation_id}"
 
 
 class WorkerRuntime:

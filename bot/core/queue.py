@@ -12,7 +12,7 @@ from typing import Any
 
 import msgpack
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import job_key_prefix, result_key_prefix
+from arq.constants import job_key_prefix
 from arq.jobs import Job, JobStatus, serialize_job
 from arq.utils import timestamp_ms
 
@@ -50,6 +50,29 @@ WAKE_BACKLOG = 16  # wake-ups kept while no worker takes them (enough for that m
 
 def calls_key(generation_id: str) -> str:
     return f"imaginebot:calls:{generation_id}"
+
+
+def spent_key(generation_id: str) -> str:
+    """Providers that failed for good for this request (not asked again on a retry)."""
+    return f"imaginebot:spent:{generation_id}"
+
+
+def finished_key(generation_id: str) -> str:
+    """Set with a request's final event: its job ended, so enqueueing it again is a no-op.
+
+    Workers keep no ARQ results (an hour of them per request was most of what stayed in
+    Redis); this marker takes their one use, and the bot deletes it with the request's
+    other keys once it has handled that final event.
+    """
+    return f"imaginebot:finished:{generation_id}"
+
+
+TERMINAL_EVENTS = ("done", "failed")
+
+
+def request_keys(generation_id: str) -> list[str]:
+    """What a request leaves in Redis until the bot has handled its final event."""
+    return [finished_key(generation_id), calls_key(generation_id), spent_key(generation_id)]
 
 
 class EmbeddedRedis:
@@ -108,13 +131,13 @@ class JobQueue:
 
         The same keys and format as ARQ's `enqueue_job`, which takes four round trips. `SET NX`
         makes a second call a no-op while the job exists; a job that already finished (its
-        result is kept) is taken back out at once rather than run twice.
+        final event is still unhandled) is taken back out at once rather than run twice.
         """
         now_ms = timestamp_ms()
         job = serialize_job(JOB_FUNCTION, (payload,), {}, None, now_ms, serializer=pack)
         job_key = job_key_prefix + generation_id
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.exists(result_key_prefix + generation_id)
+            pipe.exists(finished_key(generation_id))
             pipe.set(job_key, job, px=JOB_EXPIRES_MS, nx=True)
             pipe.zadd(self._queue_name, {generation_id: now_ms}, nx=True)
             pipe.zrank(self._queue_name, generation_id)
@@ -142,4 +165,10 @@ class JobQueue:
 
 
 async def publish_event(redis: ArqRedis, stream: str, event: dict[str, Any]) -> None:
-    await redis.xadd(stream, {EVENT_FIELD: pack(event)})
+    if event.get("type") not in TERMINAL_EVENTS:
+        await redis.xadd(stream, {EVENT_FIELD: pack(event)})
+        return
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(finished_key(str(event["generation_id"])), b"1", px=JOB_EXPIRES_MS)
+        pipe.xadd(stream, {EVENT_FIELD: pack(event)})
+        await pipe.execute()

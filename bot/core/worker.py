@@ -122,7 +122,9 @@ def build_worker(
         "max_jobs": settings.worker_max_jobs,
         "poll_delay": settings.worker_poll_delay_seconds,
         "job_timeout": settings.job_timeout_seconds,
-        "keep_result": 3600,
+        # No results kept: the bot learns the outcome from the event stream, and the final
+        # event's marker (queue.finished_key) guards against running a finished job again.
+        "keep_result": 0,
         "max_tries": settings.job_max_tries + 1,
         "handle_signals": handle_signals,
         "job_serializer": pack,

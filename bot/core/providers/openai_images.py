@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
-import openai
-from openai import AsyncOpenAI
 
 from bot.core.errors import (
     ProviderAuthFailed,
@@ -29,6 +27,10 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
+
+if TYPE_CHECKING:
+    import openai
+    from openai import AsyncOpenAI
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
 
 def map_openai_error(exc: Exception) -> ProviderError:
     """Sort an SDK exception into retryable and final provider errors."""
+    import openai
+
     if isinstance(exc, openai.APITimeoutError):
         return ProviderTimeout("openai request timed out")
     if isinstance(exc, openai.APIConnectionError):
@@ -123,12 +127,13 @@ class OpenAIImagesProvider:
         self._max_image_bytes = max_image_bytes
         # The queue owns retries, so the SDK must not retry on its own (max_retries=0). The SDK
         # brings its own HTTP stack, so it keeps its own connection pool.
-        self._client = AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            timeout=timeout,
-            max_retries=0,
-        )
+        self._client_options: dict[str, Any] = {
+            "api_key": api_key,
+            "base_url": base_url,
+            "timeout": timeout,
+            "max_retries": 0,
+        }
+        self._client: AsyncOpenAI | None = None
         self._sizes = sizes_for_model(model)
         self._capabilities = Capabilities(
             aspects=tuple(self._sizes),
@@ -163,11 +168,22 @@ class OpenAIImagesProvider:
             params["quality"] = quality
         return params
 
+    def _sdk(self) -> AsyncOpenAI:
+        """The SDK client, made on first use: the SDK is large, and a bot process that only
+        describes this provider (capabilities) never needs it."""
+        if self._client is None:
+            from openai import AsyncOpenAI
+
+            self._client = AsyncOpenAI(**self._client_options)
+        return self._client
+
     async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+        import openai
+
         if request.aspect not in self._sizes:
             raise ProviderRejected(f"{self._model} cannot make {request.aspect}")
         try:
-            response = await self._client.images.generate(**self._params(request))
+            response = await self._sdk().images.generate(**self._params(request))
         except openai.OpenAIError as exc:
             raise map_openai_error(exc) from exc
         if not response.data:
@@ -205,8 +221,10 @@ class OpenAIImagesProvider:
             raise ProviderUnavailable(f"image download failed: {exc.__class__.__name__}") from exc
 
     async def check(self) -> ProviderCheck:
+        import openai
+
         try:
-            await self._client.models.retrieve(self._model)
+            await self._sdk().models.retrieve(self._model)
         except openai.OpenAIError as exc:
             error = map_openai_error(exc)
             return ProviderCheck(provider=self.id, ok=False, detail=error.detail or error.code)
@@ -214,4 +232,5 @@ class OpenAIImagesProvider:
 
     async def aclose(self) -> None:
         # The shared httpx client belongs to the process and is closed by its owner.
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()

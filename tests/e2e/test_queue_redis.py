@@ -1,10 +1,13 @@
-"""Workers wake up when the bot enqueues, instead of finding new jobs on their next poll."""
+"""What the queue keeps in Redis: jobs as msgpack, bounded wake-ups; and workers that wake
+up when the bot enqueues instead of finding new jobs on their next poll."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from pathlib import Path
+
+import msgpack
 
 from bot.bootstrap import BotApp
 from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
@@ -86,7 +89,14 @@ async def test_wake_ups_nobody_takes_are_bounded(
             await imagine(app, f"queued {i}")
         backlog = await app.redis.llen(wake_key(settings.queue_name))
         queued = await app.redis.zcard(settings.queue_name)
+        jobs = [await app.redis.get(key) for key in await app.redis.keys("arq:job:*")]
     finally:
         await app.close()
     assert queued == 3 * WAKE_BACKLOG
     assert backlog == WAKE_BACKLOG
+    # No pickle across Redis: every queued job is msgpack (pickle protocols >= 2 start 0x80).
+    assert len(jobs) == 3 * WAKE_BACKLOG
+    for raw in jobs:
+        assert raw is not None and not raw.startswith(b"\x80")
+        job = msgpack.unpackb(raw, raw=False)
+        assert job["f"] == "generate" and job["a"][0]["prompt"].startswith("queued ")
