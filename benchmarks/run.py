@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name in names:
         profile = args.profile / name if args.profile else None
+        scenario_started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix=f"imaginebot-bench-{name}-") as tmp:
             try:
                 result = SCENARIOS[name](Path(tmp), args.quick, profile)
@@ -71,10 +72,11 @@ def main(argv: list[str] | None = None) -> int:
                 failed = True
         result.setdefault("scenario", name)
         result["quick"] = args.quick
+        result["elapsed_s"] = round(time.monotonic() - scenario_started, 1)
         results.append(result)
         print(json.dumps(result), flush=True)
     if not args.quick and not args.scenario:
-        report.write(args.out, results, time.monotonic() - started)
+        report.write(args.out, results, time.monotonic() - started, readme=ROOT / "README.md")
     return 1 if failed else 0
 
 

@@ -80,7 +80,8 @@ class Stack:
         cfg = self.config
         self.redis = RedisServer(self.root / "redis").start()
         self._exit.callback(self.redis.stop)
-        self._start_provider()
+        # The fake provider, the bot and the workers import and start side by side.
+        self._launch_provider()
         platform_env: dict[str, str] = {}
         if cfg.discord:
             self.discord = FastDiscordDriver().start()
@@ -108,6 +109,7 @@ class Stack:
         # Workers start while the bot connects: each takes a second or two to import.
         for _ in range(cfg.workers):
             self.add_worker(wait=False)
+        self._await_provider()
         if self.discord is not None:
             discord = self.discord
             wait_for(
@@ -127,7 +129,7 @@ class Stack:
             if proc is not None and proc.poll() is None:
                 proc.terminate()
 
-    def _start_provider(self) -> None:
+    def _launch_provider(self) -> None:
         args = [
             sys.executable,
             "-m",
@@ -149,6 +151,8 @@ class Stack:
             stderr=subprocess.STDOUT,
         )
         self._exit.callback(_stop, proc)
+
+    def _await_provider(self) -> None:
         wait_for(self._provider_up, 30, interval=0.1, message="the fake provider")
         # The fake renders its pool of PNGs on the first request for a size: do it now.
         request = urllib.request.Request(
