@@ -40,43 +40,53 @@ How the figures are taken:
 
 
 NOTES = """
-## What costs time (profiles of the bot under load)
+## What cost time, and what changed it (before -> after, same machine)
 
-py-spy on the bot process at 100 /imagine per second through the fake Discord (share of the
-bot's samples): the `/imagine` handler about 28 % (of which enqueueing in one Redis MULTI 9 %,
-the SQLite insert and quota reads about 7 %), delivering results 25 % (the multipart edit
-through discord.py's webhook adapter 12 %, writing the image file 4.5 %, SQLite transitions),
-throttled status edits 6 %, the defer callback 5 %, gateway parsing 3 %. Socket writes
-(Redis and HTTP on loopback) are the largest single item (14 % self time), and aiosqlite's
-thread takes 14 %.
-
-- ARQ re-checked every queued job, running ones included, with three Redis round trips on
-  every poll; with ~50-150 jobs in flight that was most of a worker's CPU (36 ms per
-  generation at 20/s). Workers now skip their own running jobs and check the others in one
-  pipelined round trip (`QuickPollWorker` in `bot/core/worker.py`): worker CPU per generation
-  36 -> 9 ms at 20/s, added latency p50 77 -> 36 ms at 20/s and 415 -> 50 ms at 50/s, one
-  worker's capacity 50 -> 100 generations/s.
-- Acknowledgements share the bot's one event loop and aiosqlite's one thread with
-  deliveries. Every validation that reads SQLite (per-scope limits, scope settings) waits
-  behind queued delivery writes, which is where the Discord ack p99 of 150-350 ms at 100/s
-  comes from. Keeping scope settings and limits in memory (the bot is the only writer, so a
-  write-through cache is exact) would make the acknowledgement path free of SQLite.
-- The Telegram adapter spends about 25 ms of bot CPU per generation (Discord: 5-8 ms):
-  python-telegram-bot builds and parses every Bot API call through httpx, and each request
-  costs four calls (status reply, status edit, chat action, photo edit). At 100 commands/s
-  that is more than two cores, so acknowledgements queue behind each other.
-- Under the platform limit the bot's own limiter (python-telegram-bot's `AIORateLimiter`,
-  30/s) counts every call, edits and chat actions included, while Telegram's 30/s counts
-  messages sent; the bot therefore delivers far below the allowed photo rate.
-- With a provider that allows 4 requests at once, workers take up to `WORKER_MAX_JOBS`
-  jobs and each job then waits inside its run for a shared provider slot, polling Redis every
-  50 ms: the waiting burns the job's timeout (requests fail after `JOB_TIMEOUT_SECONDS`) and
-  worker CPU (hundreds of ms per generation). Taking a slot before a job leaves the queue
-  would keep waiting requests queued, where they cost nothing.
-- Memory: the bot idles at about 90 MB resident (discord.py, python-telegram-bot, openai
-  and PIL imported), a worker at about 80 MB. Redis keeps about 1.2 KB per finished
-  request (ARQ's job result for an hour and the provider-call counter), no image bytes:
-  every event, image included, is deleted once handled.
+- **Telegram's HTTP stack.** A cProfile of the bot in the 500-command burst put 36 % of its
+  time in httpcore's connection-pool bookkeeping: python-telegram-bot's default
+  `HTTPXRequest` keeps up to 256 pooled connections and httpcore checks every one of them
+  (`has_expired`, through anyio) on each request. The bot now talks to the Bot API through
+  `AiohttpRequest` (a python-telegram-bot `BaseRequest` on aiohttp, which discord.py already
+  brings). Each request also cost four Bot API calls (status reply, "queued" edit, chat
+  action, photo); status edits are now held back for a second and coalesced, and the chat
+  action is gone, so a picture that is ready within a second costs two. Telegram burst ack
+  p99 4122 -> 150 ms, bot CPU per generation 23.4 -> 2.7 ms; paced 100/s ack p99
+  17.8 s -> 5 ms.
+- **Telegram's flood limits.** python-telegram-bot's `AIORateLimiter` counted every call
+  (edits and chat actions too) against 30/s and 20/min per group, and its leaky bucket let
+  bursts through that Telegram answered with 429: 21.7 % of the allowed rate, 112 x 429.
+  `SendLimiter` counts only messages sent, and a send keeps its place in the window until a
+  full second after Telegram answered it, so no delay on the way can push Telegram's count
+  over the limit: 100 % of the allowed rate, 0 x 429, 0 lost.
+- **Waiting for a provider slot.** Workers took up to `WORKER_MAX_JOBS` jobs and each then
+  waited inside its run for one of the provider's 4 shared slots, polling Redis every 50 ms:
+  the wait ate the job's time (18 of 200 requests failed) and worker CPU (416 ms per
+  generation). Workers now take a slot of their first provider before a job leaves the queue
+  (`SlotAdmission` in `bot/core/providers/limits.py`), so waiting requests stay queued, where
+  they cost nothing: 200/200 delivered in 102 s (ideal 100 s), 0 provider 429s, worker CPU
+  22 ms per generation.
+- **The worker's poll delay.** A new job waited on average half of `WORKER_POLL_DELAY_SECONDS`
+  (50 ms) before a worker noticed it, the fixed part of the added latency. The bot now pushes
+  a wake-up onto a list with every enqueue and idle workers block on it between polls:
+  added latency p50 at 20/s 26 -> 14 ms, p99 44 -> 19 ms.
+- **ARQ re-checking running jobs** (an earlier change): ARQ re-checked every queued job,
+  running ones included, with three Redis round trips on every poll. Workers skip their own
+  running jobs and check the others in one pipelined round trip (`QuickPollWorker`): worker
+  CPU per generation 36 -> 9 ms at 20/s, one worker's capacity 50 -> 100 generations/s.
+- **Memory.** The bot imported the openai SDK (16 MB resident) only to check the provider at
+  start; the SDK now loads on first use and provider checks run where the calls are made:
+  bot 92.6 -> 74 MB. Redis kept each finished request's ARQ result for an hour plus counters
+  (about 1.4 KB per request); workers keep no results now (a marker written with the final
+  event guards against running a finished job again) and the bot deletes the request's keys
+  once it has handled that event, so no key is left after draining. The ~0.4 KB per request
+  of `used_memory` that remains is Redis's own (stream nodes, hash-table sizes), not data.
+- **Discord.** The previous full run reported Discord paced ack p99 160 ms and 50
+  generations/s with 2 workers; on a quiet machine those runs give 8 ms and 250/s with the
+  same Discord code, so that run was slowed by other work sharing the two cores. py-spy on
+  the bot at 100 /imagine per second: the `/imagine` handler about 28 % of samples
+  (enqueueing in one Redis MULTI 9 %, SQLite insert 7 %), delivering results 25 % (the
+  multipart edit through discord.py 12 %), socket writes 14 % self time, aiosqlite's thread
+  14 %.
 """
 
 
