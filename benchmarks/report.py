@@ -19,7 +19,7 @@ and prints one JSON object per scenario. Per-user and per-scope limits are raise
 measure speed, not policy; logging is at WARNING.
 
     .venv/bin/python benchmarks/run.py                 # every scenario, writes this page
-    .venv/bin/python benchmarks/run.py --quick         # tiny numbers, seconds (the test suite runs it)
+    .venv/bin/python benchmarks/run.py --quick         # tiny numbers, under a minute (the test suite runs it)
     .venv/bin/python benchmarks/run.py --scenario burst_discord --scenario memory
     .venv/bin/python benchmarks/run.py --scenario capacity_2_workers --profile /tmp/prof
 

@@ -4,7 +4,7 @@
                              [--profile DIR]
 
 A full run (no --quick, every scenario) also writes the Markdown table to --out. --quick uses
-tiny numbers and finishes in seconds; the test suite runs it to keep the harness working.
+tiny numbers and finishes in under a minute; the test suite runs it to keep the harness working.
 Each scenario starts its own stack (Redis, fake provider, fake platforms, bot, workers) in
 a temporary directory and stops everything it started before the next one begins.
 """
@@ -47,7 +47,9 @@ SCENARIOS: dict[str, Scenario] = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny numbers, seconds in total")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny numbers, under a minute in total"
+    )
     parser.add_argument(
         "--scenario", action="append", choices=sorted(SCENARIOS), help="run only these"
     )
