@@ -69,6 +69,9 @@ def build_client(
         "allowed_mentions": discord.AllowedMentions.none(),
         "chunk_guilds_at_startup": False,
         "member_cache_flags": discord.MemberCacheFlags.none(),
+        # READY waits this long after the last GUILD_CREATE (discord.py's default: 2 s) to
+        # fill a member cache we do not keep; interactions never needed it.
+        "guild_ready_timeout": 0.5,
     }
     shards = (settings.discord_shards or "").strip().lower()
     if not shards:
