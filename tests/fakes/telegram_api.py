@@ -145,6 +145,7 @@ class FakeTelegram:
     _sent: list[float] = field(default_factory=list)
     _group_sent: dict[int, list[float]] = field(default_factory=dict)
     _consumed_offset: int = 0
+    _closing: bool = False
 
     bot_id: int = 123456
     webhook: dict[str, Any] | None = None
@@ -155,7 +156,13 @@ class FakeTelegram:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self.handle)
         app.router.add_get("/bot{token}/{method}", self.handle)
+        app.on_shutdown.append(self._end_long_polls)
         return app
+
+    async def _end_long_polls(self, _app: web.Application) -> None:
+        """A server going down answers pending long polls at once, as Telegram's does."""
+        self._closing = True
+        self._event().set()
 
     @property
     def bot_user(self) -> dict[str, Any]:
@@ -472,7 +479,7 @@ class FakeTelegram:
         while True:
             self._consumed_offset = max(self._consumed_offset, offset)
             pending = [u for u in self.updates if u["update_id"] >= offset]
-            if pending or time.monotonic() >= deadline:
+            if pending or time.monotonic() >= deadline or self._closing:
                 return pending[:limit]
             event = self._event()
             event.clear()
