@@ -235,7 +235,9 @@ async def test_requests_wait_for_a_slot_in_the_queue_not_inside_their_time(
         await app.close()
     assert channel.failed == [] and len(channel.delivered) == 10
     assert fake_openai.peak_in_flight == 2 and fake_openai.rejected_for_concurrency == 0
-    assert max(running_jobs) == 2  # the others stayed queued
+    # The others stayed queued (without admission all ten start at once): two calling the
+    # provider, and at most one more that gave its slot back and is still reporting.
+    assert 2 <= max(running_jobs) <= 3
     assert fake_openai.successful_calls == 10
 
 
