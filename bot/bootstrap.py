@@ -8,27 +8,32 @@ import signal
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 import httpx
-from arq import Worker
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
 from bot import __version__
 from bot.core import metrics
 from bot.core.delivery import DeliveryCoordinator, ImageFiles, ResultChannel
-from bot.core.jobs import WorkerRuntime
 from bot.core.providers.base import ImageProvider
-from bot.core.providers.limits import ProviderLimiter
 from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect, events_stream
 from bot.core.safety import BannedTerms, OpenAIModerator
 from bot.core.service import GenerationService
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
-from bot.core.worker import build_worker
-from bot.health import Check, HealthServer
 from bot.settings import ConfigError, Settings
+
+# What only generating (the worker's runtime, ARQ's Worker) or HEALTH_PORT (aiohttp's web
+# server) needs is imported where it is used: `imaginebot run --no-worker` without a health
+# port never loads it.
+if TYPE_CHECKING:
+    from arq import Worker
+
+    from bot.core.jobs import WorkerRuntime
+    from bot.health import Check, HealthServer
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,9 @@ def make_runtime(
     settings: Settings, redis: ArqRedis, providers: dict[str, ImageProvider]
 ) -> WorkerRuntime:
     """What a worker needs to generate: providers behind their shared concurrency limits."""
+    from bot.core.jobs import WorkerRuntime
+    from bot.core.providers.limits import ProviderLimiter
+
     return WorkerRuntime(
         redis,
         providers,
@@ -166,6 +174,8 @@ class BotApp:
         if resume:
             self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
         if serve_health and self.settings.health_port:
+            from bot.health import HealthServer
+
             self._health = HealthServer(
                 self.settings.health_port, self._checks(), before_scrape=self._refresh_metrics
             )
@@ -189,6 +199,8 @@ class BotApp:
 
     async def _run_worker(self, pool: ArqRedis, runtime: WorkerRuntime) -> None:
         """Keep the in-process worker running; after a Redis outage it starts polling again."""
+        from bot.core.worker import build_worker
+
         while True:
             self._worker = build_worker(
                 self.settings,
@@ -282,6 +294,8 @@ async def run_worker_process(settings: Settings) -> None:
     If Redis goes away the worker logs it, waits and connects again by itself; jobs it was
     running are handed on by ARQ (at-least-once) once their lock expires.
     """
+    from bot.core.worker import build_worker
+
     if settings.embedded_queue:
         raise ConfigError("REDIS_URL: `imaginebot worker` needs a shared Redis; set REDIS_URL")
     http = http_client(settings)
@@ -296,6 +310,8 @@ async def run_worker_process(settings: Settings) -> None:
                 redis = await connect(settings, None)
                 current[:] = [redis]
                 if health is None and settings.health_port:
+                    from bot.health import HealthServer
+
                     health = HealthServer(
                         settings.health_port,
                         worker_checks(settings, lambda: current[0] if current else None),

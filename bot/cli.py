@@ -35,6 +35,12 @@ if TYPE_CHECKING:
     from bot.adapters.base import PlatformAdapter
     from bot.bootstrap import BotApp
 
+# httpx tries to import its command-line client (click and pygments, about 1.2 MB resident in
+# every bot and worker process) and falls back to a stub when that import fails. Nothing here
+# runs httpx's CLI: make the import fail at once. Only done before httpx is first imported.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 log = logging.getLogger("bot.cli")
 
 

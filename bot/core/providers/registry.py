@@ -1,15 +1,19 @@
-"""Builds the configured provider chain from settings."""
+"""Builds the configured provider chain from settings.
+
+Each provider's module is imported only when IMAGE_PROVIDERS names it, so a process carries
+the code (and libraries) of the providers it uses and no others.
+"""
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
 
-from bot.core.providers.base import ImageProvider
-from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
-from bot.core.providers.horde import HordeProvider
-from bot.core.providers.openai_images import OpenAIImagesProvider
-from bot.core.providers.sdwebui import SDWebUIProvider
 from bot.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bot.core.providers.base import ImageProvider
 
 
 def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
@@ -18,6 +22,8 @@ def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
             "IMAGE_PROVIDERS lists openai but OPENAI_API_KEY is not set: set OPENAI_API_KEY "
             "(and OPENAI_BASE_URL for an OpenAI-compatible server)"
         )
+    from bot.core.providers.openai_images import OpenAIImagesProvider
+
     return OpenAIImagesProvider(
         api_key=settings.openai_api_key.get_secret_value(),
         model=settings.openai_image_model,
@@ -32,6 +38,8 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
     if provider_id == "openai":
         return _openai(settings, http)
     if provider_id == "horde":
+        from bot.core.providers.horde import HordeProvider
+
         return HordeProvider(
             http=http,
             api_url=settings.horde_api_url,
@@ -49,6 +57,8 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
                 settings.sdwebui_password.get_secret_value() if settings.sdwebui_password else ""
             )
             auth = (settings.sdwebui_user, password)
+        from bot.core.providers.sdwebui import SDWebUIProvider
+
         return SDWebUIProvider(
             http=http,
             url=settings.sdwebui_url,
@@ -61,6 +71,8 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
     if provider_id == "comfyui":
         if not settings.comfyui_url:
             raise ConfigError("IMAGE_PROVIDERS lists comfyui but COMFYUI_URL is not set")
+        from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
+
         try:
             workflow = load_workflow(settings.comfyui_workflow)
         except (OSError, ValueError) as exc:
