@@ -4,9 +4,11 @@
                              [--profile DIR]
 
 A full run (no --quick, every scenario) also writes the Markdown table to --out. --quick uses
-tiny numbers and finishes in under a minute; the test suite runs it to keep the harness working.
-Each scenario starts its own stack (Redis, fake provider, fake platforms, bot, workers) in
-a temporary directory and stops everything it started before the next one begins.
+tiny numbers and finishes in well under a minute; the test suite runs it to keep the harness
+working. In a full run each scenario starts its own stack (Redis, fake provider, fake
+platforms, bot, workers) in a temporary directory and stops everything it started before the
+next one begins. --quick runs the scenarios grouped by stack configuration and lets
+consecutive scenarios with the same configuration share one stack.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import report, scenarios_discord, scenarios_telegram  # noqa: E402
+from benchmarks.stack import shared_stacks  # noqa: E402
 
 Scenario = Callable[[Path, bool, Path | None], dict[str, Any]]
 
@@ -43,12 +47,31 @@ SCENARIOS: dict[str, Scenario] = {
     "provider_limit": scenarios_discord.provider_limit,
     "memory": scenarios_discord.memory,
 }
+# --quick order: scenarios that share a stack configuration in quick mode run back to back.
+QUICK_ORDER = [
+    # Discord, two workers, 0.2 s provider (scenarios_discord.QUICK_TWO_WORKERS)
+    "burst_discord",
+    "paced_discord",
+    "added_latency_20_per_s",
+    "added_latency_50_per_s",
+    "capacity_2_workers",
+    # Discord, one worker (scenarios_discord.QUICK_ONE_WORKER)
+    "capacity_1_worker",
+    "memory",
+    # Discord, a provider that allows 4 concurrent requests
+    "provider_limit",
+    # Telegram without rate limits
+    "burst_telegram",
+    "paced_telegram",
+    # Telegram with the platform's limits
+    "telegram_platform_limit",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--quick", action="store_true", help="tiny numbers, under a minute in total"
+        "--quick", action="store_true", help="tiny numbers, well under a minute in total"
     )
     parser.add_argument(
         "--scenario", action="append", choices=sorted(SCENARIOS), help="run only these"
@@ -59,24 +82,43 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM ends the run like Ctrl-C: every stack stops what it started on the way out.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     names = args.scenario or list(SCENARIOS)
+    if args.quick:
+        names = sorted(names, key=QUICK_ORDER.index)
     results: list[dict[str, Any]] = []
     started = time.monotonic()
     failed = False
-    for name in names:
-        profile = args.profile / name if args.profile else None
-        scenario_started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix=f"imaginebot-bench-{name}-") as tmp:
-            try:
-                result = SCENARIOS[name](Path(tmp), args.quick, profile)
-            except Exception as exc:
-                traceback.print_exc(file=sys.stderr)
-                result = {"scenario": name, "error": f"{exc.__class__.__name__}: {exc}"[:500]}
-                failed = True
-        result.setdefault("scenario", name)
-        result["quick"] = args.quick
-        result["elapsed_s"] = round(time.monotonic() - scenario_started, 1)
-        results.append(result)
-        print(json.dumps(result), flush=True)
+    with ExitStack() as run_scope:
+        if args.quick:
+            # A shared stack lives in the directory of the scenario that started it: every
+            # scenario directory stays until the run ends, and the shared stacks stop first.
+            parent = Path(
+                run_scope.enter_context(tempfile.TemporaryDirectory(prefix="imaginebot-bench-"))
+            )
+            run_scope.enter_context(shared_stacks())
+        for name in names:
+            profile = args.profile / name if args.profile else None
+            scenario_started = time.monotonic()
+            with ExitStack() as scenario_scope:
+                if args.quick:
+                    tmp = parent / name
+                    tmp.mkdir(exist_ok=True)
+                else:
+                    tmp = Path(
+                        scenario_scope.enter_context(
+                            tempfile.TemporaryDirectory(prefix=f"imaginebot-bench-{name}-")
+                        )
+                    )
+                try:
+                    result = SCENARIOS[name](tmp, args.quick, profile)
+                except Exception as exc:
+                    traceback.print_exc(file=sys.stderr)
+                    result = {"scenario": name, "error": f"{exc.__class__.__name__}: {exc}"[:500]}
+                    failed = True
+            result.setdefault("scenario", name)
+            result["quick"] = args.quick
+            result["elapsed_s"] = round(time.monotonic() - scenario_started, 1)
+            results.append(result)
+            print(json.dumps(result), flush=True)
     if not args.quick and not args.scenario:
         report.write(args.out, results, time.monotonic() - started, readme=ROOT / "README.md")
     return 1 if failed else 0

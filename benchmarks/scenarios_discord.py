@@ -13,6 +13,15 @@ from benchmarks.discord_load import DiscordLoad
 from benchmarks.stack import QUEUE_NAME, Stack, StackConfig
 from benchmarks.stats import cpu_per_generation, ms, percentile, summarize
 
+# --quick: the Discord scenarios run on one of these two stacks (run.py shares a stack between
+# consecutive scenarios with equal configs); full runs keep each scenario's own config.
+QUICK_TWO_WORKERS: dict[str, Any] = {"workers": 2, "worker_max_jobs": 256, "provider_delay": 0.2}
+QUICK_ONE_WORKER: dict[str, Any] = {"workers": 1, "worker_max_jobs": 128}
+
+
+def _quick_config(profile: Path | None, shape: dict[str, Any]) -> StackConfig:
+    return StackConfig(**shape, profile_dir=profile)
+
 
 def evenly(count: int, span: float) -> list[float]:
     return [span * i / count for i in range(count)]
@@ -30,7 +39,12 @@ def _rejected(stack: Stack) -> int:
 
 def burst(root: Path, quick: bool, profile: Path | None = None) -> dict[str, Any]:
     count, users, span = (20, 10, 0.2) if quick else (500, 100, 1.0)
-    with Stack(root, StackConfig(workers=2, profile_dir=profile)) as stack:
+    config = (
+        _quick_config(profile, QUICK_TWO_WORKERS)
+        if quick
+        else StackConfig(workers=2, profile_dir=profile)
+    )
+    with Stack(root, config) as stack:
         load = _discord(stack)
         load.warm_up()
         payloads = load.payloads(count, users, "burst")
@@ -59,7 +73,12 @@ def burst(root: Path, quick: bool, profile: Path | None = None) -> dict[str, Any
 def paced(root: Path, quick: bool, profile: Path | None = None) -> dict[str, Any]:
     rate, seconds = (20, 1.0) if quick else (100, 30.0)
     count = int(rate * seconds)
-    with Stack(root, StackConfig(workers=2, profile_dir=profile)) as stack:
+    config = (
+        _quick_config(profile, QUICK_TWO_WORKERS)
+        if quick
+        else StackConfig(workers=2, profile_dir=profile)
+    )
+    with Stack(root, config) as stack:
         load = _discord(stack)
         load.warm_up()
         payloads = load.payloads(count, 100, "paced")
@@ -87,10 +106,14 @@ def paced(root: Path, quick: bool, profile: Path | None = None) -> dict[str, Any
 def _added_latency(
     root: Path, quick: bool, rate: int, profile: Path | None, limits: tuple[float, float]
 ) -> dict[str, Any]:
-    delay = 0.2 if quick else 2.0
+    delay = float(QUICK_TWO_WORKERS["provider_delay"]) if quick else 2.0
     seconds = 1.0 if quick else 60.0
     count = int(min(rate, 10) * seconds) if quick else int(rate * seconds)
-    config = StackConfig(workers=2, worker_max_jobs=256, provider_delay=delay, profile_dir=profile)
+    config = (
+        _quick_config(profile, QUICK_TWO_WORKERS)
+        if quick
+        else StackConfig(workers=2, worker_max_jobs=256, provider_delay=delay, profile_dir=profile)
+    )
     with Stack(root, config) as stack:
         load = _discord(stack)
         load.warm_up()
@@ -137,7 +160,11 @@ def _capacity(root: Path, quick: bool, workers: int, profile: Path | None) -> di
     seconds = 1.0 if quick else 10.0
     best: dict[str, Any] = {"offered_per_s": 0, "achieved_per_s": 0.0}
     tried = []
-    config = StackConfig(workers=workers, worker_max_jobs=128, profile_dir=profile)
+    if quick:
+        shape = QUICK_TWO_WORKERS if workers == 2 else QUICK_ONE_WORKER
+        config = _quick_config(profile, {**shape, "workers": workers})
+    else:
+        config = StackConfig(workers=workers, worker_max_jobs=128, profile_dir=profile)
     with Stack(root, config) as stack:
         load = _discord(stack)
         load.warm_up()
@@ -243,13 +270,32 @@ def _key_kinds(stack: Stack) -> dict[str, int]:
         client.close()
 
 
+def _stream_entries(client: Any) -> int:
+    return sum(int(client.xlen(k)) for k in client.scan_iter("imaginebot:events:*"))
+
+
+def _wait_for_empty_streams(stack: Stack, timeout: float) -> None:
+    client = stack.redis_client()
+    try:
+        deadline = time.monotonic() + timeout
+        while _stream_entries(client) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
 def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, Any]:
     """RSS of the bot and a worker idle and with a backlog; Redis memory before and after."""
     count = 50 if quick else 1000
-    with Stack(root, StackConfig(workers=1, profile_dir=profile)) as stack:
+    config = (
+        _quick_config(profile, QUICK_ONE_WORKER)
+        if quick
+        else StackConfig(workers=1, profile_dir=profile)
+    )
+    with Stack(root, config) as stack:
         load = _discord(stack)
         load.warm_up()
-        time.sleep(1.0)
+        time.sleep(0.2 if quick else 1.0)
         idle = stack.rss_mb()
         redis_idle = stack.redis_memory()
         keys_idle = _key_kinds(stack)
@@ -268,7 +314,7 @@ def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, An
                 queued = int(client.zcard(QUEUE_NAME))
             finally:
                 client.close()
-            time.sleep(0.5)
+            time.sleep(0.1 if quick else 0.5)
             bot_queued = stack.rss_mb()["bot"]
             redis_queued = stack.redis_memory()
         finally:
@@ -280,12 +326,16 @@ def memory(root: Path, quick: bool, profile: Path | None = None) -> dict[str, An
             if load.wait_images(ids, 0.2) >= count:
                 break
         delivered = load.wait_images(ids, 1)
-        time.sleep(1.5)  # the last events are acknowledged and deleted after the upload
+        # The last events are acknowledged and deleted after the upload.
+        if quick:
+            _wait_for_empty_streams(stack, 1.5)
+        else:
+            time.sleep(1.5)
         after = stack.rss_mb()
         redis_after = stack.redis_memory()
         client = stack.redis_client()
         try:
-            stream_len = sum(int(client.xlen(k)) for k in client.scan_iter("imaginebot:events:*"))
+            stream_len = _stream_entries(client)
         finally:
             client.close()
         keys_after = _key_kinds(stack)

@@ -4,6 +4,9 @@
 `Stack` is a context manager: whatever it started is stopped on exit, even after an error.
 It also reads what the scenarios report: CPU time and resident memory of the bot and the
 workers (psutil), Redis memory (INFO), and the fake provider's counters (GET /stats).
+
+Inside `shared_stacks()` (`run.py --quick` only) consecutive scenarios whose `StackConfig`
+is equal run on one stack instead of each starting its own.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import os
 import subprocess
 import sys
 import urllib.request
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,15 +70,28 @@ class Stack:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def __enter__(self) -> Stack:
+        if _shared is not None:
+            return _shared.take(self)
+        self._start_or_clean_up()
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if _shared is not None:
+            # A shared stack outlives its scenario, unless that scenario failed on it.
+            if exc_type is not None:
+                _shared.close()
+            return
+        self._exit.close()
+
+    def _start_or_clean_up(self) -> None:
         try:
             self._start()
         except BaseException:
             self._exit.close()
             raise
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._exit.close()
+    def running(self) -> bool:
+        return all(p is not None and p.poll() is None for p in [self.bot, *self.workers])
 
     def _start(self) -> None:
         cfg = self.config
@@ -248,6 +265,47 @@ class Stack:
         with urllib.request.urlopen(url, timeout=5) as response:
             stats: dict[str, int] = json.loads(response.read())
         return stats
+
+
+class _SharedStacks:
+    """One running stack, handed to each scenario whose config equals the one it started with.
+
+    A scenario with another config stops it and starts its own (which the next scenarios may
+    share in turn), so at most one stack runs at a time. Its directory is the root of the
+    scenario that started it: the caller keeps every root until `shared_stacks()` ends.
+    """
+
+    def __init__(self) -> None:
+        self.current: Stack | None = None
+
+    def take(self, stack: Stack) -> Stack:
+        current = self.current
+        if current is not None and current.config == stack.config and current.running():
+            return current
+        self.close()
+        stack._start_or_clean_up()
+        self.current = stack
+        return stack
+
+    def close(self) -> None:
+        if self.current is not None:
+            current, self.current = self.current, None
+            current._exit.close()
+
+
+_shared: _SharedStacks | None = None
+
+
+@contextmanager
+def shared_stacks() -> Iterator[None]:
+    """While active, scenarios with equal configs share one stack (see `_SharedStacks`)."""
+    global _shared
+    _shared = _SharedStacks()
+    try:
+        yield
+    finally:
+        shared, _shared = _shared, None
+        shared.close()
 
 
 def _cpu(proc: subprocess.Popen[bytes] | None) -> float:
