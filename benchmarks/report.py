@@ -79,7 +79,15 @@ NOTES = """
   (about 1.4 KB per request); workers keep no results now (a marker written with the final
   event guards against running a finished job again) and the bot deletes the request's keys
   once it has handled that event, so no key is left after draining. The ~0.4 KB per request
-  of `used_memory` that remains is Redis's own (stream nodes, hash-table sizes), not data.
+  of `used_memory` that remains is Redis's own (stream nodes, hash-table sizes), not data:
+  two seconds later, once Redis has shrunk its key table, it is under 0.1 KB per request.
+  The bot also loaded what only generating or `HEALTH_PORT` needs (the job runtime, ARQ's
+  worker, aiohttp's web server), every provider module whether configured or not, and
+  httpx's command-line client (click and pygments, 1.2 MB). These are now imported where
+  they are used: bot 74.0 / 75.5 / 78.7 -> 70.8 / 72.3 / 76.0 MB (idle / 1,000 queued /
+  drained), worker 81.0 / 83.2 -> 77.7 / 79.9 MB (idle / draining). The ~5 MB the bot
+  grows by while delivering is the C allocator's (Python object counts return to their idle
+  figures); `MALLOC_ARENA_MAX=1` or `2` did not reduce it measurably, so it is not set.
 - **Discord.** The previous full run reported Discord paced ack p99 160 ms and 50
   generations/s with 2 workers; on a quiet machine those runs give 8 ms and 250/s with the
   same Discord code, so that run was slowed by other work sharing the two cores. py-spy on
