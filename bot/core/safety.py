@@ -1,4 +1,9 @@
-"""Operator content rules: a banned-terms list and optional prompt moderation."""
+"""Operator content rules: a banned-terms list and optional prompt moderation.
+
+Banned terms are compared on folded text (`bot.core.text`): case, compatibility forms
+(fullwidth letters), invisible characters (zero-width spaces, soft hyphens, word joiners),
+accents and look-alike letters from other scripts do not hide a word.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
+from bot.core import text as user_text
 from bot.core.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -23,11 +29,15 @@ class ModerationUnavailable(UserFacingError):
 class BannedTerms:
     """One rule per line: a word or phrase (whole words, any case) or `re:<regular expression>`.
 
-    Blank lines and lines starting with `#` are ignored.
+    Blank lines and lines starting with `#` are ignored. A word rule is matched on the
+    skeletons of the rule and of the text; a regular expression on the folded text and on its
+    skeleton, so a rule written in any script or with accents still applies.
     """
 
     def __init__(self, patterns: list[re.Pattern[str]]) -> None:
         self._patterns = patterns
+        if patterns:
+            user_text.preload()
 
     @classmethod
     def load(cls, path: Path | None) -> BannedTerms:
@@ -42,7 +52,10 @@ class BannedTerms:
                 if line.startswith("re:"):
                     patterns.append(re.compile(line[3:], re.IGNORECASE))
                 else:
-                    patterns.append(re.compile(rf"(?<!\w){re.escape(line)}(?!\w)", re.IGNORECASE))
+                    word = re.escape(user_text.skeleton(line))
+                    if not word:
+                        raise ValueError(f"BANNED_TERMS_FILE line {number}: no visible word")
+                    patterns.append(re.compile(rf"(?<!\w){word}(?!\w)", re.IGNORECASE))
             except re.error as exc:
                 raise ValueError(
                     f"BANNED_TERMS_FILE line {number}: invalid pattern ({exc})"
@@ -54,7 +67,14 @@ class BannedTerms:
         return len(self._patterns)
 
     def matches(self, *texts: str) -> bool:
-        return any(p.search(text) for p in self._patterns for text in texts if text)
+        if not self._patterns:
+            return False
+        forms = set()
+        for text in texts:
+            if text:
+                forms.add(user_text.folded(text))
+                forms.add(user_text.skeleton(text))
+        return any(p.search(form) for p in self._patterns for form in forms)
 
 
 class Moderator(Protocol):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -41,26 +40,12 @@ from bot.core.quotas import Limits, QuotaBook, Reservation, day_start
 from bot.core.safety import BannedTerms, ContentRefused, Moderator
 from bot.core.store import Store
 from bot.core.styles import StyleCatalogue
+from bot.core.text import clean_text
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_SEED = 2**32 - 1
-# Control characters are dropped from prompts (NUL would break SQLite text and captions);
-# newlines and tabs are kept as spaces.
-_KEEP_AS_SPACE = {"\n", "\r", "\t"}
-
-
-def clean_text(text: str) -> str:
-    out = []
-    for char in text:
-        if char in _KEEP_AS_SPACE:
-            out.append(" ")
-        elif unicodedata.category(char) in ("Cc", "Cs"):
-            continue
-        else:
-            out.append(char)
-    return " ".join("".join(out).split())
 
 
 def operator_limits(settings: Settings) -> Limits:

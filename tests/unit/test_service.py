@@ -147,8 +147,8 @@ async def test_history_and_delete_own_only(service: GenerationService) -> None:
     assert await service.history(ALICE) == []
 
 
-def test_clean_text_strips_control_characters() -> None:
-    assert clean_text("a\x00b\u200fc\n\td  e") == "ab\u200fc d e"
+def test_clean_text_strips_control_and_format_characters() -> None:
+    assert clean_text("a\x00b\u200fc\n\td  e\u200b\u2060f") == "abc d ef"
 
 
 async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(

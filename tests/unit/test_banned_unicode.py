@@ -1,0 +1,112 @@
+"""Banned terms hold against Unicode disguises, through the service's own entry point."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.delivery import ImageFiles
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
+from bot.core.providers.base import Capabilities
+from bot.core.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.safety import BannedTerms, ContentRefused
+from bot.core.service import GenerationService
+from bot.core.store import Store
+from bot.core.styles import load_catalogue
+from bot.settings import Settings
+
+ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
+GROUP = Scope(platform="telegram", id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+# Each of these showed up as "dragon" in a chat and reached the provider before.
+DISGUISED_DRAGONS = {
+    "zero-width space": "a dra\u200bgon",
+    "soft hyphen": "a drag\u00adon",
+    "fullwidth": "a \uff44\uff52\uff41\uff47\uff4f\uff4e",
+    "cyrillic a": "a dr\u0430gon",
+    "word joiner": "a dra\u2060gon",
+    "zero-width joiner": "a dra\u200dgon",
+    "capitals and an accent": "a DRAG\u00d3N",
+    "combining accent": "a drago\u0301n",
+    "bidi override": "a \u202edragon\u202c",
+    "greek omicron": "a drag\u03bfn",
+}
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[GenerationService]:
+    rules = tmp_path / "banned.txt"
+    rules.write_text("dragon\nre:blood\\s*moon\n", encoding="utf-8")
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path, openai_api_key="sk-x", max_pending_per_user=100
+    )  # type: ignore[call-arg]
+    store = await Store.open(settings.database_path)
+    service = GenerationService(
+        settings=settings,
+        store=store,
+        styles=load_catalogue(),
+        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
+        capabilities={
+            "openai": Capabilities(
+                aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000
+            )
+        },
+        reply_stream="imaginebot:events:test",
+        files=ImageFiles(settings.images_dir),
+        banned=BannedTerms.load(rules),
+    )
+    yield service
+    await store.close()
+
+
+@pytest.mark.parametrize("prompt", DISGUISED_DRAGONS.values(), ids=DISGUISED_DRAGONS.keys())
+async def test_disguised_banned_word_is_refused_and_nothing_is_queued(
+    service: GenerationService, prompt: str
+) -> None:
+    with pytest.raises(ContentRefused):
+        await service.imagine(ALICE, GROUP, TARGET, ImagineCommand(prompt=prompt))
+    assert await service.queue.depth() == 0
+    assert await service.store.history("telegram", "1", 10) == []
+    refusals = await service.recent_refusals(GROUP)
+    assert [r["code"] for r in refusals] == ["content_refused"]
+
+
+async def test_disguised_negative_prompt_and_regex_rule_are_refused(
+    service: GenerationService,
+) -> None:
+    with pytest.raises(ContentRefused):
+        await service.imagine(
+            ALICE,
+            GROUP,
+            TARGET,
+            ImagineCommand(prompt="a cat", negative_prompt="ｄｒａｇｏｎs, dr\u0430gon"),
+        )
+    with pytest.raises(ContentRefused):
+        await service.imagine(
+            ALICE, GROUP, TARGET, ImagineCommand(prompt="a bl\u043e\u200bod moon")
+        )
+    assert await service.queue.depth() == 0
+
+
+async def test_the_job_carries_the_cleaned_text(service: GenerationService) -> None:
+    ticket = await service.imagine(
+        ALICE,
+        GROUP,
+        TARGET,
+        ImagineCommand(prompt="a \uff52\uff45\uff44 fo\u200bx in s\u00adnow\u2060", style="none"),
+    )
+    row = await service.store.get(ticket.generation_id)
+    assert row is not None and row.prompt == "a red fox in snow"
+    job = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))
+    assert job["a"][0]["prompt"] == "a red fox in snow"
+
+
+async def test_words_in_other_scripts_are_not_mistaken_for_banned_ones(
+    service: GenerationService,
+) -> None:
+    # Russian for "a dragon" is not the Latin word; a Latin look-alike spelling is.
+    ticket = await service.imagine(ALICE, GROUP, TARGET, ImagineCommand(prompt="дракон в небе"))
+    row = await service.store.get(ticket.generation_id)
+    assert row is not None and row.prompt == "дракон в небе"
