@@ -16,6 +16,7 @@ from bot.core.queue import EmbeddedRedis, JobQueue, unpack
 from bot.core.service import GenerationService, clean_text
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
+from bot.core.text import BIDI_CONTROLS
 from bot.settings import Settings
 
 NASTY = st.sampled_from(
@@ -23,6 +24,17 @@ NASTY = st.sampled_from(
         "\x00",
         "\u202e",
         "\u200f",
+        "\u2066",
+        "\u061c",
+        "\u200b",
+        "\u00ad",
+        "\u2060",
+        "\ufeff",
+        "\u200d",
+        "\uff44\uff52\uff41\uff47\uff4f\uff4e",
+        "dr\u0430gon",
+        "[x](https://example.com)",
+        "# ",
         "@everyone",
         "@here",
         "<@123>",
@@ -107,6 +119,10 @@ def test_any_input_is_answered_or_queued_intact(tmp_path: Path) -> None:
             assert 0 < len(cleaned) <= service.settings.max_prompt_chars
             row = await service.store.get(ticket.generation_id)
             assert row is not None and row.prompt == cleaned
+            # Nothing invisible is stored or sent: no bidi control, no zero-width character,
+            # no fullwidth letter (only the joiners scripts and emoji need remain).
+            assert not BIDI_CONTROLS & set(row.prompt)
+            assert not {"\u200b", "\u00ad", "\u2060", "\ufeff", "\uff41"} & set(row.prompt)
             job = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))
             assert cleaned in job["a"][0]["prompt"]
             seen["queued"] += 1

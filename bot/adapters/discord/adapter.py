@@ -23,6 +23,7 @@ from bot.adapters.discord.render import (
     queued_text,
     result_embed,
     result_view,
+    shown,
     status_text,
     truncate,
 )
@@ -231,7 +232,7 @@ class DiscordAdapter:
     async def report_failure(self, generation: Generation) -> None:
         async with self.status.finishing(generation.id):
             reason = generation.failure_reason or "The picture could not be made."
-            text = truncate(f"❌ “{truncate(generation.prompt, 80)}”: {reason}", 2000)
+            text = truncate(f"❌ “{shown(generation.prompt, 80)}”: {shown(reason, 1500)}", 2000)
             link = self._link(generation)
             if link is not None:
                 try:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import discord
 
 from bot.core.errors import UserFacingError
 from bot.core.models import Generation, Status, StatusUpdate, Style
+from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -29,12 +31,58 @@ def only_user(user_id: int) -> discord.AllowedMentions:
     )
 
 
+# Markdown escaping is done here rather than with discord.utils.escape_markdown: that helper
+# skips everything between the first `[` and the last `)` of a text when it sees a masked link,
+# so "[a](x) **b** [c](y)" kept a live masked link and bold after the first one. It also leaves
+# ordered lists, `+` lists and the angle-bracket syntax alone.
+_URL = re.compile(
+    r"(?<!\w)(?:https?|steam)://[^\s<]+[^<.,:;\"'\]\s]"
+)  # shown as typed, like Discord
+_INLINE = re.compile(r"([\\*_~|`\[])")
+# `<@1>`, `<#1>`, `<:e:1>`, `<a:e:1>`, `<t:1:R>`, `</cmd:1>`: escaping the `<` itself is not
+# enough (after a link, Discord takes the backslash into the link), so the first punctuation
+# inside the brackets is escaped.
+_ANGLE = re.compile(r"<(\w*)([@#:/])")
+_LINE_START = re.compile(r"^([#>+-])", re.MULTILINE)  # headings, quotes, lists, subtext
+_ORDERED_LIST = re.compile(r"^(\d+)\.", re.MULTILINE)
+# Indentation is dropped: a list or quote could start after the spaces.
+_INDENT = re.compile(r"^[^\S\n]+", re.MULTILINE)
+
+
 def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def shown(text: str, limit: int | None = None) -> str:
+    """User (or provider) text as it may appear in a message or embed: no bidi controls, and
+    every Markdown character escaped, so it shows as typed and cannot restyle our message
+    (masked links, headings, lists, quotes, spoilers, code, mentions) or hide what follows.
+    Truncated before escaping, so an escape is never cut in half."""
+    plain = _INDENT.sub("", strip_bidi(text))
+    if limit is not None:
+        plain = truncate(plain, limit)
+    pieces: list[str] = []
+    end = 0
+    for link in _URL.finditer(plain):
+        pieces.append(_escape_inline(plain[end : link.start()]))
+        pieces.append(link.group())
+        end = link.end()
+    pieces.append(_escape_inline(plain[end:]))
+    escaped = _LINE_START.sub(r"\\\1", "".join(pieces))
+    return _ORDERED_LIST.sub(r"\1\\.", escaped)
+
+
+def _escape_inline(text: str) -> str:
+    return _ANGLE.sub(r"<\1\\\2", _INLINE.sub(r"\\\1", text))
+
+
+def plain(text: str, limit: int) -> str:
+    """User text where Discord shows no Markdown (select options, footers): bidi removed."""
+    return truncate(strip_bidi(text), limit)
+
+
 def error_text(exc: UserFacingError) -> str:
-    return f"⚠️ {exc.message}"
+    return f"⚠️ {shown(exc.message)}"
 
 
 def queued_text(position: int) -> str:
@@ -53,7 +101,7 @@ def status_text(update: StatusUpdate) -> str:
         # A shared provider (the AI Horde) has its own queue: say where the request stands.
         extras.append(f"position {update.position} in the provider's queue")
     elif update.detail:
-        extras.append(update.detail)
+        extras.append(shown(update.detail, 200))
     if update.eta_seconds:
         extras.append(f"about {round(update.eta_seconds)} s left")
     return "🎨 Generating…" + (f" ({', '.join(extras)})" if extras else "")
@@ -72,7 +120,7 @@ def parse_custom_id(value: str) -> tuple[str, str] | None:
 
 def result_embed(generation: Generation, style: Style | None, filename: str) -> discord.Embed:
     embed = discord.Embed(
-        description=truncate(generation.prompt, EMBED_PROMPT_LIMIT),
+        description=shown(generation.prompt, EMBED_PROMPT_LIMIT),
         colour=discord.Colour.blurple(),
         timestamp=datetime.fromtimestamp(generation.finished_at or generation.created_at, tz=UTC),
     )
@@ -85,10 +133,9 @@ def result_embed(generation: Generation, style: Style | None, filename: str) -> 
     embed.add_field(name="Provider", value=truncate(provider, 100))
     # A mention inside an embed never pings, so it can name the requester safely.
     embed.add_field(name="Requested by", value=f"<@{generation.user_id}>")
-    if generation.negative_prompt:
-        embed.add_field(
-            name="Negative", value=truncate(generation.negative_prompt, 300), inline=False
-        )
+    negative = shown(generation.negative_prompt or "", 300)
+    if negative:  # Discord refuses an empty field value
+        embed.add_field(name="Negative", value=negative, inline=False)
     embed.set_image(url=f"attachment://{filename}")
     embed.set_footer(text=f"id {generation.id}")
     return embed
@@ -162,7 +209,7 @@ def history_view(generations: list[Generation]) -> discord.ui.View | None:
             custom_id=custom_id("show", "history"),
             placeholder="See one of these pictures again",
             options=[
-                discord.SelectOption(label=truncate(g.prompt, 100), value=g.id, description=g.style)
+                discord.SelectOption(label=plain(g.prompt, 100), value=g.id, description=g.style)
                 for g in viewable[:25]
             ],
         )
@@ -178,9 +225,9 @@ def history_text(generations: list[Generation]) -> str:
     for g in generations:
         icon = STATUS_ICONS.get(g.status, "•")
         when = f"<t:{int(g.created_at)}:R>"
-        reason = f": {truncate(g.failure_reason, 120)}" if g.failure_reason else ""
+        reason = f": {shown(g.failure_reason, 120)}" if g.failure_reason else ""
         lines.append(
-            f"{icon} {when} · `{g.style}` · {g.status.value}{reason}\n> {truncate(g.prompt, 150)}"
+            f"{icon} {when} · `{g.style}` · {g.status.value}{reason}\n> {shown(g.prompt, 150)}"
         )
     return truncate("\n".join(lines), 2000)
 

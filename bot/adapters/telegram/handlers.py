@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from html import escape
 from typing import TYPE_CHECKING
 
 from telegram import (
@@ -25,6 +24,8 @@ from bot.adapters.telegram.render import (
     HELP,
     caption,
     error_text,
+    escape,
+    plain,
     queued_text,
     style_keyboard,
     styles_text,
@@ -400,7 +401,7 @@ class Handlers:
             else:
                 await query.answer("This button is no longer valid.")
         except UserFacingError as exc:
-            await query.answer(exc.message[:200], show_alert=True)
+            await query.answer(plain(exc.message)[:200], show_alert=True)
 
 
 async def _errors(update: object, context: Context) -> None:

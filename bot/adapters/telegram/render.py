@@ -1,12 +1,13 @@
-"""Telegram text: captions, status lines, keyboards. All user text is HTML-escaped."""
+"""Telegram text: captions, status lines, keyboards. All user text goes through `escape`."""
 
 from __future__ import annotations
 
-from html import escape
+import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.models import Generation, StatusUpdate, Style
+from bot.core.text import strip_bidi
 
 CAPTION_LIMIT = 1024
 MESSAGE_LIMIT = 4096
@@ -36,6 +37,18 @@ COMMANDS = [
     ("nsfw", "Group admins: allow NSFW pictures here (on/off)"),
     ("help", "What this bot does, with examples"),
 ]
+
+
+def escape(text: str) -> str:
+    """Text for an HTML-mode message: markup escaped (the bot sends with parse_mode HTML, so
+    `<b>` in a prompt shows as typed) and bidi controls removed (an unclosed U+202E would turn
+    the rest of our message around)."""
+    return html.escape(strip_bidi(text))
+
+
+def plain(text: str) -> str:
+    """Text shown without parse mode (button labels, callback alerts): bidi removed."""
+    return strip_bidi(text)
 
 
 def shorten(text: str, limit: int) -> str:
