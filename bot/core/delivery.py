@@ -14,17 +14,16 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from io import BytesIO
 from pathlib import Path
 from typing import Any, Protocol
 
 from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss as ABORT_JOBS_KEY
-from PIL import Image
 from redis.exceptions import RedisError, ResponseError
 
 from bot.core import metrics
 from bot.core.errors import DeliveryError
+from bot.core.images import BadImage, inspect
 from bot.core.models import Generation, Status, StatusUpdate
 from bot.core.queue import (
     EVENT_CONSUMER,
@@ -65,9 +64,9 @@ class ImageFiles:
         directory.mkdir(parents=True, exist_ok=True)
 
     def write(self, generation_id: str, data: bytes) -> tuple[Path, int, int]:
-        with Image.open(BytesIO(data)) as image:
-            width, height = image.size
-            extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}.get(image.format or "", "png")
+        info = inspect(data)  # raises BadImage: over the pixel limit, or not a picture
+        width, height = info.width, info.height
+        extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}.get(info.format, "png")
         path = self.directory / f"{generation_id}.{extension}"
         # Write-then-rename: a crash never leaves half a file, and storing twice overwrites.
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
@@ -307,6 +306,13 @@ class DeliveryCoordinator:
                 return
             try:
                 path, width, height = self._files.write(gen_id, data)
+            except BadImage as exc:
+                await self._fail(
+                    gen_id,
+                    "bad_image",
+                    f"The image service sent a picture the bot will not open ({exc}).",
+                )
+                return
             except OSError:
                 raise
             except Exception:

@@ -110,6 +110,17 @@ class ProviderMisconfigured(ProviderError):
     user_message = "The bot's image service is not set up correctly; the operator has been told."
 
 
+class ProviderBadOutput(ProviderError):
+    """The provider answered with something the bot will not read or open: a body over the
+    size cap, a picture over the pixel limit, bytes that are no picture. Not the user's fault,
+    so the next provider is tried; asking the same one again is futile."""
+
+    code = "bad_output"
+    user_message = (
+        "The image service sent back something the bot will not use, so nothing was posted."
+    )
+
+
 class ProviderRateLimited(ProviderError):
     code = "rate_limited"
     retryable = True

@@ -18,12 +18,14 @@ from arq.connections import ArqRedis
 
 from bot.core import metrics
 from bot.core.errors import (
+    ProviderBadOutput,
     ProviderError,
     ProviderRateLimited,
     ProviderRefused,
     ProviderRejected,
     ProviderTimeout,
 )
+from bot.core.images import BadImage, inspect
 from bot.core.models import StatusUpdate
 from bot.core.providers.base import (
     ImageProvider,
@@ -178,6 +180,7 @@ class WorkerRuntime:
             )
             try:
                 image = await self._attempt(provider_id, request, progress, deadline, reserved)
+                checked(provider_id, image)
             except ProviderError as exc:
                 metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
                 # Credentials, quota and setup problems need the operator: say so louder.
@@ -288,6 +291,19 @@ class WorkerRuntime:
             image=image.data,
             provider_calls=await self._calls(gen_id),
         )
+
+
+def checked(provider_id: str, image: ProviderImage) -> None:
+    """Refuse, before anything decodes it, a picture over the pixel limit or no picture at all."""
+    if image.censored:
+        return  # never posted anyway
+    try:
+        inspect(image.data)
+    except BadImage as exc:
+        raise ProviderBadOutput(
+            f"{provider_id}: {exc}",
+            user_message=f"The image service sent back a picture the bot will not open ({exc}).",
+        ) from None
 
 
 async def generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """A fake of OpenAI's images API, strict about the request shape the real one accepts.
 
 Behaviour is scripted: `fake.script` is a list of outcomes consumed one per call
-("ok", "500", "429", "quota", "refuse", "invalid", "slow:<seconds>"); when it is empty a
-prompt containing REFUSE_ME is refused and everything else succeeds. Every call is recorded,
+("ok", "500", "429", "quota", "refuse", "invalid", "slow:<seconds>", "huge:<bytes>" for a
+b64_json answer that goes on for that many bytes, streamed without a length, "bomb:<w>x<h>"
+for a small PNG that declares w x h pixels); when it is empty a prompt containing REFUSE_ME
+is refused and everything else succeeds. Every call is recorded,
 and every served image is kept so tests can compare bytes with what reached a chat.
 """
 
@@ -14,8 +16,11 @@ import hashlib
 import io
 import itertools
 import json
+import struct
 import threading
+import zlib
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from aiohttp import web
@@ -59,6 +64,27 @@ def make_png(width: int, height: int, label: str) -> bytes:
     return buffer.getvalue()
 
 
+@cache
+def bomb_png(width: int, height: int) -> bytes:
+    """A valid 1-bit PNG of width x height pixels, all black: kilobytes on the wire, and
+    width x height bytes or more once decoded (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then the packed bits
+    packer = zlib.compressobj(9)
+    compressed = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", compressed)
+        + chunk(b"IEND", b"")
+    )
+
+
 @dataclass
 class Call:
     body: dict[str, Any]
@@ -77,6 +103,7 @@ class FakeOpenAI:
     rejected_for_concurrency: int = 0
     calls: list[Call] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
+    huge_bytes_sent: int = 0  # how much of the last "huge" answer went out before the reader quit
     image_urls: dict[str, bytes] = field(default_factory=dict)
     base_url: str = ""
     _counter: itertools.count[int] = field(default_factory=itertools.count)
@@ -158,7 +185,7 @@ class FakeOpenAI:
                 return self.script.pop(0)
         return "refuse" if "REFUSE_ME" in prompt else "ok"
 
-    async def generations(self, request: web.Request) -> web.Response:
+    async def generations(self, request: web.Request) -> web.StreamResponse:
         if not self._authorised(request):
             return self.error(
                 401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
@@ -193,13 +220,19 @@ class FakeOpenAI:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            return await self._serve(body)
+            return await self._serve(body, request)
         finally:
             self.in_flight -= 1
 
-    async def _serve(self, body: dict[str, Any]) -> web.Response:
+    async def _serve(self, body: dict[str, Any], request: web.Request) -> web.StreamResponse:
         outcome = self._next_outcome(body["prompt"])
         self.calls.append(Call(body, outcome))
+        if outcome.startswith("huge:"):
+            return await self._huge(request, int(outcome.split(":", 1)[1]))
+        if outcome.startswith("bomb:"):
+            width, height = (int(v) for v in outcome.split(":", 1)[1].split("x"))
+            item = {"b64_json": base64.b64encode(bomb_png(width, height)).decode()}
+            return web.json_response({"created": 1_700_000_000, "data": [item]})
         if self.delay:
             await asyncio.sleep(self.delay)
         if outcome.startswith("slow:"):
@@ -261,6 +294,25 @@ class FakeOpenAI:
                 "input_tokens_details": {"text_tokens": 50, "image_tokens": 0},
             }
         return web.json_response(payload)
+
+    async def _huge(self, request: web.Request, size: int) -> web.StreamResponse:
+        """A 200 answer whose b64_json never seems to end: chunked, so no length warns."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        self.huge_bytes_sent = 0
+        opening = b'{"created": 1700000000, "data": [{"b64_json": "'
+        block = b"A" * (1024 * 1024)
+        try:
+            await response.write(opening)
+            while self.huge_bytes_sent < size:
+                await response.write(block)
+                self.huge_bytes_sent += len(block)
+            await response.write(b'"}]}')
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client stopped reading, as it should
+        return response
 
     @property
     def successful_calls(self) -> int:

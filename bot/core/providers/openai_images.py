@@ -1,4 +1,9 @@
-"""OpenAI images API (and OpenAI-compatible servers) through the official `openai` SDK."""
+"""OpenAI images API (and OpenAI-compatible servers) through the official `openai` SDK.
+
+The SDK reads whole response bodies into memory, and a `b64_json` answer can be of any size,
+so the SDK gets an HTTP client that stops reading past the cap (`transport.capped_client`):
+the base64 of the largest image allowed (MAX_IMAGE_BYTES) plus room for the JSON around it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import httpx
 
 from bot.core.errors import (
     ProviderAuthFailed,
+    ProviderBadOutput,
     ProviderError,
     ProviderQuotaExhausted,
     ProviderRateLimited,
@@ -27,6 +33,7 @@ from bot.core.providers.base import (
     ProviderImage,
     ProviderRequest,
 )
+from bot.core.providers.transport import ResponseTooLarge, capped_client
 
 if TYPE_CHECKING:
     import openai
@@ -48,6 +55,22 @@ DALLE3_SIZES: dict[AspectRatio, str] = {
 }
 DALLE2_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024"}
 REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "content_filter"}
+JSON_ROOM = 1024 * 1024  # besides the image: revised prompt, usage, whitespace
+
+
+def response_cap(max_image_bytes: int) -> int:
+    """The largest JSON answer read: one image's base64 (4 bytes for 3) and the rest."""
+    return max_image_bytes * 4 // 3 + JSON_ROOM
+
+
+def too_large(what: str, limit: int) -> ProviderBadOutput:
+    return ProviderBadOutput(
+        f"openai {what} over {limit:,} bytes",
+        user_message=(
+            f"The image service sent back more than {limit / 1_000_000:.0f} MB, "
+            "more than this bot accepts, so nothing was posted."
+        ),
+    )
 
 
 def sizes_for_model(model: str) -> dict[AspectRatio, str]:
@@ -133,6 +156,7 @@ class OpenAIImagesProvider:
             "timeout": timeout,
             "max_retries": 0,
         }
+        self._timeout = timeout
         self._client: AsyncOpenAI | None = None
         self._sizes = sizes_for_model(model)
         self._capabilities = Capabilities(
@@ -174,7 +198,10 @@ class OpenAIImagesProvider:
         if self._client is None:
             from openai import AsyncOpenAI
 
-            self._client = AsyncOpenAI(**self._client_options)
+            http = capped_client(response_cap(self._max_image_bytes), timeout=self._timeout)
+            # openai 3.x is typed for httpx2 clients and takes httpx ones as well (openai 2.x
+            # takes only httpx): the capped transport is written once, for httpx.
+            self._client = AsyncOpenAI(**self._client_options, http_client=http)  # type: ignore[arg-type,unused-ignore]
         return self._client
 
     async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
@@ -184,19 +211,23 @@ class OpenAIImagesProvider:
             raise ProviderRejected(f"{self._model} cannot make {request.aspect}")
         try:
             response = await self._sdk().images.generate(**self._params(request))
+        except ResponseTooLarge as exc:
+            raise too_large("answer", exc.limit) from None
         except openai.OpenAIError as exc:
             raise map_openai_error(exc) from exc
         if not response.data:
             raise ProviderUnavailable("openai returned no image")
         item = response.data[0]
         if item.b64_json:
+            if len(item.b64_json) > response_cap(self._max_image_bytes):
+                raise too_large("image", self._max_image_bytes)
             data = base64.b64decode(item.b64_json)
         elif item.url:
             data = await self._download(item.url)
         else:
             raise ProviderUnavailable("openai returned neither b64_json nor url")
         if len(data) > self._max_image_bytes:
-            raise ProviderRejected("openai image exceeds the size cap")
+            raise too_large("image", self._max_image_bytes)
         return ProviderImage(data=data, model=self._model, revised_prompt=item.revised_prompt)
 
     async def _download(self, url: str) -> bytes:
@@ -212,7 +243,7 @@ class OpenAIImagesProvider:
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > self._max_image_bytes:
-                        raise ProviderRejected("image download exceeds the size cap")
+                        raise too_large("image download", self._max_image_bytes)
                     chunks.append(chunk)
                 return b"".join(chunks)
         except httpx.TimeoutException as exc:
@@ -225,6 +256,8 @@ class OpenAIImagesProvider:
 
         try:
             await self._sdk().models.retrieve(self._model)
+        except ResponseTooLarge as exc:
+            return ProviderCheck(provider=self.id, ok=False, detail=str(exc))
         except openai.OpenAIError as exc:
             error = map_openai_error(exc)
             return ProviderCheck(provider=self.id, ok=False, detail=error.detail or error.code)

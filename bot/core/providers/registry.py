@@ -90,5 +90,11 @@ def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient
 
 
 def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, ImageProvider]:
-    """The providers of `IMAGE_PROVIDERS`, in order. Fails with a message naming what to set."""
+    """The providers of `IMAGE_PROVIDERS`, in order. Fails with a message naming what to set.
+
+    Every process that receives pictures builds its providers here, so this is also where
+    Pillow's pixel limit for the process is set (MAX_IMAGE_PIXELS)."""
+    from bot.core.images import limit_pixels
+
+    limit_pixels(settings.max_image_pixels)
     return {pid: build_provider(pid, settings, http) for pid in settings.providers}

@@ -3,12 +3,17 @@
 httpx would happily read a gigabyte into memory if a misbehaving server sent one; here the
 body is streamed and the call is abandoned as soon as it passes the cap (or announces a
 larger `Content-Length`). Network failures become the provider errors the queue retries.
+
+SDKs that read whole bodies themselves (the openai SDK) get an httpx client whose transport
+enforces the same cap (`capped_client`): the body is counted as the SDK reads it, and
+`ResponseTooLarge` ends the read, whatever the status code.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,3 +92,65 @@ async def _read(
                 raise ProviderUnavailable(f"{name} response too large (over {max_bytes} bytes)")
             chunks.append(chunk)
         return CappedResponse(response.status_code, response.headers, b"".join(chunks))
+
+
+class ResponseTooLarge(Exception):
+    """A response body passed its cap; raised from inside the HTTP client, so an SDK passes
+    it through untouched (it is no httpx error for the SDK to wrap)."""
+
+    def __init__(self, limit: int, declared: int | None = None) -> None:
+        self.limit = limit
+        self.declared = declared
+        size = f"{declared:,} bytes" if declared is not None else f"over {limit:,} bytes"
+        super().__init__(f"response too large ({size}; the cap is {limit:,})")
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for chunk in self._inner:
+            size += len(chunk)
+            if size > self._limit:
+                raise ResponseTooLarge(self._limit)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class CappedTransport(httpx.AsyncBaseTransport):
+    """Wraps a transport so that no response body, of any status, is read past `limit`."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._limit:
+            await response.aclose()
+            raise ResponseTooLarge(self._limit, int(declared))
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            status_code=response.status_code,
+            headers=response.headers,
+            stream=_CappedStream(response.stream, self._limit),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def capped_client(limit: int, *, timeout: float) -> httpx.AsyncClient:
+    """An httpx client (for an SDK's `http_client`) that reads no response past `limit`."""
+    return httpx.AsyncClient(
+        transport=CappedTransport(httpx.AsyncHTTPTransport(), limit),
+        timeout=httpx.Timeout(timeout, connect=10.0),
+        follow_redirects=True,
+    )
