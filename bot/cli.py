@@ -11,9 +11,10 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from bot import __version__
@@ -44,12 +45,20 @@ if "httpx" not in sys.modules:
 log = logging.getLogger("bot.cli")
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """The one place logging is set up: format, levels, and the filter that masks secrets
+    (the configured ones and anything shaped like a token) on every handler. Uncaught
+    exceptions and warnings go through logging too, so they pass the same filter."""
+    from bot.redaction import install
+
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install(secrets, logging.getLogger().handlers)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
     # HTTP client libraries log full URLs at INFO, and Telegram URLs contain the bot token.
     for noisy in (
         "httpx",
@@ -60,6 +69,15 @@ def configure_logging(level: str) -> None:
         "arq.worker",
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _log_uncaught(
+    kind: type[BaseException], value: BaseException, tb: TracebackType | None
+) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value, tb)
+        return
+    log.critical("stopped by an unexpected error", exc_info=(kind, value, tb))
 
 
 # -- imagine (the CLI is a result channel of its own) -----------------------------------------------
@@ -375,7 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    from bot.redaction import secret_values
+
+    configure_logging(settings.log_level, secret_values(settings))
     started = time.monotonic()
     try:
         return asyncio.run(COMMANDS[args.command](settings, args))

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from telegram import Bot, InputMediaPhoto, ReplyParameters, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.adapters.telegram.handlers import register_handlers
@@ -89,13 +96,14 @@ class TelegramAdapter:
             self._edit_text, grace=STATUS_GRACE, interval=STATUS_EDIT_INTERVAL
         )
         self._seen_updates: deque[int] = deque(maxlen=2048)
+        # Long polling holds its connection for the whole poll: a session of its own.
+        self._requests = (AiohttpRequest(connections=64), AiohttpRequest(connections=2))
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
             .concurrent_updates(True)
-            .request(AiohttpRequest(connections=64))
-            # Long polling holds its connection for the whole poll: a session of its own.
-            .get_updates_request(AiohttpRequest(connections=2))
+            .request(self._requests[0])
+            .get_updates_request(self._requests[1])
             .rate_limiter(
                 SendLimiter(
                     overall_per_second=settings.telegram_overall_rate,
@@ -126,7 +134,16 @@ class TelegramAdapter:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.application.initialize()
+        try:
+            await self.application.initialize()
+        except InvalidToken:
+            for request in self._requests:  # opened by initialize(), which gave up
+                await request.shutdown()
+            # PTB's own message quotes the whole token; this one names the setting instead.
+            raise ConfigError(
+                "TELEGRAM_TOKEN: Telegram rejected the token (401 Unauthorized); "
+                "copy it again from @BotFather"
+            ) from None
         await self.bot.set_my_commands(COMMANDS)
         await self.application.start()
         updater = self.application.updater
