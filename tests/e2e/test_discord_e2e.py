@@ -276,3 +276,27 @@ def test_auto_sharding_connects_every_shard_and_serves_commands(
         assert shards == [(0, 2), (1, 2)]
         command = discord.slash("imagine", prompt="a sharded fox")
         assert final_image(stack, command).files[0].data == fake_openai.images[0]
+
+
+def test_markdown_and_bidi_in_a_prompt_show_as_typed(shared: Stack) -> None:
+    from bot.core.text import clean_text
+    from tests.fakes.discord_markdown import displayed
+
+    d = shared.discord
+    typed = "[free nitro](https://evil.example) # big **bold** ||x|| \u202eevil <@123> 1. one"
+    command = d.slash("imagine", user="frank", prompt=typed)
+    assert shared.delivered_row(command)["status"] == "delivered"
+    message = d.server.run_sync(d.fake.original, command.id)
+    assert message is not None
+    # What Discord would show: the prompt as typed (less the bidi control), nothing live.
+    assert displayed(message.embeds[0]["description"]) == clean_text(typed)
+
+    history = d.slash("history", user="frank")
+    text = wait_for(
+        lambda: next(
+            (w.body.get("content") for w in d.writes(history) if w.body.get("content")), None
+        ),
+        10,
+        message="the history answer",
+    )
+    assert displayed(text.split("\n> ", 1)[1]) == clean_text(typed)

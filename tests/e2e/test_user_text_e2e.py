@@ -1,0 +1,88 @@
+"""User text end to end through python-telegram-bot: banned terms in Unicode disguise never
+reach the provider, and what reaches the provider and the chat is the cleaned text, shown as
+typed (no bidi control, no markup)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_telegram_e2e import GROUP, Stack, setup_people
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TelegramDriver
+from tests.support import RedisServer, process, rows, wait_for
+from tests.unit.test_banned_unicode import DISGUISED_DRAGONS
+
+pytestmark = pytest.mark.e2e
+
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("user-text")
+    (root / "banned.txt").write_text("dragon\n", encoding="utf-8")
+    redis = RedisServer(root / "redis").start()
+    openai = FakeOpenAI()
+    openai_server = ServerThread(openai.app()).start()
+    openai.base_url = openai_server.url
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    stack = Stack(root, telegram, openai, redis.url)
+    stack.env["BANNED_TERMS_FILE"] = str(root / "banned.txt")
+    try:
+        # One process with its own worker: these tests are about text, not the queue.
+        with process(["run"], stack.env, root, root / "bot.log"):
+            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            yield stack
+    finally:
+        telegram.stop()
+        openai_server.stop()
+        redis.stop()
+
+
+def answer_to(stack: Stack, message: dict[str, Any]) -> dict[str, Any]:
+    found: list[dict[str, Any]] = wait_for(
+        lambda: stack.telegram.replies_to(message), 15, message=f"a reply\n{stack.log()}"
+    )
+    return found[0]
+
+
+def test_disguised_banned_words_are_refused_and_never_reach_the_provider(stack: Stack) -> None:
+    t = stack.telegram
+    for number, prompt in enumerate(DISGUISED_DRAGONS.values()):
+        user = 700 + number  # one person each: a group's refusals may be rate-limited per user
+        t.add_user(user, f"user{number}")
+        t.fake.members[(GROUP, user)] = "member"
+        command = t.send(GROUP, user, f"/imagine {prompt}")
+        reply = answer_to(stack, command)
+        assert "not allowed" in reply["text"], (prompt, reply)
+    assert stack.openai.calls == []
+    assert stack.rows() == []
+    refused = rows(stack.db, "SELECT code FROM refusals WHERE scope_id = ?", (str(GROUP),))
+    assert [r["code"] for r in refused] == ["content_refused"] * len(DISGUISED_DRAGONS)
+
+
+def test_the_provider_and_the_chat_get_the_cleaned_text_shown_as_typed(stack: Stack) -> None:
+    t = stack.telegram
+    typed = "/imagine a \u202egreen\u202c <b>fox</b> in s\u200bnow & \uff53\uff4b\uff59 style:none"
+    command = t.send(GROUP, 11, typed)
+    row = stack.settled_row(command)
+    assert row["status"] == "delivered"
+    cleaned = "a green <b>fox</b> in snow & sky"
+    assert row["prompt"] == cleaned
+    assert stack.openai.calls[-1].body["prompt"] == cleaned
+    (photo,) = t.replies_to(command)
+    assert not BIDI & set(photo["caption"])
+    assert photo["caption"].startswith(cleaned)  # as Telegram shows it, markup parsed
+
+
+def test_echoed_text_in_an_error_has_no_bidi_control(stack: Stack) -> None:
+    command = stack.telegram.send(GROUP, 12, "/imagine a cat style:\u202eevil<b>")
+    reply = answer_to(stack, command)
+    assert "There is no style called" in reply["text"]
+    assert not BIDI & set(reply["text"])
+    assert "evil<b>" in reply["text"]  # as Telegram shows it
