@@ -14,6 +14,8 @@ from io import BytesIO
 
 from PIL import Image, UnidentifiedImageError
 
+from bot.core.errors import ProviderBadOutput
+
 DEFAULT_MAX_PIXELS = 40_000_000
 FORMATS = ("PNG", "JPEG", "WEBP")
 
@@ -50,3 +52,15 @@ def inspect(data: bytes) -> ImageInfo:
     if width * height > limit:
         raise BadImage(f"the picture has {width}x{height} pixels, more than {limit:,}")
     return ImageInfo(fmt, width, height)
+
+
+def check_provider_image(provider_id: str, data: bytes) -> ImageInfo:
+    """`inspect` for a provider's answer: a refusal becomes the provider failure the queue
+    reports (the next provider is tried; the reason reaches the history row)."""
+    try:
+        return inspect(data)
+    except BadImage as exc:
+        raise ProviderBadOutput(
+            f"{provider_id}: {exc}",
+            user_message=f"The image service sent back a picture the bot will not open ({exc}).",
+        ) from None

@@ -18,14 +18,13 @@ from arq.connections import ArqRedis
 
 from bot.core import metrics
 from bot.core.errors import (
-    ProviderBadOutput,
     ProviderError,
     ProviderRateLimited,
     ProviderRefused,
     ProviderRejected,
     ProviderTimeout,
 )
-from bot.core.images import BadImage, inspect
+from bot.core.images import check_provider_image
 from bot.core.models import StatusUpdate
 from bot.core.providers.base import (
     ImageProvider,
@@ -295,15 +294,8 @@ class WorkerRuntime:
 
 def checked(provider_id: str, image: ProviderImage) -> None:
     """Refuse, before anything decodes it, a picture over the pixel limit or no picture at all."""
-    if image.censored:
-        return  # never posted anyway
-    try:
-        inspect(image.data)
-    except BadImage as exc:
-        raise ProviderBadOutput(
-            f"{provider_id}: {exc}",
-            user_message=f"The image service sent back a picture the bot will not open ({exc}).",
-        ) from None
+    if not image.censored:  # a censored result is never posted anyway
+        check_provider_image(provider_id, image.data)
 
 
 async def generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from bot.core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from bot.core.images import check_provider_image
 from bot.core.models import AspectRatio, Status, StatusUpdate
 from bot.core.providers.base import (
     Capabilities,
@@ -125,7 +126,9 @@ class _Impossible(Exception):
 
 
 def _to_png(data: bytes) -> bytes:
-    """The Horde returns WebP; chat platforms and our files want PNG (lossless re-encode)."""
+    """The Horde returns WebP; chat platforms and our files want PNG (lossless re-encode).
+    The picture is checked from its header first: re-encoding decodes it."""
+    check_provider_image("horde", data)
     with Image.open(io.BytesIO(data)) as image:
         if image.format == "PNG":
             return data
