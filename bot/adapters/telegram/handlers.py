@@ -282,7 +282,7 @@ class Handlers:
             for item in refusals:
                 when = datetime.fromtimestamp(item["created_at"], tz=UTC).strftime("%m-%d %H:%M")
                 lines.append(
-                    f"{when} user {escape(str(item['user_id']))}: {escape(str(item['reason']))[:200]}"
+                    f"{when} user {escape(str(item['user_id']))}: {escape(str(item['reason'])[:200])}"
                 )
         await self.reply(message, "\n".join(lines))
 
