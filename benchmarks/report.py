@@ -141,6 +141,7 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     "capacity_1_worker": ("max_sustained_per_s", "bot_cpu_ms_per_gen", "worker_cpu_ms_per_gen"),
     "capacity_2_workers": ("max_sustained_per_s", "bot_cpu_ms_per_gen", "worker_cpu_ms_per_gen"),
     "telegram_platform_limit": ("delivered_per_s", "of_allowed_pct", "platform_429s", "lost"),
+    "busy_groups": ("delivered", "lost", "platform_429s", "last_picture_s"),
     "provider_limit": ("delivered", "total_s", "ideal_s", "provider_429s"),
     "memory": (
         "bot_rss_idle_mb",

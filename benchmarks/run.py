@@ -44,6 +44,7 @@ SCENARIOS: dict[str, Scenario] = {
     "capacity_1_worker": scenarios_discord.capacity_1_worker,
     "capacity_2_workers": scenarios_discord.capacity_2_workers,
     "telegram_platform_limit": scenarios_telegram.platform_limit,
+    "busy_groups": scenarios_telegram.busy_groups,
     "provider_limit": scenarios_discord.provider_limit,
     "memory": scenarios_discord.memory,
 }
@@ -65,6 +66,7 @@ QUICK_ORDER = [
     "paced_telegram",
     # Telegram with the platform's limits
     "telegram_platform_limit",
+    "busy_groups",
 ]
 
 

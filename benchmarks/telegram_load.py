@@ -157,10 +157,20 @@ class TelegramLoad:
             if "message" in u
         }
 
-    def wait(self, table: dict[Key, float], keys: list[Key], timeout: float) -> int:
+    def wait(
+        self, table: dict[Key, float], keys: list[Key], timeout: float, quiet: float | None = None
+    ) -> int:
+        """Until every key is in `table`, `timeout` passed, or (with `quiet`) nothing new
+        arrived for `quiet` seconds."""
         deadline = time.monotonic() + timeout
+        seen, last_change = -1, time.monotonic()
         while time.monotonic() < deadline:
-            if sum(1 for k in keys if k in table) >= len(keys):
+            done = sum(1 for k in keys if k in table)
+            if done >= len(keys):
+                break
+            if done != seen:
+                seen, last_change = done, time.monotonic()
+            elif quiet is not None and time.monotonic() - last_change > quiet:
                 break
             time.sleep(0.1)
         return sum(1 for k in keys if k in table)

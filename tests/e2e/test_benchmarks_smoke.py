@@ -27,6 +27,7 @@ EXPECTED = {
     "burst_telegram": {"ack_p50_ms", "ack_p99_ms", "ack_max_ms"},
     "paced_telegram": {"ack_p50_ms", "ack_p99_ms"},
     "telegram_platform_limit": {"delivered_per_s", "allowed_per_s", "platform_429s", "lost"},
+    "busy_groups": {"delivered", "lost", "platform_429s", "last_picture_s", "rows"},
 }
 # Scenarios whose every request must have reached the fake platform, even in a quick run.
 COMPLETE = {"burst_discord", "paced_discord", "added_latency_20_per_s", "provider_limit"}

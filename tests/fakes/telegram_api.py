@@ -1,5 +1,15 @@
 """A fake Telegram Bot API server, strict about what the real one rejects.
 
+Telegram's flood control is on by default (`enforce_rates`): every call that creates or
+changes a message (sends and edits; a media group counts per item) is counted per chat
+(private: `private_limit` per `private_window` s; groups: `group_limit` per `group_window` s)
+and overall (`overall_limit` per second). Past a limit the call is answered 429 with a
+`retry_after`, and until that time is up every further call in that scope (the chat, or all
+chats after an overall 429) is answered 429 again and counted in `flood_violations`. A test
+turns the limits off only on purpose, with `enforce_rates=False`. Identical edits are answered
+400 "message is not modified", edits of messages the bot did not send are refused, and a
+second `getUpdates` while one is still open is answered 409 Conflict, as Telegram does.
+
 Calls arrive as `POST /bot<token>/<method>` with form or multipart data; nested objects
 (`reply_markup`, `media`, `commands`, `reply_parameters`) are JSON strings, as python-telegram-bot
 sends them. Replies are `{"ok": true, "result": ...}` or the Bot API's error shape. Tests push
@@ -13,6 +23,7 @@ import asyncio
 import io
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -50,6 +61,35 @@ CHAT_ACTIONS = {
     "find_location",
 }
 ANONYMOUS_ADMIN_ID = 1087968824
+# Calls that create or change a message: the ones Telegram's flood control counts.
+COUNTED_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendAnimation",
+        "sendVideo",
+        "sendAudio",
+        "sendVoice",
+        "sendSticker",
+        "sendPoll",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageMedia",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup "
+    "are exactly the same as a current content and reply markup of the message"
+)
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 
 
 class ApiError(Exception):
@@ -130,11 +170,15 @@ class FakeTelegram:
     members: dict[tuple[int, int], str] = field(default_factory=dict)
     # method -> list of errors to answer next, e.g. [(429, 2)]
     failures: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
-    # Enforce the Bot API's sending rates (30 messages/s overall, 20/min per group).
-    enforce_rates: bool = False
+    # Telegram's flood control on sends and edits (see the module docstring).
+    enforce_rates: bool = True
     overall_limit: int = 30  # messages per second, all chats
     group_limit: int = 20  # messages per group_window seconds, per group
     group_window: float = 60.0
+    private_limit: int = 3  # messages per private_window seconds, per private chat
+    private_window: float = 3.0
+    flood_violations: int = 0  # calls made while a retry_after was still running
+    rate_limited: list[Call] = field(default_factory=list)  # every call answered 429
     media_into_text: bool = True  # Bot API 7.x+: editMessageMedia may turn text into media
     updates: list[dict[str, Any]] = field(default_factory=list)
     pushed_at: dict[int, float] = field(default_factory=dict)
@@ -143,7 +187,9 @@ class FakeTelegram:
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _new_update: asyncio.Event | None = None
     _sent: list[float] = field(default_factory=list)
-    _group_sent: dict[int, list[float]] = field(default_factory=dict)
+    _chat_sent: dict[int, list[float]] = field(default_factory=dict)
+    _bans: dict[int | None, float] = field(default_factory=dict)  # None: every chat
+    _polls: list[web.Request] = field(default_factory=list)  # getUpdates calls open now
     _consumed_offset: int = 0
     _closing: bool = False
 
@@ -258,6 +304,8 @@ class FakeTelegram:
             call = Call(method, params, files, time.time())
             self.calls.append(call)
             try:
+                if method in COUNTED_METHODS:
+                    self._flood(params)
                 queued = self.failures.get(method)
                 if queued:
                     code, retry_after = queued.pop(0)
@@ -271,9 +319,14 @@ class FakeTelegram:
                 handler = getattr(self, f"m_{method}", None)
                 if handler is None:
                     raise ApiError(404, "Not Found: method not found")
-                result = await handler(params, files)
+                if method == "getUpdates":
+                    result = await self._one_poll(request, params, files)
+                else:
+                    result = await handler(params, files)
             except ApiError as exc:
                 call.ok, call.error = False, exc.description
+                if exc.code == 429:
+                    self.rate_limited.append(call)
                 raise
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:
@@ -308,20 +361,62 @@ class FakeTelegram:
 
     # -- rates ----------------------------------------------------------------------------------
 
-    def _rate(self, chat_id: int) -> None:
+    def _flood(self, params: dict[str, Any]) -> None:
+        """Telegram's flood control for one call that creates or changes a message."""
         if not self.enforce_rates:
             return
+        try:
+            chat_id = int(params["chat_id"])
+        except (KeyError, TypeError, ValueError):
+            return  # the method itself answers the missing chat
         now = time.time()
-        self._sent = [t for t in self._sent if now - t < 1.0]
-        if len(self._sent) >= self.overall_limit:
-            raise ApiError(429, "Too Many Requests: retry after 1", 1)
-        if self.chats.get(chat_id, {}).get("type") != "private":
-            window = [t for t in self._group_sent.get(chat_id, []) if now - t < self.group_window]
-            if len(window) >= self.group_limit:
-                wait = max(1, int(self.group_window + 1 - (now - window[0])))
+        for scope in (None, chat_id):
+            until = self._bans.get(scope, 0.0)
+            if now < until:
+                self.flood_violations += 1
+                wait = max(1, math.ceil(until - now))
                 raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
-            self._group_sent[chat_id] = [*window, now]
-        self._sent.append(now)
+        media = params.get("media")
+        units = len(media) if isinstance(media, list) else 1
+        self._sent = [t for t in self._sent if now - t < 1.0]
+        if len(self._sent) + units > self.overall_limit:
+            self._bans[None] = now + 1
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        private = self.chats.get(chat_id, {}).get("type") == "private"
+        limit, window = (
+            (self.private_limit, self.private_window)
+            if private
+            else (self.group_limit, self.group_window)
+        )
+        sent = [t for t in self._chat_sent.get(chat_id, []) if now - t < window]
+        if len(sent) + units > limit:
+            wait = max(1, math.ceil(sent[0] + window - now))
+            self._bans[chat_id] = now + wait
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)
+        self._chat_sent[chat_id] = [*sent, *([now] * units)]
+        self._sent.extend([now] * units)
+
+    async def _one_poll(
+        self, request: web.Request, params: dict[str, Any], files: dict[str, bytes]
+    ) -> Any:
+        """One long poll at a time: Telegram answers a second one 409 Conflict. A poll whose
+        client has gone (its connection closed) no longer counts, as on Telegram."""
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        self._polls = [
+            r for r in self._polls if r.transport is not None and not r.transport.is_closing()
+        ]
+        if self._polls:
+            raise ApiError(409, CONFLICT)
+        self._polls.append(request)
+        try:
+            return await self.m_getUpdates(params, files)
+        finally:
+            self._polls = [r for r in self._polls if r is not request]
 
     # -- validation helpers ---------------------------------------------------------------------
 
@@ -405,6 +500,14 @@ class FakeTelegram:
         if markup is not None:
             message["reply_markup"] = markup
         self.messages[(chat["id"], message["message_id"])] = message
+        return message
+
+    def _editable(self, chat: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        message = self.messages.get((chat["id"], int(params.get("message_id", 0))))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if message["from"]["id"] != self.bot_id:
+            raise ApiError(400, "Bad Request: message can't be edited")
         return message
 
     def _caption(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -498,14 +601,11 @@ class FakeTelegram:
                 if not text
                 else "Bad Request: message is too long",
             )
-        self._rate(chat["id"])
         return self._store(chat, {"text": text}, params)
 
     async def m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
-        message = self.messages.get((chat["id"], int(params.get("message_id", 0))))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
+        message = self._editable(chat, params)
         text = visible_text(str(params.get("text", "")), params.get("parse_mode"))
         if not 1 <= len(text) <= 4096:
             raise ApiError(400, "Bad Request: message text is empty")
@@ -513,10 +613,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         markup = self._markup(params)
         if message["text"] == text and message.get("reply_markup") == markup:
-            raise ApiError(
-                400,
-                "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
-            )
+            raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
         message.pop("reply_markup", None)
         if markup is not None:
@@ -525,9 +622,7 @@ class FakeTelegram:
 
     async def m_editMessageMedia(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
-        message = self.messages.get((chat["id"], int(params.get("message_id", 0))))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
+        message = self._editable(chat, params)
         if "text" in message and not self.media_into_text:
             raise ApiError(400, "Bad Request: there is no media in the message to edit")
         media = params.get("media")
@@ -543,20 +638,54 @@ class FakeTelegram:
                 "file_unique_id": f"d{len(data)}",
                 "file_size": len(data),
             }
+        markup = self._markup(params)
+        if (
+            _unique_id(message) == _unique_id(body)
+            and message.get("caption") == body.get("caption")
+            and message.get("reply_markup") == markup
+        ):
+            raise ApiError(400, NOT_MODIFIED)
         for key in ("text", "photo", "document", "caption", "reply_markup"):
             message.pop(key, None)
         message.update(body)
-        markup = self._markup(params)
         if markup is not None:
             message["reply_markup"] = markup
         message["edit_date"] = int(time.time())
+        return message
+
+    async def m_editMessageCaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = self._chat(params)
+        message = self._editable(chat, params)
+        if "text" in message:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        body = self._caption(params)
+        markup = self._markup(params)
+        if message.get("caption") == body.get("caption") and message.get("reply_markup") == markup:
+            raise ApiError(400, NOT_MODIFIED)
+        message.pop("caption", None)
+        message.pop("reply_markup", None)
+        message.update(body)
+        if markup is not None:
+            message["reply_markup"] = markup
+        return message
+
+    async def m_editMessageReplyMarkup(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> Any:
+        chat = self._chat(params)
+        message = self._editable(chat, params)
+        markup = self._markup(params)
+        if message.get("reply_markup") == markup:
+            raise ApiError(400, NOT_MODIFIED)
+        message.pop("reply_markup", None)
+        if markup is not None:
+            message["reply_markup"] = markup
         return message
 
     async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
         data = self._upload(params, files, "photo")
         body = {**self._caption(params), "photo": self._photo(data)}
-        self._rate(chat["id"])
         return self._store(chat, body, params)
 
     async def m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -572,7 +701,6 @@ class FakeTelegram:
                 "file_size": len(data),
             },
         }
-        self._rate(chat["id"])
         return self._store(chat, body, params)
 
     async def m_sendMediaGroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -587,7 +715,6 @@ class FakeTelegram:
                 "photo": self._photo(self._file(item.get("media"), files)),
             }
             sent.append(self._store(chat, {**body, "media_group_id": "g1"}, params))
-        self._rate(chat["id"])
         return sent
 
     async def m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -656,6 +783,15 @@ class FakeTelegram:
             ):
                 out.append(call)
         return out
+
+
+def _unique_id(message: dict[str, Any]) -> str | None:
+    """The file a message shows (the largest photo size, or the document), if any."""
+    if message.get("photo"):
+        return str(message["photo"][-1]["file_unique_id"])
+    if message.get("document"):
+        return str(message["document"]["file_unique_id"])
+    return None
 
 
 JSON_FIELDS = {
