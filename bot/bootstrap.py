@@ -152,6 +152,7 @@ class BotApp:
             stream=stream,
             resume_job=service.resume_job,
             on_settled=service.settled,
+            delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
         )
         return cls(
             settings=settings,

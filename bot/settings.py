@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
     telegram_overall_rate: float = Field(default=30.0, ge=0)
     telegram_group_rate: float = Field(default=20.0, ge=0)
+    telegram_group_period_seconds: float = Field(default=60.0, gt=0)
 
     # Image providers
     image_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     moderation: Literal["openai", "off"] = "off"
     history_retention_days: int = Field(default=90, ge=0)
     max_request_age_seconds: float = Field(default=1800.0, gt=0)
+    delivery_deadline_hours: float = Field(default=24.0, gt=0)
     health_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("horde_models", mode="before")

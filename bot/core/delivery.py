@@ -3,6 +3,13 @@
 The bot process reads its event stream through a consumer group and acknowledges (and
 deletes, so image bytes do not linger in Redis) an event only after acting on it. On start
 it first finishes events left pending by a previous run, then resumes every unfinished row.
+
+A picture that was made is never given up for a platform's "slow down" or a network error:
+the delivery stays pending and is tried again after the wait the platform asked for (or a
+growing pause after a network error), the earliest next try kept in the row's handle so a
+restarted bot waits it out too, until the picture is posted or the delivery deadline passes;
+then the user is told. Only a permanent refusal (the bot removed, the chat gone, the picture
+refused) fails a delivery at once, with its reason.
 """
 
 from __future__ import annotations
@@ -37,10 +44,12 @@ from bot.core.store import Store
 
 log = logging.getLogger(__name__)
 
-MAX_DELIVERY_ATTEMPTS = 5
 PENDING_RESCAN_SECONDS = 30.0
 EMPTY_READ_PAUSE_SECONDS = 0.01
-DELIVERY_RETRY_SECONDS = 2.0
+DELIVERY_RETRY_SECONDS = 2.0  # the first pause after a network error; it doubles each time
+DELIVERY_RETRY_MAX_SECONDS = 300.0
+DELIVERY_DEADLINE_SECONDS = 24 * 3600.0
+RETRY_AT = "delivery_not_before"  # handle key: no delivery attempt before this (epoch seconds)
 
 
 class ResultChannel(Protocol):
@@ -97,7 +106,10 @@ class DeliveryCoordinator:
         resume_job: ResumeJob,
         on_settled: Callable[[str], None] = lambda _gen_id: None,
         max_concurrency: int = 64,
+        delivery_deadline_seconds: float = DELIVERY_DEADLINE_SECONDS,
     ) -> None:
+        self._deadline = delivery_deadline_seconds
+        self._retries: dict[str, asyncio.Task[None]] = {}  # generation id -> its waiting retry
         self._on_settled = on_settled
         self._redis = redis
         self._store = store
@@ -130,6 +142,8 @@ class DeliveryCoordinator:
             self._consumer.cancel()
             with suppress(asyncio.CancelledError):
                 await self._consumer
+        for retry in list(self._retries.values()):
+            retry.cancel()  # waiting deliveries resume from their rows on the next start
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
@@ -384,23 +398,21 @@ class DeliveryCoordinator:
                 "generation %s: no %s adapter running; kept for later", gen_id, generation.platform
             )
             return
+        not_before = generation.handle.get(RETRY_AT)
+        if isinstance(not_before, int | float) and not_before > time.time():
+            self._retry_later(gen_id, not_before - time.time())  # the platform said to wait
+            return
         try:
             await channel.deliver(generation, Path(generation.image_path))
         except DeliveryError as exc:
-            attempts = await self._store.record_delivery_attempt(gen_id, exc.reason)
-            if exc.retryable and attempts < MAX_DELIVERY_ATTEMPTS:
-                delay = exc.retry_after or DELIVERY_RETRY_SECONDS * attempts
-                log.info("generation %s: delivery retry in %.1fs (%s)", gen_id, delay, exc.reason)
-                self._spawn(self._retry_later(gen_id, delay))
+            if exc.retryable:
+                await self._delivery_pending(generation, exc)
                 return
-            log.warning("generation %s: delivery failed for good: %s", gen_id, exc.reason)
-            failed = await self._store.mark_failed(
-                gen_id,
-                "delivery_failed",
-                f"The picture was made but could not be posted: {exc.reason}",
+            await self._store.record_delivery_attempt(gen_id, exc.reason)
+            log.warning("generation %s: delivery refused for good: %s", gen_id, exc.reason)
+            await self._delivery_failed(
+                gen_id, f"The picture was made but could not be posted: {exc.reason}"
             )
-            if failed is not None:
-                metrics.JOBS.labels("delivery_failed").inc()
             return
         if await self._store.mark_delivered(gen_id):
             metrics.JOBS.labels("delivered").inc()
@@ -409,10 +421,57 @@ class DeliveryCoordinator:
             )
         log.info("generation %s: delivered", gen_id)
 
-    async def _retry_later(self, gen_id: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        async with self._lock(gen_id):
-            await self.deliver(gen_id)
+    async def _delivery_pending(self, generation: Generation, exc: DeliveryError) -> None:
+        """Try again after the wait the platform asked for, unless that is past the deadline."""
+        gen_id = generation.id
+        now = time.time()
+        if exc.retry_after is not None:
+            delay = exc.retry_after
+        else:
+            tries = generation.delivery_attempts + 1
+            delay = min(DELIVERY_RETRY_MAX_SECONDS, DELIVERY_RETRY_SECONDS * 2 ** (tries - 1))
+        deadline = (generation.finished_at or generation.created_at) + self._deadline
+        if now + delay >= deadline:
+            await self._store.record_delivery_attempt(gen_id, exc.reason)
+            hours = self._deadline / 3600
+            log.warning("generation %s: delivery deadline passed: %s", gen_id, exc.reason)
+            await self._delivery_failed(
+                gen_id,
+                f"The picture was made but could not be posted within {hours:g} hours "
+                f"(last answer: {exc.reason}).",
+                code="delivery_expired",
+            )
+            return
+        # The earliest next try first, so a bot killed now still waits it out after a restart.
+        await self._store.update_handle(gen_id, {RETRY_AT: now + delay})
+        await self._store.record_delivery_attempt(gen_id, exc.reason)
+        log.info("generation %s: delivery retry in %.1fs (%s)", gen_id, delay, exc.reason)
+        self._retry_later(gen_id, delay)
+
+    async def _delivery_failed(
+        self, gen_id: str, reason: str, code: str = "delivery_failed"
+    ) -> None:
+        failed = await self._store.mark_failed(gen_id, code, reason)
+        if failed is not None:
+            metrics.JOBS.labels(code).inc()
+            await self._report_failure(failed)
+
+    def _retry_later(self, gen_id: str, delay: float) -> None:
+        if gen_id in self._retries or self._stopping:
+            return  # one waiting retry per delivery
+
+        async def retry() -> None:
+            try:
+                await asyncio.sleep(delay)
+            finally:
+                self._retries.pop(gen_id, None)
+            async with self._lock(gen_id):
+                await self.deliver(gen_id)
+
+        task = asyncio.ensure_future(retry())
+        self._retries[gen_id] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def expire_stale(self, max_age_seconds: float) -> int:
         """Fail requests that waited longer than anyone would still want them, and say so."""
@@ -457,8 +516,6 @@ class DeliveryCoordinator:
                 if generation.status in (Status.QUEUED, Status.RUNNING):
                     await self._resume_job(generation)
                 elif generation.status is Status.DONE:
-                    if generation.delivery_attempts >= MAX_DELIVERY_ATTEMPTS:
-                        continue
                     async with self._lock(generation.id):
                         await self.deliver(generation.id)
             except Exception:

@@ -1,7 +1,8 @@
 """A fake Telegram Bot API server, strict about what the real one rejects.
 
 Telegram's flood control is on by default (`enforce_rates`): every call that creates or
-changes a message (sends and edits; a media group counts per item) is counted per chat
+changes a message (sends and edits; a media group counts per item, and one larger than a
+limit needs that whole window to itself) is counted per chat
 (private: `private_limit` per `private_window` s; groups: `group_limit` per `group_window` s)
 and overall (`overall_limit` per second). Past a limit the call is answered 429 with a
 `retry_after`, and until that time is up every further call in that scope (the chat, or all
@@ -379,7 +380,8 @@ class FakeTelegram:
         media = params.get("media")
         units = len(media) if isinstance(media, list) else 1
         self._sent = [t for t in self._sent if now - t < 1.0]
-        if len(self._sent) + units > self.overall_limit:
+        # A media group larger than a limit needs the whole window to itself.
+        if len(self._sent) + min(units, self.overall_limit) > self.overall_limit:
             self._bans[None] = now + 1
             raise ApiError(429, "Too Many Requests: retry after 1", 1)
         private = self.chats.get(chat_id, {}).get("type") == "private"
@@ -389,7 +391,7 @@ class FakeTelegram:
             else (self.group_limit, self.group_window)
         )
         sent = [t for t in self._chat_sent.get(chat_id, []) if now - t < window]
-        if len(sent) + units > limit:
+        if len(sent) + min(units, limit) > limit:
             wait = max(1, math.ceil(sent[0] + window - now))
             self._bans[chat_id] = now + wait
             raise ApiError(429, f"Too Many Requests: retry after {wait}", wait)

@@ -84,3 +84,34 @@ def test_untracked_messages_are_edited_at_once_and_a_failed_edit_is_not_fatal() 
         return recorder.edits
 
     assert [e[1:] for e in asyncio.run(run())] == [(3, 30, "Generating"), (4, 40, "Generating")]
+
+
+def test_an_edit_refused_for_budget_is_shown_later_and_a_failure_always_goes() -> None:
+    from bot.adapters.telegram.flood import OverBudget
+
+    refused: list[str] = []
+    finals: list[str] = []
+
+    async def run() -> list[tuple[float, int, int, str]]:
+        recorder = Recorder()
+
+        async def edit(chat_id: int, message_id: int, text: str) -> None:
+            if not refused:
+                refused.append(text)
+                raise OverBudget
+            await recorder.edit(chat_id, message_id, text)
+
+        async def final(chat_id: int, message_id: int, text: str) -> None:
+            finals.append(text)
+
+        editor = StatusEditor(edit, final_edit=final, grace=0, interval=INTERVAL)
+        editor.track(1, 10, "Queued")
+        await editor.show(1, 10, "Generating")
+        await asyncio.sleep(INTERVAL + 0.1)
+        await editor.show_now(1, 10, "Failed")
+        return recorder.edits
+
+    edits = asyncio.run(run())
+    assert refused == ["Generating"]
+    assert [e[3] for e in edits] == ["Generating"]  # tried again an interval later
+    assert finals == ["Failed"]

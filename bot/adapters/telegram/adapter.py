@@ -9,7 +9,7 @@ from collections import deque
 from datetime import timedelta
 from pathlib import Path
 
-from telegram import Bot, InputMediaPhoto, ReplyParameters, Update
+from telegram import InputMediaPhoto, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -19,13 +19,15 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
+from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandler
 
-from bot.adapters.telegram.handlers import register_handlers
+from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.flood import PICTURE, REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.adapters.telegram.handlers import QUEUED, register_handlers
 from bot.adapters.telegram.images import fit_for_telegram
 from bot.adapters.telegram.render import COMMANDS, caption, error_text, result_keyboard, status_text
 from bot.adapters.telegram.status import StatusEditor
-from bot.adapters.telegram.transport import AiohttpRequest, SendLimiter
+from bot.adapters.telegram.transport import AiohttpRequest
 from bot.bootstrap import BotApp
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Status, StatusUpdate
@@ -36,7 +38,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one message
 STATUS_GRACE = 1.0  # no status edit this soon after the reply: most requests are done by then
-PRIVATE_CHAT_INTERVAL = 1.0  # Telegram: about one message per second per private chat
 FALLBACK_MARKER = "fallback_sent_at"
 # Bot API answers that mean "this message cannot become a photo": send a new one instead.
 CANNOT_EDIT = (
@@ -64,25 +65,6 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
 
 
-class ChatPacer:
-    """Our own spacing of sends to one private chat (AIORateLimiter covers groups and overall)."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._next: dict[int, float] = {}
-
-    async def wait(self, chat_id: int, private: bool) -> None:
-        if not private:
-            return
-        now = time.monotonic()
-        start = max(now, self._next.get(chat_id, 0.0))
-        self._next[chat_id] = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
-        if len(self._next) > 10_000:  # forget chats that went quiet
-            self._next = {k: v for k, v in self._next.items() if v > now}
-
-
 class TelegramAdapter:
     platform = PLATFORM
 
@@ -91,9 +73,18 @@ class TelegramAdapter:
             raise ConfigError("TELEGRAM_TOKEN: not set")
         self.settings = settings
         self.app = app
-        self.pacer = ChatPacer(PRIVATE_CHAT_INTERVAL)
+        self.limiter = FloodLimiter(
+            overall_per_second=settings.telegram_overall_rate,
+            group_per_minute=settings.telegram_group_rate,
+            group_period=settings.telegram_group_period_seconds,
+            max_retries=3,
+        )
+        self.boards = GroupBoards(self.limiter, self._send_text, self._edit_text)
         self.status = StatusEditor(
-            self._edit_text, grace=STATUS_GRACE, interval=STATUS_EDIT_INTERVAL
+            self._edit_status,
+            final_edit=self._edit_final,
+            grace=STATUS_GRACE,
+            interval=STATUS_EDIT_INTERVAL,
         )
         self._seen_updates: deque[int] = deque(maxlen=2048)
         # Long polling holds its connection for the whole poll: a session of its own.
@@ -104,13 +95,7 @@ class TelegramAdapter:
             .concurrent_updates(True)
             .request(self._requests[0])
             .get_updates_request(self._requests[1])
-            .rate_limiter(
-                SendLimiter(
-                    overall_per_second=settings.telegram_overall_rate,
-                    group_per_minute=settings.telegram_group_rate,
-                    max_retries=3,
-                )
-            )
+            .rate_limiter(self.limiter)
         )
         if settings.telegram_api_base:
             builder = builder.base_url(settings.telegram_api_base)
@@ -123,7 +108,7 @@ class TelegramAdapter:
         self.connected = False
 
     @property
-    def bot(self) -> Bot:
+    def bot(self) -> ExtBot[Spend]:
         return self.application.bot
 
     async def _drop_repeats(self, update: Update, _context: object) -> None:
@@ -165,6 +150,7 @@ class TelegramAdapter:
     async def stop(self) -> None:
         self.connected = False
         self.status.close_all()
+        self.boards.close_all()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()
@@ -174,20 +160,66 @@ class TelegramAdapter:
 
     # -- sending helpers ------------------------------------------------------------------------
 
-    async def _edit_text(self, chat_id: int, message_id: int, text: str) -> None:
+    async def _send_text(self, chat_id: int, text: str) -> int:
+        message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+        return message.message_id
+
+    async def _edit_text(self, chat_id: int, message_id: int, text: str, spend: Spend) -> None:
         try:
             await self.bot.edit_message_text(
-                text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                rate_limit_args=spend,
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
 
+    async def _edit_status(self, chat_id: int, message_id: int, text: str) -> None:
+        """An intermediate status: spare budget only, and none in a busy group."""
+        if self.boards.busy(chat_id):
+            raise OverBudget
+        await self._edit_text(chat_id, message_id, text, STATUS)
+
+    async def _edit_final(self, chat_id: int, message_id: int, text: str) -> None:
+        await self._edit_text(chat_id, message_id, text, REPLY)
+
+    async def acknowledge(self, anchor: Message, prompt: str) -> int | None:
+        """A status reply to the command (its message id), or, in a busy group, a line on the
+        group's board (None)."""
+        chat_id = anchor.chat_id
+        if self.boards.busy(chat_id):
+            user = anchor.from_user
+            name = user.first_name if user is not None else "someone"
+            await self.boards.fold(chat_id, anchor.message_id, name, prompt)
+            return None
+        # Owed from now: requests acknowledged at the same moment must count each other.
+        self.boards.owe(chat_id, anchor.message_id)
+        try:
+            status = await anchor.reply_text(QUEUED, parse_mode=ParseMode.HTML, do_quote=True)
+        except BaseException:
+            self.boards.settle(chat_id, anchor.message_id)
+            raise
+        self.status.track(chat_id, status.message_id, QUEUED)
+        return status.message_id
+
+    def _settled(self, generation: Generation) -> None:
+        command = generation.reply_to_message_id
+        if command is not None and command.isdigit():
+            self.boards.settle(int(generation.chat_id), int(command))
+
     # -- ResultChannel --------------------------------------------------------------------------
 
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        if update.status is not Status.RUNNING:
+            return
         message_id = generation.handle.get("status_message_id")
-        if not isinstance(message_id, int) or update.status is not Status.RUNNING:
+        if not isinstance(message_id, int):
+            command = generation.reply_to_message_id
+            if command is not None and command.isdigit():
+                self.boards.generating(int(generation.chat_id), int(command))
             return
         await self.status.show(int(generation.chat_id), message_id, status_text(update))
 
@@ -210,11 +242,14 @@ class TelegramAdapter:
                         chat_id=chat_id,
                         message_id=message_id,
                         reply_markup=keyboard,
+                        rate_limit_args=PICTURE,
                     )
+                    self._settled(generation)
                     return
                 except BadRequest as exc:
                     reason = exc.message.lower()
                     if "not modified" in reason:
+                        self._settled(generation)
                         return  # already shows the picture: delivered before a crash
                     if not any(marker in reason for marker in CANNOT_EDIT):
                         raise
@@ -223,8 +258,12 @@ class TelegramAdapter:
                         generation.id,
                     )
             await self._send_new(generation, data, text, as_document=as_document)
+            self._settled(generation)
         except TelegramError as exc:
-            raise delivery_error(exc) from exc
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
 
     async def _send_new(
         self, generation: Generation, data: bytes, text: str, *, as_document: bool
@@ -236,7 +275,6 @@ class TelegramAdapter:
         await self.app.store.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
         chat_id = int(generation.chat_id)
         reply = self._reply_to(generation)
-        await self.pacer.wait(chat_id, generation.scope_id.startswith("dm:"))
         try:
             if as_document:
                 await self.bot.send_document(
@@ -248,6 +286,7 @@ class TelegramAdapter:
                     reply_markup=result_keyboard(generation.id),
                     reply_parameters=reply,
                     message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    rate_limit_args=PICTURE,
                 )
             else:
                 await self.bot.send_photo(
@@ -258,6 +297,7 @@ class TelegramAdapter:
                     reply_markup=result_keyboard(generation.id),
                     reply_parameters=reply,
                     message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    rate_limit_args=PICTURE,
                 )
         except TelegramError:
             # Not sent: clear the marker so the next attempt may send.
@@ -275,6 +315,7 @@ class TelegramAdapter:
     async def report_failure(self, generation: Generation) -> None:
         text = error_text(generation.failure_reason or "The picture could not be made.")
         chat_id = int(generation.chat_id)
+        self._settled(generation)
         message_id = generation.handle.get("status_message_id")
         if isinstance(message_id, int):
             try:
@@ -282,7 +323,6 @@ class TelegramAdapter:
                 return
             except BadRequest:
                 pass
-        await self.pacer.wait(chat_id, generation.scope_id.startswith("dm:"))
         await self.bot.send_message(
             chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=self._reply_to(generation)
         )

@@ -31,7 +31,7 @@ from bot.adapters.telegram.render import (
     styles_text,
 )
 from bot.core.errors import UserFacingError
-from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
+from bot.core.models import HandleValue, ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.service import PreparedRequest
 
 if TYPE_CHECKING:
@@ -67,7 +67,6 @@ class Handlers:
     # -- helpers --------------------------------------------------------------------------------
 
     async def reply(self, message: Message, text: str, **kwargs: object) -> Message:
-        await self.adapter.pacer.wait(message.chat_id, message.chat.type == ChatType.PRIVATE)
         return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True, **kwargs)  # type: ignore[arg-type]
 
     async def is_admin(self, update: Update, context: Context) -> bool:
@@ -115,27 +114,32 @@ class Handlers:
         await self.submit(message, prepared)
 
     async def submit(self, anchor: Message, prepared: PreparedRequest) -> None:
-        """Acknowledge with a status reply first, then queue; keep the reply current."""
-        status = await self.reply(anchor, QUEUED)
-        self.adapter.status.track(anchor.chat_id, status.message_id, QUEUED)
+        """Acknowledge first (a status reply, or a line on a busy group's board), then queue;
+        keep the reply current."""
+        status_id = await self.adapter.acknowledge(anchor, prepared.command.prompt)
+        handle: dict[str, HandleValue] = {"nsfw_ok": True}
+        if status_id is not None:
+            handle["status_message_id"] = status_id
         target = ReplyTarget(
             platform="telegram",
             chat_id=str(anchor.chat_id),
             thread_id=str(anchor.message_thread_id) if anchor.is_topic_message else None,
             reply_to_message_id=str(anchor.message_id),
-            handle={"status_message_id": status.message_id, "nsfw_ok": True},
+            handle=handle,
         )
         try:
             ticket = await self.service.submit(prepared, target)
         except UserFacingError as exc:
-            await self.adapter.status.show_now(
-                anchor.chat_id, status.message_id, error_text(exc.message)
-            )
+            if status_id is None:
+                self.adapter.boards.settle(anchor.chat_id, anchor.message_id)
+                await self.reply(anchor, error_text(exc.message))
+            else:
+                await self.adapter.status.show_now(
+                    anchor.chat_id, status_id, error_text(exc.message)
+                )
             return
-        if ticket.position > 1:
-            await self.adapter.status.show(
-                anchor.chat_id, status.message_id, queued_text(ticket.position)
-            )
+        if ticket.position > 1 and status_id is not None:
+            await self.adapter.status.show(anchor.chat_id, status_id, queued_text(ticket.position))
 
     # -- styles and settings --------------------------------------------------------------------
 

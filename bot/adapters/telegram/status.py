@@ -6,6 +6,11 @@ actually waits for them, so edits are held back: none in the first `grace` secon
 the reply, at most one per `interval` afterwards, and only the latest text is sent. A
 request that is done within the grace period costs two Bot API calls (the reply and the
 photo), whatever happened in between; under a burst that halves the bot's calls.
+
+Telegram counts edits against the chat's flood budget, so an intermediate edit is made only
+from spare budget: when the limiter refuses it (`OverBudget`), nothing was sent and the
+latest text is tried again an interval later (the picture usually replaces it first). The
+final word on a request that failed (`show_now`) is not intermediate: it waits its turn.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram.error import TelegramError
+
+from bot.adapters.telegram.flood import OverBudget
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +46,13 @@ class StatusEditor:
         self,
         edit: EditFn,
         *,
+        final_edit: EditFn | None = None,
         grace: float,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._edit = edit
+        self._final_edit = final_edit or edit
         self.grace = grace
         self.interval = interval
         self._clock = clock
@@ -77,7 +86,7 @@ class StatusEditor:
     async def show_now(self, chat_id: int, message_id: int, text: str) -> None:
         """The request ended without a picture: show `text` now and stop tracking."""
         self.close(chat_id, message_id)
-        await self._edit(chat_id, message_id, text)
+        await self._final_edit(chat_id, message_id, text)
 
     def close(self, chat_id: int, message_id: int) -> None:
         """The request ended: nothing pending may edit its message any more."""
@@ -106,10 +115,15 @@ class StatusEditor:
         if text is None or self._statuses.get(key) is not status:
             return
         status.wanted = None
-        status.shown = text
+        shown, status.shown = status.shown, text
         status.not_before = self._clock() + self.interval
         try:
             await self._edit(key[0], key[1], text)
+        except OverBudget:
+            # Not sent: try the latest text again after an interval, unless it changed back.
+            status.shown = shown
+            if status.wanted is None and text != shown:
+                status.wanted = text
         except TelegramError as exc:
             # A status line is best effort: the picture or the failure message follows.
             log.debug("status edit of %s failed: %s", key, exc)

@@ -1,0 +1,196 @@
+"""A busy group's one status message, instead of a reply per request.
+
+A group may receive 20 messages a minute, sends and edits together. Every request owes the
+group one message, its picture; a personal "Queued…" reply and the edits after it cost more.
+So while a group's budget has room for the pictures already owed (plus `BUSY_RESERVE`),
+requests are acknowledged as in a private chat; once it has not, new requests are folded
+into the group's *board*: one message listing the waiting requests, sent once and then
+edited at most every `BOARD_INTERVAL` seconds, and only from spare budget (the limiter's
+`STATUS` priority), never from a picture's share. Each picture then arrives as a reply to
+its command. When the last listed request is settled, the board says so (that edit waits its
+turn) and the next busy spell starts a new one. Private chats are never folded.
+
+What is owed is counted per chat from acknowledgement to the picture (or failure); after a
+restart the count starts again from zero, which only makes the bot fold later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from html import escape
+
+from telegram.error import BadRequest, TelegramError
+
+from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+
+log = logging.getLogger(__name__)
+
+BOARD_INTERVAL = 5.0  # seconds between two edits of a group's board
+BUSY_RESERVE = 2  # places kept free beyond the pictures owed before folding starts
+LISTED = 10  # requests named on the board; the rest are counted
+PROMPT_SHOWN = 40
+
+SendFn = Callable[[int, str], Awaitable[int]]  # (chat, text) -> message id
+EditFn = Callable[[int, int, str, Spend], Awaitable[None]]
+
+
+@dataclass
+class _Item:
+    name: str
+    prompt: str
+    generating: bool = False
+
+
+@dataclass
+class _Board:
+    message_id: int | None = None
+    items: dict[int, _Item] = field(default_factory=dict)  # command message id -> request
+    shown: str = ""
+    last_edit: float = 0.0
+    timer: asyncio.TimerHandle | None = None
+    creating: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+def board_text(items: list[_Item]) -> str:
+    if not items:
+        return "✅ Every waiting picture here has been posted."
+    count = len(items)
+    lines = [
+        f"⏳ Busy here: {count} picture{'s' if count != 1 else ''} on the way. "
+        "Each one arrives as a reply to its command."
+    ]
+    for item in items[:LISTED]:
+        prompt = item.prompt if len(item.prompt) <= PROMPT_SHOWN else item.prompt[:39] + "…"
+        mark = "🎨" if item.generating else "⏳"
+        lines.append(f"{mark} {escape(item.name)}: {escape(prompt)}")
+    if count > LISTED:
+        lines.append(f"… and {count - LISTED} more")
+    return "\n".join(lines)
+
+
+class GroupBoards:
+    def __init__(
+        self,
+        limiter: FloodLimiter,
+        send: SendFn,
+        edit: EditFn,
+        *,
+        interval: float = BOARD_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limiter = limiter
+        self._send = send
+        self._edit = edit
+        self.interval = interval
+        self._clock = clock
+        self._owed: dict[int, set[int]] = {}  # chat -> command message ids acknowledged
+        self._boards: dict[int, _Board] = {}
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    def owed(self, chat_id: int) -> int:
+        return len(self._owed.get(chat_id, ())) + (1 if chat_id in self._boards else 0)
+
+    def busy(self, chat_id: int) -> bool:
+        """A group whose budget has no room beyond the pictures it is owed."""
+        if chat_id >= 0:
+            return False
+        if chat_id in self._boards:
+            return True
+        free = self._limiter.free(chat_id)
+        return free is not None and free - self.owed(chat_id) < BUSY_RESERVE
+
+    def owe(self, chat_id: int, command_id: int) -> None:
+        self._owed.setdefault(chat_id, set()).add(command_id)
+
+    # -- the board ------------------------------------------------------------------------------
+
+    async def fold(self, chat_id: int, command_id: int, name: str, prompt: str) -> None:
+        """List a request on the group's board, sending the board if there is none."""
+        board = self._boards.setdefault(chat_id, _Board())
+        board.items[command_id] = _Item(name, prompt)
+        self.owe(chat_id, command_id)
+        async with board.creating:
+            if board.message_id is None:
+                text = board_text(list(board.items.values()))
+                try:
+                    board.message_id = await self._send(chat_id, text)
+                except BaseException:
+                    board.items.pop(command_id, None)
+                    self._settle_owed(chat_id, command_id)
+                    if not board.items and self._boards.get(chat_id) is board:
+                        del self._boards[chat_id]
+                    raise
+                board.shown, board.last_edit = text, self._clock()
+                return
+        self._schedule(chat_id, board)
+
+    def generating(self, chat_id: int, command_id: int) -> None:
+        board = self._boards.get(chat_id)
+        item = board.items.get(command_id) if board else None
+        if board is not None and item is not None and not item.generating:
+            item.generating = True
+            self._schedule(chat_id, board)
+
+    def settle(self, chat_id: int, command_id: int | None) -> None:
+        """The request's picture (or its failure) was posted."""
+        if command_id is None:
+            return
+        self._settle_owed(chat_id, command_id)
+        board = self._boards.get(chat_id)
+        if board is not None and board.items.pop(command_id, None) is not None:
+            self._schedule(chat_id, board)
+
+    def close_all(self) -> None:
+        for board in self._boards.values():
+            if board.timer is not None:
+                board.timer.cancel()
+        self._boards.clear()
+
+    def _settle_owed(self, chat_id: int, command_id: int) -> None:
+        owed = self._owed.get(chat_id)
+        if owed is not None:
+            owed.discard(command_id)
+            if not owed:
+                del self._owed[chat_id]
+
+    def _schedule(self, chat_id: int, board: _Board) -> None:
+        if board.timer is not None or board.message_id is None:
+            return
+        delay = max(0.0, board.last_edit + self.interval - self._clock())
+        loop = asyncio.get_running_loop()
+        board.timer = loop.call_later(delay, self._due, chat_id, board)
+
+    def _due(self, chat_id: int, board: _Board) -> None:
+        board.timer = None
+        task = asyncio.get_running_loop().create_task(self._refresh(chat_id, board))
+        board.tasks.add(task)
+        task.add_done_callback(board.tasks.discard)
+
+    async def _refresh(self, chat_id: int, board: _Board) -> None:
+        if self._boards.get(chat_id) is not board or board.message_id is None:
+            return
+        items = list(board.items.values())
+        text = board_text(items)
+        if text == board.shown:
+            return
+        final = not items
+        if final:
+            del self._boards[chat_id]  # the next busy spell starts a board of its own
+        try:
+            await self._edit(chat_id, board.message_id, text, REPLY if final else STATUS)
+            board.shown, board.last_edit = text, self._clock()
+        except OverBudget:
+            board.last_edit = self._clock()  # no spare budget now: look again later
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.debug("board edit in %s failed: %s", chat_id, exc)
+        except TelegramError as exc:
+            log.debug("board edit in %s failed: %s", chat_id, exc)
+        if not final and board.shown != board_text(list(board.items.values())):
+            self._schedule(chat_id, board)

@@ -1,0 +1,96 @@
+"""GroupBoards: when a group counts as busy, and how its one board message is kept current."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+
+GROUP, PRIVATE = -100123, 42
+INTERVAL = 0.2
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, str]] = []
+        self.edits: list[tuple[int, int, str, Spend]] = []
+        self.refuse_status = False
+
+    async def send(self, chat_id: int, text: str) -> int:
+        self.sent.append((chat_id, text))
+        return 900 + len(self.sent)
+
+    async def edit(self, chat_id: int, message_id: int, text: str, spend: Spend) -> None:
+        if self.refuse_status and spend is STATUS:
+            raise OverBudget
+        self.edits.append((chat_id, message_id, text, spend))
+
+
+def make(recorder: Recorder, limit: int = 6) -> tuple[FloodLimiter, GroupBoards]:
+    limiter = FloodLimiter(overall_per_second=30, group_per_minute=limit)
+    return limiter, GroupBoards(limiter, recorder.send, recorder.edit, interval=INTERVAL)
+
+
+def test_a_group_is_busy_once_its_budget_has_no_room_beyond_the_pictures_owed() -> None:
+    async def run() -> list[bool]:
+        limiter, boards = make(Recorder(), limit=6)
+        seen = []
+        for command in range(1, 5):
+            seen.append(boards.busy(GROUP))
+            # An acknowledgement spends a place and owes a picture.
+            window = limiter.window(GROUP)
+            await window.acquire(1, command)
+            window.release()
+            boards.owe(GROUP, command)
+        boards.owe(PRIVATE, 1)
+        seen.append(boards.busy(PRIVATE))
+        return seen
+
+    # 6 places: free - owed is 6, 4, 2, 0 before each request: the fourth one is folded.
+    assert asyncio.run(run()) == [False, False, False, True, False]
+
+
+def test_one_board_edited_at_most_every_interval_then_its_last_word() -> None:
+    async def run() -> Recorder:
+        recorder = Recorder()
+        _, boards = make(recorder)
+        await boards.fold(GROUP, 1, "Ann", "a fox in the snow")
+        await boards.fold(GROUP, 2, "Bo", "a <b>bold</b> owl")
+        await boards.fold(GROUP, 3, "Cy", "x" * 80)
+        boards.generating(GROUP, 1)
+        assert len(recorder.sent) == 1 and recorder.edits == []
+        await asyncio.sleep(INTERVAL + 0.1)
+        assert len(recorder.edits) == 1  # the three changes, in one edit
+        for command in (1, 2, 3):
+            boards.settle(GROUP, command)
+        await asyncio.sleep(INTERVAL + 0.1)
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert [chat for chat, _ in recorder.sent] == [GROUP]
+    assert recorder.sent[0][1].startswith("⏳ Busy here: 1 picture on the way.")
+    first_edit, last = recorder.edits[0], recorder.edits[-1]
+    assert first_edit[3] is STATUS
+    assert "🎨 Ann: a fox in the snow" in first_edit[2]
+    assert "⏳ Bo: a &lt;b&gt;bold&lt;/b&gt; owl" in first_edit[2]
+    assert "x" * 39 + "…" in first_edit[2] and "x" * 40 not in first_edit[2]
+    assert last[2].startswith("✅") and last[3] is REPLY
+    assert len(recorder.edits) == 2
+
+
+def test_a_refused_board_edit_is_tried_again_later() -> None:
+    async def run() -> Recorder:
+        recorder = Recorder()
+        _, boards = make(recorder)
+        await boards.fold(GROUP, 1, "Ann", "one")
+        recorder.refuse_status = True
+        await boards.fold(GROUP, 2, "Bo", "two")
+        await asyncio.sleep(INTERVAL + 0.1)
+        assert recorder.edits == []  # refused: no spare budget
+        recorder.refuse_status = False
+        await asyncio.sleep(INTERVAL + 0.1)
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert len(recorder.edits) == 1 and "Bo: two" in recorder.edits[0][2]
