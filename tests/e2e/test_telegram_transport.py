@@ -298,3 +298,41 @@ def test_transport_errors_become_telegram_errors() -> None:
         assert "aiohttp.ClientConnectorError" in str(refused)
     finally:
         server.stop()
+
+
+def test_the_fake_refuses_what_telegram_refuses(fake: FakeTelegram) -> None:
+    """Identical edits, edits of a user's message, and a second long poll at once."""
+    from telegram.error import BadRequest, Conflict
+
+    user_message = fake.message_update(PRIVATE_CHATS[0], PRIVATE_CHATS[0], "hello")["message"]
+
+    async def run() -> list[BaseException | None]:
+        bot = make_bot(fake, None)
+        outcomes: list[BaseException | None] = []
+        async with bot:
+            sent = await bot.send_message(GROUP, "same")
+            for text, message_id, chat_id in (
+                ("same", sent.message_id, GROUP),
+                ("mine now", user_message["message_id"], PRIVATE_CHATS[0]),
+            ):
+                try:
+                    await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+                    outcomes.append(None)
+                except BadRequest as exc:
+                    outcomes.append(exc)
+            # A second bot instance polling while the first one's long poll is open.
+            first = asyncio.ensure_future(bot.get_updates(offset=10_000, timeout=2))
+            await asyncio.sleep(0.3)
+            async with make_bot(fake, None) as other:
+                try:
+                    await other.get_updates(offset=10_000, timeout=0)
+                    outcomes.append(None)
+                except Conflict as exc:
+                    outcomes.append(exc)
+            await first
+        return outcomes
+
+    not_modified, not_ours, conflict = asyncio.run(run())
+    assert isinstance(not_modified, BadRequest) and "not modified" in not_modified.message
+    assert isinstance(not_ours, BadRequest) and "can't be edited" in not_ours.message
+    assert isinstance(conflict, Conflict) and "other getUpdates request" in conflict.message
