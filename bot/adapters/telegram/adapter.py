@@ -186,13 +186,11 @@ class TelegramAdapter:
     async def _edit_final(self, chat_id: int, message_id: int, text: str) -> None:
         await self._edit_text(chat_id, message_id, text, REPLY)
 
-    async def acknowledge(self, anchor: Message, prompt: str) -> int | None:
+    async def acknowledge(self, anchor: Message, name: str, prompt: str) -> int | None:
         """A status reply to the command (its message id), or, in a busy group, a line on the
         group's board (None)."""
         chat_id = anchor.chat_id
         if self.boards.busy(chat_id):
-            user = anchor.from_user
-            name = user.first_name if user is not None else "someone"
             await self.boards.fold(chat_id, anchor.message_id, name, prompt)
             return None
         # Owed from now: requests acknowledged at the same moment must count each other.

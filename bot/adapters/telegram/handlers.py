@@ -116,7 +116,9 @@ class Handlers:
     async def submit(self, anchor: Message, prepared: PreparedRequest) -> None:
         """Acknowledge first (a status reply, or a line on a busy group's board), then queue;
         keep the reply current."""
-        status_id = await self.adapter.acknowledge(anchor, prepared.command.prompt)
+        status_id = await self.adapter.acknowledge(
+            anchor, prepared.requester.display_name, prepared.command.prompt
+        )
         handle: dict[str, HandleValue] = {"nsfw_ok": True}
         if status_id is not None:
             handle["status_message_id"] = status_id
