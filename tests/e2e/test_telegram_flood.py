@@ -162,14 +162,20 @@ def test_a_restart_waits_out_the_retry_after_then_delivers_once(
                 bot.send_signal(signal.SIGKILL)
                 bot.wait(10)
             (refused,) = in_chat(t, ALICE, "editMessageMedia")
+            killed_row = stack.row_replying_to(command)
             with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot2.log"):
                 row = stack.settled_row(command)
         assert row["status"] == "delivered"
         attempts = in_chat(t, ALICE, "editMessageMedia")
-        assert [c.ok for c in attempts] == [False, True], (
-            [(c.ok, c.error, c.at - refused.at) for c in attempts],
-            stack.log(),
-        )
+        assert [c.ok for c in attempts] == [False, True], [
+            killed_row and killed_row["handle"],
+            [ln for ln in stack.log().splitlines() if "generation" in ln or "slow" in ln],
+            [
+                (c.method, c.ok, c.error, round(c.at - refused.at, 2))
+                for c in list(t.fake.calls)
+                if c.params.get("chat_id") is not None and int(c.params["chat_id"]) == ALICE
+            ],
+        ]
         assert attempts[1].at - refused.at >= 4.0  # the restarted bot waited Telegram's time
         assert t.fake.flood_violations == 0
         assert len([m for m in t.replies_to(command) if "photo" in m]) == 1

@@ -582,8 +582,10 @@ class FakeTelegram:
         limit = int(params.get("limit", 100) or 100)
         deadline = time.monotonic() + timeout
         while True:
+            # An update is confirmed once a getUpdates asks for a higher offset; Telegram
+            # never sends a confirmed update again, whatever offset a restarted bot asks for.
             self._consumed_offset = max(self._consumed_offset, offset)
-            pending = [u for u in self.updates if u["update_id"] >= offset]
+            pending = [u for u in self.updates if u["update_id"] >= self._consumed_offset]
             if pending or time.monotonic() >= deadline or self._closing:
                 return pending[:limit]
             event = self._event()
