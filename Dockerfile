@@ -1,6 +1,8 @@
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DATA_DIR=/data
+# DATA_DIR and HEALTH_PORT are the image's: docker-compose.yml keeps them (a blank line in an
+# env file would count as unset and fall back to ./data, a folder the non-root user cannot write).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DATA_DIR=/data HEALTH_PORT=8080
 
 RUN useradd --create-home --uid 10001 imaginebot && mkdir -p /data && chown imaginebot /data
 WORKDIR /app
@@ -11,4 +13,7 @@ RUN pip install .
 
 USER imaginebot
 VOLUME ["/data"]
+# /healthz answers 200 only when every check passes (see README, Operations).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % (os.environ.get('HEALTH_PORT') or '8080'), timeout=5)"]
 CMD ["imaginebot", "run"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -25,6 +26,7 @@ from bot.core.service import GenerationService
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
 from bot.settings import ConfigError, Settings
+from bot.startup import StartupError, host_of
 
 # What only generating (the worker's runtime, ARQ's Worker) or HEALTH_PORT (aiohttp's web
 # server) needs is imported where it is used: `imaginebot run --no-worker` without a health
@@ -115,24 +117,42 @@ class BotApp:
         except ConfigError:
             await http.aclose()
             raise
-        store = await Store.open(settings.database_path)
-        embedded = EmbeddedRedis() if settings.embedded_queue else None
-        redis = await connect(settings, embedded)
-        files = ImageFiles(settings.images_dir)
-        stream = events_stream(settings.bot_instance)
         try:
             banned = BannedTerms.load(settings.banned_terms_file)
         except (OSError, ValueError) as exc:
+            await http.aclose()
             raise ConfigError(f"BANNED_TERMS_FILE: {exc}") from None
         moderator = None
         if settings.moderation == "openai":
             if settings.openai_api_key is None:
+                await http.aclose()
                 raise ConfigError("MODERATION=openai needs OPENAI_API_KEY")
             moderator = OpenAIModerator(
                 api_key=settings.openai_api_key.get_secret_value(),
                 base_url=settings.openai_base_url,
                 timeout=10.0,
             )
+        try:
+            store = await Store.open(settings.database_path)
+        except (OSError, sqlite3.Error) as exc:
+            await http.aclose()
+            raise ConfigError(
+                f"cannot open the database under DATA_DIR ({settings.data_dir}): "
+                f"{getattr(exc, 'strerror', None) or exc}; set DATA_DIR to a folder this user "
+                "may write"
+            ) from None
+        embedded = EmbeddedRedis() if settings.embedded_queue else None
+        try:
+            redis = await connect(settings, embedded)
+        except (RedisError, OSError):
+            await store.close()
+            await http.aclose()
+            raise StartupError(
+                f"Redis did not answer at {host_of(settings.redis_url, 'REDIS_URL')}; start "
+                "Redis or fix REDIS_URL"
+            ) from None
+        files = ImageFiles(settings.images_dir)
+        stream = events_stream(settings.bot_instance)
         service = GenerationService(
             settings=settings,
             store=store,

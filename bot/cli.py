@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import secrets
 import shutil
 import signal
@@ -16,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
+
+from wcwidth import wcswidth
 
 from bot import __version__
 from bot.core.errors import UserFacingError
@@ -29,8 +32,9 @@ from bot.core.models import (
     Status,
     StatusUpdate,
 )
-from bot.core.styles import load_catalogue
+from bot.core.styles import StyleCatalogue, load_catalogue
 from bot.settings import ConfigError, Settings, load_settings
+from bot.startup import EXIT_CONFIG, explain
 
 if TYPE_CHECKING:
     from bot.adapters.base import PlatformAdapter
@@ -83,10 +87,37 @@ def _log_uncaught(
 # -- imagine (the CLI is a result channel of its own) -----------------------------------------------
 
 
+# For the operator at the terminal: which provider did not answer, and where it is set.
+PROVIDER_NAMES = {
+    "openai": ("OpenAI", "OPENAI_BASE_URL"),
+    "horde": ("AI Horde", "HORDE_API_URL"),
+    "sdwebui": ("the Stable Diffusion server", "SDWEBUI_URL"),
+    "comfyui": ("ComfyUI", "COMFYUI_URL"),
+}
+
+
+def unreachable_hint(settings: Settings) -> str:
+    """What to set when no provider of the chain answered (the chat user's reason is vaguer)."""
+    names = [PROVIDER_NAMES[p][0] for p in settings.providers]
+    urls = [PROVIDER_NAMES[p][1] for p in settings.providers]
+    who = " and ".join(names)
+    verb = "did" if len(names) == 1 else "all did"
+    if settings.providers == ("horde",) and settings.openai_api_key is None:
+        return (
+            f"{who} did not answer; set OPENAI_API_KEY or IMAGE_PROVIDERS to use another "
+            f"provider, or check {urls[0]} and the network (`imaginebot providers` checks them)"
+        )
+    return (
+        f"{who} {verb} not answer; check {' and '.join(urls)} and the network, or set "
+        "IMAGE_PROVIDERS to use another provider (`imaginebot providers` checks them)"
+    )
+
+
 class CliChannel:
     platform = "cli"
 
-    def __init__(self, output: Path | None) -> None:
+    def __init__(self, output: Path | None, settings: Settings) -> None:
+        self.settings = settings
         self.output = output
         self.finished = asyncio.Event()
         self.succeeded = False
@@ -110,7 +141,10 @@ class CliChannel:
         self.finished.set()
 
     async def report_failure(self, generation: Generation) -> None:
-        print(f"failed: {generation.failure_reason}", file=sys.stderr, flush=True)
+        reason = generation.failure_reason
+        if generation.failure_code in ("unavailable", "timeout"):
+            reason = unreachable_hint(self.settings)
+        print(f"failed: {reason}", file=sys.stderr, flush=True)
         self.finished.set()
 
 
@@ -120,7 +154,7 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
     # Each CLI run reads its own event stream, so it never takes a running bot's events.
     settings = settings.model_copy(update={"bot_instance": f"cli-{secrets.token_hex(4)}"})
     app = await BotApp.create(settings)
-    channel = CliChannel(Path(args.output) if args.output else None)
+    channel = CliChannel(Path(args.output) if args.output else None, settings)
     app.register(channel)
     try:
         await app.start(resume=False, worker=settings.embedded_queue, serve_health=False)
@@ -190,12 +224,13 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     app = await BotApp.create(settings)
-    adapters = _adapters(settings, app)
+    adapters: list[PlatformAdapter] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
+        adapters = _adapters(settings, app)
         app.adapters = list(adapters)
         for adapter in adapters:
             app.register(adapter)
@@ -224,8 +259,13 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         for adapter in adapters:
             try:
                 await adapter.stop()
-            except Exception:
-                log.exception("stopping %s adapter failed", adapter.platform)
+            except Exception as exc:
+                log.warning(
+                    "stopping %s adapter failed (%s)",
+                    adapter.platform,
+                    exc.__class__.__name__,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
         await app.close()
     return 0
 
@@ -255,14 +295,24 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
 # -- small commands ---------------------------------------------------------------------------------
 
 
-def styles_table() -> str:
-    catalogue = load_catalogue()
+def cells(text: str) -> int:
+    """Terminal cells `text` takes: an emoji is two cells whatever its length in code points."""
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - cells(text))
+
+
+def styles_table(catalogue: StyleCatalogue | None = None) -> str:
+    catalogue = catalogue or load_catalogue()
     rows = [("id", "name", "description")] + [
         (s.id, f"{s.emoji} {s.name}", s.description) for s in catalogue
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(2)]
-    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]}" for r in rows]
-    lines.insert(1, "-" * (widths[0] + widths[1] + 4 + max(len(r[2]) for r in rows)))
+    widths = [max(cells(r[i]) for r in rows) for i in range(2)]
+    lines = [f"{pad(r[0], widths[0])}  {pad(r[1], widths[1])}  {r[2]}" for r in rows]
+    lines.insert(1, "-" * (widths[0] + widths[1] + 4 + max(cells(r[2]) for r in rows)))
     return "\n".join(lines)
 
 
@@ -356,11 +406,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p_img = sub.add_parser("imagine", help="generate one image from the command line")
-    p_img.add_argument("prompt")
-    p_img.add_argument("--style")
-    p_img.add_argument("--aspect", default="1:1", choices=ASPECT_RATIOS)
-    p_img.add_argument("--negative")
-    p_img.add_argument("--seed", type=int)
+    p_img.add_argument("prompt", help="what to draw, in quotes")
+    p_img.add_argument(
+        "--style",
+        metavar="STYLE",
+        help="one of: " + ", ".join(load_catalogue().ids) + " (default: DEFAULT_STYLE)",
+    )
+    p_img.add_argument(
+        "--aspect",
+        default="1:1",
+        choices=ASPECT_RATIOS,
+        help="picture shape, width:height (default: 1:1; what the provider can make)",
+    )
+    p_img.add_argument("--negative", metavar="TEXT", help="what the picture should not show")
+    p_img.add_argument(
+        "--seed", type=int, help="a number to make the same picture again (default: random)"
+    )
     p_img.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>.png)")
 
     sub.add_parser("styles", help="list the style catalogue")
@@ -369,7 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_hist = sub.add_parser("history", help="show recent requests")
     p_hist.add_argument("--platform", default="cli", help="cli, discord or telegram")
     p_hist.add_argument("--user", help="user id (default: you, for cli)")
-    p_hist.add_argument("--limit", type=int, default=20)
+    p_hist.add_argument(
+        "--limit", type=int, default=20, help="how many requests to show (default: 20)"
+    )
     return parser
 
 
@@ -383,8 +446,33 @@ COMMANDS = {
 }
 
 
+SERVICES = ("run", "worker")
+
+
+def console_level(command: str, level: str) -> str:
+    """The long-running services log at LOG_LEVEL; one-shot commands print their own progress
+    on stdout and show only warnings on stderr, so INFO lines from libraries never land between
+    "queued" and "done". LOG_LEVEL=DEBUG shows everything, for debugging."""
+    if command in SERVICES or level == "DEBUG":
+        return level
+    return "WARNING" if level == "INFO" else level
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        status = run_command(args)
+        sys.stdout.flush()  # inside the try: with a pipe, the last lines are written here
+        return status
+    except BrokenPipeError:
+        # The reader went away (`imaginebot history | head`): nothing more to say to it.
+        # Point stdout at /dev/null so the interpreter's final flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
     if args.command == "styles":
         print(styles_table())
         return 0
@@ -392,18 +480,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_CONFIG
     from bot.redaction import secret_values
 
-    configure_logging(settings.log_level, secret_values(settings))
+    configure_logging(console_level(args.command, settings.log_level), secret_values(settings))
     started = time.monotonic()
     try:
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
+    except Exception as exc:  # start-up failures: one sentence, the traceback only at DEBUG
+        status, sentence = explain(exc)
+        print(f"error: {sentence}", file=sys.stderr)
+        return status
     finally:
         log.debug("%s took %.2fs", args.command, time.monotonic() - started)
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        # A blank line in .env (`DISCORD_GUILD_ID=`) or an empty variable means "not set":
+        # the default applies, for every setting.
+        env_ignore_empty=True,
     )
 
     # Chat platforms
@@ -128,28 +131,10 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value.strip()
 
-    @field_validator(
-        "redis_url",
-        "openai_base_url",
-        "discord_api_base",
-        "discord_gateway_url",
-        "telegram_api_base",
-        "telegram_file_base",
-        "telegram_webhook_url",
-        "discord_shards",
-        "banned_terms_file",
-        "daily_limit_per_scope",
-        "provider_daily_budget",
-        "health_port",
-        "sdwebui_url",
-        "sdwebui_user",
-        "comfyui_url",
-        "comfyui_workflow",
-        mode="before",
-    )
+    @field_validator("daily_limit_per_scope", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
+    def _zero_is_no_limit(cls, value: object) -> object:
+        if isinstance(value, (int, str)) and str(value).strip() == "0":
             return None
         return value
 
@@ -190,8 +175,11 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
+        # One sentence naming each wrong variable and why; never the value (it may be a token).
+        problems = []
         for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper() or "configuration"
-            lines.append(f"{name}: {error['msg']}")
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None
+            name = "_".join(str(part) for part in error["loc"]).upper() or "a setting"
+            problems.append(f"{name} is not valid ({error['msg']})")
+        raise ConfigError(
+            "; ".join(problems) + "; fix it in the environment or in .env"
+        ) from None

@@ -34,12 +34,14 @@ from bot.core.errors import DeliveryError, UserFacingError
 from bot.core.models import Generation, HandleValue, ReplyTarget, StatusUpdate
 from bot.core.service import PreparedRequest
 from bot.settings import ConfigError, Settings
+from bot.startup import StartupError, host_of
 
 log = logging.getLogger(__name__)
 
 TOKEN_LIFETIME = 15 * 60
 TOKEN_MARGIN = 60  # stop using a token a minute early: a slow upload must not straddle expiry
 READY_TIMEOUT = 60.0
+LOGIN_TIMEOUT = 30.0  # discord.py's HTTP client has no timeout of its own
 FALLBACK_MARKER = "fallback_sent_at"
 FAILURE_MARKER = "failure_notice_sent_at"
 
@@ -88,8 +90,44 @@ class DiscordAdapter:
         )
 
     async def start(self) -> None:
+        try:
+            await self._start()
+        except (ConfigError, StartupError):
+            raise
+        except discord.LoginFailure:
+            raise ConfigError(
+                "Discord refused DISCORD_TOKEN; set it to the bot token from the Developer "
+                "Portal (Bot, Reset Token)"
+            ) from None
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError(
+                "Discord refused the gateway intents this bot asked for; check the bot's "
+                "Privileged Gateway Intents in the Developer Portal"
+            ) from None
+        except discord.ConnectionClosed as exc:
+            if exc.code == 4004:  # the gateway's "authentication failed"
+                raise ConfigError("Discord refused DISCORD_TOKEN at the gateway") from None
+            raise StartupError(
+                f"Discord closed the gateway connection (code {exc.code}); "
+                "try again later, or check DISCORD_GATEWAY_URL if you set it"
+            ) from None
+        except discord.HTTPException as exc:
+            raise StartupError(
+                f"Discord answered HTTP {exc.status} at start-up; try again later, or check "
+                "DISCORD_API_BASE if you set it"
+            ) from None
+        except (OSError, aiohttp.ClientError, TimeoutError, discord.GatewayNotFound):
+            where = host_of(self.settings.discord_api_base, "discord.com")
+            raise StartupError(
+                f"Discord did not answer at {where}; check the network, or DISCORD_API_BASE "
+                "and DISCORD_GATEWAY_URL if you set them"
+            ) from None
+
+    async def _start(self) -> None:
         assert self.settings.discord_token is not None
-        await self.client.login(self.settings.discord_token.get_secret_value())
+        await asyncio.wait_for(
+            self.client.login(self.settings.discord_token.get_secret_value()), LOGIN_TIMEOUT
+        )
         self._runner = asyncio.create_task(self._run(), name="discord-gateway")
         ready = asyncio.create_task(self.client.wait_until_ready())
         done, _ = await asyncio.wait(
@@ -99,7 +137,10 @@ class DiscordAdapter:
             ready.cancel()
             if self._runner in done:
                 self._runner.result()  # raises the connection error
-            raise ConfigError("DISCORD_TOKEN: connected, but Discord never said the bot is ready")
+            raise StartupError(
+                f"Discord did not say the bot is ready within {READY_TIMEOUT:.0f}s; check the "
+                "network, or DISCORD_GATEWAY_URL if you set it"
+            )
         log.info("connected to Discord as %s", self.client.user)
 
     async def _run(self) -> None:

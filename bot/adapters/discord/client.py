@@ -29,6 +29,12 @@ def configure_endpoints(settings: Settings) -> None:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+# The bot never joins voice: discord.py's start-up warnings about missing voice libraries
+# (PyNaCl, davey) would only be noise in front of what the operator needs to read.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
+
 def intents() -> discord.Intents:
     # Slash commands and components arrive without any intent; `guilds` keeps the guild
     # cache current. Nothing privileged (members, presences, message content) is needed.

@@ -13,6 +13,7 @@ from telegram import InputMediaPhoto, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    Conflict,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -32,6 +33,7 @@ from bot.bootstrap import BotApp
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Status, StatusUpdate
 from bot.settings import ConfigError, Settings
+from bot.startup import StartupError, host_of
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ class TelegramAdapter:
             interval=STATUS_EDIT_INTERVAL,
         )
         self._seen_updates: deque[int] = deque(maxlen=2048)
-        # Long polling holds its connection for the whole poll: a session of its own.
+        # Long polling holds its connection for the whole poll: a session of its own. Kept
+        # here to close them when the start fails (PTB only shuts down what it initialized).
         self._requests = (AiohttpRequest(connections=64), AiohttpRequest(connections=2))
         builder = (
             Application.builder()
@@ -120,15 +123,38 @@ class TelegramAdapter:
 
     async def start(self) -> None:
         try:
-            await self.application.initialize()
+            await self._start()
         except InvalidToken:
-            for request in self._requests:  # opened by initialize(), which gave up
-                await request.shutdown()
             # PTB's own message quotes the whole token; this one names the setting instead.
             raise ConfigError(
                 "TELEGRAM_TOKEN: Telegram rejected the token (401 Unauthorized); "
                 "copy it again from @BotFather"
             ) from None
+        except Conflict:
+            raise ConfigError(
+                "another process is already reading this bot's updates (Telegram: Conflict); "
+                "stop it, or give this one its own TELEGRAM_TOKEN"
+            ) from None
+        except NetworkError as exc:  # TimedOut too; BadRequest is a NetworkError in PTB
+            if isinstance(exc, BadRequest):
+                raise ConfigError(
+                    f"Telegram refused the start-up ({exc.message}); check TELEGRAM_WEBHOOK_URL "
+                    "and TELEGRAM_WEBHOOK_SECRET if you set them"
+                ) from None
+            where = host_of(self.settings.telegram_api_base, "api.telegram.org")
+            raise StartupError(
+                f"Telegram did not answer at {where}; check the network, or TELEGRAM_API_BASE "
+                "if you set it"
+            ) from None
+        except OSError as exc:  # the webhook server could not listen
+            raise ConfigError(
+                f"cannot listen on {self.settings.telegram_webhook_listen}:"
+                f"{self.settings.telegram_webhook_port} ({exc.strerror or exc}); set another "
+                "TELEGRAM_WEBHOOK_PORT or TELEGRAM_WEBHOOK_LISTEN"
+            ) from None
+
+    async def _start(self) -> None:
+        await self.application.initialize()
         await self.bot.set_my_commands(COMMANDS)
         await self.application.start()
         updater = self.application.updater
@@ -157,6 +183,8 @@ class TelegramAdapter:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        for request in self._requests:  # idempotent; needed when initialize() failed
+            await request.shutdown()
 
     # -- sending helpers ------------------------------------------------------------------------
 
