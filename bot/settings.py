@@ -180,6 +180,4 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             name = "_".join(str(part) for part in error["loc"]).upper() or "a setting"
             problems.append(f"{name} is not valid ({error['msg']})")
-        raise ConfigError(
-            "; ".join(problems) + "; fix it in the environment or in .env"
-        ) from None
+        raise ConfigError("; ".join(problems) + "; fix it in the environment or in .env") from None

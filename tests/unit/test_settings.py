@@ -1,0 +1,42 @@
+"""Blank means unset, for every setting: `NAME=` in .env or an empty variable keeps the default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, load_settings
+
+NAMES = [name.upper() for name in Settings.model_fields]
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env but the test's own
+
+
+def test_a_blank_line_for_every_setting_is_the_default(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("".join(f"{name}=\n" for name in NAMES), encoding="utf-8")
+    blank = load_settings()
+    (tmp_path / ".env").unlink()
+    assert blank.model_dump() == load_settings().model_dump()
+    assert blank.discord_token is None and blank.telegram_token is None
+    assert blank.discord_guild_id is None and blank.health_port is None
+
+
+def test_an_empty_variable_for_every_setting_is_the_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in NAMES:
+        monkeypatch.setenv(name, "")
+    assert load_settings().model_dump() == Settings(_env_file=None).model_dump()
+
+
+def test_daily_limit_per_scope_zero_is_no_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAILY_LIMIT_PER_SCOPE", "0")
+    assert load_settings().daily_limit_per_scope is None
+    monkeypatch.setenv("DAILY_LIMIT_PER_SCOPE", "")
+    assert load_settings().daily_limit_per_scope == 500
