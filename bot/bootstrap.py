@@ -102,6 +102,7 @@ class BotApp:
         self._housekeeping: asyncio.Task[None] | None = None
         self._health: HealthServer | None = None
         self.adapters: list[object] = []
+        self.clock: Callable[[], float] = time.time  # the retention purge's "now"; tests move it
 
     @classmethod
     async def create(cls, settings: Settings) -> BotApp:
@@ -268,19 +269,26 @@ class BotApp:
             try:
                 await self.coordinator.expire_stale(self.settings.max_request_age_seconds)
                 await self.coordinator.requeue_lost(older_than_seconds=HOUSEKEEPING_SECONDS)
-                days = self.settings.history_retention_days
-                if days and time.time() - last_purge > 86400:
-                    last_purge = time.time()
-                    paths = await self.store.purge_before(time.time() - days * 86400)
-                    for path in paths:
-                        self.service.files.remove(path)
-                    if paths:
-                        log.info("purged %d image(s) older than %d days", len(paths), days)
+                if self.clock() - last_purge > 86400:
+                    last_purge = self.clock()
+                    await self.purge_history()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("housekeeping failed; trying again later")
             await asyncio.sleep(HOUSEKEEPING_SECONDS)
+
+    async def purge_history(self) -> int:
+        """Delete finished requests, their images and refusals past HISTORY_RETENTION_DAYS."""
+        days = self.settings.history_retention_days
+        if not days:
+            return 0
+        paths = await self.store.purge_before(self.clock() - days * 86400)
+        for path in paths:  # after the commit: a row never points at a deleted file
+            self.service.files.remove(path)
+        if paths:
+            log.info("purged %d image(s) older than %d days", len(paths), days)
+        return len(paths)
 
     async def close(self, *, drop_event_stream: bool = False) -> None:
         if self._health is not None:

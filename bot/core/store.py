@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core import retention
 from bot.core.models import Generation, HandleValue, Status
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,9 @@ def _row_to_generation(row: sqlite3.Row) -> Generation:
 
 
 class Store:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
+        self.path = path
 
     @classmethod
     async def open(cls, path: Path, *, migrate: bool = True) -> Store:
@@ -59,7 +61,7 @@ class Store:
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db)
+        store = cls(db, path)
         if migrate:
             await store.migrate()
         return store
@@ -257,42 +259,12 @@ class Store:
         return [_row_to_generation(r) for r in rows]
 
     async def purge_before(self, created_before: float) -> list[str]:
-        """Delete finished rows older than the cut-off; return their image paths."""
-        paths = [
-            str(r[0])
-            for r in await self._fetchall(
-                "SELECT image_path FROM generations WHERE created_at < ? "
-                "AND status IN ('failed', 'delivered') AND image_path IS NOT NULL",
-                (created_before,),
-            )
-        ]
-        await self._db.execute(
-            "DELETE FROM generations WHERE created_at < ? AND status IN ('failed', 'delivered')",
-            (created_before,),
-        )
-        await self._db.execute("DELETE FROM refusals WHERE created_at < ?", (created_before,))
-        return paths
+        """Delete finished rows older than the cut-off, in one transaction; return image paths."""
+        return await retention.purge_before(self.path, created_before)
 
     async def forget_user(self, platform: str, user_id: str) -> list[str]:
-        """Delete a user's history, refusals and settings; return their image paths."""
-        paths = [
-            str(r[0])
-            for r in await self._fetchall(
-                "SELECT image_path FROM generations WHERE platform = ? AND user_id = ? "
-                "AND image_path IS NOT NULL",
-                (platform, user_id),
-            )
-        ]
-        await self._db.execute(
-            "DELETE FROM generations WHERE platform = ? AND user_id = ?", (platform, user_id)
-        )
-        await self._db.execute(
-            "DELETE FROM refusals WHERE platform = ? AND user_id = ?", (platform, user_id)
-        )
-        await self._db.execute(
-            "DELETE FROM user_settings WHERE platform = ? AND user_id = ?", (platform, user_id)
-        )
-        return paths
+        """Delete a user's history, refusals and settings in one transaction; return image paths."""
+        return await retention.forget_user(self.path, platform, user_id)
 
     async def record_refusal(
         self, platform: str, scope_id: str, user_id: str, code: str, reason: str

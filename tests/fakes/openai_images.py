@@ -1,10 +1,11 @@
 """A fake of OpenAI's images API, strict about the request shape the real one accepts.
 
-Behaviour is scripted: `fake.script` is a list of outcomes consumed one per call
-("ok", "500", "429", "quota", "refuse", "invalid", "slow:<seconds>", "huge:<bytes>" for a
-b64_json answer that goes on for that many bytes, streamed without a length, "bomb:<w>x<h>"
-for a small PNG that declares w x h pixels); when it is empty a prompt containing REFUSE_ME
-is refused and everything else succeeds. Every call is recorded,
+`/v1/moderations` flags text containing FLAG_ME. Image calls are scripted: `fake.script` is a
+list of outcomes consumed one per call ("ok", "500", "429", "quota", "refuse", "invalid",
+"slow:<seconds>", "huge:<bytes>" for a b64_json answer that goes on for that many bytes,
+streamed without a length, "bomb:<w>x<h>" for a small PNG that declares w x h pixels); when it
+is empty a prompt containing REFUSE_ME is refused and everything else succeeds. Every call is
+recorded,
 and every served image is kept so tests can compare bytes with what reached a chat.
 """
 
@@ -50,6 +51,26 @@ ALLOWED_FIELDS = {
     "output_format",
     "output_compression",
 }
+MODERATION_MODELS = {
+    "omni-moderation-latest",
+    "omni-moderation-2024-09-26",
+    "text-moderation-latest",
+}
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/instructions",
+    "self-harm/intent",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
 PROMPT_LIMITS = {"gpt-image-1": 32000, "dall-e-3": 4000, "dall-e-2": 1000}
 
 
@@ -106,6 +127,9 @@ class FakeOpenAI:
     huge_bytes_sent: int = 0  # how much of the last "huge" answer went out before the reader quit
     image_urls: dict[str, bytes] = field(default_factory=dict)
     base_url: str = ""
+    # /v1/moderations flags any input containing one of these.
+    flag_terms: tuple[str, ...] = ("FLAG_ME",)
+    moderation_inputs: list[str] = field(default_factory=list)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -114,7 +138,47 @@ class FakeOpenAI:
         app.router.add_post("/v1/images/generations", self.generations)
         app.router.add_get("/v1/models/{model}", self.model)
         app.router.add_get("/files/{name}", self.file)
+        app.router.add_post("/v1/moderations", self.moderations)
         return app
+
+    async def moderations(self, request: web.Request) -> web.Response:
+        """The moderation endpoint: text containing a `flag_terms` entry is flagged (violence)."""
+        if not self._authorised(request):
+            return self.error(
+                401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
+            )
+        body = await request.json()
+        problem = None
+        if not isinstance(body, dict) or set(body) - {"model", "input"} or "input" not in body:
+            problem = "body must be an object with 'input' and optionally 'model'"
+        elif body.get("model", "omni-moderation-latest") not in MODERATION_MODELS:
+            problem = f"The model '{body.get('model')}' does not exist"
+        elif not isinstance(body["input"], (str, list)) or not body["input"]:
+            problem = "'input' must be a non-empty string or array"
+        if problem is not None:
+            return self.error(400, problem, None, "invalid_request_error")
+        texts = [body["input"]] if isinstance(body["input"], str) else list(body["input"])
+        with self._lock:
+            self.moderation_inputs.extend(texts)
+        results = []
+        for text in texts:
+            flagged = any(term in text for term in self.flag_terms)
+            categories = {name: flagged and name == "violence" for name in MODERATION_CATEGORIES}
+            results.append(
+                {
+                    "flagged": flagged,
+                    "categories": categories,
+                    "category_scores": {k: 0.9 if v else 0.001 for k, v in categories.items()},
+                    "category_applied_input_types": {k: ["text"] for k in categories},
+                }
+            )
+        return web.json_response(
+            {
+                "id": f"modr-{next(self._counter)}",
+                "model": "omni-moderation-latest",
+                "results": results,
+            }
+        )
 
     @staticmethod
     def error(
