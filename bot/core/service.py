@@ -408,6 +408,10 @@ class GenerationService:
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
             raise QueueUnavailable(reason) from exc
         log.info("generation %s: queued at position %d", gen_id, position)
+        # Prompts are the users' words: only at DEBUG, for the operator who asks for them.
+        log.debug(
+            "generation %s: prompt %r, negative %r", gen_id, command.prompt, command.negative_prompt
+        )
         return Ticket(
             generation_id=gen_id,
             position=position,

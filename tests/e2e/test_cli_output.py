@@ -104,3 +104,28 @@ def test_history_into_a_closed_pipe_exits_quietly(tmp_path: Path, fake_openai: F
         os.close(write_end)
     assert result.stderr == ""
     assert result.returncode == 0
+
+
+def test_a_rejected_key_moves_the_request_to_the_next_provider(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    from tests.fakes.horde_api import FakeHorde
+    from tests.fakes.server import ServerThread
+
+    horde = FakeHorde(checks_before_done=0)
+    server = ServerThread(horde.app()).start()
+    try:
+        env = base_env(
+            tmp_path / "data",
+            IMAGE_PROVIDERS="openai,horde",
+            OPENAI_API_KEY="sk-revoked-key",  # the fake answers 401 invalid_api_key
+            OPENAI_BASE_URL=f"{fake_openai.base_url}/v1",
+            HORDE_API_URL=f"{server.url}/api/v2",
+            JOB_MAX_TRIES="1",
+        )
+        result = run_cli(["imagine", "a mill", "-o", str(tmp_path / "m.png")], env, tmp_path)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    assert "horde" in result.stdout and len(horde.jobs) == 1
+    assert fake_openai.images == []

@@ -192,3 +192,51 @@ def test_bad_setting(tmp_path: Path, telegram: TelegramDriver) -> None:
     )
     assert took < START_SECONDS
     assert telegram.fake.calls == []  # stopped before reaching any platform
+
+
+def test_both_tokens_run_both_adapters_in_one_process(
+    tmp_path: Path, discord: DiscordDriver, telegram: TelegramDriver
+) -> None:
+    d_env, t_env = discord.env(), telegram.env()
+    env_file_from_example(
+        tmp_path,
+        DISCORD_TOKEN=d_env.pop("DISCORD_TOKEN"),
+        TELEGRAM_TOKEN=t_env.pop("TELEGRAM_TOKEN"),
+    )
+    env = first_run_env(tmp_path, **d_env, **t_env)
+    log = tmp_path / "bot.log"
+    with process(["run"], env, tmp_path, log) as bot:
+        wait_for(
+            lambda: "running (" in log.read_text() or bot.poll() is not None, 60, message="start"
+        )
+        assert bot.poll() is None, log.read_text()
+        assert discord.connected()
+        wait_for(telegram.polling, 30, message="polling")
+    assert "running (discord, telegram;" in log.read_text()
+
+
+def test_no_chat_token_says_what_to_set(tmp_path: Path) -> None:
+    env_file_from_example(tmp_path)
+    status, output, took = start_and_wait(["run"], first_run_env(tmp_path), tmp_path)
+    assert status == 2
+    assert_one_sentence(
+        output,
+        "no chat platform configured. Set DISCORD_TOKEN and/or TELEGRAM_TOKEN (in the "
+        "environment or in .env).",
+    )
+
+
+def test_migrate_applies_the_migrations_once(tmp_path: Path) -> None:
+    env = base_env(tmp_path / "data")
+    first = subprocess.run(
+        [*IMAGINEBOT, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    migrations = sorted(p.name for p in (ROOT / "migrations").glob("*.sql"))
+    numbers = ", ".join(str(int(name.split("_")[0])) for name in migrations)
+    assert first.returncode == 0 and first.stdout.strip() == (
+        f"schema version {len(migrations)} (applied {numbers})"
+    )
+    again = subprocess.run(
+        [*IMAGINEBOT, "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert again.stdout.strip() == f"schema version {len(migrations)} (up to date)"

@@ -252,3 +252,54 @@ async def test_banned_terms_file_refuses_through_submit(
         assert len(fake_openai.calls) == 1
     finally:
         await app.close()
+
+
+async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    settings = settings_for(tmp_path, fake_openai, max_request_age_seconds=60)
+    app = await BotApp.create(settings)
+    results = Results()
+    app.register(results)
+    await app.start(resume=False, worker=False, serve_health=False)  # nobody generates
+    try:
+        ticket = await app.service.imagine(
+            ALICE, SCOPE, ReplyTarget(platform="test", chat_id="room"), ImagineCommand(prompt="x")
+        )
+        assert await app.coordinator.expire_stale(settings.max_request_age_seconds) == 0
+        # Two minutes later (the row's age is what counts): cancelled, and the requester told.
+        sqlite3.connect(settings.database_path).execute(
+            "UPDATE generations SET created_at = created_at - 120"
+        ).connection.commit()
+        assert await app.coordinator.expire_stale(settings.max_request_age_seconds) == 1
+        await asyncio.wait_for(results.event(ticket.generation_id).wait(), 10)
+    finally:
+        await app.close()
+    (row,) = rows(settings.database_path, "SELECT * FROM generations")
+    assert row["status"] == "failed" and row["failure_code"] == "expired"
+    assert row["failure_reason"] == (
+        "This request waited more than 1 minutes and was cancelled. Please try again."
+    )
+    assert fake_openai.calls == []
+
+
+async def test_prompts_are_logged_only_at_debug(
+    tmp_path: Path, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await BotApp.create(settings_for(tmp_path, fake_openai))
+    results = Results()
+    app.register(results)
+    await app.start(resume=False, worker=True, serve_health=False)
+    try:
+        # Our loggers (the libraries' are held at WARNING by the CLI's logging set-up).
+        def ours() -> str:
+            return "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot"))
+
+        with caplog.at_level("INFO", logger="bot"):
+            await generate(app, results, ALICE, "an info-level lighthouse")
+        assert "generation" in ours() and "info-level lighthouse" not in ours()
+        with caplog.at_level("DEBUG", logger="bot"):
+            await generate(app, results, ALICE, "a debug-level lighthouse")
+        assert "'a debug-level lighthouse'" in ours()
+    finally:
+        await app.close()

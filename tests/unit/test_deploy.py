@@ -153,6 +153,7 @@ def test_healthcheck_asks_healthz_on_health_port(tmp_path: Path, redis_server: R
     port = free_port()
     env = base_env(tmp_path / "data", REDIS_URL=redis_server.url, HEALTH_PORT=str(port))
     env["HORDE_API_URL"] = f"http://127.0.0.1:{free_port()}"  # never the internet
+    del env["DATA_DIR"]  # a worker needs no data directory (and no chat token: none is set)
 
     def healthy() -> bool:
         return subprocess.run(healthcheck_command(), env=env, capture_output=True).returncode == 0
@@ -162,3 +163,4 @@ def test_healthcheck_asks_healthz_on_health_port(tmp_path: Path, redis_server: R
         wait_for(healthy, 30, message="a healthy worker")
         redis_server.stop()  # /healthz answers 503 without Redis
         wait_for(lambda: not healthy(), 30, message="the check to fail without Redis")
+    assert not (tmp_path / "data").exists()
