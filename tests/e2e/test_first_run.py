@@ -224,6 +224,7 @@ def test_no_chat_token_says_what_to_set(tmp_path: Path) -> None:
         "no chat platform configured. Set DISCORD_TOKEN and/or TELEGRAM_TOKEN (in the "
         "environment or in .env).",
     )
+    assert took < START_SECONDS
 
 
 def test_migrate_applies_the_migrations_once(tmp_path: Path) -> None:
