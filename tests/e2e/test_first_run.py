@@ -77,6 +77,8 @@ def test_env_example_with_only_a_discord_token_starts(
         text = log.read_text()
         assert bot.poll() is None, text
         assert discord.connected(), "the bot has no gateway session"
+        # It generates in this process, so it checks its provider at start (in the background).
+        wait_for(lambda: "provider horde: FAILING" in log.read_text(), 30, message="the check")
     assert "running (discord; providers horde; embedded queue" in text
     # DISCORD_GUILD_ID= is unset: the commands were synced globally, to no single server.
     assert [c["name"] for c in discord.fake.commands["global"]].count("imagine") == 1

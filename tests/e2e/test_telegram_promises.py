@@ -1,0 +1,90 @@
+"""docs/telegram.md promises that had no test: the command list registered at start, /help,
+/styles with its keyboard, /mystyle, and the Full size button. Through python-telegram-bot
+against the fake Bot API, with a worker and the fake OpenAI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.adapters.telegram.render import COMMANDS
+from tests.e2e.test_telegram_e2e import ALICE, BOB, Stack, setup_people
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TelegramDriver
+from tests.support import process, rows, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("telegram-promises")
+    openai = FakeOpenAI()
+    openai_server = ServerThread(openai.app()).start()
+    openai.base_url = openai_server.url
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    built = Stack(root, telegram, openai, "")  # REDIS_URL blank: the embedded queue
+    try:
+        with process(["run"], built.env, root, root / "bot.log"):
+            wait_for(telegram.polling, 60, message=f"long polling\n{built.log()}")
+            yield built
+    finally:
+        telegram.stop()
+        openai_server.stop()
+
+
+def user_style(stack: Stack, user_id: int) -> str | None:
+    found = rows(stack.db, "SELECT default_style FROM user_settings WHERE user_id = ?", (str(user_id),))
+    return found[0]["default_style"] if found else None
+
+
+def test_the_command_list_is_registered_at_start(stack: Stack) -> None:
+    (call,) = stack.telegram.fake.calls_to("setMyCommands")
+    registered = [c["command"] for c in call.params["commands"]]
+    assert registered == [name for name, _ in COMMANDS]
+    assert {"imagine", "styles", "mystyle", "history", "forget_me", "setlimits", "nsfw"} <= set(
+        registered
+    )
+
+
+def test_help_explains_with_examples(stack: Stack) -> None:
+    t = stack.telegram
+    for text in ("/help", "/start"):
+        ask = t.send(BOB, BOB, text)
+        (reply,) = wait_for(lambda ask=ask: t.replies_to(ask), 10, message=text)
+        assert "/imagine" in reply["text"] and "style:" in reply["text"]
+
+
+def test_styles_keyboard_sets_the_default_and_mystyle_clears_it(stack: Stack) -> None:
+    t = stack.telegram
+    ask = t.send(BOB, BOB, "/styles")
+    (menu,) = wait_for(lambda: t.replies_to(ask), 10, message="the styles")
+    assert "Anime" in menu["text"] and "Pixel Art" in menu["text"]
+    buttons = [b["callback_data"] for row in menu["reply_markup"]["inline_keyboard"] for b in row]
+    assert "ib:d:pixel-art" in buttons
+    t.press(BOB, menu, "ib:d:pixel-art")
+    wait_for(lambda: user_style(stack, BOB) == "pixel-art", 10, message="the default")
+    command = t.send(BOB, BOB, "/imagine a lighthouse")
+    assert stack.settled_row(command)["style"] == "pixel-art"
+    t.send(BOB, BOB, "/mystyle sketch")
+    wait_for(lambda: user_style(stack, BOB) == "sketch", 10, message="/mystyle sketch")
+    t.send(BOB, BOB, "/mystyle")
+    wait_for(lambda: user_style(stack, BOB) is None, 10, message="/mystyle clears")
+
+
+def test_full_size_sends_the_stored_file_as_a_document(stack: Stack) -> None:
+    t = stack.telegram
+    command = t.send(ALICE, ALICE, "/imagine a red fox in snow")
+    row = stack.settled_row(command)
+    assert row["status"] == "delivered"
+    (result,) = t.replies_to(command)
+    before = len(t.fake.calls_to("sendDocument"))
+    t.press(ALICE, result, f"ib:f:{row['id']}")
+    wait_for(lambda: len(t.fake.calls_to("sendDocument")) > before, 10, message="the document")
+    document = t.fake.calls_to("sendDocument")[-1]
+    (data,) = document.files.values()
+    assert data == Path(row["image_path"]).read_bytes()
