@@ -77,6 +77,8 @@ def test_env_example_with_only_a_discord_token_starts(
         text = log.read_text()
         assert bot.poll() is None, text
         assert discord.connected(), "the bot has no gateway session"
+        # docs/discord.md: no privileged intent needed; the guilds intent only.
+        assert discord.fake.gateway.intents == [1]
         # It generates in this process, so it checks its provider at start (in the background).
         wait_for(lambda: "provider horde: FAILING" in log.read_text(), 30, message="the check")
     assert "running (discord; providers horde; embedded queue" in text

@@ -38,7 +38,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def user_style(stack: Stack, user_id: int) -> str | None:
-    found = rows(stack.db, "SELECT default_style FROM user_settings WHERE user_id = ?", (str(user_id),))
+    found = rows(
+        stack.db, "SELECT default_style FROM user_settings WHERE user_id = ?", (str(user_id),)
+    )
     return found[0]["default_style"] if found else None
 
 

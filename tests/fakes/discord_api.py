@@ -196,6 +196,7 @@ def pings(body: dict[str, Any]) -> dict[str, Any]:
 class FakeDiscord:
     def __init__(self) -> None:
         self.token = "fake-discord-bot-token-" + secrets.token_hex(8)
+        self.privileged_intents = False  # the portal's switches: off, as imaginebot needs none
         self._ids = itertools.count(1)
         self.application_id = self.snowflake()
         self.bot_user = {

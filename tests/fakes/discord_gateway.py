@@ -1,9 +1,10 @@
 """The gateway half of the fake Discord, interaction payloads, and a driver for tests.
 
 The gateway speaks Discord's JSON protocol in text frames: HELLO, IDENTIFY (token checked,
-shard honoured), READY, one GUILD_CREATE per guild of the shard, heartbeat ACKs, and
-INTERACTION_CREATE dispatches built like Discord's (guild ones with `guild_id` and a
-`member` carrying resolved permissions; `attachment_size_limit` in every one).
+privileged intents refused with 4014 unless switched on, shard honoured), READY, one
+GUILD_CREATE per guild of the shard, heartbeat ACKs, and INTERACTION_CREATE dispatches built
+like Discord's (guild ones with `guild_id` and a `member` carrying resolved permissions;
+`attachment_size_limit` in every one).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ MODERATOR = MEMBER | MANAGE_MESSAGES
 SERVER_MANAGER = MEMBER | MANAGE_GUILD
 ADMIN = (1 << 50) - 1  # Discord resolves every permission for administrators
 OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
+PRIVILEGED_INTENTS = (
+    (1 << 1) | (1 << 8) | (1 << 15)
+)  # GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Gateway:
         self.fake = fake
         self.sessions: list[Session] = []
         self.identifies = 0
+        self.intents: list[int] = []  # as each IDENTIFY asked
         self.recommended_shards = 1
 
     def shard_of(self, guild_id: str | None, count: int) -> int:
@@ -72,6 +77,13 @@ class Gateway:
                 elif op == 2:
                     if frame["d"].get("token") != self.fake.token:
                         await ws.close(code=4004, message=b"Authentication failed.")
+                        break
+                    # Privileged intents (members, presences, message content) must be
+                    # switched on in the Developer Portal; Discord refuses them otherwise.
+                    intents = int(frame["d"].get("intents", 0))
+                    self.intents.append(intents)
+                    if intents & PRIVILEGED_INTENTS and not self.fake.privileged_intents:
+                        await ws.close(code=4014, message=b"Disallowed intent(s).")
                         break
                     shard = frame["d"].get("shard") or [0, 1]
                     session.shard = (int(shard[0]), int(shard[1]))
