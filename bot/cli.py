@@ -142,7 +142,7 @@ class CliChannel:
 
     async def report_failure(self, generation: Generation) -> None:
         reason = generation.failure_reason
-        if generation.failure_code in ("unavailable", "timeout"):
+        if generation.failure_code == "unavailable":  # "took too long" says enough already
             reason = unreachable_hint(self.settings)
         print(f"failed: {reason}", file=sys.stderr, flush=True)
         self.finished.set()

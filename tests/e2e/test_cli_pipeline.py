@@ -116,7 +116,8 @@ def test_outage_after_all_tries_fails_with_plain_reason(
         ["imagine", "a boat"], openai_env(tmp_path, fake_openai, JOB_MAX_TRIES="3"), cwd=tmp_path
     )
     assert result.returncode == 1
-    assert "not answering right now" in result.stderr
+    # The operator at the terminal is told which provider and what to check.
+    assert "failed: OpenAI did not answer; check OPENAI_BASE_URL and the network" in result.stderr
     assert len(fake_openai.calls) == 3
     assert only_row(tmp_path)["failure_code"] == "unavailable"
 
