@@ -152,7 +152,10 @@ def test_bad_telegram_token(tmp_path: Path, telegram: TelegramDriver) -> None:
     status, output, took = start_and_wait(["run"], env, tmp_path)
     assert status == 2
     assert_one_sentence(
-        output, "Telegram refused TELEGRAM_TOKEN; set it to the token @BotFather gave you", token
+        output,
+        "TELEGRAM_TOKEN: Telegram rejected the token (401 Unauthorized); copy it again from "
+        "@BotFather",
+        token,
     )
     assert took < START_SECONDS
 

@@ -5,8 +5,7 @@ list of outcomes consumed one per call ("ok", "500", "429", "quota", "refuse", "
 "slow:<seconds>", "huge:<bytes>" for a b64_json answer that goes on for that many bytes,
 streamed without a length, "bomb:<w>x<h>" for a small PNG that declares w x h pixels); when it
 is empty a prompt containing REFUSE_ME is refused and everything else succeeds. Every call is
-recorded,
-and every served image is kept so tests can compare bytes with what reached a chat.
+recorded, and every served image is kept so tests can compare bytes with what reached a chat.
 """
 
 from __future__ import annotations
