@@ -32,6 +32,7 @@ from bot.settings import ConfigError, Settings
 if TYPE_CHECKING:
     from arq import Worker
 
+    from bot.adapters.base import PlatformAdapter
     from bot.core.jobs import WorkerRuntime
     from bot.health import Check, HealthServer
 
@@ -99,7 +100,7 @@ class BotApp:
         self._worker_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._health: HealthServer | None = None
-        self.adapters: list[object] = []
+        self.adapters: list[PlatformAdapter] = []
 
     @classmethod
     async def create(cls, settings: Settings) -> BotApp:
@@ -225,14 +226,11 @@ class BotApp:
             await self.store.set_state("health", str(time.time()))
             return True
 
-        async def adapters_connected() -> bool:
-            return all(getattr(a, "connected", True) for a in self.adapters)
-
-        checks: dict[str, Check] = {
-            "redis": redis_ok,
-            "sqlite": sqlite_writable,
-            "adapters": adapters_connected,
-        }
+        checks: dict[str, Check] = {"redis": redis_ok, "sqlite": sqlite_writable}
+        # One check per chat adapter, named by its platform: each reports its own real
+        # connection (Discord: gateway READY; Telegram: the last poll reached Telegram).
+        for adapter in self.adapters:
+            checks[adapter.platform] = adapter_check(adapter)
         checks.update(worker_checks(self.settings, lambda: self.redis))
         del checks["redis"]
         checks["redis"] = redis_ok
@@ -282,6 +280,13 @@ class BotApp:
             await self.redis.aclose()
         await self.store.close()
         await self.http.aclose()
+
+
+def adapter_check(adapter: PlatformAdapter) -> Check:
+    async def check() -> bool:
+        return adapter.healthy()
+
+    return check
 
 
 def worker_health_key(settings: Settings) -> str:
