@@ -151,6 +151,9 @@ class TelegramAdapter:
         else:
             await updater.start_polling(timeout=POLL_TIMEOUT, poll_interval=0.0)
         self.connected = True
+        # Telegram just answered getMe and setMyCommands; the first long poll may take its
+        # full timeout to come back, and must not make a fresh start look unhealthy.
+        self.poll_liveness.succeeded()
         log.info("connected to Telegram as @%s", self.bot.username)
 
     def healthy(self) -> bool:
