@@ -1,4 +1,5 @@
-"""Slash commands: /imagine, /styles, /mystyle, /history and the admin /settings group."""
+"""Slash commands: /imagine, /styles, /mystyle, /history, the admin /settings group (its
+limits and nsfw commands live in server_settings.py) and /forget-me (privacy.py)."""
 
 from __future__ import annotations
 
