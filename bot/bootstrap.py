@@ -34,6 +34,7 @@ from bot.startup import StartupError, host_of
 if TYPE_CHECKING:
     from arq import Worker
 
+    from bot.adapters.base import PlatformAdapter
     from bot.core.jobs import WorkerRuntime
     from bot.health import Check, HealthServer
 
@@ -101,7 +102,7 @@ class BotApp:
         self._worker_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._health: HealthServer | None = None
-        self.adapters: list[object] = []
+        self.adapters: list[PlatformAdapter] = []
         self.clock: Callable[[], float] = time.time  # the retention purge's "now"; tests move it
 
     @classmethod
@@ -246,14 +247,11 @@ class BotApp:
             await self.store.set_state("health", str(time.time()))
             return True
 
-        async def adapters_connected() -> bool:
-            return all(getattr(a, "connected", True) for a in self.adapters)
-
-        checks: dict[str, Check] = {
-            "redis": redis_ok,
-            "sqlite": sqlite_writable,
-            "adapters": adapters_connected,
-        }
+        checks: dict[str, Check] = {"redis": redis_ok, "sqlite": sqlite_writable}
+        # One check per chat adapter, named by its platform: each reports its own real
+        # connection (Discord: gateway READY; Telegram: the last poll reached Telegram).
+        for adapter in self.adapters:
+            checks[adapter.platform] = adapter_check(adapter)
         checks.update(worker_checks(self.settings, lambda: self.redis))
         del checks["redis"]
         checks["redis"] = redis_ok
@@ -310,6 +308,13 @@ class BotApp:
             await self.redis.aclose()
         await self.store.close()
         await self.http.aclose()
+
+
+def adapter_check(adapter: PlatformAdapter) -> Check:
+    async def check() -> bool:
+        return adapter.healthy()
+
+    return check
 
 
 def worker_health_key(settings: Settings) -> str:

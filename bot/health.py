@@ -14,7 +14,8 @@ Check = Callable[[], Awaitable[bool]]
 
 
 class HealthServer:
-    """Serves named checks; /healthz is 200 when every check passes, 503 otherwise."""
+    """Serves named checks; /healthz is 200 when every check passes, 503 naming the failing
+    ones otherwise."""
 
     def __init__(
         self,
@@ -36,8 +37,9 @@ class HealthServer:
                 results[name] = bool(await check())
             except Exception:
                 results[name] = False
-        healthy = all(results.values())
-        return web.json_response({"ok": healthy, "checks": results}, status=200 if healthy else 503)
+        failing = [name for name, ok in results.items() if not ok]
+        body = {"ok": not failing, "checks": results, "failing": failing}
+        return web.json_response(body, status=503 if failing else 200)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         if self.before_scrape is not None:

@@ -115,8 +115,11 @@ class QuotaBook:
         *,
         daily_per_user: int,
         daily_per_scope: int | None,
+        max_pending: int | None = None,
     ) -> Reservation:
-        """Check every limit and take one unit of each, or raise saying which limit and when."""
+        """Check every limit and take one unit of each, or raise saying which limit and when.
+
+        `max_pending` is the scope's lower limit on the user's waiting requests, if any."""
         self._roll()
         now = self.clock()
         user = (platform, user_id)
@@ -132,10 +135,13 @@ class QuotaBook:
                 f"The bot has reached its daily image budget. It resets {reset_phrase(now)}."
             )
         pending = self.pending_count(platform, user_id)
-        if pending >= self.limits.max_pending_per_user:
+        pending_limit = self.limits.max_pending_per_user
+        if max_pending is not None:
+            pending_limit = min(pending_limit, max_pending)
+        if pending >= pending_limit:
             raise LimitReached(
                 f"You already have {pending} request{'s' if pending != 1 else ''} waiting "
-                f"(the limit is {self.limits.max_pending_per_user}). "
+                f"(the limit is {pending_limit}). "
                 "Please wait until one has finished."
             )
         if self._per_user[user] >= daily_per_user:

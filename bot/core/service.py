@@ -290,6 +290,7 @@ class GenerationService:
 
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
         per_user, per_scope = await self.effective_limits(prepared.scope)
+        pending = await self.store.scope_pending_limit(prepared.scope.platform, prepared.scope.id)
         try:
             # No await between the checks and the increments: atomic on this event loop.
             return self.quotas.reserve(
@@ -298,6 +299,7 @@ class GenerationService:
                 prepared.scope.id,
                 daily_per_user=per_user,
                 daily_per_scope=per_scope,
+                max_pending=pending,
             )
         except UserFacingError as exc:
             await self._refuse(prepared.requester, prepared.scope, exc)
@@ -329,19 +331,49 @@ class GenerationService:
         self, scope: Scope, *, per_user: int | None, per_scope: int | None
     ) -> tuple[int, int | None]:
         """Admins may lower their scope's daily limits, never raise them past the operator's."""
-        for value, ceiling, what in (
-            (per_user, self.settings.daily_limit_per_user, "per user"),
-            (per_scope, self.settings.daily_limit_per_scope, "for this chat"),
-        ):
-            if value is not None and value < 1:
-                raise InvalidRequest("A daily limit must be at least 1.")
-            if value is not None and ceiling is not None and value > ceiling:
-                raise InvalidRequest(
-                    f"The bot's operator allows at most {ceiling} pictures a day {what}; "
-                    "you can only lower that."
-                )
+        self.check_scope_limits(per_user=per_user, per_scope=per_scope)
         await self.store.set_scope_limits(scope.platform, scope.id, per_user, per_scope)
         return await self.effective_limits(scope)
+
+    async def effective_pending_limit(self, scope: Scope) -> int:
+        """Requests one user may have waiting at once here: the operator's, or the scope's lower one."""
+        pending = await self.store.scope_pending_limit(scope.platform, scope.id)
+        operator = self.settings.max_pending_per_user
+        return min(pending, operator) if pending else operator
+
+    async def scope_limit_overrides(
+        self, scope: Scope
+    ) -> tuple[int | None, int | None, int | None]:
+        """What the scope's admins set (daily per user, daily for the scope, pending per user);
+        None where they kept the operator's limit."""
+        per_user, per_scope = await self.store.scope_limits(scope.platform, scope.id)
+        return per_user, per_scope, await self.store.scope_pending_limit(scope.platform, scope.id)
+
+    def check_scope_limits(
+        self,
+        *,
+        per_user: int | None = None,
+        per_scope: int | None = None,
+        pending: int | None = None,
+    ) -> None:
+        """Raise unless every given limit is at least 1 and not above the operator's."""
+        for value, ceiling, what in (
+            (per_user, self.settings.daily_limit_per_user, "pictures a day per user"),
+            (per_scope, self.settings.daily_limit_per_scope, "pictures a day for this chat"),
+            (pending, self.settings.max_pending_per_user, "waiting requests per user"),
+        ):
+            if value is not None and value < 1:
+                raise InvalidRequest("A limit must be at least 1.")
+            if value is not None and ceiling is not None and value > ceiling:
+                raise InvalidRequest(
+                    f"The bot's operator allows at most {ceiling} {what}; you can only lower that."
+                )
+
+    async def set_scope_pending_limit(self, scope: Scope, pending: int | None) -> int:
+        """Admins may lower how many requests a user may have waiting here (None: the operator's)."""
+        self.check_scope_limits(pending=pending)
+        await self.store.set_scope_pending_limit(scope.platform, scope.id, pending)
+        return await self.effective_pending_limit(scope)
 
     async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
         return await self.store.recent_refusals(scope.platform, scope.id, limit)

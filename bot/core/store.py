@@ -325,6 +325,24 @@ class Store:
             (platform, scope_id, per_user, per_scope, time.time()),
         )
 
+    async def scope_pending_limit(self, platform: str, scope_id: str) -> int | None:
+        """The limit on a user's waiting requests that the scope's admins set, if any."""
+        row = await self._fetchone(
+            "SELECT max_pending_per_user FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            (platform, scope_id),
+        )
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def set_scope_pending_limit(
+        self, platform: str, scope_id: str, pending: int | None
+    ) -> None:
+        await self._update(
+            "INSERT INTO scope_settings (platform, scope_id, max_pending_per_user, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, scope_id) DO UPDATE SET "
+            "max_pending_per_user = excluded.max_pending_per_user, updated_at = excluded.updated_at",
+            (platform, scope_id, pending, time.time()),
+        )
+
     # -- settings -------------------------------------------------------------------------------
 
     async def scope_settings(self, platform: str, scope_id: str) -> tuple[str | None, list[str]]:

@@ -110,6 +110,8 @@ ADMIN_COMMANDS = [
     ("settings show", {}),
     ("settings default-style", {"style": "anime"}),
     ("settings allowed-styles", {"styles": "photo, anime"}),
+    ("settings limits", {"per-member": 5, "per-server": 40, "waiting": 1}),
+    ("settings nsfw", {"choice": "on"}),
 ]
 
 
@@ -130,15 +132,23 @@ async def test_admin_commands_need_manage_server(
         text = result.response.content  # type: ignore[union-attr]
         scope = Scope(platform="discord", id=str(sim.guild.id))
         settings = await sim.app.service.scope_settings(scope)
+        limits = await sim.app.service.scope_limit_overrides(scope)
         if who in ("admin", "manager"):
             assert "Only server admins" not in text
             if command == "settings default-style":
                 assert settings.default_style == "anime"
             if command == "settings allowed-styles":
                 assert settings.allowed_styles == ("photo", "anime")
+            if command == "settings limits":
+                assert limits == (5, 40, 1)
+                assert "5 pictures per member, 40 for the server" in text
+                assert "at most 1 waiting" in text
+            if command == "settings nsfw":
+                assert settings.nsfw is True
         else:
             assert "Only server admins" in text
             assert settings.default_style is None and settings.allowed_styles == ()
+            assert limits == (None, None, None) and settings.nsfw is False
 
 
 async def test_settings_are_not_offered_in_dms(tmp_path: Path) -> None:

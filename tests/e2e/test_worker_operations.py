@@ -59,7 +59,11 @@ def test_health_metrics_and_check(
             timeout=20,
             message="worker /healthz",
         )
-        assert json.loads(body) == {"ok": True, "checks": {"redis": True, "worker_heartbeat": True}}
+        assert json.loads(body) == {
+            "ok": True,
+            "checks": {"redis": True, "worker_heartbeat": True},
+            "failing": [],
+        }
         check = run_cli(["worker", "--check"], env, tmp_path)
         assert check.returncode == 0 and "fresh" in check.stdout
         result = run_cli(["imagine", "a kite", "-o", str(tmp_path / "k.png")], env, tmp_path)

@@ -211,6 +211,7 @@ class FakeDiscord:
         self.guilds: dict[str, dict[str, Any]] = {}
         self.dm_channels: dict[str, dict[str, Any]] = {}
         self.denied_channels: set[str] = set()
+        self.age_restricted: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.command_syncs: list[str] = []
         self.interactions: dict[str, Interaction] = {}
@@ -238,6 +239,14 @@ class FakeDiscord:
         guild_id, channel_id = self.snowflake(), self.snowflake()
         self.guilds[guild_id] = {"id": guild_id, "name": name, "channels": [channel_id]}
         return guild_id, channel_id
+
+    def add_age_restricted_channel(self, guild_id: str, name: str = "after-dark") -> str:
+        """A text channel the server marked age-restricted (`nsfw: true` in its JSON); add it
+        before the bot connects, so its GUILD_CREATE carries it."""
+        channel_id = self.snowflake()
+        self.guilds[guild_id]["channels"].append(channel_id)
+        self.age_restricted.add(channel_id)
+        return channel_id
 
     def channel_exists(self, channel_id: str) -> bool:
         return channel_id in self.dm_channels or any(

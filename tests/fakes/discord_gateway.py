@@ -180,7 +180,9 @@ def guild_create(fake: FakeDiscord, guild: dict[str, Any]) -> dict[str, Any]:
         "member_count": 2,
         "voice_states": [],
         "members": [],
-        "channels": [channel_json(gid, cid) for cid in guild["channels"]],
+        "channels": [
+            channel_json(gid, cid, nsfw=cid in fake.age_restricted) for cid in guild["channels"]
+        ],
         "threads": [],
         "presences": [],
         "max_members": 500000,
@@ -198,7 +200,7 @@ def guild_create(fake: FakeDiscord, guild: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def channel_json(guild_id: str, channel_id: str) -> dict[str, Any]:
+def channel_json(guild_id: str, channel_id: str, *, nsfw: bool = False) -> dict[str, Any]:
     return {
         "id": channel_id,
         "type": 0,
@@ -206,7 +208,7 @@ def channel_json(guild_id: str, channel_id: str) -> dict[str, Any]:
         "name": "general",
         "position": 0,
         "permission_overwrites": [],
-        "nsfw": False,
+        "nsfw": nsfw,
         "parent_id": None,
         "topic": None,
         "last_message_id": None,
@@ -259,7 +261,9 @@ def interaction_payload(
         payload["guild_id"] = guild_id
         payload["guild_locale"] = "en-US"
         payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
-        payload["channel"] = channel_json(guild_id, channel_id)
+        payload["channel"] = channel_json(
+            guild_id, channel_id, nsfw=channel_id in fake.age_restricted
+        )
         payload["member"] = {
             "user": user,
             "roles": [],
@@ -374,10 +378,11 @@ class DiscordDriver:
         permissions: int = MEMBER,
         dm: bool = False,
         size_limit: int = 10 * 1024 * 1024,
+        channel: str | None = None,
         **options: Any,
     ) -> Interaction:
         guild_id = None if dm else self.guild_id
-        channel_id = self.dm_channel(user) if dm else self.channel_id
+        channel_id = self.dm_channel(user) if dm else channel or self.channel_id
         data = command_options(self.fake, name, guild_id, options)
         return self._send(
             2,

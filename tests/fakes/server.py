@@ -33,7 +33,7 @@ class ServerThread:
     async def _start(self) -> None:
         self._runner = web.AppRunner(self.app, handle_signals=False, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
+        site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
         assert server is not None
@@ -47,6 +47,16 @@ class ServerThread:
             return fn(*args)
 
         return self.call(wrapper())
+
+    def go_away(self) -> None:
+        """An outage: stop listening and drop every open connection (websockets included);
+        `come_back` serves again on the same port."""
+        if self._runner is not None:
+            self.call(self._runner.cleanup())
+            self._runner = None
+
+    def come_back(self) -> None:
+        self.call(self._start())
 
     def stop(self) -> None:
         if self._runner is not None:

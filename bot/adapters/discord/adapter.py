@@ -15,8 +15,9 @@ import discord
 from bot.adapters.discord.client import build_client, configure_endpoints, sync_commands
 from bot.adapters.discord.commands import register_commands
 from bot.adapters.discord.components import ComponentRouter
-from bot.adapters.discord.context import PLATFORM
+from bot.adapters.discord.context import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
+from bot.adapters.discord.liveness import GatewayLiveness
 from bot.adapters.discord.render import (
     error_text,
     only_user,
@@ -74,6 +75,7 @@ class DiscordAdapter:
         self.app = app
         self.status = StatusBoard()
         self.components = ComponentRouter(self)
+        self.liveness = GatewayLiveness()
         configure_endpoints(settings)
         self.client = build_client(self, settings)
         register_commands(self.client.tree, self)
@@ -146,6 +148,10 @@ class DiscordAdapter:
     async def _run(self) -> None:
         await self.client.connect(reconnect=True)
 
+    def healthy(self) -> bool:
+        """Gateway connected and READY (every shard, for a sharded client)."""
+        return self.liveness.healthy(self.client)
+
     async def stop(self) -> None:
         await self.status.close()
         await self.client.close()
@@ -165,6 +171,9 @@ class DiscordAdapter:
             "requester_id": str(interaction.user.id),
             "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
             "size_limit": int(interaction.filesize_limit or DEFAULT_LIMIT),
+            # The core allows NSFW output only where the chat may show it: on Discord, a
+            # channel marked age-restricted, on top of the server's /settings nsfw switch.
+            "nsfw_ok": age_restricted(interaction),
         }
 
     async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:

@@ -53,6 +53,28 @@ class _AdapterHooks:
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.adapter.components.route(interaction)
 
+    # Gateway state for /healthz (sharded clients also get the on_shard_* events).
+    async def on_ready(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self.adapter.liveness.up()
+
+    async def on_resumed(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self.adapter.liveness.up()
+
+    async def on_disconnect(self) -> None:
+        if not isinstance(self, discord.AutoShardedClient):
+            self.adapter.liveness.down()
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        self.adapter.liveness.up(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.adapter.liveness.up(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.adapter.liveness.down(shard_id)
+
 
 class ImagineClient(_AdapterHooks, discord.Client):
     def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
@@ -95,20 +117,60 @@ def commands_digest(tree: app_commands.CommandTree[Any], guild: discord.Object |
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def registered(commands: list[dict[str, Any]]) -> dict[str, str]:
+    """name -> "id/version" of commands as Discord returns them (the version changes on
+    every edit, by us or anyone else holding the token)."""
+    return {str(c["name"]): f"{c['id']}/{c.get('version', '')}" for c in commands}
+
+
 async def sync_commands(
     tree: app_commands.CommandTree[Any], store: Store, application_id: int, guild_id: int | None
 ) -> bool:
-    """Sync only when the command definitions changed since the last sync; True if synced."""
+    """Sync only when needed; True if synced.
+
+    Skipping needs two things: the definitions hash to what this application last synced
+    (the record is keyed on the application id and the guild), and Discord still holds
+    exactly the commands that sync registered (one GET). A record alone is not trusted:
+    the same DATA_DIR may meet another application, or commands deleted or overwritten
+    since."""
     guild = discord.Object(id=guild_id) if guild_id else None
     if guild is not None:
         tree.copy_global_to(guild=guild)
     digest = commands_digest(tree, guild)
     key = f"discord:commands:{application_id}:{guild_id or 'global'}"
-    if await store.get_state(key) == digest:
-        log.info("slash commands unchanged; not syncing")
-        return False
+    record = _load_record(await store.get_state(key))
+    if record is not None and record.get("digest") == digest:
+        http = tree.client.http
+        try:
+            if guild_id:
+                current = await http.get_guild_commands(application_id, guild_id)
+            else:
+                current = await http.get_global_commands(application_id)
+        except discord.HTTPException as exc:
+            log.info("could not list the registered commands (HTTP %s); syncing", exc.status)
+            current = None
+        if current is not None and registered(current) == record.get("registered"):
+            log.info("slash commands unchanged; not syncing")
+            return False
+        log.info("Discord no longer has the commands last synced; syncing again")
     synced = await tree.sync(guild=guild)
-    await store.set_state(key, digest)
+    # tree.sync returns AppCommand objects, which drop the version: read it back raw.
+    if guild_id:
+        now = await tree.client.http.get_guild_commands(application_id, guild_id)
+    else:
+        now = await tree.client.http.get_global_commands(application_id)
+    await store.set_state(key, json.dumps({"digest": digest, "registered": registered(now)}))
     where = f"server {guild_id}" if guild_id else "all servers (global)"
     log.info("synced %d slash command(s) to %s", len(synced), where)
     return True
+
+
+def _load_record(value: str | None) -> dict[str, Any] | None:
+    """The stored sync record; a bare digest (older format) or junk counts as none."""
+    if not value:
+        return None
+    try:
+        record = json.loads(value)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

@@ -1,4 +1,5 @@
-"""Slash commands: /imagine, /styles, /mystyle, /history and the admin /settings group."""
+"""Slash commands: /imagine, /styles, /mystyle, /history, the admin /settings group (its
+limits and nsfw commands live in server_settings.py) and /forget-me (privacy.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.context import is_server_admin, requester_of, scope_of
+from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.context import requester_of, scope_of
+from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
     error_text,
@@ -17,6 +20,11 @@ from bot.adapters.discord.render import (
     history_view,
     styles_text,
     truncate,
+)
+from bot.adapters.discord.server_settings import (
+    add_server_setting_commands,
+    limits_text,
+    nsfw_text,
 )
 from bot.core.errors import UserFacingError
 from bot.core.models import ImagineCommand
@@ -31,17 +39,6 @@ Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 MAX_SEED = 2**32 - 1
 # Validation normally takes milliseconds; past this, acknowledge first so the 3 s rule holds.
 PREPARE_BUDGET_SECONDS = 2.0
-ADMIN_ONLY = "Only server admins (Manage Server permission) can change these settings."
-SERVER_ONLY = "Server settings only exist in a server."
-
-
-async def reply(interaction: discord.Interaction, text: str) -> None:
-    """A short ephemeral answer (or follow-up, if the interaction was already acknowledged)."""
-    text = truncate(text, 2000)
-    if interaction.response.is_done():
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def prepare_then_submit(
@@ -172,6 +169,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
             )
 
     tree.add_command(settings_group(adapter))
+    register_forget_me(tree, adapter)
 
 
 def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
@@ -184,15 +182,6 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
         allowed_installs=app_commands.AppInstallationType(guild=True),
     )
 
-    async def admin_only(interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:
-            await reply(interaction, SERVER_ONLY)
-            return False
-        if not is_server_admin(interaction):
-            await reply(interaction, ADMIN_ONLY)
-            return False
-        return True
-
     async def style_choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -201,14 +190,19 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
         choices = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
         return [*choices, app_commands.Choice(name="(none: use the bot's default)", value="none")]
 
-    @group.command(name="show", description="Show this server's style settings")
+    @group.command(name="show", description="Show this server's settings")
     async def show(interaction: discord.Interaction) -> None:
         if not await admin_only(interaction):
             return
-        settings = await service.scope_settings(scope_of(interaction))
+        scope = scope_of(interaction)
+        settings = await service.scope_settings(scope)
         default = settings.default_style or f"{service.settings.default_style} (bot default)"
         allowed = ", ".join(settings.allowed_styles) if settings.allowed_styles else "all styles"
-        await reply(interaction, f"Default style: {default}\nAllowed styles: {allowed}")
+        await reply(
+            interaction,
+            f"Default style: {default}\nAllowed styles: {allowed}\n"
+            f"{await limits_text(service, scope)}\n{nsfw_text(settings.nsfw)}",
+        )
 
     @group.command(name="default-style", description="Set the server's default style")
     @app_commands.describe(style="The style used when a member picks none ('none' to reset)")
@@ -247,4 +241,5 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
             names = ", ".join(s.label for s in chosen)
             await reply(interaction, f"Members may now use: {names}.")
 
+    add_server_setting_commands(group, adapter)
     return group

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.adapters.discord.commands import prepare_then_submit, reply
+from bot.adapters.discord import privacy
+from bot.adapters.discord.answers import reply
+from bot.adapters.discord.commands import prepare_then_submit
 from bot.adapters.discord.context import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.render import (
@@ -60,6 +62,8 @@ class ComponentRouter:
                 await self.variation(interaction, generation_id, values[0])
             elif action == "delete":
                 await self.delete(interaction, generation_id)
+            elif action in (privacy.CONFIRM, privacy.CANCEL):
+                await privacy.answer(self.adapter, interaction, action, generation_id)
             elif action == "show" and values:
                 await self.show(interaction, values[0])
             else:

@@ -35,3 +35,14 @@ def is_moderator(interaction: discord.Interaction) -> bool:
         return False
     perms = interaction.permissions
     return perms.administrator or perms.manage_messages
+
+
+def age_restricted(interaction: discord.Interaction) -> bool:
+    """Whether Discord marks the interaction's channel age-restricted (threads: their parent's).
+
+    DMs and channels discord.py only knows partially count as not age-restricted, so NSFW
+    output is never allowed there whatever the server switch says."""
+    if interaction.guild_id is None:
+        return False
+    is_nsfw = getattr(interaction.channel, "is_nsfw", None)
+    return bool(is_nsfw()) if callable(is_nsfw) else False

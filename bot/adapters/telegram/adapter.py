@@ -26,6 +26,7 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.flood import PICTURE, REPLY, STATUS, FloodLimiter, OverBudget, Spend
 from bot.adapters.telegram.handlers import QUEUED, register_handlers
 from bot.adapters.telegram.images import fit_for_telegram
+from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
 from bot.adapters.telegram.render import COMMANDS, caption, error_text, result_keyboard, status_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.transport import AiohttpRequest
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one message
 STATUS_GRACE = 1.0  # no status edit this soon after the reply: most requests are done by then
+POLL_TIMEOUT = 10  # seconds one long poll (getUpdates) may wait for updates
 FALLBACK_MARKER = "fallback_sent_at"
 # Bot API answers that mean "this message cannot become a photo": send a new one instead.
 CANNOT_EDIT = (
@@ -89,9 +91,13 @@ class TelegramAdapter:
             interval=STATUS_EDIT_INTERVAL,
         )
         self._seen_updates: deque[int] = deque(maxlen=2048)
+        self.poll_liveness = PollLiveness(POLL_TIMEOUT)
         # Long polling holds its connection for the whole poll: a session of its own. Kept
         # here to close them when the start fails (PTB only shuts down what it initialized).
-        self._requests = (AiohttpRequest(connections=64), AiohttpRequest(connections=2))
+        self._requests = (
+            AiohttpRequest(connections=64),
+            TrackedPollRequest(self.poll_liveness, connections=2),
+        )
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
@@ -169,9 +175,20 @@ class TelegramAdapter:
                 secret_token=secret.get_secret_value() if secret else None,
             )
         else:
-            await updater.start_polling(timeout=10, poll_interval=0.0)
+            await updater.start_polling(timeout=POLL_TIMEOUT, poll_interval=0.0)
         self.connected = True
+        # Telegram just answered getMe and setMyCommands; the first long poll may take its
+        # full timeout to come back, and must not make a fresh start look unhealthy.
+        self.poll_liveness.succeeded()
         log.info("connected to Telegram as @%s", self.bot.username)
+
+    def healthy(self) -> bool:
+        """Polling: the last getUpdates reached Telegram, recently. Webhook: the webhook
+        server is up (whether Telegram reaches it is only visible to Telegram)."""
+        updater = self.application.updater
+        if not self.connected or updater is None or not updater.running:
+            return False
+        return bool(self.settings.telegram_webhook_url) or self.poll_liveness.healthy()
 
     async def stop(self) -> None:
         self.connected = False

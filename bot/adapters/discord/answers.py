@@ -1,0 +1,34 @@
+"""Short private answers, and the admin check every server-settings command starts with."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.adapters.discord.context import is_server_admin
+from bot.adapters.discord.render import NO_MENTIONS, truncate
+
+ADMIN_ONLY = "Only server admins (Manage Server permission) can change these settings."
+SERVER_ONLY = "Server settings only exist in a server."
+
+
+async def reply(interaction: discord.Interaction, text: str) -> None:
+    """A short ephemeral answer (or follow-up, if the interaction was already acknowledged)."""
+    text = truncate(text, 2000)
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def admin_only(interaction: discord.Interaction) -> bool:
+    """True for a server admin; anyone else gets a plain refusal.
+
+    Checked here, on the permissions Discord resolved for this member in this interaction:
+    the command's `default_member_permissions` is only a hint server admins can override."""
+    if interaction.guild_id is None:
+        await reply(interaction, SERVER_ONLY)
+        return False
+    if not is_server_admin(interaction):
+        await reply(interaction, ADMIN_ONLY)
+        return False
+    return True

@@ -1,0 +1,83 @@
+"""`/forget-me`: after a confirmation button, delete the member's history, pictures and
+personal settings (Telegram's /forget_me does the same through the same core function).
+
+The buttons carry the id of the member who asked (`ib:forget:<user id>`). The message is
+ephemeral, but a client can send any custom id for any message, so each press is checked
+against that id here before anything is deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.answers import reply
+from bot.adapters.discord.context import requester_of
+from bot.adapters.discord.render import NO_MENTIONS, custom_id
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.adapter import DiscordAdapter
+
+log = logging.getLogger(__name__)
+
+CONFIRM, CANCEL = "forget", "forget-no"
+QUESTION = (
+    "This deletes your history, your pictures and your settings with this bot, everywhere. "
+    "It cannot be undone. Sure?"
+)
+NOT_YOURS = "Only the person who asked can answer this."
+
+
+def confirm_view(user_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(
+        discord.ui.Button(
+            label="Delete my data",
+            emoji="🗑",
+            style=discord.ButtonStyle.danger,
+            custom_id=custom_id(CONFIRM, user_id),
+        )
+    )
+    view.add_item(
+        discord.ui.Button(
+            label="Cancel",
+            style=discord.ButtonStyle.secondary,
+            custom_id=custom_id(CANCEL, user_id),
+        )
+    )
+    return view
+
+
+def register_forget_me(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
+    @tree.command(
+        name="forget-me",
+        description="Delete your history, pictures and settings with this bot",
+    )
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def forget_me(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            QUESTION,
+            view=confirm_view(str(interaction.user.id)),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+
+async def answer(
+    adapter: DiscordAdapter, interaction: discord.Interaction, action: str, owner_id: str
+) -> None:
+    """A press of Delete my data or Cancel; only the member named in the button counts."""
+    if owner_id != str(interaction.user.id):
+        await reply(interaction, NOT_YOURS)
+        return
+    if action == CANCEL:
+        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+        return
+    count = await adapter.app.service.forget_user(requester_of(interaction))
+    await interaction.response.edit_message(
+        content=f"Deleted your history and settings ({count} pictures).", view=None
+    )
