@@ -28,7 +28,7 @@ from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss as ABORT_JOBS_KEY
 from redis.exceptions import RedisError, ResponseError
 
-from bot.core import metrics
+from bot.core import faults, metrics
 from bot.core.errors import DeliveryError
 from bot.core.images import BadImage, inspect
 from bot.core.models import Generation, Status, StatusUpdate
@@ -255,6 +255,7 @@ class DeliveryCoordinator:
             gen_id = str(event.get("generation_id", ""))
             async with self._limit, self._lock(gen_id):
                 await self._apply(event)
+            faults.crash_point("before_ack", event.get("type"))
             # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
             # After a request's final event, nothing of it needs to stay there at all.
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -414,6 +415,7 @@ class DeliveryCoordinator:
                 gen_id, f"The picture was made but could not be posted: {exc.reason}"
             )
             return
+        faults.crash_point("after_deliver")
         if await self._store.mark_delivered(gen_id):
             metrics.JOBS.labels("delivered").inc()
             metrics.DELIVERY_SECONDS.observe(
