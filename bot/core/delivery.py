@@ -179,9 +179,12 @@ class DeliveryCoordinator:
                 raise
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
-                    # Redis lost the stream (restarted without persistence): start it again.
-                    log.warning("event stream was lost; recreating it")
+                    # Redis lost the stream (restarted without persistence), and every job with
+                    # it: start the stream again, and enqueue again what SQLite says is waiting
+                    # now rather than at the next housekeeping round.
+                    log.warning("event stream was lost; recreating it, re-enqueueing requests")
                     await self._ensure_group()
+                    self._spawn(self._requeue_after_loss())
                 else:
                     log.warning("event stream error: %s", exc)
                     await asyncio.sleep(1.0)
@@ -509,6 +512,14 @@ class DeliveryCoordinator:
             if generation.platform not in self._channels:
                 continue
             await self._resume_job(generation)
+
+    async def _requeue_after_loss(self) -> None:
+        try:
+            await self.requeue_lost(older_than_seconds=0.0)
+        except Exception:
+            log.warning(
+                "re-enqueueing after the stream loss failed; housekeeping retries", exc_info=True
+            )
 
     async def resume(self) -> None:
         """Pick up every row a previous run left unfinished."""
