@@ -243,7 +243,7 @@ class FakeDiscord:
         self.errors: list[str] = []  # requests the fake rejected, for test diagnostics
         self.base_url = ""
         self.gateway = Gateway(self)
-        self.ratelimits = RateLimits()
+        self.ratelimits = RateLimits(errors=self.errors)
 
     # -- ids and setup ----------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ class RateLimits:
     buckets: dict[str, Bucket] = field(default_factory=dict)
     answered: list[Answered429] = field(default_factory=list)
     early: list[str] = field(default_factory=list)
+    errors: list[str] | None = None  # the fake's log of refused requests, 429s included
     _forced: dict[str, int] = field(default_factory=dict)
     _when: dict[str, Callable[[web.Request], bool]] = field(default_factory=dict)
     _global_count: int = 0
@@ -126,6 +127,8 @@ class RateLimits:
     ) -> web.Response:
         now = time.time()
         self.answered.append(Answered429(kind, request.path, scope, retry_after, now))
+        if self.errors is not None:
+            self.errors.append(f"{request.method} {request.path}: 429 ({scope})")
         headers = {
             "Content-Type": "application/json",
             "Via": "1.1 google",
