@@ -357,11 +357,14 @@ def test_429s_on_edits_and_channel_posts_lose_nothing_and_double_nothing(shared:
 
 
 def test_channel_posts_past_the_bucket_wait_for_its_reset_instead_of_a_429(shared: Stack) -> None:
-    """Six fallback posts into one channel (its bucket allows 5 per 5 s): discord.py reads the
-    fake's X-RateLimit headers and holds the sixth until the bucket resets, so Discord never
+    """Six fallback posts into one fresh channel (its bucket allows 5 per 5 s): discord.py reads
+    the fake's X-RateLimit headers and holds the sixth until the bucket resets, so Discord never
     has to refuse one, and each picture is posted once."""
     d, limits = shared.discord, shared.discord.fake.ratelimits
     before_429 = limits.count()
+    home = d.channel_id
+    d.channel_id = d.fake.snowflake()  # a channel whose bucket nobody has used yet
+    d.server.run_sync(d.fake.guilds[d.guild_id]["channels"].append, d.channel_id)
     shared.openai.delay = 1.0
     try:
         commands = [
@@ -373,6 +376,7 @@ def test_channel_posts_past_the_bucket_wait_for_its_reset_instead_of_a_429(share
         found = [shared.delivered_row(c) for c in commands]
     finally:
         shared.openai.delay = 0.0
+        d.channel_id = home
     assert [r["status"] for r in found] == ["delivered"] * 6
     posts = [
         w
@@ -381,7 +385,8 @@ def test_channel_posts_past_the_bucket_wait_for_its_reset_instead_of_a_429(share
     ]
     assert len(posts) == 6 and len({p.files[0].data for p in posts}) == 6
     first, last = sorted(p.at for p in posts)[0], sorted(p.at for p in posts)[-1]
-    assert last - first >= 4.5  # the sixth waited for the bucket's 5-second window
+    # The bucket's window opened with the first post: the sixth waited for it to end.
+    assert last - first >= 4.5
     assert limits.count() == before_429 and limits.early == []
 
 

@@ -168,7 +168,16 @@ def test_redis_outage_is_told_to_users_and_loses_no_accepted_request(
             accepted = [
                 discord.slash("imagine", user=f"user{i}", prompt=f"before {i}") for i in range(8)
             ]
-            wait_for(lambda: len(rows_by_interaction(db)) == 8, 15, message="the rows")
+            # Accepted means enqueued, which the user sees as the queue position (a row alone
+            # is written just before the enqueue, so it can still fail on a busy machine).
+            wait_for(
+                lambda: all(
+                    any("Queued" in str(w.body.get("content")) for w in discord.writes(c))
+                    for c in accepted
+                ),
+                15,
+                message=f"the queue positions\n{logs(tmp_path)}",
+            )
             redis.stop()
             during = discord.slash("imagine", user="late", prompt="during the outage")
             wait_for(
