@@ -79,6 +79,13 @@ class RedisServer:
             self.process.wait(timeout=10)
             self.process = None
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: without persistence, all data is gone."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port)
 

@@ -28,7 +28,7 @@ from arq.connections import ArqRedis
 from arq.constants import abort_jobs_ss as ABORT_JOBS_KEY
 from redis.exceptions import RedisError, ResponseError
 
-from bot.core import metrics
+from bot.core import faults, metrics
 from bot.core.errors import DeliveryError
 from bot.core.images import BadImage, inspect
 from bot.core.models import Generation, Status, StatusUpdate
@@ -179,9 +179,12 @@ class DeliveryCoordinator:
                 raise
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
-                    # Redis lost the stream (restarted without persistence): start it again.
-                    log.warning("event stream was lost; recreating it")
+                    # Redis lost the stream (restarted without persistence), and every job with
+                    # it: start the stream again, and enqueue again what SQLite says is waiting
+                    # now rather than at the next housekeeping round.
+                    log.warning("event stream was lost; recreating it, re-enqueueing requests")
                     await self._ensure_group()
+                    self._spawn(self._requeue_after_loss())
                 else:
                     log.warning("event stream error: %s", exc)
                     await asyncio.sleep(1.0)
@@ -255,6 +258,7 @@ class DeliveryCoordinator:
             gen_id = str(event.get("generation_id", ""))
             async with self._limit, self._lock(gen_id):
                 await self._apply(event)
+            faults.crash_point("before_ack", event.get("type"))
             # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
             # After a request's final event, nothing of it needs to stay there at all.
             async with self._redis.pipeline(transaction=False) as pipe:
@@ -414,6 +418,7 @@ class DeliveryCoordinator:
                 gen_id, f"The picture was made but could not be posted: {exc.reason}"
             )
             return
+        faults.crash_point("after_deliver")
         if await self._store.mark_delivered(gen_id):
             metrics.JOBS.labels("delivered").inc()
             metrics.DELIVERY_SECONDS.observe(
@@ -507,6 +512,14 @@ class DeliveryCoordinator:
             if generation.platform not in self._channels:
                 continue
             await self._resume_job(generation)
+
+    async def _requeue_after_loss(self) -> None:
+        try:
+            await self.requeue_lost(older_than_seconds=0.0)
+        except Exception:
+            log.warning(
+                "re-enqueueing after the stream loss failed; housekeeping retries", exc_info=True
+            )
 
     async def resume(self) -> None:
         """Pick up every row a previous run left unfinished."""

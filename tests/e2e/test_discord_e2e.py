@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.discord_api import Interaction, Message, Write
+from tests.fakes.discord_api import ComponentRefused, Interaction, Message, Write
 from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
@@ -300,3 +300,111 @@ def test_markdown_and_bidi_in_a_prompt_show_as_typed(shared: Stack) -> None:
         message="the history answer",
     )
     assert displayed(text.split("\n> ", 1)[1]) == clean_text(typed)
+
+
+def is_upload(request: Any) -> bool:
+    return str(request.content_type).startswith("multipart/")
+
+
+def test_429s_on_edits_and_channel_posts_lose_nothing_and_double_nothing(shared: Stack) -> None:
+    """Discord answers 429s: shared-scope ones on picture edits (first more than discord.py's
+    five tries, so the bot's own delivery retry runs; then a few absorbed by discord.py while
+    three requests run at once), and global plus shared ones on the fallback channel post.
+    Every picture still arrives exactly once, and no request reached Discord before the wait
+    it had been given was over."""
+    d, limits = shared.discord, shared.discord.fake.ratelimits
+    before_images, before_429 = len(shared.openai.images), limits.count()
+    d.server.run_sync(limits.force, "webhook", 6, is_upload)
+    first = d.slash("imagine", user="busy", prompt="a busy harbour")
+    first_row = shared.delivered_row(first)
+    d.server.run_sync(limits.force, "webhook", 4, is_upload)
+    quick = [d.slash("imagine", user=f"busy{i}", prompt=f"a busy harbour {i}") for i in range(3)]
+    rows_ = [first_row] + [shared.delivered_row(c) for c in quick]
+
+    d.server.run_sync(limits.force, "global", 2)
+    d.server.run_sync(limits.force, "channel_message", 6)
+    shared.openai.delay = 1.0
+    try:
+        late = d.slash("imagine", user="busy-late", prompt="a harbour after hours")
+        wait_for(lambda: d.writes(late), 10, message="the acknowledgement")
+        d.server.run_sync(setattr, d.fake.interactions[late.id], "expired", True)
+        late_row = shared.delivered_row(late)
+    finally:
+        shared.openai.delay = 0.0
+
+    assert [r["status"] for r in rows_] == ["delivered"] * 4 and late_row["status"] == "delivered"
+    made = shared.openai.images[before_images:]
+    pictures = []
+    for command in [first, *quick]:
+        original = d.server.run_sync(d.fake.original, command.id)
+        assert original is not None and len(original.attachments) == 1
+        pictures.append(original.attachments[0][1].data)
+    posted = [
+        w
+        for w in d.fake.writes
+        if w.kind == "channel_message" and late_row["id"] in json.dumps(w.body)
+    ]
+    assert len(posted) == 1
+    pictures.append(posted[0].files[0].data)
+    assert sorted(pictures) == sorted(made)  # each made picture posted once, none lost
+    # The 429s happened (6 + 4 + 2 + 6) and every one was waited out.
+    answered = limits.answered[before_429:]
+    assert len(answered) == 18 and {a.scope for a in answered} == {"shared", "global"}
+    assert limits.early == []
+    # discord.py gave up after five tries twice; the bot then retried itself, once each.
+    assert first_row["delivery_attempts"] == 1 and late_row["delivery_attempts"] == 1
+    assert [r["delivery_attempts"] for r in rows_[1:]] == [0, 0, 0]
+
+
+def test_channel_posts_past_the_bucket_wait_for_its_reset_instead_of_a_429(shared: Stack) -> None:
+    """Six fallback posts into one fresh channel (its bucket allows 5 per 5 s): discord.py reads
+    the fake's X-RateLimit headers and holds the sixth until the bucket resets, so Discord never
+    has to refuse one, and each picture is posted once."""
+    d, limits = shared.discord, shared.discord.fake.ratelimits
+    before_429 = limits.count()
+    home = d.channel_id
+    d.channel_id = d.fake.snowflake()  # a channel whose bucket nobody has used yet
+    d.server.run_sync(d.fake.guilds[d.guild_id]["channels"].append, d.channel_id)
+    shared.openai.delay = 1.0
+    try:
+        commands = [
+            d.slash("imagine", user=f"late{i}", prompt=f"a late ferry {i}") for i in range(6)
+        ]
+        wait_for(lambda: all(d.writes(c) for c in commands), 10, message="the acknowledgements")
+        for command in commands:
+            d.server.run_sync(setattr, d.fake.interactions[command.id], "expired", True)
+        found = [shared.delivered_row(c) for c in commands]
+    finally:
+        shared.openai.delay = 0.0
+        d.channel_id = home
+    assert [r["status"] for r in found] == ["delivered"] * 6
+    posts = [
+        w
+        for w in d.fake.writes
+        if w.kind == "channel_message" and any(r["id"] in json.dumps(w.body) for r in found)
+    ]
+    assert len(posts) == 6 and len({p.files[0].data for p in posts}) == 6
+    first, last = sorted(p.at for p in posts)[0], sorted(p.at for p in posts)[-1]
+    # The bucket's window opened with the first post: the sixth waited for it to end.
+    assert last - first >= 4.5
+    assert limits.count() == before_429 and limits.early == []
+
+
+def test_clicks_on_components_not_on_the_message_never_reach_the_bot(shared: Stack) -> None:
+    d = shared.discord
+    command = d.slash("imagine", user="frank", prompt="a paper boat")
+    row = shared.delivered_row(command)
+    other = shared.delivered_row(d.slash("imagine", user="gina", prompt="a paper plane"))
+    original = d.server.run_sync(d.fake.original, command.id)
+    assert original is not None
+    dispatched = len(d.fake.interactions)
+    for forged in (f"ib:upscale:{row['id']}", f"ib:delete:{other['id']}", "ib:reroll:"):
+        with pytest.raises(ComponentRefused):
+            d.click(original, forged, user="mallory")
+    assert len(d.fake.interactions) == dispatched  # Discord dispatched none of them
+    # The real button works, and once the message is gone its buttons are gone too.
+    deleted = d.click(original, f"ib:delete:{row['id']}", user="frank")
+    wait_for(lambda: d.writes(deleted), 10, message="the delete")
+    wait_for(lambda: original.deleted, 10, message="the message to go")
+    with pytest.raises(ComponentRefused):
+        d.click(original, f"ib:reroll:{row['id']}", user="frank")

@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.discord_gateway import Gateway
+from tests.fakes.discord_ratelimit import RateLimits
 
 DISCORD_EPOCH_MS = 1420070400000
 ACK_DEADLINE = 3.0
@@ -177,6 +178,29 @@ def validate_message(body: dict[str, Any], *, create: bool) -> None:
         raise ApiError(400, 50006, "Cannot send an empty message")
 
 
+class ComponentRefused(Exception):
+    """Discord would not dispatch this click: the client shows "This interaction failed"."""
+
+
+def check_click(message: Message | None, custom_id: str, values: list[str] | None) -> None:
+    """Discord only dispatches a component interaction for a component that is on the message
+    as it stands now (not deleted, not disabled), with menu values among its options."""
+    if message is None or message.deleted:
+        raise ComponentRefused("Unknown Message")
+    for row in message.components:
+        for item in row.get("components", []):
+            if item.get("custom_id") != custom_id:
+                continue
+            if item.get("disabled"):
+                raise ComponentRefused(f"component {custom_id!r} is disabled")
+            if values is not None:
+                allowed = {o.get("value") for o in item.get("options", [])}
+                if item.get("type") != 3 or not set(values) <= allowed:
+                    raise ComponentRefused(f"values {values!r} are not options of {custom_id!r}")
+            return
+    raise ComponentRefused(f"no component {custom_id!r} on message {message.id}")
+
+
 def pings(body: dict[str, Any]) -> dict[str, Any]:
     """Whom Discord would notify for this content under these allowed_mentions."""
     content = body.get("content") or ""
@@ -220,6 +244,7 @@ class FakeDiscord:
         self.errors: list[str] = []  # requests the fake rejected, for test diagnostics
         self.base_url = ""
         self.gateway = Gateway(self)
+        self.ratelimits = RateLimits(errors=self.errors)
 
     # -- ids and setup ----------------------------------------------------------------------
 
@@ -265,7 +290,10 @@ class FakeDiscord:
     # -- HTTP plumbing ----------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._errors_middleware], client_max_size=64 * 1024**2)
+        app = web.Application(
+            middlewares=[self.ratelimits.middleware(), self._errors_middleware],
+            client_max_size=64 * 1024**2,
+        )
         r = app.router
         p = "/api/v10"
         r.add_get(f"{p}/users/@me", self.get_me)
@@ -579,7 +607,11 @@ class FakeDiscord:
         if mid == "@original":
             mid = record.message_id or ""
         message = self.messages.get(mid)
-        if message is None or message.deleted or message.interaction_id not in (record.id, None):
+        # A component interaction's @original is the message its component is on.
+        own = message is not None and (
+            message.interaction_id in (record.id, None) or mid == record.message_id
+        )
+        if message is None or message.deleted or not own:
             raise ApiError(404, 10008, "Unknown Message")
         if request.method == "GET":
             return json_response(self.message_json(message))

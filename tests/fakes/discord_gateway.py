@@ -411,6 +411,17 @@ class DiscordDriver:
         permissions: int = MEMBER,
         values: list[str] | None = None,
     ) -> Interaction:
+        from tests.fakes.discord_api import check_click
+
+        # Discord validates the click against the message as it is now, not as the test saw it.
+        current = self.server.run_sync(self.fake.messages.get, message.id)
+        try:
+            check_click(current, custom_id, values)
+        except Exception as exc:
+            self.fake.errors.append(f"click {custom_id!r} refused: {exc}")
+            raise
+        assert current is not None
+        message = current
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
         if values is not None:
             data = {"custom_id": custom_id, "component_type": 3, "values": values}
