@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     telegram_overall_rate: float = Field(default=30.0, ge=0)
     telegram_group_rate: float = Field(default=20.0, ge=0)
     telegram_group_period_seconds: float = Field(default=60.0, gt=0)
+    # After one refusal to a person in a group, further refusals to them there stay silent
+    # this long, so one flooder cannot spend the group's 20 messages a minute.
+    telegram_refusal_quiet_seconds: float = Field(default=60.0, ge=0)
 
     # Image providers
     image_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -122,6 +126,16 @@ class Settings(BaseSettings):
             )
         if len(set(value)) != len(value):
             raise ValueError("a provider is listed twice")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret_chars(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and -; blank means generate one.
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
+            raise ValueError("use 1-256 characters: letters, digits, _ and - (or leave it blank)")
         return value
 
     @field_validator("openai_image_model")

@@ -107,7 +107,7 @@ class QuotaBook:
         self._roll()
         return self._per_user[(platform, user_id)]
 
-    def reserve(
+    def check(
         self,
         platform: str,
         user_id: str,
@@ -116,10 +116,10 @@ class QuotaBook:
         daily_per_user: int,
         daily_per_scope: int | None,
         max_pending: int | None = None,
-    ) -> Reservation:
-        """Check every limit and take one unit of each, or raise saying which limit and when.
-
-        `max_pending` is the scope's lower limit on the user's waiting requests, if any."""
+    ) -> None:
+        """Raise saying which limit and when, as `reserve` would; take nothing. Lets an
+        adapter refuse before it acknowledges (a refusal costs one message, a status reply
+        and its edit cost two). `max_pending`: the scope's lower limit on waiting requests."""
         self._roll()
         now = self.clock()
         user = (platform, user_id)
@@ -154,6 +154,31 @@ class QuotaBook:
                 f"This chat has used its {daily_per_scope} pictures for today. "
                 f"The limit resets {reset_phrase(now)}."
             )
+
+    def reserve(
+        self,
+        platform: str,
+        user_id: str,
+        scope_id: str,
+        *,
+        daily_per_user: int,
+        daily_per_scope: int | None,
+        max_pending: int | None = None,
+    ) -> Reservation:
+        """Check every limit and take one unit of each, or raise saying which limit and when.
+
+        `max_pending` is the scope's lower limit on the user's waiting requests, if any."""
+        self.check(
+            platform,
+            user_id,
+            scope_id,
+            daily_per_user=daily_per_user,
+            daily_per_scope=daily_per_scope,
+            max_pending=max_pending,
+        )
+        now = self.clock()
+        user = (platform, user_id)
+        scope = (platform, scope_id)
         self._per_user[user] += 1
         self._per_scope[scope] += 1
         self._total += 1

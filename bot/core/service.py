@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from redis.exceptions import RedisError
 
 from bot.core import metrics
+from bot.core.access import Need, check_access
 from bot.core.delivery import ImageFiles
 from bot.core.errors import (
     EmptyPrompt,
@@ -261,6 +262,7 @@ class GenerationService:
                 scope,
                 ContentRefused("This prompt uses words that are not allowed on this bot."),
             )
+        await self._check_limits(requester, scope)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
@@ -287,6 +289,23 @@ class GenerationService:
             "refused a request from %s:%s (%s)", requester.platform, requester.user_id, error.code
         )
         raise error
+
+    async def _check_limits(self, requester: Requester, scope: Scope) -> None:
+        """Refuse already here what `submit` would refuse for a limit, so an adapter answers
+        with one message instead of acknowledging first (submit still reserves atomically)."""
+        per_user, per_scope = await self.effective_limits(scope)
+        pending = await self.store.scope_pending_limit(scope.platform, scope.id)
+        try:
+            self.quotas.check(
+                requester.platform,
+                requester.user_id,
+                scope.id,
+                daily_per_user=per_user,
+                daily_per_scope=per_scope,
+                max_pending=pending,
+            )
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
 
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
         per_user, per_scope = await self.effective_limits(prepared.scope)
@@ -465,8 +484,9 @@ class GenerationService:
         *,
         style: str | None = None,
     ) -> PreparedRequest:
-        """Reroll (same settings, new seed) or restyle (another style) an earlier request."""
-        original = await self.generation(generation_id)
+        """Reroll (same settings, new seed) or restyle (another style) an earlier request
+        made in this scope (never someone else's prompt from another chat)."""
+        original = await self.generation_for(generation_id, requester, scope)
         command = ImagineCommand(
             prompt=original.prompt,
             style=style or original.style,
@@ -518,16 +538,48 @@ class GenerationService:
             raise NotFound("That request is no longer in the history.")
         return generation
 
-    async def history(self, requester: Requester, limit: int = 10) -> list[Generation]:
-        return await self.store.history(requester.platform, requester.user_id, limit)
+    async def generation_for(
+        self,
+        generation_id: str,
+        actor: Requester,
+        scope: Scope,
+        need: Need = Need.SCOPE,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """The generation a button names, if `actor` pressing it in `scope` may use it:
+        raises NotFound, or WrongScope / NotOwner (both PermissionDenied) otherwise."""
+        generation = await self.generation(generation_id)
+        check_access(generation, actor, scope, need, moderator=moderator)
+        return generation
+
+    async def history(
+        self, requester: Requester, limit: int = 10, *, scope: Scope | None = None
+    ) -> list[Generation]:
+        """The requester's newest rows; with `scope`, only the ones made there."""
+        return await self.store.history(
+            requester.platform, requester.user_id, limit, scope_id=scope.id if scope else None
+        )
 
     async def delete_generation(
-        self, generation_id: str, requester: Requester, *, moderator: bool = False
+        self,
+        generation_id: str,
+        requester: Requester,
+        scope: Scope,
+        *,
+        moderator: bool = False,
     ) -> Generation:
-        generation = await self.generation(generation_id)
-        own = generation.platform == requester.platform and generation.user_id == requester.user_id
-        if not (own or moderator):
-            raise PermissionDenied("Only the person who asked for this picture can delete it.")
+        """The requester, or a moderator of the row's own scope, deletes a row and its file."""
+        try:
+            generation = await self.generation_for(
+                generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
+            )
+        except PermissionDenied as exc:
+            if exc.code == "not_owner":
+                raise PermissionDenied(
+                    "Only the person who asked for this picture can delete it.", code=exc.code
+                ) from None
+            raise
         await self.store.delete(generation_id)
         self.files.remove(generation.image_path)
         return generation

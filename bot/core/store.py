@@ -219,11 +219,14 @@ class Store:
         )
         return [_row_to_generation(r) for r in rows]
 
-    async def history(self, platform: str, user_id: str, limit: int = 10) -> list[Generation]:
+    async def history(
+        self, platform: str, user_id: str, limit: int = 10, *, scope_id: str | None = None
+    ) -> list[Generation]:
+        """Newest first; with `scope_id`, only the rows made in that scope."""
         rows = await self._fetchall(
             f"SELECT {_COLUMNS} FROM generations WHERE platform = ? AND user_id = ? "  # noqa: S608
-            "ORDER BY created_at DESC LIMIT ?",
-            (platform, user_id, limit),
+            "AND (? IS NULL OR scope_id = ?) ORDER BY created_at DESC LIMIT ?",
+            (platform, user_id, scope_id, scope_id, limit),
         )
         return [_row_to_generation(r) for r in rows]
 

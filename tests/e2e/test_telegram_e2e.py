@@ -37,6 +37,9 @@ class Stack:
             OPENAI_BASE_URL=f"{openai.base_url}/v1",
             REDIS_URL=redis,
             MAX_PENDING_PER_USER="20",
+            # These tests send many refused commands on purpose; the quiet period after a
+            # refusal in a group has its own test (test_telegram_security.py).
+            TELEGRAM_REFUSAL_QUIET_SECONDS="0",
             **telegram.env(),
         )
         self.db = root / "data" / "imaginebot.sqlite3"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.access import Need, NotOwner, WrongScope
 from bot.core.delivery import ImageFiles
 from bot.core.errors import (
     EmptyPrompt,
@@ -142,9 +143,42 @@ async def test_history_and_delete_own_only(service: GenerationService) -> None:
     assert [g.id for g in await service.history(ALICE)] == [ticket.generation_id]
     assert await service.history(BOB) == []
     with pytest.raises(Exception, match="Only the person who asked"):
-        await service.delete_generation(ticket.generation_id, BOB)
-    await service.delete_generation(ticket.generation_id, ALICE)
+        await service.delete_generation(ticket.generation_id, BOB, GUILD)
+    await service.delete_generation(ticket.generation_id, ALICE, GUILD)
     assert await service.history(ALICE) == []
+
+
+async def test_buttons_act_only_in_the_generations_own_scope(service: GenerationService) -> None:
+    ticket = await service.imagine(ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat"))
+    gen_id = ticket.generation_id
+    telegram_alice = ALICE.model_copy(update={"platform": "telegram"})
+    for actor, scope in (
+        (ALICE, OTHER_GUILD),
+        (BOB, Scope.direct("discord", "9")),
+        (telegram_alice, Scope(platform="telegram", id="100")),
+    ):
+        with pytest.raises(WrongScope):
+            await service.generation_for(gen_id, actor, scope)
+        with pytest.raises(WrongScope):
+            await service.prepare_variation(gen_id, actor, scope)
+        # A moderator of another server cannot delete here either.
+        with pytest.raises(WrongScope):
+            await service.delete_generation(gen_id, actor, scope, moderator=True)
+    assert (await service.generation_for(gen_id, BOB, GUILD)).id == gen_id
+    with pytest.raises(NotOwner):
+        await service.generation_for(gen_id, BOB, GUILD, Need.OWNER)
+    reroll = await service.prepare_variation(gen_id, BOB, GUILD)
+    assert reroll.parent_id == gen_id and reroll.command.prompt == "a cat"
+    await service.delete_generation(gen_id, BOB, GUILD, moderator=True)
+    assert await service.store.get(gen_id) is None
+
+
+async def test_history_in_a_scope_shows_only_that_scopes_rows(service: GenerationService) -> None:
+    here = await service.imagine(ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat"))
+    there = await service.imagine(ALICE, OTHER_GUILD, TARGET, ImagineCommand(prompt="a dog"))
+    assert [g.id for g in await service.history(ALICE, scope=GUILD)] == [here.generation_id]
+    assert [g.id for g in await service.history(ALICE, scope=OTHER_GUILD)] == [there.generation_id]
+    assert len(await service.history(ALICE)) == 2
 
 
 def test_clean_text_strips_control_and_format_characters() -> None:

@@ -1,7 +1,10 @@
 """Buttons and menus under results, routed by custom id so they survive restarts.
 
 Custom ids look like `ib:<action>:<generation id>`. No view is kept in memory: after a
-restart the same listener parses the id and looks the generation up in the history.
+restart the same listener parses the id and looks the generation up in the history. The id
+is never trusted: every action loads the row through `GenerationService.generation_for` (or a
+call built on it), which checks platform, scope (this server or DM) and, where it matters,
+the owner (bot/core/access.py).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from bot.adapters.discord.render import (
     restyle_view,
     result_embed,
 )
-from bot.core.errors import UserFacingError
+from bot.core.access import Need
+from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.service import GenerationService
 
@@ -83,8 +87,11 @@ class ComponentRouter:
         await prepare_then_submit(self.adapter, interaction, prepare)
 
     async def offer_styles(self, interaction: discord.Interaction, generation_id: str) -> None:
-        original = await self.service.generation(generation_id)
-        styles = await self.service.allowed_styles(scope_of(interaction))
+        scope = scope_of(interaction)
+        original = await self.service.generation_for(
+            generation_id, requester_of(interaction), scope
+        )
+        styles = await self.service.allowed_styles(scope)
         await interaction.response.send_message(
             "Pick a style for a new picture with the same prompt:",
             view=restyle_view(generation_id, styles, original.style),
@@ -93,9 +100,13 @@ class ComponentRouter:
         )
 
     async def delete(self, interaction: discord.Interaction, generation_id: str) -> None:
-        # Raises PermissionDenied (answered ephemerally) unless requester or moderator.
+        # Raises PermissionDenied (answered ephemerally) unless the picture was made in this
+        # server (or DM) and the presser asked for it or moderates this server.
         await self.service.delete_generation(
-            generation_id, requester_of(interaction), moderator=is_moderator(interaction)
+            generation_id,
+            requester_of(interaction),
+            scope_of(interaction),
+            moderator=is_moderator(interaction),
         )
         await interaction.response.defer()
         try:
@@ -107,8 +118,11 @@ class ComponentRouter:
             )
 
     async def show(self, interaction: discord.Interaction, generation_id: str) -> None:
-        generation = await self.service.generation(generation_id)
-        if generation.platform != "discord" or generation.user_id != str(interaction.user.id):
+        try:
+            generation = await self.service.generation_for(
+                generation_id, requester_of(interaction), scope_of(interaction), Need.OWNER_ANYWHERE
+            )
+        except PermissionDenied:
             await reply(interaction, "You can only look at your own pictures.")
             return
         if generation.status not in (Status.DONE, Status.DELIVERED) or not generation.image_path:

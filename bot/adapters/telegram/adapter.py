@@ -27,9 +27,11 @@ from bot.adapters.telegram.flood import PICTURE, REPLY, STATUS, FloodLimiter, Ov
 from bot.adapters.telegram.handlers import QUEUED, register_handlers
 from bot.adapters.telegram.images import fit_for_telegram
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
+from bot.adapters.telegram.refusals import RefusalGate
 from bot.adapters.telegram.render import COMMANDS, caption, error_text, result_keyboard, status_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.transport import AiohttpRequest
+from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.bootstrap import BotApp
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Status, StatusUpdate
@@ -115,6 +117,8 @@ class TelegramAdapter:
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
         register_handlers(self.application, self)
         self.connected = False
+        self.webhook: WebhookServer | None = None
+        self.refusals = RefusalGate(settings.telegram_refusal_quiet_seconds)
 
     @property
     def bot(self) -> ExtBot[Spend]:
@@ -166,13 +170,11 @@ class TelegramAdapter:
         updater = self.application.updater
         assert updater is not None
         if self.settings.telegram_webhook_url:
-            secret = self.settings.telegram_webhook_secret
-            await updater.start_webhook(
-                listen=self.settings.telegram_webhook_listen,
-                port=self.settings.telegram_webhook_port,
-                url_path="telegram",
-                webhook_url=self.settings.telegram_webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
+            self.webhook = WebhookServer(self.application, webhook_secret(self.settings))
+            await self.webhook.start(
+                self.settings.telegram_webhook_listen,
+                self.settings.telegram_webhook_port,
+                self.settings.telegram_webhook_url,
             )
         else:
             await updater.start_polling(timeout=POLL_TIMEOUT, poll_interval=0.0)
@@ -194,6 +196,8 @@ class TelegramAdapter:
         self.connected = False
         self.status.close_all()
         self.boards.close_all()
+        if self.webhook is not None:
+            await self.webhook.stop()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

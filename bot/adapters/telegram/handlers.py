@@ -18,6 +18,13 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.adapters.telegram.buttons import Buttons
+from bot.adapters.telegram.identity import (
+    ADMIN_STATUSES,
+    ANONYMOUS_ADMIN_ID,
+    requester_of,
+    scope_of,
+)
 from bot.adapters.telegram.images import read_existing
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
 from bot.adapters.telegram.render import (
@@ -25,13 +32,12 @@ from bot.adapters.telegram.render import (
     caption,
     error_text,
     escape,
-    plain,
     queued_text,
     style_keyboard,
     styles_text,
 )
 from bot.core.errors import UserFacingError
-from bot.core.models import HandleValue, ImagineCommand, ReplyTarget, Requester, Scope
+from bot.core.models import HandleValue, ImagineCommand, ReplyTarget
 from bot.core.service import PreparedRequest
 
 if TYPE_CHECKING:
@@ -40,23 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUED = "⏳ Queued…"
-ANONYMOUS_ADMIN_ID = 1087968824  # "GroupAnonymousBot": stands for any anonymous group admin
-ADMIN_STATUSES = {"administrator", "creator"}
 Context = ContextTypes.DEFAULT_TYPE
-
-
-def scope_of(update: Update) -> Scope:
-    chat = update.effective_chat
-    assert chat is not None
-    if chat.type == ChatType.PRIVATE:
-        return Scope.direct("telegram", str(chat.id))
-    return Scope(platform="telegram", id=str(chat.id))
-
-
-def requester_of(update: Update) -> Requester:
-    user = update.effective_user
-    assert user is not None
-    return Requester(platform="telegram", user_id=str(user.id), display_name=user.full_name)
 
 
 class Handlers:
@@ -68,6 +58,19 @@ class Handlers:
 
     async def reply(self, message: Message, text: str, **kwargs: object) -> Message:
         return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True, **kwargs)  # type: ignore[arg-type]
+
+    async def refuse(self, update: Update, text: str) -> None:
+        """Answer a refused command; in a group, only the first per person per quiet period."""
+        message = update.effective_message
+        assert message is not None
+        if message.chat.type != ChatType.PRIVATE:
+            gate = self.adapter.refusals
+            who = requester_of(update).user_id
+            if not gate.allow(message.chat_id, who):
+                log.info("chat %s: kept a refusal to %s quiet", message.chat_id, who)
+                return
+            text = f"{text}\n{gate.note}"
+        await self.reply(message, text)
 
     async def is_admin(self, update: Update, context: Context) -> bool:
         """Chat admins only, checked by us: Telegram does not restrict who sends a command."""
@@ -97,7 +100,7 @@ class Handlers:
         try:
             parsed = parse_imagine(strip_command(message.text))
         except ParseError as exc:
-            await self.reply(message, escape(exc.message))
+            await self.refuse(update, escape(exc.message))
             return
         command = ImagineCommand(
             prompt=parsed.prompt,
@@ -109,7 +112,7 @@ class Handlers:
         try:
             prepared = await self.service.prepare(requester_of(update), scope_of(update), command)
         except UserFacingError as exc:
-            await self.reply(message, error_text(exc.message))
+            await self.refuse(update, error_text(exc.message))
             return
         await self.submit(message, prepared)
 
@@ -165,7 +168,7 @@ class Handlers:
         try:
             style = await self.service.set_user_style(requester_of(update), text or None)
         except UserFacingError as exc:
-            await self.reply(message, error_text(exc.message))
+            await self.refuse(update, error_text(exc.message))
             return
         answer = (
             f"Your default style is now {escape(style.label)}."
@@ -178,7 +181,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         if not await self.is_admin(update, context):
-            await self.reply(message, "Only this chat's admins can change its settings.")
+            await self.refuse(update, "Only this chat's admins can change its settings.")
             return
         text = " ".join(context.args or [])
         if not text:
@@ -194,7 +197,7 @@ class Handlers:
                 scope_of(update), text if text and text != "none" else None
             )
         except UserFacingError as exc:
-            await self.reply(message, error_text(exc.message))
+            await self.refuse(update, error_text(exc.message))
             return
         answer = (
             f"This chat's default style is now {escape(style.label)}."
@@ -207,7 +210,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         if not await self.is_admin(update, context):
-            await self.reply(message, "Only this chat's admins can change its settings.")
+            await self.refuse(update, "Only this chat's admins can change its settings.")
             return
         text = " ".join(context.args or []).strip()
         if not text:
@@ -219,7 +222,7 @@ class Handlers:
         try:
             styles = await self.service.set_allowed_styles(scope_of(update), names)
         except UserFacingError as exc:
-            await self.reply(message, error_text(exc.message))
+            await self.refuse(update, error_text(exc.message))
             return
         listed = ", ".join(escape(s.label) for s in styles) if styles else "every style"
         await self.reply(message, f"Allowed here: {listed}.")
@@ -228,7 +231,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         if not await self.is_admin(update, context):
-            await self.reply(message, "Only this chat's admins can change its settings.")
+            await self.refuse(update, "Only this chat's admins can change its settings.")
             return
         args = context.args or []
         if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
@@ -244,7 +247,7 @@ class Handlers:
                 scope_of(update), per_user=per_user, per_scope=per_chat
             )
         except UserFacingError as exc:
-            await self.reply(message, error_text(exc.message))
+            await self.refuse(update, error_text(exc.message))
             return
         await self.reply(
             message,
@@ -255,7 +258,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         if not await self.is_admin(update, context):
-            await self.reply(message, "Only this chat's admins can change its settings.")
+            await self.refuse(update, "Only this chat's admins can change its settings.")
             return
         choice = " ".join(context.args or []).strip().lower()
         if choice not in ("on", "off"):
@@ -270,7 +273,7 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         if not await self.is_admin(update, context):
-            await self.reply(message, "Only this chat's admins can see its settings.")
+            await self.refuse(update, "Only this chat's admins can see its settings.")
             return
         scope = scope_of(update)
         current = await self.service.scope_settings(scope)
@@ -297,7 +300,11 @@ class Handlers:
     async def history(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None
-        rows = await self.service.history(requester_of(update), limit=30)
+        scope = scope_of(update)
+        # In a group, only what was made in this group: never pictures from elsewhere.
+        rows = await self.service.history(
+            requester_of(update), limit=30, scope=None if scope.is_direct else scope
+        )
         files = await asyncio.to_thread(read_existing, [g.image_path for g in rows])
         shown = [(g, data) for g, data in zip(rows, files, strict=True) if data is not None][:10]
         if not shown:
@@ -317,13 +324,14 @@ class Handlers:
 
     async def forget_me(self, update: Update, context: Context) -> None:
         message = update.effective_message
-        user = update.effective_user
-        assert message is not None and user is not None
+        assert message is not None
+        # The identity whose data goes: the person, or the chat an anonymous admin wrote as.
+        who = requester_of(update).user_id
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton("🗑 Delete my data", callback_data=f"ib:F:{user.id}"),
-                    InlineKeyboardButton("Cancel", callback_data=f"ib:X:{user.id}"),
+                    InlineKeyboardButton("🗑 Delete my data", callback_data=f"ib:F:{who}"),
+                    InlineKeyboardButton("Cancel", callback_data=f"ib:X:{who}"),
                 ]
             ]
         )
@@ -337,77 +345,6 @@ class Handlers:
         message = update.effective_message
         assert message is not None
         await self.reply(message, HELP)
-
-    # -- buttons --------------------------------------------------------------------------------
-
-    async def button(self, update: Update, context: Context) -> None:
-        query = update.callback_query
-        if query is None or query.data is None:
-            return
-        parts = query.data.split(":")
-        action, args = parts[1] if len(parts) > 1 else "", parts[2:]
-        requester = requester_of(update)
-        try:
-            if action in ("r", "S") and args:
-                await query.answer()
-                style = args[1] if action == "S" and len(args) > 1 else None
-                prepared = await self.service.prepare_variation(
-                    args[0], requester, scope_of(update), style=style
-                )
-                anchor = query.message
-                if isinstance(anchor, Message):
-                    await self.submit(anchor, prepared)
-            elif action == "s" and args:
-                await query.answer()
-                styles = await self.service.allowed_styles(scope_of(update))
-                if isinstance(query.message, Message):
-                    await self.reply(
-                        query.message,
-                        "Pick a style for a new version:",
-                        reply_markup=style_keyboard(styles, f"ib:S:{args[0]}:"),
-                    )
-            elif action == "f" and args:
-                generation = await self.service.generation(args[0])
-                await query.answer()
-                (data,) = await asyncio.to_thread(read_existing, [generation.image_path])
-                if data is not None and isinstance(query.message, Message):
-                    await query.message.reply_document(
-                        data, filename=f"{generation.id}.png", do_quote=True
-                    )
-            elif action == "A" and args:
-                if not await self.is_admin(update, context):
-                    await query.answer(
-                        "Only this chat's admins can change its settings.", show_alert=True
-                    )
-                    return
-                default = await self.service.set_scope_default(scope_of(update), args[0])
-                await query.answer(
-                    f"This chat's default style is now {default.label}." if default else "Cleared."
-                )
-            elif action == "d" and args:
-                chosen = await self.service.set_user_style(requester, args[0])
-                await query.answer(
-                    f"Your default style is now {chosen.label}." if chosen else "Cleared."
-                )
-            elif action in ("F", "X") and args:
-                if args[0] != requester.user_id:
-                    await query.answer(
-                        "Only the person who asked can answer this.", show_alert=True
-                    )
-                    return
-                if action == "X":
-                    await query.answer("Nothing was deleted.")
-                    return
-                count = await self.service.forget_user(requester)
-                await query.answer("Done.")
-                if isinstance(query.message, Message):
-                    await query.message.edit_text(
-                        f"Deleted your history and settings ({count} pictures)."
-                    )
-            else:
-                await query.answer("This button is no longer valid.")
-        except UserFacingError as exc:
-            await query.answer(plain(exc.message)[:200], show_alert=True)
 
 
 async def _errors(update: object, context: Context) -> None:
@@ -435,5 +372,5 @@ def register_handlers(application: Application, adapter: TelegramAdapter) -> Non
         ("help", handlers.help),
     ):
         application.add_handler(CommandHandler(name, callback))
-    application.add_handler(CallbackQueryHandler(handlers.button, pattern=r"^ib:"))
+    application.add_handler(CallbackQueryHandler(Buttons(handlers).press, pattern=r"^ib:"))
     application.add_error_handler(_errors)
