@@ -37,6 +37,22 @@ COMMANDS = [
     "/setlimits 5 50",
     "/nsfw on",
 ]
+# For each command: what puts the setting back first (so an allowed command is seen to act),
+# and what the allowed command must have stored (the scope's settings row) or answered.
+RESETS = {
+    "/setstyle sketch": "/setstyle none",
+    "/allowstyles sketch,anime": "/allowstyles all",
+    "/settings": None,
+    "/setlimits 5 50": "/setlimits 50 500",
+    "/nsfw on": "/nsfw off",
+}
+STORED: dict[str, dict[str, Any]] = {
+    "/setstyle sketch": {"default_style": "sketch"},
+    "/allowstyles sketch,anime": {"allowed_styles": '["sketch", "anime"]'},
+    "/settings": {},
+    "/setlimits 5 50": {"daily_limit_per_user": 5, "daily_limit_per_scope": 50},
+    "/nsfw on": {"nsfw": 1},
+}
 ROLES = {
     "creator": (GROUP, CREATOR, None, True),
     "administrator": (GROUP, ADMIN, None, True),
@@ -88,12 +104,23 @@ def answer(stack: Stack, message: dict[str, Any]) -> str:
 def test_admin_commands(stack: Stack, command: str, role: str) -> None:
     chat_id, user_id, sender_chat, allowed = ROLES[role]
     t = stack.telegram
+    reset = RESETS[command]
+    if allowed and reset is not None:
+        owner = CREATOR if chat_id == GROUP else chat_id
+        assert DENIED not in answer(stack, t.send(chat_id, owner, reset))
     before = settings_rows(stack)
     sender = t.fake.chats[sender_chat] if sender_chat is not None else None
     message = t.send(chat_id, user_id, command, sender_chat=sender)
     text = answer(stack, message)
     if allowed:
         assert DENIED not in text, text
+        scope_id = str(chat_id) if chat_id == GROUP else f"dm:{chat_id}"
+        if command == "/settings":
+            assert "Settings for this chat" in text
+        else:
+            stored = next(r for r in settings_rows(stack) if r["scope_id"] == scope_id)
+            assert {k: stored[k] for k in STORED[command]} == STORED[command]
+            assert settings_rows(stack) != before, "the command changed nothing"
     else:
         assert DENIED in text, text
         assert settings_rows(stack) == before

@@ -379,10 +379,17 @@ class DiscordDriver:
         dm: bool = False,
         size_limit: int = 10 * 1024 * 1024,
         channel: str | None = None,
+        guild: str | None = None,
         **options: Any,
     ) -> Interaction:
-        guild_id = None if dm else self.guild_id
-        channel_id = self.dm_channel(user) if dm else channel or self.channel_id
+        """`guild`: another guild added with fake.add_guild (default: the first one)."""
+        guild_id = None if dm else guild or self.guild_id
+        if dm:
+            channel_id = self.dm_channel(user)
+        elif guild:
+            channel_id = channel or self.fake.guilds[guild]["channels"][0]
+        else:
+            channel_id = channel or self.channel_id
         data = command_options(self.fake, name, guild_id, options)
         return self._send(
             2,
@@ -425,10 +432,33 @@ class DiscordDriver:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
         if values is not None:
             data = {"custom_id": custom_id, "component_type": 3, "values": values}
-        guild_id = None if message.channel_id in self.fake.dm_channels else self.guild_id
+        guild_id = next(
+            (gid for gid, g in self.fake.guilds.items() if message.channel_id in g["channels"]),
+            None,
+        )
         return self._send(
             3,
             data,
+            user=self.user(user),
+            channel_id=message.channel_id,
+            guild_id=guild_id,
+            permissions=permissions,
+            message=message,
+        )
+
+    def forge(
+        self, message: Message, custom_id: str, *, user: str = "alice", permissions: int = MEMBER
+    ) -> Interaction:
+        """A button press whose custom_id is not on the message: Discord checks that and would
+        not send it, but the bot must not rely on it (a Discord bug, a replayed or crafted
+        gateway event), so tests deliver it straight to the gateway, past any check."""
+        guild_id = next(
+            (gid for gid, g in self.fake.guilds.items() if message.channel_id in g["channels"]),
+            None,
+        )
+        return self._send(
+            3,
+            {"custom_id": custom_id, "component_type": 2},
             user=self.user(user),
             channel_id=message.channel_id,
             guild_id=guild_id,

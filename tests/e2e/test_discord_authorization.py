@@ -1,0 +1,106 @@
+"""Discord buttons are checked against the history row, through the real bot process and
+discord.py against the fake Discord with two servers: a button press naming a picture of
+another server (or of a DM) is refused and changes nothing, even for a moderator; the same
+buttons where the picture was made act.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_discord_e2e import Stack, final_image, start_bot
+from tests.fakes.discord_api import Interaction, Message
+from tests.fakes.discord_gateway import MODERATOR, DiscordDriver
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.support import RedisServer, process, rows, wait_for
+
+pytestmark = pytest.mark.e2e
+
+ELSEWHERE = "belongs to a picture from another chat"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("discord-auth")
+    fake = FakeOpenAI()
+    openai_server = ServerThread(fake.app()).start()
+    fake.base_url = openai_server.url
+    redis = RedisServer(root / "redis").start()
+    driver = DiscordDriver().start()
+    driver.other_guild, _ = driver.fake.add_guild("Other Server")  # type: ignore[attr-defined]
+    stack = Stack(root, driver, fake, redis.url)
+    try:
+        with process(["worker"], stack.env, root, root / "worker.log"), start_bot(stack):
+            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
+            yield stack
+    finally:
+        driver.stop()
+        redis.stop()
+        openai_server.stop()
+
+
+def delivered(stack: Stack, command: Interaction) -> tuple[dict[str, Any], Message]:
+    final_image(stack, command)
+    row = stack.delivered_row(command)
+    assert row["status"] == "delivered"
+    message = stack.discord.server.run_sync(stack.discord.fake.original, command.id)
+    assert message is not None
+    return row, message
+
+
+def ephemeral_answer(stack: Stack, interaction: Interaction) -> str:
+    d = stack.discord
+    wait_for(lambda: d.writes(interaction), 15, message=f"an answer\n{stack.log()}")
+    answer = d.server.run_sync(d.fake.original, interaction.id)
+    assert answer is not None and answer.ephemeral
+    return answer.content
+
+
+def row(stack: Stack, generation_id: str) -> dict[str, Any] | None:
+    found = rows(stack.db, "SELECT * FROM generations WHERE id = ?", (generation_id,))
+    return found[0] if found else None
+
+
+def test_a_button_naming_another_servers_picture_is_refused(stack: Stack) -> None:
+    d = stack.discord
+    other = d.other_guild  # type: ignore[attr-defined]
+    mine, my_message = delivered(stack, d.slash("imagine", user="alice", prompt="a private fox"))
+    _, their_message = delivered(
+        stack, d.slash("imagine", user="mallory", guild=other, prompt="a tower")
+    )
+    dm_row, dm_message = delivered(
+        stack, d.slash("imagine", user="bob", dm=True, prompt="bob's own note")
+    )
+    rows_before = len(rows(stack.db, "SELECT id FROM generations"))
+
+    # A moderator of the other server, and a member in a DM, name Alice's picture.
+    for message, action, user in (
+        (their_message, "delete", "mallory"),
+        (their_message, "reroll", "mallory"),
+        (their_message, "restyle", "mallory"),
+        (dm_message, "reroll", "bob"),
+        (dm_message, "delete", "bob"),
+    ):
+        forged = d.forge(message, f"ib:{action}:{mine['id']}", user=user, permissions=MODERATOR)
+        assert ELSEWHERE in ephemeral_answer(stack, forged), action
+    # And a DM picture from inside a server.
+    forged = d.forge(my_message, f"ib:reroll:{dm_row['id']}", user="alice")
+    assert ELSEWHERE in ephemeral_answer(stack, forged)
+
+    assert row(stack, mine["id"]) is not None and row(stack, dm_row["id"]) is not None
+    assert len(rows(stack.db, "SELECT id FROM generations")) == rows_before
+    assert not my_message.deleted
+
+    # Where the picture was made, the buttons act: a reroll by anyone, a moderator's delete.
+    reroll = d.click(my_message, f"ib:reroll:{mine['id']}", user="bob")
+    child = stack.delivered_row(reroll)
+    assert child["parent_id"] == mine["id"] and child["prompt"] == mine["prompt"]
+    assert child["scope_id"] == d.guild_id
+    delete = d.click(my_message, f"ib:delete:{mine['id']}", user="mod", permissions=MODERATOR)
+    wait_for(lambda: row(stack, mine["id"]) is None, 15, message=f"the deletion\n{stack.log()}")
+    wait_for(lambda: my_message.deleted, 15, message="the message to go")
+    assert [w.kind for w in d.writes(delete)] == ["callback", "delete"]
