@@ -214,8 +214,8 @@ class Handlers:
             return
         text = " ".join(context.args or []).strip()
         if not text:
-            await self.reply(
-                message, "Usage: /allowstyles anime,photo,sketch (or /allowstyles all)"
+            await self.refuse(
+                update, "Usage: /allowstyles anime,photo,sketch (or /allowstyles all)"
             )
             return
         names = None if text.lower() == "all" else [p.strip() for p in text.split(",") if p.strip()]
@@ -235,9 +235,9 @@ class Handlers:
             return
         args = context.args or []
         if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
-            await self.reply(
-                message,
-                "Usage: /setlimits <pictures per user per day> [pictures for this chat per day]",
+            await self.refuse(
+                update,
+                "Usage: /setlimits &lt;pictures per user per day&gt; [pictures for this chat per day]",
             )
             return
         per_user = int(args[0])
@@ -262,7 +262,7 @@ class Handlers:
             return
         choice = " ".join(context.args or []).strip().lower()
         if choice not in ("on", "off"):
-            await self.reply(message, "Usage: /nsfw on or /nsfw off")
+            await self.refuse(update, "Usage: /nsfw on or /nsfw off")
             return
         await self.service.set_scope_nsfw(scope_of(update), choice == "on")
         await self.reply(
