@@ -69,7 +69,8 @@ class Handlers:
             if not gate.allow(message.chat_id, who):
                 log.info("chat %s: kept a refusal to %s quiet", message.chat_id, who)
                 return
-            text = f"{text}\n{gate.note}"
+            if len(text) < 3900:  # the note must never push a reply past 4096 characters
+                text = f"{text}\n{gate.note}"
         await self.reply(message, text)
 
     async def is_admin(self, update: Update, context: Context) -> bool:

@@ -54,9 +54,7 @@ class WebhookServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, listen, port).start()
         # Telegram learns the secret only here, and then sends it with every update.
-        await self.application.bot.set_webhook(
-            url, secret_token=self._secret.decode(), allowed_updates=Update.ALL_TYPES
-        )
+        await self.application.bot.set_webhook(url, secret_token=self._secret.decode())
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
@@ -65,8 +63,10 @@ class WebhookServer:
             return web.Response(status=403, text="forbidden")
         try:
             data = await request.json()
+            if not isinstance(data, dict):
+                raise TypeError("an update is a JSON object")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError, json.JSONDecodeError):
+        except (ValueError, TypeError, KeyError, AttributeError, json.JSONDecodeError):
             return web.Response(status=400, text="not an update")
         await self.application.update_queue.put(update)
         return web.Response(text="ok")
