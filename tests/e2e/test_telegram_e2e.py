@@ -315,7 +315,7 @@ def test_webhook_mode_checks_the_secret_and_handles_a_repeat_once(
             headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret},
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)

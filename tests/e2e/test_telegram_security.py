@@ -29,13 +29,14 @@ from tests.e2e.test_telegram_e2e import (
 )
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import Call, TelegramDriver
+from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
 from tests.support import RedisServer, free_port, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 
 ELSEWHERE = "belongs to a picture from another chat"
 FLOOD_GROUP = -100777666
+CHANNEL_GROUP = -100444333
 QUIET = 30
 
 
@@ -55,8 +56,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Itera
     telegram = TelegramDriver().start()
     setup_people(telegram)
     telegram.add_group(FLOOD_GROUP, {BOB: "member", CREATOR: "member", ADMIN: "administrator"})
+    telegram.add_group(CHANNEL_GROUP)
     stack = Stack(root, telegram, openai, redis.url)
-    stack.env["TELEGRAM_GROUP_RATE"] = "0"
     stack.env["TELEGRAM_REFUSAL_QUIET_SECONDS"] = str(QUIET)
     try:
         with process(["run"], stack.env, root, root / "bot.log"):
@@ -196,6 +197,38 @@ def test_anonymous_admins_of_two_groups_are_two_requesters(stack: Stack) -> None
     ]
 
 
+CHANNEL = {"id": -100555444, "type": "channel", "title": "Art Channel"}
+CHANNEL_BOT = {"id": 136817688, "is_bot": True, "first_name": "Channel", "username": "Channel_Bot"}
+
+
+def as_channel(t: TelegramDriver, chat_id: int, text: str) -> dict[str, Any]:
+    """A message posted in a group as a channel: from the channel bot, sender_chat the channel."""
+
+    def post() -> dict[str, Any]:
+        update = t.fake.message_update(chat_id, None, text, sender_chat=CHANNEL)
+        update["message"]["from"] = CHANNEL_BOT  # before any getUpdates can answer with it
+        return update
+
+    return dict(t.server.run_sync(post)["message"])
+
+
+def test_a_channel_posting_in_two_groups_sees_each_groups_pictures_there(stack: Stack) -> None:
+    t = stack.telegram
+    in_a = stack.settled_row(as_channel(t, GROUP, "/imagine a channel poster for A"))
+    in_b = stack.settled_row(as_channel(t, CHANNEL_GROUP, "/imagine a channel poster for B"))
+    assert in_a["user_id"] == in_b["user_id"] == str(CHANNEL["id"])
+    assert in_a["user_name"] == "Art Channel"
+    photos_before = len(stack.photos(CHANNEL_GROUP))
+    history = as_channel(t, CHANNEL_GROUP, "/history")
+    shown = wait_for(
+        lambda: stack.photos(CHANNEL_GROUP)[photos_before:], 15, message=f"history\n{stack.log()}"
+    )
+    assert len(shown) == 1 and shown[0].method == "sendPhoto"
+    assert shown[0].params["reply_parameters"]["message_id"] == history["message_id"]
+    assert photo_bytes(shown[0]) == Path(in_b["image_path"]).read_bytes()
+    assert sent_to(t, "sendMediaGroup", CHANNEL_GROUP) == []
+
+
 def test_anonymous_admin_forget_me_is_answered_by_that_groups_admins_only(stack: Stack) -> None:
     t = stack.telegram
     as_group = t.fake.chats[GROUP]
@@ -256,7 +289,8 @@ def post(port: int, update: dict[str, Any], secret: str | None) -> int:
         f"http://127.0.0.1:{port}/telegram", data=json.dumps(update).encode(), headers=headers
     )
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
+        # A busy machine may take seconds to answer the first call; Telegram waits too.
+        with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)
@@ -290,13 +324,17 @@ def test_webhook_without_a_configured_secret_refuses_forged_updates(
             )
             assert post(port, imagine, secret) == 200
             row = stack.settled_row(imagine["message"])
-            photo = telegram.replies_to(imagine["message"])[0]
+            ask = telegram.server.run_sync(lambda: fake.message_update(GROUP, ALICE, "/forget_me"))
+            assert post(port, ask, secret) == 200
+            confirm = wait_for(
+                lambda: telegram.replies_to(ask["message"]), 15, message="the confirmation"
+            )[0]
 
             nsfw = telegram.server.run_sync(
                 lambda: fake.message_update(GROUP, None, "/nsfw on", sender_chat=fake.chats[GROUP])
             )
             forget = telegram.server.run_sync(
-                lambda: fake.callback_update(ALICE, photo, f"ib:F:{ALICE}")
+                lambda: fake.callback_update(ALICE, confirm, f"ib:F:{ALICE}")
             )
             for forged in (nsfw, forget):
                 assert post(port, forged, None) == 403
