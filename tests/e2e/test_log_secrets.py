@@ -82,7 +82,7 @@ def test_discord_debug_logs_of_a_full_run_hold_no_token(
 
 def test_a_rejected_telegram_token_is_named_but_not_printed(tmp_path: Path) -> None:
     telegram = TelegramDriver().start()  # knows only its own token: answers 401 to ours
-    rejected = "7712345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw-rejected"
+    rejected = "7712345678:" + "AA" + "Hx" * 16 + "-rejected"  # made up, token-shaped
     env = base_env(
         tmp_path / "data",
         **{**telegram.env(), "TELEGRAM_TOKEN": rejected},

@@ -12,8 +12,10 @@ import pytest
 from bot.redaction import MASK, RedactingFilter, install, redact, remember, secret_values
 from bot.settings import Settings
 
-TELEGRAM = "7712345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawk"
-DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0.GhIjKl.abcdefghijklmnopqrstuvwxyz0123"
+# Shaped like real tokens, made up here (built from parts so no token-shaped literal is committed).
+TELEGRAM = "7712345678:" + "AA" + "Hx" * 16 + "k"
+DISCORD = "MTA5ODc2NTQzMjEwOTg3NjU0" + ".GhIjKl." + "abcdefghijklmnopqrstuvwxyz0123"
+OPENAI = "sk-" + "proj-abcdefghijklmnop1234"
 INTERACTION = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpxd2VydHl1aW9w"
 
 
@@ -37,13 +39,13 @@ def test_configured_secrets_and_token_shapes_are_masked(output: io.StringIO) -> 
     log.debug("PATCH https://discord.com/api/v10/webhooks/123456/%s/messages/@original", "x" * 70)
     log.debug("POST /api/v10/interactions/987/%s/callback", INTERACTION)
     log.info("Authorization: Bot %s", DISCORD)
-    log.warning("openai said: Incorrect API key provided: sk-proj-abcdefghijklmnop1234")
+    log.warning("openai said: Incorrect API key provided: %s", OPENAI)
     log.debug("params (%r,)", '{"token": "anything-at-all", "channel_id": "5"}')
     log.error("with configured-secret-value inside")
     text = output.getvalue()
     for secret in (TELEGRAM, TELEGRAM.split(":")[1], DISCORD, INTERACTION, "x" * 70):
         assert secret not in text
-    assert "sk-proj-abcdefghijklmnop1234" not in text and "anything-at-all" not in text
+    assert OPENAI not in text and "anything-at-all" not in text
     assert "configured-secret-value" not in text
     assert text.count(MASK) >= 8
     # What is not secret stays readable.
