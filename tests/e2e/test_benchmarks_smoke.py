@@ -36,13 +36,22 @@ COMPLETE = {"burst_discord", "paced_discord", "added_latency_20_per_s", "provide
 @pytest.mark.timeout(170)
 def test_quick_run_prints_a_json_line_per_scenario(tmp_path: Path) -> None:
     out = tmp_path / "benchmarks.md"
-    result = subprocess.run(
+    run = subprocess.Popen(
         [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=160,
     )
+    try:
+        stdout, stderr = run.communicate(timeout=150)
+    except subprocess.TimeoutExpired:
+        # SIGTERM, not the SIGKILL subprocess.run would send: run.py then stops the bots,
+        # workers, fakes and Redis servers it started instead of leaving them running.
+        run.terminate()
+        stdout, stderr = run.communicate(timeout=15)
+        pytest.fail(f"benchmarks/run.py --quick took over 150 s\n{stderr[-4000:]}")
+    result = subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr)
     assert result.returncode == 0, result.stderr[-4000:]
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     assert sorted(r["scenario"] for r in lines) == sorted(EXPECTED)
