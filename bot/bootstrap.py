@@ -17,10 +17,13 @@ from redis.exceptions import RedisError
 
 from bot import __version__
 from bot.core import metrics
-from bot.core.delivery import DeliveryCoordinator, ImageFiles, ResultChannel
+from bot.core.delivery import DeliveryCoordinator, ResultChannel
+from bot.core.events import events_stream
+from bot.core.housekeeping import Housekeeping
+from bot.core.imagefiles import ImageFiles
 from bot.core.providers.base import ImageProvider
 from bot.core.providers.registry import build_providers
-from bot.core.queue import EmbeddedRedis, JobQueue, connect, events_stream
+from bot.core.queue import EmbeddedRedis, JobQueue, connect, health_key
 from bot.core.safety import BannedTerms, OpenAIModerator
 from bot.core.service import GenerationService
 from bot.core.store import Store
@@ -39,8 +42,6 @@ if TYPE_CHECKING:
     from bot.health import Check, HealthServer
 
 log = logging.getLogger(__name__)
-
-HOUSEKEEPING_SECONDS = 30.0
 
 
 def http_client(settings: Settings) -> httpx.AsyncClient:
@@ -89,6 +90,7 @@ class BotApp:
         providers: dict[str, ImageProvider],
         service: GenerationService,
         coordinator: DeliveryCoordinator,
+        queue: JobQueue,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -98,12 +100,22 @@ class BotApp:
         self.providers = providers
         self.service = service
         self.coordinator = coordinator
+        self.clock: Callable[[], float] = time.time  # the retention purge's "now"; tests move it
+        self.housekeeping = Housekeeping(
+            store=store,
+            delivery=coordinator,
+            queue=queue,
+            files=service.files,
+            max_request_age_seconds=settings.max_request_age_seconds,
+            history_retention_days=settings.history_retention_days,
+            on_settled=service.settled,
+            clock=lambda: self.clock(),
+        )
         self._worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._health: HealthServer | None = None
         self.adapters: list[PlatformAdapter] = []
-        self.clock: Callable[[], float] = time.time  # the retention purge's "now"; tests move it
 
     @classmethod
     async def create(cls, settings: Settings) -> BotApp:
@@ -155,11 +167,12 @@ class BotApp:
             ) from None
         files = ImageFiles(settings.images_dir)
         stream = events_stream(settings.bot_instance)
+        queue = JobQueue(redis, settings)
         service = GenerationService(
             settings=settings,
             store=store,
             styles=styles,
-            queue=JobQueue(redis, settings),
+            queue=queue,
             capabilities={pid: p.capabilities for pid, p in providers.items()},
             reply_stream=stream,
             files=files,
@@ -185,6 +198,7 @@ class BotApp:
             providers=providers,
             service=service,
             coordinator=coordinator,
+            queue=queue,
         )
 
     def register(self, channel: ResultChannel) -> None:
@@ -195,7 +209,7 @@ class BotApp:
     ) -> None:
         await self.coordinator.start(resume=resume)
         if resume:
-            self._housekeeping = asyncio.create_task(self._housekeep(), name="housekeeping")
+            self._housekeeping = asyncio.create_task(self.housekeeping.run(), name="housekeeping")
         if serve_health and self.settings.health_port:
             from bot.health import HealthServer
 
@@ -260,33 +274,8 @@ class BotApp:
     async def _refresh_metrics(self) -> None:
         metrics.QUEUE_DEPTH.set(await self.service.queue.depth())
 
-    async def _housekeep(self) -> None:
-        """Expire requests nobody would still want; purge history past its retention."""
-        last_purge = 0.0
-        while True:
-            try:
-                await self.coordinator.expire_stale(self.settings.max_request_age_seconds)
-                await self.coordinator.requeue_lost(older_than_seconds=HOUSEKEEPING_SECONDS)
-                if self.clock() - last_purge > 86400:
-                    last_purge = self.clock()
-                    await self.purge_history()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("housekeeping failed; trying again later")
-            await asyncio.sleep(HOUSEKEEPING_SECONDS)
-
     async def purge_history(self) -> int:
-        """Delete finished requests, their images and refusals past HISTORY_RETENTION_DAYS."""
-        days = self.settings.history_retention_days
-        if not days:
-            return 0
-        paths = await self.store.purge_before(self.clock() - days * 86400)
-        for path in paths:  # after the commit: a row never points at a deleted file
-            self.service.files.remove(path)
-        if paths:
-            log.info("purged %d image(s) older than %d days", len(paths), days)
-        return len(paths)
+        return await self.housekeeping.purge_history()
 
     async def close(self, *, drop_event_stream: bool = False) -> None:
         if self._health is not None:
@@ -318,8 +307,7 @@ def adapter_check(adapter: PlatformAdapter) -> Check:
 
 
 def worker_health_key(settings: Settings) -> str:
-    # ARQ's own heartbeat key, refreshed by every worker on the queue.
-    return f"{settings.queue_name}:health-check"
+    return health_key(settings.queue_name)
 
 
 async def run_worker_process(settings: Settings) -> None:

@@ -1,8 +1,9 @@
-"""Completion events -> stored image -> the adapter that owns the chat -> `delivered`.
+"""A request's states after the worker: completion event -> stored image -> the adapter that
+owns the chat -> `delivered`, plus restart recovery.
 
-The bot process reads its event stream through a consumer group and acknowledges (and
-deletes, so image bytes do not linger in Redis) an event only after acting on it. On start
-it first finishes events left pending by a previous run, then resumes every unfinished row.
+Events come typed from the completion stream (`events.EventConsumer`); one generation's
+events are handled one at a time, in arrival order. On start, once the previous run's
+unacknowledged events are in hand, every unfinished row is resumed.
 
 A picture that was made is never given up for a platform's "slow down" or a network error:
 the delivery stays pending and is tried again after the wait the platform asked for (or a
@@ -16,36 +17,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from arq.connections import ArqRedis
-from arq.constants import abort_jobs_ss as ABORT_JOBS_KEY
-from redis.exceptions import RedisError, ResponseError
 
 from bot.core import faults, metrics
 from bot.core.errors import DeliveryError
-from bot.core.images import BadImage, inspect
+from bot.core.events import EventConsumer
+from bot.core.imagefiles import ImageFiles
+from bot.core.images import BadImage
+from bot.core.messages import Done, Event, Failed, Progress, Started
 from bot.core.models import Generation, Status, StatusUpdate
-from bot.core.queue import (
-    EVENT_CONSUMER,
-    EVENT_FIELD,
-    EVENT_GROUP,
-    TERMINAL_EVENTS,
-    request_keys,
-    unpack,
-)
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
 
-PENDING_RESCAN_SECONDS = 30.0
-EMPTY_READ_PAUSE_SECONDS = 0.01
 DELIVERY_RETRY_SECONDS = 2.0  # the first pause after a network error; it doubles each time
 DELIVERY_RETRY_MAX_SECONDS = 300.0
 DELIVERY_DEADLINE_SECONDS = 24 * 3600.0
@@ -63,33 +53,6 @@ class ResultChannel(Protocol):
         """Post the image; raise `DeliveryError` if the platform would not take it."""
 
     async def report_failure(self, generation: Generation) -> None: ...
-
-
-class ImageFiles:
-    """Image files under DATA_DIR/images, named by generation id only (never by user input)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        directory.mkdir(parents=True, exist_ok=True)
-
-    def write(self, generation_id: str, data: bytes) -> tuple[Path, int, int]:
-        info = inspect(data)  # raises BadImage: over the pixel limit, or not a picture
-        width, height = info.width, info.height
-        extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}.get(info.format, "png")
-        path = self.directory / f"{generation_id}.{extension}"
-        # Write-then-rename: a crash never leaves half a file, and storing twice overwrites.
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-        return path, width, height
-
-    def remove(self, path: str | None) -> None:
-        if path:
-            candidate = Path(path)
-            if candidate.parent.resolve() == self.directory.resolve():
-                with suppress(FileNotFoundError):
-                    candidate.unlink()
 
 
 ResumeJob = Callable[[Generation], Awaitable[None]]
@@ -110,20 +73,25 @@ class DeliveryCoordinator:
     ) -> None:
         self._deadline = delivery_deadline_seconds
         self._retries: dict[str, asyncio.Task[None]] = {}  # generation id -> its waiting retry
+        self._tasks: set[asyncio.Task[None]] = set()  # every retry until it ends (strong refs)
         self._on_settled = on_settled
-        self._redis = redis
         self._store = store
         self._files = files
-        self._stream = stream
         self._resume_job = resume_job
         self._channels: dict[str, ResultChannel] = {}
         self._locks: dict[str, list[Any]] = {}
-        self._limit = asyncio.Semaphore(max_concurrency)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._inflight: set[bytes] = set()
-        self._consumer: asyncio.Task[None] | None = None
         self._stopping = False
-        self.backlog_done = asyncio.Event()
+        self.consumer = EventConsumer(
+            redis=redis,
+            stream=stream,
+            handle=self.apply,
+            on_stream_lost=self._requeue_after_loss,
+            max_concurrency=max_concurrency,
+        )
+
+    @property
+    def backlog_done(self) -> asyncio.Event:
+        return self.consumer.backlog_done
 
     def register(self, channel: ResultChannel) -> None:
         self._channels[channel.platform] = channel
@@ -134,109 +102,19 @@ class DeliveryCoordinator:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, resume: bool = True) -> None:
-        self._consumer = asyncio.create_task(self._consume(resume), name="delivery-consumer")
+        self.consumer.start(after_backlog=self.resume if resume else None)
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._consumer is not None:
-            self._consumer.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._consumer
+        await self.consumer.stop()
         for retry in list(self._retries.values()):
             retry.cancel()  # waiting deliveries resume from their rows on the next start
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    # -- the event loop -------------------------------------------------------------------------
-
-    async def _ensure_group(self) -> None:
-        with suppress(ResponseError):  # BUSYGROUP: the group exists already
-            await self._redis.xgroup_create(self._stream, EVENT_GROUP, id="0", mkstream=True)
-
-    async def _consume(self, resume: bool) -> None:
-        # Redis may be down when the bot starts: wait for it rather than crash.
-        while True:
-            try:
-                await self._ensure_group()
-                # First what a previous run read but never acknowledged, then new events.
-                await self._read_pending()
-                break
-            except (RedisError, OSError) as exc:
-                log.warning("event stream unavailable (%s); retrying", exc.__class__.__name__)
-                await asyncio.sleep(1.0)
-        if resume:
-            await self.resume()
-        self.backlog_done.set()
-        last_rescan = time.monotonic()
-        while not self._stopping:
-            try:
-                await self._read_new()
-                if time.monotonic() - last_rescan > PENDING_RESCAN_SECONDS:
-                    # Events whose handling failed stay pending; try them again now and then.
-                    last_rescan = time.monotonic()
-                    await self._read_pending()
-            except asyncio.CancelledError:
-                raise
-            except ResponseError as exc:
-                if "NOGROUP" in str(exc):
-                    # Redis lost the stream (restarted without persistence), and every job with
-                    # it: start the stream again, and enqueue again what SQLite says is waiting
-                    # now rather than at the next housekeeping round.
-                    log.warning("event stream was lost; recreating it, re-enqueueing requests")
-                    await self._ensure_group()
-                    self._spawn(self._requeue_after_loss())
-                else:
-                    log.warning("event stream error: %s", exc)
-                    await asyncio.sleep(1.0)
-            except (RedisError, OSError) as exc:
-                log.warning("event stream unavailable (%s); retrying", exc.__class__.__name__)
-                await asyncio.sleep(1.0)
-            except Exception:
-                log.exception("event consumer error; continuing")
-                await asyncio.sleep(0.5)
-
-    async def _read_new(self) -> None:
-        started = time.monotonic()
-        response = await self._redis.xreadgroup(
-            EVENT_GROUP, EVENT_CONSUMER, {self._stream: ">"}, count=100, block=1000
-        )
-        entries = response[0][1] if response else []
-        for entry_id, fields in entries:
-            self._dispatch(entry_id, fields)
-        if not entries and time.monotonic() - started < 0.5:
-            # The in-process Redis stand-in answers a blocking read at once when the stream
-            # is empty; without this pause the loop would spin a whole core.
-            await asyncio.sleep(EMPTY_READ_PAUSE_SECONDS)
-
-    async def _read_pending(self) -> None:
-        """Page through this consumer's unacknowledged events, skipping ones in hand."""
-        start: bytes | str = "0"
-        while True:
-            response = await self._redis.xreadgroup(
-                EVENT_GROUP, EVENT_CONSUMER, {self._stream: start}, count=100
-            )
-            entries = response[0][1] if response else []
-            if not entries:
-                return
-            for entry_id, fields in entries:
-                if fields:  # an entry deleted meanwhile comes back with no fields
-                    self._dispatch(entry_id, fields)
-                start = entry_id
-
-    def _dispatch(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        if entry_id in self._inflight:
-            return
-        self._inflight.add(entry_id)
-        self._spawn(self._handle_entry(entry_id, fields))
-
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     @asynccontextmanager
-    async def _lock(self, generation_id: str) -> AsyncIterator[None]:
-        """One generation's events are handled one at a time, in arrival order."""
+    async def lock(self, generation_id: str) -> AsyncIterator[None]:
+        """One generation is worked on by one task at a time (events, retries, expiry)."""
         entry = self._locks.get(generation_id)
         if entry is None:
             entry = self._locks[generation_id] = [asyncio.Lock(), 0]
@@ -249,56 +127,31 @@ class DeliveryCoordinator:
             if entry[1] == 0:
                 del self._locks[generation_id]
 
-    async def _handle_entry(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        event: dict[str, Any] = {}
-        gen_id = ""
-        try:
-            raw = fields.get(EVENT_FIELD)
-            event = unpack(raw) if raw else {}
-            gen_id = str(event.get("generation_id", ""))
-            async with self._limit, self._lock(gen_id):
-                await self._apply(event)
-            faults.crash_point("before_ack", event.get("type"))
-            # Delete too: a "done" event carries the image bytes, which must not stay in Redis.
-            # After a request's final event, nothing of it needs to stay there at all.
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.xack(self._stream, EVENT_GROUP, entry_id)
-                pipe.xdel(self._stream, entry_id)
-                if gen_id and event.get("type") in TERMINAL_EVENTS:
-                    pipe.delete(*request_keys(gen_id))
-                await pipe.execute()
-        except Exception:
-            # Not acknowledged: it stays pending and is tried again by the next pending scan.
-            log.exception("generation %s: handling %s event failed", gen_id, event.get("type"))
-        finally:
-            self._inflight.discard(entry_id)
+    # -- events ---------------------------------------------------------------------------------
 
-    async def _apply(self, event: dict[str, Any]) -> None:
-        kind = event.get("type")
-        gen_id = str(event.get("generation_id", ""))
-        if kind == "started":
-            running = await self._store.mark_running(gen_id, event.get("provider"))
-            if running is not None:
-                await self._show(running, StatusUpdate(status=Status.RUNNING))
-        elif kind == "progress":
-            current = await self._store.get(gen_id)
-            if current is None:
-                return
-            await self._show(
-                current,
-                StatusUpdate(
-                    status=Status.RUNNING,
-                    position=event.get("position"),
-                    detail=event.get("detail"),
-                    eta_seconds=event.get("eta"),
-                ),
-            )
-        elif kind == "done":
-            await self._on_done(gen_id, event)
-        elif kind == "failed":
-            await self._on_failed(gen_id, event)
-        else:
-            log.warning("generation %s: unknown event type %r", gen_id, kind)
+    async def apply(self, event: Event) -> None:
+        gen_id = event.generation_id
+        async with self.lock(gen_id):
+            if isinstance(event, Started):
+                running = await self._store.mark_running(gen_id, event.provider)
+                if running is not None:
+                    await self._show(running, StatusUpdate(status=Status.RUNNING))
+            elif isinstance(event, Progress):
+                current = await self._store.get(gen_id)
+                if current is not None:
+                    update = StatusUpdate(
+                        status=Status.RUNNING,
+                        position=event.position,
+                        detail=event.detail,
+                        eta_seconds=event.eta,
+                    )
+                    await self._show(current, update)
+            elif isinstance(event, Done):
+                await self._on_done(event)
+            elif isinstance(event, Failed):
+                await self.fail(
+                    gen_id, event.code, event.reason, provider_calls=event.provider_calls
+                )
 
     async def _show(self, generation: Generation, update: StatusUpdate) -> None:
         if generation.status not in (Status.QUEUED, Status.RUNNING):
@@ -312,70 +165,72 @@ class DeliveryCoordinator:
             # A status edit is cosmetic; never let it block the result.
             log.warning("generation %s: status update failed", generation.id, exc_info=True)
 
-    async def _on_done(self, gen_id: str, event: dict[str, Any]) -> None:
+    async def _on_done(self, event: Done) -> None:
+        gen_id = event.generation_id
         generation = await self._store.get(gen_id)
         if generation is None:
             log.info("generation %s: finished but deleted meanwhile; dropping image", gen_id)
             return
         if generation.status in (Status.QUEUED, Status.RUNNING):
-            data = event.get("image")
-            if not isinstance(data, bytes) or not data:
-                await self._fail(gen_id, "internal", "The image service sent no image.")
-                return
-            try:
-                path, width, height = self._files.write(gen_id, data)
-            except BadImage as exc:
-                await self._fail(
-                    gen_id,
-                    "bad_image",
-                    f"The image service sent a picture the bot will not open ({exc}).",
-                )
-                return
-            except OSError:
-                raise
-            except Exception:
-                await self._fail(
-                    gen_id, "bad_image", "The image service sent something that is not an image."
-                )
-                return
-            stored = await self._store.mark_done(
-                gen_id,
-                provider=str(event.get("provider")),
-                model=str(event.get("model")),
-                image_path=str(path),
-                width=width,
-                height=height,
-                revised_prompt=event.get("revised_prompt"),
-                provider_calls=int(event.get("provider_calls") or 1),
-                seed=event.get("seed"),
-            )
-            if stored is None:  # failed or expired meanwhile
+            stored = await self._store_image(generation, event)
+            if stored is None:
                 return
             generation = stored
-            self._on_settled(gen_id)
-            metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - generation.created_at))
-            log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
         await self.deliver(gen_id, generation)
 
-    async def _on_failed(self, gen_id: str, event: dict[str, Any]) -> None:
-        await self._fail(
+    async def _store_image(self, generation: Generation, event: Done) -> Generation | None:
+        """The image file and the `done` row; None if the request ended another way."""
+        gen_id = generation.id
+        if not event.image:
+            await self.fail(gen_id, "internal", "The image service sent no image.")
+            return None
+        try:
+            path, width, height = self._files.write(gen_id, event.image)
+        except BadImage as exc:
+            await self.fail(
+                gen_id,
+                "bad_image",
+                f"The image service sent a picture the bot will not open ({exc}).",
+            )
+            return None
+        except OSError:
+            raise
+        except Exception:
+            await self.fail(
+                gen_id, "bad_image", "The image service sent something that is not an image."
+            )
+            return None
+        stored = await self._store.mark_done(
             gen_id,
-            str(event.get("code") or "error"),
-            str(event.get("reason") or "The picture could not be made."),
-            provider_calls=event.get("provider_calls"),
+            provider=event.provider,
+            model=event.model,
+            image_path=str(path),
+            width=width,
+            height=height,
+            revised_prompt=event.revised_prompt,
+            provider_calls=event.provider_calls or 1,
+            seed=event.seed,
         )
+        if stored is None:  # failed or expired meanwhile
+            return None
+        self._on_settled(gen_id)
+        metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - stored.created_at))
+        log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
+        return stored
 
-    async def _fail(
+    async def fail(
         self, gen_id: str, code: str, reason: str, *, provider_calls: int | None = None
-    ) -> None:
+    ) -> Generation | None:
+        """End a queued or running request with a reason, and tell the user."""
         failed = await self._store.mark_failed(gen_id, code, reason, provider_calls=provider_calls)
         if failed is not None:
             self._on_settled(gen_id)
             metrics.JOBS.labels(code).inc()
             log.info("generation %s: failed (%s)", gen_id, code)
-            await self._report_failure(failed)
+            await self.report_failure(failed)
+        return failed
 
-    async def _report_failure(self, generation: Generation) -> None:
+    async def report_failure(self, generation: Generation) -> None:
         channel = self._channels.get(generation.platform)
         if channel is None:
             return
@@ -459,7 +314,7 @@ class DeliveryCoordinator:
         failed = await self._store.mark_failed(gen_id, code, reason)
         if failed is not None:
             metrics.JOBS.labels(code).inc()
-            await self._report_failure(failed)
+            await self.report_failure(failed)
 
     def _retry_later(self, gen_id: str, delay: float) -> None:
         if gen_id in self._retries or self._stopping:
@@ -470,7 +325,7 @@ class DeliveryCoordinator:
                 await asyncio.sleep(delay)
             finally:
                 self._retries.pop(gen_id, None)
-            async with self._lock(gen_id):
+            async with self.lock(gen_id):
                 await self.deliver(gen_id)
 
         task = asyncio.ensure_future(retry())
@@ -478,29 +333,7 @@ class DeliveryCoordinator:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def expire_stale(self, max_age_seconds: float) -> int:
-        """Fail requests that waited longer than anyone would still want them, and say so."""
-        cutoff = time.time() - max_age_seconds
-        expired = 0
-        for generation in await self._store.stale(cutoff):
-            async with self._lock(generation.id):
-                minutes = max(1, round(max_age_seconds / 60))
-                reason = (
-                    f"This request waited more than {minutes} minutes and was cancelled. "
-                    "Please try again."
-                )
-                failed = await self._store.mark_failed(generation.id, "expired", reason)
-                if failed is None:
-                    continue
-                self._on_settled(generation.id)
-                metrics.JOBS.labels("expired").inc()
-                expired += 1
-                # Tell workers not to start it; if one already has, its result is ignored.
-                await self._redis.zadd(ABORT_JOBS_KEY, {generation.id: int(time.time() * 1000)})
-                await self._report_failure(failed)
-        if expired:
-            log.warning("expired %d request(s) older than %.0fs", expired, max_age_seconds)
-        return expired
+    # -- recovery -------------------------------------------------------------------------------
 
     async def requeue_lost(self, older_than_seconds: float) -> None:
         """Enqueue again any waiting request whose job Redis no longer knows (e.g. Redis lost
@@ -529,7 +362,7 @@ class DeliveryCoordinator:
                 if generation.status in (Status.QUEUED, Status.RUNNING):
                     await self._resume_job(generation)
                 elif generation.status is Status.DONE:
-                    async with self._lock(generation.id):
+                    async with self.lock(generation.id):
                         await self.deliver(generation.id)
             except Exception:
                 log.exception("generation %s: resume failed", generation.id)

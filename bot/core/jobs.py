@@ -2,7 +2,9 @@
 
 A job may run more than once (ARQ is at-least-once). Everything it does is safe to repeat:
 events carry the generation id and the bot ignores a second "done"; paid provider calls
-are counted in Redis across tries so duplicates are visible, never hidden.
+are counted in Redis across tries so duplicates are visible, never hidden. A job that is not
+a readable `JobMessage` is dead-lettered and ends there; the bot's housekeeping enqueues a
+fresh one from its own record of the request, which it can always read.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import msgpack
 from arq import Retry
 from arq.connections import ArqRedis
 
 from bot.core import metrics
+from bot.core.deadletters import dead_letter
 from bot.core.errors import (
     ProviderError,
     ProviderRateLimited,
@@ -24,7 +28,18 @@ from bot.core.errors import (
     ProviderRejected,
     ProviderTimeout,
 )
+from bot.core.events import publish
 from bot.core.images import check_provider_image
+from bot.core.messages import (
+    BadMessage,
+    Done,
+    Event,
+    Failed,
+    JobMessage,
+    Progress,
+    Started,
+    job_from_wire,
+)
 from bot.core.models import StatusUpdate
 from bot.core.providers.base import (
     ImageProvider,
@@ -33,13 +48,15 @@ from bot.core.providers.base import (
     ProviderRequest,
 )
 from bot.core.providers.limits import ProviderLimiter, SlotAdmission
-from bot.core.queue import calls_key, publish_event, spent_key
+from bot.core.queue import UNREADABLE_JOB, calls_key, spent_key
 
 log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "Something went wrong inside the bot while making this picture."
 JOB_MARGIN_SECONDS = 5.0
 MIN_ATTEMPT_SECONDS = 0.2
+
+Emit = Callable[[Event], Awaitable[None]]
 
 
 class WorkerRuntime:
@@ -109,38 +126,40 @@ class WorkerRuntime:
         value = await self.redis.get(calls_key(generation_id))
         return int(value or 0)
 
-    async def run(
-        self, payload: dict[str, Any], job_try: int, job_id: str | None = None
-    ) -> dict[str, Any]:
-        gen_id = str(payload["generation_id"])
-        stream = str(payload["reply_stream"])
+    async def _failed(self, gen_id: str, code: str, reason: str) -> Failed:
+        return Failed(
+            generation_id=gen_id,
+            ts=time.time(),
+            code=code,
+            reason=reason,
+            provider_calls=await self._calls(gen_id),
+        )
 
-        async def emit(kind: str, **data: Any) -> None:
-            await publish_event(
-                self.redis,
-                stream,
-                {"type": kind, "generation_id": gen_id, "ts": time.time(), **data},
-            )
+    async def run(self, job: JobMessage, job_try: int, job_id: str | None = None) -> dict[str, Any]:
+        gen_id = job.generation_id
+
+        async def emit(event: Event) -> None:
+            await publish(self.redis, job.reply_stream, event)
 
         if job_try > self.max_tries:
             # The worker died during the last allowed try: say so instead of vanishing.
             log.warning("generation %s: giving up after %d tries", gen_id, job_try - 1)
             await emit(
-                "failed",
-                code="worker_lost",
-                reason="The worker making this picture stopped repeatedly; please try again.",
-                provider_calls=await self._calls(gen_id),
+                await self._failed(
+                    gen_id,
+                    "worker_lost",
+                    "The worker making this picture stopped repeatedly; please try again.",
+                )
             )
             return {"status": "failed"}
 
-        chain = [p for p in payload["providers"] if p in self.providers]
-        chain = [p for p in chain if payload["aspect"] in self.providers[p].capabilities.aspects]
+        chain = [p for p in job.providers if p in self.providers]
+        chain = [p for p in chain if job.aspect in self.providers[p].capabilities.aspects]
         if not chain:
             await emit(
-                "failed",
-                code="no_provider",
-                reason="No configured image service can make this picture.",
-                provider_calls=await self._calls(gen_id),
+                await self._failed(
+                    gen_id, "no_provider", "No configured image service can make this picture."
+                )
             )
             return {"status": "failed"}
 
@@ -158,24 +177,29 @@ class WorkerRuntime:
                 else:
                     # Not using the slot taken for this job: free it for the next request.
                     await self.admission.release(job_id)
-            await emit("started", provider=provider_id, attempt=job_try)
+            await emit(
+                Started(generation_id=gen_id, ts=time.time(), provider=provider_id, attempt=job_try)
+            )
 
             async def progress(update: StatusUpdate) -> None:
                 await emit(
-                    "progress",
-                    position=update.position,
-                    detail=update.detail,
-                    eta=update.eta_seconds,
+                    Progress(
+                        generation_id=gen_id,
+                        ts=time.time(),
+                        position=update.position,
+                        detail=update.detail,
+                        eta=update.eta_seconds,
+                    )
                 )
 
             request = ProviderRequest(
                 generation_id=gen_id,
-                prompt=payload["prompt"],
-                negative_prompt=payload.get("negative_prompt") or "",
-                aspect=payload["aspect"],
-                seed=int(payload["seed"]),
-                hints=payload.get("hints", {}).get(provider_id, {}),
-                nsfw=bool(payload.get("nsfw", False)),
+                prompt=job.prompt,
+                negative_prompt=job.negative_prompt,
+                aspect=job.aspect,
+                seed=job.seed,
+                hints=job.hints.get(provider_id, {}),
+                nsfw=job.nsfw,
             )
             try:
                 image = await self._attempt(provider_id, request, progress, deadline, reserved)
@@ -205,20 +229,16 @@ class WorkerRuntime:
                 continue
             except Exception:
                 log.exception("generation %s: provider %s crashed", gen_id, provider_id)
-                await emit(
-                    "failed",
-                    code="internal",
-                    reason=INTERNAL_ERROR,
-                    provider_calls=await self._calls(gen_id),
-                )
+                await emit(await self._failed(gen_id, "internal", INTERNAL_ERROR))
                 return {"status": "failed"}
             if image.censored:
                 # The provider blurred or blocked its own result: never post it as if fine.
                 await emit(
-                    "failed",
-                    code="censored",
-                    reason="The image service blocked the result as unsafe, so nothing was posted.",
-                    provider_calls=await self._calls(gen_id),
+                    await self._failed(
+                        gen_id,
+                        "censored",
+                        "The image service blocked the result as unsafe, so nothing was posted.",
+                    )
                 )
                 return {"status": "failed"}
             await self._done(emit, gen_id, provider_id, image)
@@ -230,7 +250,7 @@ class WorkerRuntime:
         if retryable and job_try < self.max_tries:
             waits = [e.retry_after or 0.0 for e in retryable]
             delay = max(*waits, self.backoff_seconds * (2 ** (job_try - 1)))
-            await emit("progress", detail="retrying", position=None, eta=None)
+            await emit(Progress(generation_id=gen_id, ts=time.time(), detail="retrying"))
             raise Retry(defer=delay)
         await self._fail(emit, gen_id, errors[-1])
         return {"status": "failed"}
@@ -271,24 +291,22 @@ class WorkerRuntime:
             pipe.expire(spent_key(generation_id), 86400)
             await pipe.execute()
 
-    async def _fail(self, emit: Any, gen_id: str, exc: ProviderError) -> None:
-        await emit(
-            "failed",
-            code=exc.code,
-            reason=exc.user_message,
-            provider_calls=await self._calls(gen_id),
-        )
+    async def _fail(self, emit: Emit, gen_id: str, exc: ProviderError) -> None:
+        await emit(await self._failed(gen_id, exc.code, exc.user_message))
 
-    async def _done(self, emit: Any, gen_id: str, provider_id: str, image: ProviderImage) -> None:
+    async def _done(self, emit: Emit, gen_id: str, provider_id: str, image: ProviderImage) -> None:
         await emit(
-            "done",
-            provider=provider_id,
-            model=image.model,
-            seed=image.seed,
-            revised_prompt=image.revised_prompt,
-            censored=image.censored,
-            image=image.data,
-            provider_calls=await self._calls(gen_id),
+            Done(
+                generation_id=gen_id,
+                ts=time.time(),
+                provider=provider_id,
+                model=image.model,
+                seed=image.seed,
+                revised_prompt=image.revised_prompt,
+                censored=image.censored,
+                image=image.data,
+                provider_calls=await self._calls(gen_id),
+            )
         )
 
 
@@ -298,7 +316,29 @@ def checked(provider_id: str, image: ProviderImage) -> None:
         check_provider_image(provider_id, image.data)
 
 
-async def generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
-    """The ARQ job function."""
+async def generate(ctx: dict[str, Any], payload: object) -> dict[str, Any]:
+    """The ARQ job function: read the job, then run it; an unreadable one is set aside."""
     runtime: WorkerRuntime = ctx["runtime"]
-    return await runtime.run(payload, int(ctx["job_try"]), str(ctx["job_id"]))
+    try:
+        if isinstance(payload, dict) and UNREADABLE_JOB in payload:
+            raise BadMessage(str(payload.get("reason")))
+        job = job_from_wire(payload)
+    except BadMessage as exc:
+        await dead_letter(
+            runtime.redis,
+            kind="job",
+            source=str(ctx.get("queue_name", "jobs")),
+            raw=raw_job(payload),
+            reason=exc.reason,
+            generation_id=exc.generation_id,
+        )
+        # Finished as far as ARQ is concerned: retrying would fail the same way.
+        return {"status": "dead-lettered"}
+    return await runtime.run(job, int(ctx["job_try"]), str(ctx["job_id"]))
+
+
+def raw_job(payload: object) -> bytes:
+    """The bytes to keep of an unreadable job: as they arrived, or its argument re-packed."""
+    if isinstance(payload, dict) and isinstance(payload.get(UNREADABLE_JOB), bytes):
+        return payload[UNREADABLE_JOB]  # type: ignore[no-any-return]
+    return msgpack.packb(payload, use_bin_type=True, default=str)  # type: ignore[no-any-return]

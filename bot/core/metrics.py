@@ -27,3 +27,8 @@ PROVIDER_CALLS = Counter("imaginebot_provider_calls_total", "Provider calls made
 REFUSALS = Counter(
     "imaginebot_refusals_total", "Requests refused before queueing, by reason.", ["reason"]
 )
+DEAD_LETTERS = Counter(
+    "imaginebot_dead_letters_total",
+    "Jobs and events that could not be read, set aside on a dead-letter stream, by kind.",
+    ["kind"],
+)

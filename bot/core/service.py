@@ -13,7 +13,6 @@ from redis.exceptions import RedisError
 
 from bot.core import metrics
 from bot.core.access import Need, check_access
-from bot.core.delivery import ImageFiles
 from bot.core.errors import (
     EmptyPrompt,
     InvalidRequest,
@@ -25,6 +24,8 @@ from bot.core.errors import (
     UnsupportedAspect,
     UserFacingError,
 )
+from bot.core.imagefiles import ImageFiles
+from bot.core.messages import JobMessage
 from bot.core.models import (
     ASPECT_RATIOS,
     Generation,
@@ -449,9 +450,7 @@ class GenerationService:
             }
         )
         try:
-            _created, position = await self.queue.enqueue_ranked(
-                gen_id, await self.job_payload(generation)
-            )
+            _created, position = await self.queue.enqueue_ranked(await self.job_payload(generation))
         except (RedisError, OSError) as exc:
             reason = "The request queue is unavailable right now, so nothing was queued. Please try again in a minute."
             await self.store.mark_failed(gen_id, QueueUnavailable.code, reason)
@@ -501,7 +500,7 @@ class GenerationService:
         await self.store.set_scope_nsfw(scope.platform, scope.id, allowed)
         self._scope_cache.pop((scope.platform, scope.id), None)
 
-    async def job_payload(self, generation: Generation) -> dict[str, Any]:
+    async def job_payload(self, generation: Generation) -> JobMessage:
         """Everything a worker on any machine needs; nothing platform-specific."""
         style = self.styles.find(generation.style) or self.styles.get(self.settings.default_style)
         scope_settings = await self.scope_settings(
@@ -511,23 +510,23 @@ class GenerationService:
         # (a Discord channel that is not age-restricted never may).
         nsfw = scope_settings.nsfw and generation.handle.get("nsfw_ok") is True
         negative = ", ".join(p for p in (generation.negative_prompt, style.negative) if p)
-        return {
-            "generation_id": generation.id,
-            "prompt": style.render(generation.prompt),
-            "negative_prompt": negative,
-            "aspect": generation.aspect,
-            "seed": generation.seed,
-            "style": style.id,
-            "providers": list(self.capabilities),
-            "hints": {k: dict(v) for k, v in style.providers.items()},
-            "reply_stream": self.reply_stream,
-            "created_at": generation.created_at,
-            "nsfw": nsfw,
-        }
+        return JobMessage(
+            generation_id=generation.id,
+            prompt=style.render(generation.prompt),
+            negative_prompt=negative,
+            aspect=generation.aspect,
+            seed=generation.seed,
+            style=style.id,
+            providers=tuple(self.capabilities),
+            hints={k: dict(v) for k, v in style.providers.items()},
+            reply_stream=self.reply_stream,
+            created_at=generation.created_at,
+            nsfw=nsfw,
+        )
 
     async def resume_job(self, generation: Generation) -> None:
         """Enqueue again after a restart; a no-op when Redis still knows the job."""
-        if await self.queue.enqueue(generation.id, await self.job_payload(generation)):
+        if await self.queue.enqueue(await self.job_payload(generation)):
             log.info("generation %s: re-enqueued after restart", generation.id)
 
     # -- history ----------------------------------------------------------------------------------

@@ -266,12 +266,12 @@ async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
         ticket = await app.service.imagine(
             ALICE, SCOPE, ReplyTarget(platform="test", chat_id="room"), ImagineCommand(prompt="x")
         )
-        assert await app.coordinator.expire_stale(settings.max_request_age_seconds) == 0
+        assert await app.housekeeping.expire_stale(settings.max_request_age_seconds) == 0
         # Two minutes later (the row's age is what counts): cancelled, and the requester told.
         sqlite3.connect(settings.database_path).execute(
             "UPDATE generations SET created_at = created_at - 120"
         ).connection.commit()
-        assert await app.coordinator.expire_stale(settings.max_request_age_seconds) == 1
+        assert await app.housekeeping.expire_stale(settings.max_request_age_seconds) == 1
         await asyncio.wait_for(results.event(ticket.generation_id).wait(), 10)
     finally:
         await app.close()

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.delivery import ImageFiles
 from bot.core.errors import UserFacingError
+from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.providers.base import Capabilities
 from bot.core.queue import EmbeddedRedis, JobQueue, unpack

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.delivery import ImageFiles
 from bot.core.errors import InvalidRequest, UserFacingError
+from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.providers.base import Capabilities
 from bot.core.queue import EmbeddedRedis, JobQueue

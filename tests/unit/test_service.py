@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.access import Need, NotOwner, WrongScope
-from bot.core.delivery import ImageFiles
 from bot.core.errors import (
     EmptyPrompt,
     PromptTooLong,
@@ -16,6 +15,8 @@ from bot.core.errors import (
     UnknownStyle,
     UnsupportedAspect,
 )
+from bot.core.imagefiles import ImageFiles
+from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.providers.base import Capabilities
 from bot.core.queue import EmbeddedRedis, JobQueue, unpack
@@ -135,7 +136,7 @@ async def test_submit_writes_row_and_enqueues_job_with_generation_id(
     assert payload["prompt"].startswith("a cat, anime style")
     assert payload["generation_id"] == ticket.generation_id
     # Enqueueing the same generation again is a no-op.
-    assert await service.queue.enqueue(ticket.generation_id, payload) is False
+    assert await service.queue.enqueue(job_from_wire(payload)) is False
 
 
 async def test_history_and_delete_own_only(service: GenerationService) -> None:

@@ -1,0 +1,157 @@
+"""The job and the completion events that cross processes, each declared once.
+
+They are msgspec Structs: msgpack on the wire (never pickle), checked on receipt against
+these declarations (field types, the event kind, the schema version). Whatever fails that
+check raises `BadMessage`; the receiver logs it and puts it on a dead-letter stream
+(`deadletters.py`) instead of acting on it or crashing.
+
+Compatibility: schema version 1 uses the field names of the plain dicts that came before it,
+and a message without `v` is read as version 1, so jobs and events a previous release left in
+Redis are read as they are. Fields a reader does not know are ignored, so adding an optional
+field needs no new version; a change an older reader would misread does, and that reader then
+dead-letters the message instead of misreading it.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+import msgspec
+
+from bot.core.models import AspectRatio
+
+SCHEMA_VERSION = 1
+
+HintValue = str | int | float | bool
+Hints = dict[str, dict[str, HintValue]]
+
+
+class BadMessage(Exception):
+    """A message that is not one this process can read; `reason` never quotes its content."""
+
+    def __init__(self, reason: str, generation_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.generation_id = generation_id
+
+
+class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a worker on any machine needs for one request; nothing platform-specific."""
+
+    v: int = SCHEMA_VERSION
+    generation_id: str
+    prompt: str  # the style already rendered around the user's words
+    negative_prompt: str = ""
+    aspect: AspectRatio
+    seed: int
+    style: str
+    providers: tuple[str, ...]
+    hints: Hints = {}
+    reply_stream: str
+    created_at: float
+    nsfw: bool = False
+
+
+class EventMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """What every completion event carries; the concrete kinds below say what happened."""
+
+    v: int = SCHEMA_VERSION
+    generation_id: str
+    ts: float
+
+    @property
+    def kind(self) -> str:
+        return str(self.__struct_config__.tag)
+
+
+class Started(EventMessage, frozen=True, kw_only=True, tag="started"):
+    provider: str
+    attempt: int = 1
+
+
+class Progress(EventMessage, frozen=True, kw_only=True, tag="progress"):
+    position: int | None = None
+    detail: str | None = None
+    eta: float | None = None
+
+
+class Done(EventMessage, frozen=True, kw_only=True, tag="done"):
+    provider: str
+    model: str
+    image: bytes
+    seed: int | None = None
+    revised_prompt: str | None = None
+    censored: bool = False
+    provider_calls: int = 1
+
+
+class Failed(EventMessage, frozen=True, kw_only=True, tag="failed"):
+    code: str
+    reason: str
+    provider_calls: int | None = None
+
+
+Event = Started | Progress | Done | Failed
+TERMINAL = (Done, Failed)  # after these, nothing more comes for the request
+
+_encoder = msgspec.msgpack.Encoder()
+_event_decoder = msgspec.msgpack.Decoder(Event)
+
+
+def _check_version(version: int, generation_id: str) -> None:
+    if version != SCHEMA_VERSION:
+        raise BadMessage(
+            f"schema version {version} (this process reads {SCHEMA_VERSION})", generation_id
+        )
+
+
+def _generation_id_in(value: object) -> str | None:
+    """The request a message names, if it names one plainly (for the log line only)."""
+    if isinstance(value, dict):
+        found = value.get("generation_id")
+        return found if isinstance(found, str) else None
+    return None
+
+
+def _refusal(what: str, value: object, error: msgspec.DecodeError) -> BadMessage:
+    """Why a message was not read: its version first, if that is one this process does not
+    know (its fields are then expected to differ), else what did not fit."""
+    generation_id = _generation_id_in(value)
+    version = value.get("v") if isinstance(value, dict) else None
+    if isinstance(version, int) and version != SCHEMA_VERSION:
+        return BadMessage(
+            f"schema version {version} (this process reads {SCHEMA_VERSION})", generation_id
+        )
+    return BadMessage(f"not a readable {what}: {error}", generation_id)
+
+
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes) -> Event:
+    try:
+        event = _event_decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        value: object = None
+        with suppress(msgspec.DecodeError):
+            value = msgspec.msgpack.decode(data)
+        raise _refusal("event", value, exc) from None
+    _check_version(event.v, event.generation_id)
+    return event
+
+
+def job_to_wire(job: JobMessage) -> dict[str, Any]:
+    """The job as the plain msgpack map ARQ carries as the job function's one argument."""
+    wire: dict[str, Any] = msgspec.to_builtins(job)
+    return wire
+
+
+def job_from_wire(value: object) -> JobMessage:
+    try:
+        job = msgspec.convert(value, JobMessage)
+    except msgspec.ValidationError as exc:
+        raise _refusal("job", value, exc) from None
+    _check_version(job.v, job.generation_id)
+    return job

@@ -1,0 +1,114 @@
+"""Messages nobody can read, on a real Redis: a broken job and broken completion events are
+set aside on their dead-letter streams and acknowledged, the worker and the bot keep running,
+and the next good request is made and delivered as usual."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgpack
+
+from bot.bootstrap import BotApp
+from bot.core.deadletters import dead_letter_key
+from bot.core.events import EVENT_FIELD, EVENT_GROUP, events_stream
+from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
+from bot.core.queue import pack
+from bot.settings import Settings
+from tests.fakes.openai_images import FakeOpenAI
+from tests.support import RedisServer, rows, wait_for
+
+
+class Delivered:
+    platform = "dlq"
+
+    def __init__(self) -> None:
+        self.images: dict[str, bytes] = {}
+        self.event = asyncio.Event()
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        return None
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        self.images[generation.id] = image_path.read_bytes()
+        self.event.set()
+
+    async def report_failure(self, generation: Generation) -> None:
+        raise AssertionError(generation.failure_reason)
+
+
+def job_envelope(argument: object) -> bytes:
+    """ARQ's job format around any argument, as a broken or foreign producer might write."""
+    return pack({"t": 1, "f": "generate", "a": [argument], "k": {}, "et": 1})
+
+
+async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_delivered(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        redis_url=redis_server.url,
+        openai_api_key=fake_openai.api_key,
+        openai_base_url=f"{fake_openai.base_url}/v1",
+    )
+    client = redis_server.client()
+    stream = events_stream(settings.bot_instance)
+    app = await BotApp.create(settings)
+    channel = Delivered()
+    app.register(channel)
+    await app.start(resume=False, worker=True, serve_health=False)
+    try:
+        # Jobs: bytes that are not msgpack, and a job of a schema this worker does not know.
+        foreign = {"v": 7, "generation_id": "broken-schema"}
+        broken = {
+            "broken-bytes": b"\xc1\xc1 not msgpack",
+            "broken-schema": job_envelope(foreign),
+        }
+        for job_id, data in broken.items():
+            client.set(f"arq:job:{job_id}", data)
+            client.zadd(settings.queue_name, {job_id: 1})
+        # Events: not msgpack, an unknown kind, and a known kind missing its fields.
+        bad_events = [
+            b"\xc1",
+            msgpack.packb({"type": "exploded", "generation_id": "x1", "ts": 1.0}),
+            msgpack.packb({"type": "done", "generation_id": "x2", "ts": 1.0}),
+        ]
+        for data in bad_events:
+            client.xadd(stream, {EVENT_FIELD: data})
+
+        ticket = await app.service.imagine(
+            Requester(platform="dlq", user_id="1", display_name="u"),
+            Scope(platform="dlq", id="s"),
+            ReplyTarget(platform="dlq", chat_id="c"),
+            ImagineCommand(prompt="a lighthouse after the storm"),
+        )
+        await asyncio.wait_for(channel.event.wait(), 30)
+        job_letters = await asyncio.to_thread(
+            wait_for, lambda: client.xrange(dead_letter_key(settings.queue_name)), 10
+        )
+        event_letters = client.xrange(dead_letter_key(stream))
+        worker_alive = app._worker_task is not None and not app._worker_task.done()
+    finally:
+        await app.close()
+
+    assert worker_alive
+    assert channel.images[ticket.generation_id] == fake_openai.images[0]
+    (row,) = rows(settings.database_path, "SELECT status FROM generations")
+    assert row["status"] == "delivered"
+
+    reasons = {f[b"raw"]: f[b"reason"].decode() for _, f in job_letters}
+    # Kept as they arrived: the bytes, or the job's one argument when ARQ could read the rest.
+    assert set(reasons) == {broken["broken-bytes"], pack(foreign)}
+    assert "not msgpack" in reasons[broken["broken-bytes"]]
+    assert "schema version 7" in reasons[pack(foreign)]
+    # The broken jobs are off the queue for good: not retried, not left for ARQ.
+    assert client.zcard(settings.queue_name) == 0
+    assert client.keys("arq:job:broken-*") == [] and client.keys("arq:retry:broken-*") == []
+
+    assert [f[b"raw"] for _, f in event_letters] == bad_events
+    assert [f[b"generation_id"] for _, f in event_letters] == [b"", b"x1", b"x2"]
+    # Acknowledged: nothing blocks the stream or waits there for a rescan.
+    assert client.xpending(stream, EVENT_GROUP)["pending"] == 0
+    assert client.xlen(stream) == 0
+    client.close()

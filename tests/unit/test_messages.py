@@ -1,0 +1,201 @@
+"""The typed job and events: msgpack round trips, what older releases wrote, and what
+happens to a message nobody can read (dead-lettered, never acted on, never blocking)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+
+from bot.core.deadletters import dead_letter_key
+from bot.core.events import EVENT_FIELD, EVENT_GROUP, EventConsumer, publish
+from bot.core.jobs import generate
+from bot.core.messages import (
+    SCHEMA_VERSION,
+    BadMessage,
+    Done,
+    Event,
+    Failed,
+    JobMessage,
+    Progress,
+    Started,
+    decode_event,
+    encode_event,
+    job_from_wire,
+    job_to_wire,
+)
+from bot.core.queue import EmbeddedRedis, pack, unpack, unpack_job
+from bot.settings import Settings
+
+STREAM = "imaginebot:events:test"
+JOB = JobMessage(
+    generation_id="g1",
+    prompt="a cat, anime style",
+    negative_prompt="blurry",
+    aspect="3:2",
+    seed=42,
+    style="anime",
+    providers=("openai", "horde"),
+    hints={"horde": {"steps": 30, "sampler": "k_euler", "karras": True, "cfg": 7.5}},
+    reply_stream=STREAM,
+    created_at=1700000000.5,
+    nsfw=True,
+)
+EVENTS: list[Event] = [
+    Started(generation_id="g1", ts=1.0, provider="openai", attempt=2),
+    Progress(generation_id="g1", ts=2.0, position=3, detail="waiting", eta=4.5),
+    Done(
+        generation_id="g1",
+        ts=3.0,
+        provider="openai",
+        model="gpt-image-1",
+        image=b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+        seed=7,
+        revised_prompt="a cat",
+        provider_calls=2,
+    ),
+    Failed(generation_id="g1", ts=4.0, code="refused", reason="No.", provider_calls=1),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=lambda e: e.kind)
+def test_every_event_survives_msgpack(event: Event) -> None:
+    data = encode_event(event)
+    assert decode_event(data) == event
+    # On the wire it is a plain msgpack map with its kind and the schema version.
+    wire = msgpack.unpackb(data, raw=False)
+    assert wire["type"] == event.kind and wire["v"] == SCHEMA_VERSION
+
+
+def test_the_job_survives_the_arq_envelope() -> None:
+    envelope = unpack(pack({"f": "generate", "a": [job_to_wire(JOB)], "k": {}, "et": 1}))
+    assert job_from_wire(envelope["a"][0]) == JOB
+
+
+def test_what_the_previous_release_wrote_is_read_as_version_1() -> None:
+    # Jobs and events as the untyped release packed them: no `v`, same field names.
+    old_done = msgpack.packb(
+        {
+            "type": "done",
+            "generation_id": "g0",
+            "ts": 5.0,
+            "provider": "openai",
+            "model": "m",
+            "seed": None,
+            "revised_prompt": None,
+            "censored": False,
+            "image": b"png",
+            "provider_calls": 1,
+        },
+        use_bin_type=True,
+    )
+    event = decode_event(old_done)
+    assert isinstance(event, Done) and event.image == b"png" and event.v == 1
+    old_job = {k: v for k, v in job_to_wire(JOB).items() if k != "v"}
+    old_job["providers"] = list(old_job["providers"])
+    assert job_from_wire(old_job) == JOB
+
+
+def test_an_unknown_version_is_refused_with_its_request_named() -> None:
+    newer = msgpack.packb({**msgpack.unpackb(encode_event(EVENTS[0])), "v": 2})
+    with pytest.raises(BadMessage, match="schema version 2") as caught:
+        decode_event(newer)
+    assert caught.value.generation_id == "g1"
+    with pytest.raises(BadMessage, match="schema version 2"):
+        job_from_wire({**job_to_wire(JOB), "v": 2})
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\xc1",  # never valid msgpack
+        msgpack.packb([1, 2, 3]),
+        msgpack.packb({"type": "exploded", "generation_id": "g1", "ts": 1.0}),
+        msgpack.packb({"type": "done", "generation_id": "g1", "ts": 1.0, "image": "text"}),
+        encode_event(EVENTS[2])[:-10],  # cut short
+    ],
+)
+def test_malformed_event_bytes_are_refused(data: bytes) -> None:
+    with pytest.raises(BadMessage):
+        decode_event(data)
+
+
+def test_a_malformed_job_is_refused_without_quoting_it() -> None:
+    with pytest.raises(BadMessage) as caught:
+        job_from_wire({**job_to_wire(JOB), "prompt": 5, "aspect": "7:1"})
+    assert caught.value.generation_id == "g1"
+    assert "a cat" not in caught.value.reason
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path, openai_api_key="sk-x")  # type: ignore[call-arg]
+
+
+async def test_the_consumer_dead_letters_bad_events_and_handles_the_next(tmp_path: Path) -> None:
+    redis = EmbeddedRedis().pool(settings(tmp_path))
+    handled: list[Event] = []
+    got_good = asyncio.Event()
+
+    async def handle(event: Event) -> None:
+        handled.append(event)
+        got_good.set()
+
+    consumer = EventConsumer(
+        redis=redis, stream=STREAM, handle=handle, on_stream_lost=asyncio.sleep
+    )
+    await redis.xadd(STREAM, {EVENT_FIELD: b"\xc1garbage"})
+    await redis.xadd(STREAM, {b"other": b"field"})
+    await redis.xadd(
+        STREAM, {EVENT_FIELD: msgpack.packb({"type": "exploded", "generation_id": "g9", "ts": 1})}
+    )
+    await publish(redis, STREAM, EVENTS[3])
+    consumer.start()
+    try:
+        await asyncio.wait_for(got_good.wait(), 10)
+        await asyncio.sleep(0.2)
+    finally:
+        await consumer.stop()
+    assert handled == [EVENTS[3]]
+    letters = await redis.xrange(dead_letter_key(STREAM))
+    assert [f[b"raw"] for _, f in letters] == [
+        b"\xc1garbage",
+        b"",
+        msgpack.packb({"type": "exploded", "generation_id": "g9", "ts": 1}),
+    ]
+    assert [f[b"generation_id"] for _, f in letters] == [b"", b"", b"g9"]
+    assert b"exploded" in letters[2][1][b"reason"]
+    # Acknowledged and deleted: nothing left pending or in the stream.
+    assert (await redis.xpending(STREAM, EVENT_GROUP))["pending"] == 0
+    assert await redis.xlen(STREAM) == 0
+
+
+class NoRuntime:
+    def __init__(self, redis: Any) -> None:
+        self.redis = redis
+
+    async def run(self, *_args: Any) -> dict[str, Any]:
+        raise AssertionError("an unreadable job must never run")
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (unpack_job(b"\xc1\x00")["a"][0], "not msgpack"),
+        (unpack_job(pack(["not", "an", "envelope"]))["a"][0], "not an ARQ job"),
+        ({**job_to_wire(JOB), "seed": "many"}, "Expected `int`"),
+        ({**job_to_wire(JOB), "v": 9}, "schema version 9"),
+    ],
+)
+async def test_an_unreadable_job_is_dead_lettered_not_run(
+    tmp_path: Path, payload: object, reason: str
+) -> None:
+    redis = EmbeddedRedis().pool(settings(tmp_path))
+    ctx = {"runtime": NoRuntime(redis), "queue_name": "q", "job_try": 1, "job_id": "g1"}
+    assert await generate(ctx, payload) == {"status": "dead-lettered"}
+    (letter,) = await redis.xrange(dead_letter_key("q"))
+    assert reason in letter[1][b"reason"].decode()
+    assert letter[1][b"kind"] == b"job"
