@@ -1,9 +1,9 @@
 """A request's states after the worker: completion event -> stored image -> the adapter that
-owns the chat -> `delivered`, plus restart recovery.
+owns the chat -> `delivered`.
 
 Events come typed from the completion stream (`events.EventConsumer`); one generation's
 events are handled one at a time, in arrival order. On start, once the previous run's
-unacknowledged events are in hand, every unfinished row is resumed.
+unacknowledged events are in hand, every unfinished row is resumed (`recovery.py`).
 
 A picture that was made is never given up for a platform's "slow down" or a network error:
 the delivery stays pending and is tried again after the wait the platform asked for (or a
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +32,7 @@ from bot.core.imagefiles import ImageFiles
 from bot.core.images import BadImage
 from bot.core.messages import Done, Event, Failed, Progress, Started
 from bot.core.models import Generation, Status, StatusUpdate
+from bot.core.recovery import Recovery, ResumeJob
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,6 @@ class ResultChannel(Protocol):
     async def report_failure(self, generation: Generation) -> None: ...
 
 
-ResumeJob = Callable[[Generation], Awaitable[None]]
-
-
 class DeliveryCoordinator:
     def __init__(
         self,
@@ -77,15 +75,15 @@ class DeliveryCoordinator:
         self._on_settled = on_settled
         self._store = store
         self._files = files
-        self._resume_job = resume_job
         self._channels: dict[str, ResultChannel] = {}
         self._locks: dict[str, list[Any]] = {}
         self._stopping = False
+        self.recovery = Recovery(store, self, resume_job)
         self.consumer = EventConsumer(
             redis=redis,
             stream=stream,
             handle=self.apply,
-            on_stream_lost=self._requeue_after_loss,
+            on_stream_lost=self.recovery.requeue_after_loss,
             max_concurrency=max_concurrency,
         )
 
@@ -99,10 +97,14 @@ class DeliveryCoordinator:
     def channel_for(self, platform: str) -> ResultChannel | None:
         return self._channels.get(platform)
 
+    def serves(self, platform: str) -> bool:
+        """An adapter for this platform runs here, so its requests can be finished."""
+        return platform in self._channels
+
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def start(self, *, resume: bool = True) -> None:
-        self.consumer.start(after_backlog=self.resume if resume else None)
+        self.consumer.start(after_backlog=self.recovery.resume if resume else None)
 
     async def stop(self) -> None:
         self._stopping = True
@@ -332,39 +334,3 @@ class DeliveryCoordinator:
         self._retries[gen_id] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    # -- recovery -------------------------------------------------------------------------------
-
-    async def requeue_lost(self, older_than_seconds: float) -> None:
-        """Enqueue again any waiting request whose job Redis no longer knows (e.g. Redis lost
-        its data); a no-op for every job Redis still has."""
-        cutoff = time.time() - older_than_seconds
-        for generation in await self._store.unfinished():
-            if generation.status is Status.DONE or generation.created_at > cutoff:
-                continue
-            if generation.platform not in self._channels:
-                continue
-            await self._resume_job(generation)
-
-    async def _requeue_after_loss(self) -> None:
-        try:
-            await self.requeue_lost(older_than_seconds=0.0)
-        except Exception:
-            log.warning(
-                "re-enqueueing after the stream loss failed; housekeeping retries", exc_info=True
-            )
-
-    async def resume(self) -> None:
-        """Pick up every row a previous run left unfinished."""
-        rows = [g for g in await self._store.unfinished() if g.platform in self._channels]
-        for generation in rows:
-            try:
-                if generation.status in (Status.QUEUED, Status.RUNNING):
-                    await self._resume_job(generation)
-                elif generation.status is Status.DONE:
-                    async with self.lock(generation.id):
-                        await self.deliver(generation.id)
-            except Exception:
-                log.exception("generation %s: resume failed", generation.id)
-        if rows:
-            log.info("resumed %d unfinished request(s)", len(rows))

@@ -54,7 +54,7 @@ class Housekeeping:
         while True:
             try:
                 await self.expire_stale(self._max_age)
-                await self._delivery.requeue_lost(older_than_seconds=self._interval)
+                await self._delivery.recovery.requeue_lost(older_than_seconds=self._interval)
                 if self._clock() - last_purge > PURGE_EVERY_SECONDS:
                     last_purge = self._clock()
                     await self.purge_history()

@@ -1,0 +1,87 @@
+"""History and privacy: the rows a user may see or act on, deletion, and /forget-me."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.core.access import Need, check_access
+from bot.core.errors import NotFound, PermissionDenied
+from bot.core.imagefiles import ImageFiles
+from bot.core.models import Generation, Requester, Scope
+from bot.core.preferences import Preferences
+from bot.core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class History:
+    def __init__(self, store: Store, files: ImageFiles, preferences: Preferences) -> None:
+        self._store = store
+        self._files = files
+        self._preferences = preferences
+
+    async def generation(self, generation_id: str) -> Generation:
+        generation = await self._store.get(generation_id)
+        if generation is None:
+            raise NotFound("That request is no longer in the history.")
+        return generation
+
+    async def generation_for(
+        self,
+        generation_id: str,
+        actor: Requester,
+        scope: Scope,
+        need: Need = Need.SCOPE,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """The generation a button names, if `actor` pressing it in `scope` may use it:
+        raises NotFound, or WrongScope / NotOwner (both PermissionDenied) otherwise."""
+        generation = await self.generation(generation_id)
+        check_access(generation, actor, scope, need, moderator=moderator)
+        return generation
+
+    async def history(
+        self, requester: Requester, limit: int = 10, *, scope: Scope | None = None
+    ) -> list[Generation]:
+        """The requester's newest rows; with `scope`, only the ones made there."""
+        return await self._store.history(
+            requester.platform, requester.user_id, limit, scope_id=scope.id if scope else None
+        )
+
+    async def delete_generation(
+        self,
+        generation_id: str,
+        requester: Requester,
+        scope: Scope,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """The requester, or a moderator of the row's own scope, deletes a row and its file."""
+        try:
+            generation = await self.generation_for(
+                generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
+            )
+        except PermissionDenied as exc:
+            if exc.code == "not_owner":
+                raise PermissionDenied(
+                    "Only the person who asked for this picture can delete it.", code=exc.code
+                ) from None
+            raise
+        await self._store.delete(generation_id)
+        self._files.remove(generation.image_path)
+        return generation
+
+    async def forget_user(self, requester: Requester) -> int:
+        """Delete the user's history rows, image files and personal settings."""
+        paths = await self._store.forget_user(requester.platform, requester.user_id)
+        for path in paths:
+            self._files.remove(path)
+        self._preferences.forget_user(requester)
+        log.info("forgot user %s:%s (%d images)", requester.platform, requester.user_id, len(paths))
+        return len(paths)
+
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+        """What was refused in this scope lately, for its admins."""
+        return await self._store.recent_refusals(scope.platform, scope.id, limit)

@@ -1,0 +1,99 @@
+"""Scope settings (a server's or group's default and allowed styles, NSFW) and each user's
+own default style, with the caches that keep them off the acknowledgement path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.core.errors import StyleNotAllowed
+from bot.core.models import Requester, Scope, Style
+from bot.core.store import Store
+from bot.core.styles import StyleCatalogue
+
+
+@dataclass(frozen=True)
+class ScopeSettings:
+    default_style: str | None
+    allowed_styles: tuple[str, ...]
+    nsfw: bool = False
+
+    def allows(self, style_id: str) -> bool:
+        return not self.allowed_styles or style_id in self.allowed_styles
+
+
+class Preferences:
+    def __init__(self, store: Store, styles: StyleCatalogue) -> None:
+        self._store = store
+        self._styles = styles
+        # The bot process is SQLite's only writer, so a write-through cache stays true and
+        # keeps the acknowledgement path free of database round trips.
+        self._scope_cache: dict[tuple[str, str], ScopeSettings] = {}
+        self._user_cache: dict[tuple[str, str], str | None] = {}
+
+    async def scope_settings(self, scope: Scope) -> ScopeSettings:
+        key = (scope.platform, scope.id)
+        cached = self._scope_cache.get(key)
+        if cached is None:
+            default, allowed = await self._store.scope_settings(scope.platform, scope.id)
+            nsfw = await self._store.scope_nsfw(scope.platform, scope.id)
+            cached = self._scope_cache[key] = ScopeSettings(default, tuple(allowed), nsfw)
+        return cached
+
+    async def _save_scope(self, scope: Scope, settings: ScopeSettings) -> None:
+        await self._store.set_scope_settings(
+            scope.platform, scope.id, settings.default_style, settings.allowed_styles
+        )
+        self._scope_cache[(scope.platform, scope.id)] = settings
+
+    async def set_scope_default(self, scope: Scope, style_text: str | None) -> Style | None:
+        current = await self.scope_settings(scope)
+        style = self._styles.get(style_text) if style_text else None
+        if style is not None and not current.allows(style.id):
+            raise StyleNotAllowed(
+                f"{style.label} is not in this chat's allowed styles; allow it first."
+            )
+        await self._save_scope(
+            scope, ScopeSettings(style.id if style else None, current.allowed_styles, current.nsfw)
+        )
+        return style
+
+    async def set_allowed_styles(
+        self, scope: Scope, style_texts: Iterable[str] | None
+    ) -> list[Style]:
+        """Restrict the scope to these styles (None or empty: every style is allowed)."""
+        styles = [self._styles.get(text) for text in style_texts or []]
+        unique = list(dict.fromkeys(s.id for s in styles))
+        current = await self.scope_settings(scope)
+        default = current.default_style
+        if unique and default and default not in unique:
+            default = None  # the old default is no longer allowed; fall back to the bot default
+        await self._save_scope(scope, ScopeSettings(default, tuple(unique), current.nsfw))
+        return [self._styles.get(i) for i in unique]
+
+    async def allowed_styles(self, scope: Scope) -> list[Style]:
+        settings = await self.scope_settings(scope)
+        return [s for s in self._styles if settings.allows(s.id)]
+
+    async def set_scope_nsfw(self, scope: Scope, allowed: bool) -> None:
+        """Admins allow or forbid NSFW output for their scope (forbidden by default)."""
+        await self._store.set_scope_nsfw(scope.platform, scope.id, allowed)
+        self._scope_cache.pop((scope.platform, scope.id), None)
+
+    async def user_style(self, requester: Requester) -> str | None:
+        key = (requester.platform, requester.user_id)
+        if key not in self._user_cache:
+            self._user_cache[key] = await self._store.user_style(*key)
+        return self._user_cache[key]
+
+    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
+        style = self._styles.get(style_text) if style_text else None
+        await self._store.set_user_style(
+            requester.platform, requester.user_id, style.id if style else None
+        )
+        self._user_cache[(requester.platform, requester.user_id)] = style.id if style else None
+        return style
+
+    def forget_user(self, requester: Requester) -> None:
+        """Drop the cached default of a user whose settings were deleted."""
+        self._user_cache.pop((requester.platform, requester.user_id), None)

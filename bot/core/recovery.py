@@ -1,0 +1,73 @@
+"""Recovery: requests the record says are unfinished, picked up again from SQLite.
+
+At start, every row a previous run left `queued` or `running` is enqueued again (a no-op for
+a job Redis still has: the job id is the generation id) and every `done` row is delivered.
+When Redis lost its data, waiting requests whose job it no longer knows are enqueued again.
+Only requests of platforms whose adapter runs here are touched; the others wait for theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from bot.core.models import Generation, Status
+from bot.core.store import Store
+
+log = logging.getLogger(__name__)
+
+ResumeJob = Callable[[Generation], Awaitable[None]]
+
+
+class Deliveries(Protocol):
+    """What recovery needs of the delivery state machine (`delivery.DeliveryCoordinator`)."""
+
+    def serves(self, platform: str) -> bool: ...
+
+    def lock(self, generation_id: str) -> AbstractAsyncContextManager[None]: ...
+
+    async def deliver(self, gen_id: str, current: Generation | None = None) -> None: ...
+
+
+class Recovery:
+    def __init__(self, store: Store, delivery: Deliveries, resume_job: ResumeJob) -> None:
+        self._store = store
+        self._delivery = delivery
+        self._resume_job = resume_job
+
+    async def resume(self) -> None:
+        """Pick up every row a previous run left unfinished."""
+        rows = [g for g in await self._store.unfinished() if self._delivery.serves(g.platform)]
+        for generation in rows:
+            try:
+                if generation.status in (Status.QUEUED, Status.RUNNING):
+                    await self._resume_job(generation)
+                elif generation.status is Status.DONE:
+                    async with self._delivery.lock(generation.id):
+                        await self._delivery.deliver(generation.id)
+            except Exception:
+                log.exception("generation %s: resume failed", generation.id)
+        if rows:
+            log.info("resumed %d unfinished request(s)", len(rows))
+
+    async def requeue_lost(self, older_than_seconds: float) -> None:
+        """Enqueue again any waiting request whose job Redis no longer knows (e.g. Redis lost
+        its data); a no-op for every job Redis still has."""
+        cutoff = time.time() - older_than_seconds
+        for generation in await self._store.unfinished():
+            if generation.status is Status.DONE or generation.created_at > cutoff:
+                continue
+            if not self._delivery.serves(generation.platform):
+                continue
+            await self._resume_job(generation)
+
+    async def requeue_after_loss(self) -> None:
+        try:
+            await self.requeue_lost(older_than_seconds=0.0)
+        except Exception:
+            log.warning(
+                "re-enqueueing after the stream loss failed; housekeeping retries", exc_info=True
+            )
