@@ -16,7 +16,7 @@ from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, 
 from bot.core.queue import pack
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
-from tests.support import RedisServer, rows, wait_for
+from tests.support import RedisServer, base_env, process, rows, wait_for
 
 
 class Delivered:
@@ -37,6 +37,26 @@ class Delivered:
         raise AssertionError(generation.failure_reason)
 
 
+def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        redis_url=redis.url,
+        openai_api_key=openai.api_key,
+        openai_base_url=f"{openai.base_url}/v1",
+    )
+
+
+async def imagine(app: BotApp, prompt: str) -> str:
+    ticket = await app.service.imagine(
+        Requester(platform="dlq", user_id="1", display_name="u"),
+        Scope(platform="dlq", id="s"),
+        ReplyTarget(platform="dlq", chat_id="c"),
+        ImagineCommand(prompt=prompt),
+    )
+    return ticket.generation_id
+
+
 def job_envelope(argument: object) -> bytes:
     """ARQ's job format around any argument, as a broken or foreign producer might write."""
     return pack({"t": 1, "f": "generate", "a": [argument], "k": {}, "et": 1})
@@ -45,13 +65,7 @@ def job_envelope(argument: object) -> bytes:
 async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_delivered(
     tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
 ) -> None:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis_server.url,
-        openai_api_key=fake_openai.api_key,
-        openai_base_url=f"{fake_openai.base_url}/v1",
-    )
+    settings = settings_for(tmp_path, fake_openai, redis_server)
     client = redis_server.client()
     stream = events_stream(settings.bot_instance)
     app = await BotApp.create(settings)
@@ -77,12 +91,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
         for data in bad_events:
             client.xadd(stream, {EVENT_FIELD: data})
 
-        ticket = await app.service.imagine(
-            Requester(platform="dlq", user_id="1", display_name="u"),
-            Scope(platform="dlq", id="s"),
-            ReplyTarget(platform="dlq", chat_id="c"),
-            ImagineCommand(prompt="a lighthouse after the storm"),
-        )
+        generation_id = await imagine(app, "a lighthouse after the storm")
         await asyncio.wait_for(channel.event.wait(), 30)
         job_letters = await asyncio.to_thread(
             wait_for, lambda: client.xrange(dead_letter_key(settings.queue_name)), 10
@@ -93,7 +102,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
         await app.close()
 
     assert worker_alive
-    assert channel.images[ticket.generation_id] == fake_openai.images[0]
+    assert channel.images[generation_id] == fake_openai.images[0]
     (row,) = rows(settings.database_path, "SELECT status FROM generations")
     assert row["status"] == "delivered"
 
@@ -111,4 +120,45 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
     # Acknowledged: nothing blocks the stream or waits there for a rescan.
     assert client.xpending(stream, EVENT_GROUP)["pending"] == 0
     assert client.xlen(stream) == 0
+    client.close()
+
+
+async def test_a_request_whose_job_turned_unreadable_is_made_from_its_row_again(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    settings = settings_for(tmp_path, fake_openai, redis_server)
+    client = redis_server.client()
+    app = await BotApp.create(settings)
+    channel = Delivered()
+    app.register(channel)
+    await app.start(resume=False, worker=False, serve_health=False)
+    env = base_env(
+        tmp_path,
+        REDIS_URL=redis_server.url,
+        OPENAI_API_KEY=fake_openai.api_key,
+        OPENAI_BASE_URL=f"{fake_openai.base_url}/v1",
+    )
+    try:
+        generation_id = await imagine(app, "a lighthouse in fog")
+        # The queued job's bytes get corrupted in Redis before any worker reads them.
+        client.set(f"arq:job:{generation_id}", b"\xc1 corrupted")
+        with process(["worker"], env, tmp_path, tmp_path / "worker.log"):
+            await asyncio.to_thread(
+                wait_for,
+                lambda: (
+                    client.xlen(dead_letter_key(settings.queue_name))
+                    and not client.exists(f"arq:job:{generation_id}")
+                ),
+                30,
+            )
+            # What housekeeping does each round: SQLite says the request still waits.
+            await app.coordinator.recovery.requeue_lost(older_than_seconds=0)
+            await asyncio.wait_for(channel.event.wait(), 30)
+    finally:
+        await app.close()
+    assert channel.images == {generation_id: fake_openai.images[0]}
+    (row,) = rows(settings.database_path, "SELECT status, provider_calls FROM generations")
+    assert row == {"status": "delivered", "provider_calls": 1}
+    (letter,) = client.xrange(dead_letter_key(settings.queue_name))
+    assert letter[1][b"raw"] == b"\xc1 corrupted"
     client.close()

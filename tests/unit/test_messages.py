@@ -9,6 +9,7 @@ from typing import Any
 
 import msgpack
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.core.deadletters import dead_letter_key
 from bot.core.events import EVENT_FIELD, EVENT_GROUP, EventConsumer, publish
@@ -131,6 +132,10 @@ def test_a_malformed_job_is_refused_without_quoting_it() -> None:
     assert "a cat" not in caught.value.reason
 
 
+def dead_letters_counted(kind: str) -> float:
+    return REGISTRY.get_sample_value("imaginebot_dead_letters_total", {"kind": kind}) or 0.0
+
+
 def settings(tmp_path: Path) -> Settings:
     return Settings(_env_file=None, data_dir=tmp_path, openai_api_key="sk-x")  # type: ignore[call-arg]
 
@@ -153,6 +158,7 @@ async def test_the_consumer_dead_letters_bad_events_and_handles_the_next(tmp_pat
         STREAM, {EVENT_FIELD: msgpack.packb({"type": "exploded", "generation_id": "g9", "ts": 1})}
     )
     await publish(redis, STREAM, EVENTS[3])
+    counted_before = dead_letters_counted("event")
     consumer.start()
     try:
         await asyncio.wait_for(got_good.wait(), 10)
@@ -168,6 +174,7 @@ async def test_the_consumer_dead_letters_bad_events_and_handles_the_next(tmp_pat
     ]
     assert [f[b"generation_id"] for _, f in letters] == [b"", b"", b"g9"]
     assert b"exploded" in letters[2][1][b"reason"]
+    assert dead_letters_counted("event") - counted_before == 3
     # Acknowledged and deleted: nothing left pending or in the stream.
     assert (await redis.xpending(STREAM, EVENT_GROUP))["pending"] == 0
     assert await redis.xlen(STREAM) == 0

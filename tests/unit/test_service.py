@@ -17,7 +17,7 @@ from bot.core.errors import (
 )
 from bot.core.imagefiles import ImageFiles
 from bot.core.messages import job_from_wire
-from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
 from bot.core.providers.base import Capabilities
 from bot.core.queue import EmbeddedRedis, JobQueue, unpack
 from bot.core.service import GenerationService, clean_text
@@ -200,3 +200,22 @@ async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(
     await service.set_scope_nsfw(GUILD, True)
     assert await nsfw_for(age_restricted) is True
     assert await nsfw_for(TARGET) is False  # a chat that may not show it never gets it
+
+
+async def test_the_style_is_rendered_once_on_the_way_to_the_job(
+    service: GenerationService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[str] = []
+    render = Style.render
+
+    def counting(style: Style, prompt: str) -> str:
+        rendered.append(prompt)
+        return render(style, prompt)
+
+    monkeypatch.setattr(Style, "render", counting)
+    ticket = await service.imagine(
+        ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat", style="anime")
+    )
+    assert rendered == ["a cat"]
+    payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
+    assert payload["prompt"] == render(service.styles.get("anime"), "a cat")
