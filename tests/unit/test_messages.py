@@ -132,6 +132,10 @@ def test_a_malformed_job_is_refused_without_quoting_it() -> None:
     assert "a cat" not in caught.value.reason
 
 
+async def never_lost() -> None:
+    raise AssertionError("the stream was not lost")
+
+
 def dead_letters_counted(kind: str) -> float:
     return REGISTRY.get_sample_value("imaginebot_dead_letters_total", {"kind": kind}) or 0.0
 
@@ -149,9 +153,7 @@ async def test_the_consumer_dead_letters_bad_events_and_handles_the_next(tmp_pat
         handled.append(event)
         got_good.set()
 
-    consumer = EventConsumer(
-        redis=redis, stream=STREAM, handle=handle, on_stream_lost=asyncio.sleep
-    )
+    consumer = EventConsumer(redis=redis, stream=STREAM, handle=handle, on_stream_lost=never_lost)
     await redis.xadd(STREAM, {EVENT_FIELD: b"\xc1garbage"})
     await redis.xadd(STREAM, {b"other": b"field"})
     await redis.xadd(
