@@ -51,8 +51,8 @@ UNREADABLE_JOB = "unreadable_job"  # the one key of the argument a broken job ar
 
 def unpack_job(data: bytes) -> Any:
     """The worker's ARQ job deserializer. Bytes that are not msgpack, or not ARQ's envelope,
-    still reach the job function, as an argument `messages.job_from_wire` refuses, so they are
-    dead-lettered like any other unreadable job (ARQ alone would drop them with a log line)."""
+    still reach the job function, as an `UNREADABLE_JOB` argument it dead-letters like any
+    other unreadable job (ARQ alone would drop them with nothing but a log line)."""
     try:
         envelope = unpack(data)
     except Exception as exc:
