@@ -1,0 +1,68 @@
+"""Pictures, thumbnails and the two static files, each only with a session for its scope."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.web.app import HERE, Missing, gallery_of, session_of
+from bot.web.queries import GalleryItem
+
+_IMAGE_NAME = re.compile(r"^[0-9a-f]{1,64}\.(png|jpg|webp)$")
+_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+STATIC = {
+    "gallery.css": "text/css",
+    "gallery.js": "text/javascript",
+}
+# Pictures may change (hidden, deleted): the browser asks again each time, and gets a 304
+# from the ETag while the file is unchanged and the session still allows it.
+REVALIDATE = "private, no-cache"
+
+
+async def _item(request: web.Request) -> tuple[GalleryItem, Path]:
+    grant = await session_of(request)
+    gallery = gallery_of(request)
+    item = await gallery.store.item(
+        grant.platform, grant.scope_id, request.match_info["id"], include_hidden=grant.admin
+    )
+    if item is None or not _IMAGE_NAME.match(item.image_name):
+        raise Missing
+    # By name under this process's IMAGES directory: the web process may run on another
+    # machine, with the images on a shared volume mounted elsewhere.
+    path = gallery.images_dir / item.image_name
+    if not path.is_file():
+        raise Missing
+    return item, path
+
+
+async def image(request: web.Request) -> web.StreamResponse:
+    item, path = await _item(request)
+    extension = path.suffix.lstrip(".")
+    headers = {"Content-Type": _TYPES[extension], "Cache-Control": REVALIDATE}
+    if request.query.get("download"):
+        headers["Content-Disposition"] = f'attachment; filename="imaginebot-{item.id}.{extension}"'
+    return web.FileResponse(path, headers=headers)
+
+
+async def thumbnail(request: web.Request) -> web.StreamResponse:
+    item, path = await _item(request)
+    try:
+        thumb = await gallery_of(request).thumbnails.get(item.id, path)
+    except OSError:
+        raise Missing from None
+    return web.FileResponse(
+        thumb, headers={"Content-Type": "image/webp", "Cache-Control": REVALIDATE}
+    )
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    await session_of(request)
+    name = request.match_info["name"]
+    if name not in STATIC:
+        raise Missing
+    return web.FileResponse(
+        HERE / "static" / name,
+        headers={"Content-Type": STATIC[name], "Cache-Control": "private, max-age=3600"},
+    )

@@ -1,0 +1,90 @@
+"""What the gallery needs from a store, as a Protocol, and the values that cross it.
+
+The web process may run on its own machine next to a shared database, so it does not go
+through the bot's store object: `bot.web.sqlite` implements this Protocol on the SQLite file
+(a PostgreSQL store can implement it with its own full-text search).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+MAX_SEARCH_WORDS = 8
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    id: str
+    user_id: str
+    user_name: str
+    prompt: str
+    style: str
+    aspect: str
+    seed: int
+    provider: str | None
+    model: str | None
+    width: int | None
+    height: int | None
+    created_at: float
+    hidden: bool
+    image_name: str
+
+
+@dataclass(frozen=True)
+class Filters:
+    style: str | None = None
+    user_id: str | None = None
+    text: str | None = None
+    include_hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[GalleryItem]
+    next_cursor: str | None
+
+
+def match_expression(text: str) -> str | None:
+    """User words as an FTS5 expression: each word quoted (no operators), the last a prefix."""
+    words = re.findall(r"\w+", text)[:MAX_SEARCH_WORDS]
+    if not words:
+        return None
+    quoted = [f'"{word}"' for word in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+class GalleryStore(Protocol):
+    async def page(
+        self, platform: str, scope_id: str, filters: Filters, cursor: str | None, limit: int
+    ) -> Page:
+        """Newest first; `cursor` is the `next_cursor` of the page before (opaque)."""
+        ...
+
+    async def item(
+        self, platform: str, scope_id: str, generation_id: str, *, include_hidden: bool
+    ) -> GalleryItem | None: ...
+
+    async def delete_own(
+        self, platform: str, scope_id: str, generation_id: str, user_id: str
+    ) -> GalleryItem | None:
+        """Delete the row if `user_id` made it in this scope; the deleted item, or None."""
+        ...
+
+    async def set_hidden(
+        self, platform: str, scope_id: str, generation_id: str, hidden: bool
+    ) -> bool: ...
+
+    async def gallery_enabled(self, platform: str, scope_id: str) -> bool: ...
+
+    async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None: ...
+
+    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None: ...
+
+    async def existing(self, generation_ids: list[str]) -> set[str]:
+        """Which of these rows are still in the gallery (for sweeping the thumbnail cache)."""
+        ...
+
+    async def close(self) -> None: ...

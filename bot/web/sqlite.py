@@ -1,0 +1,207 @@
+"""The gallery's queries on the SQLite database file, through aiosqlite.
+
+Keyset pagination: a listing page continues below the last row's (created_at, id), so rows
+added or deleted meanwhile never shift a page; a search page continues below the last row's
+search rowid, which FTS5 walks downwards directly (newest first, stopping after one page).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.web.queries import Filters, GalleryItem, Page, match_expression
+
+SCHEMA_VERSION = 4
+_COLUMNS = (
+    "g.id, g.user_id, g.user_name, g.prompt, g.style, g.aspect, g.seed, g.provider, g.model, "
+    "g.image_width, g.image_height, g.created_at, g.hidden, g.image_path"
+)
+_VISIBLE = "g.status = 'delivered' AND g.image_path IS NOT NULL"
+_LISTING_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
+_SEARCH_CURSOR = re.compile(r"^r([0-9]{1,19})$")
+
+
+class SchemaTooOld(RuntimeError):
+    pass
+
+
+def _item(row: sqlite3.Row) -> GalleryItem:
+    return GalleryItem(
+        id=row["id"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        prompt=row["prompt"],
+        style=row["style"],
+        aspect=row["aspect"],
+        seed=int(row["seed"]),
+        provider=row["provider"],
+        model=row["model"],
+        width=row["image_width"],
+        height=row["image_height"],
+        created_at=float(row["created_at"]),
+        hidden=bool(row["hidden"]),
+        image_name=Path(row["image_path"]).name,
+    )
+
+
+class SqliteGallery:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteGallery:
+        """Open the bot's database, applying its migrations first if the bot never ran."""
+        if not await asyncio.to_thread(path.exists) or await _version(path) < SCHEMA_VERSION:
+            from bot.core.store import Store  # the project's one migration runner
+
+            store = await Store.open(path)
+            await store.close()
+        db = await aiosqlite.connect(path, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000"):
+            await db.execute(f"PRAGMA {pragma}")
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def _rows(self, sql: str, params: Sequence[Any]) -> list[sqlite3.Row]:
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def page(
+        self, platform: str, scope_id: str, filters: Filters, cursor: str | None, limit: int
+    ) -> Page:
+        where = [_VISIBLE, "g.platform = ?", "g.scope_id = ?"]
+        params: list[Any] = [platform, scope_id]
+        if not filters.include_hidden:
+            where.append("g.hidden = 0")
+        if filters.style:
+            where.append("g.style = ?")
+            params.append(filters.style)
+        if filters.user_id:
+            where.append("g.user_id = ?")
+            params.append(filters.user_id)
+        expression = match_expression(filters.text or "")
+        if expression is not None:
+            return await self._search(expression, where, params, cursor, limit)
+        found = _LISTING_CURSOR.match(cursor or "")
+        if found:
+            where.append("(g.created_at, g.id) < (?, ?)")
+            params += [float(found.group(1)), found.group(2)]
+        rows = await self._rows(
+            f"SELECT {_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+            "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+        items = [_item(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        last = items[-1] if items else None
+        return Page(items, f"t{last.created_at!r}_{last.id}" if more and last else None)
+
+    async def _search(
+        self,
+        expression: str,
+        where: list[str],
+        params: list[Any],
+        cursor: str | None,
+        limit: int,
+    ) -> Page:
+        fts = ["generations_fts MATCH ?"]
+        fts_params: list[Any] = [expression]
+        found = _SEARCH_CURSOR.match(cursor or "")
+        if found:
+            fts.append("f.rowid < ?")
+            fts_params.append(int(found.group(1)))
+        rows = await self._rows(
+            f"SELECT f.rowid AS search_rowid, {_COLUMNS} FROM generations_fts f "  # noqa: S608 - fixed fragments
+            "JOIN generation_search s ON s.rowid = f.rowid "
+            "JOIN generations g ON g.id = s.generation_id "
+            f"WHERE {' AND '.join(fts + where)} ORDER BY f.rowid DESC LIMIT ?",
+            [*fts_params, *params, limit + 1],
+        )
+        items = [_item(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, f"r{rows[limit - 1]['search_rowid']}" if more else None)
+
+    async def item(
+        self, platform: str, scope_id: str, generation_id: str, *, include_hidden: bool
+    ) -> GalleryItem | None:
+        hidden = "" if include_hidden else " AND g.hidden = 0"
+        rows = await self._rows(
+            f"SELECT {_COLUMNS} FROM generations g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+            f"AND g.scope_id = ? AND {_VISIBLE}{hidden}",
+            (generation_id, platform, scope_id),
+        )
+        return _item(rows[0]) if rows else None
+
+    async def delete_own(
+        self, platform: str, scope_id: str, generation_id: str, user_id: str
+    ) -> GalleryItem | None:
+        rows = await self._rows(
+            f"DELETE FROM generations AS g WHERE g.id = ? AND g.platform = ? AND g.scope_id = ? "  # noqa: S608
+            f"AND g.user_id = ? AND {_VISIBLE} RETURNING {_COLUMNS.replace('g.', '')}",
+            (generation_id, platform, scope_id, user_id),
+        )
+        return _item(rows[0]) if rows else None
+
+    async def set_hidden(
+        self, platform: str, scope_id: str, generation_id: str, hidden: bool
+    ) -> bool:
+        cursor = await self._db.execute(
+            f"UPDATE generations AS g SET hidden = ? WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+            f"AND g.scope_id = ? AND {_VISIBLE}",
+            (int(hidden), generation_id, platform, scope_id),
+        )
+        return cursor.rowcount > 0
+
+    async def gallery_enabled(self, platform: str, scope_id: str) -> bool:
+        rows = await self._rows(
+            "SELECT gallery FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            (platform, scope_id),
+        )
+        return bool(rows[0][0]) if rows else True
+
+    async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
+        await self._db.execute(
+            "INSERT INTO scope_settings (platform, scope_id, gallery, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
+            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at",
+            (platform, scope_id, int(enabled), time.time()),
+        )
+
+    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None:
+        rows = await self._rows(
+            "SELECT user_name FROM generations WHERE platform = ? AND user_id = ? AND scope_id = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            (platform, user_id, scope_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def existing(self, generation_ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(generation_ids), 500):
+            chunk = generation_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            rows = await self._rows(
+                f"SELECT id FROM generations g WHERE g.id IN ({marks}) AND {_VISIBLE}",  # noqa: S608
+                chunk,
+            )
+            found.update(str(r[0]) for r in rows)
+        return found
+
+
+async def _version(path: Path) -> int:
+    async with aiosqlite.connect(path) as db:
+        try:
+            rows = list(await db.execute_fetchall("SELECT MAX(version) FROM schema_version"))
+        except sqlite3.OperationalError:
+            return 0
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
