@@ -15,6 +15,7 @@ _TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 STATIC = {
     "gallery.css": "text/css",
     "gallery.js": "text/javascript",
+    "icon.svg": "image/svg+xml",
 }
 # Pictures may change (hidden, deleted): the browser asks again each time, and gets a 304
 # from the ETag while the file is unchanged and the session still allows it.
