@@ -37,7 +37,8 @@ import aiohttp
 from PIL import Image
 
 from bot.core.store import Store
-from bot.web.server import GalleryServer, WebConfig
+from bot.web.config import WebConfig
+from bot.web.server import GalleryServer
 from tests.support import free_port
 
 WORDS = (

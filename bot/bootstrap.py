@@ -30,6 +30,7 @@ from bot.core.store import Store
 from bot.core.styles import load_catalogue
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
+from bot.web.embedded import EmbeddedGallery
 
 # What only generating (the worker's runtime, ARQ's Worker) or HEALTH_PORT (aiohttp's web
 # server) needs is imported where it is used: `imaginebot run --no-worker` without a health
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from bot.adapters.base import PlatformAdapter
     from bot.core.jobs import WorkerRuntime
     from bot.health import Check, HealthServer
+    from bot.web.access import GalleryAccess
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,11 @@ class BotApp:
         self._housekeeping: asyncio.Task[None] | None = None
         self._health: HealthServer | None = None
         self.adapters: list[PlatformAdapter] = []
+        self.web: EmbeddedGallery | None = None
+
+    @property
+    def gallery(self) -> GalleryAccess | None:
+        return self.web.access if self.web is not None else None
 
     @classmethod
     async def create(cls, settings: Settings) -> BotApp:
@@ -189,7 +196,7 @@ class BotApp:
             on_settled=service.settled,
             delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
         )
-        return cls(
+        app = cls(
             settings=settings,
             store=store,
             redis=redis,
@@ -200,6 +207,8 @@ class BotApp:
             coordinator=coordinator,
             queue=queue,
         )
+        app.web = await EmbeddedGallery.open(settings)  # None without PUBLIC_URL or WEB_PORT
+        return app
 
     def register(self, channel: ResultChannel) -> None:
         self.coordinator.register(channel)
@@ -217,6 +226,8 @@ class BotApp:
                 self.settings.health_port, self._checks(), before_scrape=self._refresh_metrics
             )
             await self._health.start()
+        if self.web is not None:
+            await self.web.start()
         if worker:
             if self.embedded is None:
                 log.info(
@@ -280,6 +291,8 @@ class BotApp:
     async def close(self, *, drop_event_stream: bool = False) -> None:
         if self._health is not None:
             await self._health.stop()
+        if self.web is not None:
+            await self.web.close()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with suppress(asyncio.CancelledError):

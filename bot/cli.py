@@ -35,6 +35,7 @@ from bot.core.models import (
 from bot.core.styles import StyleCatalogue, load_catalogue
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import EXIT_CONFIG, explain
+from bot.web import commands as web_commands
 
 if TYPE_CHECKING:
     from bot.adapters.base import PlatformAdapter
@@ -433,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_hist.add_argument(
         "--limit", type=int, default=20, help="how many requests to show (default: 20)"
     )
+    web_commands.add_parsers(sub)
     return parser
 
 
@@ -443,10 +445,11 @@ COMMANDS = {
     "migrate": migrate,
     "history": history,
     "providers": providers,
+    **web_commands.COMMANDS,
 }
 
 
-SERVICES = ("run", "worker")
+SERVICES = ("run", "worker", "web")
 
 
 def console_level(command: str, level: str) -> str:

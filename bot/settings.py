@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     delivery_deadline_hours: float = Field(default=24.0, gt=0)
     health_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Web gallery
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    web_secret: SecretStr | None = None
+    gallery_link_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+
     @field_validator("horde_models", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
@@ -178,6 +184,13 @@ class Settings(BaseSettings):
     @property
     def images_dir(self) -> Path:
         return self.data_dir / "images"
+
+    @property
+    def gallery_url(self) -> str | None:
+        """Where gallery links point: PUBLIC_URL, else this machine's WEB_PORT."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://localhost:{self.web_port}" if self.web_port else None
 
     @property
     def database_path(self) -> Path:

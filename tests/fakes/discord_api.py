@@ -172,6 +172,19 @@ def validate_message(body: dict[str, Any], *, create: bool) -> None:
             custom = item.get("custom_id")
             if item.get("type") != 5 and custom is not None and not 1 <= len(custom) <= 100:
                 raise ApiError(400, 50035, "components.custom_id: 1 to 100 characters")
+            if item.get("type") == 2 and item.get("style") == 5:
+                # Link buttons: a url of at most 512 characters, and never a custom_id.
+                url = item.get("url")
+                if custom is not None or not isinstance(url, str) or not 1 <= len(url) <= 512:
+                    raise ApiError(
+                        400, 50035, "components.url: link buttons need a url, no custom_id"
+                    )
+                if not url.startswith(("http://", "https://", "discord://")):
+                    raise ApiError(
+                        400, 50035, "components.url: scheme must be http, https or discord"
+                    )
+            elif item.get("type") == 2 and custom is None:
+                raise ApiError(400, 50035, "components.custom_id: required for this button style")
             if item.get("type") == 3 and not 1 <= len(item.get("options", [])) <= 25:
                 raise ApiError(400, 50035, "components.options: 1 to 25 options")
     if create and not (content or embeds or body.get("components") or body.get("attachments")):

@@ -93,6 +93,16 @@ CONFLICT = (
 )
 
 
+def _button_url_ok(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https", "tg") or not host or len(url) > 2048:
+        return False
+    return host != "localhost" and "." in host and not host.replace(".", "").isdigit()
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
@@ -447,6 +457,13 @@ class FakeTelegram:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                url = button.get("url")
+                if url is not None and not _button_url_ok(url):
+                    # Telegram wants a public address: localhost and bare IPs are refused.
+                    raise ApiError(
+                        400,
+                        f"Bad Request: inline keyboard button URL '{url}' is invalid: Wrong HTTP URL",
+                    )
         return markup
 
     def _reply_to(self, chat_id: int, params: dict[str, Any]) -> dict[str, Any] | None:

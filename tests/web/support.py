@@ -16,7 +16,8 @@ import aiohttp
 from PIL import Image
 
 from bot.core.store import Store
-from bot.web.server import GalleryServer, WebConfig
+from bot.web.config import WebConfig
+from bot.web.server import GalleryServer
 
 CARD_ID = re.compile(r'<a href="/g/[^"]+/i/([0-9a-f]+)" class="thumb">')
 

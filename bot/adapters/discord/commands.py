@@ -12,6 +12,7 @@ from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, reply
 from bot.adapters.discord.context import requester_of, scope_of
+from bot.adapters.discord.gallery import register_gallery
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
@@ -168,7 +169,9 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=view
             )
 
-    tree.add_command(settings_group(adapter))
+    group = settings_group(adapter)
+    register_gallery(tree, group, adapter.app.gallery)
+    tree.add_command(group)
     register_forget_me(tree, adapter)
 
 

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.adapters.telegram.buttons import Buttons
+from bot.adapters.telegram.gallery import GalleryCommand
 from bot.adapters.telegram.identity import (
     ADMIN_STATUSES,
     ANONYMOUS_ADMIN_ID,
@@ -369,6 +370,15 @@ def register_handlers(application: Application, adapter: TelegramAdapter) -> Non
         ("nsfw", handlers.nsfw),
         ("history", handlers.history),
         ("forget_me", handlers.forget_me),
+        (
+            "gallery",
+            GalleryCommand(
+                adapter.app.gallery,
+                is_admin=handlers.is_admin,
+                reply=handlers.reply,
+                refuse=handlers.refuse,
+            ),
+        ),
         ("start", handlers.help),
         ("help", handlers.help),
     ):

@@ -19,9 +19,10 @@ HELP = (
     "/styles: every style (tap one to make it your default)\n"
     "/mystyle &lt;style&gt;: your default style (/mystyle alone clears it)\n"
     "/history: your recent pictures\n"
+    "/gallery: every picture made here, on the web\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
     "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
-    "/setlimits &lt;per user&gt; [per chat], /nsfw on|off, /settings"
+    "/setlimits &lt;per user&gt; [per chat], /nsfw on|off, /gallery on|off, /settings"
 )
 
 COMMANDS = [
@@ -29,6 +30,7 @@ COMMANDS = [
     ("styles", "Show the styles and pick your default"),
     ("mystyle", "Set or clear your default style"),
     ("history", "Your recent pictures"),
+    ("gallery", "Every picture made here, on the web"),
     ("forget_me", "Delete your history and settings"),
     ("settings", "Group admins: show this chat's settings"),
     ("setstyle", "Group admins: this chat's default style"),

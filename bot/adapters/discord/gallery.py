@@ -1,0 +1,74 @@
+"""`/gallery` (a private link to the server's or DM's web gallery) and `/settings gallery`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.context import PLATFORM, is_moderator, is_server_admin, scope_of
+from bot.adapters.discord.render import NO_MENTIONS
+from bot.web.access import OFF, GalleryAccess, hours_text
+
+NOT_SET_UP = (
+    "This bot has no web gallery (its operator can set one up with PUBLIC_URL and WEB_PORT)."
+)
+
+
+def gallery_view(link: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Open the gallery", url=link))
+    return view
+
+
+async def answer_with_link(interaction: discord.Interaction, gallery: GalleryAccess | None) -> None:
+    if gallery is None:
+        await reply(interaction, NOT_SET_UP)
+        return
+    scope = scope_of(interaction)
+    moderator = is_server_admin(interaction) or is_moderator(interaction)
+    link = await gallery.link(PLATFORM, scope.id, user_id=str(interaction.user.id), admin=moderator)
+    if link is None:
+        await reply(interaction, OFF)
+        return
+    where = "your direct messages with the bot" if scope.is_direct else "this server"
+    text = (
+        f"Your private link to the pictures made in {where}, valid for "
+        f"{hours_text(gallery.hours)}. It signs you in: please do not share it."
+    )
+    await interaction.response.send_message(
+        text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=gallery_view(link)
+    )
+
+
+def register_gallery(
+    tree: app_commands.CommandTree[Any], settings: app_commands.Group, gallery: GalleryAccess | None
+) -> None:
+    @tree.command(name="gallery", description="A private link to this server's picture gallery")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def gallery_command(interaction: discord.Interaction) -> None:
+        await answer_with_link(interaction, gallery)
+
+    @settings.command(name="gallery", description="Switch this server's web gallery on or off")
+    @app_commands.describe(enabled="On: members may open the gallery; off: nobody can")
+    async def gallery_setting(
+        interaction: discord.Interaction, enabled: bool | None = None
+    ) -> None:
+        if not await admin_only(interaction):
+            return
+        if gallery is None:
+            await reply(interaction, NOT_SET_UP)
+            return
+        scope = scope_of(interaction)
+        if enabled is not None:
+            await gallery.set_enabled(PLATFORM, scope.id, enabled)
+        state = await gallery.enabled(PLATFORM, scope.id)
+        await reply(
+            interaction,
+            "The gallery is on here: /gallery gives members a link."
+            if state
+            else "The gallery is off here: links to it no longer open.",
+        )

@@ -1,0 +1,52 @@
+"""What the chat adapters need of the gallery: a link for a chat, and the admins' on/off switch.
+
+The adapters see only the `GalleryAccess` Protocol (no store, no web server): `/gallery`
+asks for a link, `/settings gallery` and Telegram's `/gallery off` flip the switch.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.web.links import GalleryLinks
+from bot.web.queries import GalleryStore
+
+OFF = "The gallery is switched off here; an admin can switch it on again."
+
+
+class GalleryAccess(Protocol):
+    hours: float
+
+    async def link(
+        self, platform: str, scope_id: str, *, user_id: str | None, admin: bool
+    ) -> str | None:
+        """A signed link to the scope's gallery, or None while its admins have it switched off."""
+        ...
+
+    async def enabled(self, platform: str, scope_id: str) -> bool: ...
+
+    async def set_enabled(self, platform: str, scope_id: str, enabled: bool) -> None: ...
+
+
+class StoreGalleryAccess:
+    def __init__(self, links: GalleryLinks, store: GalleryStore) -> None:
+        self._links = links
+        self._store = store
+        self.hours = links.hours
+
+    async def link(
+        self, platform: str, scope_id: str, *, user_id: str | None, admin: bool
+    ) -> str | None:
+        if not await self._store.gallery_enabled(platform, scope_id):
+            return None
+        return self._links.make(platform, scope_id, user_id=user_id, admin=admin)
+
+    async def enabled(self, platform: str, scope_id: str) -> bool:
+        return await self._store.gallery_enabled(platform, scope_id)
+
+    async def set_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
+        await self._store.set_gallery_enabled(platform, scope_id, enabled)
+
+
+def hours_text(hours: float) -> str:
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")

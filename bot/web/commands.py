@@ -1,0 +1,70 @@
+"""`imaginebot web` and `imaginebot gallery link`: the argument parsing's other half."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.settings import ConfigError, Settings
+from bot.web.config import WebConfig
+
+
+def web_config(settings: Settings) -> WebConfig:
+    url = settings.gallery_url
+    if url is None:
+        raise ConfigError("PUBLIC_URL: not set (and no WEB_PORT); the gallery has no address")
+    return WebConfig(
+        port=settings.web_port or 0,
+        public_url=url,
+        secret=settings.web_secret.get_secret_value() if settings.web_secret else None,
+        link_hours=settings.gallery_link_hours,
+        data_dir=settings.data_dir,
+        database_path=settings.database_path,
+        images_dir=settings.images_dir,
+    )
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sub.add_parser("web", help="serve the web gallery on WEB_PORT")
+    p_gallery = sub.add_parser("gallery", help="the web gallery")
+    gallery_sub = p_gallery.add_subparsers(dest="gallery_command", required=True)
+    p_link = gallery_sub.add_parser("link", help="print a signed link to a chat's gallery")
+    p_link.add_argument("--platform", required=True, choices=("discord", "telegram"))
+    p_link.add_argument(
+        "--scope", required=True, help="server or group id, or dm:<chat id> for a direct chat"
+    )
+    p_link.add_argument("--user", help="open it as this user id (may delete their pictures)")
+    p_link.add_argument(
+        "--admin", action="store_true", help="with admin rights (sees and hides any picture)"
+    )
+    p_link.add_argument("--hours", type=float, help="valid this long (default GALLERY_LINK_HOURS)")
+
+
+async def web(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.web_port is None:
+        raise ConfigError("WEB_PORT: not set; the gallery needs a port to listen on")
+    from bot.web.server import serve
+
+    task = asyncio.create_task(serve(web_config(settings)))
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    return 0
+
+
+async def gallery(settings: Settings, args: argparse.Namespace) -> int:
+    if args.hours is not None and args.hours <= 0:
+        raise ConfigError("--hours: must be more than 0")
+    links = web_config(settings).links()
+    try:
+        link = links.make(
+            args.platform, args.scope, user_id=args.user, admin=args.admin, hours=args.hours
+        )
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(link)
+    return 0
+
+
+COMMANDS = {"web": web, "gallery": gallery}

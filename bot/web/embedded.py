@@ -1,0 +1,45 @@
+"""The gallery inside the bot process: links for `/gallery`, and the server when WEB_PORT is set."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.settings import Settings
+from bot.web.access import GalleryAccess, StoreGalleryAccess
+from bot.web.commands import web_config
+from bot.web.sqlite import SqliteGallery
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedGallery:
+    def __init__(self, settings: Settings, access: GalleryAccess, store: SqliteGallery) -> None:
+        self.settings = settings
+        self.access = access
+        self._store = store
+        self._server: object | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings) -> EmbeddedGallery | None:
+        """None when neither PUBLIC_URL nor WEB_PORT is set: `/gallery` then says so."""
+        if settings.gallery_url is None:
+            return None
+        config = web_config(settings)
+        store = await SqliteGallery.open(config.database_path)
+        return cls(settings, StoreGalleryAccess(config.links(), store), store)
+
+    async def start(self) -> None:
+        if self.settings.web_port is None:
+            return  # links point to a gallery served elsewhere (`imaginebot web`)
+        from bot.web.server import GalleryServer
+
+        server = GalleryServer(web_config(self.settings))
+        await server.start()
+        self._server = server
+
+    async def close(self) -> None:
+        from bot.web.server import GalleryServer
+
+        if isinstance(self._server, GalleryServer):
+            await self._server.stop()
+        await self._store.close()
