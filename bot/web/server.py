@@ -74,7 +74,7 @@ class GalleryServer:
         if self._runner is not None:
             await self._runner.cleanup()
         if self.gallery is not None:
-            self.gallery.thumbnails.close()
+            await self.gallery.thumbnails.close()
             await self.gallery.store.close()
 
 
