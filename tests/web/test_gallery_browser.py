@@ -122,10 +122,12 @@ def cli_link(site: Site, platform: str, scope: str, user: str) -> str:
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(("platform", "scope"), [("discord", "100"), ("telegram", "-1001234")])
-async def test_an_operator_link_in_chromium(tmp_path: Path, platform: str, scope: str) -> None:
+async def test_a_link_from_imaginebot_gallery_link_in_chromium(
+    tmp_path: Path, platform: str, scope: str
+) -> None:
     async with running_site(tmp_path) as site:
         seed_pictures(site, platform, scope)
-        link = site.link(platform, scope, "u1")
+        link = cli_link(site, platform, scope, "u1")
         out = tmp_path / "screenshots"
         out.mkdir()
         await walk_through(site, link, platform, scope, out)

@@ -1,0 +1,235 @@
+"""The gallery as people reach it: `imaginebot run` with WEB_PORT set, a picture or two made in
+the fake Discord and the fake Telegram, the link the bot posted there opened in headless
+Chromium. What is asserted is what the browser showed and what is left in SQLite."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.fakes.discord_gateway import MEMBER, DiscordDriver
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TelegramDriver
+from tests.support import ROOT, base_env, free_port, process, rows, wait_for
+from tests.web.browser import ARGS, CHROMIUM
+
+pytestmark = pytest.mark.e2e
+
+HOST = "gallery.test"  # Telegram refuses buttons to localhost; the browser maps it to 127.0.0.1
+GROUP, OTHER_GROUP = -100200300, -100999888
+ALICE, BOB, ADMIN = 11, 12, 13
+
+
+@pytest.fixture
+def openai() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    server = ServerThread(fake.app()).start()
+    fake.base_url = server.url
+    yield fake
+    server.stop()
+
+
+def bot_env(root: Path, openai: FakeOpenAI, port: int, **extra: str) -> dict[str, str]:
+    return base_env(
+        root / "data",
+        OPENAI_API_KEY=openai.api_key,
+        OPENAI_BASE_URL=f"{openai.base_url}/v1",
+        MAX_PENDING_PER_USER="20",
+        WEB_PORT=str(port),
+        PUBLIC_URL=f"http://{HOST}:{port}",
+        TELEGRAM_REFUSAL_QUIET_SECONDS="0",
+        **extra,
+    )
+
+
+def log_of(root: Path) -> str:
+    return (root / "bot.log").read_text(errors="replace")[-4000:]
+
+
+def wait_delivered(root: Path, count: int) -> list[dict[str, Any]]:
+    db = root / "data" / "imaginebot.sqlite3"
+
+    def done() -> list[dict[str, Any]] | None:
+        found = rows(db, "SELECT * FROM generations WHERE status = 'delivered'")
+        return found if len(found) >= count else None
+
+    return wait_for(done, 60, message=f"{count} delivered pictures\n{log_of(root)}")  # type: ignore[no-any-return]
+
+
+async def browser(playwright: Any) -> Browser:
+    return await playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*ARGS, f"--host-resolver-rules=MAP {HOST} 127.0.0.1"]
+    )
+
+
+async def shown(page: Page) -> list[str]:
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('.grid img')].every(i => i.complete)"
+    )
+    return sorted(
+        await page.eval_on_selector_all(
+            ".grid img", "imgs => imgs.filter(i => i.naturalWidth > 0).map(i => i.alt)"
+        )
+    )
+
+
+async def search_then_delete(page: Page, word: str, prompt: str, out: Path, name: str) -> None:
+    await page.fill("#q", word)
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".grid img")).to_have_count(1)
+    assert await shown(page) == [prompt]
+    await page.screenshot(path=str(out / f"{name}-search.png"), full_page=True)
+    await page.click(".grid a.thumb")
+    await expect(page.locator("#prompt")).to_have_text(prompt)
+    await page.screenshot(path=str(out / f"{name}-detail.png"), full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.click("text=Delete my picture")
+    await page.wait_for_url("**/")
+    await page.screenshot(path=str(out / f"{name}-after-delete.png"), full_page=True)
+
+
+@pytest.mark.timeout(240)
+async def test_a_link_posted_in_discord_opens_that_servers_gallery(
+    tmp_path: Path, openai: FakeOpenAI
+) -> None:
+    from playwright.async_api import async_playwright
+
+    assert shutil.which(CHROMIUM), "Debian's chromium is not installed (.ci/run installs it)"
+    d = DiscordDriver().start()
+    other_guild, _ = d.fake.add_guild("Elsewhere")
+    port = free_port()
+    out = tmp_path / "screenshots"
+    out.mkdir()
+    try:
+        with process(
+            ["run"], bot_env(tmp_path, openai, port, **d.env()), ROOT, tmp_path / "bot.log"
+        ):
+            wait_for(d.connected, 30, message=f"gateway\n{log_of(tmp_path)}")
+            d.slash("imagine", user="alice", prompt="a lighthouse in a storm")
+            d.slash("imagine", user="alice", prompt="a fox asleep in snow")
+            d.slash("imagine", user="bob", prompt="a neon city <b>at night</b>")
+            d.slash("imagine", user="alice", guild=other_guild, prompt="a castle elsewhere")
+            wait_delivered(tmp_path, 4)
+            asked = d.slash("gallery", user="alice", permissions=MEMBER)
+            answer = wait_for(lambda: next(iter(d.writes(asked)), None), 15, message="/gallery")
+            data = answer.body
+            assert data["flags"] & 64  # ephemeral: only alice sees her link
+            (button,) = data["components"][0]["components"]
+            assert button["style"] == 5 and button["label"] == "Open the gallery"
+            link = button["url"]
+            assert link.startswith(f"http://{HOST}:{port}/g/discord/{d.guild_id}/enter?t=")
+
+            async with async_playwright() as playwright:
+                chromium = await browser(playwright)
+                page = await (
+                    await chromium.new_context(viewport={"width": 1280, "height": 800})
+                ).new_page()
+                await page.goto(link)
+                await expect(page.locator(".grid img")).to_have_count(3)
+                assert await shown(page) == sorted(
+                    [
+                        "a lighthouse in a storm",
+                        "a fox asleep in snow",
+                        "a neon city <b>at night</b>",
+                    ]
+                )
+                await page.screenshot(path=str(out / "discord-gallery.png"), full_page=True)
+                await search_then_delete(
+                    page, "lighthouse", "a lighthouse in a storm", out, "discord"
+                )
+                await expect(page.locator(".grid img")).to_have_count(2)
+                await chromium.close()
+    finally:
+        d.stop()
+    left = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT prompt FROM generations")
+    assert sorted(r["prompt"] for r in left) == sorted(
+        ["a fox asleep in snow", "a neon city <b>at night</b>", "a castle elsewhere"]
+    )
+    assert len(list(out.glob("*.png"))) == 4
+
+
+def url_button(message: dict[str, Any]) -> str:
+    (row,) = message["reply_markup"]["inline_keyboard"]
+    (button,) = row
+    assert button["text"] == "Open the gallery"
+    return str(button["url"])
+
+
+@pytest.mark.timeout(240)
+async def test_links_posted_in_telegram_open_the_group_and_the_private_gallery(
+    tmp_path: Path, openai: FakeOpenAI
+) -> None:
+    from playwright.async_api import async_playwright
+
+    t = TelegramDriver().start()
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (ADMIN, "admin")):
+        t.add_user(user_id, name)
+    t.add_group(GROUP, {ALICE: "member", BOB: "member", ADMIN: "administrator"})
+    t.add_group(OTHER_GROUP, {ALICE: "member"})
+    port = free_port()
+    out = tmp_path / "screenshots"
+    out.mkdir()
+    try:
+        with process(
+            ["run"], bot_env(tmp_path, openai, port, **t.env()), ROOT, tmp_path / "bot.log"
+        ):
+            wait_for(t.polling, 30, message=f"polling\n{log_of(tmp_path)}")
+            t.send(GROUP, ALICE, "/imagine a lighthouse in a storm")
+            t.send(GROUP, BOB, "/imagine a neon city at night")
+            t.send(OTHER_GROUP, ALICE, "/imagine a castle elsewhere")
+            t.send(ALICE, ALICE, "/imagine a quiet harbour at dawn")
+            t.send(ALICE, ALICE, "/imagine an owl in a library")
+            wait_delivered(tmp_path, 5)
+
+            in_group = t.send(GROUP, ALICE, "/gallery")
+            reply = wait_for(lambda: next(iter(t.replies_to(in_group)), None), 15, message="reply")
+            group_link = url_button(reply)
+            in_private = t.send(ALICE, ALICE, "/gallery")
+            reply = wait_for(lambda: next(iter(t.replies_to(in_private)), None), 15, message="dm")
+            private_link = url_button(reply)
+            assert f"/g/telegram/{GROUP}/enter" in group_link
+            assert f"/g/telegram/dm%3A{ALICE}/enter" in private_link
+
+            async with async_playwright() as playwright:
+                chromium = await browser(playwright)
+                page = await (
+                    await chromium.new_context(viewport={"width": 1280, "height": 800})
+                ).new_page()
+                await page.goto(group_link)
+                await expect(page.locator(".grid img")).to_have_count(2)
+                assert await shown(page) == ["a lighthouse in a storm", "a neon city at night"]
+                await page.screenshot(path=str(out / "telegram-group.png"), full_page=True)
+                await page.fill("#q", "neon")
+                await page.keyboard.press("Enter")
+                await expect(page.locator(".grid img")).to_have_count(1)
+                await page.click(".grid a.thumb")
+                await expect(page.locator("#prompt")).to_have_text("a neon city at night")
+                # The group's link is everyone's: it names no one, so it deletes nothing.
+                assert await page.locator("text=Delete my picture").count() == 0
+
+                mine = await (
+                    await chromium.new_context(viewport={"width": 1280, "height": 800})
+                ).new_page()
+                await mine.goto(private_link)
+                await expect(mine.locator(".grid img")).to_have_count(2)
+                assert await shown(mine) == ["a quiet harbour at dawn", "an owl in a library"]
+                await search_then_delete(
+                    mine, "owl", "an owl in a library", out, "telegram-private"
+                )
+                await expect(mine.locator(".grid img")).to_have_count(1)
+
+                off = t.send(GROUP, ADMIN, "/gallery off")
+                wait_for(lambda: t.replies_to(off), 15, message="/gallery off")
+                await page.goto(page.url)
+                assert "not valid here" in await page.inner_text("body")
+                await chromium.close()
+    finally:
+        t.stop()
+    left = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT prompt FROM generations")
+    assert "an owl in a library" not in {r["prompt"] for r in left} and len(left) == 4
