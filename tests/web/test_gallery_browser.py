@@ -47,6 +47,10 @@ async def walk_through(site: Site, link: str, platform: str, scope: str, out: Pa
             ["a lighthouse in a storm", "a fox asleep in snow", "a neon city <b>at night</b>"]
         )
         await page.screenshot(path=str(out / f"{platform}-gallery.png"), full_page=True)
+        await page.set_viewport_size({"width": 390, "height": 844})  # a phone: no sideways scroll
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+        await page.screenshot(path=str(out / f"{platform}-phone.png"), full_page=True)
+        await page.set_viewport_size({"width": 1280, "height": 860})
 
         await page.keyboard.press("/")  # the search box takes the focus
         await page.keyboard.type("lighthouse")
@@ -65,6 +69,10 @@ async def walk_through(site: Site, link: str, platform: str, scope: str, out: Pa
         assert await page.evaluate("navigator.clipboard.readText()") == "a lighthouse in a storm"
         assert await page.eval_on_selector("img.full", "i => i.naturalWidth") == 64
         await page.screenshot(path=str(out / f"{platform}-detail.png"), full_page=True)
+        await page.keyboard.press("Escape")  # back to the grid, then to the picture again
+        await page.wait_for_url(f"**/g/{platform}/{scope}/")
+        await page.go_back()
+        await expect(page.locator("#prompt")).to_have_text("a lighthouse in a storm")
 
         page.once("dialog", lambda dialog: dialog.accept())
         await page.click("text=Delete my picture")
@@ -131,4 +139,4 @@ async def test_a_link_from_imaginebot_gallery_link_in_chromium(
         out = tmp_path / "screenshots"
         out.mkdir()
         await walk_through(site, link, platform, scope, out)
-        assert len(list(out.glob("*.png"))) == 4
+        assert len(list(out.glob("*.png"))) == 5

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.fakes.discord_gateway import MEMBER, DiscordDriver
+from tests.fakes.discord_gateway import MEMBER, MODERATOR, SERVER_MANAGER, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
@@ -60,6 +61,24 @@ def wait_delivered(root: Path, count: int) -> list[dict[str, Any]]:
         return found if len(found) >= count else None
 
     return wait_for(done, 60, message=f"{count} delivered pictures\n{log_of(root)}")  # type: ignore[no-any-return]
+
+
+async def page_text(link: str, port: int, path: str) -> tuple[int, str]:
+    """Open `link` with a plain HTTP client (the host name mapped by hand), then GET `path`."""
+    local = link.replace(f"http://{HOST}:{port}", f"http://127.0.0.1:{port}")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+        async with client.get(local) as response:
+            if response.status != 200:
+                return response.status, await response.text()
+        async with client.get(f"http://127.0.0.1:{port}{path}") as response:
+            return response.status, await response.text()
+
+
+def discord_link(d: DiscordDriver, user: str, permissions: int) -> str | None:
+    asked = d.slash("gallery", user=user, permissions=permissions)
+    answer = wait_for(lambda: next(iter(d.writes(asked)), None), 15, message="/gallery")
+    components = answer.body.get("components") or []
+    return components[0]["components"][0]["url"] if components else None
 
 
 async def browser(playwright: Any) -> Browser:
@@ -145,6 +164,29 @@ async def test_a_link_posted_in_discord_opens_that_servers_gallery(
                 )
                 await expect(page.locator(".grid img")).to_have_count(2)
                 await chromium.close()
+
+            # Moderators' links may hide pictures; members' may not.
+            fox = rows(
+                tmp_path / "data" / "imaginebot.sqlite3",
+                "SELECT id FROM generations WHERE prompt = 'a fox asleep in snow'",
+            )[0]["id"]
+            detail = f"/g/discord/{d.guild_id}/i/{fox}"
+            for who, permissions, can_hide in (("bob", MEMBER, False), ("mod", MODERATOR, True)):
+                found = discord_link(d, who, permissions)
+                assert found is not None
+                status, html = await page_text(found, port, detail)
+                assert status == 200 and ("Hide from members" in html) is can_hide
+            # A member cannot switch the gallery off; a server manager can, and links stop opening.
+            refused = d.slash("settings gallery", user="bob", permissions=MEMBER, enabled=False)
+            wait_for(lambda: d.writes(refused), 15, message="refusal")
+            assert "Only server admins" in d.writes(refused)[0].body["content"]
+            switched = d.slash(
+                "settings gallery", user="boss", permissions=SERVER_MANAGER, enabled=False
+            )
+            wait_for(lambda: d.writes(switched), 15, message="/settings gallery")
+            assert "off here" in d.writes(switched)[0].body["content"]
+            assert (await page_text(link, port, detail))[0] == 403
+            assert discord_link(d, "alice", MEMBER) is None
     finally:
         d.stop()
     left = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT prompt FROM generations")
@@ -195,6 +237,29 @@ async def test_links_posted_in_telegram_open_the_group_and_the_private_gallery(
             private_link = url_button(reply)
             assert f"/g/telegram/{GROUP}/enter" in group_link
             assert f"/g/telegram/dm%3A{ALICE}/enter" in private_link
+            # An admin's /gallery in the group: the same group link there, and a private one
+            # that can hide pictures, sent to the admin's private chat.
+            by_admin = t.send(GROUP, ADMIN, "/gallery")
+            wait_for(lambda: t.replies_to(by_admin), 15, message="admin's group reply")
+            private = wait_for(
+                lambda: next(
+                    (
+                        m
+                        for (cid, _), m in list(t.fake.messages.items())
+                        if cid == ADMIN and m.get("reply_markup")
+                    ),
+                    None,
+                ),
+                15,
+                message="the admin's private link",
+            )
+            neon = rows(
+                tmp_path / "data" / "imaginebot.sqlite3",
+                "SELECT id FROM generations WHERE prompt = 'a neon city at night'",
+            )[0]["id"]
+            detail = f"/g/telegram/{GROUP}/i/{neon}"
+            assert "Hide from members" in (await page_text(url_button(private), port, detail))[1]
+            assert "Hide from members" not in (await page_text(group_link, port, detail))[1]
 
             async with async_playwright() as playwright:
                 chromium = await browser(playwright)
@@ -224,6 +289,9 @@ async def test_links_posted_in_telegram_open_the_group_and_the_private_gallery(
                 )
                 await expect(mine.locator(".grid img")).to_have_count(1)
 
+                refused = t.send(GROUP, BOB, "/gallery off")
+                wait_for(lambda: t.replies_to(refused), 15, message="refusal")
+                assert "Only this chat's admins" in t.replies_to(refused)[0]["text"]
                 off = t.send(GROUP, ADMIN, "/gallery off")
                 wait_for(lambda: t.replies_to(off), 15, message="/gallery off")
                 await page.goto(page.url)
