@@ -27,7 +27,9 @@ def web_config(settings: Settings) -> WebConfig:
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser("web", help="serve the web gallery on WEB_PORT")
     p_gallery = sub.add_parser("gallery", help="the web gallery")
-    gallery_sub = p_gallery.add_subparsers(dest="gallery_command", required=True)
+    gallery_sub = p_gallery.add_subparsers(
+        dest="gallery_command", required=True, help="what to do with the gallery"
+    )
     p_link = gallery_sub.add_parser("link", help="print a signed link to a chat's gallery")
     p_link.add_argument("--platform", required=True, choices=("discord", "telegram"))
     p_link.add_argument(

@@ -25,5 +25,11 @@ def test_env_example_lists_every_setting_and_no_secret() -> None:
     commented = set(re.findall(r"^# ([A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert commented == {"DATA_DIR", "HEALTH_PORT"}
     assert set(names) | commented == SETTINGS
-    for secret in ("DISCORD_TOKEN", "TELEGRAM_TOKEN", "OPENAI_API_KEY", "TELEGRAM_WEBHOOK_SECRET"):
+    for secret in (
+        "DISCORD_TOKEN",
+        "TELEGRAM_TOKEN",
+        "OPENAI_API_KEY",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "WEB_SECRET",
+    ):
         assert names[secret] == ""
