@@ -165,6 +165,13 @@ async def test_a_link_posted_in_discord_opens_that_servers_gallery(
                 await expect(page.locator(".grid img")).to_have_count(2)
                 await chromium.close()
 
+            # /history offers the gallery too, below its menu.
+            history = d.slash("history", user="alice", permissions=MEMBER)
+            answer = wait_for(lambda: next(iter(d.writes(history)), None), 15, message="/history")
+            buttons = [c for row in answer.body["components"] for c in row["components"]]
+            assert [c["type"] for c in buttons] == [3, 2]  # the picture menu, the link button
+            assert buttons[1]["url"].startswith(f"http://{HOST}:{port}/g/discord/{d.guild_id}/")
+
             # Moderators' links may hide pictures; members' may not.
             fox = rows(
                 tmp_path / "data" / "imaginebot.sqlite3",

@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, reply
 from bot.adapters.discord.context import requester_of, scope_of
-from bot.adapters.discord.gallery import register_gallery
+from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
@@ -158,7 +158,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
     @app_commands.allowed_installs(guilds=True, users=False)
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
-        view = history_view(rows)
+        view = await with_gallery_button(interaction, adapter.app.gallery, history_view(rows))
         text = history_text(rows)
         if view is None:
             await interaction.response.send_message(

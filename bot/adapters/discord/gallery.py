@@ -23,6 +23,28 @@ def gallery_view(link: str) -> discord.ui.View:
     return view
 
 
+async def link_for(interaction: discord.Interaction, gallery: GalleryAccess | None) -> str | None:
+    """The asker's link to the gallery of where they ask, or None (no gallery, or off)."""
+    if gallery is None:
+        return None
+    moderator = is_server_admin(interaction) or is_moderator(interaction)
+    return await gallery.link(
+        PLATFORM, scope_of(interaction).id, user_id=str(interaction.user.id), admin=moderator
+    )
+
+
+async def with_gallery_button(
+    interaction: discord.Interaction, gallery: GalleryAccess | None, view: discord.ui.View | None
+) -> discord.ui.View | None:
+    """`/history`'s answer offers the gallery too (a link button below its menu)."""
+    link = await link_for(interaction, gallery)
+    if link is None:
+        return view
+    view = view or discord.ui.View(timeout=None)
+    view.add_item(discord.ui.Button(label="Open the gallery", url=link))
+    return view
+
+
 async def answer_with_link(interaction: discord.Interaction, gallery: GalleryAccess | None) -> None:
     if gallery is None:
         await reply(interaction, NOT_SET_UP)
