@@ -41,7 +41,8 @@ class GalleryServer:
             styles=load_catalogue(),
             secure_cookies=config.public_url.startswith("https://"),
         )
-        self._runner = web.AppRunner(build_app(self.gallery), handle_signals=False)
+        # No access log: a link's query string is its token, and tokens are never logged.
+        self._runner = web.AppRunner(build_app(self.gallery), handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port)
         await site.start()

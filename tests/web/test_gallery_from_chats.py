@@ -201,6 +201,7 @@ async def test_a_link_posted_in_discord_opens_that_servers_gallery(
         ["a fox asleep in snow", "a neon city <b>at night</b>", "a castle elsewhere"]
     )
     assert len(list(out.glob("*.png"))) == 4
+    assert link.split("t=")[1] not in (tmp_path / "bot.log").read_text()  # tokens are not logged
 
 
 def url_button(message: dict[str, Any]) -> str:
