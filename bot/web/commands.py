@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 
 from bot.settings import ConfigError, Settings
 from bot.web.config import WebConfig
@@ -45,13 +46,18 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 async def web(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.web_port is None:
         raise ConfigError("WEB_PORT: not set; the gallery needs a port to listen on")
-    from bot.web.server import serve
+    from bot.web.server import GalleryServer
 
-    task = asyncio.create_task(serve(web_config(settings)))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    server = GalleryServer(web_config(settings))
+    await server.start()
     try:
-        await task
-    except asyncio.CancelledError:
-        pass
+        await stop.wait()
+    finally:
+        await server.stop()
     return 0
 
 

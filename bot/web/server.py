@@ -77,13 +77,3 @@ class GalleryServer:
         if self.gallery is not None:
             await self.gallery.thumbnails.close()
             await self.gallery.store.close()
-
-
-async def serve(config: WebConfig) -> None:
-    """`imaginebot web`: serve until cancelled (Ctrl+C, SIGTERM)."""
-    server = GalleryServer(config)
-    await server.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()
