@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import suppress
 from pathlib import Path
 
@@ -85,6 +86,8 @@ class Thumbnails:
             )
             future.set_result(target)
         except BaseException as exc:
+            if isinstance(exc, BrokenProcessPool):
+                self._pool = None  # a worker died (killed, out of memory): a new pool next time
             future.set_exception(exc)
             future.exception()  # retrieved: no "never retrieved" warning when nobody waits
             raise
