@@ -1,7 +1,7 @@
-"""WebP thumbnails, made once per picture with Pillow in worker threads and cached on disk.
+"""WebP thumbnails, made once per picture with Pillow in worker processes, cached on disk.
 
-Decoding and encoding run in worker processes (started on first use, "spawn" so the bot's
-threads are not forked), never on the event loop: in threads, Pillow's work between its
+Decoding and encoding run in worker processes at a lower priority (started on first use,
+"spawn" so the bot's threads are not forked), never on the event loop: in threads, Pillow's work between its
 GIL-free stretches still delayed the loop by up to ~50 ms on a busy two-core machine. A
 picture asked for twice while its thumbnail is being made is made once. The cache belongs to
 the web process (which may run on another machine than the bot), so that process also sweeps
@@ -50,6 +50,12 @@ def render(source: Path, target: Path) -> None:
             raise
 
 
+def background_priority() -> None:
+    """In each worker process: thumbnails yield the CPU to the process serving the pages."""
+    with suppress(OSError):
+        os.nice(10)
+
+
 class Thumbnails:
     def __init__(self, directory: Path, *, workers: int = 2) -> None:
         self.directory = directory
@@ -61,7 +67,9 @@ class Thumbnails:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self._workers, mp_context=multiprocessing.get_context("spawn")
+                max_workers=self._workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=background_priority,
             )
         return self._pool
 
