@@ -11,7 +11,7 @@ an init image) and, where it has them, `upscale` and `describe`.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
@@ -39,8 +39,8 @@ def chunks(count: int, size: int) -> list[int]:
 
 
 class ProviderBase:
-    id: ClassVar[str] = ""
-    name: ClassVar[str] = "the image service"  # in error details: "cannot reach <name>"
+    id: str = ""
+    name: str = "the image service"  # in error details: "cannot reach <name>"
 
     def __init__(
         self,
