@@ -154,6 +154,7 @@ def fit(
     multiple: int = 1,
     format: str = "PNG",
     square: bool = False,
+    webp_method: int = 4,
 ) -> bytes:
     """The picture resized to what a provider accepts: the longer side at most `max_side`
     (never enlarged), both sides multiples of `multiple`, optionally centre-cropped square,
@@ -171,7 +172,7 @@ def fit(
         picture = ImageOps.fit(picture, (width, height), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     if format == "WEBP":
-        picture.save(out, format="WEBP", lossless=True)
+        picture.save(out, format="WEBP", lossless=True, method=webp_method)
     else:
         picture.save(out, format="PNG")
     return out.getvalue()
