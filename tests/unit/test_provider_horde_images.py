@@ -111,7 +111,6 @@ async def test_the_fake_takes_http_in_a_source_image_for_a_link(
     fake, url = horde
     p = provider(http, url)
     body = p._payload(REQUEST, []) | {"source_image": "aHR0httpAAAA"}
-    assert fake.jobs == {}
     answer = await http.post(
         f"{url}/generate/async",
         json=body,
@@ -126,6 +125,7 @@ async def test_the_fake_takes_http_in_a_source_image_for_a_link(
         headers={"apikey": "0000000000", "Client-Agent": "a:1:b"},
     )
     assert answer.status_code == 400 and "params.n" in answer.json()["errors"]
+    assert fake.jobs == {} and fake.source_images == []
 
 
 async def test_upscale_runs_realesrgan_through_alchemy(
