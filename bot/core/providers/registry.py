@@ -31,6 +31,7 @@ def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
         timeout=settings.openai_timeout_seconds,
         max_image_bytes=settings.max_image_bytes,
         http=http,
+        vision_model=settings.openai_vision_model or None,
     )
 
 
