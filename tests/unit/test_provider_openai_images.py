@@ -71,7 +71,7 @@ async def test_four_images_are_one_call_with_n(fake_openai: FakeOpenAI, make: Bu
 
 async def test_dall_e_3_makes_one_per_call_so_three_are_three_calls(
     fake_openai: FakeOpenAI,
-    make,
+    make: Build,
 ) -> None:
     provider = make("dall-e-3")
     assert provider.capabilities.images_per_request == 1 and not provider.capabilities.image_input
@@ -82,7 +82,7 @@ async def test_dall_e_3_makes_one_per_call_so_three_are_three_calls(
 
 async def test_image_to_image_is_an_edit_with_the_users_picture(
     fake_openai: FakeOpenAI,
-    make,
+    make: Build,
 ) -> None:
     source = load_input(make_png(600, 400, "my sketch"))
     request = REQUEST.model_copy(
@@ -99,7 +99,7 @@ async def test_image_to_image_is_an_edit_with_the_users_picture(
 
 async def test_a_model_without_image_input_is_refused_before_a_call(
     fake_openai: FakeOpenAI,
-    make,
+    make: Build,
 ) -> None:
     request = REQUEST.model_copy(update={"init_image": make_png(8, 8, "x")})
     with pytest.raises(ProviderUnsupported):
@@ -125,7 +125,7 @@ async def test_the_fake_refuses_what_the_api_refuses(fake_openai: FakeOpenAI, ma
 
 async def test_describe_sends_the_picture_to_the_vision_model(
     fake_openai: FakeOpenAI,
-    make,
+    make: Build,
 ) -> None:
     picture = load_input(make_png(200, 100, "photo")).data
     found = await make().describe(DescribeRequest(generation_id="g", image=picture))

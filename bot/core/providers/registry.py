@@ -6,6 +6,7 @@ the code (and libraries) of the providers it uses and no others.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.settings import ConfigError, Settings
@@ -13,7 +14,7 @@ from bot.settings import ConfigError, Settings
 if TYPE_CHECKING:
     import httpx
 
-    from bot.core.providers.base import ImageProvider
+    from bot.core.providers.base import Capabilities, ImageProvider
 
 
 def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
@@ -99,3 +100,9 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Im
 
     limit_pixels(settings.max_image_pixels)
     return {pid: build_provider(pid, settings, http) for pid in settings.providers}
+
+
+def provider_capabilities(providers: Mapping[str, ImageProvider]) -> dict[str, Capabilities]:
+    """What each provider of the chain declares, in chain order: for `chain.select` and, with
+    `chain.capability_rows`, for `imaginebot providers`."""
+    return {pid: provider.capabilities for pid, provider in providers.items()}
