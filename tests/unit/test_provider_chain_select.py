@@ -113,3 +113,17 @@ def test_capability_rows_for_the_providers_command(http: httpx.AsyncClient) -> N
         "sizes": "1:1 512x512, 3:2 576x384, 2:3 384x576, 16:9 640x384, 9:16 384x640",
     }
     assert by_id["comfyui"]["image_input"] == "no" and by_id["sdwebui"]["describe"] == "yes"
+
+
+def test_a_ratio_a_provider_lacks_is_made_at_its_nearest_aspect() -> None:
+    from bot.core.providers.openai_images import sizes_for_model
+    from bot.core.providers.sizing import nearest_aspect
+
+    gpt_image = list(sizes_for_model("gpt-image-1"))  # 1:1, 3:2, 2:3
+    assert nearest_aspect((16, 9), gpt_image) == "3:2"
+    assert nearest_aspect((9, 16), gpt_image) == "2:3"
+    assert nearest_aspect((6, 5), gpt_image) == "1:1"
+    assert (
+        nearest_aspect((5, 4), gpt_image) == "3:2"
+    )  # cuts 17 % of the width, not 20 % of the height
+    assert nearest_aspect((21, 9), ["1:1", "16:9", "9:16"]) == "16:9"

@@ -30,7 +30,13 @@ from bot.core.providers.base import (
     ProviderRequest,
     UpscaleRequest,
 )
-from bot.core.providers.comfyui_workflow import PLACEHOLDERS, fill, load_workflow, uses
+from bot.core.providers.comfyui_workflow import (
+    PLACEHOLDERS,
+    WorkflowKind,
+    fill,
+    load_workflow,
+    uses,
+)
 from bot.core.providers.common import ProviderBase, upscaled
 from bot.core.providers.hints import hint_float, hint_int, hint_str
 from bot.core.providers.polling import Poll, Wording, follow
@@ -72,10 +78,8 @@ class ComfyUIProvider(ProviderBase):
         upscale_workflow: Optional = None,
         upscaler: str = DEFAULT_UPSCALER,
     ) -> None:
-        self._img2img = load_workflow(None, "img2img") if img2img_workflow is None else None
-        self._img2img = img2img_workflow or self._img2img
-        self._upscale = load_workflow(None, "upscale") if upscale_workflow is None else None
-        self._upscale = upscale_workflow or self._upscale
+        self._img2img = _workflow_or_shipped(img2img_workflow, "img2img")
+        self._upscale = _workflow_or_shipped(upscale_workflow, "upscale")
         batched = uses(workflow, "batch_size") and (
             not self._img2img or uses(self._img2img, "batch_size")
         )
@@ -283,6 +287,12 @@ class ComfyUIProvider(ProviderBase):
             ok=False,
             detail=f"{detail}; checkpoint {self._model} not installed (COMFYUI_MODEL)",
         )
+
+
+def _workflow_or_shipped(given: Optional, kind: WorkflowKind) -> dict[str, Any] | None:
+    if given is None:
+        return load_workflow(None, kind)
+    return given or None
 
 
 def _error(status: dict[str, Any]) -> str:

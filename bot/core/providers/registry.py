@@ -14,10 +14,10 @@ from bot.settings import ConfigError, Settings
 if TYPE_CHECKING:
     import httpx
 
-    from bot.core.providers.base import Capabilities, ImageProvider
+    from bot.core.providers.base import Capabilities, ImageOperations, ImageProvider
 
 
-def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
+def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageOperations:
     if settings.openai_api_key is None:
         raise ConfigError(
             "IMAGE_PROVIDERS lists openai but OPENAI_API_KEY is not set: set OPENAI_API_KEY "
@@ -36,7 +36,9 @@ def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
     )
 
 
-def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
+def build_provider(
+    provider_id: str, settings: Settings, http: httpx.AsyncClient
+) -> ImageOperations:
     if provider_id == "openai":
         return _openai(settings, http)
     if provider_id == "horde":
