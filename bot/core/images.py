@@ -13,7 +13,7 @@ milliseconds: callers on the event loop run them with `asyncio.to_thread`.
 from __future__ import annotations
 
 import io
-import json
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,11 +21,16 @@ from dataclasses import dataclass, field
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from bot.core.errors import BadInputImage, ProviderBadOutput
+from bot.core.image_metadata import Malformed, strip_jpeg, strip_png
 
 DEFAULT_MAX_PIXELS = 40_000_000
 FORMATS = ("PNG", "JPEG", "WEBP")
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 DEFAULT_INPUT_PIXELS = 16_000_000  # a 4000 x 4000 photo; more is refused before decoding
+DEFAULT_INPUT_SIDE = 2048  # no provider takes more; larger pictures are shrunk on input
+STRIPPABLE = ("JPEG", "PNG")
+DRAFT_SLACK = 0.9
+PASS_MODES = {"JPEG": ("RGB", "L"), "PNG": ("RGB", "RGBA", "L", "LA", "P")}
 GRID_LAYOUTS = {1: (1, 1), 2: (2, 1), 3: (3, 1), 4: (2, 2)}  # count -> (columns, rows)
 
 
@@ -80,25 +85,34 @@ def check_provider_image(provider_id: str, data: bytes) -> ImageInfo:
 
 @dataclass(frozen=True)
 class InputImage:
-    """A user's picture made safe: decoded, first frame only, turned upright, metadata gone,
-    re-encoded as PNG."""
+    """A user's picture made safe: decoded, first frame only, upright, metadata gone."""
 
-    data: bytes
+    data: bytes  # JPEG or PNG
     width: int
     height: int
     source_format: str
     animated: bool  # the source had more frames; only the first was kept
 
+    @property
+    def format(self) -> str:
+        return "JPEG" if self.data[:3] == b"\xff\xd8\xff" else "PNG"
+
 
 def load_input(
-    data: bytes, *, max_pixels: int = DEFAULT_INPUT_PIXELS, max_bytes: int | None = None
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_INPUT_PIXELS,
+    max_bytes: int | None = None,
+    max_side: int = DEFAULT_INPUT_SIDE,
 ) -> InputImage:
     """Check a user's picture by decoding it, never by its name, and return it clean.
 
     Refused with a plain-words `BadInputImage`: more than `max_bytes`; not a PNG, JPEG, WebP
     or GIF; more than `max_pixels` pixels (read from the header, before decoding); a file
     that breaks while decoding. EXIF (location!), ICC profiles, text chunks and comments are
-    dropped: the result is the upright pixels only."""
+    dropped. An upright JPEG or PNG within `max_side` keeps its compressed pixels byte for
+    byte (`image_metadata`); anything else is turned upright, shrunk to `max_side` and
+    encoded again (JPEG stays JPEG at quality 92, the rest becomes PNG)."""
     if max_bytes is not None and len(data) > max_bytes:
         raise BadInputImage(
             f"That picture is {len(data) / 1_000_000:.1f} MB; the most this bot takes is "
@@ -114,10 +128,18 @@ def load_input(
                 )
             fmt = image.format or ""
             animated = bool(getattr(image, "is_animated", False))
+            upright = image.getexif().get(0x0112, 1) in (0, 1)
+            if fmt in STRIPPABLE and upright and not animated and max(width, height) <= max_side:
+                if image.mode in PASS_MODES[fmt]:
+                    return _stripped(data, fmt, width, height)
+            if fmt == "JPEG":
+                # Decode at a reduced scale (1/2, 1/4, 1/8) when that leaves at least 90 % of
+                # max_side: a 4000x3000 photo becomes 2000x1500 at a fraction of the cost.
+                scale = min(1.0, max_side / max(width, height)) * DRAFT_SLACK
+                image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
             image.seek(0)  # the first frame of a GIF (or animated WebP / PNG) only
             image.load()
-            upright = ImageOps.exif_transpose(image)
-            clean = _pixels_only(upright)
+            clean = _pixels_only(image if upright else ImageOps.exif_transpose(image))
     except BadInputImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -126,18 +148,41 @@ def load_input(
             "Please send a smaller one."
         ) from None
     except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError):
-        raise BadInputImage(
-            "That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF."
-        ) from None
-    return InputImage(_png(clean), clean.width, clean.height, fmt, animated)
+        raise _unreadable() from None
+    if max(clean.size) > max_side:
+        clean.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    out = io.BytesIO()
+    if fmt == "JPEG" and clean.mode == "RGB":
+        clean.save(out, format="JPEG", quality=92)
+    else:
+        clean.save(out, format="PNG", compress_level=1)
+    return InputImage(out.getvalue(), clean.width, clean.height, fmt, animated)
+
+
+def _unreadable() -> BadInputImage:
+    return BadInputImage(
+        "That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF."
+    )
+
+
+def _stripped(data: bytes, fmt: str, width: int, height: int) -> InputImage:
+    """The metadata cut out of the container; decoded once in full, so a broken file is
+    refused here and never reaches a provider."""
+    try:
+        clean = strip_jpeg(data) if fmt == "JPEG" else strip_png(data)
+        with Image.open(io.BytesIO(clean), formats=(fmt,)) as check:
+            check.load()
+    except (Malformed, UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise _unreadable() from None
+    return InputImage(clean, width, height, fmt, False)
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:
-    """A new image holding only the pixels: no EXIF, ICC profile, text or palette info."""
+    """A new image holding only the pixels: no EXIF, ICC profile, comment or text, which the
+    encoders would otherwise take from `info`."""
     mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
-    converted = image.convert(mode)
-    clean = Image.new(mode, converted.size)
-    clean.paste(converted)
+    clean = image.convert(mode) if image.mode != mode else image.copy()
+    clean.info = {}
     return clean
 
 
@@ -145,6 +190,15 @@ def _png(image: Image.Image, compress_level: int = 6) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=compress_level)
     return out.getvalue()
+
+
+def file_type(data: bytes) -> tuple[str, str]:
+    """(extension, MIME type) of a checked picture, from its first bytes."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpg", "image/jpeg"
+    if data[8:12] == b"WEBP":
+        return "webp", "image/webp"
+    return "png", "image/png"
 
 
 def fit(
@@ -155,11 +209,25 @@ def fit(
     format: str = "PNG",
     square: bool = False,
     webp_method: int = 4,
+    keep: tuple[str, ...] = (),
 ) -> bytes:
-    """The picture resized to what a provider accepts: the longer side at most `max_side`
-    (never enlarged), both sides multiples of `multiple`, optionally centre-cropped square,
-    encoded as `format` (PNG, or lossless WebP). Input must already be a checked image."""
+    """The picture as a provider accepts it: the longer side at most `max_side` (never
+    enlarged), both sides multiples of `multiple`, optionally centre-cropped square. When
+    nothing needs changing and the picture is already in a format of `keep`, the bytes are
+    returned as they are; otherwise encoded as `format` (PNG, or lossless WebP). Input must
+    already be a checked image (`load_input`)."""
     with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as image:
+        width, height = image.size
+        scale = min(1.0, max_side / max(width, height))
+        unchanged = (
+            image.format in keep
+            and scale == 1.0
+            and width % multiple == 0
+            and height % multiple == 0
+            and (not square or width == height)
+        )
+        if unchanged:
+            return data
         image.load()
         picture = image.convert("RGBA" if image.mode == "RGBA" else "RGB")
     if square:
@@ -260,89 +328,3 @@ def _number(draw: ImageDraw.ImageDraw, number: int, left: int, top: int, cell: i
         anchor="mm",
         font_size=int(size * 0.8),
     )
-
-
-# -- generation parameters in PNG text chunks -------------------------------------------
-
-
-@dataclass(frozen=True)
-class GenerationParameters:
-    """What a picture says about how it was made (AUTOMATIC1111's `parameters` chunk,
-    ComfyUI's `prompt` chunk)."""
-
-    source: str  # "automatic1111" or "comfyui"
-    prompt: str
-    negative_prompt: str = ""
-    settings: dict[str, str] = field(default_factory=dict)
-
-
-MAX_PARAMETER_CHARS = 20_000
-
-
-def generation_parameters(data: bytes) -> GenerationParameters | None:
-    """The generation parameters a PNG carries in its text chunks, or None. Reads the
-    chunks before the pixels only (where both tools write them); decodes nothing."""
-    try:
-        with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
-            info = {k: v for k, v in image.info.items() if isinstance(v, str)}
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None
-    if info.get("parameters"):
-        return _automatic1111(info["parameters"][:MAX_PARAMETER_CHARS])
-    if info.get("prompt"):
-        return _comfyui(info["prompt"][:MAX_PARAMETER_CHARS])
-    return None
-
-
-def _automatic1111(text: str) -> GenerationParameters | None:
-    """`prompt\\nNegative prompt: ...\\nSteps: 20, Sampler: Euler a, Seed: 1, ...`"""
-    lines = text.strip().split("\n")
-    settings: dict[str, str] = {}
-    if lines and lines[-1].startswith("Steps: "):
-        for part in lines.pop().split(", "):
-            key, sep, value = part.partition(": ")
-            if sep:
-                settings[key.strip()] = value.strip()
-    prompt_lines: list[str] = []
-    negative_lines: list[str] = []
-    for line in lines:
-        if line.startswith("Negative prompt:") or negative_lines:
-            negative_lines.append(line.removeprefix("Negative prompt:").strip())
-        else:
-            prompt_lines.append(line)
-    prompt = "\n".join(prompt_lines).strip()
-    if not prompt:
-        return None
-    return GenerationParameters("automatic1111", prompt, "\n".join(negative_lines), settings)
-
-
-def _comfyui(text: str) -> GenerationParameters | None:
-    """The API-format workflow: the texts wired to a sampler's positive and negative."""
-    try:
-        workflow = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(workflow, dict):
-        return None
-
-    def text_of(link: object) -> str:
-        if isinstance(link, list) and link and str(link[0]) in workflow:
-            node = workflow[str(link[0])]
-            inputs = node.get("inputs", {}) if isinstance(node, dict) else {}
-            value = inputs.get("text")
-            return value if isinstance(value, str) else ""
-        return ""
-
-    for node in workflow.values():
-        if not isinstance(node, dict) or "KSampler" not in str(node.get("class_type")):
-            continue
-        inputs = node.get("inputs") or {}
-        prompt = text_of(inputs.get("positive"))
-        if prompt:
-            settings = {
-                k: str(inputs[k]) for k in ("seed", "steps", "cfg", "sampler_name") if k in inputs
-            }
-            return GenerationParameters(
-                "comfyui", prompt, text_of(inputs.get("negative")), settings
-            )
-    return None

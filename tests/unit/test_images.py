@@ -11,11 +11,11 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot.core.errors import BadInputImage
+from bot.core.image_parameters import generation_parameters
 from bot.core.images import (
     compose_grid,
     crop_to_aspect,
     fit,
-    generation_parameters,
     limit_pixels,
     load_input,
 )
@@ -51,12 +51,40 @@ def test_exif_with_gps_is_stripped_and_the_pixels_stay_the_same() -> None:
     with Image.open(io.BytesIO(data)) as original:
         assert original.getexif().get_ifd(0x8825)  # the location is really in the upload
     clean = load_input(data)
+    assert b"PhoneMaker" in data and b"PhoneMaker" not in clean.data
     with Image.open(io.BytesIO(clean.data)) as result:
-        assert result.format == "PNG"
+        assert result.format == "JPEG" and clean.format == "JPEG"
         assert not result.getexif() and "exif" not in result.info
-        assert not any(k in result.info for k in ("icc_profile", "parameters", "comment"))
-        assert result.convert("RGB").tobytes() == decoded.tobytes()
+        assert not any(k in result.info for k in ("icc_profile", "comment", "jfif"))
+        assert result.convert("RGB").tobytes() == decoded.tobytes()  # not even re-encoded
     assert (clean.width, clean.height, clean.source_format) == (40, 30, "JPEG")
+
+
+def test_png_text_exif_and_icc_chunks_are_dropped_and_the_pixel_data_kept() -> None:
+    picture = Image.new("RGBA", (20, 10), (10, 200, 30, 128))
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "someone@example.org")
+    info.add_text("parameters", "a secret prompt")
+    exif = Image.Exif()
+    exif[0x8825] = {2: (1.0, 2.0, 3.0)}
+    out = io.BytesIO()
+    picture.save(out, format="PNG", pnginfo=info, exif=exif.tobytes(), icc_profile=b"\0" * 200)
+    clean = load_input(out.getvalue())
+    assert b"someone@example.org" not in clean.data and b"eXIf" not in clean.data
+    assert b"iCCP" not in clean.data and b"tEXt" not in clean.data
+    with Image.open(io.BytesIO(clean.data)) as result:
+        assert result.format == "PNG" and result.mode == "RGBA"
+        assert result.tobytes() == picture.tobytes()
+
+
+def test_a_large_photo_is_shrunk_to_the_side_limit_on_input() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), (90, 120, 150)).save(out, format="JPEG", quality=90)
+    clean = load_input(out.getvalue())
+    assert (clean.width, clean.height) == (2000, 1500)  # decoded at half scale, cheaply
+    small = load_input(out.getvalue(), max_side=1000)
+    with Image.open(io.BytesIO(small.data)) as result:
+        assert result.size == (1000, 750) and (small.width, small.height) == (1000, 750)
 
 
 def test_the_exif_orientation_is_applied_before_it_is_dropped() -> None:
@@ -67,6 +95,8 @@ def test_the_exif_orientation_is_applied_before_it_is_dropped() -> None:
     picture.save(out, format="JPEG", exif=exif.tobytes())
     clean = load_input(out.getvalue())
     assert (clean.width, clean.height) == (20, 40)
+    with Image.open(io.BytesIO(clean.data)) as result:
+        assert result.size == (20, 40) and not result.getexif()
 
 
 def test_a_text_file_named_png_is_refused_in_plain_words() -> None:
@@ -106,6 +136,12 @@ def test_an_animated_gif_gives_its_first_frame() -> None:
     with Image.open(io.BytesIO(clean.data)) as result:
         assert not getattr(result, "is_animated", False)
         assert result.convert("RGB").getpixel((5, 5)) == (255, 0, 0)
+
+
+def test_fit_passes_an_acceptable_picture_through_untouched() -> None:
+    data = load_input(make_png(300, 200, "x")).data
+    assert fit(data, max_side=1024, keep=("PNG", "JPEG")) is data
+    assert fit(data, max_side=1024, multiple=64, keep=("PNG",)) != data  # 300 is no multiple
 
 
 def test_fit_shrinks_to_the_provider_limit_in_multiples() -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 
 from bot.core.errors import ProviderError, ProviderMisconfigured, ProviderUnavailable
+from bot.core.images import file_type
 from bot.core.providers.base import (
     Capabilities,
     ProgressCallback,
@@ -161,11 +162,12 @@ class ComfyUIProvider(ProviderBase):
 
     async def _upload(self, data: bytes) -> str:
         """The picture into ComfyUI's input folder, named by its hash (never by a user)."""
-        name = f"imaginebot-{hashlib.sha256(data).hexdigest()[:24]}.png"
+        extension, mime = file_type(data)
+        name = f"imaginebot-{hashlib.sha256(data).hexdigest()[:24]}.{extension}"
         response = await self._http_call(
             "POST",
             "/upload/image",
-            files={"image": (name, data, "image/png")},
+            files={"image": (name, data, mime)},
             data={"type": "input", "overwrite": "true"},
         )
         answer = response.json()

@@ -68,6 +68,7 @@ DALLE2_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024"}
 REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "content_filter"}
 JSON_ROOM = 1024 * 1024  # besides the image: revised prompt, usage, whitespace
 MAX_INPUT_SIDE = 2048
+EDIT_TAKES = ("PNG", "JPEG", "WEBP")  # gpt-image edits take these, under 50 MB
 
 
 def response_cap(max_image_bytes: int) -> int:
@@ -253,10 +254,11 @@ class OpenAIImagesProvider(ProviderBase):
                 if self._model == "gpt-image-1" and request.strength < 0.5:
                     params["input_fidelity"] = "high"  # stay close to the picture
                 picture = await asyncio.to_thread(
-                    images.fit, request.init_image, max_side=MAX_INPUT_SIDE
+                    images.fit, request.init_image, max_side=MAX_INPUT_SIDE, keep=EDIT_TAKES
                 )
+                extension, mime = images.file_type(picture)
                 response = await sdk.images.edit(
-                    image=("image.png", picture, "image/png"), **params
+                    image=(f"image.{extension}", picture, mime), **params
                 )
         except ResponseTooLarge as exc:
             raise too_large("answer", exc.limit) from None

@@ -48,6 +48,7 @@ CHECK_SECONDS = 10.0
 MAX_BATCH = 4
 DEFAULT_UPSCALER = "R-ESRGAN 4x+"  # ships with AUTOMATIC1111 and Forge
 MAX_INPUT_SIDE = 2048
+TAKES = ("PNG", "JPEG", "WEBP")  # what the server's decode_base64_to_image opens
 
 
 class SDWebUIProvider(ProviderBase):
@@ -152,7 +153,7 @@ class SDWebUIProvider(ProviderBase):
         if request.init_image is not None:
             path = "/sdapi/v1/img2img"
             picture = await asyncio.to_thread(
-                images.fit, request.init_image, max_side=MAX_INPUT_SIDE
+                images.fit, request.init_image, max_side=MAX_INPUT_SIDE, keep=TAKES
             )
             body["init_images"] = [base64.b64encode(picture).decode()]
             body["denoising_strength"] = request.strength
