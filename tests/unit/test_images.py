@@ -248,3 +248,38 @@ def test_pictures_without_parameters_have_none() -> None:
     assert generation_parameters(make_png(8, 8, "x")) is None
     assert generation_parameters(b"not a png") is None
     assert generation_parameters(_png_with_text(prompt="not json")) is None
+
+
+@pytest.mark.parametrize("cut", [3, 30, 200])
+def test_a_broken_jpeg_container_is_refused(cut: int) -> None:
+    data, _ = _jpeg_with_gps(40, 30)
+    with pytest.raises(BadInputImage, match="not a picture the bot can read"):
+        load_input(data[:cut])
+
+
+def test_metadata_is_cut_without_touching_the_scan() -> None:
+    from bot.core.image_metadata import strip_jpeg
+
+    data, _ = _jpeg_with_gps(16, 16)
+    stripped = strip_jpeg(data)
+    scan = data.index(b"\xff\xda")
+    assert stripped.endswith(data[scan:]) and len(stripped) < len(data)
+    assert b"Exif" not in stripped and b"JFIF" not in stripped
+
+
+def test_the_grid_benchmark_prints_its_figures() -> None:
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "grid_compose.py"), "--grids", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    figures = json.loads(run.stdout)
+    assert figures["scenario"] == "grid_compose" and figures["grid_bytes"] > 0
+    assert {"cpu_ms_p50", "cpu_ms_p95", "loop_lag_ms_max", "targets_met"} <= set(figures)
