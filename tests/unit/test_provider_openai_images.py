@@ -145,3 +145,17 @@ def test_suggestions_are_cleaned_lines() -> None:
     text = '1. "a fox"\n\n- a fox\n* an owl\n3) a cat\nplain line'
     assert suggestions_from(text, 4) == ("a fox", "an owl", "a cat", "plain line")
     assert suggestions_from(text, 2) == ("a fox", "an owl")
+
+
+async def test_a_failed_call_fails_the_whole_batch_at_once(
+    fake_openai: FakeOpenAI, make: Build
+) -> None:
+    import time
+
+    from bot.core.errors import ProviderUnavailable
+
+    fake_openai.script = ["500", "slow:5", "slow:5"]
+    started = time.monotonic()
+    with pytest.raises(ProviderUnavailable):
+        await make("dall-e-3").generate_batch(REQUEST.model_copy(update={"count": 3}), nothing)
+    assert time.monotonic() - started < 3  # the slow calls were not waited for

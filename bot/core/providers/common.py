@@ -11,7 +11,8 @@ an init image) and, where it has them, `upscale` and `describe`.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,6 +29,7 @@ from bot.core.providers.base import (
 )
 from bot.core.providers.transport import CappedResponse, capped_request
 
+T = TypeVar("T")
 CALL_SECONDS = 30.0
 MAX_JSON_BYTES = 8 * 1024 * 1024
 
@@ -122,7 +124,7 @@ class ProviderBase:
         if len(requests) == 1:
             batches = [await self._make(requests[0], progress)]
         else:
-            batches = list(await asyncio.gather(*(self._make(r, progress) for r in requests)))
+            batches = await _all_or_none([self._make(r, progress) for r in requests])
         images = [image for batch in batches for image in batch]
         if len(images) < request.count:
             raise ProviderUnavailable(f"{self.id} made {len(images)} of {request.count} images")
@@ -147,6 +149,19 @@ class ProviderBase:
 
     async def describe(self, request: DescribeRequest) -> Description:
         raise ProviderUnsupported(f"{self.id} cannot describe images")
+
+
+async def _all_or_none(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every call's result, or the first failure with the others cancelled: a batch that
+    cannot be complete stops paying for (and, on the Horde or ComfyUI, queueing) the rest."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def upscaled(provider_id: str, data: bytes, model: str) -> ProviderImage:
