@@ -127,3 +127,25 @@ def test_a_ratio_a_provider_lacks_is_made_at_its_nearest_aspect() -> None:
         nearest_aspect((5, 4), gpt_image) == "3:2"
     )  # cuts 17 % of the width, not 20 % of the height
     assert nearest_aspect((21, 9), ["1:1", "16:9", "9:16"]) == "16:9"
+
+
+async def test_the_registry_builds_providers_with_their_operations(
+    http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import SecretStr
+
+    from bot.core.providers.registry import build_providers
+    from bot.settings import Settings
+
+    monkeypatch.setattr("bot.core.images.limit_pixels", lambda max_pixels: None)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        image_providers=["openai", "comfyui", "horde"],
+        openai_api_key=SecretStr("sk-made-up"),
+        comfyui_url="http://127.0.0.1:9",
+    )
+    caps = provider_capabilities(build_providers(settings, http))
+    assert caps["openai"].describe and caps["openai"].image_input  # gpt-image-1, gpt-4o-mini
+    assert caps["comfyui"].image_input and caps["comfyui"].upscaler == "RealESRGAN_x4plus.pth"
+    assert caps["comfyui"].images_per_request == 4  # the shipped workflow's {{batch_size}}
+    assert select(caps, Needs(describe=True)) == ["openai", "horde"]
