@@ -29,7 +29,7 @@ INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 DEFAULT_INPUT_PIXELS = 16_000_000  # a 4000 x 4000 photo; more is refused before decoding
 DEFAULT_INPUT_SIDE = 2048  # no provider takes more; larger pictures are shrunk on input
 STRIPPABLE = ("JPEG", "PNG")
-DRAFT_SLACK = 0.9
+DRAFT_SLACK = 0.7
 PASS_MODES = {"JPEG": ("RGB", "L"), "PNG": ("RGB", "RGBA", "L", "LA", "P")}
 GRID_LAYOUTS = {1: (1, 1), 2: (2, 1), 3: (3, 1), 4: (2, 2)}  # count -> (columns, rows)
 
@@ -133,7 +133,7 @@ def load_input(
                 if image.mode in PASS_MODES[fmt]:
                     return _stripped(data, fmt, width, height)
             if fmt == "JPEG":
-                # Decode at a reduced scale (1/2, 1/4, 1/8) when that leaves at least 90 % of
+                # Decode at a reduced scale (1/2, 1/4, 1/8) when that leaves at least 70 % of
                 # max_side: a 4000x3000 photo becomes 2000x1500 at a fraction of the cost.
                 scale = min(1.0, max_side / max(width, height)) * DRAFT_SLACK
                 image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
