@@ -57,7 +57,7 @@ WORDING = Wording(
     running="ComfyUI is drawing it",
     gave_up="comfyui: gave up waiting",
 )
-Optional = dict[str, Any] | Literal[False] | None  # None: the shipped one; False: none
+MaybeWorkflow = dict[str, Any] | Literal[False] | None  # None: the shipped one; False: none
 
 
 class ComfyUIProvider(ProviderBase):
@@ -75,8 +75,8 @@ class ComfyUIProvider(ProviderBase):
         deadline_seconds: float,
         poll_seconds: float = POLL_SECONDS,
         max_image_bytes: int = MAX_IMAGE_BYTES,
-        img2img_workflow: Optional = None,
-        upscale_workflow: Optional = None,
+        img2img_workflow: MaybeWorkflow = None,
+        upscale_workflow: MaybeWorkflow = None,
         upscaler: str = DEFAULT_UPSCALER,
     ) -> None:
         self._img2img = _workflow_or_shipped(img2img_workflow, "img2img")
@@ -291,7 +291,7 @@ class ComfyUIProvider(ProviderBase):
         )
 
 
-def _workflow_or_shipped(given: Optional, kind: WorkflowKind) -> dict[str, Any] | None:
+def _workflow_or_shipped(given: MaybeWorkflow, kind: WorkflowKind) -> dict[str, Any] | None:
     if given is None:
         return load_workflow(None, kind)
     return given or None
