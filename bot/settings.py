@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     openai_image_model: str = "gpt-image-1"
+    openai_vision_model: str = "gpt-4o-mini"
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
     openai_max_concurrency: int = Field(default=4, ge=1)
     horde_api_url: str = "https://aihorde.net/api/v2"

@@ -146,3 +146,25 @@ class DeliveryError(Exception):
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+class BadInputImage(InvalidRequest):
+    """A picture a user sent that the bot will not use: not a picture, too many pixels, too
+    large. Checked before anything is queued, so it costs no provider call."""
+
+    code = "bad_image"
+
+
+class NoCapableProvider(InvalidRequest):
+    """No provider in the chain can do what the request needs (take an image, upscale,
+    describe, make that many at once): said before anything is queued."""
+
+    code = "no_capable_provider"
+
+
+class ProviderUnsupported(ProviderError):
+    """This provider cannot do the operation asked of it (an upscale on OpenAI, a describe on
+    ComfyUI): the next provider is tried; asking this one again is futile."""
+
+    code = "unsupported"
+    user_message = "The image service cannot do this."

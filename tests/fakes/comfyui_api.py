@@ -7,20 +7,43 @@ existing nodes, widget inputs must have the right JSON types (an unfilled "{{see
 in a number input is an error, as in ComfyUI), a checkpoint must be one that is installed,
 and there must be an output node. A prompt waits in `queue_pending`, runs in
 `queue_running`, then appears in `/history` with its outputs or an `execution_error`.
+
+Images in: `/upload/image` (multipart `image`, `type`, `overwrite`) takes only a picture that
+decodes (PNG, JPEG, WebP), keeps the bytes it received and answers `{name, subfolder,
+type}`; a `LoadImage` must name an uploaded file. Only the node classes of the shipped
+workflows are known (an unknown `class_type` fails validation, as a missing custom node
+does); `denoise` must be 0-1, batch sizes 1-64, an `UpscaleModelLoader` must name an
+installed upscale model. Outputs follow the graph: as many images as the latent batch, of the
+latent's size, the loaded image's size, or four times it after an upscale model.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.openai_images import make_png
 
-NUMBER_INPUTS = {"seed", "steps", "cfg", "width", "height", "batch_size", "denoise"}
+NUMBER_INPUTS = {"seed", "steps", "cfg", "width", "height", "batch_size", "denoise", "amount"}
+KNOWN_CLASSES = {
+    "KSampler",
+    "CheckpointLoaderSimple",
+    "EmptyLatentImage",
+    "CLIPTextEncode",
+    "VAEDecode",
+    "VAEEncode",
+    "SaveImage",
+    "LoadImage",
+    "RepeatLatentBatch",
+    "UpscaleModelLoader",
+    "ImageUpscaleWithModel",
+}
 
 
 @dataclass
@@ -39,6 +62,10 @@ class FakeComfyUI:
     polls: dict[str, int] = field(default_factory=dict)
     images: dict[str, bytes] = field(default_factory=dict)
     deleted: list[str] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)  # name -> bytes as received
+    upscale_models: list[str] = field(
+        default_factory=lambda: ["RealESRGAN_x4plus.pth", "4x-UltraSharp.pth"]
+    )
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
     def app(self) -> web.Application:
@@ -50,11 +77,58 @@ class FakeComfyUI:
         app.router.add_get("/view", self.view)
         app.router.add_get("/system_stats", self.stats)
         app.router.add_get("/models/checkpoints", self.models)
+        app.router.add_get("/models/upscale_models", self.upscalers)
+        app.router.add_post("/upload/image", self.upload)
         app.router.add_post("/interrupt", self.interrupt)
         return app
 
     async def models(self, request: web.Request) -> web.Response:
         return web.json_response(self.checkpoints)
+
+    async def upscalers(self, request: web.Request) -> web.Response:
+        return web.json_response(self.upscale_models)
+
+    async def upload(self, request: web.Request) -> web.Response:
+        post = await request.post()
+        image = post.get("image")
+        if not isinstance(image, web.FileField) or set(post) - {
+            "image",
+            "type",
+            "overwrite",
+            "subfolder",
+        }:
+            return web.Response(status=400)
+        if post.get("type", "input") != "input":
+            return web.Response(status=400)
+        data = image.file.read()
+        try:
+            with Image.open(io.BytesIO(data), formats=("PNG", "JPEG", "WEBP")) as picture:
+                picture.load()
+        except (UnidentifiedImageError, OSError, ValueError):
+            return web.Response(status=400, text="not an image")
+        name = image.filename or "upload.png"
+        if "/" in name or ".." in name:
+            return web.Response(status=400)
+        self.uploads[name] = data
+        return web.json_response({"name": name, "subfolder": "", "type": "input"})
+
+    def _shape(self, workflow: dict[str, Any], link: Any) -> tuple[int, int, int]:
+        """(width, height, count) of what a link carries: latents and images alike."""
+        node = workflow[str(link[0])]
+        inputs, kind = node["inputs"], node["class_type"]
+        if kind == "EmptyLatentImage":
+            return inputs["width"], inputs["height"], inputs["batch_size"]
+        if kind == "LoadImage":
+            with Image.open(io.BytesIO(self.uploads[inputs["image"]])) as picture:
+                return picture.width, picture.height, 1
+        if kind == "RepeatLatentBatch":
+            width, height, count = self._shape(workflow, inputs["samples"])
+            return width, height, count * inputs["amount"]
+        if kind == "ImageUpscaleWithModel":
+            width, height, count = self._shape(workflow, inputs["image"])
+            return width * 4, height * 4, count
+        source = {"KSampler": "latent_image", "VAEDecode": "samples", "VAEEncode": "pixels"}
+        return self._shape(workflow, inputs[source[kind]])
 
     async def interrupt(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
@@ -100,6 +174,24 @@ class FakeComfyUI:
                     return self._invalid(
                         f"Failed to convert an input value to a number: {name}={value!r}", node_id
                     )
+            if node["class_type"] not in KNOWN_CLASSES:
+                return self._invalid(
+                    f"Cannot execute because node {node['class_type']} does not exist.", node_id
+                )
+            inputs = node["inputs"]
+            if node["class_type"] == "LoadImage" and inputs.get("image") not in self.uploads:
+                return self._invalid(f"Invalid image file: {inputs.get('image')}", node_id)
+            if not 0 <= inputs.get("denoise", 1) <= 1:
+                return self._invalid("Value denoise bigger than max of 1.0", node_id)
+            for key in ("batch_size", "amount"):
+                if key in inputs and not 1 <= inputs[key] <= 64:
+                    return self._invalid(f"Value {key} out of range 1-64", node_id)
+            upscaler = inputs.get("model_name")
+            if node["class_type"] == "UpscaleModelLoader" and upscaler not in self.upscale_models:
+                return self._invalid(
+                    f"Value not in list: model_name: '{upscaler}' not in {self.upscale_models}",
+                    node_id,
+                )
             ckpt = node["inputs"].get("ckpt_name")
             if node["class_type"] == "CheckpointLoaderSimple" and ckpt not in self.checkpoints:
                 return self._invalid(
@@ -169,18 +261,24 @@ class FakeComfyUI:
                 }
             )
         workflow = self.prompts[pid]
-        latent = next(n for n in workflow.values() if n["class_type"] == "EmptyLatentImage")[
-            "inputs"
-        ]
-        name = f"imaginebot_{len(self.images):05d}_.png"
-        self.images[name] = make_png(latent["width"], latent["height"], f"comfy:{pid}")
         save = next(k for k, n in workflow.items() if n["class_type"] == "SaveImage")
+        width, height, count = self._shape(workflow, workflow[save]["inputs"]["images"])
+        names = []
+        for index in range(count):
+            name = f"imaginebot_{len(self.images):05d}_.png"
+            self.images[name] = make_png(width, height, f"comfy:{pid}:{index}")
+            names.append(name)
         return web.json_response(
             {
                 pid: {
                     "prompt": [0, pid, workflow, {}, [save]],
                     "outputs": {
-                        save: {"images": [{"filename": name, "subfolder": "", "type": "output"}]}
+                        save: {
+                            "images": [
+                                {"filename": name, "subfolder": "", "type": "output"}
+                                for name in names
+                            ]
+                        }
                     },
                     "status": {"status_str": "success", "completed": True, "messages": []},
                 }

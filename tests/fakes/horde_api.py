@@ -7,11 +7,19 @@ and answers in its shapes (`{"message", "rc"}` errors, check/status objects, bas
 images when `r2` is false and a storage link when it is not, `/status/models` worker
 counts; a request for models without workers is not possible). `script` decides the next
 jobs' fates; checks are timed so tests can see the client polled at most once a second.
+
+Beyond text to image: `params.n` 1-20 (one generation each, seeds `seed_variation` apart),
+`source_image` decoded as a picture (as the real one, any `source_image` containing "http"
+is taken for a URL, which this fake cannot fetch: 400 `ImageValidationFailed`),
+`source_processing` one of img2img / inpainting / outpainting, `denoising_strength`
+0.01-1; alchemy (`/interrogate/async`, `/interrogate/status/{id}`) with `caption` (text)
+and post-processor forms (a storage link to the result, served by this fake).
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import itertools
 import time
@@ -38,7 +46,12 @@ TOP_LEVEL = {
     "worker_blacklist",
     "dry_run",
     "source_image",
+    "source_processing",
+    "source_mask",
 }
+SOURCE_PROCESSING = {"img2img", "inpainting", "outpainting"}
+POST_PROCESSORS = {"RealESRGAN_x4plus", "RealESRGAN_x2plus", "NMKD_Siax", "4x_AnimeSharp"}
+FORMS = {"caption", "interrogation", "nsfw", *POST_PROCESSORS}
 SAMPLERS = {
     "k_lms",
     "k_heun",
@@ -74,6 +87,10 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "params.seed": str,
     "params.sampler_name": str,
     "params.karras": bool,
+    "params.denoising_strength": (int, float),
+    "params.seed_variation": int,
+    "source_image": str,
+    "source_processing": str,
 }
 PARAMS = {
     "sampler_name",
@@ -111,6 +128,28 @@ class Job:
     checks: list[float] = field(default_factory=list)
     cancelled: bool = False
     image: bytes = b""
+    images: list[bytes] = field(default_factory=list)
+
+
+@dataclass
+class Interrogation:
+    id: str
+    form: str
+    source: bytes
+    polls_left: int
+    cancelled: bool = False
+    result: bytes = b""
+
+
+def decode_source(encoded: str) -> bytes | None:
+    """The Horde's convert_source_image_to_pil: base64 of a picture Pillow can open."""
+    try:
+        data = base64.b64decode(encoded, validate=True)
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except (binascii.Error, ValueError, OSError):
+        return None
+    return data
 
 
 @dataclass
@@ -126,6 +165,10 @@ class FakeHorde:
     jobs: dict[str, Job] = field(default_factory=dict)
     agents: list[str] = field(default_factory=list)
     base_url: str = ""  # set by the test once the server runs; storage links point there
+    source_images: list[bytes] = field(default_factory=list)  # decoded, as received
+    interrogations: dict[str, Interrogation] = field(default_factory=dict)
+    polls_before_alchemy: int = 1
+    caption: str = "a red fox standing in the snow"
     _serial: itertools.count[int] = field(default_factory=itertools.count)
 
     def app(self) -> web.Application:
@@ -137,7 +180,81 @@ class FakeHorde:
         app.router.add_get("/api/v2/find_user", self.find_user)
         app.router.add_get("/api/v2/status/models", self.models)
         app.router.add_get("/r2/{id}.webp", self.r2_image)
+        app.router.add_post("/api/v2/interrogate/async", self.interrogate)
+        app.router.add_get("/api/v2/interrogate/status/{id}", self.interrogation_status)
+        app.router.add_delete("/api/v2/interrogate/status/{id}", self.interrogation_cancel)
+        app.router.add_get("/r2/alchemy/{id}.webp", self.alchemy_image)
         return app
+
+    async def interrogate(self, request: web.Request) -> web.Response:
+        problem = self._headers_ok(request)
+        if problem:
+            return problem
+        body = await request.json()
+        if not isinstance(body, dict) or set(body) - {"forms", "source_image", "slow_workers"}:
+            return self.invalid({"": "Additional properties are not allowed"})
+        forms = body.get("forms")
+        if (
+            not isinstance(forms, list)
+            or len(forms) != 1
+            or not isinstance(forms[0], dict)
+            or set(forms[0]) - {"name", "payload"}
+            or forms[0].get("name") not in FORMS
+        ):
+            return self.invalid({"forms": f"{forms!r} is not valid under any of the given schemas"})
+        source = body.get("source_image")
+        if not isinstance(source, str) or not source:
+            return self.invalid({"source_image": "required"})
+        if "http" in source:
+            return self.fail(400, "Could not download the source image", "ImageValidationFailed")
+        data = decode_source(source)
+        if data is None:
+            return self.fail(400, "Image validation failed", "ImageValidationFailed")
+        job = Interrogation(str(uuid.uuid4()), forms[0]["name"], data, self.polls_before_alchemy)
+        if job.form in POST_PROCESSORS:
+            with Image.open(io.BytesIO(data)) as image:
+                scale = 2 if "x2" in job.form else 4
+                big = image.convert("RGB").resize((image.width * scale, image.height * scale))
+                out = io.BytesIO()
+                big.save(out, format="WEBP", lossless=True)
+                job.result = out.getvalue()
+        self.interrogations[job.id] = job
+        return web.json_response({"id": job.id}, status=202)
+
+    async def interrogation_status(self, request: web.Request) -> web.Response:
+        job = self.interrogations.get(request.match_info["id"])
+        if job is None:
+            return self.fail(404, "Interrogation not found", "RequestNotFound")
+        if job.cancelled:
+            return web.json_response({"state": "cancelled", "forms": []})
+        if job.polls_left > 0:
+            job.polls_left -= 1
+            state = "waiting" if job.polls_left else "processing"
+            return web.json_response(
+                {"state": state, "forms": [{"form": job.form, "state": state}]}
+            )
+        if job.form == "caption":
+            result: dict[str, Any] = {"caption": self.caption}
+        elif job.form in POST_PROCESSORS:
+            result = {job.form: f"{self.base_url}/r2/alchemy/{job.id}.webp"}
+        else:
+            result = {"nsfw": False}
+        return web.json_response(
+            {"state": "done", "forms": [{"form": job.form, "state": "done", "result": result}]}
+        )
+
+    async def interrogation_cancel(self, request: web.Request) -> web.Response:
+        job = self.interrogations.get(request.match_info["id"])
+        if job is None:
+            return self.fail(404, "Interrogation not found", "RequestNotFound")
+        job.cancelled = True
+        return web.json_response({"state": "cancelled", "forms": []})
+
+    async def alchemy_image(self, request: web.Request) -> web.Response:
+        job = self.interrogations.get(request.match_info["id"])
+        if job is None or not job.result:
+            raise web.HTTPNotFound()
+        return web.Response(body=job.result, content_type="image/webp")
 
     @staticmethod
     def fail(status: int, message: str, rc: str, retry_after: str | None = None) -> web.Response:
@@ -239,6 +356,21 @@ class FakeHorde:
             return self.invalid({"models": "is not of type 'string'"})
         if len(body["prompt"]) > 7000:
             return self.fail(400, "Prompt is too large", "InvalidPromptSize")
+        if not 1 <= params.get("n", 1) <= 20:
+            return self.invalid({"params.n": f"{params['n']} is not within 1-20"})
+        if not 0.01 <= params.get("denoising_strength", 0.75) <= 1.0:
+            return self.invalid({"params.denoising_strength": "is not within 0.01-1.0"})
+        if "source_image" in body:
+            if "http" in body["source_image"]:
+                return self.fail(
+                    400, "Could not download the source image", "ImageValidationFailed"
+                )
+            if decode_source(body["source_image"]) is None:
+                return self.fail(400, "Image validation failed", "ImageValidationFailed")
+        if body.get("source_processing", "img2img") not in SOURCE_PROCESSING:
+            return self.invalid(
+                {"source_processing": "is not one of img2img, inpainting, outpainting"}
+            )
         width, height = params.get("width", 512), params.get("height", 512)
         if width % 64 or height % 64:
             return self.fail(400, "Height and width need to both be multiples of 64", "InvalidSize")
@@ -269,11 +401,18 @@ class FakeHorde:
             processing_left=self.processing_checks,
         )
         params = body.get("params", {})
-        job.image = webp_image(
-            f"{next(self._serial)}:{body['prompt']}",
-            params.get("width", 512),
-            params.get("height", 512),
-        )
+        if "source_image" in body:
+            self.source_images.append(decode_source(body["source_image"]) or b"")
+        serial = next(self._serial)
+        job.images = [
+            webp_image(
+                f"{serial}:{k}:{body['prompt']}",
+                params.get("width", 512),
+                params.get("height", 512),
+            )
+            for k in range(params.get("n", 1))
+        ]
+        job.image = job.images[0]
         self.jobs[job.id] = job
         return web.json_response({"id": job.id, "kudos": 10.0}, status=202)
 
@@ -330,19 +469,23 @@ class FakeHorde:
         body = self._check_body(job, done=True)
         # r2 defaults to true in the real API: then the image is a link to its storage.
         inline = job.payload.get("r2", True) is False
+        params = job.payload.get("params", {})
+        seed = params.get("seed", "0")
+        step = params.get("seed_variation", 1)
         body["generations"] = [
             {
-                "img": base64.b64encode(job.image).decode()
+                "img": base64.b64encode(image).decode()
                 if inline
                 else f"{self.base_url}/r2/{job.id}.webp",
-                "seed": job.payload.get("params", {}).get("seed", "0"),
-                "id": job.id,
+                "seed": str(int(seed) + k * step) if seed.isdigit() else seed,
+                "id": f"{job.id}-{k}",
                 "censored": job.fate == "censored",
                 "model": (job.payload.get("models") or ["AlbedoBase XL"])[0],
                 "worker_id": "w1",
                 "worker_name": "fake worker",
                 "state": "censored" if job.fate == "censored" else "ok",
             }
+            for k, image in enumerate(job.images)
         ]
         return web.json_response(body)
 

@@ -6,6 +6,13 @@ list of outcomes consumed one per call ("ok", "500", "429", "quota", "refuse", "
 streamed without a length, "bomb:<w>x<h>" for a small PNG that declares w x h pixels); when it
 is empty a prompt containing REFUSE_ME is refused and everything else succeeds. Every call is
 recorded, and every served image is kept so tests can compare bytes with what reached a chat.
+
+`n` is 1-10 (dall-e-3: 1 only), as the real API allows. Image edits (`/v1/images/edits`,
+multipart as the SDK sends it) are for gpt-image-1 and dall-e-2; the `image` (or `image[]`)
+part must decode as PNG, JPEG or WebP (dall-e-2: a square PNG under 4 MB), unknown fields
+are refused, and the bytes received are kept (`edit_images`). Chat completions with an
+`image_url` data URL (`/v1/chat/completions`) answer `vision_answer` for the vision models;
+the image in the data URL is decoded and kept (`vision_images`).
 """
 
 from __future__ import annotations
@@ -71,6 +78,37 @@ MODERATION_CATEGORIES = (
     "violence/graphic",
 )
 PROMPT_LIMITS = {"gpt-image-1": 32000, "dall-e-3": 4000, "dall-e-2": 1000}
+MAX_N = {"gpt-image-1": 10, "dall-e-3": 1, "dall-e-2": 10}
+EDIT_FIELDS = {
+    "image",
+    "image[]",
+    "prompt",
+    "mask",
+    "model",
+    "n",
+    "size",
+    "quality",
+    "response_format",
+    "user",
+    "background",
+    "input_fidelity",
+    "output_format",
+    "output_compression",
+}
+VISION_MODELS = {"gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1"}
+CHAT_FIELDS = {"model", "messages", "max_completion_tokens", "max_tokens", "temperature"}
+
+
+def decoded_picture(
+    data: bytes, formats: tuple[str, ...] = ("PNG", "JPEG", "WEBP")
+) -> Image.Image | None:
+    """The picture in `data` (fully decoded), or None when it is none."""
+    try:
+        with Image.open(io.BytesIO(data), formats=formats) as image:
+            image.load()
+            return image.copy()
+    except (OSError, ValueError):
+        return None
 
 
 def make_png(width: int, height: int, label: str) -> bytes:
@@ -129,12 +167,23 @@ class FakeOpenAI:
     # /v1/moderations flags any input containing one of these.
     flag_terms: tuple[str, ...] = ("FLAG_ME",)
     moderation_inputs: list[str] = field(default_factory=list)
+    edit_images: list[bytes] = field(default_factory=list)
+    edits: list[dict[str, str]] = field(default_factory=list)
+    vision_images: list[bytes] = field(default_factory=list)
+    vision_answer: str = (
+        "1. a red fox in fresh snow, soft morning light, photograph\n"
+        "2. watercolour fox in a winter forest\n"
+        "3. a fox, low poly 3d render\n"
+        "4. ink sketch of a fox, minimal"
+    )
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=2 * 1024 * 1024)
+        app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/v1/images/generations", self.generations)
+        app.router.add_post("/v1/images/edits", self.image_edits)
+        app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_get("/v1/models/{model}", self.model)
         app.router.add_get("/files/{name}", self.file)
         app.router.add_post("/v1/moderations", self.moderations)
@@ -230,8 +279,9 @@ class FakeOpenAI:
             return "Missing required parameter: 'prompt'."
         if len(prompt) > PROMPT_LIMITS[model]:
             return f"Invalid 'prompt': string too long. Expected a string with maximum length {PROMPT_LIMITS[model]}."
-        if body.get("n", 1) != 1:
-            return "n must be 1 here"
+        n = body.get("n", 1)
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_N[model]:
+            return f"Invalid 'n': {model} takes 1 to {MAX_N[model]}."
         if "size" in body and body["size"] not in VALID_SIZES[model]:
             return f"Invalid value for 'size': {body['size']!r}."
         if "quality" in body and body["quality"] not in VALID_QUALITY[model]:
@@ -337,18 +387,21 @@ class FakeOpenAI:
             size = "1024x1024"
         width, height = (int(v) for v in size.split("x"))
         serial = next(self._counter)
-        data = make_png(width, height, f"{serial}:{body['prompt']}")
-        self.images.append(data)
-        item: dict[str, Any] = {}
-        if body["model"].startswith("gpt-image") or body.get("response_format") == "b64_json":
-            item["b64_json"] = base64.b64encode(data).decode()
-        else:
-            name = f"img-{serial}.png"
-            self.image_urls[name] = data
-            item["url"] = f"{self.base_url}/files/{name}"
-        if body["model"] == "dall-e-3":
-            item["revised_prompt"] = f"A detailed rendering of: {body['prompt'][:200]}"
-        payload: dict[str, Any] = {"created": 1_700_000_000 + serial, "data": [item]}
+        items = []
+        for index in range(int(body.get("n", 1))):
+            data = make_png(width, height, f"{serial}:{index}:{body['prompt']}")
+            self.images.append(data)
+            item: dict[str, Any] = {}
+            if body["model"].startswith("gpt-image") or body.get("response_format") == "b64_json":
+                item["b64_json"] = base64.b64encode(data).decode()
+            else:
+                name = f"img-{serial}-{index}.png"
+                self.image_urls[name] = data
+                item["url"] = f"{self.base_url}/files/{name}"
+            if body["model"] == "dall-e-3":
+                item["revised_prompt"] = f"A detailed rendering of: {body['prompt'][:200]}"
+            items.append(item)
+        payload: dict[str, Any] = {"created": 1_700_000_000 + serial, "data": items}
         if body["model"].startswith("gpt-image"):
             payload["usage"] = {
                 "total_tokens": 100,
@@ -376,6 +429,140 @@ class FakeOpenAI:
         except (ConnectionError, RuntimeError):
             pass  # the client stopped reading, as it should
         return response
+
+    async def image_edits(self, request: web.Request) -> web.Response:
+        """`images.edit` as the SDK sends it: multipart, the picture as `image`."""
+        if not self._authorised(request):
+            return self.error(
+                401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
+            )
+        if request.content_type != "multipart/form-data":
+            return self.error(400, "Expected multipart/form-data", None, "invalid_request_error")
+        form = await request.post()
+        unknown = set(form) - EDIT_FIELDS
+        if unknown:
+            return self.error(
+                400,
+                f"Unknown parameter: '{sorted(unknown)[0]}'.",
+                "unknown_parameter",
+                "invalid_request_error",
+            )
+        fields = {k: str(v) for k, v in form.items() if not isinstance(v, web.FileField)}
+        model = fields.get("model", "dall-e-2")
+        files = [v for k, v in form.items() if k in ("image", "image[]")]
+        problem = None
+        if model not in ("gpt-image-1", "dall-e-2"):
+            problem = (
+                f"Invalid value for 'model': '{model}'. Image edits take gpt-image-1 or dall-e-2."
+            )
+        elif not fields.get("prompt"):
+            problem = "Missing required parameter: 'prompt'."
+        elif not files or not all(isinstance(f, web.FileField) for f in files):
+            problem = "Missing required parameter: 'image'."
+        elif not fields.get("n", "1").isdigit() or not 1 <= int(fields.get("n", "1")) <= 10:
+            problem = "Invalid 'n': expected 1 to 10."
+        elif "size" in fields and fields["size"] not in VALID_SIZES[model] | {"auto"}:
+            problem = f"Invalid value for 'size': {fields['size']!r}."
+        elif "input_fidelity" in fields and (
+            model != "gpt-image-1" or fields["input_fidelity"] not in ("high", "low")
+        ):
+            problem = "Invalid value for 'input_fidelity'."
+        if problem:
+            return self.error(400, problem, "invalid_value", "invalid_request_error")
+        received = [f.file.read() for f in files if isinstance(f, web.FileField)]
+        for data in received:
+            picture = decoded_picture(
+                data, ("PNG",) if model == "dall-e-2" else ("PNG", "JPEG", "WEBP")
+            )
+            if picture is None or len(data) > (4 if model == "dall-e-2" else 50) * 1024 * 1024:
+                return self.error(
+                    400,
+                    "Invalid image file or mode for image 1, please check your image file.",
+                    "invalid_image_file",
+                    "invalid_request_error",
+                )
+            if model == "dall-e-2" and picture.width != picture.height:
+                return self.error(
+                    400, "Uploaded image must be square.", "invalid_image", "invalid_request_error"
+                )
+        self.edit_images.extend(received)
+        self.edits.append(fields)
+        body = {"model": model, "prompt": fields["prompt"], "n": int(fields.get("n", "1"))}
+        body["size"] = fields.get("size", "1024x1024")
+        self.calls.append(Call({**body, "edit": True}, "ok"))
+        return self._image_response(body)
+
+    async def chat(self, request: web.Request) -> web.Response:
+        """Chat completions, for describing a picture: one user message with an image_url."""
+        if not self._authorised(request):
+            return self.error(
+                401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
+            )
+        body = await request.json()
+        problem = None
+        if not isinstance(body, dict) or set(body) - CHAT_FIELDS:
+            problem = "Unrecognized request argument supplied"
+        elif body.get("model") not in VISION_MODELS:
+            problem = f"The model '{body.get('model')}' does not exist or does not take images"
+        elif not isinstance(body.get("messages"), list) or not body["messages"]:
+            problem = "'messages' must be a non-empty array"
+        if problem:
+            return self.error(400, problem, "invalid_value", "invalid_request_error")
+        images = []
+        for message in body["messages"]:
+            content = message.get("content") if isinstance(message, dict) else None
+            parts = content if isinstance(content, list) else []
+            for part in parts:
+                if not isinstance(part, dict) or part.get("type") not in ("text", "image_url"):
+                    return self.error(
+                        400, "Invalid content part", "invalid_value", "invalid_request_error"
+                    )
+                if part["type"] == "image_url":
+                    url = str((part.get("image_url") or {}).get("url", ""))
+                    head, _, encoded = url.partition(";base64,")
+                    if head not in (
+                        "data:image/png",
+                        "data:image/jpeg",
+                        "data:image/webp",
+                        "data:image/gif",
+                    ):
+                        return self.error(
+                            400, "Invalid image URL", "invalid_image_url", "invalid_request_error"
+                        )
+                    try:
+                        data = base64.b64decode(encoded, validate=True)
+                    except ValueError:
+                        data = b""
+                    if decoded_picture(data, ("PNG", "JPEG", "WEBP", "GIF")) is None:
+                        return self.error(
+                            400,
+                            "You uploaded an unsupported image.",
+                            "invalid_image_format",
+                            "invalid_request_error",
+                        )
+                    images.append(data)
+        if not images:
+            return self.error(
+                400, "No image in the message", "invalid_value", "invalid_request_error"
+            )
+        self.vision_images.extend(images)
+        serial = next(self._counter)
+        return web.json_response(
+            {
+                "id": f"chatcmpl-{serial}",
+                "object": "chat.completion",
+                "created": 1_700_000_000 + serial,
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": self.vision_answer},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 300, "completion_tokens": 60, "total_tokens": 360},
+            }
+        )
 
     @property
     def successful_calls(self) -> int:

@@ -1,20 +1,30 @@
-"""A fake AUTOMATIC1111 API (`/sdapi/v1/txt2img`, `/sdapi/v1/sd-models`).
+"""A fake AUTOMATIC1111 API: `/sdapi/v1/txt2img`, `/sdapi/v1/img2img`,
+`/sdapi/v1/extra-single-image`, `/sdapi/v1/interrogate`, `/sdapi/v1/upscalers`,
+`/sdapi/v1/sd-models`.
 
 Strict about basic auth (`--api-auth`), field types and sizes (FastAPI's 422 shape), and
 sampler names (404 "Sampler not found", as the real server answers); stricter than the real
 one about unknown fields, which it would silently ignore and so hide a typo. Answers base64
 PNGs with an `info` JSON string carrying the seed and model, and the real 500 shape of a
-failed generation.
+failed generation. `batch_size` 1-8 (the web UI's own limit) and `n_iter` 1; with
+`save_images` on and more than one image, a grid comes first in `images`, as the real server
+returns it. Base64 images sent in (`init_images`, `image`) are decoded and must be PNG, JPEG
+or WebP; `denoising_strength` must be 0-1; `upscaler_1` must be an installed upscaler and
+`model` of an interrogation `clip` or `deepdanbooru` (404 "Model not found" otherwise). What
+came in is recorded so tests can compare bytes.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import BasicAuth, web
+from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.openai_images import make_png
 
@@ -33,6 +43,25 @@ TYPES = {
     "save_images": bool,
     "send_images": bool,
 }
+IMG2IMG_TYPES = {
+    **TYPES,
+    "init_images": list,
+    "denoising_strength": (int, float),
+    "resize_mode": int,
+}
+EXTRAS_TYPES = {
+    "image": str,
+    "resize_mode": int,
+    "show_extras_results": bool,
+    "upscaling_resize": (int, float),
+    "upscaler_1": str,
+    "upscaler_2": str,
+    "gfpgan_visibility": (int, float),
+    "codeformer_visibility": (int, float),
+}
+INTERROGATE_TYPES = {"image": str, "model": str}
+UPSCALERS = ["None", "Lanczos", "Nearest", "ESRGAN_4x", "R-ESRGAN 4x+", "R-ESRGAN 4x+ Anime6B"]
+MAX_BATCH = 8
 SAMPLERS = {
     "DPM++ 2M",
     "DPM++ SDE",
@@ -62,12 +91,133 @@ class FakeSDWebUI:
     fail_next: list[int] = field(default_factory=list)
     bodies: list[dict[str, Any]] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
+    init_images: list[bytes] = field(default_factory=list)  # decoded, as received
+    upscaled: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
+    interrogated: list[tuple[bytes, str]] = field(default_factory=list)
+    caption: str = "a fox sitting in the snow, a photorealistic painting, trending on artstation"
 
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/sdapi/v1/txt2img", self.txt2img)
+        app.router.add_post("/sdapi/v1/img2img", self.img2img)
+        app.router.add_post("/sdapi/v1/extra-single-image", self.extras)
+        app.router.add_post("/sdapi/v1/interrogate", self.interrogate)
+        app.router.add_get("/sdapi/v1/upscalers", self.upscalers)
         app.router.add_get("/sdapi/v1/sd-models", self.models)
         return app
+
+    @staticmethod
+    def _schema(body: Any, types: dict[str, Any]) -> list[dict[str, Any]]:
+        if not isinstance(body, dict):
+            return [{"loc": ["body"], "msg": "value is not a valid dict", "type": "type_error"}]
+        errors = [
+            {
+                "loc": ["body", k],
+                "msg": f"value is not a valid {getattr(t, '__name__', 'number')}",
+                "type": "type_error",
+            }
+            for k, t in types.items()
+            if k in body
+            and (not isinstance(body[k], t) or isinstance(body[k], bool) != (t is bool))
+        ]
+        errors += [
+            {"loc": ["body", k], "msg": "extra fields not permitted", "type": "value_error.extra"}
+            for k in body
+            if k not in types
+        ]
+        return errors
+
+    @staticmethod
+    def _decode(encoded: str) -> bytes | None:
+        """The server's decode_base64_to_image: a data URL or bare base64 of a picture."""
+        if encoded.startswith("data:image/"):
+            encoded = encoded.split(";base64,", 1)[-1]
+        try:
+            data = base64.b64decode(encoded, validate=True)
+            with Image.open(io.BytesIO(data), formats=("PNG", "JPEG", "WEBP")) as image:
+                image.load()
+        except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
+            return None
+        return data
+
+    @staticmethod
+    def _invalid_image() -> web.Response:
+        return web.json_response(
+            {"error": "HTTPException", "detail": "Invalid encoded image", "body": "", "errors": ""},
+            status=400,
+        )
+
+    async def upscalers(self, request: web.Request) -> web.Response:
+        denied = self._denied(request)
+        return denied or web.json_response(
+            [
+                {"name": n, "model_name": None, "model_path": None, "model_url": None, "scale": 4}
+                for n in UPSCALERS
+            ]
+        )
+
+    async def img2img(self, request: web.Request) -> web.Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        body = await request.json()
+        errors = self._schema(body, IMG2IMG_TYPES)
+        if not errors and not 0 <= body.get("denoising_strength", 0.75) <= 1:
+            errors.append(
+                {"loc": ["body", "denoising_strength"], "msg": "must be 0-1", "type": "value_error"}
+            )
+        if errors:
+            return web.json_response({"detail": errors}, status=422)
+        init = body.get("init_images") or []
+        if len(init) != 1 or not isinstance(init[0], str):
+            return web.json_response({"detail": "Init image not found"}, status=404)
+        data = self._decode(init[0])
+        if data is None:
+            return self._invalid_image()
+        self.init_images.append(data)
+        return self._generate(body)
+
+    async def extras(self, request: web.Request) -> web.Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        body = await request.json()
+        errors = self._schema(body, EXTRAS_TYPES)
+        if errors:
+            return web.json_response({"detail": errors}, status=422)
+        if body.get("upscaler_1", "None") not in UPSCALERS:
+            return web.json_response(
+                {"detail": f"could not find upscaler named {body.get('upscaler_1')}"}, status=404
+            )
+        data = self._decode(body.get("image", ""))
+        if data is None:
+            return self._invalid_image()
+        self.upscaled.append((data, body))
+        with Image.open(io.BytesIO(data)) as image:
+            factor = float(body.get("upscaling_resize", 2))
+            size = (int(image.width * factor), int(image.height * factor))
+            out = io.BytesIO()
+            image.convert("RGB").resize(size, Image.Resampling.NEAREST).save(out, format="PNG")
+        return web.json_response(
+            {"html_info": "<p>upscaled</p>", "image": base64.b64encode(out.getvalue()).decode()}
+        )
+
+    async def interrogate(self, request: web.Request) -> web.Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        body = await request.json()
+        errors = self._schema(body, INTERROGATE_TYPES)
+        if errors:
+            return web.json_response({"detail": errors}, status=422)
+        model = body.get("model", "clip")
+        if model not in ("clip", "deepdanbooru"):
+            return web.json_response({"detail": "Model not found"}, status=404)
+        data = self._decode(body.get("image", ""))
+        if data is None:
+            return self._invalid_image()
+        self.interrogated.append((data, model))
+        return web.json_response({"caption": self.caption})
 
     def _denied(self, request: web.Request) -> web.Response | None:
         if self.auth is None:
@@ -100,20 +250,13 @@ class FakeSDWebUI:
                 status=self.fail_next.pop(0),
             )
         body = await request.json()
-        errors = [
-            {
-                "loc": ["body", k],
-                "msg": f"value is not a valid {getattr(t, '__name__', 'number')}",
-                "type": "type_error",
-            }
-            for k, t in TYPES.items()
-            if k in body and not isinstance(body[k], t)
-        ]
-        errors += [
-            {"loc": ["body", k], "msg": "extra fields not permitted", "type": "value_error.extra"}
-            for k in body
-            if k not in TYPES
-        ]
+        errors = self._schema(body, TYPES)
+        if errors:
+            return web.json_response({"detail": errors}, status=422)
+        return self._generate(body)
+
+    def _generate(self, body: dict[str, Any]) -> web.Response:
+        errors = []
         if not isinstance(body.get("prompt"), str):
             errors.append(
                 {"loc": ["body", "prompt"], "msg": "field required", "type": "value_error.missing"}
@@ -122,29 +265,34 @@ class FakeSDWebUI:
             errors.append(
                 {"loc": ["body", "width"], "msg": "must be a multiple of 8", "type": "value_error"}
             )
+        batch = body.get("batch_size", 1)
+        if not 1 <= batch <= MAX_BATCH or body.get("n_iter", 1) != 1:
+            errors.append(
+                {"loc": ["body", "batch_size"], "msg": f"1-{MAX_BATCH}", "type": "value_error"}
+            )
         if errors:
             return web.json_response({"detail": errors}, status=422)
         if body.get("sampler_name", "Euler a") not in SAMPLERS:
             return web.json_response({"detail": "Sampler not found"}, status=404)
         self.bodies.append(body)
-        data = make_png(
-            body.get("width", 512),
-            body.get("height", 512),
-            f"sd:{len(self.bodies)}:{body['prompt']}",
-        )
-        self.images.append(data)
         seed = body.get("seed", -1) if body.get("seed", -1) != -1 else 1234
+        made = []
+        for index in range(batch):
+            data = make_png(
+                body.get("width", 512),
+                body.get("height", 512),
+                f"sd:{len(self.bodies)}:{index}:{body['prompt']}",
+            )
+            self.images.append(data)
+            made.append(base64.b64encode(data).decode())
+        if body.get("save_images") and batch > 1:
+            grid = make_png(body.get("width", 512) * 2, body.get("height", 512), "grid")
+            made.insert(0, base64.b64encode(grid).decode())
         info = {
             "seed": seed,
-            "all_seeds": [seed],
+            "all_seeds": [seed + i for i in range(batch)],
             "prompt": body["prompt"],
             "sd_model_name": MODEL["model_name"],
             "sd_model_hash": MODEL["hash"],
         }
-        return web.json_response(
-            {
-                "images": [base64.b64encode(data).decode()],
-                "parameters": body,
-                "info": json.dumps(info),
-            }
-        )
+        return web.json_response({"images": made, "parameters": body, "info": json.dumps(info)})

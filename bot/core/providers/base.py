@@ -1,4 +1,10 @@
-"""What every image provider declares and returns."""
+"""What every image provider declares and returns, and the operations it may offer.
+
+Besides text to image (`generate`), a provider may make several images in one request
+(`count`), start from an input image (`init_image` and `strength`), upscale an image and
+describe one in words. What it can do is declared in its `Capabilities`, so the core and
+the fallback chain (`chain.py`) pick only providers that can do what a request needs.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from bot.core.models import AspectRatio, Frozen, StatusUpdate
 
 HintValue = str | int | float | bool
 ProgressCallback = Callable[[StatusUpdate], Awaitable[None]]
+MAX_COUNT = 4  # the most images one request asks for (a 2x2 grid)
 
 
 class Capabilities(Frozen):
@@ -20,8 +27,19 @@ class Capabilities(Frozen):
     negative_prompt: bool
     seed: bool
     max_prompt_chars: int
+    # The most images one provider call makes (OpenAI `n`, Horde `params.n`, AUTOMATIC1111
+    # `batch_size`, ComfyUI's latent batch); a larger count is made by calls in parallel.
     images_per_request: int = 1
     typical_latency_seconds: float = 15.0
+    image_input: bool = False  # image to image: an init image and a strength
+    upscaler: str | None = None  # the upscaler's name, None when the provider has none
+    describe: bool = False  # can caption an image into prompt suggestions
+    # Pixel size made for each aspect ratio (what `aspects` lists, in pixels).
+    sizes: dict[AspectRatio, tuple[int, int]] = Field(default_factory=dict)
+
+    @property
+    def upscale(self) -> bool:
+        return self.upscaler is not None
 
 
 class ProviderRequest(Frozen):
@@ -33,6 +51,23 @@ class ProviderRequest(Frozen):
     hints: Mapping[str, HintValue] = Field(default_factory=dict)
     # Only true when the scope's admins allowed NSFW output and the chat may show it.
     nsfw: bool = False
+    count: int = Field(default=1, ge=1, le=MAX_COUNT)
+    # Image to image: a checked, metadata-free picture (bot.core.images.load_input) and how
+    # far the result may move from it (0 keeps it, 1 ignores it).
+    init_image: bytes | None = None
+    strength: float = Field(default=0.6, ge=0.0, le=1.0)
+
+
+class UpscaleRequest(Frozen):
+    generation_id: str
+    image: bytes
+    factor: int = Field(default=4, ge=2, le=4)
+
+
+class DescribeRequest(Frozen):
+    generation_id: str
+    image: bytes
+    max_suggestions: int = Field(default=4, ge=1, le=4)
 
 
 class ProviderImage(Frozen):
@@ -41,6 +76,15 @@ class ProviderImage(Frozen):
     seed: int | None = None
     revised_prompt: str | None = None
     censored: bool = False
+    width: int | None = None
+    height: int | None = None
+
+
+class Description(Frozen):
+    """Prompt suggestions for an image, best first."""
+
+    suggestions: tuple[str, ...]
+    model: str
 
 
 class ProviderCheck(Frozen):
@@ -65,3 +109,17 @@ class ImageProvider(Protocol):
     async def check(self) -> ProviderCheck: ...
 
     async def aclose(self) -> None: ...
+
+
+class ImageOperations(ImageProvider, Protocol):
+    """What the providers built on `ProviderBase` offer beyond one text-to-image picture."""
+
+    async def generate_batch(
+        self, request: ProviderRequest, progress: ProgressCallback
+    ) -> list[ProviderImage]: ...
+
+    async def upscale(
+        self, request: UpscaleRequest, progress: ProgressCallback
+    ) -> ProviderImage: ...
+
+    async def describe(self, request: DescribeRequest) -> Description: ...

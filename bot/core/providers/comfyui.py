@@ -1,99 +1,68 @@
-"""ComfyUI: an API-format workflow with placeholders, submitted to `/prompt` and followed.
+"""ComfyUI: API-format workflows with placeholders, submitted to `/prompt` and followed.
 
-Placeholders are `{{prompt}}`, `{{negative}}`, `{{seed}}`, `{{width}}`, `{{height}}`,
-`{{steps}}`, `{{cfg_scale}}` and `{{model}}` inside JSON strings; a value that is exactly one
-placeholder takes the placeholder's type (numbers stay numbers), one inside a longer string
-is replaced as text. Progress is followed by polling `/history/{id}` once a second (and
-`/queue` for the position) rather than the `/ws` websocket: plain HTTP works through any
-reverse proxy and needs no connection kept per job, a missed websocket message cannot
-leave a job waiting forever, and a second is small next to generation times.
+Placeholders (see `comfyui_workflow.py`) sit inside JSON strings; a value that is exactly
+one placeholder takes the placeholder's type (numbers stay numbers), one inside a longer
+string is replaced as text. Several images are one prompt (`{{batch_size}}` in the latent);
+image to image and upscaling upload the picture (`/upload/image`, a file name made from its
+hash) and run the shipped `img2img.json` / `upscale.json`. Progress is followed by polling
+`/history/{id}` once a second (and `/queue` for the position) rather than the `/ws`
+websocket: plain HTTP works through any reverse proxy and needs no connection kept per job,
+a missed websocket message cannot leave a job waiting forever, and a second is small next
+to generation times. The loop is the shared one in `polling.py`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import json
 import logging
-import re
 import time
-from importlib import resources
-from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
-from bot.core.errors import (
-    ProviderError,
-    ProviderMisconfigured,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
-from bot.core.models import Status, StatusUpdate
+from bot.core.errors import ProviderError, ProviderMisconfigured, ProviderUnavailable
+from bot.core.images import file_type
 from bot.core.providers.base import (
     Capabilities,
     ProgressCallback,
     ProviderCheck,
     ProviderImage,
     ProviderRequest,
+    UpscaleRequest,
 )
+from bot.core.providers.comfyui_workflow import (
+    PLACEHOLDERS,
+    WorkflowKind,
+    fill,
+    load_workflow,
+    uses,
+)
+from bot.core.providers.common import ProviderBase, upscaled
 from bot.core.providers.hints import hint_float, hint_int, hint_str
+from bot.core.providers.polling import Poll, Wording, follow
 from bot.core.providers.sizing import RATIOS, dimensions
-from bot.core.providers.transport import CappedResponse, capped_request
+from bot.core.providers.transport import CappedResponse
+
+__all__ = ["PLACEHOLDERS", "ComfyUIProvider", "fill", "load_workflow"]
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDERS = ("prompt", "negative", "seed", "width", "height", "steps", "cfg_scale", "model")
-PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 MAX_IMAGE_BYTES = 64 * 1024 * 1024
-MAX_JSON_BYTES = 8 * 1024 * 1024
-CALL_SECONDS = 30.0
 POLL_SECONDS = 1.0
+MAX_BATCH = 4
+DEFAULT_UPSCALER = "RealESRGAN_x4plus.pth"
+WORDING = Wording(
+    queued="in the ComfyUI queue",
+    running="ComfyUI is drawing it",
+    gave_up="comfyui: gave up waiting",
+)
+MaybeWorkflow = dict[str, Any] | Literal[False] | None  # None: the shipped one; False: none
 
 
-def load_workflow(path: Path | None) -> dict[str, Any]:
-    """The operator's workflow file, or the shipped text-to-image one; checked at start."""
-    if path is None:
-        text = resources.files("bot.core.providers").joinpath("workflows/txt2img.json").read_text()
-    else:
-        text = path.read_text(encoding="utf-8")
-    workflow = json.loads(text)
-    if not isinstance(workflow, dict) or not all(
-        isinstance(node, dict) and "class_type" in node for node in workflow.values()
-    ):
-        raise ValueError(
-            "the workflow must be ComfyUI's API format (Export (API) in ComfyUI): "
-            "an object of nodes, each with class_type and inputs"
-        )
-    found = set(PLACEHOLDER.findall(text))
-    unknown = sorted(found - set(PLACEHOLDERS))
-    if unknown:
-        raise ValueError(
-            f"unknown placeholder {{{{{unknown[0]}}}}}; known: "
-            + ", ".join("{{" + p + "}}" for p in PLACEHOLDERS)
-        )
-    if "prompt" not in found:
-        raise ValueError("the workflow has no {{prompt}} placeholder")
-    return workflow
-
-
-def fill(node: Any, values: dict[str, Any]) -> Any:
-    """Replace placeholders throughout a workflow in one pass, keeping numbers numbers.
-
-    One pass matters: a prompt that itself contains "{{seed}}" stays the user's text."""
-    if isinstance(node, dict):
-        return {k: fill(v, values) for k, v in node.items()}
-    if isinstance(node, list):
-        return [fill(v, values) for v in node]
-    if isinstance(node, str):
-        whole = PLACEHOLDER.fullmatch(node)
-        if whole and whole.group(1) in values:
-            return values[whole.group(1)]
-        return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), node)
-    return node
-
-
-class ComfyUIProvider:
+class ComfyUIProvider(ProviderBase):
     id = "comfyui"
+    name = "ComfyUI"
 
     def __init__(
         self,
@@ -106,57 +75,51 @@ class ComfyUIProvider:
         deadline_seconds: float,
         poll_seconds: float = POLL_SECONDS,
         max_image_bytes: int = MAX_IMAGE_BYTES,
+        img2img_workflow: MaybeWorkflow = None,
+        upscale_workflow: MaybeWorkflow = None,
+        upscaler: str = DEFAULT_UPSCALER,
     ) -> None:
-        self._http = http
-        self._url = url.rstrip("/")
+        self._img2img = _workflow_or_shipped(img2img_workflow, "img2img")
+        self._upscale = _workflow_or_shipped(upscale_workflow, "upscale")
+        batched = uses(workflow, "batch_size") and (
+            not self._img2img or uses(self._img2img, "batch_size")
+        )
+        super().__init__(
+            http=http,
+            url=url,
+            model=model,
+            capabilities=Capabilities(
+                aspects=tuple(RATIOS),
+                negative_prompt=uses(workflow, "negative"),
+                seed=uses(workflow, "seed"),
+                max_prompt_chars=4000,
+                typical_latency_seconds=15.0,
+                images_per_request=MAX_BATCH if batched else 1,
+                image_input=bool(self._img2img),
+                upscaler=upscaler if self._upscale else None,
+                sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
+            ),
+        )
         self._workflow = workflow
-        self._model = model
         self._base = base_size
         self._deadline = deadline_seconds
         self._poll = poll_seconds
         self._max_image_bytes = max_image_bytes
-        self._uses_seed = "{{seed}}" in json.dumps(workflow)
-        self._capabilities = Capabilities(
-            aspects=tuple(RATIOS),
-            negative_prompt="{{negative}}" in json.dumps(workflow),
-            seed=self._uses_seed,
-            max_prompt_chars=4000,
-            typical_latency_seconds=15.0,
-        )
+        self._upscaler = upscaler
 
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    @property
-    def model(self) -> str:
-        return self._model
-
-    async def _request(
-        self, method: str, path: str, *, max_bytes: int = MAX_JSON_BYTES, **kwargs: Any
-    ) -> CappedResponse:
-        response = await capped_request(
-            self._http,
-            method,
-            f"{self._url}{path}",
-            name="ComfyUI",
-            seconds=CALL_SECONDS,
-            max_bytes=max_bytes,
-            **kwargs,
-        )
+    def _raise_for_status(self, response: CappedResponse, path: str) -> None:
         if response.status_code >= 500:
             raise ProviderUnavailable(f"comfyui {response.status_code}")
-        return response
 
     async def _json(self, path: str, **kwargs: Any) -> Any:
-        response = await self._request("GET", path, **kwargs)
+        response = await self._http_call("GET", path, **kwargs)
         if response.status_code != 200:
             raise ProviderUnavailable(f"comfyui {path} answered {response.status_code}")
         return response.json()
 
-    def workflow_for(self, request: ProviderRequest) -> dict[str, Any]:
+    def _values(self, request: ProviderRequest) -> dict[str, Any]:
         width, height = dimensions(request.aspect, self._base)
-        values = {
+        return {
             "prompt": request.prompt,
             "negative": request.negative_prompt,
             "seed": request.seed,
@@ -165,12 +128,59 @@ class ComfyUIProvider:
             "steps": hint_int(request.hints, "steps", 25, self.id),
             "cfg_scale": hint_float(request.hints, "cfg_scale", 7.0, self.id),
             "model": hint_str(request.hints, "model", self.id) or self._model,
+            "batch_size": request.count,
+            "denoise": request.strength,
         }
-        return dict(fill(self._workflow, values))
 
-    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
-        body = {"prompt": self.workflow_for(request), "client_id": request.generation_id}
-        response = await self._request("POST", "/prompt", json=body)
+    def workflow_for(self, request: ProviderRequest) -> dict[str, Any]:
+        return dict(fill(self._workflow, self._values(request)))
+
+    async def _make(
+        self, request: ProviderRequest, progress: ProgressCallback
+    ) -> list[ProviderImage]:
+        workflow = self._workflow
+        values = self._values(request)
+        if request.init_image is not None:
+            if not self._img2img:
+                raise ProviderMisconfigured("comfyui has no image-to-image workflow")
+            workflow = self._img2img
+            values["image"] = await self._upload(request.init_image)
+        entry = await self._run(dict(fill(workflow, values)), request.generation_id, progress)
+        pictures = await self._outputs(entry)
+        model = str(request.hints.get("model", self._model))
+        # One seed drives a whole latent batch: each image shares it (with its batch index).
+        seed = request.seed if self._capabilities.seed else None
+        return [ProviderImage(data=data, model=model, seed=seed) for data in pictures]
+
+    async def upscale(self, request: UpscaleRequest, progress: ProgressCallback) -> ProviderImage:
+        if not self._upscale:
+            return await super().upscale(request, progress)
+        values = {"image": await self._upload(request.image), "upscaler": self._upscaler}
+        entry = await self._run(dict(fill(self._upscale, values)), request.generation_id, progress)
+        pictures = await self._outputs(entry)
+        return upscaled(self.id, pictures[0], self._upscaler)
+
+    async def _upload(self, data: bytes) -> str:
+        """The picture into ComfyUI's input folder, named by its hash (never by a user)."""
+        extension, mime = file_type(data)
+        name = f"imaginebot-{hashlib.sha256(data).hexdigest()[:24]}.{extension}"
+        response = await self._http_call(
+            "POST",
+            "/upload/image",
+            files={"image": (name, data, mime)},
+            data={"type": "input", "overwrite": "true"},
+        )
+        answer = response.json()
+        if response.status_code != 200 or not isinstance(answer, dict) or not answer.get("name"):
+            raise ProviderUnavailable(f"comfyui /upload/image answered {response.status_code}")
+        subfolder = str(answer.get("subfolder") or "")
+        return f"{subfolder}/{answer['name']}" if subfolder else str(answer["name"])
+
+    async def _run(
+        self, workflow: dict[str, Any], client_id: str, progress: ProgressCallback
+    ) -> dict[str, Any]:
+        body = {"prompt": workflow, "client_id": client_id}
+        response = await self._http_call("POST", "/prompt", json=body)
         answer = response.json()
         if response.status_code >= 400:
             # Validation of the operator's workflow failed: a setup problem, not the user's.
@@ -183,38 +193,26 @@ class ComfyUIProvider:
         prompt_id = str(answer.get("prompt_id") or "") if isinstance(answer, dict) else ""
         if not prompt_id:
             raise ProviderUnavailable("comfyui accepted the workflow without a prompt_id")
-        log.info("generation %s: comfyui prompt %s", request.generation_id, prompt_id)
-        deadline = time.monotonic() + self._deadline
-        try:
-            entry = await self._wait(prompt_id, progress, deadline)
-        except BaseException:
-            await self._forget(prompt_id)
-            raise
-        return await self._result(entry, request)
+        log.info("generation %s: comfyui prompt %s", client_id, prompt_id)
+        return await follow(
+            prompt_id,
+            check=self._check,
+            cancel=self._forget,
+            progress=progress,
+            interval=self._poll,
+            deadline=time.monotonic() + self._deadline,
+            wording=WORDING,
+        )
 
-    async def _wait(
-        self, prompt_id: str, progress: ProgressCallback, deadline: float
-    ) -> dict[str, Any]:
-        last_shown: tuple[int | None, bool] | None = None
-        while True:
-            history = await self._json(f"/history/{prompt_id}")
-            entry = history.get(prompt_id) if isinstance(history, dict) else None
-            if isinstance(entry, dict):
-                return entry  # ComfyUI records a prompt in its history once it has run
-            position, running = await self._position(prompt_id)
-            shown = (position, running)
-            if shown != last_shown:
-                last_shown = shown
-                await progress(
-                    StatusUpdate(
-                        status=Status.RUNNING,
-                        position=position,
-                        detail="ComfyUI is drawing it" if running else "in the ComfyUI queue",
-                    )
-                )
-            if time.monotonic() + self._poll > deadline:
-                raise ProviderTimeout("comfyui: gave up waiting")
-            await asyncio.sleep(self._poll)
+    async def _check(self, prompt_id: str) -> Poll[dict[str, Any]]:
+        history = await self._json(f"/history/{prompt_id}")
+        entry = history.get(prompt_id) if isinstance(history, dict) else None
+        if isinstance(entry, dict):
+            return Poll(result=entry)  # ComfyUI records a prompt in its history once it has run
+        running, pending = await self._queue()
+        if prompt_id in running:
+            return Poll(running=True)
+        return Poll(position=pending.index(prompt_id) + 1 if prompt_id in pending else None)
 
     async def _queue(self) -> tuple[list[str], list[str]]:
         queue = await self._json("/queue")
@@ -232,16 +230,11 @@ class ComfyUIProvider:
         )
         return ids(queue.get("queue_running")), ids(pending)
 
-    async def _position(self, prompt_id: str) -> tuple[int | None, bool]:
-        running, pending = await self._queue()
-        if prompt_id in running:
-            return None, True
-        return (pending.index(prompt_id) + 1 if prompt_id in pending else None), False
-
-    async def _result(self, entry: dict[str, Any], request: ProviderRequest) -> ProviderImage:
+    async def _outputs(self, entry: dict[str, Any]) -> list[bytes]:
         status = entry.get("status") or {}
         if status.get("status_str") == "error":
             raise ProviderUnavailable(f"comfyui failed to run the workflow: {_error(status)}")
+        pictures = []
         for output in (entry.get("outputs") or {}).values():
             for image in output.get("images", []) if isinstance(output, dict) else []:
                 if image.get("type", "output") != "output":
@@ -252,25 +245,23 @@ class ComfyUIProvider:
                     "type": "output",
                 }
                 # Only from ComfyUI's own /view: the bot never follows a provider's links.
-                response = await self._request(
+                response = await self._http_call(
                     "GET", "/view", params=params, max_bytes=self._max_image_bytes
                 )
                 if response.status_code != 200:
                     raise ProviderUnavailable(f"comfyui /view answered {response.status_code}")
-                return ProviderImage(
-                    data=response.content,
-                    model=str(request.hints.get("model", self._model)),
-                    seed=request.seed if self._uses_seed else None,
-                )
-        raise ProviderUnavailable("comfyui finished without an image")
+                pictures.append(response.content)
+        if not pictures:
+            raise ProviderUnavailable("comfyui finished without an image")
+        return pictures
 
     async def _forget(self, prompt_id: str) -> None:
         """Drop a prompt we gave up on: out of the queue, or interrupted if it is running."""
         try:
             running, _ = await self._queue()
-            await self._request("POST", "/queue", json={"delete": [prompt_id]})
+            await self._http_call("POST", "/queue", json={"delete": [prompt_id]})
             if prompt_id in running:
-                await self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
+                await self._http_call("POST", "/interrupt", json={"prompt_id": prompt_id})
         except ProviderError:
             log.info("comfyui: could not drop %s from the queue", prompt_id)
 
@@ -281,9 +272,13 @@ class ComfyUIProvider:
             stats = await self._json("/system_stats")
             version = (stats.get("system") or {}).get("comfyui_version", "?")
             detail = f"reachable, ComfyUI {version}"
-            if "{{model}}" not in json.dumps(self._workflow):
+            if not uses(self._workflow, "model"):
                 return ProviderCheck(provider=self.id, ok=True, detail=detail)
             checkpoints = await self._json("/models/checkpoints")
+            if self._upscale:
+                upscalers = await self._json("/models/upscale_models")
+                have = isinstance(upscalers, list) and self._upscaler in upscalers
+                detail += f"; upscaler {self._upscaler} {'installed' if have else 'missing'}"
         except (ProviderError, AttributeError) as exc:
             reason = exc.detail if isinstance(exc, ProviderError) else "unexpected answer"
             return ProviderCheck(provider=self.id, ok=False, detail=reason)
@@ -295,8 +290,11 @@ class ComfyUIProvider:
             detail=f"{detail}; checkpoint {self._model} not installed (COMFYUI_MODEL)",
         )
 
-    async def aclose(self) -> None:
-        return None
+
+def _workflow_or_shipped(given: MaybeWorkflow, kind: WorkflowKind) -> dict[str, Any] | None:
+    if given is None:
+        return load_workflow(None, kind)
+    return given or None
 
 
 def _error(status: dict[str, Any]) -> str:

@@ -3,9 +3,12 @@
 Asynchronous API: submit (`POST /generate/async`), check at most once a second
 (`GET /generate/check/{id}`, which also gives the queue position and wait estimate that
 flow into the chat's status message), fetch (`GET /generate/status/{id}`), and cancel
-(`DELETE /generate/status/{id}`) when we give up or are cancelled. A thin httpx client:
-the whole API we use is five calls, and it shares the process's one HTTP client, timeouts
-and size caps (see docs/providers.md for why not `horde-sdk`).
+(`DELETE /generate/status/{id}`) when we give up or are cancelled; the loop is the shared
+one in `polling.py`. Several images are one request (`params.n`, seeds one apart through
+`seed_variation`); image to image sends `source_image` with `source_processing: img2img`
+and `params.denoising_strength`. Captions and upscaling go through alchemy
+(`horde_alchemy.py`). A thin httpx client: it shares the process's one HTTP client,
+timeouts and size caps (see docs/providers.md for why not `horde-sdk`).
 """
 
 from __future__ import annotations
@@ -23,27 +26,24 @@ import httpx
 from PIL import Image
 
 from bot import __version__
-from bot.core.errors import (
-    ProviderAuthFailed,
-    ProviderError,
-    ProviderMisconfigured,
-    ProviderQuotaExhausted,
-    ProviderRateLimited,
-    ProviderRefused,
-    ProviderRejected,
-    ProviderTimeout,
-    ProviderUnavailable,
-)
+from bot.core.errors import ProviderError, ProviderUnavailable
 from bot.core.images import check_provider_image
-from bot.core.models import AspectRatio, Status, StatusUpdate
+from bot.core.models import AspectRatio
 from bot.core.providers.base import (
     Capabilities,
+    DescribeRequest,
+    Description,
     ProgressCallback,
     ProviderCheck,
     ProviderImage,
     ProviderRequest,
+    UpscaleRequest,
 )
+from bot.core.providers.common import ProviderBase, upscaled
 from bot.core.providers.hints import hint_float, hint_int, hint_str
+from bot.core.providers.horde_alchemy import UPSCALER, Alchemy, source_b64
+from bot.core.providers.horde_errors import horde_error
+from bot.core.providers.polling import Poll, Wording, follow
 from bot.core.providers.transport import capped_request
 
 log = logging.getLogger(__name__)
@@ -62,63 +62,13 @@ CHECK_INTERVAL = 1.0  # the Horde asks clients to check at most once a second
 CALL_TIMEOUT = 30.0
 MAX_JSON_BYTES = 4 * 1024 * 1024  # check/submit answers are small; status carries the image
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
-DEFAULT_RETRY_AFTER = 5.0
-
-# The Horde's return codes (`rc`), sorted by whose fault they are.
-QUOTA_CODES = {"KudosUpfront", "SharedKeyEmpty"}
-SETUP_CODES = {
-    "InvalidSize",
-    "TooManySteps",
-    "UnsupportedSampler",
-    "UnsupportedModel",
-    "UnexpectedModelName",
-    "MissingClientAgent",
-}
-GONE_CODES = {
-    "RequestNotFound",
-    "RequestExpired",
-    "AbortedGen",
-    "NoValidWorkers",
-    "MaintenanceMode",
-}
-
-
-def horde_error(status: int, body: dict[str, Any], retry_after: float | None) -> ProviderError:
-    """Sort a Horde error answer (`{"message", "rc"}`) into retryable and final errors."""
-    message = str(body.get("message") or "")
-    code = str(body.get("rc") or "")
-    detail = f"horde {status} {code} {message}".strip()
-    if code == "CorruptPrompt":
-        return ProviderRefused(detail)
-    if code in QUOTA_CODES:
-        return ProviderQuotaExhausted(
-            detail,
-            user_message="The AI Horde asks for kudos for this request, which the bot's "
-            "account does not have; the operator has been told.",
-        )
-    if status == 401 or code == "InvalidAPIKey":
-        return ProviderAuthFailed(detail)
-    if status == 403:
-        # AnonForbidden, NotTrusted, TimeoutIP, account flags: the bot's standing, not the user.
-        return ProviderAuthFailed(
-            detail,
-            user_message="The AI Horde is not accepting the bot's requests right now; "
-            "the operator has been told.",
-        )
-    if status == 429:
-        return ProviderRateLimited(detail, retry_after=retry_after or DEFAULT_RETRY_AFTER)
-    if status >= 500 or code in GONE_CODES:
-        return ProviderUnavailable(detail, retry_after=retry_after)
-    fields = body.get("errors")
-    if code in SETUP_CODES or (
-        # A schema error in the parameters or models: they come from the bot's settings and
-        # styles, never from the user's text.
-        isinstance(fields, dict)
-        and fields
-        and all(str(f).startswith(("params", "models")) for f in fields)
-    ):
-        return ProviderMisconfigured(f"{detail} {fields or ''}".strip())
-    return ProviderRejected(detail)
+MAX_BATCH = 4
+MAX_SOURCE_SIDE = 1024
+WORDING = Wording(
+    queued="in the AI Horde queue",
+    running="an AI Horde worker is drawing it",
+    gave_up="horde: gave up waiting",
+)
 
 
 class _Impossible(Exception):
@@ -137,8 +87,9 @@ def _to_png(data: bytes) -> bytes:
         return out.getvalue()
 
 
-class HordeProvider:
+class HordeProvider(ProviderBase):
     id = "horde"
+    name = "the AI Horde"
 
     def __init__(
         self,
@@ -150,38 +101,41 @@ class HordeProvider:
         deadline_seconds: float,
         check_interval: float = CHECK_INTERVAL,
         max_image_bytes: int = MAX_RESPONSE_BYTES,
+        link_schemes: tuple[str, ...] = ("https",),
     ) -> None:
-        self._http = http
-        self._url = api_url.rstrip("/")
+        super().__init__(
+            http=http,
+            url=api_url,
+            model=",".join(models) or "any",
+            capabilities=Capabilities(
+                aspects=tuple(SIZES),
+                negative_prompt=True,
+                seed=True,
+                max_prompt_chars=1000,
+                typical_latency_seconds=60.0,
+                images_per_request=MAX_BATCH,
+                image_input=True,
+                upscaler=UPSCALER,
+                describe=True,
+                sizes=dict(SIZES),
+            ),
+        )
         self._key = api_key
         self._models = models
         self._deadline = deadline_seconds
         self._interval = check_interval
         self._max_image_bytes = max_image_bytes
-        self._capabilities = Capabilities(
-            aspects=tuple(SIZES),
-            negative_prompt=True,
-            seed=True,
-            max_prompt_chars=1000,
-            typical_latency_seconds=60.0,
+        self._link_schemes = link_schemes
+        self._alchemy = Alchemy(
+            self._call, interval=check_interval, deadline_seconds=deadline_seconds
         )
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    @property
-    def model(self) -> str:
-        return ",".join(self._models) or "any"
 
     async def _call(
         self, method: str, path: str, *, max_bytes: int = MAX_JSON_BYTES, **kwargs: Any
     ) -> Any:
-        response = await capped_request(
-            self._http,
+        response = await self._http_call(
             method,
-            f"{self._url}{path}",
-            name="the AI Horde",
+            path,
             seconds=CALL_TIMEOUT,
             max_bytes=max_bytes,
             headers={"apikey": self._key, "Client-Agent": CLIENT_AGENT},
@@ -198,6 +152,9 @@ class HordeProvider:
             raise ProviderUnavailable(f"horde {response.status_code}: the answer is not JSON")
         return body
 
+    def _raise_for_status(self, response: Any, path: str) -> None:
+        return None  # the Horde's errors carry a body to read: sorted in _call
+
     def _payload(self, request: ProviderRequest, models: list[str]) -> dict[str, Any]:
         width, height = SIZES[request.aspect]
         prompt = request.prompt
@@ -211,8 +168,10 @@ class HordeProvider:
             "steps": hint_int(request.hints, "steps", 30, self.id),
             "cfg_scale": hint_float(request.hints, "cfg_scale", 7.0, self.id),
             "sampler_name": hint_str(request.hints, "sampler", self.id) or "k_euler_a",
-            "n": 1,
+            "n": request.count,
         }
+        if request.count > 1:
+            params["seed_variation"] = 1  # image k has seed + k, so each can be made again
         payload: dict[str, Any] = {
             "prompt": prompt,
             "params": params,
@@ -225,14 +184,19 @@ class HordeProvider:
             payload["models"] = models
         return payload
 
-    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+    async def _make(
+        self, request: ProviderRequest, progress: ProgressCallback
+    ) -> list[ProviderImage]:
         deadline = time.monotonic() + self._deadline
+        source = None
+        if request.init_image is not None:
+            source = await asyncio.to_thread(source_b64, request.init_image, MAX_SOURCE_SIDE)
         hinted = hint_str(request.hints, "model", self.id)
         # HORDE_MODELS, when set, is the operator's list: a style's model outside it is ignored.
         allowed = hinted and (not self._models or hinted in self._models)
         preferred = [hinted] if hinted and allowed else self._models
         try:
-            return await self._run(request, progress, preferred, deadline)
+            return await self._run(request, progress, preferred, deadline, source)
         except _Impossible:
             if preferred == self._models:
                 raise ProviderUnavailable(
@@ -247,7 +211,7 @@ class HordeProvider:
             self.model,
         )
         try:
-            return await self._run(request, progress, self._models, deadline)
+            return await self._run(request, progress, self._models, deadline, source)
         except _Impossible:
             raise ProviderUnavailable(
                 "horde: no worker can serve this request",
@@ -260,70 +224,70 @@ class HordeProvider:
         progress: ProgressCallback,
         models: list[str],
         deadline: float,
-    ) -> ProviderImage:
-        submitted = await self._call("POST", "/generate/async", json=self._payload(request, models))
+        source: str | None,
+    ) -> list[ProviderImage]:
+        payload = self._payload(request, models)
+        if source is not None:
+            payload["source_image"] = source
+            payload["source_processing"] = "img2img"
+            payload["params"]["denoising_strength"] = max(0.01, request.strength)
+        submitted = await self._call("POST", "/generate/async", json=payload)
         job_id = str(submitted.get("id") or "") if isinstance(submitted, dict) else ""
         if not job_id:
             raise ProviderUnavailable("horde accepted the request without an id")
         log.info("generation %s: horde job %s", request.generation_id, job_id)
-        try:
-            await self._wait(job_id, progress, deadline)
-        except BaseException:
-            # Timed out, impossible, faulted or cancelled: free the Horde's queue slot (and
-            # the kudos it holds) instead of leaving an orphan request behind.
-            await self._cancel(job_id)
-            raise
+        # Timed out, impossible, faulted or cancelled: the loop frees the Horde's queue slot
+        # (and the kudos it holds) instead of leaving an orphan request behind.
+        await follow(
+            job_id,
+            check=self._check,
+            cancel=self._cancel,
+            progress=progress,
+            interval=self._interval,
+            deadline=deadline,
+            wording=WORDING,
+        )
         status = await self._call(
-            "GET", f"/generate/status/{job_id}", max_bytes=self._max_image_bytes
+            "GET", f"/generate/status/{job_id}", max_bytes=self._max_image_bytes * request.count
         )
         generations = status.get("generations") if isinstance(status, dict) else None
         if not generations:
             raise ProviderUnavailable("horde finished without an image")
-        item = generations[0]
-        data = await self._image_bytes(str(item.get("img") or ""))
-        try:
-            png = await asyncio.to_thread(_to_png, data)
-        except Exception as exc:
-            raise ProviderUnavailable("horde sent an image we cannot read") from exc
-        seed = item.get("seed")
-        return ProviderImage(
-            data=png,
-            model=str(item.get("model") or self.model),
-            seed=int(seed) if str(seed or "").isdigit() else None,
-            censored=bool(item.get("censored")),
-        )
-
-    async def _wait(self, job_id: str, progress: ProgressCallback, deadline: float) -> None:
-        last_shown: tuple[Any, ...] | None = None
-        while True:
-            check = await self._call("GET", f"/generate/check/{job_id}")
-            if not isinstance(check, dict):
-                raise ProviderUnavailable("horde check answer is not an object")
-            if check.get("faulted"):
-                raise ProviderUnavailable("the AI Horde could not make this picture (faulted)")
-            if check.get("done"):
-                return
-            if not check.get("is_possible", True):
-                raise _Impossible
-            position = int(check.get("queue_position") or 0) or None
-            eta = float(check.get("wait_time") or 0) or None
-            drawing = bool(check.get("processing")) and not position
-            shown = (position, eta, drawing)
-            if shown != last_shown:
-                last_shown = shown
-                await progress(
-                    StatusUpdate(
-                        status=Status.RUNNING,
-                        position=position,
-                        eta_seconds=eta,
-                        detail="an AI Horde worker is drawing it"
-                        if drawing
-                        else "in the AI Horde queue",
-                    )
+        made = []
+        for item in generations[: request.count]:
+            data = await self._image_bytes(str(item.get("img") or ""))
+            try:
+                png = await asyncio.to_thread(_to_png, data)
+            except ProviderError:
+                raise
+            except Exception as exc:
+                raise ProviderUnavailable("horde sent an image we cannot read") from exc
+            seed = item.get("seed")
+            made.append(
+                ProviderImage(
+                    data=png,
+                    model=str(item.get("model") or self.model),
+                    seed=int(seed) if str(seed or "").isdigit() else None,
+                    censored=bool(item.get("censored")),
                 )
-            if time.monotonic() + self._interval > deadline:
-                raise ProviderTimeout("horde: gave up waiting")
-            await asyncio.sleep(self._interval)
+            )
+        return made
+
+    async def _check(self, job_id: str) -> Poll[bool]:
+        check = await self._call("GET", f"/generate/check/{job_id}")
+        if not isinstance(check, dict):
+            raise ProviderUnavailable("horde check answer is not an object")
+        if check.get("faulted"):
+            raise ProviderUnavailable("the AI Horde could not make this picture (faulted)")
+        if check.get("done"):
+            return Poll(result=True)
+        if not check.get("is_possible", True):
+            raise _Impossible
+        return Poll(
+            position=int(check.get("queue_position") or 0) or None,
+            eta_seconds=float(check.get("wait_time") or 0) or None,
+            running=bool(check.get("processing")),
+        )
 
     async def _image_bytes(self, img: str) -> bytes:
         """The image from a status answer: inline base64 (what `r2: false` asks for)."""
@@ -335,10 +299,11 @@ class HordeProvider:
             raise ProviderUnavailable("horde sent an image we cannot read") from exc
 
     async def _download(self, url: str) -> bytes:
-        """The one exception to "only the provider's own host": should the Horde answer with a
-        storage link despite `r2: false`, fetch it only over https, without redirects, without
-        our Horde key, under the size cap, and it must decode as an image afterwards."""
-        if urlsplit(url).scheme != "https":
+        """The one exception to "only the provider's own host": a storage link (an upscale's
+        result, or a generation despite `r2: false`) is fetched only over https, without
+        redirects, without our Horde key, under the size cap, and it must decode as an image
+        afterwards."""
+        if urlsplit(url).scheme not in self._link_schemes:
             raise ProviderUnavailable("horde sent a non-https image link")
         response = await capped_request(
             self._http,
@@ -358,6 +323,26 @@ class HordeProvider:
             await self._call("DELETE", f"/generate/status/{job_id}")
         except ProviderError:
             log.info("horde job %s: cancel failed", job_id)
+
+    async def upscale(self, request: UpscaleRequest, progress: ProgressCallback) -> ProviderImage:
+        """RealESRGAN_x4plus through alchemy: always four times (the model's own scale)."""
+        result = await self._alchemy.run(UPSCALER, request.image, progress)
+        link = result.get(UPSCALER)
+        if not isinstance(link, str) or not link:
+            raise ProviderUnavailable("horde upscale finished without a link")
+        data = await self._download(link)
+        png = await asyncio.to_thread(_to_png, data)
+        return upscaled(self.id, png, UPSCALER)
+
+    async def describe(self, request: DescribeRequest) -> Description:
+        async def quiet(_: Any) -> None:
+            return None
+
+        result = await self._alchemy.run("caption", request.image, quiet)
+        caption = result.get("caption")
+        if not isinstance(caption, str) or not caption.strip():
+            raise ProviderUnavailable("horde caption finished without text")
+        return Description(suggestions=(caption.strip(),), model="BLIP caption")
 
     async def check(self) -> ProviderCheck:
         """Reachable and authenticated (`/find_user`), and whether the wanted models have
@@ -383,6 +368,3 @@ class HordeProvider:
         found = [f"{m}: {workers.get(m, 0)} workers" for m in self._models]
         ok = any(workers.get(m, 0) for m in self._models)
         return ProviderCheck(provider=self.id, ok=ok, detail=f"{who}; {', '.join(found)}")
-
-    async def aclose(self) -> None:
-        return None

@@ -1,5 +1,10 @@
 """OpenAI images API (and OpenAI-compatible servers) through the official `openai` SDK.
 
+Several pictures are one call (`n`; dall-e-3 makes one per call, so more are parallel
+calls); image to image is `images.edit` with the picture as input, on the GPT image models;
+describing is a chat-completions call to `OPENAI_VISION_MODEL` (`openai_vision.py`).
+OpenAI has no upscaler.
+
 The SDK reads whole response bodies into memory, and a `b64_json` answer can be of any size,
 so the SDK gets an HTTP client that stops reading past the cap (`transport.capped_client`):
 the base64 of the largest image allowed (MAX_IMAGE_BYTES) plus room for the JSON around it.
@@ -7,6 +12,7 @@ the base64 of the largest image allowed (MAX_IMAGE_BYTES) plus room for the JSON
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from typing import TYPE_CHECKING, Any
@@ -14,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.core import images
 from bot.core.errors import (
     ProviderAuthFailed,
     ProviderBadOutput,
@@ -28,11 +35,15 @@ from bot.core.errors import (
 from bot.core.models import AspectRatio
 from bot.core.providers.base import (
     Capabilities,
+    DescribeRequest,
+    Description,
     ProgressCallback,
     ProviderCheck,
     ProviderImage,
     ProviderRequest,
 )
+from bot.core.providers.common import ProviderBase
+from bot.core.providers.openai_vision import describe_with_vision
 from bot.core.providers.transport import ResponseTooLarge, capped_client
 
 if TYPE_CHECKING:
@@ -56,6 +67,8 @@ DALLE3_SIZES: dict[AspectRatio, str] = {
 DALLE2_SIZES: dict[AspectRatio, str] = {"1:1": "1024x1024"}
 REFUSAL_CODES = {"moderation_blocked", "content_policy_violation", "content_filter"}
 JSON_ROOM = 1024 * 1024  # besides the image: revised prompt, usage, whitespace
+MAX_INPUT_SIDE = 2048
+EDIT_TAKES = ("PNG", "JPEG", "WEBP")  # gpt-image edits take these, under 50 MB
 
 
 def response_cap(max_image_bytes: int) -> int:
@@ -79,6 +92,22 @@ def sizes_for_model(model: str) -> dict[AspectRatio, str]:
     if model.startswith("dall-e-2"):
         return DALLE2_SIZES
     return GPT_IMAGE_SIZES
+
+
+def max_n_for_model(model: str) -> int:
+    """`n` per call: dall-e-3 makes one picture per request, the others up to 10."""
+    return 1 if model.startswith("dall-e-3") else 10
+
+
+def takes_images(model: str) -> bool:
+    """Image edits with a picture as input (no mask): the GPT image models. dall-e-2's edits
+    need a transparent area to repaint, so they are no variations."""
+    return model.startswith("gpt-image")
+
+
+def _pixels(size: str) -> tuple[int, int]:
+    width, height = size.split("x")
+    return int(width), int(height)
 
 
 def max_prompt_chars_for_model(model: str) -> int:
@@ -132,8 +161,9 @@ def map_openai_error(exc: Exception) -> ProviderError:
     return ProviderUnavailable(f"unexpected error: {exc.__class__.__name__}")
 
 
-class OpenAIImagesProvider:
+class OpenAIImagesProvider(ProviderBase):
     id = "openai"
+    name = "the OpenAI API"
 
     def __init__(
         self,
@@ -144,10 +174,27 @@ class OpenAIImagesProvider:
         timeout: float,
         http: httpx.AsyncClient,
         max_image_bytes: int,
+        vision_model: str | None = None,
     ) -> None:
-        self._model = model
-        self._http = http
+        sizes = sizes_for_model(model)
+        super().__init__(
+            http=http,
+            url=base_url or "https://api.openai.com/v1",
+            model=model,
+            capabilities=Capabilities(
+                aspects=tuple(sizes),
+                negative_prompt=False,
+                seed=False,
+                max_prompt_chars=max_prompt_chars_for_model(model),
+                typical_latency_seconds=20.0,
+                images_per_request=max_n_for_model(model),
+                image_input=takes_images(model),
+                describe=bool(vision_model),
+                sizes={a: _pixels(size) for a, size in sizes.items()},
+            ),
+        )
         self._max_image_bytes = max_image_bytes
+        self._vision_model = vision_model
         # The queue owns retries, so the SDK must not retry on its own (max_retries=0). The SDK
         # brings its own HTTP stack, so it keeps its own connection pool.
         self._client_options: dict[str, Any] = {
@@ -157,29 +204,14 @@ class OpenAIImagesProvider:
             "max_retries": 0,
         }
         self._timeout = timeout
-        self._client: AsyncOpenAI | None = None
-        self._sizes = sizes_for_model(model)
-        self._capabilities = Capabilities(
-            aspects=tuple(self._sizes),
-            negative_prompt=False,
-            seed=False,
-            max_prompt_chars=max_prompt_chars_for_model(model),
-            typical_latency_seconds=20.0,
-        )
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    @property
-    def model(self) -> str:
-        return self._model
+        self._clients: dict[int, AsyncOpenAI] = {}
+        self._sizes = sizes
 
     def _params(self, request: ProviderRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
             "model": self._model,
             "prompt": request.prompt,
-            "n": 1,
+            "n": request.count,
             "size": self._sizes[request.aspect],
         }
         quality = request.hints.get("quality")
@@ -192,43 +224,76 @@ class OpenAIImagesProvider:
             params["quality"] = quality
         return params
 
-    def _sdk(self) -> AsyncOpenAI:
-        """The SDK client, made on first use: the SDK is large, and a bot process that only
-        describes this provider (capabilities) never needs it."""
-        if self._client is None:
+    def _sdk(self, images: int = 1) -> AsyncOpenAI:
+        """The SDK client for answers of up to `images` pictures, made on first use: the SDK
+        is large, and a bot process that only describes this provider never needs it."""
+        if images not in self._clients:
             from openai import AsyncOpenAI
 
-            http = capped_client(response_cap(self._max_image_bytes), timeout=self._timeout)
+            cap = response_cap(self._max_image_bytes * images)
+            http = capped_client(cap, timeout=self._timeout)
             # openai 3.x is typed for httpx2 clients and takes httpx ones as well (openai 2.x
             # takes only httpx): the capped transport is written once, for httpx.
-            self._client = AsyncOpenAI(**self._client_options, http_client=http)  # type: ignore[arg-type,unused-ignore]
-        return self._client
+            self._clients[images] = AsyncOpenAI(**self._client_options, http_client=http)  # type: ignore[arg-type,unused-ignore]
+        return self._clients[images]
 
-    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+    async def _make(
+        self, request: ProviderRequest, progress: ProgressCallback
+    ) -> list[ProviderImage]:
         import openai
 
         if request.aspect not in self._sizes:
             raise ProviderRejected(f"{self._model} cannot make {request.aspect}")
+        params = self._params(request)
         try:
-            response = await self._sdk().images.generate(**self._params(request))
+            sdk = self._sdk(request.count)
+            if request.init_image is None:
+                response = await sdk.images.generate(**params)
+            else:
+                params.pop("style", None)
+                if self._model == "gpt-image-1" and request.strength < 0.5:
+                    params["input_fidelity"] = "high"  # stay close to the picture
+                picture = await asyncio.to_thread(
+                    images.fit, request.init_image, max_side=MAX_INPUT_SIDE, keep=EDIT_TAKES
+                )
+                extension, mime = images.file_type(picture)
+                response = await sdk.images.edit(
+                    image=(f"image.{extension}", picture, mime), **params
+                )
         except ResponseTooLarge as exc:
             raise too_large("answer", exc.limit) from None
         except openai.OpenAIError as exc:
             raise map_openai_error(exc) from exc
         if not response.data:
             raise ProviderUnavailable("openai returned no image")
-        item = response.data[0]
-        if item.b64_json:
-            if len(item.b64_json) > response_cap(self._max_image_bytes):
+        made = []
+        for item in response.data[: request.count]:
+            if item.b64_json:
+                if len(item.b64_json) > response_cap(self._max_image_bytes):
+                    raise too_large("image", self._max_image_bytes)
+                data = base64.b64decode(item.b64_json)
+            elif item.url:
+                data = await self._download(item.url)
+            else:
+                raise ProviderUnavailable("openai returned neither b64_json nor url")
+            if len(data) > self._max_image_bytes:
                 raise too_large("image", self._max_image_bytes)
-            data = base64.b64decode(item.b64_json)
-        elif item.url:
-            data = await self._download(item.url)
-        else:
-            raise ProviderUnavailable("openai returned neither b64_json nor url")
-        if len(data) > self._max_image_bytes:
-            raise too_large("image", self._max_image_bytes)
-        return ProviderImage(data=data, model=self._model, revised_prompt=item.revised_prompt)
+            made.append(
+                ProviderImage(data=data, model=self._model, revised_prompt=item.revised_prompt)
+            )
+        return made
+
+    async def describe(self, request: DescribeRequest) -> Description:
+        if not self._vision_model:
+            return await super().describe(request)
+        import openai
+
+        try:
+            return await describe_with_vision(self._sdk(), self._vision_model, request)
+        except ResponseTooLarge as exc:
+            raise too_large("answer", exc.limit) from None
+        except openai.OpenAIError as exc:
+            raise map_openai_error(exc) from exc
 
     async def _download(self, url: str) -> bytes:
         """Fetch a result URL with a size cap; only http(s), never a local file."""
@@ -264,6 +329,7 @@ class OpenAIImagesProvider:
         return ProviderCheck(provider=self.id, ok=True, detail=f"model {self._model} available")
 
     async def aclose(self) -> None:
-        # The shared httpx client belongs to the process and is closed by its owner.
-        if self._client is not None:
-            await self._client.close()
+        # The shared httpx client belongs to the process and is closed by its owner; the
+        # SDK's own clients are ours.
+        for client in self._clients.values():
+            await client.close()

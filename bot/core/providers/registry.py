@@ -6,6 +6,7 @@ the code (and libraries) of the providers it uses and no others.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from bot.settings import ConfigError, Settings
@@ -13,10 +14,10 @@ from bot.settings import ConfigError, Settings
 if TYPE_CHECKING:
     import httpx
 
-    from bot.core.providers.base import ImageProvider
+    from bot.core.providers.base import Capabilities, ImageOperations, ImageProvider
 
 
-def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
+def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageOperations:
     if settings.openai_api_key is None:
         raise ConfigError(
             "IMAGE_PROVIDERS lists openai but OPENAI_API_KEY is not set: set OPENAI_API_KEY "
@@ -31,10 +32,13 @@ def _openai(settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
         timeout=settings.openai_timeout_seconds,
         max_image_bytes=settings.max_image_bytes,
         http=http,
+        vision_model=settings.openai_vision_model or None,
     )
 
 
-def build_provider(provider_id: str, settings: Settings, http: httpx.AsyncClient) -> ImageProvider:
+def build_provider(
+    provider_id: str, settings: Settings, http: httpx.AsyncClient
+) -> ImageOperations:
     if provider_id == "openai":
         return _openai(settings, http)
     if provider_id == "horde":
@@ -98,3 +102,9 @@ def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Im
 
     limit_pixels(settings.max_image_pixels)
     return {pid: build_provider(pid, settings, http) for pid in settings.providers}
+
+
+def provider_capabilities(providers: Mapping[str, ImageProvider]) -> dict[str, Capabilities]:
+    """What each provider of the chain declares, in chain order: for `chain.select` and, with
+    `chain.capability_rows`, for `imaginebot providers`."""
+    return {pid: provider.capabilities for pid, provider in providers.items()}

@@ -1,12 +1,16 @@
-"""AUTOMATIC1111-compatible servers (AUTOMATIC1111, Forge, SD.Next): `/sdapi/v1/txt2img`.
+"""AUTOMATIC1111-compatible servers (AUTOMATIC1111, Forge, SD.Next).
 
-One blocking call returns the base64 image; its `info` (a JSON string) tells the seed and
-model that were used. Per-style sampler, steps, CFG scale and checkpoint come from the
-request's hints (`styles.yaml`).
+Text to image is `/sdapi/v1/txt2img`, image to image `/sdapi/v1/img2img` (`init_images`,
+`denoising_strength`), both with `batch_size` for several images in one call; upscaling is
+`/sdapi/v1/extra-single-image` (`upscaler_1`, `upscaling_resize`), describing is
+`/sdapi/v1/interrogate` with the CLIP model. One blocking call each returns base64 images;
+`info` (a JSON string) tells the seeds and model that were used. Per-style sampler, steps,
+CFG scale and checkpoint come from the request's hints (`styles.yaml`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -15,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from bot.core import images
 from bot.core.errors import (
     ProviderAuthFailed,
     ProviderMisconfigured,
@@ -23,23 +28,32 @@ from bot.core.errors import (
 )
 from bot.core.providers.base import (
     Capabilities,
+    DescribeRequest,
+    Description,
     ProgressCallback,
     ProviderCheck,
     ProviderImage,
     ProviderRequest,
+    UpscaleRequest,
 )
+from bot.core.providers.common import ProviderBase, upscaled
 from bot.core.providers.hints import hint_float, hint_int, hint_str
 from bot.core.providers.sizing import RATIOS, dimensions
-from bot.core.providers.transport import CappedResponse, capped_request
+from bot.core.providers.transport import CappedResponse
 
 log = logging.getLogger(__name__)
 
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 CHECK_SECONDS = 10.0
+MAX_BATCH = 4
+DEFAULT_UPSCALER = "R-ESRGAN 4x+"  # ships with AUTOMATIC1111 and Forge
+MAX_INPUT_SIDE = 2048
+TAKES = ("PNG", "JPEG", "WEBP")  # what the server's decode_base64_to_image opens
 
 
-class SDWebUIProvider:
+class SDWebUIProvider(ProviderBase):
     id = "sdwebui"
+    name = "the Stable Diffusion server"
 
     def __init__(
         self,
@@ -50,42 +64,44 @@ class SDWebUIProvider:
         base_size: int,
         timeout: float,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
+        upscaler: str = DEFAULT_UPSCALER,
     ) -> None:
-        self._http = http
-        self._url = url.rstrip("/")
+        super().__init__(
+            http=http,
+            url=url,
+            model="stable-diffusion",
+            capabilities=Capabilities(
+                aspects=tuple(RATIOS),
+                negative_prompt=True,
+                seed=True,
+                max_prompt_chars=4000,
+                typical_latency_seconds=10.0,
+                images_per_request=MAX_BATCH,
+                image_input=True,
+                upscaler=upscaler,
+                describe=True,
+                sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
+            ),
+        )
         self._auth = httpx.BasicAuth(*auth) if auth else None
         self._base = base_size
         self._timeout = timeout
         self._max_bytes = max_response_bytes
-        self._capabilities = Capabilities(
-            aspects=tuple(RATIOS),
-            negative_prompt=True,
-            seed=True,
-            max_prompt_chars=4000,
-            typical_latency_seconds=10.0,
-        )
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self._capabilities
-
-    @property
-    def model(self) -> str:
-        return "stable-diffusion"
+        self._upscaler = upscaler
 
     async def _request(
         self, method: str, path: str, *, seconds: float, **kwargs: Any
     ) -> CappedResponse:
-        response = await capped_request(
-            self._http,
+        return await self._http_call(
             method,
-            f"{self._url}{path}",
-            name="the Stable Diffusion server",
+            path,
             seconds=seconds,
             max_bytes=self._max_bytes,
             auth=self._auth or httpx.USE_CLIENT_DEFAULT,
             **kwargs,
         )
+
+    def _raise_for_status(self, response: CappedResponse, path: str) -> None:
         status = response.status_code
         if status in (401, 403):
             raise ProviderAuthFailed(f"sdwebui {status}: check SDWEBUI_USER / SDWEBUI_PASSWORD")
@@ -103,7 +119,6 @@ class SDWebUIProvider:
             body = response.json()
             reason = body.get("errors") or body.get("detail") if isinstance(body, dict) else None
             raise ProviderUnavailable(f"sdwebui {status} {reason or ''}".strip())
-        return response
 
     def body_for(self, request: ProviderRequest) -> dict[str, Any]:
         width, height = dimensions(request.aspect, self._base)
@@ -115,9 +130,10 @@ class SDWebUIProvider:
             "height": height,
             "steps": hint_int(request.hints, "steps", 30, self.id),
             "cfg_scale": hint_float(request.hints, "cfg_scale", 7.0, self.id),
-            "batch_size": 1,
+            "batch_size": request.count,
             "n_iter": 1,
-            # Not the server's own output folder: the bot keeps its own copy.
+            # Not the server's own output folder: the bot keeps its own copy (and with it
+            # off, the server returns no grid image in front of the batch).
             "save_images": False,
             "send_images": True,
         }
@@ -129,25 +145,67 @@ class SDWebUIProvider:
             body["override_settings"] = {"sd_model_checkpoint": model}
         return body
 
-    async def generate(self, request: ProviderRequest, progress: ProgressCallback) -> ProviderImage:
+    async def _make(
+        self, request: ProviderRequest, progress: ProgressCallback
+    ) -> list[ProviderImage]:
+        body = self.body_for(request)
+        path = "/sdapi/v1/txt2img"
+        if request.init_image is not None:
+            path = "/sdapi/v1/img2img"
+            picture = await asyncio.to_thread(
+                images.fit, request.init_image, max_side=MAX_INPUT_SIDE, keep=TAKES
+            )
+            body["init_images"] = [base64.b64encode(picture).decode()]
+            body["denoising_strength"] = request.strength
+            body["resize_mode"] = 1  # crop and resize to the requested size
+        response = await self._request("POST", path, seconds=self._timeout, json=body)
+        result = response.json()
+        encoded = result.get("images") if isinstance(result, dict) else None
+        if not encoded:
+            raise ProviderUnavailable("sdwebui returned no image")
+        info = _info(result.get("info"))
+        all_seeds = info.get("all_seeds")
+        seeds: list[Any] = all_seeds if isinstance(all_seeds, list) else []
+        model = str(info.get("sd_model_name") or request.hints.get("model") or self.model)
+        made = []
+        for index, item in enumerate(encoded[: request.count]):
+            seed = seeds[index] if index < len(seeds) else info.get("seed")
+            made.append(
+                ProviderImage(
+                    data=_b64(item),
+                    model=model,
+                    seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+                )
+            )
+        return made
+
+    async def upscale(self, request: UpscaleRequest, progress: ProgressCallback) -> ProviderImage:
+        body = {
+            "image": base64.b64encode(request.image).decode(),
+            "upscaler_1": self._upscaler,
+            "resize_mode": 0,
+            "upscaling_resize": request.factor,
+            "show_extras_results": True,
+        }
         response = await self._request(
-            "POST", "/sdapi/v1/txt2img", seconds=self._timeout, json=self.body_for(request)
+            "POST", "/sdapi/v1/extra-single-image", seconds=self._timeout, json=body
         )
         result = response.json()
-        images = result.get("images") if isinstance(result, dict) else None
-        if not images:
-            raise ProviderUnavailable("sdwebui returned no image")
-        try:
-            data = base64.b64decode(images[0], validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise ProviderUnavailable("sdwebui returned an unreadable image") from exc
-        info = _info(result.get("info"))
-        seed = info.get("seed")
-        return ProviderImage(
-            data=data,
-            model=str(info.get("sd_model_name") or request.hints.get("model") or self.model),
-            seed=seed if isinstance(seed, int) and not isinstance(seed, bool) else None,
+        image = result.get("image") if isinstance(result, dict) else None
+        if not isinstance(image, str) or not image:
+            raise ProviderUnavailable("sdwebui upscaler returned no image")
+        return upscaled(self.id, _b64(image), self._upscaler)
+
+    async def describe(self, request: DescribeRequest) -> Description:
+        body = {"image": base64.b64encode(request.image).decode(), "model": "clip"}
+        response = await self._request(
+            "POST", "/sdapi/v1/interrogate", seconds=self._timeout, json=body
         )
+        result = response.json()
+        caption = result.get("caption") if isinstance(result, dict) else None
+        if not isinstance(caption, str) or not caption.strip():
+            raise ProviderUnavailable("sdwebui interrogate returned no caption")
+        return Description(suggestions=(caption.strip(),), model="clip")
 
     async def check(self) -> ProviderCheck:
         """Reachable, authenticated and with checkpoints (`/sdapi/v1/sd-models`)."""
@@ -166,8 +224,12 @@ class SDWebUIProvider:
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         return ProviderCheck(provider=self.id, ok=True, detail=f"models: {shown}")
 
-    async def aclose(self) -> None:
-        return None
+
+def _b64(item: Any) -> bytes:
+    try:
+        return base64.b64decode(str(item), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ProviderUnavailable("sdwebui returned an unreadable image") from exc
 
 
 def _info(raw: Any) -> dict[str, Any]:

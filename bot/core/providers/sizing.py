@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 from bot.core.models import AspectRatio
 
 RATIOS: dict[AspectRatio, tuple[int, int]] = {
@@ -18,3 +21,14 @@ def dimensions(aspect: AspectRatio, base: int) -> tuple[int, int]:
     w, h = RATIOS[aspect]
     scale = (base * base / (w * h)) ** 0.5
     return max(64, round(w * scale / 64) * 64), max(64, round(h * scale / 64) * 64)
+
+
+def nearest_aspect(ratio: tuple[int, int], offered: Iterable[AspectRatio]) -> AspectRatio:
+    """The offered aspect closest to `ratio` (by how much the picture would be cut), so a
+    ratio a provider cannot make is made at its nearest size and centre-cropped to the exact
+    ratio (`bot.core.images.crop_to_aspect`)."""
+    wanted = math.log(ratio[0] / ratio[1])
+    choices = list(offered)
+    if not choices:
+        raise ValueError("no aspect ratio offered")
+    return min(choices, key=lambda a: abs(math.log(RATIOS[a][0] / RATIOS[a][1]) - wanted))
