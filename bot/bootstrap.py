@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -26,7 +25,7 @@ from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect, health_key
 from bot.core.safety import BannedTerms, OpenAIModerator
 from bot.core.service import GenerationService
-from bot.core.store import Store
+from bot.core.store import Store, open_configured_store
 from bot.core.styles import load_catalogue
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
@@ -154,14 +153,10 @@ class BotApp:
                 timeout=10.0,
             )
         try:
-            store = await Store.open(settings.database_path)
-        except (OSError, sqlite3.Error) as exc:
+            store = await open_configured_store(settings)
+        except BaseException:
             await http.aclose()
-            raise ConfigError(
-                f"cannot open the database under DATA_DIR ({settings.data_dir}): "
-                f"{getattr(exc, 'strerror', None) or exc}; set DATA_DIR to a folder this user "
-                "may write"
-            ) from None
+            raise
         embedded = EmbeddedRedis() if settings.embedded_queue else None
         try:
             redis = await connect(settings, embedded)

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     queue_name: str = "imaginebot:queue"
     bot_instance: str = Field(default="main", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     data_dir: Path = Path("./data")
+    # Unset: the SQLite file under DATA_DIR. sqlite:///path, or postgresql://... for a store
+    # that several bot processes share. A secret: the URL may carry a password.
+    database_url: SecretStr | None = None
 
     # Requests
     default_style: str = "photo"
@@ -144,6 +147,16 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()):
             raise ValueError("use 1-256 characters: letters, digits, _ and - (or leave it blank)")
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().strip().partition("://")[0].lower()
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("use sqlite:///path/file.sqlite3 or postgresql://user@host/dbname")
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("openai_image_model")
     @classmethod

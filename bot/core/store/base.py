@@ -1,0 +1,315 @@
+"""The store's one interface: history, settings, refusals and state, in SQL both databases speak.
+
+Every query is written once, with `?` placeholders, in the SQL that SQLite and PostgreSQL share
+(`ON CONFLICT ... DO UPDATE`, `RETURNING`, `CAST`); a backend supplies four primitives (fetch,
+execute, a transaction, the handle merge) and its migrations. Status changes are guarded in SQL
+(`WHERE status IN`), so a duplicate completion event or a replayed job never moves a row back.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.core.errors import UserFacingError
+from bot.core.models import Generation, HandleValue, Status
+from bot.core.store.executor import Executor, Row
+from bot.core.store.settings import SettingsQueries
+
+T = TypeVar("T")
+
+COLUMNS = (
+    "id, platform, scope_id, chat_id, thread_id, reply_to_message_id, user_id, user_name, prompt, "
+    "negative_prompt, style, aspect, seed, parent_id, provider, model, status, failure_code, "
+    "failure_reason, revised_prompt, image_path, image_width, image_height, handle, "
+    "delivery_attempts, delivery_error, provider_calls, created_at, started_at, finished_at, "
+    "delivered_at"
+)
+_COLUMN_NAMES = frozenset(c.strip() for c in COLUMNS.split(","))
+FINISHED = "('failed', 'delivered')"
+
+
+class StoreUnavailable(UserFacingError):
+    """The database did not answer after the retries; nothing of the request was kept."""
+
+    code = "store_unavailable"
+
+
+STORE_UNAVAILABLE = (
+    "The bot cannot reach its database right now, so nothing was saved or queued. "
+    "Please try again in a minute."
+)
+
+
+def migrations_dir() -> Path:
+    """`migrations/` beside the package in a checkout, or `bot/migrations` in an installed wheel."""
+    packaged = Path(str(resources.files("bot"))) / "migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "migrations"
+
+
+def migration_files(directory: Path) -> list[tuple[int, Path]]:
+    """`NNN_name.sql` files in version order (sub-folders, such as `postgres/`, are not read)."""
+    files = [(int(f.name.split("_", 1)[0]), f) for f in directory.glob("*.sql")]
+    return sorted(files)
+
+
+def row_to_generation(row: Row) -> Generation:
+    data = dict(row)
+    data["handle"] = json.loads(data["handle"] or "{}")
+    data["status"] = Status(data["status"])
+    return Generation(**data)
+
+
+class Store(SettingsQueries):
+    """History and settings. `Store.open(path_or_url)` picks SQLite or PostgreSQL."""
+
+    backend = "abstract"
+
+    @classmethod
+    async def open(cls, target: Path | str, *, migrate: bool = True) -> Store:
+        from bot.core.store.factory import open_url
+
+        return await open_url(target, migrate=migrate)
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def schema_version(self) -> int: ...
+
+    @abstractmethod
+    async def migrate(self, directory: Path | None = None) -> list[int]:
+        """Apply every migration newer than the recorded version, under a lock held across
+        processes, each in one transaction; return the versions applied."""
+
+    @abstractmethod
+    async def transaction(self, body: Callable[[Executor], Awaitable[T]]) -> T:
+        """Run `body` in one transaction (retried whole where the backend retries)."""
+
+    @abstractmethod
+    def handle_merge_sql(self, changes: dict[str, HandleValue]) -> tuple[str, list[Any]]:
+        """An SQL expression merging `changes` into the `handle` column, keeping null values."""
+
+    # -- generations ----------------------------------------------------------------------------
+
+    async def insert_generation(self, values: dict[str, Any]) -> Generation:
+        """Idempotent on the id: a retried insert whose first try was stored returns that row."""
+        unknown = set(values) - _COLUMN_NAMES
+        if unknown:
+            raise ValueError(f"unknown generation columns: {sorted(unknown)}")
+        values = {**values, "handle": json.dumps(values.get("handle") or {})}
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        row = await self.fetchone(
+            f"INSERT INTO generations ({names}) VALUES ({marks}) "  # noqa: S608 - checked names
+            f"ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}",
+            list(values.values()),
+        )
+        if row is None:
+            existing = await self.get(str(values["id"]))
+            assert existing is not None
+            return existing
+        return row_to_generation(row)
+
+    async def get(self, generation_id: str) -> Generation | None:
+        row = await self.fetchone(
+            f"SELECT {COLUMNS} FROM generations WHERE id = ?",  # noqa: S608
+            (generation_id,),
+        )
+        return row_to_generation(row) if row else None
+
+    async def _transition(self, sql: str, params: Sequence[Any]) -> Generation | None:
+        """A guarded status change; returns the changed row, or None when the guard held."""
+        row = await self.fetchone(f"{sql} RETURNING {COLUMNS}", params)
+        return row_to_generation(row) if row else None
+
+    async def mark_running(self, generation_id: str, provider: str | None) -> Generation | None:
+        return await self._transition(
+            "UPDATE generations SET status = 'running', started_at = COALESCE(started_at, ?), "
+            "provider = COALESCE(CAST(? AS TEXT), provider) "
+            "WHERE id = ? AND status IN ('queued', 'running')",
+            (time.time(), provider, generation_id),
+        )
+
+    async def mark_done(
+        self,
+        generation_id: str,
+        *,
+        provider: str,
+        model: str,
+        image_path: str,
+        width: int,
+        height: int,
+        revised_prompt: str | None,
+        provider_calls: int,
+        seed: int | None,
+    ) -> Generation | None:
+        now = time.time()
+        return await self._transition(
+            "UPDATE generations SET status = 'done', provider = ?, model = ?, image_path = ?, "
+            "image_width = ?, image_height = ?, revised_prompt = ?, provider_calls = ?, "
+            "seed = COALESCE(CAST(? AS BIGINT), seed), finished_at = ?, "
+            "started_at = COALESCE(started_at, ?) "
+            "WHERE id = ? AND status IN ('queued', 'running')",
+            (
+                provider,
+                model,
+                image_path,
+                width,
+                height,
+                revised_prompt,
+                provider_calls,
+                seed,
+                now,
+                now,
+                generation_id,
+            ),
+        )
+
+    async def mark_failed(
+        self, generation_id: str, code: str, reason: str, *, provider_calls: int | None = None
+    ) -> Generation | None:
+        return await self._transition(
+            "UPDATE generations SET status = 'failed', failure_code = ?, failure_reason = ?, "
+            "provider_calls = COALESCE(CAST(? AS INTEGER), provider_calls), finished_at = ? "
+            "WHERE id = ? AND status IN ('queued', 'running', 'done')",
+            (code, reason, provider_calls, time.time(), generation_id),
+        )
+
+    async def mark_delivered(self, generation_id: str) -> Generation | None:
+        return await self._transition(
+            "UPDATE generations SET status = 'delivered', delivered_at = ?, delivery_error = NULL "
+            "WHERE id = ? AND status = 'done'",
+            (time.time(), generation_id),
+        )
+
+    async def record_delivery_attempt(self, generation_id: str, error: str | None) -> int:
+        row = await self.fetchone(
+            "UPDATE generations SET delivery_attempts = delivery_attempts + 1, "
+            "delivery_error = CAST(? AS TEXT) WHERE id = ? RETURNING delivery_attempts",
+            (error, generation_id),
+        )
+        return int(row[0]) if row else 0
+
+    async def update_handle(self, generation_id: str, changes: dict[str, HandleValue]) -> None:
+        """Merge keys into the delivery handle (e.g. "a new message was sent" markers), in one
+        statement, so two writers never lose each other's keys."""
+        if not changes:
+            return
+        merged, params = self.handle_merge_sql(changes)
+        await self.execute(
+            f"UPDATE generations SET handle = {merged} WHERE id = ?",  # noqa: S608 - ours
+            [*params, generation_id],
+        )
+
+    async def unfinished(self) -> list[Generation]:
+        rows = await self.fetch(
+            f"SELECT {COLUMNS} FROM generations WHERE status IN ('queued', 'running', 'done') "  # noqa: S608
+            "ORDER BY created_at"
+        )
+        return [row_to_generation(r) for r in rows]
+
+    async def history(
+        self, platform: str, user_id: str, limit: int = 10, *, scope_id: str | None = None
+    ) -> list[Generation]:
+        """Newest first; with `scope_id`, only the rows made in that scope."""
+        rows = await self.fetch(
+            f"SELECT {COLUMNS} FROM generations WHERE platform = ? AND user_id = ? "  # noqa: S608
+            "AND (CAST(? AS TEXT) IS NULL OR scope_id = ?) ORDER BY created_at DESC LIMIT ?",
+            (platform, user_id, scope_id, scope_id, limit),
+        )
+        return [row_to_generation(r) for r in rows]
+
+    async def delete(self, generation_id: str) -> bool:
+        return await self.execute("DELETE FROM generations WHERE id = ?", (generation_id,)) > 0
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self.fetch("SELECT status, COUNT(*) FROM generations GROUP BY status")
+        return {str(r[0]): int(r[1]) for r in rows}
+
+    async def accepted_since(self, since: float) -> list[tuple[str, str, str]]:
+        """(platform, user_id, scope_id) of every request accepted since `since` (for quotas)."""
+        rows = await self.fetch(
+            "SELECT platform, user_id, scope_id FROM generations WHERE created_at >= ? "
+            "AND COALESCE(failure_code, '') != 'queue_unavailable'",
+            (float(since),),
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def pending(self) -> list[tuple[str, str, str]]:
+        """(id, platform, user_id) of every queued or running request."""
+        rows = await self.fetch(
+            "SELECT id, platform, user_id FROM generations WHERE status IN ('queued', 'running')"
+        )
+        return [(str(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    async def stale(self, created_before: float) -> list[Generation]:
+        rows = await self.fetch(
+            f"SELECT {COLUMNS} FROM generations WHERE status IN ('queued', 'running') "  # noqa: S608
+            "AND created_at < ?",
+            (float(created_before),),
+        )
+        return [row_to_generation(r) for r in rows]
+
+    async def purge_before(self, created_before: float) -> list[str]:
+        """Delete finished rows and refusals older than the cut-off, in one transaction; return
+        the rows' image paths. Rows still queued, running or done are kept whatever their age."""
+        cutoff = float(created_before)
+
+        async def purge(tx: Executor) -> list[str]:
+            rows = await tx.fetch(
+                f"DELETE FROM generations WHERE created_at < ? AND status IN {FINISHED} "  # noqa: S608 - a constant
+                "RETURNING image_path",
+                (cutoff,),
+            )
+            await tx.execute("DELETE FROM refusals WHERE created_at < ?", (cutoff,))
+            return [str(r[0]) for r in rows if r[0] is not None]
+
+        return await self.transaction(purge)
+
+    async def forget_user(self, platform: str, user_id: str) -> list[str]:
+        """Delete a user's history, refusals and settings in one transaction; return image paths."""
+        who = (platform, user_id)
+
+        async def forget(tx: Executor) -> list[str]:
+            rows = await tx.fetch(
+                "DELETE FROM generations WHERE platform = ? AND user_id = ? RETURNING image_path",
+                who,
+            )
+            await tx.execute("DELETE FROM refusals WHERE platform = ? AND user_id = ?", who)
+            await tx.execute("DELETE FROM user_settings WHERE platform = ? AND user_id = ?", who)
+            return [str(r[0]) for r in rows if r[0] is not None]
+
+        return await self.transaction(forget)
+
+    # -- refusals -------------------------------------------------------------------------------
+
+    async def record_refusal(
+        self, platform: str, scope_id: str, user_id: str, code: str, reason: str
+    ) -> None:
+        await self.execute(
+            "INSERT INTO refusals (platform, scope_id, user_id, code, reason, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (platform, scope_id, user_id, code, reason, time.time()),
+        )
+
+    async def recent_refusals(
+        self, platform: str, scope_id: str, limit: int = 10
+    ) -> list[dict[str, Any]]:
+        """Refusals before queueing and provider refusals, newest first."""
+        rows = await self.fetch(
+            "SELECT user_id, code, reason, created_at FROM refusals "
+            "WHERE platform = ? AND scope_id = ? "
+            "UNION ALL SELECT user_id, failure_code, failure_reason, created_at FROM generations "
+            "WHERE platform = ? AND scope_id = ? AND failure_code IN ('refused', 'censored') "
+            "ORDER BY created_at DESC LIMIT ?",
+            (platform, scope_id, platform, scope_id, limit),
+        )
+        return [dict(r) for r in rows]
