@@ -105,6 +105,7 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
                 "HORDE_",
                 "SDWEBUI_",
                 "COMFYUI_",
+                "DATABASE_",
             )
         )
     }

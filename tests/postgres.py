@@ -1,0 +1,64 @@
+"""A throw-away database on the machine's PostgreSQL server (127.0.0.1:5432, trust auth).
+
+Each test gets a database with a random name, dropped afterwards (with its connections).
+`TEST_POSTGRES_URL` points elsewhere; without a server the tests fail, they do not skip:
+`.ci/run` starts one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+
+SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def url_of(name: str) -> str:
+    return f"{SERVER}/{name}"
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(url_of("postgres"), timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def create_database() -> str:
+    name = f"imaginebot_test_{secrets.token_hex(6)}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    return name
+
+
+async def drop_database(name: str) -> None:
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def terminate_backends(name: str) -> int:
+    """Kill every session on the database, as a server restart or failover would."""
+    conn = await asyncpg.connect(url_of("postgres"), timeout=10)
+    try:
+        killed = await conn.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        return len(killed)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """A new empty database's URL, for code outside an event loop (subprocess tests)."""
+    name = asyncio.run(create_database())
+    try:
+        yield url_of(name)
+    finally:
+        asyncio.run(drop_database(name))
