@@ -12,6 +12,7 @@ advisory lock: processes starting together wait for the first, then find nothing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -45,6 +46,8 @@ RETRYABLE: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # "another operation is in progress" on an idle session the server terminated
+    asyncpg.exceptions.InternalClientError,
     OSError,  # refused, reset
     TimeoutError,
 )
@@ -54,8 +57,12 @@ def _retryable(exc: BaseException) -> bool:
     if isinstance(exc, RETRYABLE):
         return True
     # InterfaceError also means a programming error (wrong argument count): retry only the
-    # "connection is closed" kind, left on a pooled connection the server dropped.
-    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+    # kinds a dropped session leaves: "connection is closed", and "released back to the
+    # pool" (the pool takes back a connection whose session ended while it was lent out).
+    text = str(exc)
+    return isinstance(exc, asyncpg.InterfaceError) and (
+        "closed" in text or "released back to the pool" in text
+    )
 
 
 @lru_cache(maxsize=512)
@@ -121,7 +128,15 @@ class PostgresStore(Store):
     async def _retrying(self, op: Callable[[_Connection], Awaitable[T]], what: str) -> T:
         async def attempt() -> T:
             async with self._pool.acquire() as conn:
-                return await op(_Connection(conn))
+                try:
+                    return await op(_Connection(conn))
+                except BaseException as exc:
+                    if _retryable(exc):
+                        # A session the server ended can be left half-closed: drop it, so
+                        # the pool opens a fresh one for the retry.
+                        with contextlib.suppress(asyncpg.InterfaceError):
+                            conn.terminate()
+                    raise
 
         return await _with_retries(attempt, self.retry_seconds, what)
 
