@@ -1,0 +1,161 @@
+"""`imaginebot db copy`: history, settings, refusals and state from one store into another.
+
+Typically from the SQLite file to PostgreSQL when a bot outgrows one process, but any pair
+works. The target must be empty (a second copy would duplicate refusals, which have no key
+of their own), and the whole copy is one transaction on the target: an interrupted copy
+leaves it empty, never half-filled. With `--images-to`, image files are copied into that
+folder (under their generated names, never a name from the rows) and the rows point there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.core.store.base import COLUMNS, Store, StoreUnavailable
+from bot.core.store.executor import Executor
+from bot.core.store.factory import BadDatabaseUrl, open_url
+from bot.settings import ConfigError, Settings
+from bot.startup import StartupError, host_of
+
+log = logging.getLogger(__name__)
+
+# Table -> (columns copied, order read). Refusal ids are the target's own; generations go in
+# creation order, so a parent row always exists before the rows made from it.
+TABLES: dict[str, tuple[str, str]] = {
+    "generations": (COLUMNS, "created_at, id"),
+    "refusals": ("platform, scope_id, user_id, code, reason, created_at", "id"),
+    "scope_settings": (
+        "platform, scope_id, default_style, allowed_styles, updated_at, daily_limit_per_user, "
+        "daily_limit_per_scope, nsfw, max_pending_per_user",
+        "platform, scope_id",
+    ),
+    "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),
+    "state": ("key, value", "key"),
+}
+BATCH = 500
+
+
+class CopyRefused(ValueError):
+    """The copy cannot start; the message says why in plain words."""
+
+
+@dataclass
+class CopyReport:
+    rows: dict[str, int] = field(default_factory=dict)
+    images_copied: int = 0
+    images_missing: int = 0
+
+
+async def _read(source: Store, table: str) -> list[dict[str, Any]]:
+    columns, order = TABLES[table]
+    rows: list[dict[str, Any]] = []
+    while True:
+        batch = await source.fetch(
+            f"SELECT {columns} FROM {table} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608 - constants
+            (BATCH, len(rows)),
+        )
+        rows += [dict(r) for r in batch]
+        if len(batch) < BATCH:
+            return rows
+
+
+def _move_image(row: dict[str, Any], images_to: Path, report: CopyReport) -> None:
+    path = row.get("image_path")
+    if not path:
+        return
+    source = Path(str(path))
+    # The name is the one the bot generated (`<id>.<ext>`); anything else is not copied.
+    suffix = source.suffix.lower()
+    if suffix not in (".png", ".jpg", ".webp"):
+        report.images_missing += 1
+        return
+    target = images_to / f"{row['id']}{suffix}"
+    try:
+        shutil.copyfile(source, target)
+    except FileNotFoundError:
+        report.images_missing += 1
+        return
+    row["image_path"] = str(target.resolve())
+    report.images_copied += 1
+
+
+def _move_images(rows: list[dict[str, Any]], images_to: Path, report: CopyReport) -> None:
+    images_to.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        _move_image(row, images_to, report)
+
+
+async def _count_rows(store: Store) -> int:
+    total = 0
+    for table in TABLES:
+        row = await store.fetchone(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - constants
+        total += int(row[0]) if row else 0
+    return total
+
+
+async def copy_store(source: Store, target: Store, images_to: Path | None = None) -> CopyReport:
+    if await _count_rows(target):
+        raise CopyRefused(
+            "the target database already holds history or settings; copy into an empty one "
+            "(a second copy would duplicate rows)"
+        )
+    report = CopyReport()
+    data = {table: await _read(source, table) for table in TABLES}
+    if images_to is not None:
+        await asyncio.to_thread(_move_images, data["generations"], images_to, report)
+
+    async def write(tx: Executor) -> None:
+        for table, rows in data.items():
+            columns = TABLES[table][0]
+            marks = ", ".join("?" for _ in columns.split(","))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - constants
+            for row in rows:
+                await tx.execute(sql, list(row.values()))
+            report.rows[table] = len(rows)
+
+    await target.transaction(write)
+    return report
+
+
+async def copy_databases(
+    source_url: str, target_url: str, images_to: Path | None = None
+) -> CopyReport:
+    if source_url == target_url:
+        raise CopyRefused("--from and --to name the same database")
+    source = await open_url(source_url)
+    try:
+        target = await open_url(target_url)
+        try:
+            return await copy_store(source, target, images_to)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+
+
+async def db_command(settings: Settings, args: argparse.Namespace) -> int:
+    """`imaginebot db copy --from URL --to URL [--images-to DIR]`."""
+    images_to = Path(args.images_to) if args.images_to else None
+    try:
+        report = await copy_databases(args.source, args.target, images_to)
+    except (CopyRefused, BadDatabaseUrl) as exc:
+        raise ConfigError(str(exc)) from None
+    except StoreUnavailable:
+        raise StartupError(
+            "PostgreSQL did not answer at "
+            f"{host_of(args.target if 'postgres' in args.target else args.source, 'the URL')}; "
+            "start it or fix --from/--to"
+        ) from None
+    counts = ", ".join(f"{n} {table}" for table, n in report.rows.items())
+    print(f"copied {counts}")
+    if images_to is not None:
+        print(
+            f"images: {report.images_copied} copied to {images_to}, {report.images_missing} missing"
+        )
+    return 0

@@ -1,0 +1,106 @@
+"""`db copy`: a SQLite history moved into PostgreSQL, row for row, images optionally moved."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.store import Store
+from bot.core.store.copy import TABLES, CopyRefused, copy_databases
+from tests.postgres import create_database, drop_database, url_of
+from tests.store.test_store_contract import done, values
+
+
+async def fill(store: Store, images: Path) -> dict[str, Any]:
+    """A small but complete history: every table, a parent link, an image on disk."""
+    images.mkdir(parents=True)
+    parent = await store.insert_generation(values(handle={"k": None, "m": 3}))
+    image = images / f"{parent.id}.png"
+    image.write_bytes(b"\x89PNG picture bytes")
+    await done(store, parent.id, str(image))
+    await store.mark_delivered(parent.id)
+    child = await store.insert_generation(values(parent_id=parent.id, created_at=time.time() + 1))
+    await store.mark_failed(child.id, "censored", "the provider said no")
+    await store.record_refusal("telegram", "-100", "42", "limit_reached", "too many")
+    await store.record_refusal("telegram", "-100", "43", "banned_term", "a banned word")
+    await store.set_scope_settings("telegram", "-100", "anime", ["anime"])
+    await store.set_scope_limits("telegram", "-100", 3, 30)
+    await store.set_scope_nsfw("telegram", "-100", True)
+    await store.set_user_style("telegram", "42", "photo")
+    await store.set_state("discord:sync", '{"digest": "x"}')
+    return {"parent": parent.id, "child": child.id, "image": image}
+
+
+async def table_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
+    found = {}
+    for table, (columns, order) in TABLES.items():
+        rows = await store.fetch(f"SELECT {columns} FROM {table} ORDER BY {order}")
+        found[table] = [dict(r) for r in rows]
+    return found
+
+
+@pytest.fixture
+async def pg_url() -> Any:
+    name = await create_database()
+    try:
+        yield url_of(name)
+    finally:
+        await drop_database(name)
+
+
+async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url: str) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    source = await Store.open(sqlite_url)
+    try:
+        made = await fill(source, tmp_path / "images")
+        before = await table_rows(source)
+        history = await source.history("telegram", "42")
+    finally:
+        await source.close()
+
+    report = await copy_databases(sqlite_url, pg_url)
+    assert report.rows == {
+        "generations": 2,
+        "refusals": 2,
+        "scope_settings": 1,
+        "user_settings": 1,
+        "state": 1,
+    }
+    target = await Store.open(pg_url)
+    try:
+        assert await table_rows(target) == before
+        assert await target.history("telegram", "42") == history
+        child = await target.get(made["child"])
+        assert child is not None and child.parent_id == made["parent"]
+        assert len(await target.recent_refusals("telegram", "-100")) == 3
+        assert (await target.scope_row("telegram", "-100")).daily_limit_per_user == 3
+        # The target keeps numbering refusals itself after the copy.
+        await target.record_refusal("telegram", "-100", "44", "limit_reached", "after copy")
+    finally:
+        await target.close()
+
+    with pytest.raises(CopyRefused, match="already holds"):
+        await copy_databases(sqlite_url, pg_url)
+
+
+async def test_copy_with_images_to_moves_the_files(tmp_path: Path, pg_url: str) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    source = await Store.open(sqlite_url)
+    try:
+        made = await fill(source, tmp_path / "images")
+    finally:
+        await source.close()
+    shared = tmp_path / "shared-volume" / "images"
+    report = await copy_databases(sqlite_url, pg_url, images_to=shared)
+    assert (report.images_copied, report.images_missing) == (1, 0)
+    target = await Store.open(pg_url)
+    try:
+        row = await target.get(made["parent"])
+    finally:
+        await target.close()
+    assert row is not None and row.image_path == str((shared / f"{made['parent']}.png").resolve())
+    assert Path(row.image_path).read_bytes() == made["image"].read_bytes()
+    assert made["image"].exists()  # copied, not moved: the old store still works
