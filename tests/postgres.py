@@ -62,3 +62,16 @@ def database() -> Iterator[str]:
         yield url_of(name)
     finally:
         asyncio.run(drop_database(name))
+
+
+def pg_rows(url: str, sql: str, *args: object) -> list[dict[str, object]]:
+    """Rows as dicts, read on a connection of its own (for subprocess tests)."""
+
+    async def read() -> list[dict[str, object]]:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            return [dict(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
