@@ -34,7 +34,7 @@ from bot.core.queue import JobQueue
 from bot.core.quotas import QuotaBook, Reservation
 from bot.core.safety import BannedTerms, ContentRefused, Moderator
 from bot.core.scope_limits import ScopeLimits
-from bot.core.store import Store
+from bot.core.store import Store, StoreUnavailable
 from bot.core.styles import StyleCatalogue
 from bot.core.text import clean_text
 from bot.core.validation import check_aspect, check_negative_prompt, check_prompt
@@ -245,27 +245,31 @@ class Admission:
         reservation = await self._reserve(prepared)
         await self._moderate(prepared, reservation)
         self._quotas.bind(reservation, gen_id)
-        generation = await self._store.insert_generation(
-            {
-                "id": gen_id,
-                "platform": prepared.requester.platform,
-                "scope_id": prepared.scope.id,
-                "chat_id": target.chat_id,
-                "thread_id": target.thread_id,
-                "reply_to_message_id": target.reply_to_message_id,
-                "user_id": prepared.requester.user_id,
-                "user_name": prepared.requester.display_name,
-                "prompt": command.prompt,
-                "negative_prompt": command.negative_prompt,
-                "style": prepared.style.id,
-                "aspect": command.aspect,
-                "seed": prepared.seed,
-                "parent_id": prepared.parent_id,
-                "status": "queued",
-                "handle": target.handle,
-                "created_at": time.time(),
-            }
-        )
+        try:
+            generation = await self._store.insert_generation(
+                {
+                    "id": gen_id,
+                    "platform": prepared.requester.platform,
+                    "scope_id": prepared.scope.id,
+                    "chat_id": target.chat_id,
+                    "thread_id": target.thread_id,
+                    "reply_to_message_id": target.reply_to_message_id,
+                    "user_id": prepared.requester.user_id,
+                    "user_name": prepared.requester.display_name,
+                    "prompt": command.prompt,
+                    "negative_prompt": command.negative_prompt,
+                    "style": prepared.style.id,
+                    "aspect": command.aspect,
+                    "seed": prepared.seed,
+                    "parent_id": prepared.parent_id,
+                    "status": "queued",
+                    "handle": target.handle,
+                    "created_at": time.time(),
+                }
+            )
+        except StoreUnavailable:
+            self._quotas.cancel(reservation)  # nothing was stored: give the slot back
+            raise
         job = self._job(generation, prepared.style, prepared.rendered_prompt, prepared.scope_nsfw)
         try:
             _created, position = await self._queue.enqueue_ranked(job)

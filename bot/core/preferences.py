@@ -35,9 +35,9 @@ class Preferences:
         key = (scope.platform, scope.id)
         cached = self._scope_cache.get(key)
         if cached is None:
-            default, allowed = await self._store.scope_settings(scope.platform, scope.id)
-            nsfw = await self._store.scope_nsfw(scope.platform, scope.id)
-            cached = self._scope_cache[key] = ScopeSettings(default, tuple(allowed), nsfw)
+            row = await self._store.scope_row(scope.platform, scope.id)  # one query
+            cached = ScopeSettings(row.default_style, row.allowed_styles, row.nsfw)
+            self._scope_cache[key] = cached
         return cached
 
     async def _save_scope(self, scope: Scope, settings: ScopeSettings) -> None:
