@@ -122,6 +122,11 @@ class Stack:
         if cfg.provider_concurrency is not None:
             self.env["OPENAI_MAX_CONCURRENCY"] = str(cfg.provider_concurrency)
         self.env.update(cfg.env)
+        if os.environ.get("BENCHMARK_DATABASE") == "postgresql":
+            # The same scenario with the store on PostgreSQL: a fresh database per stack.
+            from tests.postgres import database
+
+            self.env["DATABASE_URL"] = self._exit.enter_context(database())
         self.bot = self._exit.enter_context(self._bot_process())
         # Workers start while the bot connects: each takes a second or two to import.
         for _ in range(cfg.workers):

@@ -357,9 +357,9 @@ async def providers(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.core.store import Store
+    from bot.core.store import open_configured_store
 
-    store = await Store.open(settings.database_path, migrate=False)
+    store = await open_configured_store(settings, migrate=False)
     try:
         applied = await store.migrate()
         version = await store.schema_version()
@@ -373,9 +373,9 @@ async def migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def history(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.core.store import Store
+    from bot.core.store import open_configured_store
 
-    store = await Store.open(settings.database_path)
+    store = await open_configured_store(settings)
     try:
         rows = await store.history(args.platform, args.user or getpass.getuser(), args.limit)
     finally:
@@ -435,7 +435,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=20, help="how many requests to show (default: 20)"
     )
     web_commands.add_parsers(sub)
+    p_db = sub.add_parser("db", help="database tools").add_subparsers(
+        dest="db", required=True, help="copy: one database into another"
+    )
+    p_copy = p_db.add_parser("copy", help="copy history and settings into an empty database")
+    p_copy.add_argument(
+        "--from", dest="source", required=True, help="sqlite:///path or postgresql://..."
+    )
+    p_copy.add_argument(
+        "--to", dest="target", required=True, help="sqlite:///path or postgresql://..."
+    )
+    p_copy.add_argument("--images-to", help="also copy the image files into this folder")
     return parser
+
+
+async def db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.core.store.copy import db_command
+
+    return await db_command(settings, args)
 
 
 COMMANDS = {
@@ -444,6 +461,7 @@ COMMANDS = {
     "imagine": imagine,
     "migrate": migrate,
     "history": history,
+    "db": db,
     "providers": providers,
     **web_commands.COMMANDS,
 }
