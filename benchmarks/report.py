@@ -138,6 +138,32 @@ NOTES = """
   (enqueueing in one Redis MULTI 9 %, SQLite insert 7 %), delivering results 25 % (the
   multipart edit through discord.py 12 %), socket writes 14 % self time, aiosqlite's thread
   14 %.
+## The store: SQLite and PostgreSQL
+
+`benchmarks/store.py [--count N]` times the bot's own store calls on a SQLite file and on a
+fresh PostgreSQL database (as configured, and with `?synchronous_commit=off`), one at a time
+and 16 at a time, and prints one JSON object. `BENCHMARK_DATABASE=postgresql
+benchmarks/run.py --scenario ...` runs any scenario above with the store on a fresh
+PostgreSQL database (server at `TEST_POSTGRES_URL`, default 127.0.0.1:5432).
+
+2026-12-02, 2 cores shared with other work (load average 3-9), so these are rough:
+
+- `store.py --count 2000`, SQLite / PostgreSQL / PostgreSQL with `synchronous_commit=off`,
+  one at a time: insert 2320 / 300 / 559 per s, get 8063 / 2062 / 903, a request's three
+  status changes 773 / 136 / 290; 16 at a time: insert 1262 / 717 / 934, status changes
+  1093 / 255 / 479. Each PostgreSQL commit waits about 3.5 ms for the WAL flush on this disk
+  (plain asyncpg: 272 single-row commits/s, 2273 with `synchronous_commit=off`); a read is a
+  loopback round trip where SQLite reads in-process.
+- `capacity_1_worker`, runs alternating on the same code: SQLite delivered 43.3 and 49.9
+  generations/s of the 50/s offered, bot CPU 8.9 and 10.9 ms per generation; PostgreSQL
+  28.6 and 23.1/s, 11.3 and 13.8 ms (+27 %); PostgreSQL with `synchronous_commit=off` 26.8/s,
+  12.0 ms. Neither reached its quiet-machine capacity: the PostgreSQL server's processes share
+  the two cores with the bot, and the bot spends system time in loopback socket sends
+  (cProfile: `socket.send` 21 % of the bot's time). The issue's target (bot CPU within 25 %
+  of SQLite's) still needs a run on a quiet machine.
+- asyncpg's pool runs a reset query (`RESET ALL; CLOSE ALL; ...`) on every release; the store
+  keeps no session state, so the pool's reset is a no-op (asyncpg still rolls back an open
+  transaction): one round trip per store call instead of two.
 """
 
 
