@@ -105,3 +105,60 @@ def test_an_unreachable_database_stops_the_start_in_one_sentence(tmp_path: Path)
     assert result.returncode == 1
     assert f"PostgreSQL did not answer at 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr and "hunter2" not in result.stderr
+
+
+def test_killed_after_the_picture_was_posted_a_restart_on_postgresql_posts_it_once(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    """The crash window of test_crash_windows.py (the chat has the picture, the row still says
+    `done`) with PostgreSQL as the record: the next bot process finishes it, one picture."""
+    import signal
+
+    telegram = TelegramDriver().start()
+    telegram.add_user(ALICE, "alice")
+    telegram.add_group(GROUP, {ALICE: "member"})
+    logs = lambda: "\n".join(p.read_text(errors="replace")[-3000:] for p in tmp_path.glob("*.log"))  # noqa: E731
+
+    def pictures() -> int:
+        fake = telegram.fake
+        return telegram.server.run_sync(
+            lambda: sum(
+                1 for (chat, _m), m in fake.messages.items() if chat == GROUP and "photo" in m
+            )
+        )
+
+    try:
+        with database() as url:
+            env = base_env(
+                tmp_path / "data",
+                DATABASE_URL=url,
+                OPENAI_API_KEY=fake_openai.api_key,
+                OPENAI_BASE_URL=f"{fake_openai.base_url}/v1",
+                REDIS_URL=redis_server.url,
+                **telegram.env(),
+            )
+            faulty = {**env, "IMAGINEBOT_FAULT": "after_deliver"}
+            with process(["run"], faulty, tmp_path, tmp_path / "bot1.log") as bot:
+                wait_for(telegram.polling, 30, message=f"long polling\n{logs()}")
+                command = telegram.send(GROUP, ALICE, "/imagine a lantern in the fog")
+                assert bot.wait(30) == -signal.SIGKILL, logs()
+            (crashed,) = pg_rows(url, "SELECT status FROM generations")
+            assert crashed["status"] == "done" and pictures() == 1
+            with process(["run"], env, tmp_path, tmp_path / "bot2.log"):
+
+                def settled() -> list[dict[str, object]]:
+                    return pg_rows(
+                        url,
+                        "SELECT status, reply_to_message_id FROM generations "
+                        "WHERE status IN ('delivered', 'failed')",
+                    )
+
+                (final,) = wait_for(settled, 40, message=f"the request to settle\n{logs()}")
+            assert final == {
+                "status": "delivered",
+                "reply_to_message_id": str(command["message_id"]),
+            }
+            assert pictures() == 1 and len(fake_openai.calls) == 1
+            assert len(pg_rows(url, "SELECT id FROM generations")) == 1
+    finally:
+        telegram.stop()
