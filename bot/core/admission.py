@@ -187,8 +187,7 @@ class Admission:
     async def _check_limits(self, requester: Requester, scope: Scope) -> None:
         """Refuse already here what `submit` would refuse for a limit, so an adapter answers
         with one message instead of acknowledging first (submit still reserves atomically)."""
-        per_user, per_scope = await self._limits.effective_limits(scope)
-        pending = await self._limits.pending_override(scope)
+        per_user, per_scope, pending = await self._limits.admission_limits(scope)
         try:
             self._quotas.check(
                 requester.platform,
@@ -202,8 +201,7 @@ class Admission:
             await self._refuse(requester, scope, exc)
 
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
-        per_user, per_scope = await self._limits.effective_limits(prepared.scope)
-        pending = await self._limits.pending_override(prepared.scope)
+        per_user, per_scope, pending = await self._limits.admission_limits(prepared.scope)
         try:
             # No await between the checks and the increments: atomic on this event loop.
             return self._quotas.reserve(

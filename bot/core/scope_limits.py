@@ -23,9 +23,19 @@ class ScopeLimits:
         self._store = store
         self._settings = settings
 
+    async def admission_limits(self, scope: Scope) -> tuple[int, int | None, int | None]:
+        """`effective_limits` and `pending_override` together, from one store query (both are
+        read for every request)."""
+        row = await self._store.scope_row(scope.platform, scope.id)
+        per_user, per_scope = self._effective(row.daily_limit_per_user, row.daily_limit_per_scope)
+        return per_user, per_scope, row.max_pending_per_user
+
     async def effective_limits(self, scope: Scope) -> tuple[int, int | None]:
         """Daily limits per user and per scope: the operator's, or lower if the scope's admins said so."""
         per_user, per_scope = await self._store.scope_limits(scope.platform, scope.id)
+        return self._effective(per_user, per_scope)
+
+    def _effective(self, per_user: int | None, per_scope: int | None) -> tuple[int, int | None]:
         operator_user = self._settings.daily_limit_per_user
         operator_scope = self._settings.daily_limit_per_scope
         user_limit = min(per_user, operator_user) if per_user else operator_user

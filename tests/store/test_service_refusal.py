@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.delivery import ImageFiles
+from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand
 from bot.core.queue import EmbeddedRedis, JobQueue
 from bot.core.service import GenerationService

@@ -1,0 +1,65 @@
+"""What one request costs the store, on SQLite and PostgreSQL: each round trip counts on a
+database across the network, so the scope's settings and limits are read in one query each
+time they are needed, and the row is written once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.core.imagefiles import ImageFiles
+from bot.core.models import ImagineCommand
+from bot.core.queue import EmbeddedRedis, JobQueue
+from bot.core.service import GenerationService
+from bot.core.store import Store
+from bot.core.styles import load_catalogue
+from bot.settings import Settings
+from tests.unit.test_service import ALICE, GPT_IMAGE, GUILD, TARGET
+
+
+@pytest.fixture
+def service(store: Store, tmp_path: Path) -> GenerationService:
+    settings = Settings(_env_file=None, data_dir=tmp_path, openai_api_key="sk-x")  # type: ignore[call-arg]
+    return GenerationService(
+        settings=settings,
+        store=store,
+        styles=load_catalogue(),
+        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
+        capabilities={"openai": GPT_IMAGE},
+        reply_stream="imaginebot:events:test",
+        files=ImageFiles(settings.images_dir),
+    )
+
+
+async def test_a_request_reads_its_scope_once_per_step(
+    service: GenerationService, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.set_scope_limits(GUILD.platform, GUILD.id, 5, None)
+    await store.set_scope_pending_limit(GUILD.platform, GUILD.id, 1)
+    statements: list[str] = []
+    fetch, execute = store.fetch, store.execute
+
+    async def counted_fetch(sql: str, params: Any = ()) -> list[Any]:
+        statements.append(sql)
+        return await fetch(sql, params)
+
+    async def counted_execute(sql: str, params: Any = ()) -> int:
+        statements.append(sql)
+        return await execute(sql, params)
+
+    monkeypatch.setattr(store, "fetch", counted_fetch)
+    monkeypatch.setattr(store, "execute", counted_execute)
+    ticket = await service.submit(
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="a lighthouse")), TARGET
+    )
+    scope_reads = [s for s in statements if "FROM scope_settings" in s]
+    inserts = [s for s in statements if s.startswith("INSERT INTO generations")]
+    # Settings for the style (then cached), limits when preparing, limits when reserving.
+    assert len(scope_reads) <= 3, statements
+    assert len(inserts) == 1 and len(statements) <= 5, statements
+    # The scope's own limits were applied: its one pending slot is now taken.
+    with pytest.raises(Exception, match="the limit is 1"):
+        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="another"))
+    assert await store.get(ticket.generation_id) is not None
