@@ -41,15 +41,26 @@ async def drop_database(name: str) -> None:
 
 
 async def terminate_backends(name: str) -> int:
-    """Kill every session on the database, as a server restart or failover would."""
+    """Kill every session on the database, as a server restart or failover would; return
+    once they are gone (termination is a signal the backend handles when it gets to it)."""
     conn = await asyncpg.connect(url_of("postgres"), timeout=10)
     try:
-        killed = await conn.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid()",
-            name,
-        )
-        return len(killed)
+        pids = [
+            r[0]
+            for r in await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+        ]
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+        for _ in range(500):
+            left = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", pids
+            )
+            if not left:
+                break
+            await asyncio.sleep(0.01)
+        return len(pids)
     finally:
         await conn.close()
 

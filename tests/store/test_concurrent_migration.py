@@ -6,7 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import asyncpg
@@ -15,13 +14,14 @@ import pytest
 from bot.core.store import Store
 from bot.core.store.base import migration_files, migrations_dir
 from tests.postgres import database
-from tests.support import ROOT
+from tests.support import ROOT, wait_for
 
 # Each process waits for the same file, then opens the store (which migrates) at once.
 SCRIPT = """
 import asyncio, json, os, sys, time
 from bot.core.store import Store
-url, go = sys.argv[1], sys.argv[2]
+url, go, ready = sys.argv[1], sys.argv[2], sys.argv[3]
+open(ready, "w").close()
 while not os.path.exists(go):
     time.sleep(0.001)
 async def main():
@@ -37,17 +37,19 @@ LATEST = [v for v, _ in migration_files(migrations_dir())]
 
 
 def migrate_together(url: str, go: Path, count: int = 2) -> list[list[int]]:
+    ready = [go.with_name(f"ready-{i}") for i in range(count)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", SCRIPT, url, str(go)],
+            [sys.executable, "-c", SCRIPT, url, str(go), str(flag)],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(count)
+        for flag in ready
     ]
-    time.sleep(1.5)  # both interpreters are up and waiting
+    # Every interpreter has imported the store and waits: then they all start at once.
+    wait_for(lambda: all(flag.exists() for flag in ready), 60, message="the processes")
     go.touch()
     results = []
     for proc in procs:
