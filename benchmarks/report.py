@@ -146,21 +146,22 @@ and 16 at a time, and prints one JSON object. `BENCHMARK_DATABASE=postgresql
 benchmarks/run.py --scenario ...` runs any scenario above with the store on a fresh
 PostgreSQL database (server at `TEST_POSTGRES_URL`, default 127.0.0.1:5432).
 
-2026-12-02, 2 cores shared with other work (load average 3-9), so these are rough:
+2026-12-02, 2 cores shared with other work (load average 2-4), after the pool change below:
 
 - `store.py --count 2000`, SQLite / PostgreSQL / PostgreSQL with `synchronous_commit=off`,
-  one at a time: insert 2320 / 300 / 559 per s, get 8063 / 2062 / 903, a request's three
-  status changes 773 / 136 / 290; 16 at a time: insert 1262 / 717 / 934, status changes
-  1093 / 255 / 479. Each PostgreSQL commit waits about 3.5 ms for the WAL flush on this disk
-  (plain asyncpg: 272 single-row commits/s, 2273 with `synchronous_commit=off`); a read is a
-  loopback round trip where SQLite reads in-process.
-- `capacity_1_worker`, runs alternating on the same code: SQLite delivered 43.3 and 49.9
-  generations/s of the 50/s offered, bot CPU 8.9 and 10.9 ms per generation; PostgreSQL
-  28.6 and 23.1/s, 11.3 and 13.8 ms (+27 %); PostgreSQL with `synchronous_commit=off` 26.8/s,
-  12.0 ms. Neither reached its quiet-machine capacity: the PostgreSQL server's processes share
-  the two cores with the bot, and the bot spends system time in loopback socket sends
-  (cProfile: `socket.send` 21 % of the bot's time). The issue's target (bot CPU within 25 %
-  of SQLite's) still needs a run on a quiet machine.
+  one at a time: insert 2324 / 1116 / 2088 per s, get 4907 / 2504 / 3291, a request's three
+  status changes 1012 / 399 / 770; 16 at a time: insert 2595 / 2082 / 1904, status changes
+  1262 / 639 / 753. A PostgreSQL commit waits for the WAL flush and a read is a loopback round
+  trip, where SQLite reads in-process.
+- `capacity_1_worker`, two runs each, alternating, same code: SQLite sustained 50/s (42.2/s
+  in one run, 73.8/s delivered at 100/s offered in the other), bot CPU 10.2 and 11.0 ms per
+  generation; PostgreSQL sustained 50/s in both (62.6 and 65.4/s delivered at 100/s offered),
+  bot CPU 11.8 and 10.6 ms: within -3 % to +15 % of SQLite's, inside the issue's 25 %. The
+  machine was busy, so neither shows its quiet-machine capacity (250/s above), and the
+  PostgreSQL server's processes share the two cores with the bot.
+- Before the pool change, on a busier machine (load 5-9): PostgreSQL 23-29/s against SQLite's
+  43-50/s, bot CPU +27 %; a cProfile of that bot put 21 % of its time in loopback
+  `socket.send`.
 - asyncpg's pool runs a reset query (`RESET ALL; CLOSE ALL; ...`) on every release; the store
   keeps no session state, so the pool's reset is a no-op (asyncpg still rolls back an open
   transaction): one round trip per store call instead of two.
