@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -173,6 +174,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _gallery_needs_sqlite(self) -> Settings:
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if self.web_port and url.lower().startswith(("postgresql:", "postgres:")):
+            raise ValueError(
+                "the web gallery (WEB_PORT) reads the SQLite store only; unset WEB_PORT "
+                "or DATABASE_URL"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _default_providers(self) -> Settings:
         if not self.image_providers:
             self.image_providers = ["openai"] if self.openai_api_key else ["horde"]
@@ -208,6 +219,10 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
+        """The SQLite file: DATABASE_URL's when it is sqlite:///..., else the one in DATA_DIR."""
+        url = self.database_url.get_secret_value() if self.database_url else ""
+        if url.lower().startswith("sqlite:///") and len(url) > len("sqlite:///"):
+            return Path(unquote(urlsplit(url).path[1:]))
         return self.data_dir / "imaginebot.sqlite3"
 
 

@@ -86,3 +86,23 @@ async def test_a_missing_postgresql_database_is_named_plainly(tmp_path: Path) ->
     )  # type: ignore[call-arg]
     with pytest.raises(StartupError, match='database "imaginebot_no_such_db" does not exist'):
         await open_configured_store(settings)
+
+
+def test_the_sqlite_file_everyone_opens_follows_a_sqlite_url(tmp_path: Path) -> None:
+    # The web gallery opens `database_path` itself: it must be the bot's file.
+    target = tmp_path / "elsewhere" / "bot.sqlite3"
+    on_url = Settings(_env_file=None, data_dir=tmp_path, database_url=f"sqlite:///{target}")  # type: ignore[call-arg]
+    assert on_url.database_path == target
+    default = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    assert default.database_path == tmp_path / "imaginebot.sqlite3"
+
+
+def test_the_gallery_is_refused_on_postgresql_in_plain_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:pw-secret-1@db/bot")
+    monkeypatch.setenv("WEB_PORT", "8090")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(_env_file=None)
+    assert "web gallery (WEB_PORT) reads the SQLite store only" in str(refused.value)
+    assert "pw-secret-1" not in str(refused.value)

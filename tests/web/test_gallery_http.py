@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core import retention
+from bot.core.store import Store
 from bot.web import grants
 from bot.web.signing import Signer, load_key
 from tests.web.support import browser_session, card_ids, enter, running_site
@@ -29,6 +29,24 @@ ROUTES = [
     ("POST", "/g/discord/100/i/{id}/hide"),
     ("POST", "/g/discord/100/i/{id}/unhide"),
 ]
+
+
+async def forget_user(path: Path, platform: str, user_id: str) -> None:
+    """The bot's forget-me, through its own store on the gallery's file."""
+    store = await Store.open(path)
+    try:
+        await store.forget_user(platform, user_id)
+    finally:
+        await store.close()
+
+
+async def purge_before(path: Path, created_before: float) -> None:
+    """The bot's retention purge, through its own store on the gallery's file."""
+    store = await Store.open(path)
+    try:
+        await store.purge_before(created_before)
+    finally:
+        await store.close()
 
 
 def csrf_of(html: str) -> str:
@@ -309,7 +327,7 @@ async def test_thumbnails_are_webp_made_once_and_swept_when_the_picture_goes(
             r.release()
         assert cached.stat().st_mtime_ns == first
         # Forget-me deletes the row: the gallery stops serving it at once, the sweep takes the file.
-        await retention.forget_user(site.config.database_path, "discord", "u1")
+        await forget_user(site.config.database_path, "discord", "u1")
         async with client.get(url) as response:
             assert response.status == 404
         async with client.get(f"{site.url}/g/discord/100/") as page:
@@ -325,7 +343,7 @@ async def test_retention_purge_takes_pictures_out_at_once(tmp_path: Path) -> Non
         await enter(client, site.link("discord", "100"))
         async with client.get(f"{site.url}/g/discord/100/i/{old}/thumb.webp") as response:
             assert response.status == 200
-        await retention.purge_before(site.config.database_path, 2000.0)
+        await purge_before(site.config.database_path, 2000.0)
         async with client.get(f"{site.url}/g/discord/100/?q=picture") as page:
             assert card_ids(await page.text()) == [new]
         async with client.get(f"{site.url}/g/discord/100/i/{old}/thumb.webp") as response:

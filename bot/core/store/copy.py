@@ -28,11 +28,11 @@ log = logging.getLogger(__name__)
 # Table -> (columns copied, order read). Refusal ids are the target's own; generations go in
 # creation order, so a parent row always exists before the rows made from it.
 TABLES: dict[str, tuple[str, str]] = {
-    "generations": (COLUMNS, "created_at, id"),
+    "generations": (f"{COLUMNS}, hidden", "created_at, id"),
     "refusals": ("platform, scope_id, user_id, code, reason, created_at", "id"),
     "scope_settings": (
         "platform, scope_id, default_style, allowed_styles, updated_at, daily_limit_per_user, "
-        "daily_limit_per_scope, nsfw, max_pending_per_user",
+        "daily_limit_per_scope, nsfw, max_pending_per_user, gallery",
         "platform, scope_id",
     ),
     "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),
