@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.store.base import migration_files, migrations_dir
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import TelegramDriver, photo_bytes
 from tests.postgres import database, pg_rows
@@ -69,7 +70,8 @@ def test_telegram_bot_on_postgresql_delivers_the_picture(
                 )
                 assert settings == [{"default_style": "sketch"}]
                 versions = pg_rows(url, "SELECT version FROM schema_version ORDER BY version")
-                assert [v["version"] for v in versions] == [1, 2, 3]
+                expected = [v for v, _ in migration_files(migrations_dir() / "postgres")]
+                assert [v["version"] for v in versions] == expected
     finally:
         telegram.stop()
     assert not (tmp_path / "data" / "imaginebot.sqlite3").exists()
