@@ -4,8 +4,7 @@ limits and nsfw commands live in server_settings.py) and /forget-me (privacy.py)
 from __future__ import annotations
 
 import asyncio
-import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -13,6 +12,7 @@ from discord import app_commands
 from bot.adapters.discord.answers import admin_only, reply
 from bot.adapters.discord.context import requester_of, scope_of
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
+from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
@@ -29,47 +29,19 @@ from bot.adapters.discord.server_settings import (
 )
 from bot.core.errors import UserFacingError
 from bot.core.models import ImagineCommand
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
-    from bot.core.service import PreparedRequest
-
-log = logging.getLogger(__name__)
+from bot.core.service import GenerationService
+from bot.web.access import GalleryAccess
 
 Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 MAX_SEED = 2**32 - 1
-# Validation normally takes milliseconds; past this, acknowledge first so the 3 s rule holds.
-PREPARE_BUDGET_SECONDS = 2.0
 
 
-async def prepare_then_submit(
-    adapter: DiscordAdapter,
-    interaction: discord.Interaction,
-    prepare: asyncio.Future[PreparedRequest] | asyncio.Task[PreparedRequest],
+def register_commands(
+    tree: app_commands.CommandTree[Any],
+    service: GenerationService,
+    intake: Intake,
+    gallery: GalleryAccess | None,
 ) -> None:
-    """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
-    validation push the acknowledgement past Discord's 3 seconds."""
-    done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
-    if not done:
-        await interaction.response.defer(thinking=True)
-    try:
-        prepared = await prepare
-    except UserFacingError as exc:
-        if interaction.response.is_done():
-            await interaction.edit_original_response(
-                content=error_text(exc), allowed_mentions=NO_MENTIONS
-            )
-        else:
-            await reply(interaction, error_text(exc))
-        return
-    if not interaction.response.is_done():
-        await interaction.response.defer(thinking=True)
-    await adapter.submit(interaction, prepared)
-
-
-def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
-    service = adapter.app.service
-
     async def allowed_style_choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -111,7 +83,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
         prepare = asyncio.ensure_future(
             service.prepare(requester_of(interaction), scope_of(interaction), command)
         )
-        await prepare_then_submit(adapter, interaction, prepare)
+        await intake.prepare_then_submit(interaction, prepare)
 
     @tree.command(
         name="styles",
@@ -158,7 +130,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
     @app_commands.allowed_installs(guilds=True, users=False)
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
-        view = await with_gallery_button(interaction, adapter.app.gallery, history_view(rows))
+        view = await with_gallery_button(interaction, gallery, history_view(rows))
         text = history_text(rows)
         if view is None:
             await interaction.response.send_message(
@@ -169,14 +141,13 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=view
             )
 
-    group = settings_group(adapter)
-    register_gallery(tree, group, adapter.app.gallery)
+    group = settings_group(service)
+    register_gallery(tree, group, gallery)
     tree.add_command(group)
-    register_forget_me(tree, adapter)
+    register_forget_me(tree)
 
 
-def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
-    service = adapter.app.service
+def settings_group(service: GenerationService) -> app_commands.Group:
     group = app_commands.Group(
         name="settings",
         description="Server settings for imaginebot (server admins)",
@@ -244,5 +215,5 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
             names = ", ".join(s.label for s in chosen)
             await reply(interaction, f"Members may now use: {names}.")
 
-    add_server_setting_commands(group, adapter)
+    add_server_setting_commands(group, service)
     return group

@@ -6,7 +6,7 @@ permission check (Manage Server, from the interaction itself) are Discord's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
@@ -16,10 +16,7 @@ from bot.adapters.discord.context import age_restricted, scope_of
 from bot.adapters.discord.render import error_text
 from bot.core.errors import UserFacingError
 from bot.core.models import Scope
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
-    from bot.core.service import GenerationService
+from bot.core.service import GenerationService
 
 MAX_LIMIT = 1_000_000
 
@@ -40,9 +37,7 @@ def nsfw_text(allowed: bool) -> str:
     return "NSFW: off"
 
 
-def add_server_setting_commands(group: app_commands.Group, adapter: DiscordAdapter) -> None:
-    service = adapter.app.service
-
+def add_server_setting_commands(group: app_commands.Group, service: GenerationService) -> None:
     @group.command(
         name="limits", description="Lower this server's limits (leave all out to see them)"
     )
