@@ -9,14 +9,13 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.answers import admin_only, refuse, reply
 from bot.adapters.discord.context import requester_of, scope_of
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
-    error_text,
     history_text,
     history_view,
     styles_text,
@@ -115,7 +114,7 @@ def register_commands(
         try:
             chosen = await service.set_user_style(requester_of(interaction), style)
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
             return
         if chosen is None:
             await reply(interaction, "Your default style is cleared.")
@@ -188,7 +187,7 @@ def settings_group(service: GenerationService) -> app_commands.Group:
         try:
             chosen = await service.set_scope_default(scope_of(interaction), text)
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
             return
         if chosen is None:
             await reply(interaction, "This server now uses the bot's default style.")
@@ -207,7 +206,7 @@ def settings_group(service: GenerationService) -> app_commands.Group:
                 scope_of(interaction), None if everything else parts
             )
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
             return
         if not chosen:
             await reply(interaction, "Members may use every style.")

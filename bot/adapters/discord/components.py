@@ -18,13 +18,12 @@ from typing import Any
 import discord
 
 from bot.adapters.discord import privacy
-from bot.adapters.discord.answers import reply
+from bot.adapters.discord.answers import refuse, reply
 from bot.adapters.discord.context import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.render import (
     NO_MENTIONS,
-    error_text,
     parse_custom_id,
     restyle_view,
     result_embed,
@@ -67,7 +66,7 @@ class ComponentRouter:
             else:
                 await reply(interaction, "That button is no longer supported.")
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
 
     async def variation(
         self, interaction: discord.Interaction, generation_id: str, style: str | None

@@ -12,7 +12,7 @@ import time
 
 import discord
 
-from bot.adapters.discord.answers import reply
+from bot.adapters.discord.answers import refuse
 from bot.adapters.discord.context import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
@@ -69,7 +69,7 @@ class Intake:
                     content=error_text(exc), allowed_mentions=NO_MENTIONS
                 )
             else:
-                await reply(interaction, error_text(exc))
+                await refuse(interaction, exc)
             return
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)

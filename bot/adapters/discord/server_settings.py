@@ -11,9 +11,8 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.answers import admin_only, refuse, reply
 from bot.adapters.discord.context import age_restricted, scope_of
-from bot.adapters.discord.render import error_text
 from bot.core.errors import UserFacingError
 from bot.core.models import Scope
 from bot.core.service import GenerationService
@@ -74,7 +73,7 @@ def add_server_setting_commands(group: app_commands.Group, service: GenerationSe
                 await service.set_scope_limits(scope, per_user=new_user, per_scope=new_server)
                 await service.set_scope_pending_limit(scope, new_pending)
             except UserFacingError as exc:
-                await reply(interaction, error_text(exc))
+                await refuse(interaction, exc)
                 return
         await reply(interaction, await limits_text(service, scope))
 
