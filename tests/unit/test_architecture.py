@@ -16,8 +16,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.support import ROOT
 
 BOT = ROOT / "bot"
@@ -224,12 +222,6 @@ def test_no_import_cycles_under_bot() -> None:
     assert cycles(graph) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="bot/core/service.py and bot/core/delivery.py are still over 400 lines; "
-    "they are being split by idea (admission, preferences, history; events, delivery, "
-    "housekeeping)",
-)
 def test_no_module_in_bot_is_over_400_lines() -> None:
     long = {
         str(path.relative_to(ROOT)): lines
