@@ -137,7 +137,7 @@ class BotApp:
             clock=lambda: self.clock(),
         )
         self._housekeeping: asyncio.Task[None] | None = None
-        self._worker: InProcessWorker | None = None
+        self.worker: InProcessWorker | None = None
         self._health: HealthServer | None = None
         self._started: list[PlatformAdapter] = []
 
@@ -265,8 +265,8 @@ class BotApp:
         if self.web is not None:
             await self.web.start()
         if worker:
-            self._worker = InProcessWorker(self.settings, self.redis, self.embedded, self.providers)
-            self._worker.start()
+            self.worker = InProcessWorker(self.settings, self.redis, self.embedded, self.providers)
+            self.worker.start()
 
     async def serve(self, stop: asyncio.Event, *, worker: bool) -> None:
         """`imaginebot run`: start everything, run until `stop` is set, then stop it all."""
@@ -320,8 +320,8 @@ class BotApp:
             self._housekeeping.cancel()
             with suppress(asyncio.CancelledError):
                 await self._housekeeping
-        if self._worker is not None:
-            await self._worker.stop()
+        if self.worker is not None:
+            await self.worker.stop()
         await self.coordinator.stop()
         if drop_event_stream:
             with suppress(Exception):

@@ -72,6 +72,11 @@ class InProcessWorker:
         self._worker: Worker | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        """The worker task is alive (it survives Redis outages and bad messages)."""
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         if self.embedded is None:
             log.info(
