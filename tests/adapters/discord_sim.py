@@ -70,7 +70,7 @@ def settings(tmp: Path) -> Settings:
 @asynccontextmanager
 async def simulation(tmp: Path) -> AsyncIterator[Sim]:
     app = await BotApp.create(settings(tmp))
-    adapter = DiscordAdapter(app.settings, app)
+    adapter = DiscordAdapter(app.settings, app.service, handles=app.store, sync_state=app.store)
     app.register(adapter)
     try:
         async with simcord.run(adapter.client) as env:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import simcord
 
-from bot.core.models import Scope
+from bot.core.models import Requester, Scope
 from tests.adapters.discord_sim import Sim, simulation
 
 
@@ -189,6 +189,26 @@ async def test_styles_marks_defaults_and_mystyle_sets_and_clears(tmp_path: Path)
         assert (await sim.latest(sim.alice)).style == "pixel-art"  # the user's own default wins
         cleared = await sim.alice.slash(sim.channel, "mystyle")
         assert "cleared" in cleared.response.content  # type: ignore[union-attr]
+
+
+async def test_a_refused_setting_is_answered_privately_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    async with simulation(tmp_path) as sim:
+        refused = await sim.alice.slash(sim.channel, "mystyle", style="pixle-art")
+        assert refused.ephemeral
+        assert "no style called “pixle-art”" in refused.response.content  # type: ignore[union-attr]
+        assert "pixel-art" in refused.response.content  # type: ignore[union-attr]
+        assert (
+            await sim.app.service.user_style(
+                Requester(platform="discord", user_id=str(sim.alice.id), display_name="alice")
+            )
+            is None
+        )
+        bad = await sim.admin.slash(sim.channel, "settings allowed-styles", styles="anime, nope")
+        assert bad.ephemeral and "nope" in bad.response.content  # type: ignore[union-attr]
+        scope = Scope(platform="discord", id=str(sim.guild.id))
+        assert (await sim.app.service.scope_settings(scope)).allowed_styles == ()
 
 
 async def test_everyone_in_a_prompt_pings_nobody(tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.discord.adapter import FALLBACK_MARKER, DiscordAdapter
+from bot.adapters.discord.adapter import DiscordAdapter
+from bot.adapters.discord.delivery import FALLBACK_MARKER
 from bot.core.errors import DeliveryError
 from bot.core.models import Status, StatusUpdate
 from tests.adapters.discord_sim import Sim, simulation
@@ -48,7 +49,9 @@ async def test_reroll_after_a_restart_makes_a_new_request_and_message(tmp_path: 
         result, _ = await imagine_and_finish(sim)
         first = await sim.latest(sim.alice)
         # A new process: new adapter and client, nothing in memory but the history.
-        fresh = DiscordAdapter(sim.app.settings, sim.app)
+        fresh = DiscordAdapter(
+            sim.app.settings, sim.app.service, handles=sim.app.store, sync_state=sim.app.store
+        )
         sim.app.register(fresh)
         await sim.env.restart_bot(fresh.client)
         sim.adapter = fresh

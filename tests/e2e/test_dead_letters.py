@@ -97,7 +97,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
             wait_for, lambda: client.xrange(dead_letter_key(settings.queue_name)), 10
         )
         event_letters = client.xrange(dead_letter_key(stream))
-        worker_alive = app._worker_task is not None and not app._worker_task.done()
+        worker_alive = app.worker is not None and app.worker.running
     finally:
         await app.close()
 

@@ -118,6 +118,16 @@ def test_forged_full_size_from_another_group_sends_nothing(stack: Stack) -> None
     assert sent_to(t, "sendDocument", OTHER_GROUP) == []
 
 
+def test_button_data_no_action_matches_is_answered_as_no_longer_valid(stack: Stack) -> None:
+    t = stack.telegram
+    message = bot_message_in(t, GROUP, BOB)
+    before = rows(stack.db, "SELECT id FROM generations")
+    for data in ("ib:zz:1", "ib:r", "ib:", "ib:rr:1"):
+        press = t.press(BOB, message, data)
+        assert answer_to(t, press) == "This button is no longer valid.", data
+    assert rows(stack.db, "SELECT id FROM generations") == before
+
+
 def test_forged_reroll_and_restyle_do_not_copy_another_chats_prompt(stack: Stack) -> None:
     t = stack.telegram
     secret, _ = picture(stack, ALICE, ALICE, "my secret diary page")

@@ -1,11 +1,13 @@
-"""Short private answers, and the admin check every server-settings command starts with."""
+"""Short private answers, refusals in the core's words, and the admin check every
+server-settings command starts with."""
 
 from __future__ import annotations
 
 import discord
 
 from bot.adapters.discord.context import is_server_admin
-from bot.adapters.discord.render import NO_MENTIONS, truncate
+from bot.adapters.discord.render import NO_MENTIONS, error_text, truncate
+from bot.core.errors import UserFacingError
 
 ADMIN_ONLY = "Only server admins (Manage Server permission) can change these settings."
 SERVER_ONLY = "Server settings only exist in a server."
@@ -18,6 +20,11 @@ async def reply(interaction: discord.Interaction, text: str) -> None:
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     else:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def refuse(interaction: discord.Interaction, exc: UserFacingError) -> None:
+    """The core refused: its words, privately (the one place a refusal is rendered)."""
+    await reply(interaction, error_text(exc))
 
 
 async def admin_only(interaction: discord.Interaction) -> bool:

@@ -1,22 +1,19 @@
-"""The discord.py client: endpoints, intents, sharding and command sync by hash."""
+"""The discord.py client: endpoints, intents, sharding, and the hooks it calls into."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import discord
 import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 
-from bot.core.store import Store
+from bot.adapters.discord.liveness import GatewayLiveness
 from bot.settings import ConfigError, Settings
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
 
 log = logging.getLogger(__name__)
 
@@ -41,58 +38,66 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class _AdapterHooks:
-    """Hooks shared by the plain and the auto-sharded client."""
+@dataclass(frozen=True)
+class ClientHooks:
+    """What the client calls into: set-up after login, every interaction (for the buttons
+    and menus, which are routed by custom id), and the gateway state for /healthz."""
 
-    adapter: DiscordAdapter
+    setup: Callable[[], Awaitable[None]]
+    interaction: Callable[[discord.Interaction], Awaitable[None]]
+    liveness: GatewayLiveness
+
+
+class _Hooks:
+    """Event handlers shared by the plain and the auto-sharded client."""
+
+    hooks: ClientHooks
     tree: app_commands.CommandTree[Any]
 
     async def setup_hook(self) -> None:
-        await self.adapter.setup()
+        await self.hooks.setup()
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        await self.adapter.components.route(interaction)
+        await self.hooks.interaction(interaction)
 
     # Gateway state for /healthz (sharded clients also get the on_shard_* events).
     async def on_ready(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):
-            self.adapter.liveness.up()
+            self.hooks.liveness.up()
 
     async def on_resumed(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):
-            self.adapter.liveness.up()
+            self.hooks.liveness.up()
 
     async def on_disconnect(self) -> None:
         if not isinstance(self, discord.AutoShardedClient):
-            self.adapter.liveness.down()
+            self.hooks.liveness.down()
 
     async def on_shard_ready(self, shard_id: int) -> None:
-        self.adapter.liveness.up(shard_id)
+        self.hooks.liveness.up(shard_id)
 
     async def on_shard_resumed(self, shard_id: int) -> None:
-        self.adapter.liveness.up(shard_id)
+        self.hooks.liveness.up(shard_id)
 
     async def on_shard_disconnect(self, shard_id: int) -> None:
-        self.adapter.liveness.down(shard_id)
+        self.hooks.liveness.down(shard_id)
 
 
-class ImagineClient(_AdapterHooks, discord.Client):
-    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+class ImagineClient(_Hooks, discord.Client):
+    def __init__(self, hooks: ClientHooks, **options: Any) -> None:
         super().__init__(intents=intents(), **options)
-        self.adapter = adapter
+        self.hooks = hooks
         self.tree = app_commands.CommandTree(self)
 
 
-class ShardedImagineClient(_AdapterHooks, discord.AutoShardedClient):
-    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+class ShardedImagineClient(_Hooks, discord.AutoShardedClient):
+    def __init__(self, hooks: ClientHooks, **options: Any) -> None:
         super().__init__(intents=intents(), **options)
-        self.adapter = adapter
+        self.hooks = hooks
         self.tree = app_commands.CommandTree(self)
 
 
-def build_client(
-    adapter: DiscordAdapter, settings: Settings
-) -> ImagineClient | ShardedImagineClient:
+def build_client(settings: Settings, hooks: ClientHooks) -> ImagineClient | ShardedImagineClient:
     options: dict[str, Any] = {
         "allowed_mentions": discord.AllowedMentions.none(),
         "chunk_guilds_at_startup": False,
@@ -103,74 +108,9 @@ def build_client(
     }
     shards = (settings.discord_shards or "").strip().lower()
     if not shards:
-        return ImagineClient(adapter, **options)
+        return ImagineClient(hooks, **options)
     if shards == "auto":
-        return ShardedImagineClient(adapter, **options)
+        return ShardedImagineClient(hooks, **options)
     if not shards.isdigit() or int(shards) < 1:
         raise ConfigError("DISCORD_SHARDS: use 'auto' or a positive number of shards")
-    return ShardedImagineClient(adapter, shard_count=int(shards), **options)
-
-
-def commands_digest(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
-    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def registered(commands: list[dict[str, Any]]) -> dict[str, str]:
-    """name -> "id/version" of commands as Discord returns them (the version changes on
-    every edit, by us or anyone else holding the token)."""
-    return {str(c["name"]): f"{c['id']}/{c.get('version', '')}" for c in commands}
-
-
-async def sync_commands(
-    tree: app_commands.CommandTree[Any], store: Store, application_id: int, guild_id: int | None
-) -> bool:
-    """Sync only when needed; True if synced.
-
-    Skipping needs two things: the definitions hash to what this application last synced
-    (the record is keyed on the application id and the guild), and Discord still holds
-    exactly the commands that sync registered (one GET). A record alone is not trusted:
-    the same DATA_DIR may meet another application, or commands deleted or overwritten
-    since."""
-    guild = discord.Object(id=guild_id) if guild_id else None
-    if guild is not None:
-        tree.copy_global_to(guild=guild)
-    digest = commands_digest(tree, guild)
-    key = f"discord:commands:{application_id}:{guild_id or 'global'}"
-    record = _load_record(await store.get_state(key))
-    if record is not None and record.get("digest") == digest:
-        http = tree.client.http
-        try:
-            if guild_id:
-                current = await http.get_guild_commands(application_id, guild_id)
-            else:
-                current = await http.get_global_commands(application_id)
-        except discord.HTTPException as exc:
-            log.info("could not list the registered commands (HTTP %s); syncing", exc.status)
-            current = None
-        if current is not None and registered(current) == record.get("registered"):
-            log.info("slash commands unchanged; not syncing")
-            return False
-        log.info("Discord no longer has the commands last synced; syncing again")
-    synced = await tree.sync(guild=guild)
-    # tree.sync returns AppCommand objects, which drop the version: read it back raw.
-    if guild_id:
-        now = await tree.client.http.get_guild_commands(application_id, guild_id)
-    else:
-        now = await tree.client.http.get_global_commands(application_id)
-    await store.set_state(key, json.dumps({"digest": digest, "registered": registered(now)}))
-    where = f"server {guild_id}" if guild_id else "all servers (global)"
-    log.info("synced %d slash command(s) to %s", len(synced), where)
-    return True
-
-
-def _load_record(value: str | None) -> dict[str, Any] | None:
-    """The stored sync record; a bare digest (older format) or junk counts as none."""
-    if not value:
-        return None
-    try:
-        record = json.loads(value)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+    return ShardedImagineClient(hooks, shard_count=int(shards), **options)

@@ -4,19 +4,18 @@ limits and nsfw commands live in server_settings.py) and /forget-me (privacy.py)
 from __future__ import annotations
 
 import asyncio
-import logging
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.answers import admin_only, refuse, reply
 from bot.adapters.discord.context import requester_of, scope_of
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
+from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
-    error_text,
     history_text,
     history_view,
     styles_text,
@@ -29,47 +28,19 @@ from bot.adapters.discord.server_settings import (
 )
 from bot.core.errors import UserFacingError
 from bot.core.models import ImagineCommand
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
-    from bot.core.service import PreparedRequest
-
-log = logging.getLogger(__name__)
+from bot.core.service import GenerationService
+from bot.web.access import GalleryAccess
 
 Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 MAX_SEED = 2**32 - 1
-# Validation normally takes milliseconds; past this, acknowledge first so the 3 s rule holds.
-PREPARE_BUDGET_SECONDS = 2.0
 
 
-async def prepare_then_submit(
-    adapter: DiscordAdapter,
-    interaction: discord.Interaction,
-    prepare: asyncio.Future[PreparedRequest] | asyncio.Task[PreparedRequest],
+def register_commands(
+    tree: app_commands.CommandTree[Any],
+    service: GenerationService,
+    intake: Intake,
+    gallery: GalleryAccess | None,
 ) -> None:
-    """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
-    validation push the acknowledgement past Discord's 3 seconds."""
-    done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
-    if not done:
-        await interaction.response.defer(thinking=True)
-    try:
-        prepared = await prepare
-    except UserFacingError as exc:
-        if interaction.response.is_done():
-            await interaction.edit_original_response(
-                content=error_text(exc), allowed_mentions=NO_MENTIONS
-            )
-        else:
-            await reply(interaction, error_text(exc))
-        return
-    if not interaction.response.is_done():
-        await interaction.response.defer(thinking=True)
-    await adapter.submit(interaction, prepared)
-
-
-def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
-    service = adapter.app.service
-
     async def allowed_style_choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -111,7 +82,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
         prepare = asyncio.ensure_future(
             service.prepare(requester_of(interaction), scope_of(interaction), command)
         )
-        await prepare_then_submit(adapter, interaction, prepare)
+        await intake.prepare_then_submit(interaction, prepare)
 
     @tree.command(
         name="styles",
@@ -143,7 +114,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
         try:
             chosen = await service.set_user_style(requester_of(interaction), style)
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
             return
         if chosen is None:
             await reply(interaction, "Your default style is cleared.")
@@ -158,7 +129,7 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
     @app_commands.allowed_installs(guilds=True, users=False)
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
-        view = await with_gallery_button(interaction, adapter.app.gallery, history_view(rows))
+        view = await with_gallery_button(interaction, gallery, history_view(rows))
         text = history_text(rows)
         if view is None:
             await interaction.response.send_message(
@@ -169,14 +140,13 @@ def register_commands(tree: app_commands.CommandTree[Any], adapter: DiscordAdapt
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=view
             )
 
-    group = settings_group(adapter)
-    register_gallery(tree, group, adapter.app.gallery)
+    group = settings_group(service)
+    register_gallery(tree, group, gallery)
     tree.add_command(group)
-    register_forget_me(tree, adapter)
+    register_forget_me(tree)
 
 
-def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
-    service = adapter.app.service
+def settings_group(service: GenerationService) -> app_commands.Group:
     group = app_commands.Group(
         name="settings",
         description="Server settings for imaginebot (server admins)",
@@ -217,7 +187,7 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
         try:
             chosen = await service.set_scope_default(scope_of(interaction), text)
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
             return
         if chosen is None:
             await reply(interaction, "This server now uses the bot's default style.")
@@ -236,7 +206,7 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
                 scope_of(interaction), None if everything else parts
             )
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
             return
         if not chosen:
             await reply(interaction, "Members may use every style.")
@@ -244,5 +214,5 @@ def settings_group(adapter: DiscordAdapter) -> app_commands.Group:
             names = ", ".join(s.label for s in chosen)
             await reply(interaction, f"Members may now use: {names}.")
 
-    add_server_setting_commands(group, adapter)
+    add_server_setting_commands(group, service)
     return group

@@ -13,18 +13,17 @@ import asyncio
 import io
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.adapters.discord import privacy
-from bot.adapters.discord.answers import reply
-from bot.adapters.discord.commands import prepare_then_submit
+from bot.adapters.discord.answers import refuse, reply
 from bot.adapters.discord.context import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
+from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.render import (
     NO_MENTIONS,
-    error_text,
     parse_custom_id,
     restyle_view,
     result_embed,
@@ -34,19 +33,13 @@ from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.service import GenerationService
 
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
-
 log = logging.getLogger(__name__)
 
 
 class ComponentRouter:
-    def __init__(self, adapter: DiscordAdapter) -> None:
-        self.adapter = adapter
-
-    @property
-    def service(self) -> GenerationService:
-        return self.adapter.app.service
+    def __init__(self, service: GenerationService, intake: Intake) -> None:
+        self.service = service
+        self.intake = intake
 
     async def route(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.component:
@@ -67,13 +60,13 @@ class ComponentRouter:
             elif action == "delete":
                 await self.delete(interaction, generation_id)
             elif action in (privacy.CONFIRM, privacy.CANCEL):
-                await privacy.answer(self.adapter, interaction, action, generation_id)
+                await privacy.answer(self.service, interaction, action, generation_id)
             elif action == "show" and values:
                 await self.show(interaction, values[0])
             else:
                 await reply(interaction, "That button is no longer supported.")
         except UserFacingError as exc:
-            await reply(interaction, error_text(exc))
+            await refuse(interaction, exc)
 
     async def variation(
         self, interaction: discord.Interaction, generation_id: str, style: str | None
@@ -84,7 +77,7 @@ class ComponentRouter:
                 generation_id, requester_of(interaction), scope_of(interaction), style=style
             )
         )
-        await prepare_then_submit(self.adapter, interaction, prepare)
+        await self.intake.prepare_then_submit(interaction, prepare)
 
     async def offer_styles(self, interaction: discord.Interaction, generation_id: str) -> None:
         scope = scope_of(interaction)

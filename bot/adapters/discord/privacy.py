@@ -9,7 +9,7 @@ against that id here before anything is deleted.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -17,9 +17,7 @@ from discord import app_commands
 from bot.adapters.discord.answers import reply
 from bot.adapters.discord.context import requester_of
 from bot.adapters.discord.render import NO_MENTIONS, custom_id
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
+from bot.core.service import GenerationService
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +49,7 @@ def confirm_view(user_id: str) -> discord.ui.View:
     return view
 
 
-def register_forget_me(tree: app_commands.CommandTree[Any], adapter: DiscordAdapter) -> None:
+def register_forget_me(tree: app_commands.CommandTree[Any]) -> None:
     @tree.command(
         name="forget-me",
         description="Delete your history, pictures and settings with this bot",
@@ -68,7 +66,7 @@ def register_forget_me(tree: app_commands.CommandTree[Any], adapter: DiscordAdap
 
 
 async def answer(
-    adapter: DiscordAdapter, interaction: discord.Interaction, action: str, owner_id: str
+    service: GenerationService, interaction: discord.Interaction, action: str, owner_id: str
 ) -> None:
     """A press of Delete my data or Cancel; only the member named in the button counts."""
     if owner_id != str(interaction.user.id):
@@ -77,7 +75,7 @@ async def answer(
     if action == CANCEL:
         await interaction.response.edit_message(content="Nothing was deleted.", view=None)
         return
-    count = await adapter.app.service.forget_user(requester_of(interaction))
+    count = await service.forget_user(requester_of(interaction))
     await interaction.response.edit_message(
         content=f"Deleted your history and settings ({count} pictures).", view=None
     )

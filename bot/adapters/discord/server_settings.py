@@ -6,20 +6,16 @@ permission check (Manage Server, from the interaction itself) are Discord's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.answers import admin_only, refuse, reply
 from bot.adapters.discord.context import age_restricted, scope_of
-from bot.adapters.discord.render import error_text
 from bot.core.errors import UserFacingError
 from bot.core.models import Scope
-
-if TYPE_CHECKING:
-    from bot.adapters.discord.adapter import DiscordAdapter
-    from bot.core.service import GenerationService
+from bot.core.service import GenerationService
 
 MAX_LIMIT = 1_000_000
 
@@ -40,9 +36,7 @@ def nsfw_text(allowed: bool) -> str:
     return "NSFW: off"
 
 
-def add_server_setting_commands(group: app_commands.Group, adapter: DiscordAdapter) -> None:
-    service = adapter.app.service
-
+def add_server_setting_commands(group: app_commands.Group, service: GenerationService) -> None:
     @group.command(
         name="limits", description="Lower this server's limits (leave all out to see them)"
     )
@@ -79,7 +73,7 @@ def add_server_setting_commands(group: app_commands.Group, adapter: DiscordAdapt
                 await service.set_scope_limits(scope, per_user=new_user, per_scope=new_server)
                 await service.set_scope_pending_limit(scope, new_pending)
             except UserFacingError as exc:
-                await reply(interaction, error_text(exc))
+                await refuse(interaction, exc)
                 return
         await reply(interaction, await limits_text(service, scope))
 

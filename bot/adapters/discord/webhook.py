@@ -61,6 +61,10 @@ class InteractionLink:
                 files=params.files,
             )
 
+    async def edit_text(self, text: str) -> None:
+        """A status edit: the acknowledgement's text only."""
+        await self.edit_original(content=text)
+
     async def delete_original(self) -> None:
         http = self.client.http
         await async_context.get().delete_original_interaction_response(

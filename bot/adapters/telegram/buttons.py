@@ -6,6 +6,10 @@ by whom it was pressed, in the core (`GenerationService.generation_for`, bot/cor
 a generation must have been made on Telegram in this very chat; a forget-me button only
 works for the identity it names. A mismatch gets a short refusal and changes nothing.
 
+Each action is its own `CallbackQueryHandler` with a `pattern`, as python-telegram-bot's
+examples do; data no pattern matches gets "no longer valid". Errors are answered as alerts
+by `Answers.on_error`.
+
 | data | action | who may press |
 |---|---|---|
 | `ib:r:<id>` | reroll | anyone in the chat where the picture was made |
@@ -20,124 +24,129 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+import re
 
 from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler
 
-from bot.adapters.telegram.identity import ADMIN_STATUSES, requester_of, scope_of
+from bot.adapters.telegram.admins import may_act_for, require_admin
+from bot.adapters.telegram.answers import Answers, Context, Refused
+from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import read_existing
-from bot.adapters.telegram.render import plain, style_keyboard
-from bot.core.errors import UserFacingError
+from bot.adapters.telegram.intake import Intake
+from bot.adapters.telegram.render import style_keyboard
 from bot.core.models import Requester
-
-if TYPE_CHECKING:
-    from bot.adapters.telegram.handlers import Context, Handlers
+from bot.core.service import GenerationService
 
 log = logging.getLogger(__name__)
 
 ONLY_THEM = "Only the person who asked can answer this."
 
+# `ib:<action>:<args>`, fields split on ":" (extra fields are ignored, as they always were).
+REROLL = re.compile(r"^ib:r:(?P<id>[^:]*)")
+RESTYLE_PICK = re.compile(r"^ib:S:(?P<id>[^:]*)(?::(?P<style>[^:]*))?")
+RESTYLE_MENU = re.compile(r"^ib:s:(?P<id>[^:]*)")
+FULL_SIZE = re.compile(r"^ib:f:(?P<id>[^:]*)")
+CHAT_DEFAULT = re.compile(r"^ib:A:(?P<style>[^:]*)")
+MY_DEFAULT = re.compile(r"^ib:d:(?P<style>[^:]*)")
+FORGET = re.compile(r"^ib:(?P<action>[FX]):(?P<who>[^:]*)")
+ANY = re.compile(r"^ib:")
+
+
+def _query(update: Update) -> CallbackQuery:
+    query = update.callback_query
+    assert query is not None
+    return query
+
+
+def _field(context: Context, name: str) -> str | None:
+    match = context.match
+    assert match is not None
+    return match.group(name)
+
 
 class Buttons:
-    def __init__(self, handlers: Handlers) -> None:
-        self.handlers = handlers
-        self.service = handlers.service
+    def __init__(self, service: GenerationService, answers: Answers, intake: Intake) -> None:
+        self.service = service
+        self.answers = answers
+        self.intake = intake
 
-    async def press(self, update: Update, context: Context) -> None:
-        query = update.callback_query
-        if query is None or query.data is None:
-            return
-        parts = query.data.split(":")
-        action, args = parts[1] if len(parts) > 1 else "", parts[2:]
-        try:
-            if action in ("r", "S") and args:
-                style = args[1] if action == "S" and len(args) > 1 else None
-                await self.variation(update, query, args[0], style)
-            elif action == "s" and args:
-                await self.offer_styles(update, query, args[0])
-            elif action == "f" and args:
-                await self.full_size(update, query, args[0])
-            elif action == "A" and args:
-                await self.chat_default(update, context, query, args[0])
-            elif action == "d" and args:
-                chosen = await self.service.set_user_style(requester_of(update), args[0])
-                await query.answer(
-                    f"Your default style is now {chosen.label}." if chosen else "Cleared."
-                )
-            elif action in ("F", "X") and args:
-                await self.forget(update, context, query, action, args[0])
-            else:
-                await query.answer("This button is no longer valid.")
-        except UserFacingError as exc:
-            await query.answer(plain(exc.message)[:200], show_alert=True)
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        for pattern, callback in (
+            (REROLL, self.reroll),
+            (RESTYLE_PICK, self.restyle),
+            (RESTYLE_MENU, self.offer_styles),
+            (FULL_SIZE, self.full_size),
+            (CHAT_DEFAULT, self.chat_default),
+            (MY_DEFAULT, self.my_default),
+            (FORGET, self.forget),
+            (ANY, self.unknown),  # last: the first handler whose pattern matches answers
+        ):
+            application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
 
-    async def variation(
-        self, update: Update, query: CallbackQuery, generation_id: str, style: str | None
-    ) -> None:
+    async def reroll(self, update: Update, context: Context) -> None:
+        await self._variation(update, str(_field(context, "id")), None)
+
+    async def restyle(self, update: Update, context: Context) -> None:
+        await self._variation(update, str(_field(context, "id")), _field(context, "style"))
+
+    async def _variation(self, update: Update, generation_id: str, style: str | None) -> None:
+        query = _query(update)
         # Checks the generation was made in this chat before anything is sent.
         prepared = await self.service.prepare_variation(
             generation_id, requester_of(update), scope_of(update), style=style
         )
         await query.answer()
         if isinstance(query.message, Message):
-            await self.handlers.submit(query.message, prepared)
+            await self.intake.submit(query.message, prepared)
 
-    async def offer_styles(self, update: Update, query: CallbackQuery, generation_id: str) -> None:
+    async def offer_styles(self, update: Update, context: Context) -> None:
+        query = _query(update)
+        generation_id = str(_field(context, "id"))
         scope = scope_of(update)
         await self.service.generation_for(generation_id, requester_of(update), scope)
         await query.answer()
         styles = await self.service.allowed_styles(scope)
         if isinstance(query.message, Message):
-            await self.handlers.reply(
+            await self.answers.reply(
                 query.message,
                 "Pick a style for a new version:",
                 reply_markup=style_keyboard(styles, f"ib:S:{generation_id}:"),
             )
 
-    async def full_size(self, update: Update, query: CallbackQuery, generation_id: str) -> None:
+    async def full_size(self, update: Update, context: Context) -> None:
+        query = _query(update)
         generation = await self.service.generation_for(
-            generation_id, requester_of(update), scope_of(update)
+            str(_field(context, "id")), requester_of(update), scope_of(update)
         )
         await query.answer()
         (data,) = await asyncio.to_thread(read_existing, [generation.image_path])
         if data is not None and isinstance(query.message, Message):
             await query.message.reply_document(data, filename=f"{generation.id}.png", do_quote=True)
 
-    async def chat_default(
-        self, update: Update, context: Context, query: CallbackQuery, style: str
-    ) -> None:
-        if not await self.handlers.is_admin(update, context):
-            await query.answer("Only this chat's admins can change its settings.", show_alert=True)
-            return
-        default = await self.service.set_scope_default(scope_of(update), style)
+    async def chat_default(self, update: Update, context: Context) -> None:
+        query = _query(update)
+        await require_admin(update, context.bot)
+        default = await self.service.set_scope_default(
+            scope_of(update), str(_field(context, "style"))
+        )
         await query.answer(
             f"This chat's default style is now {default.label}." if default else "Cleared."
         )
 
-    async def may_act_for(self, update: Update, context: Context, who: str) -> bool:
-        """The presser is `who`, or `who` is a chat (an anonymous admin or a channel identity)
-        and the presser administers that chat."""
-        user = update.effective_user
-        if user is None:
-            return False
-        if who == str(user.id):
-            return True
-        if not who.startswith("-"):
-            return False  # another person's id
-        try:
-            member = await context.bot.get_chat_member(int(who), user.id)
-        except (TelegramError, ValueError):
-            return False
-        return member.status in ADMIN_STATUSES
+    async def my_default(self, update: Update, context: Context) -> None:
+        query = _query(update)
+        chosen = await self.service.set_user_style(
+            requester_of(update), str(_field(context, "style"))
+        )
+        await query.answer(f"Your default style is now {chosen.label}." if chosen else "Cleared.")
 
-    async def forget(
-        self, update: Update, context: Context, query: CallbackQuery, action: str, who: str
-    ) -> None:
-        if not await self.may_act_for(update, context, who):
-            await query.answer(ONLY_THEM, show_alert=True)
-            return
-        if action == "X":
+    async def forget(self, update: Update, context: Context) -> None:
+        query = _query(update)
+        who = str(_field(context, "who"))
+        if not await may_act_for(update, context.bot, who):
+            raise Refused(ONLY_THEM)
+        if _field(context, "action") == "X":
             await query.answer("Nothing was deleted.")
             return
         count = await self.service.forget_user(
@@ -146,3 +155,6 @@ class Buttons:
         await query.answer("Done.")
         if isinstance(query.message, Message):
             await query.message.edit_text(f"Deleted your history and settings ({count} pictures).")
+
+    async def unknown(self, update: Update, context: Context) -> None:
+        await _query(update).answer("This button is no longer valid.")

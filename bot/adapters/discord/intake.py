@@ -1,0 +1,91 @@
+"""A request's way in on Discord: validate, acknowledge within 3 s, queue, show the position.
+
+Slash commands (/imagine) and buttons (Reroll, Restyle) both end here. What the adapter
+needs later to edit the acknowledgement from any process (the interaction token and its
+expiry, the file size limit) goes into the request's delivery handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import discord
+
+from bot.adapters.discord.answers import refuse
+from bot.adapters.discord.context import PLATFORM, age_restricted
+from bot.adapters.discord.images import DEFAULT_LIMIT
+from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
+from bot.adapters.discord.webhook import InteractionLink
+from bot.core.errors import UserFacingError
+from bot.core.models import HandleValue, ReplyTarget
+from bot.core.service import GenerationService, PreparedRequest
+from bot.core.status_throttle import StatusThrottle
+
+TOKEN_LIFETIME = 15 * 60
+TOKEN_MARGIN = 60  # stop using a token a minute early: a slow upload must not straddle expiry
+# Validation normally takes milliseconds; past this, acknowledge first so the 3 s rule holds.
+PREPARE_BUDGET_SECONDS = 2.0
+
+Preparing = asyncio.Future[PreparedRequest] | asyncio.Task[PreparedRequest]
+
+
+def delivery_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
+    return {
+        "application_id": str(interaction.application_id),
+        "interaction_id": str(interaction.id),
+        "token": interaction.token,
+        "expires_at": time.time() + TOKEN_LIFETIME - TOKEN_MARGIN,
+        "requester_id": str(interaction.user.id),
+        "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
+        "size_limit": int(interaction.filesize_limit or DEFAULT_LIMIT),
+        # The core allows NSFW output only where the chat may show it: on Discord, a
+        # channel marked age-restricted, on top of the server's /settings nsfw switch.
+        "nsfw_ok": age_restricted(interaction),
+    }
+
+
+class Intake:
+    def __init__(
+        self, client: discord.Client, service: GenerationService, status: StatusThrottle[str]
+    ) -> None:
+        self.client = client
+        self.service = service
+        self.status = status
+
+    async def prepare_then_submit(
+        self, interaction: discord.Interaction, prepare: Preparing
+    ) -> None:
+        """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
+        validation push the acknowledgement past Discord's 3 seconds."""
+        done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
+        if not done:
+            await interaction.response.defer(thinking=True)
+        try:
+            prepared = await prepare
+        except UserFacingError as exc:
+            if interaction.response.is_done():
+                await interaction.edit_original_response(
+                    content=error_text(exc), allowed_mentions=NO_MENTIONS
+                )
+            else:
+                await refuse(interaction, exc)
+            return
+        if not interaction.response.is_done():
+            await interaction.response.defer(thinking=True)
+        await self.submit(interaction, prepared)
+
+    async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:
+        """After `defer()`: write and enqueue the request, then show its queue position."""
+        target = ReplyTarget(
+            platform=PLATFORM,
+            chat_id=str(interaction.channel_id),
+            handle=delivery_handle(interaction),
+        )
+        link = InteractionLink(self.client, interaction.application_id, interaction.token)
+        try:
+            ticket = await self.service.submit(prepared, target)
+        except UserFacingError as exc:
+            await link.edit_original(content=error_text(exc))
+            return
+        await self.status.show(ticket.generation_id, queued_text(ticket.position), link.edit_text)

@@ -1,0 +1,85 @@
+"""Answers to commands and button presses, and the one place an error becomes words.
+
+Handlers raise instead of answering errors themselves: a `UserFacingError` from the core, a
+`ParseError` from the command text, or a `Refused` with the adapter's own words (an admin-only
+command, a usage line). `on_error`, python-telegram-bot's error handler, turns each into a
+reply (a refusal, kept quiet in a group after the first) or, for a button, an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.adapters.telegram.identity import requester_of
+from bot.adapters.telegram.parsing import ParseError
+from bot.adapters.telegram.refusals import RefusalGate
+from bot.adapters.telegram.render import error_text, escape, plain
+from bot.core.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+ALERT_LIMIT = 200  # callback query alerts show at most 200 characters
+
+
+class Refused(Exception):
+    """A command or button refused in the adapter's own words (HTML-safe, shown as is)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class Answers:
+    def __init__(self, refusals: RefusalGate) -> None:
+        self.refusals = refusals
+
+    async def reply(self, message: Message, text: str, **kwargs: object) -> Message:
+        return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True, **kwargs)  # type: ignore[arg-type]
+
+    async def refuse(self, update: Update, text: str) -> None:
+        """Answer a refused command; in a group, only the first per person per quiet period."""
+        message = update.effective_message
+        assert message is not None
+        if message.chat.type != ChatType.PRIVATE:
+            gate = self.refusals
+            who = requester_of(update).user_id
+            if not gate.allow(message.chat_id, who):
+                log.info("chat %s: kept a refusal to %s quiet", message.chat_id, who)
+                return
+            if len(text) < 3900:  # the note must never push a reply past 4096 characters
+                text = f"{text}\n{gate.note}"
+        await self.reply(message, text)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Every handler's errors: the expected ones answered, the rest logged."""
+        error = context.error
+        words = _words(error)
+        if words is not None and isinstance(update, Update):
+            query = update.callback_query
+            if query is not None:
+                await query.answer(plain(words[1])[:ALERT_LIMIT], show_alert=True)
+                return
+            if update.effective_message is not None:
+                await self.refuse(update, words[0])
+                return
+        if isinstance(error, TelegramError):
+            log.warning("Telegram call failed: %s", error)
+        else:
+            log.error("handler failed", exc_info=error)
+
+
+def _words(error: BaseException | None) -> tuple[str, str] | None:
+    """(reply in HTML, alert in plain text) for an expected error; None for the others."""
+    if isinstance(error, Refused):
+        return error.text, error.text
+    if isinstance(error, ParseError):
+        return escape(error.message), error.message
+    if isinstance(error, UserFacingError):
+        return error_text(error.message), error.message
+    return None

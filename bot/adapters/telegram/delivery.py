@@ -1,0 +1,195 @@
+"""Results on Telegram: status edits, the picture, and the failure notice (the ResultChannel).
+
+The picture replaces the status reply with `editMessageMedia` (twice leaves one photo; "not
+modified" means an earlier attempt already did it). Where the status reply cannot become a
+photo (a self-hosted Bot API server, a document-sized picture, a busy group's request with no
+reply of its own), a new message is sent: not naturally idempotent, so the request's delivery
+handle is marked first and cleared when Telegram refused it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from telegram import InputMediaPhoto, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.flood import PICTURE, Spend
+from bot.adapters.telegram.images import fit_for_telegram
+from bot.adapters.telegram.render import caption, error_text, result_keyboard, status_text
+from bot.adapters.telegram.status import StatusEditor
+from bot.core.errors import DeliveryError
+from bot.core.models import Generation, Status, StatusUpdate
+from bot.core.ports import DeliveryHandles
+from bot.core.styles import StyleCatalogue
+
+log = logging.getLogger(__name__)
+
+FALLBACK_MARKER = "fallback_sent_at"
+# Bot API answers that mean "this message cannot become a photo": send a new one instead.
+CANNOT_EDIT = (
+    "there is no media",
+    "message to edit not found",
+    "message_id_invalid",
+    "message can't be edited",
+)
+
+
+def seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def delivery_error(exc: TelegramError) -> DeliveryError:
+    """Sort Telegram's answers into retry-later and give-up, with a reason for the history."""
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(
+            "Telegram asked us to slow down", retryable=True, retry_after=seconds(exc.retry_after)
+        )
+    if isinstance(exc, Forbidden):
+        return DeliveryError("the bot may not post in this chat any more", retryable=False)
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+        return DeliveryError(f"Telegram did not answer ({exc.__class__.__name__})", retryable=True)
+    return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
+
+
+class TelegramDelivery:
+    def __init__(
+        self,
+        bot: ExtBot[Spend],
+        status: StatusEditor,
+        boards: GroupBoards,
+        styles: StyleCatalogue,
+        handles: DeliveryHandles,
+    ) -> None:
+        self.bot = bot
+        self.status = status
+        self.boards = boards
+        self.styles = styles
+        self.handles = handles
+
+    def _settled(self, generation: Generation) -> None:
+        command = generation.reply_to_message_id
+        if command is not None and command.isdigit():
+            self.boards.settle(int(generation.chat_id), int(command))
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        if update.status is not Status.RUNNING:
+            return
+        message_id = generation.handle.get("status_message_id")
+        if not isinstance(message_id, int):
+            command = generation.reply_to_message_id
+            if command is not None and command.isdigit():
+                self.boards.generating(int(generation.chat_id), int(command))
+            return
+        await self.status.show(int(generation.chat_id), message_id, status_text(update))
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        chat_id = int(generation.chat_id)
+        style = self.styles.find(generation.style)
+        text = caption(generation, style)
+        keyboard = result_keyboard(generation.id)
+        data, as_document = await asyncio.to_thread(
+            lambda: fit_for_telegram(image_path.read_bytes())
+        )
+        message_id = generation.handle.get("status_message_id")
+        if isinstance(message_id, int):
+            self.status.close(chat_id, message_id)
+        try:
+            if isinstance(message_id, int) and not as_document:
+                try:
+                    await self.bot.edit_message_media(
+                        InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML),
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        reply_markup=keyboard,
+                        rate_limit_args=PICTURE,
+                    )
+                    self._settled(generation)
+                    return
+                except BadRequest as exc:
+                    reason = exc.message.lower()
+                    if "not modified" in reason:
+                        self._settled(generation)
+                        return  # already shows the picture: delivered before a crash
+                    if not any(marker in reason for marker in CANNOT_EDIT):
+                        raise
+                    log.info(
+                        "generation %s: status message cannot become a photo; sending one",
+                        generation.id,
+                    )
+            await self._send_new(generation, data, text, as_document=as_document)
+            self._settled(generation)
+        except TelegramError as exc:
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
+
+    async def _send_new(
+        self, generation: Generation, data: bytes, text: str, *, as_document: bool
+    ) -> None:
+        """The fallback that sends a new message: marked first, so a crash cannot send twice."""
+        if generation.handle.get(FALLBACK_MARKER):
+            log.info("generation %s: fallback already sent before a restart", generation.id)
+            return
+        await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
+        chat_id = int(generation.chat_id)
+        reply = self._reply_to(generation)
+        try:
+            if as_document:
+                await self.bot.send_document(
+                    chat_id,
+                    data,
+                    filename=f"{generation.id}.png",
+                    caption=text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=result_keyboard(generation.id),
+                    reply_parameters=reply,
+                    message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    rate_limit_args=PICTURE,
+                )
+            else:
+                await self.bot.send_photo(
+                    chat_id,
+                    data,
+                    caption=text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=result_keyboard(generation.id),
+                    reply_parameters=reply,
+                    message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    rate_limit_args=PICTURE,
+                )
+        except TelegramError:
+            # Not sent: clear the marker so the next attempt may send.
+            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+            raise
+
+    @staticmethod
+    def _reply_to(generation: Generation) -> ReplyParameters | None:
+        if generation.reply_to_message_id is None:
+            return None
+        return ReplyParameters(
+            message_id=int(generation.reply_to_message_id), allow_sending_without_reply=True
+        )
+
+    async def report_failure(self, generation: Generation) -> None:
+        text = error_text(generation.failure_reason or "The picture could not be made.")
+        chat_id = int(generation.chat_id)
+        self._settled(generation)
+        message_id = generation.handle.get("status_message_id")
+        if isinstance(message_id, int):
+            try:
+                await self.status.show_now(chat_id, message_id, text)
+                return
+            except BadRequest:
+                pass
+        await self.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=self._reply_to(generation)
+        )

@@ -1,0 +1,80 @@
+"""A request's way in on Telegram: acknowledge first, then queue, and keep the reply current.
+
+/imagine and the Reroll and Restyle buttons end here. The acknowledgement is a status reply
+to the command, or, in a busy group, a line on the group's board (bot/adapters/telegram/
+board.py). What later edits need (the status message id) goes into the delivery handle.
+"""
+
+from __future__ import annotations
+
+from telegram import Message
+from telegram.constants import ParseMode
+
+from bot.adapters.telegram.answers import Answers
+from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.render import error_text, queued_text
+from bot.adapters.telegram.status import StatusEditor
+from bot.core.errors import UserFacingError
+from bot.core.models import HandleValue, ReplyTarget
+from bot.core.service import GenerationService, PreparedRequest
+
+QUEUED = "⏳ Queued…"
+
+
+class Intake:
+    def __init__(
+        self,
+        service: GenerationService,
+        boards: GroupBoards,
+        status: StatusEditor,
+        answers: Answers,
+    ) -> None:
+        self.service = service
+        self.boards = boards
+        self.status = status
+        self.answers = answers
+
+    async def acknowledge(self, anchor: Message, name: str, prompt: str) -> int | None:
+        """A status reply to the command (its message id), or, in a busy group, a line on the
+        group's board (None)."""
+        chat_id = anchor.chat_id
+        if self.boards.busy(chat_id):
+            await self.boards.fold(chat_id, anchor.message_id, name, prompt)
+            return None
+        # Owed from now: requests acknowledged at the same moment must count each other.
+        self.boards.owe(chat_id, anchor.message_id)
+        try:
+            status = await anchor.reply_text(QUEUED, parse_mode=ParseMode.HTML, do_quote=True)
+        except BaseException:
+            self.boards.settle(chat_id, anchor.message_id)
+            raise
+        self.status.track(chat_id, status.message_id, QUEUED)
+        return status.message_id
+
+    async def submit(self, anchor: Message, prepared: PreparedRequest) -> None:
+        """Acknowledge first (a status reply, or a line on a busy group's board), then queue;
+        keep the reply current."""
+        status_id = await self.acknowledge(
+            anchor, prepared.requester.display_name, prepared.command.prompt
+        )
+        handle: dict[str, HandleValue] = {"nsfw_ok": True}
+        if status_id is not None:
+            handle["status_message_id"] = status_id
+        target = ReplyTarget(
+            platform="telegram",
+            chat_id=str(anchor.chat_id),
+            thread_id=str(anchor.message_thread_id) if anchor.is_topic_message else None,
+            reply_to_message_id=str(anchor.message_id),
+            handle=handle,
+        )
+        try:
+            ticket = await self.service.submit(prepared, target)
+        except UserFacingError as exc:
+            if status_id is None:
+                self.boards.settle(anchor.chat_id, anchor.message_id)
+                await self.answers.reply(anchor, error_text(exc.message))
+            else:
+                await self.status.show_now(anchor.chat_id, status_id, error_text(exc.message))
+            return
+        if ticket.position > 1 and status_id is not None:
+            await self.status.show(anchor.chat_id, status_id, queued_text(ticket.position))

@@ -1,0 +1,33 @@
+"""What a chat adapter keeps through the core, as narrow Protocols.
+
+An adapter meets the core in three places: the `GenerationService` (commands in), its own
+`ResultChannel` (results out, bot/core/delivery.py), and the few records below that it must
+keep for later. Each is a Protocol the store already satisfies, so an adapter is handed the
+store as one of these and can do nothing else with it: no adapter imports the store.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.core.models import HandleValue
+
+
+class DeliveryHandles(Protocol):
+    """The delivery handle of a request: what an adapter recorded at acknowledgement time to
+    finish it from any process (message ids, an interaction token), and the markers it sets
+    before a send that is not naturally idempotent (so a retry after a crash does not post
+    twice)."""
+
+    async def update_handle(self, generation_id: str, changes: dict[str, HandleValue]) -> None:
+        """Merge `changes` into the request's handle (a key set to None reads as unset)."""
+        ...
+
+
+class SyncState(Protocol):
+    """Small named values kept across restarts: what an adapter last registered with its
+    platform (Discord's slash-command sync record), so it does not register it again."""
+
+    async def get_state(self, key: str) -> str | None: ...
+
+    async def set_state(self, key: str, value: str) -> None: ...

@@ -1,0 +1,41 @@
+"""Every configured image provider asked whether it answers: for `imaginebot providers`, and
+logged at the start of a process that generates."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from bot.core.providers.base import ImageProvider
+from bot.core.providers.registry import build_providers
+from bot.http_client import http_client
+from bot.settings import Settings
+
+log = logging.getLogger("bot.cli")
+
+
+async def check_providers(settings: Settings) -> list[tuple[str, bool, str]]:
+    """(provider, ok, detail) for every configured provider, in chain order."""
+
+    async def one(provider_id: str, provider: ImageProvider) -> tuple[str, bool, str]:
+        try:
+            check = await provider.check()
+        except Exception as exc:  # one broken provider must not hide the others' results
+            return provider_id, False, f"check failed: {exc.__class__.__name__}"
+        finally:
+            await provider.aclose()
+        return provider_id, check.ok, check.detail
+
+    async with http_client(settings) as http:
+        built = build_providers(settings, http)
+        # Side by side: a slow provider's timeout does not add to the others'.
+        return list(await asyncio.gather(*(one(p, provider) for p, provider in built.items())))
+
+
+async def log_provider_checks(settings: Settings) -> None:
+    try:
+        for provider_id, ok, detail in await check_providers(settings):
+            level = logging.INFO if ok else logging.WARNING
+            log.log(level, "provider %s: %s (%s)", provider_id, "ok" if ok else "FAILING", detail)
+    except Exception:
+        log.warning("provider checks failed", exc_info=True)

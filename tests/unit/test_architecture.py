@@ -1,0 +1,231 @@
+"""The house rules, read from the source with `ast` (nothing is imported to check them).
+
+- bot.core imports no platform library (discord, telegram), anywhere in a module;
+- an adapter imports neither the other adapter, nor bot.bootstrap, nor the store, anywhere
+  (TYPE_CHECKING blocks and function bodies included);
+- a helper inside an adapter never imports its adapter module (it is handed collaborators);
+- no import cycle under bot/, counting module-level imports: imports inside
+  `if TYPE_CHECKING:` (never run) and inside functions (run later, once every module is
+  loaded) are left out of the cycle check;
+- no module in bot/ is over 400 lines.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.support import ROOT
+
+BOT = ROOT / "bot"
+MAX_LINES = 400
+PLATFORM_LIBRARIES = ("discord", "telegram")
+ADAPTERS = ("bot.adapters.discord", "bot.adapters.telegram")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(path): path for path in sorted(BOT.rglob("*.py"))}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
+    """The modules an import statement loads (a `from package import name` that names a
+    submodule loads that submodule)."""
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            yield alias.name
+        return
+    base = node.module or ""
+    if node.level:  # relative: resolved against this module's package
+        package = module.split(".")
+        if MODULES.get(module, Path()).name != "__init__.py":
+            package = package[:-1]
+        package = package[: len(package) - node.level + 1]
+        base = ".".join([*package, base] if base else package)
+    yield base
+    for alias in node.names:
+        if f"{base}.{alias.name}" in MODULES:
+            yield f"{base}.{alias.name}"
+
+
+def imports(module: str, *, module_level_only: bool, source: str | None = None) -> set[str]:
+    """Every module `module` imports; with `module_level_only`, only the imports that run
+    when it is loaded (not under TYPE_CHECKING, not inside a function)."""
+    if source is None:
+        source = MODULES[module].read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    found: set[str] = set()
+
+    def visit(node: ast.AST, deferred: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import | ast.ImportFrom):
+                if not (module_level_only and deferred):
+                    found.update(_targets(module, child))
+            elif isinstance(child, ast.If) and _is_type_checking(child):
+                for statement in child.body:
+                    visit(ast.Module(body=[statement], type_ignores=[]), True)
+                for statement in child.orelse:
+                    visit(ast.Module(body=[statement], type_ignores=[]), deferred)
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                visit(child, True)
+            else:
+                visit(child, deferred)
+
+    visit(tree, False)
+    return found
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+SAMPLE = """
+from typing import TYPE_CHECKING
+
+import bot.core.models
+from bot.adapters.discord import privacy
+from . import render
+
+if TYPE_CHECKING:
+    from bot.core.store import Store
+else:
+    import bot.core.errors
+
+
+class Thing:
+    import bot.core.text
+
+    def later(self) -> None:
+        from bot.bootstrap import BotApp
+
+        handler = lambda: __import__("x")  # not an import statement: not seen
+"""
+
+
+def test_the_reader_sees_imports_at_every_depth() -> None:
+    # The rules below are only as good as this reader: it must see module-level imports
+    # (also in a class body and an `else` of TYPE_CHECKING), resolve relative ones and
+    # submodules named by `from package import name`, and tell lazy ones apart.
+    module = "bot.adapters.discord.components"
+    everywhere = imports(module, module_level_only=False, source=SAMPLE)
+    loaded = imports(module, module_level_only=True, source=SAMPLE)
+    assert {
+        "bot.core.models",
+        "bot.adapters.discord.privacy",
+        "bot.adapters.discord.render",
+        "bot.core.errors",
+        "bot.core.text",
+    } <= loaded
+    assert everywhere - loaded == {"bot.core.store", "bot.bootstrap"}
+
+
+def test_core_imports_no_platform_library() -> None:
+    offenders = {
+        module: sorted(
+            name
+            for name in imports(module, module_level_only=False)
+            if name.split(".")[0] in PLATFORM_LIBRARIES
+        )
+        for module in MODULES
+        if within(module, "bot.core")
+    }
+    assert {m: names for m, names in offenders.items() if names} == {}
+
+
+def test_adapters_import_neither_each_other_nor_bootstrap_nor_the_store() -> None:
+    offenders: dict[str, list[str]] = {}
+    for module in MODULES:
+        own = next((a for a in ADAPTERS if within(module, a)), None)
+        if own is None:
+            continue
+        forbidden = [a for a in ADAPTERS if a != own] + ["bot.bootstrap", "bot.core.store"]
+        bad = sorted(
+            name
+            for name in imports(module, module_level_only=False)
+            if any(within(name, f) for f in forbidden)
+        )
+        if bad:
+            offenders[module] = bad
+    assert offenders == {}
+
+
+def test_adapter_helpers_do_not_import_their_adapter() -> None:
+    offenders = {
+        module: f"{adapter}.adapter"
+        for adapter in ADAPTERS
+        for module in MODULES
+        if within(module, adapter)
+        and module != f"{adapter}.adapter"
+        and f"{adapter}.adapter" in imports(module, module_level_only=False)
+    }
+    assert offenders == {}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan), or a self-import."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                connect(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph[node]:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            connect(node)
+    return found
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_under_bot() -> None:
+    graph = {
+        module: {name for name in imports(module, module_level_only=True) if name in MODULES}
+        for module in MODULES
+    }
+    assert cycles(graph) == []
+
+
+def test_no_module_in_bot_is_over_400_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in MODULES.values()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
