@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     discord_guild_id: int | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+    # Attachments are downloaded from Discord's CDN only; this names another one (a local
+    # test server) instead.
+    discord_cdn_url: str | None = None
     discord_shards: str | None = None
     telegram_token: SecretStr | None = None
     telegram_api_base: str | None = None

@@ -46,6 +46,7 @@ MESSAGE_FIELDS = {
     "applied_tags",
 }
 COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+MAX_ACTION_ROWS = 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -101,6 +102,9 @@ class Message:
     deleted: bool = False
     pinged: dict[str, Any] = field(default_factory=dict)
     allowed_mentions: Any = None
+    # A response to a button press: Discord links it to the message the button was on.
+    interaction_metadata: dict[str, Any] | None = None
+    reference_id: str | None = None  # the message this one replies to
 
     @property
     def ephemeral(self) -> bool:
@@ -120,6 +124,7 @@ class Interaction:
     message_id: str | None = None
     expired: bool = False
     choices: list[dict[str, Any]] | None = None
+    modal: dict[str, Any] | None = None  # the modal this interaction was answered with
 
 
 def validate_message(body: dict[str, Any], *, create: bool) -> None:
@@ -165,11 +170,21 @@ def validate_message(body: dict[str, Any], *, create: bool) -> None:
             "roles" in parse and mentions.get("roles")
         ):
             raise ApiError(400, 50035, "allowed_mentions: parse and a list are mutually exclusive")
-    for row in body.get("components") or []:
+    rows = body.get("components") or []
+    if len(rows) > MAX_ACTION_ROWS:
+        raise ApiError(400, 50035, "components: Must be 5 or fewer in length.")
+    seen: set[str] = set()
+    for row in rows:
         if row.get("type") != 1 or not 1 <= len(row.get("components", [])) <= 5:
             raise ApiError(400, 50035, "components: each row holds 1 to 5 components")
         for item in row["components"]:
             custom = item.get("custom_id")
+            if custom is not None:
+                if custom in seen:
+                    raise ApiError(400, 50035, "components.custom_id: must be unique")
+                seen.add(custom)
+            if len(item.get("label") or "") > 80:
+                raise ApiError(400, 50035, "components.label: Must be 80 or fewer in length.")
             if item.get("type") != 5 and custom is not None and not 1 <= len(custom) <= 100:
                 raise ApiError(400, 50035, "components.custom_id: 1 to 100 characters")
             if item.get("type") == 2 and item.get("style") == 5:
@@ -189,6 +204,47 @@ def validate_message(body: dict[str, Any], *, create: bool) -> None:
                 raise ApiError(400, 50035, "components.options: 1 to 25 options")
     if create and not (content or embeds or body.get("components") or body.get("attachments")):
         raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+def validate_modal(data: dict[str, Any]) -> None:
+    """A modal (callback type 9): title <= 45, custom_id 1-100, 1-5 rows of one text input
+    each (or Label components holding one), inputs with a custom_id, style 1 or 2, a label
+    <= 45, lengths within 0-4000 and a prefilled value no longer than max_length."""
+    unknown = set(data) - {"custom_id", "title", "components"}
+    if unknown:
+        raise ApiError(400, 50035, f"modal: unknown fields {sorted(unknown)}")
+    if not 1 <= len(data.get("title") or "") <= 45:
+        raise ApiError(400, 50035, "data.title: Must be between 1 and 45 in length.")
+    if not 1 <= len(data.get("custom_id") or "") <= 100:
+        raise ApiError(400, 50035, "data.custom_id: Must be between 1 and 100 in length.")
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        raise ApiError(400, 50035, "data.components: Must be between 1 and 5 in length.")
+    seen: set[str] = set()
+    for row in rows:
+        if row.get("type") == 18:  # a Label around one component
+            label, inner = row.get("label"), [row.get("component") or {}]
+        elif row.get("type") == 1:
+            inner = row.get("components") or []
+            label = inner[0].get("label") if len(inner) == 1 else None
+        else:
+            raise ApiError(400, 50035, "data.components: rows or labels only")
+        if len(inner) != 1 or inner[0].get("type") != 4:
+            raise ApiError(400, 50035, "data.components: one text input per row")
+        item = inner[0]
+        custom = item.get("custom_id") or ""
+        if not 1 <= len(custom) <= 100 or custom in seen:
+            raise ApiError(400, 50035, "text input custom_id: 1-100 characters, unique")
+        seen.add(custom)
+        if not isinstance(label, str) or not 1 <= len(label) <= 45:
+            raise ApiError(400, 50035, "text input label: Must be between 1 and 45 in length.")
+        if item.get("style") not in (1, 2):
+            raise ApiError(400, 50035, "text input style: 1 (short) or 2 (paragraph)")
+        low, high = item.get("min_length", 0), item.get("max_length", 4000)
+        if not 0 <= low <= 4000 or not 1 <= high <= 4000 or low > high:
+            raise ApiError(400, 50035, "text input lengths: 0-4000")
+        if len(item.get("value") or "") > high or len(item.get("placeholder") or "") > 100:
+            raise ApiError(400, 50035, "text input value or placeholder too long")
 
 
 class ComponentRefused(Exception):
@@ -519,6 +575,11 @@ class FakeDiscord:
             "edited_timestamp": None,
             "flags": message.flags,
             "webhook_id": self.application_id if message.interaction_id else None,
+            **(
+                {"interaction_metadata": message.interaction_metadata}
+                if message.interaction_metadata
+                else {}
+            ),
         }
 
     def _new_message(self, channel_id: str, kind: int, interaction_id: str | None) -> Message:
@@ -563,15 +624,24 @@ class FakeDiscord:
             record.choices = choices
         elif record.type == 4:
             raise ApiError(400, 50035, "an autocomplete interaction needs type 8")
+        elif kind == 9:
+            # A modal answers a command or a button press, never a modal submit, and only
+            # as the first response (the already-acknowledged check above).
+            if record.type not in (2, 3):
+                raise ApiError(400, 50035, "a modal cannot answer a modal submit")
+            validate_modal(data)
+            record.modal = data
         elif kind == 4:
             validate_message(data, create=True)
             message = self._new_message(channel_id, 20, record.id)
             self._apply(message, data, files, self._attachment_limit(record))
             record.message_id = message.id
+            message.interaction_metadata = self._metadata(record)
         elif kind == 5:
             message = self._new_message(channel_id, 20, record.id)
             message.flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
             record.message_id = message.id
+            message.interaction_metadata = self._metadata(record)
         elif kind in (6, 7):
             if record.type != 3:
                 raise ApiError(400, 50035, "update responses only answer components")
@@ -598,6 +668,21 @@ class FakeDiscord:
         if message is not None and kind == 4:
             result["resource"] = {"type": kind, "message": self.message_json(message)}
         return json_response(result)
+
+    @staticmethod
+    def _metadata(record: Interaction) -> dict[str, Any] | None:
+        """What Discord puts on a message made in answer to a button press."""
+        source = record.payload.get("message")
+        if record.type != 3 or source is None:
+            return None
+        member = record.payload.get("member") or {}
+        return {
+            "id": record.id,
+            "type": 3,
+            "user": member.get("user") or record.payload.get("user"),
+            "authorizing_integration_owners": record.payload["authorizing_integration_owners"],
+            "interacted_message_id": source["id"],
+        }
 
     async def followup(self, request: web.Request) -> web.Response:
         record = self._record_by_token(request)
@@ -650,7 +735,16 @@ class FakeDiscord:
             raise ApiError(403, 50013, "Missing Permissions")
         body, files = await self._body(request)
         validate_message(body, create=True)
-        message = self._new_message(channel_id, 0, None)
+        reference = body.get("message_reference")
+        replied: str | None = None
+        if reference is not None:
+            replied = str(reference.get("message_id"))
+            target = self.messages.get(replied)
+            missing = target is None or target.deleted or target.channel_id != channel_id
+            if missing and reference.get("fail_if_not_exists", True):
+                raise ApiError(400, 50035, "message_reference: Unknown message")
+        message = self._new_message(channel_id, 19 if replied else 0, None)
+        message.reference_id = replied
         self._apply(message, body, files, DEFAULT_ATTACHMENT_LIMIT)
         self.writes.append(
             Write("channel_message", time.monotonic(), None, message.id, body, files)

@@ -30,7 +30,7 @@ MEMBER = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_HISTOR
 MODERATOR = MEMBER | MANAGE_MESSAGES
 SERVER_MANAGER = MEMBER | MANAGE_GUILD
 ADMIN = (1 << 50) - 1  # Discord resolves every permission for administrators
-OPTION_TYPES = {3: str, 4: int, 5: bool, 10: float}
+OPTION_TYPES = {3: str, 4: int, 5: bool, 10: (int, float), 11: dict}
 PRIVILEGED_INTENTS = (
     (1 << 1) | (1 << 8) | (1 << 15)
 )  # GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
@@ -313,7 +313,19 @@ def command_options(
         focused = isinstance(value, Focused)
         raw = value.text if isinstance(value, Focused) else value
         if not focused and not isinstance(raw, OPTION_TYPES[option["type"]]):
-            raise TypeError(f"option {key} must be {OPTION_TYPES[option['type']].__name__}")
+            raise TypeError(f"option {key} must be of type {option['type']}")
+        if not focused and option["type"] in (4, 10):
+            # The client enforces the bounds and choices the definition declares.
+            low, high = option.get("min_value"), option.get("max_value")
+            if (low is not None and raw < low) or (high is not None and raw > high):
+                raise ValueError(f"option {key}: {raw} is outside {low}-{high}")
+        if option.get("choices") and raw not in [c["value"] for c in option["choices"]]:
+            raise ValueError(f"option {key}: {raw!r} is not one of its choices")
+        if option["type"] == 11:
+            # An attachment: its id as the value, the object itself resolved beside it.
+            resolved = data.setdefault("resolved", {}).setdefault("attachments", {})
+            resolved[raw["id"]] = raw
+            raw = raw["id"]
         entry: dict[str, Any] = {"type": option["type"], "name": key, "value": raw}
         if focused:
             entry["focused"] = True
@@ -333,23 +345,38 @@ class DiscordDriver:
 
     def __init__(self) -> None:
         from tests.fakes.discord_api import FakeDiscord
+        from tests.fakes.discord_cdn import FakeCdn
 
         self.fake = FakeDiscord()
         self.server = ServerThread(self.fake.app())
+        self.cdn = FakeCdn()
+        self.cdn_server = ServerThread(self.cdn.app())
         self.lock = threading.Lock()
         self._users: dict[str, dict[str, Any]] = {}
 
     def start(self) -> DiscordDriver:
         self.server.start()
         self.fake.base_url = self.server.url
+        self.cdn_server.start()
+        self.cdn.base_url = self.cdn_server.url
         self.guild_id, self.channel_id = self.fake.add_guild()
         return self
 
     def stop(self) -> None:
         self.server.stop()
+        self.cdn_server.stop()
+
+    def attachment(self, data: bytes, filename: str, *, host: str | None = None) -> dict[str, Any]:
+        """A file a user attaches to a command: stored on the fake CDN (or, with `host`, a
+        URL somewhere else); pass the result as the option's value."""
+        app_id, attachment_id = self.fake.application_id, self.fake.snowflake()
+        return self.cdn_server.run_sync(
+            lambda: self.cdn.attach(app_id, attachment_id, data, filename, host=host)
+        )
 
     def env(self) -> dict[str, str]:
         return {
+            "DISCORD_CDN_URL": self.cdn.base_url,
             "DISCORD_TOKEN": self.fake.token,
             "DISCORD_API_BASE": self.fake.api_base,
             "DISCORD_GATEWAY_URL": self.fake.gateway_url,
@@ -463,6 +490,43 @@ class DiscordDriver:
             channel_id=message.channel_id,
             guild_id=guild_id,
             permissions=permissions,
+            message=message,
+        )
+
+    def submit_modal(
+        self, opened: Interaction, values: dict[str, str], *, user: str = "alice"
+    ) -> Interaction:
+        """The user fills in the modal `opened` was answered with and submits it: Discord
+        sends the modal's custom_id and each text input's custom_id and value (type 5)."""
+        modal = self.server.run_sync(lambda: self.fake.interactions[opened.id].modal)
+        if modal is None:
+            raise AssertionError("that interaction was not answered with a modal")
+        rows = []
+        for row in modal["components"]:
+            item = row["component"] if row.get("type") == 18 else row["components"][0]
+            value = values.get(item["custom_id"], item.get("value") or "")
+            high = item.get("max_length", 4000)
+            if (item.get("required", True) and not value) or len(value) > high:
+                raise ValueError(f"{item['custom_id']}: Discord would not submit {value!r}")
+            rows.append(
+                {
+                    "type": 1,
+                    "components": [{"type": 4, "custom_id": item["custom_id"], "value": value}],
+                }
+            )
+        unknown = set(values) - {r["components"][0]["custom_id"] for r in rows}
+        if unknown:
+            raise KeyError(f"the modal has no inputs {sorted(unknown)}")
+        payload = opened.payload
+        message_id = (payload.get("message") or {}).get("id")
+        message = self.fake.messages.get(message_id) if message_id else None
+        return self._send(
+            5,
+            {"custom_id": modal["custom_id"], "components": rows},
+            user=self.user(user),
+            channel_id=str(payload["channel_id"]),
+            guild_id=payload.get("guild_id"),
+            permissions=int((payload.get("member") or {}).get("permissions", MEMBER)),
             message=message,
         )
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.client import ClientHooks, build_client, configure_endpoints
 from bot.adapters.discord.commands import register_commands
 from bot.adapters.discord.components import ComponentRouter
@@ -65,7 +66,8 @@ class DiscordAdapter:
         self.client = build_client(
             settings, ClientHooks(setup=self.setup, interaction=self._route, liveness=self.liveness)
         )
-        self.intake = Intake(self.client, service, self.status)
+        fetcher = AttachmentFetcher(self.client, settings)
+        self.intake = Intake(self.client, service, self.status, fetcher)
         self.components = ComponentRouter(service, self.intake)
         self.delivery = DiscordDelivery(self.client, self.status, service.styles, handles)
         register_commands(self.client.tree, service, self.intake, gallery)

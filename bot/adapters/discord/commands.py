@@ -1,5 +1,6 @@
 """Slash commands: /imagine, /styles, /mystyle, /history, the admin /settings group (its
-limits and nsfw commands live in server_settings.py) and /forget-me (privacy.py)."""
+limits and nsfw commands live in server_settings.py), /describe (describe.py) and
+/forget-me (privacy.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, refuse, reply
 from bot.adapters.discord.context import requester_of, scope_of
+from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.privacy import register_forget_me
@@ -27,8 +29,8 @@ from bot.adapters.discord.server_settings import (
     nsfw_text,
 )
 from bot.core.errors import UserFacingError
-from bot.core.models import ImagineCommand
-from bot.core.service import GenerationService
+from bot.core.models import MAX_COUNT, ImagineCommand
+from bot.core.service import GenerationService, PreparedRequest
 from bot.web.access import GalleryAccess
 
 Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
@@ -66,6 +68,9 @@ def register_commands(
         aspect="Picture shape (width:height)",
         negative="What the picture should not show",
         seed="Repeat a result: the same seed and settings give a similar picture",
+        count="How many pictures: 1 to 4, shown as one grid",
+        image="Start from this picture (PNG, JPEG, WebP or GIF)",
+        strength="With an image: how far the result may move from it (0.1-1.0, default 0.6)",
     )
     @app_commands.autocomplete(style=allowed_style_choices)
     async def imagine(
@@ -75,13 +80,29 @@ def register_commands(
         aspect: Aspect | None = None,
         negative: str | None = None,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
+        image: discord.Attachment | None = None,
+        strength: app_commands.Range[float, 0.1, 1.0] | None = None,
     ) -> None:
         command = ImagineCommand(
-            prompt=prompt, style=style, aspect=aspect or "1:1", negative_prompt=negative, seed=seed
+            prompt=prompt,
+            style=style,
+            aspect=aspect or "1:1",
+            negative_prompt=negative,
+            seed=seed,
+            count=count or 1,
+            strength=strength if strength is not None else 0.6,
         )
-        prepare = asyncio.ensure_future(
-            service.prepare(requester_of(interaction), scope_of(interaction), command)
-        )
+        who, where = requester_of(interaction), scope_of(interaction)
+        if image is not None:
+
+            async def from_picture(data: bytes) -> PreparedRequest:
+                with_image = command.model_copy(update={"image": data})
+                return await service.prepare(who, where, with_image)
+
+            await intake.with_picture(interaction, image, from_picture)
+            return
+        prepare = asyncio.ensure_future(service.prepare(who, where, command))
         await intake.prepare_then_submit(interaction, prepare)
 
     @tree.command(
@@ -144,6 +165,7 @@ def register_commands(
     register_gallery(tree, group, gallery)
     tree.add_command(group)
     register_forget_me(tree)
+    register_describe(tree, service, intake)
 
 
 def settings_group(service: GenerationService) -> app_commands.Group:

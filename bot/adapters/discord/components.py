@@ -1,6 +1,8 @@
 """Buttons and menus under results, routed by custom id so they survive restarts.
 
-Custom ids look like `ib:<action>:<generation id>`. No view is kept in memory: after a
+Custom ids look like `ib:<action>:<generation id>`, with `:<tile>` for the buttons of one
+image (U1-U4, V1-V4, "Imagine this"). The Remix modal's submit comes back the same way,
+as `ib:remix-submit:<generation id>`. No view or modal is kept in memory: after a
 restart the same listener parses the id and looks the generation up in the history. The id
 is never trusted: every action loads the row through `GenerationService.generation_for` (or a
 call built on it), which checks platform, scope (this server or DM) and, where it matters,
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +27,21 @@ from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.render import (
     NO_MENTIONS,
+    info_text,
     parse_custom_id,
     restyle_view,
     result_embed,
 )
+from bot.adapters.discord.result_buttons import (
+    NEGATIVE_INPUT,
+    PROMPT_INPUT,
+    remix_modal,
+    submitted_values,
+)
 from bot.core.access import Need
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
-from bot.core.service import GenerationService
+from bot.core.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
 
@@ -42,16 +52,30 @@ class ComponentRouter:
         self.intake = intake
 
     async def route(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.component:
+        if interaction.type not in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
             return
         data: dict[str, Any] = dict(interaction.data or {})
         parsed = parse_custom_id(str(data.get("custom_id", "")))
         if parsed is None:
             return
-        action, generation_id = parsed
+        action, generation_id, index = parsed
         values = [str(v) for v in data.get("values", [])]
         try:
-            if action == "reroll":
+            if interaction.type is discord.InteractionType.modal_submit:
+                if action == "remix-submit":
+                    await self.submit_remix(interaction, generation_id, submitted_values(data))
+                else:
+                    await reply(interaction, "That form is no longer supported.")
+            elif index is not None and action in ("upscale", "vary", "imagine-this"):
+                await self.tile(interaction, action, generation_id, index)
+            elif action == "remix":
+                await self.open_remix(interaction, generation_id)
+            elif action == "info":
+                await self.info(interaction, generation_id)
+            elif action == "reroll":
                 await self.variation(interaction, generation_id, None)
             elif action == "restyle":
                 await self.offer_styles(interaction, generation_id)
@@ -67,6 +91,54 @@ class ComponentRouter:
                 await reply(interaction, "That button is no longer supported.")
         except UserFacingError as exc:
             await refuse(interaction, exc)
+
+    async def _follow(
+        self, interaction: discord.Interaction, preparing: Coroutine[Any, Any, PreparedRequest]
+    ) -> None:
+        await self.intake.prepare_then_submit(interaction, asyncio.ensure_future(preparing))
+
+    async def tile(
+        self, interaction: discord.Interaction, action: str, generation_id: str, index: int
+    ) -> None:
+        """U<index> (a reply to the grid), V<index> (a new grid) or "Imagine this"."""
+        who, where = requester_of(interaction), scope_of(interaction)
+        service = self.service
+        preparing: Coroutine[Any, Any, PreparedRequest]
+        if action == "upscale":
+            preparing = service.prepare_upscale(generation_id, index, who, where)
+        elif action == "vary":
+            preparing = service.prepare_vary(generation_id, index, who, where)
+        else:
+            preparing = service.prepare_suggestion(generation_id, index, who, where)
+        await self._follow(interaction, preparing)
+
+    async def open_remix(self, interaction: discord.Interaction, generation_id: str) -> None:
+        """The modal, prefilled; only for a picture made here (checked before it opens).
+        A modal must be the first answer to the press, so nothing is deferred before it."""
+        original = await self.service.generation_for(
+            generation_id, requester_of(interaction), scope_of(interaction)
+        )
+        modal = remix_modal(original, self.service.settings.max_prompt_chars)
+        await interaction.response.send_modal(modal)
+
+    async def submit_remix(
+        self, interaction: discord.Interaction, generation_id: str, values: dict[str, str]
+    ) -> None:
+        """The edited prompt, run again with the same style, aspect and count."""
+        preparing = self.service.prepare_remix(
+            generation_id,
+            values.get(PROMPT_INPUT, ""),
+            values.get(NEGATIVE_INPUT) or None,
+            requester_of(interaction),
+            scope_of(interaction),
+        )
+        await self._follow(interaction, preparing)
+
+    async def info(self, interaction: discord.Interaction, generation_id: str) -> None:
+        info = await self.service.info(
+            generation_id, requester_of(interaction), scope_of(interaction)
+        )
+        await reply(interaction, info_text(info))
 
     async def variation(
         self, interaction: discord.Interaction, generation_id: str, style: str | None

@@ -13,22 +13,24 @@ import io
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
 
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.render import (
+    describe_embed,
     only_user,
     result_embed,
-    result_view,
     shown,
     status_text,
     truncate,
 )
+from bot.adapters.discord.result_buttons import result_view
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.errors import DeliveryError
-from bot.core.models import Generation, StatusUpdate
+from bot.core.models import Generation, Kind, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.status_throttle import StatusThrottle
 from bot.core.styles import StyleCatalogue
@@ -105,7 +107,10 @@ class DiscordDelivery:
                 f"the picture could not be prepared: {exc}", retryable=False
             ) from exc
         filename = f"{generation.id}.{extension}"
-        embed = result_embed(generation, self.styles.find(generation.style), filename)
+        if generation.kind is Kind.DESCRIBE:
+            embed = describe_embed(generation, filename)
+        else:
+            embed = result_embed(generation, self.styles.find(generation.style), filename)
         link = self._link(generation)
         if link is not None:
             try:
@@ -113,7 +118,7 @@ class DiscordDelivery:
                     content=None,
                     embed=embed,
                     attachments=[discord.File(io.BytesIO(data), filename=filename)],
-                    view=result_view(generation.id),
+                    view=result_view(generation),
                 )
                 return
             except discord.HTTPException as exc:
@@ -139,13 +144,21 @@ class DiscordDelivery:
         await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
         requester = self._requester_id(generation)
         channel = self.client.get_partial_messageable(int(generation.chat_id))
+        extra: dict[str, Any] = {}
+        if generation.reply_to_message_id:  # a button's result replies to its message
+            extra["reference"] = discord.MessageReference(
+                message_id=int(generation.reply_to_message_id),
+                channel_id=int(generation.chat_id),
+                fail_if_not_exists=False,
+            )
         try:
             await channel.send(
                 content=f"<@{requester}> your picture is ready.",
                 embed=embed,
                 file=discord.File(io.BytesIO(data), filename=filename),
-                view=result_view(generation.id),
+                view=result_view(generation),
                 allowed_mentions=only_user(requester),
+                **extra,
             )
         except discord.HTTPException as exc:
             # Discord answered, so nothing was posted: the marker must not block a retry.

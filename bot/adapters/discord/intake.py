@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot.adapters.discord.answers import refuse
+from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.context import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
@@ -47,11 +49,37 @@ def delivery_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
 
 class Intake:
     def __init__(
-        self, client: discord.Client, service: GenerationService, status: StatusThrottle[str]
+        self,
+        client: discord.Client,
+        service: GenerationService,
+        status: StatusThrottle[str],
+        fetcher: AttachmentFetcher,
     ) -> None:
         self.client = client
         self.service = service
         self.status = status
+        self.fetcher = fetcher
+
+    async def with_picture(
+        self,
+        interaction: discord.Interaction,
+        attachment: discord.Attachment,
+        prepare: Callable[[bytes], Awaitable[PreparedRequest]],
+    ) -> None:
+        """A request that starts from an attached picture: refuse a foreign URL or a declared
+        size over the cap at once, acknowledge, and only then fetch the file (a download
+        must never hold up the acknowledgement) and hand its bytes to the core."""
+        try:
+            self.fetcher.check(attachment)
+        except UserFacingError as exc:
+            await refuse(interaction, exc)
+            return
+        await interaction.response.defer(thinking=True)
+
+        async def fetched() -> PreparedRequest:
+            return await prepare(await self.fetcher.read(attachment))
+
+        await self.prepare_then_submit(interaction, asyncio.ensure_future(fetched()))
 
     async def prepare_then_submit(
         self, interaction: discord.Interaction, prepare: Preparing
@@ -77,9 +105,13 @@ class Intake:
 
     async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:
         """After `defer()`: write and enqueue the request, then show its queue position."""
+        # A button's result answers the message the button is on (U posts a reply to the
+        # grid); the late fallback message then replies to it too.
+        source = interaction.message
         target = ReplyTarget(
             platform=PLATFORM,
             chat_id=str(interaction.channel_id),
+            reply_to_message_id=str(source.id) if source is not None else None,
             handle=delivery_handle(interaction),
         )
         link = InteractionLink(self.client, interaction.application_id, interaction.token)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.core.errors import UserFacingError
-from bot.core.models import Generation, Status, StatusUpdate, Style
+from bot.core.models import MAX_COUNT, Generation, Info, Status, StatusUpdate, Style
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
@@ -107,15 +107,22 @@ def status_text(update: StatusUpdate) -> str:
     return "🎨 Generating…" + (f" ({', '.join(extras)})" if extras else "")
 
 
-def custom_id(action: str, generation_id: str) -> str:
-    return f"{CUSTOM_ID_PREFIX}:{action}:{generation_id}"
+def custom_id(action: str, generation_id: str, index: int | None = None) -> str:
+    """`ib:<action>:<generation id>`, and `:<tile>` for the buttons of one image (U2, V3)."""
+    tail = "" if index is None else f":{index}"
+    return f"{CUSTOM_ID_PREFIX}:{action}:{generation_id}{tail}"
 
 
-def parse_custom_id(value: str) -> tuple[str, str] | None:
+def parse_custom_id(value: str) -> tuple[str, str, int | None] | None:
+    """(action, generation id, tile index or None); None for anything not ours."""
     parts = value.split(":")
-    if len(parts) != 3 or parts[0] != CUSTOM_ID_PREFIX or not parts[1] or not parts[2]:
+    if len(parts) not in (3, 4) or parts[0] != CUSTOM_ID_PREFIX or not parts[1] or not parts[2]:
         return None
-    return parts[1], parts[2]
+    if len(parts) == 3:
+        return parts[1], parts[2], None
+    if not parts[3].isdigit() or not 1 <= int(parts[3]) <= MAX_COUNT:
+        return None
+    return parts[1], parts[2], int(parts[3])
 
 
 def result_embed(generation: Generation, style: Style | None, filename: str) -> discord.Embed:
@@ -126,7 +133,11 @@ def result_embed(generation: Generation, style: Style | None, filename: str) -> 
     )
     embed.add_field(name="Style", value=style.label if style else generation.style)
     embed.add_field(name="Aspect", value=generation.aspect)
-    embed.add_field(name="Seed", value=str(generation.seed))
+    seeds = [image.seed for image in generation.images if image.seed is not None]
+    if len(seeds) > 1:
+        embed.add_field(name="Seeds", value=" · ".join(f"{i}: {s}" for i, s in enumerate(seeds, 1)))
+    else:
+        embed.add_field(name="Seed", value=str(seeds[0] if seeds else generation.seed))
     provider = generation.provider or "?"
     if generation.model:
         provider = f"{provider} ({generation.model})"
@@ -141,37 +152,46 @@ def result_embed(generation: Generation, style: Style | None, filename: str) -> 
     return embed
 
 
-def result_view(generation_id: str) -> discord.ui.View:
-    """The buttons under a result. Their custom ids carry the generation id, so the
-    component router handles them after a restart without any view kept in memory."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(
-        discord.ui.Button(
-            label="Reroll",
-            emoji="🎲",
-            style=discord.ButtonStyle.primary,
-            custom_id=custom_id("reroll", generation_id),
-        )
+def describe_embed(generation: Generation, filename: str) -> discord.Embed:
+    """A /describe result: the prompt ideas, numbered like their "Imagine this" buttons."""
+    lines = [f"**{i}.** {shown(text, 900)}" for i, text in enumerate(generation.suggestions, 1)]
+    embed = discord.Embed(
+        title="Prompt ideas for this picture",
+        description="\n\n".join(lines) or "No prompt ideas came back for this picture.",
+        colour=discord.Colour.blurple(),
     )
-    view.add_item(
-        discord.ui.Button(
-            label="Restyle",
-            emoji="🎨",
-            style=discord.ButtonStyle.secondary,
-            custom_id=custom_id("restyle", generation_id),
-        )
-    )
-    view.add_item(
-        discord.ui.Button(
-            label="Delete",
-            emoji="🗑️",
-            style=discord.ButtonStyle.danger,
-            custom_id=custom_id("delete", generation_id),
-        )
-    )
-    # Stopped: nothing is stored in the client's view store; the router answers the clicks.
-    view.stop()
-    return view
+    embed.add_field(name="Requested by", value=f"<@{generation.user_id}>")
+    embed.set_thumbnail(url=f"attachment://{filename}")
+    embed.set_footer(text=f"id {generation.id}")
+    return embed
+
+
+def info_text(info: Info) -> str:
+    """What the Info button shows, privately: enough to make the picture again."""
+    lines = [f"**Prompt** {shown(info.prompt, 900)}"]
+    if info.negative_prompt:
+        lines.append(f"**Negative** {shown(info.negative_prompt, 300)}")
+    lines.append(f"**Style** `{info.style}` · **Aspect** {info.aspect}")
+    if len(info.seeds) > 1:
+        lines.append("**Seeds** " + " · ".join(f"{i}: {s}" for i, s in enumerate(info.seeds, 1)))
+    elif info.seeds:
+        lines.append(f"**Seed** {info.seeds[0]}")
+    sizes = sorted({f"{w}x{h}" for w, h in info.sizes})
+    if sizes:
+        lines.append(f"**Size** {', '.join(sizes)}" + (" (each)" if len(info.sizes) > 1 else ""))
+    provider = info.provider or "?"
+    lines.append(f"**Provider** {plain(provider, 60)}" + (f" ({info.model})" if info.model else ""))
+    if info.seconds is not None:
+        lines.append(f"**Time taken** {info.seconds:.1f} s")
+    if info.crop_note:
+        lines.append(f"**Note** {plain(info.crop_note, 200)}")
+    if info.strength is not None:
+        lines.append(f"**Strength** {info.strength:g}")
+    if info.parent_id:
+        tile = f"image {info.parent_index} of " if info.parent_index else ""
+        lines.append(f"**Made from** {tile}`{info.parent_id}` ({info.kind.value})")
+    lines.append(f"-# id {info.generation_id}")
+    return truncate("\n".join(lines), 2000)
 
 
 def restyle_view(generation_id: str, styles: list[Style], current: str) -> discord.ui.View:

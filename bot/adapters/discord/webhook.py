@@ -19,7 +19,7 @@ from discord.webhook.async_ import async_context
 from bot.adapters.discord.render import NO_MENTIONS
 
 
-def _session(client: discord.Client) -> aiohttp.ClientSession:
+def client_session(client: discord.Client) -> aiohttp.ClientSession:
     # discord.py keeps the session private; Webhook.partial(client=...) reads it the same way.
     session: aiohttp.ClientSession = client.http._HTTPClient__session  # type: ignore[attr-defined]
     return session
@@ -53,7 +53,7 @@ class InteractionLink:
             await async_context.get().edit_original_interaction_response(
                 self.application_id,
                 self.token,
-                session=_session(self.client),
+                session=client_session(self.client),
                 proxy=http.proxy,
                 proxy_auth=http.proxy_auth,
                 payload=params.payload,
@@ -70,7 +70,7 @@ class InteractionLink:
         await async_context.get().delete_original_interaction_response(
             self.application_id,
             self.token,
-            session=_session(self.client),
+            session=client_session(self.client),
             proxy=http.proxy,
             proxy_auth=http.proxy_auth,
         )
