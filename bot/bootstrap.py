@@ -196,6 +196,9 @@ class BotApp:
             resume_job=service.resume_job,
             on_settled=service.settled,
             delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
+            # What the chain can do decides the buttons under a result (V1-V4 only where
+            # some provider takes an image).
+            capabilities={pid: p.capabilities for pid, p in providers.items()},
         )
         web: EmbeddedGallery | None = None
         try:

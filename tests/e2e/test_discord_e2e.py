@@ -128,8 +128,13 @@ def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(share
     assert first.at - d.fake.interactions[command.id].dispatched_at < 3.0
     original = d.server.run_sync(d.fake.original, command.id)
     assert original is not None and len(original.attachments) == 1 and not original.ephemeral
-    buttons = [c["custom_id"] for row_ in original.components for c in row_["components"]]
-    assert buttons == [f"ib:{a}:{row['id']}" for a in ("reroll", "restyle", "delete")]
+    buttons = [[c["custom_id"] for c in row_["components"]] for row_ in original.components]
+    # One picture: Upscale and Vary (the OpenAI model takes an image) share the first row.
+    gid = row["id"]
+    assert buttons == [
+        [f"ib:upscale:{gid}:1", f"ib:vary:{gid}:1"],
+        [f"ib:{a}:{gid}" for a in ("reroll", "restyle", "remix", "info", "delete")],
+    ]
 
     reroll = d.click(original, f"ib:reroll:{row['id']}", user="bob")
     second = final_image(shared, reroll)
