@@ -340,6 +340,7 @@ def test_describe_lists_the_pictures_own_prompt_first_and_imagine_this_runs_one(
     ("case", "expected"),
     [
         ("over the cap", "the most this bot takes is 10 MB"),
+        ("over the cap while streaming", "larger than the 10 MB this bot takes"),
         ("text named .png", "not a picture"),
         ("20000x20000 png", "pixels"),
         ("not the cdn", "does not come from Discord"),
@@ -351,6 +352,8 @@ def test_bad_attachments_get_a_plain_answer_and_cost_no_provider_call(
     d = loop.discord
     if case == "over the cap":
         attachment = d.attachment(b"\x89PNG" + b"\0" * 12_000_000, "huge.png")
+    elif case == "over the cap while streaming":  # declared small, sent without a length
+        attachment = d.attachment(b"\x89PNG" + b"\0" * 12_000_000, "big.png", declared_size=900)
     elif case == "text named .png":
         attachment = d.attachment(b"hello, this is a note\n" * 50, "note.png")
     elif case == "20000x20000 png":
@@ -364,7 +367,8 @@ def test_bad_attachments_get_a_plain_answer_and_cost_no_provider_call(
     assert len(loop.sd.bodies) == calls and not loop.sd.init_images[calls:]
     assert count_rows(loop) == generations
     fetched = len(d.cdn.hits) - hits
-    assert fetched == (1 if case in ("text named .png", "20000x20000 png") else 0)
+    downloaded = ("text named .png", "20000x20000 png", "over the cap while streaming")
+    assert fetched == (1 if case in downloaded else 0)
     if case in ("over the cap", "not the cdn"):
         # Refused from what Discord declared: at once, privately, before any download.
         assert shown.ephemeral and d.writes(command)[0].callback_type == 4

@@ -52,6 +52,7 @@ class FakeCdn:
     base_url: str = ""
     files: dict[str, bytes] = field(default_factory=dict)  # path -> bytes
     hits: list[Hit] = field(default_factory=list)
+    chunked: set[str] = field(default_factory=set)
     _key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -71,12 +72,17 @@ class FakeCdn:
         filename: str,
         *,
         host: str | None = None,
+        declared_size: int | None = None,
     ) -> dict[str, Any]:
         """Store a file as an attachment of a command and return the attachment object
         Discord would resolve for it (width and height only when the header says so, as
-        Discord reads them). `host` puts the URL elsewhere (not the CDN)."""
+        Discord reads them). `host` puts the URL elsewhere (not the CDN); `declared_size`
+        makes the attachment claim another size and the CDN send the file chunked, without
+        a Content-Length, so only a cap counted while streaming can stop it."""
         path = f"/ephemeral-attachments/{application_id}/{attachment_id}/{filename}"
         self.files[path] = data
+        if declared_size is not None:
+            self.chunked.add(path)
         issued = f"{int(time.time()):x}"
         expires = f"{int(time.time()) + SIGNED_FOR:x}"
         query = f"?ex={expires}&is={issued}&hm={self._signature(path, expires, issued)}&"
@@ -85,7 +91,7 @@ class FakeCdn:
         attachment: dict[str, Any] = {
             "id": attachment_id,
             "filename": filename,
-            "size": len(data),
+            "size": len(data) if declared_size is None else declared_size,
             "url": url,
             "proxy_url": url,
             "ephemeral": True,
@@ -113,12 +119,17 @@ class FakeCdn:
             return web.Response(status=404, text="This content is no longer available.")
         hit.status = 200
         kind = TYPES.get(path.rsplit(".", 1)[-1].lower(), "application/octet-stream")
-        response = web.StreamResponse(
-            headers={"Content-Type": kind, "Content-Length": str(len(data))}
-        )
+        response = web.StreamResponse(headers={"Content-Type": kind})
+        if path in self.chunked:
+            response.enable_chunked_encoding()
+        else:
+            response.content_length = len(data)
         await response.prepare(request)
-        for start in range(0, len(data), CHUNK):
-            await response.write(data[start : start + CHUNK])
-            hit.sent += len(data[start : start + CHUNK])
-        await response.write_eof()
+        try:
+            for start in range(0, len(data), CHUNK):
+                await response.write(data[start : start + CHUNK])
+                hit.sent += len(data[start : start + CHUNK])
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client stopped reading: `sent` says how far it got
         return response

@@ -366,12 +366,21 @@ class DiscordDriver:
         self.server.stop()
         self.cdn_server.stop()
 
-    def attachment(self, data: bytes, filename: str, *, host: str | None = None) -> dict[str, Any]:
+    def attachment(
+        self,
+        data: bytes,
+        filename: str,
+        *,
+        host: str | None = None,
+        declared_size: int | None = None,
+    ) -> dict[str, Any]:
         """A file a user attaches to a command: stored on the fake CDN (or, with `host`, a
         URL somewhere else); pass the result as the option's value."""
         app_id, attachment_id = self.fake.application_id, self.fake.snowflake()
         return self.cdn_server.run_sync(
-            lambda: self.cdn.attach(app_id, attachment_id, data, filename, host=host)
+            lambda: self.cdn.attach(
+                app_id, attachment_id, data, filename, host=host, declared_size=declared_size
+            )
         )
 
     def env(self) -> dict[str, str]:
