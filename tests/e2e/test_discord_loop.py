@@ -299,10 +299,14 @@ def test_imagine_from_an_attached_picture_sends_it_to_the_provider(loop: Loop) -
     d = loop.discord
     sent = make_png(320, 240, "my sketch")
     attachment = d.attachment(sent, "sketch.png")
-    command = d.slash(
-        "imagine", user="fay", prompt="a watercolour", image=attachment, strength=0.35
-    )
-    row = loop.delivered_row(command)
+    d.cdn.delay = 2.5  # a slow download must not hold up the acknowledgement
+    try:
+        command = d.slash(
+            "imagine", user="fay", prompt="a watercolour", image=attachment, strength=0.35
+        )
+        row = loop.delivered_row(command)
+    finally:
+        d.cdn.delay = 0.0
     assert row["status"] == "delivered" and row["strength"] == 0.35
     first = d.writes(command)[0]
     assert first.callback_type == 5  # acknowledged before the download
@@ -310,7 +314,9 @@ def test_imagine_from_an_attached_picture_sends_it_to_the_provider(loop: Loop) -
     received = loop.sd.init_images[-1]
     assert picture(received).tobytes() == picture(sent).tobytes()
     assert loop.sd.bodies[-1]["denoising_strength"] == 0.35
-    assert [h.status for h in d.cdn.hits if attachment["id"] in h.path] == [200]
+    (hit,) = [h for h in d.cdn.hits if attachment["id"] in h.path]
+    assert hit.status == 200 and hit.at > first.at  # fetched after the acknowledgement
+    assert not [e for e in d.fake.errors if "acknowledged" in e]
 
 
 def test_describe_lists_the_pictures_own_prompt_first_and_imagine_this_runs_one(

@@ -11,6 +11,7 @@ number of bytes sent, so a test can tell a file that was never fetched.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
@@ -44,6 +45,7 @@ def picture_size(data: bytes) -> tuple[int, int] | None:
 class Hit:
     path: str
     status: int
+    at: float = field(default_factory=time.monotonic)  # when the request arrived
     sent: int = 0
 
 
@@ -53,6 +55,7 @@ class FakeCdn:
     files: dict[str, bytes] = field(default_factory=dict)  # path -> bytes
     hits: list[Hit] = field(default_factory=list)
     chunked: set[str] = field(default_factory=set)
+    delay: float = 0.0  # seconds before each answer: a slow CDN
     _key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -107,6 +110,7 @@ class FakeCdn:
         path = request.path
         hit = Hit(path, 404)
         self.hits.append(hit)
+        await asyncio.sleep(self.delay)
         expires, issued = request.query.get("ex", ""), request.query.get("is", "")
         signature = request.query.get("hm", "")
         data = self.files.get(path)

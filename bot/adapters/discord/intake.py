@@ -87,7 +87,7 @@ class Intake:
         """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
         validation push the acknowledgement past Discord's 3 seconds."""
         done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
-        if not done:
+        if not done and not interaction.response.is_done():  # a picture's was already
             await interaction.response.defer(thinking=True)
         try:
             prepared = await prepare
