@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     worker_shutdown_grace_seconds: int = Field(default=20, ge=0)
     max_image_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=1_000_000)
+    max_input_image_mb: float = Field(default=10.0, gt=0, le=50)
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

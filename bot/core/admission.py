@@ -7,6 +7,8 @@ adapter can refuse with one message before acknowledging; `submit` reserves atom
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import secrets
 import time
@@ -17,11 +19,19 @@ from typing import NoReturn
 from redis.exceptions import RedisError
 
 from bot.core import metrics
-from bot.core.errors import QueueUnavailable, StyleNotAllowed, UserFacingError
-from bot.core.messages import JobMessage
+from bot.core.errors import (
+    CountTooHigh,
+    QueueUnavailable,
+    StyleNotAllowed,
+    UserFacingError,
+)
+from bot.core.imagefiles import ImageFiles
+from bot.core.input_images import InputImages
+from bot.core.job_plans import FOLLOW_UPS, OPERATIONS, JobPlans
+from bot.core.messages import Operation
 from bot.core.models import (
-    Generation,
     ImagineCommand,
+    Kind,
     ReplyTarget,
     Requester,
     Scope,
@@ -65,6 +75,23 @@ class PreparedRequest:
     rendered_prompt: str  # the style's template around the cleaned prompt
     scope_nsfw: bool  # the scope's admins allow NSFW (the chat must allow it too)
     parent_id: str | None = None
+    kind: Kind = Kind.IMAGINE
+    parent_index: int | None = None
+    input_image: bytes | None = None  # cleaned (metadata gone), or one of our stored images
+    providers: tuple[str, ...] = ()  # the chain, filtered by what this request needs
+    known_suggestions: tuple[str, ...] = ()  # a describe: the picture's own parameters
+
+    @property
+    def operation(self) -> Operation:
+        return OPERATIONS.get(self.kind, "generate")
+
+    @property
+    def images(self) -> int:
+        """What the request costs against the daily limits: one per picture made (an
+        upscale without an upscaler only hands back the original: nothing)."""
+        if self.kind is Kind.UPSCALE and not self.providers:
+            return 0
+        return self.command.count
 
 
 class Admission:
@@ -82,6 +109,7 @@ class Admission:
         reply_stream: str,
         banned: BannedTerms,
         moderator: Moderator | None,
+        files: ImageFiles,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -94,6 +122,19 @@ class Admission:
         self._reply_stream = reply_stream
         self._banned = banned
         self._moderator = moderator
+        self._files = files
+        self._inputs = InputImages(settings, moderator)
+        self.plans = JobPlans(
+            settings=settings,
+            styles=styles,
+            preferences=preferences,
+            queue=queue,
+            capabilities=capabilities,
+            reply_stream=reply_stream,
+            files=files,
+        )
+        self.job_for = self.plans.job_for
+        self.resume_job = self.plans.resume_job
 
     # -- validation -------------------------------------------------------------------------------
 
@@ -132,19 +173,27 @@ class Admission:
         command: ImagineCommand,
         *,
         parent_id: str | None = None,
+        kind: Kind = Kind.IMAGINE,
+        parent_index: int | None = None,
+        source_image: bytes | None = None,
     ) -> PreparedRequest:
-        """Validate and resolve a command without writing anything; raises a UserFacingError."""
+        """Validate and resolve a command without writing anything; raises a UserFacingError.
+
+        `command.image` is a picture a user sent: checked and cleaned here (off the event
+        loop). `source_image` is one of the bot's own stored images (a follow-up's)."""
+        describe = kind is Kind.DESCRIBE
         prompt = clean_text(command.prompt)
         negative = clean_text(command.negative_prompt or "") or None
         limit = self._settings.max_prompt_chars
         check_negative_prompt(negative, limit)
-        if not prompt:
-            check_prompt(prompt, prompt, command.aspect, limit, self._capabilities)
+        if not prompt and not describe:
+            check_prompt(prompt, prompt, limit, self._capabilities)
         scope_settings = await self._preferences.scope_settings(scope)
         style = await self._resolve(requester, scope_settings, command.style)
         check_aspect(command.aspect, self._capabilities)
         rendered = style.render(prompt)
-        check_prompt(prompt, rendered, command.aspect, limit, self._capabilities)
+        if not describe:
+            check_prompt(prompt, rendered, limit, self._capabilities)
         if self._banned.matches(prompt, negative or ""):
             # The refusal never echoes the matched term.
             await self._refuse(
@@ -152,7 +201,26 @@ class Admission:
                 scope,
                 ContentRefused("This prompt uses words that are not allowed on this bot."),
             )
-        await self._check_limits(requester, scope)
+        cap = await self._limits.max_count(scope)
+        if command.count > cap:
+            await self._refuse(
+                requester,
+                scope,
+                CountTooHigh(
+                    f"You asked for {command.count} pictures; {cap} is the most per request here."
+                ),
+            )
+        image = source_image
+        known: tuple[str, ...] = ()
+        if command.image is not None:
+            if describe:
+                known = self._inputs.own_parameters(command.image)
+            try:
+                image = (await self._inputs.clean(command.image)).data
+            except UserFacingError as exc:
+                await self._refuse(requester, scope, exc)
+        providers = self.plans.providers_for(kind, image is not None, bool(known))
+        await self._check_limits(requester, scope, command.count)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
@@ -163,6 +231,7 @@ class Admission:
                     "negative_prompt": negative,
                     "style": style.id,
                     "seed": seed,
+                    "image": None,  # the raw upload is not kept; `input_image` is clean
                 }
             ),
             style=style,
@@ -170,6 +239,11 @@ class Admission:
             rendered_prompt=rendered,
             scope_nsfw=scope_settings.nsfw,
             parent_id=parent_id,
+            kind=kind,
+            parent_index=parent_index,
+            input_image=image,
+            providers=providers,
+            known_suggestions=known,
         )
 
     # -- limits -----------------------------------------------------------------------------------
@@ -184,7 +258,7 @@ class Admission:
         )
         raise error
 
-    async def _check_limits(self, requester: Requester, scope: Scope) -> None:
+    async def _check_limits(self, requester: Requester, scope: Scope, images: int = 1) -> None:
         """Refuse already here what `submit` would refuse for a limit, so an adapter answers
         with one message instead of acknowledging first (submit still reserves atomically)."""
         per_user, per_scope, pending = await self._limits.admission_limits(scope)
@@ -196,6 +270,7 @@ class Admission:
                 daily_per_user=per_user,
                 daily_per_scope=per_scope,
                 max_pending=pending,
+                images=images,
             )
         except UserFacingError as exc:
             await self._refuse(requester, scope, exc)
@@ -211,6 +286,7 @@ class Admission:
                 daily_per_user=per_user,
                 daily_per_scope=per_scope,
                 max_pending=pending,
+                images=prepared.images,
             )
         except UserFacingError as exc:
             await self._refuse(prepared.requester, prepared.scope, exc)
@@ -219,10 +295,13 @@ class Admission:
         if self._moderator is None:
             return
         command = prepared.command
+        text = " ".join(p for p in (command.prompt, command.negative_prompt) if p)
+        # The bot's own pictures (a follow-up's) were made under these rules already.
+        picture = prepared.input_image if prepared.kind not in FOLLOW_UPS else None
         try:
-            flagged = await self._moderator.flagged(
-                " ".join(p for p in (command.prompt, command.negative_prompt) if p)
-            )
+            flagged = bool(text) and await self._moderator.flagged(text)
+            if not flagged and picture is not None:
+                flagged = await self._inputs.flagged(picture)
         except UserFacingError:
             self._quotas.cancel(reservation)
             raise
@@ -231,7 +310,7 @@ class Admission:
             await self._refuse(
                 prepared.requester,
                 prepared.scope,
-                ContentRefused("The content check flagged this prompt, so it was not queued."),
+                ContentRefused("The content check flagged this request, so it was not queued."),
             )
 
     # -- enqueueing -------------------------------------------------------------------------------
@@ -243,6 +322,12 @@ class Admission:
         reservation = await self._reserve(prepared)
         await self._moderate(prepared, reservation)
         self._quotas.bind(reservation, gen_id)
+        input_path = None
+        if prepared.input_image is not None:
+            stored, _w, _h = await asyncio.to_thread(
+                self._files.write, gen_id, prepared.input_image, part="input"
+            )
+            input_path = str(stored)
         try:
             generation = await self._store.insert_generation(
                 {
@@ -263,12 +348,26 @@ class Admission:
                     "status": "queued",
                     "handle": target.handle,
                     "created_at": time.time(),
+                    "kind": prepared.kind.value,
+                    "count": command.count,
+                    "parent_index": prepared.parent_index,
+                    "input_path": input_path,
+                    "strength": command.strength if prepared.input_image is not None else None,
+                    "suggestions": json.dumps(list(prepared.known_suggestions)),
                 }
             )
         except StoreUnavailable:
             self._quotas.cancel(reservation)  # nothing was stored: give the slot back
+            self._files.remove(input_path)
             raise
-        job = self._job(generation, prepared.style, prepared.rendered_prompt, prepared.scope_nsfw)
+        job = self.plans.job(
+            generation,
+            prepared.style,
+            prepared.rendered_prompt,
+            prepared.scope_nsfw,
+            prepared.providers,
+            prepared.input_image,
+        )
         try:
             _created, position = await self._queue.enqueue_ranked(job)
         except (RedisError, OSError) as exc:
@@ -288,37 +387,3 @@ class Admission:
             aspect=command.aspect,
             seed=prepared.seed,
         )
-
-    def _job(
-        self, generation: Generation, style: Style, rendered_prompt: str, scope_nsfw: bool
-    ) -> JobMessage:
-        # NSFW only when the scope allows it AND the adapter said this chat may show it
-        # (a Discord channel that is not age-restricted never may).
-        nsfw = scope_nsfw and generation.handle.get("nsfw_ok") is True
-        return JobMessage(
-            generation_id=generation.id,
-            prompt=rendered_prompt,
-            negative_prompt=", ".join(p for p in (generation.negative_prompt, style.negative) if p),
-            aspect=generation.aspect,
-            seed=generation.seed,
-            style=style.id,
-            providers=tuple(self._capabilities),
-            hints={k: dict(v) for k, v in style.providers.items()},
-            reply_stream=self._reply_stream,
-            created_at=generation.created_at,
-            nsfw=nsfw,
-        )
-
-    async def job_for(self, generation: Generation) -> JobMessage:
-        """The job of a stored row (after a restart: its style is rendered from the row)."""
-        style = self._styles.find(generation.style) or self._styles.get(
-            self._settings.default_style
-        )
-        scope = Scope(platform=generation.platform, id=generation.scope_id)
-        scope_settings = await self._preferences.scope_settings(scope)
-        return self._job(generation, style, style.render(generation.prompt), scope_settings.nsfw)
-
-    async def resume_job(self, generation: Generation) -> None:
-        """Enqueue again after a restart; a no-op when Redis still knows the job."""
-        if await self._queue.enqueue(await self.job_for(generation)):
-            log.info("generation %s: re-enqueued after restart", generation.id)

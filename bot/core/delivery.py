@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,11 +28,14 @@ from arq.connections import ArqRedis
 from bot.core import faults, metrics
 from bot.core.errors import DeliveryError
 from bot.core.events import EventConsumer
+from bot.core.follow_ups import follow_ups_for
 from bot.core.imagefiles import ImageFiles
 from bot.core.images import BadImage
 from bot.core.messages import Done, Event, Failed, Progress, Started
-from bot.core.models import Generation, Status, StatusUpdate
+from bot.core.models import Generation, Kind, Status, StatusUpdate
+from bot.core.providers.base import Capabilities
 from bot.core.recovery import Recovery, ResumeJob
+from bot.core.result_files import StoredResult, store_result
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,12 @@ class ResultChannel(Protocol):
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None: ...
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
-        """Post the image; raise `DeliveryError` if the platform would not take it."""
+        """Post the image; raise `DeliveryError` if the platform would not take it.
+
+        `image_path` is what the chat shows: the one image, or the grid of several
+        (`generation.images` holds each image: index, size, seed; `generation.follow_ups`
+        the buttons to offer). A describe (`generation.kind` is `describe`) gets its
+        input picture here and its suggestions in `generation.suggestions`."""
 
     async def report_failure(self, generation: Generation) -> None: ...
 
@@ -68,7 +76,9 @@ class DeliveryCoordinator:
         on_settled: Callable[[str], None] = lambda _gen_id: None,
         max_concurrency: int = 64,
         delivery_deadline_seconds: float = DELIVERY_DEADLINE_SECONDS,
+        capabilities: Mapping[str, Capabilities] | None = None,
     ) -> None:
+        self._capabilities = dict(capabilities or {})
         self._deadline = delivery_deadline_seconds
         self._retries: dict[str, asyncio.Task[None]] = {}  # generation id -> its waiting retry
         self._tasks: set[asyncio.Task[None]] = set()  # every retry until it ends (strong refs)
@@ -181,13 +191,16 @@ class DeliveryCoordinator:
         await self.deliver(gen_id, generation)
 
     async def _store_image(self, generation: Generation, event: Done) -> Generation | None:
-        """The image file and the `done` row; None if the request ended another way."""
+        """Each image's file, the grid, their rows and the `done` row; None if the request
+        ended another way."""
         gen_id = generation.id
-        if not event.image:
+        describe = generation.kind is Kind.DESCRIBE
+        if not event.pictures and not describe:
             await self.fail(gen_id, "internal", "The image service sent no image.")
             return None
         try:
-            path, width, height = self._files.write(gen_id, event.image)
+            # Decoding and composing the grid take CPU: off the event loop.
+            result: StoredResult = await asyncio.to_thread(store_result, self._files, gen_id, event)
         except BadImage as exc:
             await self.fail(
                 gen_id,
@@ -202,23 +215,43 @@ class DeliveryCoordinator:
                 gen_id, "bad_image", "The image service sent something that is not an image."
             )
             return None
+        suggestions = list(generation.suggestions)
+        suggestions += [s for s in event.suggestions if s not in suggestions]
+        if describe and not suggestions:
+            await self.fail(gen_id, "no_suggestions", "The image service had nothing to say.")
+            return None
+        await self._store.record_images(
+            gen_id, result.images, crop_note=event.crop_note, suggestions=suggestions
+        )
         stored = await self._store.mark_done(
             gen_id,
             provider=event.provider,
             model=event.model,
-            image_path=str(path),
-            width=width,
-            height=height,
+            image_path=result.path,
+            width=result.width,
+            height=result.height,
             revised_prompt=event.revised_prompt,
             provider_calls=event.provider_calls or 1,
-            seed=event.seed,
+            seed=result.images[0].seed if result.images else event.seed,
         )
         if stored is None:  # failed or expired meanwhile
             return None
         self._on_settled(gen_id)
         metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - stored.created_at))
-        log.info("generation %s: image stored (%dx%d)", gen_id, width, height)
+        log.info(
+            "generation %s: %d image(s) stored (%dx%d)",
+            gen_id,
+            len(result.images),
+            result.width,
+            result.height,
+        )
         return stored
+
+    async def _enriched(self, generation: Generation) -> Generation:
+        """The row with its images and the buttons the chain's capabilities allow."""
+        generation = await self._store.with_images(generation)
+        follow_ups = follow_ups_for(generation, self._capabilities)
+        return generation.model_copy(update={"follow_ups": follow_ups})
 
     async def fail(
         self, gen_id: str, code: str, reason: str, *, provider_calls: int | None = None
@@ -250,7 +283,12 @@ class DeliveryCoordinator:
     async def deliver(self, gen_id: str, current: Generation | None = None) -> None:
         """Post a `done` row's image through its platform's channel; retry or record failures."""
         generation = current or await self._store.get(gen_id)
-        if generation is None or generation.status is not Status.DONE or not generation.image_path:
+        if generation is None or generation.status is not Status.DONE:
+            return
+        shown = generation.image_path
+        if generation.kind is Kind.DESCRIBE:
+            shown = generation.input_path  # never in the gallery: the user's own picture
+        if not shown:
             return
         channel = self._channels.get(generation.platform)
         if channel is None:
@@ -264,7 +302,7 @@ class DeliveryCoordinator:
             self._retry_later(gen_id, not_before - time.time())  # the platform said to wait
             return
         try:
-            await channel.deliver(generation, Path(generation.image_path))
+            await channel.deliver(await self._enriched(generation), Path(shown))
         except DeliveryError as exc:
             if exc.retryable:
                 await self._delivery_pending(generation, exc)

@@ -155,6 +155,12 @@ class BadInputImage(InvalidRequest):
     code = "bad_image"
 
 
+class CountTooHigh(InvalidRequest):
+    """More pictures in one request than this chat's admins (or the bot) allow."""
+
+    code = "count_too_high"
+
+
 class NoCapableProvider(InvalidRequest):
     """No provider in the chain can do what the request needs (take an image, upscale,
     describe, make that many at once): said before anything is queued."""

@@ -25,7 +25,7 @@ class History:
         generation = await self._store.get(generation_id)
         if generation is None:
             raise NotFound("That request is no longer in the history.")
-        return generation
+        return await self._store.with_images(generation)
 
     async def generation_for(
         self,
@@ -74,7 +74,8 @@ class History:
         return generation
 
     async def forget_user(self, requester: Requester) -> int:
-        """Delete the user's history rows, image files and personal settings."""
+        """Delete the user's history rows, image files (each image, grid and input picture:
+        removing one of a request's files removes them all) and personal settings."""
         paths = await self._store.forget_user(requester.platform, requester.user_id)
         for path in paths:
             self._files.remove(path)

@@ -13,7 +13,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import msgpack
 from arq import Retry
@@ -29,10 +30,11 @@ from bot.core.errors import (
     ProviderTimeout,
 )
 from bot.core.events import publish
-from bot.core.images import check_provider_image
+from bot.core.images import check_provider_image, inspect
 from bot.core.messages import (
     BadMessage,
     Done,
+    DoneImage,
     Event,
     Failed,
     JobMessage,
@@ -41,12 +43,8 @@ from bot.core.messages import (
     job_from_wire,
 )
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import (
-    ImageProvider,
-    ProgressCallback,
-    ProviderImage,
-    ProviderRequest,
-)
+from bot.core.operations import Outcome, calls_for, can_serve, perform, request_for
+from bot.core.providers.base import ImageProvider, ProviderImage
 from bot.core.providers.limits import ProviderLimiter, SlotAdmission
 from bot.core.queue import UNREADABLE_JOB, calls_key, spent_key
 
@@ -57,6 +55,7 @@ JOB_MARGIN_SECONDS = 5.0
 MIN_ATTEMPT_SECONDS = 0.2
 
 Emit = Callable[[Event], Awaitable[None]]
+T = TypeVar("T")
 
 
 class WorkerRuntime:
@@ -95,29 +94,29 @@ class WorkerRuntime:
     async def _call_provider(
         self,
         provider_id: str,
-        request: ProviderRequest,
-        progress: ProgressCallback,
+        call: Callable[[], Awaitable[T]],
+        generation_id: str,
+        calls: int,
         reserved: str | None = None,
-    ) -> ProviderImage:
-        """One provider call inside that provider's shared concurrency limit; a 429's
+    ) -> T:
+        """One provider attempt inside that provider's shared concurrency limit; a 429's
         retry-after becomes a cool-down every worker respects."""
-        provider = self.providers[provider_id]
         if self.limiter is None:
-            return await provider.generate(request, progress)
+            return await call()
         limit = self.concurrency.get(provider_id, 4)
         async with self.limiter.slot(provider_id, limit, reserved):
-            await self._count_call(request.generation_id)
-            metrics.PROVIDER_CALLS.labels(provider_id).inc()
+            await self._count_call(generation_id, calls)
+            metrics.PROVIDER_CALLS.labels(provider_id).inc(calls)
             try:
-                return await provider.generate(request, progress)
+                return await call()
             except ProviderRateLimited as exc:
                 await self.limiter.cool_down(provider_id, exc.retry_after or 1.0)
                 raise
 
-    async def _count_call(self, generation_id: str) -> int:
+    async def _count_call(self, generation_id: str, calls: int = 1) -> int:
         key = calls_key(generation_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
+            pipe.incrby(key, calls)
             pipe.expire(key, 7 * 86400)
             count, _ = await pipe.execute()
         return int(count)
@@ -153,8 +152,13 @@ class WorkerRuntime:
             )
             return {"status": "failed"}
 
+        if not job.providers and job.operation != "generate":
+            # An upscale without an upscaler gives the original; a describe of a picture
+            # that carries its own parameters needs no describer.
+            await self._done(emit, gen_id, "original", _as_is(job))
+            return {"status": "done", "provider": "original"}
         chain = [p for p in job.providers if p in self.providers]
-        chain = [p for p in chain if job.aspect in self.providers[p].capabilities.aspects]
+        chain = [p for p in chain if can_serve(self.providers[p].capabilities, job)]
         if not chain:
             await emit(
                 await self._failed(
@@ -192,18 +196,12 @@ class WorkerRuntime:
                     )
                 )
 
-            request = ProviderRequest(
-                generation_id=gen_id,
-                prompt=job.prompt,
-                negative_prompt=job.negative_prompt,
-                aspect=job.aspect,
-                seed=job.seed,
-                hints=job.hints.get(provider_id, {}),
-                nsfw=job.nsfw,
-            )
+            provider = self.providers[provider_id]
+            call = partial(perform, provider, request_for(provider, job), job, progress)
             try:
-                image = await self._attempt(provider_id, request, progress, deadline, reserved)
-                checked(provider_id, image)
+                calls = calls_for(provider.capabilities, job)
+                outcome = await self._attempt(provider_id, call, gen_id, calls, deadline, reserved)
+                checked(provider_id, outcome)
             except ProviderError as exc:
                 metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
                 # Credentials, quota and setup problems need the operator: say so louder.
@@ -231,7 +229,7 @@ class WorkerRuntime:
                 log.exception("generation %s: provider %s crashed", gen_id, provider_id)
                 await emit(await self._failed(gen_id, "internal", INTERNAL_ERROR))
                 return {"status": "failed"}
-            if image.censored:
+            if any(image.censored for image in outcome.images):
                 # The provider blurred or blocked its own result: never post it as if fine.
                 await emit(
                     await self._failed(
@@ -241,7 +239,7 @@ class WorkerRuntime:
                     )
                 )
                 return {"status": "failed"}
-            await self._done(emit, gen_id, provider_id, image)
+            await self._done(emit, gen_id, provider_id, outcome)
             return {"status": "done", "provider": provider_id}
 
         # Every provider failed, none because of the request itself. Try again later when
@@ -258,24 +256,25 @@ class WorkerRuntime:
     async def _attempt(
         self,
         provider_id: str,
-        request: ProviderRequest,
-        progress: ProgressCallback,
+        call: Callable[[], Awaitable[T]],
+        generation_id: str,
+        calls: int,
         deadline: float | None,
         reserved: str | None = None,
-    ) -> ProviderImage:
-        """One provider call (slot wait included) within what is left of the job's time, so
-        a slow first provider leaves the job a clean failure to report, not an ARQ kill."""
+    ) -> T:
+        """One provider attempt (slot wait included) within what is left of the job's time,
+        so a slow first provider leaves the job a clean failure to report, not an ARQ kill."""
         if self.limiter is None:
-            await self._count_call(request.generation_id)
-            metrics.PROVIDER_CALLS.labels(provider_id).inc()
+            await self._count_call(generation_id, calls)
+            metrics.PROVIDER_CALLS.labels(provider_id).inc(calls)
         if deadline is None:
-            return await self._call_provider(provider_id, request, progress, reserved)
+            return await self._call_provider(provider_id, call, generation_id, calls, reserved)
         remaining = deadline - time.monotonic()
         if remaining < MIN_ATTEMPT_SECONDS:
             raise ProviderTimeout(f"{provider_id}: no time left in this try")
         try:
             async with asyncio.timeout(remaining):
-                return await self._call_provider(provider_id, request, progress, reserved)
+                return await self._call_provider(provider_id, call, generation_id, calls, reserved)
         except TimeoutError:
             raise ProviderTimeout(f"{provider_id}: ran out of this try's time") from None
 
@@ -294,26 +293,49 @@ class WorkerRuntime:
     async def _fail(self, emit: Emit, gen_id: str, exc: ProviderError) -> None:
         await emit(await self._failed(gen_id, exc.code, exc.user_message))
 
-    async def _done(self, emit: Emit, gen_id: str, provider_id: str, image: ProviderImage) -> None:
+    async def _done(self, emit: Emit, gen_id: str, provider_id: str, outcome: Outcome) -> None:
+        images = tuple(
+            DoneImage(
+                data=image.data,
+                width=image.width or 0,
+                height=image.height or 0,
+                seed=image.seed,
+            )
+            for image in outcome.images
+        )
+        first = outcome.images[0] if outcome.images else None
         await emit(
             Done(
                 generation_id=gen_id,
                 ts=time.time(),
                 provider=provider_id,
-                model=image.model,
-                seed=image.seed,
-                revised_prompt=image.revised_prompt,
-                censored=image.censored,
-                image=image.data,
+                model=outcome.model,
+                seed=first.seed if first else None,
+                revised_prompt=first.revised_prompt if first else None,
+                images=images,
+                suggestions=outcome.suggestions,
+                crop_note=outcome.crop_note,
                 provider_calls=await self._calls(gen_id),
             )
         )
 
 
-def checked(provider_id: str, image: ProviderImage) -> None:
-    """Refuse, before anything decodes it, a picture over the pixel limit or no picture at all."""
-    if not image.censored:  # a censored result is never posted anyway
-        check_provider_image(provider_id, image.data)
+def _as_is(job: JobMessage) -> Outcome:
+    """The job's own picture handed back (an upscale with no upscaler in the chain)."""
+    if job.operation != "upscale" or not job.init_image:
+        return Outcome(model="none")
+    info = inspect(job.init_image)
+    image = ProviderImage(
+        data=job.init_image, model="original", seed=job.seed, width=info.width, height=info.height
+    )
+    return Outcome(model="original", images=(image,))
+
+
+def checked(provider_id: str, outcome: Outcome) -> None:
+    """Refuse, before anything decodes them, pictures over the pixel limit or none at all."""
+    for image in outcome.images:
+        if not image.censored:  # a censored result is never posted anyway
+            check_provider_image(provider_id, image.data)
 
 
 async def generate(ctx: dict[str, Any], payload: object) -> dict[str, Any]:

@@ -10,18 +10,27 @@ and a message without `v` is read as version 1, so jobs and events a previous re
 Redis are read as they are. Fields a reader does not know are ignored, so adding an optional
 field needs no new version; a change an older reader would misread does, and that reader then
 dead-letters the message instead of misreading it.
+
+Version 2 adds what an older worker or bot would misread rather than merely ignore: the
+operation (generate, upscale, describe), the count, the input picture's bytes (msgpack bin:
+workers keep no files, so the job carries the cleaned picture) and its strength; the done
+event carries every image (bytes, size, seed) or a describe's suggestions. Version 1
+messages are still read, as a one-image text-to-image job and its one-image result.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 from bot.core.models import AspectRatio
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+Operation = Literal["generate", "upscale", "describe"]
 
 HintValue = str | int | float | bool
 Hints = dict[str, dict[str, HintValue]]
@@ -51,6 +60,10 @@ class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     reply_stream: str
     created_at: float
     nsfw: bool = False
+    operation: Operation = "generate"
+    count: int = 1
+    init_image: bytes | None = None  # generate from it, upscale it, or describe it
+    strength: float = 0.6
 
 
 class EventMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
@@ -76,14 +89,31 @@ class Progress(EventMessage, frozen=True, kw_only=True, tag="progress"):
     eta: float | None = None
 
 
+class DoneImage(msgspec.Struct, frozen=True, kw_only=True):
+    data: bytes
+    width: int
+    height: int
+    seed: int | None = None
+
+
 class Done(EventMessage, frozen=True, kw_only=True, tag="done"):
     provider: str
     model: str
-    image: bytes
+    image: bytes = b""  # version 1: the one image; version 2 fills `images`
     seed: int | None = None
     revised_prompt: str | None = None
     censored: bool = False
     provider_calls: int = 1
+    images: tuple[DoneImage, ...] = ()
+    suggestions: tuple[str, ...] = ()  # a describe's answer
+    crop_note: str | None = None
+
+    @property
+    def pictures(self) -> tuple[bytes, ...]:
+        """The images' bytes, whichever version sent them."""
+        if self.images:
+            return tuple(image.data for image in self.images)
+        return (self.image,) if self.image else ()
 
 
 class Failed(EventMessage, frozen=True, kw_only=True, tag="failed"):
@@ -100,7 +130,7 @@ _event_decoder = msgspec.msgpack.Decoder(Event)
 
 
 def _check_version(version: int, generation_id: str) -> None:
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise BadMessage(
             f"schema version {version} (this process reads {SCHEMA_VERSION})", generation_id
         )
@@ -119,7 +149,7 @@ def _refusal(what: str, value: object, error: msgspec.DecodeError) -> BadMessage
     know (its fields are then expected to differ), else what did not fit."""
     generation_id = _generation_id_in(value)
     version = value.get("v") if isinstance(value, dict) else None
-    if isinstance(version, int) and version != SCHEMA_VERSION:
+    if isinstance(version, int) and version not in READABLE_VERSIONS:
         return BadMessage(
             f"schema version {version} (this process reads {SCHEMA_VERSION})", generation_id
         )
@@ -143,8 +173,9 @@ def decode_event(data: bytes) -> Event:
 
 
 def job_to_wire(job: JobMessage) -> dict[str, Any]:
-    """The job as the plain msgpack map ARQ carries as the job function's one argument."""
-    wire: dict[str, Any] = msgspec.to_builtins(job)
+    """The job as the plain msgpack map ARQ carries as the job function's one argument
+    (the input picture stays bytes: msgpack bin, not base64 text)."""
+    wire: dict[str, Any] = msgspec.to_builtins(job, builtin_types=(bytes,))
     return wire
 
 

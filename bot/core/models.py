@@ -56,12 +56,32 @@ class ReplyTarget(Frozen):
     handle: dict[str, HandleValue] = Field(default_factory=dict)
 
 
+MAX_COUNT = 4  # the most images one request makes (a 2x2 grid)
+
+
+class Kind(StrEnum):
+    """How a generation came about; follow-ups name a parent generation and image."""
+
+    IMAGINE = "imagine"
+    REROLL = "reroll"
+    RESTYLE = "restyle"
+    UPSCALE = "upscale"
+    VARY = "vary"
+    REMIX = "remix"
+    DESCRIBE = "describe"
+
+
 class ImagineCommand(Frozen):
     prompt: str
     style: str | None = None
     aspect: AspectRatio = "1:1"
     negative_prompt: str | None = None
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    count: int = Field(default=1, ge=1, le=MAX_COUNT)
+    # Image to image: the picture as the user sent it (the core checks and cleans it) and
+    # how far the result may move from it (0 keeps it, 1 ignores it).
+    image: bytes | None = None
+    strength: float = Field(default=0.6, ge=0.1, le=1.0)
 
 
 class Style(Frozen):
@@ -88,6 +108,31 @@ class Ticket(Frozen):
     style: Style
     aspect: AspectRatio
     seed: int
+
+
+class StoredImage(Frozen):
+    """One image of a generation, stored on its own (the grid is only a rendering)."""
+
+    index: int  # 1-based, as on the U1-U4 / V1-V4 buttons
+    path: str
+    width: int
+    height: int
+    seed: int | None = None
+
+
+class FollowUps(Frozen):
+    """Which buttons a delivered generation offers; filled in by the delivery from the
+    provider chain's capabilities, so an adapter only renders them."""
+
+    upscale: bool = False  # U1-U4 (always offered on pictures)
+    upscaler: str | None = None  # the chain's upscaler; None: U gives the original file
+    vary: bool = False  # V1-V4: only when some provider of the chain takes an image
+    remix: bool = False
+    reroll: bool = False
+    restyle: bool = False
+    info: bool = False
+    delete: bool = False
+    imagine_suggestions: bool = False  # a describe: one "Imagine this" per suggestion
 
 
 class Generation(Frozen):
@@ -124,6 +169,30 @@ class Generation(Frozen):
     started_at: float | None
     finished_at: float | None
     delivered_at: float | None
+    kind: Kind = Kind.IMAGINE
+    count: int = 1
+    parent_index: int | None = None  # the parent's image a follow-up started from
+    input_path: str | None = None  # the cleaned input picture (image to image, describe)
+    strength: float | None = None
+    crop_note: str | None = None  # "made at 1536x1024, cropped to 16:9"
+    suggestions: tuple[str, ...] = ()  # a describe's prompt suggestions, best first
+    images: tuple[StoredImage, ...] = ()  # each image on its own, in tile order
+    follow_ups: FollowUps = Field(default_factory=FollowUps)
+
+    def image(self, index: int) -> StoredImage | None:
+        """The image behind tile `index` (1-based); an old single-image row has one."""
+        for image in self.images:
+            if image.index == index:
+                return image
+        if index == 1 and not self.images and self.image_path and self.image_width:
+            return StoredImage(
+                index=1,
+                path=self.image_path,
+                width=self.image_width,
+                height=self.image_height or self.image_width,
+                seed=self.seed,
+            )
+        return None
 
     @property
     def reply_target(self) -> ReplyTarget:
@@ -134,6 +203,26 @@ class Generation(Frozen):
             reply_to_message_id=self.reply_to_message_id,
             handle=self.handle,
         )
+
+
+class Info(Frozen):
+    """What the Info button shows about a generation."""
+
+    generation_id: str
+    kind: Kind
+    prompt: str
+    negative_prompt: str | None
+    style: str
+    aspect: AspectRatio
+    seeds: tuple[int, ...]
+    sizes: tuple[tuple[int, int], ...]  # each image's width and height
+    provider: str | None
+    model: str | None
+    seconds: float | None  # from the worker's start to the stored result
+    crop_note: str | None
+    strength: float | None
+    parent_id: str | None
+    parent_index: int | None
 
 
 class StatusUpdate(Frozen):

@@ -48,6 +48,17 @@ def reset_phrase(now: float) -> str:
     return f"at 00:00 UTC (in {left})"
 
 
+def _over(who: str, whose: str, used: int, limit: int, images: int) -> str:
+    """'You have used your 50 pictures for today.' or, when a request of several pictures
+    would go over, how many are left ('you have' / 'this chat has')."""
+    if used >= limit:
+        return f"{who[0].upper()}{who[1:]} used {whose} {limit} pictures for today. "
+    return (
+        f"This request asks for {images} pictures, but {who} only {limit - used} "
+        f"of {whose} {limit} left for today. "
+    )
+
+
 @dataclass(frozen=True)
 class Limits:
     max_pending_per_user: int
@@ -62,6 +73,7 @@ class Reservation:
     scope: tuple[str, str]
     day: str
     generation_id: str | None = None
+    images: int = 1  # each image of a request counts against the daily limits
 
 
 @dataclass
@@ -78,15 +90,18 @@ class QuotaBook:
 
     def load(
         self,
-        today: Iterable[tuple[str, str, str]],
+        today: Iterable[tuple[str, str, str] | tuple[str, str, str, int]],
         pending: Iterable[tuple[str, str, str]],
     ) -> None:
-        """today: (platform, user_id, scope_id) per request accepted today; pending: (id, platform, user_id)."""
+        """today: (platform, user_id, scope_id[, images]) per request accepted today;
+        pending: (id, platform, user_id)."""
         self._roll()
-        for platform, user_id, scope_id in today:
-            self._per_user[(platform, user_id)] += 1
-            self._per_scope[(platform, scope_id)] += 1
-            self._total += 1
+        for row in today:
+            platform, user_id, scope_id = row[0], row[1], row[2]
+            images = row[3] if len(row) > 3 else 1
+            self._per_user[(platform, user_id)] += images
+            self._per_scope[(platform, scope_id)] += images
+            self._total += images
         for gen_id, platform, user_id in pending:
             self._pending.setdefault((platform, user_id), set()).add(gen_id)
             self._owner[gen_id] = (platform, user_id)
@@ -116,6 +131,7 @@ class QuotaBook:
         daily_per_user: int,
         daily_per_scope: int | None,
         max_pending: int | None = None,
+        images: int = 1,
     ) -> None:
         """Raise saying which limit and when, as `reserve` would; take nothing. Lets an
         adapter refuse before it acknowledges (a refusal costs one message, a status reply
@@ -125,7 +141,7 @@ class QuotaBook:
         user = (platform, user_id)
         scope = (platform, scope_id)
         budget = self.limits.provider_daily_budget
-        if budget is not None and self._total >= budget:
+        if budget is not None and images and self._total + images > budget:
             if not self._budget_warned:
                 log.warning(
                     "PROVIDER_DAILY_BUDGET of %d images reached; refusing new requests", budget
@@ -144,15 +160,19 @@ class QuotaBook:
                 f"(the limit is {pending_limit}). "
                 "Please wait until one has finished."
             )
-        if self._per_user[user] >= daily_per_user:
+        if not images:
+            return
+        used = self._per_user[user]
+        if used + images > daily_per_user:
             raise LimitReached(
-                f"You have used your {daily_per_user} pictures for today. "
-                f"The limit resets {reset_phrase(now)}."
+                _over("you have", "your", used, daily_per_user, images)
+                + f"The limit resets {reset_phrase(now)}."
             )
-        if daily_per_scope is not None and self._per_scope[scope] >= daily_per_scope:
+        used = self._per_scope[scope]
+        if daily_per_scope is not None and used + images > daily_per_scope:
             raise LimitReached(
-                f"This chat has used its {daily_per_scope} pictures for today. "
-                f"The limit resets {reset_phrase(now)}."
+                _over("this chat has", "its", used, daily_per_scope, images)
+                + f"The limit resets {reset_phrase(now)}."
             )
 
     def reserve(
@@ -164,6 +184,7 @@ class QuotaBook:
         daily_per_user: int,
         daily_per_scope: int | None,
         max_pending: int | None = None,
+        images: int = 1,
     ) -> Reservation:
         """Check every limit and take one unit of each, or raise saying which limit and when.
 
@@ -175,18 +196,21 @@ class QuotaBook:
             daily_per_user=daily_per_user,
             daily_per_scope=daily_per_scope,
             max_pending=max_pending,
+            images=images,
         )
         now = self.clock()
         user = (platform, user_id)
         scope = (platform, scope_id)
-        self._per_user[user] += 1
-        self._per_scope[scope] += 1
-        self._total += 1
+        self._per_user[user] += images
+        self._per_scope[scope] += images
+        self._total += images
         # A placeholder id holds the pending slot until the row exists.
         placeholder = f"reserved:{id(object())}:{now}"
         self._pending.setdefault(user, set()).add(placeholder)
         self._owner[placeholder] = user
-        return Reservation(user=user, scope=scope, day=self._day, generation_id=placeholder)
+        return Reservation(
+            user=user, scope=scope, day=self._day, generation_id=placeholder, images=images
+        )
 
     def bind(self, reservation: Reservation, generation_id: str) -> None:
         """The request got its generation id: the pending slot now belongs to it."""
@@ -201,9 +225,9 @@ class QuotaBook:
         if reservation.generation_id is not None:
             self.settle(reservation.generation_id)
         if reservation.day == self._day:
-            self._per_user[reservation.user] -= 1
-            self._per_scope[reservation.scope] -= 1
-            self._total -= 1
+            self._per_user[reservation.user] -= reservation.images
+            self._per_scope[reservation.scope] -= reservation.images
+            self._total -= reservation.images
 
     def settle(self, generation_id: str) -> None:
         """The request left queued/running (done or failed): free its pending slot."""

@@ -107,5 +107,28 @@ class OpenAIModerator:
             ) from exc
         return any(item.flagged for item in result.results)
 
+    async def flagged_image(self, data: bytes, mime: str) -> bool:
+        """A picture a user sent, checked by the same endpoint (omni-moderation takes images
+        as data URLs); raises ModerationUnavailable like the text check."""
+        import base64
+
+        import openai
+        from openai.types import ModerationImageURLInputParam
+
+        url = f"data:{mime};base64,{base64.b64encode(data).decode()}"
+        part: ModerationImageURLInputParam = {"type": "image_url", "image_url": {"url": url}}
+        try:
+            result = await self._client.moderations.create(
+                model="omni-moderation-latest",
+                input=[part],
+            )
+        except openai.OpenAIError as exc:
+            log.warning("moderation check failed: %s", exc.__class__.__name__)
+            raise ModerationUnavailable(
+                "The content check is not answering right now, so nothing was queued. "
+                "Please try again in a minute."
+            ) from exc
+        return any(item.flagged for item in result.results)
+
     async def aclose(self) -> None:
         await self._client.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.errors import InvalidRequest
-from bot.core.models import Scope
+from bot.core.models import MAX_COUNT, Scope
 from bot.core.quotas import Limits
 from bot.core.store import Store
 from bot.settings import Settings
@@ -96,3 +96,15 @@ class ScopeLimits:
         self.check_scope_limits(pending=pending)
         await self._store.set_scope_pending_limit(scope.platform, scope.id, pending)
         return await self.effective_pending_limit(scope)
+
+    async def max_count(self, scope: Scope) -> int:
+        """The most pictures one request may ask for here: 4, or less if the admins said so."""
+        cap = (await self._store.scope_row(scope.platform, scope.id)).max_count
+        return MAX_COUNT if cap is None else max(1, min(MAX_COUNT, cap))
+
+    async def set_max_count(self, scope: Scope, count: int | None) -> int:
+        """Admins cap the pictures per request (1-4); None returns to the default of 4."""
+        if count is not None and not 1 <= count <= MAX_COUNT:
+            raise InvalidRequest(f"The number of pictures per request is 1 to {MAX_COUNT}.")
+        await self._store.set_scope_max_count(scope.platform, scope.id, count)
+        return MAX_COUNT if count is None else count

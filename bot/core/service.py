@@ -4,7 +4,8 @@ results out). It holds no rules of its own; it composes the parts that do:
 - `admission`: validate, resolve the style, reserve limits, write the row, enqueue;
 - `preferences`: scope settings and users' default styles, with their caches;
 - `limits`: a scope's daily and pending limits, as its admins may lower them;
-- `history`: the rows a user may see or act on, deletion and /forget-me.
+- `history`: the rows a user may see or act on, deletion and /forget-me;
+- `follow_ups`: upscale, vary, remix, info, describe and "Imagine this" on earlier results.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Mapping
 
 from bot.core.admission import MAX_SEED, Admission, PreparedRequest, new_generation_id
+from bot.core.follow_ups import FollowUpActions
 from bot.core.history import History
 from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Ticket
@@ -74,6 +76,13 @@ class GenerationService:
             reply_stream=reply_stream,
             banned=banned or BannedTerms([]),
             moderator=moderator,
+            files=files,
+        )
+        self.follow_up_actions = FollowUpActions(
+            admission=self.admission,
+            history=self.history_book,
+            files=files,
+            capabilities=capabilities,
         )
         # What adapters call, each answered by the part that owns it.
         self.prepare = self.admission.prepare
@@ -100,6 +109,23 @@ class GenerationService:
         self.delete_generation = self.history_book.delete_generation
         self.forget_user = self.history_book.forget_user
         self.recent_refusals = self.history_book.recent_refusals
+        self.max_count = self.limits.max_count
+        self.set_scope_max_count = self.limits.set_max_count
+        # After the first picture (see follow_ups.py): prepare_* write nothing, so an
+        # adapter can refuse with one message; the others prepare and submit.
+        actions = self.follow_up_actions
+        self.prepare_upscale = actions.prepare_upscale
+        self.prepare_vary = actions.prepare_vary
+        self.prepare_remix = actions.prepare_remix
+        self.prepare_describe = actions.prepare_describe
+        self.prepare_suggestion = actions.prepare_suggestion
+        self.upscale = actions.upscale
+        self.vary = actions.vary
+        self.remix = actions.remix
+        self.describe = actions.describe
+        self.imagine_suggestion = actions.imagine_suggestion
+        self.info = actions.info
+        self.follow_ups = actions.follow_ups
 
     async def imagine(
         self, requester: Requester, scope: Scope, target: ReplyTarget, command: ImagineCommand
@@ -115,16 +141,10 @@ class GenerationService:
         style: str | None = None,
     ) -> PreparedRequest:
         """Reroll (same settings, new seed) or restyle (another style) an earlier request
-        made in this scope (never someone else's prompt from another chat)."""
-        original = await self.generation_for(generation_id, requester, scope)
-        command = ImagineCommand(
-            prompt=original.prompt,
-            style=style or original.style,
-            aspect=original.aspect,
-            negative_prompt=original.negative_prompt,
-            seed=None,
+        made in this scope (never someone else's prompt from another chat); grids stay grids."""
+        return await self.follow_up_actions.prepare_again(
+            generation_id, requester, scope, style=style
         )
-        return await self.prepare(requester, scope, command, parent_id=original.id)
 
     def settled(self, generation_id: str) -> None:
         """A request left queued/running: its pending slot is free again."""
@@ -134,5 +154,5 @@ class GenerationService:
         """Rebuild today's counts and the pending requests from the store (at start)."""
         now = time.time()
         self.quotas.load(
-            await self.store.accepted_since(day_start(now)), await self.store.pending()
+            await self.store.accepted_images_since(day_start(now)), await self.store.pending()
         )

@@ -17,27 +17,24 @@ def check_negative_prompt(negative: str | None, limit: int) -> None:
 
 
 def check_aspect(aspect: str, capabilities: Mapping[str, Capabilities]) -> None:
-    able = [p for p, caps in capabilities.items() if aspect in caps.aspects]
-    if not able:
-        possible = sorted(
-            {a for caps in capabilities.values() for a in caps.aspects}, key=ASPECT_RATIOS.index
-        )
-        names = ", ".join(capabilities)
+    """Any ratio both platforms show well (`ASPECT_RATIOS`) is made by every provider: at the
+    provider's nearest size, then centre-cropped to the exact ratio. Others are refused."""
+    if aspect not in ASPECT_RATIOS or not capabilities:
+        names = ", ".join(capabilities) or "none"
         raise UnsupportedAspect(
             f"The image service ({names}) cannot make {aspect} pictures. "
-            f"Choose one of: {', '.join(possible)}."
+            f"Choose one of: {', '.join(ASPECT_RATIOS)}."
         )
 
 
 def check_prompt(
     prompt: str,
     rendered: str,
-    aspect: str,
     limit: int,
     capabilities: Mapping[str, Capabilities],
 ) -> None:
     """The user's words against the bot's limit; with the style around them, against what
-    the providers that can make this aspect accept."""
+    the providers accept (the most generous of them: the others are skipped in the chain)."""
     if not prompt:
         raise EmptyPrompt(
             "Your prompt is empty. Describe the picture you want, for example: a lighthouse at dusk."
@@ -47,9 +44,7 @@ def check_prompt(
             f"Your prompt is {len(prompt):,} characters long; the limit is {limit:,}. "
             "Please shorten it."
         )
-    provider_limit = max(
-        (c.max_prompt_chars for c in capabilities.values() if aspect in c.aspects), default=0
-    )
+    provider_limit = max((c.max_prompt_chars for c in capabilities.values()), default=0)
     if len(rendered) > provider_limit:
         raise PromptTooLong(
             f"With this style your prompt becomes {len(rendered):,} characters, more than the "

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import IMAGINEBOT, RedisServer, base_env, process, rows, run_cli, wait_for
@@ -130,9 +131,22 @@ def test_bad_input_is_refused_before_any_provider_call(
     assert too_long.returncode == 2 and "the limit is 20" in too_long.stderr
     unknown = run_cli(["imagine", "a cat", "--style", "anmie"], env, cwd=tmp_path)
     assert unknown.returncode == 2 and "Did you mean anime" in unknown.stderr
-    aspect = run_cli(["imagine", "a cat", "--aspect", "16:9"], env, cwd=tmp_path)
-    assert aspect.returncode == 2 and "cannot make 16:9" in aspect.stderr
     assert fake_openai.calls == []
+
+
+def test_an_aspect_the_provider_cannot_make_is_made_near_and_cropped(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    # gpt-image-1 makes 1024x1024, 1536x1024 and 1024x1536 only: 16:9 is made at 1536x1024
+    # and centre-cropped to 1536x864.
+    out = tmp_path / "wide.png"
+    env = openai_env(tmp_path, fake_openai)
+    result = run_cli(["imagine", "a cat", "--aspect", "16:9", "-o", str(out)], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [c.body.get("size") for c in fake_openai.calls] == ["1536x1024"]
+    with Image.open(out) as picture:
+        assert picture.size == (1536, 864)
+    assert only_row(tmp_path)["crop_note"] == "made at 1536x1024 (3:2), cropped to 16:9"
 
 
 def test_missing_key_and_bad_values_fail_at_start_naming_the_variable(tmp_path: Path) -> None:

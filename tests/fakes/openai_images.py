@@ -167,6 +167,10 @@ class FakeOpenAI:
     # /v1/moderations flags any input containing one of these.
     flag_terms: tuple[str, ...] = ("FLAG_ME",)
     moderation_inputs: list[str] = field(default_factory=list)
+    # Pictures sent to /v1/moderations (omni models only, as data URLs), decoded; one whose
+    # top-left pixel has a colour listed here is flagged (sexual).
+    moderation_images: list[bytes] = field(default_factory=list)
+    flag_image_colours: tuple[tuple[int, int, int], ...] = ((255, 0, 255),)
     edit_images: list[bytes] = field(default_factory=list)
     edits: list[dict[str, str]] = field(default_factory=list)
     vision_images: list[bytes] = field(default_factory=list)
@@ -189,6 +193,62 @@ class FakeOpenAI:
         app.router.add_post("/v1/moderations", self.moderations)
         return app
 
+    def _moderate_parts(self, model: str, items: list[Any]) -> web.Response:
+        if not str(model).startswith("omni-moderation"):
+            return self.error(400, f"{model} does not take images", None, "invalid_request_error")
+        texts, pictures = [], []
+        for item in items:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind == "text" and set(item) == {"type", "text"} and isinstance(item["text"], str):
+                texts.append(item["text"])
+                continue
+            url = item.get("image_url", {}).get("url") if kind == "image_url" else None
+            if not isinstance(url, str) or set(item) != {"type", "image_url"}:
+                return self.error(400, "Invalid input item", None, "invalid_request_error")
+            head, _, encoded = url.partition(";base64,")
+            if head not in ("data:image/png", "data:image/jpeg", "data:image/webp"):
+                return self.error(
+                    400, "Invalid image URL", "invalid_image_url", "invalid_request_error"
+                )
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except ValueError:
+                data = b""
+            picture = decoded_picture(data)
+            if picture is None:
+                return self.error(
+                    400,
+                    "You uploaded an unsupported image.",
+                    "invalid_image_format",
+                    "invalid_request_error",
+                )
+            pictures.append((data, picture))
+        if len(pictures) > 1:
+            return self.error(400, "At most one image per request", None, "invalid_request_error")
+        flagged_text = any(term in text for text in texts for term in self.flag_terms)
+        flagged_image = any(
+            picture.convert("RGB").getpixel((0, 0)) in self.flag_image_colours
+            for _data, picture in pictures
+        )
+        with self._lock:
+            self.moderation_inputs.extend(texts)
+            self.moderation_images.extend(data for data, _picture in pictures)
+        categories = {
+            name: (flagged_text and name == "violence") or (flagged_image and name == "sexual")
+            for name in MODERATION_CATEGORIES
+        }
+        result = {
+            "flagged": flagged_text or flagged_image,
+            "categories": categories,
+            "category_scores": {k: 0.9 if v else 0.001 for k, v in categories.items()},
+            "category_applied_input_types": {
+                k: (["image"] if pictures else []) + (["text"] if texts else []) for k in categories
+            },
+        }
+        return web.json_response(
+            {"id": f"modr-{next(self._counter)}", "model": model, "results": [result]}
+        )
+
     async def moderations(self, request: web.Request) -> web.Response:
         """The moderation endpoint: text containing a `flag_terms` entry is flagged (violence)."""
         if not self._authorised(request):
@@ -205,7 +265,14 @@ class FakeOpenAI:
             problem = "'input' must be a non-empty string or array"
         if problem is not None:
             return self.error(400, problem, None, "invalid_request_error")
-        texts = [body["input"]] if isinstance(body["input"], str) else list(body["input"])
+        items = [body["input"]] if isinstance(body["input"], str) else list(body["input"])
+        if any(isinstance(item, dict) for item in items):
+            # Multi-modal input: text and image_url objects, one result for them together;
+            # only the omni models take images, and at most one image per request.
+            return self._moderate_parts(body.get("model", "omni-moderation-latest"), items)
+        if not all(isinstance(item, str) for item in items):
+            return self.error(400, "'input' items must be strings", None, "invalid_request_error")
+        texts: list[str] = items
         with self._lock:
             self.moderation_inputs.extend(texts)
         results = []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.core.models import StoredImage
 from bot.core.store import Store
 from bot.core.store.copy import TABLES, CopyRefused, copy_databases
 from tests.postgres import create_database, drop_database, url_of
@@ -31,7 +32,21 @@ async def fill(store: Store, images: Path) -> dict[str, Any]:
     await store.set_scope_nsfw("telegram", "-100", True)
     await store.set_user_style("telegram", "42", "photo")
     await store.set_state("discord:sync", '{"digest": "x"}')
-    return {"parent": parent.id, "child": child.id, "image": image}
+    # A grid of two made from a picture: each image, the grid and the input are files.
+    grid = await store.insert_generation(
+        values(count=2, created_at=time.time() + 2, input_path=str(images / "g-input.png"))
+    )
+    (images / "g-input.png").write_bytes(b"\x89PNG input")
+    shown = images / f"{grid.id}.jpg"
+    shown.write_bytes(b"\xff\xd8\xff grid")
+    await done(store, grid.id, str(shown))
+    tiles = []
+    for k in (1, 2):
+        tile = images / f"{grid.id}-{k}.png"
+        tile.write_bytes(b"\x89PNG tile " + str(k).encode())
+        tiles.append(StoredImage(index=k, path=str(tile), width=8, height=8, seed=k))
+    await store.record_images(grid.id, tiles)
+    return {"parent": parent.id, "child": child.id, "image": image, "grid": grid.id}
 
 
 async def table_rows(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -63,7 +78,8 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url:
 
     report = await copy_databases(sqlite_url, pg_url)
     assert report.rows == {
-        "generations": 2,
+        "generations": 3,
+        "generation_images": 2,
         "refusals": 2,
         "scope_settings": 1,
         "user_settings": 1,
@@ -95,12 +111,23 @@ async def test_copy_with_images_to_moves_the_files(tmp_path: Path, pg_url: str) 
         await source.close()
     shared = tmp_path / "shared-volume" / "images"
     report = await copy_databases(sqlite_url, pg_url, images_to=shared)
-    assert (report.images_copied, report.images_missing) == (1, 0)
+    assert (report.images_copied, report.images_missing) == (5, 0)
     target = await Store.open(pg_url)
     try:
         row = await target.get(made["parent"])
+        grid = await target.get(made["grid"])
+        assert grid is not None
+        grid = await target.with_images(grid)
     finally:
         await target.close()
+    # Every file of the grid is in the new folder under its generated name.
+    assert grid.image_path == str((shared / f"{grid.id}.jpg").resolve())
+    assert grid.input_path == str((shared / f"{grid.id}-input.png").resolve())
+    assert [Path(i.path).read_bytes() for i in grid.images] == [
+        b"\x89PNG tile 1",
+        b"\x89PNG tile 2",
+    ]
+    assert all(Path(i.path).parent == shared.resolve() for i in grid.images)
     assert row is not None and row.image_path == str((shared / f"{made['parent']}.png").resolve())
     assert Path(row.image_path).read_bytes() == made["image"].read_bytes()
     assert made["image"].exists()  # copied, not moved: the old store still works

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
+import msgspec
 import pytest
 from prometheus_client import REGISTRY
 
@@ -18,6 +19,7 @@ from bot.core.messages import (
     SCHEMA_VERSION,
     BadMessage,
     Done,
+    DoneImage,
     Event,
     Failed,
     JobMessage,
@@ -94,19 +96,44 @@ def test_what_the_previous_release_wrote_is_read_as_version_1() -> None:
         use_bin_type=True,
     )
     event = decode_event(old_done)
-    assert isinstance(event, Done) and event.image == b"png" and event.v == 1
+    # Read as version 1: its one image, and no images list of version 2.
+    assert isinstance(event, Done) and event.pictures == (b"png",) and event.images == ()
     old_job = {k: v for k, v in job_to_wire(JOB).items() if k != "v"}
     old_job["providers"] = list(old_job["providers"])
-    assert job_from_wire(old_job) == JOB
+    read = job_from_wire(old_job)
+    assert read == JOB
+    # A version-1 job is one text-to-image picture.
+    assert (read.operation, read.count, read.init_image) == ("generate", 1, None)
+
+
+def test_version_2_carries_the_count_the_input_picture_and_every_image() -> None:
+    job = msgspec.structs.replace(
+        JOB, operation="generate", count=4, init_image=b"\x89PNG-bytes", strength=0.35
+    )
+    wire = job_to_wire(job)
+    assert wire["v"] == 2 and wire["init_image"] == b"\x89PNG-bytes"
+    envelope = unpack(pack({"f": "generate", "a": [wire], "k": {}, "et": 1}))
+    assert job_from_wire(envelope["a"][0]) == job
+    done = Done(
+        generation_id="g2",
+        ts=1.0,
+        provider="openai",
+        model="m",
+        images=tuple(DoneImage(data=bytes([k]) * 3, width=8, height=8, seed=k) for k in range(4)),
+        crop_note="made at 1536x1024 (3:2), cropped to 16:9",
+    )
+    read = decode_event(encode_event(done))
+    assert isinstance(read, Done) and read == done
+    assert read.pictures == (b"\x00" * 3, b"\x01" * 3, b"\x02" * 3, b"\x03" * 3)
 
 
 def test_an_unknown_version_is_refused_with_its_request_named() -> None:
-    newer = msgpack.packb({**msgpack.unpackb(encode_event(EVENTS[0])), "v": 2})
-    with pytest.raises(BadMessage, match="schema version 2") as caught:
+    newer = msgpack.packb({**msgpack.unpackb(encode_event(EVENTS[0])), "v": 3})
+    with pytest.raises(BadMessage, match="schema version 3") as caught:
         decode_event(newer)
     assert caught.value.generation_id == "g1"
-    with pytest.raises(BadMessage, match="schema version 2"):
-        job_from_wire({**job_to_wire(JOB), "v": 2})
+    with pytest.raises(BadMessage, match="schema version 3"):
+        job_from_wire({**job_to_wire(JOB), "v": 3})
 
 
 @pytest.mark.parametrize(

@@ -76,9 +76,22 @@ async def test_unknown_style_has_suggestions(service: GenerationService) -> None
     assert "Did you mean watercolor" in caught.value.message
 
 
-async def test_aspect_the_provider_cannot_do(service: GenerationService) -> None:
-    with pytest.raises(UnsupportedAspect, match=r"cannot make 16:9 .*1:1, 3:2, 2:3"):
-        await service.prepare(ALICE, GUILD, ImagineCommand(prompt="cat", aspect="16:9"))
+async def test_an_aspect_the_provider_cannot_make_is_queued_to_be_cropped(
+    service: GenerationService,
+) -> None:
+    # The provider makes 1:1, 3:2 and 2:3 only: 16:9 is made at 3:2 and cropped by the worker.
+    ticket = await service.imagine(
+        ALICE, GUILD, TARGET, ImagineCommand(prompt="cat", aspect="16:9")
+    )
+    assert ticket.aspect == "16:9"
+    job = await service.job_for(await service.generation(ticket.generation_id))
+    assert job.aspect == "16:9" and job.providers == ("openai",)
+
+
+async def test_a_ratio_the_platforms_cannot_show_is_refused(service: GenerationService) -> None:
+    command = ImagineCommand.model_construct(prompt="cat", aspect="21:9")
+    with pytest.raises(UnsupportedAspect, match=r"cannot make 21:9 .*1:1, 3:2, 2:3, 16:9, 9:16"):
+        await service.prepare(ALICE, GUILD, command)
 
 
 async def test_style_resolution_order(service: GenerationService) -> None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from bot.core.errors import UserFacingError
 from bot.core.models import Generation, HandleValue, Status
 from bot.core.store.executor import Executor, Row
+from bot.core.store.images import ImageQueries
 from bot.core.store.settings import SettingsQueries
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ COLUMNS = (
     "negative_prompt, style, aspect, seed, parent_id, provider, model, status, failure_code, "
     "failure_reason, revised_prompt, image_path, image_width, image_height, handle, "
     "delivery_attempts, delivery_error, provider_calls, created_at, started_at, finished_at, "
-    "delivered_at"
+    "delivered_at, kind, count, parent_index, input_path, strength, crop_note, suggestions"
 )
 _COLUMN_NAMES = frozenset(c.strip() for c in COLUMNS.split(","))
 FINISHED = "('failed', 'delivered')"
@@ -64,10 +65,11 @@ def row_to_generation(row: Row) -> Generation:
     data = dict(row)
     data["handle"] = json.loads(data["handle"] or "{}")
     data["status"] = Status(data["status"])
+    data["suggestions"] = tuple(json.loads(data["suggestions"] or "[]"))
     return Generation(**data)
 
 
-class Store(SettingsQueries):
+class Store(SettingsQueries, ImageQueries):
     """History and settings. `Store.open(path_or_url)` picks SQLite or PostgreSQL."""
 
     backend = "abstract"
@@ -144,17 +146,18 @@ class Store(SettingsQueries):
         *,
         provider: str,
         model: str,
-        image_path: str,
-        width: int,
-        height: int,
+        image_path: str | None,
+        width: int | None,
+        height: int | None,
         revised_prompt: str | None,
         provider_calls: int,
         seed: int | None,
     ) -> Generation | None:
         now = time.time()
         return await self._transition(
-            "UPDATE generations SET status = 'done', provider = ?, model = ?, image_path = ?, "
-            "image_width = ?, image_height = ?, revised_prompt = ?, provider_calls = ?, "
+            "UPDATE generations SET status = 'done', provider = ?, model = ?, "
+            "image_path = CAST(? AS TEXT), image_width = CAST(? AS INTEGER), "
+            "image_height = CAST(? AS INTEGER), revised_prompt = ?, provider_calls = ?, "
             "seed = COALESCE(CAST(? AS BIGINT), seed), finished_at = ?, "
             "started_at = COALESCE(started_at, ?) "
             "WHERE id = ? AND status IN ('queued', 'running')",
@@ -260,32 +263,35 @@ class Store(SettingsQueries):
 
     async def purge_before(self, created_before: float) -> list[str]:
         """Delete finished rows and refusals older than the cut-off, in one transaction; return
-        the rows' image paths. Rows still queued, running or done are kept whatever their age."""
+        the rows' image and input paths (each names all of its request's files, see
+        `imagefiles`). Rows still queued, running or done are kept whatever their age."""
         cutoff = float(created_before)
 
         async def purge(tx: Executor) -> list[str]:
             rows = await tx.fetch(
                 f"DELETE FROM generations WHERE created_at < ? AND status IN {FINISHED} "  # noqa: S608 - a constant
-                "RETURNING image_path",
+                "RETURNING image_path, input_path",
                 (cutoff,),
             )
             await tx.execute("DELETE FROM refusals WHERE created_at < ?", (cutoff,))
-            return [str(r[0]) for r in rows if r[0] is not None]
+            return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(purge)
 
     async def forget_user(self, platform: str, user_id: str) -> list[str]:
-        """Delete a user's history, refusals and settings in one transaction; return image paths."""
+        """Delete a user's history, refusals and settings in one transaction; return the image
+        and input paths."""
         who = (platform, user_id)
 
         async def forget(tx: Executor) -> list[str]:
             rows = await tx.fetch(
-                "DELETE FROM generations WHERE platform = ? AND user_id = ? RETURNING image_path",
+                "DELETE FROM generations WHERE platform = ? AND user_id = ? "
+                "RETURNING image_path, input_path",
                 who,
             )
             await tx.execute("DELETE FROM refusals WHERE platform = ? AND user_id = ?", who)
             await tx.execute("DELETE FROM user_settings WHERE platform = ? AND user_id = ?", who)
-            return [str(r[0]) for r in rows if r[0] is not None]
+            return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(forget)
 

@@ -3,8 +3,9 @@
 Typically from the SQLite file to PostgreSQL when a bot outgrows one process, but any pair
 works. The target must be empty (a second copy would duplicate refusals, which have no key
 of their own), and the whole copy is one transaction on the target: an interrupted copy
-leaves it empty, never half-filled. With `--images-to`, image files are copied into that
-folder (under their generated names, never a name from the rows) and the rows point there.
+leaves it empty, never half-filled. With `--images-to`, image files (what the chat showed,
+each image of a grid, an input picture) are copied into that folder (under their generated
+names, never a name from the rows) and the rows point there.
 """
 
 from __future__ import annotations
@@ -29,10 +30,11 @@ log = logging.getLogger(__name__)
 # creation order, so a parent row always exists before the rows made from it.
 TABLES: dict[str, tuple[str, str]] = {
     "generations": (f"{COLUMNS}, hidden", "created_at, id"),
+    "generation_images": ("generation_id, idx, path, width, height, seed", "generation_id, idx"),
     "refusals": ("platform, scope_id, user_id, code, reason, created_at", "id"),
     "scope_settings": (
         "platform, scope_id, default_style, allowed_styles, updated_at, daily_limit_per_user, "
-        "daily_limit_per_scope, nsfw, max_pending_per_user, gallery",
+        "daily_limit_per_scope, nsfw, max_pending_per_user, gallery, max_count",
         "platform, scope_id",
     ),
     "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),
@@ -65,30 +67,48 @@ async def _read(source: Store, table: str) -> list[dict[str, Any]]:
             return rows
 
 
-def _move_image(row: dict[str, Any], images_to: Path, report: CopyReport) -> None:
-    path = row.get("image_path")
+def _copied(path: object, stem: str, images_to: Path, report: CopyReport) -> str | None:
+    """The file copied as `<stem><suffix>` (a name the bot generates, never one from the
+    rows), or None when it is missing or not one of the bot's picture types."""
     if not path:
-        return
+        return None
     source = Path(str(path))
-    # The name is the one the bot generated (`<id>.<ext>`); anything else is not copied.
     suffix = source.suffix.lower()
     if suffix not in (".png", ".jpg", ".webp"):
         report.images_missing += 1
-        return
-    target = images_to / f"{row['id']}{suffix}"
+        return None
+    target = images_to / f"{stem}{suffix}"
     try:
         shutil.copyfile(source, target)
     except FileNotFoundError:
         report.images_missing += 1
-        return
-    row["image_path"] = str(target.resolve())
+        return None
     report.images_copied += 1
+    return str(target.resolve())
 
 
-def _move_images(rows: list[dict[str, Any]], images_to: Path, report: CopyReport) -> None:
+def _move_images(
+    data: dict[str, list[dict[str, Any]]], images_to: Path, report: CopyReport
+) -> None:
+    """Every file a row names: what the chat showed (`<id>.<ext>`), each image of a grid
+    (`<id>-<k>.<ext>`) and the input picture (`<id>-input.<ext>`)."""
     images_to.mkdir(parents=True, exist_ok=True)
-    for row in rows:
-        _move_image(row, images_to, report)
+    shown: dict[str, str | None] = {}
+    for row in data["generations"]:
+        gen_id = str(row["id"])
+        new = _copied(row.get("image_path"), gen_id, images_to, report)
+        if new is not None:
+            row["image_path"] = shown[gen_id] = new
+        new = _copied(row.get("input_path"), f"{gen_id}-input", images_to, report)
+        if new is not None:
+            row["input_path"] = new
+    for row in data["generation_images"]:
+        gen_id = str(row["generation_id"])
+        if Path(str(row["path"])).stem == gen_id:
+            new = shown.get(gen_id)  # the one image is what the chat showed: copied already
+        else:
+            new = _copied(row["path"], f"{gen_id}-{int(row['idx'])}", images_to, report)
+        row["path"] = new or row["path"]
 
 
 async def _count_rows(store: Store) -> int:
@@ -108,7 +128,7 @@ async def copy_store(source: Store, target: Store, images_to: Path | None = None
     report = CopyReport()
     data = {table: await _read(source, table) for table in TABLES}
     if images_to is not None:
-        await asyncio.to_thread(_move_images, data["generations"], images_to, report)
+        await asyncio.to_thread(_move_images, data, images_to, report)
 
     async def write(tx: Executor) -> None:
         for table, rows in data.items():

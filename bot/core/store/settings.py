@@ -21,6 +21,7 @@ class ScopeRow:
     daily_limit_per_user: int | None = None
     daily_limit_per_scope: int | None = None
     max_pending_per_user: int | None = None
+    max_count: int | None = None  # pictures per request
 
 
 class SettingsQueries(Executor):
@@ -28,7 +29,7 @@ class SettingsQueries(Executor):
         """Every setting of the scope in one query; defaults when its admins set nothing."""
         row = await self.fetchone(
             "SELECT default_style, allowed_styles, nsfw, daily_limit_per_user, "
-            "daily_limit_per_scope, max_pending_per_user FROM scope_settings "
+            "daily_limit_per_scope, max_pending_per_user, max_count FROM scope_settings "
             "WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
         )
@@ -41,6 +42,7 @@ class SettingsQueries(Executor):
             daily_limit_per_user=row[3],
             daily_limit_per_scope=row[4],
             max_pending_per_user=row[5],
+            max_count=row[6],
         )
 
     async def _upsert_scope(self, platform: str, scope_id: str, values: dict[str, Any]) -> None:
@@ -81,6 +83,9 @@ class SettingsQueries(Executor):
         self, platform: str, scope_id: str, pending: int | None
     ) -> None:
         await self._upsert_scope(platform, scope_id, {"max_pending_per_user": pending})
+
+    async def set_scope_max_count(self, platform: str, scope_id: str, count: int | None) -> None:
+        await self._upsert_scope(platform, scope_id, {"max_count": count})
 
     async def scope_settings(self, platform: str, scope_id: str) -> tuple[str | None, list[str]]:
         row = await self.scope_row(platform, scope_id)
