@@ -219,7 +219,10 @@ class Admission:
                 image = (await self._inputs.clean(command.image)).data
             except UserFacingError as exc:
                 await self._refuse(requester, scope, exc)
-        providers = self.plans.providers_for(kind, image is not None, bool(known))
+        try:
+            providers = self.plans.providers_for(kind, image is not None, bool(known))
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
         await self._check_limits(requester, scope, command.count)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(

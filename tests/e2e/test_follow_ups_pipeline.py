@@ -1,0 +1,244 @@
+"""After the first picture, through the real pipeline: the bot's service and delivery, real
+Redis, a worker and fake providers over HTTP that record what they received.
+
+A grid of four is stored as four originals (byte for byte what the provider sent) and one
+grid; V2 sends image 2 to the provider and makes a new grid; U3 sends image 3 to the
+upscaler, or hands back the original when the chain has none; a describe shows the
+picture's own parameters first; a button from another chat does nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from bot.bootstrap import BotApp
+from bot.core.access import WrongScope
+from bot.core.models import (
+    Generation,
+    ImagineCommand,
+    Kind,
+    ReplyTarget,
+    Requester,
+    Scope,
+    StatusUpdate,
+)
+from bot.settings import Settings
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.sdwebui_api import FakeSDWebUI
+from tests.fakes.server import ServerThread
+from tests.support import RedisServer
+
+pytestmark = pytest.mark.e2e
+
+ALICE = Requester(platform="cli", user_id="alice", display_name="alice")
+HERE = Scope(platform="cli", id="chat-1")
+ELSEWHERE = Scope(platform="cli", id="chat-2")
+TARGET = ReplyTarget(platform="cli", chat_id="chat-1")
+
+
+class Results:
+    """A result channel that keeps what it was given, as an adapter would post it."""
+
+    platform = "cli"
+
+    def __init__(self) -> None:
+        self.delivered: dict[str, tuple[Generation, bytes]] = {}
+        self.failed: dict[str, str] = {}
+        self._arrived = asyncio.Condition()
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        return None
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        async with self._arrived:
+            self.delivered[generation.id] = (generation, image_path.read_bytes())
+            self._arrived.notify_all()
+
+    async def report_failure(self, generation: Generation) -> None:
+        async with self._arrived:
+            self.failed[generation.id] = str(generation.failure_reason)
+            self._arrived.notify_all()
+
+    async def result(self, generation_id: str) -> tuple[Generation, bytes]:
+        async with self._arrived:
+            await asyncio.wait_for(
+                self._arrived.wait_for(
+                    lambda: generation_id in self.delivered or generation_id in self.failed
+                ),
+                30,
+            )
+        assert generation_id not in self.failed, self.failed[generation_id]
+        return self.delivered[generation_id]
+
+
+@pytest.fixture
+def sdwebui() -> Iterator[tuple[FakeSDWebUI, str]]:
+    fake = FakeSDWebUI()
+    server = ServerThread(fake.app()).start()
+    yield fake, server.url
+    server.stop()
+
+
+def settings_for(tmp_path: Path, redis: RedisServer, **providers: object) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        data_dir=tmp_path,
+        redis_url=redis.url,
+        max_pending_per_user=10,
+        daily_limit_per_user=100,
+        **providers,
+    )
+
+
+@pytest.fixture
+async def sd_app(
+    tmp_path: Path, redis_server: RedisServer, sdwebui: tuple[FakeSDWebUI, str]
+) -> AsyncIterator[tuple[BotApp, Results]]:
+    _fake, url = sdwebui
+    settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
+    app = await BotApp.create(settings)
+    channel = Results()
+    app.register(channel)
+    await app.start(resume=False, worker=True, serve_health=False)
+    try:
+        yield app, channel
+    finally:
+        await app.close()
+
+
+def image_rows(tmp_path: Path, generation_id: str) -> list[sqlite3.Row]:
+    db = sqlite3.connect(tmp_path / "imaginebot.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return list(
+            db.execute(
+                "SELECT * FROM generation_images WHERE generation_id = ? ORDER BY idx",
+                (generation_id,),
+            )
+        )
+    finally:
+        db.close()
+
+
+def size_of(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as picture:
+        return picture.size
+
+
+async def test_a_grid_of_four_then_v2_then_u3(
+    tmp_path: Path, sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+) -> None:
+    app, channel = sd_app
+    fake, _url = sdwebui
+    service = app.service
+    ticket = await service.imagine(
+        ALICE, HERE, TARGET, ImagineCommand(prompt="a lighthouse at dusk", count=4)
+    )
+    grid_row, shown = await channel.result(ticket.generation_id)
+    # One provider call with batch_size 4; four originals stored byte for byte.
+    assert [b["batch_size"] for b in fake.bodies] == [4]
+    assert len(fake.images) == 4
+    stored = [Path(i.path).read_bytes() for i in grid_row.images]
+    assert stored == fake.images
+    assert [r["idx"] for r in image_rows(tmp_path, ticket.generation_id)] == [1, 2, 3, 4]
+    assert len({i.seed for i in grid_row.images}) == 4
+    # What the chat got is the 2x2 grid, not one of the originals.
+    assert shown[:3] == b"\xff\xd8\xff" and shown not in fake.images
+    width, height = size_of(shown)
+    assert width > 1000 and height > 1000
+    assert grid_row.count == 4 and grid_row.image_path == str(
+        Path(grid_row.image_path or "").parent / f"{ticket.generation_id}.jpg"
+    )
+
+    vary = await service.vary(ticket.generation_id, 2, ALICE, HERE, TARGET)
+    varied, varied_grid = await channel.result(vary.generation_id)
+    # The provider got image 2, and a new grid of the same count came back.
+    assert fake.init_images == [fake.images[1]]
+    assert fake.bodies[-1]["denoising_strength"] == 0.6
+    assert varied.kind is Kind.VARY and varied.parent_id == ticket.generation_id
+    assert varied.parent_index == 2 and varied.count == 4 and len(varied.images) == 4
+    assert varied_grid != shown and varied_grid[:3] == b"\xff\xd8\xff"
+
+    upscale = await service.upscale(ticket.generation_id, 3, ALICE, HERE, TARGET)
+    upscaled, upscaled_bytes = await channel.result(upscale.generation_id)
+    ((sent, body),) = fake.upscaled
+    assert sent == stored[2] and body["upscaler_1"]
+    assert upscaled.kind is Kind.UPSCALE and upscaled.parent_index == 3
+    assert size_of(upscaled_bytes) == (4096, 4096)
+    # Its buttons: vary, remix, info and delete, but no U1-U4 of its own.
+    buttons = service.follow_ups(upscaled)
+    assert (buttons.upscale, buttons.vary, buttons.remix, buttons.info, buttons.delete) == (
+        False,
+        True,
+        True,
+        True,
+        True,
+    )
+    assert service.follow_ups(grid_row).upscaler == "R-ESRGAN 4x+"
+
+    info = await service.info(ticket.generation_id, ALICE, HERE)
+    assert info.seeds == tuple(i.seed for i in grid_row.images)
+    assert info.provider == "sdwebui" and info.sizes == ((1024, 1024),) * 4
+
+    with pytest.raises(WrongScope):
+        await service.upscale(ticket.generation_id, 1, ALICE, ELSEWHERE, TARGET)
+    assert len(fake.upscaled) == 1
+
+
+async def test_describe_shows_the_pictures_own_parameters_first(
+    sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+) -> None:
+    app, channel = sd_app
+    fake, _url = sdwebui
+    picture = Image.new("RGB", (64, 48), (10, 120, 200))
+    text = PngImagePlugin.PngInfo()
+    text.add_text("parameters", "a blue square, flat colour\nSteps: 20, Seed: 7")
+    out = io.BytesIO()
+    picture.save(out, format="PNG", pnginfo=text)
+    ticket = await app.service.describe(out.getvalue(), ALICE, HERE, TARGET)
+    described, _shown = await channel.result(ticket.generation_id)
+    assert described.suggestions == ("a blue square, flat colour", fake.caption)
+    # The describer got the picture without its text chunk, pixels unchanged.
+    ((sent, _model),) = fake.interrogated
+    assert b"parameters" not in sent
+    with Image.open(io.BytesIO(sent)) as received:
+        assert received.convert("RGB").tobytes() == picture.tobytes()
+    assert described.follow_ups.imagine_suggestions
+    follow = await app.service.imagine_suggestion(ticket.generation_id, 2, ALICE, HERE, TARGET)
+    made, _grid = await channel.result(follow.generation_id)
+    assert made.prompt == fake.caption and made.parent_id == ticket.generation_id
+
+
+async def test_u_without_an_upscaler_hands_back_the_original(
+    tmp_path: Path, redis_server: RedisServer, fake_openai: FakeOpenAI
+) -> None:
+    settings = settings_for(
+        tmp_path,
+        redis_server,
+        openai_api_key=fake_openai.api_key,
+        openai_base_url=f"{fake_openai.base_url}/v1",
+    )
+    app = await BotApp.create(settings)
+    channel = Results()
+    app.register(channel)
+    await app.start(resume=False, worker=True, serve_health=False)
+    try:
+        ticket = await app.service.imagine(
+            ALICE, HERE, TARGET, ImagineCommand(prompt="a red kite", count=2)
+        )
+        first, _grid = await channel.result(ticket.generation_id)
+        assert [Path(i.path).read_bytes() for i in first.images] == fake_openai.images
+        calls = len(fake_openai.calls)
+        upscale = await app.service.upscale(ticket.generation_id, 2, ALICE, HERE, TARGET)
+        upscaled, original = await channel.result(upscale.generation_id)
+        assert original == fake_openai.images[1]
+        assert len(fake_openai.calls) == calls  # no provider was asked
+        assert upscaled.provider == "original"
+    finally:
+        await app.close()
