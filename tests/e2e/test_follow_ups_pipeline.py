@@ -171,8 +171,10 @@ async def test_a_grid_of_four_then_v2_then_u3(
     assert sent == stored[2] and body["upscaler_1"]
     assert upscaled.kind is Kind.UPSCALE and upscaled.parent_index == 3
     assert size_of(upscaled_bytes) == (4096, 4096)
-    # Its buttons: vary, remix, info and delete, but no U1-U4 of its own.
-    buttons = service.follow_ups(upscaled)
+    # Its buttons, as the adapter got them: vary, remix, info and delete, no U1-U4 of its own.
+    assert upscaled.follow_ups == service.follow_ups(upscaled)
+    assert grid_row.follow_ups.upscale and grid_row.follow_ups.vary
+    buttons = upscaled.follow_ups
     assert (buttons.upscale, buttons.vary, buttons.remix, buttons.info, buttons.delete) == (
         False,
         True,
