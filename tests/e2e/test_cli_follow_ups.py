@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, PngImagePlugin
 
+from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
@@ -122,3 +123,26 @@ def test_upscale_without_an_upscaler_writes_the_original(
     assert (tmp_path / "u.png").read_bytes() == (tmp_path / "k-2.png").read_bytes()
     assert (tmp_path / "k-2.png").read_bytes() == fake_openai.images[1]
     assert len(fake_openai.calls) == calls
+
+
+def test_describe_without_a_describer_answers_from_the_pictures_own_parameters(
+    tmp_path: Path,
+) -> None:
+    comfy = FakeComfyUI()
+    server = ServerThread(comfy.app()).start()
+    try:
+        env = base_env(tmp_path / "data", IMAGE_PROVIDERS="comfyui", COMFYUI_URL=server.url)
+        picture = tmp_path / "a1111.png"
+        text = PngImagePlugin.PngInfo()
+        text.add_text("parameters", "a castle in fog\nSteps: 20, Seed: 5")
+        Image.new("RGB", (32, 32), (1, 2, 3)).save(picture, format="PNG", pnginfo=text)
+        described = run_cli(["describe", str(picture)], env, tmp_path)
+        assert described.returncode == 0, described.stderr
+        assert "1. a castle in fog\n" in described.stdout and "2. " not in described.stdout
+        plain = tmp_path / "plain.png"
+        Image.new("RGB", (32, 32), (1, 2, 3)).save(plain, format="PNG")
+        refused = run_cli(["describe", str(plain)], env, tmp_path)
+        assert refused.returncode == 2
+        assert "(comfyui) can describe pictures, so nothing was queued" in refused.stderr
+    finally:
+        server.stop()
