@@ -177,12 +177,13 @@ class BotApp:
         files = ImageFiles(settings.images_dir)
         stream = events_stream(settings.bot_instance)
         queue = JobQueue(redis, settings)
+        capabilities = {pid: p.capabilities for pid, p in providers.items()}
         service = GenerationService(
             settings=settings,
             store=store,
             styles=styles,
             queue=queue,
-            capabilities={pid: p.capabilities for pid, p in providers.items()},
+            capabilities=capabilities,
             reply_stream=stream,
             files=files,
             banned=banned,
@@ -196,6 +197,7 @@ class BotApp:
             resume_job=service.resume_job,
             on_settled=service.settled,
             delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
+            capabilities=capabilities,  # which follow-up buttons a result offers
         )
         web: EmbeddedGallery | None = None
         try:

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot import __version__
 from bot.cli_output import styles_table
-from bot.core.models import ASPECT_RATIOS, ImagineCommand
+from bot.core.models import ASPECT_RATIOS, MAX_COUNT, ImagineCommand
 from bot.core.styles import load_catalogue
 from bot.logging_setup import configure_logging, console_level
 from bot.settings import ConfigError, Settings, load_settings
@@ -75,24 +75,50 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def imagine(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli_imagine import imagine
+    from bot.cli_imagine import imagine, read_picture
 
+    try:
+        picture = read_picture(Path(args.image), settings) if args.image else None
+    except OSError as exc:
+        print(f"error: cannot read {args.image}: {exc.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
     command = ImagineCommand(
         prompt=args.prompt,
         style=args.style,
         aspect=args.aspect,
         negative_prompt=args.negative,
         seed=args.seed,
+        count=args.count,
+        image=picture,
+        strength=args.strength,
     )
     return await imagine(settings, command, Path(args.output) if args.output else None)
 
 
+async def follow_up(settings: Settings, args: argparse.Namespace) -> int:
+    """`upscale` and `vary`: image K of an earlier request (see `imaginebot history`)."""
+    from bot.cli_follow_ups import follow_up
+
+    output = Path(args.output) if args.output else None
+    return await follow_up(settings, args.command, args.generation_id, args.index, output)
+
+
+async def describe(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.cli_follow_ups import describe
+
+    return await describe(settings, Path(args.file))
+
+
 async def providers(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.cli_output import providers_table
-    from bot.provider_checks import check_providers
+    from bot.cli_output import capabilities_table, providers_table
+    from bot.core.providers.chain import capability_rows
+    from bot.provider_checks import capabilities_of, check_providers
 
     results = await check_providers(settings)
     print(providers_table(results))
+    # What each can do, so an operator sees why a request is refused or a button missing.
+    print()
+    print(capabilities_table(capability_rows(await capabilities_of(settings))))
     return 0 if all(ok for _, ok, _ in results) else 1
 
 
@@ -123,6 +149,13 @@ async def history(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def strength(text: str) -> float:
+    value = float(text)
+    if not 0.1 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("the strength is 0.1 to 1.0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="imaginebot", description="AI images for Discord and Telegram."
@@ -150,13 +183,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--aspect",
         default="1:1",
         choices=ASPECT_RATIOS,
-        help="picture shape, width:height (default: 1:1; what the provider can make)",
+        help="picture shape, width:height (default: 1:1; made at a provider's nearest size and "
+        "cropped when it cannot make it)",
     )
     p_img.add_argument("--negative", metavar="TEXT", help="what the picture should not show")
     p_img.add_argument(
         "--seed", type=int, help="a number to make the same picture again (default: random)"
     )
+    p_img.add_argument(
+        "--count",
+        type=int,
+        default=1,
+        choices=range(1, MAX_COUNT + 1),
+        metavar="N",
+        help="pictures to make, 1-4: a grid to FILE and each original to FILE-1 ... FILE-N",
+    )
+    p_img.add_argument("--image", metavar="FILE", help="start from this picture")
+    p_img.add_argument(
+        "--strength",
+        type=strength,
+        default=0.6,
+        help="with --image: how far the result may move from it, 0.1-1.0 (default: 0.6)",
+    )
     p_img.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>.png)")
+    for name, what in (("upscale", "upscale"), ("vary", "make variations of")):
+        p_follow = sub.add_parser(name, help=f"{what} image K of an earlier request")
+        p_follow.add_argument("generation_id", help="the request's id (see `imaginebot history`)")
+        p_follow.add_argument(
+            "--index",
+            type=int,
+            default=1,
+            choices=range(1, MAX_COUNT + 1),
+            metavar="K",
+            help="which image, 1-4, as numbered on the grid (default: 1)",
+        )
+        p_follow.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>)")
+    p_describe = sub.add_parser("describe", help="prompt suggestions for a picture")
+    p_describe.add_argument("file", help="a PNG, JPEG, WebP or GIF")
 
     sub.add_parser("styles", help="list the style catalogue")
     sub.add_parser("providers", help="check every configured image provider")
@@ -192,6 +255,9 @@ COMMANDS: dict[str, Command] = {
     "run": run,
     "worker": worker,
     "imagine": imagine,
+    "upscale": follow_up,
+    "vary": follow_up,
+    "describe": describe,
     "migrate": migrate,
     "history": history,
     "db": db,

@@ -1,5 +1,7 @@
-"""`imaginebot imagine`: one request through the whole pipeline, the terminal its result
-channel (it prints queued / generating / done, and writes the picture to a file)."""
+"""`imaginebot imagine`, `upscale`, `vary` and `describe`: one request through the whole
+pipeline, the terminal its result channel (it prints queued / generating / done, and writes
+the picture to a file: for several, the grid to FILE and each original, byte for byte, to
+FILE-1 ... FILE-N beside it)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import getpass
 import secrets
 import shutil
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.bootstrap import BotApp
@@ -15,12 +18,19 @@ from bot.core.errors import UserFacingError
 from bot.core.models import (
     Generation,
     ImagineCommand,
+    Kind,
     ReplyTarget,
     Requester,
     Scope,
     StatusUpdate,
+    Ticket,
 )
+from bot.core.service import GenerationService
 from bot.settings import Settings
+
+Submit = Callable[[GenerationService, Requester, Scope, ReplyTarget], Awaitable[Ticket]]
+SCOPE = Scope(platform="cli", id="local")
+TARGET = ReplyTarget(platform="cli", chat_id="terminal")
 
 # For the operator at the terminal: which provider did not answer, and where it is set.
 PROVIDER_NAMES = {
@@ -64,15 +74,31 @@ class CliChannel:
         print(f"generating{position}{detail}…", flush=True)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
+        self.succeeded = True
+        if generation.kind is Kind.DESCRIBE:
+            print(f"done: {generation.id} ({generation.provider} {generation.model})", flush=True)
+            for number, suggestion in enumerate(generation.suggestions, start=1):
+                print(f"{number}. {suggestion}", flush=True)
+            self.finished.set()
+            return
         target = self.output or Path(f"imaginebot-{generation.id}{image_path.suffix}")
         shutil.copyfile(image_path, target)
         self.written = target
-        self.succeeded = True
+        originals = []
+        if len(generation.images) > 1:
+            for image in generation.images:
+                original = Path(image.path)
+                copy = target.with_name(f"{target.stem}-{image.index}{original.suffix}")
+                shutil.copyfile(original, copy)
+                originals.append(str(copy))
+        crop = f", {generation.crop_note}" if generation.crop_note else ""
         print(
             f"done: {target} ({generation.image_width}x{generation.image_height}, "
-            f"{generation.provider} {generation.model})",
+            f"{generation.provider} {generation.model}{crop})",
             flush=True,
         )
+        for name in originals:
+            print(f"  {name}", flush=True)
         self.finished.set()
 
     async def report_failure(self, generation: Generation) -> None:
@@ -85,6 +111,24 @@ class CliChannel:
 
 async def imagine(settings: Settings, command: ImagineCommand, output: Path | None) -> int:
     """Exit status: 0 with the picture written, 1 when it failed, 2 for bad input."""
+
+    async def submit(
+        service: GenerationService, who: Requester, scope: Scope, target: ReplyTarget
+    ) -> Ticket:
+        return await service.imagine(who, scope, target, command)
+
+    return await run_request(settings, submit, output)
+
+
+def read_picture(path: Path, settings: Settings) -> bytes:
+    """At most one byte more than MAX_INPUT_IMAGE_MB, so the core refuses a larger file
+    with its own message without the whole of it being read."""
+    with path.open("rb") as handle:
+        return handle.read(int(settings.max_input_image_mb * 1_000_000) + 1)
+
+
+async def run_request(settings: Settings, submit: Submit, output: Path | None) -> int:
+    """Exit status: 0 with the result written, 1 when it failed, 2 for bad input."""
     # Each CLI run reads its own event stream, so it never takes a running bot's events.
     settings = settings.model_copy(update={"bot_instance": f"cli-{secrets.token_hex(4)}"})
     app = await BotApp.create(settings)
@@ -94,11 +138,11 @@ async def imagine(settings: Settings, command: ImagineCommand, output: Path | No
         await app.start(resume=False, worker=settings.embedded_queue, serve_health=False)
         user = getpass.getuser()
         try:
-            ticket = await app.service.imagine(
+            ticket = await submit(
+                app.service,
                 Requester(platform="cli", user_id=user, display_name=user),
-                Scope(platform="cli", id="local"),
-                ReplyTarget(platform="cli", chat_id="terminal"),
-                command,
+                SCOPE,
+                TARGET,
             )
         except UserFacingError as exc:
             print(f"error: {exc.message}", file=sys.stderr)

@@ -44,6 +44,23 @@ def providers_table(results: Sequence[tuple[str, bool, str]]) -> str:
     return "\n".join(lines)
 
 
+def capabilities_table(rows: Sequence[dict[str, str]]) -> str:
+    """`chain.capability_rows` as aligned columns."""
+    headers = {
+        "provider": "provider",
+        "batch": "per call",
+        "image_input": "image in",
+        "upscaler": "upscaler",
+        "describe": "describe",
+        "sizes": "sizes",
+    }
+    widths = {k: max(len(h), *(len(r[k]) for r in rows)) for k, h in headers.items()}
+    lines = ["  ".join(f"{h:<{widths[k]}}" for k, h in headers.items()).rstrip()]
+    for row in rows:
+        lines.append("  ".join(f"{row[k]:<{widths[k]}}" for k in headers).rstrip())
+    return "\n".join(lines)
+
+
 def history_lines(rows: Sequence[Generation]) -> str:
     if not rows:
         return "no requests yet"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.core.providers.base import ImageProvider
+from bot.core.providers.base import Capabilities, ImageProvider
 from bot.core.providers.registry import build_providers
 from bot.http_client import http_client
 from bot.settings import Settings
@@ -30,6 +30,17 @@ async def check_providers(settings: Settings) -> list[tuple[str, bool, str]]:
         built = build_providers(settings, http)
         # Side by side: a slow provider's timeout does not add to the others'.
         return list(await asyncio.gather(*(one(p, provider) for p, provider in built.items())))
+
+
+async def capabilities_of(settings: Settings) -> dict[str, Capabilities]:
+    """What each configured provider declares it can do (no provider is called)."""
+    async with http_client(settings) as http:
+        built = build_providers(settings, http)
+        try:
+            return {pid: provider.capabilities for pid, provider in built.items()}
+        finally:
+            for provider in built.values():
+                await provider.aclose()
 
 
 async def log_provider_checks(settings: Settings) -> None:

@@ -301,19 +301,21 @@ class Admission:
         text = " ".join(p for p in (command.prompt, command.negative_prompt) if p)
         # The bot's own pictures (a follow-up's) were made under these rules already.
         picture = prepared.input_image if prepared.kind not in FOLLOW_UPS else None
+        what = None
         try:
-            flagged = bool(text) and await self._moderator.flagged(text)
-            if not flagged and picture is not None:
-                flagged = await self._inputs.flagged(picture)
+            if text and await self._moderator.flagged(text):
+                what = "prompt"
+            elif picture is not None and await self._inputs.flagged(picture):
+                what = "picture"
         except UserFacingError:
             self._quotas.cancel(reservation)
             raise
-        if flagged:
+        if what is not None:
             self._quotas.cancel(reservation)
             await self._refuse(
                 prepared.requester,
                 prepared.scope,
-                ContentRefused("The content check flagged this request, so it was not queued."),
+                ContentRefused(f"The content check flagged this {what}, so it was not queued."),
             )
 
     # -- enqueueing -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from contextlib import suppress
 
 from aiohttp import web
 
+from bot.core.imagefiles import ImageFiles
 from bot.web import grants
 from bot.web.app import Denied, Gallery, Missing, gallery_of, see_other, session_of
 from bot.web.grants import Grant
@@ -41,8 +42,9 @@ async def delete(request: web.Request) -> web.StreamResponse:
         # Not here, or not theirs: the same answer, so ids of others' pictures are not probed.
         raise Missing
     gallery.thumbnails.remove(item.id)
+    # The picture and every other file of its request (each image of a grid, the input).
     with suppress(FileNotFoundError, ValueError):
-        (gallery.images_dir / item.image_name).unlink()
+        ImageFiles(gallery.images_dir).remove(str(gallery.images_dir / item.image_name))
     log.info("gallery: %s:%s deleted %s", grant.platform, grant.user_id, item.id)
     return see_other(grant.path)
 

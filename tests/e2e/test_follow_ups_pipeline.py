@@ -171,8 +171,10 @@ async def test_a_grid_of_four_then_v2_then_u3(
     assert sent == stored[2] and body["upscaler_1"]
     assert upscaled.kind is Kind.UPSCALE and upscaled.parent_index == 3
     assert size_of(upscaled_bytes) == (4096, 4096)
-    # Its buttons: vary, remix, info and delete, but no U1-U4 of its own.
-    buttons = service.follow_ups(upscaled)
+    # Its buttons, as the adapter got them: vary, remix, info and delete, no U1-U4 of its own.
+    assert upscaled.follow_ups == service.follow_ups(upscaled)
+    assert grid_row.follow_ups.upscale and grid_row.follow_ups.vary
+    buttons = upscaled.follow_ups
     assert (buttons.upscale, buttons.vary, buttons.remix, buttons.info, buttons.delete) == (
         False,
         True,
@@ -242,3 +244,57 @@ async def test_u_without_an_upscaler_hands_back_the_original(
         assert upscaled.provider == "original"
     finally:
         await app.close()
+
+
+async def test_a_restart_between_the_grid_and_the_click_still_works(
+    tmp_path: Path, redis_server: RedisServer, sdwebui: tuple[FakeSDWebUI, str]
+) -> None:
+    fake, url = sdwebui
+    settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
+    app = await BotApp.create(settings)
+    channel = Results()
+    app.register(channel)
+    await app.start(resume=False, worker=True, serve_health=False)
+    try:
+        ticket = await app.service.imagine(
+            ALICE, HERE, TARGET, ImagineCommand(prompt="a harbour", count=2)
+        )
+        await channel.result(ticket.generation_id)
+    finally:
+        await app.close()
+    again = await BotApp.create(settings)
+    channel = Results()
+    again.register(channel)
+    await again.start(resume=True, worker=True, serve_health=False)
+    try:
+        vary = await again.service.vary(ticket.generation_id, 1, ALICE, HERE, TARGET)
+        varied, _grid = await channel.result(vary.generation_id)
+        assert fake.init_images == [fake.images[0]] and len(varied.images) == 2
+    finally:
+        await again.close()
+
+
+async def test_retention_removes_every_file_of_a_grid_and_its_input(
+    tmp_path: Path, sd_app: tuple[BotApp, Results]
+) -> None:
+    app, channel = sd_app
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 90, 20)).save(photo, format="JPEG")
+    ticket = await app.service.imagine(
+        ALICE, HERE, TARGET, ImagineCommand(prompt="a field", count=3, image=photo.getvalue())
+    )
+    made, _grid = await channel.result(ticket.generation_id)
+    files = sorted(p.name for p in (tmp_path / "images").iterdir())
+    gen = ticket.generation_id
+    assert files == sorted(
+        [f"{gen}.jpg", f"{gen}-1.png", f"{gen}-2.png", f"{gen}-3.png", f"{gen}-input.jpg"]
+    )
+    assert made.input_path == str(tmp_path / "images" / f"{gen}-input.jpg")
+    for _ in range(100):  # the row becomes `delivered` right after the channel returns
+        if (await app.service.generation(gen)).status.value == "delivered":
+            break
+        await asyncio.sleep(0.05)
+    # The daily purge, run as if HISTORY_RETENTION_DAYS (90) had passed.
+    app.housekeeping._clock = lambda: made.created_at + 91 * 86400
+    assert await app.housekeeping.purge_history() == 2  # the grid and the input picture
+    assert list((tmp_path / "images").iterdir()) == []

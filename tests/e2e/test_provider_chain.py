@@ -280,7 +280,8 @@ def test_providers_table_for_self_hosted_servers(
         for server in servers:
             server.stop()
     assert result.returncode == 1, result.stderr
-    header, *lines = result.stdout.splitlines()
+    checks, capabilities = result.stdout.strip().split("\n\n")
+    header, *lines = checks.splitlines()
     assert header.split() == ["provider", "status", "detail"]
     table = {line.split()[0]: line for line in lines}
     assert table["sdwebui"].split()[1] == "FAIL" and "SDWEBUI_USER" in table["sdwebui"]
@@ -289,3 +290,11 @@ def test_providers_table_for_self_hosted_servers(
     assert "wrong" not in result.stdout + result.stderr  # the password is never printed
     # Columns line up under the header.
     assert {line.index(line.split()[1]) for line in lines} == {header.index("status")}
+    # Then what each can do: images per call, image input, upscaler, describe, sizes.
+    caps_header, *cap_lines = capabilities.splitlines()
+    assert caps_header.split()[:3] == ["provider", "per", "call"]
+    caps = {line.split()[0]: line for line in cap_lines}
+    assert caps["sdwebui"].split()[1:4] == ["4", "yes", "R-ESRGAN"]
+    assert "1:1 1024x1024" in caps["sdwebui"] and "16:9" in caps["sdwebui"]
+    assert caps["comfyui"].split()[1:3] == ["4", "yes"] and " no " in caps["comfyui"]
+    assert "RealESRGAN_x4plus" in caps["horde"]

@@ -238,7 +238,7 @@ async def test_input_pictures_are_moderated_when_openai_moderation_is_on(
     service = await make_service(tmp_path, {"sdwebui": IMAGE_IN}, moderator)
     try:
         flagged = png(48, 48, colour=(255, 0, 255))
-        with pytest.raises(ContentRefused, match="flagged this request"):
+        with pytest.raises(ContentRefused, match="flagged this picture, so it was not queued"):
             await service.imagine(
                 ALICE, GROUP, TARGET, ImagineCommand(prompt="a portrait", image=flagged)
             )
