@@ -65,7 +65,9 @@ class Stack:
     def start_bot(self) -> None:
         self.bot_runs += 1
         self.bot = self.processes.enter_context(
-            process(["run", "--no-worker"], self.env, self.root, self.root / f"bot{self.bot_runs}.log")
+            process(
+                ["run", "--no-worker"], self.env, self.root, self.root / f"bot{self.bot_runs}.log"
+            )
         )
         polls = len(self.telegram.fake.calls_to("getUpdates", ok=None))
         wait_for(
@@ -130,9 +132,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (ADMIN, "admin")):
         telegram.add_user(user_id, name)
     for group in (GRID_GROUP, PICTURES_GROUP, OTHER_GROUP):
-        telegram.add_group(
-            group, {ALICE: "member", BOB: "member", ADMIN: "administrator"}
-        )
+        telegram.add_group(group, {ALICE: "member", BOB: "member", ADMIN: "administrator"})
     env = base_env(
         root / "data",
         IMAGE_PROVIDERS="sdwebui",
@@ -267,14 +267,18 @@ def test_remix_asks_with_a_force_reply_and_runs_the_edited_prompt(
     t, row, reply = stack.telegram, grid["row"], grid["reply"]
     t.press(ALICE, reply, f"ib:m:{row['id']}")
     prompt = wait_for(
-        lambda: next(
-            (m for m in t.replies_to(reply) if m.get("reply_markup", {}).get("force_reply")),
-            None,
-        ),
+        lambda: next((m for m in t.replies_to(reply) if "Remix" in m.get("text", "")), None),
         20,
         message=f"the remix prompt\n{stack.log()}",
     )
     assert row["id"] in prompt["text"]
+    (asked,) = [
+        c
+        for c in t.fake.calls_to("sendMessage")
+        if c.params.get("reply_parameters", {}).get("message_id") == reply["message_id"]
+        and "Remix" in c.params["text"]
+    ]
+    assert asked.params["reply_markup"]["force_reply"] is True
     # Someone else's answer to Alice's prompt is refused and starts nothing.
     wrong = t.send(GRID_GROUP, BOB, "a pirate ship", reply_to=prompt)
     (refusal,) = stack.answers_to(wrong)
@@ -330,7 +334,12 @@ def test_a_forged_press_from_another_chat_is_refused(stack: Stack, grid: dict[st
     t, row = stack.telegram, grid["row"]
     elsewhere = t.send(OTHER_GROUP, ADMIN, "hello")
     upscales, rows_before = len(stack.sd.upscaled), len(stack.rows())
-    for data in (f"ib:u:{row['id']}:1", f"ib:v:{row['id']}:1", f"ib:m:{row['id']}", f"ib:D:{row['id']}"):
+    for data in (
+        f"ib:u:{row['id']}:1",
+        f"ib:v:{row['id']}:1",
+        f"ib:m:{row['id']}",
+        f"ib:D:{row['id']}",
+    ):
         press = t.press(ADMIN, elsewhere, data)
         (alert,) = wait_for(
             lambda p=press: [
@@ -394,7 +403,8 @@ def test_imagine_as_a_reply_to_a_photo_starts_from_that_photo(stack: Stack) -> N
     ("kind", "expected"),
     [
         ("12 MB", "larger than 10 MB"),
-        ("text named .png", "not a PNG, JPEG, WebP"),
+        ("12 MB, size not given", "larger than 10 MB"),
+        ("text named .png", "not a picture the bot can read"),
         ("20000x20000", "pixels"),
     ],
 )
@@ -404,13 +414,20 @@ def test_bad_pictures_get_a_plain_answer_and_cost_no_provider_call(
     t = stack.telegram
     data = {
         "12 MB": b"\x89PNG\r\n\x1a\n" + b"\x00" * (12 * 1024 * 1024),
+        "12 MB, size not given": b"\x89PNG\r\n\x1a\n" + b"\x01" * (12 * 1024 * 1024),
         "text named .png": b"just some notes, not a picture\n" * 20,
         "20000x20000": bomb_png(20000, 20000),
     }[kind]
     provider_calls = len(stack.sd.bodies)
     downloads = len(t.fake.downloads)
     command = t.send_picture(
-        PICTURES_GROUP, BOB, data, "/imagine make it pop", as_document=True, file_name="a.png"
+        PICTURES_GROUP,
+        BOB,
+        data,
+        "/imagine make it pop",
+        as_document=True,
+        file_name="a.png",
+        declare_size=kind != "12 MB, size not given",  # then the cap holds while streaming
     )
 
     def answer() -> str | None:
@@ -425,6 +442,8 @@ def test_bad_pictures_get_a_plain_answer_and_cost_no_provider_call(
     assert len(stack.sd.bodies) == provider_calls
     if kind == "12 MB":  # refused from the size Telegram gave: never downloaded
         assert len(t.fake.downloads) == downloads
+    if kind == "12 MB, size not given":  # fetched, and stopped at the cap while streaming
+        assert len(t.fake.downloads) == downloads + 1
 
 
 def test_describe_shows_the_pngs_own_parameters_first_then_imagine_this(stack: Stack) -> None:
@@ -434,9 +453,7 @@ def test_describe_shows_the_pngs_own_parameters_first_then_imagine_this(stack: S
     chunk.add_text("parameters", "a blue square, flat colour\nSteps: 20, Seed: 7")
     out = io.BytesIO()
     picture.save(out, format="PNG", pnginfo=chunk)
-    command = t.send_picture(
-        PICTURES_GROUP, ALICE, out.getvalue(), "/describe", as_document=True
-    )
+    command = t.send_picture(PICTURES_GROUP, ALICE, out.getvalue(), "/describe", as_document=True)
     row = stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
     (answer,) = t.replies_to(command)
     text = answer["text"]

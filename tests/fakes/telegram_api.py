@@ -578,7 +578,9 @@ class FakeTelegram:
         if reply is not None:
             message["reply_to_message"] = reply
         markup = self._markup(params)
-        if markup is not None:
+        # Only an inline keyboard belongs to the message; a ForceReply or reply keyboard is
+        # an instruction to the client and is not in the Message Telegram returns.
+        if markup is not None and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         self.messages[(chat["id"], message["message_id"])] = message
         return message
