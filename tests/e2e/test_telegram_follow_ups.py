@@ -88,13 +88,16 @@ class Stack:
     def rows(self) -> list[dict[str, Any]]:
         return rows(self.db, "SELECT * FROM generations ORDER BY created_at")
 
-    def images(self, generation_id: str) -> list[bytes]:
+    def image_paths(self, generation_id: str) -> list[str]:
         found = rows(
             self.db,
             "SELECT path FROM generation_images WHERE generation_id = ? ORDER BY idx",
             (generation_id,),
         )
-        return [Path(r["path"]).read_bytes() for r in found]
+        return [str(r["path"]) for r in found]
+
+    def images(self, generation_id: str) -> list[bytes]:
+        return [Path(p).read_bytes() for p in self.image_paths(generation_id)]
 
     def settled(self, **match: Any) -> dict[str, Any]:
         def done() -> dict[str, Any] | None:
@@ -471,6 +474,34 @@ def test_describe_without_a_picture_says_how(stack: Stack) -> None:
     command = stack.telegram.send(PICTURES_GROUP, ALICE, "/describe")
     (answer,) = stack.answers_to(command)
     assert "caption of a photo" in answer["text"]
+
+
+def test_delete_is_for_the_person_who_asked(stack: Stack) -> None:
+    t = stack.telegram
+    command = t.send(OTHER_GROUP, ALICE, "/imagine a paper crane")
+    row = stack.settled(reply_to_message_id=str(command["message_id"]))
+    (picture,) = t.replies_to(command)
+    files = [Path(row["image_path"]), *(Path(p) for p in stack.image_paths(row["id"]))]
+    assert all(f.is_file() for f in files)
+    press = t.press(BOB, picture, f"ib:D:{row['id']}")
+    (alert,) = wait_for(
+        lambda: [
+            c
+            for c in stack.alerts()
+            if c.params["callback_query_id"] == press["callback_query"]["id"]
+        ],
+        20,
+    )
+    assert "Only the person who asked" in alert.params["text"]
+    assert (OTHER_GROUP, picture["message_id"]) in t.fake.messages
+    t.press(ALICE, picture, f"ib:D:{row['id']}")
+    wait_for(
+        lambda: (OTHER_GROUP, picture["message_id"]) not in t.fake.messages,
+        20,
+        message=f"the deleted message\n{stack.log()}",
+    )
+    assert [r for r in stack.rows() if r["id"] == row["id"]] == []
+    assert not any(f.exists() for f in files)
 
 
 def test_admins_cap_the_count_with_setlimits(stack: Stack) -> None:

@@ -217,6 +217,9 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     file_paths: dict[str, str] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)  # file paths downloaded
+    # Files whose size Telegram does not state (file_size is optional in the Bot API): no
+    # file_size anywhere, and the download is sent chunked, without a Content-Length.
+    undeclared: set[str] = field(default_factory=set)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -322,6 +325,8 @@ class FakeTelegram:
         described: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
         if declare_size:
             described["file_size"] = len(data)
+        else:
+            self.undeclared.add(file_id)
         return described
 
     def photo_update(
@@ -626,14 +631,12 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: file is too big")
         path = f"documents/file_{file_id}"
         self.file_paths[path] = file_id
-        return {
-            "file_id": file_id,
-            "file_unique_id": f"u{file_id}",
-            "file_size": len(data),
-            "file_path": path,
-        }
+        described = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_path": path}
+        if file_id not in self.undeclared:
+            described["file_size"] = len(data)
+        return described
 
-    async def download(self, request: web.Request) -> web.Response:
+    async def download(self, request: web.Request) -> web.StreamResponse:
         """The file URL: only with the bot's token and a path getFile handed out."""
         if request.match_info["token"] != self.token:
             return web.json_response(
@@ -646,7 +649,19 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         self.downloads.append(path)
-        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+        data = self.files[file_id]
+        if file_id not in self.undeclared:
+            return web.Response(body=data, content_type="application/octet-stream")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for start in range(0, len(data), 256 * 1024):
+                await response.write(data[start : start + 256 * 1024])
+            await response.write_eof()
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading: what a capped download does
+        return response
 
     async def m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return {
