@@ -155,8 +155,10 @@ class WorkerRuntime:
         if not job.providers and job.operation != "generate":
             # An upscale without an upscaler gives the original; a describe of a picture
             # that carries its own parameters needs no describer.
-            await self._done(emit, gen_id, "original", _as_is(job))
-            return {"status": "done", "provider": "original"}
+            # Named for the Info: the original image, or the picture's own parameters.
+            source = "original" if job.operation == "upscale" else "parameters"
+            await self._done(emit, gen_id, source, _as_is(job))
+            return {"status": "done", "provider": source}
         chain = [p for p in job.providers if p in self.providers]
         chain = [p for p in chain if can_serve(self.providers[p].capabilities, job)]
         if not chain:
@@ -323,7 +325,7 @@ class WorkerRuntime:
 def _as_is(job: JobMessage) -> Outcome:
     """The job's own picture handed back (an upscale with no upscaler in the chain)."""
     if job.operation != "upscale" or not job.init_image:
-        return Outcome(model="none")
+        return Outcome(model="parameters")
     info = inspect(job.init_image)
     image = ProviderImage(
         data=job.init_image, model="original", seed=job.seed, width=info.width, height=info.height
