@@ -180,9 +180,11 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
         f"\n40 requests, 4 slots: {elapsed:.2f}s (ideal {ideal:.1f}s), 429s={fake_openai.rejected_for_concurrency}, peak={fake_openai.peak_in_flight}"
     )
     assert len(channel.delivered) == 40 and channel.failed == []
-    assert fake_openai.peak_in_flight <= 4
+    # All four slots were used at once (never more): the burst ran in parallel up to the
+    # provider's limit. How fast that is belongs to benchmarks/, not to a timing assertion
+    # that a loaded machine breaks.
+    assert fake_openai.peak_in_flight == 4
     assert fake_openai.rejected_for_concurrency <= 2
-    assert elapsed < ideal * 2
 
 
 async def test_requests_wait_for_a_slot_in_the_queue_not_inside_their_time(
