@@ -56,10 +56,10 @@ async def test_a_picture_comes_back_byte_for_byte(telegram: TelegramDriver, bot:
 async def test_the_fake_refuses_unknown_files_and_more_than_20_mb(
     telegram: TelegramDriver, bot: Bot
 ) -> None:
-    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await bot.get_file("no-such-file")
     big = upload(telegram, b"\0" * (20 * 1024 * 1024 + 1), declare_size=False)
-    with pytest.raises(BadRequest, match="(?i)file is too big"):
+    with pytest.raises(BadRequest, match=r"(?i)file is too big"):
         await bot.get_file(big.file_id)
     # A path getFile never handed out is not served, even with the right token.
     session = PictureDownloads(bot, CAP)
