@@ -121,8 +121,12 @@ def test_group_imagine_delivers_the_provider_png_in_reply_then_reroll(shared: St
     assert (
         "photo" in reply and "Anime" in reply["caption"] and "<b>bold</b> & co" in reply["caption"]
     )
-    buttons = [b["callback_data"] for b in reply["reply_markup"]["inline_keyboard"][0]]
-    assert buttons == [f"ib:r:{row['id']}", f"ib:s:{row['id']}", f"ib:f:{row['id']}"]
+    buttons = [[b["callback_data"] for b in r] for r in reply["reply_markup"]["inline_keyboard"]]
+    assert [f"ib:r:{row['id']}", f"ib:s:{row['id']}", f"ib:m:{row['id']}"] in buttons
+    assert buttons[0] == [f"ib:u:{row['id']}:1"] and buttons[-1] == [
+        f"ib:i:{row['id']}",
+        f"ib:D:{row['id']}",
+    ]
     # Acknowledged with a status reply before anything else.
     first = next(
         c
@@ -268,6 +272,37 @@ def test_bot_killed_mid_job_delivers_exactly_once_after_restart(
     finally:
         openai.delay = 0.0
         telegram.stop()
+
+
+def test_u2_without_an_upscaler_replies_with_the_original_file(shared: Stack) -> None:
+    """OpenAI has no upscaler: U2 of a grid of two posts image 2 itself, as a file, in reply
+    to the grid, and no provider is asked."""
+    t, before = shared.telegram, len(shared.openai.images)
+    command = t.send(GROUP, BOB, "/imagine two paper boats count:2")
+    row = shared.settled_row(command)
+    originals = shared.openai.images[before:]
+    assert len(originals) == 2
+    (grid,) = t.replies_to(command)
+    calls = len(shared.openai.calls)
+    t.press(BOB, grid, f"ib:u:{row['id']}:2")
+    upscaled = wait_for(
+        lambda: [
+            r
+            for r in shared.rows()
+            if r["parent_id"] == row["id"] and r["kind"] == "upscale" and r["status"] == "delivered"
+        ],
+        30,
+        message=f"the upscale\n{shared.log()}",
+    )[0]
+    assert upscaled["provider"] == "original" and len(shared.openai.calls) == calls
+    (answer,) = [m for m in t.replies_to(grid) if "document" in m]
+    edit = next(
+        c
+        for c in t.fake.calls_to("editMessageMedia")
+        if int(c.params["message_id"]) == answer["message_id"]
+    )
+    assert edit.params["media"]["type"] == "document"
+    assert photo_bytes(edit) == originals[1]
 
 
 def test_photo_fallback_after_a_429_sends_exactly_one(shared: Stack) -> None:

@@ -11,6 +11,12 @@ turns the limits off only on purpose, with `enforce_rates=False`. Identical edit
 400 "message is not modified", edits of messages the bot did not send are refused, and a
 second `getUpdates` while one is still open is answered 409 Conflict, as Telegram does.
 
+Files users send: `photo_update` posts a photo (re-encoded as a JPEG without metadata, as
+Telegram compresses photos) or a document (bytes kept as sent), with a caption and optionally
+as a reply. `getFile` refuses an unknown `file_id` and, as the Bot API does, any file over
+20 MB ("file is too big"); the bytes are served at `GET /file/bot<token>/<file_path>`, only
+for paths `getFile` handed out, and every download is recorded.
+
 Calls arrive as `POST /bot<token>/<method>` with form or multipart data; nested objects
 (`reply_markup`, `media`, `commands`, `reply_parameters`) are JSON strings, as python-telegram-bot
 sends them. Replies are `{"ok": true, "result": ...}` or the Bot API's error shape. Tests push
@@ -87,6 +93,7 @@ NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
 )
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -206,6 +213,13 @@ class FakeTelegram:
 
     bot_id: int = 123456
     webhook: dict[str, Any] | None = None
+    # Files users sent: file_id -> bytes; file_path (handed out by getFile) -> file_id.
+    files: dict[str, bytes] = field(default_factory=dict)
+    file_paths: dict[str, str] = field(default_factory=dict)
+    downloads: list[str] = field(default_factory=list)  # file paths downloaded
+    # Files whose size Telegram does not state (file_size is optional in the Bot API): no
+    # file_size anywhere, and the download is sent chunked, without a Content-Length.
+    undeclared: set[str] = field(default_factory=set)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -213,6 +227,7 @@ class FakeTelegram:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self.handle)
         app.router.add_get("/bot{token}/{method}", self.handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self.download)
         app.on_shutdown.append(self._end_long_polls)
         return app
 
@@ -267,6 +282,8 @@ class FakeTelegram:
         text: str,
         *,
         sender_chat: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         chat = self.chats[chat_id]
         sender = (
@@ -284,15 +301,61 @@ class FakeTelegram:
             "date": int(time.time()),
             "chat": chat,
             "from": sender,
-            "text": text,
         }
+        field_name = "caption" if body else "text"
+        if body:
+            message.update(body)
+        if text or not body:
+            message[field_name] = text
         if sender_chat is not None:
             message["sender_chat"] = sender_chat
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
         if text.startswith("/"):
             command = text.split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            entities = "caption_entities" if body else "entities"
+            message[entities] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         self.messages[(chat_id, message["message_id"])] = message
         return self.push({"message": message})
+
+    def add_file(self, data: bytes, *, declare_size: bool = True) -> dict[str, Any]:
+        """A file a user uploaded: its file_id, file_unique_id and (usually) file_size."""
+        file_id = f"f{next(self._ids)}"
+        self.files[file_id] = data
+        described: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}"}
+        if declare_size:
+            described["file_size"] = len(data)
+        else:
+            self.undeclared.add(file_id)
+        return described
+
+    def photo_update(
+        self,
+        chat_id: int,
+        user_id: int,
+        data: bytes,
+        caption: str = "",
+        *,
+        as_document: bool = False,
+        file_name: str = "picture.png",
+        mime_type: str = "image/png",
+        reply_to: dict[str, Any] | None = None,
+        declare_size: bool = True,
+    ) -> dict[str, Any]:
+        """A user sends a photo (Telegram re-encodes it as a JPEG, metadata gone) or a file."""
+        if as_document:
+            described = self.add_file(data, declare_size=declare_size)
+            body: dict[str, Any] = {
+                "document": {**described, "file_name": file_name, "mime_type": mime_type}
+            }
+        else:
+            with Image.open(io.BytesIO(data)) as image:
+                out = io.BytesIO()
+                image.convert("RGB").save(out, format="JPEG", quality=95)
+                width, height = image.size
+            described = self.add_file(out.getvalue(), declare_size=declare_size)
+            body = {"photo": [{**described, "width": width, "height": height}]}
+        return self.message_update(chat_id, user_id, caption, reply_to=reply_to, body=body)
 
     def callback_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         query = {
@@ -448,6 +511,10 @@ class FakeTelegram:
             return None
         if not isinstance(markup, dict):
             raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+        if "force_reply" in markup:
+            placeholder = markup.get("input_field_placeholder", "")
+            if markup["force_reply"] is not True or len(placeholder) > 64:
+                raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
         for row in markup.get("inline_keyboard", []):
             for button in row:
                 if not button.get("text"):
@@ -516,7 +583,9 @@ class FakeTelegram:
         if reply is not None:
             message["reply_to_message"] = reply
         markup = self._markup(params)
-        if markup is not None:
+        # Only an inline keyboard belongs to the message; a ForceReply or reply keyboard is
+        # an instruction to the client and is not in the Message Telegram returns.
+        if markup is not None and "inline_keyboard" in markup:
             message["reply_markup"] = markup
         self.messages[(chat["id"], message["message_id"])] = message
         return message
@@ -552,6 +621,47 @@ class FakeTelegram:
         return self._file(params.get(name), files)
 
     # -- methods --------------------------------------------------------------------------------
+
+    async def m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        data = self.files[file_id]
+        if len(data) > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        path = f"documents/file_{file_id}"
+        self.file_paths[path] = file_id
+        described = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_path": path}
+        if file_id not in self.undeclared:
+            described["file_size"] = len(data)
+        return described
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """The file URL: only with the bot's token and a path getFile handed out."""
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        path = request.match_info["path"]
+        file_id = self.file_paths.get(path)
+        if file_id is None:
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
+            )
+        self.downloads.append(path)
+        data = self.files[file_id]
+        if file_id not in self.undeclared:
+            return web.Response(body=data, content_type="application/octet-stream")
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        try:
+            for start in range(0, len(data), 256 * 1024):
+                await response.write(data[start : start + 256 * 1024])
+            await response.write_eof()
+        except (ConnectionResetError, RuntimeError):
+            pass  # the client stopped reading: what a capped download does
+        return response
 
     async def m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return {
@@ -887,6 +997,14 @@ class TelegramDriver:
     def send(self, chat_id: int, user_id: int | None, text: str, **kw: Any) -> dict[str, Any]:
         update = self.server.run_sync(
             lambda: self.fake.message_update(chat_id, user_id, text, **kw)
+        )
+        return dict(update["message"])
+
+    def send_picture(
+        self, chat_id: int, user_id: int, data: bytes, caption: str = "", **kw: Any
+    ) -> dict[str, Any]:
+        update = self.server.run_sync(
+            lambda: self.fake.photo_update(chat_id, user_id, data, caption, **kw)
         )
         return dict(update["message"])
 

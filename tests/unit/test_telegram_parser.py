@@ -32,6 +32,10 @@ from bot.adapters.telegram.parsing import (
         ),
         ("  many   spaces\nand lines ", ParsedImagine(prompt="many spaces and lines")),
         ("@everyone <b>hi</b>", ParsedImagine(prompt="@everyone <b>hi</b>")),
+        ("four teapots count:4", ParsedImagine(prompt="four teapots", count=4)),
+        ("COUNT:2 a cat --no dogs", ParsedImagine(prompt="a cat", count=2, negative_prompt="dogs")),
+        ("this at night strength:0.4", ParsedImagine(prompt="this at night", strength=0.4)),
+        ("a --no x count:3 cat", ParsedImagine(prompt="a cat", negative_prompt="x", count=3)),
     ],
 )
 def test_parses(text: str, expected: ParsedImagine) -> None:
@@ -51,6 +55,12 @@ def test_parses(text: str, expected: ParsedImagine) -> None:
         ("a cat --seed 99999999999", "--seed must be a whole number"),
         ("a cat --style", "--style needs a value"),
         ("a cat style:", "style: needs a style name"),
+        ("a cat count:5", "count: must be a whole number from 1 to 4"),
+        ("a cat count:0", "count: must be a whole number from 1 to 4"),
+        ("a cat count:two", "count: must be a whole number from 1 to 4"),
+        ("a cat strength:1.5", "strength: must be a number from 0.1 to 1.0"),
+        ("a cat strength:nan", "strength: must be a number from 0.1 to 1.0"),
+        ("a cat strength:", "strength: must be a number from 0.1 to 1.0"),
     ],
 )
 def test_errors_explain_and_show_usage(text: str, problem: str) -> None:

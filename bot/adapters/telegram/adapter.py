@@ -22,9 +22,12 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.buttons import Buttons
 from bot.adapters.telegram.delivery import TelegramDelivery
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.adapters.telegram.follow_up_buttons import FollowUpButtons
 from bot.adapters.telegram.handlers import Handlers
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
+from bot.adapters.telegram.picture_requests import PictureRequests
+from bot.adapters.telegram.pictures import PictureDownloads
 from bot.adapters.telegram.refusals import RefusalGate
 from bot.adapters.telegram.render import COMMANDS
 from bot.adapters.telegram.status import StatusEditor
@@ -102,7 +105,13 @@ class TelegramAdapter:
         intake = Intake(service, self.boards, self.status, answers)
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
+        self.downloads = PictureDownloads(
+            self.application.bot, int(settings.max_input_image_mb * 1_000_000)
+        )
+        PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Handlers(service, answers, intake, gallery).register(self.application)
+        # Before `Buttons`: its last handler answers every `ib:` press no one else took.
+        FollowUpButtons(service, answers, intake, handles).register(self.application)
         Buttons(service, answers, intake).register(self.application)
         self.application.add_error_handler(answers.on_error)
         self.connected = False
@@ -192,6 +201,7 @@ class TelegramAdapter:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.downloads.close()
         for request in self._requests:  # idempotent; needed when initialize() failed
             await request.shutdown()
 

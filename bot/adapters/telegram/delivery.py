@@ -5,6 +5,11 @@ modified" means an earlier attempt already did it). Where the status reply canno
 photo (a self-hosted Bot API server, a document-sized picture, a busy group's request with no
 reply of its own), a new message is sent: not naturally idempotent, so the request's delivery
 handle is marked first and cleared when Telegram refused it.
+
+A grid is one photo with U1-U4 / V1-V4 under it; an upscale goes as a photo when it fits one
+unchanged, else (and always when there was no upscaler: the point is the full-size file) as
+a document that keeps every pixel. A /describe becomes text: the suggestions with an
+"Imagine this" button each.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from telegram import InputMediaPhoto, ReplyParameters
+from telegram import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -23,10 +28,11 @@ from telegram.ext import ExtBot
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import fit_for_telegram
-from bot.adapters.telegram.render import caption, error_text, result_keyboard, status_text
+from bot.adapters.telegram.keyboards import result_keyboard
+from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import DeliveryError
-from bot.core.models import Generation, Status, StatusUpdate
+from bot.core.models import Generation, Kind, Status, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.styles import StyleCatalogue
 
@@ -57,6 +63,17 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
         return DeliveryError(f"Telegram did not answer ({exc.__class__.__name__})", retryable=True)
     return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
+
+
+def _picture(generation: Generation, image_path: Path) -> tuple[bytes, bool]:
+    """(bytes to send, as a document?) for a result (run in a thread: it decodes)."""
+    original = image_path.read_bytes()
+    data, as_document = fit_for_telegram(original)
+    if generation.kind is Kind.UPSCALE and (
+        as_document or data is not original or generation.provider == "original"
+    ):
+        return original, True  # an upscale is wanted at full size: never re-encoded
+    return data, as_document
 
 
 class TelegramDelivery:
@@ -91,21 +108,34 @@ class TelegramDelivery:
         await self.status.show(int(generation.chat_id), message_id, status_text(update))
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
+        if generation.kind is Kind.DESCRIBE:
+            await self._deliver_text(generation, describe_text(generation))
+            return
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
         text = caption(generation, style)
-        keyboard = result_keyboard(generation.id)
-        data, as_document = await asyncio.to_thread(
-            lambda: fit_for_telegram(image_path.read_bytes())
-        )
+        keyboard = result_keyboard(generation)
+        data, as_document = await asyncio.to_thread(_picture, generation, image_path)
         message_id = generation.handle.get("status_message_id")
         if isinstance(message_id, int):
             self.status.close(chat_id, message_id)
         try:
-            if isinstance(message_id, int) and not as_document:
+            # An upscale's file replaces its status reply too (one message per follow-up).
+            editable = not as_document or generation.kind is Kind.UPSCALE
+            if isinstance(message_id, int) and editable:
+                media: InputMediaPhoto | InputMediaDocument = (
+                    InputMediaDocument(
+                        data,
+                        caption=text,
+                        parse_mode=ParseMode.HTML,
+                        filename=f"{generation.id}.png",
+                    )
+                    if as_document
+                    else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
+                )
                 try:
                     await self.bot.edit_message_media(
-                        InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML),
+                        media,
                         chat_id=chat_id,
                         message_id=message_id,
                         reply_markup=keyboard,
@@ -124,7 +154,58 @@ class TelegramDelivery:
                         "generation %s: status message cannot become a photo; sending one",
                         generation.id,
                     )
-            await self._send_new(generation, data, text, as_document=as_document)
+            await self._send_new(generation, data, text, keyboard, as_document=as_document)
+            self._settled(generation)
+        except TelegramError as exc:
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
+
+    async def _deliver_text(self, generation: Generation, text: str) -> None:
+        """A result that is words (a /describe): the status reply becomes it, or a new
+        message replies to the command (marked first, like a picture's fallback)."""
+        chat_id = int(generation.chat_id)
+        keyboard = result_keyboard(generation)
+        message_id = generation.handle.get("status_message_id")
+        try:
+            if isinstance(message_id, int):
+                self.status.close(chat_id, message_id)
+                try:
+                    await self.bot.edit_message_text(
+                        text,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard,
+                        rate_limit_args=PICTURE,
+                    )
+                    self._settled(generation)
+                    return
+                except BadRequest as exc:
+                    reason = exc.message.lower()
+                    if "not modified" in reason:
+                        self._settled(generation)
+                        return
+                    if not any(marker in reason for marker in CANNOT_EDIT):
+                        raise
+            if generation.handle.get(FALLBACK_MARKER):
+                self._settled(generation)
+                return
+            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
+            try:
+                await self.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=self._reply_to(generation),
+                    message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    rate_limit_args=PICTURE,
+                )
+            except TelegramError:
+                await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+                raise
             self._settled(generation)
         except TelegramError as exc:
             error = delivery_error(exc)
@@ -133,7 +214,13 @@ class TelegramDelivery:
             raise error from exc
 
     async def _send_new(
-        self, generation: Generation, data: bytes, text: str, *, as_document: bool
+        self,
+        generation: Generation,
+        data: bytes,
+        text: str,
+        keyboard: InlineKeyboardMarkup,
+        *,
+        as_document: bool,
     ) -> None:
         """The fallback that sends a new message: marked first, so a crash cannot send twice."""
         if generation.handle.get(FALLBACK_MARKER):
@@ -150,7 +237,7 @@ class TelegramDelivery:
                     filename=f"{generation.id}.png",
                     caption=text,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=result_keyboard(generation.id),
+                    reply_markup=keyboard,
                     reply_parameters=reply,
                     message_thread_id=int(generation.thread_id) if generation.thread_id else None,
                     rate_limit_args=PICTURE,
@@ -161,7 +248,7 @@ class TelegramDelivery:
                     data,
                     caption=text,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=result_keyboard(generation.id),
+                    reply_markup=keyboard,
                     reply_parameters=reply,
                     message_thread_id=int(generation.thread_id) if generation.thread_id else None,
                     rate_limit_args=PICTURE,

@@ -21,9 +21,7 @@ from bot.adapters.telegram.gallery import GalleryCommand
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import read_existing
 from bot.adapters.telegram.intake import Intake
-from bot.adapters.telegram.parsing import parse_imagine, strip_command
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
-from bot.core.models import ImagineCommand
 from bot.core.service import GenerationService
 from bot.web.access import GalleryAccess
 
@@ -31,7 +29,8 @@ log = logging.getLogger(__name__)
 
 SEE_SETTINGS = "see its settings"
 SETLIMITS_USAGE = (
-    "Usage: /setlimits &lt;pictures per user per day&gt; [pictures for this chat per day]"
+    "Usage: /setlimits &lt;pictures per user per day&gt; [pictures for this chat per day] "
+    "[count:&lt;1-4, the most pictures per request&gt;], or /setlimits count:&lt;1-4&gt; alone"
 )
 
 
@@ -56,7 +55,6 @@ class Handlers:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         for name, callback in (
-            ("imagine", self.imagine),
             ("styles", self.styles),
             ("mystyle", self.mystyle),
             ("setstyle", self.setstyle),
@@ -71,23 +69,6 @@ class Handlers:
             ("help", self.help),
         ):
             application.add_handler(CommandHandler(name, callback))
-
-    # -- /imagine -------------------------------------------------------------------------------
-
-    async def imagine(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None or message.text is None:
-            return
-        parsed = parse_imagine(strip_command(message.text))
-        command = ImagineCommand(
-            prompt=parsed.prompt,
-            style=parsed.style,
-            aspect=parsed.aspect,
-            negative_prompt=parsed.negative_prompt,
-            seed=parsed.seed,
-        )
-        prepared = await self.service.prepare(requester_of(update), scope_of(update), command)
-        await self.intake.submit(message, prepared)
 
     # -- styles and settings --------------------------------------------------------------------
 
@@ -156,17 +137,30 @@ class Handlers:
         assert message is not None
         await require_admin(update, context.bot)
         args = context.args or []
-        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
+        counts = [a.split(":", 1)[1] for a in args if a.lower().startswith("count:")]
+        numbers = [a for a in args if not a.lower().startswith("count:")]
+        if (
+            len(counts) > 1
+            or not (counts or numbers)
+            or len(numbers) > 2
+            or not all(a.isdigit() for a in [*numbers, *counts])
+        ):
             raise Refused(SETLIMITS_USAGE)
-        per_user = int(args[0])
-        per_chat = int(args[1]) if len(args) > 1 else None
-        user_limit, chat_limit = await self.service.set_scope_limits(
-            scope_of(update), per_user=per_user, per_scope=per_chat
-        )
-        await self.answers.reply(
-            message,
-            f"Daily limits here: {user_limit} per user, {chat_limit or 'no limit'} for the chat.",
-        )
+        scope = scope_of(update)
+        answer: list[str] = []
+        if numbers:
+            per_user = int(numbers[0])
+            per_chat = int(numbers[1]) if len(numbers) > 1 else None
+            user_limit, chat_limit = await self.service.set_scope_limits(
+                scope, per_user=per_user, per_scope=per_chat
+            )
+            answer.append(
+                f"Daily limits here: {user_limit} per user, {chat_limit or 'no limit'} for the chat."
+            )
+        if counts:
+            cap = await self.service.set_scope_max_count(scope, int(counts[0]))
+            answer.append(f"At most {cap} pictures per request here.")
+        await self.answers.reply(message, "\n".join(answer))
 
     async def nsfw(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -194,6 +188,7 @@ class Handlers:
             f"Default style: {escape(default)}",
             f"Allowed styles: {escape(', '.join(current.allowed_styles) or 'all')}",
             f"Daily limit per user: {per_user}; for this chat: {per_scope or 'none'}",
+            f"Pictures per request: at most {await self.service.max_count(scope)}",
             f"NSFW: {'allowed' if current.nsfw else 'off'}",
         ]
         if refusals:

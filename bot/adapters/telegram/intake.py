@@ -1,11 +1,15 @@
 """A request's way in on Telegram: acknowledge first, then queue, and keep the reply current.
 
-/imagine and the Reroll and Restyle buttons end here. The acknowledgement is a status reply
+/imagine, /describe and every button that makes something (reroll, restyle, U, V, remix,
+"Imagine this") end here. A request with a picture the user sent is acknowledged before the
+picture is downloaded (`submit_after`): the acknowledgement stays fast whatever the file. The acknowledgement is a status reply
 to the command, or, in a busy group, a line on the group's board (bot/adapters/telegram/
 board.py). What later edits need (the status message id) goes into the delivery handle.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from telegram import Message
 from telegram.constants import ParseMode
@@ -57,6 +61,30 @@ class Intake:
         status_id = await self.acknowledge(
             anchor, prepared.requester.display_name, prepared.command.prompt
         )
+
+        async def ready() -> PreparedRequest:
+            return prepared
+
+        await self._queue(anchor, status_id, ready)
+
+    async def submit_after(
+        self,
+        anchor: Message,
+        name: str,
+        prompt: str,
+        prepare: Callable[[], Awaitable[PreparedRequest]],
+    ) -> None:
+        """Acknowledge, then `prepare` (download the picture, check and clean it), then queue;
+        a refusal from `prepare` replaces the acknowledgement."""
+        status_id = await self.acknowledge(anchor, name, prompt)
+        await self._queue(anchor, status_id, prepare)
+
+    async def _queue(
+        self,
+        anchor: Message,
+        status_id: int | None,
+        prepare: Callable[[], Awaitable[PreparedRequest]],
+    ) -> None:
         handle: dict[str, HandleValue] = {"nsfw_ok": True}
         if status_id is not None:
             handle["status_message_id"] = status_id
@@ -68,10 +96,10 @@ class Intake:
             handle=handle,
         )
         try:
-            ticket = await self.service.submit(prepared, target)
+            ticket = await self.service.submit(await prepare(), target)
         except UserFacingError as exc:
+            self.boards.settle(anchor.chat_id, anchor.message_id)
             if status_id is None:
-                self.boards.settle(anchor.chat_id, anchor.message_id)
                 await self.answers.reply(anchor, error_text(exc.message))
             else:
                 await self.status.show_now(anchor.chat_id, status_id, error_text(exc.message))

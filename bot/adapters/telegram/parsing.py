@@ -1,7 +1,8 @@
 """`/imagine` text parsing, shared by every Telegram handler and tested on its own.
 
-Options may stand anywhere in the text: `style:<id>` or `--style <id>`, `--ar <ratio>`
-(also `--aspect`), `--no <negative prompt...>` (up to the next option), `--seed <n>`.
+Options may stand anywhere in the text: `style:<id>` or `--style <id>`, `count:<1-4>`,
+`strength:<0.1-1.0>` (for a picture sent with the command), `--ar <ratio>` (also
+`--aspect`), `--no <negative prompt...>` (up to the next option), `--seed <n>`.
 Unknown `--flags` are an error with a usage hint, never silently ignored.
 """
 
@@ -12,15 +13,20 @@ from dataclasses import dataclass
 from bot.core.models import ASPECT_RATIOS, AspectRatio
 
 USAGE = (
-    "Usage: /imagine <prompt> [style:<style>] [--ar 16:9] [--no <things to avoid>] [--seed <n>]\n"
+    "Usage: /imagine <prompt> [style:<style>] [count:1-4] [--ar 16:9] [--no <things to avoid>] "
+    "[--seed <n>]\n"
+    "With a photo (as its caption, or as a reply to one): [strength:0.1-1.0]\n"
     "Examples:\n"
     "/imagine a lighthouse at dusk style:anime\n"
     "/imagine a red fox in snow --ar 3:2 --no people, text\n"
     "/imagine a castle --style pixel-art --seed 42\n"
+    "/imagine four takes on a teapot count:4\n"
     "See /styles for every style."
 )
 FLAGS = {"--style", "--ar", "--aspect", "--no", "--seed"}
 MAX_SEED = 2**32 - 1
+MAX_COUNT = 4
+STRENGTH_RANGE = (0.1, 1.0)
 
 
 class ParseError(ValueError):
@@ -38,6 +44,25 @@ class ParsedImagine:
     aspect: AspectRatio = "1:1"
     negative_prompt: str | None = None
     seed: int | None = None
+    count: int = 1
+    strength: float | None = None
+
+
+def _count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_COUNT:
+        raise ParseError(f"count: must be a whole number from 1 to {MAX_COUNT}, like count:4.")
+    return int(value)
+
+
+def _strength(value: str) -> float:
+    low, high = STRENGTH_RANGE
+    try:
+        strength = float(value)
+    except ValueError:
+        strength = -1.0
+    if not low <= strength <= high:  # NaN fails this too
+        raise ParseError(f"strength: must be a number from {low} to {high}, like strength:0.4.")
+    return strength
 
 
 def strip_command(text: str) -> str:
@@ -63,6 +88,8 @@ def parse_imagine(text: str) -> ParsedImagine:
     style: str | None = None
     aspect: str = "1:1"
     seed: int | None = None
+    count = 1
+    strength: float | None = None
     in_negative = False
     index = 0
     while index < len(tokens):
@@ -72,6 +99,12 @@ def parse_imagine(text: str) -> ParsedImagine:
             style = token.split(":", 1)[1]
             if not style:
                 raise ParseError("style: needs a style name, like style:anime.")
+            in_negative = False
+        elif lowered.startswith("count:"):
+            count = _count(token.split(":", 1)[1])
+            in_negative = False
+        elif lowered.startswith("strength:"):
+            strength = _strength(token.split(":", 1)[1])
             in_negative = False
         elif lowered.startswith("--"):
             flag = lowered
@@ -107,4 +140,6 @@ def parse_imagine(text: str) -> ParsedImagine:
         aspect=aspect,  # type: ignore[arg-type]
         negative_prompt=" ".join(negative) or None,
         seed=seed,
+        count=count,
+        strength=strength,
     )

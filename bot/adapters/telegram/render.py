@@ -6,7 +6,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.models import Generation, StatusUpdate, Style
+from bot.core.models import Generation, Info, StatusUpdate, Style
 from bot.core.text import strip_bidi
 
 CAPTION_LIMIT = 1024
@@ -15,18 +15,23 @@ MESSAGE_LIMIT = 4096
 HELP = (
     "🎨 <b>imaginebot</b> turns your words into pictures.\n\n"
     "/imagine a lighthouse at dusk style:anime\n"
-    "/imagine a red fox in snow --ar 3:2 --no people\n\n"
+    "/imagine a red fox in snow --ar 3:2 --no people\n"
+    "/imagine four takes on a teapot count:4\n"
+    "A photo with /imagine ... as its caption (or /imagine ... as a reply to one) starts from "
+    "that picture; strength:0.4 keeps closer to it.\n"
+    "/describe as a photo's caption (or as a reply to one): prompts for that picture\n\n"
     "/styles: every style (tap one to make it your default)\n"
     "/mystyle &lt;style&gt;: your default style (/mystyle alone clears it)\n"
     "/history: your recent pictures\n"
     "/gallery: every picture made here, on the web\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
     "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
-    "/setlimits &lt;per user&gt; [per chat], /nsfw on|off, /gallery on|off, /settings"
+    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off, /settings"
 )
 
 COMMANDS = [
     ("imagine", "Make a picture: /imagine <prompt> style:<style>"),
+    ("describe", "Prompts for a photo: send it with /describe as the caption"),
     ("styles", "Show the styles and pick your default"),
     ("mystyle", "Set or clear your default style"),
     ("history", "Your recent pictures"),
@@ -35,7 +40,7 @@ COMMANDS = [
     ("settings", "Group admins: show this chat's settings"),
     ("setstyle", "Group admins: this chat's default style"),
     ("allowstyles", "Group admins: the styles allowed here"),
-    ("setlimits", "Group admins: lower the daily limits here"),
+    ("setlimits", "Group admins: lower the daily limits and pictures per request"),
     ("nsfw", "Group admins: allow NSFW pictures here (on/off)"),
     ("help", "What this bot does, with examples"),
 ]
@@ -90,16 +95,36 @@ def error_text(message: str) -> str:
     return "❌ " + escape(shorten(message, MESSAGE_LIMIT - 10))
 
 
-def result_keyboard(generation_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton("🔁 Reroll", callback_data=f"ib:r:{generation_id}"),
-                InlineKeyboardButton("🎨 Restyle", callback_data=f"ib:s:{generation_id}"),
-                InlineKeyboardButton("🖼 Full size", callback_data=f"ib:f:{generation_id}"),
-            ]
-        ]
-    )
+def info_text(info: Info) -> str:
+    """What the Info button shows, as plain text (an alert has no parse mode; a reply
+    escapes it): seeds, sizes, provider and model and time first, the prompt last, so a
+    shortened alert loses only the end of the prompt."""
+    seeds = ", ".join(str(s) for s in info.seeds)
+    sizes = ", ".join(sorted({f"{w}x{h}" for w, h in info.sizes})) or "?"
+    made_by = " ".join(p for p in (info.provider, info.model) if p) or "?"
+    lines = [f"🌱 Seed {seeds}", f"📐 {info.aspect}, {sizes}", f"⚙️ {made_by}"]
+    if info.seconds is not None:
+        lines.append(f"⏱ {info.seconds:.1f} s")
+    lines.append(f"🎨 {info.style}")
+    if info.strength is not None:
+        lines.append(f"🖼 from a picture, strength {info.strength:g}")
+    if info.crop_note:
+        lines.append(f"✂️ {info.crop_note}")
+    lines.append(f"📝 {info.prompt}")
+    if info.negative_prompt:
+        lines.append(f"🚫 {info.negative_prompt}")
+    return plain("\n".join(lines))
+
+
+def describe_text(generation: Generation) -> str:
+    """A /describe's answer: the suggestions, numbered like their buttons."""
+    if not generation.suggestions:
+        return "🔎 No prompt could be found for this picture."
+    lines = ["🔎 <b>Prompts for this picture</b>"]
+    room = (MESSAGE_LIMIT - 100) // max(1, len(generation.suggestions))
+    for number, suggestion in enumerate(generation.suggestions, start=1):
+        lines.append(f"{number}. {escape(shorten(suggestion, room))}")
+    return "\n".join(lines)
 
 
 def style_keyboard(styles: list[Style], prefix: str, columns: int = 2) -> InlineKeyboardMarkup:

@@ -1,0 +1,162 @@
+"""The commands that make something: /imagine (text, or with a picture), /describe, and the
+answer to a Remix prompt.
+
+A picture comes with the command as a photo or file whose caption is the command, or the
+command replies to one. Its size is checked from what Telegram says before anything else;
+the text is checked too (style, count, limits: `prepare` writes nothing), so a bad request
+is one answer. Only then is it acknowledged, and the picture downloaded after that
+(`Intake.submit_after`), from the Bot API's file URL (bot/adapters/telegram/pictures.py).
+
+A Remix press sends a ForceReply prompt and records, in the request's delivery handle,
+which message that is and who pressed (bot/adapters/telegram/follow_up_buttons.py). A reply
+to it is taken only from that person, only once, and only for that very prompt message:
+the request id the prompt text shows is just where to look, never trusted on its own.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.adapters.telegram.answers import Context, Refused
+from bot.adapters.telegram.identity import requester_of, scope_of
+from bot.adapters.telegram.intake import Intake
+from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
+from bot.adapters.telegram.pictures import PictureDownloads, picture_of
+from bot.core.models import ImagineCommand
+from bot.core.ports import DeliveryHandles
+from bot.core.service import GenerationService, PreparedRequest
+
+DESCRIBE_USAGE = "Send /describe as the caption of a photo, or as a reply to one."
+STRENGTH_ALONE = (
+    "strength: goes with a picture: send the photo with /imagine as its caption, "
+    "or reply to a photo with /imagine."
+)
+REMIX_PROMPT = re.compile(r"Remix ([0-9a-f]{16})")
+ONLY_PRESSER = "Only the person who pressed Remix can answer this prompt."
+PROMPT_USED = "This prompt was already answered; press Remix again to change it once more."
+
+
+def remix_key(prompt_message_id: int) -> str:
+    """The delivery-handle key that says who may answer this Remix prompt message."""
+    return f"remix_prompt:{prompt_message_id}"
+
+
+def caption_command(name: str) -> filters.BaseFilter:
+    """A photo or file whose caption is `/<name>` (or `/<name>@Bot`)."""
+    return (filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(rf"^/{name}(@\w+)?(\s|$)")
+
+
+class PictureRequests:
+    def __init__(
+        self,
+        service: GenerationService,
+        intake: Intake,
+        downloads: PictureDownloads,
+        handles: DeliveryHandles,
+    ) -> None:
+        self.service = service
+        self.intake = intake
+        self.downloads = downloads
+        self.handles = handles
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(CommandHandler("imagine", self.imagine))
+        application.add_handler(CommandHandler("describe", self.describe))
+        application.add_handler(MessageHandler(caption_command("imagine"), self.imagine))
+        application.add_handler(MessageHandler(caption_command("describe"), self.describe))
+        application.add_handler(
+            MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.remix_answer)
+        )
+
+    @staticmethod
+    def _command_text(message: Message, username: str) -> str | None:
+        """The command's text, or None when it is addressed to another bot."""
+        text = message.text or message.caption or ""
+        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        if "@" in first and first.split("@", 1)[1].lower() != username.lower():
+            return None
+        return strip_command(text)
+
+    async def imagine(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        text = self._command_text(message, context.bot.username)
+        if text is None:
+            return
+        parsed = parse_imagine(text)
+        command = ImagineCommand(
+            prompt=parsed.prompt,
+            style=parsed.style,
+            aspect=parsed.aspect,
+            negative_prompt=parsed.negative_prompt,
+            seed=parsed.seed,
+            count=parsed.count,
+            strength=parsed.strength if parsed.strength is not None else 0.6,
+        )
+        requester, scope = requester_of(update), scope_of(update)
+        picture = picture_of(message)
+        # Checked before the acknowledgement: the text, and the size Telegram gives.
+        prepared = await self.service.prepare(requester, scope, command)
+        if picture is None:
+            if parsed.strength is not None:
+                raise ParseError(STRENGTH_ALONE)
+            await self.intake.submit(message, prepared)
+            return
+        self.downloads.check(picture)
+
+        async def with_picture() -> PreparedRequest:
+            data = await self.downloads.fetch(picture)
+            return await self.service.prepare(
+                requester, scope, command.model_copy(update={"image": data})
+            )
+
+        await self.intake.submit_after(message, requester.display_name, parsed.prompt, with_picture)
+
+    async def describe(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or self._command_text(message, context.bot.username) is None:
+            return
+        picture = picture_of(message)
+        if picture is None:
+            raise Refused(DESCRIBE_USAGE)
+        self.downloads.check(picture)
+        requester, scope = requester_of(update), scope_of(update)
+
+        async def described() -> PreparedRequest:
+            data = await self.downloads.fetch(picture)
+            return await self.service.prepare_describe(data, requester, scope)
+
+        await self.intake.submit_after(
+            message, requester.display_name, "describe a picture", described
+        )
+
+    async def remix_answer(self, update: Update, context: Context) -> None:
+        """A reply to one of our Remix prompts: the request again with this prompt."""
+        message = update.effective_message
+        prompt_message = message.reply_to_message if message is not None else None
+        if message is None or prompt_message is None or message.text is None:
+            return
+        author = prompt_message.from_user
+        found = REMIX_PROMPT.search(prompt_message.text or "")
+        if author is None or author.id != context.bot.id or found is None:
+            return  # a reply to something else: not for this bot
+        requester, scope = requester_of(update), scope_of(update)
+        original = await self.service.generation_for(found.group(1), requester, scope)
+        key = remix_key(prompt_message.message_id)
+        allowed = original.handle.get(key)
+        if allowed is None:
+            raise Refused(PROMPT_USED)
+        if allowed != requester.user_id:
+            raise Refused(ONLY_PRESSER)
+        parsed = parse_imagine(message.text)
+        negative = parsed.negative_prompt or original.negative_prompt
+        prepared = await self.service.prepare_remix(
+            original.id, parsed.prompt, negative, requester, scope
+        )
+        # Used once: a second reply to the same prompt does not run it again.
+        await self.handles.update_handle(original.id, {key: None})
+        await self.intake.submit(message, prepared)

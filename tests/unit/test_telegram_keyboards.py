@@ -1,0 +1,94 @@
+"""The buttons under a Telegram result follow what the core offers, within 64 bytes each."""
+
+from __future__ import annotations
+
+import time
+
+from bot.adapters.telegram.keyboards import result_keyboard
+from bot.core.models import FollowUps, Generation, Kind, Status, StoredImage
+
+
+def generation(**changes: object) -> Generation:
+    values: dict[str, object] = {
+        "id": "0123456789abcdef",
+        "platform": "telegram",
+        "scope_id": "-100",
+        "chat_id": "-100",
+        "thread_id": None,
+        "reply_to_message_id": "5",
+        "user_id": "1",
+        "user_name": "a",
+        "prompt": "p",
+        "negative_prompt": None,
+        "style": "none",
+        "aspect": "1:1",
+        "seed": 1,
+        "parent_id": None,
+        "provider": "sdwebui",
+        "model": None,
+        "status": Status.DONE,
+        "failure_code": None,
+        "failure_reason": None,
+        "revised_prompt": None,
+        "image_path": "/x.jpg",
+        "image_width": 10,
+        "image_height": 10,
+        "handle": {},
+        "delivery_attempts": 0,
+        "delivery_error": None,
+        "provider_calls": 1,
+        "created_at": time.time(),
+        "started_at": None,
+        "finished_at": None,
+        "delivered_at": None,
+    }
+    values.update(changes)
+    return Generation.model_validate(values)
+
+
+def data(markup: object) -> list[list[str]]:
+    return [[str(b.callback_data) for b in row] for row in markup.inline_keyboard]  # type: ignore[attr-defined]
+
+
+ALL = FollowUps(
+    upscale=True, vary=True, remix=True, reroll=True, restyle=True, info=True, delete=True
+)
+
+
+def images(count: int) -> tuple[StoredImage, ...]:
+    return tuple(
+        StoredImage(index=k, path=f"/{k}.png", width=8, height=8) for k in range(1, count + 1)
+    )
+
+
+def test_a_grid_of_three_gets_u1_to_u3_and_v1_to_v3() -> None:
+    rows = data(result_keyboard(generation(count=3, images=images(3), follow_ups=ALL)))
+    gid = "0123456789abcdef"
+    assert rows[0] == [f"ib:u:{gid}:{k}" for k in (1, 2, 3)]
+    assert rows[1] == [f"ib:v:{gid}:{k}" for k in (1, 2, 3)]
+    assert rows[2:] == [
+        [f"ib:r:{gid}", f"ib:s:{gid}", f"ib:m:{gid}"],
+        [f"ib:i:{gid}", f"ib:D:{gid}"],
+    ]
+
+
+def test_no_v_buttons_when_no_provider_takes_an_image() -> None:
+    offers = ALL.model_copy(update={"vary": False})
+    rows = data(result_keyboard(generation(count=4, images=images(4), follow_ups=offers)))
+    assert not any(d.startswith("ib:v:") for row in rows for d in row)
+
+
+def test_a_describe_offers_imagine_this_per_suggestion() -> None:
+    described = generation(
+        kind=Kind.DESCRIBE,
+        suggestions=("one", "two"),
+        follow_ups=FollowUps(info=True, delete=True, imagine_suggestions=True),
+    )
+    rows = data(result_keyboard(described))
+    gid = "0123456789abcdef"
+    assert rows == [[f"ib:t:{gid}:1"], [f"ib:t:{gid}:2"], [f"ib:D:{gid}"]]
+
+
+def test_callback_data_fits_telegrams_64_bytes() -> None:
+    rows = data(result_keyboard(generation(count=4, images=images(4), follow_ups=ALL)))
+    assert all(len(d.encode()) <= 64 for row in rows for d in row)
