@@ -201,15 +201,8 @@ class Admission:
                 scope,
                 ContentRefused("This prompt uses words that are not allowed on this bot."),
             )
-        cap = await self._limits.max_count(scope)
-        if command.count > cap:
-            await self._refuse(
-                requester,
-                scope,
-                CountTooHigh(
-                    f"You asked for {command.count} pictures; {cap} is the most per request here."
-                ),
-            )
+        # Limits (the count cap among them) before the picture is cleaned: the cheap refusal first.
+        await self._check_limits(requester, scope, command.count)
         image = source_image
         known: tuple[str, ...] = ()
         if command.image is not None:
@@ -223,7 +216,6 @@ class Admission:
             providers = self.plans.providers_for(kind, image is not None, bool(known))
         except UserFacingError as exc:
             await self._refuse(requester, scope, exc)
-        await self._check_limits(requester, scope, command.count)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
@@ -264,7 +256,15 @@ class Admission:
     async def _check_limits(self, requester: Requester, scope: Scope, images: int = 1) -> None:
         """Refuse already here what `submit` would refuse for a limit, so an adapter answers
         with one message instead of acknowledging first (submit still reserves atomically)."""
-        per_user, per_scope, pending = await self._limits.admission_limits(scope)
+        per_user, per_scope, pending, cap = await self._limits.admission_limits(scope)
+        if images > cap:
+            await self._refuse(
+                requester,
+                scope,
+                CountTooHigh(
+                    f"You asked for {images} pictures; {cap} is the most per request here."
+                ),
+            )
         try:
             self._quotas.check(
                 requester.platform,
@@ -279,7 +279,7 @@ class Admission:
             await self._refuse(requester, scope, exc)
 
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
-        per_user, per_scope, pending = await self._limits.admission_limits(prepared.scope)
+        per_user, per_scope, pending, _cap = await self._limits.admission_limits(prepared.scope)
         try:
             # No await between the checks and the increments: atomic on this event loop.
             return self._quotas.reserve(

@@ -23,12 +23,12 @@ class ScopeLimits:
         self._store = store
         self._settings = settings
 
-    async def admission_limits(self, scope: Scope) -> tuple[int, int | None, int | None]:
-        """`effective_limits` and `pending_override` together, from one store query (both are
-        read for every request)."""
+    async def admission_limits(self, scope: Scope) -> tuple[int, int | None, int | None, int]:
+        """`effective_limits`, `pending_override` and `max_count` together, from one store
+        query (all are read for every request)."""
         row = await self._store.scope_row(scope.platform, scope.id)
         per_user, per_scope = self._effective(row.daily_limit_per_user, row.daily_limit_per_scope)
-        return per_user, per_scope, row.max_pending_per_user
+        return per_user, per_scope, row.max_pending_per_user, self._count_cap(row.max_count)
 
     async def effective_limits(self, scope: Scope) -> tuple[int, int | None]:
         """Daily limits per user and per scope: the operator's, or lower if the scope's admins said so."""
@@ -99,7 +99,10 @@ class ScopeLimits:
 
     async def max_count(self, scope: Scope) -> int:
         """The most pictures one request may ask for here: 4, or less if the admins said so."""
-        cap = (await self._store.scope_row(scope.platform, scope.id)).max_count
+        return self._count_cap((await self._store.scope_row(scope.platform, scope.id)).max_count)
+
+    @staticmethod
+    def _count_cap(cap: int | None) -> int:
         return MAX_COUNT if cap is None else max(1, min(MAX_COUNT, cap))
 
     async def set_max_count(self, scope: Scope, count: int | None) -> int:

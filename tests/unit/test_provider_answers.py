@@ -12,6 +12,7 @@ from PIL import Image
 from bot.core.errors import ProviderBadOutput
 from bot.core.images import BadImage, inspect, limit_pixels
 from bot.core.jobs import checked
+from bot.core.operations import Outcome
 from bot.core.providers.base import ProviderImage
 from bot.core.providers.transport import CappedTransport, ResponseTooLarge
 from tests.fakes.openai_images import bomb_png, make_png
@@ -44,7 +45,10 @@ def test_not_a_picture_is_refused(pillow_limit: None) -> None:
 
 def test_the_worker_turns_a_bad_picture_into_a_provider_failure(pillow_limit: None) -> None:
     with pytest.raises(ProviderBadOutput) as caught:
-        checked("openai", ProviderImage(data=bomb_png(12000, 12000), model="m"))
+        checked(
+            "openai",
+            Outcome(model="m", images=(ProviderImage(data=bomb_png(12000, 12000), model="m"),)),
+        )
     assert caught.value.user_message == (
         "The image service sent back a picture the bot will not open "
         "(the picture has more than 40,000,000 pixels)."
