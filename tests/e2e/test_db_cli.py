@@ -61,11 +61,13 @@ def test_db_copy_moves_a_sqlite_bot_to_postgresql(tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
-            "copied 2 generations, 2 refusals, 1 scope_settings, 1 user_settings, 1 state",
-            f"images: 1 copied to {shared}, 0 missing",
+            "copied 3 generations, 2 generation_images, 2 refusals, 1 scope_settings, "
+            "1 user_settings, 1 state",
+            # the first picture, and the grid's shown file, input and two tiles
+            f"images: 5 copied to {shared}, 0 missing",
         ]
         copied = pg_rows(url, "SELECT id, image_path FROM generations ORDER BY created_at")
-        assert [r["id"] for r in copied] == [made["parent"], made["child"]]
+        assert [r["id"] for r in copied] == [made["parent"], made["child"], made["grid"]]
         assert copied[0]["image_path"] == str((shared / f"{made['parent']}.png").resolve())
         # The bot on PostgreSQL shows the copied history.
         shown = run_cli(
