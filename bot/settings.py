@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # Unset: the SQLite file under DATA_DIR. sqlite:///path, or postgresql://... for a store
     # that several bot processes share. A secret: the URL may carry a password.
     database_url: SecretStr | None = None
+    # Several bot processes of one BOT_INSTANCE share its completion events: an event a
+    # process read but did not finish is taken by another after this long without progress.
+    event_claim_idle_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     # Requests
     default_style: str = "photo"

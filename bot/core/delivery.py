@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from arq.connections import ArqRedis
 
 from bot.core import faults, metrics
+from bot.core.consumers import DEFAULT_CLAIM_IDLE_SECONDS
 from bot.core.errors import DeliveryError
 from bot.core.events import EventConsumer
 from bot.core.follow_ups import follow_ups_for
@@ -77,6 +78,7 @@ class DeliveryCoordinator:
         max_concurrency: int = 64,
         delivery_deadline_seconds: float = DELIVERY_DEADLINE_SECONDS,
         capabilities: Mapping[str, Capabilities] | None = None,
+        claim_idle_seconds: float = DEFAULT_CLAIM_IDLE_SECONDS,
     ) -> None:
         self._capabilities = dict(capabilities or {})
         self._deadline = delivery_deadline_seconds
@@ -95,6 +97,7 @@ class DeliveryCoordinator:
             handle=self.apply,
             on_stream_lost=self.recovery.requeue_after_loss,
             max_concurrency=max_concurrency,
+            claim_idle_seconds=claim_idle_seconds,
         )
 
     @property

@@ -1,10 +1,13 @@
 """The completion stream: workers publish a request's events, the bot consumes them.
 
-Each bot instance has its own Redis stream. Workers append typed events (`messages`); the
-bot reads them through a consumer group and acknowledges (and deletes, so image bytes do not
-linger in Redis) an event only after its handler succeeded, so nothing is missed while the
-bot is down. On start it first finishes what a previous run read but never acknowledged.
-An event that cannot be read is dead-lettered and acknowledged: it never blocks the stream.
+Each bot instance (`BOT_INSTANCE`) has its own Redis stream, shared by all of its bot
+processes. Workers append typed events (`messages`); the bot processes read them through one
+consumer group, each under its own consumer name, so each event is handled by one process,
+and acknowledge (and delete, so image bytes do not linger in Redis) an event only after its
+handler succeeded, so nothing is missed while the bot is down. Events a dead process had
+read are taken over by a living one (`consumers`). On start a process first finishes what a
+previous run read but never acknowledged. An event that cannot be read is dead-lettered and
+acknowledged: it never blocks the stream.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from contextlib import suppress
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError, ResponseError
 
-from bot.core import faults
+from bot.core import consumers, faults
 from bot.core.deadletters import dead_letter
 from bot.core.messages import TERMINAL, BadMessage, Event, decode_event, encode_event
 from bot.core.queue import JOB_EXPIRES_MS, finished_key, request_keys
@@ -26,7 +29,6 @@ from bot.core.queue import JOB_EXPIRES_MS, finished_key, request_keys
 log = logging.getLogger(__name__)
 
 EVENT_GROUP = "bot"
-EVENT_CONSUMER = "bot"
 EVENT_FIELD = b"e"
 PENDING_RESCAN_SECONDS = 30.0
 EMPTY_READ_PAUSE_SECONDS = 0.01
@@ -61,7 +63,11 @@ class EventConsumer:
         handle: EventHandler,
         on_stream_lost: Callable[[], Awaitable[None]],
         max_concurrency: int = 64,
+        consumer: str | None = None,
+        claim_idle_seconds: float = consumers.DEFAULT_CLAIM_IDLE_SECONDS,
     ) -> None:
+        self.consumer = consumer or consumers.consumer_name()
+        self._claim_idle = claim_idle_seconds
         self._redis = redis
         self._stream = stream
         self._handle = handle
@@ -70,21 +76,49 @@ class EventConsumer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[bytes] = set()
         self._reader: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
         self.backlog_done = asyncio.Event()
 
     def start(self, after_backlog: Callable[[], Awaitable[None]] | None = None) -> None:
         """Read; `after_backlog` runs once the previous run's unacknowledged events are in hand."""
         self._reader = asyncio.create_task(self._run(after_backlog), name="event-consumer")
+        self._renewer = asyncio.create_task(self._renew(), name="event-consumer-liveness")
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._reader is not None:
-            self._reader.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._reader
+        for task in (self._reader, self._renewer):
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        with suppress(RedisError, OSError):
+            await consumers.retire(self._redis, self._stream, self.consumer)
+
+    async def _renew(self) -> None:
+        """Keep this process's liveness key, and its events in hand, fresh while it runs."""
+        while True:
+            try:
+                await consumers.renew(
+                    self._redis, self._stream, EVENT_GROUP, self.consumer, self._inflight
+                )
+            except (RedisError, OSError) as exc:
+                log.warning("event liveness not renewed (%s)", exc.__class__.__name__)
+            # Well inside the claim idle time, or a living process would lose its events.
+            await asyncio.sleep(min(consumers.RENEW_SECONDS, self._claim_idle / 3))
+
+    async def _take_over(self) -> None:
+        """Events a dead process held, and any left idle too long, become this process's."""
+        entries = await consumers.claim_from_dead(
+            self._redis, self._stream, EVENT_GROUP, self.consumer
+        )
+        entries += await consumers.claim_idle(
+            self._redis, self._stream, EVENT_GROUP, self.consumer, self._claim_idle
+        )
+        for entry_id, fields in entries:
+            self._dispatch(entry_id, fields)
 
     async def _ensure_group(self) -> None:
         with suppress(ResponseError):  # BUSYGROUP: the group exists already
@@ -96,6 +130,7 @@ class EventConsumer:
             try:
                 await self._ensure_group()
                 await self._read_pending()
+                await self._take_over()
                 break
             except (RedisError, OSError) as exc:
                 log.warning("event stream unavailable (%s); retrying", exc.__class__.__name__)
@@ -103,7 +138,7 @@ class EventConsumer:
         if after_backlog is not None:
             await after_backlog()
         self.backlog_done.set()
-        last_rescan = time.monotonic()
+        last_rescan = last_sweep = time.monotonic()
         while not self._stopping:
             try:
                 await self._read_new()
@@ -111,6 +146,9 @@ class EventConsumer:
                     # Events whose handling failed stay pending; try them again now and then.
                     last_rescan = time.monotonic()
                     await self._read_pending()
+                if time.monotonic() - last_sweep > consumers.RENEW_SECONDS:
+                    last_sweep = time.monotonic()
+                    await self._take_over()
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
@@ -133,7 +171,7 @@ class EventConsumer:
     async def _read_new(self) -> None:
         started = time.monotonic()
         response = await self._redis.xreadgroup(
-            EVENT_GROUP, EVENT_CONSUMER, {self._stream: ">"}, count=100, block=1000
+            EVENT_GROUP, self.consumer, {self._stream: ">"}, count=100, block=1000
         )
         entries = response[0][1] if response else []
         for entry_id, fields in entries:
@@ -148,7 +186,7 @@ class EventConsumer:
         start: bytes | str = "0"
         while True:
             response = await self._redis.xreadgroup(
-                EVENT_GROUP, EVENT_CONSUMER, {self._stream: start}, count=100
+                EVENT_GROUP, self.consumer, {self._stream: start}, count=100
             )
             entries = response[0][1] if response else []
             if not entries:
