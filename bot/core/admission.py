@@ -266,7 +266,7 @@ class Admission:
                 ),
             )
         try:
-            self._quotas.check(
+            await self._quotas.check(
                 requester.platform,
                 requester.user_id,
                 scope.id,
@@ -281,8 +281,8 @@ class Admission:
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
         per_user, per_scope, pending, _cap = await self._limits.admission_limits(prepared.scope)
         try:
-            # No await between the checks and the increments: atomic on this event loop.
-            return self._quotas.reserve(
+            # One Lua script checks and takes: atomic across every bot process.
+            return await self._quotas.reserve(
                 prepared.requester.platform,
                 prepared.requester.user_id,
                 prepared.scope.id,
@@ -308,10 +308,10 @@ class Admission:
             elif picture is not None and await self._inputs.flagged(picture):
                 what = "picture"
         except UserFacingError:
-            self._quotas.cancel(reservation)
+            await self._quotas.cancel(reservation)
             raise
         if what is not None:
-            self._quotas.cancel(reservation)
+            await self._quotas.cancel(reservation)
             await self._refuse(
                 prepared.requester,
                 prepared.scope,
@@ -326,7 +326,7 @@ class Admission:
         command = prepared.command
         reservation = await self._reserve(prepared)
         await self._moderate(prepared, reservation)
-        self._quotas.bind(reservation, gen_id)
+        await self._quotas.bind(reservation, gen_id)
         input_path = None
         if prepared.input_image is not None:
             stored, _w, _h = await asyncio.to_thread(
@@ -362,7 +362,7 @@ class Admission:
                 }
             )
         except StoreUnavailable:
-            self._quotas.cancel(reservation)  # nothing was stored: give the slot back
+            await self._quotas.cancel(reservation)  # nothing was stored: give the slot back
             self._files.remove(input_path)
             raise
         job = self.plans.job(
@@ -377,7 +377,7 @@ class Admission:
             _created, position = await self._queue.enqueue_ranked(job)
         except (RedisError, OSError) as exc:
             await self._store.mark_failed(gen_id, QueueUnavailable.code, QUEUE_DOWN)
-            self._quotas.cancel(reservation)
+            await self._quotas.cancel(reservation)
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
             raise QueueUnavailable(QUEUE_DOWN) from exc
         log.info("generation %s: queued at position %d", gen_id, position)

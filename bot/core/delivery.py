@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -35,6 +35,7 @@ from bot.core.images import BadImage
 from bot.core.messages import Done, Event, Failed, Progress, Started
 from bot.core.models import Generation, Kind, Status, StatusUpdate
 from bot.core.providers.base import Capabilities
+from bot.core.quotas import settled_nowhere
 from bot.core.recovery import Recovery, ResumeJob
 from bot.core.result_files import StoredResult, store_result
 from bot.core.store import Store
@@ -74,7 +75,7 @@ class DeliveryCoordinator:
         files: ImageFiles,
         stream: str,
         resume_job: ResumeJob,
-        on_settled: Callable[[str], None] = lambda _gen_id: None,
+        on_settled: Callable[[str], Awaitable[None]] = settled_nowhere,
         max_concurrency: int = 64,
         delivery_deadline_seconds: float = DELIVERY_DEADLINE_SECONDS,
         capabilities: Mapping[str, Capabilities] | None = None,
@@ -239,7 +240,7 @@ class DeliveryCoordinator:
         )
         if stored is None:  # failed or expired meanwhile
             return None
-        self._on_settled(gen_id)
+        await self._on_settled(gen_id)
         metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - stored.created_at))
         log.info(
             "generation %s: %d image(s) stored (%dx%d)",
@@ -262,7 +263,7 @@ class DeliveryCoordinator:
         """End a queued or running request with a reason, and tell the user."""
         failed = await self._store.mark_failed(gen_id, code, reason, provider_calls=provider_calls)
         if failed is not None:
-            self._on_settled(gen_id)
+            await self._on_settled(gen_id)
             metrics.JOBS.labels(code).inc()
             log.info("generation %s: failed (%s)", gen_id, code)
             await self.report_failure(failed)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.core import metrics
 from bot.core.delivery import DeliveryCoordinator
 from bot.core.imagefiles import ImageFiles
 from bot.core.queue import JobQueue
+from bot.core.quotas import settled_nowhere
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Housekeeping:
         files: ImageFiles,
         max_request_age_seconds: float,
         history_retention_days: int | None,
-        on_settled: Callable[[str], None] = lambda _gen_id: None,
+        on_settled: Callable[[str], Awaitable[None]] = settled_nowhere,
         clock: Callable[[], float] = time.time,
         interval_seconds: float = HOUSEKEEPING_SECONDS,
     ) -> None:
@@ -78,7 +79,7 @@ class Housekeeping:
                 failed = await self._store.mark_failed(generation.id, "expired", reason)
                 if failed is None:
                     continue
-                self._on_settled(generation.id)
+                await self._on_settled(generation.id)
                 metrics.JOBS.labels("expired").inc()
                 expired += 1
                 # Tell workers not to start it; if one already has, its result is ignored.

@@ -1,62 +1,37 @@
 """Per-user and per-scope limits, reserved atomically before a request is queued.
 
-The bot process is the only one that accepts requests, and the check-and-increment below
-has no `await` in it, so on one event loop it is atomic: a thousand concurrent commands
-from one user can never reserve more than the limit. Counts are rebuilt from SQLite at
-start, so a restart neither forgets nor double-counts.
+The counts live in Redis, shared by every bot process of the deployment (the embedded
+in-process Redis when there is one process): one Lua script checks every limit and takes
+one unit of each, so two processes, or a thousand concurrent commands from one user, can
+never reserve more than the limit. Daily counters are keyed by UTC day and expire; waiting
+requests are a sorted set per user. When Redis has no counts for today (a new day, or a
+Redis that lost its data) they are rebuilt from the store, once, before the first check.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 
-from bot.core.errors import UserFacingError
+from arq.connections import ArqRedis
+from redis.exceptions import RedisError
+
+from bot.core.quota_days import (
+    BudgetExhausted,
+    LimitReached,
+    day_of,
+    day_start,
+    over_limit,
+    reset_phrase,
+)
+from bot.core.quota_scripts import RESERVE, SETTLE
+
+__all__ = ["BudgetExhausted", "LimitReached", "day_of", "day_start", "reset_phrase"]
 
 log = logging.getLogger(__name__)
-
-
-class LimitReached(UserFacingError):
-    code = "limit_reached"
-
-
-class BudgetExhausted(UserFacingError):
-    code = "budget_exhausted"
-
-
-def day_of(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
-
-
-def day_start(timestamp: float) -> float:
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-
-
-def reset_phrase(now: float) -> str:
-    """'at 00:00 UTC (in 3 h 20 min)': when daily counters start again."""
-    midnight = datetime.fromtimestamp(now, tz=UTC).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    ) + timedelta(days=1)
-    minutes = max(1, int((midnight.timestamp() - now) // 60))
-    hours, minutes = divmod(minutes, 60)
-    left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return f"at 00:00 UTC (in {left})"
-
-
-def _over(who: str, whose: str, used: int, limit: int, images: int) -> str:
-    """'You have used your 50 pictures for today.' or, when a request of several pictures
-    would go over, how many are left ('you have' / 'this chat has')."""
-    if used >= limit:
-        return f"{who[0].upper()}{who[1:]} used {whose} {limit} pictures for today. "
-    return (
-        f"This request asks for {images} pictures, but {who} only {limit - used} "
-        f"of {whose} {limit} left for today. "
-    )
 
 
 @dataclass(frozen=True)
@@ -74,55 +49,119 @@ class Reservation:
     day: str
     generation_id: str | None = None
     images: int = 1  # each image of a request counts against the daily limits
+    counted: bool = True  # False: Redis did not answer, nothing was taken (nor can be queued)
 
 
-@dataclass
+PLACEHOLDER_SECONDS = 300.0  # a reservation whose process died before binding frees itself
+DAY_SECONDS = 86400
+BUDGET, PENDING, USER_DAILY, SCOPE_DAILY, NOT_LOADED = 1, 2, 3, 4, 5
+
+
 class QuotaBook:
-    limits: Limits
-    clock: Callable[[], float] = time.time
-    _day: str = ""
-    _per_user: Counter[tuple[str, str]] = field(default_factory=Counter)
-    _per_scope: Counter[tuple[str, str]] = field(default_factory=Counter)
-    _total: int = 0
-    _pending: dict[tuple[str, str], set[str]] = field(default_factory=dict)
-    _owner: dict[str, tuple[str, str]] = field(default_factory=dict)
-    _budget_warned: bool = False
+    """The deployment's limits over one Redis; every method is one or two round trips."""
 
-    def load(
+    def __init__(
+        self,
+        limits: Limits,
+        redis: ArqRedis,
+        *,
+        prefix: str = "imaginebot:quota",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._redis = redis
+        self._prefix = prefix
+        self._owners = f"{prefix}:owners"
+        self._reserve = redis.register_script(RESERVE)
+        self._settle = redis.register_script(SETTLE)
+        self._loader: Callable[[float], Awaitable[None]] | None = None
+        self._budget_warned = ""
+
+    # -- keys -------------------------------------------------------------------------------------
+
+    def _day_key(self, day: str, *parts: str) -> str:
+        return ":".join((self._prefix, "day", day, *parts))
+
+    def _pending_key(self, user: tuple[str, str]) -> str:
+        return f"{self._prefix}:pending:{user[0]}:{user[1]}"
+
+    def _placeholder_key(self, user: tuple[str, str]) -> str:
+        return f"{self._prefix}:reserving:{user[0]}:{user[1]}"
+
+    # -- rebuilding from the store ----------------------------------------------------------------
+
+    async def load(
         self,
         today: Iterable[tuple[str, str, str] | tuple[str, str, str, int]],
         pending: Iterable[tuple[str, str, str]],
     ) -> None:
         """today: (platform, user_id, scope_id[, images]) per request accepted today;
-        pending: (id, platform, user_id)."""
-        self._roll()
-        for row in today:
-            platform, user_id, scope_id = row[0], row[1], row[2]
-            images = row[3] if len(row) > 3 else 1
-            self._per_user[(platform, user_id)] += images
-            self._per_scope[(platform, scope_id)] += images
-            self._total += images
-        for gen_id, platform, user_id in pending:
-            self._pending.setdefault((platform, user_id), set()).add(gen_id)
-            self._owner[gen_id] = (platform, user_id)
+        pending: (id, platform, user_id). Today's counts are written once per day (whoever loads first);
+        the waiting requests are added, and ones the store says are over are removed."""
+        now = self.clock()
+        day = day_of(now)
+        if await self._redis.set(self._day_key(day, "loaded"), b"1", nx=True, ex=2 * DAY_SECONDS):
+            counts: dict[str, int] = {}
+            for row in today:
+                platform, user_id, scope_id = row[0], row[1], row[2]
+                images = row[3] if len(row) > 3 else 1
+                for key in (
+                    self._day_key(day, "total"),
+                    self._day_key(day, "user", platform, user_id),
+                    self._day_key(day, "scope", platform, scope_id),
+                ):
+                    counts[key] = counts.get(key, 0) + images
+            async with self._redis.pipeline(transaction=True) as pipe:
+                for key, count in counts.items():
+                    pipe.set(key, count, ex=2 * DAY_SECONDS)
+                await pipe.execute()
+        waiting = {gen_id: (platform, user_id) for gen_id, platform, user_id in pending}
+        await self._forget_finished(set(waiting), now)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for gen_id, user in waiting.items():
+                pipe.zadd(self._pending_key(user), {gen_id: now})
+                pipe.hset(self._owners, gen_id, f"{user[0]}:{user[1]}")
+            await pipe.execute()
 
-    def _roll(self) -> None:
-        today = day_of(self.clock())
-        if today != self._day:
-            self._day = today
-            self._per_user.clear()
-            self._per_scope.clear()
-            self._total = 0
-            self._budget_warned = False
+    async def _forget_finished(self, waiting: set[str], now: float) -> None:
+        """A process that died between a request's end and `settle` left it counted as
+        waiting; the store knows better (only for entries old enough to have their row)."""
+        async for key in self._redis.scan_iter(match=f"{self._prefix}:pending:*", count=500):
+            members = await self._redis.zrangebyscore(key, "-inf", now - 60)
+            stale = [m for m in members if m.decode() not in waiting]
+            if stale:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    pipe.zrem(key, *stale)
+                    pipe.hdel(self._owners, *stale)
+                    await pipe.execute()
 
-    def pending_count(self, platform: str, user_id: str) -> int:
-        return len(self._pending.get((platform, user_id), ()))
+    def reload_with(self, loader: Callable[[float], Awaitable[None]]) -> None:
+        """`loader(now)` rebuilds the counts (see `load`) when Redis has none for today."""
+        self._loader = loader
 
-    def used_today(self, platform: str, user_id: str) -> int:
-        self._roll()
-        return self._per_user[(platform, user_id)]
+    # -- reading ----------------------------------------------------------------------------------
 
-    def check(
+    async def pending_count(self, platform: str, user_id: str) -> int:
+        user = (platform, user_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(
+                self._placeholder_key(user), "-inf", self.clock() - PLACEHOLDER_SECONDS
+            )
+            pipe.zcard(self._pending_key(user))
+            pipe.zcard(self._placeholder_key(user))
+            _pruned, pending, placeholders = await pipe.execute()
+        return int(pending) + int(placeholders)
+
+    async def used_today(self, platform: str, user_id: str) -> int:
+        value = await self._redis.get(
+            self._day_key(day_of(self.clock()), "user", platform, user_id)
+        )
+        return int(value or 0)
+
+    # -- checking and reserving -------------------------------------------------------------------
+
+    async def check(
         self,
         platform: str,
         user_id: str,
@@ -136,46 +175,21 @@ class QuotaBook:
         """Raise saying which limit and when, as `reserve` would; take nothing. Lets an
         adapter refuse before it acknowledges (a refusal costs one message, a status reply
         and its edit cost two). `max_pending`: the scope's lower limit on waiting requests."""
-        self._roll()
-        now = self.clock()
-        user = (platform, user_id)
-        scope = (platform, scope_id)
-        budget = self.limits.provider_daily_budget
-        if budget is not None and images and self._total + images > budget:
-            if not self._budget_warned:
-                log.warning(
-                    "PROVIDER_DAILY_BUDGET of %d images reached; refusing new requests", budget
-                )
-                self._budget_warned = True
-            raise BudgetExhausted(
-                f"The bot has reached its daily image budget. It resets {reset_phrase(now)}."
+        try:
+            await self._run(
+                platform,
+                user_id,
+                scope_id,
+                daily_per_user,
+                daily_per_scope,
+                max_pending,
+                None,
+                images,
             )
-        pending = self.pending_count(platform, user_id)
-        pending_limit = self.limits.max_pending_per_user
-        if max_pending is not None:
-            pending_limit = min(pending_limit, max_pending)
-        if pending >= pending_limit:
-            raise LimitReached(
-                f"You already have {pending} request{'s' if pending != 1 else ''} waiting "
-                f"(the limit is {pending_limit}). "
-                "Please wait until one has finished."
-            )
-        if not images:
-            return
-        used = self._per_user[user]
-        if used + images > daily_per_user:
-            raise LimitReached(
-                _over("you have", "your", used, daily_per_user, images)
-                + f"The limit resets {reset_phrase(now)}."
-            )
-        used = self._per_scope[scope]
-        if daily_per_scope is not None and used + images > daily_per_scope:
-            raise LimitReached(
-                _over("this chat has", "its", used, daily_per_scope, images)
-                + f"The limit resets {reset_phrase(now)}."
-            )
+        except (RedisError, OSError) as exc:
+            log.warning("limits not checked: Redis did not answer (%s)", exc.__class__.__name__)
 
-    def reserve(
+    async def reserve(
         self,
         platform: str,
         user_id: str,
@@ -189,52 +203,175 @@ class QuotaBook:
         """Check every limit and take one unit of each, or raise saying which limit and when.
 
         `max_pending` is the scope's lower limit on the user's waiting requests, if any."""
-        self.check(
-            platform,
-            user_id,
-            scope_id,
-            daily_per_user=daily_per_user,
-            daily_per_scope=daily_per_scope,
-            max_pending=max_pending,
+        # A placeholder id holds the pending slot until the row exists.
+        placeholder = f"reserved:{secrets.token_hex(8)}"
+        try:
+            day = await self._run(
+                platform,
+                user_id,
+                scope_id,
+                daily_per_user,
+                daily_per_scope,
+                max_pending,
+                placeholder,
+                images,
+            )
+        except (RedisError, OSError) as exc:
+            # The queue lives in the same Redis, so the request cannot be queued either: let
+            # it go on to be stored and refused with the queue's plain words, as any other.
+            log.warning("limits not reserved: Redis did not answer (%s)", exc.__class__.__name__)
+            return Reservation(
+                user=(platform, user_id),
+                scope=(platform, scope_id),
+                day=day_of(self.clock()),
+                images=images,
+                counted=False,
+            )
+        return Reservation(
+            user=(platform, user_id),
+            scope=(platform, scope_id),
+            day=day,
+            generation_id=placeholder,
             images=images,
         )
-        now = self.clock()
-        user = (platform, user_id)
-        scope = (platform, scope_id)
-        self._per_user[user] += images
-        self._per_scope[scope] += images
-        self._total += images
-        # A placeholder id holds the pending slot until the row exists.
-        placeholder = f"reserved:{id(object())}:{now}"
-        self._pending.setdefault(user, set()).add(placeholder)
-        self._owner[placeholder] = user
-        return Reservation(
-            user=user, scope=scope, day=self._day, generation_id=placeholder, images=images
-        )
 
-    def bind(self, reservation: Reservation, generation_id: str) -> None:
+    async def _run(
+        self,
+        platform: str,
+        user_id: str,
+        scope_id: str,
+        daily_per_user: int,
+        daily_per_scope: int | None,
+        max_pending: int | None,
+        placeholder: str | None,
+        images: int,
+    ) -> str:
+        pending_limit = self.limits.max_pending_per_user
+        if max_pending is not None:
+            pending_limit = min(pending_limit, max_pending)
+        budget = self.limits.provider_daily_budget
+        for _attempt in range(3):
+            now = self.clock()
+            day = day_of(now)
+            keys = [
+                self._day_key(day, "loaded"),
+                self._day_key(day, "total"),
+                self._day_key(day, "user", platform, user_id),
+                self._day_key(day, "scope", platform, scope_id),
+                self._pending_key((platform, user_id)),
+                self._placeholder_key((platform, user_id)),
+            ]
+            args = [
+                -1 if budget is None else budget,
+                pending_limit,
+                daily_per_user,
+                -1 if daily_per_scope is None else daily_per_scope,
+                1 if placeholder else 0,
+                placeholder or "",
+                now,
+                images,
+            ]
+            code, value = await self._reserve(keys=keys, args=args)
+            if code == NOT_LOADED and self._loader is not None:
+                await self._loader(now)
+                continue
+            if code == NOT_LOADED:  # nothing to rebuild from: start today at zero
+                await self._redis.set(keys[0], b"1", nx=True, ex=2 * DAY_SECONDS)
+                continue
+            self._refuse(
+                int(code),
+                int(value),
+                now,
+                pending_limit,
+                daily_per_user,
+                daily_per_scope,
+                day,
+                images,
+            )
+            return day
+        raise RuntimeError("quota counts could not be loaded")
+
+    def _refuse(
+        self,
+        code: int,
+        value: int,
+        now: float,
+        pending_limit: int,
+        per_user: int,
+        per_scope: int | None,
+        day: str,
+        images: int,
+    ) -> None:
+        """`value`: what the limit found (waiting requests, pictures used today)."""
+        if code == BUDGET:
+            if self._budget_warned != day:
+                log.warning(
+                    "PROVIDER_DAILY_BUDGET of %d images reached; refusing new requests",
+                    self.limits.provider_daily_budget,
+                )
+                self._budget_warned = day
+            raise BudgetExhausted(
+                f"The bot has reached its daily image budget. It resets {reset_phrase(now)}."
+            )
+        if code == PENDING:
+            raise LimitReached(
+                f"You already have {value} request{'s' if value != 1 else ''} waiting "
+                f"(the limit is {pending_limit}). "
+                "Please wait until one has finished."
+            )
+        if code == USER_DAILY:
+            raise LimitReached(
+                over_limit("you have", "your", value, per_user, images)
+                + f"The limit resets {reset_phrase(now)}."
+            )
+        if code == SCOPE_DAILY:
+            raise LimitReached(
+                over_limit("this chat has", "its", value, per_scope or 0, images)
+                + f"The limit resets {reset_phrase(now)}."
+            )
+
+    # -- after reserving --------------------------------------------------------------------------
+
+    async def bind(self, reservation: Reservation, generation_id: str) -> None:
         """The request got its generation id: the pending slot now belongs to it."""
-        if reservation.generation_id is not None:
-            self.settle(reservation.generation_id)
+        if not reservation.counted:
+            reservation.generation_id = generation_id
+            return
+        user = reservation.user
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                if reservation.generation_id is not None:
+                    pipe.zrem(self._placeholder_key(user), reservation.generation_id)
+                pipe.zadd(self._pending_key(user), {generation_id: self.clock()})
+                pipe.expire(self._pending_key(user), 7 * DAY_SECONDS)
+                pipe.hset(self._owners, generation_id, f"{user[0]}:{user[1]}")
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            # The placeholder keeps the slot until it expires; the enqueue will fail anyway.
+            log.warning("pending slot not bound (%s)", exc.__class__.__name__)
+            reservation.counted = False
         reservation.generation_id = generation_id
-        self._pending.setdefault(reservation.user, set()).add(generation_id)
-        self._owner[generation_id] = reservation.user
 
-    def cancel(self, reservation: Reservation) -> None:
+    async def cancel(self, reservation: Reservation) -> None:
         """The request was never queued: give back everything it took."""
-        if reservation.generation_id is not None:
-            self.settle(reservation.generation_id)
-        if reservation.day == self._day:
-            self._per_user[reservation.user] -= reservation.images
-            self._per_scope[reservation.scope] -= reservation.images
-            self._total -= reservation.images
+        if not reservation.counted:
+            return
+        user, scope, day = reservation.user, reservation.scope, reservation.day
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if reservation.generation_id is not None:
+                pipe.zrem(self._placeholder_key(user), reservation.generation_id)
+                pipe.zrem(self._pending_key(user), reservation.generation_id)
+                pipe.hdel(self._owners, reservation.generation_id)
+            pipe.decrby(self._day_key(day, "total"), reservation.images)
+            pipe.decrby(self._day_key(day, "user", *user), reservation.images)
+            pipe.decrby(self._day_key(day, "scope", *scope), reservation.images)
+            await pipe.execute()
+        reservation.generation_id = None
 
-    def settle(self, generation_id: str) -> None:
+    async def settle(self, generation_id: str) -> None:
         """The request left queued/running (done or failed): free its pending slot."""
-        owner = self._owner.pop(generation_id, None)
-        if owner is not None:
-            slots = self._pending.get(owner)
-            if slots is not None:
-                slots.discard(generation_id)
-                if not slots:
-                    del self._pending[owner]
+        await self._settle(keys=[self._owners], args=[generation_id, f"{self._prefix}:pending:"])
+
+
+async def settled_nowhere(_generation_id: str) -> None:
+    """The `on_settled` of a part that runs without quotas (tests, the CLI's tools)."""

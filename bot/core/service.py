@@ -10,8 +10,11 @@ results out). It holds no rules of its own; it composes the parts that do:
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
+
+from redis.exceptions import RedisError
 
 from bot.core.admission import MAX_SEED, Admission, PreparedRequest, new_generation_id
 from bot.core.follow_ups import FollowUpActions
@@ -28,6 +31,8 @@ from bot.core.store import Store
 from bot.core.styles import StyleCatalogue
 from bot.core.text import clean_text
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_SEED",
@@ -60,7 +65,11 @@ class GenerationService:
         self.styles = styles
         self.queue = queue
         self.files = files
-        self.quotas = quotas or QuotaBook(operator_limits(settings))
+        # The counts live in the queue's Redis, shared by every bot process of the deployment.
+        self.quotas = quotas or QuotaBook(
+            operator_limits(settings), queue.redis, prefix=f"{settings.queue_name}:quota"
+        )
+        self.quotas.reload_with(self._load_quotas_at)
         self.preferences = Preferences(store, styles)
         self.limits = ScopeLimits(store, settings)
         self.history_book = History(store, files, self.preferences)
@@ -146,13 +155,19 @@ class GenerationService:
             generation_id, requester, scope, style=style
         )
 
-    def settled(self, generation_id: str) -> None:
+    async def settled(self, generation_id: str) -> None:
         """A request left queued/running: its pending slot is free again."""
-        self.quotas.settle(generation_id)
+        try:
+            await self.quotas.settle(generation_id)
+        except (RedisError, OSError) as exc:
+            # The next start's `load_quotas` frees it from the store's word.
+            log.warning("generation %s: pending slot not freed (%s)", generation_id, exc)
 
     async def load_quotas(self) -> None:
         """Rebuild today's counts and the pending requests from the store (at start)."""
-        now = time.time()
-        self.quotas.load(
+        await self._load_quotas_at(time.time())
+
+    async def _load_quotas_at(self, now: float) -> None:
+        await self.quotas.load(
             await self.store.accepted_images_since(day_start(now)), await self.store.pending()
         )

@@ -61,7 +61,7 @@ async def test_an_outage_refuses_plainly_and_keeps_nothing(stack: Any) -> None:
     await relay.start()
     assert await service.store.count_by_status() == {}
     assert await queue.depth() == 0
-    assert service.quotas.pending_count(ALICE.platform, ALICE.user_id) == 0
+    assert await service.quotas.pending_count(ALICE.platform, ALICE.user_id) == 0
     ticket = await service.submit(prepared, TARGET)  # the one pending slot is free
     assert await queue.depth() == 1
     assert (await service.store.get(ticket.generation_id)) is not None
@@ -79,6 +79,6 @@ async def test_an_insert_that_fails_gives_the_quota_slot_back(
     monkeypatch.setattr(service.store, "insert_generation", unavailable)
     with pytest.raises(StoreUnavailable):
         await service.submit(prepared, TARGET)
-    assert service.quotas.pending_count(ALICE.platform, ALICE.user_id) == 0
-    assert service.quotas.used_today(ALICE.platform, ALICE.user_id) == 0
+    assert await service.quotas.pending_count(ALICE.platform, ALICE.user_id) == 0
+    assert await service.quotas.used_today(ALICE.platform, ALICE.user_id) == 0
     assert await queue.depth() == 0

@@ -81,7 +81,7 @@ async def test_pending_slot_frees_when_a_request_settles(service: GenerationServ
     await submit(service, user(1))
     with pytest.raises(UserFacingError, match="waiting"):
         await submit(service, user(1))
-    service.settled(first)
+    await service.settled(first)
     await submit(service, user(1))
 
 
@@ -89,13 +89,13 @@ async def test_daily_limits_per_user_and_scope_say_when_they_reset(
     service: GenerationService,
 ) -> None:
     for _ in range(5):
-        service.settled(await submit(service, user(1)))
+        await service.settled(await submit(service, user(1)))
     with pytest.raises(UserFacingError) as caught:
         await submit(service, user(1))
     assert "used your 5 pictures for today" in caught.value.message
     assert "resets at 00:00 UTC (in" in caught.value.message
     for _ in range(3):
-        service.settled(await submit(service, user(2)))
+        await service.settled(await submit(service, user(2)))
     with pytest.raises(UserFacingError, match="This chat has used its 8 pictures"):
         await submit(service, user(3))
 
@@ -104,7 +104,7 @@ async def test_admins_may_lower_but_never_raise(service: GenerationService) -> N
     with pytest.raises(InvalidRequest, match="allows at most 5 pictures a day per user"):
         await service.set_scope_limits(GROUP, per_user=6, per_scope=None)
     assert await service.set_scope_limits(GROUP, per_user=1, per_scope=None) == (1, 8)
-    service.settled(await submit(service, user(1)))
+    await service.settled(await submit(service, user(1)))
     with pytest.raises(UserFacingError, match="used your 1 pictures"):
         await submit(service, user(1))
     # Another chat keeps the operator's limits.
@@ -138,15 +138,34 @@ async def test_provider_daily_budget(tmp_path: Path, caplog: pytest.LogCaptureFi
         await service.store.close()
 
 
-def test_day_rollover_resets_daily_counts() -> None:
+async def test_day_rollover_resets_daily_counts(tmp_path: Path) -> None:
     now = [datetime(2026, 1, 1, 23, 59, tzinfo=UTC).timestamp()]
-    book = QuotaBook(Limits(5, 1, None, None), clock=lambda: now[0])
-    reservation = book.reserve("t", "1", "s", daily_per_user=1, daily_per_scope=None)
-    book.settle(reservation.generation_id or "")
+    settings = Settings(_env_file=None, data_dir=tmp_path, openai_api_key="sk-x")  # type: ignore[call-arg]
+    redis = EmbeddedRedis().pool(settings)
+    book = QuotaBook(Limits(5, 1, None, None), redis, clock=lambda: now[0])
+    reservation = await book.reserve("t", "1", "s", daily_per_user=1, daily_per_scope=None)
+    await book.bind(reservation, "g1")
+    await book.settle("g1")
+    assert await book.pending_count("t", "1") == 0
     with pytest.raises(UserFacingError):
-        book.reserve("t", "1", "s", daily_per_user=1, daily_per_scope=None)
+        await book.reserve("t", "1", "s", daily_per_user=1, daily_per_scope=None)
     now[0] += 120
-    book.reserve("t", "1", "s", daily_per_user=1, daily_per_scope=None)
+    await book.reserve("t", "1", "s", daily_per_user=1, daily_per_scope=None)
+    assert await book.used_today("t", "1") == 1
+
+
+async def test_counts_lost_by_redis_are_rebuilt_from_the_store(tmp_path: Path) -> None:
+    service = await make_service(tmp_path, max_pending_per_user=5, daily_limit_per_user=3)
+    try:
+        await submit(service, user(1))
+        await submit(service, user(1))
+        await service.queue.redis.flushall()  # Redis restarted without persistence
+        await submit(service, user(1))
+        with pytest.raises(UserFacingError, match="used your 3 pictures"):
+            await submit(service, user(1))
+        assert await service.quotas.pending_count("telegram", "1") == 3
+    finally:
+        await service.store.close()
 
 
 def test_reset_phrase() -> None:

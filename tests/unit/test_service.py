@@ -204,7 +204,7 @@ async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(
 ) -> None:
     async def nsfw_for(target: ReplyTarget) -> bool:
         ticket = await service.imagine(ALICE, GUILD, target, ImagineCommand(prompt="a cat"))
-        service.settled(ticket.generation_id)
+        await service.settled(ticket.generation_id)
         payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
         return bool(payload["nsfw"])
 
