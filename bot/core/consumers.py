@@ -31,7 +31,7 @@ def consumer_name() -> str:
 
 
 def liveness_key(stream: str, consumer: str) -> str:
-    return f"{stream}:alive:{consumer}"
+    return f"imaginebot:alive:{stream}:{consumer}"
 
 
 async def renew(

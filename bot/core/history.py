@@ -79,7 +79,7 @@ class History:
         paths = await self._store.forget_user(requester.platform, requester.user_id)
         for path in paths:
             self._files.remove(path)
-        self._preferences.forget_user(requester)
+        await self._preferences.forget_user(requester)
         log.info("forgot user %s:%s (%d images)", requester.platform, requester.user_id, len(paths))
         return len(paths)
 

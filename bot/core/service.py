@@ -70,7 +70,11 @@ class GenerationService:
             operator_limits(settings), queue.redis, prefix=f"{settings.queue_name}:quota"
         )
         self.quotas.reload_with(self._load_quotas_at)
-        self.preferences = Preferences(store, styles)
+        # Settings caches are checked against a version in the queue's Redis, which every
+        # bot process of the deployment shares.
+        self.preferences = Preferences(
+            store, styles, redis=queue.redis, version_key=f"{settings.queue_name}:settings-version"
+        )
         self.limits = ScopeLimits(store, settings)
         self.history_book = History(store, files, self.preferences)
         self.admission = Admission(
