@@ -181,16 +181,6 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _gallery_needs_sqlite(self) -> Settings:
-        url = self.database_url.get_secret_value() if self.database_url else ""
-        if self.web_port and url.lower().startswith(("postgresql:", "postgres:")):
-            raise ValueError(
-                "the web gallery (WEB_PORT) reads the SQLite store only; unset WEB_PORT "
-                "or DATABASE_URL"
-            )
-        return self
-
-    @model_validator(mode="after")
     def _default_providers(self) -> Settings:
         if not self.image_providers:
             self.image_providers = ["openai"] if self.openai_api_key else ["horde"]

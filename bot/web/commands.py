@@ -22,7 +22,14 @@ def web_config(settings: Settings) -> WebConfig:
         data_dir=settings.data_dir,
         database_path=settings.database_path,
         images_dir=settings.images_dir,
+        database_url=postgres_url(settings),
     )
+
+
+def postgres_url(settings: Settings) -> str | None:
+    """DATABASE_URL when it names PostgreSQL (the gallery then reads it there)."""
+    url = settings.database_url.get_secret_value() if settings.database_url else ""
+    return url if url.lower().startswith(("postgresql:", "postgres:")) else None
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.web.links import GalleryLinks
+from bot.web.queries import GalleryStore
 from bot.web.signing import Signer, load_key
 
 
@@ -19,6 +20,8 @@ class WebConfig:
     database_path: Path
     images_dir: Path
     host: str = "0.0.0.0"  # noqa: S104 - a reverse proxy or the users reach it from outside
+    # postgresql://... when the bot's store is PostgreSQL; None: the SQLite file above.
+    database_url: str | None = field(default=None, repr=False)  # may carry a password
 
     @property
     def thumbnails_dir(self) -> Path:
@@ -29,3 +32,13 @@ class WebConfig:
 
     def links(self) -> GalleryLinks:
         return GalleryLinks(self.signer(), self.public_url, self.link_hours)
+
+    async def open_store(self) -> GalleryStore:
+        """The gallery's queries on the bot's store: PostgreSQL or the SQLite file."""
+        if self.database_url is not None:
+            from bot.web.postgres import PostgresGallery
+
+            return await PostgresGallery.open(self.database_url)
+        from bot.web.sqlite import SqliteGallery
+
+        return await SqliteGallery.open(self.database_path)

@@ -7,13 +7,13 @@ import logging
 from bot.settings import Settings
 from bot.web.access import GalleryAccess, StoreGalleryAccess
 from bot.web.commands import web_config
-from bot.web.sqlite import SqliteGallery
+from bot.web.queries import GalleryStore
 
 log = logging.getLogger(__name__)
 
 
 class EmbeddedGallery:
-    def __init__(self, settings: Settings, access: GalleryAccess, store: SqliteGallery) -> None:
+    def __init__(self, settings: Settings, access: GalleryAccess, store: GalleryStore) -> None:
         self.settings = settings
         self.access = access
         self._store = store
@@ -25,7 +25,7 @@ class EmbeddedGallery:
         if settings.gallery_url is None:
             return None
         config = web_config(settings)
-        store = await SqliteGallery.open(config.database_path)
+        store = await config.open_store()
         return cls(settings, StoreGalleryAccess(config.links(), store), store)
 
     async def start(self) -> None:

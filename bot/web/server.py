@@ -11,7 +11,6 @@ from aiohttp import web
 from bot.core.styles import load_catalogue
 from bot.web.app import Gallery, build_app
 from bot.web.config import WebConfig
-from bot.web.sqlite import SqliteGallery
 from bot.web.thumbnails import Thumbnails, sweep
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,7 @@ class GalleryServer:
 
     async def start(self) -> None:
         config = self.config
-        store = await SqliteGallery.open(config.database_path)
+        store = await config.open_store()
         self.gallery = Gallery(
             store=store,
             signer=config.signer(),

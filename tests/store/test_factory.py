@@ -12,6 +12,7 @@ from bot.core.store.factory import kind_of, sqlite_path
 from bot.core.store.postgres import PostgresStore
 from bot.core.store.sqlite import SQLiteStore
 from bot.settings import ConfigError, Settings, load_settings
+from bot.web.commands import web_config
 from tests.postgres import create_database, drop_database, url_of
 
 
@@ -97,12 +98,11 @@ def test_the_sqlite_file_everyone_opens_follows_a_sqlite_url(tmp_path: Path) -> 
     assert default.database_path == tmp_path / "imaginebot.sqlite3"
 
 
-def test_the_gallery_is_refused_on_postgresql_in_plain_words(
+def test_the_gallery_reads_postgresql_when_the_store_is_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://bot:pw-secret-1@db/bot")
     monkeypatch.setenv("WEB_PORT", "8090")
-    with pytest.raises(ConfigError) as refused:
-        load_settings(_env_file=None)
-    assert "web gallery (WEB_PORT) reads the SQLite store only" in str(refused.value)
-    assert "pw-secret-1" not in str(refused.value)
+    config = web_config(load_settings(_env_file=None))
+    assert config.database_url == "postgresql://bot:pw-secret-1@db/bot"
+    assert "pw-secret-1" not in repr(config)  # the password is never printed with it

@@ -1,23 +1,69 @@
-"""A gallery on a real server at 127.0.0.1 over a real, migrated SQLite database."""
+"""A gallery on a real server at 127.0.0.1 over a real, migrated database: the SQLite file,
+or a fresh PostgreSQL database when `use_backend("postgresql")` was called (per test)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import sqlite3
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 from PIL import Image
 
 from bot.core.store import Store
+from bot.core.store.postgres import numbered
 from bot.web.config import WebConfig
 from bot.web.server import GalleryServer
+from tests.postgres import create_database, drop_database, url_of
+
+_backend = ["sqlite"]
+
+
+def use_backend(name: str) -> None:
+    """The store the next `running_site` opens: "sqlite" or "postgresql"."""
+    _backend[0] = name
+
+
+def _on_postgres(
+    url: str, sql: str, rows: Sequence[Sequence[object]], fetch: bool
+) -> list[dict[str, object]]:
+    """Run one statement (once per params row) on its own connection, from a thread of its
+    own: the test's event loop serves the gallery meanwhile and must not be re-entered."""
+    result: list[list[dict[str, object]]] = []
+    failure: list[BaseException] = []
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url, timeout=10)
+        try:
+            if fetch:
+                result.append([dict(r) for r in await conn.fetch(numbered(sql), *rows[0])])
+            else:
+                await conn.executemany(numbered(sql), [tuple(r) for r in rows])
+        finally:
+            await conn.close()
+
+    def target() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if failure:
+        raise failure[0]
+    return result[0] if result else []
+
 
 CARD_ID = re.compile(r'<a href="/g/[^"]+/i/([0-9a-f]+)" class="thumb">')
 
@@ -32,6 +78,26 @@ def png(color: tuple[int, int, int] = (200, 60, 60), size: tuple[int, int] = (64
 class Site:
     server: GalleryServer
     config: WebConfig
+
+    @property
+    def store_target(self) -> Path | str:
+        """What `Store.open` takes for the bot's own store on this gallery's database."""
+        return self.config.database_url or self.config.database_path
+
+    def execute(self, sql: str, *rows: Sequence[object]) -> None:
+        """One statement with `?` placeholders, once per params row, on either backend."""
+        if self.config.database_url:
+            _on_postgres(self.config.database_url, sql, rows, fetch=False)
+            return
+        with sqlite3.connect(self.config.database_path) as db:
+            db.executemany(sql, rows)
+
+    def query(self, sql: str, *params: object) -> list[dict[str, object]]:
+        if self.config.database_url:
+            return _on_postgres(self.config.database_url, sql, [params], fetch=True)
+        with sqlite3.connect(self.config.database_path) as db:
+            db.row_factory = sqlite3.Row
+            return [dict(r) for r in db.execute(sql, params).fetchall()]
 
     @property
     def url(self) -> str:
@@ -65,38 +131,39 @@ class Site:
         image = self.config.images_dir / f"{gen_id}.png"
         if with_file:
             image.write_bytes(png())
-        with sqlite3.connect(self.config.database_path) as db:
-            db.execute(
-                "INSERT INTO generations (id, platform, scope_id, chat_id, user_id, user_name, "
-                "prompt, style, aspect, seed, provider, model, status, image_path, image_width, "
-                "image_height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '1:1', 42, 'openai', "
-                "'gpt-image-1', ?, ?, 64, 48, ?)",
-                (
-                    gen_id,
-                    platform,
-                    scope,
-                    scope,
-                    user,
-                    f"name-{user}",
-                    prompt,
-                    style,
-                    status,
-                    str(image),
-                    time.time() if created_at is None else created_at,
-                ),
-            )
+        self.execute(
+            "INSERT INTO generations (id, platform, scope_id, chat_id, user_id, user_name, "
+            "prompt, style, aspect, seed, provider, model, status, image_path, image_width, "
+            "image_height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '1:1', 42, 'openai', "
+            "'gpt-image-1', ?, ?, 64, 48, ?)",
+            (
+                gen_id,
+                platform,
+                scope,
+                scope,
+                user,
+                f"name-{user}",
+                prompt,
+                style,
+                status,
+                str(image),
+                time.time() if created_at is None else created_at,
+            ),
+        )
         return gen_id
 
-    def row(self, gen_id: str) -> sqlite3.Row | None:
-        with sqlite3.connect(self.config.database_path) as db:
-            db.row_factory = sqlite3.Row
-            return db.execute("SELECT * FROM generations WHERE id = ?", (gen_id,)).fetchone()
+    def row(self, gen_id: str) -> dict[str, object] | None:
+        found = self.query("SELECT * FROM generations WHERE id = ?", gen_id)
+        return found[0] if found else None
 
 
-def web_config(tmp_path: Path, public_url: str = "http://gallery.test") -> WebConfig:
+def web_config(
+    tmp_path: Path, public_url: str = "http://gallery.test", database_url: str | None = None
+) -> WebConfig:
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True, exist_ok=True)
     return WebConfig(
+        database_url=database_url,
         port=0,
         public_url=public_url,
         secret=None,
@@ -112,15 +179,21 @@ def web_config(tmp_path: Path, public_url: str = "http://gallery.test") -> WebCo
 async def running_site(
     tmp_path: Path, public_url: str = "http://gallery.test"
 ) -> AsyncIterator[Site]:
-    config = web_config(tmp_path, public_url)
-    store = await Store.open(config.database_path)  # the bot's own migrations, 004 included
-    await store.close()
-    server = GalleryServer(config)
-    await server.start()
+    database = await create_database() if _backend[0] == "postgresql" else None
+    config = web_config(tmp_path, public_url, url_of(database) if database else None)
     try:
-        yield Site(server, config)
+        # The bot's own migrations, the gallery's included.
+        store = await Store.open(config.database_url or config.database_path)
+        await store.close()
+        server = GalleryServer(config)
+        await server.start()
+        try:
+            yield Site(server, config)
+        finally:
+            await server.stop()
     finally:
-        await server.stop()
+        if database is not None:
+            await drop_database(database)
 
 
 def browser_session() -> aiohttp.ClientSession:

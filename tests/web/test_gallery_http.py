@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,16 @@ import pytest
 from bot.core.store import Store
 from bot.web import grants
 from bot.web.signing import Signer, load_key
-from tests.web.support import browser_session, card_ids, enter, running_site
+from tests.web.support import browser_session, card_ids, enter, running_site, use_backend
+
+
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here runs on the SQLite file and on a PostgreSQL database."""
+    use_backend(request.param)
+    yield request.param
+    use_backend("sqlite")
+
 
 ROUTES = [
     ("GET", "/"),
@@ -31,7 +40,7 @@ ROUTES = [
 ]
 
 
-async def forget_user(path: Path, platform: str, user_id: str) -> None:
+async def forget_user(path: Path | str, platform: str, user_id: str) -> None:
     """The bot's forget-me, through its own store on the gallery's file."""
     store = await Store.open(path)
     try:
@@ -40,7 +49,7 @@ async def forget_user(path: Path, platform: str, user_id: str) -> None:
         await store.close()
 
 
-async def purge_before(path: Path, created_before: float) -> None:
+async def purge_before(path: Path | str, created_before: float) -> None:
     """The bot's retention purge, through its own store on the gallery's file."""
     store = await Store.open(path)
     try:
@@ -266,8 +275,7 @@ async def test_markup_in_prompts_and_names_is_shown_as_text(tmp_path: Path) -> N
     nasty = '<script>alert(1)</script><img src=x onerror="alert(2)"> & "quotes"'
     async with running_site(tmp_path) as site, browser_session() as client:
         gen_id = site.add(prompt=nasty, user="u1")
-        with sqlite3.connect(site.config.database_path) as db:
-            db.execute("UPDATE generations SET user_name = ? WHERE id = ?", ("<b>bold</b>", gen_id))
+        site.execute("UPDATE generations SET user_name = ? WHERE id = ?", ("<b>bold</b>", gen_id))
         await enter(client, site.link("discord", "100"))
         for path in ("/g/discord/100/", f"/g/discord/100/i/{gen_id}", "/g/discord/100/?q=alert"):
             async with client.get(site.url + path) as page:
@@ -327,7 +335,7 @@ async def test_thumbnails_are_webp_made_once_and_swept_when_the_picture_goes(
             r.release()
         assert cached.stat().st_mtime_ns == first
         # Forget-me deletes the row: the gallery stops serving it at once, the sweep takes the file.
-        await forget_user(site.config.database_path, "discord", "u1")
+        await forget_user(site.store_target, "discord", "u1")
         async with client.get(url) as response:
             assert response.status == 404
         async with client.get(f"{site.url}/g/discord/100/") as page:
@@ -343,7 +351,7 @@ async def test_retention_purge_takes_pictures_out_at_once(tmp_path: Path) -> Non
         await enter(client, site.link("discord", "100"))
         async with client.get(f"{site.url}/g/discord/100/i/{old}/thumb.webp") as response:
             assert response.status == 200
-        await purge_before(site.config.database_path, 2000.0)
+        await purge_before(site.store_target, 2000.0)
         async with client.get(f"{site.url}/g/discord/100/?q=picture") as page:
             assert card_ids(await page.text()) == [new]
         async with client.get(f"{site.url}/g/discord/100/i/{old}/thumb.webp") as response:
@@ -389,35 +397,34 @@ async def test_download_names_the_file_by_generation_id(tmp_path: Path) -> None:
 async def test_pagination_over_10000_rows_returns_each_once_in_order(tmp_path: Path) -> None:
     async with running_site(tmp_path) as site, browser_session() as client:
         rows = []
-        with sqlite3.connect(site.config.database_path) as db:
-            for n in range(10_000):
-                gen_id = f"{n:016x}"
-                # Many rows share a timestamp: the id breaks the tie, so none is skipped or repeated.
-                created = 1_700_000_000.0 + (n // 7) * 0.5
-                prompt = "tower castle" if n % 3 == 0 else "meadow"
-                rows.append(
-                    (
-                        gen_id,
-                        "discord",
-                        "100",
-                        "100",
-                        f"u{n % 5}",
-                        "n",
-                        prompt,
-                        "photo",
-                        "1:1",
-                        n,
-                        "delivered",
-                        f"/x/{gen_id}.png",
-                        created,
-                    )
+        for n in range(10_000):
+            gen_id = f"{n:016x}"
+            # Many rows share a timestamp: the id breaks the tie, so none is skipped or repeated.
+            created = 1_700_000_000.0 + (n // 7) * 0.5
+            prompt = "tower castle" if n % 3 == 0 else "meadow"
+            rows.append(
+                (
+                    gen_id,
+                    "discord",
+                    "100",
+                    "100",
+                    f"u{n % 5}",
+                    "n",
+                    prompt,
+                    "photo",
+                    "1:1",
+                    n,
+                    "delivered",
+                    f"/x/{gen_id}.png",
+                    created,
                 )
-            db.executemany(
-                "INSERT INTO generations (id, platform, scope_id, chat_id, user_id, user_name, "
-                "prompt, style, aspect, seed, status, image_path, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
             )
+        site.execute(
+            "INSERT INTO generations (id, platform, scope_id, chat_id, user_id, user_name, "
+            "prompt, style, aspect, seed, status, image_path, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            *rows,
+        )
         await enter(client, site.link("discord", "100"))
         expected = [r[0] for r in sorted(rows, key=lambda r: (r[12], r[0]), reverse=True)]
 

@@ -1,0 +1,171 @@
+"""The gallery's queries on PostgreSQL, through the bot's PostgreSQL store (its pool, its
+retries after a lost connection, its migrations under a lock).
+
+Prompt search is PostgreSQL's own full text search: the user's words become a `tsquery`
+(each word a plain term, the last a prefix), matched against `to_tsvector('simple', prompt)`,
+which the GIN index of migration 006 serves (angle brackets read as spaces: the parser
+takes "<...>" for markup). Listing and search pages share one keyset
+cursor, the last row's (created_at, id): newest first, never shifted by rows added meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from bot.core.store.executor import Row
+from bot.core.store.postgres import PostgresStore
+from bot.web.queries import MAX_SEARCH_WORDS, Filters, GalleryItem, Page
+
+_COLUMNS = (
+    "g.id, g.user_id, g.user_name, g.prompt, g.style, g.aspect, g.seed, g.provider, g.model, "
+    "g.image_width, g.image_height, g.created_at, g.hidden, g.image_path"
+)
+_VISIBLE = "g.status = 'delivered' AND g.image_path IS NOT NULL"
+_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
+# The expression of migration 006's GIN index, word for word, so the planner uses it.
+_SEARCHED = "to_tsvector('simple', translate(g.prompt, '<>', '  ')) @@ to_tsquery('simple', ?)"
+
+
+def tsquery_of(text: str) -> str | None:
+    """User words as a tsquery: only word characters reach it (no operators), the last word
+    matches as a prefix."""
+    words = re.findall(r"\w+", text.lower())[:MAX_SEARCH_WORDS]
+    if not words:
+        return None
+    return " & ".join(words) + ":*"
+
+
+def _item(row: Row) -> GalleryItem:
+    return GalleryItem(
+        id=row["id"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        prompt=row["prompt"],
+        style=row["style"],
+        aspect=row["aspect"],
+        seed=int(row["seed"]),
+        provider=row["provider"],
+        model=row["model"],
+        width=row["image_width"],
+        height=row["image_height"],
+        created_at=float(row["created_at"]),
+        hidden=bool(row["hidden"]),
+        image_name=Path(row["image_path"]).name,
+    )
+
+
+class PostgresGallery:
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresGallery:
+        """Connect, applying the store's migrations first if the bot never ran."""
+        from bot.core.store.factory import open_url
+
+        store = await open_url(url)
+        assert isinstance(store, PostgresStore)
+        return cls(store)
+
+    async def close(self) -> None:
+        await self._store.close()
+
+    async def page(
+        self, platform: str, scope_id: str, filters: Filters, cursor: str | None, limit: int
+    ) -> Page:
+        where = [_VISIBLE, "g.platform = ?", "g.scope_id = ?"]
+        params: list[Any] = [platform, scope_id]
+        if not filters.include_hidden:
+            where.append("g.hidden = 0")
+        if filters.style:
+            where.append("g.style = ?")
+            params.append(filters.style)
+        if filters.user_id:
+            where.append("g.user_id = ?")
+            params.append(filters.user_id)
+        query = tsquery_of(filters.text or "")
+        if query is not None:
+            where.append(_SEARCHED)
+            params.append(query)
+        found = _CURSOR.match(cursor or "")
+        if found:
+            where.append("(g.created_at, g.id) < (?, ?)")
+            params += [float(found.group(1)), found.group(2)]
+        rows = await self._store.fetch(
+            f"SELECT {_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+            "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
+            [*params, limit + 1],
+        )
+        items = [_item(r) for r in rows[:limit]]
+        last = items[-1] if items else None
+        return Page(
+            items, f"t{last.created_at!r}_{last.id}" if len(rows) > limit and last else None
+        )
+
+    async def item(
+        self, platform: str, scope_id: str, generation_id: str, *, include_hidden: bool
+    ) -> GalleryItem | None:
+        hidden = "" if include_hidden else " AND g.hidden = 0"
+        row = await self._store.fetchone(
+            f"SELECT {_COLUMNS} FROM generations g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+            f"AND g.scope_id = ? AND {_VISIBLE}{hidden}",
+            (generation_id, platform, scope_id),
+        )
+        return _item(row) if row else None
+
+    async def delete_own(
+        self, platform: str, scope_id: str, generation_id: str, user_id: str
+    ) -> GalleryItem | None:
+        async def delete(db: Any) -> Row | None:
+            rows = await db.fetch(
+                f"DELETE FROM generations AS g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+                f"AND g.scope_id = ? AND g.user_id = ? AND {_VISIBLE} RETURNING {_COLUMNS}",
+                (generation_id, platform, scope_id, user_id),
+            )
+            return rows[0] if rows else None
+
+        row = await self._store.transaction(delete)
+        return _item(row) if row else None
+
+    async def set_hidden(
+        self, platform: str, scope_id: str, generation_id: str, hidden: bool
+    ) -> bool:
+        changed = await self._store.execute(
+            f"UPDATE generations AS g SET hidden = ? WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+            f"AND g.scope_id = ? AND {_VISIBLE}",
+            (int(hidden), generation_id, platform, scope_id),
+        )
+        return changed > 0
+
+    async def gallery_enabled(self, platform: str, scope_id: str) -> bool:
+        row = await self._store.fetchone(
+            "SELECT gallery FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            (platform, scope_id),
+        )
+        return bool(row[0]) if row else True
+
+    async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
+        await self._store.execute(
+            "INSERT INTO scope_settings (platform, scope_id, gallery, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
+            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at",
+            (platform, scope_id, int(enabled), time.time()),
+        )
+
+    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None:
+        row = await self._store.fetchone(
+            "SELECT user_name FROM generations WHERE platform = ? AND user_id = ? AND scope_id = ? "
+            "ORDER BY created_at DESC LIMIT 1",
+            (platform, user_id, scope_id),
+        )
+        return str(row[0]) if row else None
+
+    async def existing(self, generation_ids: list[str]) -> set[str]:
+        rows = await self._store.fetch(
+            f"SELECT id FROM generations g WHERE g.id = ANY(?::text[]) AND {_VISIBLE}",  # noqa: S608
+            (generation_ids,),
+        )
+        return {str(r[0]) for r in rows}
