@@ -28,6 +28,7 @@ from bot.core.delivery import DeliveryCoordinator, ResultChannel
 from bot.core.events import events_stream
 from bot.core.housekeeping import Housekeeping
 from bot.core.imagefiles import ImageFiles
+from bot.core.leases import RedisLease, RedisOnceOnly
 from bot.core.providers.base import ImageProvider
 from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect
@@ -77,8 +78,33 @@ def chat_adapters(
             TelegramAdapter,
         )
 
-        adapters.append(TelegramAdapter(settings, service, handles=store, gallery=gallery))
+        lease, seen = telegram_coordination(settings, service.queue.redis)
+        adapters.append(
+            TelegramAdapter(
+                settings,
+                service,
+                handles=store,
+                gallery=gallery,
+                polling_lease=lease,
+                seen_updates=seen,
+            )
+        )
     return adapters
+
+
+def telegram_coordination(
+    settings: Settings, redis: ArqRedis
+) -> tuple[RedisLease | None, RedisOnceOnly | None]:
+    """With a shared Redis, several bot processes may serve one Telegram bot: long polling
+    goes by a lease, and updates are de-duplicated across processes. The embedded Redis
+    means one process: neither is needed."""
+    if settings.embedded_queue:
+        return None, None
+    prefix = f"imaginebot:telegram:{settings.bot_instance}"
+    return (
+        RedisLease(redis, f"{prefix}:poller", ttl_seconds=settings.telegram_poll_lease_seconds),
+        RedisOnceOnly(redis, f"{prefix}:seen", remember_seconds=24 * 3600),
+    )
 
 
 class BotApp:
@@ -198,6 +224,7 @@ class BotApp:
             on_settled=service.settled,
             delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
             capabilities=capabilities,  # which follow-up buttons a result offers
+            claim_idle_seconds=settings.event_claim_idle_seconds,
         )
         web: EmbeddedGallery | None = None
         try:

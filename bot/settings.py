@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     # Several bot processes of one BOT_INSTANCE share its completion events: an event a
     # process read but did not finish is taken by another after this long without progress.
     event_claim_idle_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # Telegram long polling is done by one bot process at a time, holding a lease in Redis
+    # that lasts this long unless renewed: another process polls this soon after its death.
+    telegram_poll_lease_seconds: float = Field(default=6.0, ge=2, le=120)
 
     # Requests
     default_style: str = "photo"

@@ -31,3 +31,23 @@ class SyncState(Protocol):
     async def get_state(self, key: str) -> str | None: ...
 
     async def set_state(self, key: str, value: str) -> None: ...
+
+
+class Lease(Protocol):
+    """Something only one process of the deployment may do at a time (Telegram long
+    polling): held while renewed, taken over by another process once its holder stops."""
+
+    ttl_seconds: float
+
+    async def acquire(self) -> bool: ...
+
+    async def renew(self) -> bool: ...
+
+    async def release(self) -> None: ...
+
+
+class OnceOnly(Protocol):
+    """A mark shared by the deployment's processes: `first(name)` is True exactly once
+    (an update Telegram sent again, or to another process, is handled once)."""
+
+    async def first(self, name: str) -> bool: ...

@@ -28,6 +28,7 @@ from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
 from bot.adapters.telegram.picture_requests import PictureRequests
 from bot.adapters.telegram.pictures import PictureDownloads
+from bot.adapters.telegram.polling import LeasedPolling
 from bot.adapters.telegram.refusals import RefusalGate
 from bot.adapters.telegram.render import COMMANDS
 from bot.adapters.telegram.status import StatusEditor
@@ -35,7 +36,7 @@ from bot.adapters.telegram.texts import Texts
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
-from bot.core.ports import DeliveryHandles
+from bot.core.ports import DeliveryHandles, Lease, OnceOnly
 from bot.core.service import GenerationService
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
@@ -59,6 +60,8 @@ class TelegramAdapter:
         *,
         handles: DeliveryHandles,
         gallery: GalleryAccess | None = None,
+        polling_lease: Lease | None = None,
+        seen_updates: OnceOnly | None = None,
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError("TELEGRAM_TOKEN: not set")
@@ -70,6 +73,10 @@ class TelegramAdapter:
             max_retries=3,
         )
         self._seen_updates: deque[int] = deque(maxlen=2048)
+        # Several bot processes: one polls at a time, and an update is handled once by all.
+        self._polling_lease = polling_lease
+        self._seen_everywhere = seen_updates
+        self.poller: LeasedPolling | None = None
         self.poll_liveness = PollLiveness(POLL_TIMEOUT)
         # Long polling holds its connection for the whole poll: a session of its own. Kept
         # here to close them when the start fails (PTB only shuts down what it initialized).
@@ -125,6 +132,14 @@ class TelegramAdapter:
         if update.update_id in self._seen_updates:
             raise ApplicationHandlerStop
         self._seen_updates.append(update.update_id)
+        if self._seen_everywhere is not None:
+            try:
+                first = await self._seen_everywhere.first(f"update:{update.update_id}")
+            except Exception:  # Redis away: this process's own memory still de-duplicates
+                log.warning("update %d: not checked against other processes", update.update_id)
+                return
+            if not first:
+                raise ApplicationHandlerStop
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -173,18 +188,31 @@ class TelegramAdapter:
                 self.settings.telegram_webhook_port,
                 self.settings.telegram_webhook_url,
             )
+        elif self._polling_lease is not None:
+            self.poller = LeasedPolling(
+                self._polling_lease, start_polling=self._start_polling, stop_polling=updater.stop
+            )
+            await self.poller.start()
         else:
-            await updater.start_polling(timeout=POLL_TIMEOUT, poll_interval=0.0)
+            await self._start_polling()
         self.connected = True
         # Telegram just answered getMe and setMyCommands; the first long poll may take its
         # full timeout to come back, and must not make a fresh start look unhealthy.
         self.poll_liveness.succeeded()
         log.info("connected to Telegram as @%s", self.bot.username)
 
+    async def _start_polling(self) -> None:
+        updater = self.application.updater
+        assert updater is not None
+        await updater.start_polling(timeout=POLL_TIMEOUT, poll_interval=0.0)
+        self.poll_liveness.succeeded()
+
     def healthy(self) -> bool:
         """Polling: the last getUpdates reached Telegram, recently. Webhook: the webhook
         server is up (whether Telegram reaches it is only visible to Telegram)."""
         updater = self.application.updater
+        if self.poller is not None and self.connected and not self.poller.polling:
+            return self.poller.alive  # waiting its turn to poll, delivering meanwhile
         if not self.connected or updater is None or not updater.running:
             return False
         return bool(self.settings.telegram_webhook_url) or self.poll_liveness.healthy()
@@ -195,6 +223,8 @@ class TelegramAdapter:
         self.boards.close_all()
         if self.webhook is not None:
             await self.webhook.stop()
+        if self.poller is not None:
+            await self.poller.stop()
         updater = self.application.updater
         if updater is not None and updater.running:
             await updater.stop()

@@ -1,0 +1,31 @@
+"""Two bot processes on PostgreSQL and Redis, one SIGKILLed in the middle of a batch: every
+request is delivered exactly once, the survivor takes over Telegram polling and the dead
+process's pending events (`tests/e2e/scale_out.py`; the benchmark runs it with 200)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.scale_out import run_scenario
+from tests.fakes.openai_images import FakeOpenAI
+
+pytestmark = pytest.mark.e2e
+
+REQUESTS = int(os.environ.get("SCALE_OUT_REQUESTS", "40"))
+
+
+@pytest.mark.timeout(300)
+def test_a_killed_bot_process_loses_and_doubles_nothing(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.delay = 0.3  # requests are still on their way when the poller dies
+    outcome = run_scenario(tmp_path, fake_openai, REQUESTS)
+    assert outcome.delivered_rows == REQUESTS
+    assert outcome.photo_messages == REQUESTS  # one picture per request in the chats
+    assert outcome.photo_sends == 0  # each one edited into its own status reply
+    assert sorted(set(outcome.per_request.values())) == [1]
+    assert len(outcome.per_request) == REQUESTS
+    assert outcome.failover_seconds < 10
