@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # test server) instead.
     discord_cdn_url: str | None = None
     discord_shards: str | None = None
+    # Several bot processes: the total number of shards, and the ones this process runs
+    # ("0-3", "4,5", "1"); every process of the bot gets the same count.
+    discord_shard_count: int | None = Field(default=None, ge=1, le=65536)
+    discord_shard_ids: str | None = Field(
+        default=None, pattern=r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$"
+    )
     telegram_token: SecretStr | None = None
     telegram_api_base: str | None = None
     telegram_file_base: str | None = None
@@ -182,6 +188,34 @@ class Settings(BaseSettings):
         if isinstance(value, (int, str)) and str(value).strip() == "0":
             return None
         return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.discord_shard_ids is not None and self.discord_shard_count is None:
+            raise ValueError(
+                "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total, the same everywhere)"
+            )
+        if self.discord_shard_count is not None and self.discord_shards:
+            raise ValueError("set DISCORD_SHARDS or DISCORD_SHARD_COUNT, not both")
+        ids = self.shard_ids
+        if ids is not None and self.discord_shard_count is not None:
+            if not ids or max(ids) >= self.discord_shard_count:
+                raise ValueError(
+                    f"DISCORD_SHARD_IDS: shard ids run from 0 to {self.discord_shard_count - 1} "
+                    "(DISCORD_SHARD_COUNT - 1)"
+                )
+        return self
+
+    @property
+    def shard_ids(self) -> list[int] | None:
+        """DISCORD_SHARD_IDS as a sorted list ("0-2,5": [0, 1, 2, 5]); None when unset."""
+        if self.discord_shard_ids is None:
+            return None
+        ids: set[int] = set()
+        for part in self.discord_shard_ids.split(","):
+            low, _, high = part.strip().partition("-")
+            ids.update(range(int(low), int(high or low) + 1))
+        return sorted(ids)
 
     @model_validator(mode="after")
     def _default_providers(self) -> Settings:

@@ -1,10 +1,13 @@
 """The scale-out scenario, shared by its end-to-end test and `benchmarks/failover.py`.
 
-PostgreSQL (a fresh database), a private redis-server, the fake Bot API and the fake images
-API; one worker and two `imaginebot run --no-worker` bot processes serving one Telegram bot.
-The first polls (it holds the lease); a batch of requests goes in, and in the middle of it
-that process is SIGKILLed. The other must take over its polling and its pending completion
-events; every request is then delivered exactly once, nothing is posted twice.
+PostgreSQL (a fresh database), a private redis-server, the fake Bot API, the fake Discord and
+the fake images API; one worker and two `imaginebot run --no-worker` bot processes serving
+one Telegram bot and one Discord bot, Discord shard 0 of 2 in the first, shard 1 in the
+second, with servers on both shards. The first polls Telegram (it holds the lease); a batch
+of requests goes in, half on Telegram, half on Discord, and in the middle of it the first
+process is SIGKILLed. The second must take over Telegram polling and the first's pending
+completion events (delivering its Discord shard's results over REST); every request is then
+delivered exactly once, nothing is posted twice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.discord_api import Interaction
+from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import TelegramDriver
 from tests.postgres import database, pg_rows
@@ -27,6 +32,10 @@ FIRST_USER = 5000
 @dataclass
 class Outcome:
     requests: int
+    telegram_requests: int
+    discord_requests: int
+    discord_shards: list[tuple[int, int]]  # as the two processes identified
+    discord_images: dict[str, int]  # interaction id -> image uploads for it
     delivered_rows: int
     photo_messages: int  # distinct chat messages holding a picture
     photo_sends: int  # sendPhoto calls (a new message; edits of the reply are the norm)
@@ -40,7 +49,10 @@ def run_scenario(
 ) -> Outcome:
     redis = RedisServer(tmp_path / "redis").start()
     telegram = TelegramDriver().start()
-    users = [FIRST_USER + n for n in range(requests)]
+    discord = DiscordDriver().start()
+    guilds = guilds_on_both_shards(discord)
+    discord_count = requests // 2
+    users = [FIRST_USER + n for n in range(requests - discord_count)]
     for user in users:
         telegram.add_user(user, f"user{user}")
 
@@ -57,23 +69,49 @@ def run_scenario(
                 OPENAI_BASE_URL=f"{fake_openai.base_url}/v1",
                 TELEGRAM_POLL_LEASE_SECONDS=str(lease_seconds),
                 WORKER_MAX_JOBS="8",
+                DISCORD_SHARD_COUNT="2",
                 **telegram.env(),
+                **discord.env(),
             )
             stack.enter_context(process(["worker"], env, tmp_path, tmp_path / "worker.log"))
             first = stack.enter_context(
-                process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot-a.log")
+                process(
+                    ["run", "--no-worker"],
+                    {**env, "DISCORD_SHARD_IDS": "0"},
+                    tmp_path,
+                    tmp_path / "bot-a.log",
+                )
             )
             wait_for(telegram.polling, 40, message=f"the first bot polling\n{logs()}")
             second = stack.enter_context(
-                process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot-b.log")
+                process(
+                    ["run", "--no-worker"],
+                    {**env, "DISCORD_SHARD_IDS": "1"},
+                    tmp_path,
+                    tmp_path / "bot-b.log",
+                )
             )
             wait_for(
-                lambda: "connected to Telegram" in (tmp_path / "bot-b.log").read_text(),
+                lambda: (
+                    "connected to Telegram" in (tmp_path / "bot-b.log").read_text()
+                    and len(discord.fake.gateway.sessions) == 2
+                ),
                 40,
                 message=f"the second bot connected\n{logs()}",
             )
+            shards = sorted(session.shard for session in discord.fake.gateway.sessions)
             started = time.monotonic()
-            half = requests // 2
+            # Discord's half first: a shard's commands need its process alive to arrive.
+            interactions: list[Interaction] = [
+                discord.slash(
+                    "imagine",
+                    user=f"d{n}",
+                    guild=guilds[n % 2],
+                    prompt=f"a harbour number {n}",
+                )
+                for n in range(discord_count)
+            ]
+            half = len(users) // 2
             commands = [
                 telegram.send(user, user, f"/imagine a lighthouse number {n}")
                 for n, user in enumerate(users[:half])
@@ -86,7 +124,7 @@ def run_scenario(
                 return int(str(found[0]["n"]))
 
             # Kill the poller while part of the first half is still on its way.
-            wait_for(lambda: delivered_count() >= max(1, half // 4), 60, message=logs())
+            wait_for(lambda: delivered_count() >= max(1, requests // 8), 60, message=logs())
             first.send_signal(signal.SIGKILL)
             first.wait(10)
             killed = time.monotonic()
@@ -113,6 +151,12 @@ def run_scenario(
             rows = pg_rows(url, "SELECT reply_to_message_id, status FROM generations")
             return Outcome(
                 requests=requests,
+                telegram_requests=len(users),
+                discord_requests=discord_count,
+                discord_shards=shards,
+                discord_images={
+                    i.id: sum(1 for w in discord.writes(i) if w.files) for i in interactions
+                },
                 delivered_rows=sum(1 for r in rows if r["status"] == "delivered"),
                 photo_messages=len(photo_messages(telegram, users)),
                 photo_sends=sum(
@@ -127,7 +171,19 @@ def run_scenario(
             )
     finally:
         telegram.stop()
+        discord.stop()
         redis.stop()
+
+
+def guilds_on_both_shards(discord: DiscordDriver) -> list[str]:
+    """A server on shard 0 and one on shard 1 of 2 (Discord: (guild_id >> 22) % 2)."""
+    on: dict[int, str] = {}
+    for guild_id in list(discord.fake.guilds):
+        on.setdefault(discord.fake.gateway.shard_of(guild_id, 2), guild_id)
+    while len(on) < 2:
+        guild_id, _channel = discord.fake.add_guild(f"Server {len(discord.fake.guilds)}")
+        on.setdefault(discord.fake.gateway.shard_of(guild_id, 2), guild_id)
+    return [on[0], on[1]]
 
 
 def photo_messages(telegram: TelegramDriver, chats: list[int]) -> set[tuple[int, Any]]:

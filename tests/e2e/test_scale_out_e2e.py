@@ -1,6 +1,7 @@
-"""Two bot processes on PostgreSQL and Redis, one SIGKILLed in the middle of a batch: every
-request is delivered exactly once, the survivor takes over Telegram polling and the dead
-process's pending events (`tests/e2e/scale_out.py`; the benchmark runs it with 200)."""
+"""Two bot processes on PostgreSQL and Redis (Discord shards 0 and 1 of 2, one Telegram bot),
+one SIGKILLed in the middle of a batch: every request is delivered exactly once, the survivor
+takes over Telegram polling and the dead process's pending events (`tests/e2e/scale_out.py`;
+`benchmarks/failover.py` runs it with 200)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,13 @@ def test_a_killed_bot_process_loses_and_doubles_nothing(
     fake_openai.delay = 0.3  # requests are still on their way when the poller dies
     outcome = run_scenario(tmp_path, fake_openai, REQUESTS)
     assert outcome.delivered_rows == REQUESTS
-    assert outcome.photo_messages == REQUESTS  # one picture per request in the chats
-    assert outcome.photo_sends == 0  # each one edited into its own status reply
+    assert outcome.discord_shards == [(0, 2), (1, 2)]
+    # Telegram: one picture per request, each edited into its own status reply.
+    assert outcome.photo_messages == outcome.telegram_requests
+    assert outcome.photo_sends == 0
     assert sorted(set(outcome.per_request.values())) == [1]
-    assert len(outcome.per_request) == REQUESTS
+    assert len(outcome.per_request) == outcome.telegram_requests
+    # Discord, on both shards: one image upload per interaction.
+    assert len(outcome.discord_images) == outcome.discord_requests == REQUESTS // 2
+    assert sorted(set(outcome.discord_images.values())) == [1]
     assert outcome.failover_seconds < 10

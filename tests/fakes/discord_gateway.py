@@ -1,8 +1,10 @@
 """The gateway half of the fake Discord, interaction payloads, and a driver for tests.
 
 The gateway speaks Discord's JSON protocol in text frames: HELLO, IDENTIFY (token checked,
-privileged intents refused with 4014 unless switched on, shard honoured), READY, one
-GUILD_CREATE per guild of the shard, heartbeat ACKs, and INTERACTION_CREATE dispatches built
+privileged intents refused with 4014 unless switched on, shard honoured: `[shard_id,
+shard_count]` checked as Discord does, 4010 for an invalid one, 4011 when a shard would hold
+more guilds than Discord allows), READY, one GUILD_CREATE per guild of the shard (a guild
+belongs to shard `(guild_id >> 22) % shard_count`), heartbeat ACKs, and INTERACTION_CREATE dispatches built
 like Discord's (guild ones with `guild_id` and a `member` carrying resolved permissions;
 `attachment_size_limit` in every one).
 """
@@ -57,6 +59,7 @@ class Gateway:
         self.identifies = 0
         self.intents: list[int] = []  # as each IDENTIFY asked
         self.recommended_shards = 1
+        self.max_guilds_per_shard = 2500  # Discord: sharding is required past this
 
     def shard_of(self, guild_id: str | None, count: int) -> int:
         return (int(guild_id) >> 22) % count if guild_id else 0
@@ -85,8 +88,15 @@ class Gateway:
                     if intents & PRIVILEGED_INTENTS and not self.fake.privileged_intents:
                         await ws.close(code=4014, message=b"Disallowed intent(s).")
                         break
-                    shard = frame["d"].get("shard") or [0, 1]
-                    session.shard = (int(shard[0]), int(shard[1]))
+                    shard = self._valid_shard(frame["d"].get("shard", [0, 1]))
+                    if shard is None:
+                        await ws.close(code=4010, message=b"Invalid shard.")
+                        break
+                    session.shard = shard
+                    held = [g for g in self.fake.guilds if self.shard_of(g, shard[1]) == shard[0]]
+                    if len(held) > self.max_guilds_per_shard:
+                        await ws.close(code=4011, message=b"Sharding required.")
+                        break
                     await self._ready(session)
                     self.sessions.append(session)
                     self.identifies += 1
@@ -96,6 +106,16 @@ class Gateway:
             if session in self.sessions:
                 self.sessions.remove(session)
         return ws
+
+    @staticmethod
+    def _valid_shard(value: Any) -> tuple[int, int] | None:
+        """`[shard_id, shard_count]`: two integers, 0 <= shard_id < shard_count."""
+        if not isinstance(value, list) or len(value) != 2:
+            return None
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return None
+        shard_id, count = value
+        return (shard_id, count) if 0 <= shard_id < count else None
 
     async def _ready(self, session: Session) -> None:
         fake = self.fake

@@ -106,6 +106,12 @@ def build_client(settings: Settings, hooks: ClientHooks) -> ImagineClient | Shar
         # fill a member cache we do not keep; interactions never needed it.
         "guild_ready_timeout": 0.5,
     }
+    if settings.discord_shard_count is not None:
+        # This process runs its share of the shards (all of them without DISCORD_SHARD_IDS).
+        ids = settings.shard_ids or list(range(settings.discord_shard_count))
+        return ShardedImagineClient(
+            hooks, shard_count=settings.discord_shard_count, shard_ids=ids, **options
+        )
     shards = (settings.discord_shards or "").strip().lower()
     if not shards:
         return ImagineClient(hooks, **options)
