@@ -44,13 +44,16 @@ def main() -> None:
     finally:
         server.stop()
     result = asdict(outcome)
-    counts = result.pop("per_request")
-    result["requests_with_one_picture"] = sum(1 for n in counts.values() if n == 1)
-    result["requests_with_more"] = sum(1 for n in counts.values() if n > 1)
+    telegram = list(result.pop("per_request").values())
+    discord = list(result.pop("discord_images").values())
+    result["telegram_with_one_picture"] = telegram.count(1)
+    result["discord_with_one_image"] = discord.count(1)
     result["lease_seconds"] = args.lease_seconds
     result["exactly_once"] = (
-        outcome.delivered_rows == outcome.requests == outcome.photo_messages
-        and result["requests_with_one_picture"] == outcome.requests
+        outcome.delivered_rows == outcome.requests
+        and outcome.photo_messages == len(telegram) == telegram.count(1)
+        and outcome.photo_sends == 0
+        and len(discord) == discord.count(1) == outcome.discord_requests
     )
     print(json.dumps({"scenario": "failover_telegram", **result}))
 

@@ -164,3 +164,26 @@ def test_healthcheck_asks_healthz_on_health_port(tmp_path: Path, redis_server: R
         redis_server.stop()  # /healthz answers 503 without Redis
         wait_for(lambda: not healthy(), 30, message="the check to fail without Redis")
     assert not (tmp_path / "data").exists()
+
+
+def test_the_scale_profile_runs_two_bot_processes_on_postgresql_with_a_shard_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    scaled = [name for name, spec in compose["services"].items() if "bot-shard" in name]
+    assert len(scaled) == 2
+    assert all(compose["services"][name]["profiles"] == ["scale"] for name in scaled)
+    assert compose["services"]["postgres"]["profiles"] == ["scale"]
+    assert "profiles" not in compose["services"]["bot"]  # the default shape is unchanged
+    shards: list[int] = []
+    for name in scaled:
+        settings = settings_from(service_env(name, EXAMPLE), monkeypatch)
+        url = settings.database_url.get_secret_value() if settings.database_url else ""
+        assert url.startswith("postgresql://imaginebot:") and url.endswith(
+            "@postgres:5432/imaginebot"
+        )
+        assert settings.redis_url == "redis://redis:6379/0" and settings.bot_instance == "main"
+        assert settings.data_dir == Path("/data") and settings.discord_shard_count == 2
+        shards += settings.shard_ids or []
+        assert compose["services"][name]["volumes"] == ["bot-data:/data"]  # the same images
+    assert sorted(shards) == [0, 1]  # every shard run once
