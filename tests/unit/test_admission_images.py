@@ -133,7 +133,7 @@ async def test_per_image_counts_survive_a_restart(tmp_path: Path) -> None:
     again = await make_service(tmp_path, {"sdwebui": IMAGE_IN})
     try:
         await again.load_quotas()
-        assert again.quotas.used_today("telegram", "1") == 4
+        assert await again.quotas.used_today("telegram", "1") == 4
     finally:
         await again.store.close()
 
@@ -145,7 +145,7 @@ async def test_a_picture_on_a_chain_that_takes_none_is_refused_before_queueing(
     with pytest.raises(NoCapableProvider, match=r"\(openai\) can start from a picture"):
         await text_only.imagine(ALICE, GROUP, TARGET, command)
     await nothing_queued(text_only, tmp_path)
-    assert text_only.quotas.used_today("telegram", "1") == 0
+    assert await text_only.quotas.used_today("telegram", "1") == 0
     (refusal,) = await text_only.recent_refusals(GROUP)
     assert refusal["code"] == "no_capable_provider"
 
@@ -167,7 +167,7 @@ async def test_bad_pictures_get_a_plain_answer_and_queue_nothing(
             ALICE, GROUP, TARGET, ImagineCommand(prompt="make it blue", image=data)
         )
     await nothing_queued(service, tmp_path)
-    assert service.quotas.used_today("telegram", "1") == 0
+    assert await service.quotas.used_today("telegram", "1") == 0
 
 
 async def test_an_animated_gif_is_taken_as_its_first_frame(
