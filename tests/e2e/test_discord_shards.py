@@ -52,7 +52,9 @@ async def test_an_invalid_shard_is_closed_with_4010(discord: DiscordDriver, shar
 
 async def test_a_shard_with_too_many_servers_is_closed_with_4011(discord: DiscordDriver) -> None:
     guilds_on_both_shards(discord)
-    discord.fake.gateway.max_guilds_per_shard = 1
+    gateway = discord.fake.gateway
+    per_shard = [sum(1 for g in discord.fake.guilds if gateway.shard_of(g, 2) == n) for n in (0, 1)]
+    gateway.max_guilds_per_shard = max(per_shard)  # two shards hold them, one cannot
     code, _events = await identify(discord, [0, 1])  # one shard for every server: too many
     assert code == 4011
     code, events = await identify(discord, [0, 2])
