@@ -38,6 +38,8 @@ async def test_a_request_reads_its_scope_once_per_step(
 ) -> None:
     await store.set_scope_limits(GUILD.platform, GUILD.id, 5, None)
     await store.set_scope_pending_limit(GUILD.platform, GUILD.id, 1)
+    # As the bot does at start: today's counts are rebuilt once a day, not per request.
+    await service.load_quotas()
     statements: list[str] = []
     fetch, execute = store.fetch, store.execute
 
