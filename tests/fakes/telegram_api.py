@@ -162,6 +162,40 @@ def visible_text(text: str, parse_mode: str | None) -> str:
     return "".join(parts)
 
 
+class _LinkCollector(HTMLParser):
+    """The text links of HTML parse mode, as Telegram returns them in `caption_entities` /
+    `entities` (offsets here count code points; Telegram counts UTF-16 units)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.shown = 0
+        self.open: list[tuple[int, str]] = []
+        self.links: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.open.append((self.shown, dict(attrs).get("href") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.open:
+            start, url = self.open.pop()
+            self.links.append(
+                {"type": "text_link", "offset": start, "length": self.shown - start, "url": url}
+            )
+
+    def handle_data(self, data: str) -> None:
+        self.shown += len(data)
+
+
+def text_links(text: str, parse_mode: str | None) -> list[dict[str, Any]]:
+    if parse_mode != "HTML":
+        return []
+    collector = _LinkCollector()
+    collector.feed(text)
+    collector.close()
+    return collector.links
+
+
 def _entity_at(text: str, index: int) -> bool:
     end = text.find(";", index)
     return end != -1 and end - index <= 8 and text[index + 1 : end].replace("#", "").isalnum()
@@ -605,7 +639,8 @@ class FakeTelegram:
         shown = visible_text(caption, params.get("parse_mode"))
         if len(shown) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
-        return {"caption": shown}
+        links = text_links(caption, params.get("parse_mode"))
+        return {"caption": shown, "caption_entities": links} if links else {"caption": shown}
 
     def _file(self, value: Any, files: dict[str, bytes]) -> bytes:
         if isinstance(value, str) and value.startswith("attach://"):

@@ -245,6 +245,20 @@ async def test_links_posted_in_telegram_open_the_group_and_the_private_gallery(
             private_link = url_button(reply)
             assert f"/g/telegram/{GROUP}/enter" in group_link
             assert f"/g/telegram/dm%3A{ALICE}/enter" in private_link
+            # /history links the same galleries from its last caption (an album has no buttons).
+            # Alice made one picture in the group (a photo) and two in private (an album).
+            for chat, scope, pictures in ((GROUP, GROUP, 1), (ALICE, f"dm%3A{ALICE}", 2)):
+                asked = t.send(chat, ALICE, "/history")
+                album = wait_for(
+                    lambda asked=asked, pictures=pictures: (
+                        len(t.replies_to(asked)) >= pictures and t.replies_to(asked)
+                    ),
+                    15,
+                    message="/history",
+                )
+                links = [e for m in t.replies_to(asked) for e in m.get("caption_entities", [])]
+                assert [e["type"] for e in links] == ["text_link"], album
+                assert f"/g/telegram/{scope}/enter" in links[0]["url"]
             # An admin's /gallery in the group: the same group link there, and a private one
             # that can hide pictures, sent to the admin's private chat.
             by_admin = t.send(GROUP, ADMIN, "/gallery")

@@ -45,6 +45,21 @@ class GalleryCommand:
         self.reply = reply
         self.refuse = refuse
 
+    async def history_link(self, update: Update) -> str | None:
+        """The link everyone may see (/gallery's and /history's): the group's gallery in a
+        group, the user's own in a private chat; None without a gallery or with it off."""
+        message = update.effective_message
+        if self.gallery is None or message is None:
+            return None
+        private = message.chat.type == ChatType.PRIVATE
+        user = update.effective_user
+        return await self.gallery.link(
+            "telegram",
+            scope_of(update).id,
+            user_id=str(user.id) if private and user is not None else None,
+            admin=False,
+        )
+
     async def __call__(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
@@ -59,12 +74,7 @@ class GalleryCommand:
         scope = scope_of(update)
         private = message.chat.type == ChatType.PRIVATE
         user = update.effective_user
-        link = await self.gallery.link(
-            "telegram",
-            scope.id,
-            user_id=str(user.id) if private and user is not None else None,
-            admin=False,
-        )
+        link = await self.history_link(update)
         if link is None:
             await self.reply(message, OFF)
             return

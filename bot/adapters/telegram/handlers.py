@@ -215,7 +215,13 @@ class Handlers:
         if not shown:
             await self.answers.reply(message, "Nothing yet: make your first picture with /imagine.")
             return
-        captions = [caption(g, self.service.styles.find(g.style)) for g, _ in shown]
+        # The last picture's caption links to the chat's gallery: an album carries no
+        # buttons, and a separate message would cost flood budget.
+        link = await self.gallery.history_link(update)
+        captions = [
+            caption(g, self.service.styles.find(g.style), link if i == len(shown) - 1 else None)
+            for i, (g, _) in enumerate(shown)
+        ]
         if len(shown) == 1:
             await message.reply_photo(
                 shown[0][1], caption=captions[0], parse_mode=ParseMode.HTML, do_quote=True

@@ -62,8 +62,13 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(0, limit - 1)] + "…"
 
 
-def caption(generation: Generation, style: Style | None) -> str:
-    """The photo caption, fitting Telegram's 1024 visible characters whatever the prompt."""
+GALLERY_LINK_TEXT = "🖼 Everything made here, in the web gallery"
+
+
+def caption(generation: Generation, style: Style | None, gallery_link: str | None = None) -> str:
+    """The photo caption, fitting Telegram's 1024 visible characters whatever the prompt;
+    with `gallery_link`, a last line linking to the chat's web gallery (only the link text
+    counts as visible)."""
     style_name = style.label if style else generation.style
     details = [f"🎨 {style_name}", f"📐 {generation.aspect}"]
     if generation.seed is not None:
@@ -71,9 +76,12 @@ def caption(generation: Generation, style: Style | None) -> str:
     if generation.provider:
         details.append(f"⚙️ {generation.provider}")
     footer = " · ".join(details)
-    room = CAPTION_LIMIT - len(footer) - 2
+    link = ""
+    if gallery_link is not None:
+        link = f'\n<a href="{html.escape(gallery_link, quote=True)}">{GALLERY_LINK_TEXT}</a>'
+    room = CAPTION_LIMIT - len(footer) - 2 - (len(GALLERY_LINK_TEXT) + 1 if link else 0)
     prompt = shorten(generation.prompt, room)
-    return f"<b>{escape(prompt)}</b>\n{escape(footer)}"
+    return f"<b>{escape(prompt)}</b>\n{escape(footer)}{link}"
 
 
 def status_text(update: StatusUpdate) -> str:
