@@ -26,14 +26,20 @@ class DiscordLoad:
         self.fake = driver.fake
         self._serial = 0
 
-    def payloads(self, count: int, users: int, label: str) -> list[dict[str, Any]]:
+    def payloads(
+        self, count: int, users: int, label: str, options: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """/imagine interactions; `options` are further /imagine options (`{"count": 4}`)."""
         fake, driver = self.fake, self.driver
         data_for: dict[int, Any] = {}
         result = []
         for i in range(count):
             self._serial += 1
             data = command_options(
-                fake, "imagine", driver.guild_id, {"prompt": f"{label} picture {self._serial}"}
+                fake,
+                "imagine",
+                driver.guild_id,
+                {"prompt": f"{label} picture {self._serial}", **(options or {})},
             )
             data_for[i] = data
             result.append(

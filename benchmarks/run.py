@@ -29,7 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import report, scenarios_discord, scenarios_telegram  # noqa: E402
+from benchmarks import (  # noqa: E402
+    report,
+    scenarios_discord,
+    scenarios_pictures,
+    scenarios_telegram,
+)
 from benchmarks.stack import shared_stacks  # noqa: E402
 
 Scenario = Callable[[Path, bool, Path | None], dict[str, Any]]
@@ -47,6 +52,9 @@ SCENARIOS: dict[str, Scenario] = {
     "busy_groups": scenarios_telegram.busy_groups,
     "provider_limit": scenarios_discord.provider_limit,
     "memory": scenarios_discord.memory,
+    "grid_discord": scenarios_pictures.grid_discord,
+    "grid_telegram": scenarios_pictures.grid_telegram,
+    "img2img_telegram": scenarios_pictures.img2img_telegram,
 }
 # --quick order: scenarios that share a stack configuration in quick mode run back to back.
 QUICK_ORDER = [
@@ -61,9 +69,14 @@ QUICK_ORDER = [
     "memory",
     # Discord, a provider that allows 4 concurrent requests
     "provider_limit",
+    # Discord, two workers, the provider instant, the bot's HEALTH_PORT probed
+    "grid_discord",
     # Telegram without rate limits
     "burst_telegram",
     "paced_telegram",
+    # the same, the bot's HEALTH_PORT probed
+    "grid_telegram",
+    "img2img_telegram",
     # Telegram with the platform's limits
     "telegram_platform_limit",
     "busy_groups",

@@ -52,6 +52,8 @@ class StackConfig:
     telegram: bool = False
     telegram_limits: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    # Settings for the bot process only (HEALTH_PORT: workers would want the same port).
+    bot_env: dict[str, str] = field(default_factory=dict)
     # A directory: run the bot under cProfile and write bot.prof there (benchmarks only).
     profile_dir: Path | None = None
 
@@ -155,7 +157,7 @@ class Stack:
         args = [
             sys.executable,
             "-m",
-            "tests.fakes.openai_images",
+            "benchmarks.fake_provider",
             "--port",
             str(self.provider_port),
             "--delay",
@@ -199,13 +201,14 @@ class Stack:
 
     def _bot_process(self) -> Any:
         args = ["run", "--no-worker"]
+        env = {**self.env, **self.config.bot_env}
         if self.config.profile_dir is not None:
             # `python -m cProfile -o FILE -m bot run`: the profile is written when the bot exits
             # on SIGTERM (its signal handler makes it return normally).
             self.config.profile_dir.mkdir(parents=True, exist_ok=True)
             out = self.config.profile_dir / "bot.prof"
-            return _profiled(args, self.env, self.root, out)
-        return process(args, self.env, self.root, self.root / "bot.log")
+            return _profiled(args, env, self.root, out)
+        return process(args, env, self.root, self.root / "bot.log")
 
     def add_worker(self, *, wait: bool = True) -> subprocess.Popen[bytes]:
         index = len(self.workers)

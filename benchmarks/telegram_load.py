@@ -29,6 +29,7 @@ class FastFakeTelegram(FakeTelegram):
         self.status_of: dict[Key, Key] = {}
         self.too_many = 0
         self.image_bytes = 0
+        self.downloaded_at: dict[str, float] = {}  # file_id -> when the bot asked for it
 
     async def handle(self, request: Any) -> Any:
         response = await super().handle(request)
@@ -40,6 +41,12 @@ class FastFakeTelegram(FakeTelegram):
             self.image_bytes += sum(len(v) for v in call.files.values())
             call.files.clear()
         return response
+
+    async def download(self, request: Any) -> Any:
+        file_id = self.file_paths.get(request.match_info["path"])
+        if file_id is not None:
+            self.downloaded_at.setdefault(file_id, time.time())
+        return await super().download(request)
 
     @staticmethod
     def _reply_key(params: dict[str, Any]) -> Key | None:
@@ -126,15 +133,28 @@ class TelegramLoad:
         self.driver = driver
         self.fake = driver.fake
         self._serial = 0
+        self.file_of: dict[Key, str] = {}  # command -> the photo's file_id
 
-    def send(self, senders: list[tuple[int, int]], offsets: list[float], label: str) -> list[Key]:
-        """Push `/imagine` from (chat, user) i at `offsets[i]`; returns the command keys."""
+    def send(
+        self,
+        senders: list[tuple[int, int]],
+        offsets: list[float],
+        label: str,
+        options: str = "",
+        photo: tuple[bytes, int, int] | None = None,
+    ) -> list[Key]:
+        """Push `/imagine` from (chat, user) i at `offsets[i]`; returns the command keys.
+
+        `options` goes after the prompt (`count:4`). With `photo` (JPEG bytes, width,
+        height) each command is the caption of a photo of those bytes, a file of its own
+        that the bot fetches through getFile, as Telegram serves photos (a JPEG, no
+        metadata; the bytes are made once, not re-encoded per message)."""
         fake = self.fake
         keys: list[Key] = []
         texts = []
         for _ in senders:
             self._serial += 1
-            texts.append(f"/imagine {label} picture {self._serial}")
+            texts.append(f"/imagine {label} picture {self._serial} {options}".rstrip())
 
         async def run() -> None:
             loop = asyncio.get_running_loop()
@@ -143,8 +163,16 @@ class TelegramLoad:
                 delay = start + offset - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                update = fake.message_update(chat_id, user_id, text)
-                keys.append((chat_id, int(update["message"]["message_id"])))
+                body = None
+                if photo is not None:
+                    data, width, height = photo
+                    described = fake.add_file(data)
+                    body = {"photo": [{**described, "width": width, "height": height}]}
+                update = fake.message_update(chat_id, user_id, text, body=body)
+                key = (chat_id, int(update["message"]["message_id"]))
+                keys.append(key)
+                if body is not None:
+                    self.file_of[key] = body["photo"][0]["file_id"]
 
         self.driver.server.call(run(), timeout=(offsets[-1] if offsets else 0) + 60)
         return keys

@@ -28,9 +28,18 @@ EXPECTED = {
     "paced_telegram": {"ack_p50_ms", "ack_p99_ms"},
     "telegram_platform_limit": {"delivered_per_s", "allowed_per_s", "platform_429s", "lost"},
     "busy_groups": {"delivered", "lost", "platform_429s", "last_picture_s", "rows"},
+    "grid_discord": {"single_ack_p99_ms", "grid_ack_p99_ms", "grid_bot_cpu_ms_per_gen"},
+    "grid_telegram": {"single_ack_p99_ms", "grid_ack_p99_ms", "grid_bot_cpu_ms_per_gen"},
+    "img2img_telegram": {"ack_p99_ms", "bot_cpu_ms_per_gen", "bot_rss_peak_mb"},
 }
 # Scenarios whose every request must have reached the fake platform, even in a quick run.
 COMPLETE = {"burst_discord", "paced_discord", "added_latency_20_per_s", "provider_limit"}
+# Scenarios that must have delivered every request, each with this many stored originals.
+PICTURES = {
+    "grid_discord": {"single": 1, "grid": 4},
+    "grid_telegram": {"single": 1, "grid": 4},
+    "img2img_telegram": {"": 1},
+}
 
 
 @pytest.mark.timeout(170)
@@ -67,6 +76,17 @@ def test_quick_run_prints_a_json_line_per_scenario(tmp_path: Path) -> None:
         if record["scenario"] in COMPLETE:
             assert record["delivered"] == record["commands"], record
             assert record.get("rejected_requests_at_fake", 0) == 0, record
+        for prefix, pictures in PICTURES.get(record["scenario"], {}).items():
+            key = f"{prefix}_" if prefix else ""
+            assert record[f"{key}delivered"] == record["commands"], record
+            assert record[f"{key}pictures_per_request"] == {str(pictures): record["commands"]}, (
+                record
+            )
+        if record["scenario"] == "img2img_telegram":
+            # Each picture was fetched, and only after its request was acknowledged.
+            assert record["pictures_fetched"] == record["commands"], record
+            assert record["fetched_before_ack"] == 0, record
+            assert record["provider_edits"] == record["commands"], record
     ran = {r["scenario"] for r in lines if "skipped" not in r}
     assert ran >= set(EXPECTED) - {"burst_telegram", "paced_telegram", "telegram_platform_limit"}
     # A quick run never overwrites the published figures.
