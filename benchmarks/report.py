@@ -233,6 +233,35 @@ before the second (the first run's own load; nothing else was running):
   (14 MB of pixels, then shrunk to 2048x1536 and encoded again at JPEG quality 92), and the
   C allocator keeps what those threads freed. What the memory and the CPU go to in detail
   was not profiled yet.
+
+## Before and after the restructuring (issue 14), `run.py --quick`
+
+`benchmarks/run.py --quick` at 46c78ad (before the restructuring, its own checkout and
+virtual environment) and on main at 0f677c6 (after it, and after the grids, pictures in and
+several-processes work that followed), alternating, two runs each, 2026-12-02, load average
+2.0-4.7 on the 2 cores (the benchmark runs' own load; nothing else running). Quick runs use
+tiny numbers (10-60 requests per scenario), so only large differences mean anything; before
+-> after, run 1 / run 2:
+
+- burst_discord ack p99 6.3 / 13.6 -> 28.7 / 3.4 ms; bot CPU 10.5 / 11.5 -> 14.5 / 10.5 ms
+  per generation.
+- paced_discord ack p99 3.9 / 5.5 -> 9.7 / 5.6 ms; bot CPU 12.0 / 13.0 -> 17.0 / 14.5 ms.
+- added latency at 20/s, overhead p50 28.1 / 26.7 -> 29.8 / 24.4 ms, p99 31.9 / 29.0 ->
+  32.6 / 27.2 ms; at 50/s p99 38.4 / 27.9 -> 36.8 / 29.1 ms.
+- capacity (1 and 2 workers), bot CPU 13.0-13.5 -> 12.5-16.5 ms per generation.
+- memory: bot idle 72.9 / 72.8 -> 77.2 / 77.2 MB, worker idle 79.8 / 79.8 -> 83.3 / 83.2 MB.
+- burst_telegram ack p99 66.7 / 55.8 -> 99.9 / 77.8 ms; paced_telegram 8.2 / 8.8 ->
+  8.1 / 10.9 ms.
+- telegram_platform_limit 79.2 / 79.2 -> 79.3 / 79.5 % of the allowed rate, bot CPU
+  13.7 / 15.8 -> 19.8 / 21.2 ms; busy_groups last picture 3.9 / 3.9 -> 3.8 / 3.9 s, bot CPU
+  13.8 / 15.6 -> 23.8 / 21.9 ms.
+- The whole quick run: 47.6 / 48.4 -> 47.6 / 45.1 s of scenario time.
+
+Within the noise of quick runs, latency did not move; the bot's CPU per generation is up
+by 1-3 ms in most scenarios and by 6-8 ms in the two Telegram scenarios with flood limits,
+and both processes hold about 4 MB more at rest. These compare more than the
+restructuring (main also has grids, pictures in and several bot processes since), and no
+full run was made.
 """
 
 
