@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 from bot.core.store.executor import Row
 from bot.core.store.postgres import PostgresStore
-from bot.web.queries import MAX_SEARCH_WORDS, Filters, GalleryItem, Page
-
-_COLUMNS = (
-    "g.id, g.user_id, g.user_name, g.prompt, g.style, g.aspect, g.seed, g.provider, g.model, "
-    "g.image_width, g.image_height, g.created_at, g.hidden, g.image_path"
+from bot.web.queries import (
+    ITEM_COLUMNS,
+    MAX_SEARCH_WORDS,
+    VISIBLE,
+    Filters,
+    GalleryItem,
+    Page,
+    item_from,
 )
-_VISIBLE = "g.status = 'delivered' AND g.image_path IS NOT NULL"
+
 _CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
 # The expression of migration 006's GIN index, word for word, so the planner uses it.
 _SEARCHED = "to_tsvector('simple', translate(g.prompt, '<>', '  ')) @@ to_tsquery('simple', ?)"
@@ -36,25 +38,6 @@ def tsquery_of(text: str) -> str | None:
     if not words:
         return None
     return " & ".join(words) + ":*"
-
-
-def _item(row: Row) -> GalleryItem:
-    return GalleryItem(
-        id=row["id"],
-        user_id=row["user_id"],
-        user_name=row["user_name"],
-        prompt=row["prompt"],
-        style=row["style"],
-        aspect=row["aspect"],
-        seed=int(row["seed"]),
-        provider=row["provider"],
-        model=row["model"],
-        width=row["image_width"],
-        height=row["image_height"],
-        created_at=float(row["created_at"]),
-        hidden=bool(row["hidden"]),
-        image_name=Path(row["image_path"]).name,
-    )
 
 
 class PostgresGallery:
@@ -76,7 +59,7 @@ class PostgresGallery:
     async def page(
         self, platform: str, scope_id: str, filters: Filters, cursor: str | None, limit: int
     ) -> Page:
-        where = [_VISIBLE, "g.platform = ?", "g.scope_id = ?"]
+        where = [VISIBLE, "g.platform = ?", "g.scope_id = ?"]
         params: list[Any] = [platform, scope_id]
         if not filters.include_hidden:
             where.append("g.hidden = 0")
@@ -95,11 +78,11 @@ class PostgresGallery:
             where.append("(g.created_at, g.id) < (?, ?)")
             params += [float(found.group(1)), found.group(2)]
         rows = await self._store.fetch(
-            f"SELECT {_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+            f"SELECT {ITEM_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
             [*params, limit + 1],
         )
-        items = [_item(r) for r in rows[:limit]]
+        items = [item_from(r) for r in rows[:limit]]
         last = items[-1] if items else None
         return Page(
             items, f"t{last.created_at!r}_{last.id}" if len(rows) > limit and last else None
@@ -110,11 +93,11 @@ class PostgresGallery:
     ) -> GalleryItem | None:
         hidden = "" if include_hidden else " AND g.hidden = 0"
         row = await self._store.fetchone(
-            f"SELECT {_COLUMNS} FROM generations g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
-            f"AND g.scope_id = ? AND {_VISIBLE}{hidden}",
+            f"SELECT {ITEM_COLUMNS} FROM generations g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+            f"AND g.scope_id = ? AND {VISIBLE}{hidden}",
             (generation_id, platform, scope_id),
         )
-        return _item(row) if row else None
+        return item_from(row) if row else None
 
     async def delete_own(
         self, platform: str, scope_id: str, generation_id: str, user_id: str
@@ -122,20 +105,20 @@ class PostgresGallery:
         async def delete(db: Any) -> Row | None:
             rows = await db.fetch(
                 f"DELETE FROM generations AS g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
-                f"AND g.scope_id = ? AND g.user_id = ? AND {_VISIBLE} RETURNING {_COLUMNS}",
+                f"AND g.scope_id = ? AND g.user_id = ? AND {VISIBLE} RETURNING {ITEM_COLUMNS}",
                 (generation_id, platform, scope_id, user_id),
             )
             return rows[0] if rows else None
 
         row = await self._store.transaction(delete)
-        return _item(row) if row else None
+        return item_from(row) if row else None
 
     async def set_hidden(
         self, platform: str, scope_id: str, generation_id: str, hidden: bool
     ) -> bool:
         changed = await self._store.execute(
             f"UPDATE generations AS g SET hidden = ? WHERE g.id = ? AND g.platform = ? "  # noqa: S608
-            f"AND g.scope_id = ? AND {_VISIBLE}",
+            f"AND g.scope_id = ? AND {VISIBLE}",
             (int(hidden), generation_id, platform, scope_id),
         )
         return changed > 0
@@ -165,7 +148,7 @@ class PostgresGallery:
 
     async def existing(self, generation_ids: list[str]) -> set[str]:
         rows = await self._store.fetch(
-            f"SELECT id FROM generations g WHERE g.id = ANY(?::text[]) AND {_VISIBLE}",  # noqa: S608
+            f"SELECT id FROM generations g WHERE g.id = ANY(?::text[]) AND {VISIBLE}",  # noqa: S608
             (generation_ids,),
         )
         return {str(r[0]) for r in rows}

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import Any, Protocol
 
 MAX_SEARCH_WORDS = 8
+# What both implementations select for an item, and which rows the gallery shows at all.
+ITEM_COLUMNS = (
+    "g.id, g.user_id, g.user_name, g.prompt, g.style, g.aspect, g.seed, g.provider, g.model, "
+    "g.image_width, g.image_height, g.created_at, g.hidden, g.image_path"
+)
+VISIBLE = "g.status = 'delivered' AND g.image_path IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,30 @@ class GalleryItem:
     created_at: float
     hidden: bool
     image_name: str
+
+
+class ItemRow(Protocol):
+    def __getitem__(self, key: str) -> Any: ...
+
+
+def item_from(row: ItemRow) -> GalleryItem:
+    """A row selected with ITEM_COLUMNS (sqlite3.Row and asyncpg records alike)."""
+    return GalleryItem(
+        id=row["id"],
+        user_id=row["user_id"],
+        user_name=row["user_name"],
+        prompt=row["prompt"],
+        style=row["style"],
+        aspect=row["aspect"],
+        seed=int(row["seed"]),
+        provider=row["provider"],
+        model=row["model"],
+        width=row["image_width"],
+        height=row["image_height"],
+        created_at=float(row["created_at"]),
+        hidden=bool(row["hidden"]),
+        image_name=Path(row["image_path"]).name,
+    )
 
 
 @dataclass(frozen=True)

@@ -17,39 +17,23 @@ from typing import Any
 
 import aiosqlite
 
-from bot.web.queries import Filters, GalleryItem, Page, match_expression
+from bot.web.queries import (
+    ITEM_COLUMNS,
+    VISIBLE,
+    Filters,
+    GalleryItem,
+    Page,
+    item_from,
+    match_expression,
+)
 
 SCHEMA_VERSION = 4
-_COLUMNS = (
-    "g.id, g.user_id, g.user_name, g.prompt, g.style, g.aspect, g.seed, g.provider, g.model, "
-    "g.image_width, g.image_height, g.created_at, g.hidden, g.image_path"
-)
-_VISIBLE = "g.status = 'delivered' AND g.image_path IS NOT NULL"
 _LISTING_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
 _SEARCH_CURSOR = re.compile(r"^r([0-9]{1,19})$")
 
 
 class SchemaTooOld(RuntimeError):
     pass
-
-
-def _item(row: sqlite3.Row) -> GalleryItem:
-    return GalleryItem(
-        id=row["id"],
-        user_id=row["user_id"],
-        user_name=row["user_name"],
-        prompt=row["prompt"],
-        style=row["style"],
-        aspect=row["aspect"],
-        seed=int(row["seed"]),
-        provider=row["provider"],
-        model=row["model"],
-        width=row["image_width"],
-        height=row["image_height"],
-        created_at=float(row["created_at"]),
-        hidden=bool(row["hidden"]),
-        image_name=Path(row["image_path"]).name,
-    )
 
 
 class SqliteGallery:
@@ -79,7 +63,7 @@ class SqliteGallery:
     async def page(
         self, platform: str, scope_id: str, filters: Filters, cursor: str | None, limit: int
     ) -> Page:
-        where = [_VISIBLE, "g.platform = ?", "g.scope_id = ?"]
+        where = [VISIBLE, "g.platform = ?", "g.scope_id = ?"]
         params: list[Any] = [platform, scope_id]
         if not filters.include_hidden:
             where.append("g.hidden = 0")
@@ -97,11 +81,11 @@ class SqliteGallery:
             where.append("(g.created_at, g.id) < (?, ?)")
             params += [float(found.group(1)), found.group(2)]
         rows = await self._rows(
-            f"SELECT {_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
+            f"SELECT {ITEM_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
             [*params, limit + 1],
         )
-        items = [_item(r) for r in rows[:limit]]
+        items = [item_from(r) for r in rows[:limit]]
         more = len(rows) > limit
         last = items[-1] if items else None
         return Page(items, f"t{last.created_at!r}_{last.id}" if more and last else None)
@@ -121,13 +105,13 @@ class SqliteGallery:
             fts.append("f.rowid < ?")
             fts_params.append(int(found.group(1)))
         rows = await self._rows(
-            f"SELECT f.rowid AS search_rowid, {_COLUMNS} FROM generations_fts f "  # noqa: S608 - fixed fragments
+            f"SELECT f.rowid AS search_rowid, {ITEM_COLUMNS} FROM generations_fts f "  # noqa: S608 - fixed fragments
             "JOIN generation_search s ON s.rowid = f.rowid "
             "JOIN generations g ON g.id = s.generation_id "
             f"WHERE {' AND '.join(fts + where)} ORDER BY f.rowid DESC LIMIT ?",
             [*fts_params, *params, limit + 1],
         )
-        items = [_item(r) for r in rows[:limit]]
+        items = [item_from(r) for r in rows[:limit]]
         more = len(rows) > limit
         return Page(items, f"r{rows[limit - 1]['search_rowid']}" if more else None)
 
@@ -136,28 +120,28 @@ class SqliteGallery:
     ) -> GalleryItem | None:
         hidden = "" if include_hidden else " AND g.hidden = 0"
         rows = await self._rows(
-            f"SELECT {_COLUMNS} FROM generations g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
-            f"AND g.scope_id = ? AND {_VISIBLE}{hidden}",
+            f"SELECT {ITEM_COLUMNS} FROM generations g WHERE g.id = ? AND g.platform = ? "  # noqa: S608
+            f"AND g.scope_id = ? AND {VISIBLE}{hidden}",
             (generation_id, platform, scope_id),
         )
-        return _item(rows[0]) if rows else None
+        return item_from(rows[0]) if rows else None
 
     async def delete_own(
         self, platform: str, scope_id: str, generation_id: str, user_id: str
     ) -> GalleryItem | None:
         rows = await self._rows(
             f"DELETE FROM generations AS g WHERE g.id = ? AND g.platform = ? AND g.scope_id = ? "  # noqa: S608
-            f"AND g.user_id = ? AND {_VISIBLE} RETURNING {_COLUMNS.replace('g.', '')}",
+            f"AND g.user_id = ? AND {VISIBLE} RETURNING {ITEM_COLUMNS.replace('g.', '')}",
             (generation_id, platform, scope_id, user_id),
         )
-        return _item(rows[0]) if rows else None
+        return item_from(rows[0]) if rows else None
 
     async def set_hidden(
         self, platform: str, scope_id: str, generation_id: str, hidden: bool
     ) -> bool:
         cursor = await self._db.execute(
             f"UPDATE generations AS g SET hidden = ? WHERE g.id = ? AND g.platform = ? "  # noqa: S608
-            f"AND g.scope_id = ? AND {_VISIBLE}",
+            f"AND g.scope_id = ? AND {VISIBLE}",
             (int(hidden), generation_id, platform, scope_id),
         )
         return cursor.rowcount > 0
@@ -191,7 +175,7 @@ class SqliteGallery:
             chunk = generation_ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
             rows = await self._rows(
-                f"SELECT id FROM generations g WHERE g.id IN ({marks}) AND {_VISIBLE}",  # noqa: S608
+                f"SELECT id FROM generations g WHERE g.id IN ({marks}) AND {VISIBLE}",  # noqa: S608
                 chunk,
             )
             found.update(str(r[0]) for r in rows)
