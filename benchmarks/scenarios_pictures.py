@@ -68,16 +68,24 @@ def input_jpeg() -> bytes:
     raise RuntimeError("could not make a 2 MB JPEG")
 
 
-def _pictures_per_request(stack: Stack, label: str) -> dict[str, int]:
-    """How many stored originals the delivered requests of this burst have: {count: requests}."""
+def _pictures_per_request(stack: Stack, label: str, delivered: int) -> dict[str, int]:
+    """How many stored originals the delivered requests of this burst have: {count: requests}.
+
+    The bot marks a row delivered just after the platform confirmed the picture, so the last
+    rows may trail the fake by a moment: wait (briefly) until the store has them all."""
     db = stack.root / "data" / "imaginebot.sqlite3"
-    found = rows(
-        db,
-        "SELECT g.id AS id, COUNT(i.idx) AS n FROM generations g "
-        "LEFT JOIN generation_images i ON i.generation_id = g.id "
-        "WHERE g.prompt LIKE ? AND g.status = 'delivered' GROUP BY g.id",
-        (f"{label} picture %",),
-    )
+    deadline = time.monotonic() + 10
+    while True:
+        found = rows(
+            db,
+            "SELECT g.id AS id, COUNT(i.idx) AS n FROM generations g "
+            "LEFT JOIN generation_images i ON i.generation_id = g.id "
+            "WHERE g.prompt LIKE ? AND g.status = 'delivered' GROUP BY g.id",
+            (f"{label} picture %",),
+        )
+        if len(found) >= delivered or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     tally: dict[str, int] = {}
     for row in found:
         tally[str(row["n"])] = tally.get(str(row["n"]), 0) + 1
@@ -124,7 +132,7 @@ def _discord_burst(
         "all_delivered_s": round(load.delivered_span(ids), 2),
         **cpu_per_generation(cpu0, cpu1, delivered),
         **probe.between(started, ended),
-        "pictures_per_request": _pictures_per_request(stack, label),
+        "pictures_per_request": _pictures_per_request(stack, label, delivered),
     }
 
 
@@ -197,7 +205,7 @@ def _telegram_burst(
         "delivered": delivered,
         "all_delivered_s": round(load.delivered_span(keys), 2),
         **cpu_per_generation(cpu0, cpu1, delivered),
-        "pictures_per_request": _pictures_per_request(stack, label),
+        "pictures_per_request": _pictures_per_request(stack, label, delivered),
     }
     if probe is not None:
         figures.update(probe.between(started, ended))
