@@ -124,6 +124,7 @@ class Admission:
         self._moderator = moderator
         self._files = files
         self._inputs = InputImages(settings, moderator)
+        self.picture_slot = self._inputs.slot
         self.plans = JobPlans(
             settings=settings,
             styles=styles,

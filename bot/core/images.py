@@ -27,7 +27,10 @@ DEFAULT_MAX_PIXELS = 40_000_000
 FORMATS = ("PNG", "JPEG", "WEBP")
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 DEFAULT_INPUT_PIXELS = 16_000_000  # a 4000 x 4000 photo; more is refused before decoding
-DEFAULT_INPUT_SIDE = 2048  # no provider takes more; larger pictures are shrunk on input
+# No provider makes a picture wider than 1536 px (gpt-image-1's 1536x1024; Stable Diffusion's
+# sizes are smaller) and each shrinks what it is given to the size it makes, so more input
+# pixels buy nothing. 1536 also lets a 2560x1920 phone photo decode at half scale (draft).
+DEFAULT_INPUT_SIDE = 1536
 STRIPPABLE = ("JPEG", "PNG")
 DRAFT_SLACK = 0.7
 PASS_MODES = {"JPEG": ("RGB", "L"), "PNG": ("RGB", "RGBA", "L", "LA", "P")}
@@ -140,6 +143,9 @@ def load_input(
             image.seek(0)  # the first frame of a GIF (or animated WebP / PNG) only
             image.load()
             clean = _pixels_only(image if upright else ImageOps.exif_transpose(image))
+            # Encoded inside `with`: closing the file releases the pixels of `image`, which
+            # `clean` may be (no copy: one decoded photo in memory, not two).
+            return _encoded(clean, fmt, animated, max_side)
     except BadInputImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -149,6 +155,15 @@ def load_input(
         ) from None
     except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError):
         raise _unreadable() from None
+
+
+def _unreadable() -> BadInputImage:
+    return BadInputImage(
+        "That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF."
+    )
+
+
+def _encoded(clean: Image.Image, fmt: str, animated: bool, max_side: int) -> InputImage:
     if max(clean.size) > max_side:
         clean.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     out = io.BytesIO()
@@ -157,12 +172,6 @@ def load_input(
     else:
         clean.save(out, format="PNG", compress_level=1)
     return InputImage(out.getvalue(), clean.width, clean.height, fmt, animated)
-
-
-def _unreadable() -> BadInputImage:
-    return BadInputImage(
-        "That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF."
-    )
 
 
 def _stripped(data: bytes, fmt: str, width: int, height: int) -> InputImage:
@@ -178,10 +187,11 @@ def _stripped(data: bytes, fmt: str, width: int, height: int) -> InputImage:
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:
-    """A new image holding only the pixels: no EXIF, ICC profile, comment or text, which the
-    encoders would otherwise take from `info`."""
+    """The pixels only: no EXIF, ICC profile, comment or text, which the encoders would
+    otherwise take from `info`. A picture already in the mode is itself cleared, not copied
+    (the caller decoded it for this alone)."""
     mode = "RGBA" if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info else "RGB"
-    clean = image.convert(mode) if image.mode != mode else image.copy()
+    clean = image.convert(mode) if image.mode != mode else image
     clean.info = {}
     return clean
 

@@ -100,6 +100,7 @@ class GenerationService:
         # What adapters call, each answered by the part that owns it.
         self.prepare = self.admission.prepare
         self.submit = self.admission.submit
+        self.picture_slot = self.admission.picture_slot
         self.resolve_style = self.admission.resolve_style
         self.resume_job = self.admission.resume_job
         self.job_for = self.admission.job_for

@@ -402,6 +402,45 @@ def test_imagine_as_a_reply_to_a_photo_starts_from_that_photo(stack: Stack) -> N
     assert pixels(received) == pixels(sent_as) and row["strength"] == 0.6
 
 
+def test_a_burst_of_photos_is_acknowledged_at_once_and_fetched_two_at_a_time(
+    stack: Stack,
+) -> None:
+    """Each picture in hand holds megabytes until its job is queued, so the bot fetches and
+    cleans two at a time (PICTURES_AT_ONCE); the acknowledgements do not wait for that."""
+    t = stack.telegram
+    users = [41, 42, 43, 44, 45]
+    data, _pixels = png_with_exif(64, 48)
+    for user in users:
+        t.add_user(user, f"photographer{user}")
+        t.server.run_sync(lambda user=user: t.fake.private_chat(user))
+    t.server.run_sync(lambda: setattr(t.fake, "download_seconds", 0.4))
+    t.server.run_sync(lambda: setattr(t.fake, "most_downloads_open", 0))
+    try:
+        commands = [
+            t.send_picture(user, user, data, f"/imagine burst picture {user}") for user in users
+        ]
+        settled = [stack.settled(reply_to_message_id=str(c["message_id"])) for c in commands]
+    finally:
+        t.server.run_sync(lambda: setattr(t.fake, "download_seconds", 0.0))
+    assert [row["status"] for row in settled] == ["delivered"] * len(users)
+    assert t.fake.most_downloads_open == 2
+    calls = t.fake.calls
+    acks = [
+        i
+        for i, c in enumerate(calls)
+        if c.method == "sendMessage"
+        and any(
+            c.params.get("chat_id") in (cmd["chat"]["id"], str(cmd["chat"]["id"]))
+            and c.params.get("reply_parameters", {}).get("message_id") == cmd["message_id"]
+            for cmd in commands
+        )
+    ]
+    files = [i for i, c in enumerate(calls) if c.method == "getFile"]
+    assert len(acks) == len(users)
+    # Every photo was acknowledged before the last ones were even asked for.
+    assert max(acks) < files[-2]
+
+
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [

@@ -251,6 +251,11 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     file_paths: dict[str, str] = field(default_factory=dict)
     downloads: list[str] = field(default_factory=list)  # file paths downloaded
+    # A test may make each file download take this long (a slow network), to see how many
+    # the bot has open at once.
+    download_seconds: float = 0.0
+    downloads_open: int = 0
+    most_downloads_open: int = 0
     # Files whose size Telegram does not state (file_size is optional in the Bot API): no
     # file_size anywhere, and the download is sent chunked, without a Content-Length.
     undeclared: set[str] = field(default_factory=set)
@@ -684,6 +689,16 @@ class FakeTelegram:
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         self.downloads.append(path)
+        self.downloads_open += 1
+        self.most_downloads_open = max(self.most_downloads_open, self.downloads_open)
+        try:
+            if self.download_seconds:
+                await asyncio.sleep(self.download_seconds)
+            return await self._send_file(request, file_id)
+        finally:
+            self.downloads_open -= 1
+
+    async def _send_file(self, request: web.Request, file_id: str) -> web.StreamResponse:
         data = self.files[file_id]
         if file_id not in self.undeclared:
             return web.Response(body=data, content_type="application/octet-stream")

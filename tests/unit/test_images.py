@@ -81,11 +81,11 @@ def test_a_large_photo_is_shrunk_to_the_side_limit_on_input() -> None:
     out = io.BytesIO()
     Image.new("RGB", (4000, 3000), (90, 120, 150)).save(out, format="JPEG", quality=90)
     clean = load_input(out.getvalue())
-    assert (clean.width, clean.height) == (2000, 1500)  # decoded at half scale, cheaply
+    assert (clean.width, clean.height) == (1536, 1152)  # decoded at half scale, then shrunk
     wide = io.BytesIO()
     Image.new("RGB", (3000, 2000), (90, 120, 150)).save(wide, format="JPEG", quality=90)
     half = load_input(wide.getvalue())
-    assert (half.width, half.height) == (1500, 1000)  # 1500 is over 70 % of 2048
+    assert (half.width, half.height) == (1500, 1000)  # 1500 is over 70 % of 1536: no resize
     small = load_input(out.getvalue(), max_side=1000)
     with Image.open(io.BytesIO(small.data)) as result:
         assert result.size == (1000, 750) and (small.width, small.height) == (1000, 750)

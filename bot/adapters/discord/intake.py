@@ -76,10 +76,13 @@ class Intake:
             return
         await interaction.response.defer(thinking=True)
 
-        async def fetched() -> PreparedRequest:
-            return await prepare(await self.fetcher.read(attachment))
+        # A few pictures at a time: each holds megabytes until its job is queued.
+        async with self.service.picture_slot():
 
-        await self.prepare_then_submit(interaction, asyncio.ensure_future(fetched()))
+            async def fetched() -> PreparedRequest:
+                return await prepare(await self.fetcher.read(attachment))
+
+            await self.prepare_then_submit(interaction, asyncio.ensure_future(fetched()))
 
     async def prepare_then_submit(
         self, interaction: discord.Interaction, prepare: Preparing

@@ -77,13 +77,15 @@ class Intake:
         """Acknowledge, then `prepare` (download the picture, check and clean it), then queue;
         a refusal from `prepare` replaces the acknowledgement."""
         status_id = await self.acknowledge(anchor, name, prompt)
-        await self._queue(anchor, status_id, prepare)
+        await self._queue(anchor, status_id, prepare, with_picture=True)
 
     async def _queue(
         self,
         anchor: Message,
         status_id: int | None,
         prepare: Callable[[], Awaitable[PreparedRequest]],
+        *,
+        with_picture: bool = False,
     ) -> None:
         handle: dict[str, HandleValue] = {"nsfw_ok": True}
         if status_id is not None:
@@ -96,7 +98,12 @@ class Intake:
             handle=handle,
         )
         try:
-            ticket = await self.service.submit(await prepare(), target)
+            if with_picture:
+                # A few pictures at a time: each holds megabytes until its job is queued.
+                async with self.service.picture_slot():
+                    ticket = await self.service.submit(await prepare(), target)
+            else:
+                ticket = await self.service.submit(await prepare(), target)
         except UserFacingError as exc:
             self.boards.settle(anchor.chat_id, anchor.message_id)
             if status_id is None:
