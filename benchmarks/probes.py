@@ -65,7 +65,9 @@ class LoopProbe:
     def samples(self) -> list[tuple[float, float]]:
         """(time.time() when asked, round trip in seconds), as far as written so far."""
         out = []
-        for line in self.out.read_text().splitlines():
+        text = self.out.read_text()
+        # The probe may be writing a line right now: only whole lines (ended by \n) count.
+        for line in text[: text.rfind("\n") + 1].splitlines():
             if line.strip():
                 at, rtt = json.loads(line)
                 out.append((float(at), float(rtt)))

@@ -30,7 +30,7 @@ from bot.core.errors import (
     ProviderTimeout,
 )
 from bot.core.events import publish
-from bot.core.images import check_provider_image, inspect
+from bot.core.images import check_provider_image, compose_grid, inspect
 from bot.core.messages import (
     BadMessage,
     Done,
@@ -44,6 +44,7 @@ from bot.core.messages import (
 )
 from bot.core.models import StatusUpdate
 from bot.core.operations import Outcome, calls_for, can_serve, perform, request_for
+from bot.core.picture_threads import in_background
 from bot.core.providers.base import ImageProvider, ProviderImage
 from bot.core.providers.limits import ProviderLimiter, SlotAdmission
 from bot.core.queue import UNREADABLE_JOB, calls_key, spent_key
@@ -306,6 +307,12 @@ class WorkerRuntime:
             for image in outcome.images
         )
         first = outcome.images[0] if outcome.images else None
+        grid = b""
+        if len(images) > 1:
+            # Composed here, not in the bot: the bot's one event loop serves every chat, and
+            # workers are the part that scales out with the picture work.
+            pictures = [image.data for image in images]
+            grid = (await in_background(compose_grid, pictures)).data
         await emit(
             Done(
                 generation_id=gen_id,
@@ -317,6 +324,7 @@ class WorkerRuntime:
                 images=images,
                 suggestions=outcome.suggestions,
                 crop_note=outcome.crop_note,
+                grid=grid,
                 provider_calls=await self._calls(gen_id),
             )
         )

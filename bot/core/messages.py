@@ -16,6 +16,10 @@ operation (generate, upscale, describe), the count, the input picture's bytes (m
 workers keep no files, so the job carries the cleaned picture) and its strength; the done
 event carries every image (bytes, size, seed) or a describe's suggestions. Version 1
 messages are still read, as a one-image text-to-image job and its one-image result.
+
+The done event's `grid` (the JPEG the chat shows for several images, composed by the worker)
+is such an optional field: a bot that does not know it composes the grid itself, and a bot
+that gets a done event without it (from an older worker) does the same.
 """
 
 from __future__ import annotations
@@ -107,6 +111,7 @@ class Done(EventMessage, frozen=True, kw_only=True, tag="done"):
     images: tuple[DoneImage, ...] = ()
     suggestions: tuple[str, ...] = ()  # a describe's answer
     crop_note: str | None = None
+    grid: bytes = b""  # several images: the grid the chat shows (empty: the bot composes it)
 
     @property
     def pictures(self) -> tuple[bytes, ...]:

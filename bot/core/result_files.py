@@ -2,8 +2,10 @@
 
 One image is stored as `<id>.<ext>` and is itself what the chat shows; several are stored
 as `<id>-1.<ext>` ... `<id>-4.<ext>`, byte for byte as the provider made them, and the grid
-(`images.compose_grid`, a JPEG with tile numbers) as `<id>.jpg`. Runs in a thread: it
-decodes pictures. Storing again overwrites, so a replayed event changes nothing.
+(`images.compose_grid`, a JPEG with tile numbers) as `<id>.jpg`. The worker composes the
+grid and sends it with the images; only a done event without one (from a worker of an older
+release) has it composed here. Runs in a thread: it reads picture headers, writes files and
+may compose. Storing again overwrites, so a replayed event changes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.imagefiles import ImageFiles
-from bot.core.images import compose_grid
+from bot.core.images import compose_grid, inspect
 from bot.core.messages import Done
 from bot.core.models import StoredImage
 
@@ -39,6 +41,11 @@ def store_result(files: ImageFiles, generation_id: str, event: Done) -> StoredRe
         images.append(
             StoredImage(index=index, path=str(path), width=width, height=height, seed=seed)
         )
-    grid = compose_grid(pictures)
-    grid_path = files.write_grid(generation_id, grid.data)
-    return StoredResult(tuple(images), str(grid_path), grid.width, grid.height)
+    if event.grid:
+        info = inspect(event.grid)  # the worker's JPEG, checked like any picture it sends
+        grid, width, height = event.grid, info.width, info.height
+    else:
+        composed = compose_grid(pictures)
+        grid, width, height = composed.data, composed.width, composed.height
+    grid_path = files.write_grid(generation_id, grid)
+    return StoredResult(tuple(images), str(grid_path), width, height)
