@@ -225,6 +225,7 @@ class BotApp:
             delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
             capabilities=capabilities,  # which follow-up buttons a result offers
             claim_idle_seconds=settings.event_claim_idle_seconds,
+            acknowledgements=service.acknowledgements,
         )
         web: EmbeddedGallery | None = None
         try:

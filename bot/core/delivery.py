@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from arq.connections import ArqRedis
 
 from bot.core import faults, metrics
+from bot.core.acknowledgements import Acknowledgements
 from bot.core.consumers import DEFAULT_CLAIM_IDLE_SECONDS
 from bot.core.errors import DeliveryError
 from bot.core.events import EventConsumer
@@ -80,8 +81,10 @@ class DeliveryCoordinator:
         delivery_deadline_seconds: float = DELIVERY_DEADLINE_SECONDS,
         capabilities: Mapping[str, Capabilities] | None = None,
         claim_idle_seconds: float = DEFAULT_CLAIM_IDLE_SECONDS,
+        acknowledgements: Acknowledgements | None = None,
     ) -> None:
         self._capabilities = dict(capabilities or {})
+        self._acknowledgements = acknowledgements or Acknowledgements()
         self._deadline = delivery_deadline_seconds
         self._retries: dict[str, asyncio.Task[None]] = {}  # generation id -> its waiting retry
         self._tasks: set[asyncio.Task[None]] = set()  # every retry until it ends (strong refs)
@@ -147,6 +150,8 @@ class DeliveryCoordinator:
 
     async def apply(self, event: Event) -> None:
         gen_id = event.generation_id
+        # Commands waiting for their acknowledgement go first (acknowledgements.py).
+        await self._acknowledgements.first()
         async with self.lock(gen_id):
             if isinstance(event, Started):
                 running = await self._store.mark_running(gen_id, event.provider)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from redis.exceptions import RedisError
 
+from bot.core.acknowledgements import Acknowledgements
 from bot.core.admission import MAX_SEED, Admission, PreparedRequest, new_generation_id
 from bot.core.follow_ups import FollowUpActions
 from bot.core.history import History
@@ -65,6 +66,8 @@ class GenerationService:
         self.styles = styles
         self.queue = queue
         self.files = files
+        # Adapters mark commands owed until acknowledged; delivery waits for them.
+        self.acknowledgements = Acknowledgements()
         # The counts live in the queue's Redis, shared by every bot process of the deployment.
         self.quotas = quotas or QuotaBook(
             operator_limits(settings), queue.redis, prefix=f"{settings.queue_name}:quota"

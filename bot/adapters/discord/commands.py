@@ -94,16 +94,18 @@ def register_commands(
             strength=strength if strength is not None else 0.6,
         )
         who, where = requester_of(interaction), scope_of(interaction)
-        if image is not None:
+        # Owed an acknowledgement until deferred: deliveries wait (core/acknowledgements.py).
+        with service.acknowledgements.owed():
+            if image is not None:
 
-            async def from_picture(data: bytes) -> PreparedRequest:
-                with_image = command.model_copy(update={"image": data})
-                return await service.prepare(who, where, with_image)
+                async def from_picture(data: bytes) -> PreparedRequest:
+                    with_image = command.model_copy(update={"image": data})
+                    return await service.prepare(who, where, with_image)
 
-            await intake.with_picture(interaction, image, from_picture)
-            return
-        prepare = asyncio.ensure_future(service.prepare(who, where, command))
-        await intake.prepare_then_submit(interaction, prepare)
+                await intake.with_picture(interaction, image, from_picture)
+                return
+            prepare = asyncio.ensure_future(service.prepare(who, where, command))
+            await intake.prepare_then_submit(interaction, prepare)
 
     @tree.command(
         name="styles",

@@ -52,6 +52,11 @@ class ComponentRouter:
         self.intake = intake
 
     async def route(self, interaction: discord.Interaction) -> None:
+        # A press is owed its answer until deferred: deliveries wait (core/acknowledgements.py).
+        with self.service.acknowledgements.owed():
+            await self._route(interaction)
+
+    async def _route(self, interaction: discord.Interaction) -> None:
         if interaction.type not in (
             discord.InteractionType.component,
             discord.InteractionType.modal_submit,

@@ -75,6 +75,7 @@ class Intake:
             await refuse(interaction, exc)
             return
         await interaction.response.defer(thinking=True)
+        self.service.acknowledgements.paid()  # results may go now
 
         # A few pictures at a time: each holds megabytes until its job is queued.
         async with self.service.picture_slot():
@@ -92,6 +93,7 @@ class Intake:
         done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
         if not done and not interaction.response.is_done():  # a picture's was already
             await interaction.response.defer(thinking=True)
+            self.service.acknowledgements.paid()  # results may go now
         try:
             prepared = await prepare
         except UserFacingError as exc:
@@ -104,6 +106,7 @@ class Intake:
             return
         if not interaction.response.is_done():
             await interaction.response.defer(thinking=True)
+            self.service.acknowledgements.paid()  # results may go now
         await self.submit(interaction, prepared)
 
     async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:

@@ -34,6 +34,7 @@ from bot.adapters.telegram.render import COMMANDS
 from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.texts import Texts
 from bot.adapters.telegram.transport import AiohttpRequest
+from bot.adapters.telegram.updates import AcknowledgementsFirst
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
@@ -87,7 +88,7 @@ class TelegramAdapter:
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
-            .concurrent_updates(True)
+            .concurrent_updates(AcknowledgementsFirst(service.acknowledgements))
             .request(self._requests[0])
             .get_updates_request(self._requests[1])
             .rate_limiter(self.limiter)

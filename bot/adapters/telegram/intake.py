@@ -44,6 +44,7 @@ class Intake:
         chat_id = anchor.chat_id
         if self.boards.busy(chat_id):
             await self.boards.fold(chat_id, anchor.message_id, name, prompt)
+            self.service.acknowledgements.paid()
             return None
         # Owed from now: requests acknowledged at the same moment must count each other.
         self.boards.owe(chat_id, anchor.message_id)
@@ -53,6 +54,7 @@ class Intake:
             self.boards.settle(chat_id, anchor.message_id)
             raise
         self.status.track(chat_id, status.message_id, QUEUED)
+        self.service.acknowledgements.paid()  # results waiting for the loop may go now
         return status.message_id
 
     async def submit(self, anchor: Message, prepared: PreparedRequest) -> None:

@@ -1,0 +1,80 @@
+"""Acknowledgements first: while commands wait for their first answer, results wait.
+
+Both reach the one event loop of a bot process: a command's acknowledgement (Discord's
+deferral, Telegram's "Queued" reply) and the delivery of finished results (store the files,
+upload the picture, edit the status). In a burst the deliveries of the first requests would
+take the loop, and the connections to the platform, from the acknowledgements of the later
+ones, which users are watching for. So an adapter marks each command `owed` from the moment
+it arrives until it is acknowledged, and delivery waits while any is owed, at most
+`MOST_WAIT_SECONDS` at a time, so that a steady stream of commands never starves it.
+
+Written here rather than with a priority queue: asyncio runs ready callbacks in order and
+has no priorities, so the only lever is for the less urgent work to wait its turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+
+MOST_WAIT_SECONDS = 1.0
+
+
+class _Owed:
+    def __init__(self, book: Acknowledgements) -> None:
+        self._book: Acknowledgements | None = book
+
+    def pay(self) -> None:
+        if self._book is not None:
+            self._book._settle()
+            self._book = None  # paid once, however many times it is said
+
+
+_owed_here: ContextVar[_Owed | None] = ContextVar("owed_acknowledgement", default=None)
+
+
+class Acknowledgements:
+    def __init__(self, most_wait_seconds: float = MOST_WAIT_SECONDS) -> None:
+        self.most_wait_seconds = most_wait_seconds
+        self._owed = 0
+        self._none_owed = asyncio.Event()
+        self._none_owed.set()
+
+    @property
+    def owed_now(self) -> int:
+        return self._owed
+
+    @contextmanager
+    def owed(self) -> Iterator[None]:
+        """Around the handling of one command: owed until `paid()` is called in it (by the
+        acknowledgement) or, at the latest, until it ends."""
+        self._owed += 1
+        self._none_owed.clear()
+        token = _Owed(self)
+        reset = _owed_here.set(token)
+        try:
+            yield
+        finally:
+            token.pay()
+            _owed_here.reset(reset)
+
+    def paid(self) -> None:
+        """The command being handled here has been acknowledged (nothing outside `owed`)."""
+        token = _owed_here.get()
+        if token is not None:
+            token.pay()
+
+    async def first(self) -> None:
+        """Wait while commands are owed their acknowledgement, at most `most_wait_seconds`."""
+        if self._none_owed.is_set():
+            return
+        with suppress(TimeoutError):
+            async with asyncio.timeout(self.most_wait_seconds):
+                await self._none_owed.wait()
+
+    def _settle(self) -> None:
+        self._owed -= 1
+        if self._owed == 0:
+            self._none_owed.set()
