@@ -1,5 +1,6 @@
 """What a 2x2 grid costs: CPU time to compose one from four 1024x1024 PNGs, and how late the
-event loop runs while grids are composed off it (`asyncio.to_thread`).
+event loop runs while grids are composed off it, the way a worker composes them
+(`picture_threads.in_background`: two threads at niceness +10).
 
 Targets (issue 15): <= 150 ms of CPU per grid; event-loop lag under 50 ms while composing.
 The pictures are textured (gradient plus noise), so they decode like generated images, not
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image
 
 from bot.core.images import compose_grid
+from bot.core.picture_threads import in_background
 
 
 def picture(seed: int, side: int = 1024) -> bytes:
@@ -46,7 +48,7 @@ def cpu_ms(pictures: list[bytes], grids: int) -> list[float]:
 
 
 async def loop_lag(pictures: list[bytes], grids: int, parallel: int) -> dict[str, float]:
-    """Compose `grids` grids, `parallel` at a time, in threads; meanwhile a 5 ms ticker
+    """Compose `grids` grids, `parallel` at a time, on the picture threads; meanwhile a 5 ms ticker
     records how late each tick ran."""
     lags: list[float] = []
     done = asyncio.Event()
@@ -62,7 +64,7 @@ async def loop_lag(pictures: list[bytes], grids: int, parallel: int) -> dict[str
 
     async def one() -> None:
         async with gate:
-            await asyncio.to_thread(compose_grid, pictures)
+            await in_background(compose_grid, pictures)
 
     start = time.perf_counter()
     await asyncio.gather(*(one() for _ in range(grids)))
