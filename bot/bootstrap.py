@@ -37,6 +37,7 @@ from bot.core.service import GenerationService
 from bot.core.store import Store, open_configured_store
 from bot.core.styles import load_catalogue
 from bot.health_checks import bot_checks
+from bot.heap import freeze_start_up_objects
 from bot.http_client import http_client
 from bot.provider_checks import log_provider_checks
 from bot.settings import ConfigError, Settings
@@ -290,6 +291,9 @@ class BotApp:
         provider_checks: asyncio.Task[None] | None = None
         try:
             await self.start(resume=True, worker=worker)
+            # Everything start-up made lives as long as the process: no collection needs to
+            # walk it again (bot/heap.py).
+            freeze_start_up_objects()
             # Checked where the provider calls are made (here only with the worker in this
             # process; `imaginebot worker` checks its own), in the background: a slow
             # provider must not hold up the start.

@@ -14,7 +14,11 @@ platform's rate limits. So, per message (`key`):
 - once the request is final (`finishing`, `close`), no status edit may follow: the final
   message waits for an edit already on its way, and finished keys are remembered (a bounded
   number) so a late status event cannot reopen one;
-- a status edit is best effort: a failure is logged, never raised (the result follows).
+- a status edit is best effort: a failure is logged, never raised (the result follows);
+- optionally, at most `per_second` edits over all messages (a token bucket one second deep):
+  an edit over it waits an interval like a deferred one. Status edits are cosmetic, and in
+  a burst of hundreds of requests they would otherwise cost the bot more than the
+  acknowledgements and the pictures themselves.
 
 Each adapter supplies only how to edit (a coroutine function taking the text) and its own
 error types; the rules live here once. Hand-written because it is a small per-key state
@@ -41,6 +45,10 @@ MAX_TRACKED = 50_000  # messages followed at once; the oldest are dropped past t
 FINAL_MEMORY = 10_000  # finished keys remembered so a late status event cannot reopen one
 
 
+class _OverBudget(Exception):
+    """More status edits this second than `per_second` allows: not sent, tried later."""
+
+
 @dataclass
 class _Message:
     shown: str
@@ -48,6 +56,24 @@ class _Message:
     wanted: tuple[str, Edit] | None = None
     timer: asyncio.TimerHandle | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class _Budget:
+    """A token bucket: `rate` tokens a second, at most `rate` saved up."""
+
+    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
+        self.rate, self._clock = rate, clock
+        self._tokens, self._at = rate, clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        # A clock that went back (a test's virtual clock swapped in) adds nothing, takes nothing.
+        self._tokens = min(self.rate, self._tokens + max(0.0, now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
 
 class StatusThrottle(Generic[Key]):
@@ -61,12 +87,13 @@ class StatusThrottle(Generic[Key]):
         clock: Callable[[], float] | None = None,
         max_tracked: int = MAX_TRACKED,
         final_memory: int = FINAL_MEMORY,
+        per_second: float | None = None,
     ) -> None:
         """`deferred`: errors meaning "not sent, try later"; `expected`: errors of the
         platform logged quietly (others are logged as warnings with their traceback)."""
         self.interval = interval
         self.grace = grace
-        self._deferred = deferred
+        self._deferred: tuple[type[BaseException], ...] = (_OverBudget, *deferred)
         self._expected = expected
         # Looked up at each call (not bound here), so a test's virtual clock applies.
         self._clock = clock or (lambda: time.monotonic())
@@ -75,6 +102,7 @@ class StatusThrottle(Generic[Key]):
         self._messages: dict[Key, _Message] = {}
         self._final: OrderedDict[Key, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._budget = _Budget(per_second, self._clock) if per_second else None
 
     def track(self, key: Key, shown: str) -> None:
         """An acknowledgement showing `shown` was just sent: the grace period starts."""
@@ -177,6 +205,8 @@ class StatusThrottle(Generic[Key]):
             before, message.shown = message.shown, text
             message.not_before = self._clock() + self.interval
             try:
+                if self._budget is not None and not self._budget.take():
+                    raise _OverBudget
                 await edit(text)
             except self._deferred:
                 # Not sent: the latest text is tried again after an interval.

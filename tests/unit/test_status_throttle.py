@@ -141,3 +141,23 @@ def test_closing_cancels_what_is_pending() -> None:
         return message.texts
 
     assert asyncio.run(run()) == []
+
+
+def test_edits_over_the_per_second_budget_wait_and_show_the_latest_text() -> None:
+    async def run() -> tuple[list[list[str]], list[list[str]]]:
+        throttle: StatusThrottle[str] = StatusThrottle(interval=INTERVAL, per_second=3)
+        messages = [Message() for _ in range(5)]
+        for i, message in enumerate(messages):
+            await throttle.show(f"g{i}", "Queued: 2", message.edit)
+        at_once = [list(m.texts) for m in messages]
+        for i, message in enumerate(messages):
+            await throttle.show(f"g{i}", "Generating", message.edit)
+        await asyncio.sleep(2.2)  # budget for all five more edits has come since
+        return at_once, [m.texts for m in messages]
+
+    at_once, later = asyncio.run(run())
+    # Three of five within the budget of 3 a second; the other two waited ...
+    assert at_once == [["Queued: 2"]] * 3 + [[]] * 2
+    # ... and then showed only the latest text, like any held edit.
+    assert later[3:] == [["Generating"], ["Generating"]]
+    assert all(texts[-1] == "Generating" for texts in later)

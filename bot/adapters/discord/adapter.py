@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one acknowledgement
+STATUS_EDITS_PER_SECOND = 10  # per process: each costs CPU, and in a burst it is the acks' CPU
 READY_TIMEOUT = 60.0
 LOGIN_TIMEOUT = 30.0  # discord.py's HTTP client has no timeout of its own
 
@@ -60,7 +61,9 @@ class DiscordAdapter:
             raise ConfigError("DISCORD_TOKEN: not set")
         self.settings = settings
         self._sync_state = sync_state
-        self.status: StatusThrottle[str] = StatusThrottle(interval=STATUS_EDIT_INTERVAL)
+        self.status: StatusThrottle[str] = StatusThrottle(
+            interval=STATUS_EDIT_INTERVAL, per_second=STATUS_EDITS_PER_SECOND
+        )
         self.liveness = GatewayLiveness()
         configure_endpoints(settings)
         self.client = build_client(

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one message
 STATUS_GRACE = 1.0  # no status edit this soon after the reply: most requests are done by then
+STATUS_EDITS_PER_SECOND = 10  # per process, over every chat: a third of Telegram's 30 a second
 POLL_TIMEOUT = 10  # seconds one long poll (getUpdates) may wait for updates
 
 
@@ -105,6 +106,7 @@ class TelegramAdapter:
             final_edit=self._edit_final,
             grace=STATUS_GRACE,
             interval=STATUS_EDIT_INTERVAL,
+            per_second=STATUS_EDITS_PER_SECOND,
         )
         self.delivery = TelegramDelivery(
             self.application.bot, self.status, self.boards, service.styles, handles

@@ -11,6 +11,9 @@ Telegram counts edits against the chat's flood budget, so an intermediate edit i
 from spare budget: when the limiter refuses it (`OverBudget`), nothing was sent and the
 latest text is tried again an interval later (the picture usually replaces it first). The
 final word on a request that failed (`show_now`) is not intermediate: it waits its turn.
+However the flood control is set (or turned off, for a local Bot API server), intermediate
+edits are also capped per process (`per_second`): each costs the bot about a millisecond of
+CPU, and in a burst they would take it from the acknowledgements.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class StatusEditor:
         grace: float,
         interval: float,
         clock: Callable[[], float] = time.monotonic,
+        per_second: float | None = None,
     ) -> None:
         self._edit = edit
         self._final_edit = final_edit or edit
@@ -46,6 +50,7 @@ class StatusEditor:
             deferred=(OverBudget,),
             expected=(TelegramError,),
             clock=clock,
+            per_second=per_second,
         )
 
     def track(self, chat_id: int, message_id: int, shown: str) -> None:
