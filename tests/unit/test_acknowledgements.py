@@ -10,7 +10,7 @@ from bot.core.acknowledgements import Acknowledgements
 
 
 async def test_delivery_waits_until_the_owed_acknowledgement_is_paid() -> None:
-    book = Acknowledgements(most_wait_seconds=5)
+    book = Acknowledgements(most_wait_seconds=5, backlog=1)
     order: list[str] = []
 
     async def command() -> None:
@@ -34,7 +34,7 @@ async def test_delivery_waits_until_the_owed_acknowledgement_is_paid() -> None:
 
 
 async def test_a_command_that_never_acknowledges_holds_delivery_only_until_it_ends() -> None:
-    book = Acknowledgements(most_wait_seconds=5)
+    book = Acknowledgements(most_wait_seconds=5, backlog=1)
     with book.owed():
         waiting = asyncio.ensure_future(book.first())
         await asyncio.sleep(0.02)
@@ -45,7 +45,7 @@ async def test_a_command_that_never_acknowledges_holds_delivery_only_until_it_en
 
 
 async def test_a_stream_of_commands_cannot_starve_delivery() -> None:
-    book = Acknowledgements(most_wait_seconds=0.1)
+    book = Acknowledgements(most_wait_seconds=0.1, backlog=1)
     with book.owed():
         started = time.monotonic()
         await book.first()
@@ -64,3 +64,16 @@ async def test_every_telegram_update_is_owed_while_it_is_handled() -> None:
 
     await processor.do_process_update(object(), handle())
     assert seen == [1, 0] and book.owed_now == 0
+
+
+async def test_a_few_commands_owed_at_once_do_not_hold_delivery() -> None:
+    """Steady traffic owes a few acknowledgements at any moment; only a backlog (a burst)
+    makes delivery wait."""
+    book = Acknowledgements(most_wait_seconds=5, backlog=3)
+    with book.owed(), book.owed():
+        await asyncio.wait_for(book.first(), 0.5)  # two owed: delivery goes on
+        with book.owed():
+            waiting = asyncio.ensure_future(book.first())
+            await asyncio.sleep(0.02)
+            assert not waiting.done()  # three owed: it waits
+        await asyncio.wait_for(waiting, 1)  # back to two: it goes
