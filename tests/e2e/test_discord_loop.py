@@ -21,6 +21,7 @@ from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 
 from tests.e2e.test_discord_e2e import Stack, final_image
 from tests.fakes.discord_api import Interaction, Message
+from tests.fakes.discord_cdn import most_at_once
 from tests.fakes.discord_gateway import MODERATOR, SERVER_MANAGER, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI, bomb_png, make_png
 from tests.fakes.sdwebui_api import FakeSDWebUI
@@ -317,6 +318,33 @@ def test_imagine_from_an_attached_picture_sends_it_to_the_provider(loop: Loop) -
     (hit,) = [h for h in d.cdn.hits if attachment["id"] in h.path]
     assert hit.status == 200 and hit.at > first.at  # fetched after the acknowledgement
     assert not [e for e in d.fake.errors if "acknowledged" in e]
+
+
+def test_attached_pictures_are_fetched_two_at_a_time_after_their_acknowledgements(
+    loop: Loop,
+) -> None:
+    """Each picture in hand holds megabytes until its job is queued: a bot process fetches
+    and cleans two at a time (PICTURES_AT_ONCE); none waits for that to be acknowledged."""
+    d = loop.discord
+    users = [f"painter{i}" for i in range(5)]
+    attachments = [d.attachment(make_png(64, 48, user), f"{user}.png") for user in users]
+    hits_before = len(d.cdn.hits)
+    d.cdn.delay = 0.4
+    try:
+        commands = [
+            d.slash("imagine", user=user, prompt=f"a burst picture by {user}", image=attachment)
+            for user, attachment in zip(users, attachments, strict=True)
+        ]
+        settled = [loop.delivered_row(command) for command in commands]
+    finally:
+        d.cdn.delay = 0.0
+    assert [row["status"] for row in settled] == ["delivered"] * len(users)
+    hits = d.cdn.hits[hits_before:]
+    assert len(hits) == len(users) and most_at_once(hits) == 2
+    acknowledged = [d.writes(command)[0] for command in commands]
+    assert all(first.callback_type == 5 for first in acknowledged)
+    # Every command was acknowledged before the last pictures were even asked for.
+    assert max(first.at for first in acknowledged) < sorted(h.at for h in hits)[-2]
 
 
 def test_describe_lists_the_pictures_own_prompt_first_and_imagine_this_runs_one(

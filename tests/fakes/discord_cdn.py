@@ -47,6 +47,20 @@ class Hit:
     status: int
     at: float = field(default_factory=time.monotonic)  # when the request arrived
     sent: int = 0
+    ended: float | None = None  # when the answer was complete (or given up)
+
+
+def most_at_once(hits: list[Hit]) -> int:
+    """The most requests the CDN was answering at the same moment."""
+    edges = sorted(
+        [(h.at, 1) for h in hits] + [(h.ended or float("inf"), -1) for h in hits],
+        key=lambda edge: (edge[0], edge[1]),
+    )
+    most = current = 0
+    for _at, step in edges:
+        current += step
+        most = max(most, current)
+    return most
 
 
 @dataclass
@@ -107,9 +121,15 @@ class FakeCdn:
         return attachment
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
-        hit = Hit(path, 404)
+        hit = Hit(request.path, 404)
         self.hits.append(hit)
+        try:
+            return await self._serve(request, hit)
+        finally:
+            hit.ended = time.monotonic()
+
+    async def _serve(self, request: web.Request, hit: Hit) -> web.StreamResponse:
+        path = request.path
         await asyncio.sleep(self.delay)
         expires, issued = request.query.get("ex", ""), request.query.get("is", "")
         signature = request.query.get("hm", "")
