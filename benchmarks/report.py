@@ -100,7 +100,12 @@ NOTES = """
   22.6 ms): neither reproduces anything near 138 ms under load, so the loaded figures say
   nothing about the code. No burst figure taken on this shared machine could be reproduced
   twice; the 138 ms row is kept only as that run's result, and the burst needs re-measuring
-  on a quiet machine with the calls-per-command figures beside it.
+  on a quiet machine with the calls-per-command figures beside it. On the machine of
+  2026-12-02, after status edits were capped at 10 a second and the start-up heap frozen,
+  a full run with an earlier form of the acknowledgement gate (delivery waiting whenever
+  any command was owed, which starved delivery under steady load and was dropped) gave
+  970 ms and 2.06 Bot API calls per command; the two full runs in the table gave 1597 and
+  2947 ms (not met).
 - **Waiting for a provider slot.** Workers took up to `WORKER_MAX_JOBS` jobs and each then
   waited inside its run for one of the provider's 4 shared slots, polling Redis every 50 ms:
   the wait ate the job's time (18 of 200 requests failed) and worker CPU (416 ms per
@@ -193,46 +198,79 @@ to add.
 
 `grid_discord` and `grid_telegram` run, on one stack (two workers, the provider instant), a
 burst of 200 single-picture /imagine requests within 1 s, then 200 asking for four
-(Discord: the `count` option, 4; Telegram: `count:4`): one provider call with `n=4` each
-(the benchmarks' fake provider, `benchmarks/fake_provider.py`, answers `n` pictures), four
-stored originals and one composed grid posted. `img2img_telegram` sends 100 photos within
-1 s with `/imagine ...` as their caption, each a 2,044,081-byte 2560x1920 JPEG the bot
-fetches through getFile and the file URL. The bot's event loop is watched from outside
+(Discord: the `count` option, 4; Telegram: `count:4`), three times over, alternating, after
+one single-picture burst that is not counted (the first burst also opens the connections to
+the platform). Each grid is one provider call with `n=4` (the benchmarks' fake provider,
+`benchmarks/fake_provider.py`, answers `n` pictures), four stored originals and one grid,
+composed by the worker. The figures are medians over the three rounds (maxima: the
+largest); `*_rounds` lists each round's. `img2img_telegram` sends 100 photos within 1 s with
+`/imagine ...` as their caption, each a 2,044,081-byte 2560x1920 JPEG the bot fetches
+through getFile and the file URL. The bot's event loop is watched from outside
 (`benchmarks/probes.py`): a separate process asks the bot's `HEALTH_PORT` for a path it does
 not serve every 20 ms; aiohttp answers that 404 on the loop without I/O, so the round trip is
 the loop's lag plus about 1.5 ms (its idle figure), an upper bound. Resident memory is
 sampled every 50 ms (psutil). `benchmarks/grid_compose.py` times composing one grid of four
 textured 1024x1024 PNGs on its own (the fake provider's pictures are flat colours).
 
-2026-12-02, two runs each, outside a full run; load average 1.1 before the first and 4.5
-before the second (the first run's own load; nothing else was running):
+**This machine.** The 2026-12-02 runs were taken on a 2-core machine that is slower and
+noisier than the one of earlier runs: the code as it stood before the changes below
+(85eaefb), run here once each, gave paced_discord ack p99 1875 ms, capacity_1_worker 50
+generations/s (bot CPU 11.5 ms per generation) and the bot at 82.4 MB after draining 1,000
+requests. Scenarios that met their targets on the earlier machine and miss them here
+(paced, added latency, capacity, memory) miss them with the earlier code too; the figures
+in the table are this machine's.
 
-- **Composing a grid** (`grid_compose.py`, 30 grids): CPU p50 100.8 and 114.6 ms, p95 119.4
-  and 120.4 ms per grid (target <= 150 ms: met); while 30 grids were composed four at a time
-  in threads (`asyncio.to_thread`), a 5 ms ticker on the loop ran at most 22.0 and 14.5 ms
-  late (target < 50 ms: met).
-- **Grid bursts** (target: ack p99 within 10 % of the single-picture burst, loop lag under
-  50 ms; not met). Discord: single ack p99 1183 and 955 ms, grid 939 and 2622 ms (-21 % and
-  +175 %); Telegram: single 1249 and 1120 ms, grid 3990 and 1494 ms (+219 % and +33 %). The
-  bot spends 64 ms of CPU per grid request on Discord (54 and 69 on Telegram) against 13 (18)
-  for one picture: storing four originals, composing the grid and encoding its JPEG, about
-  50 ms more per request. 200 grids within a second are about 10 s of the bot's CPU on two
-  cores shared with the fakes and workers, so acknowledgements wait behind the composing
-  threads. The loop probe's round trip during the grid bursts: p99 115-212 ms, max
-  191-515 ms; during the single-picture bursts p99 52-78 ms, max 92-201 ms. So the loop
-  already lags over 50 ms in a burst of single pictures, and grids make it two to three
-  times worse. Every request was delivered, each with four stored originals.
-- **Image to image** (targets: bot CPU <= 60 ms per request, ack p99 <= 1 s, bot memory
-  under 120 MB; none met): bot CPU 170 and 187 ms per request (download, decode, strip,
-  resize, store, and the delivery); ack p99 3670 and 2886 ms (p50 2511 and 1549 ms); resident
-  memory 92.7 and 92.9 MB before the burst, peak 812 and 783 MB during it. Every picture was
-  fetched after its acknowledgement (0 before), the provider got 100 image edits of 1.42 MB
-  each, and all 100 were delivered (in 26.6 and 17.5 s). The Telegram adapter handles
-  updates concurrently, so all 100 downloads run at once and the pictures are decoded in
-  the default thread pool (six threads here); a 2560x1920 photo is decoded at full scale
-  (14 MB of pixels, then shrunk to 2048x1536 and encoded again at JPEG quality 92), and the
-  C allocator keeps what those threads freed. What the memory and the CPU go to in detail
-  was not profiled yet.
+What changed (each measured on this machine, before -> after):
+
+- **Pictures in.** All 100 photos were downloaded at once and decoded in the default thread
+  pool at full size, then shrunk to 2048x1536 and encoded again: 170-187 ms of bot CPU per
+  request, ack p99 2.9-3.7 s, 812 MB peak. Now an input picture is shrunk to 1536 px a side
+  (no provider makes a larger picture), which lets the 2560x1920 JPEG decode at half scale
+  (`load_input` 95 -> 25 ms of CPU); each bot process handles two pictures at a time from
+  download to queue (`PICTURES_AT_ONCE`, on two threads of their own), the others waiting
+  after their acknowledgement; and the decoded pixels are not copied. Six runs (two in the
+  full runs): bot CPU 47.5, 47.8, 50.6, 54.4, 56.1 and 60.1 ms per request (target <= 60:
+  met in five, 0.1 ms over in one), ack p99 94-186 ms (<= 1 s: met), peak resident memory
+  106.8-110.0 MB (< 120 MB: met; 85.8-88.5 MB before the burst), no picture fetched before
+  its acknowledgement, every request delivered. The bot CPU figure is the whole request
+  (acknowledgement, status, queueing and delivering the result too), not only the picture
+  handling the issue names.
+- **Grids.** The bot composed each grid itself (in a thread, but on the same two cores as
+  its event loop): 44-64 ms of bot CPU per grid request. The worker now composes it and
+  sends it with the images (`Done.grid`), on two threads at niceness +10
+  (`bot/core/picture_threads.py`), so the composing takes only CPU that the bot and the
+  workers' loops leave: bot CPU per grid request 12.3-24.8 ms (single pictures 5.6-12.5).
+  `grid_compose.py` (30 grids, on those threads): CPU p95 68.7 and 69.0 ms per grid (target
+  <= 150 ms: met), a 5 ms ticker on the loop at most 7.4 and 9.8 ms late (< 50 ms: met).
+- **Garbage collection.** A gc callback in the bot showed full collections of 82-147 ms in
+  the middle of a burst (the heap holds every module, python-telegram-bot's and discord.py's
+  classes, the catalogue): no acknowledgement goes out meanwhile. The bot now freezes what
+  start-up made (`gc.freeze()`, bot/heap.py), so later full collections skip it.
+- **Status edits** cost about a millisecond of bot CPU each and in a burst outnumbered the
+  acknowledgements (about three per request). Each bot process now makes at most 10 a
+  second over all chats (the shared `StatusThrottle`); the rest wait like an edit refused
+  for now and usually the picture replaces them.
+- **Acknowledgements first.** While 8 or more commands wait for their acknowledgement,
+  delivery waits (at most a second at a time; `bot/core/acknowledgements.py`). Waiting
+  whenever any command was owed starved delivery under steady load (capacity_1_worker at
+  100/s achieved 81/s, overhead p99 3.6 s), so it waits only for a backlog.
+
+Grid bursts, two full runs (target: grid ack p99 within 10 % of the single-picture bursts,
+loop lag under 50 ms while grids are made):
+
+- Discord: single ack p99 248 / 284 ms (rounds 248, 227, 283 / 782, 204, 284), grid 199 /
+  323 ms (209, 82, 199 / 182, 1425, 323): -19.7 % (met) and +13.7 % (not met); loop maximum
+  during grid bursts 28 / 68 ms.
+- Telegram: single 325 / 413 ms (309, 325, 403 / 714, 413, 369), grid 587 / 690 ms (671,
+  587, 306 / 690, 814, 542): +81 % and +67 %, not met; loop maximum during grid bursts 52 /
+  75 ms. One more run each of the final code, outside the full runs: Telegram +21.6 %,
+  Discord -23.2 % (loop maximum 56 and 63 ms). Single runs of earlier steps of this change
+  went from -72 % to +141 % (Telegram) and -76 % to +78 % (Discord) from one run to the
+  next: the p99 of 200 acknowledgements on these two shared cores moves by more than the
+  difference being measured, and a grid burst makes the fakes and the workers (four
+  pictures each) busier too. The Telegram grid costs the bot about 10 ms more per
+  request than a single picture (the upload, python-telegram-bot parsing the answer with its
+  13 buttons, four image rows), the Discord grid about 7 ms.
 
 ## Before and after the restructuring (issue 14), `run.py --quick`
 
