@@ -74,8 +74,7 @@ class Intake:
         except UserFacingError as exc:
             await refuse(interaction, exc)
             return
-        await interaction.response.defer(thinking=True)
-        self.service.acknowledgements.paid()  # results may go now
+        await self._defer(interaction)
 
         # A few pictures at a time: each holds megabytes until its job is queued.
         async with self.service.picture_slot():
@@ -85,6 +84,11 @@ class Intake:
 
             await self.prepare_then_submit(interaction, asyncio.ensure_future(fetched()))
 
+    async def _defer(self, interaction: discord.Interaction) -> None:
+        """The public acknowledgement ("thinking…"); results waiting for it may go now."""
+        await interaction.response.defer(thinking=True)
+        self.service.acknowledgements.paid()
+
     async def prepare_then_submit(
         self, interaction: discord.Interaction, prepare: Preparing
     ) -> None:
@@ -92,8 +96,7 @@ class Intake:
         validation push the acknowledgement past Discord's 3 seconds."""
         done, _ = await asyncio.wait({prepare}, timeout=PREPARE_BUDGET_SECONDS)
         if not done and not interaction.response.is_done():  # a picture's was already
-            await interaction.response.defer(thinking=True)
-            self.service.acknowledgements.paid()  # results may go now
+            await self._defer(interaction)
         try:
             prepared = await prepare
         except UserFacingError as exc:
@@ -105,8 +108,7 @@ class Intake:
                 await refuse(interaction, exc)
             return
         if not interaction.response.is_done():
-            await interaction.response.defer(thinking=True)
-            self.service.acknowledgements.paid()  # results may go now
+            await self._defer(interaction)
         await self.submit(interaction, prepared)
 
     async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:
