@@ -37,7 +37,7 @@ from bot.core.messages import Done, Event, Failed, Progress, Started
 from bot.core.models import Generation, Kind, Status, StatusUpdate
 from bot.core.providers.base import Capabilities
 from bot.core.quotas import settled_nowhere
-from bot.core.recovery import Recovery, ResumeJob
+from bot.core.recovery import RETRY_AT, Recovery, ResumeJob
 from bot.core.result_files import StoredResult, store_result
 from bot.core.store import Store
 
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 DELIVERY_RETRY_SECONDS = 2.0  # the first pause after a network error; it doubles each time
 DELIVERY_RETRY_MAX_SECONDS = 300.0
 DELIVERY_DEADLINE_SECONDS = 24 * 3600.0
-RETRY_AT = "delivery_not_before"  # handle key: no delivery attempt before this (epoch seconds)
 
 
 class ResultChannel(Protocol):

@@ -1,8 +1,9 @@
 """Housekeeping: the periodic round that keeps the record tidy while the bot runs.
 
 Every round it cancels requests that waited longer than anyone would still want them (and
-tells their users), enqueues again what Redis lost, and once a day deletes history past its
-retention. Each step is safe to repeat, so a round cut short is simply done again.
+tells their users), enqueues again what Redis lost, delivers finished requests whose delivery
+is overdue (their bot process stopped while waiting to try again), and once a day deletes
+history past its retention. Each step is safe to repeat, so a round cut short is simply done again.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Housekeeping:
             try:
                 await self.expire_stale(self._max_age)
                 await self._delivery.recovery.requeue_lost(older_than_seconds=self._interval)
+                await self._delivery.recovery.deliver_overdue(overdue_seconds=self._interval)
                 if self._clock() - last_purge > PURGE_EVERY_SECONDS:
                     last_purge = self._clock()
                     await self.purge_history()

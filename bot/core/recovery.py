@@ -3,6 +3,9 @@
 At start, every row a previous run left `queued` or `running` is enqueued again (a no-op for
 a job Redis still has: the job id is the generation id) and every `done` row is delivered.
 When Redis lost its data, waiting requests whose job it no longer knows are enqueued again.
+A `done` row whose delivery nobody is making any more (the bot process that was to try again
+after a platform's "slow down" stopped, and its retry lived only in its memory) is delivered
+by whichever bot process's housekeeping finds it overdue.
 Only requests of platforms whose adapter runs here are touched; the others wait for theirs.
 """
 
@@ -20,6 +23,7 @@ from bot.core.store import Store
 log = logging.getLogger(__name__)
 
 ResumeJob = Callable[[Generation], Awaitable[None]]
+RETRY_AT = "delivery_not_before"  # handle key: no delivery attempt before this (epoch seconds)
 
 
 class Deliveries(Protocol):
@@ -52,6 +56,31 @@ class Recovery:
                 log.exception("generation %s: resume failed", generation.id)
         if rows:
             log.info("resumed %d unfinished request(s)", len(rows))
+
+    async def deliver_overdue(self, overdue_seconds: float) -> None:
+        """Deliver every `done` row whose next try (`RETRY_AT`), or, without one, whose
+        finishing, is more than `overdue_seconds` past: the process that owned it would have
+        tried by then (and either delivered it or set a later time), so nobody else will."""
+        now = time.time()
+        for generation in await self._store.unfinished():
+            if generation.status is not Status.DONE:
+                continue
+            if not self._delivery.serves(generation.platform):
+                continue
+            not_before = generation.handle.get(RETRY_AT)
+            due = (
+                float(not_before)
+                if isinstance(not_before, int | float)
+                else generation.finished_at or generation.created_at
+            )
+            if due > now - overdue_seconds:
+                continue
+            log.info("generation %s: delivery overdue; delivering it here", generation.id)
+            try:
+                async with self._delivery.lock(generation.id):
+                    await self._delivery.deliver(generation.id)
+            except Exception:
+                log.exception("generation %s: overdue delivery failed", generation.id)
 
     async def requeue_lost(self, older_than_seconds: float) -> None:
         """Enqueue again any waiting request whose job Redis no longer knows (e.g. Redis lost
