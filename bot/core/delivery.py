@@ -191,12 +191,13 @@ class DeliveryCoordinator:
         if generation is None:
             log.info("generation %s: finished but deleted meanwhile; dropping image", gen_id)
             return
-        if generation.status in (Status.QUEUED, Status.RUNNING):
-            stored = await self._store_image(generation, event)
-            if stored is None:
-                return
-            generation = stored
-        await self.deliver(gen_id, generation)
+        if generation.status not in (Status.QUEUED, Status.RUNNING):
+            # Stored before: an event read again after its process died, maybe after posting.
+            await self.deliver(gen_id, generation)
+            return
+        stored = await self._store_image(generation, event)
+        if stored is not None:
+            await self.deliver(gen_id, stored, may_be_posted=False)
 
     async def _store_image(self, generation: Generation, event: Done) -> Generation | None:
         """Each image's file, the grid, their rows and the `done` row; None if the request
@@ -255,11 +256,13 @@ class DeliveryCoordinator:
         )
         return stored
 
-    async def _enriched(self, generation: Generation) -> Generation:
+    async def _enriched(self, generation: Generation, may_be_posted: bool) -> Generation:
         """The row with its images and the buttons the chain's capabilities allow."""
         generation = await self._store.with_images(generation)
         follow_ups = follow_ups_for(generation, self._capabilities)
-        return generation.model_copy(update={"follow_ups": follow_ups})
+        return generation.model_copy(
+            update={"follow_ups": follow_ups, "may_be_posted": may_be_posted}
+        )
 
     async def fail(
         self, gen_id: str, code: str, reason: str, *, provider_calls: int | None = None
@@ -288,8 +291,13 @@ class DeliveryCoordinator:
 
     # -- delivery -------------------------------------------------------------------------------
 
-    async def deliver(self, gen_id: str, current: Generation | None = None) -> None:
-        """Post a `done` row's image through its platform's channel; retry or record failures."""
+    async def deliver(
+        self, gen_id: str, current: Generation | None = None, *, may_be_posted: bool = True
+    ) -> None:
+        """Post a `done` row's image through its platform's channel; retry or record failures.
+
+        `may_be_posted` is False only where this process knows nobody posted it yet: it has
+        just stored the image."""
         generation = current or await self._store.get(gen_id)
         if generation is None or generation.status is not Status.DONE:
             return
@@ -310,7 +318,7 @@ class DeliveryCoordinator:
             self._retry_later(gen_id, not_before - time.time())  # the platform said to wait
             return
         try:
-            await channel.deliver(await self._enriched(generation), Path(shown))
+            await channel.deliver(await self._enriched(generation, may_be_posted), Path(shown))
         except DeliveryError as exc:
             if exc.retryable:
                 await self._delivery_pending(generation, exc)
@@ -374,6 +382,8 @@ class DeliveryCoordinator:
             finally:
                 self._retries.pop(gen_id, None)
             async with self.lock(gen_id):
+                # Still maybe: a network error or a timeout may have come after Discord
+                # had taken the edit.
                 await self.deliver(gen_id)
 
         task = asyncio.ensure_future(retry())

@@ -178,6 +178,9 @@ class Generation(Frozen):
     suggestions: tuple[str, ...] = ()  # a describe's prompt suggestions, best first
     images: tuple[StoredImage, ...] = ()  # each image on its own, in tile order
     follow_ups: FollowUps = Field(default_factory=FollowUps)
+    # Set for a delivery that an earlier attempt (a process killed after posting, before the
+    # row said `delivered`) may already have made: the adapter looks before posting again.
+    may_be_posted: bool = False
 
     def image(self, index: int) -> StoredImage | None:
         """The image behind tile `index` (1-based); an old single-image row has one."""

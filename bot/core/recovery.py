@@ -33,7 +33,9 @@ class Deliveries(Protocol):
 
     def lock(self, generation_id: str) -> AbstractAsyncContextManager[None]: ...
 
-    async def deliver(self, gen_id: str, current: Generation | None = None) -> None: ...
+    async def deliver(
+        self, gen_id: str, current: Generation | None = None, *, may_be_posted: bool = True
+    ) -> None: ...
 
 
 class Recovery:

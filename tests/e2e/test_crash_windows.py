@@ -3,8 +3,9 @@
 bot process must finish the request with exactly one picture in the chat.
 
 (a) after_deliver: the platform accepted the picture, the row still says `done`. Safe because
-    delivery edits the acknowledgement message (editing twice leaves one picture), and the
-    fallbacks that send a new message mark the attempt before sending.
+    delivery edits the acknowledgement message (editing twice leaves one picture; on Discord
+    the restart looks at the message first and does not upload again), and the fallbacks
+    that send a new message mark the attempt before sending.
 (b) before_ack:done: the completion event was handled (row `delivered`) but not acknowledged
     on the Redis stream, so the next bot reads it again and must not post again.
 
@@ -79,6 +80,10 @@ class DiscordSide:
             )
 
         return self.driver.server.run_sync(count)
+
+    def uploads(self) -> int:
+        """Writes to the interaction's messages that carried a file."""
+        return sum(1 for w in self.driver.writes(self.command) if w.files)
 
     def stop(self) -> None:
         self.driver.stop()
@@ -224,6 +229,10 @@ def test_killed_after_the_platform_took_the_picture_posts_it_once(
     assert final["status"] == "delivered"
     assert side.pictures() == 1
     assert len(fake_openai.calls) == 1  # the restart delivered the stored image; no new call
+    if isinstance(side, DiscordSide) and not fallback:
+        # The restart looked at the response first and did not upload the picture again.
+        # (The Bot API cannot show a message, so on Telegram the restart edits it again.)
+        assert side.uploads() == 1
 
 
 def test_killed_after_handling_an_event_before_acknowledging_it_posts_once(

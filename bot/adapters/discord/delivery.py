@@ -1,7 +1,8 @@
 """Results on Discord: status edits, the picture, and the failure notice (the ResultChannel).
 
 The picture replaces the acknowledgement by editing the interaction's original response
-(twice leaves one image). Once the interaction token has expired, a new channel message that
+(twice leaves one image; a delivery that an earlier process may have made first looks at the
+response and leaves one that already shows this request's file). Once the interaction token has expired, a new channel message that
 pings only the requester is the fallback; it is not naturally idempotent, so the request's
 delivery handle is marked before sending and cleared when Discord refused it.
 """
@@ -59,6 +60,16 @@ def delivery_error(exc: discord.HTTPException) -> DeliveryError:
     )
 
 
+async def _shows(link: InteractionLink, generation: Generation) -> bool:
+    """Whether the response already shows this request's picture (its files are named
+    after the request); on any doubt, no: posting again leaves one picture anyway."""
+    try:
+        names = await link.original_filenames()
+    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError):
+        return False
+    return any(name.startswith(f"{generation.id}.") for name in names)
+
+
 class DiscordDelivery:
     def __init__(
         self,
@@ -112,6 +123,9 @@ class DiscordDelivery:
         else:
             embed = result_embed(generation, self.styles.find(generation.style), filename)
         link = self._link(generation)
+        if link is not None and generation.may_be_posted and await _shows(link, generation):
+            log.info("generation %s: already shows its picture", generation.id)
+            return
         if link is not None:
             try:
                 await link.edit_original(

@@ -65,6 +65,18 @@ class InteractionLink:
         """A status edit: the acknowledgement's text only."""
         await self.edit_original(content=text)
 
+    async def original_filenames(self) -> list[str]:
+        """The names of the files the original response shows now."""
+        http = self.client.http
+        message = await async_context.get().get_original_interaction_response(
+            self.application_id,
+            self.token,
+            session=client_session(self.client),
+            proxy=http.proxy,
+            proxy_auth=http.proxy_auth,
+        )
+        return [str(a.get("filename")) for a in message.get("attachments") or []]
+
     async def delete_original(self) -> None:
         http = self.client.http
         await async_context.get().delete_original_interaction_response(
