@@ -198,11 +198,11 @@ to add.
 
 `grid_discord` and `grid_telegram` run, on one stack (two workers, the provider instant), a
 burst of 200 single-picture /imagine requests within 1 s, then 200 asking for four
-(Discord: the `count` option, 4; Telegram: `count:4`), three times over, alternating, after
+(Discord: the `count` option, 4; Telegram: `count:4`), five times over, alternating, after
 one single-picture burst that is not counted (the first burst also opens the connections to
 the platform). Each grid is one provider call with `n=4` (the benchmarks' fake provider,
 `benchmarks/fake_provider.py`, answers `n` pictures), four stored originals and one grid,
-composed by the worker. The figures are medians over the three rounds (maxima: the
+composed by the worker. The figures are medians over the five rounds (maxima: the
 largest); `*_rounds` lists each round's. `img2img_telegram` sends 100 photos within 1 s with
 `/imagine ...` as their caption, each a 2,044,081-byte 2560x1920 JPEG the bot fetches
 through getFile and the file URL. The bot's event loop is watched from outside
