@@ -13,6 +13,7 @@ allows at most 10 + 10 x W in any W seconds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,24 @@ def assert_within_budget(times: list[float]) -> None:
         assert most <= PER_SECOND * (1 + seconds) + 1, (seconds, most)
 
 
+@contextmanager
+def all_at_once_and_slow(env: dict[str, str], openai: FakeOpenAI) -> Iterator[None]:
+    """Every request runs at once, so every one wants its "Generating…" edit at once."""
+    env.update(OPENAI_MAX_CONCURRENCY=str(PEOPLE), WORKER_MAX_JOBS=str(PEOPLE))
+    openai.delay = 4.0
+    try:
+        yield
+    finally:
+        openai.delay = 0.0
+
+
+@pytest.fixture
+def discord() -> Iterator[DiscordDriver]:
+    driver = DiscordDriver().start()
+    yield driver
+    driver.stop()
+
+
 @pytest.fixture
 def telegram() -> Iterator[TelegramDriver]:
     driver = TelegramDriver().start()
@@ -58,7 +77,7 @@ def most_within(times: list[float], seconds: float) -> int:
 
 
 @pytest.mark.timeout(120)
-def test_status_edits_stay_within_the_budget_over_all_chats(
+def test_telegram_status_edits_stay_within_the_budget_over_all_chats(
     tmp_path: Path,
     telegram: TelegramDriver,
     fake_openai: FakeOpenAI,
@@ -68,16 +87,13 @@ def test_status_edits_stay_within_the_budget_over_all_chats(
     for user in users:
         telegram.add_user(user, f"user{user}")
     stack = Stack(tmp_path, telegram, fake_openai, redis_server.url)
-    # Every request runs at once, so every one wants its "Generating…" edit at once.
-    stack.env.update(OPENAI_MAX_CONCURRENCY=str(PEOPLE), WORKER_MAX_JOBS=str(PEOPLE))
-    fake_openai.delay = 4.0
-    try:
-        with process(["run"], stack.env, tmp_path, tmp_path / "bot.log"):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
-            commands = [telegram.send(u, u, f"/imagine a kite number {u}") for u in users]
-            rows = [stack.settled_row(c) for c in commands]
-    finally:
-        fake_openai.delay = 0.0
+    with (
+        all_at_once_and_slow(stack.env, fake_openai),
+        process(["run"], stack.env, tmp_path, tmp_path / "bot.log"),
+    ):
+        wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+        commands = [telegram.send(u, u, f"/imagine a kite number {u}") for u in users]
+        rows = [stack.settled_row(c) for c in commands]
     assert [r["status"] for r in rows] == ["delivered"] * PEOPLE
     generating = [
         c.at
@@ -89,32 +105,27 @@ def test_status_edits_stay_within_the_budget_over_all_chats(
 
 @pytest.mark.timeout(120)
 def test_discord_status_edits_stay_within_the_budget_over_all_interactions(
-    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+    tmp_path: Path,
+    discord: DiscordDriver,
+    fake_openai: FakeOpenAI,
+    redis_server: RedisServer,
 ) -> None:
-    discord = DiscordDriver().start()
-    try:
-        stack = DiscordStack(tmp_path, discord, fake_openai, redis_server.url)
-        stack.env.update(OPENAI_MAX_CONCURRENCY=str(PEOPLE), WORKER_MAX_JOBS=str(PEOPLE))
-        fake_openai.delay = 4.0
-        try:
-            with process(["run"], stack.env, tmp_path, tmp_path / "bot.log"):
-                wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
-                asked = [
-                    discord.slash("imagine", user=f"person{n}", prompt=f"a kite number {n}")
-                    for n in range(PEOPLE)
-                ]
-                rows = [stack.delivered_row(i) for i in asked]
-        finally:
-            fake_openai.delay = 0.0
-        assert [r["status"] for r in rows] == ["delivered"] * PEOPLE
-        generating = [
-            w.at
-            for i in asked
-            for w in discord.writes(i)
-            if w.kind == "edit_original"
-            and not w.files
-            and "Generating" in str(w.body.get("content"))
+    stack = DiscordStack(tmp_path, discord, fake_openai, redis_server.url)
+    with (
+        all_at_once_and_slow(stack.env, fake_openai),
+        process(["run"], stack.env, tmp_path, tmp_path / "bot.log"),
+    ):
+        wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
+        asked = [
+            discord.slash("imagine", user=f"person{n}", prompt=f"a kite number {n}")
+            for n in range(PEOPLE)
         ]
-    finally:
-        discord.stop()
+        rows = [stack.delivered_row(i) for i in asked]
+    assert [r["status"] for r in rows] == ["delivered"] * PEOPLE
+    generating = [
+        w.at
+        for i in asked
+        for w in discord.writes(i)
+        if w.kind == "edit_original" and not w.files and "Generating" in str(w.body.get("content"))
+    ]
     assert_within_budget(generating)
