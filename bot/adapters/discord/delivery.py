@@ -2,9 +2,10 @@
 
 The picture replaces the acknowledgement by editing the interaction's original response
 (twice leaves one image; a delivery that an earlier process may have made first looks at the
-response and leaves one that already shows this request's file). Once the interaction token has expired, a new channel message that
-pings only the requester is the fallback; it is not naturally idempotent, so the request's
-delivery handle is marked before sending and cleared when Discord refused it.
+response and leaves one that already shows this request's file). Once the interaction token
+has expired, a new channel message that pings only the requester is the fallback; it is not
+naturally idempotent, so the request's delivery handle is marked before sending and cleared
+when Discord refused it.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ class DiscordDelivery:
             # again could show the picture twice, so this counts as delivered.
             log.info("generation %s: fallback message already sent", generation.id)
             return
+        link = self._link(generation)
+        if link is not None and generation.may_be_posted and await _shows(link, generation):
+            log.info("generation %s: already shows its picture", generation.id)
+            return
         limit = generation.handle.get("size_limit")
         size_limit = limit if isinstance(limit, int) and limit > 0 else DEFAULT_LIMIT
         try:
@@ -122,10 +127,6 @@ class DiscordDelivery:
             embed = describe_embed(generation, filename)
         else:
             embed = result_embed(generation, self.styles.find(generation.style), filename)
-        link = self._link(generation)
-        if link is not None and generation.may_be_posted and await _shows(link, generation):
-            log.info("generation %s: already shows its picture", generation.id)
-            return
         if link is not None:
             try:
                 await link.edit_original(
