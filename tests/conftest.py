@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TelegramDriver
 from tests.support import RedisServer
 
 
@@ -28,3 +30,23 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def discord() -> Iterator[DiscordDriver]:
+    """The fake Discord (REST, gateway, CDN) on 127.0.0.1, for one test."""
+    driver = DiscordDriver().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramDriver]:
+    """The fake Bot API on 127.0.0.1, for one test."""
+    driver = TelegramDriver().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()

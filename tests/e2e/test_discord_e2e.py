@@ -73,13 +73,6 @@ def openai() -> Iterator[FakeOpenAI]:
     server.stop()
 
 
-@pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    yield driver
-    driver.stop()
-
-
 def start_bot(stack: Stack) -> Any:
     return process(["run", "--no-worker"], stack.env, stack.root, stack.root / "bot.log")
 

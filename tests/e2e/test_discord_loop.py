@@ -470,10 +470,3 @@ def image_paths(stack: Stack, generation_id: str) -> list[str]:
         (generation_id,),
     )
     return [r["path"] for r in found]
-
-
-@pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    yield driver
-    driver.stop()

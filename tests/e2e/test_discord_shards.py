@@ -4,7 +4,6 @@ that checks shards as Discord does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -16,15 +15,6 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.support import base_env, process, run_cli, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    try:
-        yield driver
-    finally:
-        driver.stop()
 
 
 async def identify(discord: DiscordDriver, shard: object) -> tuple[int | None, list[str]]:

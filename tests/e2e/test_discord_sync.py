@@ -19,13 +19,6 @@ UNCHANGED = "slash commands unchanged; not syncing"
 
 
 @pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    yield driver
-    driver.stop()
-
-
-@pytest.fixture
 def second_discord() -> Iterator[DiscordDriver]:
     driver = DiscordDriver().start()
     yield driver

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import signal
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,6 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    yield driver
-    driver.stop()
 
 
 def env_for(

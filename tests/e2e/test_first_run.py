@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,24 +39,6 @@ def first_run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = base_env(tmp_path / "data", HORDE_API_URL=f"{CLOSED}/api/v2", **extra)
     env.pop("DATA_DIR")  # as a new user has it: .env.example leaves DATA_DIR to its default
     return env
-
-
-@pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    try:
-        yield driver
-    finally:
-        driver.stop()
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramDriver]:
-    driver = TelegramDriver().start()
-    try:
-        yield driver
-    finally:
-        driver.stop()
 
 
 def test_env_example_with_only_a_discord_token_starts(

@@ -52,20 +52,6 @@ def all_at_once_and_slow(env: dict[str, str], openai: FakeOpenAI) -> Iterator[No
         openai.delay = 0.0
 
 
-@pytest.fixture
-def discord() -> Iterator[DiscordDriver]:
-    driver = DiscordDriver().start()
-    yield driver
-    driver.stop()
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramDriver]:
-    driver = TelegramDriver().start()
-    yield driver
-    driver.stop()
-
-
 def most_within(times: list[float], seconds: float) -> int:
     times = sorted(times)
     most, start = 0, 0

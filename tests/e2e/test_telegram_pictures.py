@@ -4,7 +4,7 @@ out, only paths getFile gave are served) and the bot's download keeps MAX_INPUT_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -18,13 +18,6 @@ from tests.fakes.telegram_api import TelegramDriver
 pytestmark = pytest.mark.e2e
 
 CAP = 10_000_000
-
-
-@pytest.fixture
-def telegram() -> Iterator[TelegramDriver]:
-    driver = TelegramDriver().start()
-    yield driver
-    driver.stop()
 
 
 @pytest.fixture
