@@ -39,6 +39,7 @@ from bot.core.styles import load_catalogue
 from bot.health_checks import bot_checks
 from bot.heap import freeze_start_up_objects
 from bot.http_client import http_client
+from bot.process_priority import lower_process_priority
 from bot.provider_checks import log_provider_checks
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
@@ -357,6 +358,9 @@ async def run_worker_process(settings: Settings) -> None:
     """`imaginebot worker`: generate jobs from Redis until SIGINT/SIGTERM."""
     if settings.embedded_queue:
         raise ConfigError("REDIS_URL: `imaginebot worker` needs a shared Redis; set REDIS_URL")
+    # Before anything else starts a thread: a bot on this machine answers commands first.
+    niceness = lower_process_priority(settings.worker_niceness)
+    log.info("worker: CPU niceness %s (WORKER_NICENESS=%d)", niceness, settings.worker_niceness)
     http = http_client(settings)
     providers = build_providers(settings, http)
     try:

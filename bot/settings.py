@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     worker_max_jobs: int = Field(default=16, ge=1)
     worker_poll_delay_seconds: float = Field(default=0.05, gt=0)
     worker_shutdown_grace_seconds: int = Field(default=20, ge=0)
+    # Added to a worker process's niceness at start: a bot on the same machine comes first.
+    worker_niceness: int = Field(default=10, ge=0, le=19)
     max_image_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     max_image_pixels: int = Field(default=40_000_000, ge=1_000_000)
     max_input_image_mb: float = Field(default=10.0, gt=0, le=50)

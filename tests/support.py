@@ -177,3 +177,12 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {message}")
         time.sleep(interval)
+
+
+def thread_niceness(pid: int) -> dict[int, int]:
+    """Each thread's niceness, from /proc (field 19 of `stat`, after the command's parens)."""
+    found = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        stat = (task / "stat").read_text()
+        found[int(task.name)] = int(stat.rsplit(")", 1)[1].split()[16])
+    return found

@@ -11,6 +11,7 @@ the modal Discord was asked to show) or what the bot wrote to SQLite.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.fakes.discord_gateway import MODERATOR, SERVER_MANAGER, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI, bomb_png, make_png
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
-from tests.support import RedisServer, base_env, process, rows, wait_for
+from tests.support import RedisServer, base_env, process, rows, thread_niceness, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -449,10 +450,12 @@ def test_u_without_an_upscaler_posts_the_original_file(
     stack = Stack.__new__(Stack)
     stack.root, stack.discord, stack.openai, stack.env = tmp_path, discord, fake_openai, env
     stack.db = tmp_path / "data" / "imaginebot.sqlite3"
-    with process(["run"], env, tmp_path, tmp_path / "bot.log"):
+    with process(["run"], env, tmp_path, tmp_path / "bot.log") as bot:
         wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
         command = discord.slash("imagine", prompt="two red kites", count=2)
         row = stack.delivered_row(command)
+        # Its worker composed the grid in the bot's process: WORKER_NICENESS is not for it.
+        assert thread_niceness(bot.pid)[bot.pid] == os.getpriority(os.PRIO_PROCESS, 0)
         grid = discord.server.run_sync(discord.fake.original, command.id)
         assert grid is not None and row["status"] == "delivered"
         assert [Path(p).read_bytes() for p in image_paths(stack, row["id"])] == fake_openai.images

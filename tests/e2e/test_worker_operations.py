@@ -19,6 +19,7 @@ from tests.support import (
     process,
     rows,
     run_cli,
+    thread_niceness,
     wait_for,
 )
 
@@ -129,3 +130,32 @@ def test_sigterm_hands_a_long_job_back(
         tmp_path / "data" / "imaginebot.sqlite3", "SELECT status, provider_calls FROM generations"
     )
     assert found == [{"status": "delivered", "provider_calls": 2}]
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, 10), ("0", 0), ("19", 19)])
+def test_a_worker_lowers_its_cpu_priority(
+    tmp_path: Path,
+    fake_openai: FakeOpenAI,
+    redis_server: RedisServer,
+    setting: str | None,
+    expected: int,
+) -> None:
+    """WORKER_NICENESS (10 by default) on every thread of `imaginebot worker`, those it
+    started for a job (the picture threads among them: +10 more, at most 19) included."""
+    extra = {"WORKER_NICENESS": setting} if setting is not None else {}
+    env = env_for(tmp_path, fake_openai, redis_server, **extra)
+    with process(["worker"], env, tmp_path, tmp_path / "worker.log") as worker:
+        wait_for(
+            lambda: "CPU niceness" in (tmp_path / "worker.log").read_text(),
+            timeout=20,
+            message="the worker's start",
+        )
+        result = run_cli(
+            ["imagine", "a kite", "--count", "2", "-o", str(tmp_path / "k.png")], env, tmp_path
+        )
+        assert result.returncode == 0, result.stderr
+        niceness = thread_niceness(worker.pid)
+        assert len(niceness) > 1  # the job started threads of its own
+        assert niceness[worker.pid] == expected
+        assert all(expected <= n <= 19 for n in niceness.values()), niceness
+        assert min(19, expected + 10) in niceness.values()  # a picture thread composed the grid
