@@ -323,7 +323,7 @@ the repository, wrapping the handlers) said where an acknowledgement's time went
   nothing clear and was not kept.
 
 So `imaginebot worker` now lowers the niceness of all its threads at start by
-`WORKER_NICENESS` (10 by default; `bot/process_priority.py`), which costs a worker nothing
+`WORKER_NICENESS` (10 by default; `bot/core/process_priority.py`), which costs a worker nothing
 when the CPU is free or on a machine of its own. Measured with it (five rounds each; target:
 within 10 %):
 

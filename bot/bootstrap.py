@@ -29,6 +29,7 @@ from bot.core.events import events_stream
 from bot.core.housekeeping import Housekeeping
 from bot.core.imagefiles import ImageFiles
 from bot.core.leases import RedisLease, RedisOnceOnly
+from bot.core.process_priority import lower_process_priority
 from bot.core.providers.base import ImageProvider
 from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect
@@ -39,7 +40,6 @@ from bot.core.styles import load_catalogue
 from bot.health_checks import bot_checks
 from bot.heap import freeze_start_up_objects
 from bot.http_client import http_client
-from bot.process_priority import lower_process_priority
 from bot.provider_checks import log_provider_checks
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of

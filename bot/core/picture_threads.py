@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import ParamSpec, TypeVar
+
+from bot.core.process_priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,8 @@ T = TypeVar("T")
 
 def _lower_priority() -> None:
     try:
-        # PRIO_PROCESS with a thread's id: on Linux that thread alone. Relative to the
-        # priority it started with (the process's), never above 19, the lowest.
-        thread = threading.get_native_id()
-        current = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, current + NICENESS))
+        # Relative to the priority the thread started with (the process's).
+        lower_thread_priority(threading.get_native_id(), NICENESS)
     except (AttributeError, OSError) as exc:
         log.debug("picture threads keep the normal priority: %s", exc)
 

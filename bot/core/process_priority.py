@@ -23,18 +23,23 @@ log = logging.getLogger(__name__)
 TASKS = Path("/proc/self/task")
 
 
+def lower_thread_priority(thread: int, increment: int) -> None:
+    """Add `increment` to one thread's niceness (its native id; 0: the calling thread),
+    never past 19, the lowest priority. Raises OSError where that is not allowed."""
+    # PRIO_PROCESS with a thread's id: on Linux that thread alone.
+    current = os.getpriority(os.PRIO_PROCESS, thread)
+    os.setpriority(os.PRIO_PROCESS, thread, min(19, current + increment))
+
+
 def lower_process_priority(increment: int) -> int | None:
-    """Add `increment` to the niceness of every thread of this process (never past 19, the
-    lowest priority); returns the process's niceness after, or None where it cannot be
-    changed (another OS, a sandbox that forbids it: the process keeps its priority)."""
-    if increment <= 0:
-        return os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else None
+    """Add `increment` to the niceness of every thread of this process; returns the
+    process's niceness after, or None where it cannot be changed (another OS, a sandbox that
+    forbids it: the process keeps its priority)."""
     try:
-        threads = [int(name) for name in os.listdir(TASKS)] if TASKS.is_dir() else [0]
-        for thread in threads:
-            # PRIO_PROCESS with a thread's id: on Linux that thread alone.
-            current = os.getpriority(os.PRIO_PROCESS, thread)
-            os.setpriority(os.PRIO_PROCESS, thread, min(19, current + increment))
+        if increment > 0:
+            threads = [int(name) for name in os.listdir(TASKS)] if TASKS.is_dir() else [0]
+            for thread in threads:
+                lower_thread_priority(thread, increment)
         return os.getpriority(os.PRIO_PROCESS, 0)
     except (AttributeError, OSError) as exc:
         log.warning("worker: CPU priority not lowered (%s)", exc)
