@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -24,6 +24,15 @@ from bot.core.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+
+def callback_query(update: Update) -> CallbackQuery:
+    """The press a `CallbackQueryHandler` was called for (it only calls for one)."""
+    query = update.callback_query
+    assert query is not None
+    return query
+
+
 ALERT_LIMIT = 200  # callback query alerts show at most 200 characters
 
 

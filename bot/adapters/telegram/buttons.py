@@ -26,11 +26,11 @@ import asyncio
 import logging
 import re
 
-from telegram import CallbackQuery, Message, Update
+from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.adapters.telegram.admins import may_act_for, require_admin
-from bot.adapters.telegram.answers import Answers, Context, Refused
+from bot.adapters.telegram.answers import Answers, Context, Refused, callback_query
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import read_existing
 from bot.adapters.telegram.intake import Intake
@@ -51,12 +51,6 @@ CHAT_DEFAULT = re.compile(r"^ib:A:(?P<style>[^:]*)")
 MY_DEFAULT = re.compile(r"^ib:d:(?P<style>[^:]*)")
 FORGET = re.compile(r"^ib:(?P<action>[FX]):(?P<who>[^:]*)")
 ANY = re.compile(r"^ib:")
-
-
-def _query(update: Update) -> CallbackQuery:
-    query = update.callback_query
-    assert query is not None
-    return query
 
 
 def _field(context: Context, name: str) -> str | None:
@@ -91,7 +85,7 @@ class Buttons:
         await self._variation(update, str(_field(context, "id")), _field(context, "style"))
 
     async def _variation(self, update: Update, generation_id: str, style: str | None) -> None:
-        query = _query(update)
+        query = callback_query(update)
         # Checks the generation was made in this chat before anything is sent.
         prepared = await self.service.prepare_variation(
             generation_id, requester_of(update), scope_of(update), style=style
@@ -101,7 +95,7 @@ class Buttons:
             await self.intake.submit(query.message, prepared)
 
     async def offer_styles(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         generation_id = str(_field(context, "id"))
         scope = scope_of(update)
         await self.service.generation_for(generation_id, requester_of(update), scope)
@@ -115,7 +109,7 @@ class Buttons:
             )
 
     async def full_size(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         generation = await self.service.generation_for(
             str(_field(context, "id")), requester_of(update), scope_of(update)
         )
@@ -125,7 +119,7 @@ class Buttons:
             await query.message.reply_document(data, filename=f"{generation.id}.png", do_quote=True)
 
     async def chat_default(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         await require_admin(update, context.bot)
         default = await self.service.set_scope_default(
             scope_of(update), str(_field(context, "style"))
@@ -135,14 +129,14 @@ class Buttons:
         )
 
     async def my_default(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         chosen = await self.service.set_user_style(
             requester_of(update), str(_field(context, "style"))
         )
         await query.answer(f"Your default style is now {chosen.label}." if chosen else "Cleared.")
 
     async def forget(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         who = str(_field(context, "who"))
         if not await may_act_for(update, context.bot, who):
             raise Refused(ONLY_THEM)
@@ -157,4 +151,4 @@ class Buttons:
             await query.message.edit_text(f"Deleted your history and settings ({count} pictures).")
 
     async def unknown(self, update: Update, context: Context) -> None:
-        await _query(update).answer("This button is no longer valid.")
+        await callback_query(update).answer("This button is no longer valid.")

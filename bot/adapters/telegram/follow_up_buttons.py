@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 
-from telegram import CallbackQuery, ForceReply, Message, ReplyParameters, Update
+from telegram import ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.adapters.telegram.answers import ALERT_LIMIT, Answers, Context
+from bot.adapters.telegram.answers import ALERT_LIMIT, Answers, Context, callback_query
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import remix_key
@@ -37,12 +37,6 @@ REMIX = re.compile(r"^ib:m:(?P<id>[0-9a-f]{1,32})$")
 INFO = re.compile(r"^ib:i:(?P<id>[0-9a-f]{1,32})$")
 DELETE = re.compile(r"^ib:D:(?P<id>[0-9a-f]{1,32})$")
 IMAGINE_THIS = re.compile(r"^ib:t:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])$")
-
-
-def _query(update: Update) -> CallbackQuery:
-    query = update.callback_query
-    assert query is not None
-    return query
 
 
 def _id(context: Context) -> str:
@@ -80,7 +74,7 @@ class FollowUpButtons:
             application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
 
     async def _start(self, update: Update, prepared: PreparedRequest) -> None:
-        query = _query(update)
+        query = callback_query(update)
         await query.answer()
         if isinstance(query.message, Message):
             await self.intake.submit(query.message, prepared)
@@ -104,7 +98,7 @@ class FollowUpButtons:
         await self._start(update, prepared)
 
     async def remix(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         requester = requester_of(update)
         original = await self.service.generation_for(_id(context), requester, scope_of(update))
         await query.answer()
@@ -121,7 +115,7 @@ class FollowUpButtons:
         )
 
     async def info(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         info = await self.service.info(_id(context), requester_of(update), scope_of(update))
         text = info_text(info)
         if len(text) <= ALERT_LIMIT:
@@ -138,7 +132,7 @@ class FollowUpButtons:
             )
 
     async def delete(self, update: Update, context: Context) -> None:
-        query = _query(update)
+        query = callback_query(update)
         await self.service.delete_generation(_id(context), requester_of(update), scope_of(update))
         await query.answer("Deleted.")
         if isinstance(query.message, Message):
