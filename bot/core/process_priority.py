@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import suppress
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -33,14 +34,19 @@ def lower_thread_priority(thread: int, increment: int) -> None:
 
 def lower_process_priority(increment: int) -> int | None:
     """Add `increment` to the niceness of every thread of this process; returns the
-    process's niceness after, or None where it cannot be changed (another OS, a sandbox that
-    forbids it: the process keeps its priority)."""
+    process's niceness after, or None where it cannot be read or changed (another OS, a
+    sandbox that forbids it: the process keeps its priority)."""
+    if not hasattr(os, "getpriority"):
+        if increment > 0:
+            log.warning("worker: CPU priority not lowered (not supported here)")
+        return None
     try:
         if increment > 0:
             threads = [int(name) for name in os.listdir(TASKS)] if TASKS.is_dir() else [0]
             for thread in threads:
-                lower_thread_priority(thread, increment)
+                with suppress(ProcessLookupError):  # a thread that ended meanwhile
+                    lower_thread_priority(thread, increment)
         return os.getpriority(os.PRIO_PROCESS, 0)
-    except (AttributeError, OSError) as exc:
+    except OSError as exc:
         log.warning("worker: CPU priority not lowered (%s)", exc)
         return None
