@@ -12,6 +12,10 @@ from typing import Protocol
 
 from bot.core.models import HandleValue
 
+# A delivery-handle key the core sets on a request whose chat got a new id (an upgraded
+# Telegram group) after it was acknowledged: the old chat's id; its message ids are gone.
+MOVED_FROM_CHAT = "moved_from_chat"
+
 
 class DeliveryHandles(Protocol):
     """The delivery handle of a request: what an adapter recorded at acknowledgement time to

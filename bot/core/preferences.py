@@ -71,6 +71,10 @@ class Preferences:
         self._user_cache.clear()
         self._version = None
 
+    async def changed_elsewhere(self) -> None:
+        """Settings changed behind the caches (a chat's records moved): forget them everywhere."""
+        await self._changed()
+
     async def _changed(self) -> None:
         """Tell every process (this one too) that a setting changed."""
         if self._redis is None:

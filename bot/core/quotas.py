@@ -368,6 +368,17 @@ class QuotaBook:
             await pipe.execute()
         reservation.generation_id = None
 
+    async def move_scope(self, platform: str, old_scope: str, new_scope: str) -> None:
+        """A scope got a new id (an upgraded Telegram group): today's count goes with it.
+        GETDEL takes it once, so two processes moving it together add it once."""
+        day = day_of(self.clock())
+        taken = await self._redis.getdel(self._day_key(day, "scope", platform, old_scope))
+        if taken:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incrby(self._day_key(day, "scope", platform, new_scope), int(taken))
+                pipe.expire(self._day_key(day, "scope", platform, new_scope), 2 * DAY_SECONDS)
+                await pipe.execute()
+
     async def settle(self, generation_id: str) -> None:
         """The request left queued/running (done or failed): free its pending slot."""
         await self._settle(keys=[self._owners], args=[generation_id, f"{self._prefix}:pending:"])

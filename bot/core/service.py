@@ -5,7 +5,8 @@ results out). It holds no rules of its own; it composes the parts that do:
 - `preferences`: scope settings and users' default styles, with their caches;
 - `limits`: a scope's daily and pending limits, as its admins may lower them;
 - `history`: the rows a user may see or act on, deletion and /forget-me;
-- `follow_ups`: upscale, vary, remix, info, describe and "Imagine this" on earlier results.
+- `follow_ups`: upscale, vary, remix, info, describe and "Imagine this" on earlier results;
+- `scope_changes`: a chat that got a new id, or that the bot was removed from.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.core.providers.base import Capabilities
 from bot.core.queue import JobQueue
 from bot.core.quotas import QuotaBook, day_start
 from bot.core.safety import BannedTerms, Moderator
+from bot.core.scope_changes import ScopeChanges
 from bot.core.scope_limits import ScopeLimits, operator_limits
 from bot.core.store import Store
 from bot.core.styles import StyleCatalogue
@@ -94,6 +96,7 @@ class GenerationService:
             moderator=moderator,
             files=files,
         )
+        self.scope_changes = ScopeChanges(store, queue, self.quotas, self.preferences)
         self.follow_up_actions = FollowUpActions(
             admission=self.admission,
             history=self.history_book,
@@ -126,6 +129,8 @@ class GenerationService:
         self.delete_generation = self.history_book.delete_generation
         self.forget_user = self.history_book.forget_user
         self.recent_refusals = self.history_book.recent_refusals
+        self.move_chat = self.scope_changes.move_chat  # a group upgraded to a supergroup
+        self.cancel_scope = self.scope_changes.cancel_scope  # the bot removed or blocked
         self.max_count = self.limits.max_count
         self.set_scope_max_count = self.limits.set_max_count
         # After the first picture (see follow_ups.py): prepare_* write nothing, so an

@@ -22,6 +22,33 @@ Calls arrive as `POST /bot<token>/<method>` with form or multipart data; nested 
 sends them. Replies are `{"ok": true, "result": ...}` or the Bot API's error shape. Tests push
 updates (messages, callback queries) that the bot receives through a real long-poll
 `getUpdates`; every call is recorded with its uploaded file bytes.
+
+What real communities do, on by default where Telegram always does it:
+
+- **Upgraded groups.** `basic_group` makes a basic group; `migrate(old, new)` upgrades it to a
+  supergroup: the old chat gets a service message with `migrate_to_chat_id`, the new one with
+  `migrate_from_chat_id`, and from then on every call naming the old id is answered 400
+  "group chat was upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`.
+  Messages stay behind: the new chat starts without them.
+- **Forum topics.** `forum` makes a forum supergroup; messages carry `message_thread_id` and
+  `is_topic_message`. A bot message sent with no `message_thread_id` and no reply goes to the
+  General topic, which `close_general` closes (400 `TOPIC_CLOSED`); a reply lands in the
+  replied-to message's topic.
+- **Edited messages.** `edit_update` sends an `edited_message` with the same `message_id`.
+- **allowed_updates.** Recorded from `getUpdates` and `setWebhook` (kept when a later call
+  omits it, as Telegram does); `chat_member` updates are only sent when listed.
+- **Permissions.** `set_permissions` changes a group's default permissions (returned by
+  `getChat`); without `can_send_photos` (and the bot not an admin) `sendPhoto`,
+  `sendMediaGroup` and a photo `editMessageMedia` answer 400 "not enough rights to send
+  photos to the chat". `set_bot_status` changes the bot's membership and sends
+  `my_chat_member`; a bot kicked (or blocked in a private chat) gets 403 on every send.
+- **Sizes.** A request over 50 MB is refused by the front end with HTTP 413 and an HTML body.
+- **Old presses.** `answerCallbackQuery` more than `callback_answer_seconds` (15) after the
+  press is answered 400 "query is too old ...".
+- **Local Bot API servers.** With `local_files_dir` set, `getFile` writes the file there and
+  returns its absolute path, as a server started with `--local` does.
+- **External replies.** `message_update(..., external_reply=...)` quotes a message of another
+  chat or topic in `external_reply`, not `reply_to_message`.
 """
 
 from __future__ import annotations
@@ -94,6 +121,46 @@ NOT_MODIFIED = (
     "are exactly the same as a current content and reply markup of the message"
 )
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API's getFile limit
+UPLOAD_LIMIT = 50 * 1024 * 1024  # what the Bot API's front end lets through
+TOO_LARGE_HTML = (
+    "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n"
+    "<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.18.0"
+    "</center>\r\n</body>\r\n</html>\r\n"
+)
+MIGRATED = "Bad Request: group chat was upgraded to a supergroup chat"
+TOPIC_CLOSED = "Bad Request: TOPIC_CLOSED"
+NO_PHOTO_RIGHTS = "Bad Request: not enough rights to send photos to the chat"
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+# Sent unless allowed_updates says otherwise; the others only when listed.
+DEFAULT_UPDATES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "callback_query",
+        "inline_query",
+        "chosen_inline_result",
+        "my_chat_member",
+    }
+)
+PHOTO_SENDS = frozenset({"sendPhoto", "sendMediaGroup"})
+RESTRICTED_RIGHTS = (
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_send_messages",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_manage_topics",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+)
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
@@ -111,11 +178,20 @@ def _button_url_ok(url: str) -> bool:
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        code: int,
+        description: str,
+        retry_after: int | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
+        self.parameters = dict(parameters or {})
+        if retry_after is not None:
+            self.parameters["retry_after"] = retry_after
 
 
 class _HtmlCheck(HTMLParser):
@@ -260,10 +336,21 @@ class FakeTelegram:
     # file_size anywhere, and the download is sent chunked, without a Content-Length.
     undeclared: set[str] = field(default_factory=set)
 
+    # Real communities (see the module docstring).
+    migrated: dict[int, int] = field(default_factory=dict)  # old basic group -> supergroup
+    closed_general: set[int] = field(default_factory=set)  # forums whose General is closed
+    permissions: dict[int, dict[str, bool]] = field(default_factory=dict)  # group defaults
+    bot_status: dict[int, dict[str, Any]] = field(default_factory=dict)  # the bot's member
+    allowed_updates: list[str] | None = None  # the last list a getUpdates/setWebhook gave
+    callback_answer_seconds: float = 15.0
+    local_files_dir: str | None = None  # a `--local` server: getFile hands out disk paths
+    queries: dict[str, float] = field(default_factory=dict)  # callback query id -> pressed at
+
     # -- set-up ---------------------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=60 * 1024 * 1024)
+        # Larger than Telegram's limit: the 413 comes from `handle`, as from Telegram's front end.
+        app = web.Application(client_max_size=120 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self.handle)
         app.router.add_get("/bot{token}/{method}", self.handle)
         app.router.add_get("/file/bot{token}/{path:.+}", self.download)
@@ -300,6 +387,75 @@ class FakeTelegram:
     def group(self, chat_id: int, title: str = "Group") -> dict[str, Any]:
         return self.chats.setdefault(chat_id, {"id": chat_id, "type": "supergroup", "title": title})
 
+    def basic_group(self, chat_id: int, title: str = "Group") -> dict[str, Any]:
+        return self.chats.setdefault(chat_id, {"id": chat_id, "type": "group", "title": title})
+
+    def forum(self, chat_id: int, title: str = "Forum") -> dict[str, Any]:
+        return self.chats.setdefault(
+            chat_id, {"id": chat_id, "type": "supergroup", "title": title, "is_forum": True}
+        )
+
+    def close_general(self, chat_id: int) -> None:
+        self.closed_general.add(chat_id)
+
+    def migrate(self, old_id: int, new_id: int, user_id: int, *, notify: bool = True) -> None:
+        """The basic group becomes a supergroup: two service messages (unless a test holds
+        them back, as if the bot had not read them yet), then the old id is gone."""
+        old = self.chats[old_id]
+        new = self.chats.setdefault(
+            new_id, {"id": new_id, "type": "supergroup", "title": old.get("title", "Group")}
+        )
+        sender = self.users[user_id]
+        for chat, body in (
+            (old, {"migrate_to_chat_id": new_id}),
+            (new, {"migrate_from_chat_id": old_id}),
+        ):
+            message = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": chat,
+                "from": sender,
+                **body,
+            }
+            self.messages[(chat["id"], message["message_id"])] = message
+            if notify:
+                self.push({"message": message})
+        self.migrated[old_id] = new_id
+        for (chat_id, user), status in list(self.members.items()):
+            if chat_id == old_id:
+                self.members[(new_id, user)] = status
+        if old_id in self.permissions:
+            self.permissions[new_id] = dict(self.permissions[old_id])
+
+    def set_permissions(self, chat_id: int, **permissions: bool) -> None:
+        self.permissions.setdefault(chat_id, {}).update(permissions)
+
+    def set_bot_status(self, chat_id: int, status: str, by: int, **rights: Any) -> dict[str, Any]:
+        """The bot's membership changes (restricted, kicked, left, member, administrator; in a
+        private chat "kicked" is the user blocking the bot): a `my_chat_member` update."""
+        old = self._bot_member(chat_id)
+        new = {"status": status, "user": self.bot_user, **rights}
+        if status == "restricted":
+            new.setdefault("is_member", True)
+            new.setdefault("until_date", 0)
+            for name in RESTRICTED_RIGHTS:
+                new.setdefault(name, True)
+        self.bot_status[chat_id] = new
+        return self.push(
+            {
+                "my_chat_member": {
+                    "chat": self.chats[chat_id],
+                    "from": self.users[by],
+                    "date": int(time.time()),
+                    "old_chat_member": old,
+                    "new_chat_member": new,
+                }
+            }
+        )
+
+    def _bot_member(self, chat_id: int) -> dict[str, Any]:
+        return dict(self.bot_status.get(chat_id) or {"status": "member", "user": self.bot_user})
+
     # -- updates (called on the server's loop) --------------------------------------------------
 
     def _event(self) -> asyncio.Event:
@@ -323,6 +479,8 @@ class FakeTelegram:
         sender_chat: dict[str, Any] | None = None,
         reply_to: dict[str, Any] | None = None,
         body: dict[str, Any] | None = None,
+        thread_id: int | None = None,
+        external_reply: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         chat = self.chats[chat_id]
         sender = (
@@ -350,6 +508,12 @@ class FakeTelegram:
             message["sender_chat"] = sender_chat
         if reply_to is not None:
             message["reply_to_message"] = reply_to
+            thread_id = thread_id or reply_to.get("message_thread_id")
+        if external_reply is not None:
+            message["external_reply"] = external_reply
+        if thread_id is not None and chat.get("is_forum"):
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
         if text.startswith("/"):
             command = text.split()[0]
             entities = "caption_entities" if body else "entities"
@@ -396,9 +560,22 @@ class FakeTelegram:
             body = {"photo": [{**described, "width": width, "height": height}]}
         return self.message_update(chat_id, user_id, caption, reply_to=reply_to, body=body)
 
+    def edit_update(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a message they sent: Telegram sends it again as `edited_message`."""
+        edited = {**message, "edit_date": int(time.time())}
+        edited["caption" if "caption" in message else "text"] = text
+        if text.startswith("/"):
+            command = text.split()[0]
+            entities = "caption_entities" if "caption" in message else "entities"
+            edited[entities] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        self.messages[(message["chat"]["id"], message["message_id"])] = edited
+        return self.push({"edited_message": edited})
+
     def callback_update(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+        query_id = str(next(self._ids))
+        self.queries[query_id] = time.time()
         query = {
-            "id": str(next(self._ids)),
+            "id": query_id,
             "from": self.users[user_id],
             "chat_instance": "ci",
             "message": message,
@@ -406,10 +583,32 @@ class FakeTelegram:
         }
         return self.push({"callback_query": query})
 
+    def external_quote(self, message: dict[str, Any]) -> dict[str, Any]:
+        """`external_reply` for a quote of `message` from another chat or topic."""
+        quoted: dict[str, Any] = {
+            "origin": {
+                "type": "user",
+                "date": message["date"],
+                "sender_user": message["from"],
+            },
+            "chat": message["chat"],
+            "message_id": message["message_id"],
+        }
+        for key in ("photo", "document"):
+            if key in message:
+                quoted[key] = message[key]
+        return quoted
+
     # -- the API --------------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if (request.content_length or 0) > UPLOAD_LIMIT:
+            # Telegram's front end refuses the body before the Bot API sees it: HTML, not JSON.
+            self.calls.append(
+                Call(method, {}, {}, time.time(), False, "413 Request Entity Too Large")
+            )
+            return web.Response(status=413, text=TOO_LARGE_HTML, content_type="text/html")
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
@@ -448,8 +647,8 @@ class FakeTelegram:
                 "error_code": exc.code,
                 "description": exc.description,
             }
-            if exc.retry_after is not None:
-                body["parameters"] = {"retry_after": exc.retry_after}
+            if exc.parameters:
+                body["parameters"] = exc.parameters
             return web.json_response(body, status=exc.code)
 
     async def _read(self, request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -539,9 +738,45 @@ class FakeTelegram:
             chat_id = int(params["chat_id"])
         except (KeyError, ValueError):
             raise ApiError(400, "Bad Request: chat_id is empty") from None
+        if chat_id in self.migrated:
+            raise ApiError(400, MIGRATED, parameters={"migrate_to_chat_id": self.migrated[chat_id]})
         if chat_id not in self.chats:
             raise ApiError(400, "Bad Request: chat not found")
+        status = self._bot_member(chat_id)["status"]
+        if status in ("kicked", "left"):
+            chat = self.chats[chat_id]
+            if chat["type"] == "private":
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
+            raise ApiError(403, f"Forbidden: bot was kicked from the {chat['type']} chat")
         return self.chats[chat_id]
+
+    def _may_send_photos(self, chat: dict[str, Any]) -> None:
+        if chat["type"] == "private":
+            return
+        member = self._bot_member(chat["id"])
+        if member["status"] in ("administrator", "creator"):
+            return
+        allowed = self.permissions.get(chat["id"], {}).get("can_send_photos", True)
+        if member["status"] == "restricted":
+            allowed = allowed and bool(member.get("can_send_photos", True))
+        if not allowed:
+            raise ApiError(400, NO_PHOTO_RIGHTS)
+
+    def _thread_for(
+        self, chat: dict[str, Any], params: dict[str, Any], reply: dict[str, Any] | None
+    ) -> int | None:
+        """Where a bot message lands in a forum: the replied-to message's topic, else the
+        `message_thread_id` given, else General (which may be closed)."""
+        if not chat.get("is_forum"):
+            return None
+        if reply is not None:
+            thread = reply.get("message_thread_id")
+        else:
+            given = params.get("message_thread_id")
+            thread = int(given) if given not in (None, "") else None
+        if thread is None and chat["id"] in self.closed_general:
+            raise ApiError(400, TOPIC_CLOSED)
+        return thread
 
     @staticmethod
     def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
@@ -583,6 +818,8 @@ class FakeTelegram:
             return None
         original = self.messages.get((chat_id, int(message_id)))
         if original is None:
+            if isinstance(reply, dict) and reply.get("allow_sending_without_reply"):
+                return None
             raise ApiError(400, "Bad Request: message to be replied not found")
         return original
 
@@ -621,6 +858,10 @@ class FakeTelegram:
         reply = self._reply_to(chat["id"], params)
         if reply is not None:
             message["reply_to_message"] = reply
+        thread = self._thread_for(chat, params, reply)
+        if thread is not None:
+            message["message_thread_id"] = thread
+            message["is_topic_message"] = True
         markup = self._markup(params)
         # Only an inline keyboard belongs to the message; a ForceReply or reply keyboard is
         # an instruction to the client and is not in the Message Telegram returns.
@@ -670,6 +911,14 @@ class FakeTelegram:
         if len(data) > DOWNLOAD_LIMIT:
             raise ApiError(400, "Bad Request: file is too big")
         path = f"documents/file_{file_id}"
+        if self.local_files_dir is not None:
+            # A `--local` Bot API server: the file is on its disk, the path absolute.
+            from pathlib import Path
+
+            local = Path(self.local_files_dir) / path
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
+            path = str(local)
         self.file_paths[path] = file_id
         described = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_path": path}
         if file_id not in self.undeclared:
@@ -737,7 +986,38 @@ class FakeTelegram:
         ):
             raise ApiError(400, "Bad Request: secret token contains unallowed characters")
         self.webhook = {"url": url, "secret_token": secret}
+        self._allowed(params)
         return True
+
+    def _allowed(self, params: dict[str, Any]) -> None:
+        """A call that lists allowed_updates replaces the list; one without keeps it."""
+        listed = params.get("allowed_updates")
+        if isinstance(listed, list):
+            self.allowed_updates = [str(kind) for kind in listed]
+
+    def _sendable(self, update: dict[str, Any]) -> bool:
+        kinds = set(self.allowed_updates or ()) or DEFAULT_UPDATES
+        return any(kind in update for kind in kinds)
+
+    async def m_getChat(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        chat = dict(self._chat(params))
+        chat.setdefault("accent_color_id", 0)
+        chat.setdefault("max_reaction_count", 11)
+        chat.setdefault(
+            "accepted_gift_types",
+            {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+            },
+        )
+        if chat["type"] != "private":
+            chat["permissions"] = {
+                **{name: True for name in RESTRICTED_RIGHTS},
+                **self.permissions.get(chat["id"], {}),
+            }
+        return chat
 
     async def m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         commands = params.get("commands")
@@ -757,12 +1037,17 @@ class FakeTelegram:
         offset = int(params.get("offset", 0) or 0)
         timeout = float(params.get("timeout", 0) or 0)
         limit = int(params.get("limit", 100) or 100)
+        self._allowed(params)
         deadline = time.monotonic() + timeout
         while True:
             # An update is confirmed once a getUpdates asks for a higher offset; Telegram
             # never sends a confirmed update again, whatever offset a restarted bot asks for.
             self._consumed_offset = max(self._consumed_offset, offset)
-            pending = [u for u in self.updates if u["update_id"] >= self._consumed_offset]
+            pending = [
+                u
+                for u in self.updates
+                if u["update_id"] >= self._consumed_offset and self._sendable(u)
+            ]
             if pending or time.monotonic() >= deadline or self._closing:
                 return pending[:limit]
             event = self._event()
@@ -809,6 +1094,8 @@ class FakeTelegram:
         media = params.get("media")
         if not isinstance(media, dict) or media.get("type") not in ("photo", "document"):
             raise ApiError(400, "Bad Request: can't parse InputMedia JSON object")
+        if media["type"] == "photo":
+            self._may_send_photos(chat)
         data = self._file(media.get("media"), files)
         body: dict[str, Any] = self._caption({**media, "parse_mode": media.get("parse_mode")})
         if media["type"] == "photo":
@@ -865,6 +1152,7 @@ class FakeTelegram:
 
     async def m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
+        self._may_send_photos(chat)
         data = self._upload(params, files, "photo")
         body = {**self._caption(params), "photo": self._photo(data)}
         return self._store(chat, body, params)
@@ -886,6 +1174,7 @@ class FakeTelegram:
 
     async def m_sendMediaGroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
+        self._may_send_photos(chat)
         media = params.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
             raise ApiError(400, "Bad Request: wrong number of media in the album (2-10)")
@@ -905,11 +1194,9 @@ class FakeTelegram:
         return True
 
     async def m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        if not params.get("callback_query_id"):
-            raise ApiError(
-                400,
-                "Bad Request: query is too old and response timeout expired or query ID is invalid",
-            )
+        pressed = self.queries.get(str(params.get("callback_query_id", "")))
+        if pressed is None or time.time() - pressed > self.callback_answer_seconds:
+            raise ApiError(400, QUERY_TOO_OLD)
         if len(str(params.get("text", ""))) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
@@ -917,6 +1204,8 @@ class FakeTelegram:
     async def m_getChatMember(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
         user_id = int(params["user_id"])
+        if user_id == self.bot_id:
+            return self._bot_member(chat["id"])
         if user_id not in self.users:
             raise ApiError(400, "Bad Request: user not found")
         status = self.members.get((chat["id"], user_id), "member")

@@ -300,3 +300,43 @@ def test_each_sqlite_migration_has_a_postgresql_twin() -> None:
     sqlite_versions = [(v, f.name) for v, f in migration_files(migrations_dir())]
     postgres_versions = [(v, f.name) for v, f in migration_files(migrations_dir() / "postgres")]
     assert sqlite_versions == postgres_versions
+
+
+async def test_a_chat_moves_to_its_new_id_in_one_go_and_twice_is_a_no_op(
+    store: Store, store_url: str
+) -> None:
+    """A basic group upgraded to a supergroup: rows, settings and refusals follow the new id;
+    a second bot process moving it at the same moment moves nothing twice."""
+    old, new = "-4001", "-1004001"
+    delivered = await store.insert_generation(values(scope_id=old, chat_id=old))
+    await done(store, delivered.id)
+    await store.mark_delivered(delivered.id)
+    waiting = await store.insert_generation(values(scope_id=old, chat_id=old))
+    elsewhere = await store.insert_generation(values(scope_id="-5", chat_id="-5"))
+    await store.set_scope_settings("telegram", old, "sketch", ["sketch", "anime"])
+    await store.set_scope_limits("telegram", old, 7, 30)
+    await store.record_refusal("telegram", old, "42", "banned", "no")
+    other = await Store.open(store_url)
+    try:
+        first, second = await asyncio.gather(
+            store.move_chat("telegram", old, new), other.move_chat("telegram", old, new)
+        )
+    finally:
+        await other.close()
+    assert sorted([first.rows, second.rows]) == [0, 2]
+    moved = await store.get(waiting.id)
+    assert moved is not None and (moved.chat_id, moved.scope_id) == (new, new)
+    # The old chat's message ids mean nothing in the new one.
+    assert moved.handle.get("status_message_id") is None
+    assert moved.handle.get("moved_from_chat") == old
+    kept = await store.get(delivered.id)
+    assert kept is not None and kept.status is Status.DELIVERED and kept.scope_id == new
+    assert (await store.get(elsewhere.id)).chat_id == "-5"  # type: ignore[union-attr]
+    row = await store.scope_row("telegram", new)
+    assert (row.default_style, row.allowed_styles) == ("sketch", ("sketch", "anime"))
+    assert (row.daily_limit_per_user, row.daily_limit_per_scope) == (7, 30)
+    assert await store.scope_row("telegram", old) == ScopeRow()
+    assert [r["reason"] for r in await store.recent_refusals("telegram", new)] == ["no"]
+    assert await store.waiting_in_scope("telegram", new) == [waiting.id]
+    again = await store.move_chat("telegram", old, new)
+    assert not again.anything

@@ -20,6 +20,7 @@ from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandle
 from bot.adapters.telegram.answers import Answers
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.buttons import Buttons
+from bot.adapters.telegram.chat_changes import ChatMoves
 from bot.adapters.telegram.delivery import TelegramDelivery
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
 from bot.adapters.telegram.follow_up_buttons import FollowUpButtons
@@ -108,8 +109,9 @@ class TelegramAdapter:
             interval=STATUS_EDIT_INTERVAL,
             per_second=STATUS_EDITS_PER_SECOND,
         )
+        self.moves = ChatMoves(service.move_chat)
         self.delivery = TelegramDelivery(
-            self.application.bot, self.status, self.boards, service.styles, handles
+            self.application.bot, self.status, self.boards, service.styles, handles, self.moves
         )
         answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds))
         intake = Intake(service, self.boards, self.status, answers)
@@ -118,6 +120,7 @@ class TelegramAdapter:
         self.downloads = PictureDownloads(
             self.application.bot, int(settings.max_input_image_mb * 1_000_000)
         )
+        self.moves.register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Handlers(service, answers, intake, gallery).register(self.application)
         # Before `Buttons`: its last handler answers every `ib:` press no one else took.

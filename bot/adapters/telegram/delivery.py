@@ -22,10 +22,18 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.ext import ExtBot
 
 from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import fit_for_telegram
 from bot.adapters.telegram.keyboards import result_keyboard
@@ -84,7 +92,9 @@ class TelegramDelivery:
         boards: GroupBoards,
         styles: StyleCatalogue,
         handles: DeliveryHandles,
+        moves: ChatMoves,
     ) -> None:
+        self.moves = moves
         self.bot = bot
         self.status = status
         self.boards = boards
@@ -97,6 +107,12 @@ class TelegramDelivery:
             self.boards.settle(int(generation.chat_id), int(command))
 
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        try:
+            await self._show_status(generation, update)
+        except ChatMigrated as exc:
+            await self.moves.follow(generation, exc.new_chat_id)  # the picture goes there
+
+    async def _show_status(self, generation: Generation, update: StatusUpdate) -> None:
         if update.status is not Status.RUNNING:
             return
         message_id = generation.handle.get("status_message_id")
@@ -108,6 +124,15 @@ class TelegramDelivery:
         await self.status.show(int(generation.chat_id), message_id, status_text(update))
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
+        """Post the result; a chat upgraded meanwhile gets it at its new id."""
+        try:
+            await self._deliver(generation, image_path)
+        except ChatMigrated as exc:
+            self._settled(generation)
+            moved = await self.moves.follow(generation, exc.new_chat_id)
+            await self._deliver(moved, image_path)
+
+    async def _deliver(self, generation: Generation, image_path: Path) -> None:
         if generation.kind is Kind.DESCRIBE:
             await self._deliver_text(generation, describe_text(generation))
             return
@@ -156,6 +181,8 @@ class TelegramDelivery:
                     )
             await self._send_new(generation, data, text, keyboard, as_document=as_document)
             self._settled(generation)
+        except ChatMigrated:
+            raise  # `deliver` follows the chat to its new id
         except TelegramError as exc:
             error = delivery_error(exc)
             if not error.retryable:
@@ -207,6 +234,8 @@ class TelegramDelivery:
                 await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
                 raise
             self._settled(generation)
+        except ChatMigrated:
+            raise  # `deliver` follows the chat to its new id
         except TelegramError as exc:
             error = delivery_error(exc)
             if not error.retryable:
@@ -260,13 +289,19 @@ class TelegramDelivery:
 
     @staticmethod
     def _reply_to(generation: Generation) -> ReplyParameters | None:
-        if generation.reply_to_message_id is None:
+        if generation.reply_to_message_id is None or moved_request(generation):
             return None
         return ReplyParameters(
             message_id=int(generation.reply_to_message_id), allow_sending_without_reply=True
         )
 
     async def report_failure(self, generation: Generation) -> None:
+        try:
+            await self._report_failure(generation)
+        except ChatMigrated as exc:
+            await self._report_failure(await self.moves.follow(generation, exc.new_chat_id))
+
+    async def _report_failure(self, generation: Generation) -> None:
         text = error_text(generation.failure_reason or "The picture could not be made.")
         chat_id = int(generation.chat_id)
         self._settled(generation)

@@ -20,6 +20,7 @@ from bot.core.errors import UserFacingError
 from bot.core.models import Generation, HandleValue, Status
 from bot.core.store.executor import Executor, Row
 from bot.core.store.images import ImageQueries
+from bot.core.store.scopes import ScopeQueries
 from bot.core.store.settings import SettingsQueries
 
 T = TypeVar("T")
@@ -69,7 +70,7 @@ def row_to_generation(row: Row) -> Generation:
     return Generation(**data)
 
 
-class Store(SettingsQueries, ImageQueries):
+class Store(SettingsQueries, ImageQueries, ScopeQueries):
     """History and settings. `Store.open(path_or_url)` picks SQLite or PostgreSQL."""
 
     backend = "abstract"

@@ -1,0 +1,63 @@
+"""Chats that change under the bot: a basic group upgraded to a supergroup (a new chat id).
+
+Telegram upgrades a basic group when it grows (about 200 members) or turns on visible
+history: the old chat gets a service message with `migrate_to_chat_id`, the new one with
+`migrate_from_chat_id`, and every later call to the old id answers 400 with
+`migrate_to_chat_id` (python-telegram-bot raises `ChatMigrated`). Either way the core moves
+the chat's records to the new id in one transaction (`GenerationService.move_chat`; a second
+move is a no-op, so both service messages, and several bot processes, may ask), and a call
+that met `ChatMigrated` is made again at the new id. Message ids of the old chat mean nothing
+in the new one: a moved request's picture is a new message there, replying to nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.adapters.telegram.answers import Context
+from bot.core.models import Generation
+from bot.core.ports import MOVED_FROM_CHAT
+
+log = logging.getLogger(__name__)
+
+MoveChat = Callable[[str, str, str], Awaitable[object]]  # (platform, old, new)
+
+
+class ChatMoves:
+    def __init__(self, move_chat: MoveChat) -> None:
+        self._move_chat = move_chat
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_service))
+
+    async def on_service(self, update: Update, _context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        if message.migrate_to_chat_id:
+            await self.moved(message.chat_id, message.migrate_to_chat_id)
+        elif message.migrate_from_chat_id:
+            await self.moved(message.migrate_from_chat_id, message.chat_id)
+
+    async def moved(self, old_chat: int, new_chat: int) -> None:
+        await self._move_chat("telegram", str(old_chat), str(new_chat))
+
+    async def follow(self, generation: Generation, new_chat: int) -> Generation:
+        """The request as it is after its chat moved (a call to the old id met ChatMigrated)."""
+        old_chat = generation.chat_id
+        log.info("generation %s: chat %s is now %s", generation.id, old_chat, new_chat)
+        await self.moved(int(old_chat), new_chat)
+        scope_id = str(new_chat) if generation.scope_id == old_chat else generation.scope_id
+        handle = {**generation.handle, "status_message_id": None, MOVED_FROM_CHAT: old_chat}
+        return generation.model_copy(
+            update={"chat_id": str(new_chat), "scope_id": scope_id, "handle": handle}
+        )
+
+
+def moved_request(generation: Generation) -> bool:
+    """The request's chat moved after it was acknowledged: its message ids are the old chat's."""
+    return bool(generation.handle.get(MOVED_FROM_CHAT))
