@@ -9,6 +9,7 @@ reached the fake or what the bot wrote to SQLite.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,8 @@ from tests.support import RedisServer, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 
+# A short group budget (in the fake and in the bot) so that a group gets busy within seconds.
+GROUP_LIMIT, GROUP_WINDOW = 6, 4.0
 BASIC, UPGRADED = -4001, -1004001
 BASIC_2, UPGRADED_2 = -4002, -1004002
 FORUM, TOPIC, OTHER_TOPIC = -1007001, 55, 66
@@ -41,7 +44,7 @@ def openai() -> Iterator[FakeOpenAI]:
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-communities")
     redis = RedisServer(root / "redis").start()
-    telegram = TelegramDriver().start()
+    telegram = TelegramDriver(group_limit=GROUP_LIMIT, group_window=GROUP_WINDOW).start()
     setup_people(telegram)
     members = {ALICE: "member", BOB: "member", ADMIN: "administrator"}
     for chat_id in (BASIC, BASIC_2):
@@ -52,6 +55,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iter
     for user_id, status in members.items():
         telegram.fake.members[(FORUM, user_id)] = status
     stack = Stack(root, telegram, openai, redis.url)
+    stack.env.update(
+        TELEGRAM_GROUP_RATE=str(GROUP_LIMIT), TELEGRAM_GROUP_PERIOD_SECONDS=str(GROUP_WINDOW)
+    )
     try:
         with (
             process(["worker"], stack.env, root, root / "worker.log"),
@@ -149,3 +155,72 @@ def test_a_delivery_that_meets_chat_migrated_moves_the_chat_and_posts_in_the_new
     assert len(photo_calls(t, UPGRADED_2)) == 1
     assert row["chat_id"] == row["scope_id"] == str(UPGRADED_2)
     assert json.loads(row["handle"]).get("moved_from_chat") == str(BASIC_2)
+
+
+# -- forum topics -----------------------------------------------------------------------------
+
+
+def test_in_a_forum_with_general_closed_every_message_lands_in_its_topic_board_included(
+    shared: Stack,
+) -> None:
+    t = shared.telegram
+    t.server.run_sync(t.fake.close_general, FORUM)
+    topics = (TOPIC, OTHER_TOPIC)
+    shared.openai.delay = 0.5
+    try:
+        commands = [
+            t.send(
+                FORUM,
+                (ALICE, BOB)[i % 2],
+                f"/imagine topic fox {i}" + (" REFUSE_ME" if i in (5, 8) else ""),
+                thread_id=topics[i % 2],
+            )
+            for i in range(10)
+        ]
+        typo = t.send(FORUM, ALICE, "/imagine a cat style:anmie", thread_id=TOPIC)
+        settled = [shared.settled_row(c) for c in commands]
+    finally:
+        shared.openai.delay = 0.0
+    assert [r["status"] for r in settled].count("failed") == 2
+    assert "Did you mean anime" in answered(shared, typo)["text"]
+    first = next(r for r in settled if r["status"] == "delivered")
+    (picture,) = [m for m in t.replies_to(commands[settled.index(first)]) if "photo" in m]
+    t.press(BOB, picture, f"ib:r:{first['id']}")
+    wait_for(
+        lambda: [
+            r for r in shared.rows() if r["parent_id"] == first["id"] and r["status"] == "delivered"
+        ],
+        30,
+        message=f"the reroll\n{shared.log()}",
+    )
+    wait_for(
+        lambda: all(
+            m["text"].startswith("✅")
+            for m in bot_messages(t, FORUM)
+            if str(m.get("text", "")).startswith(("⏳ Busy", "✅"))
+        ),
+        20,
+        message="the boards' last word",
+    )
+    mine = bot_messages(t, FORUM)
+    boards = [m for m in mine if str(m.get("text", "")).startswith(("⏳ Busy", "✅"))]
+    assert boards, "the group never got busy: the board was not exercised"
+    # 100 %: nothing in General (closed: nothing could have gone there), nothing refused.
+    assert {m.get("message_thread_id") for m in mine} <= set(topics)
+    assert not [c for c in t.fake.calls if "TOPIC_CLOSED" in str(c.error)]
+    # Each request's messages are in its own topic; a board only lists its topic's requests.
+    for command in commands:
+        answers = t.replies_to(command)
+        assert len(answers) == 1, (command["text"], answers)
+        assert answers[0]["message_thread_id"] == command["message_thread_id"]
+    board_sends = [
+        c
+        for c in t.fake.calls
+        if c.method == "sendMessage"
+        and c.ok
+        and str(c.params.get("text", "")).startswith("⏳ Busy")
+    ]
+    for call in board_sends:
+        thread = int(call.params["message_thread_id"])
+        shown = [int(n) for n in re.findall(r"topic fox (\d+)", call.params["text"])]
+        assert shown and all(topics[n % 2] == thread for n in shown)

@@ -17,7 +17,7 @@ class Recorder:
         self.edits: list[tuple[int, int, str, Spend]] = []
         self.refuse_status = False
 
-    async def send(self, chat_id: int, text: str) -> int:
+    async def send(self, chat_id: int, text: str, topic: int | None) -> int:
         self.sent.append((chat_id, text))
         return 900 + len(self.sent)
 

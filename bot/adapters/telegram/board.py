@@ -12,6 +12,10 @@ turn) and the next busy spell starts a new one. Private chats are never folded.
 
 What is owed is counted per chat from acknowledgement to the picture (or failure); after a
 restart the count starts again from zero, which only makes the bot fold later.
+
+In a forum group each topic has a board of its own, sent into that topic (`message_thread_id`:
+a message without one lands in General, which may be closed); the budget stays the chat's.
+A board that cannot be sent raises, and the request is then acknowledged with a reply.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ BUSY_RESERVE = 2  # places kept free beyond the pictures owed before folding sta
 LISTED = 10  # requests named on the board; the rest are counted
 PROMPT_SHOWN = 40
 
-SendFn = Callable[[int, str], Awaitable[int]]  # (chat, text) -> message id
+SendFn = Callable[[int, str, int | None], Awaitable[int]]  # (chat, text, topic) -> message id
+BoardKey = tuple[int, int | None]  # (chat, forum topic or None)
 EditFn = Callable[[int, int, str, Spend], Awaitable[None]]
 
 
@@ -89,18 +94,21 @@ class GroupBoards:
         self.interval = interval
         self._clock = clock
         self._owed: dict[int, set[int]] = {}  # chat -> command message ids acknowledged
-        self._boards: dict[int, _Board] = {}
+        self._boards: dict[BoardKey, _Board] = {}
 
     # -- budget ---------------------------------------------------------------------------------
 
+    def _boards_in(self, chat_id: int) -> int:
+        return sum(1 for chat, _topic in self._boards if chat == chat_id)
+
     def owed(self, chat_id: int) -> int:
-        return len(self._owed.get(chat_id, ())) + (1 if chat_id in self._boards else 0)
+        return len(self._owed.get(chat_id, ())) + self._boards_in(chat_id)
 
     def busy(self, chat_id: int) -> bool:
         """A group whose budget has no room beyond the pictures it is owed."""
         if chat_id >= 0:
             return False
-        if chat_id in self._boards:
+        if self._boards_in(chat_id):
             return True
         free = self._limiter.free(chat_id)
         return free is not None and free - self.owed(chat_id) < BUSY_RESERVE
@@ -110,41 +118,47 @@ class GroupBoards:
 
     # -- the board ------------------------------------------------------------------------------
 
-    async def fold(self, chat_id: int, command_id: int, name: str, prompt: str) -> None:
-        """List a request on the group's board, sending the board if there is none."""
-        board = self._boards.setdefault(chat_id, _Board())
+    async def fold(
+        self, chat_id: int, command_id: int, name: str, prompt: str, topic: int | None = None
+    ) -> None:
+        """List a request on the board of its chat (and forum topic), sending the board if
+        there is none; raises (listing nothing) when the board cannot be sent."""
+        key = (chat_id, topic)
+        board = self._boards.setdefault(key, _Board())
         board.items[command_id] = _Item(name, prompt)
         self.owe(chat_id, command_id)
         async with board.creating:
             if board.message_id is None:
                 text = board_text(list(board.items.values()))
                 try:
-                    board.message_id = await self._send(chat_id, text)
+                    board.message_id = await self._send(chat_id, text, topic)
                 except BaseException:
                     board.items.pop(command_id, None)
                     self._settle_owed(chat_id, command_id)
-                    if not board.items and self._boards.get(chat_id) is board:
-                        del self._boards[chat_id]
+                    if not board.items and self._boards.get(key) is board:
+                        del self._boards[key]
                     raise
                 board.shown, board.last_edit = text, self._clock()
                 return
-        self._schedule(chat_id, board)
+        self._schedule(key, board)
 
-    def generating(self, chat_id: int, command_id: int) -> None:
-        board = self._boards.get(chat_id)
+    def generating(self, chat_id: int, command_id: int, topic: int | None = None) -> None:
+        key = (chat_id, topic)
+        board = self._boards.get(key)
         item = board.items.get(command_id) if board else None
         if board is not None and item is not None and not item.generating:
             item.generating = True
-            self._schedule(chat_id, board)
+            self._schedule(key, board)
 
-    def settle(self, chat_id: int, command_id: int | None) -> None:
+    def settle(self, chat_id: int, command_id: int | None, topic: int | None = None) -> None:
         """The request's picture (or its failure) was posted."""
         if command_id is None:
             return
         self._settle_owed(chat_id, command_id)
-        board = self._boards.get(chat_id)
+        key = (chat_id, topic)
+        board = self._boards.get(key)
         if board is not None and board.items.pop(command_id, None) is not None:
-            self._schedule(chat_id, board)
+            self._schedule(key, board)
 
     def close_all(self) -> None:
         for board in self._boards.values():
@@ -159,21 +173,22 @@ class GroupBoards:
             if not owed:
                 del self._owed[chat_id]
 
-    def _schedule(self, chat_id: int, board: _Board) -> None:
+    def _schedule(self, key: BoardKey, board: _Board) -> None:
         if board.timer is not None or board.message_id is None:
             return
         delay = max(0.0, board.last_edit + self.interval - self._clock())
         loop = asyncio.get_running_loop()
-        board.timer = loop.call_later(delay, self._due, chat_id, board)
+        board.timer = loop.call_later(delay, self._due, key, board)
 
-    def _due(self, chat_id: int, board: _Board) -> None:
+    def _due(self, key: BoardKey, board: _Board) -> None:
         board.timer = None
-        task = asyncio.get_running_loop().create_task(self._refresh(chat_id, board))
+        task = asyncio.get_running_loop().create_task(self._refresh(key, board))
         board.tasks.add(task)
         task.add_done_callback(board.tasks.discard)
 
-    async def _refresh(self, chat_id: int, board: _Board) -> None:
-        if self._boards.get(chat_id) is not board or board.message_id is None:
+    async def _refresh(self, key: BoardKey, board: _Board) -> None:
+        chat_id = key[0]
+        if self._boards.get(key) is not board or board.message_id is None:
             return
         items = list(board.items.values())
         text = board_text(items)
@@ -181,7 +196,7 @@ class GroupBoards:
             return
         final = not items
         if final:
-            del self._boards[chat_id]  # the next busy spell starts a board of its own
+            del self._boards[key]  # the next busy spell starts a board of its own
         try:
             await self._edit(chat_id, board.message_id, text, REPLY if final else STATUS)
             board.shown, board.last_edit = text, self._clock()
@@ -193,4 +208,4 @@ class GroupBoards:
         except TelegramError as exc:
             log.debug("board edit in %s failed: %s", chat_id, exc)
         if not final and board.shown != board_text(list(board.items.values())):
-            self._schedule(chat_id, board)
+            self._schedule(key, board)

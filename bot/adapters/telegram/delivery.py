@@ -73,6 +73,13 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
 
 
+def topic(generation: Generation) -> int | None:
+    """The request's forum topic: every message for it goes there (without one, a message
+    that replies to nothing lands in General, which may be closed)."""
+    thread = generation.thread_id
+    return int(thread) if thread and thread.lstrip("-").isdigit() else None
+
+
 def _picture(generation: Generation, image_path: Path) -> tuple[bytes, bool]:
     """(bytes to send, as a document?) for a result (run in a thread: it decodes)."""
     original = image_path.read_bytes()
@@ -104,7 +111,7 @@ class TelegramDelivery:
     def _settled(self, generation: Generation) -> None:
         command = generation.reply_to_message_id
         if command is not None and command.isdigit():
-            self.boards.settle(int(generation.chat_id), int(command))
+            self.boards.settle(int(generation.chat_id), int(command), topic(generation))
 
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
         try:
@@ -119,7 +126,7 @@ class TelegramDelivery:
         if not isinstance(message_id, int):
             command = generation.reply_to_message_id
             if command is not None and command.isdigit():
-                self.boards.generating(int(generation.chat_id), int(command))
+                self.boards.generating(int(generation.chat_id), int(command), topic(generation))
             return
         await self.status.show(int(generation.chat_id), message_id, status_text(update))
 
@@ -227,7 +234,7 @@ class TelegramDelivery:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard,
                     reply_parameters=self._reply_to(generation),
-                    message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    message_thread_id=topic(generation),
                     rate_limit_args=PICTURE,
                 )
             except TelegramError:
@@ -268,7 +275,7 @@ class TelegramDelivery:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard,
                     reply_parameters=reply,
-                    message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    message_thread_id=topic(generation),
                     rate_limit_args=PICTURE,
                 )
             else:
@@ -279,7 +286,7 @@ class TelegramDelivery:
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard,
                     reply_parameters=reply,
-                    message_thread_id=int(generation.thread_id) if generation.thread_id else None,
+                    message_thread_id=topic(generation),
                     rate_limit_args=PICTURE,
                 )
         except TelegramError:
@@ -313,5 +320,9 @@ class TelegramDelivery:
             except BadRequest:
                 pass
         await self.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_parameters=self._reply_to(generation)
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_parameters=self._reply_to(generation),
+            message_thread_id=topic(generation),
         )

@@ -9,10 +9,12 @@ board.py). What later edits need (the status message id) goes into the delivery 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Message
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
 from bot.adapters.telegram.answers import Answers
 from bot.adapters.telegram.board import GroupBoards
@@ -22,7 +24,14 @@ from bot.core.errors import UserFacingError
 from bot.core.models import HandleValue, ReplyTarget
 from bot.core.service import GenerationService, PreparedRequest
 
+log = logging.getLogger(__name__)
+
 QUEUED = "⏳ Queued…"
+
+
+def topic_of(message: Message) -> int | None:
+    """The forum topic a message is in (None: not a forum, or its General topic)."""
+    return message.message_thread_id if message.is_topic_message else None
 
 
 class Intake:
@@ -40,12 +49,17 @@ class Intake:
 
     async def acknowledge(self, anchor: Message, name: str, prompt: str) -> int | None:
         """A status reply to the command (its message id), or, in a busy group, a line on the
-        group's board (None)."""
+        board of its chat and topic (None). A board that cannot be sent (its topic closed, the
+        budget gone) never drops the request: it is acknowledged with a reply instead."""
         chat_id = anchor.chat_id
         if self.boards.busy(chat_id):
-            await self.boards.fold(chat_id, anchor.message_id, name, prompt)
-            self.service.acknowledgements.paid()
-            return None
+            try:
+                await self.boards.fold(chat_id, anchor.message_id, name, prompt, topic_of(anchor))
+            except TelegramError as exc:
+                log.info("chat %s: board not sent (%s); acknowledging with a reply", chat_id, exc)
+            else:
+                self.service.acknowledgements.paid()
+                return None
         # Owed from now: requests acknowledged at the same moment must count each other.
         self.boards.owe(chat_id, anchor.message_id)
         try:
@@ -95,7 +109,7 @@ class Intake:
         target = ReplyTarget(
             platform="telegram",
             chat_id=str(anchor.chat_id),
-            thread_id=str(anchor.message_thread_id) if anchor.is_topic_message else None,
+            thread_id=str(topic_of(anchor)) if topic_of(anchor) is not None else None,
             reply_to_message_id=str(anchor.message_id),
             handle=handle,
         )
@@ -107,7 +121,7 @@ class Intake:
             else:
                 ticket = await self.service.submit(await prepare(), target)
         except UserFacingError as exc:
-            self.boards.settle(anchor.chat_id, anchor.message_id)
+            self.boards.settle(anchor.chat_id, anchor.message_id, topic_of(anchor))
             if status_id is None:
                 await self.answers.reply(anchor, error_text(exc.message))
             else:

@@ -14,9 +14,12 @@ class Texts:
     def __init__(self, bot: ExtBot[Spend]) -> None:
         self.bot = bot
 
-    async def send(self, chat_id: int, text: str) -> int:
-        """Sends `text`; its message id."""
-        message = await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+    async def send(self, chat_id: int, text: str, topic: int | None = None) -> int:
+        """Sends `text` (into a forum topic when given: without one it lands in General);
+        its message id."""
+        message = await self.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=topic
+        )
         return message.message_id
 
     async def edit(self, chat_id: int, message_id: int, text: str, spend: Spend) -> None:
