@@ -224,3 +224,57 @@ def test_in_a_forum_with_general_closed_every_message_lands_in_its_topic_board_i
         thread = int(call.params["message_thread_id"])
         shown = [int(n) for n in re.findall(r"topic fox (\d+)", call.params["text"])]
         assert shown and all(topics[n % 2] == thread for n in shown)
+
+
+# -- edited commands and allowed_updates -------------------------------------------------------
+
+
+def handled(shared: Stack, update_id: int) -> None:
+    """Wait until the bot confirmed (asked past) this update."""
+    t = shared.telegram
+    wait_for(lambda: t.fake._consumed_offset > update_id, 15, message="the update read")
+
+
+def test_an_edited_imagine_or_describe_makes_nothing_more_and_charges_once(
+    shared: Stack,
+) -> None:
+    from tests.fakes.openai_images import make_png
+
+    t = shared.telegram
+    calls_before = len(shared.openai.calls)
+    command = t.send(ALICE, ALICE, "/imagine a red kite")
+    first = shared.settled_row(command)
+    assert first["status"] == "delivered"
+    edit = t.server.run_sync(t.fake.edit_update, command, "/imagine a red kite over hills")
+    picture = t.send_picture(ALICE, ALICE, make_png(64, 64, "kite"), "/describe")
+    described = wait_for(
+        lambda: (r := shared.row_replying_to(picture)) and r["status"] == "delivered" and r,
+        30,
+        message=f"the describe\n{shared.log()}",
+    )
+    edit_describe = t.server.run_sync(t.fake.edit_update, picture, "/describe please")
+    marker = t.send(ALICE, ALICE, "/imagine a marker after the edits")
+    shared.settled_row(marker)
+    handled(shared, max(edit["update_id"], edit_describe["update_id"]))
+    # One row per original command, one provider call each, nothing for the edits.
+    mine = [r for r in shared.rows() if r["user_id"] == str(ALICE) and r["chat_id"] == str(ALICE)]
+    texts = [r["prompt"] for r in mine]
+    assert texts.count("a red kite") == 1 and "a red kite over hills" not in texts
+    assert described["status"] == "delivered"
+    assert len([r for r in mine if r["kind"] == "describe"]) == 1
+    assert len(shared.openai.calls) - calls_before == 2  # the kite and the marker
+    assert len(t.replies_to(command)) == 1 and len(t.replies_to(picture)) == 1
+
+
+def test_polling_lists_allowed_updates_explicitly_member_updates_included(shared: Stack) -> None:
+    polls = shared.telegram.fake.calls_to("getUpdates", ok=None)
+    assert polls and all("allowed_updates" in c.params for c in polls)
+    listed = set(polls[-1].params["allowed_updates"])
+    assert {
+        "message",
+        "edited_message",
+        "callback_query",
+        "my_chat_member",
+        "chat_member",
+    } <= listed
+    assert shared.telegram.fake.allowed_updates is not None

@@ -51,6 +51,16 @@ STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one message
 STATUS_GRACE = 1.0  # no status edit this soon after the reply: most requests are done by then
 STATUS_EDITS_PER_SECOND = 10  # per process, over every chat: a third of Telegram's 30 a second
 POLL_TIMEOUT = 10  # seconds one long poll (getUpdates) may wait for updates
+# The updates the bot handles, given on every getUpdates and setWebhook: Telegram keeps
+# whatever an earlier run set when the list is omitted, and sends `chat_member` only when it
+# is listed. Edits arrive (and are ignored on purpose), so a change of rules never surprises.
+ALLOWED_UPDATES = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "my_chat_member",
+    "chat_member",
+]
 
 
 class TelegramAdapter:
@@ -188,7 +198,9 @@ class TelegramAdapter:
         updater = self.application.updater
         assert updater is not None
         if self.settings.telegram_webhook_url:
-            self.webhook = WebhookServer(self.application, webhook_secret(self.settings))
+            self.webhook = WebhookServer(
+                self.application, webhook_secret(self.settings), ALLOWED_UPDATES
+            )
             await self.webhook.start(
                 self.settings.telegram_webhook_listen,
                 self.settings.telegram_webhook_port,
@@ -210,7 +222,9 @@ class TelegramAdapter:
     async def _start_polling(self) -> None:
         updater = self.application.updater
         assert updater is not None
-        await updater.start_polling(timeout=POLL_TIMEOUT, poll_interval=0.0)
+        await updater.start_polling(
+            timeout=POLL_TIMEOUT, poll_interval=0.0, allowed_updates=ALLOWED_UPDATES
+        )
         self.poll_liveness.succeeded()
 
     def healthy(self) -> bool:

@@ -21,6 +21,7 @@ from bot.adapters.telegram.gallery import GalleryCommand
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import read_existing
 from bot.adapters.telegram.intake import Intake
+from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
 from bot.core.service import GenerationService
 from bot.web.access import GalleryAccess
@@ -68,7 +69,7 @@ class Handlers:
             ("start", self.help),
             ("help", self.help),
         ):
-            application.add_handler(CommandHandler(name, callback))
+            application.add_handler(CommandHandler(name, callback, filters=NOT_EDITED))
 
     # -- styles and settings --------------------------------------------------------------------
 

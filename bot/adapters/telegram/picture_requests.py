@@ -39,6 +39,12 @@ ONLY_PRESSER = "Only the person who pressed Remix can answer this prompt."
 PROMPT_USED = "This prompt was already answered; press Remix again to change it once more."
 
 
+# Telegram sends an edited message again as `edited_message`, and python-telegram-bot's
+# CommandHandler and MessageHandler take those too unless told not to. An edit is ignored, with
+# no reply: the request it came from was already acknowledged (and charged) once.
+NOT_EDITED = ~filters.UpdateType.EDITED
+
+
 def remix_key(prompt_message_id: int) -> str:
     """The delivery-handle key that says who may answer this Remix prompt message."""
     return f"remix_prompt:{prompt_message_id}"
@@ -63,12 +69,14 @@ class PictureRequests:
         self.handles = handles
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
-        application.add_handler(CommandHandler("imagine", self.imagine))
-        application.add_handler(CommandHandler("describe", self.describe))
-        application.add_handler(MessageHandler(caption_command("imagine"), self.imagine))
-        application.add_handler(MessageHandler(caption_command("describe"), self.describe))
+        # An edited command arrives again (`edited_message`): it never makes a second picture.
+        new = NOT_EDITED
+        application.add_handler(CommandHandler("imagine", self.imagine, filters=new))
+        application.add_handler(CommandHandler("describe", self.describe, filters=new))
+        application.add_handler(MessageHandler(caption_command("imagine") & new, self.imagine))
+        application.add_handler(MessageHandler(caption_command("describe") & new, self.describe))
         application.add_handler(
-            MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.remix_answer)
+            MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND & new, self.remix_answer)
         )
 
     @staticmethod

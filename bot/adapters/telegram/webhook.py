@@ -42,8 +42,14 @@ def webhook_secret(settings: Settings) -> str:
 class WebhookServer:
     """Receives Telegram's POSTs on PATH and feeds them to the application's update queue."""
 
-    def __init__(self, application: Application, secret: str) -> None:  # type: ignore[type-arg]
+    def __init__(
+        self,
+        application: Application,  # type: ignore[type-arg]
+        secret: str,
+        allowed_updates: list[str],
+    ) -> None:
         self.application = application
+        self._allowed_updates = allowed_updates
         self._secret = secret.encode()
         self._runner: web.AppRunner | None = None
 
@@ -54,7 +60,9 @@ class WebhookServer:
         await self._runner.setup()
         await web.TCPSite(self._runner, listen, port).start()
         # Telegram learns the secret only here, and then sends it with every update.
-        await self.application.bot.set_webhook(url, secret_token=self._secret.decode())
+        await self.application.bot.set_webhook(
+            url, secret_token=self._secret.decode(), allowed_updates=self._allowed_updates
+        )
 
     async def handle(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
