@@ -256,6 +256,59 @@ def fit(
     return out.getvalue()
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """A picture as it may be uploaded: its bytes, their format (PNG, JPEG, WEBP), and whether
+    it is no longer the original file (re-encoded, and `smaller` when pixels were lost)."""
+
+    data: bytes
+    format: str
+    changed: bool = False
+    smaller: bool = False
+
+
+UPLOAD_QUALITIES = (90, 80, 70, 60)
+
+
+def fit_upload(
+    data: bytes,
+    *,
+    max_bytes: int,
+    max_side: int | None = None,
+    max_side_sum: int | None = None,
+    encode_as: str = "JPEG",
+) -> Fitted:
+    """What may be uploaded where a platform takes at most `max_bytes` (and optionally a
+    longest side, or width + height): the original when it fits; else re-encoded as
+    `encode_as` (JPEG or lossy WebP), then downscaled by quarters until it fits. The platform
+    limits live with each adapter; this is the one way a file is made to meet them."""
+    with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as image:
+        width, height = image.size
+        original_format = image.format or "PNG"
+        scale = min(
+            1.0,
+            max_side / max(width, height) if max_side else 1.0,
+            max_side_sum / (width + height) if max_side_sum else 1.0,
+        )
+        if scale == 1.0 and len(data) <= max_bytes:
+            return Fitted(data, original_format)
+        image.load()
+        picture = image.convert("RGB")
+    while True:
+        size = (max(1, int(width * scale)), max(1, int(height * scale)))
+        candidate = (
+            picture if size == picture.size else picture.resize(size, Image.Resampling.LANCZOS)
+        )
+        for quality in UPLOAD_QUALITIES:
+            out = io.BytesIO()
+            candidate.save(out, format=encode_as, quality=quality)
+            if out.tell() <= max_bytes:
+                return Fitted(out.getvalue(), encode_as, True, size != (width, height))
+        if max(size) <= 16:
+            raise BadImage("the picture cannot be made small enough to upload")
+        scale *= 0.75
+
+
 def crop_to_aspect(data: bytes, ratio: tuple[int, int]) -> bytes:
     """Centre-crop to exactly `ratio` (width:height), as far as whole pixels allow; PNG."""
     with Image.open(io.BytesIO(data), formats=FORMATS) as image:

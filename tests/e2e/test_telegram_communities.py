@@ -278,3 +278,86 @@ def test_polling_lists_allowed_updates_explicitly_member_updates_included(shared
         "chat_member",
     } <= listed
     assert shared.telegram.fake.allowed_updates is not None
+
+
+# -- sizes ------------------------------------------------------------------------------------
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """A picture that does not compress: an upscale's 4096 px PNG is tens of megabytes."""
+    import io
+    import os
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    image = Image.frombytes("RGBA", (width, height), os.urandom(width * height * 4))
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) -> None:
+    """An upscaled 4096x4096 PNG (over 50 MB) in the history: the album still goes, each
+    item a photo under 10 MB and the request under 50 MB, its caption pointing to the
+    gallery; the full-size file goes as a document under 50 MB. Telegram never answers 413."""
+    from pathlib import Path
+
+    t = shared.telegram
+    made = [t.send(BOB, BOB, f"/imagine a lantern {i}") for i in range(2)]
+    settled = [shared.settled_row(m) for m in made]
+    big = noisy_png(4096, 4096)
+    assert len(big) > 50 * 1024 * 1024
+    Path(settled[0]["image_path"]).write_bytes(big)  # as an upscale would have stored it
+    before = len(t.fake.calls)
+    history = t.send(BOB, BOB, "/history")
+    album = wait_for(
+        lambda: [c for c in t.fake.calls[before:] if c.method == "sendMediaGroup"],
+        30,
+        message=f"the album\n{shared.log()}",
+    )[0]
+    assert album.ok, album.error
+    assert answered(shared, history, "the album")
+    sizes = [len(data) for data in album.files.values()]
+    assert len(sizes) == 2 and max(sizes) <= 10 * 1024 * 1024
+    assert sum(sizes) <= 50 * 1024 * 1024
+    captions = [item.get("caption", "") for item in album.params["media"]]
+    assert sum("full size: see the gallery" in c for c in captions) == 1
+
+    (picture,) = [m for m in t.replies_to(made[0]) if "photo" in m]
+    t.press(BOB, picture, f"ib:f:{settled[0]['id']}")
+    document = wait_for(
+        lambda: [c for c in t.fake.calls[before:] if c.method == "sendDocument"],
+        60,
+        message=f"the full-size file\n{shared.log()}",
+    )[0]
+    assert document.ok and len(document.files["document"]) <= 50 * 1024 * 1024
+    assert not [c for c in t.fake.calls[before:] if "413" in str(c.error)]
+
+
+def test_a_413_from_telegrams_front_end_is_final_for_those_bytes(
+    telegram: TelegramDriver,
+) -> None:
+    """Over 50 MB the Bot API's front end answers 413 with an HTML page; python-telegram-bot
+    raises a NetworkError, which the bot takes as final (never re-uploaded for a day)."""
+    import asyncio
+
+    from telegram import Bot
+    from telegram.error import NetworkError
+
+    from bot.adapters.telegram.delivery import delivery_error
+
+    telegram.add_user(ALICE, "alice")
+
+    async def send() -> NetworkError:
+        bot = Bot(telegram.fake.token, base_url=telegram.env()["TELEGRAM_API_BASE"])
+        async with bot:
+            try:
+                await bot.send_document(ALICE, b"x" * (51 * 1024 * 1024), filename="big.png")
+            except NetworkError as exc:
+                return exc
+        raise AssertionError("Telegram took 51 MB")
+
+    error = asyncio.run(send())
+    assert "413" in error.message
+    assert delivery_error(error).retryable is False
+    assert telegram.fake.calls[-1].error == "413 Request Entity Too Large"

@@ -32,7 +32,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.adapters.telegram.admins import may_act_for, require_admin
 from bot.adapters.telegram.answers import Answers, Context, Refused, callback_query
 from bot.adapters.telegram.identity import requester_of, scope_of
-from bot.adapters.telegram.images import read_existing
+from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.render import style_keyboard
 from bot.core.models import Requester
@@ -116,7 +116,10 @@ class Buttons:
         await query.answer()
         (data,) = await asyncio.to_thread(read_existing, [generation.image_path])
         if data is not None and isinstance(query.message, Message):
-            await query.message.reply_document(data, filename=f"{generation.id}.png", do_quote=True)
+            upload = await asyncio.to_thread(for_file, data)  # within the document limit
+            await query.message.reply_document(
+                upload.data, filename=f"{generation.id}.{upload.extension}", do_quote=True
+            )
 
     async def chat_default(self, update: Update, context: Context) -> None:
         query = callback_query(update)

@@ -35,7 +35,7 @@ from telegram.ext import ExtBot
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
 from bot.adapters.telegram.flood import PICTURE, Spend
-from bot.adapters.telegram.images import fit_for_telegram
+from bot.adapters.telegram.images import Upload, for_file, for_result
 from bot.adapters.telegram.keyboards import result_keyboard
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.status import StatusEditor
@@ -60,6 +60,11 @@ def seconds(value: int | float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+def too_large(exc: TelegramError) -> bool:
+    """Telegram's front end answered HTTP 413 (an HTML page, so PTB raises a NetworkError)."""
+    return isinstance(exc, NetworkError) and "(413)" in exc.message
+
+
 def delivery_error(exc: TelegramError) -> DeliveryError:
     """Sort Telegram's answers into retry-later and give-up, with a reason for the history."""
     if isinstance(exc, RetryAfter):
@@ -68,6 +73,9 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
         )
     if isinstance(exc, Forbidden):
         return DeliveryError("the bot may not post in this chat any more", retryable=False)
+    if too_large(exc):
+        # The front end refused the bytes (HTTP 413): the same bytes would be refused again.
+        return DeliveryError("the file is larger than Telegram takes", retryable=False)
     if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
         return DeliveryError(f"Telegram did not answer ({exc.__class__.__name__})", retryable=True)
     return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
@@ -80,15 +88,13 @@ def topic(generation: Generation) -> int | None:
     return int(thread) if thread and thread.lstrip("-").isdigit() else None
 
 
-def _picture(generation: Generation, image_path: Path) -> tuple[bytes, bool]:
-    """(bytes to send, as a document?) for a result (run in a thread: it decodes)."""
+def _picture(generation: Generation, image_path: Path) -> Upload:
+    """What goes to the chat for a result (run in a thread: it decodes), within Telegram's
+    limits for the way it is sent (bot/adapters/telegram/images.py)."""
     original = image_path.read_bytes()
-    data, as_document = fit_for_telegram(original)
-    if generation.kind is Kind.UPSCALE and (
-        as_document or data is not original or generation.provider == "original"
-    ):
-        return original, True  # an upscale is wanted at full size: never re-encoded
-    return data, as_document
+    if generation.kind is Kind.UPSCALE and generation.provider == "original":
+        return for_file(original)  # no upscaler: the point is the full-size file
+    return for_result(original, full_size=generation.kind is Kind.UPSCALE)
 
 
 class TelegramDelivery:
@@ -145,9 +151,11 @@ class TelegramDelivery:
             return
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
-        text = caption(generation, style)
         keyboard = result_keyboard(generation)
-        data, as_document = await asyncio.to_thread(_picture, generation, image_path)
+        upload = await asyncio.to_thread(_picture, generation, image_path)
+        data, as_document = upload.data, upload.as_document
+        text = caption(generation, style, reduced=upload.reduced)
+        filename = f"{generation.id}.{upload.extension}"
         message_id = generation.handle.get("status_message_id")
         if isinstance(message_id, int):
             self.status.close(chat_id, message_id)
@@ -160,7 +168,7 @@ class TelegramDelivery:
                         data,
                         caption=text,
                         parse_mode=ParseMode.HTML,
-                        filename=f"{generation.id}.png",
+                        filename=filename,
                     )
                     if as_document
                     else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
@@ -186,7 +194,9 @@ class TelegramDelivery:
                         "generation %s: status message cannot become a photo; sending one",
                         generation.id,
                     )
-            await self._send_new(generation, data, text, keyboard, as_document=as_document)
+            await self._send_new(
+                generation, data, text, keyboard, as_document=as_document, filename=filename
+            )
             self._settled(generation)
         except ChatMigrated:
             raise  # `deliver` follows the chat to its new id
@@ -257,6 +267,7 @@ class TelegramDelivery:
         keyboard: InlineKeyboardMarkup,
         *,
         as_document: bool,
+        filename: str,
     ) -> None:
         """The fallback that sends a new message: marked first, so a crash cannot send twice."""
         if generation.handle.get(FALLBACK_MARKER):
@@ -270,7 +281,7 @@ class TelegramDelivery:
                 await self.bot.send_document(
                     chat_id,
                     data,
-                    filename=f"{generation.id}.png",
+                    filename=filename,
                     caption=text,
                     parse_mode=ParseMode.HTML,
                     reply_markup=keyboard,

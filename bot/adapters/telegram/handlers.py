@@ -19,7 +19,7 @@ from bot.adapters.telegram.admins import is_admin, require_admin
 from bot.adapters.telegram.answers import Answers, Context, Refused
 from bot.adapters.telegram.gallery import GalleryCommand
 from bot.adapters.telegram.identity import requester_of, scope_of
-from bot.adapters.telegram.images import read_existing
+from bot.adapters.telegram.images import for_album, read_existing
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
@@ -212,25 +212,37 @@ class Handlers:
             requester_of(update), limit=30, scope=None if scope.is_direct else scope
         )
         files = await asyncio.to_thread(read_existing, [g.image_path for g in rows])
-        shown = [(g, data) for g, data in zip(rows, files, strict=True) if data is not None][:10]
-        if not shown:
+        found = [(g, data) for g, data in zip(rows, files, strict=True) if data is not None][:10]
+        if not found:
             await self.answers.reply(message, "Nothing yet: make your first picture with /imagine.")
+            return
+        # Every item a photo within Telegram's limits, the album within one request's: an
+        # upscale (a 4096 px PNG) is sent smaller, and its caption says where the full size is.
+        uploads = await asyncio.to_thread(for_album, [data for _, data in found])
+        shown = [(g, u) for (g, _), u in zip(found, uploads, strict=True) if u is not None]
+        if not shown:
+            await self.answers.reply(message, "None of these pictures can be shown here.")
             return
         # The last picture's caption links to the chat's gallery: an album carries no
         # buttons, and a separate message would cost flood budget.
         link = await self.gallery.history_link(update)
         captions = [
-            caption(g, self.service.styles.find(g.style), link if i == len(shown) - 1 else None)
-            for i, (g, _) in enumerate(shown)
+            caption(
+                g,
+                self.service.styles.find(g.style),
+                link if i == len(shown) - 1 else None,
+                reduced=u.reduced,
+            )
+            for i, (g, u) in enumerate(shown)
         ]
         if len(shown) == 1:
             await message.reply_photo(
-                shown[0][1], caption=captions[0], parse_mode=ParseMode.HTML, do_quote=True
+                shown[0][1].data, caption=captions[0], parse_mode=ParseMode.HTML, do_quote=True
             )
             return
         media = [
-            InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
-            for (_, data), text in zip(shown, captions, strict=True)
+            InputMediaPhoto(u.data, caption=text, parse_mode=ParseMode.HTML)
+            for (_, u), text in zip(shown, captions, strict=True)
         ]
         await message.reply_media_group(media, do_quote=True)
 

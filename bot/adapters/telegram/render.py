@@ -65,10 +65,19 @@ def shorten(text: str, limit: int) -> str:
 GALLERY_LINK_TEXT = "🖼 Everything made here, in the web gallery"
 
 
-def caption(generation: Generation, style: Style | None, gallery_link: str | None = None) -> str:
+FULL_SIZE_NOTE = "🔎 Sent smaller to fit Telegram; full size: see the gallery (/gallery)."
+
+
+def caption(
+    generation: Generation,
+    style: Style | None,
+    gallery_link: str | None = None,
+    *,
+    reduced: bool = False,
+) -> str:
     """The photo caption, fitting Telegram's 1024 visible characters whatever the prompt;
     with `gallery_link`, a last line linking to the chat's web gallery (only the link text
-    counts as visible)."""
+    counts as visible); when the file sent is `reduced` from the original, a line saying so."""
     style_name = style.label if style else generation.style
     details = [f"🎨 {style_name}", f"📐 {generation.aspect}"]
     if generation.seed is not None:
@@ -76,6 +85,8 @@ def caption(generation: Generation, style: Style | None, gallery_link: str | Non
     if generation.provider:
         details.append(f"⚙️ {generation.provider}")
     footer = " · ".join(details)
+    if reduced:
+        footer = f"{footer}\n{FULL_SIZE_NOTE}"
     link = ""
     if gallery_link is not None:
         link = f'\n<a href="{html.escape(gallery_link, quote=True)}">{GALLERY_LINK_TEXT}</a>'
