@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -300,8 +301,6 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     """An upscaled 4096x4096 PNG (over 50 MB) in the history: the album still goes, each
     item a photo under 10 MB and the request under 50 MB, its caption pointing to the
     gallery; the full-size file goes as a document under 50 MB. Telegram never answers 413."""
-    from pathlib import Path
-
     t = shared.telegram
     made = [t.send(BOB, BOB, f"/imagine a lantern {i}") for i in range(2)]
     settled = [shared.settled_row(m) for m in made]
@@ -361,3 +360,65 @@ def test_a_413_from_telegrams_front_end_is_final_for_those_bytes(
     assert "413" in error.message
     assert delivery_error(error).retryable is False
     assert telegram.fake.calls[-1].error == "413 Request Entity Too Large"
+
+
+# -- permissions before paying, and the bot removed ---------------------------------------------
+
+NO_PHOTOS = -1008001
+
+
+def test_a_group_without_photo_rights_is_refused_before_anything_is_paid(shared: Stack) -> None:
+    t = shared.telegram
+    t.server.run_sync(t.fake.group, NO_PHOTOS)
+    for user_id, status in {ALICE: "member", ADMIN: "administrator"}.items():
+        t.fake.members[(NO_PHOTOS, user_id)] = status
+    t.server.run_sync(lambda: t.fake.set_permissions(NO_PHOTOS, can_send_photos=False))
+    calls = len(shared.openai.calls)
+    refused = t.send(NO_PHOTOS, ALICE, "/imagine a forbidden fruit")
+    assert "can't post pictures in this chat" in answered(shared, refused)["text"]
+    assert shared.row_replying_to(refused) is None and len(shared.openai.calls) == calls
+    # An admin makes the bot an admin: Telegram says so (my_chat_member), the bot reads the
+    # chat's rights again, and the next picture goes.
+    t.server.run_sync(lambda: t.fake.set_bot_status(NO_PHOTOS, "administrator", ADMIN))
+    handled(shared, t.fake.updates[-1]["update_id"])
+    allowed = t.send(NO_PHOTOS, ALICE, "/imagine an allowed fruit")
+    assert shared.settled_row(allowed)["status"] == "delivered"
+    assert len(photo_calls(t, NO_PHOTOS)) == 1
+
+
+def test_a_removed_or_blocked_bot_cancels_the_waiting_requests_without_paying(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    from tests.e2e.test_telegram_e2e import GROUP
+
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    stack = Stack(tmp_path, telegram, fake_openai, redis_server.url)
+    t = telegram
+    try:
+        # No worker yet: every request waits in the queue, as behind a busy provider.
+        with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"):
+            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            setstyle = t.send(GROUP, ADMIN, "/setstyle sketch")
+            answered(stack, setstyle)
+            waiting = [t.send(GROUP, ALICE, f"/imagine a queued cat {i}") for i in range(2)]
+            waiting.append(t.send(BOB, BOB, "/imagine a queued dog"))
+            wait_for(
+                lambda: all(stack.row_replying_to(m) for m in waiting), 15, message="queued rows"
+            )
+            t.server.run_sync(lambda: t.fake.set_bot_status(GROUP, "kicked", ADMIN))
+            t.server.run_sync(lambda: t.fake.set_bot_status(BOB, "kicked", BOB))
+            failed = [stack.settled_row(m) for m in waiting]
+            with process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"):
+                control = t.send(ALICE, ALICE, "/imagine a control lamp")
+                assert stack.settled_row(control)["status"] == "delivered"
+    finally:
+        telegram.stop()
+    assert [r["status"] for r in failed] == ["failed"] * 3
+    assert {r["failure_code"] for r in failed} == {"bot_removed"}
+    assert "removed from this chat" in failed[0]["failure_reason"]
+    assert "blocked the bot" in failed[2]["failure_reason"]
+    # Only the control request reached the provider; the group's settings stay.
+    assert len(fake_openai.calls) == 1
+    settings = rows(stack.db, "SELECT * FROM scope_settings WHERE scope_id = ?", (str(GROUP),))
+    assert settings and settings[0]["default_style"] == "sketch"

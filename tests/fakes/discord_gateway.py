@@ -6,7 +6,8 @@ shard_count]` checked as Discord does, 4010 for an invalid one, 4011 when a shar
 more guilds than Discord allows), READY, one GUILD_CREATE per guild of the shard (a guild
 belongs to shard `(guild_id >> 22) % shard_count`), heartbeat ACKs, and INTERACTION_CREATE dispatches built
 like Discord's (guild ones with `guild_id` and a `member` carrying resolved permissions;
-`attachment_size_limit` in every one).
+`attachment_size_limit` in every one). `remove_bot` is the bot kicked from a guild (or the
+guild deleted): GUILD_DELETE without `unavailable`, and the guild is gone.
 """
 
 from __future__ import annotations
@@ -146,6 +147,13 @@ class Gateway:
             if self.shard_of(guild_id, session.shard[1]) == session.shard[0]:
                 return session
         raise RuntimeError("the bot is not connected to the fake gateway")
+
+    async def remove_bot(self, guild_id: str) -> None:
+        """The bot was removed from the guild: GUILD_DELETE without `unavailable` (an outage
+        sends it with `unavailable: true`)."""
+        session = self.session_for(guild_id)
+        self.fake.guilds.pop(guild_id, None)
+        await session.send(0, {"id": guild_id}, "GUILD_DELETE")
 
     async def dispatch(self, payload: dict[str, Any]) -> Interaction:
         from tests.fakes.discord_api import Interaction
@@ -418,6 +426,9 @@ class DiscordDriver:
 
     def connected(self) -> bool:
         return bool(self.fake.gateway.sessions)
+
+    def remove_bot(self, guild_id: str | None = None) -> None:
+        self.server.call(self.fake.gateway.remove_bot(guild_id or self.guild_id))
 
     def _send(self, kind: int, data: dict[str, Any], **kw: Any) -> Interaction:
         async def go() -> Interaction:

@@ -145,6 +145,20 @@ DEFAULT_UPDATES = frozenset(
     }
 )
 PHOTO_SENDS = frozenset({"sendPhoto", "sendMediaGroup"})
+ADMIN_RIGHTS = {
+    "can_be_edited": False,
+    "is_anonymous": False,
+    "can_manage_chat": True,
+    "can_delete_messages": True,
+    "can_manage_video_chats": True,
+    "can_restrict_members": True,
+    "can_promote_members": False,
+    "can_change_info": True,
+    "can_invite_users": True,
+    "can_post_stories": False,
+    "can_edit_stories": False,
+    "can_delete_stories": False,
+}
 RESTRICTED_RIGHTS = (
     "can_change_info",
     "can_invite_users",
@@ -435,6 +449,10 @@ class FakeTelegram:
         private chat "kicked" is the user blocking the bot): a `my_chat_member` update."""
         old = self._bot_member(chat_id)
         new = {"status": status, "user": self.bot_user, **rights}
+        if status == "administrator":
+            new = {**ADMIN_RIGHTS, **new}
+        if status == "kicked":
+            new.setdefault("until_date", 0)
         if status == "restricted":
             new.setdefault("is_member", True)
             new.setdefault("until_date", 0)
@@ -1010,6 +1028,7 @@ class FakeTelegram:
                 "limited_gifts": False,
                 "unique_gifts": False,
                 "premium_subscription": False,
+                "gifts_from_channels": False,
             },
         )
         if chat["type"] != "private":
@@ -1211,22 +1230,7 @@ class FakeTelegram:
         status = self.members.get((chat["id"], user_id), "member")
         member: dict[str, Any] = {"status": status, "user": self.users[user_id]}
         if status == "administrator":
-            member.update(
-                {
-                    "can_be_edited": False,
-                    "is_anonymous": False,
-                    "can_manage_chat": True,
-                    "can_delete_messages": True,
-                    "can_manage_video_chats": True,
-                    "can_restrict_members": True,
-                    "can_promote_members": False,
-                    "can_change_info": True,
-                    "can_invite_users": True,
-                    "can_post_stories": False,
-                    "can_edit_stories": False,
-                    "can_delete_stories": False,
-                }
-            )
+            member.update(ADMIN_RIGHTS)
         if status == "creator":
             member["is_anonymous"] = False
         return member

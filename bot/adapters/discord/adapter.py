@@ -27,7 +27,7 @@ from bot.adapters.discord.delivery import DiscordDelivery
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.liveness import GatewayLiveness
 from bot.adapters.discord.sync import sync_commands
-from bot.core.models import Generation, StatusUpdate
+from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState
 from bot.core.status_throttle import StatusThrottle
 from bot.settings import ConfigError, Settings
@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from bot.core.service import GenerationService
 
 log = logging.getLogger(__name__)
+
+REMOVED_FROM_SERVER = (
+    "The bot was removed from this server before the picture was made; nothing more was spent."
+)
 
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one acknowledgement
 STATUS_EDITS_PER_SECOND = 10  # per process: each costs CPU, and in a burst it is the acks' CPU
@@ -67,9 +71,16 @@ class DiscordAdapter:
         self.liveness = GatewayLiveness()
         configure_endpoints(settings)
         self.client = build_client(
-            settings, ClientHooks(setup=self.setup, interaction=self._route, liveness=self.liveness)
+            settings,
+            ClientHooks(
+                setup=self.setup,
+                interaction=self._route,
+                liveness=self.liveness,
+                removed=self._removed,
+            ),
         )
         fetcher = AttachmentFetcher(self.client, settings)
+        self._service = service
         self.intake = Intake(self.client, service, self.status, fetcher)
         self.components = ComponentRouter(service, self.intake)
         self.delivery = DiscordDelivery(self.client, self.status, service.styles, handles)
@@ -88,6 +99,11 @@ class DiscordAdapter:
 
     async def _route(self, interaction: discord.Interaction) -> None:
         await self.components.route(interaction)
+
+    async def _removed(self, guild_id: int) -> None:
+        """Removed from a server: its waiting requests would only spend provider calls."""
+        scope = Scope(platform=PLATFORM, id=str(guild_id))
+        await self._service.cancel_scope(scope, REMOVED_FROM_SERVER)
 
     async def start(self) -> None:
         try:

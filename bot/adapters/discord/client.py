@@ -46,6 +46,8 @@ class ClientHooks:
     setup: Callable[[], Awaitable[None]]
     interaction: Callable[[discord.Interaction], Awaitable[None]]
     liveness: GatewayLiveness
+    # The bot was removed from a guild (GUILD_DELETE without `unavailable`): its id.
+    removed: Callable[[int], Awaitable[None]] | None = None
 
 
 class _Hooks:
@@ -59,6 +61,12 @@ class _Hooks:
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         await self.hooks.interaction(interaction)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        # discord.py sends this for GUILD_DELETE without `unavailable` only (an outage is
+        # `on_guild_unavailable`): the bot was kicked or the server deleted.
+        if self.hooks.removed is not None:
+            await self.hooks.removed(guild.id)
 
     # Gateway state for /healthz (sharded clients also get the on_shard_* events).
     async def on_ready(self) -> None:

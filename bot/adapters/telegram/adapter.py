@@ -20,7 +20,8 @@ from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandle
 from bot.adapters.telegram.answers import Answers
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.buttons import Buttons
-from bot.adapters.telegram.chat_changes import ChatMoves
+from bot.adapters.telegram.chat_changes import ChatMoves, Membership
+from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.delivery import TelegramDelivery
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
 from bot.adapters.telegram.follow_up_buttons import FollowUpButtons
@@ -124,13 +125,15 @@ class TelegramAdapter:
             self.application.bot, self.status, self.boards, service.styles, handles, self.moves
         )
         answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds))
-        intake = Intake(service, self.boards, self.status, answers)
+        self.rights = ChatRights(self.application.bot)
+        intake = Intake(service, self.boards, self.status, answers, self.rights)
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
         self.downloads = PictureDownloads(
             self.application.bot, int(settings.max_input_image_mb * 1_000_000)
         )
         self.moves.register(self.application)
+        Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Handlers(service, answers, intake, gallery).register(self.application)
         # Before `Buttons`: its last handler answers every `ib:` press no one else took.

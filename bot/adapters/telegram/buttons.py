@@ -90,6 +90,8 @@ class Buttons:
         prepared = await self.service.prepare_variation(
             generation_id, requester_of(update), scope_of(update), style=style
         )
+        if isinstance(query.message, Message):
+            await self.intake.may_post_pictures(query.message)  # refused as an alert
         await query.answer()
         if isinstance(query.message, Message):
             await self.intake.submit(query.message, prepared)

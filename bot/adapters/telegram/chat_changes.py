@@ -1,4 +1,5 @@
-"""Chats that change under the bot: a basic group upgraded to a supergroup (a new chat id).
+"""Chats that change under the bot: a basic group upgraded to a supergroup (a new chat id),
+and the bot's own membership (`my_chat_member`): restricted, removed, or blocked.
 
 Telegram upgrades a basic group when it grows (about 200 members) or turns on visible
 history: the old chat gets a service message with `migrate_to_chat_id`, the new one with
@@ -8,6 +9,11 @@ the chat's records to the new id in one transaction (`GenerationService.move_cha
 move is a no-op, so both service messages, and several bot processes, may ask), and a call
 that met `ChatMigrated` is made again at the new id. Message ids of the old chat mean nothing
 in the new one: a moved request's picture is a new message there, replying to nothing.
+
+When the bot is removed from a group (kicked, or it left) or blocked in a private chat, the
+chat's waiting requests are cancelled (`GenerationService.cancel_scope`): no provider is paid
+for a picture nobody can receive, and each row says why. History and settings stay. Any
+membership change makes the bot read the chat's permissions again (chat_rights.py).
 """
 
 from __future__ import annotations
@@ -16,15 +22,53 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Update
-from telegram.ext import Application, MessageHandler, filters
+from telegram.constants import ChatType
+from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context
-from bot.core.models import Generation
+from bot.adapters.telegram.chat_rights import GONE, ChatRights
+from bot.adapters.telegram.identity import scope_of
+from bot.core.models import Generation, Scope
 from bot.core.ports import MOVED_FROM_CHAT
 
 log = logging.getLogger(__name__)
 
 MoveChat = Callable[[str, str, str], Awaitable[object]]  # (platform, old, new)
+CancelScope = Callable[[Scope, str], Awaitable[int]]
+
+REMOVED_FROM_GROUP = (
+    "The bot was removed from this chat before the picture was made; nothing more was spent."
+)
+BLOCKED = "You blocked the bot before the picture was made; nothing more was spent."
+
+
+class Membership:
+    """The bot's own membership changed (`my_chat_member`), or someone's (`chat_member`)."""
+
+    def __init__(self, cancel_scope: CancelScope, rights: ChatRights) -> None:
+        self._cancel_scope = cancel_scope
+        self._rights = rights
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(
+            ChatMemberHandler(self.on_bot_member, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
+        application.add_handler(ChatMemberHandler(self.on_member, ChatMemberHandler.CHAT_MEMBER))
+
+    async def on_bot_member(self, update: Update, _context: Context) -> None:
+        change = update.my_chat_member
+        if change is None:
+            return
+        self._rights.forget(change.chat.id)
+        if change.new_chat_member.status not in GONE:
+            return
+        private = change.chat.type == ChatType.PRIVATE
+        log.info("removed from chat %s (%s)", change.chat.id, change.new_chat_member.status)
+        await self._cancel_scope(scope_of(update), BLOCKED if private else REMOVED_FROM_GROUP)
+
+    async def on_member(self, update: Update, _context: Context) -> None:
+        if update.chat_member is not None:
+            self._rights.forget(update.chat_member.chat.id)
 
 
 class ChatMoves:

@@ -75,6 +75,8 @@ class FollowUpButtons:
 
     async def _start(self, update: Update, prepared: PreparedRequest) -> None:
         query = callback_query(update)
+        if isinstance(query.message, Message):
+            await self.intake.may_post_pictures(query.message)  # refused as an alert
         await query.answer()
         if isinstance(query.message, Message):
             await self.intake.submit(query.message, prepared)

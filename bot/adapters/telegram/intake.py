@@ -16,8 +16,9 @@ from telegram import Message
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.adapters.telegram.answers import Answers
+from bot.adapters.telegram.answers import Answers, Refused
 from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.render import error_text, queued_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
@@ -27,6 +28,10 @@ from bot.core.service import GenerationService, PreparedRequest
 log = logging.getLogger(__name__)
 
 QUEUED = "⏳ Queued…"
+NO_PHOTO_RIGHTS = (
+    "I can't post pictures in this chat: its permissions don't let me send photos. "
+    "An admin can allow photos for me (or make me an admin). Nothing was queued or counted."
+)
 
 
 def topic_of(message: Message) -> int | None:
@@ -41,7 +46,9 @@ class Intake:
         boards: GroupBoards,
         status: StatusEditor,
         answers: Answers,
+        rights: ChatRights,
     ) -> None:
+        self.rights = rights
         self.service = service
         self.boards = boards
         self.status = status
@@ -71,9 +78,16 @@ class Intake:
         self.service.acknowledgements.paid()  # results waiting for the loop may go now
         return status.message_id
 
+    async def may_post_pictures(self, anchor: Message) -> None:
+        """Refuse, before anything is acknowledged, queued or paid, a picture the chat's
+        permissions would refuse."""
+        if not await self.rights.may_send_photos(anchor.chat_id):
+            raise Refused(NO_PHOTO_RIGHTS)
+
     async def submit(self, anchor: Message, prepared: PreparedRequest) -> None:
         """Acknowledge first (a status reply, or a line on a busy group's board), then queue;
         keep the reply current."""
+        await self.may_post_pictures(anchor)
         status_id = await self.acknowledge(
             anchor, prepared.requester.display_name, prepared.command.prompt
         )
@@ -89,9 +103,14 @@ class Intake:
         name: str,
         prompt: str,
         prepare: Callable[[], Awaitable[PreparedRequest]],
+        *,
+        makes_picture: bool = True,
     ) -> None:
         """Acknowledge, then `prepare` (download the picture, check and clean it), then queue;
-        a refusal from `prepare` replaces the acknowledgement."""
+        a refusal from `prepare` replaces the acknowledgement. A request that answers in words
+        (a /describe) does not need the right to send photos."""
+        if makes_picture:
+            await self.may_post_pictures(anchor)
         status_id = await self.acknowledge(anchor, name, prompt)
         await self._queue(anchor, status_id, prepare, with_picture=True)
 

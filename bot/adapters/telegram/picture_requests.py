@@ -139,7 +139,7 @@ class PictureRequests:
             return await self.service.prepare_describe(data, requester, scope)
 
         await self.intake.submit_after(
-            message, requester.display_name, "describe a picture", described
+            message, requester.display_name, "describe a picture", described, makes_picture=False
         )
 
     async def remix_answer(self, update: Update, context: Context) -> None:
