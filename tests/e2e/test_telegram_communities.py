@@ -422,3 +422,57 @@ def test_a_removed_or_blocked_bot_cancels_the_waiting_requests_without_paying(
     assert len(fake_openai.calls) == 1
     settings = rows(stack.db, "SELECT * FROM scope_settings WHERE scope_id = ?", (str(GROUP),))
     assert settings and settings[0]["default_style"] == "sketch"
+
+
+# -- presses answered too late ------------------------------------------------------------------
+
+
+def test_a_press_answered_too_late_is_still_run_and_its_words_still_arrive(
+    shared: Stack,
+) -> None:
+    """Presses made while the bot restarted reach it after Telegram's ~15 s for an answer:
+    answerCallbackQuery is refused, and the bot acts on each press anyway, saying in a reply
+    what the answer would have said."""
+    t = shared.telegram
+    command = t.send(ALICE, ALICE, "/imagine a paper boat")
+    row = shared.settled_row(command)
+    (picture,) = [m for m in t.replies_to(command) if "photo" in m]
+    t.fake.callback_answer_seconds = 0.0  # every press is older than Telegram takes answers for
+    try:
+        t.press(ALICE, picture, f"ib:r:{row['id']}")
+        again = wait_for(
+            lambda: [r for r in shared.rows() if r["parent_id"] == row["id"]],
+            30,
+            message=f"the reroll\n{shared.log()}",
+        )
+        assert again
+        t.press(ALICE, picture, "ib:d:anime")
+        t.press(ALICE, picture, "ib:nonsense")
+
+        def texts() -> list[str]:
+            return [m.get("text", "") for m in t.replies_to(picture)]
+
+        wait_for(
+            lambda: (
+                any("default style" in x for x in texts())
+                and any("no longer valid" in x for x in texts())
+            ),
+            15,
+            message=f"the answers as replies\n{shared.log()}",
+        )
+    finally:
+        t.fake.callback_answer_seconds = 15.0
+    assert any("Your default style is now" in x and "Anime" in x for x in texts())
+    assert any("This button is no longer valid." in x for x in texts())
+    refused = t.fake.calls_to("answerCallbackQuery", ok=False)
+    assert len(refused) >= 3 and all("too old" in str(c.error) for c in refused)
+    rerolled = wait_for(
+        lambda: (
+            (r := [x for x in shared.rows() if x["parent_id"] == row["id"]])
+            and r[0]["status"] == "delivered"
+            and r
+        ),
+        30,
+        message="the reroll delivered",
+    )
+    assert rerolled[0]["user_id"] == str(ALICE)

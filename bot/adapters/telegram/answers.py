@@ -12,7 +12,7 @@ import logging
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.identity import requester_of
@@ -34,6 +34,25 @@ def callback_query(update: Update) -> CallbackQuery:
 
 
 ALERT_LIMIT = 200  # callback query alerts show at most 200 characters
+# What Telegram answers when a press is answered too late (about 15 s after it was made).
+TOO_OLD = ("query is too old", "query id is invalid")
+
+
+async def answer_press(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press. A press Telegram no longer takes an answer for (it waited while
+    the bot restarted) is still acted on by its handler: this is deliberate, the press itself
+    is valid. What the answer would have said (a confirmation, a refusal) then goes as a reply
+    to the pressed message, so the person is never left without a word."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        if not any(marker in exc.message.lower() for marker in TOO_OLD):
+            raise
+        log.info("a button press answered too late (%s); acting on it anyway", exc.message)
+        if text and isinstance(query.message, Message):
+            await query.message.reply_text(escape(text), parse_mode=ParseMode.HTML, do_quote=True)
 
 
 class Refused(Exception):
@@ -72,7 +91,7 @@ class Answers:
         if words is not None and isinstance(update, Update):
             query = update.callback_query
             if query is not None:
-                await query.answer(plain(words[1])[:ALERT_LIMIT], show_alert=True)
+                await answer_press(query, plain(words[1])[:ALERT_LIMIT], alert=True)
                 return
             if update.effective_message is not None:
                 await self.refuse(update, words[0])

@@ -30,7 +30,7 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.adapters.telegram.admins import may_act_for, require_admin
-from bot.adapters.telegram.answers import Answers, Context, Refused, callback_query
+from bot.adapters.telegram.answers import Answers, Context, Refused, answer_press, callback_query
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
@@ -92,7 +92,7 @@ class Buttons:
         )
         if isinstance(query.message, Message):
             await self.intake.may_post_pictures(query.message)  # refused as an alert
-        await query.answer()
+        await answer_press(query)
         if isinstance(query.message, Message):
             await self.intake.submit(query.message, prepared)
 
@@ -101,7 +101,7 @@ class Buttons:
         generation_id = str(_field(context, "id"))
         scope = scope_of(update)
         await self.service.generation_for(generation_id, requester_of(update), scope)
-        await query.answer()
+        await answer_press(query)
         styles = await self.service.allowed_styles(scope)
         if isinstance(query.message, Message):
             await self.answers.reply(
@@ -115,7 +115,7 @@ class Buttons:
         generation = await self.service.generation_for(
             str(_field(context, "id")), requester_of(update), scope_of(update)
         )
-        await query.answer()
+        await answer_press(query)
         (data,) = await asyncio.to_thread(read_existing, [generation.image_path])
         if data is not None and isinstance(query.message, Message):
             upload = await asyncio.to_thread(for_file, data)  # within the document limit
@@ -129,8 +129,8 @@ class Buttons:
         default = await self.service.set_scope_default(
             scope_of(update), str(_field(context, "style"))
         )
-        await query.answer(
-            f"This chat's default style is now {default.label}." if default else "Cleared."
+        await answer_press(
+            query, f"This chat's default style is now {default.label}." if default else "Cleared."
         )
 
     async def my_default(self, update: Update, context: Context) -> None:
@@ -138,7 +138,9 @@ class Buttons:
         chosen = await self.service.set_user_style(
             requester_of(update), str(_field(context, "style"))
         )
-        await query.answer(f"Your default style is now {chosen.label}." if chosen else "Cleared.")
+        await answer_press(
+            query, f"Your default style is now {chosen.label}." if chosen else "Cleared."
+        )
 
     async def forget(self, update: Update, context: Context) -> None:
         query = callback_query(update)
@@ -146,14 +148,14 @@ class Buttons:
         if not await may_act_for(update, context.bot, who):
             raise Refused(ONLY_THEM)
         if _field(context, "action") == "X":
-            await query.answer("Nothing was deleted.")
+            await answer_press(query, "Nothing was deleted.")
             return
         count = await self.service.forget_user(
             Requester(platform="telegram", user_id=who, display_name="")
         )
-        await query.answer("Done.")
+        await answer_press(query, "Done.")
         if isinstance(query.message, Message):
             await query.message.edit_text(f"Deleted your history and settings ({count} pictures).")
 
     async def unknown(self, update: Update, context: Context) -> None:
-        await callback_query(update).answer("This button is no longer valid.")
+        await answer_press(callback_query(update), "This button is no longer valid.")

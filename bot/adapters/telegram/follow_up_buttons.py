@@ -23,7 +23,13 @@ from telegram import ForceReply, Message, ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler
 
-from bot.adapters.telegram.answers import ALERT_LIMIT, Answers, Context, callback_query
+from bot.adapters.telegram.answers import (
+    ALERT_LIMIT,
+    Answers,
+    Context,
+    answer_press,
+    callback_query,
+)
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import remix_key
@@ -77,7 +83,7 @@ class FollowUpButtons:
         query = callback_query(update)
         if isinstance(query.message, Message):
             await self.intake.may_post_pictures(query.message)  # refused as an alert
-        await query.answer()
+        await answer_press(query)
         if isinstance(query.message, Message):
             await self.intake.submit(query.message, prepared)
 
@@ -103,7 +109,7 @@ class FollowUpButtons:
         query = callback_query(update)
         requester = requester_of(update)
         original = await self.service.generation_for(_id(context), requester, scope_of(update))
-        await query.answer()
+        await answer_press(query)
         if not isinstance(query.message, Message):
             return
         prompt = await query.message.reply_text(
@@ -121,9 +127,9 @@ class FollowUpButtons:
         info = await self.service.info(_id(context), requester_of(update), scope_of(update))
         text = info_text(info)
         if len(text) <= ALERT_LIMIT:
-            await query.answer(text, show_alert=True)
+            await answer_press(query, text, alert=True)
             return
-        await query.answer()
+        await answer_press(query)
         if isinstance(query.message, Message):
             await query.message.reply_text(
                 escape(shorten(text, MESSAGE_LIMIT - 100)),
@@ -136,6 +142,6 @@ class FollowUpButtons:
     async def delete(self, update: Update, context: Context) -> None:
         query = callback_query(update)
         await self.service.delete_generation(_id(context), requester_of(update), scope_of(update))
-        await query.answer("Deleted.")
+        await answer_press(query, "Deleted.")
         if isinstance(query.message, Message):
             await query.message.delete()
