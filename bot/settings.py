@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_api_base: str | None = None
     telegram_file_base: str | None = None
+    # A self-hosted Bot API server started with `--local` hands out files as absolute paths on
+    # its own disk: the directory (its --dir, mounted here) the bot may read them from. Unset,
+    # a picture given by a path is refused: the bot never reads a path it was not told to.
+    telegram_local_files_dir: Path | None = None
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: SecretStr | None = None
     telegram_webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook server must listen outside

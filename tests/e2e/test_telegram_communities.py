@@ -476,3 +476,91 @@ def test_a_press_answered_too_late_is_still_run_and_its_words_still_arrive(
         message="the reroll delivered",
     )
     assert rerolled[0]["user_id"] == str(ALICE)
+
+
+# -- pictures from a local Bot API server, and quotes from other chats --------------------------
+
+
+def test_a_quoted_photo_from_another_chat_is_read_as_a_reply(shared: Stack) -> None:
+    from tests.e2e.test_telegram_e2e import GROUP
+    from tests.fakes.openai_images import make_png
+
+    t = shared.telegram
+    photo = t.send_picture(GROUP, BOB, make_png(96, 64, "quoted"))  # a photo, no caption
+    sent_as = t.fake.files[photo["photo"][-1]["file_id"]]
+    before = len(shared.openai.vision_images)
+    command = t.send(
+        ALICE, ALICE, "/describe", external_reply=t.server.run_sync(t.fake.external_quote, photo)
+    )
+    row = shared.settled_row(command)
+    assert row["status"] == "delivered" and row["kind"] == "describe"
+    (seen,) = shared.openai.vision_images[before:]
+    assert pixels(seen) == pixels(sent_as)
+
+
+def pixels(data: bytes) -> bytes:
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB").tobytes()
+
+
+def test_an_absolute_file_path_is_refused_without_a_local_server_configured(
+    shared: Stack, tmp_path: Path
+) -> None:
+    from tests.fakes.openai_images import make_png
+
+    t = shared.telegram
+    t.fake.local_files_dir = str(tmp_path / "bot-api")
+    try:
+        before = len(shared.openai.vision_images)
+        command = t.send_picture(ALICE, ALICE, make_png(64, 64, "local"), "/describe")
+        answer = wait_for(
+            lambda: [m for m in t.replies_to(command) if "file server" in m.get("text", "")],
+            15,
+            message=f"the refusal\n{shared.log()}",
+        )
+    finally:
+        t.fake.local_files_dir = None
+    assert answer and len(shared.openai.vision_images) == before
+
+
+def test_a_local_bot_api_server_hands_out_paths_read_only_inside_its_directory(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    from tests.fakes.openai_images import make_png
+
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    served, elsewhere = tmp_path / "bot-api", tmp_path / "elsewhere"
+    stack = Stack(tmp_path, telegram, fake_openai, redis_server.url)
+    stack.env["TELEGRAM_LOCAL_FILES_DIR"] = str(served)
+    t = telegram
+    try:
+        with (
+            process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
+            process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"),
+        ):
+            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            t.fake.local_files_dir = str(served)
+            picture = make_png(80, 60, "on the server's disk")
+            command = t.send_picture(ALICE, ALICE, picture, "/describe")
+            row = wait_for(
+                lambda: (r := stack.row_replying_to(command)) and r["status"] == "delivered" and r,
+                30,
+                message=f"the describe\n{stack.log()}",
+            )
+            assert row["kind"] == "describe" and t.fake.downloads == []  # read from disk
+            assert len(fake_openai.vision_images) == 1
+            t.fake.local_files_dir = str(elsewhere)  # a path outside the configured directory
+            outside = t.send_picture(ALICE, ALICE, picture, "/describe")
+            wait_for(
+                lambda: [m for m in t.replies_to(outside) if "file server" in m.get("text", "")],
+                15,
+                message=f"the refusal\n{stack.log()}",
+            )
+            assert len(fake_openai.vision_images) == 1
+    finally:
+        telegram.stop()

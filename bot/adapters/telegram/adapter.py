@@ -130,7 +130,9 @@ class TelegramAdapter:
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
         self.downloads = PictureDownloads(
-            self.application.bot, int(settings.max_input_image_mb * 1_000_000)
+            self.application.bot,
+            int(settings.max_input_image_mb * 1_000_000),
+            local_dir=settings.telegram_local_files_dir,
         )
         self.moves.register(self.application)
         Membership(service.cancel_scope, self.rights).register(self.application)

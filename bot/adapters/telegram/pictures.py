@@ -11,7 +11,10 @@ path from anywhere else (a local Bot API server's absolute path) is never read.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from telegram import Bot, Message
@@ -33,7 +36,7 @@ class Picture:
 def picture_of(message: Message) -> Picture | None:
     """The photo (its largest size) or file on the message, else on the message it replies
     to. A file of any type counts: the core decides by decoding, never by the name."""
-    for candidate in (message, message.reply_to_message):
+    for candidate in (message, message.reply_to_message, message.external_reply):
         if candidate is None:
             continue
         if candidate.photo:
@@ -50,8 +53,12 @@ def too_big(max_bytes: int) -> BadInputImage:
     )
 
 
+NOT_FROM_TELEGRAM = "That picture is not on Telegram's file server; send it again."
+
+
 class PictureDownloads:
-    def __init__(self, bot: Bot, max_bytes: int) -> None:
+    def __init__(self, bot: Bot, max_bytes: int, *, local_dir: Path | None = None) -> None:
+        self.local_dir = local_dir.resolve() if local_dir is not None else None
         self.bot = bot
         self.max_bytes = min(max_bytes, BOT_API_DOWNLOAD_LIMIT)
         self._session: aiohttp.ClientSession | None = None
@@ -74,9 +81,29 @@ class PictureDownloads:
         if file.file_size is not None and file.file_size > self.max_bytes:
             raise too_big(self.max_bytes)
         url = file.file_path or ""
+        if os.path.isabs(url):
+            return await asyncio.to_thread(self._read_local, url)
         if not url.startswith(self.bot.base_file_url + "/"):
-            raise BadInputImage("That picture is not on Telegram's file server; send it again.")
+            raise BadInputImage(NOT_FROM_TELEGRAM)
         return await self._stream(url)
+
+    def _read_local(self, given: str) -> bytes:
+        """A `--local` server's file, only inside the configured directory (run in a thread)."""
+        if self.local_dir is None:
+            raise BadInputImage(NOT_FROM_TELEGRAM)
+        try:
+            path = Path(given).resolve(strict=True)
+            if not path.is_relative_to(self.local_dir) or not path.is_file():
+                raise BadInputImage(NOT_FROM_TELEGRAM)
+            if path.stat().st_size > self.max_bytes:
+                raise too_big(self.max_bytes)
+            with path.open("rb") as handle:
+                data = handle.read(self.max_bytes + 1)
+        except OSError:
+            raise BadInputImage(NOT_FROM_TELEGRAM) from None
+        if len(data) > self.max_bytes:
+            raise too_big(self.max_bytes)
+        return data
 
     async def _stream(self, url: str) -> bytes:
         if self._session is None or self._session.closed:
