@@ -94,3 +94,46 @@ def test_a_refused_board_edit_is_tried_again_later() -> None:
 
     recorder = asyncio.run(run())
     assert len(recorder.edits) == 1 and "Bo: two" in recorder.edits[0][2]
+
+
+def test_a_board_that_cannot_be_sent_falls_back_to_a_reply_and_drops_nothing() -> None:
+    """A busy group's board refused (its topic closed, a network error): the request is
+    acknowledged with a status reply instead, never dropped."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from telegram.error import BadRequest
+
+    from bot.adapters.telegram.intake import QUEUED, Intake
+
+    class Busy(GroupBoards):
+        def busy(self, chat_id: int) -> bool:
+            return True
+
+    async def refused(chat_id: int, text: str, topic: int | None) -> int:
+        raise BadRequest("TOPIC_CLOSED")
+
+    class Anchor:
+        chat_id, message_id, message_thread_id, is_topic_message = GROUP, 7, 55, True
+
+        def __init__(self) -> None:
+            self.replies: list[str] = []
+
+        async def reply_text(self, text: str, **_kw: Any) -> Any:
+            self.replies.append(text)
+            return SimpleNamespace(message_id=900)
+
+    tracked: list[tuple[int, int, str]] = []
+    paid: list[bool] = []
+    recorder = Recorder()
+    limiter = FloodLimiter(overall_per_second=30, group_per_minute=6)
+    boards = Busy(limiter, refused, recorder.edit, interval=INTERVAL)
+    service = SimpleNamespace(acknowledgements=SimpleNamespace(paid=lambda: paid.append(True)))
+    status = SimpleNamespace(track=lambda *args: tracked.append(args))
+    intake = Intake(service, boards, status, None, None)  # type: ignore[arg-type]
+    anchor = Anchor()
+
+    status_id = asyncio.run(intake.acknowledge(anchor, "Ann", "a fox"))  # type: ignore[arg-type]
+    assert status_id == 900 and anchor.replies == [QUEUED]
+    assert tracked == [(GROUP, 900, QUEUED)] and paid == [True]
+    assert boards.owed(GROUP) == 1  # owed its picture, listed on no board
