@@ -28,7 +28,7 @@ from tests.fakes.discord_gateway import (
 )
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
-from tests.support import RedisServer, process, wait_for
+from tests.support import RedisServer, free_port, process, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -62,6 +62,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Itera
     driver = DiscordDriver().start()
     driver.channels = Channels(driver)  # type: ignore[attr-defined]
     made = Stack(root, driver, openai, redis.url)
+    port = free_port()  # a web gallery, where a picture made smaller is kept at full size
+    made.env.update(WEB_PORT=str(port), PUBLIC_URL=f"http://127.0.0.1:{port}")
     try:
         with process(["worker"], made.env, root, root / "worker.log"), start_bot(made):
             wait_for(driver.connected, 30, message=f"gateway connection\n{made.log()}")
@@ -167,7 +169,7 @@ def test_with_dms_closed_the_late_picture_fails_with_a_reason_history_shows(
         row = stack.delivered_row(command)
     assert row["status"] == "failed"
     assert "Attach Files" in row["failure_reason"]
-    assert "direct messages" in row["failure_reason"]
+    assert "DMs are closed" in row["failure_reason"]
     assert posted_for(stack, row["id"]) == []
     history = d.slash("history", user="hermit")
     text = wait_for(
@@ -177,7 +179,7 @@ def test_with_dms_closed_the_late_picture_fails_with_a_reason_history_shows(
         10,
         message="the history answer",
     )
-    assert "Attach Files" in text
+    assert "Attach Files" in text and "DMs are closed" in text
 
 
 def test_shortly_before_the_token_ends_the_response_says_still_working(stack: Stack) -> None:
