@@ -210,9 +210,12 @@ class DiscordDelivery:
     async def _late(self, generation: Generation, image_path: Path) -> None:
         """The token expired: post a new message that pings only the requester, once."""
         channel = await self._late_channel(generation)
-        if await self._already_posted(generation, channel):
+        posted = await self._read_back(generation, channel)
+        if posted:
             log.info("generation %s: its late message is there already", generation.id)
             return
+        # A message known gone needs a new nonce: the old one would name it again.
+        nonce = None if posted is False else generation.handle.get(FALLBACK_NONCE)
         direct = goes_direct(generation.handle)
         # Bot-token messages are capped by the server's own limit (the user's Nitro does not
         # count); in a DM, by Discord's default.
@@ -234,6 +237,7 @@ class DiscordDelivery:
         await self._post_once(
             generation,
             channel,
+            nonce if isinstance(nonce, str) else None,
             content=mentioning(requester, text),
             embed=prepared.embed,
             file=discord.File(io.BytesIO(prepared.data), filename=prepared.filename),
@@ -244,14 +248,15 @@ class DiscordDelivery:
         where = "a DM" if direct else "a channel message"
         log.info("generation %s: posted as %s (token expired)", generation.id, where)
 
-    async def _already_posted(
+    async def _read_back(
         self, generation: Generation, channel: discord.abc.Messageable
-    ) -> bool:
+    ) -> bool | None:
         """Whether the message a previous attempt stored is still there (read back, never
-        taken on faith: the row says `delivered` only when the picture is in the chat)."""
+        taken on faith: the row says `delivered` only when the picture is in the chat);
+        None when no attempt got as far as a message id."""
         stored = generation.handle.get(FALLBACK_MESSAGE)
         if not isinstance(stored, str) or not stored.isdigit():
-            return False
+            return None
         try:
             await channel.fetch_message(int(stored))
         except discord.NotFound:
@@ -267,11 +272,15 @@ class DiscordDelivery:
         return True
 
     async def _post_once(
-        self, generation: Generation, channel: discord.abc.Messageable, **message: Any
+        self,
+        generation: Generation,
+        channel: discord.abc.Messageable,
+        nonce: str | None,
+        **message: Any,
     ) -> None:
-        nonce = generation.handle.get(FALLBACK_NONCE)
-        if not isinstance(nonce, str) or not nonce:
-            nonce = secrets.token_hex(12)  # Discord takes at most 25 characters
+        """Send, marked before with the nonce of this attempt (an earlier attempt's, when it
+        may have posted), and store the id Discord returned."""
+        nonce = nonce or secrets.token_hex(12)  # Discord takes at most 25 characters
         # Marked before sending, with the nonce a repeat must carry to be recognised.
         await self.handles.update_handle(
             generation.id, {FALLBACK_MARKER: time.time(), FALLBACK_NONCE: nonce}
