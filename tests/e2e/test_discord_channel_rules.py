@@ -229,20 +229,25 @@ def test_the_late_picture_fits_the_servers_upload_limit_not_the_users(stack: Sta
     assert "full size" in post.body["content"].lower() and "gallery" in post.body["content"]
 
 
-@pytest.mark.parametrize("after", [False, True], ids=["before-posting", "answer-lost"])
+@pytest.mark.parametrize(
+    "after", [False, True, "5xx"], ids=["before-posting", "answer-lost", "5xx-after-posting"]
+)
 def test_a_connection_cut_during_the_fallback_posts_the_picture_exactly_once(
-    stack: Stack, after: bool
+    stack: Stack, after: bool | str
 ) -> None:
     """The REST connection drops on the late channel message: before Discord handled it
-    (nothing posted), or after (posted, the answer lost). The row is `delivered` only once
-    the picture is in the channel, and it is there once."""
+    (nothing posted), or after (posted, the answer lost: the bot's retry must carry the
+    first attempt's nonce); or Discord posted it and a 502 came back, which discord.py
+    answers by sending the same request again (with the nonce it made for it). The row is
+    `delivered` only once the picture is in the channel, and it is there once."""
     d = stack.discord
     d.server.run_sync(lambda: d.fake.cut("channel_message", 1, after=after))
     with slow(stack, 1.0):
         command = d.slash("imagine", user=f"cut-{after}", prompt="a storm over the wires")
         expire(stack, command)
         row = stack.delivered_row(command)
-    assert d.fake.cut_requests and all(("after" in c) == after for c in d.fake.cut_requests[-1:])
+    expected = {False: "(before)", True: "(after)", "5xx": "(5xx)"}[after]
+    assert d.fake.cut_requests[-1].endswith(expected)
     assert row["status"] == "delivered", row["failure_reason"]
     pictures = [
         m
@@ -252,4 +257,23 @@ def test_a_connection_cut_during_the_fallback_posts_the_picture_exactly_once(
     assert len(pictures) == 1 and pictures[0].channel_id == d.channel_id
     handle = json.loads(row["handle"])
     assert handle["fallback_message_id"] == pictures[0].id
-    assert row["delivery_attempts"] == 1  # the cut cost one attempt, retried after it
+    # A cut cost one attempt, retried after it; discord.py retried the 502 itself.
+    assert row["delivery_attempts"] == (0 if after == "5xx" else 1)
+
+
+def test_a_picture_over_the_interactions_limit_is_made_to_fit_with_a_note(stack: Stack) -> None:
+    """Without Nitro the command's response takes 10 MiB a file (`attachment_size_limit`;
+    Discord answers 413 over it): a bigger picture is re-encoded to fit and says so."""
+    d = stack.discord
+    stack.openai.script[:] = ["noise:2048x2048"]
+    command = d.slash("imagine", user="plain", prompt="static again", size_limit=SERVER_LIMIT)
+    row = stack.delivered_row(command)
+    assert row["status"] == "delivered", row["failure_reason"]
+    assert len(stack.openai.images[-1]) > SERVER_LIMIT
+    original = d.server.run_sync(d.fake.original, command.id)
+    assert original is not None and len(original.attachments) == 1
+    sent = original.attachments[0][1].data
+    assert len(sent) <= SERVER_LIMIT
+    with Image.open(io.BytesIO(sent)) as picture:
+        assert picture.format == "JPEG"
+    assert "full size: see the gallery" in original.content

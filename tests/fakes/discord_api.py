@@ -18,7 +18,8 @@ includes the user's Nitro. A user can close their DMs to the bot (403 50007). A 
 with `nonce` and `enforce_nonce` is not created twice: the same nonce within a few minutes
 answers the message made first. `cut(kind, count, after=...)` drops the connection of the next
 requests of a kind (the bot sees a connection error), before handling them or after (the
-message exists, the answer is lost).
+message exists, the answer is lost), or answers 502 after handling them (discord.py retries a
+POST after a 5xx by itself; only the nonce it sends keeps that from posting twice).
 """
 
 from __future__ import annotations
@@ -333,7 +334,8 @@ class FakeDiscord:
         self.threads: dict[str, dict[str, Any]] = {}
         self.closed_dms: set[str] = set()  # user ids who accept no DM from the bot
         self._nonces: dict[tuple[str, str], tuple[float, str]] = {}
-        self._cuts: list[tuple[str, bool]] = []  # (kind, after handling) for the next requests
+        # (kind, after handling: False, True or "5xx") for the next requests
+        self._cuts: list[tuple[str, bool | str]] = []
         self.cut_requests: list[str] = []  # what the fake cut, for test diagnostics
         self.age_restricted: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
@@ -416,10 +418,10 @@ class FakeDiscord:
         self.dm_channels[cid] = {"user_id": user_id}
         return cid
 
-    def cut(self, kind: str, count: int = 1, *, after: bool = False) -> None:
+    def cut(self, kind: str, count: int = 1, *, after: bool | str = False) -> None:
         """Drop the connection of the next `count` requests of `kind` (RateLimits.classify:
         "channel_message", "webhook", ...): `after` handles them first (the message exists,
-        its answer never arrives)."""
+        its answer never arrives); `after="5xx"` handles them and answers 502 instead."""
         self._cuts += [(kind, after)] * count
 
     def add_age_restricted_channel(self, guild_id: str, name: str = "after-dark") -> str:
@@ -480,7 +482,15 @@ class FakeDiscord:
             return response
         _, after = self._cuts.pop(index)
         if after:
-            await handler(request)
+            handled: web.StreamResponse = await handler(request)
+            if handled.status >= 300:
+                # Refused (a 429, say): nothing was made, so this is not the window asked for.
+                self._cuts.insert(index, (kind, after))
+                return handled
+        if after == "5xx":
+            # Cloudflare's 502 after Discord made the message: discord.py sends it again.
+            self.cut_requests.append(f"{request.method} {request.path} (5xx)")
+            return json_response({"message": "502: Bad Gateway", "code": 0}, 502)
         self.cut_requests.append(
             f"{request.method} {request.path} ({'after' if after else 'before'})"
         )
