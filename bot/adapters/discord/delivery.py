@@ -186,9 +186,10 @@ class DiscordDelivery:
     def _smaller_note(self, prepared: Prepared) -> str | None:
         if not prepared.reduced:
             return None
-        if self.has_gallery:
-            return "Made smaller to fit Discord's upload limit here; full size: see the gallery (`/gallery`)."
-        return "Made smaller to fit Discord's upload limit here."
+        note = "Made smaller to fit Discord's upload limit here"
+        if self.has_gallery:  # the original is kept there
+            return f"{note}; full size: see the gallery (`/gallery`)."
+        return f"{note}."
 
     @staticmethod
     def _requester_id(generation: Generation) -> int:
@@ -288,7 +289,8 @@ class DiscordDelivery:
         try:
             sent = await channel.send(nonce=nonce, **message)
         except discord.HTTPException as exc:
-            # Discord answered, so nothing was posted: the marker must not block a retry.
+            # Discord refused it, so nothing was posted (after a 5xx it may have been: the
+            # nonce, kept, covers that): the marker must not block a retry.
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
             if exc.code == DM_CLOSED:
                 raise DeliveryError(dm_refused_reason(generation.handle), retryable=False) from exc
