@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -170,9 +170,10 @@ def crash_then_restart(
     fault: str,
     *,
     fallback: bool = False,
+    between: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[dict[str, Any], int, dict[str, Any]]:
     """Run one request into `fault`; return its row as the crash left it, the events then
-    unacknowledged, and the row as it ended."""
+    unacknowledged, and the row as it ended. `between` runs while no bot is up."""
     env = base_env(
         tmp_path / "data",
         OPENAI_API_KEY=openai.api_key,
@@ -198,6 +199,8 @@ def crash_then_restart(
     unacknowledged = pending_events(redis)
     openai.delay = 0.0
     wait_for(side.gone, 15, message="the old session to close")
+    if between is not None:
+        between(crashed)
     with process(["run"], env, tmp_path, tmp_path / "bot2.log"):
         wait_for(side.ready, 30, message=f"{side.name} after restart\n{logs(tmp_path)}")
         final = wait_for(
@@ -249,3 +252,36 @@ def test_killed_after_handling_an_event_before_acknowledging_it_posts_once(
     assert final["status"] == "delivered" and final["delivered_at"] == crashed["delivered_at"]
     assert side.pictures() == 1
     assert len(fake_openai.calls) == 1
+
+
+def test_a_late_message_deleted_while_the_bot_was_down_is_posted_again(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    """The late channel message was posted and its id stored, then the bot died before the row
+    said `delivered`, and a moderator deleted the message meanwhile. The restart reads the
+    stored message back instead of trusting the marker: it is gone, so the picture is posted
+    again, and the row says `delivered` only once it is in the channel."""
+    side = DiscordSide()
+    fake = side.driver.fake
+
+    def delete_it(crashed: dict[str, Any]) -> None:
+        stored = json.loads(crashed["handle"])["fallback_message_id"]
+        side.driver.server.run_sync(setattr, fake.messages[stored], "deleted", True)
+
+    try:
+        crashed, _, final = crash_then_restart(
+            tmp_path,
+            side,
+            fake_openai,
+            redis_server,
+            "after_deliver",
+            fallback=True,
+            between=delete_it,
+        )
+        assert crashed["status"] == "done" and final["status"] == "delivered"
+        assert side.pictures() == 1
+        again = json.loads(final["handle"])["fallback_message_id"]
+        assert again != json.loads(crashed["handle"])["fallback_message_id"]
+        assert not fake.messages[again].deleted
+    finally:
+        side.stop()

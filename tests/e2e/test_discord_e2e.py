@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.fakes.discord_api import ComponentRefused, Interaction, Message, Write
-from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, DiscordDriver
+from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, VIEW_CHANNEL, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, process, rows, wait_for
@@ -212,17 +212,20 @@ def test_expired_token_posts_once_in_the_channel_pinging_only_the_requester(
 
 
 def test_no_permission_for_the_fallback_is_recorded(shared: Stack) -> None:
+    """The bot could post in the channel when the command came (its app_permissions said
+    so), and lost Send Messages before the late picture: Discord answers 50013, and the
+    history row says why nothing was posted."""
     d = shared.discord
-    d.fake.denied_channels.add(d.channel_id)
     shared.openai.delay = 1.0
     try:
         command = d.slash("imagine", user="erin", prompt="a locked room")
         wait_for(lambda: d.writes(command), 10, message="the acknowledgement")
+        d.server.run_sync(d.fake.bot_permissions.__setitem__, d.channel_id, VIEW_CHANNEL)
         d.server.run_sync(setattr, d.fake.interactions[command.id], "expired", True)
         row = shared.delivered_row(command)
     finally:
         shared.openai.delay = 0.0
-        d.fake.denied_channels.discard(d.channel_id)
+        d.server.run_sync(d.fake.bot_permissions.pop, d.channel_id)
     assert row["status"] == "failed"
     assert "missing permission to post in this channel" in row["failure_reason"]
 

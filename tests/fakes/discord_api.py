@@ -6,6 +6,20 @@ does, and rejects what Discord would reject: late or double acknowledgements, ex
 tokens, unknown fields, oversize text or files, bad `allowed_mentions`. Everything the bot
 sent is recorded (`writes`, `messages`) with the uploaded bytes, and the fake works out
 who a message would have pinged. The gateway half lives in `discord_gateway.py`.
+
+Messages sent with the bot token (channel messages, DMs) follow the channel's permissions for
+the bot (`bot_permissions`, by default what the invite in docs/discord.md asks): View Channel
+(else 403 50001 Missing Access), Send Messages (in a thread: Send Messages in Threads), Read
+Message History for a reply (`message_reference`) and for reading a message back, Attach Files
+for files; a missing one answers 403 50013 Missing Permissions. Interaction responses and
+follow-ups need none of them. Their files are capped by the server's own upload limit (from its
+boost tier: 10 MiB below tier 2), not by the interaction's `attachment_size_limit`, which
+includes the user's Nitro. A user can close their DMs to the bot (403 50007). A message created
+with `nonce` and `enforce_nonce` is not created twice: the same nonce within a few minutes
+answers the message made first. `cut(kind, count, after=...)` drops the connection of the next
+requests of a kind (the bot sees a connection error), before handling them or after (the
+message exists, the answer is lost), or answers 502 after handling them (discord.py retries a
+POST after a 5xx by itself; only the nonce it sends keeps that from posting twice).
 """
 
 from __future__ import annotations
@@ -20,13 +34,26 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord_gateway import Gateway
+from tests.fakes.discord_gateway import (
+    ATTACH_FILES,
+    BOT_DEFAULT,
+    PRIVATE_THREAD,
+    PUBLIC_THREAD,
+    READ_HISTORY,
+    SEND_IN_THREADS,
+    SEND_MESSAGES,
+    VIEW_CHANNEL,
+    Gateway,
+)
 from tests.fakes.discord_ratelimit import RateLimits
 
 DISCORD_EPOCH_MS = 1420070400000
 ACK_DEADLINE = 3.0
 TOKEN_LIFETIME = 15 * 60
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+# A server's own upload limit by boost tier (what bot-token messages may carry).
+GUILD_UPLOAD_LIMITS = {0: 10 * 1024**2, 1: 10 * 1024**2, 2: 50 * 1024**2, 3: 100 * 1024**2}
+NONCE_WINDOW = 5 * 60  # "checked for uniqueness in the past few minutes"
 MESSAGE_FIELDS = {
     "content",
     "embeds",
@@ -303,7 +330,13 @@ class FakeDiscord:
         }
         self.guilds: dict[str, dict[str, Any]] = {}
         self.dm_channels: dict[str, dict[str, Any]] = {}
-        self.denied_channels: set[str] = set()
+        self.bot_permissions: dict[str, int] = {}  # per channel; BOT_DEFAULT when absent
+        self.threads: dict[str, dict[str, Any]] = {}
+        self.closed_dms: set[str] = set()  # user ids who accept no DM from the bot
+        self._nonces: dict[tuple[str, str], tuple[float, str]] = {}
+        # (kind, after handling: False, True or "5xx") for the next requests
+        self._cuts: list[tuple[str, bool | str]] = []
+        self.cut_requests: list[str] = []  # what the fake cut, for test diagnostics
         self.age_restricted: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.command_syncs: list[str] = []
@@ -317,8 +350,10 @@ class FakeDiscord:
 
     # -- ids and setup ----------------------------------------------------------------------
 
-    def snowflake(self) -> str:
-        return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0xFFF))
+    def snowflake(self, at: float | None = None) -> str:
+        """A new id made at `at` (Unix seconds; now by default)."""
+        when = time.time() if at is None else at
+        return str(((int(when * 1000) - DISCORD_EPOCH_MS) << 22) | (next(self._ids) & 0xFFF))
 
     @property
     def api_base(self) -> str:
@@ -328,11 +363,66 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return self.base_url.replace("http://", "ws://") + "/gateway/"
 
-    def add_guild(self, name: str = "Test Server") -> tuple[str, str]:
-        """A guild with one text channel; returns (guild_id, channel_id)."""
+    def add_guild(self, name: str = "Test Server", premium_tier: int = 0) -> tuple[str, str]:
+        """A guild with one text channel; returns (guild_id, channel_id). Add it before the
+        bot connects, so its GUILD_CREATE (boost tier, channels, threads) reaches the bot."""
         guild_id, channel_id = self.snowflake(), self.snowflake()
-        self.guilds[guild_id] = {"id": guild_id, "name": name, "channels": [channel_id]}
+        self.guilds[guild_id] = {
+            "id": guild_id,
+            "name": name,
+            "channels": [channel_id],
+            "premium_tier": premium_tier,
+        }
         return guild_id, channel_id
+
+    def add_channel(self, guild_id: str) -> str:
+        channel_id = self.snowflake()
+        self.guilds[guild_id]["channels"].append(channel_id)
+        return channel_id
+
+    def add_thread(self, parent_id: str, kind: int = PUBLIC_THREAD) -> str:
+        """A thread (11 public, 12 private) under a text channel: a channel of its own."""
+        guild_id = self.guild_of(parent_id)
+        assert guild_id is not None and kind in (PUBLIC_THREAD, PRIVATE_THREAD)
+        thread_id = self.snowflake()
+        self.threads[thread_id] = {"guild_id": guild_id, "parent_id": parent_id, "type": kind}
+        return thread_id
+
+    def guild_of(self, channel_id: str) -> str | None:
+        thread = self.threads.get(channel_id)
+        if thread is not None:
+            return str(thread["guild_id"])
+        return next((gid for gid, g in self.guilds.items() if channel_id in g["channels"]), None)
+
+    def bot_permissions_in(self, channel_id: str) -> int:
+        """The bot's resolved permissions in a channel (a thread: its own, or its parent's)."""
+        if channel_id in self.bot_permissions:
+            return self.bot_permissions[channel_id]
+        thread = self.threads.get(channel_id)
+        if thread is not None:
+            return self.bot_permissions_in(thread["parent_id"])
+        return BOT_DEFAULT
+
+    def upload_limit(self, channel_id: str) -> int:
+        """What a file in a bot-token message to this channel may weigh."""
+        guild_id = self.guild_of(channel_id)
+        if guild_id is None:
+            return DEFAULT_ATTACHMENT_LIMIT
+        return GUILD_UPLOAD_LIMITS[int(self.guilds[guild_id].get("premium_tier", 0))]
+
+    def dm_channel_of(self, user_id: str) -> str:
+        for cid, channel in self.dm_channels.items():
+            if channel["user_id"] == user_id:
+                return cid
+        cid = self.snowflake()
+        self.dm_channels[cid] = {"user_id": user_id}
+        return cid
+
+    def cut(self, kind: str, count: int = 1, *, after: bool | str = False) -> None:
+        """Drop the connection of the next `count` requests of `kind` (RateLimits.classify:
+        "channel_message", "webhook", ...): `after` handles them first (the message exists,
+        its answer never arrives); `after="5xx"` handles them and answers 502 instead."""
+        self._cuts += [(kind, after)] * count
 
     def add_age_restricted_channel(self, guild_id: str, name: str = "after-dark") -> str:
         """A text channel the server marked age-restricted (`nsfw: true` in its JSON); add it
@@ -343,9 +433,7 @@ class FakeDiscord:
         return channel_id
 
     def channel_exists(self, channel_id: str) -> bool:
-        return channel_id in self.dm_channels or any(
-            channel_id in g["channels"] for g in self.guilds.values()
-        )
+        return channel_id in self.dm_channels or self.guild_of(channel_id) is not None
 
     # -- views for tests ------------------------------------------------------------------------
 
@@ -360,7 +448,11 @@ class FakeDiscord:
 
     def app(self) -> web.Application:
         app = web.Application(
-            middlewares=[self.ratelimits.middleware(), self._errors_middleware],
+            middlewares=[
+                self._cut_middleware,
+                self.ratelimits.middleware(),
+                self._errors_middleware,
+            ],
             client_max_size=64 * 1024**2,
         )
         r = app.router
@@ -375,9 +467,36 @@ class FakeDiscord:
         r.add_post(f"{p}/webhooks/{{app}}/{{token}}", self.followup)
         r.add_route("*", f"{p}/webhooks/{{app}}/{{token}}/messages/{{mid}}", self.webhook_message)
         r.add_post(f"{p}/channels/{{cid}}/messages", self.channel_message)
+        r.add_get(f"{p}/channels/{{cid}}/messages/{{mid}}", self.get_channel_message)
+        r.add_post(f"{p}/users/@me/channels", self.open_dm)
         r.add_delete(f"{p}/channels/{{cid}}/messages/{{mid}}", self.delete_channel_message)
         r.add_get("/gateway/", self.gateway.handler)
         return app
+
+    @web.middleware
+    async def _cut_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        kind = RateLimits.classify(request)[0] if self._cuts else None
+        index = next((i for i, (k, _) in enumerate(self._cuts) if k == kind), None)
+        if index is None:
+            response: web.StreamResponse = await handler(request)
+            return response
+        _, after = self._cuts.pop(index)
+        if after:
+            handled: web.StreamResponse = await handler(request)
+            if handled.status >= 300:
+                # Refused (a 429, say): nothing was made, so this is not the window asked for.
+                self._cuts.insert(index, (kind, after))
+                return handled
+        if after == "5xx":
+            # Cloudflare's 502 after Discord made the message: discord.py sends it again.
+            self.cut_requests.append(f"{request.method} {request.path} (5xx)")
+            return json_response({"message": "502: Bad Gateway", "code": 0}, 502)
+        self.cut_requests.append(
+            f"{request.method} {request.path} ({'after' if after else 'before'})"
+        )
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("the fake cut this connection")
 
     @web.middleware
     async def _errors_middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -726,15 +845,45 @@ class FakeDiscord:
         self.writes.append(Write(kind, time.monotonic(), record.id, mid, body, files))
         return json_response(self.message_json(message))
 
+    def _check_bot_may(self, channel_id: str, needed: list[tuple[int, str]]) -> None:
+        """Discord's permission check for a bot-token call in a channel."""
+        if channel_id in self.dm_channels:
+            return  # a DM with the bot: nothing to grant
+        have = self.bot_permissions_in(channel_id)
+        if not have & VIEW_CHANNEL:
+            raise ApiError(403, 50001, "Missing Access")
+        missing = [name for bit, name in needed if not have & bit]
+        if missing:
+            raise ApiError(403, 50013, f"Missing Permissions ({', '.join(missing)})")
+
     async def channel_message(self, request: web.Request) -> web.Response:
         self._bot_auth(request)
         channel_id = request.match_info["cid"]
         if not self.channel_exists(channel_id):
             raise ApiError(404, 10003, "Unknown Channel")
-        if channel_id in self.denied_channels:
-            raise ApiError(403, 50013, "Missing Permissions")
         body, files = await self._body(request)
+        send = (
+            (SEND_IN_THREADS, "Send Messages in Threads")
+            if channel_id in self.threads
+            else (SEND_MESSAGES, "Send Messages")
+        )
+        needed = [send]
+        if body.get("message_reference") is not None:
+            needed.append((READ_HISTORY, "Read Message History"))
+        if files:
+            needed.append((ATTACH_FILES, "Attach Files"))
+        self._check_bot_may(channel_id, needed)
+        dm = self.dm_channels.get(channel_id)
+        if dm is not None and dm["user_id"] in self.closed_dms:
+            raise ApiError(403, 50007, "Cannot send messages to this user")
         validate_message(body, create=True)
+        nonce = body.get("nonce")
+        if nonce is not None and (not isinstance(nonce, str | int) or len(str(nonce)) > 25):
+            raise ApiError(400, 50035, "nonce: Must be 25 or fewer in length.")
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get((channel_id, str(nonce)))
+            if seen is not None and time.time() - seen[0] < NONCE_WINDOW:
+                return json_response(self.message_json(self.messages[seen[1]]))
         reference = body.get("message_reference")
         replied: str | None = None
         if reference is not None:
@@ -743,13 +892,48 @@ class FakeDiscord:
             missing = target is None or target.deleted or target.channel_id != channel_id
             if missing and reference.get("fail_if_not_exists", True):
                 raise ApiError(400, 50035, "message_reference: Unknown message")
+        limit = self.upload_limit(channel_id)
+        if any(len(upload.data) > limit for upload in files):
+            raise ApiError(413, 40005, "Request entity too large")
         message = self._new_message(channel_id, 19 if replied else 0, None)
         message.reference_id = replied
-        self._apply(message, body, files, DEFAULT_ATTACHMENT_LIMIT)
+        self._apply(message, body, files, limit)
+        if nonce is not None:
+            self._nonces[(channel_id, str(nonce))] = (time.time(), message.id)
         self.writes.append(
             Write("channel_message", time.monotonic(), None, message.id, body, files)
         )
         return json_response(self.message_json(message))
+
+    async def get_channel_message(self, request: web.Request) -> web.Response:
+        self._bot_auth(request)
+        channel_id = request.match_info["cid"]
+        if not self.channel_exists(channel_id):
+            raise ApiError(404, 10003, "Unknown Channel")
+        self._check_bot_may(channel_id, [(READ_HISTORY, "Read Message History")])
+        message = self.messages.get(request.match_info["mid"])
+        if message is None or message.deleted or message.channel_id != channel_id:
+            raise ApiError(404, 10008, "Unknown Message")
+        return json_response(self.message_json(message))
+
+    async def open_dm(self, request: web.Request) -> web.Response:
+        """POST /users/@me/channels: the bot's DM channel with a user (made once)."""
+        self._bot_auth(request)
+        body, _ = await self._body(request)
+        user_id = str(body.get("recipient_id", ""))
+        if not user_id.isdigit():
+            raise ApiError(400, 50035, "recipient_id: required")
+        channel_id = self.dm_channel_of(user_id)
+        recipient = {
+            "id": user_id,
+            "username": "user",
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+        }
+        return json_response(
+            {"id": channel_id, "type": 1, "last_message_id": None, "recipients": [recipient]}
+        )
 
     async def delete_channel_message(self, request: web.Request) -> web.Response:
         self._bot_auth(request)

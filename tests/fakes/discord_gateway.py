@@ -6,8 +6,12 @@ shard_count]` checked as Discord does, 4010 for an invalid one, 4011 when a shar
 more guilds than Discord allows), READY, one GUILD_CREATE per guild of the shard (a guild
 belongs to shard `(guild_id >> 22) % shard_count`), heartbeat ACKs, and INTERACTION_CREATE dispatches built
 like Discord's (guild ones with `guild_id` and a `member` carrying resolved permissions;
-`attachment_size_limit` in every one). `remove_bot` is the bot kicked from a guild (or the
-guild deleted): GUILD_DELETE without `unavailable`, and the guild is gone.
+`attachment_size_limit` and the bot's own permissions in the channel, `app_permissions`, in
+every one; an interaction from a thread names the thread as its channel). An interaction's id
+is a snowflake of when it was made, and its token lives 15 minutes from then: the driver can
+dispatch one made earlier (`age`), so a test reaches the end of the token without waiting.
+`remove_bot` is the bot kicked from a guild (or the guild deleted): GUILD_DELETE without
+`unavailable`, and the guild is gone.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ if TYPE_CHECKING:
     from tests.fakes.discord_api import FakeDiscord, Interaction, Message, Write
 
 VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, ATTACH_FILES = 1 << 10, 1 << 11, 1 << 14, 1 << 15
-READ_HISTORY, USE_COMMANDS = 1 << 16, 1 << 31
+READ_HISTORY, USE_COMMANDS, SEND_IN_THREADS = 1 << 16, 1 << 31, 1 << 38
 MANAGE_GUILD, MANAGE_MESSAGES, ADMINISTRATOR = 1 << 5, 1 << 13, 1 << 3
 MEMBER = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_HISTORY | USE_COMMANDS
+# What the bot's role holds in a channel unless a test takes some away: what docs/discord.md's
+# invite link asks for.
+BOT_DEFAULT = MEMBER | SEND_IN_THREADS
+PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
 MODERATOR = MEMBER | MANAGE_MESSAGES
 SERVER_MANAGER = MEMBER | MANAGE_GUILD
 ADMIN = (1 << 50) - 1  # Discord resolves every permission for administrators
@@ -160,11 +168,23 @@ class Gateway:
 
         session = self.session_for(payload.get("guild_id"))
         record = Interaction(
-            payload["id"], payload["token"], payload["type"], payload, time.monotonic()
+            payload["id"],
+            payload["token"],
+            payload["type"],
+            payload,
+            time.monotonic(),
+            created=fake_time(payload["id"]),
         )
         self.fake.interactions[record.id] = record
         await session.send(0, payload, "INTERACTION_CREATE")
         return record
+
+
+def fake_time(snowflake: str) -> float:
+    """When a snowflake was made (Unix seconds): an interaction's token counts from then."""
+    from tests.fakes.discord_api import DISCORD_EPOCH_MS
+
+    return ((int(snowflake) >> 22) + DISCORD_EPOCH_MS) / 1000
 
 
 def guild_create(fake: FakeDiscord, guild: dict[str, Any]) -> dict[str, Any]:
@@ -211,13 +231,17 @@ def guild_create(fake: FakeDiscord, guild: dict[str, Any]) -> dict[str, Any]:
         "channels": [
             channel_json(gid, cid, nsfw=cid in fake.age_restricted) for cid in guild["channels"]
         ],
-        "threads": [],
+        "threads": [
+            thread_json(gid, tid, thread)
+            for tid, thread in fake.threads.items()
+            if thread["guild_id"] == gid
+        ],
         "presences": [],
         "max_members": 500000,
         "vanity_url_code": None,
         "description": None,
         "banner": None,
-        "premium_tier": 0,
+        "premium_tier": guild.get("premium_tier", 0),
         "premium_subscription_count": 0,
         "preferred_locale": "en-US",
         "public_updates_channel_id": None,
@@ -245,6 +269,30 @@ def channel_json(guild_id: str, channel_id: str, *, nsfw: bool = False) -> dict[
     }
 
 
+def thread_json(guild_id: str, thread_id: str, thread: dict[str, Any]) -> dict[str, Any]:
+    """A thread (type 11 public, 12 private): a channel of its own under its parent."""
+    return {
+        "id": thread_id,
+        "type": thread["type"],
+        "guild_id": guild_id,
+        "parent_id": thread["parent_id"],
+        "name": "a thread",
+        "owner_id": "1",
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "member_count": 2,
+        "flags": 0,
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": "2026-01-01T00:00:00.000000+00:00",
+            "locked": False,
+            "invitable": True,
+        },
+    }
+
+
 def user_json(user_id: str, name: str) -> dict[str, Any]:
     return {
         "id": user_id,
@@ -269,9 +317,10 @@ def interaction_payload(
     permissions: int,
     message: Message | None = None,
     size_limit: int = 10 * 1024 * 1024,
+    age: float = 0.0,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "id": fake.snowflake(),
+        "id": fake.snowflake(time.time() - age),
         "application_id": fake.application_id,
         "type": kind,
         "data": data,
@@ -279,7 +328,7 @@ def interaction_payload(
         "token": "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48),
         "version": 1,
         "locale": "en-US",
-        "app_permissions": str(MEMBER),
+        "app_permissions": str(fake.bot_permissions_in(channel_id)),
         "entitlements": [],
         "attachment_size_limit": size_limit,
         "authorizing_integration_owners": {"0": guild_id or "0"},
@@ -289,8 +338,11 @@ def interaction_payload(
         payload["guild_id"] = guild_id
         payload["guild_locale"] = "en-US"
         payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
-        payload["channel"] = channel_json(
-            guild_id, channel_id, nsfw=channel_id in fake.age_restricted
+        thread = fake.threads.get(channel_id)
+        payload["channel"] = (
+            thread_json(guild_id, channel_id, thread)
+            if thread is not None
+            else channel_json(guild_id, channel_id, nsfw=channel_id in fake.age_restricted)
         )
         payload["member"] = {
             "user": user,
@@ -447,9 +499,12 @@ class DiscordDriver:
         size_limit: int = 10 * 1024 * 1024,
         channel: str | None = None,
         guild: str | None = None,
+        age: float = 0.0,
         **options: Any,
     ) -> Interaction:
-        """`guild`: another guild added with fake.add_guild (default: the first one)."""
+        """`guild`: another guild added with fake.add_guild (default: the first one);
+        `channel`: one of its channels or threads; `age`: seconds since the user ran the
+        command (its token then has that much less of its 15 minutes left)."""
         guild_id = None if dm else guild or self.guild_id
         if dm:
             channel_id = self.dm_channel(user)
@@ -466,15 +521,11 @@ class DiscordDriver:
             guild_id=guild_id,
             permissions=permissions,
             size_limit=size_limit,
+            age=age,
         )
 
     def dm_channel(self, user: str) -> str:
-        for cid, channel in self.fake.dm_channels.items():
-            if channel["user"] == user:
-                return cid
-        cid = self.fake.snowflake()
-        self.fake.dm_channels[cid] = {"user": user}
-        return cid
+        return self.server.run_sync(self.fake.dm_channel_of, self.user(user)["id"])
 
     def click(
         self,
@@ -499,10 +550,7 @@ class DiscordDriver:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": 2}
         if values is not None:
             data = {"custom_id": custom_id, "component_type": 3, "values": values}
-        guild_id = next(
-            (gid for gid, g in self.fake.guilds.items() if message.channel_id in g["channels"]),
-            None,
-        )
+        guild_id = self.fake.guild_of(message.channel_id)
         return self._send(
             3,
             data,
@@ -519,10 +567,7 @@ class DiscordDriver:
         """A button press whose custom_id is not on the message: Discord checks that and would
         not send it, but the bot must not rely on it (a Discord bug, a replayed or crafted
         gateway event), so tests deliver it straight to the gateway, past any check."""
-        guild_id = next(
-            (gid for gid, g in self.fake.guilds.items() if message.channel_id in g["channels"]),
-            None,
-        )
+        guild_id = self.fake.guild_of(message.channel_id)
         return self._send(
             3,
             {"custom_id": custom_id, "component_type": 2},

@@ -23,6 +23,7 @@ import hashlib
 import io
 import itertools
 import json
+import os
 import struct
 import threading
 import zlib
@@ -117,6 +118,14 @@ def make_png(width: int, height: int, label: str) -> bytes:
     image = Image.new("RGB", (width, height), tuple(digest[:3]))
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, width // 2, height // 2), fill=tuple(digest[3:6]))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def noise_png(width: int, height: int) -> bytes:
+    """A PNG of random pixels: about 3 bytes a pixel whatever the compression."""
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
@@ -409,6 +418,13 @@ class FakeOpenAI:
         self.calls.append(Call(body, outcome))
         if outcome.startswith("huge:"):
             return await self._huge(request, int(outcome.split(":", 1)[1]))
+        if outcome.startswith("noise:"):
+            # Random pixels do not compress: a PNG of megabytes, for upload-limit tests.
+            width, height = (int(v) for v in outcome.split(":", 1)[1].split("x"))
+            data = noise_png(width, height)
+            self.images.append(data)
+            item = {"b64_json": base64.b64encode(data).decode()}
+            return web.json_response({"created": 1_700_000_000, "data": [item]})
         if outcome.startswith("bomb:"):
             width, height = (int(v) for v in outcome.split(":", 1)[1].split("x"))
             item = {"b64_json": base64.b64encode(bomb_png(width, height)).decode()}

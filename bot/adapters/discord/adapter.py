@@ -83,7 +83,9 @@ class DiscordAdapter:
         self._service = service
         self.intake = Intake(self.client, service, self.status, fetcher)
         self.components = ComponentRouter(service, self.intake)
-        self.delivery = DiscordDelivery(self.client, self.status, service.styles, handles)
+        self.delivery = DiscordDelivery(
+            self.client, self.status, service.styles, handles, has_gallery=gallery is not None
+        )
         register_commands(self.client.tree, service, self.intake, gallery)
         self._runner: asyncio.Task[None] | None = None
 
@@ -167,6 +169,7 @@ class DiscordAdapter:
         return self.liveness.healthy(self.client)
 
     async def stop(self) -> None:
+        await self.intake.aclose()
         await self.status.aclose()
         await self.client.close()
         if self._runner is not None:

@@ -2,27 +2,41 @@
 
 Slash commands (/imagine) and buttons (Reroll, Restyle) both end here. What the adapter
 needs later to edit the acknowledgement from any process (the interaction token and its
-expiry, the file size limit) goes into the request's delivery handle.
+expiry, the file size limits, where a late picture may go) goes into the request's delivery
+handle. Where a late picture could not be posted in the channel, the acknowledgement says so,
+and shortly before the token ends the response says the request is still being worked on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 
+import aiohttp
 import discord
 
 from bot.adapters.discord.answers import refuse
 from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.context import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
+from bot.adapters.discord.late_route import (
+    STILL_WORKING_LEAD,
+    goes_direct,
+    late_note,
+    route_handle,
+    with_note,
+)
 from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.errors import UserFacingError
 from bot.core.models import HandleValue, ReplyTarget
 from bot.core.service import GenerationService, PreparedRequest
 from bot.core.status_throttle import StatusThrottle
+
+log = logging.getLogger(__name__)
 
 TOKEN_LIFETIME = 15 * 60
 TOKEN_MARGIN = 60  # stop using a token a minute early: a slow upload must not straddle expiry
@@ -32,18 +46,31 @@ PREPARE_BUDGET_SECONDS = 2.0
 Preparing = asyncio.Future[PreparedRequest] | asyncio.Task[PreparedRequest]
 
 
+def token_expiry(interaction: discord.Interaction) -> float:
+    """When the interaction's token stops working, on this machine's clock. The token lives 15
+    minutes from the interaction's creation (its id), not from when the bot got it: a gateway
+    that resumes replays interactions late. An age outside those 15 minutes means the clocks
+    disagree (Discord never sends an expired interaction), so it then counts from now."""
+    now = time.time()
+    age = now - interaction.created_at.timestamp()
+    if not 0 <= age < TOKEN_LIFETIME:
+        age = 0.0
+    return now - age + TOKEN_LIFETIME
+
+
 def delivery_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
     return {
         "application_id": str(interaction.application_id),
         "interaction_id": str(interaction.id),
         "token": interaction.token,
-        "expires_at": time.time() + TOKEN_LIFETIME - TOKEN_MARGIN,
+        "expires_at": token_expiry(interaction) - TOKEN_MARGIN,
         "requester_id": str(interaction.user.id),
         "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
         "size_limit": int(interaction.filesize_limit or DEFAULT_LIMIT),
         # The core allows NSFW output only where the chat may show it: on Discord, a
         # channel marked age-restricted, on top of the server's /settings nsfw switch.
         "nsfw_ok": age_restricted(interaction),
+        **route_handle(interaction),
     }
 
 
@@ -59,6 +86,7 @@ class Intake:
         self.service = service
         self.status = status
         self.fetcher = fetcher
+        self._reminders: set[asyncio.Task[None]] = set()
 
     async def with_picture(
         self,
@@ -116,11 +144,12 @@ class Intake:
         # A button's result answers the message the button is on (U posts a reply to the
         # grid); the late fallback message then replies to it too.
         source = interaction.message
+        handle = delivery_handle(interaction)
         target = ReplyTarget(
             platform=PLATFORM,
             chat_id=str(interaction.channel_id),
             reply_to_message_id=str(source.id) if source is not None else None,
-            handle=delivery_handle(interaction),
+            handle=handle,
         )
         link = InteractionLink(self.client, interaction.application_id, interaction.token)
         try:
@@ -128,4 +157,39 @@ class Intake:
         except UserFacingError as exc:
             await link.edit_original(content=error_text(exc))
             return
-        await self.status.show(ticket.generation_id, queued_text(ticket.position), link.edit_text)
+        queued = with_note(queued_text(ticket.position), handle)
+        await self.status.show(ticket.generation_id, queued, link.edit_text)
+        if goes_direct(handle):
+            self._remind(ticket.generation_id, link, handle)
+
+    def _remind(
+        self, generation_id: str, link: InteractionLink, handle: dict[str, HandleValue]
+    ) -> None:
+        """Shortly before the token ends, say the request is still on (and where it will go)."""
+        ends = handle.get("expires_at")
+        if not isinstance(ends, int | float):
+            return
+        task = asyncio.create_task(self._still_working(generation_id, link, handle, ends))
+        self._reminders.add(task)
+        task.add_done_callback(self._reminders.discard)
+
+    async def _still_working(
+        self, generation_id: str, link: InteractionLink, handle: dict[str, HandleValue], ends: float
+    ) -> None:
+        await asyncio.sleep(max(0.0, ends - STILL_WORKING_LEAD - time.time()))
+        if self.status.is_final(generation_id) or time.time() >= ends:
+            return
+        try:
+            # Another bot process may have delivered it: a picture is never covered by text.
+            if await link.original_filenames():
+                return
+            await self.status.show(generation_id, late_note(handle), link.edit_text)
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.info("generation %s: still-working edit failed: %s", generation_id, exc)
+
+    async def aclose(self) -> None:
+        for task in list(self._reminders):
+            task.cancel()
+        for task in list(self._reminders):
+            with suppress(asyncio.CancelledError):
+                await task

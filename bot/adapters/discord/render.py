@@ -53,6 +53,12 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def mentioning(user_id: int, text: str, limit: int = 2000) -> str:
+    """`<@id> text` within Discord's content limit: the mention prefix counts too."""
+    prefix = f"<@{user_id}> "
+    return prefix + truncate(text, limit - len(prefix))
+
+
 def shown(text: str, limit: int | None = None) -> str:
     """User (or provider) text as it may appear in a message or embed: no bidi controls, and
     every Markdown character escaped, so it shows as typed and cannot restyle our message
@@ -245,7 +251,7 @@ def history_text(generations: list[Generation]) -> str:
     for g in generations:
         icon = STATUS_ICONS.get(g.status, "•")
         when = f"<t:{int(g.created_at)}:R>"
-        reason = f": {shown(g.failure_reason, 120)}" if g.failure_reason else ""
+        reason = f": {shown(g.failure_reason, 200)}" if g.failure_reason else ""
         lines.append(
             f"{icon} {when} · `{g.style}` · {g.status.value}{reason}\n> {shown(g.prompt, 150)}"
         )

@@ -1,0 +1,102 @@
+"""Where a result goes once the interaction's 15 minutes are over, and what the user is told.
+
+Within its 15 minutes an interaction's own response carries the picture and needs no channel
+permission. After them, only a message sent with the bot token can: in the channel, which
+needs the bot's own permissions there (Discord sends them with every interaction as
+`app_permissions`), or else in a DM to the requester. The route is decided at acknowledgement
+time and kept in the request's delivery handle, so the acknowledgement can say at once that
+the picture must arrive in time, and any bot process can follow the route later.
+"""
+
+from __future__ import annotations
+
+import time
+
+import discord
+
+from bot.adapters.discord.images import DEFAULT_LIMIT
+from bot.core.models import HandleValue
+
+CHANNEL, DIRECT = "channel", "dm"
+ROUTE, MISSING, CHANNEL_LIMIT = "late_route", "late_missing", "channel_size_limit"
+# Shortly before the bot stops using the token, the response says the request is still on.
+STILL_WORKING_LEAD = 60.0
+THREADS = (
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+    discord.ChannelType.news_thread,
+)
+
+
+def missing_for_channel_post(interaction: discord.Interaction) -> list[str]:
+    """The permissions the bot lacks to post the picture as a new message in the
+    interaction's channel (a thread is a channel of its own, with its own send permission).
+    Read Message History is asked for too: a button's result replies to its message, and
+    after an outage the bot reads its post back to know whether it arrived."""
+    if interaction.guild_id is None:
+        return []  # the DM with the bot: nothing to grant
+    perms = interaction.app_permissions
+    in_thread = getattr(interaction.channel, "type", None) in THREADS
+    needed = [
+        ("View Channel", perms.view_channel),
+        (
+            ("Send Messages in Threads", perms.send_messages_in_threads)
+            if in_thread
+            else ("Send Messages", perms.send_messages)
+        ),
+        ("Read Message History", perms.read_message_history),
+        ("Attach Files", perms.attach_files),
+    ]
+    return [name for name, granted in needed if not granted]
+
+
+def route_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
+    """What the delivery needs later: the route and, for the channel, the server's own upload
+    limit (bot-token messages are capped by it, not by the user's Nitro)."""
+    missing = missing_for_channel_post(interaction)
+    guild = interaction.guild
+    limit = guild.filesize_limit if guild is not None else DEFAULT_LIMIT
+    return {
+        ROUTE: DIRECT if missing else CHANNEL,
+        MISSING: ", ".join(missing) or None,
+        CHANNEL_LIMIT: int(limit),
+    }
+
+
+def goes_direct(handle: dict[str, HandleValue]) -> bool:
+    return handle.get(ROUTE) == DIRECT
+
+
+def late_note(handle: dict[str, HandleValue], now: float | None = None) -> str:
+    """The line under the status of a request whose late picture cannot go to the channel:
+    first the deadline, then, shortly before it, that the request is still being worked on."""
+    if not goes_direct(handle):
+        return ""
+    ends = handle.get("expires_at")
+    missing = handle.get(MISSING) or "some permissions"
+    if not isinstance(ends, int | float):
+        return ""
+    current = time.time() if now is None else now
+    if current >= ends - STILL_WORKING_LEAD:
+        return (
+            f"⏳ Still working: this message can only be updated for 15 minutes, and I may not "
+            f"post in this channel (missing: {missing}). I will send the picture to your "
+            "direct messages when it is ready; if they are closed, `/history` will say why."
+        )
+    return (
+        f"ℹ️ I may not post in this channel (missing: {missing}), so the picture must arrive "
+        f"within Discord's 15 minutes, by <t:{int(ends)}:t>. If it is later, I will send it "
+        "to your direct messages."
+    )
+
+
+def with_note(text: str, handle: dict[str, HandleValue], now: float | None = None) -> str:
+    note = late_note(handle, now)
+    return f"{text}\n{note}" if note else text
+
+
+def dm_refused_reason(handle: dict[str, HandleValue]) -> str:
+    """Short, so `/history` shows it whole: the 15 minutes passed, the channel is closed to
+    the bot, and so are the requester's DMs."""
+    missing = handle.get(MISSING) or "permissions"
+    return f"missing {missing} in this channel, too late for the reply, and your DMs are closed"
