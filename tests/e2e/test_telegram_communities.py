@@ -302,13 +302,15 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     item a photo under 10 MB and the request under 50 MB, its caption pointing to the
     gallery; the full-size file goes as a document under 50 MB. Telegram never answers 413."""
     t = shared.telegram
-    made = [t.send(BOB, BOB, f"/imagine a lantern {i}") for i in range(2)]
+    carol = 21  # a history of her own: exactly these two pictures
+    t.add_user(carol, "carol")
+    made = [t.send(carol, carol, f"/imagine a lantern {i}") for i in range(2)]
     settled = [shared.settled_row(m) for m in made]
     big = noisy_png(4096, 4096)
     assert len(big) > 50 * 1024 * 1024
     Path(settled[0]["image_path"]).write_bytes(big)  # as an upscale would have stored it
     before = len(t.fake.calls)
-    history = t.send(BOB, BOB, "/history")
+    history = t.send(carol, carol, "/history")
     album = wait_for(
         lambda: [c for c in t.fake.calls[before:] if c.method == "sendMediaGroup"],
         30,
@@ -323,7 +325,7 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     assert sum("full size: see the gallery" in c for c in captions) == 1
 
     (picture,) = [m for m in t.replies_to(made[0]) if "photo" in m]
-    t.press(BOB, picture, f"ib:f:{settled[0]['id']}")
+    t.press(carol, picture, f"ib:f:{settled[0]['id']}")
     document = wait_for(
         lambda: [c for c in t.fake.calls[before:] if c.method == "sendDocument"],
         60,
