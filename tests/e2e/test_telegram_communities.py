@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 GROUP_LIMIT, GROUP_WINDOW = 6, 4.0
 BASIC, UPGRADED = -4001, -1004001
 BASIC_2, UPGRADED_2 = -4002, -1004002
+BASIC_3, UPGRADED_3 = -4003, -1004003
 FORUM, TOPIC, OTHER_TOPIC = -1007001, 55, 66
 
 
@@ -48,7 +49,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iter
     telegram = TelegramDriver(group_limit=GROUP_LIMIT, group_window=GROUP_WINDOW).start()
     setup_people(telegram)
     members = {ALICE: "member", BOB: "member", ADMIN: "administrator"}
-    for chat_id in (BASIC, BASIC_2):
+    for chat_id in (BASIC, BASIC_2, BASIC_3):
         telegram.server.run_sync(telegram.fake.basic_group, chat_id)
         for user_id, status in members.items():
             telegram.fake.members[(chat_id, user_id)] = status
@@ -156,6 +157,25 @@ def test_a_delivery_that_meets_chat_migrated_moves_the_chat_and_posts_in_the_new
     assert len(photo_calls(t, UPGRADED_2)) == 1
     assert row["chat_id"] == row["scope_id"] == str(UPGRADED_2)
     assert json.loads(row["handle"]).get("moved_from_chat") == str(BASIC_2)
+
+
+def test_a_command_read_under_the_old_id_is_answered_in_the_new_group(shared: Stack) -> None:
+    """A command sent just before the upgrade and read after it: its answer to the old id
+    meets ChatMigrated; the bot moves the chat and says, in the new group, to send it again
+    (nothing made, nothing counted), instead of dropping it without a word."""
+    t = shared.telegram
+    earlier = t.send(BASIC_3, ALICE, "/imagine a first picture here")
+    assert shared.settled_row(earlier)["status"] == "delivered"
+    t.server.run_sync(lambda: t.fake.migrate(BASIC_3, UPGRADED_3, ADMIN, notify=False))
+    late = t.send(BASIC_3, BOB, "/imagine sent before the upgrade")
+    told = wait_for(
+        lambda: [m for m in bot_messages(t, UPGRADED_3) if "send it again" in m.get("text", "")],
+        15,
+        message=f"the word in the new group\n{shared.log()}",
+    )
+    assert len(told) == 1 and shared.row_replying_to(late) is None
+    assert [r["chat_id"] for r in scope_rows(shared, UPGRADED_3)] == [str(UPGRADED_3)]
+    assert scope_rows(shared, BASIC_3) == []
 
 
 # -- forum topics -----------------------------------------------------------------------------
