@@ -586,3 +586,51 @@ def test_a_local_bot_api_server_hands_out_paths_read_only_inside_its_directory(
             assert len(fake_openai.vision_images) == 1
     finally:
         telegram.stop()
+
+
+def test_two_bot_processes_see_the_upgrade_at_once_and_post_each_picture_once(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    """Two bot processes on one database and Redis, both delivering finished pictures (the
+    completion stream's consumer group shares them out): each meets ChatMigrated and moves
+    the chat, at about the same moment. Every picture in flight arrives once, in the
+    supergroup; everything moved once."""
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    t = telegram
+    t.server.run_sync(t.fake.basic_group, BASIC)
+    for user_id, status in {ALICE: "member", BOB: "member", ADMIN: "administrator"}.items():
+        t.fake.members[(BASIC, user_id)] = status
+    stack = Stack(tmp_path, telegram, fake_openai, redis_server.url)
+    try:
+        with (
+            process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
+            process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot-1.log"),
+            process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot-2.log"),
+        ):
+            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            setstyle = t.send(BASIC, ADMIN, "/setstyle sketch")
+            answered(stack, setstyle)
+            fake_openai.delay = 2.0
+            commands = [t.send(BASIC, (ALICE, BOB)[i % 2], f"/imagine lamp {i}") for i in range(6)]
+            wait_for(
+                lambda: all(stack.row_replying_to(c) for c in commands), 15, message="queued rows"
+            )
+            # The service messages held back: every delivery meets ChatMigrated, in both
+            # processes at about the same moment, and each moves the chat.
+            t.fake.migrated_answer_seconds = 1.0
+            t.server.run_sync(lambda: t.fake.migrate(BASIC, UPGRADED, ADMIN, notify=False))
+            settled = [stack.settled_row(c) for c in commands]
+    finally:
+        fake_openai.delay = 0.0
+        telegram.stop()
+    movers = [p for p in tmp_path.glob("bot-*.log") if "is now" in p.read_text()]
+    assert len(movers) == 2, "both processes met the upgrade"
+    refused = [c for c in photo_calls(t, BASIC, ok=False) if "upgraded" in str(c.error)]
+    assert len(refused) >= 2
+    assert [r["status"] for r in settled] == ["delivered"] * 6
+    assert {(r["chat_id"], r["scope_id"]) for r in settled} == {(str(UPGRADED), str(UPGRADED))}
+    photos = [m for m in bot_messages(t, UPGRADED) if "photo" in m]
+    assert len(photos) == 6 and len(photo_calls(t, UPGRADED)) == 6
+    settings = rows(stack.db, "SELECT scope_id, default_style FROM scope_settings")
+    assert settings == [{"scope_id": str(UPGRADED), "default_style": "sketch"}]
