@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 GROUP_LIMIT, GROUP_WINDOW = 6, 4.0
 BASIC, UPGRADED = -4001, -1004001
 BASIC_2, UPGRADED_2 = -4002, -1004002
+BASIC_3, UPGRADED_3 = -4003, -1004003
 FORUM, TOPIC, OTHER_TOPIC = -1007001, 55, 66
 
 
@@ -48,7 +49,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iter
     telegram = TelegramDriver(group_limit=GROUP_LIMIT, group_window=GROUP_WINDOW).start()
     setup_people(telegram)
     members = {ALICE: "member", BOB: "member", ADMIN: "administrator"}
-    for chat_id in (BASIC, BASIC_2):
+    for chat_id in (BASIC, BASIC_2, BASIC_3):
         telegram.server.run_sync(telegram.fake.basic_group, chat_id)
         for user_id, status in members.items():
             telegram.fake.members[(chat_id, user_id)] = status
@@ -156,6 +157,25 @@ def test_a_delivery_that_meets_chat_migrated_moves_the_chat_and_posts_in_the_new
     assert len(photo_calls(t, UPGRADED_2)) == 1
     assert row["chat_id"] == row["scope_id"] == str(UPGRADED_2)
     assert json.loads(row["handle"]).get("moved_from_chat") == str(BASIC_2)
+
+
+def test_a_command_read_under_the_old_id_is_answered_in_the_new_group(shared: Stack) -> None:
+    """A command sent just before the upgrade and read after it: its answer to the old id
+    meets ChatMigrated; the bot moves the chat and says, in the new group, to send it again
+    (nothing made, nothing counted), instead of dropping it without a word."""
+    t = shared.telegram
+    earlier = t.send(BASIC_3, ALICE, "/imagine a first picture here")
+    assert shared.settled_row(earlier)["status"] == "delivered"
+    t.server.run_sync(lambda: t.fake.migrate(BASIC_3, UPGRADED_3, ADMIN, notify=False))
+    late = t.send(BASIC_3, BOB, "/imagine sent before the upgrade")
+    told = wait_for(
+        lambda: [m for m in bot_messages(t, UPGRADED_3) if "send it again" in m.get("text", "")],
+        15,
+        message=f"the word in the new group\n{shared.log()}",
+    )
+    assert len(told) == 1 and shared.row_replying_to(late) is None
+    assert [r["chat_id"] for r in scope_rows(shared, UPGRADED_3)] == [str(UPGRADED_3)]
+    assert scope_rows(shared, BASIC_3) == []
 
 
 # -- forum topics -----------------------------------------------------------------------------
@@ -302,13 +322,15 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     item a photo under 10 MB and the request under 50 MB, its caption pointing to the
     gallery; the full-size file goes as a document under 50 MB. Telegram never answers 413."""
     t = shared.telegram
-    made = [t.send(BOB, BOB, f"/imagine a lantern {i}") for i in range(2)]
+    carol = 21  # a history of her own: exactly these two pictures
+    t.add_user(carol, "carol")
+    made = [t.send(carol, carol, f"/imagine a lantern {i}") for i in range(2)]
     settled = [shared.settled_row(m) for m in made]
     big = noisy_png(4096, 4096)
     assert len(big) > 50 * 1024 * 1024
     Path(settled[0]["image_path"]).write_bytes(big)  # as an upscale would have stored it
     before = len(t.fake.calls)
-    history = t.send(BOB, BOB, "/history")
+    history = t.send(carol, carol, "/history")
     album = wait_for(
         lambda: [c for c in t.fake.calls[before:] if c.method == "sendMediaGroup"],
         30,
@@ -323,7 +345,7 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     assert sum("full size: see the gallery" in c for c in captions) == 1
 
     (picture,) = [m for m in t.replies_to(made[0]) if "photo" in m]
-    t.press(BOB, picture, f"ib:f:{settled[0]['id']}")
+    t.press(carol, picture, f"ib:f:{settled[0]['id']}")
     document = wait_for(
         lambda: [c for c in t.fake.calls[before:] if c.method == "sendDocument"],
         60,
@@ -564,3 +586,51 @@ def test_a_local_bot_api_server_hands_out_paths_read_only_inside_its_directory(
             assert len(fake_openai.vision_images) == 1
     finally:
         telegram.stop()
+
+
+def test_two_bot_processes_see_the_upgrade_at_once_and_post_each_picture_once(
+    tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
+) -> None:
+    """Two bot processes on one database and Redis, both delivering finished pictures (the
+    completion stream's consumer group shares them out): each meets ChatMigrated and moves
+    the chat, at about the same moment. Every picture in flight arrives once, in the
+    supergroup; everything moved once."""
+    telegram = TelegramDriver().start()
+    setup_people(telegram)
+    t = telegram
+    t.server.run_sync(t.fake.basic_group, BASIC)
+    for user_id, status in {ALICE: "member", BOB: "member", ADMIN: "administrator"}.items():
+        t.fake.members[(BASIC, user_id)] = status
+    stack = Stack(tmp_path, telegram, fake_openai, redis_server.url)
+    try:
+        with (
+            process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
+            process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot-1.log"),
+            process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot-2.log"),
+        ):
+            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            setstyle = t.send(BASIC, ADMIN, "/setstyle sketch")
+            answered(stack, setstyle)
+            fake_openai.delay = 2.0
+            commands = [t.send(BASIC, (ALICE, BOB)[i % 2], f"/imagine lamp {i}") for i in range(6)]
+            wait_for(
+                lambda: all(stack.row_replying_to(c) for c in commands), 15, message="queued rows"
+            )
+            # The service messages held back: every delivery meets ChatMigrated, in both
+            # processes at about the same moment, and each moves the chat.
+            t.fake.migrated_answer_seconds = 1.0
+            t.server.run_sync(lambda: t.fake.migrate(BASIC, UPGRADED, ADMIN, notify=False))
+            settled = [stack.settled_row(c) for c in commands]
+    finally:
+        fake_openai.delay = 0.0
+        telegram.stop()
+    movers = [p for p in tmp_path.glob("bot-*.log") if "is now" in p.read_text()]
+    assert len(movers) == 2, "both processes met the upgrade"
+    refused = [c for c in photo_calls(t, BASIC, ok=False) if "upgraded" in str(c.error)]
+    assert len(refused) >= 2
+    assert [r["status"] for r in settled] == ["delivered"] * 6
+    assert {(r["chat_id"], r["scope_id"]) for r in settled} == {(str(UPGRADED), str(UPGRADED))}
+    photos = [m for m in bot_messages(t, UPGRADED) if "photo" in m]
+    assert len(photos) == 6 and len(photo_calls(t, UPGRADED)) == 6
+    settings = rows(stack.db, "SELECT scope_id, default_style FROM scope_settings")
+    assert settings == [{"scope_id": str(UPGRADED), "default_style": "sketch"}]

@@ -352,6 +352,7 @@ class FakeTelegram:
 
     # Real communities (see the module docstring).
     migrated: dict[int, int] = field(default_factory=dict)  # old basic group -> supergroup
+    migrated_answer_seconds: float = 0.0
     closed_general: set[int] = field(default_factory=set)  # forums whose General is closed
     permissions: dict[int, dict[str, bool]] = field(default_factory=dict)  # group defaults
     bot_status: dict[int, dict[str, Any]] = field(default_factory=dict)  # the bot's member
@@ -657,6 +658,10 @@ class FakeTelegram:
                 call.ok, call.error = False, exc.description
                 if exc.code == 429:
                     self.rate_limited.append(call)
+                if "migrate_to_chat_id" in exc.parameters and self.migrated_answer_seconds:
+                    # A slow answer, so that calls from several bot processes are all on
+                    # their way before the first learns of the upgrade (a test's window).
+                    await asyncio.sleep(self.migrated_answer_seconds)
                 raise
             return web.json_response({"ok": True, "result": result})
         except ApiError as exc:

@@ -142,6 +142,7 @@ class TelegramAdapter:
         FollowUpButtons(service, answers, intake, handles).register(self.application)
         Buttons(service, answers, intake).register(self.application)
         self.application.add_error_handler(answers.on_error)
+        self.application.add_error_handler(self.moves.on_error)
         self.connected = False
         self.webhook: WebhookServer | None = None
 

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.error import ChatMigrated
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 MoveChat = Callable[[str, str, str], Awaitable[object]]  # (platform, old, new)
 CancelScope = Callable[[Scope, str], Awaitable[int]]
 
+SEND_AGAIN = (
+    "This group was just upgraded to a supergroup, and your command reached me under its old "
+    "id: nothing was made or counted. Please send it again."
+)
 REMOVED_FROM_GROUP = (
     "The bot was removed from this chat before the picture was made; nothing more was spent."
 )
@@ -77,6 +82,19 @@ class ChatMoves:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_service))
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """A command that reached the bot under the old id (sent before the upgrade, read
+        after it) met `ChatMigrated` when answered: the chat moves, and the person is told
+        at the new id to send it again, rather than hearing nothing."""
+        error = context.error
+        if not isinstance(error, ChatMigrated) or not isinstance(update, Update):
+            return
+        message = update.effective_message
+        if message is None:
+            return
+        await self.moved(message.chat_id, error.new_chat_id)
+        await context.bot.send_message(error.new_chat_id, SEND_AGAIN)
 
     async def on_service(self, update: Update, _context: Context) -> None:
         message = update.effective_message
