@@ -944,9 +944,19 @@ class FakeTelegram:
 
     async def m_deleteMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
-        if self.messages.pop((chat["id"], int(params.get("message_id", 0))), None) is None:
+        key = (chat["id"], int(params.get("message_id", 0)))
+        message = self.messages.get(key)
+        if message is None:
             raise ApiError(400, "Bad Request: message to delete not found")
+        # A bot deletes its own messages for 48 hours only; edits have no age limit.
+        if time.time() - message["date"] > DELETE_WINDOW_SECONDS:
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        del self.messages[key]
         return True
+
+    def age(self, chat_id: int, message_id: int, seconds: float) -> None:
+        """The clock for one message: it was sent `seconds` earlier than it was."""
+        self.messages[(chat_id, message_id)]["date"] -= int(seconds)
 
     # -- what tests read ------------------------------------------------------------------------
 
@@ -974,6 +984,8 @@ def _unique_id(message: dict[str, Any]) -> str | None:
         return str(message["document"]["file_unique_id"])
     return None
 
+
+DELETE_WINDOW_SECONDS = 48 * 3600
 
 JSON_FIELDS = {
     "reply_markup",
@@ -1060,6 +1072,10 @@ class TelegramDriver:
 
     def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         return dict(self.server.run_sync(lambda: self.fake.callback_update(user_id, message, data)))
+
+    def age(self, message: dict[str, Any], seconds: float) -> None:
+        """Make a message `seconds` older (Telegram's 48-hour delete window)."""
+        self.server.run_sync(self.fake.age, message["chat"]["id"], message["message_id"], seconds)
 
     def replies_to(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         """Messages the bot sent in reply to this one, as they are now."""

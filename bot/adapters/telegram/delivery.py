@@ -29,6 +29,7 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import fit_for_telegram
 from bot.adapters.telegram.keyboards import result_keyboard
+from bot.adapters.telegram.pressed import PICTURE_MESSAGE
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import DeliveryError
@@ -194,7 +195,7 @@ class TelegramDelivery:
                 return
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
             try:
-                await self.bot.send_message(
+                sent = await self.bot.send_message(
                     chat_id,
                     text,
                     parse_mode=ParseMode.HTML,
@@ -206,6 +207,7 @@ class TelegramDelivery:
             except TelegramError:
                 await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
                 raise
+            await self._record(generation, sent.message_id)
             self._settled(generation)
         except TelegramError as exc:
             error = delivery_error(exc)
@@ -231,7 +233,7 @@ class TelegramDelivery:
         reply = self._reply_to(generation)
         try:
             if as_document:
-                await self.bot.send_document(
+                sent = await self.bot.send_document(
                     chat_id,
                     data,
                     filename=f"{generation.id}.png",
@@ -243,7 +245,7 @@ class TelegramDelivery:
                     rate_limit_args=PICTURE,
                 )
             else:
-                await self.bot.send_photo(
+                sent = await self.bot.send_photo(
                     chat_id,
                     data,
                     caption=text,
@@ -257,6 +259,11 @@ class TelegramDelivery:
             # Not sent: clear the marker so the next attempt may send.
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
             raise
+        await self._record(generation, sent.message_id)
+
+    async def _record(self, generation: Generation, message_id: int) -> None:
+        """The new message is the result's: its buttons act on it, and Delete removes it."""
+        await self.handles.update_handle(generation.id, {PICTURE_MESSAGE: message_id})
 
     @staticmethod
     def _reply_to(generation: Generation) -> ReplyParameters | None:

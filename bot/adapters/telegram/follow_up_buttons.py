@@ -2,8 +2,9 @@
 
 As with every button (bot/adapters/telegram/buttons.py), nothing in `callback_data` is
 trusted: the core's `prepare_*` and `generation_for` check that the request was made in this
-chat (and, for Delete, by this person) before anything is sent, and a refusal is answered
-as an alert by `Answers.on_error`.
+chat (and, for Delete, by this person), and `pressed.row_message` that the press came from a
+message the row recorded, before anything is sent; a refusal is answered as an alert by
+`Answers.on_error`. Delete removes the message first and the row after (removal.py).
 
 | data | action | who may press |
 |---|---|---|
@@ -27,7 +28,10 @@ from bot.adapters.telegram.answers import ALERT_LIMIT, Answers, Context, callbac
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import remix_key
+from bot.adapters.telegram.pressed import row_message
+from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten
+from bot.core.models import Generation
 from bot.core.ports import DeliveryHandles
 from bot.core.service import GenerationService, PreparedRequest
 
@@ -73,38 +77,44 @@ class FollowUpButtons:
         ):
             application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
 
-    async def _start(self, update: Update, prepared: PreparedRequest) -> None:
-        query = callback_query(update)
-        await query.answer()
-        if isinstance(query.message, Message):
-            await self.intake.submit(query.message, prepared)
+    async def _pressed_row(self, update: Update, context: Context) -> tuple[Generation, Message]:
+        """The row the data names, if the presser may use it here, and its own message."""
+        generation = await self.service.generation_for(
+            _id(context), requester_of(update), scope_of(update)
+        )
+        return generation, row_message(callback_query(update), generation)
+
+    async def _start(self, update: Update, message: Message, prepared: PreparedRequest) -> None:
+        await callback_query(update).answer()
+        await self.intake.submit(message, prepared)
 
     async def upscale(self, update: Update, context: Context) -> None:
+        _, message = await self._pressed_row(update, context)
         prepared = await self.service.prepare_upscale(
             _id(context), _index(context), requester_of(update), scope_of(update)
         )
-        await self._start(update, prepared)
+        await self._start(update, message, prepared)
 
     async def vary(self, update: Update, context: Context) -> None:
+        _, message = await self._pressed_row(update, context)
         prepared = await self.service.prepare_vary(
             _id(context), _index(context), requester_of(update), scope_of(update)
         )
-        await self._start(update, prepared)
+        await self._start(update, message, prepared)
 
     async def imagine_this(self, update: Update, context: Context) -> None:
+        _, message = await self._pressed_row(update, context)
         prepared = await self.service.prepare_suggestion(
             _id(context), _index(context), requester_of(update), scope_of(update)
         )
-        await self._start(update, prepared)
+        await self._start(update, message, prepared)
 
     async def remix(self, update: Update, context: Context) -> None:
         query = callback_query(update)
         requester = requester_of(update)
-        original = await self.service.generation_for(_id(context), requester, scope_of(update))
+        original, message = await self._pressed_row(update, context)
         await query.answer()
-        if not isinstance(query.message, Message):
-            return
-        prompt = await query.message.reply_text(
+        prompt = await message.reply_text(
             f"✏️ Remix {original.id}: reply to this message with the new prompt "
             f"(add --no ... for things to avoid). Same style, aspect and number of pictures.",
             reply_markup=ForceReply(input_field_placeholder="The new prompt"),
@@ -116,24 +126,35 @@ class FollowUpButtons:
 
     async def info(self, update: Update, context: Context) -> None:
         query = callback_query(update)
+        _, message = await self._pressed_row(update, context)
         info = await self.service.info(_id(context), requester_of(update), scope_of(update))
         text = info_text(info)
         if len(text) <= ALERT_LIMIT:
             await query.answer(text, show_alert=True)
             return
         await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.reply_text(
-                escape(shorten(text, MESSAGE_LIMIT - 100)),
-                parse_mode=ParseMode.HTML,
-                reply_parameters=ReplyParameters(
-                    message_id=query.message.message_id, allow_sending_without_reply=True
-                ),
-            )
+        await message.reply_text(
+            escape(shorten(text, MESSAGE_LIMIT - 100)),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=ReplyParameters(
+                message_id=message.message_id, allow_sending_without_reply=True
+            ),
+        )
 
     async def delete(self, update: Update, context: Context) -> None:
+        """The message first, the row after: the row goes only when the picture no longer
+        shows (deleted, or replaced by a placeholder when older than 48 hours)."""
         query = callback_query(update)
-        await self.service.delete_generation(_id(context), requester_of(update), scope_of(update))
-        await query.answer("Deleted.")
-        if isinstance(query.message, Message):
-            await query.message.delete()
+        generation = await self.service.deletable(
+            _id(context), requester_of(update), scope_of(update)
+        )
+        message = row_message(query, generation)
+        try:
+            removal = await remove_message(context.bot, int(generation.chat_id), message)
+        except NotRemoved:
+            await query.answer(
+                "Telegram would not remove the message, so nothing was deleted.", show_alert=True
+            )
+            return
+        await self.service.erase_generation(generation)
+        await query.answer(removal.value, show_alert=len(removal.value) > 40)

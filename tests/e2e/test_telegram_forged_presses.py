@@ -1,0 +1,141 @@
+"""Forged button data on a foreign message, and honest deletes, on Telegram: the real bot
+process and python-telegram-bot against the fake Bot API (issue 26.1, issue 25.6).
+
+A modified client can put any `callback_data` on any bot message. Alice presses the data of
+her own picture's buttons on Bob's picture: every kind must be refused, and Bob's message,
+the rows and the files must stay as they were.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from tests.e2e.test_telegram_follow_ups import ALICE, BOB, OTHER_GROUP, Stack, stack
+from tests.fakes.telegram_api import photo_bytes
+from tests.support import wait_for
+
+pytestmark = pytest.mark.e2e
+
+__all__ = ["stack"]  # the module's fixture: its own bot, worker and fakes
+
+NOT_THIS = "does not belong to this message"
+
+
+def answer_to(stack: Stack, press: dict[str, Any]) -> str:
+    query_id = press["callback_query"]["id"]
+    (call,) = wait_for(
+        lambda: [c for c in stack.alerts() if c.params["callback_query_id"] == query_id],
+        20,
+        message=f"the answer to the press\n{stack.log()}",
+    )
+    return str(call.params.get("text", ""))
+
+
+def picture(stack: Stack, user_id: int, prompt: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    command = stack.telegram.send(OTHER_GROUP, user_id, f"/imagine {prompt}")
+    row = stack.settled(reply_to_message_id=str(command["message_id"]))
+    (message,) = [m for m in stack.telegram.replies_to(command) if "photo" in m]
+    return row, message
+
+
+def described(stack: Stack, user_id: int) -> dict[str, Any]:
+    out = io.BytesIO()
+    chunk = PngImagePlugin.PngInfo()
+    chunk.add_text("parameters", "a quiet harbour at dawn")
+    Image.new("RGB", (48, 48), (30, 60, 90)).save(out, format="PNG", pnginfo=chunk)
+    command = stack.telegram.send_picture(
+        OTHER_GROUP, user_id, out.getvalue(), "/describe", as_document=True
+    )
+    return stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
+
+
+def test_every_button_kind_forged_onto_another_members_picture_is_refused(
+    stack: Stack,
+) -> None:
+    t = stack.telegram
+    alices, _ = picture(stack, ALICE, "four lanterns count:4")
+    description = described(stack, ALICE)
+    bobs, bobs_message = picture(stack, BOB, "a small boat")
+    key = (OTHER_GROUP, bobs_message["message_id"])
+    before_message = dict(t.fake.messages[key])
+    before_rows = {r["id"] for r in stack.rows()}
+    files = [Path(p) for r in (alices, bobs) for p in stack.image_paths(r["id"])]
+    gid, did = alices["id"], description["id"]
+    forged = [
+        f"ib:D:{gid}",
+        f"ib:r:{gid}",
+        f"ib:s:{gid}",
+        f"ib:S:{gid}:anime",
+        f"ib:f:{gid}",
+        f"ib:u:{gid}:1",
+        f"ib:v:{gid}:2",
+        f"ib:m:{gid}",
+        f"ib:i:{gid}",
+        f"ib:t:{did}:1",
+        f"ib:F:{ALICE}",
+    ]
+    for data in forged:
+        assert NOT_THIS in answer_to(stack, t.press(ALICE, bobs_message, data)), data
+    assert t.fake.messages[key] == before_message  # neither deleted nor edited
+    assert t.replies_to(bobs_message) == []  # no reply, no file, no menu, no Remix prompt
+    assert {r["id"] for r in stack.rows()} == before_rows  # nothing made, nothing deleted
+    assert all(f.is_file() for f in files)
+
+
+def test_a_picture_sent_as_a_new_message_is_the_one_its_buttons_act_on(stack: Stack) -> None:
+    """No status reply to edit (the Bot API refuses media into text): the photo is a new
+    message, recorded in the row, and its own Delete works while a forged one does not."""
+    t = stack.telegram
+    t.fake.media_into_text = False
+    try:
+        row, message = picture(stack, ALICE, "a new message")
+        other, _ = picture(stack, ALICE, "another new message")
+    finally:
+        t.fake.media_into_text = True
+    photo = message
+    assert "picture_message_id" in str(row["handle"])  # the row recorded the new message
+    assert NOT_THIS in answer_to(stack, t.press(ALICE, photo, f"ib:D:{other['id']}"))
+    assert answer_to(stack, t.press(ALICE, photo, f"ib:D:{row['id']}")) == "Deleted."
+    assert (OTHER_GROUP, photo["message_id"]) not in t.fake.messages
+    assert row["id"] not in {r["id"] for r in stack.rows()}
+    assert other["id"] in {r["id"] for r in stack.rows()}
+
+
+def test_delete_after_48_hours_replaces_the_picture_and_says_so(stack: Stack) -> None:
+    t = stack.telegram
+    row, message = picture(stack, ALICE, "an old postcard")
+    files = [Path(row["image_path"]), *(Path(p) for p in stack.image_paths(row["id"]))]
+    t.age(message, 49 * 3600)
+    press = t.press(ALICE, message, f"ib:D:{row['id']}")
+    assert "48 hours" in answer_to(stack, press)
+    refused = [c for c in t.fake.calls_to("deleteMessage", ok=False)]
+    assert refused and "can't be deleted for everyone" in str(refused[-1].error)
+    shown = t.fake.messages[(OTHER_GROUP, message["message_id"])]
+    assert shown["caption"] == "🗑 Removed by its author."
+    assert "reply_markup" not in shown  # no buttons on the placeholder
+    (edit,) = [
+        c
+        for c in t.fake.calls_to("editMessageMedia")
+        if int(c.params["message_id"]) == message["message_id"]
+        and "Removed" in str(c.params["media"].get("caption"))
+    ]
+    with Image.open(io.BytesIO(photo_bytes(edit))) as placeholder:
+        assert placeholder.size == (96, 96)
+    assert row["id"] not in {r["id"] for r in stack.rows()}
+    assert not any(f.exists() for f in files)
+
+
+def test_a_delete_telegram_refuses_keeps_the_row_and_says_so(stack: Stack) -> None:
+    t = stack.telegram
+    row, message = picture(stack, ALICE, "a stubborn picture")
+    t.fake.failures["deleteMessage"] = [(500, None)]
+    press = t.press(ALICE, message, f"ib:D:{row['id']}")
+    assert "nothing was deleted" in answer_to(stack, press)
+    assert (OTHER_GROUP, message["message_id"]) in t.fake.messages
+    assert row["id"] in {r["id"] for r in stack.rows()}
+    assert Path(row["image_path"]).is_file()
