@@ -39,6 +39,7 @@ from bot.core.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
+RESULT_MESSAGE = "message_id"  # the message that shows the result (see components.py)
 FALLBACK_MARKER = "fallback_sent_at"
 FAILURE_MARKER = "failure_notice_sent_at"
 
@@ -129,12 +130,13 @@ class DiscordDelivery:
             embed = result_embed(generation, self.styles.find(generation.style), filename)
         if link is not None:
             try:
-                await link.edit_original(
+                message_id = await link.edit_original(
                     content=None,
                     embed=embed,
                     attachments=[discord.File(io.BytesIO(data), filename=filename)],
                     view=result_view(generation),
                 )
+                await self._record(generation, message_id)
                 return
             except discord.HTTPException as exc:
                 if exc.status not in (401, 404):
@@ -167,7 +169,7 @@ class DiscordDelivery:
                 fail_if_not_exists=False,
             )
         try:
-            await channel.send(
+            sent = await channel.send(
                 content=f"<@{requester}> your picture is ready.",
                 embed=embed,
                 file=discord.File(io.BytesIO(data), filename=filename),
@@ -179,7 +181,13 @@ class DiscordDelivery:
             # Discord answered, so nothing was posted: the marker must not block a retry.
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
             raise delivery_error(exc) from exc
+        await self._record(generation, str(sent.id))
         log.info("generation %s: posted as a channel message (token expired)", generation.id)
+
+    async def _record(self, generation: Generation, message_id: str | None) -> None:
+        """The message that shows the result: its buttons act on it, and only on it."""
+        if message_id is not None:
+            await self.handles.update_handle(generation.id, {RESULT_MESSAGE: message_id})
 
     async def report_failure(self, generation: Generation) -> None:
         async with self.status.finishing(generation.id):
