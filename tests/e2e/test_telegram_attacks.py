@@ -1,9 +1,11 @@
-"""Forged button data on a foreign message, and honest deletes, on Telegram: the real bot
-process and python-telegram-bot against the fake Bot API (issue 26.1, issue 25.6).
+"""Attacks through Telegram (issue 26), and honest deletes (issue 25.6): the real bot process
+and python-telegram-bot against the fake Bot API and the fake AUTOMATIC1111 API.
 
-A modified client can put any `callback_data` on any bot message. Alice presses the data of
-her own picture's buttons on Bob's picture: every kind must be refused, and Bob's message,
-the rows and the files must stay as they were.
+- A modified client can put any `callback_data` on any bot message. Alice presses the data
+  of her own picture's buttons on Bob's picture: every kind must be refused, and Bob's
+  message, the rows and the files must stay as they were.
+- Pictures carrying metadata where a segment-by-segment clean-up misses it: nothing of it
+  reaches the provider or any file under DATA_DIR.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from tests.e2e.test_telegram_follow_ups import ALICE, BOB, OTHER_GROUP, Stack, stack
+from tests.fakes import secret_pictures
 from tests.fakes.telegram_api import photo_bytes
 from tests.support import wait_for
 
@@ -139,3 +142,24 @@ def test_a_delete_telegram_refuses_keeps_the_row_and_says_so(stack: Stack) -> No
     assert (OTHER_GROUP, message["message_id"]) in t.fake.messages
     assert row["id"] in {r["id"] for r in stack.rows()}
     assert Path(row["image_path"]).is_file()
+
+
+@pytest.mark.parametrize("kind", sorted(secret_pictures.ALL))
+def test_metadata_hidden_around_the_pixels_reaches_neither_provider_nor_disk(
+    stack: Stack, kind: str
+) -> None:
+    t = stack.telegram
+    data = secret_pictures.ALL[kind]()
+    assert secret_pictures.SECRET in data
+    before = len(stack.sd.init_images)
+    command = t.send_picture(
+        OTHER_GROUP, ALICE, data, "/imagine the same, in ink", as_document=True, file_name="x"
+    )
+    row = stack.settled(reply_to_message_id=str(command["message_id"]))
+    (received,) = stack.sd.init_images[before:]
+    assert secret_pictures.SECRET not in received
+    assert b"Exif" not in received and b"PK\x03\x04" not in received
+    stored = [p for p in (stack.root / "data").rglob("*") if p.is_file()]
+    assert any(p.name.startswith(f"{row['id']}-input") for p in stored), stored
+    for path in stored:
+        assert secret_pictures.SECRET not in path.read_bytes(), path
