@@ -11,20 +11,29 @@ and python-telegram-bot against the fake Bot API and the fake AUTOMATIC1111 API.
 from __future__ import annotations
 
 import io
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, PngImagePlugin
 
-from tests.e2e.test_telegram_follow_ups import ALICE, BOB, OTHER_GROUP, Stack, stack
+from tests.e2e.test_telegram_follow_ups import ALICE, BOB, OTHER_GROUP, Stack, running_stack
 from tests.fakes import secret_pictures
 from tests.fakes.telegram_api import photo_bytes
 from tests.support import wait_for
 
 pytestmark = pytest.mark.e2e
 
-__all__ = ["stack"]  # the module's fixture: its own bot, worker and fakes
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    root = tmp_path_factory.mktemp("telegram-attacks")
+    (root / "banned.txt").write_text("dragon\n", encoding="utf-8")
+    with running_stack(root, BANNED_TERMS_FILE=str(root / "banned.txt")) as built:
+        yield built
+
 
 NOT_THIS = "does not belong to this message"
 
@@ -163,3 +172,32 @@ def test_metadata_hidden_around_the_pixels_reaches_neither_provider_nor_disk(
     assert any(p.name.startswith(f"{row['id']}-input") for p in stored), stored
     for path in stored:
         assert secret_pictures.SECRET not in path.read_bytes(), path
+
+
+def describe_png(parameters: str) -> bytes:
+    out = io.BytesIO()
+    chunk = PngImagePlugin.PngInfo()
+    chunk.add_text("parameters", parameters)
+    Image.new("RGB", (40, 40), (90, 30, 60)).save(out, format="PNG", pnginfo=chunk)
+    return out.getvalue()
+
+
+def test_describe_suggestions_pass_the_banned_terms_and_ping_nobody(stack: Stack) -> None:
+    """Issue 26.5: a PNG's own `parameters` chunk became suggestion 1, posted unchecked."""
+    t = stack.telegram
+    spam = "a DRAGON, join t.me/spam or visit https://phish.example/login @alice_the_great"
+    command = t.send_picture(OTHER_GROUP, BOB, describe_png(spam), "/describe", as_document=True)
+    row = stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
+    (answer,) = t.replies_to(command)
+    assert "DRAGON" not in answer["text"] and "phish" not in answer["text"]
+    assert "Imagine this (2)" not in str(answer.get("reply_markup"))  # only the caption's
+    assert all("DRAGON" not in s for s in json.loads(row["suggestions"] or "[]"))
+
+    friendly = "a red kite, drawn for @alice_the_great"
+    command = t.send_picture(
+        OTHER_GROUP, BOB, describe_png(friendly), "/describe", as_document=True
+    )
+    stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
+    (answer,) = t.replies_to(command)
+    assert "alice_the_great" in answer["text"]
+    assert not [e for e in answer.get("entities", []) if e["type"] == "mention"]

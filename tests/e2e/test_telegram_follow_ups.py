@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,9 +125,9 @@ class Stack:
         return self.telegram.fake.calls_to("answerCallbackQuery")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("telegram-follow-ups")
+@contextmanager
+def running_stack(root: Path, **settings: str) -> Iterator[Stack]:
+    """The bot and a worker against the fakes, with these settings on top of the usual."""
     sd = FakeSDWebUI()
     sd_server = ServerThread(sd.app()).start()
     redis = RedisServer(root / "redis").start()
@@ -145,6 +145,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         DAILY_LIMIT_PER_USER="200",
         TELEGRAM_REFUSAL_QUIET_SECONDS="0",
         **telegram.env(),
+        **settings,
     )
     built = Stack(root, telegram, sd, env)
     try:
@@ -156,6 +157,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         telegram.stop()
         redis.stop()
         sd_server.stop()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("telegram-follow-ups")) as built:
+        yield built
 
 
 def keyboard(message: dict[str, Any]) -> list[list[tuple[str, str]]]:

@@ -31,6 +31,7 @@ import io
 import itertools
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -194,6 +195,20 @@ def text_links(text: str, parse_mode: str | None) -> list[dict[str, Any]]:
     collector.feed(text)
     collector.close()
     return collector.links
+
+
+# Telegram turns @username in any message into a "mention" entity, and the member named
+# is notified (https://core.telegram.org/bots/api#messageentity). Usernames: 5-32
+# characters of letters, digits and underscores, starting with a letter.
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_])")
+
+
+def mentions(shown: str) -> list[dict[str, Any]]:
+    """The mention entities Telegram would find in the text a user sees."""
+    return [
+        {"type": "mention", "offset": m.start(), "length": m.end() - m.start()}
+        for m in _MENTION.finditer(shown)
+    ]
 
 
 def _entity_at(text: str, index: int) -> bool:
@@ -644,7 +659,7 @@ class FakeTelegram:
         shown = visible_text(caption, params.get("parse_mode"))
         if len(shown) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
-        links = text_links(caption, params.get("parse_mode"))
+        links = text_links(caption, params.get("parse_mode")) + mentions(shown)
         return {"caption": shown, "caption_entities": links} if links else {"caption": shown}
 
     def _file(self, value: Any, files: dict[str, bytes]) -> bytes:
@@ -782,7 +797,10 @@ class FakeTelegram:
                 if not text
                 else "Bad Request: message is too long",
             )
-        return self._store(chat, {"text": text}, params)
+        body: dict[str, Any] = {"text": text}
+        if mentions(text):
+            body["entities"] = mentions(text)
+        return self._store(chat, body, params)
 
     async def m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
@@ -796,6 +814,9 @@ class FakeTelegram:
         if message["text"] == text and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
+        message.pop("entities", None)
+        if mentions(text):
+            message["entities"] = mentions(text)
         message.pop("reply_markup", None)
         if markup is not None:
             message["reply_markup"] = markup
