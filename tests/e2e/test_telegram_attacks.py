@@ -201,3 +201,31 @@ def test_describe_suggestions_pass_the_banned_terms_and_ping_nobody(stack: Stack
     (answer,) = t.replies_to(command)
     assert "alice_the_great" in answer["text"]
     assert not [e for e in answer.get("entities", []) if e["type"] == "mention"]
+
+
+def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack) -> None:
+    """Issue 26.6: two quick replies both read the prompt's handle before either cleared it."""
+    t = stack.telegram
+    row, message = picture(stack, ALICE, "a lighthouse")
+    t.press(ALICE, message, f"ib:m:{row['id']}")
+    (prompt,) = wait_for(
+        lambda: [m for m in t.replies_to(message) if "Remix" in m.get("text", "")],
+        20,
+        message=f"the Remix prompt\n{stack.log()}",
+    )
+    first = t.send(OTHER_GROUP, ALICE, "a lighthouse at night", reply_to=prompt)
+    second = t.send(OTHER_GROUP, ALICE, "a lighthouse in fog", reply_to=prompt)
+    used = wait_for(
+        lambda: [
+            m
+            for answer in (first, second)
+            for m in t.replies_to(answer)
+            if "already answered" in m.get("text", "")
+        ],
+        20,
+        message=f"the second answer refused\n{stack.log()}",
+    )
+    assert len(used) == 1
+    remixed = stack.settled(parent_id=row["id"], kind="remix")
+    assert remixed["prompt"] in ("a lighthouse at night", "a lighthouse in fog")
+    assert len([r for r in stack.rows() if r["parent_id"] == row["id"]]) == 1

@@ -139,6 +139,26 @@ async def test_handle_merges_keep_nulls_and_lose_no_concurrent_key(store: Store)
     assert stored.handle == expected
 
 
+async def test_single_use_handle_keys_are_taken_by_exactly_one(store: Store) -> None:
+    """Issue 26.6: two quick answers to one Remix prompt both read the key before either
+    cleared it. Compare-and-clear (and set-if-unset) in one statement: one winner."""
+    gen = await store.insert_generation(values())
+    key = "remix_prompt:1234"
+    await store.update_handle(gen.id, {key: "42"})
+    assert not await store.take_handle_value(gen.id, key, "43")  # someone else's prompt
+    taken = await asyncio.gather(*(store.take_handle_value(gen.id, key, "42") for _ in range(8)))
+    assert sorted(taken) == [False] * 7 + [True]
+    stored = await store.get(gen.id)
+    assert stored is not None and key not in stored.handle
+    claimed = await asyncio.gather(
+        *(store.claim_handle_key(gen.id, "sent_at", float(i)) for i in range(8))
+    )
+    assert claimed.count(True) == 1
+    await store.update_handle(gen.id, {"sent_at": None})  # cleared after a refused send
+    assert await store.claim_handle_key(gen.id, "sent_at", 1.0)
+    assert not await store.take_handle_value("missing", key, "42")
+
+
 async def test_history_is_newest_first_and_filters_by_scope(store: Store) -> None:
     now = time.time()
     for i, scope in enumerate(["a", "b", "a", "a"]):

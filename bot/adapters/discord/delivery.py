@@ -157,8 +157,11 @@ class DiscordDelivery:
         self, generation: Generation, data: bytes, filename: str, embed: discord.Embed
     ) -> None:
         """The token expired: post a new channel message that pings only the requester."""
-        # Marked before sending: if the process dies mid-send, a retry must not post twice.
-        await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
+        # Marked before sending (set-if-unset, one statement): if the process dies mid-send,
+        # a retry must not post twice, nor may two processes both post.
+        if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
+            log.info("generation %s: fallback message already sent", generation.id)
+            return
         requester = self._requester_id(generation)
         channel = self.client.get_partial_messageable(int(generation.chat_id))
         extra: dict[str, Any] = {}
@@ -203,9 +206,8 @@ class DiscordDelivery:
                 except discord.HTTPException as exc:
                     if exc.status not in (401, 404):
                         raise
-            if generation.handle.get(FAILURE_MARKER):
+            if not await self.handles.claim_handle_key(generation.id, FAILURE_MARKER, time.time()):
                 return
-            await self.handles.update_handle(generation.id, {FAILURE_MARKER: time.time()})
             requester = self._requester_id(generation)
             channel = self.client.get_partial_messageable(int(generation.chat_id))
             await channel.send(

@@ -190,10 +190,10 @@ class TelegramDelivery:
                         return
                     if not any(marker in reason for marker in CANNOT_EDIT):
                         raise
-            if generation.handle.get(FALLBACK_MARKER):
+            # Marked before sending, set-if-unset in one statement: one sender only.
+            if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
                 self._settled(generation)
                 return
-            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
             try:
                 sent = await self.bot.send_message(
                     chat_id,
@@ -225,10 +225,10 @@ class TelegramDelivery:
         as_document: bool,
     ) -> None:
         """The fallback that sends a new message: marked first, so a crash cannot send twice."""
-        if generation.handle.get(FALLBACK_MARKER):
+        # Set-if-unset in one statement: of two processes (or a retry after a crash), one sends.
+        if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
             log.info("generation %s: fallback already sent before a restart", generation.id)
             return
-        await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
         chat_id = int(generation.chat_id)
         reply = self._reply_to(generation)
         try:

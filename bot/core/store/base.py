@@ -99,6 +99,11 @@ class Store(SettingsQueries, ImageQueries):
     def handle_merge_sql(self, changes: dict[str, HandleValue]) -> tuple[str, list[Any]]:
         """An SQL expression merging `changes` into the `handle` column, keeping null values."""
 
+    @abstractmethod
+    def handle_key_sql(self, key: str) -> tuple[str, str, list[Any]]:
+        """(the handle without `key`, the text value of `key` or NULL) as SQL expressions,
+        and the parameter each takes (one, the same for both)."""
+
     # -- generations ----------------------------------------------------------------------------
 
     async def insert_generation(self, values: dict[str, Any]) -> Generation:
@@ -211,6 +216,30 @@ class Store(SettingsQueries, ImageQueries):
             f"UPDATE generations SET handle = {merged} WHERE id = ?",  # noqa: S608 - ours
             [*params, generation_id],
         )
+
+    async def take_handle_value(self, generation_id: str, key: str, expected: str) -> bool:
+        """Compare-and-clear in one statement: remove `key` if it holds `expected`. True for
+        exactly one of any number of concurrent callers (a single-use handle, such as who may
+        answer a Remix prompt)."""
+        without, value, param = self.handle_key_sql(key)
+        changed = await self.execute(
+            f"UPDATE generations SET handle = {without} "  # noqa: S608 - ours
+            f"WHERE id = ? AND {value} = ?",
+            [*param, generation_id, *param, expected],
+        )
+        return changed == 1
+
+    async def claim_handle_key(self, generation_id: str, key: str, value: HandleValue) -> bool:
+        """Set `key` only if it is unset, in one statement: True for exactly one caller (a
+        marker set before a send that must happen once)."""
+        merged, params = self.handle_merge_sql({key: value})
+        _, current, param = self.handle_key_sql(key)
+        changed = await self.execute(
+            f"UPDATE generations SET handle = {merged} "  # noqa: S608 - ours
+            f"WHERE id = ? AND {current} IS NULL",
+            [*params, generation_id, *param],
+        )
+        return changed == 1
 
     async def unfinished(self) -> list[Generation]:
         rows = await self.fetch(
