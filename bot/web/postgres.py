@@ -24,9 +24,9 @@ from bot.web.queries import (
     GalleryItem,
     Page,
     item_from,
+    listing_cursor,
 )
 
-_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
 # The expression of migration 006's GIN index, word for word, so the planner uses it.
 _SEARCHED = "to_tsvector('simple', translate(g.prompt, '<>', '  ')) @@ to_tsquery('simple', ?)"
 
@@ -73,10 +73,10 @@ class PostgresGallery:
         if query is not None:
             where.append(_SEARCHED)
             params.append(query)
-        found = _CURSOR.match(cursor or "")
-        if found:
+        after = listing_cursor(cursor)
+        if after is not None:
             where.append("(g.created_at, g.id) < (?, ?)")
-            params += [float(found.group(1)), found.group(2)]
+            params += [*after]
         rows = await self._store.fetch(
             f"SELECT {ITEM_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",

@@ -8,7 +8,6 @@ search rowid, which FTS5 walks downwards directly (newest first, stopping after 
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -24,12 +23,12 @@ from bot.web.queries import (
     GalleryItem,
     Page,
     item_from,
+    listing_cursor,
     match_expression,
+    search_cursor,
 )
 
 SCHEMA_VERSION = 4
-_LISTING_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
-_SEARCH_CURSOR = re.compile(r"^r([0-9]{1,19})$")
 
 
 class SchemaTooOld(RuntimeError):
@@ -76,10 +75,10 @@ class SqliteGallery:
         expression = match_expression(filters.text or "")
         if expression is not None:
             return await self._search(expression, where, params, cursor, limit)
-        found = _LISTING_CURSOR.match(cursor or "")
-        if found:
+        after = listing_cursor(cursor)
+        if after is not None:
             where.append("(g.created_at, g.id) < (?, ?)")
-            params += [float(found.group(1)), found.group(2)]
+            params += [*after]
         rows = await self._rows(
             f"SELECT {ITEM_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
@@ -100,10 +99,10 @@ class SqliteGallery:
     ) -> Page:
         fts = ["generations_fts MATCH ?"]
         fts_params: list[Any] = [expression]
-        found = _SEARCH_CURSOR.match(cursor or "")
-        if found:
+        below = search_cursor(cursor)
+        if below is not None:
             fts.append("f.rowid < ?")
-            fts_params.append(int(found.group(1)))
+            fts_params.append(below)
         rows = await self._rows(
             f"SELECT f.rowid AS search_rowid, {ITEM_COLUMNS} FROM generations_fts f "  # noqa: S608 - fixed fragments
             "JOIN generation_search s ON s.rowid = f.rowid "

@@ -129,3 +129,23 @@ def test_own_delete_removes_the_message_then_the_row(stack: Stack) -> None:
     assert message.deleted
     kinds = [w.kind for w in d.writes(press)]
     assert kinds == ["callback", "delete"], kinds
+
+
+def test_altered_custom_ids_get_a_plain_answer(stack: Stack) -> None:
+    """Issue 26.8: a superscript digit in a tile index (`isdigit()` true, `int()` raises)
+    crashed the router and the press was never acknowledged."""
+    d = stack.discord
+    mine, message = delivered(stack, d.slash("imagine", user="alice", prompt="a clay pot"))
+    rows_before = len(rows(stack.db, "SELECT id FROM generations"))
+    for custom_id in (
+        f"ib:upscale:{mine['id']}:\u00b2",
+        f"ib:upscale:{mine['id']}:\u0663",  # Arabic-Indic three
+        f"ib:vary:{mine['id']}:9999999999999999999999",
+        f"ib:reroll:{mine['id']}\u00a0",
+        "ib:" + "x" * 200,
+        "ib:delete:",
+    ):
+        forged = d.forge(message, custom_id, user="alice")
+        assert "no longer supported" in ephemeral_answer(stack, forged), custom_id
+    assert len(rows(stack.db, "SELECT id FROM generations")) == rows_before
+    assert "Traceback" not in stack.log()

@@ -38,6 +38,7 @@ from bot.adapters.discord.render import (
     NO_MENTIONS,
     info_text,
     parse_custom_id,
+    parse_values,
     restyle_view,
     result_embed,
 )
@@ -116,10 +117,11 @@ class ComponentRouter:
             return
         data: dict[str, Any] = dict(interaction.data or {})
         parsed = parse_custom_id(str(data.get("custom_id", "")))
-        if parsed is None:
+        if parsed is None:  # not ours, or altered: a plain answer, never silence
+            await reply(interaction, "That button is no longer supported.")
             return
         action, generation_id, index = parsed
-        values = [str(v) for v in data.get("values", [])]
+        values = parse_values(data.get("values"))
         try:
             await self._check_message(interaction, action, generation_id, str(data["custom_id"]))
             if interaction.type is discord.InteractionType.modal_submit:

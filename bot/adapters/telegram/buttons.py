@@ -46,14 +46,16 @@ log = logging.getLogger(__name__)
 
 ONLY_THEM = "Only the person who asked can answer this."
 
-# `ib:<action>:<args>`, fields split on ":" (extra fields are ignored, as they always were).
-REROLL = re.compile(r"^ib:r:(?P<id>[^:]*)")
-RESTYLE_PICK = re.compile(r"^ib:S:(?P<id>[^:]*)(?::(?P<style>[^:]*))?")
-RESTYLE_MENU = re.compile(r"^ib:s:(?P<id>[^:]*)")
-FULL_SIZE = re.compile(r"^ib:f:(?P<id>[^:]*)")
-CHAT_DEFAULT = re.compile(r"^ib:A:(?P<style>[^:]*)")
-MY_DEFAULT = re.compile(r"^ib:d:(?P<style>[^:]*)")
-FORGET = re.compile(r"^ib:(?P<action>[FX]):(?P<who>[^:]*)")
+# `ib:<action>:<args>`: ids are lower-case hex, styles a style id, `<who>` a Telegram id
+# (ASCII digits, maybe signed); all bounded. Data that fits no pattern is "no longer valid".
+_ID = r"(?P<id>[0-9a-f]{1,32})"
+REROLL = re.compile(rf"^ib:r:{_ID}\Z")
+RESTYLE_PICK = re.compile(rf"^ib:S:{_ID}:(?P<style>[a-z0-9][a-z0-9-]{{0,40}})\Z")
+RESTYLE_MENU = re.compile(rf"^ib:s:{_ID}\Z")
+FULL_SIZE = re.compile(rf"^ib:f:{_ID}\Z")
+CHAT_DEFAULT = re.compile(r"^ib:A:(?P<style>[a-z0-9][a-z0-9-]{0,40})?\Z")
+MY_DEFAULT = re.compile(r"^ib:d:(?P<style>[a-z0-9][a-z0-9-]{0,40})?\Z")
+FORGET = re.compile(r"^ib:(?P<action>[FX]):(?P<who>-?[0-9]{1,20})\Z")
 ANY = re.compile(r"^ib:")
 
 
@@ -139,7 +141,7 @@ class Buttons:
         query = callback_query(update)
         await require_admin(update, context.bot)
         default = await self.service.set_scope_default(
-            scope_of(update), str(_field(context, "style"))
+            scope_of(update), _field(context, "style") or ""
         )
         await query.answer(
             f"This chat's default style is now {default.label}." if default else "Cleared."
@@ -148,7 +150,7 @@ class Buttons:
     async def my_default(self, update: Update, context: Context) -> None:
         query = callback_query(update)
         chosen = await self.service.set_user_style(
-            requester_of(update), str(_field(context, "style"))
+            requester_of(update), _field(context, "style") or ""
         )
         await query.answer(f"Your default style is now {chosen.label}." if chosen else "Cleared.")
 

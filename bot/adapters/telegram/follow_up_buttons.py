@@ -35,12 +35,12 @@ from bot.core.models import Generation
 from bot.core.ports import DeliveryHandles
 from bot.core.service import GenerationService, PreparedRequest
 
-UPSCALE = re.compile(r"^ib:u:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])$")
-VARY = re.compile(r"^ib:v:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])$")
-REMIX = re.compile(r"^ib:m:(?P<id>[0-9a-f]{1,32})$")
-INFO = re.compile(r"^ib:i:(?P<id>[0-9a-f]{1,32})$")
-DELETE = re.compile(r"^ib:D:(?P<id>[0-9a-f]{1,32})$")
-IMAGINE_THIS = re.compile(r"^ib:t:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])$")
+UPSCALE = re.compile(r"^ib:u:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])\Z")
+VARY = re.compile(r"^ib:v:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])\Z")
+REMIX = re.compile(r"^ib:m:(?P<id>[0-9a-f]{1,32})\Z")
+INFO = re.compile(r"^ib:i:(?P<id>[0-9a-f]{1,32})\Z")
+DELETE = re.compile(r"^ib:D:(?P<id>[0-9a-f]{1,32})\Z")
+IMAGINE_THIS = re.compile(r"^ib:t:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])\Z")
 
 
 def _id(context: Context) -> str:
