@@ -83,7 +83,9 @@ async def index(request: web.Request) -> web.StreamResponse:
     page = await _page(request, grant, filters)
     user_name = None
     if filters.user_id:
-        user_name = await gallery.store.user_name(grant.platform, grant.scope_id, filters.user_id)
+        user_name = await gallery.store.user_name(
+            grant.platform, grant.scope_id, filters.user_id, include_hidden=grant.admin
+        )
     return gallery.render(
         "gallery.html",
         title="Gallery",

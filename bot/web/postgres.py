@@ -138,10 +138,15 @@ class PostgresGallery:
             (platform, scope_id, int(enabled), time.time()),
         )
 
-    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None:
+    async def user_name(
+        self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False
+    ) -> str | None:
+        # Only someone with a picture this viewer may see is named (issue 26.10).
+        hidden = "" if include_hidden else " AND g.hidden = 0"
         row = await self._store.fetchone(
-            "SELECT user_name FROM generations WHERE platform = ? AND user_id = ? AND scope_id = ? "
-            "ORDER BY created_at DESC LIMIT 1",
+            f"SELECT g.user_name FROM generations g WHERE {VISIBLE}{hidden} "  # noqa: S608
+            "AND g.platform = ? AND g.user_id = ? AND g.scope_id = ? "
+            "ORDER BY g.created_at DESC LIMIT 1",
             (platform, user_id, scope_id),
         )
         return str(row[0]) if row else None

@@ -144,7 +144,11 @@ class GalleryStore(Protocol):
 
     async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None: ...
 
-    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None: ...
+    async def user_name(
+        self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False
+    ) -> str | None:
+        """The name of someone with a picture the viewer may see here, else None."""
+        ...
 
     async def existing(self, generation_ids: list[str]) -> set[str]:
         """Which of these rows are still in the gallery (for sweeping the thumbnail cache)."""

@@ -4,13 +4,23 @@ over a migrated SQLite file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.web.queries import GalleryStore
-from tests.web.support import browser_session, card_ids, enter, running_site
+from tests.web.support import browser_session, card_ids, enter, running_site, use_backend
+
+
+@pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    use_backend(request.param)
+    yield request.param
+    use_backend("sqlite")
+
 
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'",
@@ -73,3 +83,27 @@ async def test_a_listing_cursor_from_a_page_still_continues_it(tmp_path: Path) -
             assert more.status == 200
             rest = card_ids(await more.text())
         assert len(first) == 60 and rest == list(reversed(made[:10]))
+
+
+async def test_people_with_no_visible_picture_are_not_named(tmp_path: Path) -> None:
+    """Issue 26.10: `?user=<id>` showed the name of someone whose every row was hidden or
+    failed."""
+    async with running_site(tmp_path) as site, browser_session() as member:
+        site.add(user="u1", prompt="a visible one")
+        hidden = site.add(user="u7", prompt="hidden")
+        site.execute("UPDATE generations SET hidden = 1 WHERE id = ?", (hidden,))
+        site.add(user="u8", prompt="failed", status="failed", with_file=False)
+        await enter(member, site.link("discord", "100", user="u1"))
+        for who in ("u7", "u8"):
+            async with member.get(f"{site.url}/g/discord/100/?user={who}") as page:
+                html = await page.text()
+                assert page.status == 200 and f"name-{who}" not in html, who
+                assert card_ids(html) == []
+        async with member.get(f"{site.url}/g/discord/100/?user=u1") as page:
+            assert "name-u1" in await page.text()
+        async with browser_session() as admin:
+            await enter(admin, site.link("discord", "100", user="a1", admin=True))
+            async with admin.get(f"{site.url}/g/discord/100/?user=u7") as page:
+                assert "name-u7" in await page.text()  # moderators see hidden pictures
+            async with admin.get(f"{site.url}/g/discord/100/?user=u8") as page:
+                assert "name-u8" not in await page.text()  # nobody sees a failed one
