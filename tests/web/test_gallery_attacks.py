@@ -1,6 +1,6 @@
 """Attacks on the gallery (issue 26.7, 26.10): a cursor past 64 bits, every error page with
 the security headers, and people named who have nothing to show. A real server at 127.0.0.1
-over a migrated SQLite file."""
+over a migrated database (the SQLite file, or PostgreSQL)."""
 
 from __future__ import annotations
 
