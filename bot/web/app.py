@@ -109,8 +109,11 @@ async def session_of(request: web.Request) -> Grant:
         raise Denied(f"session refused: {exc}") from None
     if (grant.platform, grant.scope_id) != (platform, scope_id):
         raise Denied("session of another scope")
-    if not await gallery.store.gallery_enabled(platform, scope_id):
+    current = await gallery.store.gallery_generation(platform, scope_id)
+    if current is None:
         raise Denied("gallery switched off")
+    if grant.generation != current:
+        raise Denied("session of an earlier generation (switched off since, or revoked)")
     return grant
 
 

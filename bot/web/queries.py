@@ -144,6 +144,12 @@ class GalleryStore(Protocol):
 
     async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None: ...
 
+    async def gallery_generation(self, platform: str, scope_id: str) -> int | None:
+        """The scope's current link generation, or None while its gallery is switched off."""
+        ...
+
+    async def revoke_gallery(self, platform: str, scope_id: str) -> None: ...
+
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False
     ) -> str | None:

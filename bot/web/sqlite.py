@@ -28,7 +28,7 @@ from bot.web.queries import (
     search_cursor,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 7  # the gallery link generation (migration 007)
 
 
 class SchemaTooOld(RuntimeError):
@@ -146,18 +146,38 @@ class SqliteGallery:
         return cursor.rowcount > 0
 
     async def gallery_enabled(self, platform: str, scope_id: str) -> bool:
+        return await self.gallery_generation(platform, scope_id) is not None
+
+    async def gallery_generation(self, platform: str, scope_id: str) -> int | None:
         rows = await self._rows(
-            "SELECT gallery FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            "SELECT gallery, gallery_generation FROM scope_settings "
+            "WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
         )
-        return bool(rows[0][0]) if rows else True
+        if not rows:
+            return 0
+        return int(rows[0][1]) if rows[0][0] else None
 
     async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
+        # Switching off moves the link generation on: switched on again, no earlier link or
+        # session opens anything (the switch "closes every link and session").
+        bump = 0 if enabled else 1
         await self._db.execute(
-            "INSERT INTO scope_settings (platform, scope_id, gallery, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
-            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at",
-            (platform, scope_id, int(enabled), time.time()),
+            "INSERT INTO scope_settings (platform, scope_id, gallery, gallery_generation, "
+            "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
+            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at, "
+            "gallery_generation = scope_settings.gallery_generation + ?",
+            (platform, scope_id, int(enabled), bump, time.time(), bump),
+        )
+
+    async def revoke_gallery(self, platform: str, scope_id: str) -> None:
+        """Every link and session made so far stops opening the gallery; new ones work."""
+        await self._db.execute(
+            "INSERT INTO scope_settings (platform, scope_id, gallery_generation, updated_at) "
+            "VALUES (?, ?, 1, ?) ON CONFLICT (platform, scope_id) DO UPDATE SET "
+            "gallery_generation = scope_settings.gallery_generation + 1, "
+            "updated_at = excluded.updated_at",
+            (platform, scope_id, time.time()),
         )
 
     async def user_name(

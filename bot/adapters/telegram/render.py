@@ -26,7 +26,7 @@ HELP = (
     "/gallery: every picture made here, on the web\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
     "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
-    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off, /settings"
+    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off|revoke, /settings"
 )
 
 COMMANDS = [
