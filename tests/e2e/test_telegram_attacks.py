@@ -231,3 +231,33 @@ def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack) -> None
     remixed = stack.settled(parent_id=row["id"], kind="remix")
     assert remixed["prompt"] in ("a lighthouse at night", "a lighthouse in fog")
     assert len([r for r in stack.rows() if r["parent_id"] == row["id"]]) == 1
+
+
+def test_forget_me_takes_what_others_made_from_the_picture_and_prompt(stack: Stack) -> None:
+    """Issue 26.3: Bob's Reroll copied Alice's cleaned upload (`<bob-id>-input.png`) and her
+    prompt into his row; after her /forget_me both were left, and shown in the gallery."""
+    t = stack.telegram
+    data = secret_pictures.png_with_every_text_chunk()
+    command = t.send_picture(
+        OTHER_GROUP, ALICE, data, "/imagine my secret garden, in ink", as_document=True
+    )
+    mine = stack.settled(reply_to_message_id=str(command["message_id"]))
+    (message,) = [m for m in t.replies_to(command) if "photo" in m]
+    t.press(BOB, message, f"ib:r:{mine['id']}")
+    bobs = stack.settled(parent_id=mine["id"])
+    assert bobs["user_id"] == str(BOB) and Path(bobs["input_path"]).is_file()
+    images = stack.root / "data" / "images"
+    made_from_hers = {mine["id"], bobs["id"]}
+    assert {p.name.split("-")[0].split(".")[0] for p in images.iterdir()} >= made_from_hers
+
+    ask = t.send(ALICE, ALICE, "/forget_me")
+    (confirm,) = wait_for(lambda: t.replies_to(ask), 15, message="the confirmation")
+    t.press(ALICE, confirm, f"ib:F:{ALICE}")
+    wait_for(
+        lambda: not [r for r in stack.rows() if r["id"] in made_from_hers],
+        20,
+        message=f"the rows to go\n{stack.log()}",
+    )
+    assert not [r for r in stack.rows() if "secret garden" in r["prompt"]]
+    left = [p.name for p in images.iterdir() if p.name.startswith(tuple(made_from_hers))]
+    assert left == []

@@ -236,6 +236,46 @@ async def test_forget_user_removes_only_that_user(store: Store) -> None:
     assert await store.scope_nsfw("telegram", "-100") is True
 
 
+async def test_forget_user_takes_what_others_made_from_their_prompt_or_picture(
+    store: Store,
+) -> None:
+    """Issue 26.3: Bob's reroll of Alice's image-to-image picture copied her upload and her
+    prompt into his row; after her /forget_me both stayed, in the gallery too."""
+    alice = await store.insert_generation(
+        values(prompt="alice's secret garden", input_path="/data/images/a-input.png")
+    )
+    reroll = await store.insert_generation(
+        values(
+            user_id="9", parent_id=alice.id, kind="reroll", input_path="/data/images/r-input.png"
+        )
+    )
+    upscale = await store.insert_generation(
+        values(user_id="8", parent_id=reroll.id, kind="upscale")  # made from the reroll
+    )
+    remix_with_her_picture = await store.insert_generation(
+        values(user_id="9", parent_id=alice.id, kind="remix", input_path="/data/images/m-input.png")
+    )
+    own_remix = await store.insert_generation(
+        values(user_id="9", parent_id=alice.id, kind="remix", prompt="bob's own words")
+    )
+    after_own = await store.insert_generation(
+        values(user_id="8", parent_id=own_remix.id, kind="reroll", prompt="bob's own words")
+    )
+    unrelated = await store.insert_generation(values(user_id="9", prompt="bob's lake"))
+    paths = await store.forget_user("telegram", "42")
+    assert sorted(paths) == [
+        "/data/images/a-input.png",
+        "/data/images/m-input.png",
+        "/data/images/r-input.png",
+    ]
+    for gone in (alice, reroll, upscale, remix_with_her_picture):
+        assert await store.get(gone.id) is None, gone.kind
+    for kept in (own_remix, after_own, unrelated):
+        assert await store.get(kept.id) is not None, kept.prompt
+    remaining = [await store.get(g.id) for g in (own_remix, after_own, unrelated)]
+    assert not any(g is not None and "alice" in g.prompt for g in remaining)
+
+
 async def test_a_failed_transaction_keeps_nothing(store: Store) -> None:
     async def half(tx: Any) -> None:
         await tx.execute("DELETE FROM state WHERE key = ?", ("a",))

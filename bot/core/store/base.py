@@ -34,6 +34,21 @@ COLUMNS = (
 _COLUMN_NAMES = frozenset(c.strip() for c in COLUMNS.split(","))
 FINISHED = "('failed', 'delivered')"
 
+# A user's rows and, through `parent_id`, every row made from them that carries their prompt
+# (reroll, restyle, upscale, vary, "Imagine this" of their /describe) or their picture (any
+# request with an input picture, which is a copy of theirs): erased together by /forget_me.
+# A remix without an input picture has its maker's own prompt and none of their pixels; it
+# stays, and so do rows made from it. One statement, on SQLite and PostgreSQL alike.
+DERIVED_FROM_THEM = (
+    "WITH RECURSIVE doomed(id) AS ("
+    " SELECT id FROM generations WHERE platform = ? AND user_id = ?"
+    " UNION"
+    " SELECT g.id FROM generations g JOIN doomed d ON g.parent_id = d.id"
+    " WHERE g.kind <> 'remix' OR g.input_path IS NOT NULL"
+    ") DELETE FROM generations WHERE id IN (SELECT id FROM doomed) "
+    "RETURNING image_path, input_path"
+)
+
 
 class StoreUnavailable(UserFacingError):
     """The database did not answer after the retries; nothing of the request was kept."""
@@ -308,16 +323,14 @@ class Store(SettingsQueries, ImageQueries):
         return await self.transaction(purge)
 
     async def forget_user(self, platform: str, user_id: str) -> list[str]:
-        """Delete a user's history, refusals and settings in one transaction; return the image
-        and input paths."""
+        """Delete a user's history, refusals and settings in one transaction, with every row
+        anyone made from theirs that still holds their prompt or their picture (see
+        `DERIVED_FROM_THEM`); return the image and input paths (removing one of a request's
+        files removes them all)."""
         who = (platform, user_id)
 
         async def forget(tx: Executor) -> list[str]:
-            rows = await tx.fetch(
-                "DELETE FROM generations WHERE platform = ? AND user_id = ? "
-                "RETURNING image_path, input_path",
-                who,
-            )
+            rows = await tx.fetch(DERIVED_FROM_THEM, who)
             await tx.execute("DELETE FROM refusals WHERE platform = ? AND user_id = ?", who)
             await tx.execute("DELETE FROM user_settings WHERE platform = ? AND user_id = ?", who)
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
