@@ -131,3 +131,15 @@ def test_what_scripts_and_emoji_need_stays_in_the_stored_text() -> None:
     assert skeleton("नमस्ते") == "नमसत" and skeleton("👨\u200d👩") == "👨👩"
     # Invisible fillers go from the stored text too: they hid words and names.
     assert clean_text("a\u3164b\u2800c\u034fd\u115fe\uffa0f\U000e0041g") == "abcdefg"
+
+
+async def test_names_kept_for_the_gallery_pass_the_same_cleaning(
+    service: GenerationService,
+) -> None:
+    """A display name made of Hangul fillers and Braille blanks shows as nobody in the
+    gallery; one with invisible letters inside is stored as it reads."""
+    for name, shown in (("\u3164\u2800\u115f", "someone"), ("a\u3164li\u034fce\u202e", "alice")):
+        who = Requester(platform="telegram", user_id=f"n{len(name)}", display_name=name)
+        await service.imagine(who, GROUP, TARGET, ImagineCommand(prompt="a cat"))
+        (row,) = await service.store.history("telegram", who.user_id, 10)
+        assert row.user_name == shown
