@@ -11,6 +11,7 @@ and python-telegram-bot against the fake Bot API and the fake AUTOMATIC1111 API.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image, PngImagePlugin
 
-from tests.e2e.test_telegram_follow_ups import ALICE, BOB, OTHER_GROUP, Stack, running_stack
+from tests.e2e.test_telegram_follow_ups import ADMIN, ALICE, BOB, Stack, running_stack
 from tests.fakes import secret_pictures
 from tests.fakes.telegram_api import photo_bytes
 from tests.support import wait_for
@@ -38,6 +39,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 NOT_THIS = "does not belong to this message"
 
 
+_groups = itertools.count(-100500000, -1)
+
+
+@pytest.fixture
+def chat(stack: Stack) -> int:
+    """A group of its own for each test: Telegram's flood budget (20 messages a minute per
+    group) is per chat, and these tests send many."""
+    group = next(_groups)
+    stack.telegram.add_group(group, {ALICE: "member", BOB: "member", ADMIN: "administrator"})
+    return group
+
+
 def answer_to(stack: Stack, press: dict[str, Any]) -> str:
     query_id = press["callback_query"]["id"]
     (call,) = wait_for(
@@ -48,32 +61,34 @@ def answer_to(stack: Stack, press: dict[str, Any]) -> str:
     return str(call.params.get("text", ""))
 
 
-def picture(stack: Stack, user_id: int, prompt: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    command = stack.telegram.send(OTHER_GROUP, user_id, f"/imagine {prompt}")
+def picture(
+    stack: Stack, chat: int, user_id: int, prompt: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    command = stack.telegram.send(chat, user_id, f"/imagine {prompt}")
     row = stack.settled(reply_to_message_id=str(command["message_id"]))
     (message,) = [m for m in stack.telegram.replies_to(command) if "photo" in m]
     return row, message
 
 
-def described(stack: Stack, user_id: int) -> dict[str, Any]:
+def described(stack: Stack, chat: int, user_id: int) -> dict[str, Any]:
     out = io.BytesIO()
     chunk = PngImagePlugin.PngInfo()
     chunk.add_text("parameters", "a quiet harbour at dawn")
     Image.new("RGB", (48, 48), (30, 60, 90)).save(out, format="PNG", pnginfo=chunk)
     command = stack.telegram.send_picture(
-        OTHER_GROUP, user_id, out.getvalue(), "/describe", as_document=True
+        chat, user_id, out.getvalue(), "/describe", as_document=True
     )
     return stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
 
 
 def test_every_button_kind_forged_onto_another_members_picture_is_refused(
-    stack: Stack,
+    stack: Stack, chat: int
 ) -> None:
     t = stack.telegram
-    alices, _ = picture(stack, ALICE, "four lanterns count:4")
-    description = described(stack, ALICE)
-    bobs, bobs_message = picture(stack, BOB, "a small boat")
-    key = (OTHER_GROUP, bobs_message["message_id"])
+    alices, _ = picture(stack, chat, ALICE, "four lanterns count:4")
+    description = described(stack, chat, ALICE)
+    bobs, bobs_message = picture(stack, chat, BOB, "a small boat")
+    key = (chat, bobs_message["message_id"])
     before_message = dict(t.fake.messages[key])
     before_rows = {r["id"] for r in stack.rows()}
     files = [Path(p) for r in (alices, bobs) for p in stack.image_paths(r["id"])]
@@ -99,35 +114,37 @@ def test_every_button_kind_forged_onto_another_members_picture_is_refused(
     assert all(f.is_file() for f in files)
 
 
-def test_a_picture_sent_as_a_new_message_is_the_one_its_buttons_act_on(stack: Stack) -> None:
+def test_a_picture_sent_as_a_new_message_is_the_one_its_buttons_act_on(
+    stack: Stack, chat: int
+) -> None:
     """No status reply to edit (the Bot API refuses media into text): the photo is a new
     message, recorded in the row, and its own Delete works while a forged one does not."""
     t = stack.telegram
     t.fake.media_into_text = False
     try:
-        row, message = picture(stack, ALICE, "a new message")
-        other, _ = picture(stack, ALICE, "another new message")
+        row, message = picture(stack, chat, ALICE, "a new message")
+        other, _ = picture(stack, chat, ALICE, "another new message")
     finally:
         t.fake.media_into_text = True
     photo = message
     assert "picture_message_id" in str(row["handle"])  # the row recorded the new message
     assert NOT_THIS in answer_to(stack, t.press(ALICE, photo, f"ib:D:{other['id']}"))
     assert answer_to(stack, t.press(ALICE, photo, f"ib:D:{row['id']}")) == "Deleted."
-    assert (OTHER_GROUP, photo["message_id"]) not in t.fake.messages
+    assert (chat, photo["message_id"]) not in t.fake.messages
     assert row["id"] not in {r["id"] for r in stack.rows()}
     assert other["id"] in {r["id"] for r in stack.rows()}
 
 
-def test_delete_after_48_hours_replaces_the_picture_and_says_so(stack: Stack) -> None:
+def test_delete_after_48_hours_replaces_the_picture_and_says_so(stack: Stack, chat: int) -> None:
     t = stack.telegram
-    row, message = picture(stack, ALICE, "an old postcard")
+    row, message = picture(stack, chat, ALICE, "an old postcard")
     files = [Path(row["image_path"]), *(Path(p) for p in stack.image_paths(row["id"]))]
     t.age(message, 49 * 3600)
     press = t.press(ALICE, message, f"ib:D:{row['id']}")
     assert "48 hours" in answer_to(stack, press)
     refused = [c for c in t.fake.calls_to("deleteMessage", ok=False)]
     assert refused and "can't be deleted for everyone" in str(refused[-1].error)
-    shown = t.fake.messages[(OTHER_GROUP, message["message_id"])]
+    shown = t.fake.messages[(chat, message["message_id"])]
     assert shown["caption"] == "🗑 Removed by its author."
     assert "reply_markup" not in shown  # no buttons on the placeholder
     (edit,) = [
@@ -142,27 +159,27 @@ def test_delete_after_48_hours_replaces_the_picture_and_says_so(stack: Stack) ->
     assert not any(f.exists() for f in files)
 
 
-def test_a_delete_telegram_refuses_keeps_the_row_and_says_so(stack: Stack) -> None:
+def test_a_delete_telegram_refuses_keeps_the_row_and_says_so(stack: Stack, chat: int) -> None:
     t = stack.telegram
-    row, message = picture(stack, ALICE, "a stubborn picture")
+    row, message = picture(stack, chat, ALICE, "a stubborn picture")
     t.fake.failures["deleteMessage"] = [(500, None)]
     press = t.press(ALICE, message, f"ib:D:{row['id']}")
     assert "nothing was deleted" in answer_to(stack, press)
-    assert (OTHER_GROUP, message["message_id"]) in t.fake.messages
+    assert (chat, message["message_id"]) in t.fake.messages
     assert row["id"] in {r["id"] for r in stack.rows()}
     assert Path(row["image_path"]).is_file()
 
 
 @pytest.mark.parametrize("kind", sorted(secret_pictures.ALL))
 def test_metadata_hidden_around_the_pixels_reaches_neither_provider_nor_disk(
-    stack: Stack, kind: str
+    stack: Stack, chat: int, kind: str
 ) -> None:
     t = stack.telegram
     data = secret_pictures.ALL[kind]()
     assert secret_pictures.SECRET in data
     before = len(stack.sd.init_images)
     command = t.send_picture(
-        OTHER_GROUP, ALICE, data, "/imagine the same, in ink", as_document=True, file_name="x"
+        chat, ALICE, data, "/imagine the same, in ink", as_document=True, file_name="x"
     )
     row = stack.settled(reply_to_message_id=str(command["message_id"]))
     received = stack.sd.init_images[before:]  # more than one if a slow call was retried
@@ -184,11 +201,13 @@ def describe_png(parameters: str) -> bytes:
     return out.getvalue()
 
 
-def test_describe_suggestions_pass_the_banned_terms_and_ping_nobody(stack: Stack) -> None:
+def test_describe_suggestions_pass_the_banned_terms_and_ping_nobody(
+    stack: Stack, chat: int
+) -> None:
     """Issue 26.5: a PNG's own `parameters` chunk became suggestion 1, posted unchecked."""
     t = stack.telegram
     spam = "a DRAGON, join t.me/spam or visit https://phish.example/login @alice_the_great"
-    command = t.send_picture(OTHER_GROUP, BOB, describe_png(spam), "/describe", as_document=True)
+    command = t.send_picture(chat, BOB, describe_png(spam), "/describe", as_document=True)
     row = stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
     (answer,) = t.replies_to(command)
     assert "DRAGON" not in answer["text"] and "phish" not in answer["text"]
@@ -196,27 +215,25 @@ def test_describe_suggestions_pass_the_banned_terms_and_ping_nobody(stack: Stack
     assert all("DRAGON" not in s for s in json.loads(row["suggestions"] or "[]"))
 
     friendly = "a red kite, drawn for @alice_the_great"
-    command = t.send_picture(
-        OTHER_GROUP, BOB, describe_png(friendly), "/describe", as_document=True
-    )
+    command = t.send_picture(chat, BOB, describe_png(friendly), "/describe", as_document=True)
     stack.settled(reply_to_message_id=str(command["message_id"]), kind="describe")
     (answer,) = t.replies_to(command)
     assert "alice_the_great" in answer["text"]
     assert not [e for e in answer.get("entities", []) if e["type"] == "mention"]
 
 
-def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack) -> None:
+def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack, chat: int) -> None:
     """Issue 26.6: two quick replies both read the prompt's handle before either cleared it."""
     t = stack.telegram
-    row, message = picture(stack, ALICE, "a lighthouse")
+    row, message = picture(stack, chat, ALICE, "a lighthouse")
     t.press(ALICE, message, f"ib:m:{row['id']}")
     (prompt,) = wait_for(
         lambda: [m for m in t.replies_to(message) if "Remix" in m.get("text", "")],
         20,
         message=f"the Remix prompt\n{stack.log()}",
     )
-    first = t.send(OTHER_GROUP, ALICE, "a lighthouse at night", reply_to=prompt)
-    second = t.send(OTHER_GROUP, ALICE, "a lighthouse in fog", reply_to=prompt)
+    first = t.send(chat, ALICE, "a lighthouse at night", reply_to=prompt)
+    second = t.send(chat, ALICE, "a lighthouse in fog", reply_to=prompt)
     used = wait_for(
         lambda: [
             m
@@ -233,13 +250,15 @@ def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack) -> None
     assert len([r for r in stack.rows() if r["parent_id"] == row["id"]]) == 1
 
 
-def test_forget_me_takes_what_others_made_from_the_picture_and_prompt(stack: Stack) -> None:
+def test_forget_me_takes_what_others_made_from_the_picture_and_prompt(
+    stack: Stack, chat: int
+) -> None:
     """Issue 26.3: Bob's Reroll copied Alice's cleaned upload (`<bob-id>-input.png`) and her
     prompt into his row; after her /forget_me both were left, and shown in the gallery."""
     t = stack.telegram
     data = secret_pictures.png_with_every_text_chunk()
     command = t.send_picture(
-        OTHER_GROUP, ALICE, data, "/imagine my secret garden, in ink", as_document=True
+        chat, ALICE, data, "/imagine my secret garden, in ink", as_document=True
     )
     mine = stack.settled(reply_to_message_id=str(command["message_id"]))
     (message,) = [m for m in t.replies_to(command) if "photo" in m]
