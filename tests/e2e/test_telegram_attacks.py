@@ -105,6 +105,7 @@ def test_every_button_kind_forged_onto_another_members_picture_is_refused(
         f"ib:i:{gid}",
         f"ib:t:{did}:1",
         f"ib:F:{ALICE}",
+        f"ib:X:{ALICE}",
     ]
     for data in forged:
         assert NOT_THIS in answer_to(stack, t.press(ALICE, bobs_message, data)), data
