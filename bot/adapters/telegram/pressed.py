@@ -65,10 +65,11 @@ def row_message(query: CallbackQuery, generation: Generation) -> Message:
     message = query.message
     if not isinstance(message, Message) or str(message.chat_id) != generation.chat_id:
         raise Refused(NOT_THIS_MESSAGE)
-    recorded = _recorded(generation)
-    if message.message_id in recorded:
+    if message.message_id in _recorded(generation):
         return message
-    if not recorded and _legacy_match(generation, message):
+    # Pictures sent as a new message before that message was recorded: the bot's reply to
+    # the row's own command (no other bot message replies to it but the status reply).
+    if PICTURE_MESSAGE not in generation.handle and _legacy_match(generation, message):
         return message
     raise Refused(NOT_THIS_MESSAGE)
 
