@@ -33,7 +33,7 @@ from bot.core.process_priority import lower_process_priority
 from bot.core.providers.base import ImageProvider
 from bot.core.providers.registry import build_providers
 from bot.core.queue import EmbeddedRedis, JobQueue, connect
-from bot.core.safety import BannedTerms, OpenAIModerator
+from bot.core.safety import BannedTerms, OpenAIModerator, TextGate
 from bot.core.service import GenerationService
 from bot.core.store import Store, open_configured_store
 from bot.core.styles import load_catalogue
@@ -228,6 +228,7 @@ class BotApp:
             capabilities=capabilities,  # which follow-up buttons a result offers
             claim_idle_seconds=settings.event_claim_idle_seconds,
             acknowledgements=service.acknowledgements,
+            text_gate=TextGate(banned, moderator),
         )
         web: EmbeddedGallery | None = None
         try:

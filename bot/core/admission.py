@@ -344,7 +344,7 @@ class Admission:
                     "thread_id": target.thread_id,
                     "reply_to_message_id": target.reply_to_message_id,
                     "user_id": prepared.requester.user_id,
-                    "user_name": prepared.requester.display_name,
+                    "user_name": clean_text(prepared.requester.display_name) or "someone",
                     "prompt": command.prompt,
                     "negative_prompt": command.negative_prompt,
                     "style": prepared.style.id,

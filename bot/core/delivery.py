@@ -39,6 +39,7 @@ from bot.core.providers.base import Capabilities
 from bot.core.quotas import settled_nowhere
 from bot.core.recovery import RETRY_AT, Recovery, ResumeJob
 from bot.core.result_files import StoredResult, store_result
+from bot.core.safety import BannedTerms, TextGate
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ class ResultChannel(Protocol):
     async def report_failure(self, generation: Generation) -> None: ...
 
 
+NO_IDEAS = ("no_suggestions", "The image service had nothing to say.")
+REFUSED_IDEAS = ("content_refused", "The prompts found for this picture are not allowed here.")
+
+
 class DeliveryCoordinator:
     def __init__(
         self,
@@ -81,7 +86,9 @@ class DeliveryCoordinator:
         capabilities: Mapping[str, Capabilities] | None = None,
         claim_idle_seconds: float = DEFAULT_CLAIM_IDLE_SECONDS,
         acknowledgements: Acknowledgements | None = None,
+        text_gate: TextGate | None = None,
     ) -> None:
+        self._text_gate = text_gate or TextGate(BannedTerms([]), None)
         self._capabilities = dict(capabilities or {})
         self._acknowledgements = acknowledgements or Acknowledgements()
         self._deadline = delivery_deadline_seconds
@@ -224,10 +231,10 @@ class DeliveryCoordinator:
                 gen_id, "bad_image", "The image service sent something that is not an image."
             )
             return None
-        suggestions = list(generation.suggestions)
-        suggestions += [s for s in event.suggestions if s not in suggestions]
+        found = [*generation.suggestions, *event.suggestions]
+        suggestions = await self._text_gate.screen(found)  # posted as the bot's own words
         if describe and not suggestions:
-            await self.fail(gen_id, "no_suggestions", "The image service had nothing to say.")
+            await self.fail(gen_id, *(REFUSED_IDEAS if found else NO_IDEAS))
             return None
         await self._store.record_images(
             gen_id, result.images, crop_note=event.crop_note, suggestions=suggestions

@@ -50,6 +50,33 @@ class History:
             requester.platform, requester.user_id, limit, scope_id=scope.id if scope else None
         )
 
+    async def deletable(
+        self,
+        generation_id: str,
+        requester: Requester,
+        scope: Scope,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """The row, if the requester (or a moderator of the row's own scope) may delete it.
+        Adapters check this, remove the platform message, then `erase` the row: a row is
+        never gone while its picture still shows."""
+        try:
+            return await self.generation_for(
+                generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
+            )
+        except PermissionDenied as exc:
+            if exc.code == "not_owner":
+                raise PermissionDenied(
+                    "Only the person who asked for this picture can delete it.", code=exc.code
+                ) from None
+            raise
+
+    async def erase(self, generation: Generation) -> None:
+        """Delete a row and its files (after `deletable`)."""
+        await self._store.delete(generation.id)
+        self._files.remove(generation.image_path)
+
     async def delete_generation(
         self,
         generation_id: str,
@@ -59,18 +86,8 @@ class History:
         moderator: bool = False,
     ) -> Generation:
         """The requester, or a moderator of the row's own scope, deletes a row and its file."""
-        try:
-            generation = await self.generation_for(
-                generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
-            )
-        except PermissionDenied as exc:
-            if exc.code == "not_owner":
-                raise PermissionDenied(
-                    "Only the person who asked for this picture can delete it.", code=exc.code
-                ) from None
-            raise
-        await self._store.delete(generation_id)
-        self._files.remove(generation.image_path)
+        generation = await self.deletable(generation_id, requester, scope, moderator=moderator)
+        await self.erase(generation)
         return generation
 
     async def forget_user(self, requester: Requester) -> int:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from bot.core.errors import BadInputImage, ProviderBadOutput
-from bot.core.image_metadata import Malformed, strip_jpeg, strip_png
 
 DEFAULT_MAX_PIXELS = 40_000_000
 FORMATS = ("PNG", "JPEG", "WEBP")
@@ -31,9 +30,9 @@ DEFAULT_INPUT_PIXELS = 16_000_000  # a 4000 x 4000 photo; more is refused before
 # sizes are smaller) and each shrinks what it is given to the size it makes, so more input
 # pixels buy nothing. 1536 also lets a 2560x1920 phone photo decode at half scale (draft).
 DEFAULT_INPUT_SIDE = 1536
-STRIPPABLE = ("JPEG", "PNG")
 DRAFT_SLACK = 0.7
-PASS_MODES = {"JPEG": ("RGB", "L"), "PNG": ("RGB", "RGBA", "L", "LA", "P")}
+# A photo is encoded again as JPEG at this quality (4:4:4, no visible loss); the rest as PNG.
+INPUT_JPEG_QUALITY = 95
 GRID_LAYOUTS = {1: (1, 1), 2: (2, 1), 3: (3, 1), 4: (2, 2)}  # count -> (columns, rows)
 
 
@@ -112,10 +111,14 @@ def load_input(
 
     Refused with a plain-words `BadInputImage`: more than `max_bytes`; not a PNG, JPEG, WebP
     or GIF; more than `max_pixels` pixels (read from the header, before decoding); a file
-    that breaks while decoding. EXIF (location!), ICC profiles, text chunks and comments are
-    dropped. An upright JPEG or PNG within `max_side` keeps its compressed pixels byte for
-    byte (`image_metadata`); anything else is turned upright, shrunk to `max_side` and
-    encoded again (JPEG stays JPEG at quality 92, the rest becomes PNG)."""
+    that breaks while decoding.
+
+    The file itself never goes on: it is decoded, turned upright, stripped of everything
+    that is not a pixel, shrunk to `max_side` and encoded anew (a JPEG photo as JPEG at
+    quality 95, everything else as PNG). Editing the container segment by segment missed
+    what hides past the first scan (an Exif segment between the scans of a progressive JPEG,
+    a second JPEG appended after the end of the image as MPF and gain-map photos carry, a
+    ZIP or HTML polyglot); a new encoding holds only what the decoder saw as the picture."""
     if max_bytes is not None and len(data) > max_bytes:
         raise BadInputImage(
             f"That picture is {len(data) / 1_000_000:.1f} MB; the most this bot takes is "
@@ -132,9 +135,6 @@ def load_input(
             fmt = image.format or ""
             animated = bool(getattr(image, "is_animated", False))
             upright = image.getexif().get(0x0112, 1) in (0, 1)
-            if fmt in STRIPPABLE and upright and not animated and max(width, height) <= max_side:
-                if image.mode in PASS_MODES[fmt]:
-                    return _stripped(data, fmt, width, height)
             if fmt == "JPEG":
                 # Decode at a reduced scale (1/2, 1/4, 1/8) when that leaves at least 70 % of
                 # max_side: a 4000x3000 photo becomes 2000x1500 at a fraction of the cost.
@@ -168,22 +168,10 @@ def _encoded(clean: Image.Image, fmt: str, animated: bool, max_side: int) -> Inp
         clean.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     out = io.BytesIO()
     if fmt == "JPEG" and clean.mode == "RGB":
-        clean.save(out, format="JPEG", quality=92)
+        clean.save(out, format="JPEG", quality=INPUT_JPEG_QUALITY, subsampling=0)
     else:
         clean.save(out, format="PNG", compress_level=1)
     return InputImage(out.getvalue(), clean.width, clean.height, fmt, animated)
-
-
-def _stripped(data: bytes, fmt: str, width: int, height: int) -> InputImage:
-    """The metadata cut out of the container; decoded once in full, so a broken file is
-    refused here and never reaches a provider."""
-    try:
-        clean = strip_jpeg(data) if fmt == "JPEG" else strip_png(data)
-        with Image.open(io.BytesIO(clean), formats=(fmt,)) as check:
-            check.load()
-    except (Malformed, UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise _unreadable() from None
-    return InputImage(clean, width, height, fmt, False)
 
 
 def _pixels_only(image: Image.Image) -> Image.Image:

@@ -27,6 +27,14 @@ class DeliveryHandles(Protocol):
         """Merge `changes` into the request's handle (a key set to None reads as unset)."""
         ...
 
+    async def take_handle_value(self, generation_id: str, key: str, expected: str) -> bool:
+        """Remove `key` if it holds `expected`, atomically: True for one caller only."""
+        ...
+
+    async def claim_handle_key(self, generation_id: str, key: str, value: HandleValue) -> bool:
+        """Set `key` if it is unset, atomically: True for one caller only."""
+        ...
+
 
 class SyncState(Protocol):
     """Small named values kept across restarts: what an adapter last registered with its

@@ -132,3 +132,30 @@ class OpenAIModerator:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+class TextGate:
+    """One gate for text from outside that the bot will post as its own: the suggestions of
+    a /describe (a PNG's own `parameters` chunk, CLIP, a vision model, a Horde caption) pass
+    the same cleaning, banned terms and moderation as a prompt. A text that fails is left
+    out (never posted, never offered as "Imagine this"); with moderation on and not
+    answering, nothing is let through."""
+
+    def __init__(self, banned: BannedTerms, moderator: Moderator | None) -> None:
+        self._banned = banned
+        self._moderator = moderator
+
+    async def screen(self, texts: list[str]) -> list[str]:
+        kept: list[str] = []
+        for text in texts:
+            cleaned = user_text.clean_text(text)
+            if not cleaned or cleaned in kept or self._banned.matches(cleaned):
+                continue
+            if self._moderator is not None:
+                try:
+                    if await self._moderator.flagged(cleaned):
+                        continue
+                except ModerationUnavailable:
+                    continue
+            kept.append(cleaned)
+        return kept

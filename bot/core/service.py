@@ -127,6 +127,8 @@ class GenerationService:
         self.generation_for = self.history_book.generation_for
         self.history = self.history_book.history
         self.delete_generation = self.history_book.delete_generation
+        self.deletable = self.history_book.deletable
+        self.erase_generation = self.history_book.erase
         self.forget_user = self.history_book.forget_user
         self.recent_refusals = self.history_book.recent_refusals
         self.move_chat = self.scope_changes.move_chat  # a group upgraded to a supergroup

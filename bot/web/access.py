@@ -27,6 +27,10 @@ class GalleryAccess(Protocol):
 
     async def set_enabled(self, platform: str, scope_id: str, enabled: bool) -> None: ...
 
+    async def revoke(self, platform: str, scope_id: str) -> None:
+        """Close every link and session given out so far (a leaked admin link among them)."""
+        ...
+
 
 class StoreGalleryAccess:
     def __init__(self, links: GalleryLinks, store: GalleryStore) -> None:
@@ -37,15 +41,21 @@ class StoreGalleryAccess:
     async def link(
         self, platform: str, scope_id: str, *, user_id: str | None, admin: bool
     ) -> str | None:
-        if not await self._store.gallery_enabled(platform, scope_id):
+        generation = await self._store.gallery_generation(platform, scope_id)
+        if generation is None:
             return None
-        return self._links.make(platform, scope_id, user_id=user_id, admin=admin)
+        return self._links.make(
+            platform, scope_id, user_id=user_id, admin=admin, generation=generation
+        )
 
     async def enabled(self, platform: str, scope_id: str) -> bool:
         return await self._store.gallery_enabled(platform, scope_id)
 
     async def set_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
         await self._store.set_gallery_enabled(platform, scope_id, enabled)
+
+    async def revoke(self, platform: str, scope_id: str) -> None:
+        await self._store.revoke_gallery(platform, scope_id)
 
 
 def hours_text(hours: float) -> str:

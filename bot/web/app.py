@@ -20,7 +20,7 @@ from aiohttp import web
 from bot.core.styles import StyleCatalogue
 from bot.web import grants
 from bot.web.grants import Grant, Refused
-from bot.web.queries import GalleryStore
+from bot.web.queries import BadCursor, GalleryStore
 from bot.web.signing import Signer
 from bot.web.thumbnails import Thumbnails
 
@@ -109,8 +109,11 @@ async def session_of(request: web.Request) -> Grant:
         raise Denied(f"session refused: {exc}") from None
     if (grant.platform, grant.scope_id) != (platform, scope_id):
         raise Denied("session of another scope")
-    if not await gallery.store.gallery_enabled(platform, scope_id):
+    current = await gallery.store.gallery_generation(platform, scope_id)
+    if current is None:
         raise Denied("gallery switched off")
+    if grant.generation != current:
+        raise Denied("session of an earlier generation (switched off since, or revoked)")
     return grant
 
 
@@ -127,6 +130,15 @@ async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = gallery.render("error.html", 404, title="Not found", code=404)
     except web.HTTPMethodNotAllowed:
         response = gallery.render("error.html", 405, title="Not allowed", code=405)
+    except BadCursor:
+        response = gallery.render("error.html", 400, title="Bad request", code=400)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = gallery.render("error.html", exc.status, title=exc.reason, code=exc.status)
+    except Exception:  # a defect: still a page with the headers, and the trace in the log
+        log.exception("%s %s failed", request.method, request.path)
+        response = gallery.render("error.html", 500, title="Something went wrong", code=500)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", "no-store")

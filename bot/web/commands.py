@@ -71,14 +71,30 @@ async def web(settings: Settings, _args: argparse.Namespace) -> int:
 async def gallery(settings: Settings, args: argparse.Namespace) -> int:
     if args.hours is not None and args.hours <= 0:
         raise ConfigError("--hours: must be more than 0")
-    links = web_config(settings).links()
+    config = web_config(settings)
+    links = config.links()
     try:
-        link = links.make(
-            args.platform, args.scope, user_id=args.user, admin=args.admin, hours=args.hours
-        )
-    except ValueError as exc:
+        links.make(args.platform, args.scope, user_id=args.user, admin=args.admin, hours=args.hours)
+    except ValueError as exc:  # checked before the database is opened
         raise ConfigError(str(exc)) from None
-    print(link)
+    store = await config.open_store()
+    try:
+        # The scope's current link generation: a link of an earlier one would open nothing.
+        generation = await store.gallery_generation(args.platform, args.scope)
+    finally:
+        await store.close()
+    if generation is None:
+        raise ConfigError(f"the gallery of {args.platform} {args.scope} is switched off")
+    print(
+        links.make(
+            args.platform,
+            args.scope,
+            user_id=args.user,
+            admin=args.admin,
+            hours=args.hours,
+            generation=generation,
+        )
+    )
     return 0
 
 

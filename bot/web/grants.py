@@ -37,6 +37,9 @@ class Grant:
     admin: bool
     expires: float
     session_id: str = ""
+    # The scope's link generation when the link was made: an earlier one opens nothing
+    # (the gallery was switched off since, or its admins revoked every link).
+    generation: int = 0
 
     @property
     def path(self) -> str:
@@ -56,7 +59,13 @@ def valid_scope(platform: str, scope_id: str) -> bool:
 
 
 def make_grant(
-    platform: str, scope_id: str, *, user_id: str | None, admin: bool, hours: float
+    platform: str,
+    scope_id: str,
+    *,
+    user_id: str | None,
+    admin: bool,
+    hours: float,
+    generation: int = 0,
 ) -> Grant:
     if not valid_scope(platform, scope_id):
         raise ValueError(f"{platform}:{scope_id} is not a server, group or direct chat id")
@@ -64,7 +73,9 @@ def make_grant(
         raise ValueError(f"{user_id!r} is not a user id")
     if hours <= 0:
         raise ValueError("a link must be valid for more than 0 hours")
-    return Grant(platform, scope_id, user_id, admin, time.time() + hours * 3600)
+    return Grant(
+        platform, scope_id, user_id, admin, time.time() + hours * 3600, generation=generation
+    )
 
 
 def encode(signer: Signer, grant: Grant, kind: str) -> str:
@@ -75,6 +86,7 @@ def encode(signer: Signer, grant: Grant, kind: str) -> str:
         "u": grant.user_id,
         "a": grant.admin,
         "e": round(grant.expires, 3),
+        "g": grant.generation,
     }
     if kind == SESSION:
         payload["i"] = grant.session_id
@@ -95,10 +107,13 @@ def decode(signer: Signer, token: str, kind: str, now: float | None = None) -> G
             admin=payload["a"] is True,
             expires=float(payload["e"]),
             session_id=str(payload.get("i", "")),
+            generation=payload.get("g", 0),
         )
         token_kind = payload["k"]
     except (KeyError, TypeError, ValueError):
         raise Refused("malformed payload") from None
+    if not isinstance(grant.generation, int) or isinstance(grant.generation, bool):
+        raise Refused("malformed generation")
     if token_kind != kind:
         raise Refused(f"a {token_kind} token where a {kind} was expected")
     if not valid_scope(grant.platform, grant.scope_id):

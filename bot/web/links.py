@@ -20,10 +20,17 @@ class GalleryLinks:
         user_id: str | None,
         admin: bool,
         hours: float | None = None,
+        generation: int = 0,
     ) -> str:
-        """A link that opens `scope_id`'s gallery for `user_id` (admin: can hide pictures)."""
+        """A link that opens `scope_id`'s gallery for `user_id` (admin: can hide pictures),
+        while the scope's link generation is still `generation`."""
         grant = grants.make_grant(
-            platform, scope_id, user_id=user_id, admin=admin, hours=hours or self.hours
+            platform,
+            scope_id,
+            user_id=user_id,
+            admin=admin,
+            hours=hours or self.hours,
+            generation=generation,
         )
         token = grants.encode(self._signer, grant, grants.LINK)
         return f"{self.public_url}{grant.path}enter?t={token}"

@@ -29,8 +29,11 @@ async def enter(request: web.Request) -> web.StreamResponse:
         raise Denied(f"link refused: {exc}") from None
     if (link.platform, link.scope_id) != (platform, scope_id):
         raise Denied("link of another scope")
-    if not await gallery.store.gallery_enabled(platform, scope_id):
+    current = await gallery.store.gallery_generation(platform, scope_id)
+    if current is None:
         raise Denied("gallery switched off")
+    if link.generation != current:
+        raise Denied("link of an earlier generation (switched off since, or revoked)")
     session = grants.start_session(link)
     response = see_other(session.path)  # the token leaves the address bar
     response.set_cookie(
@@ -83,7 +86,9 @@ async def index(request: web.Request) -> web.StreamResponse:
     page = await _page(request, grant, filters)
     user_name = None
     if filters.user_id:
-        user_name = await gallery.store.user_name(grant.platform, grant.scope_id, filters.user_id)
+        user_name = await gallery.store.user_name(
+            grant.platform, grant.scope_id, filters.user_id, include_hidden=grant.admin
+        )
     return gallery.render(
         "gallery.html",
         title="Gallery",

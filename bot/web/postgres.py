@@ -24,9 +24,9 @@ from bot.web.queries import (
     GalleryItem,
     Page,
     item_from,
+    listing_cursor,
 )
 
-_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
 # The expression of migration 006's GIN index, word for word, so the planner uses it.
 _SEARCHED = "to_tsvector('simple', translate(g.prompt, '<>', '  ')) @@ to_tsquery('simple', ?)"
 
@@ -73,10 +73,10 @@ class PostgresGallery:
         if query is not None:
             where.append(_SEARCHED)
             params.append(query)
-        found = _CURSOR.match(cursor or "")
-        if found:
+        after = listing_cursor(cursor)
+        if after is not None:
             where.append("(g.created_at, g.id) < (?, ?)")
-            params += [float(found.group(1)), found.group(2)]
+            params += [*after]
         rows = await self._store.fetch(
             f"SELECT {ITEM_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
@@ -124,24 +124,49 @@ class PostgresGallery:
         return changed > 0
 
     async def gallery_enabled(self, platform: str, scope_id: str) -> bool:
+        return await self.gallery_generation(platform, scope_id) is not None
+
+    async def gallery_generation(self, platform: str, scope_id: str) -> int | None:
         row = await self._store.fetchone(
-            "SELECT gallery FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            "SELECT gallery, gallery_generation FROM scope_settings "
+            "WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
         )
-        return bool(row[0]) if row else True
+        if row is None:
+            return 0
+        return int(row[1]) if row[0] else None
 
     async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
+        # Switching off moves the link generation on: switched on again, no earlier link or
+        # session opens anything (the switch "closes every link and session").
+        bump = 0 if enabled else 1
         await self._store.execute(
-            "INSERT INTO scope_settings (platform, scope_id, gallery, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
-            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at",
-            (platform, scope_id, int(enabled), time.time()),
+            "INSERT INTO scope_settings (platform, scope_id, gallery, gallery_generation, "
+            "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
+            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at, "
+            "gallery_generation = scope_settings.gallery_generation + ?",
+            (platform, scope_id, int(enabled), bump, time.time(), bump),
         )
 
-    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None:
+    async def revoke_gallery(self, platform: str, scope_id: str) -> None:
+        """Every link and session made so far stops opening the gallery; new ones work."""
+        await self._store.execute(
+            "INSERT INTO scope_settings (platform, scope_id, gallery_generation, updated_at) "
+            "VALUES (?, ?, 1, ?) ON CONFLICT (platform, scope_id) DO UPDATE SET "
+            "gallery_generation = scope_settings.gallery_generation + 1, "
+            "updated_at = excluded.updated_at",
+            (platform, scope_id, time.time()),
+        )
+
+    async def user_name(
+        self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False
+    ) -> str | None:
+        # Only someone with a picture this viewer may see is named (issue 26.10).
+        hidden = "" if include_hidden else " AND g.hidden = 0"
         row = await self._store.fetchone(
-            "SELECT user_name FROM generations WHERE platform = ? AND user_id = ? AND scope_id = ? "
-            "ORDER BY created_at DESC LIMIT 1",
+            f"SELECT g.user_name FROM generations g WHERE {VISIBLE}{hidden} "  # noqa: S608
+            "AND g.platform = ? AND g.user_id = ? AND g.scope_id = ? "
+            "ORDER BY g.created_at DESC LIMIT 1",
             (platform, user_id, scope_id),
         )
         return str(row[0]) if row else None

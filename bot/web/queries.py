@@ -7,6 +7,7 @@ through the bot's store object: `bot.web.sqlite` implements this Protocol on the
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,37 @@ ITEM_COLUMNS = (
     "g.image_width, g.image_height, g.created_at, g.hidden, g.image_path"
 )
 VISIBLE = "g.status = 'delivered' AND g.image_path IS NOT NULL"
+INT64_MAX = 2**63 - 1
+# What `Page.next_cursor` looks like: "t<created_at>_<id>" for a listing, "r<rowid>" for an
+# FTS5 search. Anything else in `?cursor=` was not made by the gallery: a 400 page.
+_LISTING_CURSOR = re.compile(
+    r"t([0-9]{1,20}(?:\.[0-9]{1,20})?(?:e[+-]?[0-9]{1,3})?)_([0-9a-f]{1,64})"
+)
+_SEARCH_CURSOR = re.compile(r"r([0-9]{1,19})")
+
+
+class BadCursor(ValueError):
+    """A `cursor` the gallery never handed out (answered with the 400 page)."""
+
+
+def listing_cursor(cursor: str | None) -> tuple[float, str] | None:
+    """(created_at, id) to continue a listing after; None for the first page."""
+    if cursor is None:
+        return None
+    found = _LISTING_CURSOR.fullmatch(cursor)
+    if found is None or not math.isfinite(float(found.group(1))):
+        raise BadCursor(cursor[:40])
+    return float(found.group(1)), found.group(2)
+
+
+def search_cursor(cursor: str | None) -> int | None:
+    """The FTS5 rowid to continue a search below (within SQLite's 64-bit integers)."""
+    if cursor is None:
+        return None
+    found = _SEARCH_CURSOR.fullmatch(cursor)
+    if found is None or int(found.group(1)) > INT64_MAX:
+        raise BadCursor(cursor[:40])
+    return int(found.group(1))
 
 
 @dataclass(frozen=True)
@@ -112,7 +144,17 @@ class GalleryStore(Protocol):
 
     async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None: ...
 
-    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None: ...
+    async def gallery_generation(self, platform: str, scope_id: str) -> int | None:
+        """The scope's current link generation, or None while its gallery is switched off."""
+        ...
+
+    async def revoke_gallery(self, platform: str, scope_id: str) -> None: ...
+
+    async def user_name(
+        self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False
+    ) -> str | None:
+        """The name of someone with a picture the viewer may see here, else None."""
+        ...
 
     async def existing(self, generation_ids: list[str]) -> set[str]:
         """Which of these rows are still in the gallery (for sweeping the thumbnail cache)."""

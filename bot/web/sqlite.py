@@ -8,7 +8,6 @@ search rowid, which FTS5 walks downwards directly (newest first, stopping after 
 from __future__ import annotations
 
 import asyncio
-import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -24,12 +23,12 @@ from bot.web.queries import (
     GalleryItem,
     Page,
     item_from,
+    listing_cursor,
     match_expression,
+    search_cursor,
 )
 
-SCHEMA_VERSION = 4
-_LISTING_CURSOR = re.compile(r"^t([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)_([0-9a-f]{1,64})$")
-_SEARCH_CURSOR = re.compile(r"^r([0-9]{1,19})$")
+SCHEMA_VERSION = 7  # the gallery link generation (migration 007)
 
 
 class SchemaTooOld(RuntimeError):
@@ -76,10 +75,10 @@ class SqliteGallery:
         expression = match_expression(filters.text or "")
         if expression is not None:
             return await self._search(expression, where, params, cursor, limit)
-        found = _LISTING_CURSOR.match(cursor or "")
-        if found:
+        after = listing_cursor(cursor)
+        if after is not None:
             where.append("(g.created_at, g.id) < (?, ?)")
-            params += [float(found.group(1)), found.group(2)]
+            params += [*after]
         rows = await self._rows(
             f"SELECT {ITEM_COLUMNS} FROM generations g WHERE {' AND '.join(where)} "  # noqa: S608 - fixed fragments
             "ORDER BY g.created_at DESC, g.id DESC LIMIT ?",
@@ -100,10 +99,10 @@ class SqliteGallery:
     ) -> Page:
         fts = ["generations_fts MATCH ?"]
         fts_params: list[Any] = [expression]
-        found = _SEARCH_CURSOR.match(cursor or "")
-        if found:
+        below = search_cursor(cursor)
+        if below is not None:
             fts.append("f.rowid < ?")
-            fts_params.append(int(found.group(1)))
+            fts_params.append(below)
         rows = await self._rows(
             f"SELECT f.rowid AS search_rowid, {ITEM_COLUMNS} FROM generations_fts f "  # noqa: S608 - fixed fragments
             "JOIN generation_search s ON s.rowid = f.rowid "
@@ -147,24 +146,49 @@ class SqliteGallery:
         return cursor.rowcount > 0
 
     async def gallery_enabled(self, platform: str, scope_id: str) -> bool:
+        return await self.gallery_generation(platform, scope_id) is not None
+
+    async def gallery_generation(self, platform: str, scope_id: str) -> int | None:
         rows = await self._rows(
-            "SELECT gallery FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            "SELECT gallery, gallery_generation FROM scope_settings "
+            "WHERE platform = ? AND scope_id = ?",
             (platform, scope_id),
         )
-        return bool(rows[0][0]) if rows else True
+        if not rows:
+            return 0
+        return int(rows[0][1]) if rows[0][0] else None
 
     async def set_gallery_enabled(self, platform: str, scope_id: str, enabled: bool) -> None:
+        # Switching off moves the link generation on: switched on again, no earlier link or
+        # session opens anything (the switch "closes every link and session").
+        bump = 0 if enabled else 1
         await self._db.execute(
-            "INSERT INTO scope_settings (platform, scope_id, gallery, updated_at) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
-            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at",
-            (platform, scope_id, int(enabled), time.time()),
+            "INSERT INTO scope_settings (platform, scope_id, gallery, gallery_generation, "
+            "updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, scope_id) "
+            "DO UPDATE SET gallery = excluded.gallery, updated_at = excluded.updated_at, "
+            "gallery_generation = scope_settings.gallery_generation + ?",
+            (platform, scope_id, int(enabled), bump, time.time(), bump),
         )
 
-    async def user_name(self, platform: str, scope_id: str, user_id: str) -> str | None:
+    async def revoke_gallery(self, platform: str, scope_id: str) -> None:
+        """Every link and session made so far stops opening the gallery; new ones work."""
+        await self._db.execute(
+            "INSERT INTO scope_settings (platform, scope_id, gallery_generation, updated_at) "
+            "VALUES (?, ?, 1, ?) ON CONFLICT (platform, scope_id) DO UPDATE SET "
+            "gallery_generation = scope_settings.gallery_generation + 1, "
+            "updated_at = excluded.updated_at",
+            (platform, scope_id, time.time()),
+        )
+
+    async def user_name(
+        self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False
+    ) -> str | None:
+        # Only someone with a picture this viewer may see is named (issue 26.10).
+        hidden = "" if include_hidden else " AND g.hidden = 0"
         rows = await self._rows(
-            "SELECT user_name FROM generations WHERE platform = ? AND user_id = ? AND scope_id = ? "
-            "ORDER BY created_at DESC LIMIT 1",
+            f"SELECT g.user_name FROM generations g WHERE {VISIBLE}{hidden} "  # noqa: S608
+            "AND g.platform = ? AND g.user_id = ? AND g.scope_id = ? "
+            "ORDER BY g.created_at DESC LIMIT 1",
             (platform, user_id, scope_id),
         )
         return str(rows[0][0]) if rows else None

@@ -216,11 +216,21 @@ def test_history_and_forget_me(shared: Stack) -> None:
         for r in shared.rows()
         if r["user_id"] == str(ALICE) and r["image_path"]
     ]
+    bobs_own = shared.settled_row(t.send(GROUP, BOB, "/imagine a boat of bob's own"))
+    assert bobs_own["status"] == "delivered"
+    alices = {r["id"] for r in shared.rows() if r["user_id"] == str(ALICE)}
+    # Bob's reroll of Alice's picture holds her prompt: it goes with her data (issue 26.3).
+    made_from_hers = [
+        Path(r["image_path"])
+        for r in shared.rows()
+        if r["user_id"] != str(ALICE) and r["parent_id"] in alices and r["image_path"]
+    ]
     others = [
         Path(r["image_path"])
         for r in shared.rows()
-        if r["user_id"] != str(ALICE) and r["image_path"]
+        if r["user_id"] != str(ALICE) and r["parent_id"] not in alices and r["image_path"]
     ]
+    assert made_from_hers
     assert mine and others and all(p.is_file() for p in mine + others)
     ask = t.send(ALICE, ALICE, "/forget_me")
     wait_for(lambda: t.replies_to(ask), 10, message="the confirmation")
@@ -242,7 +252,7 @@ def test_history_and_forget_me(shared: Stack) -> None:
         10,
         message="the rows to go",
     )
-    assert not any(p.exists() for p in mine)
+    assert not any(p.exists() for p in mine + made_from_hers)
     assert all(p.is_file() for p in others)
     assert rows(shared.db, "SELECT * FROM user_settings WHERE user_id = ?", (str(ALICE),)) == []
 

@@ -130,7 +130,7 @@ def test_button_data_no_action_matches_is_answered_as_no_longer_valid(stack: Sta
 
 def test_forged_reroll_and_restyle_do_not_copy_another_chats_prompt(stack: Stack) -> None:
     t = stack.telegram
-    secret, _ = picture(stack, ALICE, ALICE, "my secret diary page")
+    secret, secret_photo = picture(stack, ALICE, ALICE, "my secret diary page")
     public, photo = picture(stack, GROUP, ALICE, "a green kite")
     bobs_chat = bot_message_in(t, BOB, BOB)
     elsewhere = bot_message_in(t, OTHER_GROUP, ADMIN)
@@ -149,8 +149,8 @@ def test_forged_reroll_and_restyle_do_not_copy_another_chats_prompt(stack: Stack
     )
     assert not [m for m in t.replies_to(bobs_chat) + t.replies_to(elsewhere)]
 
-    # The same buttons where the pictures were made work, for anyone there.
-    t.press(ALICE, bot_message_in(t, ALICE, ALICE), f"ib:r:{secret['id']}")
+    # The same buttons on the pictures themselves work, for anyone where they were made.
+    t.press(ALICE, secret_photo, f"ib:r:{secret['id']}")
     t.press(BOB, photo, f"ib:S:{public['id']}:anime")
 
     def children_done() -> list[dict[str, Any]]:

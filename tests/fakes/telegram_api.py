@@ -58,6 +58,7 @@ import io
 import itertools
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -284,6 +285,20 @@ def text_links(text: str, parse_mode: str | None) -> list[dict[str, Any]]:
     collector.feed(text)
     collector.close()
     return collector.links
+
+
+# Telegram turns @username in any message into a "mention" entity, and the member named
+# is notified (https://core.telegram.org/bots/api#messageentity). Usernames: 5-32
+# characters of letters, digits and underscores, starting with a letter.
+_MENTION = re.compile(r"(?<![\w@])@([A-Za-z][A-Za-z0-9_]{4,31})(?![A-Za-z0-9_])")
+
+
+def mentions(shown: str) -> list[dict[str, Any]]:
+    """The mention entities Telegram would find in the text a user sees."""
+    return [
+        {"type": "mention", "offset": m.start(), "length": m.end() - m.start()}
+        for m in _MENTION.finditer(shown)
+    ]
 
 
 def _entity_at(text: str, index: int) -> bool:
@@ -908,7 +923,7 @@ class FakeTelegram:
         shown = visible_text(caption, params.get("parse_mode"))
         if len(shown) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
-        links = text_links(caption, params.get("parse_mode"))
+        links = text_links(caption, params.get("parse_mode")) + mentions(shown)
         return {"caption": shown, "caption_entities": links} if links else {"caption": shown}
 
     def _file(self, value: Any, files: dict[str, bytes]) -> bytes:
@@ -1091,7 +1106,10 @@ class FakeTelegram:
                 if not text
                 else "Bad Request: message is too long",
             )
-        return self._store(chat, {"text": text}, params)
+        body: dict[str, Any] = {"text": text}
+        if mentions(text):
+            body["entities"] = mentions(text)
+        return self._store(chat, body, params)
 
     async def m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
@@ -1105,6 +1123,9 @@ class FakeTelegram:
         if message["text"] == text and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
+        message.pop("entities", None)
+        if mentions(text):
+            message["entities"] = mentions(text)
         message.pop("reply_markup", None)
         if markup is not None:
             message["reply_markup"] = markup
@@ -1242,9 +1263,19 @@ class FakeTelegram:
 
     async def m_deleteMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         chat = self._chat(params)
-        if self.messages.pop((chat["id"], int(params.get("message_id", 0))), None) is None:
+        key = (chat["id"], int(params.get("message_id", 0)))
+        message = self.messages.get(key)
+        if message is None:
             raise ApiError(400, "Bad Request: message to delete not found")
+        # A bot deletes its own messages for 48 hours only; edits have no age limit.
+        if time.time() - message["date"] > DELETE_WINDOW_SECONDS:
+            raise ApiError(400, "Bad Request: message can't be deleted for everyone")
+        del self.messages[key]
         return True
+
+    def age(self, chat_id: int, message_id: int, seconds: float) -> None:
+        """The clock for one message: it was sent `seconds` earlier than it was."""
+        self.messages[(chat_id, message_id)]["date"] -= int(seconds)
 
     # -- what tests read ------------------------------------------------------------------------
 
@@ -1272,6 +1303,8 @@ def _unique_id(message: dict[str, Any]) -> str | None:
         return str(message["document"]["file_unique_id"])
     return None
 
+
+DELETE_WINDOW_SECONDS = 48 * 3600
 
 JSON_FIELDS = {
     "reply_markup",
@@ -1358,6 +1391,10 @@ class TelegramDriver:
 
     def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         return dict(self.server.run_sync(lambda: self.fake.callback_update(user_id, message, data)))
+
+    def age(self, message: dict[str, Any], seconds: float) -> None:
+        """Make a message `seconds` older (Telegram's 48-hour delete window)."""
+        self.server.run_sync(self.fake.age, message["chat"]["id"], message["message_id"], seconds)
 
     def replies_to(self, message: dict[str, Any]) -> list[dict[str, Any]]:
         """Messages the bot sent in reply to this one, as they are now."""

@@ -139,6 +139,26 @@ async def test_handle_merges_keep_nulls_and_lose_no_concurrent_key(store: Store)
     assert stored.handle == expected
 
 
+async def test_single_use_handle_keys_are_taken_by_exactly_one(store: Store) -> None:
+    """Issue 26.6: two quick answers to one Remix prompt both read the key before either
+    cleared it. Compare-and-clear (and set-if-unset) in one statement: one winner."""
+    gen = await store.insert_generation(values())
+    key = "remix_prompt:1234"
+    await store.update_handle(gen.id, {key: "42"})
+    assert not await store.take_handle_value(gen.id, key, "43")  # someone else's prompt
+    taken = await asyncio.gather(*(store.take_handle_value(gen.id, key, "42") for _ in range(8)))
+    assert sorted(taken) == [False] * 7 + [True]
+    stored = await store.get(gen.id)
+    assert stored is not None and key not in stored.handle
+    claimed = await asyncio.gather(
+        *(store.claim_handle_key(gen.id, "sent_at", float(i)) for i in range(8))
+    )
+    assert claimed.count(True) == 1
+    await store.update_handle(gen.id, {"sent_at": None})  # cleared after a refused send
+    assert await store.claim_handle_key(gen.id, "sent_at", 1.0)
+    assert not await store.take_handle_value("missing", key, "42")
+
+
 async def test_history_is_newest_first_and_filters_by_scope(store: Store) -> None:
     now = time.time()
     for i, scope in enumerate(["a", "b", "a", "a"]):
@@ -214,6 +234,46 @@ async def test_forget_user_removes_only_that_user(store: Store) -> None:
     assert await store.user_style("telegram", "42") is None
     assert await store.user_style("telegram", "9") == "photo"
     assert await store.scope_nsfw("telegram", "-100") is True
+
+
+async def test_forget_user_takes_what_others_made_from_their_prompt_or_picture(
+    store: Store,
+) -> None:
+    """Issue 26.3: Bob's reroll of Alice's image-to-image picture copied her upload and her
+    prompt into his row; after her /forget_me both stayed, in the gallery too."""
+    alice = await store.insert_generation(
+        values(prompt="alice's secret garden", input_path="/data/images/a-input.png")
+    )
+    reroll = await store.insert_generation(
+        values(
+            user_id="9", parent_id=alice.id, kind="reroll", input_path="/data/images/r-input.png"
+        )
+    )
+    upscale = await store.insert_generation(
+        values(user_id="8", parent_id=reroll.id, kind="upscale")  # made from the reroll
+    )
+    remix_with_her_picture = await store.insert_generation(
+        values(user_id="9", parent_id=alice.id, kind="remix", input_path="/data/images/m-input.png")
+    )
+    own_remix = await store.insert_generation(
+        values(user_id="9", parent_id=alice.id, kind="remix", prompt="bob's own words")
+    )
+    after_own = await store.insert_generation(
+        values(user_id="8", parent_id=own_remix.id, kind="reroll", prompt="bob's own words")
+    )
+    unrelated = await store.insert_generation(values(user_id="9", prompt="bob's lake"))
+    paths = await store.forget_user("telegram", "42")
+    assert sorted(paths) == [
+        "/data/images/a-input.png",
+        "/data/images/m-input.png",
+        "/data/images/r-input.png",
+    ]
+    for gone in (alice, reroll, upscale, remix_with_her_picture):
+        assert await store.get(gone.id) is None, gone.kind
+    for kept in (own_remix, after_own, unrelated):
+        assert await store.get(kept.id) is not None, kept.prompt
+    remaining = [await store.get(g.id) for g in (own_remix, after_own, unrelated)]
+    assert not any(g is not None and "alice" in g.prompt for g in remaining)
 
 
 async def test_a_failed_transaction_keeps_nothing(store: Store) -> None:

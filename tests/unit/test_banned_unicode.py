@@ -32,6 +32,16 @@ DISGUISED_DRAGONS = {
     "combining accent": "a drago\u0301n",
     "bidi override": "a \u202edragon\u202c",
     "greek omicron": "a drag\u03bfn",
+    # Issue 26.4: invisible letters and small capitals.
+    "hangul filler": "a dra\u3164gon",
+    "hangul jungseong filler": "a dra\u1160gon",
+    "halfwidth hangul filler": "a dra\uffa0gon",
+    "braille blank": "a dra\u2800gon",
+    "combining grapheme joiner": "a dra\u034fgon",
+    "latin small capitals": "a \u1d05\u0280\u1d00\u0262\u1d0f\u0274",
+    "variation selector": "a dra\ufe0fgon",
+    "tag characters": "a dra\U000e0067gon",
+    "mongolian vowel separator": "a dra\u180egon",
 }
 
 
@@ -110,3 +120,26 @@ async def test_words_in_other_scripts_are_not_mistaken_for_banned_ones(
     ticket = await service.imagine(ALICE, GROUP, TARGET, ImagineCommand(prompt="дракон в небе"))
     row = await service.store.get(ticket.generation_id)
     assert row is not None and row.prompt == "дракон в небе"
+
+
+def test_what_scripts_and_emoji_need_stays_in_the_stored_text() -> None:
+    from bot.core.text import clean_text, skeleton
+
+    for kept in ("नमस्ते दुनिया", "❤\ufe0f", "👨\u200d👩\u200d👧", "می\u200cخواهم", "café"):
+        assert clean_text(kept) == kept
+    # Only the comparison form loses marks and joiners.
+    assert skeleton("नमस्ते") == "नमसत" and skeleton("👨\u200d👩") == "👨👩"
+    # Invisible fillers go from the stored text too: they hid words and names.
+    assert clean_text("a\u3164b\u2800c\u034fd\u115fe\uffa0f\U000e0041g") == "abcdefg"
+
+
+async def test_names_kept_for_the_gallery_pass_the_same_cleaning(
+    service: GenerationService,
+) -> None:
+    """A display name made of Hangul fillers and Braille blanks shows as nobody in the
+    gallery; one with invisible letters inside is stored as it reads."""
+    for name, shown in (("\u3164\u2800\u115f", "someone"), ("a\u3164li\u034fce\u202e", "alice")):
+        who = Requester(platform="telegram", user_id=f"n{len(name)}", display_name=name)
+        await service.imagine(who, GROUP, TARGET, ImagineCommand(prompt="a cat"))
+        (row,) = await service.store.history("telegram", who.user_id, 10)
+        assert row.user_name == shown

@@ -112,7 +112,15 @@ class Site:
         admin: bool = False,
         **kw: float,
     ) -> str:
-        link = self.config.links().make(platform, scope, user_id=user, admin=admin, **kw)
+        found = self.query(
+            "SELECT gallery_generation FROM scope_settings WHERE platform = ? AND scope_id = ?",
+            platform,
+            scope,
+        )
+        generation = int(str(found[0]["gallery_generation"])) if found else 0
+        link = self.config.links().make(
+            platform, scope, user_id=user, admin=admin, generation=generation, **kw
+        )
         return link.replace(self.config.public_url, self.url)
 
     def add(

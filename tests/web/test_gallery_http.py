@@ -369,6 +369,11 @@ async def test_a_switched_off_gallery_opens_for_nobody(tmp_path: Path) -> None:
             assert page.status == 403
         assert (await enter(client, site.link("discord", "100", admin=True))).status == 403
         await site.server.gallery.store.set_gallery_enabled("discord", "100", True)
+        # Switched on again, the session from before stays closed (issue 26.9); a new link
+        # opens it.
+        async with client.get(f"{site.url}/g/discord/100/") as page:
+            assert page.status == 403
+        assert (await enter(client, site.link("discord", "100"))).status == 303
         async with client.get(f"{site.url}/g/discord/100/") as page:
             assert page.status == 200
 

@@ -7,6 +7,15 @@ restart the same listener parses the id and looks the generation up in the histo
 is never trusted: every action loads the row through `GenerationService.generation_for` (or a
 call built on it), which checks platform, scope (this server or DM) and, where it matters,
 the owner (bot/core/access.py).
+
+Then the message: a custom id can be put on any bot message (a crafted gateway event, a
+replayed press), so the data of Alice's own picture pressed on Bob's picture names a row
+Alice may use. Every button that acts on or from a message checks, with `the_row_message`,
+that the pressed message is the one the row's delivery handle recorded (`message_id`; for
+rows delivered before it was recorded, the message that carries the request's file); the
+ephemeral restyle and history menus touch no message and must be ephemeral; the forget-me
+buttons must be on the pressed message itself (`carries`). Delete removes the message first
+and the row after.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from bot.adapters.discord.render import (
     NO_MENTIONS,
     info_text,
     parse_custom_id,
+    parse_values,
     restyle_view,
     result_embed,
 )
@@ -40,10 +50,53 @@ from bot.adapters.discord.result_buttons import (
 )
 from bot.core.access import Need
 from bot.core.errors import PermissionDenied, UserFacingError
-from bot.core.models import Status
+from bot.core.models import Generation, Status
 from bot.core.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
+
+NOT_THIS_MESSAGE = "That button does not belong to this message."
+RESULT_MESSAGE = "message_id"  # recorded by delivery.py when the result is shown
+MESSAGE_GONE = 10008  # Discord's "Unknown Message"
+
+
+class NotThisMessage(PermissionDenied):
+    code = "not_this_message"
+
+
+def the_row_message(interaction: discord.Interaction, generation: Generation) -> discord.Message:
+    """The pressed message, when it is the one that shows this row's result; raises
+    NotThisMessage otherwise (one check for every button that names a row)."""
+    message = interaction.message
+    if message is None or str(message.channel.id) != generation.chat_id:
+        raise NotThisMessage(NOT_THIS_MESSAGE)
+    recorded = generation.handle.get(RESULT_MESSAGE)
+    if recorded is not None:
+        if str(message.id) == str(recorded):
+            return message
+        raise NotThisMessage(NOT_THIS_MESSAGE)
+    # Delivered before the message was recorded: the message must carry the row's file
+    # (files are named after the generation id; only that request's messages have them).
+    if any(a.filename.startswith(f"{generation.id}.") for a in message.attachments):
+        return message
+    raise NotThisMessage(NOT_THIS_MESSAGE)
+
+
+def carries(interaction: discord.Interaction, custom_id: str) -> bool:
+    """Whether the pressed message itself has a component with this custom id."""
+    message = interaction.message
+    if message is None:
+        return False
+    return any(
+        getattr(child, "custom_id", None) == custom_id
+        for row in message.components
+        for child in getattr(row, "children", [row])
+    )
+
+
+def from_ephemeral_menu(interaction: discord.Interaction) -> bool:
+    message = interaction.message
+    return message is not None and message.flags.ephemeral
 
 
 class ComponentRouter:
@@ -64,11 +117,13 @@ class ComponentRouter:
             return
         data: dict[str, Any] = dict(interaction.data or {})
         parsed = parse_custom_id(str(data.get("custom_id", "")))
-        if parsed is None:
+        if parsed is None:  # not ours, or altered: a plain answer, never silence
+            await reply(interaction, "That button is no longer supported.")
             return
         action, generation_id, index = parsed
-        values = [str(v) for v in data.get("values", [])]
+        values = parse_values(data.get("values"))
         try:
+            await self._check_message(interaction, action, generation_id, str(data["custom_id"]))
             if interaction.type is discord.InteractionType.modal_submit:
                 if action == "remix-submit":
                     await self.submit_remix(interaction, generation_id, submitted_values(data))
@@ -96,6 +151,27 @@ class ComponentRouter:
                 await reply(interaction, "That button is no longer supported.")
         except UserFacingError as exc:
             await refuse(interaction, exc)
+
+    async def _check_message(
+        self, interaction: discord.Interaction, action: str, generation_id: str, custom_id: str
+    ) -> None:
+        """Refuse (NotThisMessage) a press whose message is not the one its data is about.
+        The row is loaded with its scope checked first, so a press naming another chat's
+        picture still hears that it belongs elsewhere."""
+        if action in (privacy.CONFIRM, privacy.CANCEL):
+            if not carries(interaction, custom_id):
+                raise NotThisMessage(NOT_THIS_MESSAGE)
+            return
+        if action in ("restyle-pick", "show"):
+            if not from_ephemeral_menu(interaction):  # these menus are only ever ephemeral
+                raise NotThisMessage(NOT_THIS_MESSAGE)
+            return
+        if interaction.type is discord.InteractionType.modal_submit and interaction.message is None:
+            raise NotThisMessage(NOT_THIS_MESSAGE)
+        generation = await self.service.generation_for(
+            generation_id, requester_of(interaction), scope_of(interaction), Need.SCOPE
+        )
+        the_row_message(interaction, generation)
 
     async def _follow(
         self, interaction: discord.Interaction, preparing: Coroutine[Any, Any, PreparedRequest]
@@ -170,22 +246,34 @@ class ComponentRouter:
         )
 
     async def delete(self, interaction: discord.Interaction, generation_id: str) -> None:
+        """The message first, the row after (the message was checked to be the row's)."""
         # Raises PermissionDenied (answered ephemerally) unless the picture was made in this
         # server (or DM) and the presser asked for it or moderates this server.
-        await self.service.delete_generation(
+        generation = await self.service.deletable(
             generation_id,
             requester_of(interaction),
             scope_of(interaction),
             moderator=is_moderator(interaction),
         )
         await interaction.response.defer()
+        gone_already = False
         try:
+            # For a button press, the "original response" is the message the button is on,
+            # which _check_message proved is the one this row recorded.
             await interaction.delete_original_response()
+        except discord.NotFound as exc:
+            if exc.code != MESSAGE_GONE:
+                raise
+            gone_already = True
         except discord.HTTPException:
             log.warning("generation %s: could not delete its message", generation_id)
             await reply(
-                interaction, "Removed from the history, but the message could not be deleted."
+                interaction, "Discord would not delete the message, so nothing was deleted."
             )
+            return
+        await self.service.erase_generation(generation)
+        if gone_already:
+            await reply(interaction, "Deleted from the history (the message was already gone).")
 
     async def show(self, interaction: discord.Interaction, generation_id: str) -> None:
         try:

@@ -54,6 +54,7 @@ from bot.core.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
+RESULT_MESSAGE = "message_id"  # the message that shows the result (see components.py)
 FALLBACK_MARKER = "fallback_sent_at"
 FALLBACK_NONCE = "fallback_nonce"
 FALLBACK_MESSAGE = "fallback_message_id"
@@ -150,12 +151,13 @@ class DiscordDelivery:
             limit = generation.handle.get("size_limit")
             prepared = await self._prepare(generation, image_path, limit)
             try:
-                await link.edit_original(
+                message_id = await link.edit_original(
                     content=self._smaller_note(prepared),
                     embed=prepared.embed,
                     attachments=[discord.File(io.BytesIO(prepared.data), prepared.filename)],
                     view=result_view(generation),
                 )
+                await self._record(generation, message_id)
                 return
             except discord.HTTPException as exc:
                 if exc.status not in (401, 404):
@@ -301,6 +303,12 @@ class DiscordDelivery:
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
             raise unreachable(exc) from exc
         await self.handles.update_handle(generation.id, {FALLBACK_MESSAGE: str(sent.id)})
+        await self._record(generation, str(sent.id))
+
+    async def _record(self, generation: Generation, message_id: str | None) -> None:
+        """The message that shows the result: its buttons act on it, and only on it."""
+        if message_id is not None:
+            await self.handles.update_handle(generation.id, {RESULT_MESSAGE: message_id})
 
     async def report_failure(self, generation: Generation) -> None:
         async with self.status.finishing(generation.id):
@@ -316,9 +324,8 @@ class DiscordDelivery:
                 except discord.HTTPException as exc:
                     if exc.status not in (401, 404):
                         raise
-            if generation.handle.get(FAILURE_MARKER):
+            if not await self.handles.claim_handle_key(generation.id, FAILURE_MARKER, time.time()):
                 return
-            await self.handles.update_handle(generation.id, {FAILURE_MARKER: time.time()})
             requester = self._requester_id(generation)
             channel = await self._late_channel(generation)
             try:

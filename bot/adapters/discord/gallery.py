@@ -74,10 +74,16 @@ def register_gallery(
     async def gallery_command(interaction: discord.Interaction) -> None:
         await answer_with_link(interaction, gallery)
 
-    @settings.command(name="gallery", description="Switch this server's web gallery on or off")
-    @app_commands.describe(enabled="On: members may open the gallery; off: nobody can")
+    @settings.command(
+        name="gallery",
+        description="Switch this server's web gallery on or off, or revoke its links",
+    )
+    @app_commands.describe(
+        enabled="On: members may open the gallery; off: nobody can (and old links stay dead)",
+        revoke="Close every link and session given out so far (a leaked one among them)",
+    )
     async def gallery_setting(
-        interaction: discord.Interaction, enabled: bool | None = None
+        interaction: discord.Interaction, enabled: bool | None = None, revoke: bool = False
     ) -> None:
         if not await admin_only(interaction):
             return
@@ -85,12 +91,18 @@ def register_gallery(
             await reply(interaction, NOT_SET_UP)
             return
         scope = scope_of(interaction)
+        if revoke:
+            await gallery.revoke(PLATFORM, scope.id)
         if enabled is not None:
             await gallery.set_enabled(PLATFORM, scope.id, enabled)
         state = await gallery.enabled(PLATFORM, scope.id)
+        closed = "Every earlier link and session is closed. " if revoke else ""
         await reply(
             interaction,
-            "The gallery is on here: /gallery gives members a link."
-            if state
-            else "The gallery is off here: links to it no longer open.",
+            closed
+            + (
+                "The gallery is on here: /gallery gives members a link."
+                if state
+                else "The gallery is off here: links to it no longer open."
+            ),
         )

@@ -9,11 +9,13 @@ import discord
 
 from bot.core.errors import UserFacingError
 from bot.core.models import MAX_COUNT, Generation, Info, Status, StatusUpdate, Style
+from bot.core.numbers import whole_number
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
 NO_MENTIONS = discord.AllowedMentions.none()
 CUSTOM_ID_PREFIX = "ib"
+CUSTOM_ID_LIMIT = 100  # Discord's own limit on a custom id
 EMBED_PROMPT_LIMIT = 1000  # well under the 4096 of a description; long prompts stay readable
 STATUS_ICONS = {
     Status.QUEUED: "⏳",
@@ -119,16 +121,32 @@ def custom_id(action: str, generation_id: str, index: int | None = None) -> str:
     return f"{CUSTOM_ID_PREFIX}:{action}:{generation_id}{tail}"
 
 
+_ACTION = re.compile(r"[a-z][a-z-]{0,23}")
+_NAMED_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # a generation id, or a user id for forget-me
+
+
 def parse_custom_id(value: str) -> tuple[str, str, int | None] | None:
-    """(action, generation id, tile index or None); None for anything not ours."""
+    """(action, generation id, tile index or None); None for anything not ours. Total: any
+    string gives an answer (ASCII only, bounded, the tile 1-4), never an exception."""
+    if len(value) > CUSTOM_ID_LIMIT:
+        return None
     parts = value.split(":")
-    if len(parts) not in (3, 4) or parts[0] != CUSTOM_ID_PREFIX or not parts[1] or not parts[2]:
+    if len(parts) not in (3, 4) or parts[0] != CUSTOM_ID_PREFIX:
+        return None
+    if not _ACTION.fullmatch(parts[1]) or not _NAMED_ID.fullmatch(parts[2]):
         return None
     if len(parts) == 3:
         return parts[1], parts[2], None
-    if not parts[3].isdigit() or not 1 <= int(parts[3]) <= MAX_COUNT:
-        return None
-    return parts[1], parts[2], int(parts[3])
+    index = whole_number(parts[3], 1, MAX_COUNT)
+    return None if index is None else (parts[1], parts[2], index)
+
+
+def parse_values(values: object) -> list[str]:
+    """A select menu's chosen values: style ids and generation ids only (ASCII, bounded);
+    anything else is dropped, so the action then answers "no longer supported"."""
+    if not isinstance(values, list):
+        return []
+    return [v for v in values[:25] if isinstance(v, str) and _NAMED_ID.fullmatch(v)]
 
 
 def result_embed(generation: Generation, style: Style | None, filename: str) -> discord.Embed:

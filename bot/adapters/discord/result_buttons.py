@@ -119,6 +119,9 @@ def remix_modal(generation: Generation, max_chars: int) -> discord.ui.Modal:
     return modal
 
 
+MODAL_VALUE_LIMIT = 4000  # Discord's own cap on a text input
+
+
 def submitted_values(data: dict[str, object]) -> dict[str, str]:
     """A modal submit's text inputs by custom id (rows of inputs, or labels around them)."""
     values: dict[str, str] = {}
@@ -129,5 +132,5 @@ def submitted_values(data: dict[str, object]) -> dict[str, str]:
         items = [row.get("component")] if row.get("type") == 18 else row.get("components")
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict) and isinstance(item.get("custom_id"), str):
-                values[item["custom_id"]] = str(item.get("value") or "")
+                values[item["custom_id"]] = str(item.get("value") or "")[:MODAL_VALUE_LIMIT]
     return values

@@ -39,7 +39,8 @@ class InteractionLink:
         attachments: Sequence[discord.File] | None = None,
         view: discord.ui.View | None = None,
         clear_view: bool = False,
-    ) -> None:
+    ) -> str | None:
+        """Edit the original response; the id of the message it is (None if not said)."""
         kwargs: dict[str, Any] = {"content": content, "allowed_mentions": NO_MENTIONS}
         if embed is not None:
             kwargs["embeds"] = [embed]
@@ -50,7 +51,7 @@ class InteractionLink:
             kwargs["view"] = view
         http = self.client.http
         with handle_message_parameters(**kwargs) as params:
-            await async_context.get().edit_original_interaction_response(
+            message = await async_context.get().edit_original_interaction_response(
                 self.application_id,
                 self.token,
                 session=client_session(self.client),
@@ -60,6 +61,8 @@ class InteractionLink:
                 multipart=params.multipart,
                 files=params.files,
             )
+        found = message.get("id") if isinstance(message, dict) else None
+        return str(found) if found else None
 
     async def edit_text(self, text: str) -> None:
         """A status edit: the acknowledgement's text only."""

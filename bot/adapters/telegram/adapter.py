@@ -140,7 +140,7 @@ class TelegramAdapter:
         Handlers(service, answers, intake, gallery).register(self.application)
         # Before `Buttons`: its last handler answers every `ib:` press no one else took.
         FollowUpButtons(service, answers, intake, handles).register(self.application)
-        Buttons(service, answers, intake).register(self.application)
+        Buttons(service, answers, intake, handles).register(self.application)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)
         self.connected = False

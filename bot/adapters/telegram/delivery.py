@@ -37,6 +37,7 @@ from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
 from bot.adapters.telegram.keyboards import result_keyboard
+from bot.adapters.telegram.pressed import PICTURE_MESSAGE
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import DeliveryError
@@ -233,12 +234,12 @@ class TelegramDelivery:
                         return
                     if not any(marker in reason for marker in CANNOT_EDIT):
                         raise
-            if generation.handle.get(FALLBACK_MARKER):
+            # Marked before sending, set-if-unset in one statement: one sender only.
+            if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
                 self._settled(generation)
                 return
-            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
             try:
-                await self.bot.send_message(
+                sent = await self.bot.send_message(
                     chat_id,
                     text,
                     parse_mode=ParseMode.HTML,
@@ -250,6 +251,7 @@ class TelegramDelivery:
             except TelegramError:
                 await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
                 raise
+            await self._record(generation, sent.message_id)
             self._settled(generation)
         except ChatMigrated:
             raise  # `deliver` follows the chat to its new id
@@ -270,15 +272,15 @@ class TelegramDelivery:
         filename: str,
     ) -> None:
         """The fallback that sends a new message: marked first, so a crash cannot send twice."""
-        if generation.handle.get(FALLBACK_MARKER):
+        # Set-if-unset in one statement: of two processes (or a retry after a crash), one sends.
+        if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
             log.info("generation %s: fallback already sent before a restart", generation.id)
             return
-        await self.handles.update_handle(generation.id, {FALLBACK_MARKER: time.time()})
         chat_id = int(generation.chat_id)
         reply = self._reply_to(generation)
         try:
             if as_document:
-                await self.bot.send_document(
+                sent = await self.bot.send_document(
                     chat_id,
                     data,
                     filename=filename,
@@ -290,7 +292,7 @@ class TelegramDelivery:
                     rate_limit_args=PICTURE,
                 )
             else:
-                await self.bot.send_photo(
+                sent = await self.bot.send_photo(
                     chat_id,
                     data,
                     caption=text,
@@ -304,6 +306,11 @@ class TelegramDelivery:
             # Not sent: clear the marker so the next attempt may send.
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
             raise
+        await self._record(generation, sent.message_id)
+
+    async def _record(self, generation: Generation, message_id: int) -> None:
+        """The new message is the result's: its buttons act on it, and Delete removes it."""
+        await self.handles.update_handle(generation.id, {PICTURE_MESSAGE: message_id})
 
     @staticmethod
     def _reply_to(generation: Generation) -> ReplyParameters | None:

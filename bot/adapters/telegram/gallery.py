@@ -1,4 +1,4 @@
-"""`/gallery`: a link to the chat's web gallery; `/gallery on|off` for the chat's admins.
+"""`/gallery`: a link to the chat's web gallery; `/gallery on|off|revoke` for the chat's admins.
 
 In a group the link is posted for everyone, so it carries no one's identity: it opens the
 group's pictures to look at. An admin who asks also gets, in a private message (when they
@@ -25,6 +25,9 @@ Context = ContextTypes.DEFAULT_TYPE
 NOT_SET_UP = (
     "This bot has no web gallery (its operator can set one up with PUBLIC_URL and WEB_PORT)."
 )
+
+
+REVOKED = "Every gallery link and session of this chat so far is closed. /gallery posts a new link."
 
 
 def button(link: str) -> InlineKeyboardMarkup:
@@ -105,16 +108,25 @@ class GalleryCommand:
 
     async def switch(self, update: Update, context: Context, message: Message, choice: str) -> None:
         assert self.gallery is not None
-        if choice not in ("on", "off"):
-            await self.refuse(update, "Usage: /gallery, or /gallery on or /gallery off (admins)")
+        if choice not in ("on", "off", "revoke"):
+            await self.refuse(update, "Usage: /gallery, or /gallery on, off or revoke (admins)")
             return
         if not await self.is_admin(update, context):
-            await self.refuse(update, "Only this chat's admins can switch its gallery on or off.")
+            await self.refuse(
+                update, "Only this chat's admins can switch its gallery or revoke its links."
+            )
             return
-        await self.gallery.set_enabled("telegram", scope_of(update).id, choice == "on")
+        scope_id = scope_of(update).id
+        if choice == "revoke":
+            # A leaked link (an admin's among them) is dead at once, not in 7 days.
+            await self.gallery.revoke("telegram", scope_id)
+            await self.reply(message, REVOKED)
+            return
+        await self.gallery.set_enabled("telegram", scope_id, choice == "on")
         await self.reply(
             message,
             "The gallery is on here: /gallery posts a link to it."
             if choice == "on"
-            else "The gallery is off here: links to it no longer open.",
+            else "The gallery is off here: links to it no longer open, "
+            "and switched on again, only new ones will.",
         )

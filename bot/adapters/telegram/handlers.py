@@ -23,12 +23,14 @@ from bot.adapters.telegram.images import for_album, read_existing
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
+from bot.core.numbers import whole_number
 from bot.core.service import GenerationService
 from bot.web.access import GalleryAccess
 
 log = logging.getLogger(__name__)
 
 SEE_SETTINGS = "see its settings"
+SETLIMITS_MAX = 1_000_000  # a daily limit past this means "no limit" in all but name
 SETLIMITS_USAGE = (
     "Usage: /setlimits &lt;pictures per user per day&gt; [pictures for this chat per day] "
     "[count:&lt;1-4, the most pictures per request&gt;], or /setlimits count:&lt;1-4&gt; alone"
@@ -144,7 +146,7 @@ class Handlers:
             len(counts) > 1
             or not (counts or numbers)
             or len(numbers) > 2
-            or not all(a.isdigit() for a in [*numbers, *counts])
+            or any(whole_number(a, 0, SETLIMITS_MAX) is None for a in [*numbers, *counts])
         ):
             raise Refused(SETLIMITS_USAGE)
         scope = scope_of(update)

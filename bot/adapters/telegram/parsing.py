@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.models import ASPECT_RATIOS, AspectRatio
+from bot.core.numbers import decimal, whole_number
 
 USAGE = (
     "Usage: /imagine <prompt> [style:<style>] [count:1-4] [--ar 16:9] [--no <things to avoid>] "
@@ -49,18 +50,16 @@ class ParsedImagine:
 
 
 def _count(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_COUNT:
+    count = whole_number(value, 1, MAX_COUNT)
+    if count is None:
         raise ParseError(f"count: must be a whole number from 1 to {MAX_COUNT}, like count:4.")
-    return int(value)
+    return count
 
 
 def _strength(value: str) -> float:
     low, high = STRENGTH_RANGE
-    try:
-        strength = float(value)
-    except ValueError:
-        strength = -1.0
-    if not low <= strength <= high:  # NaN fails this too
+    strength = decimal(value, low, high)
+    if strength is None:
         raise ParseError(f"strength: must be a number from {low} to {high}, like strength:0.4.")
     return strength
 
@@ -124,9 +123,9 @@ def parse_imagine(text: str) -> ParsedImagine:
                     raise ParseError(f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
                 aspect = value
             elif flag == "--seed":
-                if not value.isdigit() or int(value) > MAX_SEED:
+                seed = whole_number(value, 0, MAX_SEED)
+                if seed is None:
                     raise ParseError(f"--seed must be a whole number from 0 to {MAX_SEED}.")
-                seed = int(value)
         elif in_negative:
             negative.append(token)
         else:

@@ -165,6 +165,8 @@ class PictureRequests:
         prepared = await self.service.prepare_remix(
             original.id, parsed.prompt, negative, requester, scope
         )
-        # Used once: a second reply to the same prompt does not run it again.
-        await self.handles.update_handle(original.id, {key: None})
+        # Used once: taken by compare-and-clear in one statement, so of two quick replies
+        # (in one process or two) exactly one runs; the other hears that it was used.
+        if not await self.handles.take_handle_value(original.id, key, requester.user_id):
+            raise Refused(PROMPT_USED)
         await self.intake.submit(message, prepared)

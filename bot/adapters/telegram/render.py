@@ -26,7 +26,7 @@ HELP = (
     "/gallery: every picture made here, on the web\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
     "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
-    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off, /settings"
+    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off|revoke, /settings"
 )
 
 COMMANDS = [
@@ -46,11 +46,16 @@ COMMANDS = [
 ]
 
 
+# A word joiner after "@": the text looks the same, but Telegram finds no @username in it,
+# so a prompt or a describe suggestion naming @someone notifies nobody.
+NO_MENTION = "@\u2060"
+
+
 def escape(text: str) -> str:
     """Text for an HTML-mode message: markup escaped (the bot sends with parse_mode HTML, so
-    `<b>` in a prompt shows as typed) and bidi controls removed (an unclosed U+202E would turn
-    the rest of our message around)."""
-    return html.escape(strip_bidi(text))
+    `<b>` in a prompt shows as typed), bidi controls removed (an unclosed U+202E would turn
+    the rest of our message around) and @usernames made inert (no one is pinged)."""
+    return html.escape(strip_bidi(text)).replace("@", NO_MENTION)
 
 
 def plain(text: str) -> str:

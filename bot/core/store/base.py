@@ -35,6 +35,21 @@ COLUMNS = (
 _COLUMN_NAMES = frozenset(c.strip() for c in COLUMNS.split(","))
 FINISHED = "('failed', 'delivered')"
 
+# A user's rows and, through `parent_id`, every row made from them that carries their prompt
+# (reroll, restyle, upscale, vary, "Imagine this" of their /describe) or their picture (any
+# request with an input picture, which is a copy of theirs): erased together by /forget_me.
+# A remix without an input picture has its maker's own prompt and none of their pixels; it
+# stays, and so do rows made from it. One statement, on SQLite and PostgreSQL alike.
+DERIVED_FROM_THEM = (
+    "WITH RECURSIVE doomed(id) AS ("
+    " SELECT id FROM generations WHERE platform = ? AND user_id = ?"
+    " UNION"
+    " SELECT g.id FROM generations g JOIN doomed d ON g.parent_id = d.id"
+    " WHERE g.kind <> 'remix' OR g.input_path IS NOT NULL"
+    ") DELETE FROM generations WHERE id IN (SELECT id FROM doomed) "
+    "RETURNING image_path, input_path"
+)
+
 
 class StoreUnavailable(UserFacingError):
     """The database did not answer after the retries; nothing of the request was kept."""
@@ -99,6 +114,11 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
     @abstractmethod
     def handle_merge_sql(self, changes: dict[str, HandleValue]) -> tuple[str, list[Any]]:
         """An SQL expression merging `changes` into the `handle` column, keeping null values."""
+
+    @abstractmethod
+    def handle_key_sql(self, key: str) -> tuple[str, str, list[Any]]:
+        """(the handle without `key`, the text value of `key` or NULL) as SQL expressions,
+        and the parameter each takes (one, the same for both)."""
 
     # -- generations ----------------------------------------------------------------------------
 
@@ -213,6 +233,30 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
             [*params, generation_id],
         )
 
+    async def take_handle_value(self, generation_id: str, key: str, expected: str) -> bool:
+        """Compare-and-clear in one statement: remove `key` if it holds `expected`. True for
+        exactly one of any number of concurrent callers (a single-use handle, such as who may
+        answer a Remix prompt)."""
+        without, value, param = self.handle_key_sql(key)
+        changed = await self.execute(
+            f"UPDATE generations SET handle = {without} "  # noqa: S608 - ours
+            f"WHERE id = ? AND {value} = ?",
+            [*param, generation_id, *param, expected],
+        )
+        return changed == 1
+
+    async def claim_handle_key(self, generation_id: str, key: str, value: HandleValue) -> bool:
+        """Set `key` only if it is unset, in one statement: True for exactly one caller (a
+        marker set before a send that must happen once)."""
+        merged, params = self.handle_merge_sql({key: value})
+        _, current, param = self.handle_key_sql(key)
+        changed = await self.execute(
+            f"UPDATE generations SET handle = {merged} "  # noqa: S608 - ours
+            f"WHERE id = ? AND {current} IS NULL",
+            [*params, generation_id, *param],
+        )
+        return changed == 1
+
     async def unfinished(self) -> list[Generation]:
         rows = await self.fetch(
             f"SELECT {COLUMNS} FROM generations WHERE status IN ('queued', 'running', 'done') "  # noqa: S608
@@ -280,16 +324,14 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
         return await self.transaction(purge)
 
     async def forget_user(self, platform: str, user_id: str) -> list[str]:
-        """Delete a user's history, refusals and settings in one transaction; return the image
-        and input paths."""
+        """Delete a user's history, refusals and settings in one transaction, with every row
+        anyone made from theirs that still holds their prompt or their picture (see
+        `DERIVED_FROM_THEM`); return the image and input paths (removing one of a request's
+        files removes them all)."""
         who = (platform, user_id)
 
         async def forget(tx: Executor) -> list[str]:
-            rows = await tx.fetch(
-                "DELETE FROM generations WHERE platform = ? AND user_id = ? "
-                "RETURNING image_path, input_path",
-                who,
-            )
+            rows = await tx.fetch(DERIVED_FROM_THEM, who)
             await tx.execute("DELETE FROM refusals WHERE platform = ? AND user_id = ?", who)
             await tx.execute("DELETE FROM user_settings WHERE platform = ? AND user_id = ?", who)
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]

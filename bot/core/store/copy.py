@@ -34,7 +34,8 @@ TABLES: dict[str, tuple[str, str]] = {
     "refusals": ("platform, scope_id, user_id, code, reason, created_at", "id"),
     "scope_settings": (
         "platform, scope_id, default_style, allowed_styles, updated_at, daily_limit_per_user, "
-        "daily_limit_per_scope, nsfw, max_pending_per_user, gallery, max_count",
+        "daily_limit_per_scope, nsfw, max_pending_per_user, gallery, max_count, "
+        "gallery_generation",
         "platform, scope_id",
     ),
     "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),

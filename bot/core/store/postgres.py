@@ -162,6 +162,13 @@ class PostgresStore(Store):
         # jsonb `||` keeps keys whose new value is null, as the dict merge it replaces did.
         return "CAST(CAST(handle AS jsonb) || CAST(? AS jsonb) AS TEXT)", [json.dumps(changes)]
 
+    def handle_key_sql(self, key: str) -> tuple[str, str, list[Any]]:
+        return (
+            "CAST(CAST(handle AS jsonb) - CAST(? AS TEXT) AS TEXT)",
+            "(CAST(handle AS jsonb) ->> CAST(? AS TEXT))",
+            [key],
+        )
+
     # -- migrations ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:

@@ -117,6 +117,10 @@ class SQLiteStore(Store):
             params += ["$." + json.dumps(key), json.dumps(value)]
         return f"json_set(handle, {pairs})", params
 
+    def handle_key_sql(self, key: str) -> tuple[str, str, list[Any]]:
+        path = "$." + json.dumps(key)
+        return "json_remove(handle, ?)", "json_extract(handle, ?)", [path]
+
     # -- migrations ---------------------------------------------------------------------------
 
     async def schema_version(self) -> int:
