@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, load_settings
+from bot.settings import ENV_FILE_VARIABLE, Settings, load_settings
 
 NAMES = [name.upper() for name in Settings.model_fields]
 
@@ -15,6 +15,7 @@ NAMES = [name.upper() for name in Settings.model_fields]
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in NAMES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(ENV_FILE_VARIABLE)  # these tests read `.env` as a user's bot does
     monkeypatch.chdir(tmp_path)  # no .env but the test's own
 
 
