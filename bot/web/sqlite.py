@@ -50,7 +50,8 @@ class SqliteGallery:
             await store.close()
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000"):
+        # The store switched the file to WAL under its lock: this only reads the mode back.
+        for pragma in ("busy_timeout=5000", "journal_mode=WAL", "foreign_keys=ON"):
             await db.execute(f"PRAGMA {pragma}")
         return cls(db)
 
