@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.bootstrap import BotApp
-from bot.core.errors import UserFacingError
+from bot.core.errors import UserFacingError, retrying_words
 from bot.core.models import (
     Generation,
     ImagineCommand,
@@ -88,20 +88,33 @@ PROVIDER_NAMES = {
 
 
 def unreachable_hint(settings: Settings) -> str:
-    """What to set when no provider of the chain answered (the chat user's reason is vaguer)."""
+    """What to set when no provider of the chain could be reached (the chat user's reason is
+    vaguer)."""
     names = [PROVIDER_NAMES[p][0] for p in settings.providers]
     urls = [PROVIDER_NAMES[p][1] for p in settings.providers]
     who = " and ".join(names)
-    verb = "did" if len(names) == 1 else "all did"
     if settings.providers == ("horde",) and settings.openai_api_key is None:
         return (
-            f"{who} did not answer; set OPENAI_API_KEY or IMAGE_PROVIDERS to use another "
+            f"{who} cannot be reached; set OPENAI_API_KEY or IMAGE_PROVIDERS to use another "
             f"provider, or check {urls[0]} and the network (`imaginebot providers` checks them)"
         )
     return (
-        f"{who} {verb} not answer; check {' and '.join(urls)} and the network, or set "
+        f"{who} cannot be reached; check {' and '.join(urls)} and the network, or set "
         "IMAGE_PROVIDERS to use another provider (`imaginebot providers` checks them)"
     )
+
+
+def busy_hint(settings: Settings) -> str:
+    """When the providers answered, but only with errors (an outage, an overload)."""
+    who = " and ".join(PROVIDER_NAMES[p][0] for p in settings.providers)
+    return (
+        f"{who} answered only with errors (busy or down); try again later, or set "
+        "IMAGE_PROVIDERS to use another provider (`imaginebot providers` checks them)"
+    )
+
+
+# The operator at the terminal gets what to do; the other codes' reasons say enough already.
+OPERATOR_HINTS = {"unreachable": unreachable_hint, "busy": busy_hint, "unavailable": busy_hint}
 
 
 class CliChannel:
@@ -115,6 +128,10 @@ class CliChannel:
         self.written: Path | None = None
 
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        retrying = retrying_words(update.detail)
+        if retrying:
+            print(f"retrying: {retrying}", flush=True)
+            return
         detail = f" ({update.detail})" if update.detail else ""
         position = f", position {update.position}" if update.position else ""
         print(f"generating{position}{detail}…", flush=True)
@@ -170,8 +187,9 @@ class CliChannel:
 
     async def report_failure(self, generation: Generation) -> None:
         reason = generation.failure_reason
-        if generation.failure_code == "unavailable":  # "took too long" says enough already
-            reason = unreachable_hint(self.settings)
+        hint = OPERATOR_HINTS.get(generation.failure_code or "")
+        if hint is not None:
+            reason = hint(self.settings)
         print(f"failed: {reason}", file=sys.stderr, flush=True)
         self.finished.set()
 
