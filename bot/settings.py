@@ -165,6 +165,9 @@ class Settings(BaseSettings):
 
     # Web gallery
     web_port: int | None = Field(default=None, ge=1, le=65535)
+    # The address the gallery listens on: this machine only, unless a proxy or the Docker
+    # image (0.0.0.0, every interface of the container) says otherwise.
+    web_host: str = Field(default="127.0.0.1", min_length=1)
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     web_secret: SecretStr | None = None
     gallery_link_hours: float = Field(default=24.0, gt=0, le=24 * 366)

@@ -16,6 +16,7 @@ def web_config(settings: Settings) -> WebConfig:
         raise ConfigError("PUBLIC_URL: not set (and no WEB_PORT); the gallery has no address")
     return WebConfig(
         port=settings.web_port or 0,
+        host=settings.web_host,
         public_url=url,
         secret=settings.web_secret.get_secret_value() if settings.web_secret else None,
         link_hours=settings.gallery_link_hours,
