@@ -8,6 +8,7 @@ import signal
 
 from bot.settings import ConfigError, Settings
 from bot.web.config import WebConfig
+from bot.web.grants import LOCAL_SCOPE
 
 
 def web_config(settings: Settings) -> WebConfig:
@@ -40,9 +41,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         dest="gallery_command", required=True, help="what to do with the gallery"
     )
     p_link = gallery_sub.add_parser("link", help="print a signed link to a chat's gallery")
-    p_link.add_argument("--platform", required=True, choices=("discord", "telegram"))
+    p_link.add_argument("--platform", required=True, choices=("discord", "telegram", "cli"))
     p_link.add_argument(
-        "--scope", required=True, help="server or group id, or dm:<chat id> for a direct chat"
+        "--scope",
+        help="server or group id, or dm:<chat id> for a direct chat "
+        "(cli: the pictures made with `imaginebot imagine`, scope local, the default)",
     )
     p_link.add_argument("--user", help="open it as this user id (may delete their pictures)")
     p_link.add_argument(
@@ -72,10 +75,13 @@ async def web(settings: Settings, _args: argparse.Namespace) -> int:
 async def gallery(settings: Settings, args: argparse.Namespace) -> int:
     if args.hours is not None and args.hours <= 0:
         raise ConfigError("--hours: must be more than 0")
+    scope = args.scope or (LOCAL_SCOPE if args.platform == "cli" else None)
+    if scope is None:
+        raise ConfigError("--scope: which server, group or chat (see --help)")
     links = web_config(settings).links()
     try:
         link = links.make(
-            args.platform, args.scope, user_id=args.user, admin=args.admin, hours=args.hours
+            args.platform, scope, user_id=args.user, admin=args.admin, hours=args.hours
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

@@ -22,9 +22,11 @@ from bot.web.queries import (
     VISIBLE,
     Filters,
     GalleryItem,
+    Original,
     Page,
     item_from,
     match_expression,
+    originals_from,
 )
 
 SCHEMA_VERSION = 4
@@ -126,6 +128,14 @@ class SqliteGallery:
             (generation_id, platform, scope_id),
         )
         return item_from(rows[0]) if rows else None
+
+    async def originals(self, generation_id: str) -> list[Original]:
+        rows = await self._rows(
+            "SELECT idx, path, width, height FROM generation_images WHERE generation_id = ? "
+            "ORDER BY idx",
+            (generation_id,),
+        )
+        return originals_from(rows)
 
     async def delete_own(
         self, platform: str, scope_id: str, generation_id: str, user_id: str
