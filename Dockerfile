@@ -14,7 +14,7 @@ RUN pip install .
 
 USER imaginebot
 VOLUME ["/data"]
-# /healthz answers 200 only when every check passes (see README, Operations).
+# /healthz answers 200 only when every check passes (see docs/operations.md).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % (os.environ.get('HEALTH_PORT') or '8080'), timeout=5)"]
 CMD ["imaginebot", "run"]

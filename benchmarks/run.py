@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             print(json.dumps(result), flush=True)
     if not args.quick and not args.scenario:
-        report.write(args.out, results, time.monotonic() - started, readme=ROOT / "README.md")
+        report.write(args.out, results, time.monotonic() - started)
+        report.keep_json(args.out.with_suffix(".json"), results)
     return 1 if failed else 0
 
 
