@@ -457,7 +457,7 @@ def markdown(results: list[dict[str, Any]], elapsed: float) -> str:
     return "\n".join(lines)
 
 
-# The figures the README's summary shows for each scenario (the full set is in the doc).
+# The figures the page's summary shows for each scenario (the full table follows it).
 HEADLINE: dict[str, tuple[str, ...]] = {
     "burst_discord": ("ack_p50_ms", "ack_p99_ms", "ack_max_ms", "late_acks"),
     "burst_telegram": ("ack_p50_ms", "ack_p99_ms", "ack_max_ms", "bot_cpu_ms_per_gen"),
@@ -496,12 +496,12 @@ HEADLINE: dict[str, tuple[str, ...]] = {
     ),
     "img2img_telegram": ("ack_p99_ms", "bot_cpu_ms_per_gen", "bot_rss_peak_mb"),
 }
-README_START = "<!-- benchmarks:start -->"
-README_END = "<!-- benchmarks:end -->"
+SUMMARY_START = "<!-- benchmarks:start -->"
+SUMMARY_END = "<!-- benchmarks:end -->"
 
 
 def summary(results: list[dict[str, Any]]) -> str:
-    """The README's short table: each scenario's target, whether it was met, key figures."""
+    """The summary's short table: each scenario's target, whether it was met, key figures."""
     lines = ["| scenario | target | met | figures |", "|---|---|---|---|"]
     for r in results:
         if "target" not in r:
@@ -514,27 +514,13 @@ def summary(results: list[dict[str, Any]]) -> str:
 
 
 def summary_block(results: list[dict[str, Any]], when: str) -> str:
-    return f"{README_START}\nLast full run: {when}.\n\n{summary(results)}\n{README_END}\n"
+    return f"{SUMMARY_START}\nLast full run: {when}.\n\n{summary(results)}\n{SUMMARY_END}\n"
 
 
-def update_readme(readme: Path, results: list[dict[str, Any]], when: str) -> None:
-    """Replace what stands between the README's markers with the latest summary."""
-    text = readme.read_text(encoding="utf-8")
-    start, end = text.find(README_START), text.find(README_END)
-    if start < 0 or end < start:
-        return
-    block = f"{README_START}\nLast full run: {when}.\n\n{summary(results)}\n"
-    readme.write_text(text[:start] + block + text[end:], encoding="utf-8")
-
-
-def write(
-    path: Path, results: list[dict[str, Any]], elapsed: float, readme: Path | None = None
-) -> None:
+def write(path: Path, results: list[dict[str, Any]], elapsed: float) -> None:
+    """The whole page (docs/benchmarks.md): its summary, notes and every figure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(markdown(results, elapsed), encoding="utf-8")
-    if readme is not None and readme.exists():
-        when = f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores"
-        update_readme(readme, results, when)
 
 
 def keep_json(path: Path, results: list[dict[str, Any]]) -> None:

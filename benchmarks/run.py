@@ -3,7 +3,8 @@
     python benchmarks/run.py [--quick] [--scenario NAME ...] [--out docs/benchmarks.md]
                              [--profile DIR]
 
-A full run (no --quick, every scenario) also writes the Markdown table to --out. --quick uses
+A full run (no --quick, every scenario) also writes the Markdown page to --out and its results
+as JSON beside it (docs/benchmarks.json, what `report.py plots` draws from). --quick uses
 tiny numbers and finishes in well under a minute; the test suite runs it to keep the harness
 working. In a full run each scenario starts its own stack (Redis, fake provider, fake
 platforms, bot, workers) in a temporary directory and stops everything it started before the

@@ -17,7 +17,7 @@ RESULTS = json.loads((ROOT / "docs" / "benchmarks.json").read_text())
 
 def test_the_page_has_the_summary_the_notes_and_every_figure() -> None:
     page = report.markdown(RESULTS, 600.0)
-    start, end = page.index(report.README_START), page.index(report.README_END)
+    start, end = page.index(report.SUMMARY_START), page.index(report.SUMMARY_END)
     summary = page[start:end]
     assert "| burst_discord | 0 late acks (> 3 s); ack p99 <= 1000 ms | yes |" in summary
     assert page.index("## The gallery's speed") > end
@@ -31,8 +31,8 @@ def test_the_page_has_the_summary_the_notes_and_every_figure() -> None:
 def test_the_published_page_is_what_the_report_writes_above_its_full_table() -> None:
     published = (ROOT / "docs" / "benchmarks.md").read_text()
     written = report.markdown(RESULTS, 600.0)
-    head = written.split(report.README_START, 1)[0]
-    tail = written.split(report.README_END, 1)[1].split("Last full run", 1)[0]
+    head = written.split(report.SUMMARY_START, 1)[0]
+    tail = written.split(report.SUMMARY_END, 1)[1].split("Last full run", 1)[0]
     assert published.startswith(head) and tail in published
 
 
