@@ -56,5 +56,5 @@ def test_imaginebot_env_file_names_the_settings_file(
     monkeypatch.setenv(ENV_FILE_VARIABLE, "")
     assert load_settings().web_port is None  # empty: no file at all
     monkeypatch.setenv(ENV_FILE_VARIABLE, str(tmp_path / "missing.env"))
-    with pytest.raises(ConfigError, match="IMAGINEBOT_ENV_FILE names .*missing.env"):
+    with pytest.raises(ConfigError, match=r"IMAGINEBOT_ENV_FILE names .*missing\.env"):
         load_settings()
