@@ -1,13 +1,11 @@
 """benchmarks/report.py: the page a full run writes keeps its hand-written parts and its short
-summary between the markers; the plots are drawn from the same JSON (with matplotlib, the
-`bench` extra, when it is installed)."""
+summary between the markers; the plots are drawn from the same JSON (matplotlib: the `bench`
+extra for a benchmark run, and in the `test` extra for this test)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
 
 from benchmarks import report
 from tests.support import ROOT
@@ -37,7 +35,6 @@ def test_the_published_page_is_what_the_report_writes_above_its_full_table() -> 
 
 
 def test_the_plots_are_drawn_from_the_json(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib", reason="the `bench` extra draws the plots")
     written = report.plots(RESULTS, tmp_path)
     assert [p.name for p in written] == ["acks.png", "capacity.png", "memory.png"]
     for path in written:
