@@ -3,6 +3,7 @@ reaches no test, neither the subprocesses the helpers start nor the Settings tes
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -38,19 +39,27 @@ HOSTILE = {
 
 @pytest.fixture
 def hostile_env_file() -> Iterator[Path]:
-    """A hostile `.env` in the project root; a developer's own `.env` is set aside, then put back."""
+    """A hostile `.env` in the project root; a developer's own `.env` is set aside, then put back.
+
+    One test at a time holds the checkout's `.env` (a lock beside it): tests of this module
+    running in two pytest-xdist workers must not set aside each other's files."""
     target = ROOT / ".env"
+    lock = os.open(ROOT / ".env.test-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
     saved = ROOT / f".env.saved-by-test-{os.getpid()}"
     had_one = target.exists()
-    if had_one:
-        target.rename(saved)
-    target.write_text("".join(f"{k}={v}\n" for k, v in HOSTILE.items()), encoding="utf-8")
     try:
-        yield target
-    finally:
-        target.unlink()
         if had_one:
-            saved.rename(target)
+            target.rename(saved)
+        target.write_text("".join(f"{k}={v}\n" for k, v in HOSTILE.items()), encoding="utf-8")
+        try:
+            yield target
+        finally:
+            target.unlink()
+            if had_one:
+                saved.rename(target)
+    finally:
+        os.close(lock)
 
 
 def test_the_hostile_file_is_what_an_unprotected_process_reads(hostile_env_file: Path) -> None:
