@@ -3,7 +3,8 @@
     python benchmarks/run.py [--quick] [--scenario NAME ...] [--out docs/benchmarks.md]
                              [--profile DIR]
 
-A full run (no --quick, every scenario) also writes the Markdown table to --out. --quick uses
+A full run (no --quick, every scenario) also writes the Markdown page to --out and its results
+as JSON beside it (docs/benchmarks.json, what `report.py plots` draws from). --quick uses
 tiny numbers and finishes in well under a minute; the test suite runs it to keep the harness
 working. In a full run each scenario starts its own stack (Redis, fake provider, fake
 platforms, bot, workers) in a temporary directory and stops everything it started before the
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             print(json.dumps(result), flush=True)
     if not args.quick and not args.scenario:
-        report.write(args.out, results, time.monotonic() - started, readme=ROOT / "README.md")
+        report.write(args.out, results, time.monotonic() - started)
+        report.keep_json(args.out.with_suffix(".json"), results)
     return 1 if failed else 0
 
 

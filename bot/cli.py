@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import logging
 import os
 import signal
@@ -34,6 +33,7 @@ if "httpx" not in sys.modules:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 log = logging.getLogger("bot.cli")
+MAX_SEED = 2**32 - 1  # the seed range ImagineCommand accepts
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -90,7 +90,8 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
         seed=args.seed,
         count=args.count,
         image=picture,
-        strength=args.strength,
+        # Unset: the command's own default.
+        **({"strength": args.strength} if args.strength is not None else {}),
     )
     return await imagine(settings, command, Path(args.output) if args.output else None)
 
@@ -142,7 +143,7 @@ async def history(settings: Settings, args: argparse.Namespace) -> int:
 
     store = await open_configured_store(settings)
     try:
-        rows = await store.history(args.platform, args.user or getpass.getuser(), args.limit)
+        rows = await store.latest(args.limit, platform=args.platform, user_id=args.user)
     finally:
         await store.close()
     print(history_lines(rows))
@@ -154,6 +155,27 @@ def strength(text: str) -> float:
     if not 0.1 <= value <= 1.0:
         raise argparse.ArgumentTypeError("the strength is 0.1 to 1.0")
     return value
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from `low` to `high`, refused by the parser (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"use a number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot say per option: --strength means nothing without --image."""
+    if args.command == "imagine" and args.strength is not None and not args.image:
+        parser.error("--strength goes with --image (how far the result may move from it)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -188,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_img.add_argument("--negative", metavar="TEXT", help="what the picture should not show")
     p_img.add_argument(
-        "--seed", type=int, help="a number to make the same picture again (default: random)"
+        "--seed",
+        type=whole_number(0, MAX_SEED),
+        help=f"0-{MAX_SEED}: a number to make the same picture again (default: random)",
     )
     p_img.add_argument(
         "--count",
@@ -202,10 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_img.add_argument(
         "--strength",
         type=strength,
-        default=0.6,
         help="with --image: how far the result may move from it, 0.1-1.0 (default: 0.6)",
     )
-    p_img.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>.png)")
+    p_img.add_argument("-o", "--output", help="file to write (default: out/imaginebot-<id>.png)")
     for name, what in (("upscale", "upscale"), ("vary", "make variations of")):
         p_follow = sub.add_parser(name, help=f"{what} image K of an earlier request")
         p_follow.add_argument("generation_id", help="the request's id (see `imaginebot history`)")
@@ -217,18 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="K",
             help="which image, 1-4, as numbered on the grid (default: 1)",
         )
-        p_follow.add_argument("-o", "--output", help="file to write (default: imaginebot-<id>)")
+        p_follow.add_argument(
+            "-o", "--output", help="file to write (default: out/imaginebot-<id>.png)"
+        )
     p_describe = sub.add_parser("describe", help="prompt suggestions for a picture")
     p_describe.add_argument("file", help="a PNG, JPEG, WebP or GIF")
 
     sub.add_parser("styles", help="list the style catalogue")
     sub.add_parser("providers", help="check every configured image provider")
     sub.add_parser("migrate", help="apply database migrations")
-    p_hist = sub.add_parser("history", help="show recent requests")
-    p_hist.add_argument("--platform", default="cli", help="cli, discord or telegram")
-    p_hist.add_argument("--user", help="user id (default: you, for cli)")
+    p_hist = sub.add_parser("history", help="show the latest requests, of every platform")
     p_hist.add_argument(
-        "--limit", type=int, default=20, help="how many requests to show (default: 20)"
+        "--platform", choices=("cli", "discord", "telegram"), help="only this platform's requests"
+    )
+    p_hist.add_argument("--user", help="only this user's requests (a user id; for cli, a login)")
+    p_hist.add_argument(
+        "--limit",
+        type=whole_number(1, 1000),
+        default=20,
+        help="how many requests to show, 1-1000 (default: 20)",
     )
     web_commands.add_parsers(sub)
     p_db = sub.add_parser("db", help="database tools").add_subparsers(
@@ -267,7 +297,9 @@ COMMANDS: dict[str, Command] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_combinations(parser, args)
     try:
         status = run_command(args)
         sys.stdout.flush()  # inside the try: with a pipe, the last lines are written here

@@ -40,4 +40,4 @@ async def describe(settings: Settings, path: Path) -> int:
     ) -> Ticket:
         return await service.describe(picture, who, scope, target)
 
-    return await run_request(settings, submit, None)
+    return await run_request(settings, submit, None, writes=False)

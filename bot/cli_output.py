@@ -62,13 +62,18 @@ def capabilities_table(rows: Sequence[dict[str, str]]) -> str:
 
 
 def history_lines(rows: Sequence[Generation]) -> str:
+    """One line a request: id, time (UTC), platform and user, status, style, prompt."""
     if not rows:
         return "no requests yet"
+    width = max(cells(f"{g.platform}:{g.user_id}") for g in rows)
     lines = []
     for g in rows:
         when = datetime.fromtimestamp(g.created_at, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        who = pad(f"{g.platform}:{g.user_id}", width)
         reason = f"  ({g.failure_reason})" if g.status is Status.FAILED else ""
-        lines.append(f"{g.id}  {when}  {g.status.value:<9}  {g.style:<12}  {g.prompt[:60]}{reason}")
+        lines.append(
+            f"{g.id}  {when}  {who}  {g.status.value:<9}  {g.style:<12}  {g.prompt[:60]}{reason}"
+        )
     return "\n".join(lines)
 
 

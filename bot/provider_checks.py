@@ -14,17 +14,36 @@ from bot.settings import Settings
 log = logging.getLogger("bot.cli")
 
 
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
+
+
+def provider_url(settings: Settings, provider_id: str) -> str:
+    """The address a provider is reached at, as configured (named when its check fails)."""
+    urls = {
+        "openai": settings.openai_base_url or OPENAI_DEFAULT_URL,
+        "horde": settings.horde_api_url,
+        "sdwebui": settings.sdwebui_url,
+        "comfyui": settings.comfyui_url,
+    }
+    return urls.get(provider_id) or "(no URL set)"
+
+
 async def check_providers(settings: Settings) -> list[tuple[str, bool, str]]:
-    """(provider, ok, detail) for every configured provider, in chain order."""
+    """(provider, ok, detail) for every configured provider, in chain order; a failing one's
+    detail names the URL that was asked."""
 
     async def one(provider_id: str, provider: ImageProvider) -> tuple[str, bool, str]:
         try:
             check = await provider.check()
         except Exception as exc:  # one broken provider must not hide the others' results
-            return provider_id, False, f"check failed: {exc.__class__.__name__}"
+            check_ok, detail = False, f"check failed: {exc.__class__.__name__}"
+        else:
+            check_ok, detail = check.ok, check.detail
         finally:
             await provider.aclose()
-        return provider_id, check.ok, check.detail
+        if not check_ok:
+            detail = f"{detail} (asked {provider_url(settings, provider_id)})"
+        return provider_id, check_ok, detail
 
     async with http_client(settings) as http:
         built = build_providers(settings, http)

@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 KNOWN_PROVIDERS = ("openai", "horde", "sdwebui", "comfyui")
+DEFAULT_ENV_FILE = ".env"
+# Names the settings file read instead of `.env` in the working directory; empty: read none
+# (the test suite sets it empty so a developer's `.env` never reaches a test).
+ENV_FILE_VARIABLE = "IMAGINEBOT_ENV_FILE"
+
+
+def chosen_env_file() -> str | None:
+    """The settings file to read: IMAGINEBOT_ENV_FILE when set (empty: none), else `.env`."""
+    chosen = os.environ.get(ENV_FILE_VARIABLE)
+    if chosen is None:
+        return DEFAULT_ENV_FILE
+    return chosen.strip() or None
 
 
 class ConfigError(Exception):
@@ -19,7 +38,7 @@ class ConfigError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env",
+        env_file=DEFAULT_ENV_FILE,
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
@@ -27,6 +46,25 @@ class Settings(BaseSettings):
         # the default applies, for every setting.
         env_ignore_empty=True,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # `.env` gives way to IMAGINEBOT_ENV_FILE; another `_env_file` (or None) is kept.
+        if (
+            isinstance(dotenv_settings, DotEnvSettingsSource)
+            and dotenv_settings.env_file == DEFAULT_ENV_FILE
+        ):
+            dotenv_settings = DotEnvSettingsSource(
+                settings_cls, env_file=chosen_env_file(), env_file_encoding="utf-8"
+            )
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     # Chat platforms
     discord_token: SecretStr | None = None
@@ -131,6 +169,9 @@ class Settings(BaseSettings):
 
     # Web gallery
     web_port: int | None = Field(default=None, ge=1, le=65535)
+    # The address the gallery listens on: this machine only, unless a proxy or the Docker
+    # image (0.0.0.0, every interface of the container) says otherwise.
+    web_host: str = Field(default="127.0.0.1", min_length=1)
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     web_secret: SecretStr | None = None
     gallery_link_hours: float = Field(default=24.0, gt=0, le=24 * 366)
@@ -268,6 +309,9 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build the one Settings object, turning validation errors into a message naming variables."""
+    named = os.environ.get(ENV_FILE_VARIABLE, "").strip()
+    if named and not Path(named).is_file():
+        raise ConfigError(f"{ENV_FILE_VARIABLE} names {named}, which is not a readable file")
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

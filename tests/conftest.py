@@ -1,15 +1,30 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.settings import ENV_FILE_VARIABLE
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
-from tests.support import RedisServer
+from tests.support import RedisServer, without_settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def hermetic_settings() -> Iterator[None]:
+    """No test sees the developer's settings: none of their variables, and no `.env` file.
+
+    Settings built in the tests and every subprocess that inherits this environment read only
+    what the test itself sets (IMAGINEBOT_ENV_FILE empty: no settings file at all)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in set(os.environ) - set(without_settings(os.environ)):
+            patch.delenv(name)
+        patch.setenv(ENV_FILE_VARIABLE, "")
+        yield
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ from typing import Any
 
 import redis
 
+from bot.settings import ENV_FILE_VARIABLE, Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGINEBOT = [sys.executable, "-m", "bot"]
 
@@ -90,25 +92,39 @@ class RedisServer:
         return redis.Redis(port=self.port)
 
 
-def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    """A clean environment for an imaginebot subprocess: no inherited bot settings, no .env."""
-    env = {
+# Every variable imaginebot reads: a test's processes see only the values the test sets.
+SETTING_VARIABLES = frozenset(
+    {name.upper() for name in Settings.model_fields} | {ENV_FILE_VARIABLE}
+)
+SETTING_PREFIXES = (
+    "DISCORD_",
+    "TELEGRAM_",
+    "OPENAI_",
+    "REDIS_",
+    "IMAGE_",
+    "HORDE_",
+    "SDWEBUI_",
+    "COMFYUI_",
+    "DATABASE_",
+)
+
+
+def without_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` without any variable imaginebot would read as a setting."""
+    return {
         k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            (
-                "DISCORD_",
-                "TELEGRAM_",
-                "OPENAI_",
-                "REDIS_",
-                "IMAGE_",
-                "HORDE_",
-                "SDWEBUI_",
-                "COMFYUI_",
-                "DATABASE_",
-            )
-        )
+        for k, v in environ.items()
+        if k.upper() not in SETTING_VARIABLES and not k.upper().startswith(SETTING_PREFIXES)
     }
+
+
+def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """A clean environment for an imaginebot subprocess: no inherited bot settings, no .env.
+
+    IMAGINEBOT_ENV_FILE empty means no settings file is read, whatever the working directory
+    holds (a developer's `.env` in the checkout)."""
+    env = without_settings(os.environ)
+    env[ENV_FILE_VARIABLE] = ""
     env.update(
         {
             "DATA_DIR": str(data_dir),

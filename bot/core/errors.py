@@ -122,20 +122,59 @@ class ProviderBadOutput(ProviderError):
 
 
 class ProviderRateLimited(ProviderError):
+    """The service asked the bot to slow down (HTTP 429, or its own limits here were full)."""
+
     code = "rate_limited"
     retryable = True
-    user_message = "The image service is busy right now (rate limited). Please try again later."
+    user_message = (
+        "The image service asked the bot to slow down (rate limited). Please try again later."
+    )
 
 
 class ProviderUnavailable(ProviderError):
-    code = "unavailable"
+    """The service answered, but with an outage or overload (HTTP 5xx, 408, 409): busy."""
+
+    code = "busy"
     retryable = True
-    user_message = "The image service is not answering right now. Please try again later."
+    user_message = "The image service is busy or having trouble right now. Please try again later."
+
+
+class ProviderUnreachable(ProviderUnavailable):
+    """No answer at all: the name does not resolve, nothing listens at the address, the
+    connection is refused or cut before a reply."""
+
+    code = "unreachable"
+    user_message = (
+        "The image service cannot be reached right now (no connection). Please try again later."
+    )
 
 
 class ProviderTimeout(ProviderUnavailable):
     code = "timeout"
     user_message = "The image service took too long to answer. Please try again later."
+
+
+# While a request waits for another try: what the chat shows, by the code of the last failure.
+RETRYING_PREFIX = "retrying"
+RETRYING_WORDS = {
+    ProviderUnreachable.code: "The image service cannot be reached; trying again…",
+    ProviderRateLimited.code: "The image service asked the bot to slow down; trying again…",
+    ProviderTimeout.code: "The image service took too long; trying again…",
+    ProviderUnavailable.code: "The image service is busy; trying again…",
+}
+
+
+def retrying_detail(code: str) -> str:
+    """The progress detail of a request that will be tried again after a `code` failure."""
+    return f"{RETRYING_PREFIX} {code}"
+
+
+def retrying_words(detail: str | None) -> str | None:
+    """The plain sentence for a `retrying_detail`, None for any other progress detail."""
+    if detail is None or not detail.startswith(RETRYING_PREFIX):
+        return None
+    code = detail.removeprefix(RETRYING_PREFIX).strip()
+    return RETRYING_WORDS.get(code, RETRYING_WORDS[ProviderUnavailable.code])
 
 
 class DeliveryError(Exception):

@@ -28,6 +28,7 @@ from bot.core.errors import (
     ProviderRefused,
     ProviderRejected,
     ProviderTimeout,
+    retrying_detail,
 )
 from bot.core.events import publish
 from bot.core.images import check_provider_image, compose_grid, inspect
@@ -251,7 +252,9 @@ class WorkerRuntime:
         if retryable and job_try < self.max_tries:
             waits = [e.retry_after or 0.0 for e in retryable]
             delay = max(*waits, self.backoff_seconds * (2 ** (job_try - 1)))
-            await emit(Progress(generation_id=gen_id, ts=time.time(), detail="retrying"))
+            # Said by the latest failure: unreachable, rate limited, timed out or busy.
+            detail = retrying_detail(retryable[-1].code)
+            await emit(Progress(generation_id=gen_id, ts=time.time(), detail=detail))
             raise Retry(defer=delay)
         await self._fail(emit, gen_id, errors[-1])
         return {"status": "failed"}

@@ -93,7 +93,14 @@ class Recovery:
                 continue
             if not self._delivery.serves(generation.platform):
                 continue
-            await self._resume_job(generation)
+            async with self._delivery.lock(generation.id):
+                # Read again: the list above is a snapshot, and a request delivered since
+                # then has had its finished marker removed, so enqueueing it would run (and
+                # pay for) it again.
+                current = await self._store.get(generation.id)
+                if current is None or current.status not in (Status.QUEUED, Status.RUNNING):
+                    continue
+                await self._resume_job(current)
 
     async def requeue_after_loss(self) -> None:
         try:

@@ -161,6 +161,7 @@ def build_app(gallery: Gallery) -> web.Application:
     app.router.add_get(base + "more", pages.more)
     app.router.add_get(base + "i/{id}", pages.detail)
     app.router.add_get(base + "i/{id}/image", media.image)
+    app.router.add_get(base + "i/{id}/original/{index:[1-4]}", media.original)
     app.router.add_get(base + "i/{id}/thumb.webp", media.thumbnail)
     app.router.add_get(base + "static/{name}", media.static)
     app.router.add_post(base + "i/{id}/delete", actions.delete)

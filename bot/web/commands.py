@@ -8,6 +8,7 @@ import signal
 
 from bot.settings import ConfigError, Settings
 from bot.web.config import WebConfig
+from bot.web.grants import LOCAL_SCOPE
 
 
 def web_config(settings: Settings) -> WebConfig:
@@ -16,6 +17,7 @@ def web_config(settings: Settings) -> WebConfig:
         raise ConfigError("PUBLIC_URL: not set (and no WEB_PORT); the gallery has no address")
     return WebConfig(
         port=settings.web_port or 0,
+        host=settings.web_host,
         public_url=url,
         secret=settings.web_secret.get_secret_value() if settings.web_secret else None,
         link_hours=settings.gallery_link_hours,
@@ -39,9 +41,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         dest="gallery_command", required=True, help="what to do with the gallery"
     )
     p_link = gallery_sub.add_parser("link", help="print a signed link to a chat's gallery")
-    p_link.add_argument("--platform", required=True, choices=("discord", "telegram"))
+    p_link.add_argument("--platform", required=True, choices=("discord", "telegram", "cli"))
     p_link.add_argument(
-        "--scope", required=True, help="server or group id, or dm:<chat id> for a direct chat"
+        "--scope",
+        help="server or group id, or dm:<chat id> for a direct chat "
+        "(cli: the pictures made with `imaginebot imagine`, scope local, the default)",
     )
     p_link.add_argument("--user", help="open it as this user id (may delete their pictures)")
     p_link.add_argument(
@@ -71,24 +75,27 @@ async def web(settings: Settings, _args: argparse.Namespace) -> int:
 async def gallery(settings: Settings, args: argparse.Namespace) -> int:
     if args.hours is not None and args.hours <= 0:
         raise ConfigError("--hours: must be more than 0")
+    scope = args.scope or (LOCAL_SCOPE if args.platform == "cli" else None)
+    if scope is None:
+        raise ConfigError("--scope: which server, group or chat (see --help)")
     config = web_config(settings)
     links = config.links()
     try:
-        links.make(args.platform, args.scope, user_id=args.user, admin=args.admin, hours=args.hours)
+        links.make(args.platform, scope, user_id=args.user, admin=args.admin, hours=args.hours)
     except ValueError as exc:  # checked before the database is opened
         raise ConfigError(str(exc)) from None
     store = await config.open_store()
     try:
         # The scope's current link generation: a link of an earlier one would open nothing.
-        generation = await store.gallery_generation(args.platform, args.scope)
+        generation = await store.gallery_generation(args.platform, scope)
     finally:
         await store.close()
     if generation is None:
-        raise ConfigError(f"the gallery of {args.platform} {args.scope} is switched off")
+        raise ConfigError(f"the gallery of {args.platform} {scope} is switched off")
     print(
         links.make(
             args.platform,
-            args.scope,
+            scope,
             user_id=args.user,
             admin=args.admin,
             hours=args.hours,

@@ -19,7 +19,7 @@ class WebConfig:
     data_dir: Path
     database_path: Path
     images_dir: Path
-    host: str = "0.0.0.0"  # noqa: S104 - a reverse proxy or the users reach it from outside
+    host: str = "127.0.0.1"  # WEB_HOST: the Docker image listens on 0.0.0.0
     # postgresql://... when the bot's store is PostgreSQL; None: the SQLite file above.
     database_url: str | None = field(default=None, repr=False)  # may carry a password
 

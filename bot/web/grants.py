@@ -17,8 +17,10 @@ from urllib.parse import quote
 
 from bot.web.signing import BadSignature, Signer
 
-PLATFORMS = ("discord", "telegram")
+PLATFORMS = ("discord", "telegram", "cli")
 SCOPE_ID = re.compile(r"^(dm:)?-?[0-9]{1,24}$")
+# `imaginebot imagine` and its follow-ups: one scope, this machine's terminal.
+LOCAL_SCOPE = "local"
 USER_ID = re.compile(r"^[A-Za-z0-9:_-]{1,64}$")
 SESSION_DAYS = 7
 LINK = "link"
@@ -55,6 +57,8 @@ def scope_path(platform: str, scope_id: str) -> str:
 
 
 def valid_scope(platform: str, scope_id: str) -> bool:
+    if platform == "cli":
+        return scope_id == LOCAL_SCOPE
     return platform in PLATFORMS and bool(SCOPE_ID.match(scope_id))
 
 
@@ -68,7 +72,10 @@ def make_grant(
     generation: int = 0,
 ) -> Grant:
     if not valid_scope(platform, scope_id):
-        raise ValueError(f"{platform}:{scope_id} is not a server, group or direct chat id")
+        raise ValueError(
+            f"{platform}:{scope_id} is not a server, group or direct chat id"
+            + (f" (the command line's scope is {LOCAL_SCOPE})" if platform == "cli" else "")
+        )
     if user_id is not None and not USER_ID.match(user_id):
         raise ValueError(f"{user_id!r} is not a user id")
     if hours <= 0:

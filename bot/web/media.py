@@ -11,6 +11,7 @@ from bot.web.app import HERE, Missing, gallery_of, session_of
 from bot.web.queries import GalleryItem
 
 _IMAGE_NAME = re.compile(r"^[0-9a-f]{1,64}\.(png|jpg|webp)$")
+_ORIGINAL_NAME = re.compile(r"^[0-9a-f]{1,64}-[1-4]\.(png|jpg|webp)$")
 _TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 STATIC = {
     "gallery.css": "text/css",
@@ -44,6 +45,26 @@ async def image(request: web.Request) -> web.StreamResponse:
     headers = {"Content-Type": _TYPES[extension], "Cache-Control": REVALIDATE}
     if request.query.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="imaginebot-{item.id}.{extension}"'
+    return web.FileResponse(path, headers=headers)
+
+
+async def original(request: web.Request) -> web.StreamResponse:
+    """Picture K of a request that made several, as stored (the item's own image is the grid);
+    only where its item may be seen."""
+    item, _grid = await _item(request)
+    gallery = gallery_of(request)
+    wanted = request.match_info["index"]
+    found = [o for o in await gallery.store.originals(item.id) if str(o.index) == wanted]
+    if not found or not _ORIGINAL_NAME.match(found[0].image_name):
+        raise Missing
+    path = gallery.images_dir / found[0].image_name
+    if not path.is_file():
+        raise Missing
+    extension = path.suffix.lstrip(".")
+    headers = {"Content-Type": _TYPES[extension], "Cache-Control": REVALIDATE}
+    if request.query.get("download"):
+        name = f"imaginebot-{item.id}-{wanted}.{extension}"
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return web.FileResponse(path, headers=headers)
 
 

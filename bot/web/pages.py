@@ -16,6 +16,7 @@ MAX_TEXT = 200
 HOW_TO = {
     "discord": "Type /imagine in a channel of this server, with a prompt, to make the first one.",
     "telegram": "Send /imagine followed by a prompt in this chat to make the first one.",
+    "cli": 'Run imaginebot imagine "a prompt" on the bot\'s machine to make the first one.',
 }
 
 
@@ -134,6 +135,7 @@ async def detail(request: web.Request) -> web.StreamResponse:
         grant=grant,
         base=grant.path,
         item=item,
+        originals=await gallery.store.originals(item.id),
         style_label=style.label if style else item.style,
         csrf=grants.csrf_token(gallery.signer, grant),
         own=grant.user_id is not None and grant.user_id == item.user_id,

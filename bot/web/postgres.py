@@ -22,9 +22,11 @@ from bot.web.queries import (
     VISIBLE,
     Filters,
     GalleryItem,
+    Original,
     Page,
     item_from,
     listing_cursor,
+    originals_from,
 )
 
 # The expression of migration 006's GIN index, word for word, so the planner uses it.
@@ -98,6 +100,14 @@ class PostgresGallery:
             (generation_id, platform, scope_id),
         )
         return item_from(row) if row else None
+
+    async def originals(self, generation_id: str) -> list[Original]:
+        rows = await self._store.fetch(
+            "SELECT idx, path, width, height FROM generation_images WHERE generation_id = ? "
+            "ORDER BY idx",
+            (generation_id,),
+        )
+        return originals_from(rows)
 
     async def delete_own(
         self, platform: str, scope_id: str, generation_id: str, user_id: str

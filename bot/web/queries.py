@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -71,6 +72,16 @@ class GalleryItem:
     image_name: str
 
 
+@dataclass(frozen=True)
+class Original:
+    """One picture of a request that made several (the gallery's item is their grid)."""
+
+    index: int
+    image_name: str
+    width: int
+    height: int
+
+
 class ItemRow(Protocol):
     def __getitem__(self, key: str) -> Any: ...
 
@@ -93,6 +104,15 @@ def item_from(row: ItemRow) -> GalleryItem:
         hidden=bool(row["hidden"]),
         image_name=Path(row["image_path"]).name,
     )
+
+
+def originals_from(rows: Sequence[ItemRow]) -> list[Original]:
+    """Rows of generation_images (idx, path, width, height); none when there is one picture."""
+    found = [
+        Original(int(r["idx"]), Path(r["path"]).name, int(r["width"]), int(r["height"]))
+        for r in rows
+    ]
+    return found if len(found) > 1 else []
 
 
 @dataclass(frozen=True)
@@ -129,6 +149,10 @@ class GalleryStore(Protocol):
     async def item(
         self, platform: str, scope_id: str, generation_id: str, *, include_hidden: bool
     ) -> GalleryItem | None: ...
+
+    async def originals(self, generation_id: str) -> list[Original]:
+        """Each stored original of a request that made several, by index; [] for one picture."""
+        ...
 
     async def delete_own(
         self, platform: str, scope_id: str, generation_id: str, user_id: str

@@ -21,10 +21,12 @@ from bot.web.queries import (
     VISIBLE,
     Filters,
     GalleryItem,
+    Original,
     Page,
     item_from,
     listing_cursor,
     match_expression,
+    originals_from,
     search_cursor,
 )
 
@@ -49,7 +51,8 @@ class SqliteGallery:
             await store.close()
         db = await aiosqlite.connect(path, isolation_level=None)
         db.row_factory = sqlite3.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000"):
+        # The store switched the file to WAL under its lock: this only reads the mode back.
+        for pragma in ("busy_timeout=5000", "journal_mode=WAL", "foreign_keys=ON"):
             await db.execute(f"PRAGMA {pragma}")
         return cls(db)
 
@@ -124,6 +127,14 @@ class SqliteGallery:
             (generation_id, platform, scope_id),
         )
         return item_from(rows[0]) if rows else None
+
+    async def originals(self, generation_id: str) -> list[Original]:
+        rows = await self._rows(
+            "SELECT idx, path, width, height FROM generation_images WHERE generation_id = ? "
+            "ORDER BY idx",
+            (generation_id,),
+        )
+        return originals_from(rows)
 
     async def delete_own(
         self, platform: str, scope_id: str, generation_id: str, user_id: str

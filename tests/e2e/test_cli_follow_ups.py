@@ -49,7 +49,8 @@ def test_a_grid_of_four_then_upscale_and_vary_from_the_history(
     assert made.returncode == 0, made.stderr
     originals = [tmp_path / f"out-{k}.png" for k in range(1, 5)]
     assert [p.read_bytes() for p in originals] == fake.images  # byte for byte
-    with Image.open(out) as grid:
+    assert not out.exists() and "(not out.png: the picture is a JPEG)" in made.stdout
+    with Image.open(out.with_suffix(".jpg")) as grid:
         assert grid.format == "JPEG" and grid.size[0] > 1024
     gen_id = queued_id(made.stdout)
 
@@ -120,6 +121,8 @@ def test_upscale_without_an_upscaler_writes_the_original(
     calls = len(fake_openai.calls)
     up = run_cli(["upscale", queued_id(made.stdout), "--index", "2", "-o", "u.png"], env, tmp_path)
     assert up.returncode == 0, up.stderr
+    assert "the original picture: no upscaler is configured" in up.stdout
+    assert "original original" not in up.stdout
     assert (tmp_path / "u.png").read_bytes() == (tmp_path / "k-2.png").read_bytes()
     assert (tmp_path / "k-2.png").read_bytes() == fake_openai.images[1]
     assert len(fake_openai.calls) == calls

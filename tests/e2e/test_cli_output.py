@@ -14,7 +14,7 @@ from tests.support import IMAGINEBOT, base_env, free_port, run_cli
 
 pytestmark = pytest.mark.e2e
 
-PROGRESS = ("queued: ", "generating", "done: ", "failed: ")
+PROGRESS = ("queued: ", "generating", "retrying: ", "done: ", "failed: ")
 
 
 def merged_output(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, list[str]]:
@@ -48,11 +48,13 @@ def test_unreachable_default_provider_is_named_with_what_to_set(tmp_path: Path) 
     status, lines = merged_output(["imagine", "a lighthouse"], env, tmp_path)
     assert status == 1, lines
     assert lines[-1] == (
-        "failed: AI Horde did not answer; set OPENAI_API_KEY or IMAGE_PROVIDERS to use another "
-        "provider, or check HORDE_API_URL and the network (`imaginebot providers` checks them)"
+        "failed: AI Horde cannot be reached; set OPENAI_API_KEY or IMAGE_PROVIDERS to use "
+        "another provider, or check HORDE_API_URL and the network (`imaginebot providers` "
+        "checks them)"
     )
     shown = between_queued_and_end(lines)
-    assert any("retrying" in line for line in shown)  # the first try failed, then the second
+    # The first try failed, then the second: said as what it is, not as "busy".
+    assert "retrying: The image service cannot be reached; trying again…" in shown
     assert all(line.startswith(PROGRESS) for line in shown), lines
 
 

@@ -118,9 +118,15 @@ def test_outage_after_all_tries_fails_with_plain_reason(
     )
     assert result.returncode == 1
     # The operator at the terminal is told which provider and what to check.
-    assert "failed: OpenAI did not answer; check OPENAI_BASE_URL and the network" in result.stderr
+    assert "failed: OpenAI answered only with errors (busy or down); try again later" in (
+        result.stderr
+    )
     assert len(fake_openai.calls) == 3
-    assert only_row(tmp_path)["failure_code"] == "unavailable"
+    row = only_row(tmp_path)
+    assert row["failure_code"] == "busy"
+    assert row["failure_reason"] == (
+        "The image service is busy or having trouble right now. Please try again later."
+    )
 
 
 def test_bad_input_is_refused_before_any_provider_call(

@@ -7,6 +7,7 @@ allowed_mentions) or what the bot wrote to SQLite.
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.fakes.discord_api import ComponentRefused, Interaction, Message, Write
 from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, VIEW_CHANNEL, DiscordDriver
@@ -105,16 +107,19 @@ def final_image(stack: Stack, interaction: Interaction) -> Write:
 
 
 def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(shared: Stack) -> None:
-    d, before = shared.discord, len(shared.openai.images)
-    command = d.slash("imagine", prompt="a lighthouse at dusk", aspect="3:2")
+    # Pictures are matched by the prompt they were made for, not by their place in the fake's
+    # list: a job the queue ran again (at-least-once) makes another picture, and then the row
+    # must count the second paid call (checked at the end) rather than the test guessing.
+    d, prompt = shared.discord, "a lighthouse at dusk"
+    command = d.slash("imagine", prompt=prompt, aspect="3:2")
 
     image = final_image(shared, command)
     assert image.kind == "edit_original"
-    assert image.files[0].data == shared.openai.images[before]
+    assert image.files[0].data in shared.openai.made_for(prompt)
     assert image.files[0].filename == f"{shared.row_for(command)['id']}.png"  # type: ignore[index]
     row = shared.delivered_row(command)
     assert row["status"] == "delivered" and row["aspect"] == "3:2"
-    assert shared.openai.calls[before].body["size"] == "1536x1024"
+    assert Image.open(io.BytesIO(image.files[0].data)).size == (1536, 1024)
     # Acknowledged (deferred, public) first, well inside Discord's 3 seconds.
     first = d.writes(command)[0]
     assert first.kind == "callback" and first.callback_type == 5
@@ -132,13 +137,17 @@ def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(share
     reroll = d.click(original, f"ib:reroll:{row['id']}", user="bob")
     second = final_image(shared, reroll)
     assert d.writes(reroll)[0].callback_type == 5  # a new message, not an edit of the first
-    assert second.files[0].data == shared.openai.images[before + 1]
-    assert second.files[0].data != image.files[0].data
+    made = shared.openai.made_for(prompt)
+    assert second.files[0].data in made and second.files[0].data != image.files[0].data
+    assert made.index(second.files[0].data) > made.index(image.files[0].data)
     second_row = shared.delivered_row(reroll)
     assert second_row["status"] == "delivered" and second_row["parent_id"] == row["id"]
     assert second_row["seed"] != row["seed"] and second_row["prompt"] == row["prompt"]
-    # The first picture is untouched: still exactly one image on its message.
+    # Every picture the provider made for the two is a call the rows count: none is hidden.
+    assert row["provider_calls"] + second_row["provider_calls"] == len(made)
+    # The first picture is untouched: still exactly one image on its message, one upload each.
     assert len(d.server.run_sync(d.fake.original, command.id).attachments) == 1  # type: ignore[union-attr]
+    assert len(shared.image_writes(command)) == 1 and len(shared.image_writes(reroll)) == 1
 
 
 def test_settings_are_for_admins_and_the_default_applies(shared: Stack) -> None:

@@ -38,6 +38,9 @@ def env_file_from_example(directory: Path, **filled: str) -> Path:
 def first_run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = base_env(tmp_path / "data", HORDE_API_URL=f"{CLOSED}/api/v2", **extra)
     env.pop("DATA_DIR")  # as a new user has it: .env.example leaves DATA_DIR to its default
+    # The `.env` these tests write in their own folder is read, as a user's is (the suite
+    # otherwise reads none: base_env sets IMAGINEBOT_ENV_FILE empty).
+    env.pop("IMAGINEBOT_ENV_FILE")
     return env
 
 

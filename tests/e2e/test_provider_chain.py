@@ -257,6 +257,8 @@ def test_providers_command_checks_each_provider(
     failing = run_cli(["providers"], env, tmp_path)
     assert failing.returncode == 1
     assert failing.stdout.splitlines()[1].split()[:2] == ["openai", "FAIL"]
+    # The failing line names the URL it asked, so the operator sees which setting to check.
+    assert f"(asked {fake_openai.base_url}/v1)" in failing.stdout.splitlines()[1]
 
 
 def test_providers_table_for_self_hosted_servers(

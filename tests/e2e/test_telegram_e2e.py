@@ -206,6 +206,10 @@ def test_a_429_on_the_photo_still_delivers_exactly_one(shared: Stack) -> None:
 
 def test_history_and_forget_me(shared: Stack) -> None:
     t = shared.telegram
+    # Its own pictures (two of Alice's, one of Bob's): the tests before it may have run in
+    # another process (pytest-xdist), so nothing else is there to rely on.
+    for who, prompt in ((ALICE, "a keepsake"), (ALICE, "another keepsake"), (BOB, "a souvenir")):
+        assert shared.settled_row(t.send(who, who, f"/imagine {prompt}"))["status"] == "delivered"
     history = t.send(ALICE, ALICE, "/history")
     wait_for(lambda: t.fake.calls_to("sendMediaGroup"), 10, message="the album")
     album = t.fake.calls_to("sendMediaGroup")[-1]

@@ -170,6 +170,8 @@ class FakeOpenAI:
     rejected_for_concurrency: int = 0
     calls: list[Call] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
+    # The prompt each of `images` was made for, in the same order.
+    image_prompts: list[str] = field(default_factory=list)
     huge_bytes_sent: int = 0  # how much of the last "huge" answer went out before the reader quit
     image_urls: dict[str, bytes] = field(default_factory=dict)
     base_url: str = ""
@@ -191,6 +193,14 @@ class FakeOpenAI:
     )
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def made_for(self, prompt: str) -> list[bytes]:
+        """Every picture made for a request whose prompt starts with `prompt`, oldest first."""
+        return [
+            data
+            for data, asked in zip(list(self.images), list(self.image_prompts), strict=False)
+            if asked.startswith(prompt)
+        ]
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=60 * 1024 * 1024)
@@ -474,6 +484,7 @@ class FakeOpenAI:
         for index in range(int(body.get("n", 1))):
             data = make_png(width, height, f"{serial}:{index}:{body['prompt']}")
             self.images.append(data)
+            self.image_prompts.append(body["prompt"])
             item: dict[str, Any] = {}
             if body["model"].startswith("gpt-image") or body.get("response_format") == "b64_json":
                 item["b64_json"] = base64.b64encode(data).decode()

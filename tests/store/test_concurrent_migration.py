@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 
 from bot.core.store import Store
 from bot.core.store.base import migration_files, migrations_dir
+from bot.core.store.sqlite import SQLiteStore
 from tests.postgres import database
 from tests.support import ROOT, wait_for
 
@@ -84,6 +89,59 @@ def test_two_processes_migrate_a_new_sqlite_file_once(tmp_path: Path) -> None:
     check_once(migrate_together(url, tmp_path / "go"))
 
 
+def open_at_the_barrier(path: str, barrier: Any, results: Any) -> None:
+    """One process: connect, wait for all the others, then switch the file to WAL and migrate.
+
+    The barrier sits right after the store's first connection is made, before the journal-mode
+    switch: the window the start-up race was in, hit on purpose."""
+    from bot.core.store import sqlite
+
+    connect, met = sqlite._connect, []
+
+    async def connect_then_meet(target: Path) -> Any:
+        db = await connect(target)
+        if not met:
+            met.append(True)
+            await asyncio.to_thread(barrier.wait)
+        return db
+
+    sqlite._connect = connect_then_meet  # type: ignore[assignment]
+
+    async def main() -> list[int]:
+        store = await sqlite.SQLiteStore.open_path(Path(path), migrate=False)
+        try:
+            return await store.migrate()
+        finally:
+            await store.close()
+
+    try:
+        results.put(asyncio.run(main()))
+    except Exception as exc:
+        results.put(repr(exc))
+
+
+@pytest.mark.timeout(300)
+def test_six_processes_opening_one_new_sqlite_file_at_once_all_start(tmp_path: Path) -> None:
+    # Six stores switching one new file to WAL at the same moment: SQLite refuses a second
+    # journal-mode change at once ("database is locked", no busy timeout applies), which
+    # without the start-up lock crashed some of them in most rounds. Each round a new file.
+    context = multiprocessing.get_context("spawn")
+    for round_number in range(6):
+        path = tmp_path / f"new-{round_number}.sqlite3"
+        barrier, results = context.Barrier(6), context.Queue()
+        procs = [
+            context.Process(target=open_at_the_barrier, args=(str(path), barrier, results))
+            for _ in range(6)
+        ]
+        for proc in procs:
+            proc.start()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for proc in procs:
+            proc.join(timeout=30)
+        assert all(isinstance(o, list) for o in outcomes), (round_number, outcomes)
+        check_once(outcomes)
+
+
 @pytest.mark.parametrize("tasks", [4])
 async def test_concurrent_tasks_migrate_postgresql_once(tasks: int) -> None:
     from tests.postgres import create_database, drop_database, url_of
@@ -101,3 +159,30 @@ async def test_concurrent_tasks_migrate_postgresql_once(tasks: int) -> None:
             await asyncio.gather(*(s.close() for s in stores))
     finally:
         await drop_database(name)
+
+
+async def test_a_store_switches_a_new_file_to_wal_only_under_the_start_up_lock(
+    tmp_path: Path,
+) -> None:
+    # Another process starting on the same file holds the start-up lock: this one connects,
+    # then waits for the lock before it changes the journal mode.
+    path = tmp_path / "new.sqlite3"
+    lock = os.open(tmp_path / "new.sqlite3.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    opening = asyncio.create_task(SQLiteStore.open_path(path, migrate=False))
+    try:
+        for _ in range(200):
+            if path.exists():
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # time enough to switch, were the lock not respected
+        assert not opening.done()
+        assert path.read_bytes()[18:20] != b"\x02\x02"  # the header does not say WAL yet
+    finally:
+        os.close(lock)
+    store = await asyncio.wait_for(opening, 30)
+    try:
+        assert path.read_bytes()[18:20] == b"\x02\x02"
+        assert [r[0] for r in await store.fetch("PRAGMA journal_mode")] == ["wal"]
+    finally:
+        await store.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import re
 
+import pytest
+
 from bot.cli import build_parser, styles_table
 from bot.core.styles import load_catalogue, parse_catalogue
 from tests.support import ROOT
@@ -63,8 +65,9 @@ def test_styles_table_columns_line_up_whatever_the_emoji() -> None:
     assert len(columns) == 1, table
 
 
-def test_readme_command_table_lists_every_command() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+@pytest.mark.parametrize("page", ["README.md", "docs/usage.md"])
+def test_the_command_tables_list_every_command(page: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    section = text.split("## Commands", 1)[1].split("\n## ", 1)[0]
     documented = set(re.findall(r"^\| `imaginebot ([a-z-]+)", section, flags=re.MULTILINE))
     assert documented == set(subcommands(build_parser()))

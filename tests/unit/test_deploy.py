@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
@@ -187,3 +188,95 @@ def test_the_scale_profile_runs_two_bot_processes_on_postgresql_with_a_shard_eac
         shards += settings.shard_ids or []
         assert compose["services"][name]["volumes"] == ["bot-data:/data"]  # the same images
     assert sorted(shards) == [0, 1]  # every shard run once
+
+
+# The Compose Specification's JSON schema, vendored so no test reaches the internet. Source:
+# https://github.com/compose-spec/compose-spec/blob/170098ba07d9f53c383a41bfd4c5166b0a4529a6/schema/compose-spec.json
+COMPOSE_SCHEMA = ROOT / "tests" / "schemas" / "compose-spec.json"
+IMAGINEBOT_SERVICES = ("bot", "worker", "bot-shard-0", "bot-shard-1")
+# Modules a worker process runs: every setting they read must reach the worker containers.
+WORKER_MODULES = (
+    "bot/core/providers",
+    "bot/core/worker.py",
+    "bot/core/jobs.py",
+    "bot/core/queue.py",
+    "bot/worker_supervisor.py",
+    "bot/http_client.py",
+    "bot/health.py",
+    "bot/health_checks.py",
+    "bot/provider_checks.py",
+)
+
+
+def compose_file() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_the_compose_file_follows_the_compose_specification() -> None:
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text()))
+    assert [error.message for error in validator.iter_errors(compose_file())] == []
+    # The schema notices mistakes of the kind a hand-edited file makes.
+    broken = compose_file()
+    broken["services"]["worker"]["depends_on"] = {"redis": {"condition": "healthy"}}
+    broken["services"]["bot"]["port"] = ["8000:8000"]
+    assert len(list(validator.iter_errors(broken))) == 2
+
+
+def test_redis_and_postgresql_are_waited_for_until_healthy() -> None:
+    services = compose_file()["services"]
+    for name in IMAGINEBOT_SERVICES:
+        needs = services[name]["depends_on"]
+        assert "redis" in needs, name
+        for dependency, condition in needs.items():
+            assert condition == {"condition": "service_healthy"}, (name, dependency)
+            assert services[dependency]["healthcheck"]["test"][0] == "CMD", dependency
+    assert "postgres" in services["bot-shard-0"]["depends_on"]
+
+
+def test_one_image_is_built_once_and_run_by_every_imaginebot_service() -> None:
+    services = compose_file()["services"]
+    assert {services[name]["image"] for name in IMAGINEBOT_SERVICES} == {"imaginebot:local"}
+    assert [name for name, spec in services.items() if "build" in spec] == ["bot"]
+    for name in IMAGINEBOT_SERVICES[1:]:
+        assert services[name]["pull_policy"] == "never", name  # never a registry's image
+
+
+def test_the_gallery_and_the_webhook_are_published_and_listened_for_on_every_interface(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = filled_example(WEB_PORT="8123", TELEGRAM_WEBHOOK_PORT="8443")
+    for name in ("bot", "bot-shard-0", "bot-shard-1"):
+        settings = settings_from(service_env(name, text), monkeypatch)
+        published = {
+            interpolate(mapping, dotenv(text))
+            for mapping in compose_file()["services"]["bot"]["ports"]
+        }
+        assert published == {"8123:8123", "8443:8443"}
+        assert settings.web_port == 8123 and settings.telegram_webhook_port == 8443
+        assert settings.web_host == "0.0.0.0" and settings.telegram_webhook_listen == "0.0.0.0"
+    # Outside the container (no WEB_HOST), the gallery listens on this machine only.
+    assert Settings.model_fields["web_host"].default == "127.0.0.1"
+    assert image_env()["WEB_HOST"] == "0.0.0.0"
+
+
+def worker_setting_names() -> set[str]:
+    found: set[str] = set()
+    for place in WORKER_MODULES:
+        path = ROOT / place
+        for module in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            found |= {n.upper() for n in re.findall(r"settings\.([a-z_]+)", module.read_text())}
+    return found & SETTINGS
+
+
+def test_every_setting_the_workers_read_reaches_them() -> None:
+    env = service_env("worker", EXAMPLE)
+    read = worker_setting_names()
+    assert {"MAX_IMAGE_BYTES", "MAX_IMAGE_PIXELS", "OPENAI_API_KEY"} <= read  # the scan works
+    assert read - set(env) == set()
+
+
+def test_the_postgresql_password_is_in_the_example_env_file() -> None:
+    assert "POSTGRES_PASSWORD" in dotenv((ROOT / ".env.example").read_text())
+    postgres = compose_file()["services"]["postgres"]["environment"]
+    assert postgres["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-change-me}"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, load_settings
+from bot.settings import ENV_FILE_VARIABLE, Settings, load_settings
 
 NAMES = [name.upper() for name in Settings.model_fields]
 
@@ -15,6 +15,7 @@ NAMES = [name.upper() for name in Settings.model_fields]
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in NAMES:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv(ENV_FILE_VARIABLE)  # these tests read `.env` as a user's bot does
     monkeypatch.chdir(tmp_path)  # no .env but the test's own
 
 
@@ -40,3 +41,20 @@ def test_daily_limit_per_scope_zero_is_no_limit(monkeypatch: pytest.MonkeyPatch)
     assert load_settings().daily_limit_per_scope is None
     monkeypatch.setenv("DAILY_LIMIT_PER_SCOPE", "")
     assert load_settings().daily_limit_per_scope == 500
+
+
+def test_imaginebot_env_file_names_the_settings_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bot.settings import ConfigError
+
+    (tmp_path / ".env").write_text("WEB_PORT=1111\n", encoding="utf-8")
+    (tmp_path / "other.env").write_text("WEB_PORT=2222\n", encoding="utf-8")
+    assert load_settings().web_port == 1111  # unset: `.env` in the working directory
+    monkeypatch.setenv(ENV_FILE_VARIABLE, str(tmp_path / "other.env"))
+    assert load_settings().web_port == 2222
+    monkeypatch.setenv(ENV_FILE_VARIABLE, "")
+    assert load_settings().web_port is None  # empty: no file at all
+    monkeypatch.setenv(ENV_FILE_VARIABLE, str(tmp_path / "missing.env"))
+    with pytest.raises(ConfigError, match=r"IMAGINEBOT_ENV_FILE names .*missing\.env"):
+        load_settings()

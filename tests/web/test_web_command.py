@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -86,3 +87,37 @@ def test_web_and_gallery_link_name_what_is_missing(tmp_path: Path) -> None:
         env, "gallery", "link", "--platform", "telegram", "--scope", "1", "--hours", "0"
     )
     assert hours.returncode == 2 and "--hours" in hours.stderr
+
+
+def answers(host: str, port: int) -> bool:
+    """Whether something accepts a connection at host:port."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(120)
+def test_the_gallery_listens_on_this_machine_only_unless_web_host_says_otherwise(
+    tmp_path: Path,
+) -> None:
+    # Every 127.x.y.z address is this machine's loopback: a server bound to 127.0.0.1 alone
+    # does not answer at 127.0.0.2, one bound to 0.0.0.0 (or 127.0.0.2) does.
+    from tests.support import wait_for
+
+    for host, listening, silent in (
+        (None, "127.0.0.1", "127.0.0.2"),
+        ("127.0.0.2", "127.0.0.2", "127.0.0.1"),
+        ("0.0.0.0", "127.0.0.2", None),
+    ):
+        port = free_port()
+        env = base_env(tmp_path / "data", WEB_PORT=str(port))
+        if host is not None:
+            env["WEB_HOST"] = host
+        with process(["web"], env, tmp_path, tmp_path / "web.log"):
+            wait_for(partial(answers, listening, port), 30, message=f"the gallery at {listening}")
+            if silent is not None:
+                assert not answers(silent, port), (host, silent)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.core.errors import UserFacingError
+from bot.core.errors import UserFacingError, retrying_words
 from bot.core.models import MAX_COUNT, Generation, Info, Status, StatusUpdate, Style
 from bot.core.numbers import whole_number
 from bot.core.text import strip_bidi
@@ -102,8 +102,9 @@ def queued_text(position: int) -> str:
 def status_text(update: StatusUpdate) -> str:
     if update.status is Status.QUEUED:
         return queued_text(update.position or 1)
-    if update.detail == "retrying":
-        return "⏳ The image service is busy; trying again…"
+    retrying = retrying_words(update.detail)
+    if retrying:
+        return f"⏳ {retrying}"
     extras = []
     if update.position:
         # A shared provider (the AI Horde) has its own queue: say where the request stands.

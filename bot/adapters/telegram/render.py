@@ -6,6 +6,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.core.errors import retrying_words
 from bot.core.models import Generation, Info, StatusUpdate, Style
 from bot.core.text import strip_bidi
 
@@ -101,8 +102,9 @@ def caption(
 
 
 def status_text(update: StatusUpdate) -> str:
-    if update.detail == "retrying":
-        return "⏳ The image service is busy; trying again…"
+    retrying = retrying_words(update.detail)
+    if retrying:
+        return f"⏳ {retrying}"
     parts = ["🎨 Generating…"]
     if update.position:
         parts.append(f"position {update.position} in the provider's queue")

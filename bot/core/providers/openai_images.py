@@ -31,6 +31,7 @@ from bot.core.errors import (
     ProviderRejected,
     ProviderTimeout,
     ProviderUnavailable,
+    ProviderUnreachable,
 )
 from bot.core.models import AspectRatio
 from bot.core.providers.base import (
@@ -142,7 +143,9 @@ def map_openai_error(exc: Exception) -> ProviderError:
     if isinstance(exc, openai.APITimeoutError):
         return ProviderTimeout("openai request timed out")
     if isinstance(exc, openai.APIConnectionError):
-        return ProviderUnavailable(f"cannot reach the OpenAI API: {exc.__class__.__name__}")
+        if isinstance(exc.__cause__, httpx.ConnectError):  # DNS failure, connection refused
+            return ProviderUnreachable(f"cannot reach the OpenAI API: {exc.__cause__}")
+        return ProviderUnavailable(f"the OpenAI API connection failed: {exc.__class__.__name__}")
     if isinstance(exc, openai.APIStatusError):
         code = _error_code(exc)
         status = exc.status_code

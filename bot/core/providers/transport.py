@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from bot.core.errors import ProviderTimeout, ProviderUnavailable
+from bot.core.errors import ProviderTimeout, ProviderUnavailable, ProviderUnreachable
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,8 @@ async def capped_request(
         raise ProviderTimeout(f"{name} did not answer within {seconds:.0f} s") from exc
     except httpx.TimeoutException as exc:
         raise ProviderTimeout(f"{name} did not answer in time") from exc
+    except httpx.ConnectError as exc:  # DNS failure, connection refused, TLS handshake
+        raise ProviderUnreachable(f"cannot reach {name}: {exc}") from exc
     except httpx.HTTPError as exc:
         raise ProviderUnavailable(f"cannot reach {name}: {exc.__class__.__name__}") from exc
 

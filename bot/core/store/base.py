@@ -275,6 +275,18 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
         )
         return [row_to_generation(r) for r in rows]
 
+    async def latest(
+        self, limit: int, *, platform: str | None = None, user_id: str | None = None
+    ) -> list[Generation]:
+        """The newest requests of every platform and user, or of the one(s) named; newest first."""
+        rows = await self.fetch(
+            f"SELECT {COLUMNS} FROM generations "  # noqa: S608
+            "WHERE (CAST(? AS TEXT) IS NULL OR platform = ?) "
+            "AND (CAST(? AS TEXT) IS NULL OR user_id = ?) ORDER BY created_at DESC LIMIT ?",
+            (platform, platform, user_id, user_id, limit),
+        )
+        return [row_to_generation(r) for r in rows]
+
     async def delete(self, generation_id: str) -> bool:
         return await self.execute("DELETE FROM generations WHERE id = ?", (generation_id,)) > 0
 

@@ -4,13 +4,17 @@ The shared connection runs in autocommit mode (a write is one trip to aiosqlite'
 is used by every coroutine, so a transaction opened on it would take in, and on a rollback
 undo, whatever other writes happened meanwhile: transactions run on a short-lived connection
 of their own with `BEGIN IMMEDIATE`. WAL mode lets the bot keep reading while one writes.
-Migrations run under an exclusive file lock beside the database, so two processes starting
-together against a new file migrate it once.
+Switching a file to WAL and migrating it run under an exclusive file lock beside the database:
+SQLite answers "database is locked" at once (no busy timeout applies) to a second connection
+changing the journal mode of a file another is changing, so processes started together on a
+new file (`imaginebot run` and `imaginebot web` from one compose file) would otherwise crash;
+under the lock they all start, and the file is migrated once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import json
 import logging
@@ -64,6 +68,30 @@ async def _file_lock(path: Path) -> AsyncIterator[None]:
         os.close(fd)  # closing the descriptor releases the lock
 
 
+async def _switch_to_wal(db: aiosqlite.Connection, patience: float = 10.0) -> None:
+    """PRAGMA journal_mode=WAL, tried again while SQLite says "locked" without waiting itself.
+
+    The start-up lock keeps imaginebot's own processes apart; this covers any other program
+    holding the file at that moment (a backup, the sqlite3 shell)."""
+    deadline = time.monotonic() + patience
+    pause = 0.01
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+            log.info("the database is busy while switching to WAL; trying again")
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
+def _startup_lock(database: Path) -> contextlib.AbstractAsyncContextManager[None]:
+    """The lock that serialises the journal-mode switch and migrations of one database file."""
+    return _file_lock(database.with_name(database.name + ".migrate-lock"))
+
+
 class SQLiteStore(Store):
     backend = "sqlite"
 
@@ -76,7 +104,8 @@ class SQLiteStore(Store):
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await _connect(path)
         try:
-            await db.execute("PRAGMA journal_mode=WAL")
+            async with _startup_lock(path):
+                await _switch_to_wal(db)
             await db.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             await db.close()
@@ -133,7 +162,7 @@ class SQLiteStore(Store):
     async def migrate(self, directory: Path | None = None) -> list[int]:
         directory = directory or migrations_dir()
         applied: list[int] = []
-        async with _file_lock(self.path.with_name(self.path.name + ".migrate-lock")):
+        async with _startup_lock(self.path):
             current = await self.schema_version()
             for version, file in migration_files(directory):
                 if version <= current:
