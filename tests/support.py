@@ -202,3 +202,16 @@ def thread_niceness(pid: int) -> dict[int, int]:
         stat = (task / "stat").read_text()
         found[int(task.name)] = int(stat.rsplit(")", 1)[1].split()[16])
     return found
+
+
+def pixel_difference(first: bytes, second: bytes) -> int:
+    """The largest difference of one channel of one pixel between two pictures of one size:
+    0 for the same pixels, a few units when one was encoded anew as a high-quality JPEG."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(first)) as a, Image.open(io.BytesIO(second)) as b:
+        assert a.size == b.size, f"sizes differ: {a.size} != {b.size}"
+        left, right = a.convert("RGB").tobytes(), b.convert("RGB").tobytes()
+    return max(abs(x - y) for x, y in zip(left, right, strict=True))

@@ -222,6 +222,16 @@ def test_history_and_forget_me(shared: Stack) -> None:
     ]
     bobs_own = shared.settled_row(t.send(GROUP, BOB, "/imagine a boat of bob's own"))
     assert bobs_own["status"] == "delivered"
+    # Bob rerolls a picture Alice made in the group: his row holds her prompt.
+    in_group = t.send(GROUP, ALICE, "/imagine a keepsake for the group")
+    hers = shared.settled_row(in_group)
+    (picture,) = [m for m in t.replies_to(in_group) if "photo" in m]
+    t.press(BOB, picture, f"ib:r:{hers['id']}")
+    wait_for(
+        lambda: [r for r in shared.rows() if r["parent_id"] == hers["id"] and r["image_path"]],
+        30,
+        message=f"Bob's reroll\n{shared.log()}",
+    )
     alices = {r["id"] for r in shared.rows() if r["user_id"] == str(ALICE)}
     # Bob's reroll of Alice's picture holds her prompt: it goes with her data (issue 26.3).
     made_from_hers = [
@@ -323,6 +333,7 @@ def test_photo_fallback_after_a_429_sends_exactly_one(shared: Stack) -> None:
     """A Bot API server that cannot turn text into media: the bot sends a new photo, and a 429
     on that first sendPhoto is waited out rather than dropped or doubled."""
     t = shared.telegram
+    photos_before = len(shared.photos(BOB))  # the module's other tests post in Bob's chat too
     t.fake.media_into_text = False
     t.fake.failures["sendPhoto"] = [(429, 1)]
     try:
@@ -333,7 +344,7 @@ def test_photo_fallback_after_a_429_sends_exactly_one(shared: Stack) -> None:
     assert row["status"] == "delivered"
     sends = [c for c in t.fake.calls if c.method == "sendPhoto" and int(c.params["chat_id"]) == BOB]
     assert [c.ok for c in sends] == [False, True]
-    assert len(shared.photos(BOB)) == 1
+    assert len(shared.photos(BOB)) == photos_before + 1
     assert sends[1].params["reply_parameters"]["message_id"] == command["message_id"]
 
 

@@ -22,7 +22,7 @@ from tests.fakes.openai_images import bomb_png
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
-from tests.support import RedisServer, base_env, process, rows, wait_for
+from tests.support import RedisServer, base_env, pixel_difference, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -408,8 +408,7 @@ def test_imagine_as_a_reply_to_a_photo_starts_from_that_photo(stack: Stack) -> N
     (received,) = stack.sd.init_images[before:]
     # The photo is encoded anew (no container of the user's goes on), at high quality.
     assert size_of(received) == size_of(sent_as) and row["strength"] == 0.6
-    difference = max(abs(a - b) for a, b in zip(pixels(received), pixels(sent_as), strict=True))
-    assert difference <= 16, difference
+    assert pixel_difference(received, sent_as) <= 16
 
 
 def test_a_burst_of_photos_is_acknowledged_at_once_and_fetched_two_at_a_time(

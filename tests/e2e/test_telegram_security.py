@@ -199,7 +199,8 @@ def test_anonymous_admins_of_two_groups_are_two_requesters(stack: Stack) -> None
     refused = wait_for(lambda: t.replies_to(again), 15, message="the refusal")[0]
     assert "used your 1 pictures" in refused["text"] and stack.row_replying_to(again) is None
 
-    # A person's /history in a group shows that group's pictures only.
+    # A person's /history in a group shows that group's pictures only (Alice has one elsewhere).
+    picture(stack, GROUP, ALICE, "alice's picture in group A")
     alice = t.send(OTHER_GROUP, ALICE, "/history")
     assert "Nothing yet" in wait_for(lambda: t.replies_to(alice), 15, message="history")[0]["text"]
     assert [
