@@ -69,6 +69,52 @@ class Kind(StrEnum):
     VARY = "vary"
     REMIX = "remix"
     DESCRIBE = "describe"
+    EDIT = "edit"  # a region repainted under a mask, or the picture edited by words
+    ZOOM = "zoom"  # zoomed out: the picture in the middle of a larger canvas, the rest filled
+    PAN = "pan"  # the canvas extended by half to one side, the new part filled
+    SQUARE = "square"  # the canvas made square, the new parts filled
+
+
+EDIT_KINDS = (Kind.EDIT, Kind.ZOOM, Kind.PAN, Kind.SQUARE)
+EditAction = Literal["region", "words", "zoom", "pan", "square"]
+Direction = Literal["left", "right", "up", "down"]
+ZOOM_FACTORS = (1.5, 2.0)
+
+
+class EditRequest(Frozen):
+    """What to do to one image of an earlier generation: repaint a region under a mask,
+    edit it by words (providers that edit by instruction), or show more of the scene."""
+
+    action: EditAction
+    factor: float | None = None  # zoom: 1.5 or 2
+    direction: Direction | None = None  # pan
+
+    def model_post_init(self, _context: object) -> None:
+        if self.action == "zoom" and self.factor not in ZOOM_FACTORS:
+            raise ValueError("a zoom out is 1.5x or 2x")
+        if self.action == "pan" and self.direction is None:
+            raise ValueError("a pan needs a direction")
+
+    @property
+    def kind(self) -> Kind:
+        kinds = {"region": Kind.EDIT, "words": Kind.EDIT, "zoom": Kind.ZOOM, "pan": Kind.PAN}
+        return kinds.get(self.action, Kind.SQUARE)
+
+    @property
+    def outpaints(self) -> bool:
+        """Whether the picture grows (a padded canvas and a mask of the new area)."""
+        return self.action in ("zoom", "pan", "square")
+
+    @property
+    def words(self) -> str:
+        """What was done, for the Info."""
+        if self.action == "zoom":
+            return f"zoomed out {self.factor:g}x"
+        if self.action == "pan":
+            return f"panned {self.direction}"
+        return {"region": "region repainted", "words": "edited by words"}.get(
+            self.action, "made square"
+        )
 
 
 class ImagineCommand(Frozen):
@@ -176,6 +222,7 @@ class Generation(Frozen):
     strength: float | None = None
     crop_note: str | None = None  # "made at 1536x1024, cropped to 16:9"
     suggestions: tuple[str, ...] = ()  # a describe's prompt suggestions, best first
+    edit_note: str | None = None  # an edit's "zoomed out 2x: ..." for the Info
     images: tuple[StoredImage, ...] = ()  # each image on its own, in tile order
     follow_ups: FollowUps = Field(default_factory=FollowUps)
     # Set for a delivery that an earlier attempt (a process killed after posting, before the
@@ -226,6 +273,7 @@ class Info(Frozen):
     strength: float | None
     parent_id: str | None
     parent_index: int | None
+    edit_note: str | None = None
 
 
 class StatusUpdate(Frozen):
