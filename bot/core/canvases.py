@@ -84,16 +84,21 @@ def check_mask(data: bytes, size: tuple[int, int]) -> bytes:
     return _png(mask.convert("1", dither=Image.Dither.NONE))
 
 
+_TRANSPARENT = [CHANGE if value < 128 else 0 for value in range(256)]
+_LIGHT = [CHANGE if value >= 128 else 0 for value in range(256)]
+
+
 def _changes(drawn: Image.Image) -> Image.Image:
     """White where the drawn mask says change, black elsewhere (mode L, two values)."""
-    has_alpha = drawn.mode in ("RGBA", "LA", "PA") or "transparency" in drawn.info
-    if has_alpha:
-        alpha = drawn.convert("RGBA").getchannel("A")
+    if drawn.mode in ("RGBA", "LA") or "transparency" in drawn.info:
+        # The alpha band itself where the mode has one: no copy of a 16 MB RGBA picture.
+        own = drawn if drawn.mode in ("RGBA", "LA") else drawn.convert("RGBA")
+        alpha = own.getchannel("A")
         low, _high = alpha.getextrema()
         if isinstance(low, int) and low < 255:
-            return alpha.point(lambda value: CHANGE if value < 128 else 0)
-    grey = drawn.convert("L")
-    return grey.point(lambda value: CHANGE if value >= 128 else 0)
+            return alpha.point(_TRANSPARENT)
+    grey = drawn if drawn.mode == "L" else drawn.convert("L")
+    return grey.point(_LIGHT)
 
 
 # -- masks as each API takes them ------------------------------------------------------
