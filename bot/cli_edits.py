@@ -59,7 +59,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p_pan = sub.add_parser("pan", help="extend image K by half to one side")
     _common(p_pan)
-    p_pan.add_argument("--direction", required=True, choices=("left", "right", "up", "down"))
+    p_pan.add_argument(
+        "--direction",
+        required=True,
+        choices=("left", "right", "up", "down"),
+        help="the side to extend by half the picture",
+    )
     p_square = sub.add_parser("square", help="make image K square, filling the new parts")
     _common(p_square)
 

@@ -235,9 +235,10 @@ def test_comfyui_runs_its_inpaint_workflow_with_the_mask_uploaded(tmp_path: Path
         server.stop()
     ((pixels, mask_bytes),) = comfy.inpaints
     canvas, mask = opened(pixels), opened(mask_bytes)
-    assert canvas.size == mask.size == (768, 768)  # 512 x 1.5
+    # 512 x 1.5 = 768 px, shrunk to the 512 px this checkpoint makes (the latent's size).
+    assert canvas.size == mask.size == (512, 512)
     assert mask.convert("L").getpixel((10, 10)) == 255
-    assert mask.convert("L").getpixel((384, 384)) == 0
+    assert mask.convert("L").getpixel((256, 256)) == 0
     workflow = list(comfy.prompts.values())[-1]
     classes = {node["class_type"] for node in workflow.values()}
     assert {"SetLatentNoiseMask", "ImageToMask"} <= classes

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import httpx
 
-from bot.core import canvases
+from bot.core import canvases, images
 from bot.core.errors import ProviderError, ProviderMisconfigured, ProviderUnavailable
 from bot.core.images import file_type, inspect
 from bot.core.providers.base import (
@@ -151,8 +151,14 @@ class ComfyUIProvider(ProviderBase):
             if not self._inpaint:
                 raise ProviderMisconfigured("comfyui has no inpaint workflow")
             workflow = self._inpaint
-            values["image"] = await self._upload(request.init_image)
-            values["mask"] = await self._upload(await _white_mask(request))
+            # The latent is the loaded picture's size: the canvas is shrunk to the size this
+            # checkpoint makes, not sampled at 2048 px.
+            side = max(values["width"], values["height"])
+            picture = await asyncio.to_thread(
+                images.fit, request.init_image, max_side=side, multiple=8
+            )
+            values["image"] = await self._upload(picture)
+            values["mask"] = await self._upload(await _white_mask(request.mask, picture))
         elif request.init_image is not None:
             if not self._img2img:
                 raise ProviderMisconfigured("comfyui has no image-to-image workflow")
@@ -304,11 +310,10 @@ class ComfyUIProvider(ProviderBase):
         )
 
 
-async def _white_mask(request: ProviderRequest) -> bytes:
+async def _white_mask(mask: bytes, picture: bytes) -> bytes:
     """The mask, white = change, at the size of the picture it goes with."""
-    assert request.mask is not None and request.init_image is not None
-    info = inspect(request.init_image)
-    return await asyncio.to_thread(canvases.for_white, request.mask, (info.width, info.height))
+    info = inspect(picture)
+    return await asyncio.to_thread(canvases.for_white, mask, (info.width, info.height))
 
 
 def _workflow_or_shipped(given: MaybeWorkflow, kind: WorkflowKind) -> dict[str, Any] | None:
