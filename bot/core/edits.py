@@ -3,10 +3,12 @@ Edit by words.
 
 Each is a follow-up like U and V: it names a generation and an image index, is checked with
 `access.check_access` (through `History.generation_for`) against who asks and where, and
-becomes a new request whose parent is that image. The pixel work (checking a drawn mask,
-padding the canvas, building the mask of the new area) runs on the picture threads, never on
-the event loop. The canvas the provider works on is stored as the request's input picture and
-its mask beside it, so the job is rebuilt from the row after a restart like any other.
+becomes a new request whose parent is that image. The pixel work here (checking a drawn mask;
+planning a zoom, pan or square's canvas and building the mask of its new area) runs on the
+picture threads, never on the event loop; the worker pads the picture to the canvas
+(`canvases.padded`). The picture is stored as the request's input picture and the mask
+(which carries the canvas's plan) beside it, so the job is rebuilt from the row after a
+restart like any other.
 """
 
 from __future__ import annotations

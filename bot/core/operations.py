@@ -15,9 +15,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, cast
 
+from bot.core.canvases import padded
 from bot.core.images import crop_to_aspect, inspect
 from bot.core.messages import EDIT_OPERATIONS, JobMessage
 from bot.core.models import AspectRatio
+from bot.core.picture_threads import in_background
 from bot.core.providers.base import (
     Capabilities,
     DescribeRequest,
@@ -106,6 +108,10 @@ async def perform(
             DescribeRequest(generation_id=job.generation_id, image=job.init_image)
         )
         return Outcome(model=description.model, suggestions=description.suggestions)
+    if job.operation == "outpaint" and job.init_image is not None and job.mask is not None:
+        # The bot planned the canvas; the worker pads the picture to it (`canvases`).
+        canvas = await in_background(padded, job.init_image, job.mask)
+        request = request.model_copy(update={"init_image": canvas})
     images = await _batch(provider, request, progress)
     if request.aspect == job.aspect or any(i.censored for i in images):
         return Outcome(model=images[0].model, images=tuple(images))

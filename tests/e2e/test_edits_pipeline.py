@@ -16,7 +16,7 @@ from PIL import Image
 
 from bot.bootstrap import BotApp
 from bot.core.access import WrongScope
-from bot.core.canvases import for_white
+from bot.core.canvases import for_white, padded
 from bot.core.models import EditRequest, ImagineCommand, Kind
 from tests.e2e.test_follow_ups_pipeline import (
     ALICE,
@@ -58,7 +58,10 @@ async def test_an_edit_is_rebuilt_from_its_row_as_the_same_job(
     # What a restart enqueues again for this row: built from the row and its files only.
     rebuilt = await service.job_for(await service.generation(edit.generation_id))
     assert rebuilt.operation == "outpaint" and rebuilt.v == 3 and rebuilt.mask is not None
-    assert rebuilt.init_image == fake.init_images[-1]  # the canvas the provider got
+    # The picture itself, which the worker pads to the canvas the provider got.
+    assert rebuilt.init_image == (tmp_path / "images" / f"{ticket.generation_id}.png").read_bytes()
+    assert rebuilt.init_image is not None
+    assert padded(rebuilt.init_image, rebuilt.mask) == fake.init_images[-1]
     with Image.open(io.BytesIO(fake.init_images[-1])) as canvas:
         assert for_white(rebuilt.mask, canvas.size) == fake.masks[-1]
     assert rebuilt.prompt == fake.bodies[-1]["prompt"] and rebuilt.strength == 1.0
@@ -85,7 +88,7 @@ async def test_only_the_requester_in_that_chat_edits_and_forget_me_takes_the_mas
     await channel.result(edit.generation_id)
     await delivered(app, edit.generation_id)
     names = {p.name for p in (tmp_path / "images").iterdir()}
-    assert {f"{edit.generation_id}-mask.png", f"{edit.generation_id}-input.jpg"} <= names
+    assert {f"{edit.generation_id}-mask.png", f"{edit.generation_id}-input.png"} <= names
     assert await service.forget_user(ALICE) == 3  # the paths of both rows: picture, edit, canvas
     assert list((tmp_path / "images").iterdir()) == []
 

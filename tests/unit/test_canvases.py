@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from bot.core.canvases import check_mask, for_alpha, for_white, outpaint_canvas
+from bot.core.canvases import check_mask, for_alpha, for_white, outpaint_canvas, padded
 from bot.core.errors import BadInputImage
 from bot.core.models import EditRequest
 
@@ -45,9 +45,11 @@ def white(mask: bytes, xy: tuple[int, int]) -> bool:
 def test_the_canvas_is_grown_then_cut_to_one_of_the_five_ratios(
     size: tuple[int, int], edit: EditRequest, canvas: tuple[int, int], aspect: str
 ) -> None:
-    made = outpaint_canvas(picture(*size), edit)
+    source = picture(*size)
+    made = outpaint_canvas(source, edit)
     assert (made.width, made.height) == canvas and made.aspect == aspect
-    assert opened(made.image).size == opened(made.mask).size == canvas
+    assert made.image == source  # the bot plans; the worker pads
+    assert opened(padded(made.image, made.mask)).size == opened(made.mask).size == canvas
 
 
 def test_a_pan_keeps_the_new_side_whole_and_cuts_the_far_one() -> None:
@@ -62,7 +64,9 @@ def test_a_pan_keeps_the_new_side_whole_and_cuts_the_far_one() -> None:
 
 def test_the_picture_is_drawn_in_the_middle_and_the_new_area_filled_with_its_colour() -> None:
     made = outpaint_canvas(picture(512, 512, (10, 120, 240)), EditRequest(action="zoom", factor=2))
-    canvas = opened(made.image)
+    encoded = padded(made.image, made.mask)
+    canvas = opened(encoded)
+    assert encoded[:3] == b"\xff\xd8\xff"  # a JPEG
     assert canvas.size == (1024, 1024)
     assert white(made.mask, (5, 5)) and not white(made.mask, (512, 512))
     red, green, blue = canvas.getpixel((512, 512))  # type: ignore[misc]
@@ -122,3 +126,21 @@ def test_masks_for_each_api_at_the_size_the_picture_is_sent() -> None:
     grey = opened(for_white(kept, (100, 50)))
     assert grey.mode == "L" and grey.getpixel((10, 10)) == 255 and grey.getpixel((90, 10)) == 0
     assert sum(grey.histogram()[1:255]) == 0  # still two values after scaling
+
+
+def test_a_pan_cut_short_pads_the_picture_at_its_size_not_squeezed() -> None:
+    source = Image.new("RGB", (1536, 1024), (0, 0, 0))
+    source.paste((250, 250, 250), (1436, 0, 1536, 1024))  # a white stripe on the right edge
+    out = io.BytesIO()
+    source.save(out, format="PNG")
+    made = outpaint_canvas(out.getvalue(), EditRequest(action="pan", direction="right"))
+    canvas = opened(padded(made.image, made.mask))
+    # The picture starts 484 px left of the canvas: its right edge (the stripe) ends at 1052.
+    assert canvas.getpixel((1000, 500))[0] > 200  # type: ignore[index]
+    assert canvas.getpixel((900, 500))[0] < 50  # type: ignore[index]
+
+
+def test_padding_needs_a_mask_the_bot_planned() -> None:
+    plain = mask_png(Image.new("1", (64, 64), 1))
+    with pytest.raises(ValueError, match="does not say where the picture goes"):
+        padded(picture(32, 32), plain)
