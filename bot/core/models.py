@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AspectRatio = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 ASPECT_RATIOS: tuple[AspectRatio, ...] = ("1:1", "3:2", "2:3", "16:9", "9:16")
@@ -89,11 +89,13 @@ class EditRequest(Frozen):
     factor: float | None = None  # zoom: 1.5 or 2
     direction: Direction | None = None  # pan
 
-    def model_post_init(self, _context: object) -> None:
+    @model_validator(mode="after")
+    def _complete(self) -> EditRequest:
         if self.action == "zoom" and self.factor not in ZOOM_FACTORS:
             raise ValueError("a zoom out is 1.5x or 2x")
         if self.action == "pan" and self.direction is None:
             raise ValueError("a pan needs a direction")
+        return self
 
     @property
     def kind(self) -> Kind:

@@ -60,3 +60,16 @@ def test_an_edit_by_words_sends_the_words_without_the_style_around_them() -> Non
     assert rendered_prompt(style, "make it night", Kind.EDIT, has_mask=False) == "make it night"
     assert rendered_prompt(style, "a red hat", Kind.EDIT, has_mask=True) == "a photo of a red hat"
     assert rendered_prompt(style, "a field", Kind.ZOOM, has_mask=True) == "a photo of a field"
+
+
+def test_an_edit_request_is_complete_or_refused() -> None:
+    from pydantic import ValidationError
+
+    from bot.core.models import EditRequest
+
+    assert EditRequest(action="zoom", factor=1.5).words == "zoomed out 1.5x"
+    assert EditRequest(action="pan", direction="up").kind is Kind.PAN
+    with pytest.raises(ValidationError, match=r"1\.5x or 2x"):
+        EditRequest(action="zoom", factor=3)
+    with pytest.raises(ValidationError, match="needs a direction"):
+        EditRequest(action="pan")
