@@ -80,8 +80,16 @@ def check_mask(data: bytes, size: tuple[int, int]) -> bytes:
             mask = _changes(drawn)
     except BadInputImage:
         raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise BadInputImage("The mask must be a PNG picture.") from None
+    except (
+        UnidentifiedImageError,
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,  # an error once `images.limit_pixels` has run
+    ):
+        raise BadInputImage(f"The mask must be a PNG picture of {width}x{height} pixels.") from None
     changed = mask.histogram()[CHANGE] / (width * height)
     if changed < MIN_CHANGED:
         raise BadInputImage("The mask marks nothing to change.")

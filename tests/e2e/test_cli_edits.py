@@ -136,7 +136,7 @@ def test_a_malformed_mask_is_refused_before_anything_is_queued(
         (small, "The mask is 100x100 pixels but the picture is 1024x1024"),
         (empty, "The mask marks nothing to change."),
         (full, "The mask covers the whole picture"),
-        (words, "The mask must be a PNG picture."),
+        (words, "The mask must be a PNG picture of 1024x1024 pixels."),
     ):
         refused = run_cli(["edit", gen_id, "--mask", str(path)], env, tmp_path)
         assert refused.returncode == 2 and said in refused.stderr, refused.stderr

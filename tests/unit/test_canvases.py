@@ -11,6 +11,7 @@ from PIL import Image
 from bot.core.canvases import check_mask, for_alpha, for_white, outpaint_canvas, padded
 from bot.core.errors import BadInputImage
 from bot.core.models import EditRequest
+from tests.fakes.openai_images import bomb_png
 
 
 def picture(width: int, height: int, colour: tuple[int, int, int] = (200, 40, 40)) -> bytes:
@@ -108,7 +109,9 @@ def test_a_drawn_mask_is_read_by_alpha_when_it_has_transparency_else_by_lightnes
         (mask_png(Image.new("L", (64, 64), 255)), "is 64x64 pixels but the picture is 100x100"),
         (mask_png(Image.new("L", (100, 100), 0)), "marks nothing"),
         (mask_png(Image.new("RGBA", (100, 100), (0, 0, 0, 0))), "covers the whole picture"),
-        (b"GIF89a not a png", "must be a PNG"),
+        (b"GIF89a not a png", "must be a PNG picture of 100x100 pixels"),
+        (bomb_png(30000, 30000), "must be a PNG picture of 100x100 pixels"),
+        (mask_png(Image.effect_noise((100, 100), 80))[:2000], "must be a PNG picture"),
     ],
 )
 def test_a_mask_that_cannot_be_used_is_refused_in_plain_words(mask: bytes, said: str) -> None:
