@@ -26,8 +26,10 @@ from tests.e2e.test_follow_ups_pipeline import (
     Results,
     sd_app,
     sdwebui,
+    settings_for,
 )
 from tests.fakes.sdwebui_api import FakeSDWebUI
+from tests.support import RedisServer
 
 pytestmark = pytest.mark.e2e
 __all__ = ["sd_app", "sdwebui"]  # the fixtures, shared with the follow-ups' tests
@@ -120,3 +122,49 @@ async def test_retention_takes_an_edits_mask_with_its_other_files(
     app.housekeeping._clock = lambda: made.created_at + 91 * 86400
     await app.housekeeping.purge_history()
     assert list((tmp_path / "images").iterdir()) == []
+
+
+async def test_an_edit_queued_when_redis_lost_everything_is_made_after_a_restart(
+    tmp_path: Path, redis_server: RedisServer, sdwebui: tuple[FakeSDWebUI, str]
+) -> None:
+    """The resume path: the row and its files are the record. Redis forgets the queued edit;
+    the next start enqueues it again from the row, and the provider gets the same canvas and
+    mask as the first run would have sent."""
+    fake, url = sdwebui
+    settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
+
+    async def started(*, resume: bool, worker: bool) -> tuple[BotApp, Results]:
+        app = await BotApp.create(settings)
+        channel = Results()
+        app.register(channel)
+        await app.start(resume=resume, worker=worker, serve_health=False)
+        return app, channel
+
+    first, channel = await started(resume=False, worker=True)
+    try:
+        ticket = await first.service.imagine(ALICE, HERE, TARGET, ImagineCommand(prompt="a bay"))
+        await channel.result(ticket.generation_id)
+        await delivered(first, ticket.generation_id)
+    finally:
+        await first.close()
+    queuing, _channel = await started(resume=False, worker=False)
+    try:
+        zoom = EditRequest(action="zoom", factor=2)
+        edit = await queuing.service.edit(ticket.generation_id, 1, zoom, ALICE, HERE, TARGET)
+        assert (await queuing.service.generation(edit.generation_id)).status.value == "queued"
+        await queuing.service.queue.redis.flushall()  # Redis restarted with nothing
+    finally:
+        await queuing.close()
+    assert fake.masks == []
+
+    again, channel = await started(resume=True, worker=True)
+    try:
+        zoomed, _picture = await channel.result(edit.generation_id)
+    finally:
+        await again.close()
+    assert zoomed.kind is Kind.ZOOM and zoomed.edit_note is not None
+    ((canvas, mask),) = [(c, m) for c, m in zip(fake.init_images, fake.masks, strict=True)]
+    with Image.open(io.BytesIO(canvas)) as sent, Image.open(io.BytesIO(mask)) as marked:
+        assert sent.size == marked.size == (2048, 2048)
+        assert marked.convert("L").getpixel((5, 5)) == 255
+        assert marked.convert("L").getpixel((1024, 1024)) == 0
