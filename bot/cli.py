@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import __version__
+from bot import __version__, cli_edits
 from bot.cli_output import styles_table
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, ImagineCommand
 from bot.core.styles import load_catalogue
@@ -260,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="how many requests to show, 1-1000 (default: 20)",
     )
+    cli_edits.add_parsers(sub)
     web_commands.add_parsers(sub)
     p_db = sub.add_parser("db", help="database tools").add_subparsers(
         dest="db", required=True, help="copy: one database into another"
@@ -292,6 +293,7 @@ COMMANDS: dict[str, Command] = {
     "history": history,
     "db": db,
     "providers": providers,
+    **cli_edits.COMMANDS,
     **web_commands.COMMANDS,
 }
 

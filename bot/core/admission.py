@@ -27,7 +27,7 @@ from bot.core.errors import (
 )
 from bot.core.imagefiles import ImageFiles
 from bot.core.input_images import InputImages
-from bot.core.job_plans import FOLLOW_UPS, OPERATIONS, JobPlans
+from bot.core.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
 from bot.core.messages import Operation
 from bot.core.models import (
     ImagineCommand,
@@ -80,10 +80,12 @@ class PreparedRequest:
     input_image: bytes | None = None  # cleaned (metadata gone), or one of our stored images
     providers: tuple[str, ...] = ()  # the chain, filtered by what this request needs
     known_suggestions: tuple[str, ...] = ()  # a describe: the picture's own parameters
+    mask: bytes | None = None  # an edit's checked mask (white = change); edit_note for Info
+    edit_note: str | None = None
 
     @property
     def operation(self) -> Operation:
-        return OPERATIONS.get(self.kind, "generate")
+        return operation_of(self.kind, self.mask is not None)
 
     @property
     def images(self) -> int:
@@ -177,11 +179,13 @@ class Admission:
         kind: Kind = Kind.IMAGINE,
         parent_index: int | None = None,
         source_image: bytes | None = None,
+        mask: bytes | None = None,
+        edit_note: str | None = None,
     ) -> PreparedRequest:
         """Validate and resolve a command without writing anything; raises a UserFacingError.
 
-        `command.image` is a picture a user sent: checked and cleaned here (off the event
-        loop). `source_image` is one of the bot's own stored images (a follow-up's)."""
+        `command.image` is a picture a user sent: checked and cleaned here (off the event loop).
+        `source_image` is one of the bot's own images (a follow-up's; an edit's canvas)."""
         describe = kind is Kind.DESCRIBE
         prompt = clean_text(command.prompt)
         negative = clean_text(command.negative_prompt or "") or None
@@ -192,7 +196,7 @@ class Admission:
         scope_settings = await self._preferences.scope_settings(scope)
         style = await self._resolve(requester, scope_settings, command.style)
         check_aspect(command.aspect, self._capabilities)
-        rendered = style.render(prompt)
+        rendered = rendered_prompt(style, prompt, kind, mask is not None)
         if not describe:
             check_prompt(prompt, rendered, limit, self._capabilities)
         if self._banned.matches(prompt, negative or ""):
@@ -214,7 +218,7 @@ class Admission:
             except UserFacingError as exc:
                 await self._refuse(requester, scope, exc)
         try:
-            providers = self.plans.providers_for(kind, image is not None, bool(known))
+            providers = self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
         except UserFacingError as exc:
             await self._refuse(requester, scope, exc)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
@@ -240,6 +244,8 @@ class Admission:
             input_image=image,
             providers=providers,
             known_suggestions=known,
+            mask=mask,
+            edit_note=edit_note,
         )
 
     # -- limits -----------------------------------------------------------------------------------
@@ -328,12 +334,9 @@ class Admission:
         reservation = await self._reserve(prepared)
         await self._moderate(prepared, reservation)
         await self._quotas.bind(reservation, gen_id)
-        input_path = None
-        if prepared.input_image is not None:
-            stored, _w, _h = await asyncio.to_thread(
-                self._files.write, gen_id, prepared.input_image, part="input"
-            )
-            input_path = str(stored)
+        input_path = await asyncio.to_thread(
+            self._files.write_inputs, gen_id, prepared.input_image, prepared.mask
+        )
         try:
             generation = await self._store.insert_generation(
                 {
@@ -360,11 +363,12 @@ class Admission:
                     "input_path": input_path,
                     "strength": command.strength if prepared.input_image is not None else None,
                     "suggestions": json.dumps(list(prepared.known_suggestions)),
+                    "edit_note": prepared.edit_note,
                 }
             )
         except StoreUnavailable:
             await self._quotas.cancel(reservation)  # nothing was stored: give the slot back
-            self._files.remove(input_path)
+            self._files.remove_generation(gen_id)  # the input and an edit's mask
             raise
         job = self.plans.job(
             generation,
@@ -373,6 +377,7 @@ class Admission:
             prepared.scope_nsfw,
             prepared.providers,
             prepared.input_image,
+            prepared.mask,
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)

@@ -284,4 +284,5 @@ class FollowUpActions:
             strength=generation.strength,
             parent_id=generation.parent_id,
             parent_index=generation.parent_index,
+            edit_note=generation.edit_note,
         )

@@ -91,8 +91,9 @@ class History:
         return generation
 
     async def forget_user(self, requester: Requester) -> int:
-        """Delete the user's history rows, image files (each image, grid and input picture:
-        removing one of a request's files removes them all) and personal settings."""
+        """Delete the user's history rows, image files (each image, grid, input picture and
+        an edit's mask: removing one of a request's files removes them all) and personal
+        settings."""
         paths = await self._store.forget_user(requester.platform, requester.user_id)
         for path in paths:
             self._files.remove(path)

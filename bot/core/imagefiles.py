@@ -2,7 +2,8 @@
 
 One request's files all start with its generation id: `<id>.<ext>` is what the chat got
 (the one image, or the grid of several; the gallery reads it), `<id>-<k>.<ext>` image k of a
-grid, `<id>-input.<ext>` the cleaned picture it started from. Removing any of them removes
+grid, `<id>-input.<ext>` the cleaned picture it started from (an edit's canvas), and
+`<id>-mask.png` an edit's mask. Removing any of them removes
 them all, so retention and forget-me, which know one path of a row, leave nothing behind.
 """
 
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from bot.core.images import file_type, inspect
 
-_GENERATION_FILE = re.compile(r"^([0-9a-f]{8,64})(?:-(?:[1-4]|input))?\.(?:png|jpg|webp)$")
+_GENERATION_ID = re.compile(r"[0-9a-f]{8,64}")
+_GENERATION_FILE = re.compile(r"^([0-9a-f]{8,64})(?:-(?:[1-4]|input|mask))?\.(?:png|jpg|webp)$")
 
 
 class ImageFiles:
@@ -35,6 +37,29 @@ class ImageFiles:
         path = self.directory / f"{stem}.{extension}"
         self._put(path, data)
         return path, info.width, info.height
+
+    def write_inputs(
+        self, generation_id: str, picture: bytes | None, mask: bytes | None
+    ) -> str | None:
+        """What a request starts from: its input picture (an edit's canvas) as
+        `<id>-input.<ext>` and an edit's checked mask (`canvases`) as `<id>-mask.png`, both
+        named by the generation id, so forget-me and retention remove them with the rest.
+        Returns the input's path."""
+        if mask is not None:
+            self._put(self.directory / f"{generation_id}-mask.png", mask)
+        if picture is None:
+            return None
+        path, _width, _height = self.write(generation_id, picture, part="input")
+        return str(path)
+
+    def read_mask(self, generation_id: str) -> bytes | None:
+        """An edit's mask, or None when it has none (an edit by words)."""
+        if not _GENERATION_ID.fullmatch(generation_id):
+            return None
+        try:
+            return (self.directory / f"{generation_id}-mask.png").read_bytes()
+        except FileNotFoundError:
+            return None
 
     def write_grid(self, generation_id: str, data: bytes) -> Path:
         """The grid the chat shows, a JPEG made by the bot itself."""

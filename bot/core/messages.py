@@ -17,6 +17,12 @@ workers keep no files, so the job carries the cleaned picture) and its strength;
 event carries every image (bytes, size, seed) or a describe's suggestions. Version 1
 messages are still read, as a one-image text-to-image job and its one-image result.
 
+Version 3 is an edit's job (inpaint, outpaint, or edit by words): the picture to edit in
+`init_image` and, for inpaint and outpaint, the mask of what may change (`mask`, a black and
+white PNG, white = change). Only edit jobs carry it, so a worker that knows only versions 1
+and 2 dead-letters an edit instead of making a plain image-to-image picture of the padded
+canvas; every other job stays version 2.
+
 The done event's `grid` (the JPEG the chat shows for several images, composed by the worker)
 is such an optional field: a bot that does not know it composes the grid itself, and a bot
 that gets a done event without it (from an older worker) does the same.
@@ -32,9 +38,11 @@ import msgspec
 from bot.core.models import AspectRatio
 
 SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+EDIT_VERSION = 3  # jobs of the edit operations only
+READABLE_VERSIONS = (1, 2, 3)
 
-Operation = Literal["generate", "upscale", "describe"]
+Operation = Literal["generate", "upscale", "describe", "inpaint", "outpaint", "edit"]
+EDIT_OPERATIONS: tuple[Operation, ...] = ("inpaint", "outpaint", "edit")
 
 HintValue = str | int | float | bool
 Hints = dict[str, dict[str, HintValue]]
@@ -68,6 +76,7 @@ class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     count: int = 1
     init_image: bytes | None = None  # generate from it, upscale it, or describe it
     strength: float = 0.6
+    mask: bytes | None = None  # inpaint / outpaint: white = change, init_image's size
 
 
 class EventMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

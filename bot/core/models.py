@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AspectRatio = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 ASPECT_RATIOS: tuple[AspectRatio, ...] = ("1:1", "3:2", "2:3", "16:9", "9:16")
@@ -69,6 +69,54 @@ class Kind(StrEnum):
     VARY = "vary"
     REMIX = "remix"
     DESCRIBE = "describe"
+    EDIT = "edit"  # a region repainted under a mask, or the picture edited by words
+    ZOOM = "zoom"  # zoomed out: the picture in the middle of a larger canvas, the rest filled
+    PAN = "pan"  # the canvas extended by half to one side, the new part filled
+    SQUARE = "square"  # the canvas made square, the new parts filled
+
+
+EDIT_KINDS = (Kind.EDIT, Kind.ZOOM, Kind.PAN, Kind.SQUARE)
+EditAction = Literal["region", "words", "zoom", "pan", "square"]
+Direction = Literal["left", "right", "up", "down"]
+ZOOM_FACTORS = (1.5, 2.0)
+
+
+class EditRequest(Frozen):
+    """What to do to one image of an earlier generation: repaint a region under a mask,
+    edit it by words (providers that edit by instruction), or show more of the scene."""
+
+    action: EditAction
+    factor: float | None = None  # zoom: 1.5 or 2
+    direction: Direction | None = None  # pan
+
+    @model_validator(mode="after")
+    def _complete(self) -> EditRequest:
+        if self.action == "zoom" and self.factor not in ZOOM_FACTORS:
+            raise ValueError("a zoom out is 1.5x or 2x")
+        if self.action == "pan" and self.direction is None:
+            raise ValueError("a pan needs a direction")
+        return self
+
+    @property
+    def kind(self) -> Kind:
+        kinds = {"region": Kind.EDIT, "words": Kind.EDIT, "zoom": Kind.ZOOM, "pan": Kind.PAN}
+        return kinds.get(self.action, Kind.SQUARE)
+
+    @property
+    def outpaints(self) -> bool:
+        """Whether the picture grows (a padded canvas and a mask of the new area)."""
+        return self.action in ("zoom", "pan", "square")
+
+    @property
+    def words(self) -> str:
+        """What was done, for the Info."""
+        if self.action == "zoom":
+            return f"zoomed out {self.factor:g}x"
+        if self.action == "pan":
+            return f"panned {self.direction}"
+        return {"region": "region repainted", "words": "edited by words"}.get(
+            self.action, "made square"
+        )
 
 
 class ImagineCommand(Frozen):
@@ -176,6 +224,7 @@ class Generation(Frozen):
     strength: float | None = None
     crop_note: str | None = None  # "made at 1536x1024, cropped to 16:9"
     suggestions: tuple[str, ...] = ()  # a describe's prompt suggestions, best first
+    edit_note: str | None = None  # an edit's "zoomed out 2x: ..." for the Info
     images: tuple[StoredImage, ...] = ()  # each image on its own, in tile order
     follow_ups: FollowUps = Field(default_factory=FollowUps)
     # Set for a delivery that an earlier attempt (a process killed after posting, before the
@@ -226,6 +275,7 @@ class Info(Frozen):
     strength: float | None
     parent_id: str | None
     parent_index: int | None
+    edit_note: str | None = None
 
 
 class StatusUpdate(Frozen):

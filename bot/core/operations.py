@@ -15,12 +15,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, cast
 
+from bot.core.canvases import padded
 from bot.core.images import crop_to_aspect, inspect
-from bot.core.messages import JobMessage
+from bot.core.messages import EDIT_OPERATIONS, JobMessage
 from bot.core.models import AspectRatio
+from bot.core.picture_threads import in_background
 from bot.core.providers.base import (
     Capabilities,
     DescribeRequest,
+    EditMode,
     ImageOperations,
     ImageProvider,
     ProgressCallback,
@@ -40,19 +43,28 @@ class Outcome:
     crop_note: str | None = None
 
 
+EDIT_MODES: dict[str, EditMode] = {"inpaint": "inpaint", "outpaint": "outpaint", "edit": "words"}
+
+
 def can_serve(caps: Capabilities, job: JobMessage) -> bool:
     """Whether a provider can do this job at all (any aspect can be cropped to)."""
     if job.operation == "upscale":
         return caps.upscale
     if job.operation == "describe":
         return caps.describe
+    if job.operation in EDIT_OPERATIONS:
+        return caps.image_input and {
+            "inpaint": caps.inpaint,
+            "outpaint": caps.outpaint,
+            "edit": caps.edit_by_words,
+        }.get(job.operation, False)
     return job.init_image is None or caps.image_input
 
 
 def calls_for(caps: Capabilities, job: JobMessage) -> int:
     """Paid provider calls one attempt makes (a batch larger than the provider's makes
     several in parallel)."""
-    if job.operation != "generate":
+    if job.operation in ("upscale", "describe"):
         return 1
     return len(chunks(job.count, caps.images_per_request))
 
@@ -75,6 +87,8 @@ def request_for(provider: ImageProvider, job: JobMessage) -> ProviderRequest:
         count=job.count,
         init_image=job.init_image,
         strength=job.strength,
+        edit=EDIT_MODES.get(job.operation, ""),
+        mask=job.mask,
     )
 
 
@@ -94,6 +108,10 @@ async def perform(
             DescribeRequest(generation_id=job.generation_id, image=job.init_image)
         )
         return Outcome(model=description.model, suggestions=description.suggestions)
+    if job.operation == "outpaint" and job.init_image is not None and job.mask is not None:
+        # The bot planned the canvas; the worker pads the picture to it (`canvases`).
+        canvas = await in_background(padded, job.init_image, job.mask)
+        request = request.model_copy(update={"init_image": canvas})
     images = await _batch(provider, request, progress)
     if request.aspect == job.aspect or any(i.censored for i in images):
         return Outcome(model=images[0].model, images=tuple(images))

@@ -6,7 +6,8 @@ results out). It holds no rules of its own; it composes the parts that do:
 - `limits`: a scope's daily and pending limits, as its admins may lower them;
 - `history`: the rows a user may see or act on, deletion and /forget-me;
 - `follow_ups`: upscale, vary, remix, info, describe and "Imagine this" on earlier results;
-- `scope_changes`: a chat that got a new id, or that the bot was removed from.
+- `scope_changes`: a chat that got a new id, or that the bot was removed from;
+- `edits`: Vary (Region), Zoom out, Pan, Make square and Edit by words on earlier results.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from redis.exceptions import RedisError
 
 from bot.core.acknowledgements import Acknowledgements
 from bot.core.admission import MAX_SEED, Admission, PreparedRequest, new_generation_id
+from bot.core.edits import EditActions
 from bot.core.follow_ups import FollowUpActions
 from bot.core.history import History
 from bot.core.imagefiles import ImageFiles
@@ -103,6 +105,16 @@ class GenerationService:
             files=files,
             capabilities=capabilities,
         )
+        # Vary (Region), Zoom out, Pan, Make square, Edit by words (see edits.py).
+        self.edit_actions = EditActions(
+            admission=self.admission,
+            history=self.history_book,
+            files=files,
+            capabilities=capabilities,
+        )
+        self.prepare_edit = self.edit_actions.prepare
+        self.edit = self.edit_actions.submit
+        self.edit_offers = self.edit_actions.offers
         # What adapters call, each answered by the part that owns it.
         self.prepare = self.admission.prepare
         self.submit = self.admission.submit

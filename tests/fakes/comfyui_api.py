@@ -13,7 +13,11 @@ decodes (PNG, JPEG, WebP), keeps the bytes it received and answers `{name, subfo
 type}`; a `LoadImage` must name an uploaded file. Only the node classes of the shipped
 workflows are known (an unknown `class_type` fails validation, as a missing custom node
 does); `denoise` must be 0-1, batch sizes 1-64, an `UpscaleModelLoader` must name an
-installed upscale model. Outputs follow the graph: as many images as the latent batch, of the
+installed upscale model. Inpainting (`VAEEncodeForInpaint` with `grow_mask_by`, or
+`SetLatentNoiseMask`) takes a MASK from `ImageToMask` (a `channel` of red, green, blue or
+alpha) or from a `LoadImage`'s second output; the mask must have the pixels' size (stricter
+than ComfyUI, which would stretch it silently and so misplace the edit), and what reached an
+inpaint node is recorded in `inpaints`. Outputs follow the graph: as many images as the latent batch, of the
 latent's size, the loaded image's size, or four times it after an upscale model.
 """
 
@@ -30,7 +34,18 @@ from PIL import Image, UnidentifiedImageError
 
 from tests.fakes.openai_images import make_png
 
-NUMBER_INPUTS = {"seed", "steps", "cfg", "width", "height", "batch_size", "denoise", "amount"}
+NUMBER_INPUTS = {
+    "seed",
+    "steps",
+    "cfg",
+    "width",
+    "height",
+    "batch_size",
+    "denoise",
+    "amount",
+    "grow_mask_by",
+}
+MASK_CHANNELS = ("red", "green", "blue", "alpha")
 KNOWN_CLASSES = {
     "KSampler",
     "CheckpointLoaderSimple",
@@ -43,6 +58,9 @@ KNOWN_CLASSES = {
     "RepeatLatentBatch",
     "UpscaleModelLoader",
     "ImageUpscaleWithModel",
+    "VAEEncodeForInpaint",
+    "SetLatentNoiseMask",
+    "ImageToMask",
 }
 
 
@@ -66,6 +84,8 @@ class FakeComfyUI:
     upscale_models: list[str] = field(
         default_factory=lambda: ["RealESRGAN_x4plus.pth", "4x-UltraSharp.pth"]
     )
+    # (pixels, mask) as uploaded, for each VAEEncodeForInpaint / SetLatentNoiseMask run
+    inpaints: list[tuple[bytes, bytes]] = field(default_factory=list)
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
     def app(self) -> web.Application:
@@ -127,7 +147,14 @@ class FakeComfyUI:
         if kind == "ImageUpscaleWithModel":
             width, height, count = self._shape(workflow, inputs["image"])
             return width * 4, height * 4, count
-        source = {"KSampler": "latent_image", "VAEDecode": "samples", "VAEEncode": "pixels"}
+        source = {
+            "KSampler": "latent_image",
+            "VAEDecode": "samples",
+            "VAEEncode": "pixels",
+            "VAEEncodeForInpaint": "pixels",
+            "SetLatentNoiseMask": "samples",
+            "ImageToMask": "image",
+        }
         return self._shape(workflow, inputs[source[kind]])
 
     async def interrupt(self, request: web.Request) -> web.Response:
@@ -199,6 +226,9 @@ class FakeComfyUI:
                 )
         if not any(n["class_type"] == "SaveImage" for n in workflow.values()):
             return self._invalid("Prompt has no outputs")
+        refused = self._check_inpaint(workflow)
+        if refused is not None:
+            return refused
         prompt_id = str(uuid.uuid4())
         self.prompts[prompt_id] = workflow
         self.pending.append(prompt_id)
@@ -206,6 +236,47 @@ class FakeComfyUI:
         return web.json_response(
             {"prompt_id": prompt_id, "number": next(self._numbers), "node_errors": {}}
         )
+
+    def _uploaded(self, workflow: dict[str, Any], link: Any) -> bytes | None:
+        """The uploaded file behind an IMAGE or MASK link (through ImageToMask)."""
+        node = workflow[str(link[0])]
+        if node["class_type"] == "LoadImage":
+            return self.uploads.get(node["inputs"]["image"])
+        if node["class_type"] == "ImageToMask":
+            return self._uploaded(workflow, node["inputs"]["image"])
+        if node["class_type"] == "VAEEncodeForInpaint":
+            return self._uploaded(workflow, node["inputs"]["pixels"])
+        if node["class_type"] == "VAEEncode":
+            return self._uploaded(workflow, node["inputs"]["pixels"])
+        return None
+
+    def _check_inpaint(self, workflow: dict[str, Any]) -> web.Response | None:
+        for node_id, node in workflow.items():
+            kind, inputs = node["class_type"], node["inputs"]
+            if kind == "ImageToMask" and inputs.get("channel") not in MASK_CHANNELS:
+                return self._invalid(
+                    f"Value not in list: channel: '{inputs.get('channel')}' not in "
+                    f"{list(MASK_CHANNELS)}",
+                    node_id,
+                )
+            if kind not in ("VAEEncodeForInpaint", "SetLatentNoiseMask"):
+                continue
+            if "mask" not in inputs:
+                return self._invalid("Required input is missing: mask", node_id)
+            source = inputs["pixels"] if kind == "VAEEncodeForInpaint" else inputs["samples"]
+            pixels = self._uploaded(workflow, source)
+            mask = self._uploaded(workflow, inputs["mask"])
+            if pixels is None or mask is None:
+                return self._invalid("the inpaint inputs must come from loaded images", node_id)
+            with Image.open(io.BytesIO(pixels)) as picture, Image.open(io.BytesIO(mask)) as m:
+                if picture.size != m.size:
+                    return self._invalid(
+                        f"mask {m.width}x{m.height} does not match the image "
+                        f"{picture.width}x{picture.height}",
+                        node_id,
+                    )
+            self.inpaints.append((pixels, mask))
+        return None
 
     async def queue(self, request: web.Request) -> web.Response:
         return web.json_response(

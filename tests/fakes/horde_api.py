@@ -12,7 +12,8 @@ Beyond text to image: `params.n` 1-20 (one generation each, seeds `seed_variatio
 `source_image` decoded as a picture (as the real one, any `source_image` containing "http"
 is taken for a URL, which this fake cannot fetch: 400 `ImageValidationFailed`),
 `source_processing` one of img2img / inpainting / outpainting, `denoising_strength`
-0.01-1; alchemy (`/interrogate/async`, `/interrogate/status/{id}`) with `caption` (text)
+0.01-1, a `source_mask` (base64 picture, only with inpainting or outpainting, of the source
+image's size; kept in `source_masks`); alchemy (`/interrogate/async`, `/interrogate/status/{id}`) with `caption` (text)
 and post-processor forms (a storage link to the result, served by this fake).
 """
 
@@ -91,6 +92,7 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "params.seed_variation": int,
     "source_image": str,
     "source_processing": str,
+    "source_mask": str,
 }
 PARAMS = {
     "sampler_name",
@@ -166,6 +168,7 @@ class FakeHorde:
     agents: list[str] = field(default_factory=list)
     base_url: str = ""  # set by the test once the server runs; storage links point there
     source_images: list[bytes] = field(default_factory=list)  # decoded, as received
+    source_masks: list[bytes] = field(default_factory=list)  # decoded, as received
     interrogations: dict[str, Interrogation] = field(default_factory=dict)
     polls_before_alchemy: int = 1
     caption: str = "a red fox standing in the snow"
@@ -371,6 +374,9 @@ class FakeHorde:
             return self.invalid(
                 {"source_processing": "is not one of img2img, inpainting, outpainting"}
             )
+        refused = self._check_mask(body)
+        if refused is not None:
+            return refused
         width, height = params.get("width", 512), params.get("height", 512)
         if width % 64 or height % 64:
             return self.fail(400, "Height and width need to both be multiples of 64", "InvalidSize")
@@ -380,6 +386,28 @@ class FakeHorde:
                 "Due to heavy demand, anonymous requests are limited in size and steps",
                 "KudosUpfront",
             )
+        return None
+
+    def _check_mask(self, body: dict[str, Any]) -> web.Response | None:
+        """A `source_mask` goes with a source image being inpainted or outpainted, decodes
+        like a source image, and has its size (stricter than the Horde, whose workers would
+        stretch it and misplace the edit)."""
+        if "source_mask" not in body:
+            return None
+        if "source_image" not in body or body.get("source_processing") not in (
+            "inpainting",
+            "outpainting",
+        ):
+            return self.fail(
+                400, "A source mask needs inpainting or outpainting", "SourceMaskUnnecessary"
+            )
+        mask = decode_source(body["source_mask"])
+        source = decode_source(body["source_image"])
+        if mask is None or source is None:
+            return self.fail(400, "Image validation failed", "ImageValidationFailed")
+        with Image.open(io.BytesIO(mask)) as drawn, Image.open(io.BytesIO(source)) as picture:
+            if drawn.size != picture.size:
+                return self.fail(400, "The mask is not the source image's size", "InvalidSize")
         return None
 
     async def submit(self, request: web.Request) -> web.Response:
@@ -403,6 +431,8 @@ class FakeHorde:
         params = body.get("params", {})
         if "source_image" in body:
             self.source_images.append(decode_source(body["source_image"]) or b"")
+        if "source_mask" in body:
+            self.source_masks.append(decode_source(body["source_mask"]) or b"")
         serial = next(self._serial)
         job.images = [
             webp_image(

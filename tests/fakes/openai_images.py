@@ -10,7 +10,10 @@ recorded, and every served image is kept so tests can compare bytes with what re
 `n` is 1-10 (dall-e-3: 1 only), as the real API allows. Image edits (`/v1/images/edits`,
 multipart as the SDK sends it) are for gpt-image-1 and dall-e-2; the `image` (or `image[]`)
 part must decode as PNG, JPEG or WebP (dall-e-2: a square PNG under 4 MB), unknown fields
-are refused, and the bytes received are kept (`edit_images`). Chat completions with an
+are refused, and the bytes received are kept (`edit_images`). A `mask` must be a PNG with an
+alpha channel (fully transparent pixels are the area to change), under 4 MB and of the same
+size as the (first) image, or the edit is refused with 400 as the real API refuses it; the
+masks received are kept (`edit_masks`). Chat completions with an
 `image_url` data URL (`/v1/chat/completions`) answer `vision_answer` for the vision models;
 the image in the data URL is decoded and kept (`vision_images`).
 """
@@ -112,6 +115,20 @@ def decoded_picture(
         return None
 
 
+def mask_problem(mask: bytes, image: bytes) -> str | None:
+    """Why the real API refuses this mask for this image, or None: a PNG with alpha, under
+    4 MB, of the image's size."""
+    picture = decoded_picture(mask, ("PNG",))
+    if picture is None or len(mask) > 4 * 1024 * 1024:
+        return "Invalid mask image file: the mask must be a PNG file under 4 MB."
+    if picture.mode not in ("RGBA", "LA") and "transparency" not in picture.info:
+        return f"Invalid input image - format must be in ['RGBA', 'LA'], got {picture.mode}."
+    target = decoded_picture(image)
+    if target is None or target.size != picture.size:
+        return "Invalid mask: the mask size does not match the image size."
+    return None
+
+
 def make_png(width: int, height: int, label: str) -> bytes:
     """A distinct, valid PNG of the requested size (flat colours compress fast and small)."""
     digest = hashlib.sha256(label.encode()).digest()
@@ -184,6 +201,7 @@ class FakeOpenAI:
     flag_image_colours: tuple[tuple[int, int, int], ...] = ((255, 0, 255),)
     edit_images: list[bytes] = field(default_factory=list)
     edits: list[dict[str, str]] = field(default_factory=list)
+    edit_masks: list[bytes] = field(default_factory=list)
     vision_images: list[bytes] = field(default_factory=list)
     vision_answer: str = (
         "1. a red fox in fresh snow, soft morning light, photograph\n"
@@ -579,7 +597,20 @@ class FakeOpenAI:
                 return self.error(
                     400, "Uploaded image must be square.", "invalid_image", "invalid_request_error"
                 )
+        mask = form.get("mask")
+        mask_bytes = None
+        if mask is not None:
+            if not isinstance(mask, web.FileField):
+                return self.error(
+                    400, "Invalid mask: expected a file.", "invalid_value", "invalid_request_error"
+                )
+            mask_bytes = mask.file.read()
+            problem = mask_problem(mask_bytes, received[0])
+            if problem:
+                return self.error(400, problem, "invalid_image_file", "invalid_request_error")
         self.edit_images.extend(received)
+        if mask_bytes is not None:
+            self.edit_masks.append(mask_bytes)
         self.edits.append(fields)
         body = {"model": model, "prompt": fields["prompt"], "n": int(fields.get("n", "1"))}
         body["size"] = fields.get("size", "1024x1024")

@@ -10,8 +10,13 @@ failed generation. `batch_size` 1-8 (the web UI's own limit) and `n_iter` 1; wit
 `save_images` on and more than one image, a grid comes first in `images`, as the real server
 returns it. Base64 images sent in (`init_images`, `image`) are decoded and must be PNG, JPEG
 or WebP; `denoising_strength` must be 0-1; `upscaler_1` must be an installed upscaler and
-`model` of an interrogation `clip` or `deepdanbooru` (404 "Model not found" otherwise). What
-came in is recorded so tests can compare bytes.
+`model` of an interrogation `clip` or `deepdanbooru` (404 "Model not found" otherwise).
+Inpainting is img2img with a `mask` (base64 picture, white = change) and `inpainting_fill`
+(0 fill, 1 original, 2 latent noise, 3 latent nothing), `mask_blur`, `inpaint_full_res`,
+`inpaint_full_res_padding`, `inpainting_mask_invert`; a mask that does not decode is refused
+like an init image that does not, and one of another size than the init image is refused
+(stricter than the real server, which stretches it to the output size and so misplaces the
+edit). What came in is recorded so tests can compare bytes.
 """
 
 from __future__ import annotations
@@ -48,6 +53,12 @@ IMG2IMG_TYPES = {
     "init_images": list,
     "denoising_strength": (int, float),
     "resize_mode": int,
+    "mask": str,
+    "inpainting_fill": int,
+    "mask_blur": int,
+    "inpaint_full_res": bool,
+    "inpaint_full_res_padding": int,
+    "inpainting_mask_invert": int,
 }
 EXTRAS_TYPES = {
     "image": str,
@@ -92,6 +103,7 @@ class FakeSDWebUI:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     images: list[bytes] = field(default_factory=list)
     init_images: list[bytes] = field(default_factory=list)  # decoded, as received
+    masks: list[bytes] = field(default_factory=list)  # decoded, as received
     upscaled: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
     interrogated: list[tuple[bytes, str]] = field(default_factory=list)
     caption: str = "a fox sitting in the snow, a photorealistic painting, trending on artstation"
@@ -174,8 +186,33 @@ class FakeSDWebUI:
         data = self._decode(init[0])
         if data is None:
             return self._invalid_image()
+        mask = None
+        if "mask" in body:
+            mask = self._decode(body["mask"])
+            if mask is None:
+                return self._invalid_image()
+            refused = self._check_mask(body, data, mask)
+            if refused is not None:
+                return refused
         self.init_images.append(data)
+        if mask is not None:
+            self.masks.append(mask)
         return self._generate(body)
+
+    @staticmethod
+    def _check_mask(body: dict[str, Any], init: bytes, mask: bytes) -> web.Response | None:
+        if body.get("inpainting_fill", 1) not in (0, 1, 2, 3):
+            return web.json_response(
+                {"detail": [{"loc": ["body", "inpainting_fill"], "msg": "0-3", "type": "value"}]},
+                status=422,
+            )
+        with Image.open(io.BytesIO(init)) as picture, Image.open(io.BytesIO(mask)) as drawn:
+            if picture.size != drawn.size:
+                return web.json_response(
+                    {"detail": f"mask {drawn.size} is not the init image's size {picture.size}"},
+                    status=422,
+                )
+        return None
 
     async def extras(self, request: web.Request) -> web.Response:
         denied = self._denied(request)

@@ -131,3 +131,30 @@ async def test_copy_with_images_to_moves_the_files(tmp_path: Path, pg_url: str) 
     assert row is not None and row.image_path == str((shared / f"{made['parent']}.png").resolve())
     assert Path(row.image_path).read_bytes() == made["image"].read_bytes()
     assert made["image"].exists()  # copied, not moved: the old store still works
+
+
+async def test_copy_with_images_to_takes_an_edits_mask(tmp_path: Path, pg_url: str) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    images = tmp_path / "images"
+    images.mkdir()
+    source = await Store.open(sqlite_url)
+    try:
+        edit = await source.insert_generation(values(kind="zoom", edit_note="zoomed out 2x"))
+        canvas = images / f"{edit.id}-input.jpg"
+        canvas.write_bytes(b"\xff\xd8\xff canvas")
+        (images / f"{edit.id}-mask.png").write_bytes(b"\x89PNG mask")
+        await source.execute(
+            "UPDATE generations SET input_path = ? WHERE id = ?", (str(canvas), edit.id)
+        )
+    finally:
+        await source.close()
+    shared = tmp_path / "shared-volume" / "images"
+    report = await copy_databases(sqlite_url, pg_url, images_to=shared)
+    assert (report.images_copied, report.images_missing) == (2, 0)
+    assert (shared / f"{edit.id}-mask.png").read_bytes() == b"\x89PNG mask"
+    target = await Store.open(pg_url)
+    try:
+        copied = await target.get(edit.id)
+    finally:
+        await target.close()
+    assert copied is not None and copied.edit_note == "zoomed out 2x"

@@ -128,12 +128,12 @@ def test_version_2_carries_the_count_the_input_picture_and_every_image() -> None
 
 
 def test_an_unknown_version_is_refused_with_its_request_named() -> None:
-    newer = msgpack.packb({**msgpack.unpackb(encode_event(EVENTS[0])), "v": 3})
-    with pytest.raises(BadMessage, match="schema version 3") as caught:
+    newer = msgpack.packb({**msgpack.unpackb(encode_event(EVENTS[0])), "v": 4})
+    with pytest.raises(BadMessage, match="schema version 4") as caught:
         decode_event(newer)
     assert caught.value.generation_id == "g1"
-    with pytest.raises(BadMessage, match="schema version 3"):
-        job_from_wire({**job_to_wire(JOB), "v": 3})
+    with pytest.raises(BadMessage, match="schema version 4"):
+        job_from_wire({**job_to_wire(JOB), "v": 4})
 
 
 @pytest.mark.parametrize(
@@ -235,3 +235,15 @@ async def test_an_unreadable_job_is_dead_lettered_not_run(
     (letter,) = await redis.xrange(dead_letter_key("q"))
     assert reason in letter[1][b"reason"].decode()
     assert letter[1][b"kind"] == b"job"
+
+
+def test_an_edit_job_is_version_3_and_carries_its_mask_as_bytes() -> None:
+    """An edit (inpaint / outpaint / edit by words) is the one job a version-2 worker would
+    misread as plain image to image, so it alone is version 3 and carries the mask as bytes."""
+    edit = msgspec.structs.replace(
+        JOB, v=3, operation="outpaint", init_image=b"\xff\xd8\xffcanvas", mask=b"\x89PNGmask"
+    )
+    wire = job_to_wire(edit)
+    assert wire["v"] == 3 and wire["mask"] == b"\x89PNGmask"
+    assert job_from_wire(msgpack.unpackb(msgpack.packb(wire))) == edit
+    assert job_to_wire(JOB)["v"] == 2 and job_to_wire(JOB)["mask"] is None

@@ -110,6 +110,7 @@ def test_capability_rows_for_the_providers_command(http: httpx.AsyncClient) -> N
         "image_input": "yes",
         "upscaler": "RealESRGAN_x4plus",
         "describe": "yes",
+        "edits": "inpaint, outpaint",
         "sizes": "1:1 512x512, 3:2 576x384, 2:3 384x576, 16:9 640x384, 9:16 384x640",
     }
     assert by_id["comfyui"]["image_input"] == "no" and by_id["sdwebui"]["describe"] == "yes"

@@ -1,15 +1,16 @@
 """What every image provider declares and returns, and the operations it may offer.
 
 Besides text to image (`generate`), a provider may make several images in one request
-(`count`), start from an input image (`init_image` and `strength`), upscale an image and
-describe one in words. What it can do is declared in its `Capabilities`, so the core and
+(`count`), start from an input image (`init_image` and `strength`), upscale an image,
+describe one in words, and edit one: repaint what a mask marks (inpaint), fill the new area
+of a padded canvas (outpaint), or follow an instruction with no mask (edit by words). What it can do is declared in its `Capabilities`, so the core and
 the fallback chain (`chain.py`) pick only providers that can do what a request needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import Field
 
@@ -18,6 +19,7 @@ from bot.core.models import AspectRatio, Frozen, StatusUpdate
 HintValue = str | int | float | bool
 ProgressCallback = Callable[[StatusUpdate], Awaitable[None]]
 MAX_COUNT = 4  # the most images one request asks for (a 2x2 grid)
+EditMode = Literal["", "inpaint", "outpaint", "words"]
 
 
 class Capabilities(Frozen):
@@ -34,6 +36,9 @@ class Capabilities(Frozen):
     image_input: bool = False  # image to image: an init image and a strength
     upscaler: str | None = None  # the upscaler's name, None when the provider has none
     describe: bool = False  # can caption an image into prompt suggestions
+    inpaint: bool = False  # repaints the area a mask marks, keeping the rest
+    outpaint: bool = False  # fills the new area of a padded canvas (zoom out, pan, square)
+    edit_by_words: bool = False  # edits a picture by an instruction alone, with no mask
     # Pixel size made for each aspect ratio (what `aspects` lists, in pixels).
     sizes: dict[AspectRatio, tuple[int, int]] = Field(default_factory=dict)
 
@@ -56,6 +61,11 @@ class ProviderRequest(Frozen):
     # far the result may move from it (0 keeps it, 1 ignores it).
     init_image: bytes | None = None
     strength: float = Field(default=0.6, ge=0.0, le=1.0)
+    # An edit of `init_image`: "inpaint" and "outpaint" change only where `mask` is white
+    # (`bot.core.canvases`: one bit a pixel, init_image's size); "words" follows the prompt as
+    # an instruction.
+    edit: EditMode = ""
+    mask: bytes | None = None
 
 
 class UpscaleRequest(Frozen):

@@ -26,6 +26,9 @@ class Needs(Frozen):
     image_input: bool = False
     upscale: bool = False
     describe: bool = False
+    inpaint: bool = False
+    outpaint: bool = False
+    edit_by_words: bool = False
 
 
 def missing(caps: Capabilities, needs: Needs) -> str | None:
@@ -36,6 +39,12 @@ def missing(caps: Capabilities, needs: Needs) -> str | None:
         return "upscale pictures"
     if needs.image_input and not caps.image_input:
         return "start from a picture"
+    if needs.inpaint and not caps.inpaint:
+        return "repaint part of a picture"
+    if needs.outpaint and not caps.outpaint:
+        return "extend a picture"
+    if needs.edit_by_words and not caps.edit_by_words:
+        return "edit a picture by words"
     if needs.aspect is not None and not needs.describe and not needs.upscale:
         if needs.aspect not in caps.aspects:
             return f"make {needs.aspect} pictures"
@@ -69,7 +78,16 @@ def operations(caps: Capabilities) -> list[str]:
         ops.append(f"upscale ({caps.upscaler})")
     if caps.describe:
         ops.append("describe")
+    ops.extend(name for name, can in _edits(caps) if can)
     return ops
+
+
+def _edits(caps: Capabilities) -> tuple[tuple[str, bool], ...]:
+    return (
+        ("inpaint", caps.inpaint),
+        ("outpaint", caps.outpaint),
+        ("edit by words", caps.edit_by_words),
+    )
 
 
 def capability_rows(capabilities: Mapping[str, Capabilities]) -> list[dict[str, str]]:
@@ -89,6 +107,7 @@ def capability_rows(capabilities: Mapping[str, Capabilities]) -> list[dict[str, 
                 "image_input": "yes" if caps.image_input else "no",
                 "upscaler": caps.upscaler or "none",
                 "describe": "yes" if caps.describe else "no",
+                "edits": ", ".join(name for name, can in _edits(caps) if can) or "none",
                 "sizes": sizes,
             }
         )

@@ -4,7 +4,8 @@ Placeholders (see `comfyui_workflow.py`) sit inside JSON strings; a value that i
 one placeholder takes the placeholder's type (numbers stay numbers), one inside a longer
 string is replaced as text. Several images are one prompt (`{{batch_size}}` in the latent);
 image to image and upscaling upload the picture (`/upload/image`, a file name made from its
-hash) and run the shipped `img2img.json` / `upscale.json`. Progress is followed by polling
+hash) and run the shipped `img2img.json` / `upscale.json`; an edit (inpaint, or outpaint of a
+padded canvas) uploads the picture and its mask and runs `inpaint.json`. Progress is followed by polling
 `/history/{id}` once a second (and `/queue` for the position) rather than the `/ws`
 websocket: plain HTTP works through any reverse proxy and needs no connection kept per job,
 a missed websocket message cannot leave a job waiting forever, and a second is small next
@@ -13,6 +14,7 @@ to generation times. The loop is the shared one in `polling.py`.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,8 +23,9 @@ from typing import Any, Literal
 
 import httpx
 
+from bot.core import canvases, images
 from bot.core.errors import ProviderError, ProviderMisconfigured, ProviderUnavailable
-from bot.core.images import file_type
+from bot.core.images import file_type, inspect
 from bot.core.providers.base import (
     Capabilities,
     ProgressCallback,
@@ -78,8 +81,10 @@ class ComfyUIProvider(ProviderBase):
         img2img_workflow: MaybeWorkflow = None,
         upscale_workflow: MaybeWorkflow = None,
         upscaler: str = DEFAULT_UPSCALER,
+        inpaint_workflow: MaybeWorkflow = None,
     ) -> None:
         self._img2img = _workflow_or_shipped(img2img_workflow, "img2img")
+        self._inpaint = _workflow_or_shipped(inpaint_workflow, "inpaint")
         self._upscale = _workflow_or_shipped(upscale_workflow, "upscale")
         batched = uses(workflow, "batch_size") and (
             not self._img2img or uses(self._img2img, "batch_size")
@@ -96,6 +101,8 @@ class ComfyUIProvider(ProviderBase):
                 typical_latency_seconds=15.0,
                 images_per_request=MAX_BATCH if batched else 1,
                 image_input=bool(self._img2img),
+                inpaint=bool(self._inpaint),
+                outpaint=bool(self._inpaint),
                 upscaler=upscaler if self._upscale else None,
                 sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
             ),
@@ -140,7 +147,19 @@ class ComfyUIProvider(ProviderBase):
     ) -> list[ProviderImage]:
         workflow = self._workflow
         values = self._values(request)
-        if request.init_image is not None:
+        if request.mask is not None and request.init_image is not None:
+            if not self._inpaint:
+                raise ProviderMisconfigured("comfyui has no inpaint workflow")
+            workflow = self._inpaint
+            # The latent is the loaded picture's size: the canvas is shrunk to the size this
+            # checkpoint makes, not sampled at 2048 px.
+            side = max(values["width"], values["height"])
+            picture = await asyncio.to_thread(
+                images.fit, request.init_image, max_side=side, multiple=8
+            )
+            values["image"] = await self._upload(picture)
+            values["mask"] = await self._upload(await _white_mask(request.mask, picture))
+        elif request.init_image is not None:
             if not self._img2img:
                 raise ProviderMisconfigured("comfyui has no image-to-image workflow")
             workflow = self._img2img
@@ -289,6 +308,12 @@ class ComfyUIProvider(ProviderBase):
             ok=False,
             detail=f"{detail}; checkpoint {self._model} not installed (COMFYUI_MODEL)",
         )
+
+
+async def _white_mask(mask: bytes, picture: bytes) -> bytes:
+    """The mask, white = change, at the size of the picture it goes with."""
+    info = inspect(picture)
+    return await asyncio.to_thread(canvases.for_white, mask, (info.width, info.height))
 
 
 def _workflow_or_shipped(given: MaybeWorkflow, kind: WorkflowKind) -> dict[str, Any] | None:

@@ -3,7 +3,10 @@
 Three kinds ship beside each other in `workflows/`: `txt2img.json` (checkpoint, empty latent
 of `{{batch_size}}` images, KSampler, VAE decode, save), `img2img.json` (LoadImage of the
 uploaded `{{image}}`, VAEEncode, RepeatLatentBatch, KSampler with `{{denoise}}`) and
-`upscale.json` (LoadImage, UpscaleModelLoader of `{{upscaler}}`, ImageUpscaleWithModel).
+`upscale.json` (LoadImage, UpscaleModelLoader of `{{upscaler}}`, ImageUpscaleWithModel) and
+`inpaint.json` (the `{{image}}` encoded, its latent masked by `SetLatentNoiseMask` with the
+red channel of the uploaded `{{mask}}`, white = change, so only that area is sampled again at
+`{{denoise}}`; a workflow of one's own may use `VAEEncodeForInpaint` instead).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-WorkflowKind = Literal["txt2img", "img2img", "upscale"]
+WorkflowKind = Literal["txt2img", "img2img", "upscale", "inpaint"]
 PLACEHOLDERS = (
     "prompt",
     "negative",
@@ -26,6 +29,7 @@ PLACEHOLDERS = (
     "model",
     "batch_size",
     "image",
+    "mask",
     "denoise",
     "upscaler",
 )
@@ -33,6 +37,7 @@ REQUIRED: dict[WorkflowKind, tuple[str, ...]] = {
     "txt2img": ("prompt",),
     "img2img": ("prompt", "image"),
     "upscale": ("image",),
+    "inpaint": ("prompt", "image", "mask"),
 }
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 

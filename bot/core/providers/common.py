@@ -114,6 +114,13 @@ class ProviderBase:
         caps = self._capabilities
         if request.init_image is not None and not caps.image_input:
             raise ProviderUnsupported(f"{self.id} cannot start from an image")
+        can_edit = {
+            "inpaint": caps.inpaint,
+            "outpaint": caps.outpaint,
+            "words": caps.edit_by_words,
+        }.get(request.edit, True)
+        if not can_edit or (request.edit in ("inpaint", "outpaint") and request.mask is None):
+            raise ProviderUnsupported(f"{self.id} cannot make this edit ({request.edit})")
         plan = chunks(request.count, caps.images_per_request)
         requests: list[ProviderRequest] = []
         offset = 0

@@ -6,7 +6,9 @@ flow into the chat's status message), fetch (`GET /generate/status/{id}`), and c
 (`DELETE /generate/status/{id}`) when we give up or are cancelled; the loop is the shared
 one in `polling.py`. Several images are one request (`params.n`, seeds one apart through
 `seed_variation`); image to image sends `source_image` with `source_processing: img2img`
-and `params.denoising_strength`. Captions and upscaling go through alchemy
+and `params.denoising_strength`; an edit sends `source_processing: inpainting` (a region) or
+`outpainting` (a padded canvas) with `source_mask`, white = change, encoded like the source
+at its size. Captions and upscaling go through alchemy
 (`horde_alchemy.py`). A thin httpx client: it shares the process's one HTTP client,
 timeouts and size caps (see docs/providers.md for why not `horde-sdk`).
 """
@@ -26,6 +28,7 @@ import httpx
 from PIL import Image
 
 from bot import __version__
+from bot.core import canvases
 from bot.core.errors import ProviderError, ProviderUnavailable
 from bot.core.images import check_provider_image
 from bot.core.models import AspectRatio
@@ -87,6 +90,22 @@ def _to_png(data: bytes) -> bytes:
         return out.getvalue()
 
 
+def _source_fields(request: ProviderRequest) -> dict[str, str]:
+    """`source_image` and how to use it: img2img, or inpainting / outpainting under a
+    `source_mask` (white = change) encoded the same way at the same size."""
+    assert request.init_image is not None
+    fields = {
+        "source_image": source_b64(request.init_image, MAX_SOURCE_SIDE),
+        "source_processing": "img2img",
+    }
+    if request.mask is not None:
+        info = check_provider_image("horde", request.init_image)
+        mask = canvases.for_white(request.mask, (info.width, info.height))
+        fields["source_mask"] = source_b64(mask, MAX_SOURCE_SIDE)
+        fields["source_processing"] = "outpainting" if request.edit == "outpaint" else "inpainting"
+    return fields
+
+
 class HordeProvider(ProviderBase):
     id = "horde"
     name = "the AI Horde"
@@ -115,6 +134,8 @@ class HordeProvider(ProviderBase):
                 typical_latency_seconds=60.0,
                 images_per_request=MAX_BATCH,
                 image_input=True,
+                inpaint=True,
+                outpaint=True,
                 upscaler=UPSCALER,
                 describe=True,
                 sizes=dict(SIZES),
@@ -190,7 +211,7 @@ class HordeProvider(ProviderBase):
         deadline = time.monotonic() + self._deadline
         source = None
         if request.init_image is not None:
-            source = await asyncio.to_thread(source_b64, request.init_image, MAX_SOURCE_SIDE)
+            source = await asyncio.to_thread(_source_fields, request)
         hinted = hint_str(request.hints, "model", self.id)
         # HORDE_MODELS, when set, is the operator's list: a style's model outside it is ignored.
         allowed = hinted and (not self._models or hinted in self._models)
@@ -224,12 +245,11 @@ class HordeProvider(ProviderBase):
         progress: ProgressCallback,
         models: list[str],
         deadline: float,
-        source: str | None,
+        source: dict[str, str] | None,
     ) -> list[ProviderImage]:
         payload = self._payload(request, models)
         if source is not None:
-            payload["source_image"] = source
-            payload["source_processing"] = "img2img"
+            payload.update(source)
             payload["params"]["denoising_strength"] = max(0.01, request.strength)
         submitted = await self._call("POST", "/generate/async", json=payload)
         job_id = str(submitted.get("id") or "") if isinstance(submitted, dict) else ""

@@ -1,7 +1,9 @@
 """OpenAI images API (and OpenAI-compatible servers) through the official `openai` SDK.
 
 Several pictures are one call (`n`; dall-e-3 makes one per call, so more are parallel
-calls); image to image is `images.edit` with the picture as input, on the GPT image models;
+calls); image to image is `images.edit` with the picture as input, on the GPT image models,
+which is also how they edit: with a `mask` (a PNG with alpha, the picture's size, transparent
+= change) for a region or a padded canvas, or by the instruction alone with no mask;
 describing is a chat-completions call to `OPENAI_VISION_MODEL` (`openai_vision.py`).
 OpenAI has no upscaler.
 
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.core import images
+from bot.core import canvases, images
 from bot.core.errors import (
     ProviderAuthFailed,
     ProviderBadOutput,
@@ -104,6 +106,13 @@ def takes_images(model: str) -> bool:
     """Image edits with a picture as input (no mask): the GPT image models. dall-e-2's edits
     need a transparent area to repaint, so they are no variations."""
     return model.startswith("gpt-image")
+
+
+async def _alpha_mask(mask: bytes, picture: bytes) -> bytes:
+    """The mask as image edits take it: a PNG with alpha of the picture's size, fully
+    transparent where the picture may change."""
+    info = images.inspect(picture)
+    return await asyncio.to_thread(canvases.for_alpha, mask, (info.width, info.height))
 
 
 def _pixels(size: str) -> tuple[int, int]:
@@ -192,6 +201,11 @@ class OpenAIImagesProvider(ProviderBase):
                 typical_latency_seconds=20.0,
                 images_per_request=max_n_for_model(model),
                 image_input=takes_images(model),
+                # The GPT image models repaint what a mask leaves transparent, and follow
+                # an instruction alone ("make it night") with no mask.
+                inpaint=takes_images(model),
+                outpaint=takes_images(model),
+                edit_by_words=takes_images(model),
                 describe=bool(vision_model),
                 sizes={a: _pixels(size) for a, size in sizes.items()},
             ),
@@ -260,6 +274,9 @@ class OpenAIImagesProvider(ProviderBase):
                     images.fit, request.init_image, max_side=MAX_INPUT_SIDE, keep=EDIT_TAKES
                 )
                 extension, mime = images.file_type(picture)
+                if request.mask is not None:
+                    mask = await _alpha_mask(request.mask, picture)
+                    params["mask"] = ("mask.png", mask, "image/png")
                 response = await sdk.images.edit(
                     image=(f"image.{extension}", picture, mime), **params
                 )

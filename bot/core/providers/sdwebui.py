@@ -1,7 +1,8 @@
 """AUTOMATIC1111-compatible servers (AUTOMATIC1111, Forge, SD.Next).
 
 Text to image is `/sdapi/v1/txt2img`, image to image `/sdapi/v1/img2img` (`init_images`,
-`denoising_strength`), both with `batch_size` for several images in one call; upscaling is
+`denoising_strength`; with `mask` and `inpainting_fill` it repaints what the mask marks, which
+is also how a padded canvas is outpainted), both with `batch_size` for several images in one call; upscaling is
 `/sdapi/v1/extra-single-image` (`upscaler_1`, `upscaling_resize`), describing is
 `/sdapi/v1/interrogate` with the CLIP model. One blocking call each returns base64 images;
 `info` (a JSON string) tells the seeds and model that were used. Per-style sampler, steps,
@@ -19,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from bot.core import images
+from bot.core import canvases, images
 from bot.core.errors import (
     ProviderAuthFailed,
     ProviderMisconfigured,
@@ -78,6 +79,8 @@ class SDWebUIProvider(ProviderBase):
                 typical_latency_seconds=10.0,
                 images_per_request=MAX_BATCH,
                 image_input=True,
+                inpaint=True,
+                outpaint=True,
                 upscaler=upscaler,
                 describe=True,
                 sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
@@ -158,6 +161,8 @@ class SDWebUIProvider(ProviderBase):
             body["init_images"] = [base64.b64encode(picture).decode()]
             body["denoising_strength"] = request.strength
             body["resize_mode"] = 1  # crop and resize to the requested size
+            if request.mask is not None:
+                body.update(await asyncio.to_thread(_inpainting, request, picture))
         response = await self._request("POST", path, seconds=self._timeout, json=body)
         result = response.json()
         encoded = result.get("images") if isinstance(result, dict) else None
@@ -223,6 +228,21 @@ class SDWebUIProvider(ProviderBase):
             return ProviderCheck(provider=self.id, ok=False, detail="reachable, but no checkpoints")
         shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         return ProviderCheck(provider=self.id, ok=True, detail=f"models: {shown}")
+
+
+def _inpainting(request: ProviderRequest, picture: bytes) -> dict[str, Any]:
+    """img2img's inpainting fields: the mask (white = change) at the picture's size; a new
+    area (outpaint) starts from the filled colour, a repainted region from what was there."""
+    assert request.mask is not None
+    info = images.inspect(picture)
+    mask = canvases.for_white(request.mask, (info.width, info.height))
+    return {
+        "mask": base64.b64encode(mask).decode(),
+        "inpainting_fill": 0 if request.edit == "outpaint" else 1,  # 0 fill, 1 original
+        "mask_blur": 8,  # a soft seam between what is kept and what is new
+        "inpaint_full_res": False,  # the whole picture, so the new part fits the scene
+        "inpainting_mask_invert": 0,
+    }
 
 
 def _b64(item: Any) -> bytes:

@@ -92,7 +92,8 @@ def _move_images(
     data: dict[str, list[dict[str, Any]]], images_to: Path, report: CopyReport
 ) -> None:
     """Every file a row names: what the chat showed (`<id>.<ext>`), each image of a grid
-    (`<id>-<k>.<ext>`) and the input picture (`<id>-input.<ext>`)."""
+    (`<id>-<k>.<ext>`), the input picture (`<id>-input.<ext>`) and an edit's mask
+    (`<id>-mask.png`)."""
     images_to.mkdir(parents=True, exist_ok=True)
     shown: dict[str, str | None] = {}
     for row in data["generations"]:
@@ -100,9 +101,14 @@ def _move_images(
         new = _copied(row.get("image_path"), gen_id, images_to, report)
         if new is not None:
             row["image_path"] = shown[gen_id] = new
-        new = _copied(row.get("input_path"), f"{gen_id}-input", images_to, report)
+        old_input = row.get("input_path")
+        new = _copied(old_input, f"{gen_id}-input", images_to, report)
         if new is not None:
             row["input_path"] = new
+            # An edit's mask lies beside its input picture, named by the generation id.
+            mask = Path(str(old_input)).with_name(f"{gen_id}-mask.png")
+            if mask.is_file():
+                _copied(mask, f"{gen_id}-mask", images_to, report)
     for row in data["generation_images"]:
         gen_id = str(row["generation_id"])
         if Path(str(row["path"])).stem == gen_id:
