@@ -261,11 +261,17 @@ def test_history_and_forget_me(shared: Stack) -> None:
     wait_for(refused, 10, message="the refusal")
     assert all(p.is_file() for p in mine)
     t.press(ALICE, confirm, f"ib:F:{ALICE}")
+    # The confirmation says it once the rows and the files are gone (rows first, files next).
     wait_for(
-        lambda: not [r for r in shared.rows() if r["user_id"] == str(ALICE)],
-        10,
-        message="the rows to go",
+        lambda: [
+            c
+            for c in t.fake.calls_to("editMessageText")
+            if "Deleted your history" in str(c.params.get("text"))
+        ],
+        15,
+        message="the confirmation to say it is done",
     )
+    assert not [r for r in shared.rows() if r["user_id"] == str(ALICE)]
     assert not any(p.exists() for p in mine + made_from_hers)
     assert all(p.is_file() for p in others)
     assert rows(shared.db, "SELECT * FROM user_settings WHERE user_id = ?", (str(ALICE),)) == []

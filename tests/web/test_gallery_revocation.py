@@ -149,6 +149,10 @@ async def test_discord_settings_gallery_revoke_closes_earlier_links(
         ):
             wait_for(d.connected, 30, message=f"gateway\n{log_of(tmp_path)}")
             wait_for(lambda: serving(port), 30, message=f"the gallery\n{log_of(tmp_path)}")
+            # Started all through (READY handled), so the first command is answered within 3 s.
+            wait_for(
+                lambda: "running (" in log_of(tmp_path), 30, message=f"start\n{log_of(tmp_path)}"
+            )
             link = discord_link(d, "alice", MEMBER)
             assert link is not None and await visitor.open(link) == 200
             path = f"/g/discord/{d.guild_id}/"
