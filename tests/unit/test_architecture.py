@@ -119,7 +119,7 @@ def test_the_reader_sees_imports_at_every_depth() -> None:
     # The rules below are only as good as this reader: it must see module-level imports
     # (also in a class body and an `else` of TYPE_CHECKING), resolve relative ones and
     # submodules named by `from package import name`, and tell lazy ones apart.
-    module = "bot.adapters.discord.components"
+    module = "bot.adapters.discord.buttons"
     everywhere = imports(module, module_level_only=False, source=SAMPLE)
     loaded = imports(module, module_level_only=True, source=SAMPLE)
     assert {

@@ -11,9 +11,9 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, refuse, reply
-from bot.adapters.discord.context import requester_of, scope_of
 from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
+from bot.adapters.discord.identity import requester_of, scope_of
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (

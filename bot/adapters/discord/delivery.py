@@ -54,7 +54,7 @@ from bot.core.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
-RESULT_MESSAGE = "message_id"  # the message that shows the result (see components.py)
+RESULT_MESSAGE = "message_id"  # the message that shows the result (see pressed.py)
 FALLBACK_MARKER = "fallback_sent_at"
 FALLBACK_NONCE = "fallback_nonce"
 FALLBACK_MESSAGE = "fallback_message_id"

@@ -20,7 +20,7 @@ import discord
 
 from bot.adapters.discord.answers import refuse
 from bot.adapters.discord.attachments import AttachmentFetcher
-from bot.adapters.discord.context import PLATFORM, age_restricted
+from bot.adapters.discord.identity import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.late_route import (
     STILL_WORKING_LEAD,

@@ -24,7 +24,6 @@ from bot.adapters.telegram.chat_changes import ChatMoves, Membership
 from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.delivery import TelegramDelivery
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
-from bot.adapters.telegram.follow_up_buttons import FollowUpButtons
 from bot.adapters.telegram.handlers import Handlers
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
@@ -138,8 +137,6 @@ class TelegramAdapter:
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Handlers(service, answers, intake, gallery).register(self.application)
-        # Before `Buttons`: its last handler answers every `ib:` press no one else took.
-        FollowUpButtons(service, answers, intake, handles).register(self.application)
         Buttons(service, answers, intake, handles).register(self.application)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)

@@ -36,9 +36,9 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
-from bot.adapters.telegram.keyboards import result_keyboard
 from bot.adapters.telegram.pressed import PICTURE_MESSAGE
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
+from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Kind, Status, StatusUpdate

@@ -23,6 +23,7 @@ from bot.adapters.telegram.images import for_album, read_existing
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
+from bot.core.buttons import ChatDefault, ForgetCancel, ForgetConfirm, MyDefault
 from bot.core.numbers import whole_number
 from bot.core.service import GenerationService
 from bot.web.access import GalleryAccess
@@ -85,7 +86,7 @@ class Handlers:
         await self.answers.reply(
             message,
             styles_text(allowed, settings.default_style, mine),
-            reply_markup=style_keyboard(allowed, "ib:d:"),
+            reply_markup=style_keyboard(allowed, MyDefault),
         )
 
     async def mystyle(self, update: Update, context: Context) -> None:
@@ -110,7 +111,7 @@ class Handlers:
             await self.answers.reply(
                 message,
                 "Pick this chat's default style:",
-                reply_markup=style_keyboard(styles, "ib:A:"),
+                reply_markup=style_keyboard(styles, ChatDefault),
             )
             return
         style = await self.service.set_scope_default(
@@ -256,8 +257,12 @@ class Handlers:
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton("🗑 Delete my data", callback_data=f"ib:F:{who}"),
-                    InlineKeyboardButton("Cancel", callback_data=f"ib:X:{who}"),
+                    InlineKeyboardButton(
+                        "🗑 Delete my data", callback_data=ForgetConfirm(who).pack("telegram")
+                    ),
+                    InlineKeyboardButton(
+                        "Cancel", callback_data=ForgetCancel(who).pack("telegram")
+                    ),
                 ]
             ]
         )

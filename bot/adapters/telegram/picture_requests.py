@@ -8,7 +8,7 @@ is one answer. Only then is it acknowledged, and the picture downloaded after th
 (`Intake.submit_after`), from the Bot API's file URL (bot/adapters/telegram/pictures.py).
 
 A Remix press sends a ForceReply prompt and records, in the request's delivery handle,
-which message that is and who pressed (bot/adapters/telegram/follow_up_buttons.py). A reply
+which message that is and who pressed (bot/adapters/telegram/buttons.py). A reply
 to it is taken only from that person, only once, and only for that very prompt message:
 the request id the prompt text shows is just where to look, never trusted on its own.
 """

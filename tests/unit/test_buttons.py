@@ -1,0 +1,111 @@
+"""The button classes (bot/core/buttons.py): every one packs and parses back on each platform
+it exists on, within that platform's limit; any outside string parses or is refused, never
+raises; no two classes claim one tag."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bot.core.button_data import LIMITS, Button, Platform, Registry
+from bot.core.buttons import BUTTONS, ChatDefault, Reroll, RestylePick, Show
+
+PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
+FIELDS: dict[str, st.SearchStrategy[Any]] = {
+    "generation_id": st.from_regex(r"[0-9a-f]{1,32}", fullmatch=True),
+    "index": st.integers(1, 4),
+    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,40}", fullmatch=True),
+    "who": st.from_regex(r"-?[0-9]{1,20}", fullmatch=True),
+}
+OPTIONAL_STYLE = st.one_of(st.none(), FIELDS["style"])
+
+
+def instances(cls: type[Button]) -> st.SearchStrategy[Button]:
+    fields = {f.name: FIELDS[f.name] for f in dataclasses.fields(cls)}
+    if "style" in fields and not issubclass(cls, RestylePick):  # a default style: may clear
+        fields["style"] = OPTIONAL_STYLE
+    return st.builds(cls, **fields)
+
+
+def chosen(button: Button) -> str | None:
+    """What a Discord select menu sends beside the custom id."""
+    if isinstance(button, RestylePick):
+        return button.style
+    if isinstance(button, Show):
+        return button.generation_id
+    return None
+
+
+PAIRS = [(cls, p) for cls in BUTTONS.classes for p in PLATFORMS if cls.tag(p) is not None]
+
+
+@pytest.mark.parametrize(("cls", "platform"), PAIRS, ids=lambda v: getattr(v, "__name__", v))
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_every_button_packs_and_parses_back(
+    cls: type[Button], platform: Platform, data: st.DataObject
+) -> None:
+    button = data.draw(instances(cls))
+    packed = button.pack(platform)
+    assert packed.isascii() and len(packed.encode()) <= LIMITS[platform]
+    assert BUTTONS.parse(platform, packed, chosen(button)) == button
+
+
+def test_every_class_is_on_some_platform_and_existing_data_still_parses() -> None:
+    assert all(cls.tag("telegram") or cls.tag("discord") for cls in BUTTONS.classes)
+    # Wire formats of buttons already posted keep their meaning.
+    assert BUTTONS.parse("telegram", "ib:r:0123abcd") == Reroll("0123abcd")
+    assert BUTTONS.parse("discord", "ib:reroll:0123abcd") == Reroll("0123abcd")
+    assert BUTTONS.parse("telegram", "ib:S:ab:anime") == RestylePick("ab", "anime")
+    assert BUTTONS.parse("discord", "ib:restyle-pick:ab", "anime") == RestylePick("ab", "anime")
+    assert BUTTONS.parse("telegram", "ib:A:") == ChatDefault(None)
+
+
+OUTSIDE = st.one_of(
+    st.text(max_size=130),
+    st.text(alphabet=st.sampled_from(list("ib:rSsuvAdFX-0123456789abcdef²٣１\n ")), max_size=80),
+    st.builds(
+        lambda tag, rest: f"ib:{tag}:{rest}",
+        st.sampled_from(
+            [t for p in PLATFORMS for t in BUTTONS.tags(p)] + ["", "zz", "r:r"],
+        ),
+        st.text(max_size=110),
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(OUTSIDE, st.one_of(st.none(), st.text(max_size=70)), st.sampled_from(PLATFORMS))
+@example("ib:u:abc:\u00b2", None, "telegram")
+@example("ib:upscale:abc:\u0663", None, "discord")
+@example("ib:vary:abc:9999999999999999999999", None, "discord")
+@example("ib:reroll:abc\u00a0", None, "discord")
+@example("ib:S:abc:ANIME", None, "telegram")
+@example("ib:restyle-pick:abc", "anime\n", "discord")
+def test_any_outside_string_parses_or_is_refused(
+    data: str, choice: str | None, platform: Platform
+) -> None:
+    button = BUTTONS.parse(platform, data, choice)
+    if button is None:
+        return
+    # What was accepted is exactly what the class would have packed.
+    assert button.pack(platform) == data
+    assert data.isascii() and len(data.encode()) <= LIMITS[platform]
+
+
+def test_no_two_classes_claim_one_tag() -> None:
+    for platform in PLATFORMS:
+        tags = [cls.tag(platform) for cls in BUTTONS.classes if cls.tag(platform)]
+        assert len(tags) == len(set(tags)), platform
+        assert len(BUTTONS.tags(platform)) == len(tags)
+
+    @dataclasses.dataclass(frozen=True)
+    class AnotherReroll(Reroll):
+        discord = "another-reroll"  # its Telegram tag is still Reroll's "r"
+
+    with pytest.raises(ValueError, match="'r'"):
+        Registry(Reroll, AnotherReroll)
