@@ -22,10 +22,10 @@ from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.buttons import Buttons
 from bot.adapters.discord.client import ClientHooks, build_client, configure_endpoints
 from bot.adapters.discord.commands import register_commands
-from bot.adapters.discord.delivery import DiscordDelivery
 from bot.adapters.discord.identity import PLATFORM
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.liveness import GatewayLiveness
+from bot.adapters.discord.result_channel import DiscordDelivery
 from bot.adapters.discord.sync import sync_commands
 from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState

@@ -18,7 +18,7 @@ from bot.core.errors import PermissionDenied
 from bot.core.models import Generation
 
 NOT_THIS_MESSAGE = "That button does not belong to this message."
-RESULT_MESSAGE = "message_id"  # recorded by delivery.py when the result is shown
+RESULT_MESSAGE = "message_id"  # recorded by result_channel.py when the result is shown
 
 
 class NotThisMessage(PermissionDenied):

@@ -79,7 +79,8 @@ def result_view(generation: Generation) -> discord.ui.View:
         if action.offered(generation):
             style = STYLES[action.emphasis]
             emoji = action.discord_emoji
-            view.add_item(_button(action.label, action(gid), emoji=emoji, style=style, row=2))
+            row = len(TILE_ACTIONS)  # below one row per tile action
+            view.add_item(_button(action.label, action(gid), emoji=emoji, style=style, row=row))
     # Stopped: nothing is stored in the client's view store; the router answers the clicks.
     view.stop()
     return view

@@ -42,7 +42,7 @@ async def _is_admin(update: Update, context: Context) -> bool:
     return await is_admin(update, context.bot)
 
 
-class Handlers:
+class Commands:
     def __init__(
         self,
         service: GenerationService,
