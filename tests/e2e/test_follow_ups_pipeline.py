@@ -18,7 +18,6 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot.bootstrap import BotApp
-from bot.core.access import WrongScope
 from bot.core.models import (
     Generation,
     ImagineCommand,
@@ -28,6 +27,7 @@ from bot.core.models import (
     Scope,
     StatusUpdate,
 )
+from bot.core.requests.access import WrongScope
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI

@@ -1,4 +1,4 @@
-"""The button classes (bot/core/buttons.py): every one packs and parses back on each platform
+"""The button classes (bot/core/requests/buttons.py): every one packs and parses back on each platform
 it exists on, within that platform's limit; any outside string parses or is refused, never
 raises; no two classes claim one tag."""
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.core.button_data import LIMITS, Button, Platform, Registry
-from bot.core.buttons import BUTTONS, ChatDefault, Reroll, RestylePick, Show
+from bot.core.requests.button_data import LIMITS, Button, Platform, Registry
+from bot.core.requests.buttons import BUTTONS, ChatDefault, Reroll, RestylePick, Show
 
 PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 FIELDS: dict[str, st.SearchStrategy[Any]] = {

@@ -10,9 +10,9 @@ import pytest
 
 from bot.adapters.discord.render import describe_embed, info_text
 from bot.adapters.discord.result_buttons import remix_modal, result_view, submitted_values
-from bot.core.button_data import TileAction
-from bot.core.buttons import BUTTONS, RemixSubmit
 from bot.core.models import FollowUps, Info, Kind, StoredImage
+from bot.core.requests.button_data import TileAction
+from bot.core.requests.buttons import BUTTONS, RemixSubmit
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.unit.test_telegram_render import generation
 

@@ -9,13 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserFacingError
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.images.files import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
-from bot.core.service import GenerationService, clean_text
+from bot.core.requests.service import GenerationService, clean_text
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from bot.settings import Settings
 

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from bot.adapters.discord.render import parse_values
 from bot.adapters.discord.result_buttons import submitted_values
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
-from bot.core.button_data import RowButton, TileButton
-from bot.core.buttons import BUTTONS, ForgetAnswer
 from bot.core.numbers import decimal, whole_number
+from bot.core.requests.button_data import RowButton, TileButton
+from bot.core.requests.buttons import BUTTONS, ForgetAnswer
 from bot.web.queries import BadCursor, listing_cursor, search_cursor
 
 ASCII_DIGITS = re.compile(r"[0-9]+")

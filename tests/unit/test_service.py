@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.access import Need, NotOwner, WrongScope
 from bot.core.errors import (
     EmptyPrompt,
     PromptTooLong,
@@ -15,14 +14,15 @@ from bot.core.errors import (
     UnknownStyle,
     UnsupportedAspect,
 )
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.images.files import ImageFiles
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
-from bot.core.service import GenerationService, clean_text
+from bot.core.requests.access import Need, NotOwner, WrongScope
+from bot.core.requests.service import GenerationService, clean_text
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")

@@ -1,13 +1,13 @@
 """Buttons and menus under results, parsed by the core's button classes and each answered by
 the handler its class names here, so they survive restarts.
 
-Custom ids are the core's button classes packed for Discord (bot/core/buttons.py):
+Custom ids are the core's button classes packed for Discord (bot/core/requests/buttons.py):
 `ib:<action>:<generation id>`, with `:<tile>` for the buttons of one image (U1-U4, V1-V4,
 "Imagine this"); the Remix modal's submit comes back as `ib:remix-submit:<generation id>`.
 No view or modal is kept in memory: after a restart the same listener parses the id and
 looks the generation up in the history. The id is never trusted: every action loads the row
 through `GenerationService.generation_for` (or a call built on it), which checks platform,
-scope (this server or DM) and, where it matters, the owner (bot/core/access.py). Before
+scope (this server or DM) and, where it matters, the owner (bot/core/requests/access.py). Before
 that, the message the press came from is checked against what the button's class says it
 acts on (pressed.py). Every `FollowUp` runs the same way: its own core call, then the
 request is submitted. Delete removes the message first and the row after.
@@ -49,9 +49,11 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
-from bot.core.access import Need
-from bot.core.button_data import Button, FollowUp, On, RowButton
-from bot.core.buttons import (
+from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.models import Status
+from bot.core.requests.access import Need
+from bot.core.requests.button_data import Button, FollowUp, On, RowButton
+from bot.core.requests.buttons import (
     BUTTONS,
     Delete,
     ForgetAnswer,
@@ -63,9 +65,7 @@ from bot.core.buttons import (
     RestyleMenu,
     Show,
 )
-from bot.core.errors import PermissionDenied, UserFacingError
-from bot.core.models import Status
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 

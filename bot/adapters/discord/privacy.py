@@ -17,8 +17,8 @@ from discord import app_commands
 from bot.adapters.discord.answers import reply
 from bot.adapters.discord.identity import requester_of
 from bot.adapters.discord.render import NO_MENTIONS
-from bot.core.buttons import ForgetCancel, ForgetConfirm
-from bot.core.service import GenerationService
+from bot.core.requests.buttons import ForgetCancel, ForgetConfirm
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.core.buttons import RestylePick, Show
 from bot.core.errors import UserFacingError, retrying_words
 from bot.core.models import Generation, Info, Status, StatusUpdate, Style
+from bot.core.requests.buttons import RestylePick, Show
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.

@@ -16,9 +16,9 @@ from __future__ import annotations
 import discord
 
 from bot.adapters.discord.render import truncate
-from bot.core.button_data import Button, Emphasis
-from bot.core.buttons import RESULT_ACTIONS, TILE_ACTIONS, ImagineThis, RemixSubmit
 from bot.core.models import Generation, Kind
+from bot.core.requests.button_data import Button, Emphasis
+from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, ImagineThis, RemixSubmit
 
 NUMBER_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
 TEXT_INPUT_MAX = 4000  # Discord's limit for a text input's value

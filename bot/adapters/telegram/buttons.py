@@ -2,10 +2,10 @@
 answered by the one handler its class names here, checked before it acts.
 
 `callback_data` comes back from the client, and a modified client can send any bytes for any
-bot message, so nothing in it is trusted: `BUTTONS.parse` (bot/core/buttons.py) reads it
+bot message, so nothing in it is trusted: `BUTTONS.parse` (bot/core/requests/buttons.py) reads it
 totally, and data it does not know gets "no longer valid". What a button names is checked
 against where and by whom it was pressed, in the core (`GenerationService.generation_for`,
-bot/core/access.py): a generation must have been made on Telegram in this very chat; a
+bot/core/requests/access.py): a generation must have been made on Telegram in this very chat; a
 forget-me button only works for the identity it names. Then the message: a press acts only
 on a message the row recorded (`pressed.row_message`), and a forget-me answer only on a
 message that carries that very button (`pressed.carries_data`). A mismatch gets a short
@@ -43,8 +43,10 @@ from bot.adapters.telegram.picture_requests import remix_key
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
 from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
-from bot.core.button_data import Button, FollowUp, RowButton
-from bot.core.buttons import (
+from bot.core.models import Generation, Requester
+from bot.core.ports import DeliveryHandles
+from bot.core.requests.button_data import Button, FollowUp, RowButton
+from bot.core.requests.buttons import (
     BUTTONS,
     ChatDefault,
     Delete,
@@ -58,9 +60,7 @@ from bot.core.buttons import (
     RestyleMenu,
     RestylePick,
 )
-from bot.core.models import Generation, Requester
-from bot.core.ports import DeliveryHandles
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.button_data import Button
 from bot.core.errors import retrying_words
 from bot.core.models import Generation, Info, StatusUpdate, Style
+from bot.core.requests.button_data import Button
 from bot.core.text import strip_bidi
 
 CAPTION_LIMIT = 1024

@@ -1,6 +1,6 @@
 """The buttons under a result, from what the core says it offers (`generation.follow_ups`).
 
-Each button is a core button class (bot/core/buttons.py) packed as Telegram
+Each button is a core button class (bot/core/requests/buttons.py) packed as Telegram
 `callback_data`: `ib:<tag>:<generation id>[:<index>]`, at most 23 bytes (Telegram allows 64).
 It names the request and the tile, nothing else, so a button keeps working after a restart
 and is checked against the pressing person and chat at every press (buttons.py).
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.button_data import Button
-from bot.core.buttons import RESULT_ACTIONS, TILE_ACTIONS, Delete, ImagineThis
 from bot.core.models import Generation, Kind
+from bot.core.requests.button_data import Button
+from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, Delete, ImagineThis
 
 
 def _button(text: str, button: Button) -> InlineKeyboardButton:
