@@ -45,7 +45,7 @@ from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
 from bot.core.models import Generation, Requester
 from bot.core.ports import DeliveryHandles
-from bot.core.requests.button_data import Button, FollowUp, RowButton
+from bot.core.requests.button_data import Button, FollowUp, On, Presser, RowButton
 from bot.core.requests.buttons import (
     BUTTONS,
     ChatDefault,
@@ -112,7 +112,20 @@ class Buttons:
         if button is None or handler is None:
             await answer_press(query, NO_LONGER_VALID)
             return
+        await self._may_press(update, context, button)
         await handler(update, context, button)
+
+    async def _may_press(self, update: Update, context: Context, button: Button) -> None:
+        """What the class declares about who presses and where, for buttons that name no row
+        (those that do are checked by the core against the row, then `row_message`)."""
+        if button.presser is Presser.ADMIN:
+            await require_admin(update, context.bot)
+        if button.presser is Presser.NAMED:
+            assert isinstance(button, ForgetAnswer)  # the one class that names a person
+            if not await may_act_for(update, context.bot, button.who):
+                raise Refused(ONLY_THEM)
+        if button.acts_on("telegram") is On.CARRYING_IT:
+            carries_data(callback_query(update))  # the message the bot asked on, not any
 
     async def _pressed_row(self, update: Update, button: RowButton) -> tuple[Generation, Message]:
         """The row the data names, if the presser may use it here, and its own message."""
@@ -206,7 +219,6 @@ class Buttons:
 
     async def chat_default(self, update: Update, context: Context, button: ChatDefault) -> None:
         query = callback_query(update)
-        await require_admin(update, context.bot)
         default = await self.service.set_scope_default(scope_of(update), button.style or "")
         await answer_press(
             query, f"This chat's default style is now {default.label}." if default else "Cleared."
@@ -221,9 +233,7 @@ class Buttons:
 
     async def forget(self, update: Update, context: Context, button: ForgetAnswer) -> None:
         query = callback_query(update)
-        if not await may_act_for(update, context.bot, button.who):
-            raise Refused(ONLY_THEM)
-        message = carries_data(query)  # the confirmation the bot asked, not any message
+        message = carries_data(query)  # checked in `_may_press`: the confirmation asked
         if isinstance(button, ForgetCancel):
             await answer_press(query, "Nothing was deleted.")
             return
