@@ -353,7 +353,7 @@ class Admission:
                     "seed": prepared.seed,
                     "parent_id": prepared.parent_id,
                     "status": "queued",
-                    "handle": target.handle,
+                    "handle": target.stored_handle(),
                     "created_at": time.time(),
                     "kind": prepared.kind.value,
                     "count": command.count,

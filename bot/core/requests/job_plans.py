@@ -125,7 +125,7 @@ class JobPlans:
         )
         # NSFW only when the scope allows it AND the adapter said this chat may show it
         # (a Discord channel that is not age-restricted never may).
-        nsfw = scope_nsfw and generation.handle.get("nsfw_ok") is True
+        nsfw = scope_nsfw and generation.policy.nsfw_ok
         operation = operation_of(generation.kind, has_mask)
         return JobMessage(
             v=EDIT_VERSION if operation in EDIT_OPERATIONS else 2,
