@@ -95,6 +95,8 @@ class ReplyTarget(Frozen):
 
 
 MAX_COUNT = 4  # the most images one request makes (a 2x2 grid)
+MAX_SEED = 2**32 - 1  # the seed range every provider takes
+DEFAULT_STRENGTH = 0.6  # image to image: how far the result may move from the picture
 
 
 class Kind(StrEnum):
@@ -162,12 +164,12 @@ class ImagineCommand(Frozen):
     style: str | None = None
     aspect: AspectRatio = "1:1"
     negative_prompt: str | None = None
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     count: int = Field(default=1, ge=1, le=MAX_COUNT)
     # Image to image: the picture as the user sent it (the core checks and cleans it) and
     # how far the result may move from it (0 keeps it, 1 ignores it).
     image: bytes | None = None
-    strength: float = Field(default=0.6, ge=0.1, le=1.0)
+    strength: float = Field(default=DEFAULT_STRENGTH, ge=0.1, le=1.0)
 
 
 class Style(Frozen):
