@@ -51,7 +51,7 @@ async def imagine(app: BotApp, prompt: str) -> str:
     ticket = await app.service.imagine(
         Requester(platform="dlq", user_id="1", display_name="u"),
         Scope(platform="dlq", id="s"),
-        ReplyTarget(platform="dlq", chat_id="c"),
+        ReplyTarget(platform="dlq", chat_id="c", nsfw_ok=False),
         ImagineCommand(prompt=prompt),
     )
     return ticket.generation_id

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.e2e
 ALICE = Requester(platform="cli", user_id="alice", display_name="alice")
 HERE = Scope(platform="cli", id="chat-1")
 ELSEWHERE = Scope(platform="cli", id="chat-2")
-TARGET = ReplyTarget(platform="cli", chat_id="chat-1")
+TARGET = ReplyTarget(platform="cli", chat_id="chat-1", nsfw_ok=False)
 
 
 class Results:

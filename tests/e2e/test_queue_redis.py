@@ -53,7 +53,7 @@ async def imagine(app: BotApp, prompt: str) -> str:
     ticket = await app.service.imagine(
         Requester(platform="bench", user_id="1", display_name="u"),
         Scope(platform="bench", id="s"),
-        ReplyTarget(platform="bench", chat_id="c"),
+        ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
         ImagineCommand(prompt=prompt),
     )
     return ticket.generation_id

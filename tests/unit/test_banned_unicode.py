@@ -19,7 +19,7 @@ from bot.settings import Settings
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
 GROUP = Scope(platform="telegram", id="-100")
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 # Each of these showed up as "dragon" in a chat and reached the provider before.
 DISGUISED_DRAGONS = {
     "zero-width space": "a dra\u200bgon",

@@ -29,7 +29,7 @@ ALICE = Requester(platform="discord", user_id="1", display_name="alice")
 BOB = Requester(platform="discord", user_id="2", display_name="bob")
 GUILD = Scope(platform="discord", id="100")
 OTHER_GUILD = Scope(platform="discord", id="200")
-TARGET = ReplyTarget(platform="discord", chat_id="300")
+TARGET = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=False)
 GPT_IMAGE = Capabilities(
     aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=False, max_prompt_chars=32000
 )
@@ -208,7 +208,7 @@ async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(
         payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
         return bool(payload["nsfw"])
 
-    age_restricted = ReplyTarget(platform="discord", chat_id="300", handle={"nsfw_ok": True})
+    age_restricted = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=True)
     assert await nsfw_for(age_restricted) is False  # off by default
     await service.set_scope_nsfw(GUILD, True)
     assert await nsfw_for(age_restricted) is True
@@ -229,6 +229,8 @@ async def test_the_style_is_rendered_once_on_the_way_to_the_job(
     ticket = await service.imagine(
         ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat", style="anime")
     )
-    assert rendered == ["a cat"]
+    # Checked against the prompt limit when prepared, built into the job from the row (the
+    # one job builder): each time from the user's words, never a rendered prompt rendered again.
+    assert rendered and set(rendered) == {"a cat"}
     payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
     assert payload["prompt"] == render(service.styles.get("anime"), "a cat")

@@ -33,6 +33,7 @@ from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
 from bot.core.limits.scope_limits import ScopeLimits
 from bot.core.messages import Operation
 from bot.core.models import (
+    MAX_SEED,
     ImagineCommand,
     Kind,
     ReplyTarget,
@@ -52,7 +53,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_SEED = 2**32 - 1
 QUEUE_DOWN = (
     "The request queue is unavailable right now, so nothing was queued. "
     "Please try again in a minute."
@@ -72,7 +72,6 @@ class PreparedRequest:
     command: ImagineCommand
     style: Style
     seed: int
-    rendered_prompt: str  # the style's template around the cleaned prompt
     scope_nsfw: bool  # the scope's admins allow NSFW (the chat must allow it too)
     parent_id: str | None = None
     kind: Kind = Kind.IMAGINE
@@ -236,7 +235,6 @@ class Admission:
             ),
             style=style,
             seed=seed,
-            rendered_prompt=rendered,
             scope_nsfw=scope_settings.nsfw,
             parent_id=parent_id,
             kind=kind,
@@ -355,7 +353,7 @@ class Admission:
                     "seed": prepared.seed,
                     "parent_id": prepared.parent_id,
                     "status": "queued",
-                    "handle": target.handle,
+                    "handle": target.stored_handle(),
                     "created_at": time.time(),
                     "kind": prepared.kind.value,
                     "count": command.count,
@@ -371,13 +369,7 @@ class Admission:
             self._files.remove_generation(gen_id)  # the input and an edit's mask
             raise
         job = self.plans.job(
-            generation,
-            prepared.style,
-            prepared.rendered_prompt,
-            prepared.scope_nsfw,
-            prepared.providers,
-            prepared.input_image,
-            prepared.mask,
+            generation, prepared.style, prepared.scope_nsfw, prepared.input_image, prepared.mask
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)
