@@ -21,6 +21,7 @@ from bot.core.requests.button_data import Button, Emphasis
 from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, ImagineThis, RemixSubmit
 
 NUMBER_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
+ROW_WIDTH = 5  # buttons in one action row
 TEXT_INPUT_MAX = 4000  # Discord's limit for a text input's value
 PROMPT_INPUT = "prompt"
 NEGATIVE_INPUT = "negative"
@@ -75,12 +76,13 @@ def result_view(generation: Generation) -> discord.ui.View:
                 continue
             for index in range(1, tiles + 1):
                 view.add_item(_button(f"{tile.short}{index}", tile(gid, index), row=row))
-    for action in RESULT_ACTIONS:
-        if action.offered(generation):
-            style = STYLES[action.emphasis]
-            emoji = action.discord_emoji
-            row = len(TILE_ACTIONS)  # below one row per tile action
-            view.add_item(_button(action.label, action(gid), emoji=emoji, style=style, row=row))
+    offered = [action for action in RESULT_ACTIONS if action.offered(generation)]
+    for position, action in enumerate(offered):
+        style = STYLES[action.emphasis]
+        emoji = action.discord_emoji
+        # Below one row per tile action, five to a row (Discord's limit).
+        row = len(TILE_ACTIONS) + position // ROW_WIDTH
+        view.add_item(_button(action.label, action(gid), emoji=emoji, style=style, row=row))
     # Stopped: nothing is stored in the client's view store; the router answers the clicks.
     view.stop()
     return view
