@@ -5,14 +5,29 @@ raises; no two classes claim one tag."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.core.requests.button_data import LIMITS, Button, Platform, Registry
-from bot.core.requests.buttons import BUTTONS, ChatDefault, Reroll, RestylePick, Show
+from bot.adapters.discord import result_buttons as discord_result_buttons
+from bot.adapters.discord.buttons import Buttons as DiscordButtons
+from bot.adapters.telegram import result_buttons as telegram_result_buttons
+from bot.adapters.telegram.buttons import Buttons as TelegramButtons
+from bot.core.models import EditRequest, FollowUps, Generation, Kind, Requester, Scope, StoredImage
+from bot.core.requests.button_data import (
+    LIMITS,
+    Button,
+    FollowUp,
+    Platform,
+    Registry,
+    TileAction,
+)
+from bot.core.requests.buttons import BUTTONS, TILE_ACTIONS, ChatDefault, Reroll, RestylePick, Show
+from bot.core.requests.service import GenerationService, PreparedRequest
+from tests.fakes.discord_api import validate_message
 
 PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
@@ -109,3 +124,57 @@ def test_no_two_classes_claim_one_tag() -> None:
 
     with pytest.raises(ValueError, match="'r'"):
         Registry(Reroll, AnotherReroll)
+
+
+@dataclasses.dataclass(frozen=True)
+class MakeSquare(TileAction, FollowUp):
+    """docs/architecture.md's example of a new follow-up button, as it would be written."""
+
+    telegram, discord = "q", "make-square"
+    short, label, telegram_emoji = "S", "Make square", "⬜"
+
+    @classmethod
+    def offered(cls, generation: Generation) -> bool:
+        return generation.follow_ups.upscale
+
+    def prepare(
+        self, service: GenerationService, requester: Requester, scope: Scope
+    ) -> Awaitable[PreparedRequest]:
+        square = EditRequest(action="square")
+        return service.prepare_edit(self.generation_id, self.index, square, requester, scope)
+
+
+def test_a_new_follow_up_class_needs_no_adapter_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both adapters render it from `TILE_ACTIONS` and dispatch it as any `FollowUp`."""
+    tiles = (*TILE_ACTIONS, MakeSquare)
+    monkeypatch.setattr(telegram_result_buttons, "TILE_ACTIONS", tiles)
+    monkeypatch.setattr(discord_result_buttons, "TILE_ACTIONS", tiles)
+    registry = Registry(*BUTTONS.classes, MakeSquare)
+    images = tuple(
+        StoredImage(index=i, path=f"/x-{i}.png", width=8, height=8, seed=i) for i in range(1, 5)
+    )
+    offers = FollowUps(upscale=True, vary=True, reroll=True, restyle=True, remix=True)
+    grid = Generation.model_construct(
+        id="0123abcd", kind=Kind.IMAGINE, images=images, count=4, follow_ups=offers
+    )
+
+    keyboard = telegram_result_buttons.result_keyboard(grid)
+    telegram_data = [b.callback_data for row in keyboard.inline_keyboard for b in row]
+    rows = discord_result_buttons.result_view(grid).to_components()
+    validate_message({"components": rows}, create=False)  # what Discord would refuse
+    discord_ids = [c["custom_id"] for row in rows for c in row["components"]]
+    packed_by: tuple[tuple[Platform, list[Any]], ...] = (
+        ("telegram", telegram_data),
+        ("discord", discord_ids),
+    )
+    for platform, packed in packed_by:
+        squares = [registry.parse(platform, str(d)) for d in packed]
+        assert [b for b in squares if isinstance(b, MakeSquare)] == [
+            MakeSquare("0123abcd", k) for k in range(1, 5)
+        ]
+    # Each adapter runs it through its one follow-up handler.
+    nothing: Any = None
+    telegram = TelegramButtons(nothing, nothing, nothing, nothing)
+    discord = DiscordButtons(nothing, nothing)
+    assert telegram.handler_for(MakeSquare("0123abcd", 1)) == telegram.follow_up
+    assert discord.handler_for(MakeSquare("0123abcd", 1)) == discord.follow_up
