@@ -31,12 +31,12 @@ from bot.core.models import (
     StatusUpdate,
     Ticket,
 )
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.settings import Settings
 
 Submit = Callable[[GenerationService, Requester, Scope, ReplyTarget], Awaitable[Ticket]]
 SCOPE = Scope(platform="cli", id="local")
-TARGET = ReplyTarget(platform="cli", chat_id="terminal")
+TARGET = ReplyTarget(platform="cli", chat_id="terminal", nsfw_ok=False)
 # Where pictures go without -o: one folder (git-ignored in the checkout), not the current one.
 DEFAULT_FOLDER = Path("out")
 # Suffixes naming the same format: the name asked for is kept when it already fits.

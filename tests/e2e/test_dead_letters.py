@@ -10,10 +10,10 @@ from pathlib import Path
 import msgpack
 
 from bot.bootstrap import BotApp
-from bot.core.deadletters import dead_letter_key
-from bot.core.events import EVENT_FIELD, EVENT_GROUP, events_stream
+from bot.core.generation.deadletters import dead_letter_key
+from bot.core.generation.events import EVENT_FIELD, EVENT_GROUP, events_stream
+from bot.core.generation.queue import pack
 from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
-from bot.core.queue import pack
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows, wait_for
@@ -51,7 +51,7 @@ async def imagine(app: BotApp, prompt: str) -> str:
     ticket = await app.service.imagine(
         Requester(platform="dlq", user_id="1", display_name="u"),
         Scope(platform="dlq", id="s"),
-        ReplyTarget(platform="dlq", chat_id="c"),
+        ReplyTarget(platform="dlq", chat_id="c", nsfw_ok=False),
         ImagineCommand(prompt=prompt),
     )
     return ticket.generation_id

@@ -18,7 +18,6 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot.bootstrap import BotApp
-from bot.core.access import WrongScope
 from bot.core.models import (
     Generation,
     ImagineCommand,
@@ -28,6 +27,7 @@ from bot.core.models import (
     Scope,
     StatusUpdate,
 )
+from bot.core.requests.access import WrongScope
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
@@ -39,7 +39,7 @@ pytestmark = pytest.mark.e2e
 ALICE = Requester(platform="cli", user_id="alice", display_name="alice")
 HERE = Scope(platform="cli", id="chat-1")
 ELSEWHERE = Scope(platform="cli", id="chat-2")
-TARGET = ReplyTarget(platform="cli", chat_id="chat-1")
+TARGET = ReplyTarget(platform="cli", chat_id="chat-1", nsfw_ok=False)
 
 
 class Results:

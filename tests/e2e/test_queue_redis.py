@@ -10,8 +10,8 @@ from pathlib import Path
 import msgpack
 
 from bot.bootstrap import BotApp
+from bot.core.generation.queue import WAKE_BACKLOG, wake_key
 from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
-from bot.core.queue import WAKE_BACKLOG, wake_key
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer
@@ -53,7 +53,7 @@ async def imagine(app: BotApp, prompt: str) -> str:
     ticket = await app.service.imagine(
         Requester(platform="bench", user_id="1", display_name="u"),
         Scope(platform="bench", id="s"),
-        ReplyTarget(platform="bench", chat_id="c"),
+        ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
         ImagineCommand(prompt=prompt),
     )
     return ticket.generation_id

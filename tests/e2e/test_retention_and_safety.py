@@ -73,7 +73,10 @@ async def started(tmp_path: Path, fake_openai: FakeOpenAI) -> AsyncIterator[BotA
 
 async def generate(app: BotApp, results: Results, who: Requester, prompt: str) -> str:
     ticket = await app.service.imagine(
-        who, SCOPE, ReplyTarget(platform="test", chat_id="room"), ImagineCommand(prompt=prompt)
+        who,
+        SCOPE,
+        ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
+        ImagineCommand(prompt=prompt),
     )
     await asyncio.wait_for(results.event(ticket.generation_id).wait(), 30)
     return ticket.generation_id
@@ -202,7 +205,7 @@ async def test_flagged_prompt_is_refused_before_any_image_call(
             await app.service.imagine(
                 ALICE,
                 SCOPE,
-                ReplyTarget(platform="test", chat_id="room"),
+                ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
                 ImagineCommand(prompt="a FLAG_ME scene", negative_prompt="blur"),
             )
         assert refused.value.message == (
@@ -233,7 +236,7 @@ async def test_banned_terms_file_refuses_through_submit(
     results = Results()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
-    target = ReplyTarget(platform="test", chat_id="room")
+    target = ReplyTarget(platform="test", chat_id="room", nsfw_ok=False)
     try:
         for prompt in ("a CASTLE at night", "a draggggon"):
             with pytest.raises(UserFacingError) as refused:
@@ -264,7 +267,10 @@ async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
     await app.start(resume=False, worker=False, serve_health=False)  # nobody generates
     try:
         ticket = await app.service.imagine(
-            ALICE, SCOPE, ReplyTarget(platform="test", chat_id="room"), ImagineCommand(prompt="x")
+            ALICE,
+            SCOPE,
+            ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
+            ImagineCommand(prompt="x"),
         )
         assert await app.housekeeping.expire_stale(settings.max_request_age_seconds) == 0
         # Two minutes later (the row's age is what counts): cancelled, and the requester told.

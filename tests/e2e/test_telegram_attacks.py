@@ -281,3 +281,25 @@ def test_forget_me_takes_what_others_made_from_the_picture_and_prompt(
     assert not [r for r in stack.rows() if "secret garden" in r["prompt"]]
     left = [p.name for p in images.iterdir() if p.name.startswith(tuple(made_from_hers))]
     assert left == []
+
+
+def test_every_press_is_answered_even_with_data_the_bot_never_made(stack: Stack, chat: int) -> None:
+    """All presses go through the one registry of button classes: data it does not know (not
+    `ib:`, an unknown tag, a superscript tile, a field too long) gets "no longer valid" and
+    changes nothing, where data without `ib:` used to be left unanswered."""
+    t = stack.telegram
+    row, message = picture(stack, chat, ALICE, "a press with odd data")
+    rows_before = len(stack.rows())
+    for data in (
+        "hello",
+        "ib:zz:1",
+        f"ib:u:{row['id']}:\u00b2",
+        f"ib:v:{row['id']}:5",
+        f"ib:r:{row['id']}:1",
+        "ib:S:" + "a" * 33 + ":anime",
+    ):
+        assert answer_to(stack, t.press(ALICE, message, data)) == (
+            "This button is no longer valid."
+        ), data
+    assert len(stack.rows()) == rows_before
+    assert "Traceback" not in stack.log()

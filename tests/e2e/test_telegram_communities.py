@@ -365,7 +365,7 @@ def test_a_413_from_telegrams_front_end_is_final_for_those_bytes(
     from telegram import Bot
     from telegram.error import NetworkError
 
-    from bot.adapters.telegram.delivery import delivery_error
+    from bot.adapters.telegram.result_channel import delivery_error
 
     telegram.add_user(ALICE, "alice")
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.queue import EmbeddedRedis, JobQueue
+from bot.core.images.files import ImageFiles
 from bot.core.models import ImagineCommand
-from bot.core.queue import EmbeddedRedis, JobQueue
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 from tests.unit.test_service import ALICE, GPT_IMAGE, GUILD, TARGET
 

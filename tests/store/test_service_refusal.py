@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.queue import EmbeddedRedis, JobQueue
+from bot.core.images.files import ImageFiles
 from bot.core.models import ImagineCommand
-from bot.core.queue import EmbeddedRedis, JobQueue
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import STORE_UNAVAILABLE, StoreUnavailable
 from bot.core.store.postgres import PostgresStore
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 from tests.postgres import create_database, drop_database
 from tests.store.test_connection_loss import Relay

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from arq.connections import ArqRedis
 
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import JobQueue
+from bot.core.images.files import ImageFiles
 from bot.core.models import Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import JobQueue
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 from tests.support import RedisServer
 

@@ -15,22 +15,22 @@ import pytest
 from PIL import Image
 
 from bot.core.errors import BadInputImage, CountTooHigh, NoCapableProvider
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.images.files import ImageFiles
+from bot.core.limits.quotas import LimitReached
+from bot.core.limits.safety import ContentRefused, OpenAIModerator
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, Kind, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
-from bot.core.quotas import LimitReached
-from bot.core.safety import ContentRefused, OpenAIModerator
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
 GROUP = Scope(platform="telegram", id="-100")
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 TEXT_ONLY = Capabilities(aspects=("1:1",), negative_prompt=True, seed=True, max_prompt_chars=1000)
 IMAGE_IN = TEXT_ONLY.model_copy(update={"image_input": True, "images_per_request": 4})
 

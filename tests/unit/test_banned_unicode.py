@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.images.files import ImageFiles
+from bot.core.limits.safety import BannedTerms, ContentRefused
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
-from bot.core.safety import BannedTerms, ContentRefused
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
 GROUP = Scope(platform="telegram", id="-100")
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 # Each of these showed up as "dragon" in a chat and reached the provider before.
 DISGUISED_DRAGONS = {
     "zero-width space": "a dra\u200bgon",

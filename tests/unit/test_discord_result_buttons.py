@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.render import describe_embed, info_text, parse_custom_id
+from bot.adapters.discord.render import describe_embed, info_text
 from bot.adapters.discord.result_buttons import remix_modal, result_view, submitted_values
 from bot.core.models import FollowUps, Info, Kind, StoredImage
+from bot.core.requests.button_data import TileAction
+from bot.core.requests.buttons import BUTTONS, RemixSubmit
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.unit.test_telegram_render import generation
 
@@ -40,8 +42,12 @@ def test_the_fullest_result_fits_discords_limits(count: int) -> None:
     rows = components(result_view(g))
     validate_message({"components": rows}, create=False)  # raises what Discord would refuse
     ids = [item["custom_id"] for row in rows for item in row["components"]]
-    parsed = [parse_custom_id(i) for i in ids]
-    tiles = [(a, idx) for a, gid, idx in parsed if idx is not None and gid == g.id]  # type: ignore[misc]
+    parsed = [BUTTONS.parse("discord", i) for i in ids]
+    tiles = [
+        (b.discord, b.index)
+        for b in parsed
+        if isinstance(b, TileAction) and b.generation_id == g.id
+    ]
     assert sorted(tiles) == sorted(
         [("upscale", i) for i in range(1, count + 1)] + [("vary", i) for i in range(1, count + 1)]
     )
@@ -114,12 +120,12 @@ def test_the_remix_modal_is_prefilled_and_within_the_modal_limits(limit: int) ->
         ],
     }
     assert submitted_values(submitted) == {"prompt": "new", "negative": ""}
-    assert parse_custom_id(payload["custom_id"]) == ("remix-submit", g.id, None)
+    assert BUTTONS.parse("discord", payload["custom_id"]) == RemixSubmit(g.id)
 
 
 @pytest.mark.parametrize("value", ["ib:upscale:abc:0", "ib:upscale:abc:5", "ib:vary:abc:x"])
 def test_tile_indexes_outside_1_to_4_are_not_ours(value: str) -> None:
-    assert parse_custom_id(value) is None
+    assert BUTTONS.parse("discord", value) is None
 
 
 def test_info_names_every_seed_the_provider_and_the_crop() -> None:

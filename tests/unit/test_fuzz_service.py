@@ -9,13 +9,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserFacingError
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.images.files import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
-from bot.core.service import GenerationService, clean_text
+from bot.core.requests.service import GenerationService, clean_text
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from bot.settings import Settings
 
@@ -93,7 +93,7 @@ def test_any_input_is_answered_or_queued_intact(tmp_path: Path) -> None:
     service = build(tmp_path)
     who = Requester(platform="discord", user_id="1", display_name="<@&1> @everyone")
     scope = Scope(platform="discord", id="g")
-    target = ReplyTarget(platform="discord", chat_id="c")
+    target = ReplyTarget(platform="discord", chat_id="c", nsfw_ok=False)
     seen = {"queued": 0, "refused": 0}
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

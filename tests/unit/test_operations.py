@@ -7,10 +7,15 @@ import io
 
 from PIL import Image
 
+from bot.core.generation.operations import calls_for, can_serve, made_aspect, perform, request_for
+from bot.core.generation.providers.base import (
+    Capabilities,
+    ProviderCheck,
+    ProviderImage,
+    ProviderRequest,
+)
 from bot.core.messages import JobMessage
 from bot.core.models import StatusUpdate
-from bot.core.operations import calls_for, can_serve, made_aspect, perform, request_for
-from bot.core.providers.base import Capabilities, ProviderCheck, ProviderImage, ProviderRequest
 
 SQUARE_AND_WIDE = Capabilities(
     aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=True, max_prompt_chars=100

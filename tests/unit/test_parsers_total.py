@@ -12,11 +12,12 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.discord.render import parse_custom_id, parse_values
+from bot.adapters.discord.render import parse_values
 from bot.adapters.discord.result_buttons import submitted_values
-from bot.adapters.telegram import buttons, follow_up_buttons
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
 from bot.core.numbers import decimal, whole_number
+from bot.core.requests.button_data import RowButton, TileButton
+from bot.core.requests.buttons import BUTTONS, ForgetAnswer
 from bot.web.queries import BadCursor, listing_cursor, search_cursor
 
 ASCII_DIGITS = re.compile(r"[0-9]+")
@@ -34,12 +35,18 @@ SETTINGS = settings(max_examples=400, deadline=None)
 @SETTINGS
 @given(st.one_of(EDGY, st.from_regex(r"ib:[a-z-]{1,12}:[0-9a-f]{1,20}(:.{0,25})?", fullmatch=True)))
 def test_discord_custom_ids_parse_to_an_answer(value: str) -> None:
-    parsed = parse_custom_id(value)
-    if parsed is None:
-        return
-    action, named, index = parsed
-    assert action.isascii() and named.isascii() and len(named) <= 64
-    assert index is None or (1 <= index <= 4 and str(index) in value)
+    assert_bounded(BUTTONS.parse("discord", value), value)
+
+
+def assert_bounded(button: object, data: str) -> None:
+    """What a parsed button carries is ASCII, bounded, and came from the data."""
+    if isinstance(button, RowButton):
+        assert button.generation_id.isascii() and len(button.generation_id) <= 32
+        assert button.generation_id in data
+    if isinstance(button, TileButton):
+        assert 1 <= button.index <= 4 and str(button.index) in data
+    if isinstance(button, ForgetAnswer):
+        assert button.who.isascii() and len(button.who) <= 21 and button.who in data
 
 
 @SETTINGS
@@ -69,37 +76,15 @@ def test_discord_modal_values_parse_from_any_shape(data: object) -> None:
     assert all(isinstance(v, str) and len(v) <= 4000 for v in found.values())
 
 
-TELEGRAM_PATTERNS = [
-    buttons.REROLL,
-    buttons.RESTYLE_PICK,
-    buttons.RESTYLE_MENU,
-    buttons.FULL_SIZE,
-    buttons.CHAT_DEFAULT,
-    buttons.MY_DEFAULT,
-    buttons.FORGET,
-    follow_up_buttons.UPSCALE,
-    follow_up_buttons.VARY,
-    follow_up_buttons.REMIX,
-    follow_up_buttons.INFO,
-    follow_up_buttons.DELETE,
-    follow_up_buttons.IMAGINE_THIS,
-]
-
-
 @SETTINGS
 @given(st.one_of(EDGY, st.from_regex(r"ib:[a-zA-Z]:[0-9a-f-]{0,20}(:.{0,12})?", fullmatch=True)))
 @example("ib:r:abc\n")
 @example("ib:u:abc:\u00b2")
 def test_telegram_callback_data_fields_are_bounded_ascii(data: str) -> None:
-    for pattern in TELEGRAM_PATTERNS:
-        found = pattern.search(data)
-        if found is None:
-            continue
-        for name, value in found.groupdict().items():
-            assert value is None or (value.isascii() and len(value) <= 41), (name, value)
-            if name in ("index", "who") and value:
-                int(value)  # what the handler does with it: never raises
-        assert "\n" not in data
+    button = BUTTONS.parse("telegram", data)
+    assert_bounded(button, data)
+    if button is not None:
+        assert "\n" not in data and len(data.encode()) <= 64
 
 
 @SETTINGS

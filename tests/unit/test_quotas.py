@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import InvalidRequest, UserFacingError
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue
+from bot.core.images.files import ImageFiles
+from bot.core.limits.quotas import Limits, QuotaBook, reset_phrase
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue
-from bot.core.quotas import Limits, QuotaBook, reset_phrase
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 
 CAPS = Capabilities(aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000)
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 GROUP = Scope(platform="telegram", id="-100")
 
 
@@ -110,7 +110,7 @@ async def test_admins_may_lower_but_never_raise(service: GenerationService) -> N
     # Another chat keeps the operator's limits.
     other = Scope(platform="telegram", id="-200")
     prepared = await service.prepare(user(1), other, ImagineCommand(prompt="a dog"))
-    await service.submit(prepared, ReplyTarget(platform="telegram", chat_id="-200"))
+    await service.submit(prepared, ReplyTarget(platform="telegram", chat_id="-200", nsfw_ok=False))
 
 
 async def test_counts_survive_a_restart(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.access import Need, NotOwner, WrongScope
 from bot.core.errors import (
     EmptyPrompt,
     PromptTooLong,
@@ -15,21 +14,22 @@ from bot.core.errors import (
     UnknownStyle,
     UnsupportedAspect,
 )
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.images.files import ImageFiles
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
-from bot.core.service import GenerationService, clean_text
+from bot.core.requests.access import Need, NotOwner, WrongScope
+from bot.core.requests.service import GenerationService, clean_text
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")
 BOB = Requester(platform="discord", user_id="2", display_name="bob")
 GUILD = Scope(platform="discord", id="100")
 OTHER_GUILD = Scope(platform="discord", id="200")
-TARGET = ReplyTarget(platform="discord", chat_id="300")
+TARGET = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=False)
 GPT_IMAGE = Capabilities(
     aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=False, max_prompt_chars=32000
 )
@@ -208,7 +208,7 @@ async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(
         payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
         return bool(payload["nsfw"])
 
-    age_restricted = ReplyTarget(platform="discord", chat_id="300", handle={"nsfw_ok": True})
+    age_restricted = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=True)
     assert await nsfw_for(age_restricted) is False  # off by default
     await service.set_scope_nsfw(GUILD, True)
     assert await nsfw_for(age_restricted) is True
@@ -229,6 +229,8 @@ async def test_the_style_is_rendered_once_on_the_way_to_the_job(
     ticket = await service.imagine(
         ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat", style="anime")
     )
-    assert rendered == ["a cat"]
+    # Checked against the prompt limit when prepared, built into the job from the row (the
+    # one job builder): each time from the user's words, never a rendered prompt rendered again.
+    assert rendered and set(rendered) == {"a cat"}
     payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
     assert payload["prompt"] == render(service.styles.get("anime"), "a cat")

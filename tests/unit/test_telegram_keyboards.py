@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.adapters.telegram.keyboards import result_keyboard
+from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.core.models import FollowUps, Generation, Kind, Status, StoredImage
 
 

@@ -19,23 +19,23 @@ import aiohttp
 import discord
 
 from bot.adapters.discord.attachments import AttachmentFetcher
+from bot.adapters.discord.buttons import Buttons
 from bot.adapters.discord.client import ClientHooks, build_client, configure_endpoints
 from bot.adapters.discord.commands import register_commands
-from bot.adapters.discord.components import ComponentRouter
-from bot.adapters.discord.context import PLATFORM
-from bot.adapters.discord.delivery import DiscordDelivery
+from bot.adapters.discord.identity import PLATFORM
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.liveness import GatewayLiveness
+from bot.adapters.discord.result_channel import DiscordDelivery
 from bot.adapters.discord.sync import sync_commands
+from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState
-from bot.core.status_throttle import StatusThrottle
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess
 
 if TYPE_CHECKING:
-    from bot.core.service import GenerationService
+    from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class DiscordAdapter:
         fetcher = AttachmentFetcher(self.client, settings)
         self._service = service
         self.intake = Intake(self.client, service, self.status, fetcher)
-        self.components = ComponentRouter(service, self.intake)
+        self.buttons = Buttons(service, self.intake)
         self.delivery = DiscordDelivery(
             self.client, self.status, service.styles, handles, has_gallery=gallery is not None
         )
@@ -100,7 +100,7 @@ class DiscordAdapter:
         )
 
     async def _route(self, interaction: discord.Interaction) -> None:
-        await self.components.route(interaction)
+        await self.buttons.route(interaction)
 
     async def _removed(self, guild_id: int) -> None:
         """Removed from a server: its waiting requests would only spend provider calls."""

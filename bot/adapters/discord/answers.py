@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.adapters.discord.context import is_server_admin
+from bot.adapters.discord.identity import is_server_admin
 from bot.adapters.discord.render import NO_MENTIONS, error_text, truncate
 from bot.core.errors import UserFacingError
 

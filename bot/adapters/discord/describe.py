@@ -9,9 +9,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.context import requester_of, scope_of
+from bot.adapters.discord.identity import requester_of, scope_of
 from bot.adapters.discord.intake import Intake
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 
 def register_describe(

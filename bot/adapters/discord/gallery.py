@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, reply
-from bot.adapters.discord.context import PLATFORM, is_moderator, is_server_admin, scope_of
+from bot.adapters.discord.identity import PLATFORM, is_moderator, is_server_admin, scope_of
 from bot.adapters.discord.render import NO_MENTIONS
 from bot.web.access import OFF, GalleryAccess, hours_text
 

@@ -20,7 +20,7 @@ import discord
 
 from bot.adapters.discord.answers import refuse
 from bot.adapters.discord.attachments import AttachmentFetcher
-from bot.adapters.discord.context import PLATFORM, age_restricted
+from bot.adapters.discord.identity import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.late_route import (
     STILL_WORKING_LEAD,
@@ -31,10 +31,10 @@ from bot.adapters.discord.late_route import (
 )
 from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
 from bot.adapters.discord.webhook import InteractionLink
+from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.errors import UserFacingError
 from bot.core.models import HandleValue, ReplyTarget
-from bot.core.service import GenerationService, PreparedRequest
-from bot.core.status_throttle import StatusThrottle
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,6 @@ def delivery_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
         "requester_id": str(interaction.user.id),
         "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
         "size_limit": int(interaction.filesize_limit or DEFAULT_LIMIT),
-        # The core allows NSFW output only where the chat may show it: on Discord, a
-        # channel marked age-restricted, on top of the server's /settings nsfw switch.
-        "nsfw_ok": age_restricted(interaction),
         **route_handle(interaction),
     }
 
@@ -148,6 +145,9 @@ class Intake:
         target = ReplyTarget(
             platform=PLATFORM,
             chat_id=str(interaction.channel_id),
+            # The core allows NSFW output only where the chat may show it: on Discord, a
+            # channel marked age-restricted, on top of the server's /settings nsfw switch.
+            nsfw_ok=age_restricted(interaction),
             reply_to_message_id=str(source.id) if source is not None else None,
             handle=handle,
         )

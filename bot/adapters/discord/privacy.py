@@ -15,13 +15,13 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import reply
-from bot.adapters.discord.context import requester_of
-from bot.adapters.discord.render import NO_MENTIONS, custom_id
-from bot.core.service import GenerationService
+from bot.adapters.discord.identity import requester_of
+from bot.adapters.discord.render import NO_MENTIONS
+from bot.core.requests.buttons import ForgetCancel, ForgetConfirm
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 
-CONFIRM, CANCEL = "forget", "forget-no"
 QUESTION = (
     "This deletes your history, your pictures and your settings with this bot, everywhere. "
     "It cannot be undone. Sure?"
@@ -36,14 +36,14 @@ def confirm_view(user_id: str) -> discord.ui.View:
             label="Delete my data",
             emoji="🗑",
             style=discord.ButtonStyle.danger,
-            custom_id=custom_id(CONFIRM, user_id),
+            custom_id=ForgetConfirm(user_id).pack("discord"),
         )
     )
     view.add_item(
         discord.ui.Button(
             label="Cancel",
             style=discord.ButtonStyle.secondary,
-            custom_id=custom_id(CANCEL, user_id),
+            custom_id=ForgetCancel(user_id).pack("discord"),
         )
     )
     return view
@@ -66,13 +66,13 @@ def register_forget_me(tree: app_commands.CommandTree[Any]) -> None:
 
 
 async def answer(
-    service: GenerationService, interaction: discord.Interaction, action: str, owner_id: str
+    service: GenerationService, interaction: discord.Interaction, owner_id: str, *, cancel: bool
 ) -> None:
     """A press of Delete my data or Cancel; only the member named in the button counts."""
     if owner_id != str(interaction.user.id):
         await reply(interaction, NOT_YOURS)
         return
-    if action == CANCEL:
+    if cancel:
         await interaction.response.edit_message(content="Nothing was deleted.", view=None)
         return
     count = await service.forget_user(requester_of(interaction))

@@ -8,14 +8,12 @@ from datetime import UTC, datetime
 import discord
 
 from bot.core.errors import UserFacingError, retrying_words
-from bot.core.models import MAX_COUNT, Generation, Info, Status, StatusUpdate, Style
-from bot.core.numbers import whole_number
+from bot.core.models import Generation, Info, Status, StatusUpdate, Style
+from bot.core.requests.buttons import RestylePick, Show
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
 NO_MENTIONS = discord.AllowedMentions.none()
-CUSTOM_ID_PREFIX = "ib"
-CUSTOM_ID_LIMIT = 100  # Discord's own limit on a custom id
 EMBED_PROMPT_LIMIT = 1000  # well under the 4096 of a description; long prompts stay readable
 STATUS_ICONS = {
     Status.QUEUED: "⏳",
@@ -116,30 +114,7 @@ def status_text(update: StatusUpdate) -> str:
     return "🎨 Generating…" + (f" ({', '.join(extras)})" if extras else "")
 
 
-def custom_id(action: str, generation_id: str, index: int | None = None) -> str:
-    """`ib:<action>:<generation id>`, and `:<tile>` for the buttons of one image (U2, V3)."""
-    tail = "" if index is None else f":{index}"
-    return f"{CUSTOM_ID_PREFIX}:{action}:{generation_id}{tail}"
-
-
-_ACTION = re.compile(r"[a-z][a-z-]{0,23}")
-_NAMED_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # a generation id, or a user id for forget-me
-
-
-def parse_custom_id(value: str) -> tuple[str, str, int | None] | None:
-    """(action, generation id, tile index or None); None for anything not ours. Total: any
-    string gives an answer (ASCII only, bounded, the tile 1-4), never an exception."""
-    if len(value) > CUSTOM_ID_LIMIT:
-        return None
-    parts = value.split(":")
-    if len(parts) not in (3, 4) or parts[0] != CUSTOM_ID_PREFIX:
-        return None
-    if not _ACTION.fullmatch(parts[1]) or not _NAMED_ID.fullmatch(parts[2]):
-        return None
-    if len(parts) == 3:
-        return parts[1], parts[2], None
-    index = whole_number(parts[3], 1, MAX_COUNT)
-    return None if index is None else (parts[1], parts[2], index)
+_NAMED_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # a style id or a generation id
 
 
 def parse_values(values: object) -> list[str]:
@@ -233,7 +208,8 @@ def restyle_view(generation_id: str, styles: list[Style], current: str) -> disco
     ]
     view.add_item(
         discord.ui.Select(
-            custom_id=custom_id("restyle-pick", generation_id),
+            # The style comes with the press, as the menu's chosen value.
+            custom_id=RestylePick(generation_id, current).pack("discord"),
             placeholder="Pick a style for a new picture",
             options=options,
         )
@@ -251,7 +227,7 @@ def history_view(generations: list[Generation]) -> discord.ui.View | None:
     view = discord.ui.View(timeout=None)
     view.add_item(
         discord.ui.Select(
-            custom_id=custom_id("show", "history"),
+            custom_id=Show().pack("discord"),
             placeholder="See one of these pictures again",
             options=[
                 discord.SelectOption(label=plain(g.prompt, 100), value=g.id, description=g.style)

@@ -15,74 +15,74 @@ from __future__ import annotations
 
 import discord
 
-from bot.adapters.discord.render import custom_id, truncate
+from bot.adapters.discord.render import truncate
 from bot.core.models import Generation, Kind
+from bot.core.requests.button_data import Button, Emphasis
+from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, ImagineThis, RemixSubmit
 
 NUMBER_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
+ROW_WIDTH = 5  # buttons in one action row
 TEXT_INPUT_MAX = 4000  # Discord's limit for a text input's value
 PROMPT_INPUT = "prompt"
 NEGATIVE_INPUT = "negative"
+STYLES = {
+    Emphasis.NORMAL: discord.ButtonStyle.secondary,
+    Emphasis.PRIMARY: discord.ButtonStyle.primary,
+    Emphasis.DANGER: discord.ButtonStyle.danger,
+}
 
 
 def _button(
     label: str,
-    action: str,
-    generation_id: str,
-    index: int | None = None,
+    button: Button,
     *,
     style: discord.ButtonStyle = discord.ButtonStyle.secondary,
     emoji: str | None = None,
     row: int,
 ) -> discord.ui.Button[discord.ui.View]:
     return discord.ui.Button(
-        label=label,
-        emoji=emoji,
-        style=style,
-        custom_id=custom_id(action, generation_id, index),
-        row=row,
+        label=label, emoji=emoji, style=style, custom_id=button.pack("discord"), row=row
     )
+
+
+def _describe_buttons(view: discord.ui.View, generation: Generation) -> None:
+    if not generation.follow_ups.imagine_suggestions:
+        return
+    for index, _text in enumerate(generation.suggestions[:4], start=1):
+        view.add_item(
+            _button(
+                "Imagine this",
+                ImagineThis(generation.id, index),
+                emoji=NUMBER_EMOJI[index - 1],
+                style=discord.ButtonStyle.primary,
+                row=0,
+            )
+        )
 
 
 def result_view(generation: Generation) -> discord.ui.View:
     """The buttons `generation.follow_ups` allows, for as many tiles as it has images."""
-    offers = generation.follow_ups
     gid = generation.id
     view = discord.ui.View(timeout=None)
     if generation.kind is Kind.DESCRIBE:
-        if offers.imagine_suggestions:
-            for index, _text in enumerate(generation.suggestions[:4], start=1):
-                view.add_item(
-                    _button(
-                        "Imagine this",
-                        "imagine-this",
-                        gid,
-                        index,
-                        emoji=NUMBER_EMOJI[index - 1],
-                        style=discord.ButtonStyle.primary,
-                        row=0,
-                    )
-                )
+        _describe_buttons(view, generation)
     else:
         tiles = max(1, len(generation.images))
-        per_tile = [("U", "Upscale", "upscale", offers.upscale), ("V", "Vary", "vary", offers.vary)]
-        for row, (short, long, action, offered) in enumerate(per_tile):
-            if not offered:
+        for row, tile in enumerate(TILE_ACTIONS):
+            if not tile.offered(generation):
                 continue
             if tiles == 1:  # one picture: Upscale and Vary share the first row
-                view.add_item(_button(long, action, gid, 1, row=0))
+                view.add_item(_button(tile.label, tile(gid, 1), row=0))
                 continue
             for index in range(1, tiles + 1):
-                view.add_item(_button(f"{short}{index}", action, gid, index, row=row))
-    actions = [
-        ("Reroll", "reroll", "🎲", offers.reroll, discord.ButtonStyle.primary),
-        ("Restyle", "restyle", "🎨", offers.restyle, discord.ButtonStyle.secondary),
-        ("Remix", "remix", "✏️", offers.remix, discord.ButtonStyle.secondary),
-        ("Info", "info", "ℹ️", offers.info, discord.ButtonStyle.secondary),
-        ("Delete", "delete", "🗑️", offers.delete, discord.ButtonStyle.danger),
-    ]
-    for label, action, emoji, offered, style in actions:
-        if offered:
-            view.add_item(_button(label, action, gid, emoji=emoji, style=style, row=2))
+                view.add_item(_button(f"{tile.short}{index}", tile(gid, index), row=row))
+    offered = [action for action in RESULT_ACTIONS if action.offered(generation)]
+    for position, action in enumerate(offered):
+        style = STYLES[action.emphasis]
+        emoji = action.discord_emoji
+        # Below one row per tile action, five to a row (Discord's limit).
+        row = len(TILE_ACTIONS) + position // ROW_WIDTH
+        view.add_item(_button(action.label, action(gid), emoji=emoji, style=style, row=row))
     # Stopped: nothing is stored in the client's view store; the router answers the clicks.
     view.stop()
     return view
@@ -93,7 +93,7 @@ def remix_modal(generation: Generation, max_chars: int) -> discord.ui.Modal:
     is sent, so discord.py keeps nothing: the router takes the submit by its custom id."""
     limit = min(max_chars, TEXT_INPUT_MAX)
     modal = discord.ui.Modal(
-        title="Remix: edit the prompt", custom_id=custom_id("remix-submit", generation.id)
+        title="Remix: edit the prompt", custom_id=RemixSubmit(generation.id).pack("discord")
     )
     modal.add_item(
         discord.ui.TextInput(

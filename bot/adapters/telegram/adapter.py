@@ -22,10 +22,8 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.buttons import Buttons
 from bot.adapters.telegram.chat_changes import ChatMoves, Membership
 from bot.adapters.telegram.chat_rights import ChatRights
-from bot.adapters.telegram.delivery import TelegramDelivery
+from bot.adapters.telegram.commands import Commands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
-from bot.adapters.telegram.follow_up_buttons import FollowUpButtons
-from bot.adapters.telegram.handlers import Handlers
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
 from bot.adapters.telegram.picture_requests import PictureRequests
@@ -33,6 +31,7 @@ from bot.adapters.telegram.pictures import PictureDownloads
 from bot.adapters.telegram.polling import LeasedPolling
 from bot.adapters.telegram.refusals import RefusalGate
 from bot.adapters.telegram.render import COMMANDS
+from bot.adapters.telegram.result_channel import TelegramDelivery
 from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.texts import Texts
 from bot.adapters.telegram.transport import AiohttpRequest
@@ -40,7 +39,7 @@ from bot.adapters.telegram.updates import AcknowledgementsFirst
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess
@@ -137,9 +136,7 @@ class TelegramAdapter:
         self.moves.register(self.application)
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
-        Handlers(service, answers, intake, gallery).register(self.application)
-        # Before `Buttons`: its last handler answers every `ib:` press no one else took.
-        FollowUpButtons(service, answers, intake, handles).register(self.application)
+        Commands(service, answers, intake, gallery).register(self.application)
         Buttons(service, answers, intake, handles).register(self.application)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)

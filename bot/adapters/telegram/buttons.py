@@ -1,68 +1,73 @@
-"""Telegram button presses (`callback_data` = `ib:<action>:<args>`), checked before they act.
+"""Telegram button presses (`callback_data`), parsed by the core's button classes and each
+answered by the one handler its class names here, checked before it acts.
 
 `callback_data` comes back from the client, and a modified client can send any bytes for any
-bot message, so nothing in it is trusted. What a button names is checked against where and
-by whom it was pressed, in the core (`GenerationService.generation_for`, bot/core/access.py):
-a generation must have been made on Telegram in this very chat; a forget-me button only
-works for the identity it names. Then the message: a press acts only on a message the row
-recorded (`pressed.row_message`), and a forget-me answer only on a message that carries that
-very button (`pressed.carries_data`). A mismatch gets a short refusal and changes nothing.
+bot message, so nothing in it is trusted: `BUTTONS.parse` (bot/core/requests/buttons.py) reads it
+totally, and data it does not know gets "no longer valid". What a button names is checked
+against where and by whom it was pressed, in the core (`GenerationService.generation_for`,
+bot/core/requests/access.py): a generation must have been made on Telegram in this very chat; a
+forget-me button only works for the identity it names. Then the message: a press acts only
+on a message the row recorded (`pressed.row_message`), and a forget-me answer only on a
+message that carries that very button (`pressed.carries_data`). A mismatch gets a short
+refusal and changes nothing; every press is answered (`answer_press`), errors as alerts by
+`Answers.on_error`. Delete removes the message first and the row after (removal.py).
 
-Each action is its own `CallbackQueryHandler` with a `pattern`, as python-telegram-bot's
-examples do; data no pattern matches gets "no longer valid". Errors are answered as alerts
-by `Answers.on_error`.
-
-| data | action | who may press |
-|---|---|---|
-| `ib:r:<id>` | reroll | anyone in the chat where the picture was made |
-| `ib:s:<id>` / `ib:S:<id>:<style>` | restyle menu / pick | same |
-| `ib:f:<id>` | full-size file | same |
-| `ib:d:<style>` | my default style | anyone (sets their own) |
-| `ib:A:<style>` | chat default style | the chat's admins |
-| `ib:F:<who>` / `ib:X:<who>` | forget me / cancel | `<who>` themself, or an admin of the chat `<who>` names (an anonymous admin's identity) |
+Every `FollowUp` (reroll, restyle pick, U, V, "Imagine this") runs the same way: the row's
+message, the class's own core call, then the request is submitted under that message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import Update
+from telegram import ForceReply, Message, ReplyParameters, Update
+from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.adapters.telegram.admins import may_act_for, require_admin
-from bot.adapters.telegram.answers import Answers, Context, Refused, answer_press, callback_query
+from bot.adapters.telegram.answers import (
+    ALERT_LIMIT,
+    Answers,
+    Context,
+    Refused,
+    answer_press,
+    callback_query,
+)
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
+from bot.adapters.telegram.picture_requests import remix_key
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
-from bot.adapters.telegram.render import style_keyboard
-from bot.core.models import Requester
+from bot.adapters.telegram.removal import NotRemoved, remove_message
+from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
+from bot.core.models import Generation, Requester
 from bot.core.ports import DeliveryHandles
-from bot.core.service import GenerationService
+from bot.core.requests.button_data import Button, FollowUp, On, Presser, RowButton
+from bot.core.requests.buttons import (
+    BUTTONS,
+    ChatDefault,
+    Delete,
+    ForgetAnswer,
+    ForgetCancel,
+    ForgetConfirm,
+    FullSize,
+    Info,
+    MyDefault,
+    Remix,
+    RestyleMenu,
+    RestylePick,
+)
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 
 ONLY_THEM = "Only the person who asked can answer this."
+NO_LONGER_VALID = "This button is no longer valid."
 
-# `ib:<action>:<args>`: ids are lower-case hex, styles a style id, `<who>` a Telegram id
-# (ASCII digits, maybe signed); all bounded. Data that fits no pattern is "no longer valid".
-_ID = r"(?P<id>[0-9a-f]{1,32})"
-REROLL = re.compile(rf"^ib:r:{_ID}\Z")
-RESTYLE_PICK = re.compile(rf"^ib:S:{_ID}:(?P<style>[a-z0-9][a-z0-9-]{{0,40}})\Z")
-RESTYLE_MENU = re.compile(rf"^ib:s:{_ID}\Z")
-FULL_SIZE = re.compile(rf"^ib:f:{_ID}\Z")
-CHAT_DEFAULT = re.compile(r"^ib:A:(?P<style>[a-z0-9][a-z0-9-]{0,40})?\Z")
-MY_DEFAULT = re.compile(r"^ib:d:(?P<style>[a-z0-9][a-z0-9-]{0,40})?\Z")
-FORGET = re.compile(r"^ib:(?P<action>[FX]):(?P<who>-?[0-9]{1,20})\Z")
-ANY = re.compile(r"^ib:")
-
-
-def _field(context: Context, name: str) -> str | None:
-    match = context.match
-    assert match is not None
-    return match.group(name)
+Handler = Callable[[Update, Context, Any], Awaitable[None]]
 
 
 class Buttons:
@@ -77,62 +82,83 @@ class Buttons:
         self.answers = answers
         self.intake = intake
         self.handles = handles
+        # One handler per button class; every `FollowUp` shares `follow_up`.
+        self.handlers: dict[type[Button], Handler] = {
+            RestyleMenu: self.offer_styles,
+            Remix: self.remix,
+            Info: self.info,
+            Delete: self.delete,
+            FullSize: self.full_size,
+            MyDefault: self.my_default,
+            ChatDefault: self.chat_default,
+            ForgetConfirm: self.forget,
+            ForgetCancel: self.forget,
+        }
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
-        for pattern, callback in (
-            (REROLL, self.reroll),
-            (RESTYLE_PICK, self.restyle),
-            (RESTYLE_MENU, self.offer_styles),
-            (FULL_SIZE, self.full_size),
-            (CHAT_DEFAULT, self.chat_default),
-            (MY_DEFAULT, self.my_default),
-            (FORGET, self.forget),
-            (ANY, self.unknown),  # last: the first handler whose pattern matches answers
-        ):
-            application.add_handler(CallbackQueryHandler(callback, pattern=pattern))
+        # One handler for every press: which action it is comes from the registry, not from
+        # the order handlers were added in.
+        application.add_handler(CallbackQueryHandler(self.press))
 
-    async def reroll(self, update: Update, context: Context) -> None:
-        await self._variation(update, str(_field(context, "id")), None)
+    def handler_for(self, button: Button) -> Handler | None:
+        if isinstance(button, FollowUp):
+            return self.follow_up
+        return self.handlers.get(type(button))
 
-    async def restyle(self, update: Update, context: Context) -> None:
-        await self._variation(update, str(_field(context, "id")), _field(context, "style"))
-
-    async def _variation(self, update: Update, generation_id: str, style: str | None) -> None:
+    async def press(self, update: Update, context: Context) -> None:
         query = callback_query(update)
-        requester, scope = requester_of(update), scope_of(update)
-        # The row was made in this chat, and the press came from its message (or its menu).
-        message = row_message(
-            query, await self.service.generation_for(generation_id, requester, scope)
+        button = BUTTONS.parse("telegram", query.data or "")
+        handler = None if button is None else self.handler_for(button)
+        if button is None or handler is None:
+            await answer_press(query, NO_LONGER_VALID)
+            return
+        await self._may_press(update, context, button)
+        await handler(update, context, button)
+
+    async def _may_press(self, update: Update, context: Context, button: Button) -> None:
+        """What the class declares about who presses and where, for buttons that name no row
+        (those that do are checked by the core against the row, then `row_message`)."""
+        if button.presser is Presser.ADMIN:
+            await require_admin(update, context.bot)
+        if button.presser is Presser.NAMED:
+            assert isinstance(button, ForgetAnswer)  # the one class that names a person
+            if not await may_act_for(update, context.bot, button.who):
+                raise Refused(ONLY_THEM)
+        if button.acts_on("telegram") is On.CARRYING_IT:
+            carries_data(callback_query(update))  # the message the bot asked on, not any
+
+    async def _pressed_row(self, update: Update, button: RowButton) -> tuple[Generation, Message]:
+        """The row the data names, if the presser may use it here, and its own message."""
+        generation = await self.service.generation_for(
+            button.generation_id, requester_of(update), scope_of(update)
         )
-        prepared = await self.service.prepare_variation(
-            generation_id, requester, scope, style=style
-        )
+        return generation, row_message(callback_query(update), generation)
+
+    async def follow_up(self, update: Update, context: Context, button: FollowUp) -> None:
+        assert isinstance(button, RowButton)
+        _, message = await self._pressed_row(update, button)
+        prepared = await button.prepare(self.service, requester_of(update), scope_of(update))
         await self.intake.may_post_pictures(message)  # refused as an alert
-        await answer_press(query)
+        await answer_press(callback_query(update))
         await self.intake.submit(message, prepared)
 
-    async def offer_styles(self, update: Update, context: Context) -> None:
+    async def offer_styles(self, update: Update, context: Context, button: RestyleMenu) -> None:
         query = callback_query(update)
-        generation_id = str(_field(context, "id"))
         scope = scope_of(update)
-        generation = await self.service.generation_for(generation_id, requester_of(update), scope)
-        message = row_message(query, generation)
+        generation, message = await self._pressed_row(update, button)
         await answer_press(query)
         styles = await self.service.allowed_styles(scope)
         menu = await self.answers.reply(
             message,
             "Pick a style for a new version:",
-            reply_markup=style_keyboard(styles, f"ib:S:{generation_id}:"),
+            reply_markup=style_keyboard(styles, lambda style: RestylePick(generation.id, style)),
         )
         # The menu is the row's too: a pick pressed on it is a press on this request.
         await self.handles.update_handle(generation.id, menu_record(menu))
 
-    async def full_size(self, update: Update, context: Context) -> None:
+    async def full_size(self, update: Update, context: Context, button: FullSize) -> None:
         query = callback_query(update)
-        generation = await self.service.generation_for(
-            str(_field(context, "id")), requester_of(update), scope_of(update)
-        )
-        message = row_message(query, generation)
+        generation, message = await self._pressed_row(update, button)
         await answer_press(query)
         (data,) = await asyncio.to_thread(read_existing, [generation.image_path])
         if data is not None:
@@ -141,39 +167,78 @@ class Buttons:
                 upload.data, filename=f"{generation.id}.{upload.extension}", do_quote=True
             )
 
-    async def chat_default(self, update: Update, context: Context) -> None:
+    async def remix(self, update: Update, context: Context, button: Remix) -> None:
         query = callback_query(update)
-        await require_admin(update, context.bot)
-        default = await self.service.set_scope_default(
-            scope_of(update), _field(context, "style") or ""
+        requester = requester_of(update)
+        original, message = await self._pressed_row(update, button)
+        await answer_press(query)
+        prompt = await message.reply_text(
+            f"✏️ Remix {original.id}: reply to this message with the new prompt "
+            f"(add --no ... for things to avoid). Same style, aspect and number of pictures.",
+            reply_markup=ForceReply(input_field_placeholder="The new prompt"),
+            do_quote=True,
         )
+        await self.handles.update_handle(
+            original.id, {remix_key(prompt.message_id): requester.user_id}
+        )
+
+    async def info(self, update: Update, context: Context, button: Info) -> None:
+        query = callback_query(update)
+        _, message = await self._pressed_row(update, button)
+        info = await self.service.info(button.generation_id, requester_of(update), scope_of(update))
+        text = info_text(info)
+        if len(text) <= ALERT_LIMIT:
+            await answer_press(query, text, alert=True)
+            return
+        await answer_press(query)
+        await message.reply_text(
+            escape(shorten(text, MESSAGE_LIMIT - 100)),
+            parse_mode=ParseMode.HTML,
+            reply_parameters=ReplyParameters(
+                message_id=message.message_id, allow_sending_without_reply=True
+            ),
+        )
+
+    async def delete(self, update: Update, context: Context, button: Delete) -> None:
+        """The message first, the row after: the row goes only when the picture no longer
+        shows (deleted, or replaced by a placeholder when older than 48 hours)."""
+        query = callback_query(update)
+        generation = await self.service.deletable(
+            button.generation_id, requester_of(update), scope_of(update)
+        )
+        message = row_message(query, generation)
+        try:
+            removal = await remove_message(context.bot, int(generation.chat_id), message)
+        except NotRemoved:
+            await answer_press(
+                query, "Telegram would not remove the message, so nothing was deleted.", alert=True
+            )
+            return
+        await self.service.erase_generation(generation)
+        await answer_press(query, removal.value, alert=len(removal.value) > 40)
+
+    async def chat_default(self, update: Update, context: Context, button: ChatDefault) -> None:
+        query = callback_query(update)
+        default = await self.service.set_scope_default(scope_of(update), button.style or "")
         await answer_press(
             query, f"This chat's default style is now {default.label}." if default else "Cleared."
         )
 
-    async def my_default(self, update: Update, context: Context) -> None:
+    async def my_default(self, update: Update, context: Context, button: MyDefault) -> None:
         query = callback_query(update)
-        chosen = await self.service.set_user_style(
-            requester_of(update), _field(context, "style") or ""
-        )
+        chosen = await self.service.set_user_style(requester_of(update), button.style or "")
         await answer_press(
             query, f"Your default style is now {chosen.label}." if chosen else "Cleared."
         )
 
-    async def forget(self, update: Update, context: Context) -> None:
+    async def forget(self, update: Update, context: Context, button: ForgetAnswer) -> None:
         query = callback_query(update)
-        who = str(_field(context, "who"))
-        if not await may_act_for(update, context.bot, who):
-            raise Refused(ONLY_THEM)
-        message = carries_data(query)  # the confirmation the bot asked, not any message
-        if _field(context, "action") == "X":
+        message = carries_data(query)  # checked in `_may_press`: the confirmation asked
+        if isinstance(button, ForgetCancel):
             await answer_press(query, "Nothing was deleted.")
             return
         count = await self.service.forget_user(
-            Requester(platform="telegram", user_id=who, display_name="")
+            Requester(platform="telegram", user_id=button.who, display_name="")
         )
         await answer_press(query, "Done.")
         await message.edit_text(f"Deleted your history and settings ({count} pictures).")
-
-    async def unknown(self, update: Update, context: Context) -> None:
-        await answer_press(callback_query(update), "This button is no longer valid.")

@@ -8,7 +8,7 @@ is one answer. Only then is it acknowledged, and the picture downloaded after th
 (`Intake.submit_after`), from the Bot API's file URL (bot/adapters/telegram/pictures.py).
 
 A Remix press sends a ForceReply prompt and records, in the request's delivery handle,
-which message that is and who pressed (bot/adapters/telegram/follow_up_buttons.py). A reply
+which message that is and who pressed (bot/adapters/telegram/buttons.py). A reply
 to it is taken only from that person, only once, and only for that very prompt message:
 the request id the prompt text shows is just where to look, never trusted on its own.
 """
@@ -25,9 +25,9 @@ from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
 from bot.adapters.telegram.pictures import PictureDownloads, picture_of
-from bot.core.models import ImagineCommand
+from bot.core.models import DEFAULT_STRENGTH, ImagineCommand
 from bot.core.ports import DeliveryHandles
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 DESCRIBE_USAGE = "Send /describe as the caption of a photo, or as a reply to one."
 STRENGTH_ALONE = (
@@ -103,7 +103,7 @@ class PictureRequests:
             negative_prompt=parsed.negative_prompt,
             seed=parsed.seed,
             count=parsed.count,
-            strength=parsed.strength if parsed.strength is not None else 0.6,
+            strength=parsed.strength if parsed.strength is not None else DEFAULT_STRENGTH,
         )
         requester, scope = requester_of(update), scope_of(update)
         picture = picture_of(message)

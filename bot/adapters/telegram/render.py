@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.errors import retrying_words
 from bot.core.models import Generation, Info, StatusUpdate, Style
+from bot.core.requests.button_data import Button
 from bot.core.text import strip_bidi
 
 CAPTION_LIMIT = 1024
@@ -153,9 +155,13 @@ def describe_text(generation: Generation) -> str:
     return "\n".join(lines)
 
 
-def style_keyboard(styles: list[Style], prefix: str, columns: int = 2) -> InlineKeyboardMarkup:
-    """One button per style; `prefix` + style id stays within the 64-byte callback limit."""
-    buttons = [InlineKeyboardButton(s.label, callback_data=f"{prefix}{s.id}") for s in styles]
+def style_keyboard(
+    styles: list[Style], pick: Callable[[str], Button], columns: int = 2
+) -> InlineKeyboardMarkup:
+    """One button per style, its data the button `pick` makes of the style id."""
+    buttons = [
+        InlineKeyboardButton(s.label, callback_data=pick(s.id).pack("telegram")) for s in styles
+    ]
     return InlineKeyboardMarkup([buttons[i : i + columns] for i in range(0, len(buttons), columns)])
 
 

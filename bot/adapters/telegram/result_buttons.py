@@ -1,0 +1,52 @@
+"""The buttons under a result, from what the core says it offers (`generation.follow_ups`).
+
+Each button is a core button class (bot/core/requests/buttons.py) packed as Telegram
+`callback_data`: `ib:<tag>:<generation id>[:<index>]`, at most 23 bytes (Telegram allows 64).
+It names the request and the tile, nothing else, so a button keeps working after a restart
+and is checked against the pressing person and chat at every press (buttons.py).
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.core.models import Generation, Kind
+from bot.core.requests.button_data import Button
+from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, Delete, ImagineThis
+
+
+def _button(text: str, button: Button) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=button.pack("telegram"))
+
+
+def _describe_keyboard(generation: Generation) -> InlineKeyboardMarkup:
+    rows = [
+        [_button(f"✨ Imagine this ({k})", ImagineThis(generation.id, k))]
+        for k in range(1, len(generation.suggestions) + 1)
+        if generation.follow_ups.imagine_suggestions
+    ]
+    return InlineKeyboardMarkup([*rows, [_button("🗑 Delete", Delete(generation.id))]])
+
+
+def result_keyboard(generation: Generation) -> InlineKeyboardMarkup:
+    """U1-U4 and V1-V4 for each tile (V only where a provider takes an image), then reroll,
+    restyle, remix, then info and delete; an upscale offers vary, remix, info and delete."""
+    if generation.kind is Kind.DESCRIBE:
+        return _describe_keyboard(generation)
+    gid = generation.id
+    tiles = max(1, len(generation.images) or generation.count)
+    rows: list[list[InlineKeyboardButton]] = []
+    for tile in TILE_ACTIONS:
+        if not tile.offered(generation):
+            continue
+        if tiles == 1:
+            rows.append([_button(f"{tile.telegram_emoji} {tile.label}", tile(gid, 1))])
+        else:
+            rows.append([_button(f"{tile.short}{k}", tile(gid, k)) for k in range(1, tiles + 1)])
+    grouped: dict[int, list[InlineKeyboardButton]] = {}
+    for action in RESULT_ACTIONS:
+        if action.offered(generation):
+            text = f"{action.telegram_emoji} {action.label}"
+            grouped.setdefault(action.telegram_row, []).append(_button(text, action(gid)))
+    rows.extend(grouped[row] for row in sorted(grouped))
+    return InlineKeyboardMarkup(rows)

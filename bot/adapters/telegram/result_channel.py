@@ -1,0 +1,346 @@
+"""Results on Telegram: status edits, the picture, and the failure notice (the ResultChannel).
+
+The picture replaces the status reply with `editMessageMedia` (twice leaves one photo; "not
+modified" means an earlier attempt already did it). Where the status reply cannot become a
+photo (a self-hosted Bot API server, a document-sized picture, a busy group's request with no
+reply of its own), a new message is sent: not naturally idempotent, so the request's delivery
+handle is marked first and cleared when Telegram refused it.
+
+A grid is one photo with U1-U4 / V1-V4 under it; an upscale goes as a photo when it fits one
+unchanged, else (and always when there was no upscaler: the point is the full-size file) as
+a document that keeps every pixel. A /describe becomes text: the suggestions with an
+"Imagine this" button each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from telegram import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import ExtBot
+
+from bot.adapters.telegram.board import GroupBoards
+from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
+from bot.adapters.telegram.flood import PICTURE, Spend
+from bot.adapters.telegram.images import Upload, for_file, for_result
+from bot.adapters.telegram.pressed import PICTURE_MESSAGE
+from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
+from bot.adapters.telegram.result_buttons import result_keyboard
+from bot.adapters.telegram.status import StatusEditor
+from bot.core.errors import DeliveryError
+from bot.core.models import Generation, Kind, Status, StatusUpdate
+from bot.core.ports import DeliveryHandles
+from bot.core.requests.styles import StyleCatalogue
+
+log = logging.getLogger(__name__)
+
+FALLBACK_MARKER = "fallback_sent_at"
+# Bot API answers that mean "this message cannot become a photo": send a new one instead.
+CANNOT_EDIT = (
+    "there is no media",
+    "message to edit not found",
+    "message_id_invalid",
+    "message can't be edited",
+)
+
+
+def seconds(value: int | float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def too_large(exc: TelegramError) -> bool:
+    """Telegram's front end answered HTTP 413 (an HTML page, so PTB raises a NetworkError)."""
+    return isinstance(exc, NetworkError) and "(413)" in exc.message
+
+
+def delivery_error(exc: TelegramError) -> DeliveryError:
+    """Sort Telegram's answers into retry-later and give-up, with a reason for the history."""
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(
+            "Telegram asked us to slow down", retryable=True, retry_after=seconds(exc.retry_after)
+        )
+    if isinstance(exc, Forbidden):
+        return DeliveryError("the bot may not post in this chat any more", retryable=False)
+    if too_large(exc):
+        # The front end refused the bytes (HTTP 413): the same bytes would be refused again.
+        return DeliveryError("the file is larger than Telegram takes", retryable=False)
+    if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
+        return DeliveryError(f"Telegram did not answer ({exc.__class__.__name__})", retryable=True)
+    return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
+
+
+def topic(generation: Generation) -> int | None:
+    """The request's forum topic: every message for it goes there (without one, a message
+    that replies to nothing lands in General, which may be closed)."""
+    thread = generation.thread_id
+    return int(thread) if thread and thread.lstrip("-").isdigit() else None
+
+
+def _picture(generation: Generation, image_path: Path) -> Upload:
+    """What goes to the chat for a result (run in a thread: it decodes), within Telegram's
+    limits for the way it is sent (bot/adapters/telegram/images.py)."""
+    original = image_path.read_bytes()
+    if generation.kind is Kind.UPSCALE and generation.provider == "original":
+        return for_file(original)  # no upscaler: the point is the full-size file
+    return for_result(original, full_size=generation.kind is Kind.UPSCALE)
+
+
+class TelegramDelivery:
+    def __init__(
+        self,
+        bot: ExtBot[Spend],
+        status: StatusEditor,
+        boards: GroupBoards,
+        styles: StyleCatalogue,
+        handles: DeliveryHandles,
+        moves: ChatMoves,
+    ) -> None:
+        self.moves = moves
+        self.bot = bot
+        self.status = status
+        self.boards = boards
+        self.styles = styles
+        self.handles = handles
+
+    def _settled(self, generation: Generation) -> None:
+        command = generation.reply_to_message_id
+        if command is not None and command.isdigit():
+            self.boards.settle(int(generation.chat_id), int(command), topic(generation))
+
+    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        try:
+            await self._show_status(generation, update)
+        except ChatMigrated as exc:
+            await self.moves.follow(generation, exc.new_chat_id)  # the picture goes there
+
+    async def _show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        if update.status is not Status.RUNNING:
+            return
+        message_id = generation.handle.get("status_message_id")
+        if not isinstance(message_id, int):
+            command = generation.reply_to_message_id
+            if command is not None and command.isdigit():
+                self.boards.generating(int(generation.chat_id), int(command), topic(generation))
+            return
+        await self.status.show(int(generation.chat_id), message_id, status_text(update))
+
+    async def deliver(self, generation: Generation, image_path: Path) -> None:
+        """Post the result; a chat upgraded meanwhile gets it at its new id."""
+        try:
+            await self._deliver(generation, image_path)
+        except ChatMigrated as exc:
+            self._settled(generation)
+            moved = await self.moves.follow(generation, exc.new_chat_id)
+            await self._deliver(moved, image_path)
+
+    async def _deliver(self, generation: Generation, image_path: Path) -> None:
+        if generation.kind is Kind.DESCRIBE:
+            await self._deliver_text(generation, describe_text(generation))
+            return
+        chat_id = int(generation.chat_id)
+        style = self.styles.find(generation.style)
+        keyboard = result_keyboard(generation)
+        upload = await asyncio.to_thread(_picture, generation, image_path)
+        data, as_document = upload.data, upload.as_document
+        text = caption(generation, style, reduced=upload.reduced)
+        filename = f"{generation.id}.{upload.extension}"
+        message_id = generation.handle.get("status_message_id")
+        if isinstance(message_id, int):
+            self.status.close(chat_id, message_id)
+        try:
+            # An upscale's file replaces its status reply too (one message per follow-up).
+            editable = not as_document or generation.kind is Kind.UPSCALE
+            if isinstance(message_id, int) and editable:
+                media: InputMediaPhoto | InputMediaDocument = (
+                    InputMediaDocument(
+                        data,
+                        caption=text,
+                        parse_mode=ParseMode.HTML,
+                        filename=filename,
+                    )
+                    if as_document
+                    else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
+                )
+                try:
+                    await self.bot.edit_message_media(
+                        media,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        reply_markup=keyboard,
+                        rate_limit_args=PICTURE,
+                    )
+                    self._settled(generation)
+                    return
+                except BadRequest as exc:
+                    reason = exc.message.lower()
+                    if "not modified" in reason:
+                        self._settled(generation)
+                        return  # already shows the picture: delivered before a crash
+                    if not any(marker in reason for marker in CANNOT_EDIT):
+                        raise
+                    log.info(
+                        "generation %s: status message cannot become a photo; sending one",
+                        generation.id,
+                    )
+            await self._send_new(
+                generation, data, text, keyboard, as_document=as_document, filename=filename
+            )
+            self._settled(generation)
+        except ChatMigrated:
+            raise  # `deliver` follows the chat to its new id
+        except TelegramError as exc:
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
+
+    async def _deliver_text(self, generation: Generation, text: str) -> None:
+        """A result that is words (a /describe): the status reply becomes it, or a new
+        message replies to the command (marked first, like a picture's fallback)."""
+        chat_id = int(generation.chat_id)
+        keyboard = result_keyboard(generation)
+        message_id = generation.handle.get("status_message_id")
+        try:
+            if isinstance(message_id, int):
+                self.status.close(chat_id, message_id)
+                try:
+                    await self.bot.edit_message_text(
+                        text,
+                        chat_id=chat_id,
+                        message_id=message_id,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard,
+                        rate_limit_args=PICTURE,
+                    )
+                    self._settled(generation)
+                    return
+                except BadRequest as exc:
+                    reason = exc.message.lower()
+                    if "not modified" in reason:
+                        self._settled(generation)
+                        return
+                    if not any(marker in reason for marker in CANNOT_EDIT):
+                        raise
+            # Marked before sending, set-if-unset in one statement: one sender only.
+            if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
+                self._settled(generation)
+                return
+            try:
+                sent = await self.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=self._reply_to(generation),
+                    message_thread_id=topic(generation),
+                    rate_limit_args=PICTURE,
+                )
+            except TelegramError:
+                await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+                raise
+            await self._record(generation, sent.message_id)
+            self._settled(generation)
+        except ChatMigrated:
+            raise  # `deliver` follows the chat to its new id
+        except TelegramError as exc:
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
+
+    async def _send_new(
+        self,
+        generation: Generation,
+        data: bytes,
+        text: str,
+        keyboard: InlineKeyboardMarkup,
+        *,
+        as_document: bool,
+        filename: str,
+    ) -> None:
+        """The fallback that sends a new message: marked first, so a crash cannot send twice."""
+        # Set-if-unset in one statement: of two processes (or a retry after a crash), one sends.
+        if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
+            log.info("generation %s: fallback already sent before a restart", generation.id)
+            return
+        chat_id = int(generation.chat_id)
+        reply = self._reply_to(generation)
+        try:
+            if as_document:
+                sent = await self.bot.send_document(
+                    chat_id,
+                    data,
+                    filename=filename,
+                    caption=text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=reply,
+                    message_thread_id=topic(generation),
+                    rate_limit_args=PICTURE,
+                )
+            else:
+                sent = await self.bot.send_photo(
+                    chat_id,
+                    data,
+                    caption=text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard,
+                    reply_parameters=reply,
+                    message_thread_id=topic(generation),
+                    rate_limit_args=PICTURE,
+                )
+        except TelegramError:
+            # Not sent: clear the marker so the next attempt may send.
+            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+            raise
+        await self._record(generation, sent.message_id)
+
+    async def _record(self, generation: Generation, message_id: int) -> None:
+        """The new message is the result's: its buttons act on it, and Delete removes it."""
+        await self.handles.update_handle(generation.id, {PICTURE_MESSAGE: message_id})
+
+    @staticmethod
+    def _reply_to(generation: Generation) -> ReplyParameters | None:
+        if generation.reply_to_message_id is None or moved_request(generation):
+            return None
+        return ReplyParameters(
+            message_id=int(generation.reply_to_message_id), allow_sending_without_reply=True
+        )
+
+    async def report_failure(self, generation: Generation) -> None:
+        try:
+            await self._report_failure(generation)
+        except ChatMigrated as exc:
+            await self._report_failure(await self.moves.follow(generation, exc.new_chat_id))
+
+    async def _report_failure(self, generation: Generation) -> None:
+        text = error_text(generation.failure_reason or "The picture could not be made.")
+        chat_id = int(generation.chat_id)
+        self._settled(generation)
+        message_id = generation.handle.get("status_message_id")
+        if isinstance(message_id, int):
+            try:
+                await self.status.show_now(chat_id, message_id, text)
+                return
+            except BadRequest:
+                pass
+        await self.bot.send_message(
+            chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_parameters=self._reply_to(generation),
+            message_thread_id=topic(generation),
+        )
