@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,41 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
 from tests.support import RedisServer, without_settings
+
+E2E_FOLDERS = ("e2e",)
+# Fixtures that start a process of their own: any test using one is end to end.
+PROCESS_FIXTURES = frozenset({"redis_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The fast lane (`pytest -m "not e2e"`) is what runs in this one process: everything under
+    tests/e2e, and every test that starts a process through a fixture, is marked `e2e` here; a
+    test elsewhere that starts one itself carries the mark in its module (the guard below fails
+    it otherwise)."""
+    tests = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(tests).parts[0]
+        if folder in E2E_FOLDERS or PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(autouse=True)
+def fast_lane_starts_no_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test outside the e2e mark that starts a subprocess (directly, through asyncio or a
+    helper) fails, naming the mark it needs: the fast lane stays fast and needs no tools."""
+    if request.node.get_closest_marker("e2e") is not None:
+        yield
+        return
+    original = subprocess.Popen.__init__
+
+    def refuse(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts {args!r}: mark it pytest.mark.e2e")
+
+    subprocess.Popen.__init__ = refuse  # type: ignore[assignment, method-assign]
+    try:
+        yield
+    finally:
+        subprocess.Popen.__init__ = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True, scope="session")

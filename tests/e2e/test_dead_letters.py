@@ -12,49 +12,11 @@ import msgpack
 from bot.bootstrap import BotApp
 from bot.core.deadletters import dead_letter_key
 from bot.core.events import EVENT_FIELD, EVENT_GROUP, events_stream
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
 from bot.core.queue import pack
-from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows, wait_for
-
-
-class Delivered:
-    platform = "dlq"
-
-    def __init__(self) -> None:
-        self.images: dict[str, bytes] = {}
-        self.event = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.images[generation.id] = image_path.read_bytes()
-        self.event.set()
-
-    async def report_failure(self, generation: Generation) -> None:
-        raise AssertionError(generation.failure_reason)
-
-
-def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis.url,
-        openai_api_key=openai.api_key,
-        openai_base_url=f"{openai.base_url}/v1",
-    )
-
-
-async def imagine(app: BotApp, prompt: str) -> str:
-    ticket = await app.service.imagine(
-        Requester(platform="dlq", user_id="1", display_name="u"),
-        Scope(platform="dlq", id="s"),
-        ReplyTarget(platform="dlq", chat_id="c"),
-        ImagineCommand(prompt=prompt),
-    )
-    return ticket.generation_id
+from tests.support.channels import Delivered
+from tests.support.redis_pipeline import imagine, settings_for
 
 
 def job_envelope(argument: object) -> bytes:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.e2e.test_discord_e2e import Stack, start_bot
 from tests.fakes.discord_api import Interaction, Message, Write
 from tests.fakes.discord_gateway import (
     ATTACH_FILES,
@@ -29,6 +28,7 @@ from tests.fakes.discord_gateway import (
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, free_port, process, wait_for
+from tests.support.discord_stack import Stack, start_bot
 
 pytestmark = pytest.mark.e2e
 

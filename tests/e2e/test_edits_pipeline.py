@@ -18,18 +18,10 @@ from bot.bootstrap import BotApp
 from bot.core.access import WrongScope
 from bot.core.canvases import for_white, padded
 from bot.core.models import EditRequest, ImagineCommand, Kind
-from tests.e2e.test_follow_ups_pipeline import (
-    ALICE,
-    ELSEWHERE,
-    HERE,
-    TARGET,
-    Results,
-    sd_app,
-    sdwebui,
-    settings_for,
-)
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.support import RedisServer
+from tests.support.channels import Results
+from tests.support.cli_pipeline import ALICE, ELSEWHERE, HERE, TARGET, sd_app, sdwebui, settings_for
 
 pytestmark = pytest.mark.e2e
 __all__ = ["sd_app", "sdwebui"]  # the fixtures, shared with the follow-ups' tests

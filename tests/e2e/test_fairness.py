@@ -10,9 +10,9 @@ from bot.bootstrap import BotApp
 from bot.core.errors import UserFacingError
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.settings import Settings
-from tests.e2e.test_provider_chain import Collect
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer
+from tests.support.channels import Collect
 
 SCOPE = Scope(platform="bench", id="group")
 TARGET = ReplyTarget(platform="bench", chat_id="group")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,96 +19,16 @@ from PIL import Image, PngImagePlugin
 from bot.bootstrap import BotApp
 from bot.core.access import WrongScope
 from bot.core.models import (
-    Generation,
     ImagineCommand,
     Kind,
-    ReplyTarget,
-    Requester,
-    Scope,
-    StatusUpdate,
 )
-from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
-from tests.fakes.server import ServerThread
 from tests.support import RedisServer
+from tests.support.channels import Results
+from tests.support.cli_pipeline import ALICE, ELSEWHERE, HERE, TARGET, settings_for
 
 pytestmark = pytest.mark.e2e
-
-ALICE = Requester(platform="cli", user_id="alice", display_name="alice")
-HERE = Scope(platform="cli", id="chat-1")
-ELSEWHERE = Scope(platform="cli", id="chat-2")
-TARGET = ReplyTarget(platform="cli", chat_id="chat-1")
-
-
-class Results:
-    """A result channel that keeps what it was given, as an adapter would post it."""
-
-    platform = "cli"
-
-    def __init__(self) -> None:
-        self.delivered: dict[str, tuple[Generation, bytes]] = {}
-        self.failed: dict[str, str] = {}
-        self._arrived = asyncio.Condition()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        async with self._arrived:
-            self.delivered[generation.id] = (generation, image_path.read_bytes())
-            self._arrived.notify_all()
-
-    async def report_failure(self, generation: Generation) -> None:
-        async with self._arrived:
-            self.failed[generation.id] = str(generation.failure_reason)
-            self._arrived.notify_all()
-
-    async def result(self, generation_id: str) -> tuple[Generation, bytes]:
-        async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(
-                    lambda: generation_id in self.delivered or generation_id in self.failed
-                ),
-                30,
-            )
-        assert generation_id not in self.failed, self.failed[generation_id]
-        return self.delivered[generation_id]
-
-
-@pytest.fixture
-def sdwebui() -> Iterator[tuple[FakeSDWebUI, str]]:
-    fake = FakeSDWebUI()
-    server = ServerThread(fake.app()).start()
-    yield fake, server.url
-    server.stop()
-
-
-def settings_for(tmp_path: Path, redis: RedisServer, **providers: object) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis.url,
-        max_pending_per_user=10,
-        daily_limit_per_user=100,
-        **providers,
-    )
-
-
-@pytest.fixture
-async def sd_app(
-    tmp_path: Path, redis_server: RedisServer, sdwebui: tuple[FakeSDWebUI, str]
-) -> AsyncIterator[tuple[BotApp, Results]]:
-    _fake, url = sdwebui
-    settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
-    app = await BotApp.create(settings)
-    channel = Results()
-    app.register(channel)
-    await app.start(resume=False, worker=True, serve_health=False)
-    try:
-        yield app, channel
-    finally:
-        await app.close()
 
 
 def image_rows(tmp_path: Path, generation_id: str) -> list[sqlite3.Row]:

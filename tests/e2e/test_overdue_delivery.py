@@ -12,9 +12,10 @@ from pathlib import Path
 from bot.bootstrap import BotApp
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, StatusUpdate
-from tests.e2e.test_dead_letters import Delivered, imagine, settings_for
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows
+from tests.support.channels import Delivered
+from tests.support.redis_pipeline import imagine, settings_for
 
 SLOW_DOWN_SECONDS = 1.0
 

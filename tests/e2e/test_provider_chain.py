@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import BotApp
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.settings import Settings
 from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.horde_api import FakeHorde
@@ -19,6 +19,7 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, rows, run_cli
+from tests.support.channels import Collect
 
 pytestmark = pytest.mark.e2e
 
@@ -113,31 +114,6 @@ def test_a_provider_slower_than_the_job_ends_in_a_clear_failure(
     assert job.cancelled
     (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
     assert row["status"] == "failed" and row["failure_code"] == "timeout"
-
-
-class Collect:
-    platform = "bench"
-
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        self.delivered: list[str] = []
-        self.failed: list[str] = []
-        self.done = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.delivered.append(generation.id)
-        self._check()
-
-    async def report_failure(self, generation: Generation) -> None:
-        self.failed.append(str(generation.failure_reason))
-        self._check()
-
-    def _check(self) -> None:
-        if len(self.delivered) + len(self.failed) >= self.expected:
-            self.done.set()
 
 
 async def test_a_burst_against_four_concurrent_slots_delivers_everything(

@@ -13,7 +13,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import (
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import TelegramDriver
+from tests.support import RedisServer, process, rows, wait_for
+from tests.support.telegram_stack import (
     ADMIN,
     ALICE,
     CREATOR,
@@ -22,10 +26,6 @@ from tests.e2e.test_telegram_e2e import (
     Stack,
     setup_people,
 )
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import TelegramDriver
-from tests.support import RedisServer, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import ALICE, BOB, GROUP, Stack, setup_people
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import Call, TelegramDriver
 from tests.support import RedisServer, process, rows, wait_for
+from tests.support.telegram_stack import ALICE, BOB, GROUP, Stack, setup_people
 
 pytestmark = pytest.mark.e2e
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.telegram.render import COMMANDS
-from tests.e2e.test_telegram_e2e import ALICE, BOB, Stack, setup_people
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
 from tests.support import process, rows, wait_for
+from tests.support.telegram_stack import ALICE, BOB, Stack, setup_people
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,11 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import (
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.server import ServerThread
+from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
+from tests.support import RedisServer, free_port, process, rows, wait_for
+from tests.support.telegram_stack import (
     ADMIN,
     ALICE,
     BOB,
@@ -27,10 +31,6 @@ from tests.e2e.test_telegram_e2e import (
     Stack,
     setup_people,
 )
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
-from tests.support import RedisServer, free_port, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 

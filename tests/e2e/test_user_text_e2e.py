@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import GROUP, Stack, setup_people
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
 from tests.support import RedisServer, process, rows, wait_for
-from tests.unit.test_banned_unicode import DISGUISED_DRAGONS
+from tests.support.telegram_stack import GROUP, Stack, setup_people
+from tests.support.user_text import DISGUISED_DRAGONS
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ from bot.core.service import GenerationService
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
 from bot.settings import Settings
-from tests.unit.test_service import ALICE, GPT_IMAGE, GUILD, TARGET
+from tests.support.service import ALICE, GPT_IMAGE, GUILD, TARGET
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from bot.core.store import STORE_UNAVAILABLE, StoreUnavailable
 from bot.core.store.postgres import PostgresStore
 from bot.core.styles import load_catalogue
 from bot.settings import Settings
-from tests.postgres import create_database, drop_database
-from tests.store.test_connection_loss import Relay
-from tests.unit.test_service import ALICE, GPT_IMAGE, GUILD, TARGET
+from tests.support.postgres import Relay, create_database, drop_database
+from tests.support.service import ALICE, GPT_IMAGE, GUILD, TARGET
 
 
 @pytest.fixture

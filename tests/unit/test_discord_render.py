@@ -11,7 +11,7 @@ from bot.core.models import Status
 from bot.core.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from tests.fakes.discord_markdown import MarkdownLeak, displayed
-from tests.unit.test_telegram_render import generation
+from tests.support.generations import generation
 
 STYLES = load_catalogue()
 MARKUP = st.sampled_from(

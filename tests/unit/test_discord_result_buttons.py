@@ -12,7 +12,7 @@ from bot.adapters.discord.render import describe_embed, info_text, parse_custom_
 from bot.adapters.discord.result_buttons import remix_modal, result_view, submitted_values
 from bot.core.models import FollowUps, Info, Kind, StoredImage
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
-from tests.unit.test_telegram_render import generation
+from tests.support.generations import generation
 
 EVERYTHING = FollowUps(
     upscale=True, vary=True, remix=True, reroll=True, restyle=True, info=True, delete=True

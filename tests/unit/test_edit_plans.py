@@ -11,7 +11,7 @@ from bot.core.job_plans import operation_of, providers_for, rendered_prompt
 from bot.core.models import Kind, Style
 from bot.core.operations import can_serve, request_for
 from bot.core.providers.base import Capabilities
-from tests.unit.test_operations import job
+from tests.support.generations import job
 
 BASE = Capabilities(aspects=("1:1",), negative_prompt=True, seed=True, max_prompt_chars=100)
 IMAGE_IN = BASE.model_copy(update={"image_input": True})

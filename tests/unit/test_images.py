@@ -281,6 +281,7 @@ def test_whatever_hides_around_the_pixels_is_gone_after_the_new_encoding(kind: s
         assert result.size == (64, 48) and not result.getexif()
 
 
+@pytest.mark.e2e  # starts the benchmark's process
 def test_the_grid_benchmark_prints_its_figures() -> None:
     import subprocess
     import sys

@@ -7,29 +7,14 @@ import io
 
 from PIL import Image
 
-from bot.core.messages import JobMessage
 from bot.core.models import StatusUpdate
 from bot.core.operations import calls_for, can_serve, made_aspect, perform, request_for
 from bot.core.providers.base import Capabilities, ProviderCheck, ProviderImage, ProviderRequest
+from tests.support.generations import job
 
 SQUARE_AND_WIDE = Capabilities(
     aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=True, max_prompt_chars=100
 )
-
-
-def job(**changes: object) -> JobMessage:
-    values: dict[str, object] = {
-        "generation_id": "g1",
-        "prompt": "a cat",
-        "aspect": "1:1",
-        "seed": 10,
-        "style": "photo",
-        "providers": ("one",),
-        "reply_stream": "s",
-        "created_at": 1.0,
-    }
-    values.update(changes)
-    return JobMessage(**values)  # type: ignore[arg-type]
 
 
 class OneAtATime:

@@ -31,6 +31,7 @@ stop.set(); thread.join()
 """
 
 
+@pytest.mark.e2e  # starts a Python process
 def test_every_thread_is_lowered_and_later_threads_inherit_it() -> None:
     base = os.getpriority(os.PRIO_PROCESS, 0)
     out = subprocess.run(

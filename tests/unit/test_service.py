@@ -18,21 +18,15 @@ from bot.core.errors import (
 from bot.core.imagefiles import ImageFiles
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
-from bot.core.providers.base import Capabilities
 from bot.core.queue import EmbeddedRedis, JobQueue, unpack
 from bot.core.service import GenerationService, clean_text
 from bot.core.store import Store
 from bot.core.styles import load_catalogue
 from bot.settings import Settings
+from tests.support.service import ALICE, GPT_IMAGE, GUILD, TARGET
 
-ALICE = Requester(platform="discord", user_id="1", display_name="alice")
 BOB = Requester(platform="discord", user_id="2", display_name="bob")
-GUILD = Scope(platform="discord", id="100")
 OTHER_GUILD = Scope(platform="discord", id="200")
-TARGET = ReplyTarget(platform="discord", chat_id="300")
-GPT_IMAGE = Capabilities(
-    aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=False, max_prompt_chars=32000
-)
 
 
 @pytest.fixture

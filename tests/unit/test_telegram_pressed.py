@@ -12,7 +12,7 @@ from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMa
 from bot.adapters.telegram.answers import Refused
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
 from bot.core.models import Generation
-from tests.unit.test_telegram_render import generation as base_generation
+from tests.support.generations import generation as base_generation
 
 BOT = User(id=1, first_name="bot", is_bot=True)
 ALICE = User(id=2, first_name="alice", is_bot=False)

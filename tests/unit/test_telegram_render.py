@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.telegram.render import CAPTION_LIMIT, caption, error_text
-from bot.core.models import Generation, Status
 from bot.core.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from tests.fakes.telegram_api import visible_text
+from tests.support.generations import generation
 
 STYLES = load_catalogue()
 BIDI = sorted(BIDI_CONTROLS)
@@ -26,42 +26,6 @@ def without_bidi(text: str) -> str:
 def as_shown(text: str) -> str:
     """User text as the bot shows it: no bidi control, no @username Telegram would ping."""
     return without_bidi(text).replace("@", "@\u2060")
-
-
-def generation(prompt: str) -> Generation:
-    return Generation(
-        id="0123456789abcdef",
-        platform="telegram",
-        scope_id="-1",
-        chat_id="-1",
-        thread_id=None,
-        reply_to_message_id="5",
-        user_id="1",
-        user_name="u",
-        prompt=prompt,
-        negative_prompt=None,
-        style="anime",
-        aspect="1:1",
-        seed=42,
-        parent_id=None,
-        provider="openai",
-        model="m",
-        status=Status.DONE,
-        failure_code=None,
-        failure_reason=None,
-        revised_prompt=None,
-        image_path=None,
-        image_width=None,
-        image_height=None,
-        handle={},
-        delivery_attempts=0,
-        delivery_error=None,
-        provider_calls=1,
-        created_at=0.0,
-        started_at=None,
-        finished_at=None,
-        delivered_at=None,
-    )
 
 
 @settings(max_examples=400, deadline=None)

@@ -12,7 +12,7 @@ import pytest
 from bot.core.store import Store
 from bot.web import grants
 from bot.web.signing import Signer, load_key
-from tests.web.support import browser_session, card_ids, enter, running_site, use_backend
+from tests.support.web import browser_session, card_ids, enter, running_site, use_backend
 
 
 @pytest.fixture(autouse=True, params=["sqlite", "postgresql"])

@@ -23,7 +23,10 @@ from bot.core.store import Store
 from bot.core.store.postgres import numbered
 from bot.web.config import WebConfig
 from bot.web.server import GalleryServer
-from tests.postgres import create_database, drop_database, url_of
+from tests.fakes.discord_gateway import DiscordDriver
+from tests.fakes.openai_images import FakeOpenAI
+from tests.support import base_env, wait_for
+from tests.support.postgres import create_database, drop_database, url_of
 
 _backend = ["sqlite"]
 
@@ -217,3 +220,30 @@ async def enter(client: aiohttp.ClientSession, link: str) -> aiohttp.ClientRespo
 
 def card_ids(html: str) -> list[str]:
     return CARD_ID.findall(html)
+
+
+HOST = "gallery.test"  # Telegram refuses buttons to localhost; the browser maps it to 127.0.0.1
+
+
+def bot_env(root: Path, openai: FakeOpenAI, port: int, **extra: str) -> dict[str, str]:
+    return base_env(
+        root / "data",
+        OPENAI_API_KEY=openai.api_key,
+        OPENAI_BASE_URL=f"{openai.base_url}/v1",
+        MAX_PENDING_PER_USER="20",
+        WEB_PORT=str(port),
+        PUBLIC_URL=f"http://{HOST}:{port}",
+        TELEGRAM_REFUSAL_QUIET_SECONDS="0",
+        **extra,
+    )
+
+
+def log_of(root: Path) -> str:
+    return (root / "bot.log").read_text(errors="replace")[-4000:]
+
+
+def discord_link(d: DiscordDriver, user: str, permissions: int) -> str | None:
+    asked = d.slash("gallery", user=user, permissions=permissions)
+    answer = wait_for(lambda: next(iter(d.writes(asked)), None), 15, message="/gallery")
+    components = answer.body.get("components") or []
+    return components[0]["components"][0]["url"] if components else None

@@ -18,7 +18,7 @@ import redis
 
 from bot.settings import ENV_FILE_VARIABLE, Settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 IMAGINEBOT = [sys.executable, "-m", "bot"]
 
 

@@ -23,8 +23,8 @@ from tests.fakes.discord_api import Interaction
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import TelegramDriver
-from tests.postgres import database, pg_rows
 from tests.support import RedisServer, base_env, process, wait_for
+from tests.support.postgres import database, pg_rows
 
 FIRST_USER = 5000
 
