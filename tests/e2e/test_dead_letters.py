@@ -15,7 +15,7 @@ from bot.core.events import EVENT_FIELD, EVENT_GROUP, events_stream
 from bot.core.queue import pack
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows, wait_for
-from tests.support.channels import Delivered
+from tests.support.channels import RecordingChannel
 from tests.support.redis_pipeline import imagine, settings_for
 
 
@@ -31,7 +31,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
     client = redis_server.client()
     stream = events_stream(settings.bot_instance)
     app = await BotApp.create(settings)
-    channel = Delivered()
+    channel = RecordingChannel("dlq", failures_allowed=False)
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -54,7 +54,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
             client.xadd(stream, {EVENT_FIELD: data})
 
         generation_id = await imagine(app, "a lighthouse after the storm")
-        await asyncio.wait_for(channel.event.wait(), 30)
+        await channel.settled(generation_id, 30)
         job_letters = await asyncio.to_thread(
             wait_for, lambda: client.xrange(dead_letter_key(settings.queue_name)), 10
         )
@@ -91,7 +91,7 @@ async def test_a_request_whose_job_turned_unreadable_is_made_from_its_row_again(
     settings = settings_for(tmp_path, fake_openai, redis_server)
     client = redis_server.client()
     app = await BotApp.create(settings)
-    channel = Delivered()
+    channel = RecordingChannel("dlq", failures_allowed=False)
     app.register(channel)
     await app.start(resume=False, worker=False, serve_health=False)
     env = base_env(
@@ -115,7 +115,7 @@ async def test_a_request_whose_job_turned_unreadable_is_made_from_its_row_again(
             )
             # What housekeeping does each round: SQLite says the request still waits.
             await app.coordinator.recovery.requeue_lost(older_than_seconds=0)
-            await asyncio.wait_for(channel.event.wait(), 30)
+            await channel.settled(generation_id, 30)
     finally:
         await app.close()
     assert channel.images == {generation_id: fake_openai.images[0]}

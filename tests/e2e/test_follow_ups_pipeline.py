@@ -25,7 +25,7 @@ from bot.core.models import (
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.support import RedisServer
-from tests.support.channels import Results
+from tests.support.channels import RecordingChannel
 from tests.support.cli_pipeline import ALICE, ELSEWHERE, HERE, TARGET, settings_for
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def size_of(data: bytes) -> tuple[int, int]:
 
 
 async def test_a_grid_of_four_then_v2_then_u3(
-    tmp_path: Path, sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel], sdwebui: tuple[FakeSDWebUI, str]
 ) -> None:
     app, channel = sd_app
     fake, _url = sdwebui
@@ -113,7 +113,7 @@ async def test_a_grid_of_four_then_v2_then_u3(
 
 
 async def test_describe_shows_the_pictures_own_parameters_first(
-    sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+    sd_app: tuple[BotApp, RecordingChannel], sdwebui: tuple[FakeSDWebUI, str]
 ) -> None:
     app, channel = sd_app
     fake, _url = sdwebui
@@ -146,7 +146,7 @@ async def test_u_without_an_upscaler_hands_back_the_original(
         openai_base_url=f"{fake_openai.base_url}/v1",
     )
     app = await BotApp.create(settings)
-    channel = Results()
+    channel = RecordingChannel("cli")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -171,7 +171,7 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
     fake, url = sdwebui
     settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
     app = await BotApp.create(settings)
-    channel = Results()
+    channel = RecordingChannel("cli")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -182,7 +182,7 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
     finally:
         await app.close()
     again = await BotApp.create(settings)
-    channel = Results()
+    channel = RecordingChannel("cli")
     again.register(channel)
     await again.start(resume=True, worker=True, serve_health=False)
     try:
@@ -194,7 +194,7 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
 
 
 async def test_retention_removes_every_file_of_a_grid_and_its_input(
-    tmp_path: Path, sd_app: tuple[BotApp, Results]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel]
 ) -> None:
     app, channel = sd_app
     photo = io.BytesIO()

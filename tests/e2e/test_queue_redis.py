@@ -10,29 +10,12 @@ from pathlib import Path
 import msgpack
 
 from bot.bootstrap import BotApp
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.queue import WAKE_BACKLOG, wake_key
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer
-
-
-class Delivered:
-    platform = "bench"
-
-    def __init__(self) -> None:
-        self.at: dict[str, float] = {}
-        self.event = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.at[generation.id] = time.monotonic()
-        self.event.set()
-
-    async def report_failure(self, generation: Generation) -> None:
-        raise AssertionError(generation.failure_reason)
+from tests.support.channels import RecordingChannel
 
 
 def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Settings:
@@ -63,18 +46,18 @@ async def test_an_idle_worker_starts_a_new_job_at_once(
     tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
 ) -> None:
     app = await BotApp.create(settings_for(tmp_path, fake_openai, redis_server))
-    channel = Delivered()
+    channel = RecordingChannel("bench", failures_allowed=False)
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
         await asyncio.sleep(1.0)  # the worker has polled, found nothing, and waits
         sent = time.monotonic()
         generation_id = await imagine(app, "a prompt worker")
-        await asyncio.wait_for(channel.event.wait(), 20)
+        await channel.settled(generation_id, 20)
     finally:
         await app.close()
     # Woken by the enqueue, not by its next poll 9 s later.
-    assert channel.at[generation_id] - sent < 5.0
+    assert channel.delivered_at[generation_id] - sent < 5.0
 
 
 async def test_wake_ups_nobody_takes_are_bounded(
@@ -82,7 +65,7 @@ async def test_wake_ups_nobody_takes_are_bounded(
 ) -> None:
     settings = settings_for(tmp_path, fake_openai, redis_server)
     app = await BotApp.create(settings)
-    app.register(Delivered())
+    app.register(RecordingChannel("bench", failures_allowed=False))
     await app.start(resume=False, worker=False, serve_health=False)
     try:
         for i in range(3 * WAKE_BACKLOG):

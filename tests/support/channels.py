@@ -1,90 +1,72 @@
-"""Result channels for tests that run the core without a platform: each records what the delivery
-loop handed it (the image bytes, the failure words) and lets the test wait for it."""
+"""The recording result channel: what a platform adapter would be to the core's delivery loop,
+for tests that run the core without a platform. It keeps what the loop handed it (the posted
+bytes, when, the failure words) and lets a test wait for it."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from bot.core.models import (
-    Generation,
-    StatusUpdate,
-)
+from bot.core.models import Generation, StatusUpdate
+
+WAIT_SECONDS = 30.0
 
 
-class Collect:
-    platform = "bench"
+class RecordingChannel:
+    """Registers like an adapter for `platform`; `failures_allowed=False` makes a reported
+    failure an error of the test (the delivery loop logs it and the wait names it)."""
 
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        self.delivered: list[str] = []
-        self.failed: list[str] = []
-        self.done = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.delivered.append(generation.id)
-        self._check()
-
-    async def report_failure(self, generation: Generation) -> None:
-        self.failed.append(str(generation.failure_reason))
-        self._check()
-
-    def _check(self) -> None:
-        if len(self.delivered) + len(self.failed) >= self.expected:
-            self.done.set()
-
-
-class Delivered:
-    platform = "dlq"
-
-    def __init__(self) -> None:
-        self.images: dict[str, bytes] = {}
-        self.event = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.images[generation.id] = image_path.read_bytes()
-        self.event.set()
-
-    async def report_failure(self, generation: Generation) -> None:
-        raise AssertionError(generation.failure_reason)
-
-
-class Results:
-    """A result channel that keeps what it was given, as an adapter would post it."""
-
-    platform = "cli"
-
-    def __init__(self) -> None:
+    def __init__(self, platform: str = "test", *, failures_allowed: bool = True) -> None:
+        self.platform = platform
+        self.failures_allowed = failures_allowed
         self.delivered: dict[str, tuple[Generation, bytes]] = {}
+        self.delivered_at: dict[str, float] = {}
+        self.posts: list[str] = []  # every post in order: a generation twice is a double post
         self.failed: dict[str, str] = {}
-        self._arrived = asyncio.Condition()
+        self._changed = asyncio.Condition()
+
+    @property
+    def images(self) -> dict[str, bytes]:
+        return {gid: data for gid, (_generation, data) in self.delivered.items()}
 
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
         return None
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
-        async with self._arrived:
+        at = time.monotonic()
+        async with self._changed:
+            self.delivered_at.setdefault(generation.id, at)
             self.delivered[generation.id] = (generation, image_path.read_bytes())
-            self._arrived.notify_all()
+            self.posts.append(generation.id)
+            self._changed.notify_all()
 
     async def report_failure(self, generation: Generation) -> None:
-        async with self._arrived:
+        async with self._changed:
             self.failed[generation.id] = str(generation.failure_reason)
-            self._arrived.notify_all()
+            self._changed.notify_all()
+        if not self.failures_allowed:
+            raise AssertionError(generation.failure_reason)
 
-    async def result(self, generation_id: str) -> tuple[Generation, bytes]:
-        async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(
-                    lambda: generation_id in self.delivered or generation_id in self.failed
-                ),
-                30,
-            )
+    async def _until(self, done: Callable[[], bool], timeout: float) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(done), timeout)
+
+    async def settled(self, generation_id: str, timeout: float = WAIT_SECONDS) -> None:
+        """Until the generation was posted or reported failed."""
+        await self._until(
+            lambda: generation_id in self.delivered or generation_id in self.failed, timeout
+        )
+
+    async def result(
+        self, generation_id: str, timeout: float = WAIT_SECONDS
+    ) -> tuple[Generation, bytes]:
+        """The delivered generation and the bytes posted; a failure fails the test."""
+        await self.settled(generation_id, timeout)
         assert generation_id not in self.failed, self.failed[generation_id]
         return self.delivered[generation_id]
+
+    async def settled_count(self, count: int, timeout: float = WAIT_SECONDS) -> None:
+        """Until `count` generations were posted or reported failed."""
+        await self._until(lambda: len(self.delivered) + len(self.failed) >= count, timeout)

@@ -15,18 +15,15 @@ import pytest
 from PIL import Image
 
 from bot.core.errors import BadInputImage, CountTooHigh, NoCapableProvider
-from bot.core.imagefiles import ImageFiles
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, Kind, ReplyTarget, Requester, Scope
 from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.queue import unpack
 from bot.core.quotas import LimitReached
 from bot.core.safety import ContentRefused, OpenAIModerator
 from bot.core.service import GenerationService
-from bot.core.store import Store
-from bot.core.styles import load_catalogue
-from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
+from tests.support.service import build_service
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
 GROUP = Scope(platform="telegram", id="-100")
@@ -41,23 +38,13 @@ async def make_service(
     moderator: OpenAIModerator | None = None,
     **overrides: object,
 ) -> GenerationService:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        openai_api_key="sk-x",
+    return await build_service(
+        tmp_path,
+        capabilities=capabilities,
+        moderator=moderator,
         daily_limit_per_user=6,
         max_pending_per_user=10,
         **overrides,
-    )
-    return GenerationService(
-        settings=settings,
-        store=await Store.open(settings.database_path),
-        styles=load_catalogue(),
-        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
-        capabilities=capabilities,
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
-        moderator=moderator,
     )
 
 

@@ -7,15 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.queue import unpack
 from bot.core.safety import BannedTerms, ContentRefused
 from bot.core.service import GenerationService
-from bot.core.store import Store
-from bot.core.styles import load_catalogue
-from bot.settings import Settings
+from tests.support.service import SQUARE_ONLY, build_service
 from tests.support.user_text import DISGUISED_DRAGONS
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
@@ -27,26 +23,14 @@ TARGET = ReplyTarget(platform="telegram", chat_id="-100")
 async def service(tmp_path: Path) -> AsyncIterator[GenerationService]:
     rules = tmp_path / "banned.txt"
     rules.write_text("dragon\nre:blood\\s*moon\n", encoding="utf-8")
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path, openai_api_key="sk-x", max_pending_per_user=100
-    )  # type: ignore[call-arg]
-    store = await Store.open(settings.database_path)
-    service = GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
-        capabilities={
-            "openai": Capabilities(
-                aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000
-            )
-        },
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
+    service = await build_service(
+        tmp_path,
+        capabilities={"openai": SQUARE_ONLY},
         banned=BannedTerms.load(rules),
+        max_pending_per_user=100,
     )
     yield service
-    await store.close()
+    await service.store.close()
 
 
 @pytest.mark.parametrize("prompt", DISGUISED_DRAGONS.values(), ids=DISGUISED_DRAGONS.keys())

@@ -9,15 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserFacingError
-from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.queue import unpack
 from bot.core.service import GenerationService, clean_text
-from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
-from bot.settings import Settings
+from tests.support.service import SQUARE_ONLY, build_service
 
 NASTY = st.sampled_from(
     [
@@ -63,27 +59,15 @@ EXAMPLES = 400
 
 
 def build(tmp: Path) -> GenerationService:
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp,
-        openai_api_key="sk-x",
-        max_pending_per_user=10**6,
-        daily_limit_per_user=10**6,
-        daily_limit_per_scope=None,
-    )  # type: ignore[call-arg]
-    store = asyncio.get_event_loop().run_until_complete(Store.open(settings.database_path))
-    return GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
-        capabilities={
-            "openai": Capabilities(
-                aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000
-            )
-        },
-        reply_stream="s",
-        files=ImageFiles(settings.images_dir),
+    return asyncio.get_event_loop().run_until_complete(
+        build_service(
+            tmp,
+            capabilities={"openai": SQUARE_ONLY},
+            reply_stream="s",
+            max_pending_per_user=10**6,
+            daily_limit_per_user=10**6,
+            daily_limit_per_scope=None,
+        )
     )
 
 

@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import InvalidRequest, UserFacingError
-from bot.core.imagefiles import ImageFiles
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue
+from bot.core.queue import EmbeddedRedis
 from bot.core.quotas import Limits, QuotaBook, reset_phrase
 from bot.core.service import GenerationService
-from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
+from tests.support.service import build_service
 
 CAPS = Capabilities(aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000)
 TARGET = ReplyTarget(platform="telegram", chat_id="-100")
@@ -30,17 +28,7 @@ def user(n: int) -> Requester:
 
 
 async def make_service(tmp_path: Path, **overrides: object) -> GenerationService:
-    settings = Settings(_env_file=None, data_dir=tmp_path, openai_api_key="sk-x", **overrides)  # type: ignore[arg-type]
-    store = await Store.open(settings.database_path)
-    service = GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
-        capabilities={"openai": CAPS},
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
-    )
+    service = await build_service(tmp_path, capabilities={"openai": CAPS}, **overrides)
     await service.load_quotas()
     return service
 

@@ -15,15 +15,12 @@ from bot.core.errors import (
     UnknownStyle,
     UnsupportedAspect,
 )
-from bot.core.imagefiles import ImageFiles
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
-from bot.core.queue import EmbeddedRedis, JobQueue, unpack
+from bot.core.queue import unpack
 from bot.core.service import GenerationService, clean_text
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
-from bot.settings import Settings
-from tests.support.service import ALICE, GPT_IMAGE, GUILD, TARGET
+from tests.support.service import ALICE, GUILD, TARGET, build_service
 
 BOB = Requester(platform="discord", user_id="2", display_name="bob")
 OTHER_GUILD = Scope(platform="discord", id="200")
@@ -31,26 +28,9 @@ OTHER_GUILD = Scope(platform="discord", id="200")
 
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[GenerationService]:
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path,
-        openai_api_key="sk-x",
-        default_style="photo",
-        max_prompt_chars=50,
-    )  # type: ignore[call-arg]
-    store = await Store.open(settings.database_path)
-    redis = EmbeddedRedis().pool(settings)
-    service = GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=JobQueue(redis, settings),
-        capabilities={"openai": GPT_IMAGE},
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
-    )
+    service = await build_service(tmp_path, default_style="photo", max_prompt_chars=50)
     yield service
-    await store.close()
+    await service.store.close()
 
 
 async def test_empty_prompt(service: GenerationService) -> None:
