@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image, ImageFilter
 
-from bot.core.canvases import check_mask, outpaint_canvas, padded
+from bot.core.generation.canvases import check_mask, outpaint_canvas, padded
+from bot.core.generation.picture_threads import in_background
 from bot.core.models import EditRequest
-from bot.core.picture_threads import in_background
 
 TARGET_MS = 50.0
 

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image
 
-from bot.core.images import compose_grid
-from bot.core.picture_threads import in_background
+from bot.core.generation.picture_threads import in_background
+from bot.core.images.pixels import compose_grid
 
 
 def picture(seed: int, side: int = 1024) -> bytes:

@@ -148,7 +148,7 @@ NOTES = """
   waited inside its run for one of the provider's 4 shared slots, polling Redis every 50 ms:
   the wait ate the job's time (18 of 200 requests failed) and worker CPU (416 ms per
   generation). Workers now take a slot of their first provider before a job leaves the queue
-  (`SlotAdmission` in `bot/core/providers/limits.py`), so waiting requests stay queued, where
+  (`SlotAdmission` in `bot/core/generation/providers/limits.py`), so waiting requests stay queued, where
   they cost nothing: 200/200 delivered in 102 s (ideal 100 s), 0 provider 429s, worker CPU
   22 ms per generation.
 - **The worker's poll delay.** A new job waited on average half of `WORKER_POLL_DELAY_SECONDS`
@@ -276,7 +276,7 @@ What changed (each measured on this machine, before -> after):
 - **Grids.** The bot composed each grid itself (in a thread, but on the same two cores as
   its event loop): 44-64 ms of bot CPU per grid request. The worker now composes it and
   sends it with the images (`Done.grid`), on two threads at niceness +10
-  (`bot/core/picture_threads.py`), so the composing takes only CPU that the bot and the
+  (`bot/core/generation/picture_threads.py`), so the composing takes only CPU that the bot and the
   workers' loops leave: bot CPU per grid request 12.3-24.8 ms (single pictures 5.6-12.5).
   `grid_compose.py` (30 grids, on those threads): CPU p95 68.7 and 69.0 ms per grid (target
   <= 150 ms: met), a 5 ms ticker on the loop at most 7.4 and 9.8 ms late (< 50 ms: met).
@@ -289,7 +289,7 @@ What changed (each measured on this machine, before -> after):
   second over all chats (the shared `StatusThrottle`); the rest wait like an edit refused
   for now and usually the picture replaces them.
 - **Acknowledgements first.** While 8 or more commands wait for their acknowledgement,
-  delivery waits (at most a second at a time; `bot/core/acknowledgements.py`). Waiting
+  delivery waits (at most a second at a time; `bot/core/delivery/acknowledgements.py`). Waiting
   whenever any command was owed starved delivery under steady load (capacity_1_worker at
   100/s achieved 81/s, overhead p99 3.6 s), so it waits only for a backlog.
 
@@ -361,7 +361,7 @@ the repository, wrapping the handlers) said where an acknowledgement's time went
   nothing clear and was not kept.
 
 So `imaginebot worker` now lowers the niceness of all its threads at start by
-`WORKER_NICENESS` (10 by default; `bot/core/process_priority.py`), which costs a worker nothing
+`WORKER_NICENESS` (10 by default; `bot/core/generation/process_priority.py`), which costs a worker nothing
 when the CPU is free or on a machine of its own. Measured with it (five rounds each; target:
 within 10 %):
 

@@ -24,19 +24,19 @@ from redis.exceptions import RedisError
 from bot import __version__
 from bot.adapters.base import PlatformAdapter
 from bot.core import metrics
-from bot.core.delivery import DeliveryCoordinator, ResultChannel
-from bot.core.events import events_stream
-from bot.core.housekeeping import Housekeeping
-from bot.core.imagefiles import ImageFiles
-from bot.core.leases import RedisLease, RedisOnceOnly
-from bot.core.process_priority import lower_process_priority
-from bot.core.providers.base import ImageProvider
-from bot.core.providers.registry import build_providers
-from bot.core.queue import EmbeddedRedis, JobQueue, connect
-from bot.core.safety import BannedTerms, OpenAIModerator, TextGate
-from bot.core.service import GenerationService
+from bot.core.delivery.coordinator import DeliveryCoordinator, ResultChannel
+from bot.core.delivery.housekeeping import Housekeeping
+from bot.core.delivery.leases import RedisLease, RedisOnceOnly
+from bot.core.generation.events import events_stream
+from bot.core.generation.process_priority import lower_process_priority
+from bot.core.generation.providers.base import ImageProvider
+from bot.core.generation.providers.registry import build_providers
+from bot.core.generation.queue import EmbeddedRedis, JobQueue, connect
+from bot.core.images.files import ImageFiles
+from bot.core.limits.safety import BannedTerms, OpenAIModerator, TextGate
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store, open_configured_store
-from bot.core.styles import load_catalogue
 from bot.health_checks import bot_checks
 from bot.heap import freeze_start_up_objects
 from bot.http_client import http_client

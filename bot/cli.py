@@ -20,7 +20,7 @@ from typing import Any
 from bot import __version__, cli_edits
 from bot.cli_output import styles_table
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, ImagineCommand
-from bot.core.styles import load_catalogue
+from bot.core.requests.styles import load_catalogue
 from bot.logging_setup import configure_logging, console_level
 from bot.settings import ConfigError, Settings, load_settings
 from bot.startup import EXIT_CONFIG, explain
@@ -112,7 +112,7 @@ async def describe(settings: Settings, args: argparse.Namespace) -> int:
 
 async def providers(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli_output import capabilities_table, providers_table
-    from bot.core.providers.chain import capability_rows
+    from bot.core.generation.providers.chain import capability_rows
     from bot.provider_checks import capabilities_of, check_providers
 
     results = await check_providers(settings)

@@ -22,7 +22,7 @@ from bot.core.models import MAX_COUNT, EditRequest, ReplyTarget, Requester, Scop
 from bot.settings import Settings
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not when the CLI parses
-    from bot.core.service import GenerationService
+    from bot.core.requests.service import GenerationService
 
 MAX_MASK_BYTES = 16 * 1024 * 1024  # a 4096 x 4096 mask is well under this as a PNG
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.cli_imagine import read_picture, run_request
 from bot.core.models import ReplyTarget, Requester, Scope, Ticket
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.settings import Settings
 
 

@@ -31,7 +31,7 @@ from bot.core.models import (
     StatusUpdate,
     Ticket,
 )
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.settings import Settings
 
 Submit = Callable[[GenerationService, Requester, Scope, ReplyTarget], Awaitable[Ticket]]

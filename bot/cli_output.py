@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from wcwidth import wcswidth
 
 from bot.core.models import Generation, Status
-from bot.core.styles import StyleCatalogue, load_catalogue
+from bot.core.requests.styles import StyleCatalogue, load_catalogue
 
 
 def cells(text: str) -> int:

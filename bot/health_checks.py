@@ -13,8 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from arq.connections import ArqRedis
 
 from bot.adapters.base import PlatformAdapter
+from bot.core.generation.queue import health_key
 from bot.core.ports import SyncState
-from bot.core.queue import health_key
 from bot.settings import Settings
 
 Check = Callable[[], Awaitable[bool]]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.core.providers.base import Capabilities, ImageProvider
-from bot.core.providers.registry import build_providers
+from bot.core.generation.providers.base import Capabilities, ImageProvider
+from bot.core.generation.providers.registry import build_providers
 from bot.http_client import http_client
 from bot.settings import Settings
 

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
-from bot.core.providers.base import ImageProvider
-from bot.core.queue import EmbeddedRedis, connect
+from bot.core.generation.providers.base import ImageProvider
+from bot.core.generation.queue import EmbeddedRedis, connect
 from bot.health_checks import worker_checks, worker_health_key
 from bot.settings import Settings
 
 if TYPE_CHECKING:
     from arq import Worker
 
-    from bot.core.jobs import WorkerRuntime
+    from bot.core.generation.jobs import WorkerRuntime
     from bot.health import HealthServer
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ def make_runtime(
     settings: Settings, redis: ArqRedis, providers: dict[str, ImageProvider]
 ) -> WorkerRuntime:
     """What a worker needs to generate: providers behind their shared concurrency limits."""
-    from bot.core.jobs import WorkerRuntime
-    from bot.core.providers.limits import ProviderLimiter
+    from bot.core.generation.jobs import WorkerRuntime
+    from bot.core.generation.providers.limits import ProviderLimiter
 
     return WorkerRuntime(
         redis,
@@ -87,7 +87,7 @@ class InProcessWorker:
 
     async def _run(self, runtime: WorkerRuntime) -> None:
         """Keep the worker running; after a Redis outage it starts polling again."""
-        from bot.core.worker import build_worker
+        from bot.core.generation.worker import build_worker
 
         while True:
             self._worker = build_worker(
@@ -115,7 +115,7 @@ class InProcessWorker:
 async def serve_worker_process(settings: Settings, providers: dict[str, ImageProvider]) -> None:
     """`imaginebot worker`: generate jobs from Redis until SIGINT/SIGTERM, connecting again
     after every Redis outage; /healthz (on HEALTH_PORT) follows the newest connection."""
-    from bot.core.worker import build_worker
+    from bot.core.generation.worker import build_worker
 
     stopping = asyncio.Event()
     health: HealthServer | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.core.delivery import ResultChannel
+from bot.core.delivery.coordinator import ResultChannel
 
 
 class PlatformAdapter(ResultChannel, Protocol):

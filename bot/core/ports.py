@@ -1,7 +1,7 @@
 """What a chat adapter keeps through the core, as narrow Protocols.
 
 An adapter meets the core in three places: the `GenerationService` (commands in), its own
-`ResultChannel` (results out, bot/core/delivery.py), and the few records below that it must
+`ResultChannel` (results out, bot/core/delivery/coordinator.py), and the few records below that it must
 keep for later. Each is a Protocol the store already satisfies, so an adapter is handed the
 store as one of these and can do nothing else with it: no adapter imports the store.
 """

@@ -12,7 +12,7 @@ from contextlib import suppress
 
 from aiohttp import web
 
-from bot.core.imagefiles import ImageFiles
+from bot.core.images.files import ImageFiles
 from bot.web import grants
 from bot.web.app import Denied, Gallery, Missing, gallery_of, see_other, session_of
 from bot.web.grants import Grant

@@ -1,4 +1,5 @@
-"""The gallery's aiohttp application: routes, security headers, sessions, error pages.
+"""The gallery's aiohttp application: security headers, sessions, error pages (routes in
+bot/web/routes.py).
 
 Every route lives under a scope's path `/g/<platform>/<scope>/`, and every one of them needs
 the session cookie for that scope (its Path is the scope's path, so a browser sends it nowhere
@@ -17,7 +18,7 @@ from pathlib import Path
 import jinja2
 from aiohttp import web
 
-from bot.core.styles import StyleCatalogue
+from bot.core.requests.styles import StyleCatalogue
 from bot.web import grants
 from bot.web.grants import Grant, Refused
 from bot.web.queries import BadCursor, GalleryStore
@@ -143,29 +144,3 @@ async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
-
-
-async def anything_else(_request: web.Request) -> web.StreamResponse:
-    """Outside a scope's path nothing is served: no index of scopes, no probing."""
-    raise Denied("no such route")
-
-
-def build_app(gallery: Gallery) -> web.Application:
-    from bot.web import actions, media, pages
-
-    app = web.Application(middlewares=[protect], client_max_size=64 * 1024)
-    app[GALLERY] = gallery
-    base = "/g/{platform}/{scope}/"
-    app.router.add_get(base + "enter", pages.enter)
-    app.router.add_get(base, pages.index)
-    app.router.add_get(base + "more", pages.more)
-    app.router.add_get(base + "i/{id}", pages.detail)
-    app.router.add_get(base + "i/{id}/image", media.image)
-    app.router.add_get(base + "i/{id}/original/{index:[1-4]}", media.original)
-    app.router.add_get(base + "i/{id}/thumb.webp", media.thumbnail)
-    app.router.add_get(base + "static/{name}", media.static)
-    app.router.add_post(base + "i/{id}/delete", actions.delete)
-    app.router.add_post(base + "i/{id}/hide", actions.hide)
-    app.router.add_post(base + "i/{id}/unhide", actions.unhide)
-    app.router.add_route("*", "/{tail:.*}", anything_else)
-    return app

@@ -8,9 +8,10 @@ from contextlib import suppress
 
 from aiohttp import web
 
-from bot.core.styles import load_catalogue
-from bot.web.app import Gallery, build_app
+from bot.core.requests.styles import load_catalogue
+from bot.web.app import Gallery
 from bot.web.config import WebConfig
+from bot.web.routes import build_app
 from bot.web.thumbnails import Thumbnails, sweep
 
 log = logging.getLogger(__name__)

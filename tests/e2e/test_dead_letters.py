@@ -10,9 +10,9 @@ from pathlib import Path
 import msgpack
 
 from bot.bootstrap import BotApp
-from bot.core.deadletters import dead_letter_key
-from bot.core.events import EVENT_FIELD, EVENT_GROUP, events_stream
-from bot.core.queue import pack
+from bot.core.generation.deadletters import dead_letter_key
+from bot.core.generation.events import EVENT_FIELD, EVENT_GROUP, events_stream
+from bot.core.generation.queue import pack
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows, wait_for
 from tests.support.channels import RecordingChannel

@@ -118,7 +118,7 @@ def test_the_horde_takes_a_source_mask_only_to_inpaint_or_outpaint_at_the_source
 def test_comfyui_refuses_an_inpaint_whose_mask_is_not_the_pictures_size(
     served: list[ServerThread],
 ) -> None:
-    from bot.core.providers.comfyui_workflow import fill, load_workflow
+    from bot.core.generation.providers.comfyui_workflow import fill, load_workflow
 
     fake = FakeComfyUI()
     served.append(ServerThread(fake.app()).start())

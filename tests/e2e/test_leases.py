@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from bot.core.leases import RedisLease, RedisOnceOnly
+from bot.core.delivery.leases import RedisLease, RedisOnceOnly
 from tests.support import RedisServer
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ from pathlib import Path
 import msgpack
 
 from bot.bootstrap import BotApp
+from bot.core.generation.queue import WAKE_BACKLOG, wake_key
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.queue import WAKE_BACKLOG, wake_key
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from arq.connections import ArqRedis
 
-from bot.core.consumers import LIVENESS_SECONDS, RENEW_SECONDS
-from bot.core.events import EventConsumer, publish
+from bot.core.generation.consumers import LIVENESS_SECONDS, RENEW_SECONDS
+from bot.core.generation.events import EventConsumer, publish
 from bot.core.messages import Event, Failed
 from tests.support import RedisServer
 
@@ -31,7 +31,7 @@ VICTIM = textwrap.dedent(
     """
     import asyncio, sys
     from arq.connections import ArqRedis
-    from bot.core.events import EventConsumer
+    from bot.core.generation.events import EventConsumer
 
     async def main() -> None:
         redis = ArqRedis.from_url(sys.argv[1])

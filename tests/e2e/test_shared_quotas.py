@@ -23,7 +23,7 @@ PROCESS = textwrap.dedent(
     import asyncio, sys
     from arq.connections import ArqRedis
     from bot.core.errors import UserFacingError
-    from bot.core.quotas import Limits, QuotaBook
+    from bot.core.limits.quotas import Limits, QuotaBook
 
     async def main() -> None:
         redis = ArqRedis.from_url(sys.argv[1])

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.core.models import ImagineCommand
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.core.store import Store
 from tests.support.service import ALICE, GUILD, TARGET, build_service
 

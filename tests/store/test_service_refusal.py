@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.core.generation.queue import JobQueue
 from bot.core.models import ImagineCommand
-from bot.core.queue import JobQueue
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.core.store import STORE_UNAVAILABLE, StoreUnavailable
 from bot.core.store.postgres import PostgresStore
 from tests.support.postgres import Relay, create_database, drop_database

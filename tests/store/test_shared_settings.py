@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from arq.connections import ArqRedis
 
+from bot.core.generation.providers.base import Capabilities
 from bot.core.models import Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.core.store import Store
 from tests.support import RedisServer
 from tests.support.service import build_service

@@ -10,14 +10,14 @@ from typing import Any
 
 from arq.connections import ArqRedis
 
-from bot.core.imagefiles import ImageFiles
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis, JobQueue
+from bot.core.images.files import ImageFiles
+from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.models import ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis, JobQueue
-from bot.core.safety import BannedTerms, Moderator
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
+from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.core.styles import load_catalogue
 from bot.settings import Settings
 
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from bot.adapters.telegram.updates import AcknowledgementsFirst
-from bot.core.acknowledgements import Acknowledgements
+from bot.core.delivery.acknowledgements import Acknowledgements
 
 
 async def test_delivery_waits_until_the_owed_acknowledgement_is_paid() -> None:

@@ -15,13 +15,13 @@ import pytest
 from PIL import Image
 
 from bot.core.errors import BadInputImage, CountTooHigh, NoCapableProvider
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import unpack
+from bot.core.limits.quotas import LimitReached
+from bot.core.limits.safety import ContentRefused, OpenAIModerator
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, Kind, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import unpack
-from bot.core.quotas import LimitReached
-from bot.core.safety import ContentRefused, OpenAIModerator
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support.service import build_service
 

@@ -4,10 +4,12 @@
 - an adapter imports neither the other adapter, nor bot.bootstrap, nor the store, anywhere
   (TYPE_CHECKING blocks and function bodies included);
 - a helper inside an adapter never imports its adapter module (it is handed collaborators);
-- no import cycle under bot/, counting module-level imports: imports inside
-  `if TYPE_CHECKING:` (never run) and inside functions (run later, once every module is
-  loaded) are left out of the cycle check;
-- no module in bot/ is over 400 lines.
+- bot.core is cut by the stages of a request (docs/architecture.md): every import between
+  two stages points down `STAGES`, and the shared modules at the top of bot/core (models,
+  errors, messages, ports, ...) import no stage;
+- no import cycle under bot/, counting every import that runs: imports inside functions
+  count (they run too, only later), imports inside `if TYPE_CHECKING:` (never run) do not.
+Modules are sized by concept, not by a line count.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from pathlib import Path
 from tests.support import ROOT
 
 BOT = ROOT / "bot"
-MAX_LINES = 400
 PLATFORM_LIBRARIES = ("discord", "telegram")
 ADAPTERS = ("bot.adapters.discord", "bot.adapters.telegram")
 
@@ -61,9 +62,9 @@ def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
             yield f"{base}.{alias.name}"
 
 
-def imports(module: str, *, module_level_only: bool, source: str | None = None) -> set[str]:
-    """Every module `module` imports; with `module_level_only`, only the imports that run
-    when it is loaded (not under TYPE_CHECKING, not inside a function)."""
+def imports(module: str, *, runtime_only: bool, source: str | None = None) -> set[str]:
+    """Every module `module` imports; with `runtime_only`, only the imports that ever run
+    (inside functions too, not under TYPE_CHECKING)."""
     if source is None:
         source = MODULES[module].read_text(encoding="utf-8")
     tree = ast.parse(source)
@@ -72,15 +73,13 @@ def imports(module: str, *, module_level_only: bool, source: str | None = None) 
     def visit(node: ast.AST, deferred: bool) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.Import | ast.ImportFrom):
-                if not (module_level_only and deferred):
+                if not (runtime_only and deferred):
                     found.update(_targets(module, child))
             elif isinstance(child, ast.If) and _is_type_checking(child):
                 for statement in child.body:
                     visit(ast.Module(body=[statement], type_ignores=[]), True)
                 for statement in child.orelse:
                     visit(ast.Module(body=[statement], type_ignores=[]), deferred)
-            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-                visit(child, True)
             else:
                 visit(child, deferred)
 
@@ -116,27 +115,28 @@ class Thing:
 
 
 def test_the_reader_sees_imports_at_every_depth() -> None:
-    # The rules below are only as good as this reader: it must see module-level imports
-    # (also in a class body and an `else` of TYPE_CHECKING), resolve relative ones and
-    # submodules named by `from package import name`, and tell lazy ones apart.
+    # The rules below are only as good as this reader: it must see imports at every depth
+    # (a class body, a function, an `else` of TYPE_CHECKING), resolve relative ones and
+    # submodules named by `from package import name`, and tell TYPE_CHECKING ones apart.
     module = "bot.adapters.discord.components"
-    everywhere = imports(module, module_level_only=False, source=SAMPLE)
-    loaded = imports(module, module_level_only=True, source=SAMPLE)
+    everywhere = imports(module, runtime_only=False, source=SAMPLE)
+    run = imports(module, runtime_only=True, source=SAMPLE)
     assert {
         "bot.core.models",
         "bot.adapters.discord.privacy",
         "bot.adapters.discord.render",
         "bot.core.errors",
         "bot.core.text",
-    } <= loaded
-    assert everywhere - loaded == {"bot.core.store", "bot.bootstrap"}
+        "bot.bootstrap",
+    } <= run
+    assert everywhere - run == {"bot.core.store"}
 
 
 def test_core_imports_no_platform_library() -> None:
     offenders = {
         module: sorted(
             name
-            for name in imports(module, module_level_only=False)
+            for name in imports(module, runtime_only=False)
             if name.split(".")[0] in PLATFORM_LIBRARIES
         )
         for module in MODULES
@@ -154,7 +154,7 @@ def test_adapters_import_neither_each_other_nor_bootstrap_nor_the_store() -> Non
         forbidden = [a for a in ADAPTERS if a != own] + ["bot.bootstrap", "bot.core.store"]
         bad = sorted(
             name
-            for name in imports(module, module_level_only=False)
+            for name in imports(module, runtime_only=False)
             if any(within(name, f) for f in forbidden)
         )
         if bad:
@@ -169,7 +169,7 @@ def test_adapter_helpers_do_not_import_their_adapter() -> None:
         for module in MODULES
         if within(module, adapter)
         and module != f"{adapter}.adapter"
-        and f"{adapter}.adapter" in imports(module, module_level_only=False)
+        and f"{adapter}.adapter" in imports(module, runtime_only=False)
     }
     assert offenders == {}
 
@@ -216,16 +216,53 @@ def test_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_import_cycles_under_bot() -> None:
     graph = {
-        module: {name for name in imports(module, module_level_only=True) if name in MODULES}
+        module: {name for name in imports(module, runtime_only=True) if name in MODULES}
         for module in MODULES
     }
     assert cycles(graph) == []
 
 
-def test_no_module_in_bot_is_over_400_lines() -> None:
-    long = {
-        str(path.relative_to(ROOT)): lines
-        for path in MODULES.values()
-        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+# bot.core's stages, from the top of a request's path down: a module may import its own
+# stage, any stage below it and the shared top of bot/core, never a stage above.
+STAGES = (
+    "bot.core.requests",
+    "bot.core.delivery",
+    "bot.core.generation",
+    "bot.core.limits",
+    "bot.core.images",
+    "bot.core.store",
+)
+
+
+def stage_of(module: str) -> int | None:
+    """The rank of `module`'s stage (0 is the top), len(STAGES) for the shared modules at the
+    top of bot/core, None outside bot.core."""
+    for rank, stage in enumerate(STAGES):
+        if within(module, stage):
+            return rank
+    return len(STAGES) if within(module, "bot.core") and module != "bot.core" else None
+
+
+def test_stage_ranks() -> None:
+    assert stage_of("bot.core.requests.service") == 0
+    assert stage_of("bot.core.generation.providers.horde") == STAGES.index("bot.core.generation")
+    assert stage_of("bot.core.models") == len(STAGES)
+    assert stage_of("bot.core") is None and stage_of("bot.adapters.telegram.adapter") is None
+
+
+def test_core_imports_point_down_the_stages() -> None:
+    upward = {
+        module: sorted(
+            name
+            for name in imports(module, runtime_only=False)
+            if (target := stage_of(name)) is not None and target < rank
+        )
+        for module in MODULES
+        if (rank := stage_of(module)) is not None
     }
-    assert long == {}
+    assert {m: names for m, names in upward.items() if names} == {}
+
+
+def test_core_top_level_holds_at_most_ten_modules() -> None:
+    top = [path.name for path in (BOT / "core").glob("*.py")]
+    assert len(top) <= 10, sorted(top)

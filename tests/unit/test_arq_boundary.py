@@ -1,5 +1,5 @@
 """ARQ's internals (its key names, job envelope, worker methods) are known in one module,
-bot/core/queue.py; everywhere else uses only ARQ's public names."""
+bot/core/generation/queue.py; everywhere else uses only ARQ's public names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ast
 
 from tests.support import ROOT
 
-QUEUE_MODULE = ROOT / "bot" / "core" / "queue.py"
+QUEUE_MODULE = ROOT / "bot" / "core" / "generation" / "queue.py"
 PUBLIC = {
     "arq": {"Retry", "Worker"},
     "arq.connections": {"ArqRedis", "RedisSettings", "create_pool"},

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.generation.queue import unpack
+from bot.core.limits.safety import BannedTerms, ContentRefused
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.queue import unpack
-from bot.core.safety import BannedTerms, ContentRefused
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from tests.support.service import SQUARE_ONLY, build_service
 from tests.support.user_text import DISGUISED_DRAGONS
 

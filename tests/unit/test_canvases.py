@@ -8,8 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from bot.core.canvases import check_mask, for_alpha, for_white, outpaint_canvas, padded
 from bot.core.errors import BadInputImage
+from bot.core.generation.canvases import check_mask, for_alpha, for_white, outpaint_canvas, padded
 from bot.core.models import EditRequest
 from tests.fakes.openai_images import bomb_png
 

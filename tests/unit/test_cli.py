@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.cli import build_parser, styles_table
-from bot.core.styles import load_catalogue, parse_catalogue
+from bot.core.requests.styles import load_catalogue, parse_catalogue
 from tests.support import ROOT
 
 # Terminal cells of each emoji, as terminals draw them (not their length in code points).

@@ -196,10 +196,10 @@ COMPOSE_SCHEMA = ROOT / "tests" / "schemas" / "compose-spec.json"
 IMAGINEBOT_SERVICES = ("bot", "worker", "bot-shard-0", "bot-shard-1")
 # Modules a worker process runs: every setting they read must reach the worker containers.
 WORKER_MODULES = (
-    "bot/core/providers",
-    "bot/core/worker.py",
-    "bot/core/jobs.py",
-    "bot/core/queue.py",
+    "bot/core/generation/providers",
+    "bot/core/generation/worker.py",
+    "bot/core/generation/jobs.py",
+    "bot/core/generation/queue.py",
     "bot/worker_supervisor.py",
     "bot/http_client.py",
     "bot/health.py",

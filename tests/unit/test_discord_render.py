@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from bot.adapters.discord.render import error_text, history_text, result_embed, shown
 from bot.core.errors import UserFacingError
 from bot.core.models import Status
-from bot.core.styles import load_catalogue
+from bot.core.requests.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from tests.fakes.discord_markdown import MarkdownLeak, displayed
 from tests.support.generations import generation

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from bot.core.errors import NoCapableProvider
-from bot.core.job_plans import operation_of, providers_for, rendered_prompt
+from bot.core.generation.operations import can_serve, request_for
+from bot.core.generation.providers.base import Capabilities
 from bot.core.models import Kind, Style
-from bot.core.operations import can_serve, request_for
-from bot.core.providers.base import Capabilities
+from bot.core.requests.job_plans import operation_of, providers_for, rendered_prompt
 from tests.support.generations import job
 
 BASE = Capabilities(aspects=("1:1",), negative_prompt=True, seed=True, max_prompt_chars=100)

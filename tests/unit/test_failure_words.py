@@ -20,8 +20,8 @@ from bot.core.errors import (
     retrying_detail,
     retrying_words,
 )
-from bot.core.providers.openai_images import map_openai_error
-from bot.core.providers.transport import capped_request
+from bot.core.generation.providers.openai_images import map_openai_error
+from bot.core.generation.providers.transport import capped_request
 
 CODES = {
     ProviderUnreachable: "unreachable",

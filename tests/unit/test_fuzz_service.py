@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserFacingError
+from bot.core.generation.queue import unpack
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.queue import unpack
-from bot.core.service import GenerationService, clean_text
+from bot.core.requests.service import GenerationService, clean_text
 from bot.core.text import BIDI_CONTROLS
 from tests.support.service import SQUARE_ONLY, build_service
 

@@ -1,4 +1,4 @@
-"""Input pictures made safe, grids, crops and PNG parameters (bot.core.images), on real bytes."""
+"""Input pictures made safe, grids, crops and PNG parameters (bot.core.images.pixels), on real bytes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot.core.errors import BadInputImage
-from bot.core.image_parameters import generation_parameters
-from bot.core.images import (
+from bot.core.images.parameters import generation_parameters
+from bot.core.images.pixels import (
     compose_grid,
     crop_to_aspect,
     fit,

@@ -12,9 +12,10 @@ import msgspec
 import pytest
 from prometheus_client import REGISTRY
 
-from bot.core.deadletters import dead_letter_key
-from bot.core.events import EVENT_FIELD, EVENT_GROUP, EventConsumer, publish
-from bot.core.jobs import generate
+from bot.core.generation.deadletters import dead_letter_key
+from bot.core.generation.events import EVENT_FIELD, EVENT_GROUP, EventConsumer, publish
+from bot.core.generation.jobs import generate
+from bot.core.generation.queue import EmbeddedRedis, pack, unpack, unpack_job
 from bot.core.messages import (
     SCHEMA_VERSION,
     BadMessage,
@@ -30,7 +31,6 @@ from bot.core.messages import (
     job_from_wire,
     job_to_wire,
 )
-from bot.core.queue import EmbeddedRedis, pack, unpack, unpack_job
 from bot.settings import Settings
 
 STREAM = "imaginebot:events:test"

@@ -13,7 +13,7 @@ from bot.core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
-from bot.core.providers.openai_images import (
+from bot.core.generation.providers.openai_images import (
     map_openai_error,
     max_prompt_chars_for_model,
     sizes_for_model,

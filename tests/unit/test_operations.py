@@ -7,9 +7,14 @@ import io
 
 from PIL import Image
 
+from bot.core.generation.operations import calls_for, can_serve, made_aspect, perform, request_for
+from bot.core.generation.providers.base import (
+    Capabilities,
+    ProviderCheck,
+    ProviderImage,
+    ProviderRequest,
+)
 from bot.core.models import StatusUpdate
-from bot.core.operations import calls_for, can_serve, made_aspect, perform, request_for
-from bot.core.providers.base import Capabilities, ProviderCheck, ProviderImage, ProviderRequest
 from tests.support.generations import job
 
 SQUARE_AND_WIDE = Capabilities(

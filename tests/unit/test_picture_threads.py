@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from bot.core.picture_threads import NICENESS, in_background
+from bot.core.generation.picture_threads import NICENESS, in_background
 
 
 def niceness() -> int:

@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from bot.core import process_priority
+from bot.core.generation import process_priority
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="niceness per thread")
 
 CHILD = """
 import json, os, threading
-from bot.core.process_priority import lower_process_priority
+from bot.core.generation.process_priority import lower_process_priority
 started, stop = threading.Event(), threading.Event()
 ids = []
 def run():

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from bot.core.errors import ProviderBadOutput
-from bot.core.images import BadImage, inspect, limit_pixels
-from bot.core.jobs import checked
-from bot.core.operations import Outcome
-from bot.core.providers.base import ProviderImage
-from bot.core.providers.transport import CappedTransport, ResponseTooLarge
+from bot.core.generation.jobs import checked
+from bot.core.generation.operations import Outcome
+from bot.core.generation.providers.base import ProviderImage
+from bot.core.generation.providers.transport import CappedTransport, ResponseTooLarge
+from bot.core.images.pixels import BadImage, inspect, limit_pixels
 from tests.fakes.openai_images import bomb_png, make_png
 
 

@@ -9,15 +9,15 @@ import httpx
 import pytest
 
 from bot.core.errors import NoCapableProvider
+from bot.core.generation.providers.base import UpscaleRequest
+from bot.core.generation.providers.chain import Needs, capability_rows, capable, select
+from bot.core.generation.providers.comfyui import ComfyUIProvider, load_workflow
+from bot.core.generation.providers.common import ProviderBase
+from bot.core.generation.providers.horde import HordeProvider
+from bot.core.generation.providers.openai_images import OpenAIImagesProvider
+from bot.core.generation.providers.registry import provider_capabilities
+from bot.core.generation.providers.sdwebui import SDWebUIProvider
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import UpscaleRequest
-from bot.core.providers.chain import Needs, capability_rows, capable, select
-from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
-from bot.core.providers.common import ProviderBase
-from bot.core.providers.horde import HordeProvider
-from bot.core.providers.openai_images import OpenAIImagesProvider
-from bot.core.providers.registry import provider_capabilities
-from bot.core.providers.sdwebui import SDWebUIProvider
 from tests.fakes.openai_images import make_png
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
@@ -117,8 +117,8 @@ def test_capability_rows_for_the_providers_command(http: httpx.AsyncClient) -> N
 
 
 def test_a_ratio_a_provider_lacks_is_made_at_its_nearest_aspect() -> None:
-    from bot.core.providers.openai_images import sizes_for_model
-    from bot.core.providers.sizing import nearest_aspect
+    from bot.core.generation.providers.openai_images import sizes_for_model
+    from bot.core.generation.providers.sizing import nearest_aspect
 
     gpt_image = list(sizes_for_model("gpt-image-1"))  # 1:1, 3:2, 2:3
     assert nearest_aspect((16, 9), gpt_image) == "3:2"
@@ -135,10 +135,10 @@ async def test_the_registry_builds_providers_with_their_operations(
 ) -> None:
     from pydantic import SecretStr
 
-    from bot.core.providers.registry import build_providers
+    from bot.core.generation.providers.registry import build_providers
     from bot.settings import Settings
 
-    monkeypatch.setattr("bot.core.images.limit_pixels", lambda max_pixels: None)
+    monkeypatch.setattr("bot.core.images.pixels.limit_pixels", lambda max_pixels: None)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         image_providers=["openai", "comfyui", "horde"],

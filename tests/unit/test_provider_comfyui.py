@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from bot.core.errors import ProviderMisconfigured, ProviderTimeout, ProviderUnavailable
+from bot.core.generation.providers.base import ProviderRequest
+from bot.core.generation.providers.comfyui import ComfyUIProvider, load_workflow
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import ProviderRequest
-from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
 from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.server import ServerThread
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from bot.core.errors import ProviderMisconfigured, ProviderUnsupported
-from bot.core.images import load_input
+from bot.core.generation.providers.base import ProviderRequest, UpscaleRequest
+from bot.core.generation.providers.comfyui import ComfyUIProvider, load_workflow
+from bot.core.images.pixels import load_input
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import ProviderRequest, UpscaleRequest
-from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
 from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.openai_images import make_png
 from tests.fakes.server import ServerThread

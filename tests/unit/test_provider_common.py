@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from bot.core.errors import ProviderTimeout, ProviderUnavailable
+from bot.core.generation.providers.common import _all_or_none, chunks
+from bot.core.generation.providers.polling import Poll, Wording, follow
 from bot.core.models import StatusUpdate
-from bot.core.providers.common import _all_or_none, chunks
-from bot.core.providers.polling import Poll, Wording, follow
 
 WORDING = Wording(queued="queued", running="running", gave_up="gave up")
 

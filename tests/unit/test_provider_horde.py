@@ -19,9 +19,9 @@ from bot.core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from bot.core.generation.providers.base import ProviderRequest
+from bot.core.generation.providers.horde import HordeProvider
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import ProviderRequest
-from bot.core.providers.horde import HordeProvider
 from tests.fakes.horde_api import FakeHorde
 from tests.fakes.server import ServerThread
 

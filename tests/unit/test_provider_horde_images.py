@@ -10,13 +10,13 @@ import httpx
 import pytest
 from PIL import Image
 
-from bot.core import images
 from bot.core.errors import ProviderTimeout, ProviderUnavailable
-from bot.core.images import load_input
+from bot.core.generation.providers import horde_alchemy
+from bot.core.generation.providers.base import DescribeRequest, ProviderRequest, UpscaleRequest
+from bot.core.generation.providers.horde import HordeProvider
+from bot.core.images import pixels as images
+from bot.core.images.pixels import load_input
 from bot.core.models import StatusUpdate
-from bot.core.providers import horde_alchemy
-from bot.core.providers.base import DescribeRequest, ProviderRequest, UpscaleRequest
-from bot.core.providers.horde import HordeProvider
 from tests.fakes.horde_api import FakeHorde
 from tests.fakes.openai_images import make_png
 from tests.fakes.server import ServerThread

@@ -7,7 +7,7 @@ import time
 
 from redis.asyncio import Redis
 
-from bot.core.providers.limits import ProviderLimiter
+from bot.core.generation.providers.limits import ProviderLimiter
 from tests.support import RedisServer
 
 

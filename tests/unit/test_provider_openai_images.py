@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 
 from bot.core.errors import ProviderRejected, ProviderUnsupported
-from bot.core.images import load_input
+from bot.core.generation.providers.base import DescribeRequest, ProviderRequest, UpscaleRequest
+from bot.core.generation.providers.openai_images import OpenAIImagesProvider
+from bot.core.generation.providers.openai_vision import suggestions_from
+from bot.core.images.pixels import load_input
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import DescribeRequest, ProviderRequest, UpscaleRequest
-from bot.core.providers.openai_images import OpenAIImagesProvider
-from bot.core.providers.openai_vision import suggestions_from
 from tests.fakes.openai_images import FakeOpenAI, make_png
 
 Build = Callable[..., OpenAIImagesProvider]

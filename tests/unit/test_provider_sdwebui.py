@@ -14,9 +14,9 @@ from bot.core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from bot.core.generation.providers.base import ProviderRequest
+from bot.core.generation.providers.sdwebui import SDWebUIProvider
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import ProviderRequest
-from bot.core.providers.sdwebui import SDWebUIProvider
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
 

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from bot.core.errors import ProviderMisconfigured
-from bot.core.images import load_input
+from bot.core.generation.providers.base import DescribeRequest, ProviderRequest, UpscaleRequest
+from bot.core.generation.providers.sdwebui import SDWebUIProvider
+from bot.core.images.pixels import load_input
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import DescribeRequest, ProviderRequest, UpscaleRequest
-from bot.core.providers.sdwebui import SDWebUIProvider
 from tests.fakes.openai_images import make_png
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread

@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from bot.core.errors import ProviderMisconfigured
+from bot.core.generation.providers.base import ImageProvider, ProviderRequest
+from bot.core.generation.providers.comfyui import ComfyUIProvider, load_workflow
+from bot.core.generation.providers.horde import HordeProvider
+from bot.core.generation.providers.sdwebui import SDWebUIProvider
 from bot.core.models import StatusUpdate
-from bot.core.providers.base import ImageProvider, ProviderRequest
-from bot.core.providers.comfyui import ComfyUIProvider, load_workflow
-from bot.core.providers.horde import HordeProvider
-from bot.core.providers.sdwebui import SDWebUIProvider
-from bot.core.styles import load_catalogue
+from bot.core.requests.styles import load_catalogue
 from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.horde_api import FakeHorde
 from tests.fakes.sdwebui_api import FakeSDWebUI

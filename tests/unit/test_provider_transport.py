@@ -12,9 +12,9 @@ from aiohttp import web
 from PIL import Image
 
 from bot.core.errors import ProviderTimeout, ProviderUnavailable
-from bot.core.providers.base import ProviderRequest
-from bot.core.providers.horde import HordeProvider
-from bot.core.providers.transport import capped_request
+from bot.core.generation.providers.base import ProviderRequest
+from bot.core.generation.providers.horde import HordeProvider
+from bot.core.generation.providers.transport import capped_request
 from tests.fakes.server import ServerThread
 
 

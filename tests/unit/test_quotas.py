@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.core.errors import InvalidRequest, UserFacingError
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import EmbeddedRedis
+from bot.core.limits.quotas import Limits, QuotaBook, reset_phrase
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
-from bot.core.providers.base import Capabilities
-from bot.core.queue import EmbeddedRedis
-from bot.core.quotas import Limits, QuotaBook, reset_phrase
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.settings import Settings
 from tests.support.service import build_service
 

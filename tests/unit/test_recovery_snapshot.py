@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.core.delivery.recovery import Recovery
 from bot.core.models import Generation
-from bot.core.recovery import Recovery
 from bot.core.store.sqlite import SQLiteStore
 
 

@@ -10,13 +10,13 @@ from pathlib import Path
 from fakeredis import FakeAsyncRedis
 from PIL import Image
 
-from bot.core.imagefiles import ImageFiles
-from bot.core.images import compose_grid
-from bot.core.jobs import WorkerRuntime
+from bot.core.delivery.result_files import store_result
+from bot.core.generation.jobs import WorkerRuntime
+from bot.core.generation.operations import Outcome
+from bot.core.generation.providers.base import ProviderImage
+from bot.core.images.files import ImageFiles
+from bot.core.images.pixels import compose_grid
 from bot.core.messages import Done, DoneImage, Event
-from bot.core.operations import Outcome
-from bot.core.providers.base import ProviderImage
-from bot.core.result_files import store_result
 
 GEN_ID = "0123456789abcdef"
 

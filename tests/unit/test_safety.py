@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.safety import BannedTerms
+from bot.core.limits.safety import BannedTerms
 
 
 def test_words_match_whole_words_any_case_and_regex_rules(tmp_path: Path) -> None:

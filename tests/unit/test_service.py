@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.access import Need, NotOwner, WrongScope
 from bot.core.errors import (
     EmptyPrompt,
     PromptTooLong,
@@ -15,10 +14,11 @@ from bot.core.errors import (
     UnknownStyle,
     UnsupportedAspect,
 )
+from bot.core.generation.queue import unpack
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
-from bot.core.queue import unpack
-from bot.core.service import GenerationService, clean_text
+from bot.core.requests.access import Need, NotOwner, WrongScope
+from bot.core.requests.service import GenerationService, clean_text
 from bot.core.store import Store
 from tests.support.service import ALICE, GUILD, TARGET, build_service
 

@@ -11,7 +11,7 @@ import logging
 
 import pytest
 
-from bot.core.status_throttle import StatusThrottle
+from bot.core.delivery.status_throttle import StatusThrottle
 
 INTERVAL = 0.2
 
@@ -109,7 +109,7 @@ def test_a_failed_edit_is_logged_not_raised_and_the_next_text_still_goes(
         await asyncio.sleep(INTERVAL * 2)
         return message.texts
 
-    with caplog.at_level(logging.WARNING, logger="bot.core.status_throttle"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.delivery.status_throttle"):
         assert asyncio.run(run()) == ["Generating: 50%"]
     assert any("status edit of g1 failed" in r.getMessage() for r in caplog.records)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.errors import UnknownStyle
-from bot.core.styles import CatalogueError, load_catalogue, parse_catalogue
+from bot.core.requests.styles import CatalogueError, load_catalogue, parse_catalogue
 
 ORIGINAL_FIVE = {"pixel-art", "storybook-3d", "space", "abstract", "dark"}
 REQUIRED = {

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.adapters.telegram.render import CAPTION_LIMIT, caption, error_text
-from bot.core.styles import load_catalogue
+from bot.core.requests.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from tests.fakes.telegram_api import visible_text
 from tests.support.generations import generation

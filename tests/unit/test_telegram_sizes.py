@@ -15,7 +15,7 @@ from bot.adapters.telegram.images import (
     for_file,
     for_result,
 )
-from bot.core.images import fit_upload
+from bot.core.images.pixels import fit_upload
 
 
 def png(width: int, height: int, *, noise: bool = False) -> bytes:

@@ -27,15 +27,15 @@ from bot.adapters.discord.delivery import DiscordDelivery
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.liveness import GatewayLiveness
 from bot.adapters.discord.sync import sync_commands
+from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState
-from bot.core.status_throttle import StatusThrottle
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess
 
 if TYPE_CHECKING:
-    from bot.core.service import GenerationService
+    from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ memory with no cap, from whatever URL the interaction names. Here the URL must b
 CDN (or `DISCORD_CDN_URL`), the size Discord declared is checked before anything is fetched
 (cheap enough to answer before the acknowledgement), and the download stops as soon as it
 passes the cap, whatever the declared size said. What comes back is checked by decoding in
-the core (`bot/core/images.py`), never by its name or content type.
+the core (`bot/core/images/pixels.py`), never by its name or content type.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from bot.adapters.discord.server_settings import (
 )
 from bot.core.errors import UserFacingError
 from bot.core.models import MAX_COUNT, ImagineCommand
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 from bot.web.access import GalleryAccess
 
 Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]

@@ -6,7 +6,7 @@ as `ib:remix-submit:<generation id>`. No view or modal is kept in memory: after 
 restart the same listener parses the id and looks the generation up in the history. The id
 is never trusted: every action loads the row through `GenerationService.generation_for` (or a
 call built on it), which checks platform, scope (this server or DM) and, where it matters,
-the owner (bot/core/access.py).
+the owner (bot/core/requests/access.py).
 
 Then the message: a custom id can be put on any bot message (a crafted gateway event, a
 replayed press), so the data of Alice's own picture pressed on Bob's picture names a row
@@ -48,10 +48,10 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
-from bot.core.access import Need
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Generation, Status
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.access import Need
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
 

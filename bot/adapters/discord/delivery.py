@@ -46,11 +46,11 @@ from bot.adapters.discord.render import (
 )
 from bot.adapters.discord.result_buttons import result_view
 from bot.adapters.discord.webhook import InteractionLink
+from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Kind, StatusUpdate
 from bot.core.ports import DeliveryHandles
-from bot.core.status_throttle import StatusThrottle
-from bot.core.styles import StyleCatalogue
+from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from discord import app_commands
 
 from bot.adapters.discord.context import requester_of, scope_of
 from bot.adapters.discord.intake import Intake
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 
 def register_describe(

@@ -31,10 +31,10 @@ from bot.adapters.discord.late_route import (
 )
 from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
 from bot.adapters.discord.webhook import InteractionLink
+from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.errors import UserFacingError
 from bot.core.models import HandleValue, ReplyTarget
-from bot.core.service import GenerationService, PreparedRequest
-from bot.core.status_throttle import StatusThrottle
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from discord import app_commands
 from bot.adapters.discord.answers import reply
 from bot.adapters.discord.context import requester_of
 from bot.adapters.discord.render import NO_MENTIONS, custom_id
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from bot.adapters.discord.answers import admin_only, refuse, reply
 from bot.adapters.discord.context import age_restricted, scope_of
 from bot.core.errors import UserFacingError
 from bot.core.models import MAX_COUNT, Scope
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 
 MAX_LIMIT = 1_000_000
 

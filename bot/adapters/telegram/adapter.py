@@ -40,7 +40,7 @@ from bot.adapters.telegram.updates import AcknowledgementsFirst
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess

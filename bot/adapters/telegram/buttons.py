@@ -2,7 +2,7 @@
 
 `callback_data` comes back from the client, and a modified client can send any bytes for any
 bot message, so nothing in it is trusted. What a button names is checked against where and
-by whom it was pressed, in the core (`GenerationService.generation_for`, bot/core/access.py):
+by whom it was pressed, in the core (`GenerationService.generation_for`, bot/core/requests/access.py):
 a generation must have been made on Telegram in this very chat; a forget-me button only
 works for the identity it names. Then the message: a press acts only on a message the row
 recorded (`pressed.row_message`), and a forget-me answer only on a message that carries that
@@ -40,7 +40,7 @@ from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
 from bot.adapters.telegram.render import style_keyboard
 from bot.core.models import Requester
 from bot.core.ports import DeliveryHandles
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Kind, Status, StatusUpdate
 from bot.core.ports import DeliveryHandles
-from bot.core.styles import StyleCatalogue
+from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 

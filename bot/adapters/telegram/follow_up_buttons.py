@@ -39,7 +39,7 @@ from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten
 from bot.core.models import Generation
 from bot.core.ports import DeliveryHandles
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 UPSCALE = re.compile(r"^ib:u:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])\Z")
 VARY = re.compile(r"^ib:v:(?P<id>[0-9a-f]{1,32}):(?P<index>[1-4])\Z")

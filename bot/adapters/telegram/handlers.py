@@ -24,7 +24,7 @@ from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
 from bot.core.numbers import whole_number
-from bot.core.service import GenerationService
+from bot.core.requests.service import GenerationService
 from bot.web.access import GalleryAccess
 
 log = logging.getLogger(__name__)

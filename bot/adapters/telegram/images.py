@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from bot.core.images import Fitted, fit_upload
+from bot.core.images.pixels import Fitted, fit_upload
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MAX_SIDES = 10_000  # width + height

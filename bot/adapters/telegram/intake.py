@@ -23,7 +23,7 @@ from bot.adapters.telegram.render import error_text, queued_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
 from bot.core.models import HandleValue, ReplyTarget
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_comma
 from bot.adapters.telegram.pictures import PictureDownloads, picture_of
 from bot.core.models import ImagineCommand
 from bot.core.ports import DeliveryHandles
-from bot.core.service import GenerationService, PreparedRequest
+from bot.core.requests.service import GenerationService, PreparedRequest
 
 DESCRIBE_USAGE = "Send /describe as the caption of a photo, or as a reply to one."
 STRENGTH_ALONE = (

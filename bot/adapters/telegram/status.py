@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from telegram.error import TelegramError
 
 from bot.adapters.telegram.flood import OverBudget
-from bot.core.status_throttle import StatusThrottle
+from bot.core.delivery.status_throttle import StatusThrottle
 
 Key = tuple[int, int]  # (chat id, status message id)
 EditFn = Callable[[int, int, str], Awaitable[None]]

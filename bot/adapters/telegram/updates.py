@@ -1,4 +1,4 @@
-"""Every update is handled as a command owed its acknowledgement (bot/core/acknowledgements.py)
+"""Every update is handled as a command owed its acknowledgement (bot/core/delivery/acknowledgements.py)
 until the bot has answered it, so the delivery of finished pictures waits for it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram.ext import SimpleUpdateProcessor
 
-from bot.core.acknowledgements import Acknowledgements
+from bot.core.delivery.acknowledgements import Acknowledgements
 
 MAX_CONCURRENT_UPDATES = 256  # what `concurrent_updates(True)` allows
 

@@ -14,7 +14,7 @@ from abc import abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from bot.core.errors import UserFacingError
 from bot.core.models import Generation, HandleValue, Status
@@ -91,11 +91,13 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
 
     backend = "abstract"
 
+    # Installed by bot.core.store.factory, which the package loads with this module: the
+    # interface cannot import the backends that implement it.
+    opener: ClassVar[Callable[..., Awaitable[Store]]]
+
     @classmethod
     async def open(cls, target: Path | str, *, migrate: bool = True) -> Store:
-        from bot.core.store.factory import open_url
-
-        return await open_url(target, migrate=migrate)
+        return await Store.opener(target, migrate=migrate)
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -52,6 +52,9 @@ async def open_url(target: Path | str, *, migrate: bool = True) -> Store:
     return await PostgresStore.open_url(target, migrate=migrate)
 
 
+Store.opener = open_url
+
+
 def database_target(database_url: str | None, default_path: Path) -> Path | str:
     """DATABASE_URL when set, else today's file under DATA_DIR."""
     return database_url if database_url else default_path

@@ -1,0 +1,400 @@
+"""Admission: a command becomes a queued job, or a refusal in plain words.
+
+Validate the text, resolve the style once (rendered once; the job carries that rendering),
+check and reserve the limits, write the `queued` row, enqueue. `prepare` writes nothing, so an
+adapter can refuse with one message before acknowledging; `submit` reserves atomically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NoReturn
+
+from redis.exceptions import RedisError
+
+from bot.core import metrics
+from bot.core.errors import (
+    CountTooHigh,
+    QueueUnavailable,
+    StyleNotAllowed,
+    UserFacingError,
+)
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.queue import JobQueue
+from bot.core.images.files import ImageFiles
+from bot.core.limits.quotas import QuotaBook, Reservation
+from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
+from bot.core.limits.scope_limits import ScopeLimits
+from bot.core.messages import Operation
+from bot.core.models import (
+    ImagineCommand,
+    Kind,
+    ReplyTarget,
+    Requester,
+    Scope,
+    Style,
+    Ticket,
+)
+from bot.core.requests.input_images import InputImages
+from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
+from bot.core.requests.preferences import Preferences, ScopeSettings
+from bot.core.requests.styles import StyleCatalogue
+from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
+from bot.core.store import Store, StoreUnavailable
+from bot.core.text import clean_text
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SEED = 2**32 - 1
+QUEUE_DOWN = (
+    "The request queue is unavailable right now, so nothing was queued. "
+    "Please try again in a minute."
+)
+
+
+def new_generation_id() -> str:
+    return secrets.token_hex(8)
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    """A validated request, ready for `submit`."""
+
+    requester: Requester
+    scope: Scope
+    command: ImagineCommand
+    style: Style
+    seed: int
+    rendered_prompt: str  # the style's template around the cleaned prompt
+    scope_nsfw: bool  # the scope's admins allow NSFW (the chat must allow it too)
+    parent_id: str | None = None
+    kind: Kind = Kind.IMAGINE
+    parent_index: int | None = None
+    input_image: bytes | None = None  # cleaned (metadata gone), or one of our stored images
+    providers: tuple[str, ...] = ()  # the chain, filtered by what this request needs
+    known_suggestions: tuple[str, ...] = ()  # a describe: the picture's own parameters
+    mask: bytes | None = None  # an edit's checked mask (white = change); edit_note for Info
+    edit_note: str | None = None
+
+    @property
+    def operation(self) -> Operation:
+        return operation_of(self.kind, self.mask is not None)
+
+    @property
+    def images(self) -> int:
+        """What the request costs against the daily limits: one per picture made (an
+        upscale without an upscaler only hands back the original: nothing)."""
+        if self.kind is Kind.UPSCALE and not self.providers:
+            return 0
+        return self.command.count
+
+
+class Admission:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        styles: StyleCatalogue,
+        preferences: Preferences,
+        limits: ScopeLimits,
+        queue: JobQueue,
+        quotas: QuotaBook,
+        capabilities: Mapping[str, Capabilities],
+        reply_stream: str,
+        banned: BannedTerms,
+        moderator: Moderator | None,
+        files: ImageFiles,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._styles = styles
+        self._preferences = preferences
+        self._limits = limits
+        self._queue = queue
+        self._quotas = quotas
+        self._capabilities = dict(capabilities)
+        self._reply_stream = reply_stream
+        self._banned = banned
+        self._moderator = moderator
+        self._files = files
+        self._inputs = InputImages(settings, moderator)
+        self.picture_slot = self._inputs.slot
+        self.plans = JobPlans(
+            settings=settings,
+            styles=styles,
+            preferences=preferences,
+            queue=queue,
+            capabilities=capabilities,
+            reply_stream=reply_stream,
+            files=files,
+        )
+        self.job_for = self.plans.job_for
+        self.resume_job = self.plans.resume_job
+
+    # -- validation -------------------------------------------------------------------------------
+
+    async def resolve_style(
+        self, requester: Requester, scope: Scope, explicit: str | None
+    ) -> Style:
+        """Explicit choice -> the user's default -> the scope default -> DEFAULT_STYLE."""
+        settings = await self._preferences.scope_settings(scope)
+        return await self._resolve(requester, settings, explicit)
+
+    async def _resolve(
+        self, requester: Requester, settings: ScopeSettings, explicit: str | None
+    ) -> Style:
+        if explicit is not None and explicit.strip():
+            style = self._styles.get(explicit)
+            if not settings.allows(style.id):
+                allowed = ", ".join(settings.allowed_styles)
+                raise StyleNotAllowed(
+                    f"The style {style.label} is not allowed here. Allowed styles: {allowed}."
+                )
+            return style
+        candidates = [
+            await self._preferences.user_style(requester),
+            settings.default_style,
+            self._settings.default_style,
+        ]
+        for candidate in candidates:
+            if candidate and candidate in self._styles and settings.allows(candidate):
+                return self._styles.get(candidate)
+        return self._styles.get(settings.allowed_styles[0])
+
+    async def prepare(
+        self,
+        requester: Requester,
+        scope: Scope,
+        command: ImagineCommand,
+        *,
+        parent_id: str | None = None,
+        kind: Kind = Kind.IMAGINE,
+        parent_index: int | None = None,
+        source_image: bytes | None = None,
+        mask: bytes | None = None,
+        edit_note: str | None = None,
+    ) -> PreparedRequest:
+        """Validate and resolve a command without writing anything; raises a UserFacingError.
+
+        `command.image` is a picture a user sent: checked and cleaned here (off the event loop).
+        `source_image` is one of the bot's own images (a follow-up's; an edit's canvas)."""
+        describe = kind is Kind.DESCRIBE
+        prompt = clean_text(command.prompt)
+        negative = clean_text(command.negative_prompt or "") or None
+        limit = self._settings.max_prompt_chars
+        check_negative_prompt(negative, limit)
+        if not prompt and not describe:
+            check_prompt(prompt, prompt, limit, self._capabilities)
+        scope_settings = await self._preferences.scope_settings(scope)
+        style = await self._resolve(requester, scope_settings, command.style)
+        check_aspect(command.aspect, self._capabilities)
+        rendered = rendered_prompt(style, prompt, kind, mask is not None)
+        if not describe:
+            check_prompt(prompt, rendered, limit, self._capabilities)
+        if self._banned.matches(prompt, negative or ""):
+            # The refusal never echoes the matched term.
+            await self._refuse(
+                requester,
+                scope,
+                ContentRefused("This prompt uses words that are not allowed on this bot."),
+            )
+        # Limits (the count cap among them) before the picture is cleaned: the cheap refusal first.
+        await self._check_limits(requester, scope, command.count)
+        image = source_image
+        known: tuple[str, ...] = ()
+        if command.image is not None:
+            if describe:
+                known = self._inputs.own_parameters(command.image)
+            try:
+                image = (await self._inputs.clean(command.image)).data
+            except UserFacingError as exc:
+                await self._refuse(requester, scope, exc)
+        try:
+            providers = self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
+        seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
+        return PreparedRequest(
+            requester=requester,
+            scope=scope,
+            command=command.model_copy(
+                update={
+                    "prompt": prompt,
+                    "negative_prompt": negative,
+                    "style": style.id,
+                    "seed": seed,
+                    "image": None,  # the raw upload is not kept; `input_image` is clean
+                }
+            ),
+            style=style,
+            seed=seed,
+            rendered_prompt=rendered,
+            scope_nsfw=scope_settings.nsfw,
+            parent_id=parent_id,
+            kind=kind,
+            parent_index=parent_index,
+            input_image=image,
+            providers=providers,
+            known_suggestions=known,
+            mask=mask,
+            edit_note=edit_note,
+        )
+
+    # -- limits -----------------------------------------------------------------------------------
+
+    async def _refuse(self, requester: Requester, scope: Scope, error: UserFacingError) -> NoReturn:
+        await self._store.record_refusal(
+            requester.platform, scope.id, requester.user_id, error.code, error.message
+        )
+        metrics.REFUSALS.labels(error.code).inc()
+        log.info(
+            "refused a request from %s:%s (%s)", requester.platform, requester.user_id, error.code
+        )
+        raise error
+
+    async def _check_limits(self, requester: Requester, scope: Scope, images: int = 1) -> None:
+        """Refuse already here what `submit` would refuse for a limit, so an adapter answers
+        with one message instead of acknowledging first (submit still reserves atomically)."""
+        per_user, per_scope, pending, cap = await self._limits.admission_limits(scope)
+        if images > cap:
+            await self._refuse(
+                requester,
+                scope,
+                CountTooHigh(
+                    f"You asked for {images} pictures; {cap} is the most per request here."
+                ),
+            )
+        try:
+            await self._quotas.check(
+                requester.platform,
+                requester.user_id,
+                scope.id,
+                daily_per_user=per_user,
+                daily_per_scope=per_scope,
+                max_pending=pending,
+                images=images,
+            )
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
+
+    async def _reserve(self, prepared: PreparedRequest) -> Reservation:
+        per_user, per_scope, pending, _cap = await self._limits.admission_limits(prepared.scope)
+        try:
+            # One Lua script checks and takes: atomic across every bot process.
+            return await self._quotas.reserve(
+                prepared.requester.platform,
+                prepared.requester.user_id,
+                prepared.scope.id,
+                daily_per_user=per_user,
+                daily_per_scope=per_scope,
+                max_pending=pending,
+                images=prepared.images,
+            )
+        except UserFacingError as exc:
+            await self._refuse(prepared.requester, prepared.scope, exc)
+
+    async def _moderate(self, prepared: PreparedRequest, reservation: Reservation) -> None:
+        if self._moderator is None:
+            return
+        command = prepared.command
+        text = " ".join(p for p in (command.prompt, command.negative_prompt) if p)
+        # The bot's own pictures (a follow-up's) were made under these rules already.
+        picture = prepared.input_image if prepared.kind not in FOLLOW_UPS else None
+        what = None
+        try:
+            if text and await self._moderator.flagged(text):
+                what = "prompt"
+            elif picture is not None and await self._inputs.flagged(picture):
+                what = "picture"
+        except UserFacingError:
+            await self._quotas.cancel(reservation)
+            raise
+        if what is not None:
+            await self._quotas.cancel(reservation)
+            await self._refuse(
+                prepared.requester,
+                prepared.scope,
+                ContentRefused(f"The content check flagged this {what}, so it was not queued."),
+            )
+
+    # -- enqueueing -------------------------------------------------------------------------------
+
+    async def submit(self, prepared: PreparedRequest, target: ReplyTarget) -> Ticket:
+        """Write the history row, enqueue the job, return the ticket with the queue position."""
+        gen_id = new_generation_id()
+        command = prepared.command
+        reservation = await self._reserve(prepared)
+        await self._moderate(prepared, reservation)
+        await self._quotas.bind(reservation, gen_id)
+        input_path = await asyncio.to_thread(
+            self._files.write_inputs, gen_id, prepared.input_image, prepared.mask
+        )
+        try:
+            generation = await self._store.insert_generation(
+                {
+                    "id": gen_id,
+                    "platform": prepared.requester.platform,
+                    "scope_id": prepared.scope.id,
+                    "chat_id": target.chat_id,
+                    "thread_id": target.thread_id,
+                    "reply_to_message_id": target.reply_to_message_id,
+                    "user_id": prepared.requester.user_id,
+                    "user_name": clean_text(prepared.requester.display_name) or "someone",
+                    "prompt": command.prompt,
+                    "negative_prompt": command.negative_prompt,
+                    "style": prepared.style.id,
+                    "aspect": command.aspect,
+                    "seed": prepared.seed,
+                    "parent_id": prepared.parent_id,
+                    "status": "queued",
+                    "handle": target.handle,
+                    "created_at": time.time(),
+                    "kind": prepared.kind.value,
+                    "count": command.count,
+                    "parent_index": prepared.parent_index,
+                    "input_path": input_path,
+                    "strength": command.strength if prepared.input_image is not None else None,
+                    "suggestions": json.dumps(list(prepared.known_suggestions)),
+                    "edit_note": prepared.edit_note,
+                }
+            )
+        except StoreUnavailable:
+            await self._quotas.cancel(reservation)  # nothing was stored: give the slot back
+            self._files.remove_generation(gen_id)  # the input and an edit's mask
+            raise
+        job = self.plans.job(
+            generation,
+            prepared.style,
+            prepared.rendered_prompt,
+            prepared.scope_nsfw,
+            prepared.providers,
+            prepared.input_image,
+            prepared.mask,
+        )
+        try:
+            _created, position = await self._queue.enqueue_ranked(job)
+        except (RedisError, OSError) as exc:
+            await self._store.mark_failed(gen_id, QueueUnavailable.code, QUEUE_DOWN)
+            await self._quotas.cancel(reservation)
+            log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
+            raise QueueUnavailable(QUEUE_DOWN) from exc
+        log.info("generation %s: queued at position %d", gen_id, position)
+        # Prompts are the users' words: only at DEBUG, for the operator who asks for them.
+        log.debug(
+            "generation %s: prompt %r, negative %r", gen_id, command.prompt, command.negative_prompt
+        )
+        return Ticket(
+            generation_id=gen_id,
+            position=position,
+            style=prepared.style,
+            aspect=command.aspect,
+            seed=prepared.seed,
+        )

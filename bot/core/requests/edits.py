@@ -1,0 +1,161 @@
+"""Edits of a finished picture: Vary (Region) under a mask, Zoom out, Pan, Make square, and
+Edit by words.
+
+Each is a follow-up like U and V: it names a generation and an image index, is checked with
+`access.check_access` (through `History.generation_for`) against who asks and where, and
+becomes a new request whose parent is that image. The pixel work here (checking a drawn mask;
+planning a zoom, pan or square's canvas and building the mask of its new area) runs on the
+picture threads, never on the event loop; the worker pads the picture to the canvas
+(`canvases.padded`). The picture is stored as the request's input picture and the mask
+(which carries the canvas's plan) beside it, so the job is rebuilt from the row after a
+restart like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from bot.core.errors import InvalidRequest, NotFound
+from bot.core.generation.canvases import Canvas, check_mask, outpaint_canvas
+from bot.core.generation.picture_threads import in_background
+from bot.core.generation.providers.base import Capabilities
+from bot.core.images.files import ImageFiles
+from bot.core.models import (
+    EditRequest,
+    Frozen,
+    Generation,
+    ImagineCommand,
+    Kind,
+    ReplyTarget,
+    Requester,
+    Scope,
+    Ticket,
+)
+from bot.core.requests.admission import Admission, PreparedRequest
+from bot.core.requests.follow_ups import NO_SUCH_IMAGE
+from bot.core.requests.history import History
+
+REGION_STRENGTH = 0.8  # a repainted region may change a lot, but starts from what was there
+OUTPAINT_STRENGTH = 1.0  # a new area starts from a flat fill: nothing there to keep
+WORDS_STRENGTH = 0.6
+
+
+class EditOffers(Frozen):
+    """Which edits the provider chain can make, so the chat offers only those."""
+
+    region: bool = False
+    outpaint: bool = False  # zoom out, pan, make square
+    words: bool = False
+
+
+def edit_offers(capabilities: Mapping[str, Capabilities]) -> EditOffers:
+    usable = [c for c in capabilities.values() if c.image_input]
+    return EditOffers(
+        region=any(c.inpaint for c in usable),
+        outpaint=any(c.outpaint for c in usable),
+        words=any(c.edit_by_words for c in usable),
+    )
+
+
+class EditActions:
+    def __init__(
+        self,
+        *,
+        admission: Admission,
+        history: History,
+        files: ImageFiles,
+        capabilities: Mapping[str, Capabilities],
+    ) -> None:
+        self._admission = admission
+        self._history = history
+        self._files = files
+        self.offers = edit_offers(capabilities)
+
+    async def _picture(self, generation: Generation, index: int) -> bytes:
+        image = generation.image(index)
+        if image is None:
+            raise NotFound(NO_SUCH_IMAGE.format(index=index))
+        try:
+            return await asyncio.to_thread(self._files.read, image.path)
+        except FileNotFoundError:
+            raise NotFound("That picture's file is no longer stored.") from None
+
+    async def _canvas(
+        self, generation: Generation, index: int, edit: EditRequest, mask: bytes | None
+    ) -> Canvas:
+        """The picture the provider works on and the mask of what may change."""
+        picture = await self._picture(generation, index)
+        if edit.outpaints:
+            return await in_background(outpaint_canvas, picture, edit)
+        image = generation.image(index)
+        assert image is not None
+        checked = None
+        if edit.action == "region":
+            if mask is None:
+                raise InvalidRequest("Vary (Region) needs a mask of the area to change.")
+            checked = await in_background(check_mask, mask, (image.width, image.height))
+        note = f"{edit.words} (image {index})"
+        return Canvas(picture, checked or b"", image.width, image.height, generation.aspect, note)
+
+    async def prepare(
+        self,
+        generation_id: str,
+        index: int,
+        edit: EditRequest,
+        requester: Requester,
+        scope: Scope,
+        *,
+        mask: bytes | None = None,
+        prompt: str | None = None,
+    ) -> PreparedRequest:
+        """The edit checked and ready for `submit`; nothing is written. `prompt` is what to
+        paint (a region's or the whole request's; the original prompt when not given) or,
+        for an edit by words, the instruction itself."""
+        original = await self._history.generation_for(generation_id, requester, scope)
+        if original.kind is Kind.DESCRIBE:
+            raise InvalidRequest("A description has no picture to edit.")
+        if edit.action == "words" and not (prompt or "").strip():
+            raise InvalidRequest("Say what to change, e.g. “make it night”.")
+        canvas = await self._canvas(original, index, edit, mask)
+        strength = REGION_STRENGTH
+        if edit.outpaints:
+            strength = OUTPAINT_STRENGTH
+        elif edit.action == "words":
+            strength = WORDS_STRENGTH
+        command = ImagineCommand(
+            prompt=prompt if prompt and prompt.strip() else original.prompt,
+            style=original.style,
+            aspect=canvas.aspect,
+            negative_prompt=original.negative_prompt,
+            count=original.count,
+            strength=strength,
+        )
+        return await self._admission.prepare(
+            requester,
+            scope,
+            command,
+            parent_id=original.id,
+            kind=edit.kind,
+            parent_index=index,
+            source_image=canvas.image,
+            mask=canvas.mask or None,
+            edit_note=canvas.note,
+        )
+
+    async def submit(
+        self,
+        generation_id: str,
+        index: int,
+        edit: EditRequest,
+        requester: Requester,
+        scope: Scope,
+        target: ReplyTarget,
+        *,
+        mask: bytes | None = None,
+        prompt: str | None = None,
+    ) -> Ticket:
+        prepared = await self.prepare(
+            generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
+        )
+        return await self._admission.submit(prepared, target)

@@ -1,0 +1,166 @@
+"""What a request needs of the provider chain, and the job a worker gets for a stored row.
+
+The job is built from the row (and its stored input picture), so a row written before a
+restart becomes the same job again after it: the style is rendered from the row, the input
+picture read from its file, the chain filtered again by what the request needs. An edit's
+input picture is the canvas it works on (the padded one for zoom, pan and square) and its
+mask the file beside it (`<id>-mask.png`), so an edit is rebuilt the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from bot.core.errors import NoCapableProvider
+from bot.core.generation.providers.base import Capabilities
+from bot.core.generation.providers.chain import Needs, select
+from bot.core.generation.queue import JobQueue
+from bot.core.images.files import ImageFiles
+from bot.core.messages import EDIT_OPERATIONS, EDIT_VERSION, JobMessage, Operation
+from bot.core.models import EDIT_KINDS, Generation, Kind, Scope, Style
+from bot.core.requests.preferences import Preferences
+from bot.core.requests.styles import StyleCatalogue
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPERATIONS: dict[Kind, Operation] = {
+    Kind.UPSCALE: "upscale",
+    Kind.DESCRIBE: "describe",
+    Kind.ZOOM: "outpaint",
+    Kind.PAN: "outpaint",
+    Kind.SQUARE: "outpaint",
+}
+# Start from one of the bot's own stored images (an edit's canvas is made from one).
+FOLLOW_UPS = (Kind.UPSCALE, Kind.VARY, *EDIT_KINDS)
+DEFAULT_STRENGTH = 0.6
+
+
+def operation_of(kind: Kind, has_mask: bool = False) -> Operation:
+    """What a worker does for a request of this kind: an edit with a mask repaints the
+    region (inpaint), one without follows the words (edit)."""
+    if kind is Kind.EDIT:
+        return "inpaint" if has_mask else "edit"
+    return OPERATIONS.get(kind, "generate")
+
+
+def providers_for(
+    capabilities: Mapping[str, Capabilities],
+    kind: Kind,
+    has_image: bool,
+    known: bool = False,
+    has_mask: bool = False,
+) -> tuple[str, ...]:
+    """The chain filtered by what the request needs; a plain refusal when none can.
+    Any aspect is made by every provider (at its nearest size, then cropped). An upscale
+    without an upscaler hands back the original; a describe of a picture that carries its
+    own parameters needs no describer. An edit falls back along the chain as image input
+    does: to the next provider that can do that edit."""
+    operation = operation_of(kind, has_mask)
+    needs = Needs(
+        image_input=has_image and kind not in (Kind.UPSCALE, Kind.DESCRIBE),
+        upscale=kind is Kind.UPSCALE,
+        describe=kind is Kind.DESCRIBE,
+        inpaint=operation == "inpaint",
+        outpaint=operation == "outpaint",
+        edit_by_words=operation == "edit",
+    )
+    try:
+        return tuple(select(capabilities, needs))
+    except NoCapableProvider:
+        if kind is Kind.UPSCALE or (kind is Kind.DESCRIBE and known):
+            return ()
+        raise
+
+
+def rendered_prompt(style: Style, prompt: str, kind: Kind, has_mask: bool) -> str:
+    """The style's template around the prompt; an edit by words sends the instruction as
+    the user wrote it ("make it night" is not a scene to dress in a style)."""
+    if operation_of(kind, has_mask) == "edit":
+        return prompt
+    return style.render(prompt)
+
+
+class JobPlans:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        styles: StyleCatalogue,
+        preferences: Preferences,
+        queue: JobQueue,
+        capabilities: Mapping[str, Capabilities],
+        reply_stream: str,
+        files: ImageFiles,
+    ) -> None:
+        self._settings = settings
+        self._styles = styles
+        self._preferences = preferences
+        self._queue = queue
+        self._capabilities = dict(capabilities)
+        self._reply_stream = reply_stream
+        self._files = files
+
+    def providers_for(
+        self, kind: Kind, has_image: bool, known: bool = False, has_mask: bool = False
+    ) -> tuple[str, ...]:
+        return providers_for(self._capabilities, kind, has_image, known, has_mask)
+
+    def job(
+        self,
+        generation: Generation,
+        style: Style,
+        rendered_prompt: str,
+        scope_nsfw: bool,
+        providers: tuple[str, ...],
+        input_image: bytes | None,
+        mask: bytes | None = None,
+    ) -> JobMessage:
+        # NSFW only when the scope allows it AND the adapter said this chat may show it
+        # (a Discord channel that is not age-restricted never may).
+        nsfw = scope_nsfw and generation.handle.get("nsfw_ok") is True
+        operation = operation_of(generation.kind, mask is not None)
+        return JobMessage(
+            v=EDIT_VERSION if operation in EDIT_OPERATIONS else 2,
+            generation_id=generation.id,
+            prompt=rendered_prompt,
+            negative_prompt=", ".join(p for p in (generation.negative_prompt, style.negative) if p),
+            aspect=generation.aspect,
+            seed=generation.seed,
+            style=style.id,
+            providers=providers,
+            hints={k: dict(v) for k, v in style.providers.items()},
+            reply_stream=self._reply_stream,
+            created_at=generation.created_at,
+            nsfw=nsfw,
+            operation=operation,
+            count=generation.count,
+            init_image=input_image,
+            strength=generation.strength if generation.strength is not None else DEFAULT_STRENGTH,
+            mask=mask,
+        )
+
+    async def job_for(self, generation: Generation) -> JobMessage:
+        """The job of a stored row (after a restart: its style is rendered from the row)."""
+        style = self._styles.find(generation.style) or self._styles.get(
+            self._settings.default_style
+        )
+        scope = Scope(platform=generation.platform, id=generation.scope_id)
+        scope_settings = await self._preferences.scope_settings(scope)
+        image = mask = None
+        if generation.input_path:
+            image = await asyncio.to_thread(self._files.read, generation.input_path)
+        if generation.kind in EDIT_KINDS:
+            mask = await asyncio.to_thread(self._files.read_mask, generation.id)
+        providers = self.providers_for(
+            generation.kind, image is not None, bool(generation.suggestions), mask is not None
+        )
+        rendered = rendered_prompt(style, generation.prompt, generation.kind, mask is not None)
+        return self.job(generation, style, rendered, scope_settings.nsfw, providers, image, mask)
+
+    async def resume_job(self, generation: Generation) -> None:
+        """Enqueue again after a restart; a no-op when Redis still knows the job."""
+        if await self._queue.enqueue(await self.job_for(generation)):
+            log.info("generation %s: re-enqueued after restart", generation.id)

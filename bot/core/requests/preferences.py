@@ -1,0 +1,157 @@
+"""Scope settings (a server's or group's default and allowed styles, NSFW) and each user's
+own default style, with the caches that keep them off the acknowledgement path.
+
+Several bot processes may share the store, so a cache is only as good as the last change
+any of them made: every change bumps a version number in Redis, and a read whose cached
+version is not the current one starts with an empty cache. One GET per read is far cheaper
+than the store's query; when Redis cannot answer, the store is asked directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from bot.core.errors import StyleNotAllowed
+from bot.core.models import Requester, Scope, Style
+from bot.core.requests.styles import StyleCatalogue
+from bot.core.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScopeSettings:
+    default_style: str | None
+    allowed_styles: tuple[str, ...]
+    nsfw: bool = False
+
+    def allows(self, style_id: str) -> bool:
+        return not self.allowed_styles or style_id in self.allowed_styles
+
+
+class Preferences:
+    def __init__(
+        self,
+        store: Store,
+        styles: StyleCatalogue,
+        *,
+        redis: Redis | None = None,
+        version_key: str = "imaginebot:settings-version",
+    ) -> None:
+        self._store = store
+        self._styles = styles
+        self._redis = redis
+        self._version_key = version_key
+        self._version: bytes | None = None  # the version the caches hold
+        self._scope_cache: dict[tuple[str, str], ScopeSettings] = {}
+        self._user_cache: dict[tuple[str, str], str | None] = {}
+
+    async def _fresh(self) -> bool:
+        """Empty the caches if any process changed a setting since they were filled; False
+        when the version cannot be read (then nothing cached may be trusted)."""
+        if self._redis is None:
+            return True  # one process, no shared Redis: the write-through caches stay true
+        try:
+            version = await self._redis.get(self._version_key) or b"0"
+        except (RedisError, OSError):
+            self._clear()
+            return False
+        if version != self._version:
+            self._clear()
+            self._version = version
+        return True
+
+    def _clear(self) -> None:
+        self._scope_cache.clear()
+        self._user_cache.clear()
+        self._version = None
+
+    async def changed_elsewhere(self) -> None:
+        """Settings changed behind the caches (a chat's records moved): forget them everywhere."""
+        await self._changed()
+
+    async def _changed(self) -> None:
+        """Tell every process (this one too) that a setting changed."""
+        if self._redis is None:
+            return
+        self._clear()  # another process may change something between the write and the INCR
+        try:
+            await self._redis.incr(self._version_key)
+        except (RedisError, OSError) as exc:
+            log.warning("settings change not announced to other bot processes (%s)", exc)
+
+    async def scope_settings(self, scope: Scope) -> ScopeSettings:
+        key = (scope.platform, scope.id)
+        cached = self._scope_cache.get(key) if await self._fresh() else None
+        if cached is None:
+            row = await self._store.scope_row(scope.platform, scope.id)  # one query
+            cached = ScopeSettings(row.default_style, row.allowed_styles, row.nsfw)
+            self._scope_cache[key] = cached
+        return cached
+
+    async def _save_scope(self, scope: Scope, settings: ScopeSettings) -> None:
+        await self._store.set_scope_settings(
+            scope.platform, scope.id, settings.default_style, settings.allowed_styles
+        )
+        self._scope_cache[(scope.platform, scope.id)] = settings
+        await self._changed()
+
+    async def set_scope_default(self, scope: Scope, style_text: str | None) -> Style | None:
+        current = await self.scope_settings(scope)
+        style = self._styles.get(style_text) if style_text else None
+        if style is not None and not current.allows(style.id):
+            raise StyleNotAllowed(
+                f"{style.label} is not in this chat's allowed styles; allow it first."
+            )
+        await self._save_scope(
+            scope, ScopeSettings(style.id if style else None, current.allowed_styles, current.nsfw)
+        )
+        return style
+
+    async def set_allowed_styles(
+        self, scope: Scope, style_texts: Iterable[str] | None
+    ) -> list[Style]:
+        """Restrict the scope to these styles (None or empty: every style is allowed)."""
+        styles = [self._styles.get(text) for text in style_texts or []]
+        unique = list(dict.fromkeys(s.id for s in styles))
+        current = await self.scope_settings(scope)
+        default = current.default_style
+        if unique and default and default not in unique:
+            default = None  # the old default is no longer allowed; fall back to the bot default
+        await self._save_scope(scope, ScopeSettings(default, tuple(unique), current.nsfw))
+        return [self._styles.get(i) for i in unique]
+
+    async def allowed_styles(self, scope: Scope) -> list[Style]:
+        settings = await self.scope_settings(scope)
+        return [s for s in self._styles if settings.allows(s.id)]
+
+    async def set_scope_nsfw(self, scope: Scope, allowed: bool) -> None:
+        """Admins allow or forbid NSFW output for their scope (forbidden by default)."""
+        await self._store.set_scope_nsfw(scope.platform, scope.id, allowed)
+        self._scope_cache.pop((scope.platform, scope.id), None)
+        await self._changed()
+
+    async def user_style(self, requester: Requester) -> str | None:
+        key = (requester.platform, requester.user_id)
+        if not await self._fresh() or key not in self._user_cache:
+            self._user_cache[key] = await self._store.user_style(*key)
+        return self._user_cache[key]
+
+    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
+        style = self._styles.get(style_text) if style_text else None
+        await self._store.set_user_style(
+            requester.platform, requester.user_id, style.id if style else None
+        )
+        self._user_cache[(requester.platform, requester.user_id)] = style.id if style else None
+        await self._changed()
+        return style
+
+    async def forget_user(self, requester: Requester) -> None:
+        """Drop the cached default of a user whose settings were deleted (everywhere)."""
+        self._user_cache.pop((requester.platform, requester.user_id), None)
+        await self._changed()
