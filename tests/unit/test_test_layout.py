@@ -72,3 +72,15 @@ def test_the_check_sees_imports_inside_functions_and_relative_ones() -> None:
         "tests.e2e.test_telegram_e2e",
         "tests.e2e.test_x",
     ]
+
+
+def test_unit_test_folders_mirror_the_bot_package() -> None:
+    """tests/unit/<folder>/ holds the tests of bot/<folder>/: a test is found where its code is."""
+    unit = TESTS / "unit"
+    folders = [
+        path.relative_to(unit)
+        for path in sorted(unit.rglob("*"))
+        if path.is_dir() and path.name != "__pycache__"
+    ]
+    assert folders, "tests/unit has folders"
+    assert [f for f in folders if not (ROOT / "bot" / f).is_dir()] == []

@@ -2,7 +2,7 @@
 the final word waits for an edit on its way, refused edits come back, failures stay quiet.
 
 (The grace period, the interval and coalescing are covered through Telegram's StatusEditor
-in test_telegram_status.py, and through Discord on simcord in tests/adapters.)"""
+in tests/unit/adapters/telegram/test_status.py, and through Discord on simcord in tests/adapters.)"""
 
 from __future__ import annotations
 
