@@ -72,7 +72,6 @@ class PreparedRequest:
     command: ImagineCommand
     style: Style
     seed: int
-    rendered_prompt: str  # the style's template around the cleaned prompt
     scope_nsfw: bool  # the scope's admins allow NSFW (the chat must allow it too)
     parent_id: str | None = None
     kind: Kind = Kind.IMAGINE
@@ -236,7 +235,6 @@ class Admission:
             ),
             style=style,
             seed=seed,
-            rendered_prompt=rendered,
             scope_nsfw=scope_settings.nsfw,
             parent_id=parent_id,
             kind=kind,
@@ -371,13 +369,7 @@ class Admission:
             self._files.remove_generation(gen_id)  # the input and an edit's mask
             raise
         job = self.plans.job(
-            generation,
-            prepared.style,
-            prepared.rendered_prompt,
-            prepared.scope_nsfw,
-            prepared.providers,
-            prepared.input_image,
-            prepared.mask,
+            generation, prepared.style, prepared.scope_nsfw, prepared.input_image, prepared.mask
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)

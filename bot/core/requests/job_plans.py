@@ -112,20 +112,25 @@ class JobPlans:
         self,
         generation: Generation,
         style: Style,
-        rendered_prompt: str,
         scope_nsfw: bool,
-        providers: tuple[str, ...],
         input_image: bytes | None,
         mask: bytes | None = None,
     ) -> JobMessage:
+        """The one builder of a generation's job, from its row: at the first enqueue and at
+        every resume (`job_for`), so a field added here behaves the same after a restart.
+        `style` is the row's, `scope_nsfw` the scope's setting, the pictures the row's files."""
+        has_mask = mask is not None
+        providers = self.providers_for(
+            generation.kind, input_image is not None, bool(generation.suggestions), has_mask
+        )
         # NSFW only when the scope allows it AND the adapter said this chat may show it
         # (a Discord channel that is not age-restricted never may).
         nsfw = scope_nsfw and generation.handle.get("nsfw_ok") is True
-        operation = operation_of(generation.kind, mask is not None)
+        operation = operation_of(generation.kind, has_mask)
         return JobMessage(
             v=EDIT_VERSION if operation in EDIT_OPERATIONS else 2,
             generation_id=generation.id,
-            prompt=rendered_prompt,
+            prompt=rendered_prompt(style, generation.prompt, generation.kind, has_mask),
             negative_prompt=", ".join(p for p in (generation.negative_prompt, style.negative) if p),
             aspect=generation.aspect,
             seed=generation.seed,
@@ -143,7 +148,8 @@ class JobPlans:
         )
 
     async def job_for(self, generation: Generation) -> JobMessage:
-        """The job of a stored row (after a restart: its style is rendered from the row)."""
+        """The job of a stored row (after a restart): its style, the scope's setting and the
+        pictures read back, then the same builder as the first enqueue."""
         style = self._styles.find(generation.style) or self._styles.get(
             self._settings.default_style
         )
@@ -154,11 +160,7 @@ class JobPlans:
             image = await asyncio.to_thread(self._files.read, generation.input_path)
         if generation.kind in EDIT_KINDS:
             mask = await asyncio.to_thread(self._files.read_mask, generation.id)
-        providers = self.providers_for(
-            generation.kind, image is not None, bool(generation.suggestions), mask is not None
-        )
-        rendered = rendered_prompt(style, generation.prompt, generation.kind, mask is not None)
-        return self.job(generation, style, rendered, scope_settings.nsfw, providers, image, mask)
+        return self.job(generation, style, scope_settings.nsfw, image, mask)
 
     async def resume_job(self, generation: Generation) -> None:
         """Enqueue again after a restart; a no-op when Redis still knows the job."""
