@@ -11,8 +11,6 @@ import pytest
 from PIL import Image
 
 from bot.core.generation.providers.base import Capabilities
-from bot.core.generation.queue import EmbeddedRedis, JobQueue
-from bot.core.images.files import ImageFiles
 from bot.core.messages import JobMessage
 from bot.core.models import (
     EditRequest,
@@ -25,9 +23,7 @@ from bot.core.models import (
     Ticket,
 )
 from bot.core.requests.service import GenerationService
-from bot.core.requests.styles import load_catalogue
-from bot.core.store import Store
-from bot.settings import Settings
+from tests.support.service import build_service
 
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")
 GUILD = Scope(platform="discord", id="100")
@@ -107,22 +103,12 @@ class Built:
 
 @pytest.fixture
 async def built(tmp_path: Path) -> AsyncIterator[Built]:
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path, openai_api_key="sk-x", default_style="photo"
-    )  # type: ignore[call-arg]
-    store = await Store.open(settings.database_path)
-    service = GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
-        capabilities={"sdwebui": EVERYTHING},
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
+    service = await build_service(
+        tmp_path, capabilities={"sdwebui": EVERYTHING}, default_style="photo"
     )
     await service.set_scope_nsfw(GUILD, True)
     yield Built(service)
-    await store.close()
+    await service.store.close()
 
 
 async def a_grid(b: Built) -> str:
