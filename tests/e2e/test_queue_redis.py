@@ -11,20 +11,17 @@ import msgpack
 
 from bot.bootstrap import BotApp
 from bot.core.generation.queue import WAKE_BACKLOG, wake_key
-from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
-from tests.support import RedisServer
+from tests.support import RedisServer, redis_pipeline
 from tests.support.channels import RecordingChannel
 
 
 def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis.url,
-        openai_api_key=openai.api_key,
-        openai_base_url=f"{openai.base_url}/v1",
+    return redis_pipeline.settings_for(
+        tmp_path,
+        openai,
+        redis,
         # A worker nobody wakes would look for work only every 10 s.
         worker_poll_delay_seconds=10,
         max_pending_per_user=1000,
@@ -33,13 +30,7 @@ def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Sett
 
 
 async def imagine(app: BotApp, prompt: str) -> str:
-    ticket = await app.service.imagine(
-        Requester(platform="bench", user_id="1", display_name="u"),
-        Scope(platform="bench", id="s"),
-        ReplyTarget(platform="bench", chat_id="c"),
-        ImagineCommand(prompt=prompt),
-    )
-    return ticket.generation_id
+    return await redis_pipeline.imagine(app, prompt, platform="bench")
 
 
 async def test_an_idle_worker_starts_a_new_job_at_once(

@@ -25,6 +25,7 @@ from tests.support.telegram_stack import (
     GROUP,
     OTHER_GROUP,
     Stack,
+    running_telegram_stack,
     setup_people,
 )
 
@@ -45,20 +46,8 @@ def openai() -> Iterator[FakeOpenAI]:
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-e2e")
-    redis = RedisServer(root / "redis").start()
-    telegram = TelegramDriver().start()
-    setup_people(telegram)
-    stack = Stack(root, telegram, openai, redis.url)
-    try:
-        with (
-            process(["worker"], stack.env, root, root / "worker.log"),
-            process(["run", "--no-worker"], stack.env, root, root / "bot.log"),
-        ):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
-            yield stack
-    finally:
-        telegram.stop()
-        redis.stop()
+    with running_telegram_stack(root, openai=openai, separate_worker=True) as stack:
+        yield stack
 
 
 def test_group_imagine_delivers_the_provider_png_in_reply_then_reroll(shared: Stack) -> None:

@@ -29,6 +29,7 @@ from tests.support.telegram_stack import (
     GROUP,
     OTHER_GROUP,
     Stack,
+    running_telegram_stack,
     setup_people,
 )
 
@@ -52,20 +53,14 @@ def openai() -> Iterator[FakeOpenAI]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-security")
-    redis = RedisServer(root / "redis").start()
-    telegram = TelegramDriver().start()
-    setup_people(telegram)
-    telegram.add_group(FLOOD_GROUP, {BOB: "member", CREATOR: "member", ADMIN: "administrator"})
-    telegram.add_group(CHANNEL_GROUP)
-    stack = Stack(root, telegram, openai, redis.url)
-    stack.env["TELEGRAM_REFUSAL_QUIET_SECONDS"] = str(QUIET)
-    try:
-        with process(["run"], stack.env, root, root / "bot.log"):
-            wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
-            yield stack
-    finally:
-        telegram.stop()
-        redis.stop()
+    with running_telegram_stack(
+        root, openai=openai, TELEGRAM_REFUSAL_QUIET_SECONDS=str(QUIET)
+    ) as built:
+        built.telegram.add_group(
+            FLOOD_GROUP, {BOB: "member", CREATOR: "member", ADMIN: "administrator"}
+        )
+        built.telegram.add_group(CHANNEL_GROUP)
+        yield built
 
 
 def answer_to(t: TelegramDriver, press: dict[str, Any]) -> str:

@@ -173,6 +173,21 @@ def process(
         handle.close()
 
 
+@contextmanager
+def served_openai() -> Iterator[Any]:
+    """The fake OpenAI images API on 127.0.0.1 (a thread of this process), for a stack's life."""
+    from tests.fakes.openai_images import FakeOpenAI
+    from tests.fakes.server import ServerThread
+
+    fake = FakeOpenAI()
+    server = ServerThread(fake.app()).start()
+    fake.base_url = server.url
+    try:
+        yield fake
+    finally:
+        server.stop()
+
+
 def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     connection = sqlite3.connect(db)
     connection.row_factory = sqlite3.Row

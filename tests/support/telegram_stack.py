@@ -4,19 +4,17 @@ and groups, and the reads the tests make of it (rows, photos, the log)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import Call, TelegramDriver
-from tests.support import base_env, rows, wait_for
+from tests.support import RedisServer, base_env, process, rows, served_openai, wait_for
 
 GROUP = -100200300
-
-
 OTHER_GROUP = -100999888
-
-
 ALICE, BOB, ADMIN, CREATOR = 11, 12, 13, 14
 
 
@@ -68,3 +66,43 @@ def setup_people(telegram: TelegramDriver) -> None:
         GROUP, {ALICE: "member", BOB: "member", ADMIN: "administrator", CREATOR: "creator"}
     )
     telegram.add_group(OTHER_GROUP, {ALICE: "member", ADMIN: "member"})
+
+
+@contextmanager
+def running_telegram_stack(
+    root: Path,
+    *,
+    openai: FakeOpenAI | None = None,
+    redis: bool = True,
+    separate_worker: bool = False,
+    telegram_options: Mapping[str, Any] | None = None,
+    polling_seconds: float = 30,
+    **env: str,
+) -> Iterator[Stack]:
+    """The people of `setup_people` on a fresh fake Bot API, and the bot long polling it.
+
+    `redis=False` runs on the embedded queue (REDIS_URL blank); `separate_worker` runs
+    `imaginebot run --no-worker` and `imaginebot worker`, else one `imaginebot run`; `env`
+    adds settings. Without `openai`, a fake OpenAI of its own."""
+    with ExitStack() as cleanup:
+        if openai is None:
+            openai = cleanup.enter_context(served_openai())
+        redis_url = ""
+        if redis:
+            server = RedisServer(root / "redis").start()
+            cleanup.callback(server.stop)
+            redis_url = server.url
+        telegram = TelegramDriver(**(telegram_options or {})).start()
+        cleanup.callback(telegram.stop)
+        setup_people(telegram)
+        stack = Stack(root, telegram, openai, redis_url)
+        stack.env.update(env)
+        if separate_worker:
+            cleanup.enter_context(process(["worker"], stack.env, root, root / "worker.log"))
+            cleanup.enter_context(
+                process(["run", "--no-worker"], stack.env, root, root / "bot.log")
+            )
+        else:
+            cleanup.enter_context(process(["run"], stack.env, root, root / "bot.log"))
+        wait_for(telegram.polling, polling_seconds, message=f"long polling\n{stack.log()}")
+        yield stack
