@@ -1,5 +1,6 @@
-"""Fixtures of the end-to-end tests in this folder: the in-process pipeline on the fake
-AUTOMATIC1111 API (the follow-up and edit tests share it)."""
+"""Fixtures of the end-to-end tests in this folder: one fake OpenAI per module (its stack's
+provider), and the in-process pipeline on the fake AUTOMATIC1111 API (the follow-up and edit
+tests share it)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import BotApp
+from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
-from tests.support import RedisServer
+from tests.support import RedisServer, served_openai
 from tests.support.channels import RecordingChannel
 from tests.support.cli_pipeline import settings_for
+
+
+@pytest.fixture(scope="module")
+def openai() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI images API a module's stack shares (each module has its own)."""
+    with served_openai() as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -11,15 +11,13 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.discord_gateway import MODERATOR, DiscordDriver
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.support import RedisServer, process, rows, wait_for
+from tests.support import rows, wait_for
 from tests.support.discord_stack import (
     Stack,
     delivered,
     ephemeral_answer,
     row,
-    start_bot,
+    running_discord_stack,
 )
 
 pytestmark = pytest.mark.e2e
@@ -27,24 +25,15 @@ pytestmark = pytest.mark.e2e
 ELSEWHERE = "belongs to a picture from another chat"
 
 
+def add_other_guild(driver: DiscordDriver) -> None:
+    driver.other_guild, _ = driver.fake.add_guild("Other Server")  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("discord-auth")
-    fake = FakeOpenAI()
-    openai_server = ServerThread(fake.app()).start()
-    fake.base_url = openai_server.url
-    redis = RedisServer(root / "redis").start()
-    driver = DiscordDriver().start()
-    driver.other_guild, _ = driver.fake.add_guild("Other Server")  # type: ignore[attr-defined]
-    stack = Stack(root, driver, fake, redis.url)
-    try:
-        with process(["worker"], stack.env, root, root / "worker.log"), start_bot(stack):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
-            yield stack
-    finally:
-        driver.stop()
-        redis.stop()
-        openai_server.stop()
+    with running_discord_stack(root, prepare=add_other_guild) as built:
+        yield built
 
 
 def test_a_button_naming_another_servers_picture_is_refused(stack: Stack) -> None:

@@ -20,38 +20,16 @@ from PIL import Image
 from tests.fakes.discord_api import ComponentRefused, Message
 from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, VIEW_CHANNEL, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, process, rows, wait_for
-from tests.support.discord_stack import Stack, final_image, start_bot
+from tests.support.discord_stack import Stack, final_image, running_discord_stack, start_bot
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("discord-e2e")
-    redis = RedisServer(root / "redis").start()
-    driver = DiscordDriver().start()
-    stack = Stack(root, driver, openai, redis.url)
-    try:
-        with (
-            process(["worker"], stack.env, root, root / "worker.log"),
-            start_bot(stack),
-        ):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
-            yield stack
-    finally:
-        driver.stop()
-        redis.stop()
+    with running_discord_stack(tmp_path_factory.mktemp("discord-e2e"), openai=openai) as stack:
+        yield stack
 
 
 def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(shared: Stack) -> None:

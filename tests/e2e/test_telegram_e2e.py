@@ -33,17 +33,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    from tests.fakes.server import ServerThread
-
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-e2e")
     with running_telegram_stack(root, openai=openai, separate_worker=True) as stack:

@@ -41,17 +41,6 @@ def flood_stack(root: Path, openai: FakeOpenAI, redis: str, **env: str) -> Stack
 
 
 @pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    from tests.fakes.server import ServerThread
-
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-flood")
     redis = RedisServer(root / "redis").start()

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
 from tests.support import RedisServer, free_port, process, rows, wait_for
 from tests.support.telegram_stack import (
@@ -39,15 +38,6 @@ ELSEWHERE = "belongs to a picture from another chat"
 FLOOD_GROUP = -100777666
 CHANNEL_GROUP = -100444333
 QUIET = 30
-
-
-@pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
 
 
 @pytest.fixture(scope="module")

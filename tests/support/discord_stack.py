@@ -4,15 +4,15 @@ tests make of it (the final image, the ephemeral answer, the row)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.discord_api import Interaction, Message, Write
-from tests.fakes.discord_gateway import (
-    DiscordDriver,
-)
+from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
-from tests.support import base_env, process, rows, wait_for
+from tests.support import RedisServer, base_env, process, rows, served_openai, wait_for
 
 
 class Stack:
@@ -57,6 +57,34 @@ class Stack:
 
 def start_bot(stack: Stack) -> Any:
     return process(["run", "--no-worker"], stack.env, stack.root, stack.root / "bot.log")
+
+
+@contextmanager
+def running_discord_stack(
+    root: Path,
+    *,
+    openai: FakeOpenAI | None = None,
+    prepare: Callable[[DiscordDriver], None] | None = None,
+    **env: str,
+) -> Iterator[Stack]:
+    """A fresh fake Discord (`prepare` adds to it before the bot connects), a private Redis,
+    `imaginebot worker` and `imaginebot run --no-worker` connected to the gateway; `env` adds
+    settings. Without `openai`, a fake OpenAI of its own."""
+    with ExitStack() as cleanup:
+        if openai is None:
+            openai = cleanup.enter_context(served_openai())
+        redis = RedisServer(root / "redis").start()
+        cleanup.callback(redis.stop)
+        driver = DiscordDriver().start()
+        cleanup.callback(driver.stop)
+        if prepare is not None:
+            prepare(driver)
+        stack = Stack(root, driver, openai, redis.url)
+        stack.env.update(env)
+        cleanup.enter_context(process(["worker"], stack.env, root, root / "worker.log"))
+        cleanup.enter_context(start_bot(stack))
+        wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
+        yield stack
 
 
 def final_image(stack: Stack, interaction: Interaction) -> Write:
