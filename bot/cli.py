@@ -19,7 +19,7 @@ from typing import Any
 
 from bot import __version__, cli_edits
 from bot.cli_output import styles_table
-from bot.core.models import ASPECT_RATIOS, MAX_COUNT, ImagineCommand
+from bot.core.models import ASPECT_RATIOS, DEFAULT_STRENGTH, MAX_COUNT, MAX_SEED, ImagineCommand
 from bot.core.requests.styles import load_catalogue
 from bot.logging_setup import configure_logging, console_level
 from bot.settings import ConfigError, Settings, load_settings
@@ -33,7 +33,6 @@ if "httpx" not in sys.modules:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 log = logging.getLogger("bot.cli")
-MAX_SEED = 2**32 - 1  # the seed range ImagineCommand accepts
 
 Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -226,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_img.add_argument(
         "--strength",
         type=strength,
-        help="with --image: how far the result may move from it, 0.1-1.0 (default: 0.6)",
+        help=f"with --image: how far the result may move from it, 0.1-1.0 (default: {DEFAULT_STRENGTH:g})",
     )
     p_img.add_argument("-o", "--output", help="file to write (default: out/imaginebot-<id>.png)")
     for name, what in (("upscale", "upscale"), ("vary", "make variations of")):

@@ -36,7 +36,7 @@ from bot.settings import Settings
 
 Submit = Callable[[GenerationService, Requester, Scope, ReplyTarget], Awaitable[Ticket]]
 SCOPE = Scope(platform="cli", id="local")
-TARGET = ReplyTarget(platform="cli", chat_id="terminal")
+TARGET = ReplyTarget(platform="cli", chat_id="terminal", nsfw_ok=False)
 # Where pictures go without -o: one folder (git-ignored in the checkout), not the current one.
 DEFAULT_FOLDER = Path("out")
 # Suffixes naming the same format: the name asked for is kept when it already fits.

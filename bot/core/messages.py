@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from bot.core.models import AspectRatio
+from bot.core.models import DEFAULT_STRENGTH, AspectRatio
 
 SCHEMA_VERSION = 2
 EDIT_VERSION = 3  # jobs of the edit operations only
@@ -75,7 +75,7 @@ class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     operation: Operation = "generate"
     count: int = 1
     init_image: bytes | None = None  # generate from it, upscale it, or describe it
-    strength: float = 0.6
+    strength: float = DEFAULT_STRENGTH
     mask: bytes | None = None  # inpaint / outpaint: white = change, init_image's size
 
 

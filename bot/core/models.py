@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal
 
@@ -11,6 +12,12 @@ AspectRatio = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 ASPECT_RATIOS: tuple[AspectRatio, ...] = ("1:1", "3:2", "2:3", "16:9", "9:16")
 
 HandleValue = str | int | float | bool | None
+# The core's keys in a row's delivery handle (one JSON object, so rows written before read the
+# same); every other key is the adapter's own. Adapters never write these: ReplyTarget.nsfw_ok
+# and the coordinator's retry timing do.
+NSFW_OK = "nsfw_ok"
+NOT_BEFORE = "delivery_not_before"  # no delivery attempt before this (epoch seconds)
+CORE_HANDLE_KEYS = frozenset({NSFW_OK, NOT_BEFORE})
 
 
 class Frozen(BaseModel):
@@ -46,17 +53,50 @@ class Scope(Frozen):
         return self.id.startswith("dm:")
 
 
+class DeliveryPolicy(Frozen):
+    """The core's part of a delivery handle: whether the chat may show NSFW pictures, and
+    the earliest next delivery attempt."""
+
+    nsfw_ok: bool = False
+    not_before: float | None = None
+
+    @classmethod
+    def of(cls, handle: Mapping[str, HandleValue]) -> DeliveryPolicy:
+        """Read from a stored handle (total: a missing or odd value is the safe default)."""
+        not_before = handle.get(NOT_BEFORE)
+        usable = isinstance(not_before, int | float) and not isinstance(not_before, bool)
+        return cls(
+            nsfw_ok=handle.get(NSFW_OK) is True,
+            not_before=float(not_before) if usable else None,  # type: ignore[arg-type]
+        )
+
+
 class ReplyTarget(Frozen):
-    """Where the result goes, plus what the adapter needs to edit its acknowledgement later."""
+    """Where the result goes: the chat, whether that chat may show NSFW pictures (every
+    adapter says so, there is no default), and the adapter's own handle (what it needs to
+    edit its acknowledgement later; never the core's keys)."""
 
     platform: str
     chat_id: str
+    nsfw_ok: bool
     thread_id: str | None = None
     reply_to_message_id: str | None = None
     handle: dict[str, HandleValue] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _adapter_keys_only(self) -> ReplyTarget:
+        if core := CORE_HANDLE_KEYS & self.handle.keys():
+            raise ValueError(f"the core's handle keys are not the adapter's: {sorted(core)}")
+        return self
+
+    def stored_handle(self) -> dict[str, HandleValue]:
+        """The handle as the row stores it: the adapter's part and the core's policy."""
+        return {**self.handle, NSFW_OK: self.nsfw_ok}
+
 
 MAX_COUNT = 4  # the most images one request makes (a 2x2 grid)
+MAX_SEED = 2**32 - 1  # the seed range every provider takes
+DEFAULT_STRENGTH = 0.6  # image to image: how far the result may move from the picture
 
 
 class Kind(StrEnum):
@@ -124,12 +164,12 @@ class ImagineCommand(Frozen):
     style: str | None = None
     aspect: AspectRatio = "1:1"
     negative_prompt: str | None = None
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     count: int = Field(default=1, ge=1, le=MAX_COUNT)
     # Image to image: the picture as the user sent it (the core checks and cleans it) and
     # how far the result may move from it (0 keeps it, 1 ignores it).
     image: bytes | None = None
-    strength: float = Field(default=0.6, ge=0.1, le=1.0)
+    strength: float = Field(default=DEFAULT_STRENGTH, ge=0.1, le=1.0)
 
 
 class Style(Frozen):
@@ -247,13 +287,19 @@ class Generation(Frozen):
         return None
 
     @property
+    def policy(self) -> DeliveryPolicy:
+        """The core's part of the delivery handle, typed."""
+        return DeliveryPolicy.of(self.handle)
+
+    @property
     def reply_target(self) -> ReplyTarget:
         return ReplyTarget(
             platform=self.platform,
             chat_id=self.chat_id,
+            nsfw_ok=self.policy.nsfw_ok,
             thread_id=self.thread_id,
             reply_to_message_id=self.reply_to_message_id,
-            handle=self.handle,
+            handle={k: v for k, v in self.handle.items() if k not in CORE_HANDLE_KEYS},
         )
 
 

@@ -15,7 +15,7 @@ from tests.support import RedisServer
 from tests.support.channels import RecordingChannel
 
 SCOPE = Scope(platform="bench", id="group")
-TARGET = ReplyTarget(platform="bench", chat_id="group")
+TARGET = ReplyTarget(platform="bench", chat_id="group", nsfw_ok=False)
 
 
 async def test_a_flooding_user_does_not_starve_the_others(

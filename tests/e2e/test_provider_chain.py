@@ -144,7 +144,7 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
             await app.service.imagine(
                 requester,
                 Scope(platform="bench", id="s"),
-                ReplyTarget(platform="bench", chat_id="c"),
+                ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
                 ImagineCommand(prompt=f"burst {i}"),
             )
         await channel.settled_count(40, 60)
@@ -204,7 +204,7 @@ async def test_requests_wait_for_a_slot_in_the_queue_not_inside_their_time(
             await app.service.imagine(
                 Requester(platform="bench", user_id=str(i), display_name="u"),
                 Scope(platform="bench", id="s"),
-                ReplyTarget(platform="bench", chat_id="c"),
+                ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
                 ImagineCommand(prompt=f"patient {i}"),
             )
         await channel.settled_count(10, 60)

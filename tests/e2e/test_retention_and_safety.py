@@ -55,7 +55,10 @@ async def started(tmp_path: Path, fake_openai: FakeOpenAI) -> AsyncIterator[BotA
 
 async def generate(app: BotApp, results: RecordingChannel, who: Requester, prompt: str) -> str:
     ticket = await app.service.imagine(
-        who, SCOPE, ReplyTarget(platform="test", chat_id="room"), ImagineCommand(prompt=prompt)
+        who,
+        SCOPE,
+        ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
+        ImagineCommand(prompt=prompt),
     )
     await results.settled(ticket.generation_id, 30)
     return ticket.generation_id
@@ -184,7 +187,7 @@ async def test_flagged_prompt_is_refused_before_any_image_call(
             await app.service.imagine(
                 ALICE,
                 SCOPE,
-                ReplyTarget(platform="test", chat_id="room"),
+                ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
                 ImagineCommand(prompt="a FLAG_ME scene", negative_prompt="blur"),
             )
         assert refused.value.message == (
@@ -215,7 +218,7 @@ async def test_banned_terms_file_refuses_through_submit(
     results = RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
-    target = ReplyTarget(platform="test", chat_id="room")
+    target = ReplyTarget(platform="test", chat_id="room", nsfw_ok=False)
     try:
         for prompt in ("a CASTLE at night", "a draggggon"):
             with pytest.raises(UserFacingError) as refused:
@@ -246,7 +249,10 @@ async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
     await app.start(resume=False, worker=False, serve_health=False)  # nobody generates
     try:
         ticket = await app.service.imagine(
-            ALICE, SCOPE, ReplyTarget(platform="test", chat_id="room"), ImagineCommand(prompt="x")
+            ALICE,
+            SCOPE,
+            ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
+            ImagineCommand(prompt="x"),
         )
         assert await app.housekeeping.expire_stale(settings.max_request_age_seconds) == 0
         # Two minutes later (the row's age is what counts): cancelled, and the requester told.

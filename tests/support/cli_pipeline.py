@@ -23,7 +23,7 @@ HERE = Scope(platform="cli", id="chat-1")
 ELSEWHERE = Scope(platform="cli", id="chat-2")
 
 
-TARGET = ReplyTarget(platform="cli", chat_id="chat-1")
+TARGET = ReplyTarget(platform="cli", chat_id="chat-1", nsfw_ok=False)
 
 
 def settings_for(tmp_path: Path, redis: RedisServer, **providers: object) -> Settings:

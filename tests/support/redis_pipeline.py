@@ -31,7 +31,7 @@ async def imagine(app: BotApp, prompt: str, platform: str = "dlq") -> str:
     ticket = await app.service.imagine(
         Requester(platform=platform, user_id="1", display_name="u"),
         Scope(platform=platform, id="s"),
-        ReplyTarget(platform=platform, chat_id="c"),
+        ReplyTarget(platform=platform, chat_id="c", nsfw_ok=False),
         ImagineCommand(prompt=prompt),
     )
     return ticket.generation_id

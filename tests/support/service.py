@@ -22,7 +22,7 @@ from bot.settings import Settings
 
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")
 GUILD = Scope(platform="discord", id="100")
-TARGET = ReplyTarget(platform="discord", chat_id="300")
+TARGET = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=False)
 GPT_IMAGE = Capabilities(
     aspects=("1:1", "3:2", "2:3"), negative_prompt=False, seed=False, max_prompt_chars=32000
 )

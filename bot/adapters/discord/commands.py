@@ -5,7 +5,7 @@ limits and nsfw commands live in server_settings.py), /describe (describe.py) an
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -29,12 +29,9 @@ from bot.adapters.discord.server_settings import (
     nsfw_text,
 )
 from bot.core.errors import UserFacingError
-from bot.core.models import MAX_COUNT, ImagineCommand
+from bot.core.models import DEFAULT_STRENGTH, MAX_COUNT, MAX_SEED, AspectRatio, ImagineCommand
 from bot.core.requests.service import GenerationService, PreparedRequest
 from bot.web.access import GalleryAccess
-
-Aspect = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
-MAX_SEED = 2**32 - 1
 
 
 def register_commands(
@@ -70,14 +67,17 @@ def register_commands(
         seed="Repeat a result: the same seed and settings give a similar picture",
         count="How many pictures: 1 to 4, shown as one grid",
         image="Start from this picture (PNG, JPEG, WebP or GIF)",
-        strength="With an image: how far the result may move from it (0.1-1.0, default 0.6)",
+        strength=(
+            "With an image: how far the result may move from it "
+            f"(0.1-1.0, default {DEFAULT_STRENGTH:g})"
+        ),
     )
     @app_commands.autocomplete(style=allowed_style_choices)
     async def imagine(
         interaction: discord.Interaction,
         prompt: str,
         style: str | None = None,
-        aspect: Aspect | None = None,
+        aspect: AspectRatio | None = None,
         negative: str | None = None,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
         count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
@@ -91,7 +91,7 @@ def register_commands(
             negative_prompt=negative,
             seed=seed,
             count=count or 1,
-            strength=strength if strength is not None else 0.6,
+            strength=strength if strength is not None else DEFAULT_STRENGTH,
         )
         who, where = requester_of(interaction), scope_of(interaction)
         # Owed an acknowledgement until deferred: deliveries wait (core/acknowledgements.py).

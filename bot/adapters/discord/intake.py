@@ -67,9 +67,6 @@ def delivery_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
         "requester_id": str(interaction.user.id),
         "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
         "size_limit": int(interaction.filesize_limit or DEFAULT_LIMIT),
-        # The core allows NSFW output only where the chat may show it: on Discord, a
-        # channel marked age-restricted, on top of the server's /settings nsfw switch.
-        "nsfw_ok": age_restricted(interaction),
         **route_handle(interaction),
     }
 
@@ -148,6 +145,9 @@ class Intake:
         target = ReplyTarget(
             platform=PLATFORM,
             chat_id=str(interaction.channel_id),
+            # The core allows NSFW output only where the chat may show it: on Discord, a
+            # channel marked age-restricted, on top of the server's /settings nsfw switch.
+            nsfw_ok=age_restricted(interaction),
             reply_to_message_id=str(source.id) if source is not None else None,
             handle=handle,
         )

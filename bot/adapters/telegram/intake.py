@@ -122,12 +122,15 @@ class Intake:
         *,
         with_picture: bool = False,
     ) -> None:
-        handle: dict[str, HandleValue] = {"nsfw_ok": True}
+        handle: dict[str, HandleValue] = {}
         if status_id is not None:
             handle["status_message_id"] = status_id
         target = ReplyTarget(
             platform="telegram",
             chat_id=str(anchor.chat_id),
+            # A Telegram chat has no age-restricted mark the Bot API shows: the chat's
+            # admins decide alone, with /settings nsfw.
+            nsfw_ok=True,
             thread_id=str(topic_of(anchor)) if topic_of(anchor) is not None else None,
             reply_to_message_id=str(anchor.message_id),
             handle=handle,

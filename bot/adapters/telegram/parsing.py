@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.models import ASPECT_RATIOS, AspectRatio
+from bot.core.models import ASPECT_RATIOS, MAX_COUNT, MAX_SEED, AspectRatio
 from bot.core.numbers import decimal, whole_number
 
 USAGE = (
@@ -25,8 +25,6 @@ USAGE = (
     "See /styles for every style."
 )
 FLAGS = {"--style", "--ar", "--aspect", "--no", "--seed"}
-MAX_SEED = 2**32 - 1
-MAX_COUNT = 4
 STRENGTH_RANGE = (0.1, 1.0)
 
 

@@ -25,7 +25,7 @@ from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
 from bot.adapters.telegram.pictures import PictureDownloads, picture_of
-from bot.core.models import ImagineCommand
+from bot.core.models import DEFAULT_STRENGTH, ImagineCommand
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.service import GenerationService, PreparedRequest
 
@@ -103,7 +103,7 @@ class PictureRequests:
             negative_prompt=parsed.negative_prompt,
             seed=parsed.seed,
             count=parsed.count,
-            strength=parsed.strength if parsed.strength is not None else 0.6,
+            strength=parsed.strength if parsed.strength is not None else DEFAULT_STRENGTH,
         )
         requester, scope = requester_of(update), scope_of(update)
         picture = picture_of(message)

@@ -28,7 +28,7 @@ from arq.connections import ArqRedis
 from bot.core import faults, metrics
 from bot.core.delivery.acknowledgements import Acknowledgements
 from bot.core.delivery.offers import follow_ups_for
-from bot.core.delivery.recovery import RETRY_AT, Recovery, ResumeJob
+from bot.core.delivery.recovery import Recovery, ResumeJob
 from bot.core.delivery.result_files import StoredResult, store_result
 from bot.core.errors import DeliveryError
 from bot.core.generation.consumers import DEFAULT_CLAIM_IDLE_SECONDS
@@ -39,7 +39,7 @@ from bot.core.images.pixels import BadImage
 from bot.core.limits.quotas import settled_nowhere
 from bot.core.limits.safety import BannedTerms, TextGate
 from bot.core.messages import Done, Event, Failed, Progress, Started
-from bot.core.models import Generation, Kind, Status, StatusUpdate
+from bot.core.models import NOT_BEFORE, Generation, Kind, Status, StatusUpdate
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -320,8 +320,8 @@ class DeliveryCoordinator:
                 "generation %s: no %s adapter running; kept for later", gen_id, generation.platform
             )
             return
-        not_before = generation.handle.get(RETRY_AT)
-        if isinstance(not_before, int | float) and not_before > time.time():
+        not_before = generation.policy.not_before
+        if not_before is not None and not_before > time.time():
             self._retry_later(gen_id, not_before - time.time())  # the platform said to wait
             return
         try:
@@ -366,7 +366,7 @@ class DeliveryCoordinator:
             )
             return
         # The earliest next try first, so a bot killed now still waits it out after a restart.
-        await self._store.update_handle(gen_id, {RETRY_AT: now + delay})
+        await self._store.update_handle(gen_id, {NOT_BEFORE: now + delay})
         await self._store.record_delivery_attempt(gen_id, exc.reason)
         log.info("generation %s: delivery retry in %.1fs (%s)", gen_id, delay, exc.reason)
         self._retry_later(gen_id, delay)

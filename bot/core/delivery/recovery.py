@@ -23,7 +23,6 @@ from bot.core.store import Store
 log = logging.getLogger(__name__)
 
 ResumeJob = Callable[[Generation], Awaitable[None]]
-RETRY_AT = "delivery_not_before"  # handle key: no delivery attempt before this (epoch seconds)
 
 
 class Deliveries(Protocol):
@@ -60,7 +59,7 @@ class Recovery:
             log.info("resumed %d unfinished request(s)", len(rows))
 
     async def deliver_overdue(self, overdue_seconds: float) -> None:
-        """Deliver every `done` row whose next try (`RETRY_AT`), or, without one, whose
+        """Deliver every `done` row whose next try (`policy.not_before`), or, without one, whose
         finishing, is more than `overdue_seconds` past: the process that owned it would have
         tried by then (and either delivered it or set a later time), so nobody else will."""
         now = time.time()
@@ -69,10 +68,10 @@ class Recovery:
                 continue
             if not self._delivery.serves(generation.platform):
                 continue
-            not_before = generation.handle.get(RETRY_AT)
+            not_before = generation.policy.not_before
             due = (
-                float(not_before)
-                if isinstance(not_before, int | float)
+                not_before
+                if not_before is not None
                 else generation.finished_at or generation.created_at
             )
             if due > now - overdue_seconds:

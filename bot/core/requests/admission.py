@@ -33,6 +33,7 @@ from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
 from bot.core.limits.scope_limits import ScopeLimits
 from bot.core.messages import Operation
 from bot.core.models import (
+    MAX_SEED,
     ImagineCommand,
     Kind,
     ReplyTarget,
@@ -52,7 +53,6 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_SEED = 2**32 - 1
 QUEUE_DOWN = (
     "The request queue is unavailable right now, so nothing was queued. "
     "Please try again in a minute."
@@ -353,7 +353,7 @@ class Admission:
                     "seed": prepared.seed,
                     "parent_id": prepared.parent_id,
                     "status": "queued",
-                    "handle": target.handle,
+                    "handle": target.stored_handle(),
                     "created_at": time.time(),
                     "kind": prepared.kind.value,
                     "count": command.count,

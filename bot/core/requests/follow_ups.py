@@ -17,6 +17,7 @@ from bot.core.errors import InvalidRequest, NotFound
 from bot.core.generation.providers.base import Capabilities
 from bot.core.images.files import ImageFiles
 from bot.core.models import (
+    DEFAULT_STRENGTH,
     FollowUps,
     Generation,
     ImagineCommand,
@@ -79,7 +80,7 @@ class FollowUpActions:
             "negative_prompt": original.negative_prompt,
             "seed": None,
             "count": original.count,
-            "strength": original.strength if original.strength is not None else 0.6,
+            "strength": original.strength if original.strength is not None else DEFAULT_STRENGTH,
         }
         values.update(changes)
         return ImagineCommand.model_validate(values)
@@ -135,7 +136,7 @@ class FollowUpActions:
         at a moderate strength; refused plainly when no provider takes an image."""
         original = await self._history.generation_for(generation_id, requester, scope)
         data, _seed = await self._image_bytes(original, index)
-        command = self._again(original, strength=0.6)
+        command = self._again(original, strength=DEFAULT_STRENGTH)
         return await self._admission.prepare(
             requester,
             scope,

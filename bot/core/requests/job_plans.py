@@ -19,7 +19,7 @@ from bot.core.generation.providers.chain import Needs, select
 from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.messages import EDIT_OPERATIONS, EDIT_VERSION, JobMessage, Operation
-from bot.core.models import EDIT_KINDS, Generation, Kind, Scope, Style
+from bot.core.models import DEFAULT_STRENGTH, EDIT_KINDS, Generation, Kind, Scope, Style
 from bot.core.requests.preferences import Preferences
 from bot.core.requests.styles import StyleCatalogue
 from bot.settings import Settings
@@ -35,7 +35,6 @@ OPERATIONS: dict[Kind, Operation] = {
 }
 # Start from one of the bot's own stored images (an edit's canvas is made from one).
 FOLLOW_UPS = (Kind.UPSCALE, Kind.VARY, *EDIT_KINDS)
-DEFAULT_STRENGTH = 0.6
 
 
 def operation_of(kind: Kind, has_mask: bool = False) -> Operation:
@@ -125,7 +124,7 @@ class JobPlans:
         )
         # NSFW only when the scope allows it AND the adapter said this chat may show it
         # (a Discord channel that is not age-restricted never may).
-        nsfw = scope_nsfw and generation.handle.get("nsfw_ok") is True
+        nsfw = scope_nsfw and generation.policy.nsfw_ok
         operation = operation_of(generation.kind, has_mask)
         return JobMessage(
             v=EDIT_VERSION if operation in EDIT_OPERATIONS else 2,

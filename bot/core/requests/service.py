@@ -25,8 +25,8 @@ from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import QuotaBook, day_start
 from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.limits.scope_limits import ScopeLimits, operator_limits
-from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Ticket
-from bot.core.requests.admission import MAX_SEED, Admission, PreparedRequest, new_generation_id
+from bot.core.models import MAX_SEED, ImagineCommand, ReplyTarget, Requester, Scope, Ticket
+from bot.core.requests.admission import Admission, PreparedRequest, new_generation_id
 from bot.core.requests.edits import EditActions
 from bot.core.requests.follow_ups import FollowUpActions
 from bot.core.requests.history import History

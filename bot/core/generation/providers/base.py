@@ -14,11 +14,10 @@ from typing import Literal, Protocol
 
 from pydantic import Field
 
-from bot.core.models import AspectRatio, Frozen, StatusUpdate
+from bot.core.models import DEFAULT_STRENGTH, MAX_COUNT, AspectRatio, Frozen, StatusUpdate
 
 HintValue = str | int | float | bool
 ProgressCallback = Callable[[StatusUpdate], Awaitable[None]]
-MAX_COUNT = 4  # the most images one request asks for (a 2x2 grid)
 EditMode = Literal["", "inpaint", "outpaint", "words"]
 
 
@@ -60,7 +59,7 @@ class ProviderRequest(Frozen):
     # Image to image: a checked, metadata-free picture (bot.core.images.pixels.load_input) and how
     # far the result may move from it (0 keeps it, 1 ignores it).
     init_image: bytes | None = None
-    strength: float = Field(default=0.6, ge=0.0, le=1.0)
+    strength: float = Field(default=DEFAULT_STRENGTH, ge=0.0, le=1.0)
     # An edit of `init_image`: "inpaint" and "outpaint" change only where `mask` is white
     # (`bot.core.generation.canvases`: one bit a pixel, init_image's size); "words" follows the prompt as
     # an instruction.

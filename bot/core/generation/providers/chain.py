@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from pydantic import Field
 
 from bot.core.errors import NoCapableProvider
-from bot.core.generation.providers.base import MAX_COUNT, Capabilities
-from bot.core.models import AspectRatio, Frozen
+from bot.core.generation.providers.base import Capabilities
+from bot.core.models import MAX_COUNT, AspectRatio, Frozen
 
 
 class Needs(Frozen):

@@ -16,7 +16,7 @@ from tests.support.user_text import DISGUISED_DRAGONS
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
 GROUP = Scope(platform="telegram", id="-100")
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from bot.settings import Settings
 from tests.support.service import build_service
 
 CAPS = Capabilities(aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000)
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 GROUP = Scope(platform="telegram", id="-100")
 
 
@@ -98,7 +98,7 @@ async def test_admins_may_lower_but_never_raise(service: GenerationService) -> N
     # Another chat keeps the operator's limits.
     other = Scope(platform="telegram", id="-200")
     prepared = await service.prepare(user(1), other, ImagineCommand(prompt="a dog"))
-    await service.submit(prepared, ReplyTarget(platform="telegram", chat_id="-200"))
+    await service.submit(prepared, ReplyTarget(platform="telegram", chat_id="-200", nsfw_ok=False))
 
 
 async def test_counts_survive_a_restart(tmp_path: Path) -> None:

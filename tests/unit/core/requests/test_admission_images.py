@@ -27,7 +27,7 @@ from tests.support.service import build_service
 
 ALICE = Requester(platform="telegram", user_id="1", display_name="alice")
 GROUP = Scope(platform="telegram", id="-100")
-TARGET = ReplyTarget(platform="telegram", chat_id="-100")
+TARGET = ReplyTarget(platform="telegram", chat_id="-100", nsfw_ok=False)
 TEXT_ONLY = Capabilities(aspects=("1:1",), negative_prompt=True, seed=True, max_prompt_chars=1000)
 IMAGE_IN = TEXT_ONLY.model_copy(update={"image_input": True, "images_per_request": 4})
 

@@ -77,7 +77,7 @@ def test_any_input_is_answered_or_queued_intact(tmp_path: Path) -> None:
     service = build(tmp_path)
     who = Requester(platform="discord", user_id="1", display_name="<@&1> @everyone")
     scope = Scope(platform="discord", id="g")
-    target = ReplyTarget(platform="discord", chat_id="c")
+    target = ReplyTarget(platform="discord", chat_id="c", nsfw_ok=False)
     seen = {"queued": 0, "refused": 0}
 
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))

@@ -28,7 +28,7 @@ from tests.support.service import build_service
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")
 GUILD = Scope(platform="discord", id="100")
 # An age-restricted channel, so the scope's NSFW setting reaches the job too.
-TARGET = ReplyTarget(platform="discord", chat_id="300", handle={"nsfw_ok": True})
+TARGET = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=True)
 EVERYTHING = Capabilities(
     aspects=("1:1", "3:2", "2:3"),
     negative_prompt=True,

@@ -182,7 +182,7 @@ async def test_nsfw_reaches_the_job_only_when_scope_and_chat_allow_it(
         payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
         return bool(payload["nsfw"])
 
-    age_restricted = ReplyTarget(platform="discord", chat_id="300", handle={"nsfw_ok": True})
+    age_restricted = ReplyTarget(platform="discord", chat_id="300", nsfw_ok=True)
     assert await nsfw_for(age_restricted) is False  # off by default
     await service.set_scope_nsfw(GUILD, True)
     assert await nsfw_for(age_restricted) is True
