@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import multiprocessing.process
 import os
 import subprocess
 from collections.abc import Iterator
@@ -34,21 +35,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def fast_lane_starts_no_process(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A test outside the e2e mark that starts a subprocess (directly, through asyncio or a
-    helper) fails, naming the mark it needs: the fast lane stays fast and needs no tools."""
+    """A test outside the e2e mark that starts a process (subprocess, asyncio's subprocesses,
+    multiprocessing) fails, naming the mark it needs: the fast lane stays fast and needs no
+    tools."""
     if request.node.get_closest_marker("e2e") is not None:
         yield
         return
-    original = subprocess.Popen.__init__
 
-    def refuse(self: subprocess.Popen[Any], args: Any, *rest: Any, **kwargs: Any) -> None:
-        raise AssertionError(f"{request.node.nodeid} starts {args!r}: mark it pytest.mark.e2e")
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it pytest.mark.e2e")
 
-    subprocess.Popen.__init__ = refuse  # type: ignore[assignment, method-assign]
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        # Popen's own clean-up runs when starting the child fails: nothing half-made is left.
+        patch.setattr(subprocess.Popen, "_execute_child", refuse)
+        patch.setattr(multiprocessing.process.BaseProcess, "start", refuse)
         yield
-    finally:
-        subprocess.Popen.__init__ = original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -5,7 +5,14 @@ nothing outside the tests reaches into one. Imports inside functions count too."
 from __future__ import annotations
 
 import ast
+import asyncio
+import multiprocessing
+import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
@@ -84,3 +91,13 @@ def test_unit_test_folders_mirror_the_bot_package() -> None:
     ]
     assert folders, "tests/unit has folders"
     assert [f for f in folders if not (ROOT / "bot" / f).is_dir()] == []
+
+
+def test_a_fast_lane_test_that_starts_a_process_fails_naming_the_mark() -> None:
+    needs_the_mark = re.escape("mark it pytest.mark.e2e")
+    with pytest.raises(AssertionError, match=needs_the_mark):
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+    with pytest.raises(AssertionError, match=needs_the_mark):
+        asyncio.run(asyncio.create_subprocess_exec(sys.executable, "-c", "pass"))
+    with pytest.raises(AssertionError, match=needs_the_mark):
+        multiprocessing.get_context("spawn").Process(target=print).start()
