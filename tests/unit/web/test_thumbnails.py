@@ -17,6 +17,7 @@ def picture(path: Path, size: tuple[int, int], mode: str = "RGB") -> Path:
     return path
 
 
+@pytest.mark.e2e  # the thumbnail worker is a process
 async def test_thumbnails_fit_the_size_keep_the_shape_and_are_webp(tmp_path: Path) -> None:
     thumbs = Thumbnails(tmp_path / "thumbs", workers=1)
     try:
@@ -33,6 +34,7 @@ async def test_thumbnails_fit_the_size_keep_the_shape_and_are_webp(tmp_path: Pat
         await thumbs.close()
 
 
+@pytest.mark.e2e  # the thumbnail worker is a process
 async def test_a_dead_worker_process_is_replaced(tmp_path: Path) -> None:
     thumbs = Thumbnails(tmp_path / "thumbs", workers=1)
     source = picture(tmp_path / "a.png", (64, 64))
