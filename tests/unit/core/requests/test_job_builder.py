@@ -139,7 +139,8 @@ def request(kind: str) -> Callable[[Built], Awaitable[Ticket]]:
         if kind == "vary":
             return await s.vary(parent, 1, ALICE, GUILD, TARGET)
         if kind == "remix":
-            return await s.remix(parent, "a lighthouse at noon", None, ALICE, GUILD, TARGET)
+            remix = await s.prepare_remix(parent, "a lighthouse at noon", None, ALICE, GUILD)
+            return await s.submit(remix, TARGET)
         if kind == "region":
             edit = EditRequest(action="region")
             return await s.edit(
