@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.e2e.scale_out import run_scenario  # noqa: E402
 from tests.fakes.openai_images import FakeOpenAI  # noqa: E402
 from tests.fakes.server import ServerThread  # noqa: E402
+from tests.support.scale_out import run_scenario  # noqa: E402
 
 
 def main() -> None:

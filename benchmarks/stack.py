@@ -126,7 +126,7 @@ class Stack:
         self.env.update(cfg.env)
         if os.environ.get("BENCHMARK_DATABASE") == "postgresql":
             # The same scenario with the store on PostgreSQL: a fresh database per stack.
-            from tests.postgres import database
+            from tests.support.postgres import database
 
             self.env["DATABASE_URL"] = self._exit.enter_context(database())
         self.bot = self._exit.enter_context(self._bot_process())

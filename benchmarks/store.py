@@ -23,8 +23,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.core.store import Store
-from tests.postgres import create_database, drop_database, url_of
-from tests.store.test_store_contract import values
+from tests.support.postgres import create_database, drop_database, url_of
+from tests.support.store_rows import values
 
 CONCURRENCY = 16
 

@@ -10,7 +10,7 @@ import pytest
 import simcord
 
 from bot.core.models import Requester, Scope
-from tests.adapters.discord_sim import Sim, simulation
+from tests.support.discord_sim import Sim, simulation
 
 
 def last_callback(sim: Sim) -> int:

@@ -11,8 +11,8 @@ from bot.adapters.discord.adapter import DiscordAdapter
 from bot.adapters.discord.result_channel import FALLBACK_MARKER
 from bot.core.errors import DeliveryError
 from bot.core.models import Status, StatusUpdate
-from tests.adapters.discord_sim import Sim, simulation
 from tests.fakes.openai_images import make_png
+from tests.support.discord_sim import Sim, simulation
 
 
 async def imagine_and_finish(sim: Sim, prompt: str = "a fox") -> tuple[object, bytes]:

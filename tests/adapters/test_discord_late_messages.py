@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.adapters.discord_sim import simulation
+from tests.support.discord_sim import simulation
 
 
 async def test_the_mention_prefix_counts_inside_the_2000_characters(tmp_path: Path) -> None:

@@ -12,24 +12,10 @@ import pytest
 from PIL import Image
 
 from tests.fakes.openai_images import FakeOpenAI
-from tests.support import IMAGINEBOT, RedisServer, base_env, process, rows, run_cli, wait_for
+from tests.support import IMAGINEBOT, RedisServer, base_env, process, run_cli, wait_for
+from tests.support.cli import only_row, openai_env
 
 pytestmark = pytest.mark.e2e
-
-
-def openai_env(tmp_path: Path, fake: FakeOpenAI, **extra: str) -> dict[str, str]:
-    return base_env(
-        tmp_path / "data",
-        OPENAI_API_KEY=fake.api_key,
-        OPENAI_BASE_URL=f"{fake.base_url}/v1",
-        **extra,
-    )
-
-
-def only_row(tmp_path: Path) -> dict[str, object]:
-    found = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT * FROM generations")
-    assert len(found) == 1, found
-    return found[0]
 
 
 def test_embedded_mode_writes_the_served_png(tmp_path: Path, fake_openai: FakeOpenAI) -> None:

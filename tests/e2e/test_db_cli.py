@@ -9,9 +9,9 @@ import pytest
 
 from bot.core.store import Store
 from bot.core.store.base import migration_files, migrations_dir
-from tests.postgres import database, pg_rows
-from tests.store.test_copy import fill
 from tests.support import base_env, run_cli
+from tests.support.postgres import database, pg_rows
+from tests.support.store_rows import fill
 
 pytestmark = pytest.mark.e2e
 

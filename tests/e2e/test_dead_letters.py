@@ -13,48 +13,10 @@ from bot.bootstrap import BotApp
 from bot.core.generation.deadletters import dead_letter_key
 from bot.core.generation.events import EVENT_FIELD, EVENT_GROUP, events_stream
 from bot.core.generation.queue import pack
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
-from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows, wait_for
-
-
-class Delivered:
-    platform = "dlq"
-
-    def __init__(self) -> None:
-        self.images: dict[str, bytes] = {}
-        self.event = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.images[generation.id] = image_path.read_bytes()
-        self.event.set()
-
-    async def report_failure(self, generation: Generation) -> None:
-        raise AssertionError(generation.failure_reason)
-
-
-def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis.url,
-        openai_api_key=openai.api_key,
-        openai_base_url=f"{openai.base_url}/v1",
-    )
-
-
-async def imagine(app: BotApp, prompt: str) -> str:
-    ticket = await app.service.imagine(
-        Requester(platform="dlq", user_id="1", display_name="u"),
-        Scope(platform="dlq", id="s"),
-        ReplyTarget(platform="dlq", chat_id="c", nsfw_ok=False),
-        ImagineCommand(prompt=prompt),
-    )
-    return ticket.generation_id
+from tests.support.channels import RecordingChannel
+from tests.support.redis_pipeline import imagine, settings_for
 
 
 def job_envelope(argument: object) -> bytes:
@@ -69,7 +31,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
     client = redis_server.client()
     stream = events_stream(settings.bot_instance)
     app = await BotApp.create(settings)
-    channel = Delivered()
+    channel = RecordingChannel("dlq", failures_allowed=False)
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -92,7 +54,7 @@ async def test_unreadable_job_and_events_are_dead_lettered_and_the_next_request_
             client.xadd(stream, {EVENT_FIELD: data})
 
         generation_id = await imagine(app, "a lighthouse after the storm")
-        await asyncio.wait_for(channel.event.wait(), 30)
+        await channel.settled(generation_id, 30)
         job_letters = await asyncio.to_thread(
             wait_for, lambda: client.xrange(dead_letter_key(settings.queue_name)), 10
         )
@@ -129,7 +91,7 @@ async def test_a_request_whose_job_turned_unreadable_is_made_from_its_row_again(
     settings = settings_for(tmp_path, fake_openai, redis_server)
     client = redis_server.client()
     app = await BotApp.create(settings)
-    channel = Delivered()
+    channel = RecordingChannel("dlq", failures_allowed=False)
     app.register(channel)
     await app.start(resume=False, worker=False, serve_health=False)
     env = base_env(
@@ -153,7 +115,7 @@ async def test_a_request_whose_job_turned_unreadable_is_made_from_its_row_again(
             )
             # What housekeeping does each round: SQLite says the request still waits.
             await app.coordinator.recovery.requeue_lost(older_than_seconds=0)
-            await asyncio.wait_for(channel.event.wait(), 30)
+            await channel.settled(generation_id, 30)
     finally:
         await app.close()
     assert channel.images == {generation_id: fake_openai.images[0]}

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_discord_authorization import delivered, ephemeral_answer, row
-from tests.e2e.test_discord_e2e import Stack, start_bot
 from tests.fakes.discord_api import Interaction
 from tests.fakes.discord_gateway import MODERATOR, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, process, rows, wait_for
+from tests.support.discord_stack import Stack, delivered, ephemeral_answer, row, start_bot
 
 pytestmark = pytest.mark.e2e
 

@@ -7,62 +7,33 @@ buttons where the picture was made act.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.e2e.test_discord_e2e import Stack, final_image, start_bot
-from tests.fakes.discord_api import Interaction, Message
 from tests.fakes.discord_gateway import MODERATOR, DiscordDriver
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.support import RedisServer, process, rows, wait_for
+from tests.support import rows, wait_for
+from tests.support.discord_stack import (
+    Stack,
+    delivered,
+    ephemeral_answer,
+    row,
+    running_discord_stack,
+)
 
 pytestmark = pytest.mark.e2e
 
 ELSEWHERE = "belongs to a picture from another chat"
 
 
+def add_other_guild(driver: DiscordDriver) -> None:
+    driver.other_guild, _ = driver.fake.add_guild("Other Server")  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("discord-auth")
-    fake = FakeOpenAI()
-    openai_server = ServerThread(fake.app()).start()
-    fake.base_url = openai_server.url
-    redis = RedisServer(root / "redis").start()
-    driver = DiscordDriver().start()
-    driver.other_guild, _ = driver.fake.add_guild("Other Server")  # type: ignore[attr-defined]
-    stack = Stack(root, driver, fake, redis.url)
-    try:
-        with process(["worker"], stack.env, root, root / "worker.log"), start_bot(stack):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
-            yield stack
-    finally:
-        driver.stop()
-        redis.stop()
-        openai_server.stop()
-
-
-def delivered(stack: Stack, command: Interaction) -> tuple[dict[str, Any], Message]:
-    final_image(stack, command)
-    row = stack.delivered_row(command)
-    assert row["status"] == "delivered"
-    message = stack.discord.server.run_sync(stack.discord.fake.original, command.id)
-    assert message is not None
-    return row, message
-
-
-def ephemeral_answer(stack: Stack, interaction: Interaction) -> str:
-    d = stack.discord
-    wait_for(lambda: d.writes(interaction), 15, message=f"an answer\n{stack.log()}")
-    answer = d.server.run_sync(d.fake.original, interaction.id)
-    assert answer is not None and answer.ephemeral
-    return answer.content
-
-
-def row(stack: Stack, generation_id: str) -> dict[str, Any] | None:
-    found = rows(stack.db, "SELECT * FROM generations WHERE id = ?", (generation_id,))
-    return found[0] if found else None
+    with running_discord_stack(root, prepare=add_other_guild) as built:
+        yield built
 
 
 def test_a_button_naming_another_servers_picture_is_refused(stack: Stack) -> None:

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.e2e.test_discord_e2e import Stack, start_bot
 from tests.fakes.discord_api import Interaction, Message, Write
 from tests.fakes.discord_gateway import (
     ATTACH_FILES,
@@ -27,8 +26,8 @@ from tests.fakes.discord_gateway import (
     DiscordDriver,
 )
 from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.support import RedisServer, free_port, process, wait_for
+from tests.support import free_port, wait_for
+from tests.support.discord_stack import Stack, running_discord_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -46,31 +45,22 @@ class Channels:
         fake.bot_permissions[self.quiet_thread] = BOT_DEFAULT & ~SEND_IN_THREADS
 
 
-@pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
+def add_channels(driver: DiscordDriver) -> None:
+    driver.channels = Channels(driver)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("discord-channels")
-    redis = RedisServer(root / "redis").start()
-    driver = DiscordDriver().start()
-    driver.channels = Channels(driver)  # type: ignore[attr-defined]
-    made = Stack(root, driver, openai, redis.url)
     port = free_port()  # a web gallery, where a picture made smaller is kept at full size
-    made.env.update(WEB_PORT=str(port), PUBLIC_URL=f"http://127.0.0.1:{port}")
-    try:
-        with process(["worker"], made.env, root, root / "worker.log"), start_bot(made):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{made.log()}")
-            yield made
-    finally:
-        driver.stop()
-        redis.stop()
+    with running_discord_stack(
+        root,
+        openai=openai,
+        prepare=add_channels,
+        WEB_PORT=str(port),
+        PUBLIC_URL=f"http://127.0.0.1:{port}",
+    ) as built:
+        yield built
 
 
 def channels(stack: Stack) -> Channels:

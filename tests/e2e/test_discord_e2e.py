@@ -17,93 +17,19 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.fakes.discord_api import ComponentRefused, Interaction, Message, Write
+from tests.fakes.discord_api import ComponentRefused, Message
 from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, VIEW_CHANNEL, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, process, rows, wait_for
+from tests.support.discord_stack import Stack, final_image, running_discord_stack, start_bot
 
 pytestmark = pytest.mark.e2e
 
 
-class Stack:
-    def __init__(self, root: Path, discord: DiscordDriver, openai: FakeOpenAI, redis: str) -> None:
-        self.root = root
-        self.discord = discord
-        self.openai = openai
-        self.env = base_env(
-            root / "data",
-            OPENAI_API_KEY=openai.api_key,
-            OPENAI_BASE_URL=f"{openai.base_url}/v1",
-            REDIS_URL=redis,
-            MAX_PENDING_PER_USER="50",
-            **discord.env(),
-        )
-        self.db = root / "data" / "imaginebot.sqlite3"
-
-    def log(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("*.log"))
-        )
-
-    def row_for(self, interaction: Interaction) -> dict[str, Any] | None:
-        found = rows(
-            self.db,
-            "SELECT * FROM generations WHERE json_extract(handle, '$.interaction_id') = ?",
-            (interaction.id,),
-        )
-        return found[0] if found else None
-
-    def delivered_row(self, interaction: Interaction) -> dict[str, Any]:
-        def done() -> dict[str, Any] | None:
-            row = self.row_for(interaction)
-            return row if row and row["status"] in ("delivered", "failed") else None
-
-        row: dict[str, Any] = wait_for(done, 30, message=f"row of {interaction.id}\n{self.log()}")
-        return row
-
-    def image_writes(self, interaction: Interaction) -> list[Write]:
-        return [w for w in self.discord.writes(interaction) if w.files]
-
-
-@pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
-
-
-def start_bot(stack: Stack) -> Any:
-    return process(["run", "--no-worker"], stack.env, stack.root, stack.root / "bot.log")
-
-
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("discord-e2e")
-    redis = RedisServer(root / "redis").start()
-    driver = DiscordDriver().start()
-    stack = Stack(root, driver, openai, redis.url)
-    try:
-        with (
-            process(["worker"], stack.env, root, root / "worker.log"),
-            start_bot(stack),
-        ):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
-            yield stack
-    finally:
-        driver.stop()
-        redis.stop()
-
-
-def final_image(stack: Stack, interaction: Interaction) -> Write:
-    write: Write = wait_for(
-        lambda: next(iter(stack.image_writes(interaction)), None),
-        30,
-        message=f"the image for {interaction.id}\n{stack.log()}",
-    )
-    return write
+    with running_discord_stack(tmp_path_factory.mktemp("discord-e2e"), openai=openai) as stack:
+        yield stack
 
 
 def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(shared: Stack) -> None:

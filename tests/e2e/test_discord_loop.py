@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 
-from tests.e2e.test_discord_e2e import Stack, final_image
 from tests.fakes.discord_api import Interaction, Message
 from tests.fakes.discord_cdn import most_at_once
 from tests.fakes.discord_gateway import MODERATOR, SERVER_MANAGER, DiscordDriver
@@ -28,6 +27,7 @@ from tests.fakes.openai_images import FakeOpenAI, bomb_png, make_png
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, process, rows, thread_niceness, wait_for
+from tests.support.discord_stack import Stack, final_image
 
 pytestmark = pytest.mark.e2e
 

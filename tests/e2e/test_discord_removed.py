@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_discord_e2e import Stack
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, process, rows, wait_for
+from tests.support.discord_stack import Stack
 
 
 def test_guild_delete_cancels_the_servers_waiting_requests_without_paying(

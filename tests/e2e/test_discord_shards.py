@@ -9,10 +9,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.e2e.scale_out import guilds_on_both_shards
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import base_env, process, run_cli, wait_for
+from tests.support.scale_out import guilds_on_both_shards
 
 pytestmark = pytest.mark.e2e
 

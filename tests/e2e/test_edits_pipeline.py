@@ -18,21 +18,12 @@ from bot.bootstrap import BotApp
 from bot.core.generation.canvases import for_white, padded
 from bot.core.models import EditRequest, ImagineCommand, Kind
 from bot.core.requests.access import WrongScope
-from tests.e2e.test_follow_ups_pipeline import (
-    ALICE,
-    ELSEWHERE,
-    HERE,
-    TARGET,
-    Results,
-    sd_app,
-    sdwebui,
-    settings_for,
-)
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.support import RedisServer
+from tests.support.channels import RecordingChannel
+from tests.support.cli_pipeline import ALICE, ELSEWHERE, HERE, TARGET, settings_for
 
 pytestmark = pytest.mark.e2e
-__all__ = ["sd_app", "sdwebui"]  # the fixtures, shared with the follow-ups' tests
 
 
 async def delivered(app: BotApp, generation_id: str) -> None:
@@ -44,7 +35,7 @@ async def delivered(app: BotApp, generation_id: str) -> None:
 
 
 async def test_an_edit_is_rebuilt_from_its_row_as_the_same_job(
-    tmp_path: Path, sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel], sdwebui: tuple[FakeSDWebUI, str]
 ) -> None:
     app, channel = sd_app
     fake, _url = sdwebui
@@ -74,7 +65,7 @@ async def test_an_edit_is_rebuilt_from_its_row_as_the_same_job(
 
 
 async def test_only_the_requester_in_that_chat_edits_and_forget_me_takes_the_mask(
-    tmp_path: Path, sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel], sdwebui: tuple[FakeSDWebUI, str]
 ) -> None:
     app, channel = sd_app
     fake, _url = sdwebui
@@ -96,7 +87,7 @@ async def test_only_the_requester_in_that_chat_edits_and_forget_me_takes_the_mas
 
 
 async def test_retention_takes_an_edits_mask_with_its_other_files(
-    tmp_path: Path, sd_app: tuple[BotApp, Results]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel]
 ) -> None:
     app, channel = sd_app
     ticket = await app.service.imagine(ALICE, HERE, TARGET, ImagineCommand(prompt="a pond"))
@@ -133,9 +124,9 @@ async def test_an_edit_queued_when_redis_lost_everything_is_made_after_a_restart
     fake, url = sdwebui
     settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
 
-    async def started(*, resume: bool, worker: bool) -> tuple[BotApp, Results]:
+    async def started(*, resume: bool, worker: bool) -> tuple[BotApp, RecordingChannel]:
         app = await BotApp.create(settings)
-        channel = Results()
+        channel = RecordingChannel("cli")
         app.register(channel)
         await app.start(resume=resume, worker=worker, serve_health=False)
         return app, channel

@@ -10,9 +10,9 @@ from bot.bootstrap import BotApp
 from bot.core.errors import UserFacingError
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.settings import Settings
-from tests.e2e.test_provider_chain import Collect
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer
+from tests.support.channels import RecordingChannel
 
 SCOPE = Scope(platform="bench", id="group")
 TARGET = ReplyTarget(platform="bench", chat_id="group", nsfw_ok=False)
@@ -32,7 +32,7 @@ async def test_a_flooding_user_does_not_starve_the_others(
         max_pending_per_user=2,
     )
     app = await BotApp.create(settings)
-    channel = Collect(expected=8)
+    channel = RecordingChannel("bench")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     flooder = Requester(platform="bench", user_id="flood", display_name="flood")
@@ -66,7 +66,7 @@ async def test_a_flooding_user_does_not_starve_the_others(
                 ).generation_id
             )
         await flooding
-        await asyncio.wait_for(channel.done.wait(), 30)
+        await channel.settled_count(8, 30)
         rows = {g: await app.store.get(g) for g in [a for a, _ in accepted] + others}
     finally:
         await app.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import io
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,97 +18,17 @@ from PIL import Image, PngImagePlugin
 
 from bot.bootstrap import BotApp
 from bot.core.models import (
-    Generation,
     ImagineCommand,
     Kind,
-    ReplyTarget,
-    Requester,
-    Scope,
-    StatusUpdate,
 )
 from bot.core.requests.access import WrongScope
-from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
-from tests.fakes.server import ServerThread
 from tests.support import RedisServer
+from tests.support.channels import RecordingChannel
+from tests.support.cli_pipeline import ALICE, ELSEWHERE, HERE, TARGET, settings_for
 
 pytestmark = pytest.mark.e2e
-
-ALICE = Requester(platform="cli", user_id="alice", display_name="alice")
-HERE = Scope(platform="cli", id="chat-1")
-ELSEWHERE = Scope(platform="cli", id="chat-2")
-TARGET = ReplyTarget(platform="cli", chat_id="chat-1", nsfw_ok=False)
-
-
-class Results:
-    """A result channel that keeps what it was given, as an adapter would post it."""
-
-    platform = "cli"
-
-    def __init__(self) -> None:
-        self.delivered: dict[str, tuple[Generation, bytes]] = {}
-        self.failed: dict[str, str] = {}
-        self._arrived = asyncio.Condition()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        async with self._arrived:
-            self.delivered[generation.id] = (generation, image_path.read_bytes())
-            self._arrived.notify_all()
-
-    async def report_failure(self, generation: Generation) -> None:
-        async with self._arrived:
-            self.failed[generation.id] = str(generation.failure_reason)
-            self._arrived.notify_all()
-
-    async def result(self, generation_id: str) -> tuple[Generation, bytes]:
-        async with self._arrived:
-            await asyncio.wait_for(
-                self._arrived.wait_for(
-                    lambda: generation_id in self.delivered or generation_id in self.failed
-                ),
-                30,
-            )
-        assert generation_id not in self.failed, self.failed[generation_id]
-        return self.delivered[generation_id]
-
-
-@pytest.fixture
-def sdwebui() -> Iterator[tuple[FakeSDWebUI, str]]:
-    fake = FakeSDWebUI()
-    server = ServerThread(fake.app()).start()
-    yield fake, server.url
-    server.stop()
-
-
-def settings_for(tmp_path: Path, redis: RedisServer, **providers: object) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis.url,
-        max_pending_per_user=10,
-        daily_limit_per_user=100,
-        **providers,
-    )
-
-
-@pytest.fixture
-async def sd_app(
-    tmp_path: Path, redis_server: RedisServer, sdwebui: tuple[FakeSDWebUI, str]
-) -> AsyncIterator[tuple[BotApp, Results]]:
-    _fake, url = sdwebui
-    settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
-    app = await BotApp.create(settings)
-    channel = Results()
-    app.register(channel)
-    await app.start(resume=False, worker=True, serve_health=False)
-    try:
-        yield app, channel
-    finally:
-        await app.close()
 
 
 def image_rows(tmp_path: Path, generation_id: str) -> list[sqlite3.Row]:
@@ -132,7 +51,7 @@ def size_of(data: bytes) -> tuple[int, int]:
 
 
 async def test_a_grid_of_four_then_v2_then_u3(
-    tmp_path: Path, sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel], sdwebui: tuple[FakeSDWebUI, str]
 ) -> None:
     app, channel = sd_app
     fake, _url = sdwebui
@@ -194,7 +113,7 @@ async def test_a_grid_of_four_then_v2_then_u3(
 
 
 async def test_describe_shows_the_pictures_own_parameters_first(
-    sd_app: tuple[BotApp, Results], sdwebui: tuple[FakeSDWebUI, str]
+    sd_app: tuple[BotApp, RecordingChannel], sdwebui: tuple[FakeSDWebUI, str]
 ) -> None:
     app, channel = sd_app
     fake, _url = sdwebui
@@ -227,7 +146,7 @@ async def test_u_without_an_upscaler_hands_back_the_original(
         openai_base_url=f"{fake_openai.base_url}/v1",
     )
     app = await BotApp.create(settings)
-    channel = Results()
+    channel = RecordingChannel("cli")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -252,7 +171,7 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
     fake, url = sdwebui
     settings = settings_for(tmp_path, redis_server, image_providers="sdwebui", sdwebui_url=url)
     app = await BotApp.create(settings)
-    channel = Results()
+    channel = RecordingChannel("cli")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -263,7 +182,7 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
     finally:
         await app.close()
     again = await BotApp.create(settings)
-    channel = Results()
+    channel = RecordingChannel("cli")
     again.register(channel)
     await again.start(resume=True, worker=True, serve_health=False)
     try:
@@ -275,7 +194,7 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
 
 
 async def test_retention_removes_every_file_of_a_grid_and_its_input(
-    tmp_path: Path, sd_app: tuple[BotApp, Results]
+    tmp_path: Path, sd_app: tuple[BotApp, RecordingChannel]
 ) -> None:
     app, channel = sd_app
     photo = io.BytesIO()

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import ALICE, GROUP, Stack, setup_people
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
 from tests.support import RedisServer, base_env, process, run_cli, wait_for
+from tests.support.telegram_stack import ALICE, GROUP, Stack, setup_people
 
 pytestmark = pytest.mark.e2e
 
@@ -48,8 +48,8 @@ def test_debug_logs_of_a_full_run_hold_no_secret(tmp_path: Path, redis_server: R
 def test_discord_debug_logs_of_a_full_run_hold_no_token(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:
-    from tests.e2e.test_discord_e2e import Stack as DiscordStack
     from tests.fakes.discord_gateway import DiscordDriver
+    from tests.support.discord_stack import Stack as DiscordStack
 
     openai = FakeOpenAI(api_key=OPENAI_KEY)
     openai_server = ServerThread(openai.app()).start()

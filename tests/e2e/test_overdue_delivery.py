@@ -11,39 +11,27 @@ from pathlib import Path
 
 from bot.bootstrap import BotApp
 from bot.core.errors import DeliveryError
-from bot.core.models import Generation, StatusUpdate
-from tests.e2e.test_dead_letters import Delivered, imagine, settings_for
+from bot.core.models import Generation
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import RedisServer, base_env, process, rows
+from tests.support.channels import RecordingChannel
+from tests.support.redis_pipeline import imagine, settings_for
 
 SLOW_DOWN_SECONDS = 1.0
 
 
-class SlowedDown(Delivered):
+class SlowedDown(RecordingChannel):
     """The platform of the first process: every delivery is answered with "slow down"."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__("dlq", failures_allowed=False)
         self.refused = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
         self.refused.set()
         raise DeliveryError(
             "Telegram asked us to slow down", retryable=True, retry_after=SLOW_DOWN_SECONDS
         )
-
-
-class Counted(Delivered):
-    def __init__(self) -> None:
-        super().__init__()
-        self.posted: list[str] = []
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.posted.append(generation.id)
-        await super().deliver(generation, image_path)
 
 
 async def test_a_delivery_left_waiting_by_a_stopped_process_is_made_by_another(
@@ -70,7 +58,7 @@ async def test_a_delivery_left_waiting_by_a_stopped_process_is_made_by_another(
     assert row == {"status": "done"}
 
     second = await BotApp.create(settings)
-    delivered = Counted()
+    delivered = RecordingChannel("dlq", failures_allowed=False)
     second.register(delivered)
     await second.start(resume=False, worker=False, serve_health=False)  # running all along
     try:
@@ -87,6 +75,6 @@ async def test_a_delivery_left_waiting_by_a_stopped_process_is_made_by_another(
     finally:
         await second.close()
     assert delivered.images == {generation_id: fake_openai.images[0]}
-    assert delivered.posted == [generation_id]  # once
+    assert delivered.posts == [generation_id]  # once
     (row,) = rows(settings.database_path, "SELECT status FROM generations")
     assert row == {"status": "delivered"}

@@ -14,8 +14,8 @@ import pytest
 from bot.core.store.base import migration_files, migrations_dir
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import TelegramDriver, photo_bytes
-from tests.postgres import database, pg_rows
 from tests.support import RedisServer, base_env, process, run_cli, wait_for
+from tests.support.postgres import database, pg_rows
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli_pipeline import only_row, openai_env
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import IMAGINEBOT
+from tests.support.cli import only_row, openai_env
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import BotApp
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.settings import Settings
 from tests.fakes.comfyui_api import FakeComfyUI
 from tests.fakes.horde_api import FakeHorde
@@ -19,6 +19,7 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.fakes.server import ServerThread
 from tests.support import RedisServer, base_env, rows, run_cli
+from tests.support.channels import RecordingChannel
 
 pytestmark = pytest.mark.e2e
 
@@ -115,31 +116,6 @@ def test_a_provider_slower_than_the_job_ends_in_a_clear_failure(
     assert row["status"] == "failed" and row["failure_code"] == "timeout"
 
 
-class Collect:
-    platform = "bench"
-
-    def __init__(self, expected: int) -> None:
-        self.expected = expected
-        self.delivered: list[str] = []
-        self.failed: list[str] = []
-        self.done = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.delivered.append(generation.id)
-        self._check()
-
-    async def report_failure(self, generation: Generation) -> None:
-        self.failed.append(str(generation.failure_reason))
-        self._check()
-
-    def _check(self) -> None:
-        if len(self.delivered) + len(self.failed) >= self.expected:
-            self.done.set()
-
-
 async def test_a_burst_against_four_concurrent_slots_delivers_everything(
     tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
 ) -> None:
@@ -158,7 +134,7 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
         daily_limit_per_scope=None,
     )
     app = await BotApp.create(settings)
-    channel = Collect(40)
+    channel = RecordingChannel("bench")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -171,7 +147,7 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
                 ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
                 ImagineCommand(prompt=f"burst {i}"),
             )
-        await asyncio.wait_for(channel.done.wait(), 60)
+        await channel.settled_count(40, 60)
         elapsed = time.monotonic() - started
     finally:
         await app.close()
@@ -179,7 +155,7 @@ async def test_a_burst_against_four_concurrent_slots_delivers_everything(
     print(
         f"\n40 requests, 4 slots: {elapsed:.2f}s (ideal {ideal:.1f}s), 429s={fake_openai.rejected_for_concurrency}, peak={fake_openai.peak_in_flight}"
     )
-    assert len(channel.delivered) == 40 and channel.failed == []
+    assert len(channel.delivered) == 40 and channel.failed == {}
     # All four slots were used at once (never more): the burst ran in parallel up to the
     # provider's limit. How fast that is belongs to benchmarks/, not to a timing assertion
     # that a loaded machine breaks.
@@ -212,7 +188,7 @@ async def test_requests_wait_for_a_slot_in_the_queue_not_inside_their_time(
         daily_limit_per_scope=None,
     )
     app = await BotApp.create(settings)
-    channel = Collect(10)
+    channel = RecordingChannel("bench")
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     running_jobs: list[int] = []
@@ -231,11 +207,11 @@ async def test_requests_wait_for_a_slot_in_the_queue_not_inside_their_time(
                 ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
                 ImagineCommand(prompt=f"patient {i}"),
             )
-        await asyncio.wait_for(channel.done.wait(), 60)
+        await channel.settled_count(10, 60)
     finally:
         sampler.cancel()
         await app.close()
-    assert channel.failed == [] and len(channel.delivered) == 10
+    assert channel.failed == {} and len(channel.delivered) == 10
     assert fake_openai.peak_in_flight == 2 and fake_openai.rejected_for_concurrency == 0
     # The others stayed queued (without admission all ten start at once): two calling the
     # provider, and at most one more that gave its slot back and is still reporting.

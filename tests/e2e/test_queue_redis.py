@@ -11,37 +11,17 @@ import msgpack
 
 from bot.bootstrap import BotApp
 from bot.core.generation.queue import WAKE_BACKLOG, wake_key
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
-from tests.support import RedisServer
-
-
-class Delivered:
-    platform = "bench"
-
-    def __init__(self) -> None:
-        self.at: dict[str, float] = {}
-        self.event = asyncio.Event()
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.at[generation.id] = time.monotonic()
-        self.event.set()
-
-    async def report_failure(self, generation: Generation) -> None:
-        raise AssertionError(generation.failure_reason)
+from tests.support import RedisServer, redis_pipeline
+from tests.support.channels import RecordingChannel
 
 
 def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Settings:
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        data_dir=tmp_path,
-        redis_url=redis.url,
-        openai_api_key=openai.api_key,
-        openai_base_url=f"{openai.base_url}/v1",
+    return redis_pipeline.settings_for(
+        tmp_path,
+        openai,
+        redis,
         # A worker nobody wakes would look for work only every 10 s.
         worker_poll_delay_seconds=10,
         max_pending_per_user=1000,
@@ -50,31 +30,25 @@ def settings_for(tmp_path: Path, openai: FakeOpenAI, redis: RedisServer) -> Sett
 
 
 async def imagine(app: BotApp, prompt: str) -> str:
-    ticket = await app.service.imagine(
-        Requester(platform="bench", user_id="1", display_name="u"),
-        Scope(platform="bench", id="s"),
-        ReplyTarget(platform="bench", chat_id="c", nsfw_ok=False),
-        ImagineCommand(prompt=prompt),
-    )
-    return ticket.generation_id
+    return await redis_pipeline.imagine(app, prompt, platform="bench")
 
 
 async def test_an_idle_worker_starts_a_new_job_at_once(
     tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
 ) -> None:
     app = await BotApp.create(settings_for(tmp_path, fake_openai, redis_server))
-    channel = Delivered()
+    channel = RecordingChannel("bench", failures_allowed=False)
     app.register(channel)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
         await asyncio.sleep(1.0)  # the worker has polled, found nothing, and waits
         sent = time.monotonic()
         generation_id = await imagine(app, "a prompt worker")
-        await asyncio.wait_for(channel.event.wait(), 20)
+        await channel.settled(generation_id, 20)
     finally:
         await app.close()
     # Woken by the enqueue, not by its next poll 9 s later.
-    assert channel.at[generation_id] - sent < 5.0
+    assert channel.delivered_at[generation_id] - sent < 5.0
 
 
 async def test_wake_ups_nobody_takes_are_bounded(
@@ -82,7 +56,7 @@ async def test_wake_ups_nobody_takes_are_bounded(
 ) -> None:
     settings = settings_for(tmp_path, fake_openai, redis_server)
     app = await BotApp.create(settings)
-    app.register(Delivered())
+    app.register(RecordingChannel("bench", failures_allowed=False))
     await app.start(resume=False, worker=False, serve_health=False)
     try:
         for i in range(3 * WAKE_BACKLOG):

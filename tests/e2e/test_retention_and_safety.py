@@ -21,10 +21,11 @@ import pytest
 
 from bot.bootstrap import BotApp
 from bot.core.errors import UserFacingError
-from bot.core.models import Generation, ImagineCommand, ReplyTarget, Requester, Scope, StatusUpdate
+from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import rows, wait_for
+from tests.support.channels import RecordingChannel
 
 pytestmark = pytest.mark.e2e
 
@@ -32,25 +33,6 @@ DAY = 86400.0
 ALICE = Requester(platform="test", user_id="alice", display_name="Alice")
 BOB = Requester(platform="test", user_id="bob", display_name="Bob")
 SCOPE = Scope(platform="test", id="room")
-
-
-class Results:
-    platform = "test"
-
-    def __init__(self) -> None:
-        self.finished: dict[str, asyncio.Event] = {}
-
-    def event(self, generation_id: str) -> asyncio.Event:
-        return self.finished.setdefault(generation_id, asyncio.Event())
-
-    async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
-        return None
-
-    async def deliver(self, generation: Generation, image_path: Path) -> None:
-        self.event(generation.id).set()
-
-    async def report_failure(self, generation: Generation) -> None:
-        self.event(generation.id).set()
 
 
 def settings_for(tmp_path: Path, fake: FakeOpenAI, **extra: Any) -> Settings:
@@ -71,14 +53,14 @@ async def started(tmp_path: Path, fake_openai: FakeOpenAI) -> AsyncIterator[BotA
     await app.close()
 
 
-async def generate(app: BotApp, results: Results, who: Requester, prompt: str) -> str:
+async def generate(app: BotApp, results: RecordingChannel, who: Requester, prompt: str) -> str:
     ticket = await app.service.imagine(
         who,
         SCOPE,
         ReplyTarget(platform="test", chat_id="room", nsfw_ok=False),
         ImagineCommand(prompt=prompt),
     )
-    await asyncio.wait_for(results.event(ticket.generation_id).wait(), 30)
+    await results.settled(ticket.generation_id, 30)
     return ticket.generation_id
 
 
@@ -89,7 +71,7 @@ def db_rows(app: BotApp, sql: str) -> list[dict[str, Any]]:
 async def test_retention_purges_old_rows_files_and_refusals_only(
     started: BotApp, fake_openai: FakeOpenAI
 ) -> None:
-    app, results = started, Results()
+    app, results = started, RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
     old = await generate(app, results, ALICE, "an old lighthouse")
@@ -117,7 +99,7 @@ async def test_housekeeping_purges_with_the_apps_clock(
     tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
     app = await BotApp.create(settings_for(tmp_path, fake_openai, history_retention_days=90))
-    results = Results()
+    results = RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -160,7 +142,7 @@ def fail_deletes_of(db: Path, table: str) -> None:
 async def test_purge_and_forget_me_each_run_in_one_transaction(
     started: BotApp, fake_openai: FakeOpenAI
 ) -> None:
-    app, results = started, Results()
+    app, results = started, RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
     await generate(app, results, ALICE, "a lighthouse")
@@ -197,7 +179,7 @@ async def test_flagged_prompt_is_refused_before_any_image_call(
     tmp_path: Path, fake_openai: FakeOpenAI
 ) -> None:
     app = await BotApp.create(settings_for(tmp_path, fake_openai, moderation="openai"))
-    results = Results()
+    results = RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
     try:
@@ -233,7 +215,7 @@ async def test_banned_terms_file_refuses_through_submit(
     app = await BotApp.create(
         settings_for(tmp_path, fake_openai, banned_terms_file=terms, moderation="openai")
     )
-    results = Results()
+    results = RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
     target = ReplyTarget(platform="test", chat_id="room", nsfw_ok=False)
@@ -262,7 +244,7 @@ async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
 ) -> None:
     settings = settings_for(tmp_path, fake_openai, max_request_age_seconds=60)
     app = await BotApp.create(settings)
-    results = Results()
+    results = RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=False, serve_health=False)  # nobody generates
     try:
@@ -278,7 +260,7 @@ async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
             "UPDATE generations SET created_at = created_at - 120"
         ).connection.commit()
         assert await app.housekeeping.expire_stale(settings.max_request_age_seconds) == 1
-        await asyncio.wait_for(results.event(ticket.generation_id).wait(), 10)
+        await results.settled(ticket.generation_id, 10)
     finally:
         await app.close()
     (row,) = rows(settings.database_path, "SELECT * FROM generations")
@@ -293,7 +275,7 @@ async def test_prompts_are_logged_only_at_debug(
     tmp_path: Path, fake_openai: FakeOpenAI, caplog: pytest.LogCaptureFixture
 ) -> None:
     app = await BotApp.create(settings_for(tmp_path, fake_openai))
-    results = Results()
+    results = RecordingChannel()
     app.register(results)
     await app.start(resume=False, worker=True, serve_health=False)
     try:

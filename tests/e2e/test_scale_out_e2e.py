@@ -1,6 +1,6 @@
 """Two bot processes on PostgreSQL and Redis (Discord shards 0 and 1 of 2, one Telegram bot),
 one SIGKILLed in the middle of a batch: every request is delivered exactly once, the survivor
-takes over Telegram polling and the dead process's pending events (`tests/e2e/scale_out.py`;
+takes over Telegram polling and the dead process's pending events (`tests/support/scale_out.py`;
 `benchmarks/failover.py` runs it with 200)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.scale_out import run_scenario
 from tests.fakes.openai_images import FakeOpenAI
+from tests.support.scale_out import run_scenario
 
 pytestmark = pytest.mark.e2e
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_discord_e2e import Stack as DiscordStack
-from tests.e2e.test_telegram_e2e import Stack
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import TelegramDriver
 from tests.support import RedisServer, process, wait_for
+from tests.support.discord_stack import Stack as DiscordStack
+from tests.support.telegram_stack import Stack
 
 pytestmark = pytest.mark.e2e
 

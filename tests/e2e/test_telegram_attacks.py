@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from PIL import Image, PngImagePlugin
 
-from tests.e2e.test_telegram_follow_ups import ADMIN, ALICE, BOB, Stack, running_stack
 from tests.fakes import secret_pictures
 from tests.fakes.telegram_api import photo_bytes
 from tests.support import wait_for
+from tests.support.telegram_follow_up_stack import ADMIN, ALICE, BOB, Stack, running_stack
 
 pytestmark = pytest.mark.e2e
 

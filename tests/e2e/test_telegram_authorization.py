@@ -13,19 +13,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import (
+from tests.support import rows, wait_for
+from tests.support.telegram_stack import (
     ADMIN,
     ALICE,
     CREATOR,
     GROUP,
     OTHER_GROUP,
     Stack,
-    setup_people,
+    running_telegram_stack,
 )
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import TelegramDriver
-from tests.support import RedisServer, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -66,24 +63,12 @@ ROLES = {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-auth")
-    fake = FakeOpenAI()
-    openai_server = ServerThread(fake.app()).start()
-    fake.base_url = openai_server.url
-    redis = RedisServer(root / "redis").start()
     # Thirty answers in one group: the group limit (fake and bot alike) counts over 3 s
     # instead of a minute, so the answers are paced but the test does not wait minutes.
-    telegram = TelegramDriver(group_window=3.0).start()
-    setup_people(telegram)
-    stack = Stack(root, telegram, fake, redis.url)
-    stack.env["TELEGRAM_GROUP_PERIOD_SECONDS"] = "3"
-    try:
-        with process(["run"], stack.env, root, root / "bot.log"):
-            wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
-            yield stack
-    finally:
-        telegram.stop()
-        redis.stop()
-        openai_server.stop()
+    with running_telegram_stack(
+        root, telegram_options={"group_window": 3.0}, TELEGRAM_GROUP_PERIOD_SECONDS="3"
+    ) as built:
+        yield built
 
 
 def settings_rows(stack: Stack) -> list[dict[str, Any]]:

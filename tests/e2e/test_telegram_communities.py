@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import ADMIN, ALICE, BOB, Stack, setup_people
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import Call, TelegramDriver
 from tests.support import RedisServer, pixel_difference, process, rows, wait_for
+from tests.support.telegram_stack import ADMIN, ALICE, BOB, Stack, setup_people
 
 pytestmark = pytest.mark.e2e
 
@@ -29,17 +29,6 @@ BASIC, UPGRADED = -4001, -1004001
 BASIC_2, UPGRADED_2 = -4002, -1004002
 BASIC_3, UPGRADED_3 = -4003, -1004003
 FORUM, TOPIC, OTHER_TOPIC = -1007001, 55, 66
-
-
-@pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    from tests.fakes.server import ServerThread
-
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -411,7 +400,7 @@ def test_a_group_without_photo_rights_is_refused_before_anything_is_paid(shared:
 def test_a_removed_or_blocked_bot_cancels_the_waiting_requests_without_paying(
     tmp_path: Path, fake_openai: FakeOpenAI, redis_server: RedisServer
 ) -> None:
-    from tests.e2e.test_telegram_e2e import GROUP
+    from tests.support.telegram_stack import GROUP
 
     telegram = TelegramDriver().start()
     setup_people(telegram)
@@ -504,8 +493,8 @@ def test_a_press_answered_too_late_is_still_run_and_its_words_still_arrive(
 
 
 def test_a_quoted_photo_from_another_chat_is_read_as_a_reply(shared: Stack) -> None:
-    from tests.e2e.test_telegram_e2e import GROUP
     from tests.fakes.openai_images import make_png
+    from tests.support.telegram_stack import GROUP
 
     t = shared.telegram
     photo = t.send_picture(GROUP, BOB, make_png(96, 64, "quoted"))  # a photo, no caption

@@ -17,93 +17,26 @@ import pytest
 from bot.adapters.telegram.adapter import STATUS_GRACE
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
-from tests.support import RedisServer, base_env, process, rows, wait_for
+from tests.support import RedisServer, process, rows, wait_for
+from tests.support.telegram_stack import (
+    ADMIN,
+    ALICE,
+    BOB,
+    GROUP,
+    OTHER_GROUP,
+    Stack,
+    running_telegram_stack,
+    setup_people,
+)
 
 pytestmark = pytest.mark.e2e
-
-GROUP = -100200300
-OTHER_GROUP = -100999888
-ALICE, BOB, ADMIN, CREATOR = 11, 12, 13, 14
-
-
-class Stack:
-    def __init__(
-        self, root: Path, telegram: TelegramDriver, openai: FakeOpenAI, redis: str
-    ) -> None:
-        self.root, self.telegram, self.openai = root, telegram, openai
-        self.env = base_env(
-            root / "data",
-            OPENAI_API_KEY=openai.api_key,
-            OPENAI_BASE_URL=f"{openai.base_url}/v1",
-            REDIS_URL=redis,
-            MAX_PENDING_PER_USER="20",
-            # These tests send many refused commands on purpose; the quiet period after a
-            # refusal in a group has its own test (test_telegram_security.py).
-            TELEGRAM_REFUSAL_QUIET_SECONDS="0",
-            **telegram.env(),
-        )
-        self.db = root / "data" / "imaginebot.sqlite3"
-
-    def log(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in sorted(self.root.glob("*.log"))
-        )
-
-    def rows(self) -> list[dict[str, Any]]:
-        return rows(self.db, "SELECT * FROM generations ORDER BY created_at")
-
-    def row_replying_to(self, message: dict[str, Any]) -> dict[str, Any] | None:
-        found = [r for r in self.rows() if r["reply_to_message_id"] == str(message["message_id"])]
-        return found[0] if found else None
-
-    def settled_row(self, message: dict[str, Any], seconds: float = 30) -> dict[str, Any]:
-        def done() -> dict[str, Any] | None:
-            row = self.row_replying_to(message)
-            return row if row and row["status"] in ("delivered", "failed") else None
-
-        return wait_for(done, seconds, message=f"the row for {message['text']!r}\n{self.log()}")  # type: ignore[no-any-return]
-
-    def photos(self, chat_id: int) -> list[Call]:
-        return self.telegram.server.run_sync(self.telegram.fake.photos_in, chat_id)
-
-
-def setup_people(telegram: TelegramDriver) -> None:
-    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (ADMIN, "admin"), (CREATOR, "creator")):
-        telegram.add_user(user_id, name)
-    telegram.add_group(
-        GROUP, {ALICE: "member", BOB: "member", ADMIN: "administrator", CREATOR: "creator"}
-    )
-    telegram.add_group(OTHER_GROUP, {ALICE: "member", ADMIN: "member"})
-
-
-@pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    from tests.fakes.server import ServerThread
-
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
 
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-e2e")
-    redis = RedisServer(root / "redis").start()
-    telegram = TelegramDriver().start()
-    setup_people(telegram)
-    stack = Stack(root, telegram, openai, redis.url)
-    try:
-        with (
-            process(["worker"], stack.env, root, root / "worker.log"),
-            process(["run", "--no-worker"], stack.env, root, root / "bot.log"),
-        ):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
-            yield stack
-    finally:
-        telegram.stop()
-        redis.stop()
+    with running_telegram_stack(root, openai=openai, separate_worker=True) as stack:
+        yield stack
 
 
 def test_group_imagine_delivers_the_provider_png_in_reply_then_reroll(shared: Stack) -> None:

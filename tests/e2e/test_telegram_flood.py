@@ -18,10 +18,17 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import ALICE, BOB, GROUP, Stack, setup_people
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.telegram_api import Call, TelegramDriver
 from tests.support import RedisServer, process, rows, wait_for
+from tests.support.telegram_stack import (
+    ALICE,
+    BOB,
+    GROUP,
+    Stack,
+    running_telegram_stack,
+    setup_people,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -41,31 +48,16 @@ def flood_stack(root: Path, openai: FakeOpenAI, redis: str, **env: str) -> Stack
 
 
 @pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    from tests.fakes.server import ServerThread
-
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("telegram-flood")
-    redis = RedisServer(root / "redis").start()
-    stack = flood_stack(root, openai, redis.url)
-    try:
-        with (
-            process(["worker"], stack.env, root, root / "worker.log"),
-            process(["run", "--no-worker"], stack.env, root, root / "bot.log"),
-        ):
-            wait_for(stack.telegram.polling, 30, message=f"long polling\n{stack.log()}")
-            yield stack
-    finally:
-        stack.telegram.stop()
-        redis.stop()
+    with running_telegram_stack(
+        tmp_path_factory.mktemp("telegram-flood"),
+        openai=openai,
+        separate_worker=True,
+        telegram_options={"group_limit": GROUP_LIMIT, "group_window": GROUP_WINDOW},
+        TELEGRAM_GROUP_RATE=str(GROUP_LIMIT),
+        TELEGRAM_GROUP_PERIOD_SECONDS=str(GROUP_WINDOW),
+    ) as stack:
+        yield stack
 
 
 def in_chat(t: TelegramDriver, chat_id: int, method: str) -> list[Call]:

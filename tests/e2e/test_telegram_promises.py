@@ -10,11 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.telegram.render import COMMANDS
-from tests.e2e.test_telegram_e2e import ALICE, BOB, Stack, setup_people
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import TelegramDriver
-from tests.support import process, rows, wait_for
+from tests.support import rows, wait_for
+from tests.support.telegram_stack import ALICE, BOB, Stack, running_telegram_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -22,19 +19,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-promises")
-    openai = FakeOpenAI()
-    openai_server = ServerThread(openai.app()).start()
-    openai.base_url = openai_server.url
-    telegram = TelegramDriver().start()
-    setup_people(telegram)
-    built = Stack(root, telegram, openai, "")  # REDIS_URL blank: the embedded queue
-    try:
-        with process(["run"], built.env, root, root / "bot.log"):
-            wait_for(telegram.polling, 60, message=f"long polling\n{built.log()}")
-            yield built
-    finally:
-        telegram.stop()
-        openai_server.stop()
+    # REDIS_URL blank: the embedded queue
+    with running_telegram_stack(root, redis=False, polling_seconds=60) as built:
+        yield built
 
 
 def user_style(stack: Stack, user_id: int) -> str | None:

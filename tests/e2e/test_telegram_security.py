@@ -17,7 +17,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import (
+from tests.fakes.openai_images import FakeOpenAI
+from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
+from tests.support import RedisServer, free_port, process, rows, wait_for
+from tests.support.telegram_stack import (
     ADMIN,
     ALICE,
     BOB,
@@ -25,12 +28,9 @@ from tests.e2e.test_telegram_e2e import (
     GROUP,
     OTHER_GROUP,
     Stack,
+    running_telegram_stack,
     setup_people,
 )
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import Call, TelegramDriver, photo_bytes
-from tests.support import RedisServer, free_port, process, rows, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,31 +41,16 @@ QUIET = 30
 
 
 @pytest.fixture(scope="module")
-def openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app()).start()
-    fake.base_url = server.url
-    yield fake
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("telegram-security")
-    redis = RedisServer(root / "redis").start()
-    telegram = TelegramDriver().start()
-    setup_people(telegram)
-    telegram.add_group(FLOOD_GROUP, {BOB: "member", CREATOR: "member", ADMIN: "administrator"})
-    telegram.add_group(CHANNEL_GROUP)
-    stack = Stack(root, telegram, openai, redis.url)
-    stack.env["TELEGRAM_REFUSAL_QUIET_SECONDS"] = str(QUIET)
-    try:
-        with process(["run"], stack.env, root, root / "bot.log"):
-            wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
-            yield stack
-    finally:
-        telegram.stop()
-        redis.stop()
+    with running_telegram_stack(
+        root, openai=openai, TELEGRAM_REFUSAL_QUIET_SECONDS=str(QUIET)
+    ) as built:
+        built.telegram.add_group(
+            FLOOD_GROUP, {BOB: "member", CREATOR: "member", ADMIN: "administrator"}
+        )
+        built.telegram.add_group(CHANNEL_GROUP)
+        yield built
 
 
 def answer_to(t: TelegramDriver, press: dict[str, Any]) -> str:

@@ -9,12 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_telegram_e2e import GROUP, Stack, setup_people
-from tests.fakes.openai_images import FakeOpenAI
-from tests.fakes.server import ServerThread
-from tests.fakes.telegram_api import TelegramDriver
-from tests.support import RedisServer, process, rows, wait_for
-from tests.unit.test_banned_unicode import DISGUISED_DRAGONS
+from tests.support import rows, wait_for
+from tests.support.telegram_stack import GROUP, Stack, running_telegram_stack
+from tests.support.user_text import DISGUISED_DRAGONS
 
 pytestmark = pytest.mark.e2e
 
@@ -25,23 +22,9 @@ BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("user-text")
     (root / "banned.txt").write_text("dragon\n", encoding="utf-8")
-    redis = RedisServer(root / "redis").start()
-    openai = FakeOpenAI()
-    openai_server = ServerThread(openai.app()).start()
-    openai.base_url = openai_server.url
-    telegram = TelegramDriver().start()
-    setup_people(telegram)
-    stack = Stack(root, telegram, openai, redis.url)
-    stack.env["BANNED_TERMS_FILE"] = str(root / "banned.txt")
-    try:
-        # One process with its own worker: these tests are about text, not the queue.
-        with process(["run"], stack.env, root, root / "bot.log"):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
-            yield stack
-    finally:
-        telegram.stop()
-        openai_server.stop()
-        redis.stop()
+    # One process with its own worker: these tests are about text, not the queue.
+    with running_telegram_stack(root, BANNED_TERMS_FILE=str(root / "banned.txt")) as built:
+        yield built
 
 
 def answer_to(stack: Stack, message: dict[str, Any]) -> dict[str, Any]:

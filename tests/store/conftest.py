@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.store import Store
-from tests.postgres import create_database, drop_database, url_of
+from tests.support.postgres import create_database, drop_database, url_of
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

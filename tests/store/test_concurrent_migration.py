@@ -18,8 +18,8 @@ import pytest
 from bot.core.store import Store
 from bot.core.store.base import migration_files, migrations_dir
 from bot.core.store.sqlite import SQLiteStore
-from tests.postgres import database
 from tests.support import ROOT, wait_for
+from tests.support.postgres import database
 
 # Each process waits for the same file, then opens the store (which migrates) at once.
 SCRIPT = """
@@ -69,6 +69,7 @@ def check_once(results: list[list[int]]) -> None:
     assert sorted(results, key=len) == [[]] * (len(results) - 1) + [LATEST]
 
 
+@pytest.mark.e2e  # starts processes
 def test_two_processes_migrate_an_empty_postgresql_database_once(tmp_path: Path) -> None:
     with database() as url:
         check_once(migrate_together(url, tmp_path / "go"))
@@ -84,6 +85,7 @@ def test_two_processes_migrate_an_empty_postgresql_database_once(tmp_path: Path)
         assert asyncio.run(versions()) == LATEST
 
 
+@pytest.mark.e2e  # starts processes
 def test_two_processes_migrate_a_new_sqlite_file_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
     check_once(migrate_together(url, tmp_path / "go"))
@@ -121,6 +123,7 @@ def open_at_the_barrier(path: str, barrier: Any, results: Any) -> None:
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.e2e  # starts processes
 def test_six_processes_opening_one_new_sqlite_file_at_once_all_start(tmp_path: Path) -> None:
     # Six stores switching one new file to WAL at the same moment: SQLite refuses a second
     # journal-mode change at once ("database is locked", no busy timeout applies), which
@@ -144,7 +147,7 @@ def test_six_processes_opening_one_new_sqlite_file_at_once_all_start(tmp_path: P
 
 @pytest.mark.parametrize("tasks", [4])
 async def test_concurrent_tasks_migrate_postgresql_once(tasks: int) -> None:
-    from tests.postgres import create_database, drop_database, url_of
+    from tests.support.postgres import create_database, drop_database, url_of
 
     name = await create_database()
     try:

@@ -7,7 +7,6 @@ failure or a server restart would; `pg_terminate_backend` kills sessions mid-tra
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,43 +14,9 @@ import pytest
 
 from bot.core.store import STORE_UNAVAILABLE, Store, StoreUnavailable
 from bot.core.store.postgres import PostgresStore
-from tests.postgres import create_database, drop_database, terminate_backends, url_of
-from tests.store.test_store_contract import values
 from tests.support import free_port
-
-
-class Relay:
-    """127.0.0.1:port -> the PostgreSQL server; `cut()` closes it and every open link."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-        self._links: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._link, "127.0.0.1", self.port)
-
-    async def cut(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-        for writer in list(self._links):
-            writer.transport.abort()
-        self._links.clear()
-
-    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 5432)
-        self._links |= {writer, up_writer}
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(OSError, ConnectionError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.transport.abort()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+from tests.support.postgres import Relay, create_database, drop_database, terminate_backends, url_of
+from tests.support.store_rows import values
 
 
 @pytest.fixture

@@ -2,51 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.core.models import StoredImage
 from bot.core.store import Store
 from bot.core.store.copy import TABLES, CopyRefused, copy_databases
-from tests.postgres import create_database, drop_database, url_of
-from tests.store.test_store_contract import done, values
-
-
-async def fill(store: Store, images: Path) -> dict[str, Any]:
-    """A small but complete history: every table, a parent link, an image on disk."""
-    images.mkdir(parents=True)
-    parent = await store.insert_generation(values(handle={"k": None, "m": 3}))
-    image = images / f"{parent.id}.png"
-    image.write_bytes(b"\x89PNG picture bytes")
-    await done(store, parent.id, str(image))
-    await store.mark_delivered(parent.id)
-    child = await store.insert_generation(values(parent_id=parent.id, created_at=time.time() + 1))
-    await store.mark_failed(child.id, "censored", "the provider said no")
-    await store.record_refusal("telegram", "-100", "42", "limit_reached", "too many")
-    await store.record_refusal("telegram", "-100", "43", "banned_term", "a banned word")
-    await store.set_scope_settings("telegram", "-100", "anime", ["anime"])
-    await store.set_scope_limits("telegram", "-100", 3, 30)
-    await store.set_scope_nsfw("telegram", "-100", True)
-    await store.set_user_style("telegram", "42", "photo")
-    await store.set_state("discord:sync", '{"digest": "x"}')
-    # A grid of two made from a picture: each image, the grid and the input are files.
-    grid = await store.insert_generation(
-        values(count=2, created_at=time.time() + 2, input_path=str(images / "g-input.png"))
-    )
-    (images / "g-input.png").write_bytes(b"\x89PNG input")
-    shown = images / f"{grid.id}.jpg"
-    shown.write_bytes(b"\xff\xd8\xff grid")
-    await done(store, grid.id, str(shown))
-    tiles = []
-    for k in (1, 2):
-        tile = images / f"{grid.id}-{k}.png"
-        tile.write_bytes(b"\x89PNG tile " + str(k).encode())
-        tiles.append(StoredImage(index=k, path=str(tile), width=8, height=8, seed=k))
-    await store.record_images(grid.id, tiles)
-    return {"parent": parent.id, "child": child.id, "image": image, "grid": grid.id}
+from tests.support.postgres import create_database, drop_database, url_of
+from tests.support.store_rows import fill, values
 
 
 async def table_rows(store: Store) -> dict[str, list[dict[str, Any]]]:

@@ -13,7 +13,7 @@ from bot.core.store.postgres import PostgresStore
 from bot.core.store.sqlite import SQLiteStore
 from bot.settings import ConfigError, Settings, load_settings
 from bot.web.commands import web_config
-from tests.postgres import create_database, drop_database, url_of
+from tests.support.postgres import create_database, drop_database, url_of
 
 
 def test_sqlite_urls_relative_and_absolute() -> None:

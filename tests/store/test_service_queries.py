@@ -9,28 +9,15 @@ from typing import Any
 
 import pytest
 
-from bot.core.generation.queue import EmbeddedRedis, JobQueue
-from bot.core.images.files import ImageFiles
 from bot.core.models import ImagineCommand
 from bot.core.requests.service import GenerationService
-from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.settings import Settings
-from tests.unit.test_service import ALICE, GPT_IMAGE, GUILD, TARGET
+from tests.support.service import ALICE, GUILD, TARGET, build_service
 
 
 @pytest.fixture
-def service(store: Store, tmp_path: Path) -> GenerationService:
-    settings = Settings(_env_file=None, data_dir=tmp_path, openai_api_key="sk-x")  # type: ignore[call-arg]
-    return GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=JobQueue(EmbeddedRedis().pool(settings), settings),
-        capabilities={"openai": GPT_IMAGE},
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
-    )
+async def service(store: Store, tmp_path: Path) -> GenerationService:
+    return await build_service(tmp_path, store=store)
 
 
 async def test_a_request_reads_its_scope_once_per_step(

@@ -9,17 +9,13 @@ from typing import Any
 
 import pytest
 
-from bot.core.generation.queue import EmbeddedRedis, JobQueue
-from bot.core.images.files import ImageFiles
+from bot.core.generation.queue import JobQueue
 from bot.core.models import ImagineCommand
 from bot.core.requests.service import GenerationService
-from bot.core.requests.styles import load_catalogue
 from bot.core.store import STORE_UNAVAILABLE, StoreUnavailable
 from bot.core.store.postgres import PostgresStore
-from bot.settings import Settings
-from tests.postgres import create_database, drop_database
-from tests.store.test_connection_loss import Relay
-from tests.unit.test_service import ALICE, GPT_IMAGE, GUILD, TARGET
+from tests.support.postgres import Relay, create_database, drop_database
+from tests.support.service import ALICE, GUILD, TARGET, build_service
 
 
 @pytest.fixture
@@ -27,22 +23,11 @@ async def stack(tmp_path: Path) -> AsyncIterator[tuple[GenerationService, Relay,
     name = await create_database()
     relay = Relay()
     await relay.start()
-    settings = Settings(
-        _env_file=None, data_dir=tmp_path, openai_api_key="sk-x", max_pending_per_user=1
-    )  # type: ignore[call-arg]
     store = await PostgresStore.open_url(
         f"postgresql://postgres@127.0.0.1:{relay.port}/{name}", retry_seconds=0.5
     )
-    queue = JobQueue(EmbeddedRedis().pool(settings), settings)
-    service = GenerationService(
-        settings=settings,
-        store=store,
-        styles=load_catalogue(),
-        queue=queue,
-        capabilities={"openai": GPT_IMAGE},
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
-    )
+    service = await build_service(tmp_path, store=store, max_pending_per_user=1)
+    queue = service.queue
     try:
         yield service, relay, queue
     finally:

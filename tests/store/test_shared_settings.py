@@ -10,14 +10,11 @@ import pytest
 from arq.connections import ArqRedis
 
 from bot.core.generation.providers.base import Capabilities
-from bot.core.generation.queue import JobQueue
-from bot.core.images.files import ImageFiles
 from bot.core.models import Requester, Scope
 from bot.core.requests.service import GenerationService
-from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
-from bot.settings import Settings
 from tests.support import RedisServer
+from tests.support.service import build_service
 
 CAPS = Capabilities(aspects=("1:1",), negative_prompt=False, seed=False, max_prompt_chars=4000)
 GROUP = Scope(platform="telegram", id="-100")
@@ -25,17 +22,12 @@ ALICE = Requester(platform="telegram", user_id="11", display_name="alice")
 
 
 async def process_like(tmp_path: Path, store_url: str, redis_url: str) -> GenerationService:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, data_dir=tmp_path, openai_api_key="sk-x", redis_url=redis_url
-    )
-    return GenerationService(
-        settings=settings,
-        store=await Store.open(store_url),
-        styles=load_catalogue(),
-        queue=JobQueue(ArqRedis.from_url(redis_url), settings),
+    return await build_service(
+        tmp_path,
         capabilities={"openai": CAPS},
-        reply_stream="imaginebot:events:test",
-        files=ImageFiles(settings.images_dir),
+        store=await Store.open(store_url),
+        redis=ArqRedis.from_url(redis_url),
+        redis_url=redis_url,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from typing import Any
 
@@ -12,48 +11,7 @@ import pytest
 from bot.core.models import Status
 from bot.core.store import ScopeRow, Store
 from bot.core.store.base import migration_files, migrations_dir
-
-_ids = itertools.count(1)
-
-
-def values(**overrides: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "id": f"g{next(_ids):06d}",
-        "platform": "telegram",
-        "scope_id": "-100",
-        "chat_id": "-100",
-        "thread_id": None,
-        "reply_to_message_id": "7",
-        "user_id": "42",
-        "user_name": "Ada",
-        "prompt": "a lighthouse",
-        "negative_prompt": None,
-        "style": "photo",
-        "aspect": "1:1",
-        "seed": 1234,
-        "parent_id": None,
-        "status": "queued",
-        "handle": {"status_message_id": 9},
-        "created_at": time.time(),
-    }
-    row.update(overrides)
-    return row
-
-
-async def done(store: Store, gen_id: str, path: str = "/data/images/x.png") -> None:
-    await store.mark_running(gen_id, "openai")
-    stored = await store.mark_done(
-        gen_id,
-        provider="openai",
-        model="gpt-image-1",
-        image_path=path,
-        width=1024,
-        height=1024,
-        revised_prompt=None,
-        provider_calls=1,
-        seed=None,
-    )
-    assert stored is not None
+from tests.support.store_rows import done, values
 
 
 async def test_insert_and_read_back_every_field(store: Store) -> None:

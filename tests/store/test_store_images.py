@@ -8,7 +8,7 @@ import time
 
 from bot.core.models import Kind, StoredImage
 from bot.core.store import Store
-from tests.store.test_store_contract import done, values
+from tests.support.store_rows import done, values
 
 
 def four(gen_id: str) -> list[StoredImage]:

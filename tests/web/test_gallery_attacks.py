@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.web.queries import GalleryStore
-from tests.web.support import browser_session, card_ids, enter, running_site, use_backend
+from tests.support.web import browser_session, card_ids, enter, running_site, use_backend
 
 
 @pytest.fixture(autouse=True, params=["sqlite", "postgresql"])

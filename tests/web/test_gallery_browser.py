@@ -13,8 +13,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.support import ROOT
-from tests.web.browser import chromium
-from tests.web.support import Site, running_site
+from tests.support.browser import chromium
+from tests.support.web import Site, running_site
 
 pytestmark = pytest.mark.e2e
 

@@ -17,12 +17,12 @@ from tests.fakes.discord_gateway import MEMBER, MODERATOR, SERVER_MANAGER, Disco
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
-from tests.support import ROOT, base_env, free_port, process, rows, wait_for
-from tests.web.browser import ARGS, CHROMIUM
+from tests.support import ROOT, free_port, process, rows, wait_for
+from tests.support.browser import ARGS, CHROMIUM
+from tests.support.web import HOST, bot_env, discord_link, log_of
 
 pytestmark = pytest.mark.e2e
 
-HOST = "gallery.test"  # Telegram refuses buttons to localhost; the browser maps it to 127.0.0.1
 GROUP, OTHER_GROUP = -100200300, -100999888
 ALICE, BOB, ADMIN = 11, 12, 13
 
@@ -34,23 +34,6 @@ def openai() -> Iterator[FakeOpenAI]:
     fake.base_url = server.url
     yield fake
     server.stop()
-
-
-def bot_env(root: Path, openai: FakeOpenAI, port: int, **extra: str) -> dict[str, str]:
-    return base_env(
-        root / "data",
-        OPENAI_API_KEY=openai.api_key,
-        OPENAI_BASE_URL=f"{openai.base_url}/v1",
-        MAX_PENDING_PER_USER="20",
-        WEB_PORT=str(port),
-        PUBLIC_URL=f"http://{HOST}:{port}",
-        TELEGRAM_REFUSAL_QUIET_SECONDS="0",
-        **extra,
-    )
-
-
-def log_of(root: Path) -> str:
-    return (root / "bot.log").read_text(errors="replace")[-4000:]
 
 
 def wait_delivered(root: Path, count: int) -> list[dict[str, Any]]:
@@ -72,13 +55,6 @@ async def page_text(link: str, port: int, path: str) -> tuple[int, str]:
                 return response.status, await response.text()
         async with client.get(f"http://127.0.0.1:{port}{path}") as response:
             return response.status, await response.text()
-
-
-def discord_link(d: DiscordDriver, user: str, permissions: int) -> str | None:
-    asked = d.slash("gallery", user=user, permissions=permissions)
-    answer = wait_for(lambda: next(iter(d.writes(asked)), None), 15, message="/gallery")
-    components = answer.body.get("components") or []
-    return components[0]["components"][0]["url"] if components else None
 
 
 async def browser(playwright: Any) -> Browser:

@@ -12,7 +12,7 @@ import pytest
 from bot.core.store import Store
 from bot.web import grants
 from bot.web.signing import Signer, load_key
-from tests.web.support import browser_session, card_ids, enter, running_site, use_backend
+from tests.support.web import browser_session, card_ids, enter, running_site, use_backend
 
 
 @pytest.fixture(autouse=True, params=["sqlite", "postgresql"])
@@ -179,6 +179,7 @@ async def test_an_expired_session_cookie_is_refused(tmp_path: Path) -> None:
             assert page.status == 200
 
 
+@pytest.mark.e2e  # the gallery's thumbnail worker is a process
 async def test_delete_needs_the_csrf_token_and_ownership(tmp_path: Path) -> None:
     async with running_site(tmp_path) as site, browser_session() as client:
         own = site.add(user="u1")
@@ -228,6 +229,7 @@ async def test_a_link_without_a_user_deletes_nothing(tmp_path: Path) -> None:
         assert site.row(gen_id) is not None
 
 
+@pytest.mark.e2e  # the gallery's thumbnail worker is a process
 async def test_hidden_pictures_leave_the_members_view_and_stay_in_the_admins(
     tmp_path: Path,
 ) -> None:
@@ -316,6 +318,7 @@ async def test_search_and_filters_by_style_and_user(tmp_path: Path) -> None:
         assert await ids("style=not-a-style") == [castles, fox, castle]
 
 
+@pytest.mark.e2e  # the gallery's thumbnail worker is a process
 async def test_thumbnails_are_webp_made_once_and_swept_when_the_picture_goes(
     tmp_path: Path,
 ) -> None:
@@ -344,6 +347,7 @@ async def test_thumbnails_are_webp_made_once_and_swept_when_the_picture_goes(
         assert not cached.exists()
 
 
+@pytest.mark.e2e  # the gallery's thumbnail worker is a process
 async def test_retention_purge_takes_pictures_out_at_once(tmp_path: Path) -> None:
     async with running_site(tmp_path) as site, browser_session() as client:
         old = site.add(created_at=1000.0, prompt="old picture")

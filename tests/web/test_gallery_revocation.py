@@ -17,7 +17,7 @@ from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
 from tests.support import ROOT, free_port, process, wait_for
-from tests.web.test_gallery_from_chats import HOST, bot_env, discord_link, log_of
+from tests.support.web import HOST, bot_env, discord_link, log_of
 
 pytestmark = pytest.mark.e2e
 

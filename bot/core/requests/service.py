@@ -1,5 +1,6 @@
 """GenerationService: the one entry point both adapters and the CLI call (commands in,
-results out). It holds no rules of its own; it composes the parts that do:
+results out). It holds no rules of its own: each of its methods is answered by the part
+that owns the rule:
 
 - `admission`: validate, resolve the style, reserve limits, write the row, enqueue;
 - `preferences`: scope settings and users' default styles, with their caches;
@@ -14,7 +15,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -25,15 +28,31 @@ from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import QuotaBook, day_start
 from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.limits.scope_limits import ScopeLimits, operator_limits
-from bot.core.models import MAX_SEED, ImagineCommand, ReplyTarget, Requester, Scope, Ticket
+from bot.core.messages import JobMessage
+from bot.core.models import (
+    MAX_SEED,
+    EditRequest,
+    FollowUps,
+    Generation,
+    ImagineCommand,
+    Info,
+    Kind,
+    ReplyTarget,
+    Requester,
+    Scope,
+    Style,
+    Ticket,
+)
+from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest, new_generation_id
-from bot.core.requests.edits import EditActions
+from bot.core.requests.edits import EditActions, EditOffers
 from bot.core.requests.follow_ups import FollowUpActions
 from bot.core.requests.history import History
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.scope_changes import ScopeChanges
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.store import Store
+from bot.core.store.scopes import ChatMove
 from bot.core.text import clean_text
 from bot.settings import Settings
 
@@ -99,69 +118,311 @@ class GenerationService:
             files=files,
         )
         self.scope_changes = ScopeChanges(store, queue, self.quotas, self.preferences)
+        # Upscale, vary, remix, info, describe, "Imagine this"; and the edits: Vary (Region),
+        # Zoom out, Pan, Make square, Edit by words.
+        admission, history = self.admission, self.history_book
         self.follow_up_actions = FollowUpActions(
-            admission=self.admission,
-            history=self.history_book,
-            files=files,
-            capabilities=capabilities,
+            admission=admission, history=history, files=files, capabilities=capabilities
         )
-        # Vary (Region), Zoom out, Pan, Make square, Edit by words (see edits.py).
         self.edit_actions = EditActions(
-            admission=self.admission,
-            history=self.history_book,
-            files=files,
-            capabilities=capabilities,
+            admission=admission, history=history, files=files, capabilities=capabilities
         )
-        self.prepare_edit = self.edit_actions.prepare
-        self.edit = self.edit_actions.submit
-        self.edit_offers = self.edit_actions.offers
-        # What adapters call, each answered by the part that owns it.
-        self.prepare = self.admission.prepare
-        self.submit = self.admission.submit
-        self.picture_slot = self.admission.picture_slot
-        self.resolve_style = self.admission.resolve_style
-        self.resume_job = self.admission.resume_job
-        self.job_for = self.admission.job_for
-        self.scope_settings = self.preferences.scope_settings
-        self.set_scope_default = self.preferences.set_scope_default
-        self.set_allowed_styles = self.preferences.set_allowed_styles
-        self.allowed_styles = self.preferences.allowed_styles
-        self.set_scope_nsfw = self.preferences.set_scope_nsfw
-        self.user_style = self.preferences.user_style
-        self.set_user_style = self.preferences.set_user_style
-        self.effective_limits = self.limits.effective_limits
-        self.effective_pending_limit = self.limits.effective_pending_limit
-        self.scope_limit_overrides = self.limits.scope_limit_overrides
-        self.check_scope_limits = self.limits.check_scope_limits
-        self.set_scope_limits = self.limits.set_scope_limits
-        self.set_scope_pending_limit = self.limits.set_scope_pending_limit
-        self.generation = self.history_book.generation
-        self.generation_for = self.history_book.generation_for
-        self.history = self.history_book.history
-        self.delete_generation = self.history_book.delete_generation
-        self.deletable = self.history_book.deletable
-        self.erase_generation = self.history_book.erase
-        self.forget_user = self.history_book.forget_user
-        self.recent_refusals = self.history_book.recent_refusals
-        self.move_chat = self.scope_changes.move_chat  # a group upgraded to a supergroup
-        self.cancel_scope = self.scope_changes.cancel_scope  # the bot removed or blocked
-        self.max_count = self.limits.max_count
-        self.set_scope_max_count = self.limits.set_max_count
-        # After the first picture (see follow_ups.py): prepare_* write nothing, so an
-        # adapter can refuse with one message; the others prepare and submit.
-        actions = self.follow_up_actions
-        self.prepare_upscale = actions.prepare_upscale
-        self.prepare_vary = actions.prepare_vary
-        self.prepare_remix = actions.prepare_remix
-        self.prepare_describe = actions.prepare_describe
-        self.prepare_suggestion = actions.prepare_suggestion
-        self.upscale = actions.upscale
-        self.vary = actions.vary
-        self.remix = actions.remix
-        self.describe = actions.describe
-        self.imagine_suggestion = actions.imagine_suggestion
-        self.info = actions.info
-        self.follow_ups = actions.follow_ups
+
+    # -- what adapters and the CLI call, each answered by the part that owns it -------------
+
+    @property
+    def edit_offers(self) -> EditOffers:
+        """Which edits the provider chain can make (`EditActions.offers`)."""
+        return self.edit_actions.offers
+
+    def picture_slot(self) -> AbstractAsyncContextManager[None]:
+        """A place among the pictures being cleaned at once (`InputImages.slot`)."""
+        return self.admission.picture_slot()
+
+    async def job_for(self, generation: Generation) -> JobMessage:
+        """The job of a stored row, built as at its first enqueue (`JobPlans.job_for`)."""
+        return await self.admission.plans.job_for(generation)
+
+    async def resume_job(self, generation: Generation) -> None:
+        """Enqueue a stored row again after a restart (`JobPlans.resume_job`)."""
+        await self.admission.plans.resume_job(generation)
+
+    async def edit(
+        self,
+        generation_id: str,
+        index: int,
+        edit: EditRequest,
+        requester: Requester,
+        scope: Scope,
+        target: ReplyTarget,
+        *,
+        mask: bytes | None = None,
+        prompt: str | None = None,
+    ) -> Ticket:
+        """See `EditActions.submit`."""
+        return await self.edit_actions.submit(
+            generation_id, index, edit, requester, scope, target, mask=mask, prompt=prompt
+        )
+
+    async def prepare(
+        self,
+        requester: Requester,
+        scope: Scope,
+        command: ImagineCommand,
+        *,
+        parent_id: str | None = None,
+        kind: Kind = Kind.IMAGINE,
+        parent_index: int | None = None,
+        source_image: bytes | None = None,
+        mask: bytes | None = None,
+        edit_note: str | None = None,
+    ) -> PreparedRequest:
+        """See `Admission.prepare`."""
+        return await self.admission.prepare(
+            requester,
+            scope,
+            command,
+            parent_id=parent_id,
+            kind=kind,
+            parent_index=parent_index,
+            source_image=source_image,
+            mask=mask,
+            edit_note=edit_note,
+        )
+
+    async def submit(self, prepared: PreparedRequest, target: ReplyTarget) -> Ticket:
+        """See `Admission.submit`."""
+        return await self.admission.submit(prepared, target)
+
+    async def scope_settings(self, scope: Scope) -> ScopeSettings:
+        """See `Preferences.scope_settings`."""
+        return await self.preferences.scope_settings(scope)
+
+    async def set_scope_default(self, scope: Scope, style_text: str | None) -> Style | None:
+        """See `Preferences.set_scope_default`."""
+        return await self.preferences.set_scope_default(scope, style_text)
+
+    async def set_allowed_styles(
+        self, scope: Scope, style_texts: Iterable[str] | None
+    ) -> list[Style]:
+        """See `Preferences.set_allowed_styles`."""
+        return await self.preferences.set_allowed_styles(scope, style_texts)
+
+    async def allowed_styles(self, scope: Scope) -> list[Style]:
+        """See `Preferences.allowed_styles`."""
+        return await self.preferences.allowed_styles(scope)
+
+    async def set_scope_nsfw(self, scope: Scope, allowed: bool) -> None:
+        """See `Preferences.set_scope_nsfw`."""
+        await self.preferences.set_scope_nsfw(scope, allowed)
+
+    async def user_style(self, requester: Requester) -> str | None:
+        """See `Preferences.user_style`."""
+        return await self.preferences.user_style(requester)
+
+    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
+        """See `Preferences.set_user_style`."""
+        return await self.preferences.set_user_style(requester, style_text)
+
+    async def effective_limits(self, scope: Scope) -> tuple[int, int | None]:
+        """See `ScopeLimits.effective_limits`."""
+        return await self.limits.effective_limits(scope)
+
+    async def effective_pending_limit(self, scope: Scope) -> int:
+        """See `ScopeLimits.effective_pending_limit`."""
+        return await self.limits.effective_pending_limit(scope)
+
+    async def scope_limit_overrides(
+        self, scope: Scope
+    ) -> tuple[int | None, int | None, int | None]:
+        """See `ScopeLimits.scope_limit_overrides`."""
+        return await self.limits.scope_limit_overrides(scope)
+
+    def check_scope_limits(
+        self,
+        *,
+        per_user: int | None = None,
+        per_scope: int | None = None,
+        pending: int | None = None,
+    ) -> None:
+        """See `ScopeLimits.check_scope_limits`."""
+        return self.limits.check_scope_limits(
+            per_user=per_user, per_scope=per_scope, pending=pending
+        )
+
+    async def set_scope_limits(
+        self, scope: Scope, *, per_user: int | None, per_scope: int | None
+    ) -> tuple[int, int | None]:
+        """See `ScopeLimits.set_scope_limits`."""
+        return await self.limits.set_scope_limits(scope, per_user=per_user, per_scope=per_scope)
+
+    async def set_scope_pending_limit(self, scope: Scope, pending: int | None) -> int:
+        """See `ScopeLimits.set_scope_pending_limit`."""
+        return await self.limits.set_scope_pending_limit(scope, pending)
+
+    async def generation(self, generation_id: str) -> Generation:
+        """See `History.generation`."""
+        return await self.history_book.generation(generation_id)
+
+    async def generation_for(
+        self,
+        generation_id: str,
+        actor: Requester,
+        scope: Scope,
+        need: Need = Need.SCOPE,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """See `History.generation_for`."""
+        return await self.history_book.generation_for(
+            generation_id, actor, scope, need, moderator=moderator
+        )
+
+    async def history(
+        self, requester: Requester, limit: int = 10, *, scope: Scope | None = None
+    ) -> list[Generation]:
+        """See `History.history`."""
+        return await self.history_book.history(requester, limit, scope=scope)
+
+    async def delete_generation(
+        self,
+        generation_id: str,
+        requester: Requester,
+        scope: Scope,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """See `History.delete_generation`."""
+        return await self.history_book.delete_generation(
+            generation_id, requester, scope, moderator=moderator
+        )
+
+    async def deletable(
+        self,
+        generation_id: str,
+        requester: Requester,
+        scope: Scope,
+        *,
+        moderator: bool = False,
+    ) -> Generation:
+        """See `History.deletable`."""
+        return await self.history_book.deletable(
+            generation_id, requester, scope, moderator=moderator
+        )
+
+    async def erase_generation(self, generation: Generation) -> None:
+        """Delete a row and its files (after `deletable`) (`history_book.erase`)."""
+        await self.history_book.erase(generation)
+
+    async def forget_user(self, requester: Requester) -> int:
+        """See `History.forget_user`."""
+        return await self.history_book.forget_user(requester)
+
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+        """What was refused in this scope lately, for its admins."""
+        return await self.history_book.recent_refusals(scope, limit)
+
+    async def move_chat(self, platform: str, old_chat: str, new_chat: str) -> ChatMove:
+        """See `ScopeChanges.move_chat`."""
+        return await self.scope_changes.move_chat(platform, old_chat, new_chat)
+
+    async def cancel_scope(self, scope: Scope, reason: str) -> int:
+        """See `ScopeChanges.cancel_scope`."""
+        return await self.scope_changes.cancel_scope(scope, reason)
+
+    async def max_count(self, scope: Scope) -> int:
+        """See `ScopeLimits.max_count`."""
+        return await self.limits.max_count(scope)
+
+    async def set_scope_max_count(self, scope: Scope, count: int | None) -> int:
+        """See `ScopeLimits.set_max_count`."""
+        return await self.limits.set_max_count(scope, count)
+
+    async def prepare_upscale(
+        self, generation_id: str, index: int, requester: Requester, scope: Scope
+    ) -> PreparedRequest:
+        """See `FollowUpActions.prepare_upscale`."""
+        return await self.follow_up_actions.prepare_upscale(generation_id, index, requester, scope)
+
+    async def prepare_vary(
+        self, generation_id: str, index: int, requester: Requester, scope: Scope
+    ) -> PreparedRequest:
+        """See `FollowUpActions.prepare_vary`."""
+        return await self.follow_up_actions.prepare_vary(generation_id, index, requester, scope)
+
+    async def prepare_remix(
+        self,
+        generation_id: str,
+        prompt: str,
+        negative_prompt: str | None,
+        requester: Requester,
+        scope: Scope,
+    ) -> PreparedRequest:
+        """See `FollowUpActions.prepare_remix`."""
+        return await self.follow_up_actions.prepare_remix(
+            generation_id, prompt, negative_prompt, requester, scope
+        )
+
+    async def prepare_describe(
+        self, image: bytes, requester: Requester, scope: Scope
+    ) -> PreparedRequest:
+        """See `FollowUpActions.prepare_describe`."""
+        return await self.follow_up_actions.prepare_describe(image, requester, scope)
+
+    async def prepare_suggestion(
+        self, describe_id: str, index: int, requester: Requester, scope: Scope
+    ) -> PreparedRequest:
+        """See `FollowUpActions.prepare_suggestion`."""
+        return await self.follow_up_actions.prepare_suggestion(describe_id, index, requester, scope)
+
+    async def upscale(
+        self,
+        generation_id: str,
+        index: int,
+        requester: Requester,
+        scope: Scope,
+        target: ReplyTarget,
+    ) -> Ticket:
+        """See `FollowUpActions.upscale`."""
+        return await self.follow_up_actions.upscale(generation_id, index, requester, scope, target)
+
+    async def vary(
+        self,
+        generation_id: str,
+        index: int,
+        requester: Requester,
+        scope: Scope,
+        target: ReplyTarget,
+    ) -> Ticket:
+        """See `FollowUpActions.vary`."""
+        return await self.follow_up_actions.vary(generation_id, index, requester, scope, target)
+
+    async def describe(
+        self, image: bytes, requester: Requester, scope: Scope, target: ReplyTarget
+    ) -> Ticket:
+        """See `FollowUpActions.describe`."""
+        return await self.follow_up_actions.describe(image, requester, scope, target)
+
+    async def imagine_suggestion(
+        self,
+        describe_id: str,
+        index: int,
+        requester: Requester,
+        scope: Scope,
+        target: ReplyTarget,
+    ) -> Ticket:
+        """See `FollowUpActions.imagine_suggestion`."""
+        return await self.follow_up_actions.imagine_suggestion(
+            describe_id, index, requester, scope, target
+        )
+
+    async def info(self, generation_id: str, requester: Requester, scope: Scope) -> Info:
+        """See `FollowUpActions.info`."""
+        return await self.follow_up_actions.info(generation_id, requester, scope)
+
+    def follow_ups(self, generation: Generation) -> FollowUps:
+        """See `FollowUpActions.follow_ups`."""
+        return self.follow_up_actions.follow_ups(generation)
 
     async def imagine(
         self, requester: Requester, scope: Scope, target: ReplyTarget, command: ImagineCommand

@@ -1,0 +1,152 @@
+"""The buttons under a result and the Remix modal stay within Discord's limits, as the fake
+Discord enforces them (five rows of five, custom ids of at most 100 characters and unique,
+a modal's title, labels and lengths), and every custom id reads back to what it names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.adapters.discord.render import describe_embed, info_text
+from bot.adapters.discord.result_buttons import remix_modal, result_view, submitted_values
+from bot.core.models import FollowUps, Info, Kind, StoredImage
+from bot.core.requests.button_data import TileAction
+from bot.core.requests.buttons import BUTTONS, RemixSubmit
+from tests.fakes.discord_api import ApiError, validate_message, validate_modal
+from tests.support.generations import generation
+
+EVERYTHING = FollowUps(
+    upscale=True, vary=True, remix=True, reroll=True, restyle=True, info=True, delete=True
+)
+
+
+def grid(count: int, offers: FollowUps = EVERYTHING) -> Any:
+    images = tuple(
+        StoredImage(index=i, path=f"/x-{i}.png", width=1024, height=1024, seed=100 + i)
+        for i in range(1, count + 1)
+    )
+    return generation("a lighthouse").model_copy(
+        update={"images": images, "count": count, "follow_ups": offers}
+    )
+
+
+def components(view: Any) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = view.to_components()
+    return rows
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_the_fullest_result_fits_discords_limits(count: int) -> None:
+    g = grid(count)
+    rows = components(result_view(g))
+    validate_message({"components": rows}, create=False)  # raises what Discord would refuse
+    ids = [item["custom_id"] for row in rows for item in row["components"]]
+    parsed = [BUTTONS.parse("discord", i) for i in ids]
+    tiles = [
+        (b.discord, b.index)
+        for b in parsed
+        if isinstance(b, TileAction) and b.generation_id == g.id
+    ]
+    assert sorted(tiles) == sorted(
+        [("upscale", i) for i in range(1, count + 1)] + [("vary", i) for i in range(1, count + 1)]
+    )
+    assert len(rows) == (2 if count == 1 else 3)
+
+
+def test_without_an_image_taking_provider_there_is_no_v_row() -> None:
+    offers = EVERYTHING.model_copy(update={"vary": False})
+    rows = components(result_view(grid(4, offers)))
+    assert [len(r["components"]) for r in rows] == [4, 5]
+    assert not any("vary" in c["custom_id"] for r in rows for c in r["components"])
+
+
+def test_a_describe_offers_one_imagine_this_per_idea() -> None:
+    g = generation("").model_copy(
+        update={
+            "kind": Kind.DESCRIBE,
+            "suggestions": ("one", "two", "three", "four"),
+            "follow_ups": FollowUps(info=True, delete=True, imagine_suggestions=True),
+        }
+    )
+    rows = components(result_view(g))
+    validate_message({"components": rows}, create=False)
+    assert [c["custom_id"] for c in rows[0]["components"]] == [
+        f"ib:imagine-this:{g.id}:{i}" for i in range(1, 5)
+    ]
+    embed = describe_embed(g, "x.png").to_dict()
+    assert embed["description"].index("one") < embed["description"].index("four")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [
+            {"type": 1, "components": [{"type": 2, "style": 2, "custom_id": f"b{i}"}]}
+            for i in range(6)
+        ],
+        [
+            {
+                "type": 1,
+                "components": [{"type": 2, "style": 2, "custom_id": f"b{i}"} for i in range(6)],
+            }
+        ],
+        [{"type": 1, "components": [{"type": 2, "style": 2, "custom_id": "x" * 101}]}],
+        [{"type": 1, "components": [{"type": 2, "style": 2, "custom_id": "same"}] * 2}],
+    ],
+    ids=["six rows", "six buttons in a row", "custom id of 101", "duplicate custom ids"],
+)
+def test_the_fake_refuses_what_discord_refuses(rows: list[dict[str, Any]]) -> None:
+    with pytest.raises(ApiError):
+        validate_message({"components": rows}, create=False)
+
+
+@pytest.mark.parametrize("limit", [1000, 32000])
+def test_the_remix_modal_is_prefilled_and_within_the_modal_limits(limit: int) -> None:
+    g = generation("p" * 1000).model_copy(update={"negative_prompt": "blur"})
+    payload = remix_modal(g, limit).to_dict()
+    validate_modal(payload)
+    inputs = [row["components"][0] for row in payload["components"]]
+    assert [(i["custom_id"], i.get("value")) for i in inputs] == [
+        ("prompt", "p" * 1000),
+        ("negative", "blur"),
+    ]
+    assert all(i["max_length"] == min(limit, 4000) for i in inputs)
+    submitted = {
+        "custom_id": payload["custom_id"],
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "prompt", "value": "new"}]},
+            {"type": 18, "component": {"type": 4, "custom_id": "negative", "value": ""}},
+        ],
+    }
+    assert submitted_values(submitted) == {"prompt": "new", "negative": ""}
+    assert BUTTONS.parse("discord", payload["custom_id"]) == RemixSubmit(g.id)
+
+
+@pytest.mark.parametrize("value", ["ib:upscale:abc:0", "ib:upscale:abc:5", "ib:vary:abc:x"])
+def test_tile_indexes_outside_1_to_4_are_not_ours(value: str) -> None:
+    assert BUTTONS.parse("discord", value) is None
+
+
+def test_info_names_every_seed_the_provider_and_the_crop() -> None:
+    info = Info(
+        generation_id="g1",
+        kind=Kind.VARY,
+        prompt="a *bold* fox",
+        negative_prompt=None,
+        style="anime",
+        aspect="16:9",
+        seeds=(11, 22),
+        sizes=((1536, 864), (1536, 864)),
+        provider="openai",
+        model="gpt-image-1",
+        seconds=3.25,
+        crop_note="made at 1536x1024, cropped to 16:9",
+        strength=0.6,
+        parent_id="g0",
+        parent_index=2,
+    )
+    text = info_text(info)
+    for part in ("1: 11", "2: 22", "1536x864 (each)", "openai (gpt-image-1)", "3.2 s"):
+        assert part in text
+    assert "cropped to 16:9" in text and "image 2 of `g0`" in text and r"\*bold\*" in text
