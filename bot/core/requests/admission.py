@@ -30,7 +30,7 @@ from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import QuotaBook, Reservation
 from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
-from bot.core.limits.scope_limits import ScopeLimits
+from bot.core.limits.scope_limits import AdmissionLimits, ScopeLimits
 from bot.core.messages import Operation
 from bot.core.models import (
     MAX_SEED,
@@ -81,6 +81,7 @@ class PreparedRequest:
     known_suggestions: tuple[str, ...] = ()  # a describe: the picture's own parameters
     mask: bytes | None = None  # an edit's checked mask (white = change); edit_note for Info
     edit_note: str | None = None
+    limits: AdmissionLimits | None = None  # the scope's, as read when prepared
 
     @property
     def operation(self) -> Operation:
@@ -217,22 +218,21 @@ class Admission:
         `source_image` is one of the bot's own images (a follow-up's; an edit's canvas)."""
         describe = kind is Kind.DESCRIBE
         prompt, negative = self._clean_words(command, describe)
-        limit = self._settings.max_prompt_chars
-        scope_settings = await self._preferences.scope_settings(scope)
+        # The scope's row, read once for the whole request: its style rules and NSFW switch
+        # here, its limits when checked now and when reserved in `submit`.
+        row = await self._store.scope_row(scope.platform, scope.id)
+        scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
         style = await self._resolve(requester, scope_settings, command.style)
         check_aspect(command.aspect, self._capabilities)
         rendered = rendered_prompt(style, prompt, kind, mask is not None)
         if not describe:
-            check_prompt(prompt, rendered, limit, self._capabilities)
+            check_prompt(prompt, rendered, self._settings.max_prompt_chars, self._capabilities)
         await self._check_words(requester, scope, prompt, negative)
         # Limits (the count cap among them) before the picture is cleaned: the cheap refusal first.
-        await self._check_limits(requester, scope, command.count)
+        await self._check_limits(requester, scope, limits, command.count)
         image, known = await self._input_picture(requester, scope, command, describe)
         image = image if image is not None else source_image
-        try:
-            providers = self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
-        except UserFacingError as exc:
-            await self._refuse(requester, scope, exc)
+        providers = await self._providers(requester, scope, kind, image, known, mask)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
@@ -255,9 +255,25 @@ class Admission:
             input_image=image,
             providers=providers,
             known_suggestions=known,
+            limits=limits,
             mask=mask,
             edit_note=edit_note,
         )
+
+    async def _providers(
+        self,
+        requester: Requester,
+        scope: Scope,
+        kind: Kind,
+        image: bytes | None,
+        known: tuple[str, ...],
+        mask: bytes | None,
+    ) -> tuple[str, ...]:
+        """The chain filtered by what the request needs; refused when none can make it."""
+        try:
+            return self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
 
     def _clean_words(self, command: ImagineCommand, describe: bool) -> tuple[str, str | None]:
         """The prompt and negative prompt as user text, checked before anything is read."""
@@ -306,10 +322,12 @@ class Admission:
         )
         raise error
 
-    async def _check_limits(self, requester: Requester, scope: Scope, images: int = 1) -> None:
+    async def _check_limits(
+        self, requester: Requester, scope: Scope, limits: AdmissionLimits, images: int = 1
+    ) -> None:
         """Refuse already here what `submit` would refuse for a limit, so an adapter answers
         with one message instead of acknowledging first (submit still reserves atomically)."""
-        per_user, per_scope, pending, cap = await self._limits.admission_limits(scope)
+        per_user, per_scope, pending, cap = limits
         if images > cap:
             await self._refuse(
                 requester,
@@ -332,7 +350,8 @@ class Admission:
             await self._refuse(requester, scope, exc)
 
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
-        per_user, per_scope, pending, _cap = await self._limits.admission_limits(prepared.scope)
+        limits = prepared.limits or await self._limits.admission_limits(prepared.scope)
+        per_user, per_scope, pending, _cap = limits
         try:
             # One Lua script checks and takes: atomic across every bot process.
             return await self._quotas.reserve(
