@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -29,13 +29,13 @@ from bot.core.delivery.housekeeping import Housekeeping
 from bot.core.delivery.leases import RedisLease, RedisOnceOnly
 from bot.core.generation.events import events_stream
 from bot.core.generation.process_priority import lower_process_priority
-from bot.core.generation.providers.base import ImageProvider
+from bot.core.generation.providers.base import Capabilities, ImageProvider
 from bot.core.generation.providers.registry import build_providers
 from bot.core.generation.queue import EmbeddedRedis, JobQueue, connect
 from bot.core.images.files import ImageFiles
-from bot.core.limits.safety import BannedTerms, OpenAIModerator, TextGate
+from bot.core.limits.safety import BannedTerms, Moderator, OpenAIModerator, TextGate
 from bot.core.requests.service import GenerationService
-from bot.core.requests.styles import load_catalogue
+from bot.core.requests.styles import StyleCatalogue, load_catalogue
 from bot.core.store import Store, open_configured_store
 from bot.health_checks import bot_checks
 from bot.heap import freeze_start_up_objects
@@ -166,42 +166,16 @@ class BotApp:
         one must be)."""
         if chat and settings.discord_token is None and settings.telegram_token is None:
             raise ConfigError(NO_CHAT_PLATFORM)
-        styles = load_catalogue()
-        if settings.default_style not in styles:
-            raise ConfigError(
-                f"DEFAULT_STYLE: {settings.default_style!r} is not a style id; "
-                f"choose one of {', '.join(styles.ids)}"
-            )
-        moderator = None
-        if settings.moderation == "openai":
-            if settings.openai_api_key is None:
-                raise ConfigError("MODERATION=openai needs OPENAI_API_KEY")
-            moderator = OpenAIModerator(
-                api_key=settings.openai_api_key.get_secret_value(),
-                base_url=settings.openai_base_url,
-                timeout=10.0,
-            )
-        try:
-            banned = BannedTerms.load(settings.banned_terms_file)
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"BANNED_TERMS_FILE: {exc}") from None
-        http = http_client(settings)
-        try:
-            providers = build_providers(settings, http)
-            store = await open_configured_store(settings)
-        except BaseException:
-            await http.aclose()
-            raise
+        styles = checked_styles(settings)
+        banned, moderator = content_checks(settings)
+        http, providers, store = await open_providers_and_store(settings)
         embedded = EmbeddedRedis() if settings.embedded_queue else None
         try:
             redis = await connect(settings, embedded)
         except (RedisError, OSError):
             await store.close()
             await http.aclose()
-            raise StartupError(
-                f"Redis did not answer at {host_of(settings.redis_url, 'REDIS_URL')}; start "
-                "Redis or fix REDIS_URL"
-            ) from None
+            raise StartupError(redis_unreachable(settings)) from None
         files = ImageFiles(settings.images_dir)
         stream = events_stream(settings.bot_instance)
         queue = JobQueue(redis, settings)
@@ -217,18 +191,8 @@ class BotApp:
             banned=banned,
             moderator=moderator,
         )
-        coordinator = DeliveryCoordinator(
-            redis=redis,
-            store=store,
-            files=files,
-            stream=stream,
-            resume_job=service.resume_job,
-            on_settled=service.settled,
-            delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
-            capabilities=capabilities,  # which follow-up buttons a result offers
-            claim_idle_seconds=settings.event_claim_idle_seconds,
-            acknowledgements=service.acknowledgements,
-            text_gate=TextGate(banned, moderator),
+        coordinator = build_coordinator(
+            settings, redis, store, files, stream, service, capabilities, banned, moderator
         )
         web: EmbeddedGallery | None = None
         try:
@@ -370,3 +334,80 @@ async def run_worker_process(settings: Settings) -> None:
         for provider in providers.values():
             await provider.aclose()
         await http.aclose()
+
+
+def checked_styles(settings: Settings) -> StyleCatalogue:
+    """The style catalogue, with DEFAULT_STYLE one of its ids."""
+    styles = load_catalogue()
+    if settings.default_style not in styles:
+        raise ConfigError(
+            f"DEFAULT_STYLE: {settings.default_style!r} is not a style id; "
+            f"choose one of {', '.join(styles.ids)}"
+        )
+    return styles
+
+
+def content_checks(settings: Settings) -> tuple[BannedTerms, Moderator | None]:
+    """The operator's banned terms and, with MODERATION=openai, the moderation client."""
+    moderator = None
+    if settings.moderation == "openai":
+        if settings.openai_api_key is None:
+            raise ConfigError("MODERATION=openai needs OPENAI_API_KEY")
+        moderator = OpenAIModerator(
+            api_key=settings.openai_api_key.get_secret_value(),
+            base_url=settings.openai_base_url,
+            timeout=10.0,
+        )
+    try:
+        banned = BannedTerms.load(settings.banned_terms_file)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"BANNED_TERMS_FILE: {exc}") from None
+    return banned, moderator
+
+
+def build_coordinator(
+    settings: Settings,
+    redis: ArqRedis,
+    store: Store,
+    files: ImageFiles,
+    stream: str,
+    service: GenerationService,
+    capabilities: Mapping[str, Capabilities],
+    banned: BannedTerms,
+    moderator: Moderator | None,
+) -> DeliveryCoordinator:
+    return DeliveryCoordinator(
+        redis=redis,
+        store=store,
+        files=files,
+        stream=stream,
+        resume_job=service.resume_job,
+        on_settled=service.settled,
+        delivery_deadline_seconds=settings.delivery_deadline_hours * 3600,
+        capabilities=capabilities,  # which follow-up buttons a result offers
+        claim_idle_seconds=settings.event_claim_idle_seconds,
+        acknowledgements=service.acknowledgements,
+        text_gate=TextGate(banned, moderator),
+    )
+
+
+def redis_unreachable(settings: Settings) -> str:
+    return (
+        f"Redis did not answer at {host_of(settings.redis_url, 'REDIS_URL')}; start "
+        "Redis or fix REDIS_URL"
+    )
+
+
+async def open_providers_and_store(
+    settings: Settings,
+) -> tuple[httpx.AsyncClient, dict[str, ImageProvider], Store]:
+    """The shared HTTP client, the providers on it and the store (the client closed again
+    when either fails)."""
+    http = http_client(settings)
+    try:
+        providers = build_providers(settings, http)
+        store = await open_configured_store(settings)
+    except BaseException:
+        await http.aclose()
+        raise
+    return http, providers, store

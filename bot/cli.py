@@ -193,6 +193,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit non-zero unless a worker heartbeat is fresh"
     )
 
+    add_imagine_parser(sub)
+    add_follow_up_parsers(sub)
+    p_describe = sub.add_parser("describe", help="prompt suggestions for a picture")
+    p_describe.add_argument("file", help="a PNG, JPEG, WebP or GIF")
+
+    sub.add_parser("styles", help="list the style catalogue")
+    sub.add_parser("providers", help="check every configured image provider")
+    sub.add_parser("migrate", help="apply database migrations")
+    add_history_parser(sub)
+    cli_edits.add_parsers(sub)
+    web_commands.add_parsers(sub)
+    add_db_parser(sub)
+    return parser
+
+
+def add_imagine_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p_img = sub.add_parser("imagine", help="generate one image from the command line")
     p_img.add_argument("prompt", help="what to draw, in quotes")
     p_img.add_argument(
@@ -228,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"with --image: how far the result may move from it, 0.1-1.0 (default: {DEFAULT_STRENGTH:g})",
     )
     p_img.add_argument("-o", "--output", help="file to write (default: out/imaginebot-<id>.png)")
+
+
+def add_follow_up_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, what in (("upscale", "upscale"), ("vary", "make variations of")):
         p_follow = sub.add_parser(name, help=f"{what} image K of an earlier request")
         p_follow.add_argument("generation_id", help="the request's id (see `imaginebot history`)")
@@ -242,12 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
         p_follow.add_argument(
             "-o", "--output", help="file to write (default: out/imaginebot-<id>.png)"
         )
-    p_describe = sub.add_parser("describe", help="prompt suggestions for a picture")
-    p_describe.add_argument("file", help="a PNG, JPEG, WebP or GIF")
 
-    sub.add_parser("styles", help="list the style catalogue")
-    sub.add_parser("providers", help="check every configured image provider")
-    sub.add_parser("migrate", help="apply database migrations")
+
+def add_history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p_hist = sub.add_parser("history", help="show the latest requests, of every platform")
     p_hist.add_argument(
         "--platform", choices=("cli", "discord", "telegram"), help="only this platform's requests"
@@ -259,8 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=20,
         help="how many requests to show, 1-1000 (default: 20)",
     )
-    cli_edits.add_parsers(sub)
-    web_commands.add_parsers(sub)
+
+
+def add_db_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p_db = sub.add_parser("db", help="database tools").add_subparsers(
         dest="db", required=True, help="copy: one database into another"
     )
@@ -272,7 +289,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--to", dest="target", required=True, help="sqlite:///path or postgresql://..."
     )
     p_copy.add_argument("--images-to", help="also copy the image files into this folder")
-    return parser
 
 
 async def db(settings: Settings, args: argparse.Namespace) -> int:

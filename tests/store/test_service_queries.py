@@ -20,7 +20,7 @@ async def service(store: Store, tmp_path: Path) -> GenerationService:
     return await build_service(tmp_path, store=store)
 
 
-async def test_a_request_reads_its_scope_once_per_step(
+async def test_a_request_reads_its_scope_once(
     service: GenerationService, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await store.set_scope_limits(GUILD.platform, GUILD.id, 5, None)
@@ -45,9 +45,10 @@ async def test_a_request_reads_its_scope_once_per_step(
     )
     scope_reads = [s for s in statements if "FROM scope_settings" in s]
     inserts = [s for s in statements if s.startswith("INSERT INTO generations")]
-    # Settings for the style (then cached), limits when preparing, limits when reserving.
-    assert len(scope_reads) <= 3, statements
-    assert len(inserts) == 1 and len(statements) <= 5, statements
+    # One read of the scope's row: its style rules, NSFW switch and limits, for preparing
+    # and for reserving.
+    assert len(scope_reads) == 1, statements
+    assert len(inserts) == 1 and len(statements) <= 3, statements
     # The scope's own limits were applied: its one pending slot is now taken.
     with pytest.raises(Exception, match="the limit is 1"):
         await service.prepare(ALICE, GUILD, ImagineCommand(prompt="another"))

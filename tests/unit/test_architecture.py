@@ -9,7 +9,7 @@
   errors, messages, ports, ...) import no stage;
 - no import cycle under bot/, counting every import that runs: imports inside functions
   count (they run too, only later), imports inside `if TYPE_CHECKING:` (never run) do not.
-Modules are sized by concept, not by a line count.
+- no function in bot/ is over 60 lines (modules are sized by concept, not by a line count).
 """
 
 from __future__ import annotations
@@ -266,3 +266,18 @@ def test_core_imports_point_down_the_stages() -> None:
 def test_core_top_level_holds_at_most_ten_modules() -> None:
     top = [path.name for path in (BOT / "core").glob("*.py")]
     assert len(top) <= 10, sorted(top)
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_in_bot_is_over_60_lines() -> None:
+    # From its `def` to its last line, docstring included (decorators not counted).
+    long = {
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name}": lines
+        for path in MODULES.values()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and (lines := (node.end_lineno or node.lineno) - node.lineno + 1) > MAX_FUNCTION_LINES
+    }
+    assert long == {}

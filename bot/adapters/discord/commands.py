@@ -5,6 +5,7 @@ limits and nsfw commands live in server_settings.py), /describe (describe.py) an
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import discord
@@ -40,18 +41,41 @@ def register_commands(
     intake: Intake,
     gallery: GalleryAccess | None,
 ) -> None:
-    async def allowed_style_choices(
+    register_imagine(tree, service, intake)
+    register_styles(tree, service)
+    register_history(tree, service, gallery)
+    group = settings_group(service)
+    register_gallery(tree, group, gallery)
+    tree.add_command(group)
+    register_forget_me(tree)
+    register_describe(tree, service, intake)
+
+
+StyleChoices = Callable[
+    [discord.Interaction, str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
+]
+
+
+def style_choices(service: GenerationService, *, allowed_only: bool) -> StyleChoices:
+    """Autocomplete for a style option: the scope's allowed styles, or the whole catalogue."""
+
+    async def choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        settings = await service.scope_settings(scope_of(interaction))
-        styles = service.styles.search(current, settings.allowed_styles or None, limit=25)
+        allowed = None
+        if allowed_only:
+            settings = await service.scope_settings(scope_of(interaction))
+            allowed = settings.allowed_styles or None
+        styles = service.styles.search(current, allowed, limit=25)
         return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
 
-    async def any_style_choices(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        styles = service.styles.search(current, None, limit=25)
-        return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
+    return choices
+
+
+def register_imagine(
+    tree: app_commands.CommandTree[Any], service: GenerationService, intake: Intake
+) -> None:
+    allowed_style_choices = style_choices(service, allowed_only=True)
 
     @tree.command(
         name="imagine",
@@ -107,6 +131,12 @@ def register_commands(
             prepare = asyncio.ensure_future(service.prepare(who, where, command))
             await intake.prepare_then_submit(interaction, prepare)
 
+
+def register_styles(tree: app_commands.CommandTree[Any], service: GenerationService) -> None:
+    """/styles and /mystyle."""
+
+    any_style_choices = style_choices(service, allowed_only=False)
+
     @tree.command(
         name="styles",
         description="List the picture styles",
@@ -144,6 +174,10 @@ def register_commands(
         else:
             await reply(interaction, f"Your default style is now {chosen.label}.")
 
+
+def register_history(
+    tree: app_commands.CommandTree[Any], service: GenerationService, gallery: GalleryAccess | None
+) -> None:
     @tree.command(
         name="history",
         description="Your last 10 pictures",
@@ -163,11 +197,19 @@ def register_commands(
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=view
             )
 
-    group = settings_group(service)
-    register_gallery(tree, group, gallery)
-    tree.add_command(group)
-    register_forget_me(tree)
-    register_describe(tree, service, intake)
+
+def default_style_choices(service: GenerationService) -> StyleChoices:
+    """Autocomplete for /settings default-style: the allowed styles, and "none" to reset."""
+
+    async def choices(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        settings = await service.scope_settings(scope_of(interaction))
+        styles = service.styles.search(current, settings.allowed_styles or None, limit=24)
+        found = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
+        return [*found, app_commands.Choice(name="(none: use the bot's default)", value="none")]
+
+    return choices
 
 
 def settings_group(service: GenerationService) -> app_commands.Group:
@@ -178,14 +220,7 @@ def settings_group(service: GenerationService) -> app_commands.Group:
         allowed_contexts=app_commands.AppCommandContext(guild=True),
         allowed_installs=app_commands.AppInstallationType(guild=True),
     )
-
-    async def style_choices(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        settings = await service.scope_settings(scope_of(interaction))
-        styles = service.styles.search(current, settings.allowed_styles or None, limit=24)
-        choices = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
-        return [*choices, app_commands.Choice(name="(none: use the bot's default)", value="none")]
+    style_choices = default_style_choices(service)
 
     @group.command(name="show", description="Show this server's settings")
     async def show(interaction: discord.Interaction) -> None:
@@ -218,6 +253,12 @@ def settings_group(service: GenerationService) -> app_commands.Group:
         else:
             await reply(interaction, f"This server's default style is now {chosen.label}.")
 
+    add_allowed_styles_command(group, service)
+    add_server_setting_commands(group, service)
+    return group
+
+
+def add_allowed_styles_command(group: app_commands.Group, service: GenerationService) -> None:
     @group.command(name="allowed-styles", description="Limit which styles members may use")
     @app_commands.describe(styles="Comma-separated style names, or 'all'")
     async def allowed_styles(interaction: discord.Interaction, styles: str) -> None:
@@ -237,6 +278,3 @@ def settings_group(service: GenerationService) -> app_commands.Group:
         else:
             names = ", ".join(s.label for s in chosen)
             await reply(interaction, f"Members may now use: {names}.")
-
-    add_server_setting_commands(group, service)
-    return group

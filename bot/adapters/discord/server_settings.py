@@ -39,6 +39,11 @@ def nsfw_text(allowed: bool) -> str:
 
 
 def add_server_setting_commands(group: app_commands.Group, service: GenerationService) -> None:
+    add_limits_command(group, service)
+    add_nsfw_command(group, service)
+
+
+def add_limits_command(group: app_commands.Group, service: GenerationService) -> None:
     @group.command(
         name="limits", description="Lower this server's limits (leave all out to see them)"
     )
@@ -85,6 +90,8 @@ def add_server_setting_commands(group: app_commands.Group, service: GenerationSe
                 return
         await reply(interaction, await limits_text(service, scope))
 
+
+def add_nsfw_command(group: app_commands.Group, service: GenerationService) -> None:
     @group.command(
         name="nsfw", description="Allow NSFW pictures in this server's age-restricted channels"
     )

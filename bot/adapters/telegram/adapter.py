@@ -13,7 +13,7 @@ import logging
 from collections import deque
 from pathlib import Path
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationHandlerStop, ExtBot, TypeHandler
 
@@ -63,6 +63,23 @@ ALLOWED_UPDATES = [
 ]
 
 
+def flood_limiter(settings: Settings) -> FloodLimiter:
+    return FloodLimiter(
+        overall_per_second=settings.telegram_overall_rate,
+        group_per_minute=settings.telegram_group_rate,
+        group_period=settings.telegram_group_period_seconds,
+        max_retries=3,
+    )
+
+
+def picture_downloads(bot: Bot, settings: Settings) -> PictureDownloads:
+    return PictureDownloads(
+        bot,
+        int(settings.max_input_image_mb * 1_000_000),
+        local_dir=settings.telegram_local_files_dir,
+    )
+
+
 class TelegramAdapter:
     platform = PLATFORM
 
@@ -79,12 +96,7 @@ class TelegramAdapter:
         if settings.telegram_token is None:
             raise ConfigError("TELEGRAM_TOKEN: not set")
         self.settings = settings
-        self.limiter = FloodLimiter(
-            overall_per_second=settings.telegram_overall_rate,
-            group_per_minute=settings.telegram_group_rate,
-            group_period=settings.telegram_group_period_seconds,
-            max_retries=3,
-        )
+        self.limiter = flood_limiter(settings)
         self._seen_updates: deque[int] = deque(maxlen=2048)
         # Several bot processes: one polls at a time, and an update is handled once by all.
         self._polling_lease = polling_lease
@@ -93,10 +105,7 @@ class TelegramAdapter:
         self.poll_liveness = PollLiveness(POLL_TIMEOUT)
         # Long polling holds its connection for the whole poll: a session of its own. Kept
         # here to close them when the start fails (PTB only shuts down what it initialized).
-        self._requests = (
-            AiohttpRequest(connections=64),
-            TrackedPollRequest(self.poll_liveness, connections=2),
-        )
+        self._requests = (AiohttpRequest(connections=64), self._poll_request())
         builder = (
             Application.builder()
             .token(settings.telegram_token.get_secret_value())
@@ -112,13 +121,7 @@ class TelegramAdapter:
         self.application = builder.build()
         self.texts = Texts(self.application.bot)
         self.boards = GroupBoards(self.limiter, self.texts.send, self.texts.edit)
-        self.status = StatusEditor(
-            self._edit_status,
-            final_edit=self._edit_final,
-            grace=STATUS_GRACE,
-            interval=STATUS_EDIT_INTERVAL,
-            per_second=STATUS_EDITS_PER_SECOND,
-        )
+        self.status = self._status_editor()
         self.moves = ChatMoves(service.move_chat)
         self.delivery = TelegramDelivery(
             self.application.bot, self.status, self.boards, service.styles, handles, self.moves
@@ -128,11 +131,7 @@ class TelegramAdapter:
         intake = Intake(service, self.boards, self.status, answers, self.rights)
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
-        self.downloads = PictureDownloads(
-            self.application.bot,
-            int(settings.max_input_image_mb * 1_000_000),
-            local_dir=settings.telegram_local_files_dir,
-        )
+        self.downloads = picture_downloads(self.application.bot, settings)
         self.moves.register(self.application)
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
@@ -142,6 +141,19 @@ class TelegramAdapter:
         self.application.add_error_handler(self.moves.on_error)
         self.connected = False
         self.webhook: WebhookServer | None = None
+
+    def _poll_request(self) -> TrackedPollRequest:
+        return TrackedPollRequest(self.poll_liveness, connections=2)
+
+    def _status_editor(self) -> StatusEditor:
+        """Status replies edited under the shared status throttle."""
+        return StatusEditor(
+            self._edit_status,
+            final_edit=self._edit_final,
+            grace=STATUS_GRACE,
+            interval=STATUS_EDIT_INTERVAL,
+            per_second=STATUS_EDITS_PER_SECOND,
+        )
 
     @property
     def bot(self) -> ExtBot[Spend]:

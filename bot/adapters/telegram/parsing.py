@@ -9,6 +9,7 @@ Unknown `--flags` are an error with a usage hint, never silently ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, MAX_SEED, AspectRatio
 from bot.core.numbers import decimal, whole_number
@@ -77,53 +78,54 @@ def _value(tokens: list[str], index: int, flag: str) -> str:
     return tokens[index + 1]
 
 
+def _flag(flag: str, value: str) -> tuple[str, str | int]:
+    """What `--style`, `--ar`/`--aspect` or `--seed` with its value sets."""
+    if flag == "--style":
+        return "style", value
+    if flag in ("--ar", "--aspect"):
+        if value not in ASPECT_RATIOS:
+            raise ParseError(f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
+        return "aspect", value
+    seed = whole_number(value, 0, MAX_SEED)
+    if seed is None:
+        raise ParseError(f"--seed must be a whole number from 0 to {MAX_SEED}.")
+    return "seed", seed
+
+
+def _keyword(lowered: str, value: str) -> tuple[str, str | int | float]:
+    """What `style:`, `count:` or `strength:` with its value sets."""
+    if lowered.startswith("style:"):
+        if not value:
+            raise ParseError("style: needs a style name, like style:anime.")
+        return "style", value
+    if lowered.startswith("count:"):
+        return "count", _count(value)
+    return "strength", _strength(value)
+
+
 def parse_imagine(text: str) -> ParsedImagine:
     """Parse the arguments of `/imagine` (the text after the command)."""
     tokens = text.split()
     prompt: list[str] = []
     negative: list[str] = []
-    style: str | None = None
-    aspect: str = "1:1"
-    seed: int | None = None
-    count = 1
-    strength: float | None = None
+    fields: dict[str, Any] = {}
     in_negative = False
     index = 0
     while index < len(tokens):
         token = tokens[index]
         lowered = token.lower()
-        if lowered.startswith("style:"):
-            style = token.split(":", 1)[1]
-            if not style:
-                raise ParseError("style: needs a style name, like style:anime.")
-            in_negative = False
-        elif lowered.startswith("count:"):
-            count = _count(token.split(":", 1)[1])
-            in_negative = False
-        elif lowered.startswith("strength:"):
-            strength = _strength(token.split(":", 1)[1])
+        if lowered.startswith(("style:", "count:", "strength:")):
+            field, setting = _keyword(lowered, token.split(":", 1)[1])
+            fields[field] = setting
             in_negative = False
         elif lowered.startswith("--"):
-            flag = lowered
-            if flag not in FLAGS:
+            if lowered not in FLAGS:
                 raise ParseError(f"Unknown option {token[:40]}.")
-            in_negative = False
-            if flag == "--no":
-                in_negative = True
+            in_negative = lowered == "--no"
+            if not in_negative:
+                field, setting = _flag(lowered, _value(tokens, index, lowered))
+                fields[field] = setting
                 index += 1
-                continue
-            value = _value(tokens, index, flag)
-            index += 1
-            if flag == "--style":
-                style = value
-            elif flag in ("--ar", "--aspect"):
-                if value not in ASPECT_RATIOS:
-                    raise ParseError(f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
-                aspect = value
-            elif flag == "--seed":
-                seed = whole_number(value, 0, MAX_SEED)
-                if seed is None:
-                    raise ParseError(f"--seed must be a whole number from 0 to {MAX_SEED}.")
         elif in_negative:
             negative.append(token)
         else:
@@ -132,11 +134,5 @@ def parse_imagine(text: str) -> ParsedImagine:
     if not prompt:
         raise ParseError("Please describe the picture you want.")
     return ParsedImagine(
-        prompt=" ".join(prompt),
-        style=style,
-        aspect=aspect,  # type: ignore[arg-type]
-        negative_prompt=" ".join(negative) or None,
-        seed=seed,
-        count=count,
-        strength=strength,
+        prompt=" ".join(prompt), negative_prompt=" ".join(negative) or None, **fields
     )

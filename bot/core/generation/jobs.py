@@ -178,73 +178,11 @@ class WorkerRuntime:
         deadline = time.monotonic() + self.job_seconds if self.job_seconds else None
         errors: list[ProviderError] = []
         for provider_id in chain:
-            reserved = None
-            if self.admission is not None and job_id is not None:
-                if provider_id == self.admission.provider:
-                    reserved = self.admission.token(job_id)
-                else:
-                    # Not using the slot taken for this job: free it for the next request.
-                    await self.admission.release(job_id)
-            await emit(
-                Started(generation_id=gen_id, ts=time.time(), provider=provider_id, attempt=job_try)
-            )
-
-            async def progress(update: StatusUpdate) -> None:
-                await emit(
-                    Progress(
-                        generation_id=gen_id,
-                        ts=time.time(),
-                        position=update.position,
-                        detail=update.detail,
-                        eta=update.eta_seconds,
-                    )
-                )
-
-            provider = self.providers[provider_id]
-            call = partial(perform, provider, request_for(provider, job), job, progress)
-            try:
-                calls = calls_for(provider.capabilities, job)
-                outcome = await self._attempt(provider_id, call, gen_id, calls, deadline, reserved)
-                checked(provider_id, outcome)
-            except ProviderError as exc:
-                metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
-                # Credentials, quota and setup problems need the operator: say so louder.
-                operator = not exc.retryable and not isinstance(
-                    exc, ProviderRefused | ProviderRejected
-                )
-                log.log(
-                    logging.WARNING if operator else logging.INFO,
-                    "generation %s: provider %s failed (%s, retryable=%s): %s",
-                    gen_id,
-                    provider_id,
-                    exc.code,
-                    exc.retryable,
-                    exc.detail,
-                )
-                if isinstance(exc, ProviderRefused | ProviderRejected):
-                    # The user's request itself was refused: final, never shopped around.
-                    await self._fail(emit, gen_id, exc)
-                    return {"status": "failed"}
-                if not exc.retryable:
-                    await self._mark_spent(gen_id, provider_id)
-                errors.append(exc)
+            result = await self._try_provider(job, job_try, job_id, provider_id, emit, deadline)
+            if isinstance(result, ProviderError):
+                errors.append(result)
                 continue
-            except Exception:
-                log.exception("generation %s: provider %s crashed", gen_id, provider_id)
-                await emit(await self._failed(gen_id, "internal", INTERNAL_ERROR))
-                return {"status": "failed"}
-            if any(image.censored for image in outcome.images):
-                # The provider blurred or blocked its own result: never post it as if fine.
-                await emit(
-                    await self._failed(
-                        gen_id,
-                        "censored",
-                        "The image service blocked the result as unsafe, so nothing was posted.",
-                    )
-                )
-                return {"status": "failed"}
-            await self._done(emit, gen_id, provider_id, outcome)
-            return {"status": "done", "provider": provider_id}
+            return result
 
         # Every provider failed, none because of the request itself. Try again later when
         # any of them may recover (outage, rate limit, timeout); otherwise say why it ended.
@@ -258,6 +196,95 @@ class WorkerRuntime:
             raise Retry(defer=delay)
         await self._fail(emit, gen_id, errors[-1])
         return {"status": "failed"}
+
+    async def _reserved_slot(self, provider_id: str, job_id: str | None) -> str | None:
+        """The admission slot taken for this job, when this provider is the one it was taken
+        for; asking another provider frees it for the next request."""
+        if self.admission is None or job_id is None:
+            return None
+        if provider_id == self.admission.provider:
+            return self.admission.token(job_id)
+        await self.admission.release(job_id)
+        return None
+
+    async def _try_provider(
+        self,
+        job: JobMessage,
+        job_try: int,
+        job_id: str | None,
+        provider_id: str,
+        emit: Emit,
+        deadline: float | None,
+    ) -> dict[str, Any] | ProviderError:
+        """One provider's attempt: the job's result (done or failed for good), or the error
+        after which the next provider is asked."""
+        gen_id = job.generation_id
+        reserved = await self._reserved_slot(provider_id, job_id)
+        await emit(
+            Started(generation_id=gen_id, ts=time.time(), provider=provider_id, attempt=job_try)
+        )
+
+        async def progress(update: StatusUpdate) -> None:
+            await emit(
+                Progress(
+                    generation_id=gen_id,
+                    ts=time.time(),
+                    position=update.position,
+                    detail=update.detail,
+                    eta=update.eta_seconds,
+                )
+            )
+
+        provider = self.providers[provider_id]
+        call = partial(perform, provider, request_for(provider, job), job, progress)
+        try:
+            calls = calls_for(provider.capabilities, job)
+            outcome = await self._attempt(provider_id, call, gen_id, calls, deadline, reserved)
+            checked(provider_id, outcome)
+        except ProviderError as exc:
+            return await self._provider_failed(emit, gen_id, provider_id, exc)
+        except Exception:
+            log.exception("generation %s: provider %s crashed", gen_id, provider_id)
+            await emit(await self._failed(gen_id, "internal", INTERNAL_ERROR))
+            return {"status": "failed"}
+        if any(image.censored for image in outcome.images):
+            # The provider blurred or blocked its own result: never post it as if fine.
+            await emit(
+                await self._failed(
+                    gen_id,
+                    "censored",
+                    "The image service blocked the result as unsafe, so nothing was posted.",
+                )
+            )
+            return {"status": "failed"}
+        await self._done(emit, gen_id, provider_id, outcome)
+        return {"status": "done", "provider": provider_id}
+
+    async def _provider_failed(
+        self, emit: Emit, gen_id: str, provider_id: str, exc: ProviderError
+    ) -> dict[str, Any] | ProviderError:
+        """A provider's error: final when the request itself was refused; otherwise the error
+        to remember (a provider that failed for good is not asked again on a retry)."""
+        metrics.PROVIDER_ERRORS.labels(provider_id, exc.code).inc()
+        refused = isinstance(exc, ProviderRefused | ProviderRejected)
+        # Credentials, quota and setup problems need the operator: say so louder.
+        operator = not exc.retryable and not refused
+        log.log(
+            logging.WARNING if operator else logging.INFO,
+            "generation %s: provider %s failed (%s, retryable=%s): %s",
+            gen_id,
+            provider_id,
+            exc.code,
+            exc.retryable,
+            exc.detail,
+        )
+        if refused:
+            # The user's request itself was refused: final, never shopped around.
+            await self._fail(emit, gen_id, exc)
+            return {"status": "failed"}
+        if not exc.retryable:
+            await self._mark_spent(gen_id, provider_id)
+        return exc
 
     async def _attempt(
         self,

@@ -6,6 +6,7 @@ from bot.core.errors import InvalidRequest
 from bot.core.limits.quotas import Limits
 from bot.core.models import MAX_COUNT, Scope
 from bot.core.store import Store
+from bot.core.store.settings import ScopeRow
 from bot.settings import Settings
 
 
@@ -18,15 +19,22 @@ def operator_limits(settings: Settings) -> Limits:
     )
 
 
+AdmissionLimits = tuple[int, int | None, int | None, int]
+
+
 class ScopeLimits:
     def __init__(self, store: Store, settings: Settings) -> None:
         self._store = store
         self._settings = settings
 
-    async def admission_limits(self, scope: Scope) -> tuple[int, int | None, int | None, int]:
+    async def admission_limits(self, scope: Scope) -> AdmissionLimits:
         """`effective_limits`, `pending_override` and `max_count` together, from one store
         query (all are read for every request)."""
-        row = await self._store.scope_row(scope.platform, scope.id)
+        return self.limits_of(await self._store.scope_row(scope.platform, scope.id))
+
+    def limits_of(self, row: ScopeRow) -> AdmissionLimits:
+        """A request's limits from the scope's row: daily per user and per scope, the waiting
+        requests one user may have, the most pictures one request may ask for."""
         per_user, per_scope = self._effective(row.daily_limit_per_user, row.daily_limit_per_scope)
         return per_user, per_scope, row.max_pending_per_user, self._count_cap(row.max_count)
 

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from redis.exceptions import RedisError
 
@@ -30,7 +30,7 @@ from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import QuotaBook, Reservation
 from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
-from bot.core.limits.scope_limits import ScopeLimits
+from bot.core.limits.scope_limits import AdmissionLimits, ScopeLimits
 from bot.core.messages import Operation
 from bot.core.models import (
     MAX_SEED,
@@ -81,6 +81,7 @@ class PreparedRequest:
     known_suggestions: tuple[str, ...] = ()  # a describe: the picture's own parameters
     mask: bytes | None = None  # an edit's checked mask (white = change); edit_note for Info
     edit_note: str | None = None
+    limits: AdmissionLimits | None = None  # the scope's, as read when prepared
 
     @property
     def operation(self) -> Operation:
@@ -93,6 +94,38 @@ class PreparedRequest:
         if self.kind is Kind.UPSCALE and not self.providers:
             return 0
         return self.command.count
+
+
+def new_row(
+    gen_id: str, prepared: PreparedRequest, target: ReplyTarget, input_path: str | None
+) -> dict[str, Any]:
+    """The history row of a request about to be queued."""
+    return {
+        "id": gen_id,
+        "platform": prepared.requester.platform,
+        "scope_id": prepared.scope.id,
+        "chat_id": target.chat_id,
+        "thread_id": target.thread_id,
+        "reply_to_message_id": target.reply_to_message_id,
+        "user_id": prepared.requester.user_id,
+        "user_name": clean_text(prepared.requester.display_name) or "someone",
+        "prompt": prepared.command.prompt,
+        "negative_prompt": prepared.command.negative_prompt,
+        "style": prepared.style.id,
+        "aspect": prepared.command.aspect,
+        "seed": prepared.seed,
+        "parent_id": prepared.parent_id,
+        "status": "queued",
+        "handle": target.stored_handle(),
+        "created_at": time.time(),
+        "kind": prepared.kind.value,
+        "count": prepared.command.count,
+        "parent_index": prepared.parent_index,
+        "input_path": input_path,
+        "strength": prepared.command.strength if prepared.input_image is not None else None,
+        "suggestions": json.dumps(list(prepared.known_suggestions)),
+        "edit_note": prepared.edit_note,
+    }
 
 
 class Admission:
@@ -135,8 +168,6 @@ class Admission:
             reply_stream=reply_stream,
             files=files,
         )
-        self.job_for = self.plans.job_for
-        self.resume_job = self.plans.resume_job
 
     # -- validation -------------------------------------------------------------------------------
 
@@ -186,40 +217,22 @@ class Admission:
         `command.image` is a picture a user sent: checked and cleaned here (off the event loop).
         `source_image` is one of the bot's own images (a follow-up's; an edit's canvas)."""
         describe = kind is Kind.DESCRIBE
-        prompt = clean_text(command.prompt)
-        negative = clean_text(command.negative_prompt or "") or None
-        limit = self._settings.max_prompt_chars
-        check_negative_prompt(negative, limit)
-        if not prompt and not describe:
-            check_prompt(prompt, prompt, limit, self._capabilities)
-        scope_settings = await self._preferences.scope_settings(scope)
+        prompt, negative = self._clean_words(command, describe)
+        # The scope's row, read once for the whole request: its style rules and NSFW switch
+        # here, its limits when checked now and when reserved in `submit`.
+        row = await self._store.scope_row(scope.platform, scope.id)
+        scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
         style = await self._resolve(requester, scope_settings, command.style)
         check_aspect(command.aspect, self._capabilities)
         rendered = rendered_prompt(style, prompt, kind, mask is not None)
         if not describe:
-            check_prompt(prompt, rendered, limit, self._capabilities)
-        if self._banned.matches(prompt, negative or ""):
-            # The refusal never echoes the matched term.
-            await self._refuse(
-                requester,
-                scope,
-                ContentRefused("This prompt uses words that are not allowed on this bot."),
-            )
+            check_prompt(prompt, rendered, self._settings.max_prompt_chars, self._capabilities)
+        await self._check_words(requester, scope, prompt, negative)
         # Limits (the count cap among them) before the picture is cleaned: the cheap refusal first.
-        await self._check_limits(requester, scope, command.count)
-        image = source_image
-        known: tuple[str, ...] = ()
-        if command.image is not None:
-            if describe:
-                known = self._inputs.own_parameters(command.image)
-            try:
-                image = (await self._inputs.clean(command.image)).data
-            except UserFacingError as exc:
-                await self._refuse(requester, scope, exc)
-        try:
-            providers = self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
-        except UserFacingError as exc:
-            await self._refuse(requester, scope, exc)
+        await self._check_limits(requester, scope, limits, command.count)
+        image, known = await self._input_picture(requester, scope, command, describe)
+        image = image if image is not None else source_image
+        providers = await self._providers(requester, scope, kind, image, known, mask)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
@@ -242,9 +255,60 @@ class Admission:
             input_image=image,
             providers=providers,
             known_suggestions=known,
+            limits=limits,
             mask=mask,
             edit_note=edit_note,
         )
+
+    async def _providers(
+        self,
+        requester: Requester,
+        scope: Scope,
+        kind: Kind,
+        image: bytes | None,
+        known: tuple[str, ...],
+        mask: bytes | None,
+    ) -> tuple[str, ...]:
+        """The chain filtered by what the request needs; refused when none can make it."""
+        try:
+            return self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
+
+    def _clean_words(self, command: ImagineCommand, describe: bool) -> tuple[str, str | None]:
+        """The prompt and negative prompt as user text, checked before anything is read."""
+        prompt = clean_text(command.prompt)
+        negative = clean_text(command.negative_prompt or "") or None
+        limit = self._settings.max_prompt_chars
+        check_negative_prompt(negative, limit)
+        if not prompt and not describe:
+            check_prompt(prompt, prompt, limit, self._capabilities)
+        return prompt, negative
+
+    async def _input_picture(
+        self, requester: Requester, scope: Scope, command: ImagineCommand, describe: bool
+    ) -> tuple[bytes | None, tuple[str, ...]]:
+        """The picture a user sent, cleaned (None without one), and for a describe the
+        parameters the picture carries itself."""
+        if command.image is None:
+            return None, ()
+        known = self._inputs.own_parameters(command.image) if describe else ()
+        try:
+            return (await self._inputs.clean(command.image)).data, known
+        except UserFacingError as exc:
+            await self._refuse(requester, scope, exc)
+
+    async def _check_words(
+        self, requester: Requester, scope: Scope, prompt: str, negative: str | None
+    ) -> None:
+        """The operator's banned terms, before anything is reserved."""
+        if self._banned.matches(prompt, negative or ""):
+            # The refusal never echoes the matched term.
+            await self._refuse(
+                requester,
+                scope,
+                ContentRefused("This prompt uses words that are not allowed on this bot."),
+            )
 
     # -- limits -----------------------------------------------------------------------------------
 
@@ -258,10 +322,12 @@ class Admission:
         )
         raise error
 
-    async def _check_limits(self, requester: Requester, scope: Scope, images: int = 1) -> None:
+    async def _check_limits(
+        self, requester: Requester, scope: Scope, limits: AdmissionLimits, images: int = 1
+    ) -> None:
         """Refuse already here what `submit` would refuse for a limit, so an adapter answers
         with one message instead of acknowledging first (submit still reserves atomically)."""
-        per_user, per_scope, pending, cap = await self._limits.admission_limits(scope)
+        per_user, per_scope, pending, cap = limits
         if images > cap:
             await self._refuse(
                 requester,
@@ -284,7 +350,8 @@ class Admission:
             await self._refuse(requester, scope, exc)
 
     async def _reserve(self, prepared: PreparedRequest) -> Reservation:
-        per_user, per_scope, pending, _cap = await self._limits.admission_limits(prepared.scope)
+        limits = prepared.limits or await self._limits.admission_limits(prepared.scope)
+        per_user, per_scope, pending, _cap = limits
         try:
             # One Lua script checks and takes: atomic across every bot process.
             return await self._quotas.reserve(
@@ -337,32 +404,7 @@ class Admission:
         )
         try:
             generation = await self._store.insert_generation(
-                {
-                    "id": gen_id,
-                    "platform": prepared.requester.platform,
-                    "scope_id": prepared.scope.id,
-                    "chat_id": target.chat_id,
-                    "thread_id": target.thread_id,
-                    "reply_to_message_id": target.reply_to_message_id,
-                    "user_id": prepared.requester.user_id,
-                    "user_name": clean_text(prepared.requester.display_name) or "someone",
-                    "prompt": command.prompt,
-                    "negative_prompt": command.negative_prompt,
-                    "style": prepared.style.id,
-                    "aspect": command.aspect,
-                    "seed": prepared.seed,
-                    "parent_id": prepared.parent_id,
-                    "status": "queued",
-                    "handle": target.stored_handle(),
-                    "created_at": time.time(),
-                    "kind": prepared.kind.value,
-                    "count": command.count,
-                    "parent_index": prepared.parent_index,
-                    "input_path": input_path,
-                    "strength": command.strength if prepared.input_image is not None else None,
-                    "suggestions": json.dumps(list(prepared.known_suggestions)),
-                    "edit_note": prepared.edit_note,
-                }
+                new_row(gen_id, prepared, target, input_path)
             )
         except StoreUnavailable:
             await self._quotas.cancel(reservation)  # nothing was stored: give the slot back

@@ -20,6 +20,7 @@ from bot.core.errors import StyleNotAllowed
 from bot.core.models import Requester, Scope, Style
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.store import Store
+from bot.core.store.settings import ScopeRow
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,10 @@ class ScopeSettings:
 
     def allows(self, style_id: str) -> bool:
         return not self.allowed_styles or style_id in self.allowed_styles
+
+    @classmethod
+    def of(cls, row: ScopeRow) -> ScopeSettings:
+        return cls(row.default_style, row.allowed_styles, row.nsfw)
 
 
 class Preferences:
@@ -90,7 +95,7 @@ class Preferences:
         cached = self._scope_cache.get(key) if await self._fresh() else None
         if cached is None:
             row = await self._store.scope_row(scope.platform, scope.id)  # one query
-            cached = ScopeSettings(row.default_style, row.allowed_styles, row.nsfw)
+            cached = ScopeSettings.of(row)
             self._scope_cache[key] = cached
         return cached
 
