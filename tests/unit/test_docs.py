@@ -61,3 +61,24 @@ def test_env_example_lists_every_setting_and_no_secret() -> None:
         "POSTGRES_PASSWORD",
     ):
         assert names[secret] == ""
+
+
+def test_every_test_the_docs_name_exists() -> None:
+    """A sentence that says 'this test proves it' must name a test that is there."""
+    import ast
+
+    missing = []
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        for path, name in re.findall(r"(tests/[\w/]+\.py)::(\w+)", doc.read_text(encoding="utf-8")):
+            source = ROOT / path
+            if not source.is_file():
+                missing.append(f"{doc.name}: {path}")
+                continue
+            defined = {
+                node.name
+                for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            }
+            if name not in defined:
+                missing.append(f"{doc.name}: {path}::{name}")
+    assert missing == []
