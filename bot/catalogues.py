@@ -1,8 +1,12 @@
 """The translation catalogues' one command: `python -m bot.catalogues update|check|init LANG`.
 
-- `update` extracts every `Text(...)` and `Plural(...)` message from `bot/` and the style
-  names and descriptions from `bot/styles.yaml` into `bot/locales/messages.pot`, merges the
-  template into every language's `messages.po` (new messages arrive empty, changed ones fuzzy),
+Each area of the bot keeps its own catalogue (`DOMAINS`: the core's texts, each adapter's, the
+web gallery's, the style names), so work on one area never touches another's files; at run
+time a locale's catalogues are read as one (`bot.core.language`).
+
+- `update` extracts every `Text(...)` and `Plural(...)` message of an area (and the style
+  names and descriptions from `bot/styles.yaml`) into `bot/locales/<area>.pot`, merges each
+  template into every language's `<area>.po` (new messages arrive empty, changed ones fuzzy),
   and writes the pseudo-locale `en_XA` from the template;
 - `check` fails (exit 1, one line per problem) when a catalogue misses a message, keeps a
   fuzzy one, or whose placeholders differ from English; it is what the tests run;
@@ -26,30 +30,46 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from bot.core.language import DOMAIN, ENGLISH, LANGUAGES, LOCALES_DIR, PSEUDO, placeholders
+from bot.core.language import LANGUAGES, LOCALES_DIR, PSEUDO, placeholders
 
 BOT_DIR = Path(__file__).resolve().parent
-TEMPLATE = LOCALES_DIR / f"{DOMAIN}.pot"
 STYLES = BOT_DIR / "styles.yaml"
 KEYWORDS = {"Text": None, "Plural": (1, 2)}
 PROJECT = "imaginebot"
+# Each area's catalogue and the folder under bot/ its messages are extracted from (the
+# styles' catalogue is read from bot/styles.yaml). Python and the web's Jinja2 templates.
+DOMAINS: dict[str, str | None] = {
+    "core": "core",
+    "discord": "adapters/discord",
+    "telegram": "adapters/telegram",
+    "web": "web",
+    "styles": None,
+}
+METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
 
 
-def catalogue_path(locale: str, suffix: str = ".po") -> Path:
-    return LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
+def template_path(domain: str) -> Path:
+    return LOCALES_DIR / f"{domain}.pot"
 
 
-def extract() -> Catalog:
-    """Every message the code and the styles file show, as a template."""
+def catalogue_path(locale: str, domain: str) -> Path:
+    return LOCALES_DIR / locale / "LC_MESSAGES" / f"{domain}.po"
+
+
+def extract(domain: str) -> Catalog:
+    """Every message one area of the bot shows, as a template."""
     template = Catalog(project=PROJECT, fuzzy=False)
+    folder = DOMAINS[domain]
+    if folder is None:
+        for words, location in _style_messages():
+            template.add(words, locations=[location], auto_comments=["A style's name or line."])
+        return template
     found = extract_from_dir(
-        str(BOT_DIR), method_map=[("**.py", "python")], keywords=KEYWORDS, comment_tags=("i18n:",)
+        str(BOT_DIR / folder), method_map=METHODS, keywords=KEYWORDS, comment_tags=("i18n:",)
     )
     for filename, lineno, message, comments, context in found:
-        location = (f"bot/{filename}", lineno)
+        location = (f"bot/{folder}/{filename}", lineno)
         template.add(message, locations=[location], auto_comments=comments, context=context)
-    for message, location in _style_messages():
-        template.add(message, locations=[location], auto_comments=["A style's name or line."])
     return template
 
 
@@ -96,33 +116,32 @@ def read(path: Path) -> Catalog:
 
 
 def update() -> None:
-    template = extract()
-    _write(template, TEMPLATE)
-    for locale in LANGUAGES:
-        if locale == ENGLISH:
-            continue
-        path = catalogue_path(locale)
-        catalogue = read(path) if path.is_file() else Catalog(locale=locale, project=PROJECT)
-        catalogue.update(template, update_header_comment=False)
-        _write(catalogue, path)
-    _write(_pseudo_catalogue(template), catalogue_path(PSEUDO))
+    for domain in DOMAINS:
+        template = extract(domain)
+        _write(template, template_path(domain))
+        for locale in LANGUAGES[1:]:
+            path = catalogue_path(locale, domain)
+            catalogue = read(path) if path.is_file() else Catalog(locale=locale, project=PROJECT)
+            catalogue.update(template, update_header_comment=False)
+            _write(catalogue, path)
+        _write(_pseudo_catalogue(template), catalogue_path(PSEUDO, domain))
 
 
 def problems(locale: str) -> list[str]:
-    """What is wrong with one language's catalogue, as lines a translator can act on."""
-    path = catalogue_path(locale)
-    if not path.is_file():
-        return [f"{locale}: no catalogue at {path.relative_to(BOT_DIR.parent)}"]
-    catalogue = read(path)
-    template = read(TEMPLATE)
+    """What is wrong with one language's catalogues, as lines a translator can act on."""
     found = []
-    for expected in template:
-        if not expected.id:
+    for domain in DOMAINS:
+        path = catalogue_path(locale, domain)
+        if not path.is_file():
+            found.append(f"{locale}: no catalogue at {path.relative_to(BOT_DIR.parent)}")
             continue
-        message = catalogue.get(expected.id, context=expected.context)
-        found.extend(_message_problems(locale, expected, message))
-    for message, errors in catalogue.check():
-        found.extend(f"{locale}: {message.id!r}: {error}" for error in errors)
+        catalogue = read(path)
+        for expected in read(template_path(domain)):
+            if expected.id:
+                message = catalogue.get(expected.id, context=expected.context)
+                found.extend(_message_problems(locale, expected, message))
+        for message, errors in catalogue.check():
+            found.extend(f"{locale}: {message.id!r}: {error}" for error in errors)
     return found
 
 
@@ -156,14 +175,17 @@ def check() -> list[str]:
     return [line for locale in (*LANGUAGES[1:], PSEUDO) for line in problems(locale)]
 
 
-def init(locale: str) -> Path:
-    path = catalogue_path(locale)
-    if path.exists():
-        raise SystemExit(f"{path} exists already; run `python -m bot.catalogues update`")
-    catalogue = Catalog(locale=locale, project=PROJECT)
-    catalogue.update(read(TEMPLATE))
-    _write(catalogue, path)
-    return path
+def init(locale: str) -> list[Path]:
+    written = []
+    for domain in DOMAINS:
+        path = catalogue_path(locale, domain)
+        if path.exists():
+            raise SystemExit(f"{path} exists already; run `python -m bot.catalogues update`")
+        catalogue = Catalog(locale=locale, project=PROJECT)
+        catalogue.update(read(template_path(domain)))
+        _write(catalogue, path)
+        written.append(path)
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines) if lines else "every catalogue is complete")
         return 1 if lines else 0
     if len(args) == 2 and args[0] == "init":
-        print(init(args[1]))
+        print("\n".join(str(path) for path in init(args[1])))
         return 0
     print("usage: python -m bot.catalogues update | check | init LANG", file=sys.stderr)
     return 2

@@ -35,7 +35,6 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -47,7 +46,7 @@ from babel.support import NullTranslations, Translations
 from bot.core.text import strip_bidi
 
 LOCALES_DIR: Final = Path(__file__).resolve().parent.parent / "locales"
-DOMAIN: Final = "messages"
+DOMAIN: Final = "imaginebot"  # the merged catalogue's name; each area keeps its own file
 ENGLISH: Final = "en"
 PSEUDO: Final = "en_XA"
 
@@ -230,27 +229,40 @@ def _shown(value: object, locale: str, escape: Callable[[str], str], catalogues:
 
 
 def _load(directory: Path, locale: str) -> NullTranslations:
-    """The compiled catalogue of `locale`, or English's identity when there is none.
+    """Every catalogue of `locale` (one per area of the bot: see `bot/catalogues.py`) as
+    one, or English's identity when there is none.
 
     A checkout that was never installed has no `.mo` files (they are built at install time,
-    see `hatch_build.py`); it reads the `.po` source instead, so running from a bare
-    checkout still speaks every language.
+    see `hatch_build.py`), and an edited `.po` is newer than its `.mo`: then the `.po`
+    source is read instead, so a bare checkout speaks every language and an edited
+    translation shows at the next start.
     """
     if locale == ENGLISH:
         return NullTranslations()
-    compiled = directory / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    folder = directory / locale / "LC_MESSAGES"
+    domains = sorted(
+        {path.stem for path in folder.glob("*.po")} | {p.stem for p in folder.glob("*.mo")}
+    )
+    if not domains:
+        return NullTranslations()
+    # The first area's catalogue carries the language's plural rule; the others join it.
+    merged = _domain(folder / f"{domains[0]}.mo")
+    for domain in domains[1:]:
+        merged.merge(_domain(folder / f"{domain}.mo"))
+    return merged
+
+
+def _domain(compiled: Path) -> Translations:
     source = compiled.with_suffix(".po")
     if compiled.is_file() and (
         not source.is_file() or compiled.stat().st_mtime >= source.stat().st_mtime
     ):
-        return Translations.load(str(directory), [locale], DOMAIN)
-    if source.is_file():
-        return _from_source(source)
-    return NullTranslations()
+        with compiled.open("rb") as handle:
+            return Translations(fp=handle, domain=compiled.stem)
+    return _from_source(source)
 
 
-@lru_cache(maxsize=32)
-def _from_source(source: Path) -> NullTranslations:
+def _from_source(source: Path) -> Translations:
     from io import BytesIO
 
     from babel.messages.mofile import write_mo
@@ -261,4 +273,4 @@ def _from_source(source: Path) -> NullTranslations:
     buffer = BytesIO()
     write_mo(buffer, catalogue)
     buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
+    return Translations(fp=buffer, domain=source.stem)

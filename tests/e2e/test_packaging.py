@@ -7,6 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from bot.catalogues import DOMAINS
 from bot.core.language import LANGUAGES, PSEUDO
 from tests.support import ROOT
 
@@ -33,7 +34,9 @@ def test_the_wheel_carries_a_compiled_catalogue_for_every_language(tmp_path: Pat
     (wheel,) = tmp_path.glob("imaginebot-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
-        f"bot/locales/{locale}/LC_MESSAGES/messages.mo" for locale in (*LANGUAGES[1:], PSEUDO)
+        f"bot/locales/{locale}/LC_MESSAGES/{domain}.mo"
+        for locale in (*LANGUAGES[1:], PSEUDO)
+        for domain in DOMAINS
     }
     assert expected <= names
     assert "bot/migrations/001_initial.sql" in names

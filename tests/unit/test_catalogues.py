@@ -20,9 +20,10 @@ def test_every_catalogue_has_every_message_with_english_placeholders() -> None:
 def test_the_template_holds_what_the_code_and_the_styles_show() -> None:
     """A message added in code (or a style added to styles.yaml) without running
     `python -m bot.catalogues update` fails here, naming the command."""
-    extracted = {message.id for message in catalogues.extract() if message.id}
-    kept = {message.id for message in catalogues.read(catalogues.TEMPLATE) if message.id}
-    assert extracted == kept, "run `python -m bot.catalogues update`"
+    for domain in catalogues.DOMAINS:
+        extracted = {message.id for message in catalogues.extract(domain) if message.id}
+        kept = {m.id for m in catalogues.read(catalogues.template_path(domain)) if m.id}
+        assert extracted == kept, f"{domain}: run `python -m bot.catalogues update`"
 
 
 def test_a_catalogue_missing_a_message_or_a_placeholder_is_named(
@@ -31,8 +32,7 @@ def test_a_catalogue_missing_a_message_or_a_placeholder_is_named(
     locales = tmp_path / "locales"
     shutil.copytree(ROOT / "bot" / "locales", locales)
     monkeypatch.setattr(catalogues, "LOCALES_DIR", locales)
-    monkeypatch.setattr(catalogues, "TEMPLATE", locales / "messages.pot")
-    source = locales / "de" / "LC_MESSAGES" / "messages.po"
+    source = locales / "de" / "LC_MESSAGES" / "styles.po"
     text = source.read_text(encoding="utf-8")
     text = text.replace('msgstr "Foto"', 'msgstr ""').replace('msgstr "Aquarell"', 'msgstr "{x}"')
     source.write_text(text, encoding="utf-8")
