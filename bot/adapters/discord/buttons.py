@@ -26,6 +26,7 @@ import discord
 
 from bot.adapters.discord import privacy
 from bot.adapters.discord.answers import refuse, reply
+from bot.adapters.discord.edit_buttons import EditButtons
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
@@ -52,10 +53,14 @@ from bot.adapters.discord.result_buttons import (
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
-from bot.core.requests.button_data import Button, FollowUp, On, RowButton
+from bot.core.requests.button_data import Button, FollowUp, ModeratedFollowUp, On, RowButton
 from bot.core.requests.buttons import (
     BUTTONS,
     Delete,
+    EditByWords,
+    EditImage,
+    EditMenu,
+    EditWordsSubmit,
     ForgetAnswer,
     ForgetCancel,
     ForgetConfirm,
@@ -79,8 +84,13 @@ class Buttons:
     def __init__(self, service: GenerationService, intake: Intake) -> None:
         self.service = service
         self.intake = intake
+        edits = EditButtons(service, intake)
         # One handler per button class; every `FollowUp` shares `follow_up`.
         self.handlers: dict[type[Button], Handler] = {
+            EditMenu: edits.open_menu,
+            EditImage: edits.pick_image,
+            EditByWords: edits.ask_words,
+            EditWordsSubmit: edits.submit_words,
             Remix: self.open_remix,
             RemixSubmit: self.submit_remix,
             Info: self.info,
@@ -157,7 +167,12 @@ class Buttons:
     async def follow_up(self, interaction: discord.Interaction, button: FollowUp) -> None:
         """Reroll, a restyle pick, U<k> (a reply to the grid), V<k> (a new grid) or "Imagine
         this": the button's own core call, then a new request under its own message."""
-        preparing = button.prepare(self.service, requester_of(interaction), scope_of(interaction))
+        requester, scope = requester_of(interaction), scope_of(interaction)
+        if isinstance(button, ModeratedFollowUp):  # the edits: the requester or a moderator
+            moderator = is_moderator(interaction)
+            preparing = button.prepare_as(self.service, requester, scope, moderator=moderator)
+        else:
+            preparing = button.prepare(self.service, requester, scope)
         await self.intake.prepare_then_submit(interaction, asyncio.ensure_future(preparing))
 
     async def forget(self, interaction: discord.Interaction, button: ForgetAnswer) -> None:

@@ -141,6 +141,8 @@ class Intake:
         # A button's result answers the message the button is on (U posts a reply to the
         # grid); the late fallback message then replies to it too.
         source = interaction.message
+        if source is not None and source.flags.ephemeral:
+            source = None  # a press in an ephemeral menu: nothing in the channel to reply to
         handle = delivery_handle(interaction)
         target = ReplyTarget(
             platform=PLATFORM,
