@@ -194,5 +194,6 @@ async def test_no_edit_is_offered_or_made_when_no_provider_can(tmp_path: Path) -
         # A forged zoom is refused in plain words before anything is queued.
         answer = await press_answer(bot, ALICE, shown, f"ib:z:{gid}:1:2")
         assert "can" in answer and "nothing was queued" in answer.lower(), answer
+        assert "can edit" in await press_answer(bot, ALICE, shown, f"ib:e:{gid}")
         assert [r for r in bot.rows() if r["parent_id"] == gid] == []
         assert bot.openai.edits == []

@@ -33,6 +33,7 @@ from bot.core.models import EditRequest, Generation
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import RowButton
 from bot.core.requests.buttons import EditByWords, EditImage, EditMenu, EditWordsSubmit
+from bot.core.requests.edits import NO_EDITS
 from bot.core.requests.service import GenerationService
 
 NOT_AVAILABLE = "That edit is not available for this picture."
@@ -60,6 +61,9 @@ class EditButtons:
 
     async def open_menu(self, interaction: discord.Interaction, button: EditMenu) -> None:
         generation = await self._editable(interaction, button)
+        if not generation.follow_ups.edits:
+            await reply(interaction, NO_EDITS)
+            return
         await interaction.response.send_message(
             menu_text(1),
             view=edit_view(generation, 1),

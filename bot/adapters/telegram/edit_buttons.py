@@ -29,6 +29,7 @@ from bot.core.ports import DeliveryHandles
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.button_data import RowButton
 from bot.core.requests.buttons import EditBack, EditByWords, EditImage, EditMenu
+from bot.core.requests.edits import NO_EDITS
 from bot.core.requests.service import GenerationService
 
 NOT_MODIFIED = "message is not modified"
@@ -72,6 +73,9 @@ class EditButtons:
 
     async def open_menu(self, update: Update, context: Context, button: EditMenu) -> None:
         generation, _ = await self.editable_row(update, context, button)
+        if not generation.follow_ups.edits:
+            await answer_press(callback_query(update), NO_EDITS, alert=True)
+            return
         await self._show(callback_query(update), edit_keyboard(generation, 1), "Edit image 1")
 
     async def pick_image(self, update: Update, context: Context, button: EditImage) -> None:
