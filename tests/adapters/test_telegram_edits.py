@@ -197,3 +197,28 @@ async def test_no_edit_is_offered_or_made_when_no_provider_can(tmp_path: Path) -
         assert "can edit" in await press_answer(bot, ALICE, shown, f"ib:e:{gid}")
         assert [r for r in bot.rows() if r["parent_id"] == gid] == []
         assert bot.openai.edits == []
+
+
+async def test_a_grid_picks_its_image_and_edits_count_against_the_limits(tmp_path: Path) -> None:
+    async with telegram_harness(tmp_path, daily_limit_per_user=4) as bot:
+        row, shown = await picture(bot, "/imagine two lanterns count:2")
+        gid = row["id"]
+        await press_answer(bot, ALICE, shown, f"ib:e:{gid}")
+        menu = buttons(current(bot, shown))
+        assert f"ib:E:{gid}:1" in menu and f"ib:E:{gid}:2" in menu
+        assert await press_answer(bot, ALICE, current(bot, shown), f"ib:E:{gid}:2") == (
+            "Edit image 2"
+        )
+        menu = buttons(current(bot, shown))
+        assert f"ib:z:{gid}:2:1.5" in menu and f"ib:z:{gid}:1:1.5" not in menu
+
+        sent_before = len(bot.openai.edit_images)
+        await press_answer(bot, ALICE, current(bot, shown), f"ib:z:{gid}:2:1.5")
+        zoom = await child(bot, gid, "zoom")
+        assert (zoom["status"], zoom["parent_index"], zoom["count"]) == ("delivered", 2, 2)
+        assert len(bot.openai.edit_images) == sent_before + 1  # image 2, padded, once
+
+        # Two pictures, two more: the day's four are spent, so the next edit is refused.
+        refused = await press_answer(bot, ALICE, current(bot, shown), f"ib:p:{gid}:2:up")
+        assert "limit" in refused.lower(), refused
+        assert [r for r in bot.rows() if r["kind"] == "pan"] == []
