@@ -13,6 +13,7 @@ from typing import Any
 from PIL import Image
 
 from tests.support.telegram_harness import (
+    ADMIN,
     ALICE,
     BOB,
     GROUP,
@@ -165,15 +166,17 @@ async def test_edit_by_words_asks_once_and_only_the_presser_answers(tmp_path: Pa
         assert [r for r in bot.rows() if r["prompt"] in ("make it snow", "paint it blue")] == []
 
 
-async def test_a_refused_edit_is_told_in_plain_words(tmp_path: Path) -> None:
+async def test_an_admin_may_edit_and_a_refused_edit_is_told_in_plain_words(tmp_path: Path) -> None:
     async with telegram_harness(tmp_path) as bot:
         row, shown = await picture(bot, "/imagine a quiet street")
         gid = row["id"]
-        await press_answer(bot, ALICE, shown, f"ib:e:{gid}")
+        # The group's admin may edit Alice's picture too.
+        assert await press_answer(bot, ADMIN, shown, f"ib:e:{gid}") == "Edit image 1"
         bot.openai.script.append("refuse")  # the edit's call is refused by the safety system
-        await press_answer(bot, ALICE, current(bot, shown), f"ib:p:{gid}:1:left")
+        await press_answer(bot, ADMIN, current(bot, shown), f"ib:p:{gid}:1:left")
         panned = await child(bot, gid, "pan")
         assert panned["status"] == "failed", panned
+        assert panned["user_id"] == str(ADMIN)
         assert "content policy" in panned["failure_reason"]
         (status,) = await eventually(
             lambda: [

@@ -159,3 +159,19 @@ def test_no_edit_is_offered_or_made_when_no_provider_can(
         assert "can edit" in ephemeral_answer(stack, menu)
         assert [r for r in stack_rows(stack) if r["parent_id"] == gid] == []
         assert stack.openai.edits == []
+
+
+def test_a_grids_menu_swaps_to_another_image(stack: Stack) -> None:
+    d = stack.discord
+    row, message = delivered(stack, d.slash("imagine", prompt="two kites", count=2))
+    gid = row["id"]
+    menu = answer_message(stack, d.click(message, f"ib:edit:{gid}"))
+    assert f"ib:edit-image:{gid}:2" in custom_ids(menu)
+    pick = d.click(menu, f"ib:edit-image:{gid}:2")
+    wait_for(lambda: d.writes(pick), 15, message=f"the swap\n{stack.log()}")
+    (update,) = d.writes(pick)
+    assert update.callback_type == 7  # the ephemeral menu itself, updated
+    swapped = d.server.run_sync(d.fake.messages.get, menu.id)
+    assert swapped is not None and "Edit image 2" in swapped.content
+    assert f"ib:zoom:{gid}:2:2" in custom_ids(swapped)
+    assert f"ib:zoom:{gid}:1:2" not in custom_ids(swapped)
