@@ -128,6 +128,19 @@ async def test_zoom_pan_and_square_from_the_edit_menu(tmp_path: Path) -> None:
         await press_answer(bot, ALICE, current(bot, shown), f"ib:b:{gid}")
         assert buttons(current(bot, shown)) == buttons(shown)
 
+        # Alice's own edit, forged onto Bob's picture, does nothing there.
+        bobs = t.send(GROUP, BOB, "/imagine a tin boat")
+        await bot.settled_row(bobs)
+        (bobs_picture,) = t.replies_to(bobs)
+        forged = await press_answer(bot, ALICE, bobs_picture, f"ib:z:{gid}:1:1.5")
+        assert "does not belong to this message" in forged
+        assert [r["id"] for r in bot.rows() if r["kind"] == "zoom"] == [zoom["id"]]
+        # And Bob may not press Alice's edits on her picture.
+        await press_answer(bot, ALICE, current(bot, shown), f"ib:e:{gid}")
+        refused = await press_answer(bot, BOB, current(bot, shown), f"ib:p:{gid}:1:left")
+        assert "Only the person who asked" in refused
+        assert [r for r in bot.rows() if r["kind"] == "pan"] == []
+
 
 async def test_edit_by_words_asks_once_and_only_the_presser_answers(tmp_path: Path) -> None:
     async with telegram_harness(tmp_path) as bot:
