@@ -90,6 +90,8 @@ def test_the_edit_menu_zooms_squares_and_edits_by_words(stack: Stack) -> None:
     zoom_press = d.click(menu, f"ib:zoom:{gid}:1:2")
     zoom = child(stack, gid, "zoom")
     assert zoom["status"] == "delivered" and zoom["edit_note"].startswith("zoomed out 2x")
+    # Pressed in the ephemeral menu, it names the picture's message (a late result replies to it).
+    assert zoom["reply_to_message_id"] == message.id
     upload = final_image(stack, zoom_press)
     assert upload.files  # the new picture is the press's own response, public
     shown = d.server.run_sync(d.fake.original, zoom_press.id)

@@ -32,6 +32,7 @@ from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.pressed import (
     NOT_THIS_MESSAGE,
+    RESULT_MESSAGE,
     NotThisMessage,
     carries,
     from_ephemeral_menu,
@@ -173,7 +174,21 @@ class Buttons:
             preparing = button.prepare_as(self.service, requester, scope, moderator=moderator)
         else:
             preparing = button.prepare(self.service, requester, scope)
-        await self.intake.prepare_then_submit(interaction, asyncio.ensure_future(preparing))
+        reply_to = None
+        if isinstance(button, RowButton) and from_ephemeral_menu(interaction):
+            # The menu is about the row's picture: a late fallback replies to that message.
+            reply_to = await self._row_message_id(button)
+        await self.intake.prepare_then_submit(
+            interaction, asyncio.ensure_future(preparing), reply_to=reply_to
+        )
+
+    async def _row_message_id(self, button: RowButton) -> str | None:
+        try:
+            generation = await self.service.generation(button.generation_id)
+        except UserFacingError:
+            return None  # the prepare answers it
+        recorded = generation.handle.get(RESULT_MESSAGE)
+        return None if recorded is None else str(recorded)
 
     async def forget(self, interaction: discord.Interaction, button: ForgetAnswer) -> None:
         await privacy.answer(
