@@ -70,16 +70,20 @@ class ImageFiles:
         for number, picture in enumerate(pictures[:4], start=1):
             self.write(generation_id, picture, part=f"ref{number}")
 
-    def read_references(self, generation_id: str) -> tuple[bytes, ...]:
-        """The request's style reference pictures in the order given (none: empty)."""
+    def references(self, generation_id: str) -> list[Path]:
+        """The files of the request's style reference pictures, in the order given."""
         if not _GENERATION_ID.fullmatch(generation_id):
-            return ()
+            return []
         found = []
         for path in self.directory.glob(f"{generation_id}-ref[1-4].*"):
             match = _GENERATION_FILE.match(path.name)
             if match is not None and match.group(1) == generation_id:
                 found.append(path)
-        return tuple(path.read_bytes() for path in sorted(found, key=lambda p: p.name))
+        return sorted(found, key=lambda p: p.name)
+
+    def read_references(self, generation_id: str) -> tuple[bytes, ...]:
+        """The request's style reference pictures in the order given (none: empty)."""
+        return tuple(path.read_bytes() for path in self.references(generation_id))
 
     def write_grid(self, generation_id: str, data: bytes) -> Path:
         """The grid the chat shows, a JPEG made by the bot itself."""

@@ -308,7 +308,9 @@ class Admission:
             raise PromptSyntaxError(
                 "Compare styles or give choices in braces, not both in one request."
             )
-        if several and command.count > 1:
+        tiles = max(len(styles), len(expansion.prompts))
+        # A reroll of such a grid asks for its own count again: that is not a conflict.
+        if several and command.count not in (1, tiles):
             raise CountTooHigh(
                 "Comparing styles or choices makes one picture each; leave out the count."
             )

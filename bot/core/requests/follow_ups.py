@@ -118,7 +118,8 @@ class FollowUpActions:
         chain has none (then it costs nothing against the limits)."""
         original = await self._history.generation_for(generation_id, requester, scope)
         data, seed = await self._image_bytes(original, index)
-        command = self._again(original, count=1, seed=seed)
+        prompt, style = self._admission.plans.tile(original, index)
+        command = self._again(original, count=1, seed=seed, prompt=prompt, style=style)
         return await self._admission.prepare(
             requester,
             scope,
@@ -136,7 +137,9 @@ class FollowUpActions:
         at a moderate strength; refused plainly when no provider takes an image."""
         original = await self._history.generation_for(generation_id, requester, scope)
         data, _seed = await self._image_bytes(original, index)
-        command = self._again(original, strength=DEFAULT_STRENGTH)
+        # A tile of a compare or permutations grid varies in its own style and words.
+        prompt, style = self._admission.plans.tile(original, index)
+        command = self._again(original, strength=DEFAULT_STRENGTH, prompt=prompt, style=style)
         return await self._admission.prepare(
             requester,
             scope,
@@ -268,4 +271,22 @@ class FollowUpActions:
             parent_id=generation.parent_id,
             parent_index=generation.parent_index,
             edit_note=generation.edit_note,
+            references_note=await self._references_note(generation),
+            tiles=self._admission.plans.tile_labels(generation),
+        )
+
+    async def _references_note(self, generation: Generation) -> str | None:
+        """Whether the picture followed the request's style reference pictures, plainly."""
+        given = len(await asyncio.to_thread(self._files.references, generation.id))
+        if not given:
+            return None
+        pictures = f"{given} style reference picture{'s' if given > 1 else ''}"
+        caps = self._capabilities.get(generation.provider or "")
+        if caps is None:
+            return f"{pictures} given."
+        if caps.style_references:
+            return f"Followed {pictures}."
+        return (
+            f"{pictures.capitalize()} given, but {generation.provider} cannot follow reference "
+            "pictures: made from the prompt and style alone."
         )

@@ -31,7 +31,14 @@ from bot.core.messages import (
 from bot.core.models import DEFAULT_STRENGTH, EDIT_KINDS, Generation, Kind, Scope, Style
 from bot.core.requests.preferences import Preferences
 from bot.core.requests.styles import StyleCatalogue
-from bot.core.requests.variants import VARIANT_KINDS, Expansion, compared, expand, plain
+from bot.core.requests.variants import (
+    VARIANT_KINDS,
+    Expansion,
+    compared,
+    escape,
+    expand,
+    plain,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -131,6 +138,31 @@ class JobPlans:
         if len(ids) < 2:
             return (style,)
         return tuple(self._styles.find(i) or style for i in ids)
+
+    def _row_style(self, generation: Generation) -> Style:
+        first = compared(generation.style)[0]
+        return self._styles.find(first) or self._styles.get(self._settings.default_style)
+
+    def tile_labels(self, generation: Generation) -> tuple[str, ...]:
+        """Each tile's label of a compare or permutations grid (none for any other)."""
+        return tuple(v.label for v in self.variants(generation, self._row_style(generation)))
+
+    def tile(self, generation: Generation, index: int) -> tuple[str, str]:
+        """The prompt (escaped, so it stands for itself) and style id of tile `index` of a
+        compare or permutations grid, for a follow-up of that one picture; any other row's
+        own prompt and style."""
+        if generation.kind not in VARIANT_KINDS:
+            return generation.prompt, generation.style
+        styles = compared(generation.style)
+        try:
+            expansion = expand(generation.prompt)
+        except InvalidRequest:
+            return generation.prompt, styles[0]
+        if expansion.permutes and 1 <= index <= len(expansion.prompts):
+            return escape(expansion.prompts[index - 1]), styles[0]
+        if len(styles) > 1 and 1 <= index <= len(styles):
+            return generation.prompt, styles[index - 1]
+        return generation.prompt, styles[0]
 
     def variants(self, generation: Generation, style: Style) -> tuple[JobVariant, ...]:
         """One entry per tile for a compare or permutations request, else none: each tile's
