@@ -34,6 +34,10 @@ STRENGTH_ALONE = (
     "strength: goes with a picture: send the photo with /imagine as its caption, "
     "or reply to a photo with /imagine."
 )
+STYLE_REF_ALONE = (
+    "style_ref goes with a picture of the look to follow: send the photo with /imagine as its "
+    "caption, or reply to a photo with /imagine."
+)
 REMIX_PROMPT = re.compile(r"Remix ([0-9a-f]{16})")
 ONLY_PRESSER = "Only the person who pressed Remix can answer this prompt."
 PROMPT_USED = "This prompt was already answered; press Remix again to change it once more."
@@ -112,14 +116,19 @@ class PictureRequests:
         if picture is None:
             if parsed.strength is not None:
                 raise ParseError(STRENGTH_ALONE)
+            if parsed.style_ref:
+                raise ParseError(STYLE_REF_ALONE)
             await self.intake.submit(message, prepared)
             return
         self.downloads.check(picture)
+        # The picture is what to start from, or with `style_ref` the look to follow.
+        role = "style_references" if parsed.style_ref else "image"
 
         async def with_picture() -> PreparedRequest:
             data = await self.downloads.fetch(picture)
+            given = (data,) if parsed.style_ref else data
             return await self.service.prepare(
-                requester, scope, command.model_copy(update={"image": data})
+                requester, scope, command.model_copy(update={role: given})
             )
 
         await self.intake.submit_after(message, requester.display_name, parsed.prompt, with_picture)

@@ -137,6 +137,23 @@ def new_row(
     }
 
 
+def _cleaned(
+    command: ImagineCommand, prompt: str, negative: str | None, style: Style, seed: int, count: int
+) -> ImagineCommand:
+    """The command as prepared: its words cleaned, its style, seed and count settled."""
+    return command.model_copy(
+        update={
+            "prompt": prompt,
+            "negative_prompt": negative,
+            "style": style.id,
+            "seed": seed,
+            "count": count,
+            "image": None,  # the raw upload is not kept; `input_image` is clean
+            "style_references": (),  # nor these: `references` are
+        }
+    )
+
+
 class Admission:
     def __init__(
         self,
@@ -234,13 +251,8 @@ class Admission:
         styles, expansion = await self._variants(requester, scope_settings, command, prompt, kind)
         style, count = styles[0], max(len(styles), len(expansion.prompts), command.count)
         check_aspect(command.aspect, self._capabilities)
-        for tile_style in styles:
-            for words in expansion.prompts:
-                rendered = rendered_prompt(tile_style, words, kind, mask is not None)
-                if not describe:
-                    check_prompt(
-                        words, rendered, self._settings.max_prompt_chars, self._capabilities
-                    )
+        if not describe:
+            self._check_tiles(styles, expansion, kind, mask is not None)
         for words in {prompt, *expansion.prompts}:
             await self._check_words(requester, scope, words, negative)
         # Limits (the count cap among them) before the picture is cleaned: the cheap refusal first.
@@ -253,17 +265,7 @@ class Admission:
         return PreparedRequest(
             requester=requester,
             scope=scope,
-            command=command.model_copy(
-                update={
-                    "prompt": prompt,
-                    "negative_prompt": negative,
-                    "style": style.id,
-                    "seed": seed,
-                    "count": count,
-                    "image": None,  # the raw upload is not kept; `input_image` is clean
-                    "style_references": (),  # nor these: `references` are clean
-                }
-            ),
+            command=_cleaned(command, prompt, negative, style, seed, count),
             style=style,
             seed=seed,
             scope_nsfw=scope_settings.nsfw,
@@ -279,6 +281,15 @@ class Admission:
             styles=styles if len(styles) > 1 else (),
             references=references,
         )
+
+    def _check_tiles(
+        self, styles: tuple[Style, ...], expansion: Expansion, kind: Kind, has_mask: bool
+    ) -> None:
+        """Every tile's words, and with its style around them, within the limits."""
+        for tile_style in styles:
+            for words in expansion.prompts:
+                rendered = rendered_prompt(tile_style, words, kind, has_mask)
+                check_prompt(words, rendered, self._settings.max_prompt_chars, self._capabilities)
 
     async def _variants(
         self,
