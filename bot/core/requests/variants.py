@@ -109,7 +109,10 @@ def _pieces(text: str) -> list[Piece]:
 def _choice(chars: list[str]) -> str:
     choice = " ".join("".join(chars).split())
     if not choice:
-        raise PromptSyntaxError("A choice in braces is empty: write them like {red, blue, golden}.")
+        raise PromptSyntaxError(
+            "A choice in braces is empty: write them like {red, blue, golden}, "
+            "or \\{ for a brace itself."
+        )
     return choice
 
 
