@@ -247,9 +247,7 @@ class JobPlans:
     async def job_for(self, generation: Generation) -> JobMessage:
         """The job of a stored row (after a restart): its style, the scope's setting and the
         pictures read back, then the same builder as the first enqueue."""
-        style = self._styles.find(generation.style) or self._styles.get(
-            self._settings.default_style
-        )
+        style = self._row_style(generation)  # a compare's first style
         scope = Scope(platform=generation.platform, id=generation.scope_id)
         scope_settings = await self._preferences.scope_settings(scope)
         image = mask = None
