@@ -39,9 +39,9 @@ def band_is_labelled(grid: bytes, left: int, bottom: int, width: int) -> bool:
     """A dark band with light text along the bottom of the tile ending at `bottom`."""
     with Image.open(io.BytesIO(grid)) as image:
         band = image.crop((left, bottom - 30, left + width, bottom - 4)).convert("L")
-        darkest, lightest = band.getextrema()
-        dark = sum(1 for value in band.getdata() if value < 50) / (band.width * band.height)
-    return darkest < 40 and lightest > 200 and dark > 0.6
+        counts = band.histogram()  # pixels per grey level
+    dark = sum(counts[:50]) / sum(counts)
+    return dark > 0.6 and any(counts[201:])  # a dark band with some light text on it
 
 
 async def posted_photo(
