@@ -16,6 +16,7 @@ from bot.core.errors import BadInputImage, CountTooHigh, StyleNotAllowed, Unknow
 from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import unpack
 from bot.core.limits.quotas import LimitReached
+from bot.core.limits.safety import BannedTerms, ContentRefused
 from bot.core.messages import VARIANT_VERSION, JobMessage, job_from_wire
 from bot.core.models import ImagineCommand, Kind, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
@@ -189,3 +190,17 @@ async def test_info_says_whether_the_references_were_followed(
     await service.store.mark_running(ticket.generation_id, "openai")
     info = await service.info(ticket.generation_id, ALICE, GROUP)
     assert info.references_note == "Followed 2 style reference pictures."
+
+
+async def test_a_banned_word_put_together_from_choices_is_refused(tmp_path: Path) -> None:
+    rules = tmp_path / "banned.txt"
+    rules.write_text("dragonfire\n")
+    service = await build_service(
+        tmp_path, capabilities={"horde": WORDS_ONLY}, banned=BannedTerms.load(rules)
+    )
+    try:
+        with pytest.raises(ContentRefused, match="not allowed"):
+            await service.imagine(ALICE, GROUP, TARGET, ImagineCommand(prompt="{dragon, x}fire"))
+        await nothing_queued(service)
+    finally:
+        await service.store.close()
