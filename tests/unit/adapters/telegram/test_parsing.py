@@ -38,7 +38,7 @@ from bot.adapters.telegram.parsing import (
         ("a --no x count:3 cat", ParsedImagine(prompt="a cat", negative_prompt="x", count=3)),
         ("a harbour style_ref", ParsedImagine(prompt="a harbour", style_ref=True)),
         (
-            "STYLE_REF: a --no fog harbour",
+            "STYLE_REF: a harbour --no fog",
             ParsedImagine(prompt="a harbour", negative_prompt="fog", style_ref=True),
         ),
         ("a fox style:anime,pixel-art", ParsedImagine(prompt="a fox", style="anime,pixel-art")),
