@@ -71,6 +71,10 @@ class FollowUpActions:
         except FileNotFoundError:
             return None
 
+    async def _references_of(self, generation: Generation) -> tuple[bytes, ...]:
+        """The style reference pictures a request followed, for a request made again."""
+        return await asyncio.to_thread(self._files.read_references, generation.id)
+
     @staticmethod
     def _again(original: Generation, **changes: object) -> ImagineCommand:
         values: dict[str, object] = {
@@ -96,12 +100,13 @@ class FollowUpActions:
         style: str | None = None,
     ) -> PreparedRequest:
         """Reroll (same settings, new seed) or restyle (another style), on grids too: the
-        same count, and the same input picture when the request started from one."""
+        same count, and the same input picture and style references when it had them."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
             raise InvalidRequest("A description has no picture to make again.")
         kind = Kind.RESTYLE if style and style != original.style else Kind.REROLL
-        command = self._again(original, style=style or original.style)
+        references = await self._references_of(original)
+        command = self._again(original, style=style or original.style, style_references=references)
         return await self._admission.prepare(
             requester,
             scope,
@@ -158,11 +163,17 @@ class FollowUpActions:
         requester: Requester,
         scope: Scope,
     ) -> PreparedRequest:
-        """The request again with an edited prompt: same style, aspect and count."""
+        """The request again with an edited prompt: same style, aspect, count and style
+        references."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
             raise InvalidRequest("A description has no prompt to remix.")
-        command = self._again(original, prompt=prompt, negative_prompt=negative_prompt)
+        command = self._again(
+            original,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            style_references=await self._references_of(original),
+        )
         return await self._admission.prepare(
             requester,
             scope,

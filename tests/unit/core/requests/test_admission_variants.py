@@ -204,3 +204,14 @@ async def test_a_banned_word_put_together_from_choices_is_refused(tmp_path: Path
         await nothing_queued(service)
     finally:
         await service.store.close()
+
+
+async def test_a_reroll_follows_the_same_references(service: GenerationService) -> None:
+    look = make_png(48, 48, "the look")
+    command = ImagineCommand(prompt="a fox", style_references=(look,))
+    first = await service.imagine(ALICE, GROUP, TARGET, command)
+    original = (await queued_job(service, first.generation_id)).style_references
+    again = await service.submit(
+        await service.prepare_variation(first.generation_id, ALICE, GROUP), TARGET
+    )
+    assert (await queued_job(service, again.generation_id)).style_references == original
