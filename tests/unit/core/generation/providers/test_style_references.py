@@ -147,6 +147,10 @@ async def test_sdwebui_sends_one_controlnet_ip_adapter_unit_per_reference(
     (received,) = fake.controlnet_images
     assert [pixels(p) for p in received] == [pixels(r) for r in REFERENCES]
     assert fake.bodies[-1]["prompt"] == "a fox"
+    assert [u["weight"] for u in units] == [0.8, 0.8]  # the default
+    lighter = REQUEST.model_copy(update={"hints": {"reference_weight": 0.5}})
+    await provider.generate_batch(lighter, nothing)
+    assert [u["weight"] for u in fake.controlnet_units[-1]] == [0.5, 0.5]  # a style's hint
 
 
 async def test_sdwebui_without_a_reference_model_sends_no_script(
@@ -188,6 +192,7 @@ async def test_comfyui_runs_ip_adapter_on_a_batch_of_the_references(
     assert received == list(REFERENCES)  # uploaded byte for byte, joined by ImageBatch
     (workflow,) = fake.prompts.values()
     assert workflow["6"]["inputs"]["text"] == "a fox" and workflow["3"]["inputs"]["seed"] == 5
+    assert workflow["21"]["inputs"]["weight"] == 0.8  # the default; a style's hint sets it
     assert len(made) == 1
 
 
