@@ -116,11 +116,17 @@ class Settings(BaseSettings):
     sdwebui_password: SecretStr | None = None
     sdwebui_base_size: int = Field(default=1024, ge=256, le=2048)
     sdwebui_max_concurrency: int = Field(default=4, ge=1)
+    # The ControlNet extension's IP-Adapter model for style references (unset: none).
+    sdwebui_reference_model: str | None = None
+    sdwebui_reference_module: str = "ip-adapter_clip_sd15"
     comfyui_url: str | None = None
     comfyui_workflow: Path | None = None
     comfyui_model: str = "v1-5-pruned-emaonly.safetensors"
     comfyui_base_size: int = Field(default=512, ge=256, le=2048)
     comfyui_max_concurrency: int = Field(default=4, ge=1)
+    # Style references through IP-Adapter (the ComfyUI_IPAdapter_plus nodes): "shipped" for
+    # workflows/reference.json, a path for one's own, unset for none.
+    comfyui_reference_workflow: str | None = None
     provider_wait_seconds: float = Field(default=60.0, gt=0)
 
     # Queue and storage

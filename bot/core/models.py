@@ -95,6 +95,7 @@ class ReplyTarget(Frozen):
 
 
 MAX_COUNT = 4  # the most images one request makes (a 2x2 grid)
+MAX_STYLE_REFERENCES = 4  # reference pictures of the look to follow, per request
 MAX_SEED = 2**32 - 1  # the seed range every provider takes
 DEFAULT_STRENGTH = 0.6  # image to image: how far the result may move from the picture
 
@@ -170,6 +171,9 @@ class ImagineCommand(Frozen):
     # how far the result may move from it (0 keeps it, 1 ignores it).
     image: bytes | None = None
     strength: float = Field(default=DEFAULT_STRENGTH, ge=0.1, le=1.0)
+    # Pictures of the look to follow (style references), as the user sent them; the core
+    # checks and cleans each like an input picture and stores them beside the request.
+    style_references: tuple[bytes, ...] = Field(default=(), max_length=MAX_STYLE_REFERENCES)
 
 
 class Style(Frozen):
@@ -331,6 +335,10 @@ class Info(Frozen):
     parent_id: str | None
     parent_index: int | None
     edit_note: str | None = None
+    # Style reference pictures: how many were sent and whether the provider that made the
+    # picture followed them, in plain words (None: the request had none).
+    references_note: str | None = None
+    tiles: tuple[str, ...] = ()  # compare / permutations: each tile's label, in tile order
 
 
 class StatusUpdate(Frozen):

@@ -91,6 +91,7 @@ def register_imagine(
         seed="Repeat a result: the same seed and settings give a similar picture",
         count="How many pictures: 1 to 4, shown as one grid",
         image="Start from this picture (PNG, JPEG, WebP or GIF)",
+        style_ref="A picture of the look to follow (style reference)",
         strength=(
             "With an image: how far the result may move from it "
             f"(0.1-1.0, default {DEFAULT_STRENGTH:g})"
@@ -107,6 +108,7 @@ def register_imagine(
         count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
         image: discord.Attachment | None = None,
         strength: app_commands.Range[float, 0.1, 1.0] | None = None,
+        style_ref: discord.Attachment | None = None,
     ) -> None:
         command = ImagineCommand(
             prompt=prompt,
@@ -120,16 +122,34 @@ def register_imagine(
         who, where = requester_of(interaction), scope_of(interaction)
         # Owed an acknowledgement until deferred: deliveries wait (core/acknowledgements.py).
         with service.acknowledgements.owed():
-            if image is not None:
-
-                async def from_picture(data: bytes) -> PreparedRequest:
-                    with_image = command.model_copy(update={"image": data})
-                    return await service.prepare(who, where, with_image)
-
-                await intake.with_picture(interaction, image, from_picture)
+            if image is not None or style_ref is not None:
+                await with_pictures(service, intake, interaction, command, image, style_ref)
                 return
             prepare = asyncio.ensure_future(service.prepare(who, where, command))
             await intake.prepare_then_submit(interaction, prepare)
+
+
+async def with_pictures(
+    service: GenerationService,
+    intake: Intake,
+    interaction: discord.Interaction,
+    command: ImagineCommand,
+    image: discord.Attachment | None,
+    style_ref: discord.Attachment | None,
+) -> None:
+    """/imagine with a picture to start from, a style reference picture, or both."""
+    who, where = requester_of(interaction), scope_of(interaction)
+
+    async def from_pictures(pictures: list[bytes]) -> PreparedRequest:
+        fetched = iter(pictures)  # in the order attached: image, then style_ref
+        update = {
+            "image": next(fetched) if image is not None else None,
+            "style_references": (next(fetched),) if style_ref is not None else (),
+        }
+        return await service.prepare(who, where, command.model_copy(update=update))
+
+    attached = [a for a in (image, style_ref) if a is not None]
+    await intake.with_pictures(interaction, attached, from_pictures)
 
 
 def register_styles(tree: app_commands.CommandTree[Any], service: GenerationService) -> None:

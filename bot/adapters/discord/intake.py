@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 
 import aiohttp
@@ -91,11 +91,26 @@ class Intake:
         attachment: discord.Attachment,
         prepare: Callable[[bytes], Awaitable[PreparedRequest]],
     ) -> None:
-        """A request that starts from an attached picture: refuse a foreign URL or a declared
-        size over the cap at once, acknowledge, and only then fetch the file (a download
-        must never hold up the acknowledgement) and hand its bytes to the core."""
+        """A request that starts from one attached picture (see `with_pictures`)."""
+
+        async def first(pictures: list[bytes]) -> PreparedRequest:
+            return await prepare(pictures[0])
+
+        await self.with_pictures(interaction, [attachment], first)
+
+    async def with_pictures(
+        self,
+        interaction: discord.Interaction,
+        attachments: Sequence[discord.Attachment],
+        prepare: Callable[[list[bytes]], Awaitable[PreparedRequest]],
+    ) -> None:
+        """A request with attached pictures (one to start from, style references): refuse a
+        foreign URL or a declared size over the cap at once, acknowledge, and only then
+        fetch the files (a download must never hold up the acknowledgement) and hand their
+        bytes to the core, in the order given."""
         try:
-            self.fetcher.check(attachment)
+            for attachment in attachments:
+                self.fetcher.check(attachment)
         except UserFacingError as exc:
             await refuse(interaction, exc)
             return
@@ -105,7 +120,7 @@ class Intake:
         async with self.service.picture_slot():
 
             async def fetched() -> PreparedRequest:
-                return await prepare(await self.fetcher.read(attachment))
+                return await prepare([await self.fetcher.read(a) for a in attachments])
 
             await self.prepare_then_submit(interaction, asyncio.ensure_future(fetched()))
 

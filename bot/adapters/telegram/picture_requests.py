@@ -35,6 +35,10 @@ STRENGTH_ALONE = (
     "strength: goes with a picture: send the photo with /imagine as its caption, "
     "or reply to a photo with /imagine."
 )
+STYLE_REF_ALONE = (
+    "style_ref goes with a picture of the look to follow: send the photo with /imagine as its "
+    "caption, or reply to a photo with /imagine."
+)
 REMIX_PROMPT = re.compile(r"Remix ([0-9a-f]{16})")
 EDIT_PROMPT = re.compile(r"Edit image ([1-4]) of ([0-9a-f]{16})")  # edit_buttons.edit_words_prompt
 ONLY_EDITOR = "Only the person who pressed Edit by words can answer this prompt."
@@ -116,14 +120,19 @@ class PictureRequests:
         if picture is None:
             if parsed.strength is not None:
                 raise ParseError(STRENGTH_ALONE)
+            if parsed.style_ref:
+                raise ParseError(STYLE_REF_ALONE)
             await self.intake.submit(message, prepared)
             return
         self.downloads.check(picture)
+        # The picture is what to start from, or with `style_ref` the look to follow.
+        role = "style_references" if parsed.style_ref else "image"
 
         async def with_picture() -> PreparedRequest:
             data = await self.downloads.fetch(picture)
+            given = (data,) if parsed.style_ref else data
             return await self.service.prepare(
-                requester, scope, command.model_copy(update={"image": data})
+                requester, scope, command.model_copy(update={role: given})
             )
 
         await self.intake.submit_after(message, requester.display_name, parsed.prompt, with_picture)
