@@ -52,6 +52,9 @@ class EditorLink:
     # "dm"), the server's upload limit, and the permissions missing in the channel.
     route: str | None = None
     channel_limit: int | None = None
+    # Telegram: opened as a Mini App (a `web_app` button, or a startapp link): the submit
+    # must carry initData that Telegram signed, and the person is the one it names.
+    webapp: bool = False
 
     @property
     def scope_path(self) -> str:
@@ -76,6 +79,7 @@ def make_link(
     minutes: float,
     route: str | None = None,
     channel_limit: int | None = None,
+    webapp: bool = False,
 ) -> EditorLink:
     if platform not in ("discord", "telegram") or not valid_scope(platform, scope_id):
         raise ValueError(f"{platform}:{scope_id} is not a server, group or direct chat")
@@ -94,6 +98,7 @@ def make_link(
         round(time.time() + minutes * 60, 3),
         route=route,
         channel_limit=channel_limit,
+        webapp=webapp,
     )
 
 
@@ -112,11 +117,13 @@ def encode(signer: Signer, link: EditorLink) -> str:
         payload["r"] = link.route
     if link.channel_limit is not None:
         payload["l"] = link.channel_limit
+    if link.webapp:
+        payload["w"] = True
     return signer.sign(payload)
 
 
 def _checked(payload: dict[str, Any]) -> EditorLink:
-    route, limit = payload.get("r"), payload.get("l")
+    route, limit, webapp = payload.get("r"), payload.get("l"), payload.get("w", False)
     expires = payload["e"]
     fields = (payload["p"], payload["s"], payload["g"], payload["u"], payload["n"])
     if not all(isinstance(f, str) for f in fields) or payload["a"] not in (True, False):
@@ -127,7 +134,9 @@ def _checked(payload: dict[str, Any]) -> EditorLink:
         raise LinkRefused("malformed route")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise LinkRefused("malformed limit")
-    link = EditorLink(*fields[:4], payload["a"], float(expires), fields[4], route, limit)
+    if webapp not in (True, False):
+        raise LinkRefused("malformed webapp")
+    link = EditorLink(*fields[:4], payload["a"], float(expires), fields[4], route, limit, webapp)
     if link.platform not in ("discord", "telegram") or not valid_scope(
         link.platform, link.scope_id
     ):

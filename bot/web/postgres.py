@@ -181,6 +181,10 @@ class PostgresGallery:
         )
         return str(row[0]) if row else None
 
+    async def editor_link_used(self, nonce: str) -> bool:
+        row = await self._store.fetchone("SELECT 1 FROM editor_link_uses WHERE nonce = ?", (nonce,))
+        return row is not None
+
     async def claim_editor_link(
         self, nonce: str, platform: str, user_id: str, generation_id: str, expires_at: float
     ) -> bool:

@@ -204,6 +204,10 @@ class SqliteGallery:
         )
         return str(rows[0][0]) if rows else None
 
+    async def editor_link_used(self, nonce: str) -> bool:
+        rows = await self._rows("SELECT 1 FROM editor_link_uses WHERE nonce = ?", (nonce,))
+        return bool(rows)
+
     async def claim_editor_link(
         self, nonce: str, platform: str, user_id: str, generation_id: str, expires_at: float
     ) -> bool:

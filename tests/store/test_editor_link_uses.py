@@ -27,8 +27,10 @@ async def test_a_link_is_claimed_once_and_only_once(store: Store, store_url: str
     gallery = await gallery_of(store_url)
     try:
         later = time.time() + 600
+        assert not await gallery.editor_link_used("a" * 32)
         assert await gallery.claim_editor_link("a" * 32, "telegram", "42", "abc", later)
         assert not await gallery.claim_editor_link("a" * 32, "telegram", "42", "abc", later)
+        assert await gallery.editor_link_used("a" * 32)
         # Another person's link, or another link of the same person, is its own.
         assert await gallery.claim_editor_link("b" * 32, "telegram", "42", "abc", later)
         assert await gallery.claim_editor_link("c" * 32, "discord", "7", "def", later)

@@ -22,6 +22,8 @@ from PIL import Image
 from bot.core.store import Store
 from bot.core.store.postgres import numbered
 from bot.web.config import WebConfig
+from bot.web.edit_orders import EditorSetup
+from bot.web.links import EditorLinks
 from bot.web.server import GalleryServer
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
@@ -163,6 +165,9 @@ class Site:
         )
         return gen_id
 
+    def editor_links(self, webapp_name: str | None = None) -> EditorLinks:
+        return EditorLinks(self.config.signer(), self.url, 1, webapp_name)
+
     def row(self, gen_id: str) -> dict[str, object] | None:
         found = self.query("SELECT * FROM generations WHERE id = ?", gen_id)
         return found[0] if found else None
@@ -188,7 +193,7 @@ def web_config(
 
 @asynccontextmanager
 async def running_site(
-    tmp_path: Path, public_url: str = "http://gallery.test"
+    tmp_path: Path, public_url: str = "http://gallery.test", edits: EditorSetup | None = None
 ) -> AsyncIterator[Site]:
     database = await create_database() if _backend[0] == "postgresql" else None
     config = web_config(tmp_path, public_url, url_of(database) if database else None)
@@ -196,7 +201,7 @@ async def running_site(
         # The bot's own migrations, the gallery's included.
         store = await Store.open(config.database_url or config.database_path)
         await store.close()
-        server = GalleryServer(config)
+        server = GalleryServer(config, edits=edits)
         await server.start()
         try:
             yield Site(server, config)

@@ -30,6 +30,9 @@ def test_a_link_decodes_to_what_was_signed() -> None:
         "discord", "555", "ab", user_id="7", admin=True, minutes=5, route="dm", channel_limit=10
     )
     assert editor_links.decode(SIGNER, editor_links.encode(SIGNER, discord)) == discord
+    app = link(webapp=True)
+    assert editor_links.decode(SIGNER, editor_links.encode(SIGNER, app)).webapp
+    assert editor_links.decode(SIGNER, editor_links.encode(SIGNER, discord)) == discord
 
 
 def test_expired_altered_or_foreign_tokens_are_refused() -> None:
@@ -72,6 +75,7 @@ def test_signed_but_malformed_payloads_are_refused() -> None:
         {"n": "short"},
         {"r": "everywhere"},
         {"l": -1},
+        {"w": "yes"},
         {"u": 42},
     ):
         with pytest.raises(LinkRefused):
