@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
-from bot.core.models import Generation
+from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import (
     LABEL,
     WHO,
@@ -291,6 +291,24 @@ class ForgetCancel(ForgetAnswer):
     telegram, discord = "X", "forget-no"
 
 
+@dataclass(frozen=True)
+class VaryRegion(ResultAction):
+    """🖌 Vary (Region): the brush editor in the web app (docs/editing.md). On Discord a press
+    answers, to the presser alone, a link to a signed editor link made for them; on Telegram
+    the button is itself the link (a Mini App in private chats, a URL in groups), so it has
+    no callback data. Shown only where the bot serves the editor and some provider of the
+    chain can repaint a region (each adapter checks both)."""
+
+    discord = "brush"
+    presser = Presser.OWNER
+    label, telegram_emoji, discord_emoji = "Vary (Region)", "🖌", "🖌️"
+    telegram_row = 1
+
+    @classmethod
+    def offered(cls, generation: Generation) -> bool:
+        return generation.follow_ups.vary and generation.kind is not Kind.DESCRIBE
+
+
 TILE_ACTIONS: tuple[type[TileAction], ...] = (Upscale, Vary)
 RESULT_ACTIONS: tuple[type[ResultAction], ...] = (Reroll, RestyleMenu, Remix, Info, Delete)
 
@@ -306,4 +324,5 @@ BUTTONS = Registry(
     ChatDefault,
     ForgetConfirm,
     ForgetCancel,
+    VaryRegion,
 )

@@ -32,6 +32,7 @@ from bot.core.models import (
     Scope,
     Ticket,
 )
+from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest
 from bot.core.requests.follow_ups import NO_SUCH_IMAGE
 from bot.core.requests.history import History
@@ -108,11 +109,15 @@ class EditActions:
         *,
         mask: bytes | None = None,
         prompt: str | None = None,
+        moderator: bool = False,
     ) -> PreparedRequest:
         """The edit checked and ready for `submit`; nothing is written. `prompt` is what to
         paint (a region's or the whole request's; the original prompt when not given) or,
-        for an edit by words, the instruction itself."""
-        original = await self._history.generation_for(generation_id, requester, scope)
+        for an edit by words, the instruction itself. Only the requester, or a moderator of
+        the picture's own scope (`moderator`, as the adapter found it), may edit a picture."""
+        original = await self._history.generation_for(
+            generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
+        )
         if original.kind is Kind.DESCRIBE:
             raise InvalidRequest("A description has no picture to edit.")
         if edit.action == "words" and not (prompt or "").strip():
