@@ -134,7 +134,8 @@ async def edit_in_browser(
     await expect(go).to_be_enabled()
     await page.fill("#prompt", prompt)
     if screenshot is not None:
-        await page.screenshot(path=str(screenshot))
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.screenshot(path=str(screenshot), full_page=True)
     await go.click()
     await expect(page.locator("#status")).to_contain_text("Queued")
     await context.close()
