@@ -234,5 +234,7 @@
     else refresh();
   });
 
-  load(current);
+  // The tools and the form paint first; the picture (up to 2048x2048, two canvases of its
+  // size) is set up in the next frame, so a slow phone shows the editor before decoding it.
+  requestAnimationFrame(() => setTimeout(() => load(current), 0));
 })();
