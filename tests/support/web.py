@@ -9,7 +9,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -22,7 +22,7 @@ from PIL import Image
 from bot.core.store import Store
 from bot.core.store.postgres import numbered
 from bot.web.config import WebConfig
-from bot.web.edit_orders import EditorSetup
+from bot.web.edit_orders import USED, EditOrder, EditorSetup, EditRefused
 from bot.web.links import EditorLinks
 from bot.web.server import GalleryServer
 from tests.fakes.discord_gateway import DiscordDriver
@@ -77,6 +77,20 @@ def png(color: tuple[int, int, int] = (200, 60, 60), size: tuple[int, int] = (64
     out = BytesIO()
     Image.new("RGB", size, color).save(out, "PNG")
     return out.getvalue()
+
+
+class RecordingDesk:
+    """An edit desk that records what the editor handed it (claiming the link once, as the
+    real desks do after the core accepted the edit): for the editor's own tests."""
+
+    def __init__(self) -> None:
+        self.orders: list[EditOrder] = []
+
+    async def submit(self, order: EditOrder, claim: Callable[[], Awaitable[bool]]) -> str:
+        if not await claim():
+            raise EditRefused(USED)
+        self.orders.append(order)
+        return "Queued: the new picture will be posted under the old one."
 
 
 @dataclass

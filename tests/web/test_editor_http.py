@@ -8,30 +8,18 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 from PIL import Image
 
-from bot.web.edit_orders import USED, EditOrder, EditorSetup, EditRefused
+from bot.web.edit_orders import USED, EditorSetup
 from bot.web.editor import EDITOR_CSP
 from bot.web.editor_links import as_start_param, encode
 from bot.web.webapp_data import sign
-from tests.support.web import Site, running_site
+from tests.support.web import RecordingDesk, Site, running_site
 
 TOKEN = "123:telegram-bot-token"
-
-
-class RecordingDesk:
-    def __init__(self) -> None:
-        self.orders: list[EditOrder] = []
-
-    async def submit(self, order: EditOrder, claim: Callable[[], Awaitable[bool]]) -> str:
-        if not await claim():
-            raise EditRefused(USED)
-        self.orders.append(order)
-        return "Queued: the new picture will be posted under the old one."
 
 
 def mask_png(
@@ -204,3 +192,32 @@ async def test_a_mini_app_link_needs_telegrams_init_data_and_takes_its_user(
                 assert response.headers["Location"] == url.replace(site.url, "")
             async with client.get(f"{site.url}/tg/app?tgWebAppStartParam=nope") as response:
                 assert response.status == 403
+
+
+async def test_a_grid_offers_each_of_its_pictures_and_takes_the_one_chosen(tmp_path: Path) -> None:
+    desk = RecordingDesk()
+    async with running_site(tmp_path, edits=EditorSetup({"discord": desk})) as site:
+        gen_id = site.add()
+        tiles = []
+        for k, size in ((1, (64, 48)), (2, (32, 24))):
+            path = site.config.images_dir / f"{gen_id}-{k}.png"
+            Image.new("RGB", size).save(path)
+            tiles.append((gen_id, k, str(path), size[0], size[1], k))
+        site.execute(
+            "INSERT INTO generation_images (generation_id, idx, path, width, height, seed) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            *tiles,
+        )
+        url = editor_url(site, gen_id)
+        async with aiohttp.ClientSession() as client:
+            async with client.get(url) as response:
+                html = await response.text()
+            assert html.count('name="which"') == 2
+            second = url.replace(f"/edit/{gen_id}?", f"/edit/{gen_id}/picture/2?")
+            async with client.get(second) as response:
+                assert Image.open(io.BytesIO(await response.read())).size == (32, 24)
+        # The mask must be the chosen picture's size: picture 1's mask does not fit picture 2.
+        status, answer = await post(url, form(mask_png(), index="2"))
+        assert status == 400 and "the picture 32x24" in str(answer["message"])
+        status, _ = await post(url, form(mask_png((32, 24), (2, 2, 10, 10)), index="2"))
+        assert status == 200 and [o.index for o in desk.orders] == [2]
