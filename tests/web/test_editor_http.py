@@ -5,6 +5,7 @@ the chat platforms in tests/web/test_editor_browser.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import time
@@ -221,3 +222,12 @@ async def test_a_grid_offers_each_of_its_pictures_and_takes_the_one_chosen(tmp_p
         assert status == 400 and "the picture 32x24" in str(answer["message"])
         status, _ = await post(url, form(mask_png((32, 24), (2, 2, 10, 10)), index="2"))
         assert status == 200 and [o.index for o in desk.orders] == [2]
+
+
+async def test_two_submits_at_once_queue_one_edit(tmp_path: Path) -> None:
+    desk = RecordingDesk()
+    async with running_site(tmp_path, edits=EditorSetup({"discord": desk})) as site:
+        url = editor_url(site, site.add())
+        answers = await asyncio.gather(*(post(url, form(mask_png())) for _ in range(4)))
+    assert sorted(status for status, _ in answers) == [200, 409, 409, 409]
+    assert len(desk.orders) == 1
