@@ -44,6 +44,16 @@ NOT_PNG = "The mask must be a PNG."
 CLOSED = "The editor is not available here: it runs where the bot serves the gallery itself."
 
 
+EXPIRED = (
+    "This editor link has expired. Each link opens for a limited time after it was made "
+    "(on Discord, press 🖌 again for a new one)."
+)
+
+
+class Expired(Denied):
+    """A genuine editor link whose time is up: said so in plain words."""
+
+
 @dataclass(frozen=True)
 class Picture:
     index: int
@@ -61,6 +71,8 @@ def _link(request: web.Request) -> EditorLink:
     try:
         link = editor_links.decode(gallery_of(request).signer, request.query.get("t", ""))
     except LinkRefused as exc:
+        if str(exc) == "expired":
+            raise Expired("editor link expired") from None
         raise Denied(f"editor link refused: {exc}") from None
     if (link.platform, link.scope_id, link.generation_id) != (
         platform,
@@ -95,7 +107,10 @@ def _page(
 
 
 async def page(request: web.Request) -> web.StreamResponse:
-    link = _link(request)
+    try:
+        link = _link(request)
+    except Expired:
+        return _page(request, "editor_closed.html", 410, title="Editor", message=EXPIRED)
     setup = _setup(request)
     if setup is None or link.platform not in setup.desks:
         return _page(request, "editor_closed.html", 503, title="Editor", message=CLOSED)
@@ -221,7 +236,10 @@ def _person(setup: EditorSetup, link: EditorLink, init_data: str) -> tuple[str, 
 
 
 async def submit(request: web.Request) -> web.StreamResponse:
-    link = _link(request)
+    try:
+        link = _link(request)
+    except Expired:
+        return _answer(False, EXPIRED, 410)
     setup = _setup(request)
     if setup is None or link.platform not in setup.desks:
         return _answer(False, CLOSED, 503)
