@@ -33,7 +33,7 @@ from tests.support.web import HOST, bot_env, log_of
 pytestmark = pytest.mark.e2e
 
 GROUP = -100200300
-ALICE, BOB = 11, 12
+ALICE, BOB, ADMIN = 11, 12, 13
 DOCS_SCREENSHOT = ROOT / "docs" / "images" / "brush-editor.png"
 
 
@@ -242,6 +242,58 @@ async def test_telegram_mini_app_and_group_link_edit_a_region_with_mouse_and_tou
         t.stop()
     log = (tmp_path / "bot.log").read_text()
     assert group_button["url"].split("t=")[1] not in log  # tokens are not logged
+
+
+@pytest.mark.timeout(300)
+async def test_a_registered_mini_app_opens_the_group_editor_for_its_admins_not_other_members(
+    tmp_path: Path, openai: FakeOpenAI
+) -> None:
+    from playwright.async_api import async_playwright
+
+    t = TelegramDriver().start()
+    for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (ADMIN, "admin")):
+        t.add_user(user_id, name)
+    t.add_group(GROUP, {ALICE: "member", BOB: "member", ADMIN: "administrator"})
+    port = free_port()
+    env = editor_env(tmp_path, openai, port, TELEGRAM_WEBAPP_NAME="editor", **t.env())
+    try:
+        with process(["run"], env, ROOT, tmp_path / "bot.log"):
+            wait_for(t.polling, 30, message=f"polling\n{log_of(tmp_path)}")
+            t.send(GROUP, ALICE, "/imagine a fox asleep in snow")
+            (row,) = delivered(tmp_path, "imagine", 1)
+            picture = next(
+                m
+                for (cid, _), m in list(t.fake.messages.items())
+                if cid == GROUP and "photo" in m and m.get("reply_markup")
+            )
+            buttons = [b for r in picture["reply_markup"]["inline_keyboard"] for b in r]
+            (brush,) = [b for b in buttons if b["text"] == "🖌 Vary (Region)"]
+            prefix = f"https://t.me/{t.fake.bot_username}/editor?startapp="
+            assert brush["url"].startswith(prefix)
+            param = brush["url"].removeprefix(prefix)
+            app_url = f"https://{HOST}:{port}/tg/app"
+
+            async with async_playwright() as playwright:
+                chromium = await browser(playwright)
+                # Bob is a member, not the requester nor an admin: the editor opens (the
+                # link is the group's), but his edit is refused in plain words.
+                bobs = await chromium.new_page()
+                await bobs.goto(reachable(t.fake.web_app_address(BOB, app_url, param), port))
+                await picture_shown(bobs)
+                await mouse_stroke(bobs)
+                await bobs.click("#go")
+                await expect(bobs.locator("#status")).to_contain_text("Only the person who asked")
+                # The group's admin may, through the same Mini App link.
+                opened = reachable(t.fake.web_app_address(ADMIN, app_url, param), port)
+                where = await edit_in_browser(chromium, opened, touch=True, prompt="a red fox")
+                await chromium.close()
+            (edit,) = delivered(tmp_path, "edit", 1)
+            check_edit_reached_openai(openai, 1, where)
+            assert (edit["user_id"], edit["parent_id"]) == (str(ADMIN), row["id"])
+            replies = [m for m in t.replies_to(picture) if "photo" in m]
+            assert len(replies) == 1
+    finally:
+        t.stop()
 
 
 @pytest.mark.timeout(300)
