@@ -144,13 +144,19 @@ class TelegramEditDesk:
             if anchor is not None
             else None
         )
-        status = await self.bot.send_message(
-            chat_id,
-            QUEUED,
-            parse_mode=ParseMode.HTML,
-            reply_parameters=reply,
-            message_thread_id=_topic(original),
-        )
+        try:
+            status = await self.bot.send_message(
+                chat_id,
+                QUEUED,
+                parse_mode=ParseMode.HTML,
+                reply_parameters=reply,
+                message_thread_id=_topic(original),
+            )
+        except TelegramError as exc:
+            log.info("generation %s: the edit's status reply was refused: %s", original.id, exc)
+            raise EditRefused(
+                "Telegram refused my message in that chat, so nothing was queued."
+            ) from None
         self.status.track(chat_id, status.message_id, QUEUED)
         target = ReplyTarget(
             platform="telegram",

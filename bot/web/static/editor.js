@@ -225,7 +225,11 @@
     let answer;
     try {
       const response = await fetch(root.dataset.submit, { method: "POST", body: form, credentials: "same-origin" });
-      answer = await response.json();
+      try {
+        answer = await response.json();
+      } catch (error) {
+        answer = { ok: false, message: `Something went wrong on the bot's side (HTTP ${response.status}). Try again later.` };
+      }
     } catch (error) {
       answer = { ok: false, message: "The editor could not reach the bot. Try again." };
     }
