@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import logging
+import warnings
 from dataclasses import dataclass
 
 from aiohttp import BodyPartReader, MultipartReader, web
@@ -210,10 +211,12 @@ def mask_problem(mask: bytes | None, picture: Picture) -> str | None:
     if not mask or not mask.startswith(PNG_SIGNATURE):
         return NOT_PNG
     try:
-        with Image.open(io.BytesIO(mask)) as image:
-            size = image.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        return NOT_PNG
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(mask), formats=("PNG",)) as image:
+                size = image.size
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return NOT_PNG  # a header claiming billions of pixels is no mask either
     if size != (picture.width, picture.height):
         return (
             f"The mask is {size[0]}x{size[1]}, the picture {picture.width}x{picture.height}: "
