@@ -12,7 +12,7 @@ from bot.adapters.discord.render import describe_embed, info_text
 from bot.adapters.discord.result_buttons import remix_modal, result_view, submitted_values
 from bot.core.models import FollowUps, Info, Kind, StoredImage
 from bot.core.requests.button_data import TileAction
-from bot.core.requests.buttons import BUTTONS, RemixSubmit
+from bot.core.requests.buttons import BUTTONS, RemixSubmit, VaryRegion
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.support.generations import generation
 
@@ -150,3 +150,23 @@ def test_info_names_every_seed_the_provider_and_the_crop() -> None:
     for part in ("1: 11", "2: 22", "1536x864 (each)", "openai (gpt-image-1)", "3.2 s"):
         assert part in text
     assert "cropped to 16:9" in text and "image 2 of `g0`" in text and r"\*bold\*" in text
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_brush_fits_beside_the_fullest_result_and_names_the_request(count: int) -> None:
+    g = grid(count)
+    rows = components(result_view(g, brush=True))
+    validate_message({"components": rows}, create=False)
+    ids = [item["custom_id"] for row in rows for item in row["components"]]
+    assert ids[-1] == f"ib:brush:{g.id}" and BUTTONS.parse("discord", ids[-1]) == VaryRegion(g.id)
+    without = [
+        item["custom_id"] for row in components(result_view(g)) for item in row["components"]
+    ]
+    assert without == ids[:-1]
+    nothing_takes_pictures = grid(count, EVERYTHING.model_copy(update={"vary": False}))
+    shown = [
+        i["custom_id"]
+        for r in components(result_view(nothing_takes_pictures, brush=True))
+        for i in r["components"]
+    ]
+    assert f"ib:brush:{g.id}" not in shown
