@@ -36,7 +36,7 @@ MAX_MASK_BYTES = 1024 * 1024  # a one-bit 2048x2048 mask is a few KB; RGBA ones 
 MAX_FIELD_BYTES = 16 * 1024  # the prompt, the index, a Mini App's initData
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EDITOR_CSP = (
-    "default-src 'none'; img-src 'self' blob:; style-src 'self'; script-src 'self'; "
+    "default-src 'none'; img-src 'self'; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "frame-ancestors https://web.telegram.org"
 )
