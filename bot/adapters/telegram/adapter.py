@@ -139,21 +139,24 @@ class TelegramAdapter:
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
-        Buttons(service, answers, intake, handles).register(self.application)
-        self.edit_desk = self._brush_editor(service, editor)
+        buttons = Buttons(service, answers, intake, handles)
+        self.edit_desk = self._brush_editor(service, editor, buttons)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)
         self.connected = False
         self.webhook: WebhookServer | None = None
 
     def _brush_editor(
-        self, service: GenerationService, editor: EditorLinks | None
+        self, service: GenerationService, editor: EditorLinks | None, buttons: Buttons
     ) -> TelegramEditDesk | None:
-        """The brush editor (web_edits.py): the 🖌 link under pictures, and the desk the
-        editor hands its edits to; only where the bot serves the editor and can repaint."""
+        """The presses (`buttons`, registered here) and the brush editor (web_edits.py): the
+        🖌 link under pictures (also when the Edit menu gives the result's buttons back), and
+        the desk the editor hands its edits to; only where the bot serves the editor and a
+        provider can repaint."""
+        buttons.register(self.application)
         if editor is None or not service.edit_offers.region:
             return None
-        self.delivery.brush = BrushButtons(editor, self._username)
+        self.delivery.brush = buttons.edits.brush = BrushButtons(editor, self._username)
         return TelegramEditDesk(service, self.bot, self.status, self.rights)
 
     def _poll_request(self) -> TrackedPollRequest:

@@ -13,11 +13,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import Button
 from bot.core.requests.buttons import (
+    PAN_ARROWS,
     RESULT_ACTIONS,
     TILE_ACTIONS,
     Delete,
+    EditBack,
+    EditByWords,
+    EditImage,
     ImagineThis,
+    MakeSquare,
+    Pan,
     VaryRegion,
+    ZoomOut,
 )
 
 
@@ -60,4 +67,36 @@ def result_keyboard(
     if brush is not None:
         grouped.setdefault(VaryRegion.telegram_row, []).insert(0, brush)
     rows.extend(grouped[row] for row in sorted(grouped))
+    return InlineKeyboardMarkup(rows)
+
+
+def edit_keyboard(generation: Generation, index: int) -> InlineKeyboardMarkup:
+    """The Edit menu of image `index`, in place of the result's buttons: the edits the chain
+    can make (`generation.follow_ups`), a picker of the image on a grid, and the way back."""
+    gid, offers = generation.id, generation.follow_ups
+    rows: list[list[InlineKeyboardButton]] = []
+    if offers.outpaint:
+        rows.append(
+            [
+                _button(f"🔍 Zoom out {factor:g}x", ZoomOut(gid, index, factor))
+                for factor in (1.5, 2.0)
+            ]
+        )
+        rows.append([_button(arrow, Pan(gid, index, way)) for way, arrow in PAN_ARROWS.items()])
+    last = []
+    if MakeSquare.offered(offers, generation.aspect):
+        last.append(_button("⬜ Make square", MakeSquare(gid, index)))
+    if offers.edit_words:
+        last.append(_button("💬 Edit by words", EditByWords(gid, index)))
+    if last:
+        rows.append(last)
+    tiles = len(generation.images)
+    if tiles > 1:
+        rows.append(
+            [
+                _button(f"· {k} ·" if k == index else str(k), EditImage(gid, k))
+                for k in range(1, tiles + 1)
+            ]
+        )
+    rows.append([_button("↩️ Back", EditBack(gid))])
     return InlineKeyboardMarkup(rows)

@@ -21,7 +21,8 @@ def picture(scope: str, **changes: object) -> Generation:
     made = generation("a fox").model_copy(
         update={"scope_id": scope, "chat_id": scope.removeprefix("dm:"), "user_id": "42"}
     )
-    return made.model_copy(update={"follow_ups": FollowUps(vary=True, info=True), **changes})
+    offers = FollowUps(vary=True, info=True, edit_region=True)
+    return made.model_copy(update={"follow_ups": offers, **changes})
 
 
 def brush(url: str, app: str | None = None, username: str | None = "imagine_bot") -> BrushButtons:
@@ -65,10 +66,10 @@ def test_without_https_no_mini_app_is_offered_anywhere() -> None:
         assert button.url.startswith("http://gallery.test:8080/g/telegram/")
 
 
-def test_no_brush_where_nothing_takes_a_picture_and_it_goes_first_in_the_last_row() -> None:
+def test_no_brush_where_no_provider_repaints_a_region_and_it_goes_first_in_the_last_row() -> None:
     make = brush("https://pics.example.org")
-    assert make(picture("-100", follow_ups=FollowUps(info=True))) is None
+    assert make(picture("-100", follow_ups=FollowUps(vary=True, info=True))) is None
     assert make(picture("-100", kind=Kind.DESCRIBE)) is None
     shown = picture("-100")
     rows = result_keyboard(shown, make(shown)).inline_keyboard
-    assert [b.text for b in rows[-1]] == ["🖌 Vary (Region)", "ℹ️ Info"]
+    assert [b.text for b in rows[-1]] == ["🖌 Vary (Region)", "🪄 Edit", "ℹ️ Info"]
