@@ -216,6 +216,43 @@ async def test_telegram_mini_app_and_group_link_edit_a_region_with_mouse_and_tou
                 page = await chromium.new_page()
                 await page.goto(reachable(opened, port))
                 await expect(page.locator("#message")).to_contain_text("used already")
+                # 🪄 Edit, then ↩️ Back, gives the picture its buttons back with a fresh 🖌.
+                gid = by_prompt["a lighthouse in a storm"]["id"]
+                t.press(ALICE, private, f"ib:e:{gid}")
+                wait_for(
+                    lambda: (
+                        not any(
+                            b["text"] == "🖌 Vary (Region)"
+                            for r in t.fake.messages[(ALICE, private["message_id"])][
+                                "reply_markup"
+                            ]["inline_keyboard"]
+                            for b in r
+                        )
+                    ),
+                    15,
+                    message="the Edit menu",
+                )
+                t.press(ALICE, private, f"ib:b:{gid}")
+                fresh = wait_for(
+                    lambda: next(
+                        (
+                            b
+                            for r in t.fake.messages[(ALICE, private["message_id"])][
+                                "reply_markup"
+                            ]["inline_keyboard"]
+                            for b in r
+                            if b["text"] == "🖌 Vary (Region)"
+                        ),
+                        None,
+                    ),
+                    15,
+                    message="the result's buttons back",
+                )
+                assert fresh["web_app"]["url"] != app_button["web_app"]["url"]
+                await page.goto(
+                    reachable(t.fake.web_app_address(ALICE, fresh["web_app"]["url"]), port)
+                )
+                await picture_shown(page)
 
                 where = await edit_in_browser(
                     chromium, reachable(group_button["url"], port), touch=True, prompt="a fox"
