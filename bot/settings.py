@@ -181,6 +181,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     web_secret: SecretStr | None = None
     gallery_link_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+    # The brush editor (docs/editing.md): how long an editor link opens (Telegram's 🖌
+    # carries one made with the picture; Discord's is made at the press), how old a Telegram
+    # Mini App's initData may be when an edit is submitted, and the Mini App's short name
+    # in BotFather (groups then get a t.me/<bot>/<app>?startapp= link).
+    editor_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    webapp_auth_seconds: int = Field(default=3600, ge=60, le=86400)
+    telegram_webapp_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,30}$")
 
     @field_validator("horde_models", mode="before")
     @classmethod

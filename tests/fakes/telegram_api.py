@@ -54,15 +54,19 @@ What real communities do, on by default where Telegram always does it:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import io
 import itertools
 import json
 import math
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from PIL import Image
@@ -190,6 +194,36 @@ def _button_url_ok(url: str) -> bool:
     if parts.scheme not in ("http", "https", "tg") or not host or len(url) > 2048:
         return False
     return host != "localhost" and "." in host and not host.replace(".", "").isdigit()
+
+
+def _check_web_app(web_app: Any, chat: dict[str, Any]) -> None:
+    """Mini App buttons (`web_app`) work in private chats only; elsewhere Telegram refuses the
+    message with BUTTON_TYPE_INVALID. The app's address must be HTTPS."""
+    if chat["type"] != "private":
+        raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://") or not _button_url_ok(url):
+        raise ApiError(
+            400,
+            f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
+            "Only HTTPS links are allowed",
+        )
+
+
+def init_data(bot_token: str, user: dict[str, Any], **extra: str) -> str:
+    """A Mini App's `initData` as Telegram signs it (core.telegram.org/bots/webapps,
+    "Validating data received via the Mini App"): the pairs sorted into a data-check-string,
+    signed with HMAC-SHA256 under HMAC-SHA256("WebAppData", bot token), hex."""
+    pairs = {
+        "query_id": f"AA{secrets.token_hex(8)}",
+        "user": json.dumps(user, separators=(",", ":")),
+        "auth_date": str(int(time.time())),
+        **extra,
+    }
+    check = "\n".join(f"{key}={pairs[key]}" for key in sorted(pairs))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    pairs["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(pairs)
 
 
 class ApiError(Exception):
@@ -407,6 +441,17 @@ class FakeTelegram:
             {"id": user_id, "is_bot": False, "first_name": name, "username": f"{name}{user_id}"},
         )
         return self.users[user_id]
+
+    def web_app_address(self, user_id: int, url: str, start_param: str | None = None) -> str:
+        """The address a Telegram client opens for a Mini App `url` pressed by `user_id`: the
+        signed initData (and the version and platform) in the fragment, as Telegram passes it;
+        a direct link's start parameter also as `tgWebAppStartParam` in the query."""
+        user = self.user(user_id)
+        extra = {} if start_param is None else {"start_param": start_param}
+        data = init_data(self.token, {k: user[k] for k in ("id", "first_name")}, **extra)
+        if start_param is not None:
+            url += ("&" if "?" in url else "?") + f"tgWebAppStartParam={start_param}"
+        return f"{url}#tgWebAppData={quote(data, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
 
     def private_chat(self, user_id: int) -> dict[str, Any]:
         user = self.users[user_id]
@@ -817,7 +862,7 @@ class FakeTelegram:
         return thread
 
     @staticmethod
-    def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    def _markup(params: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any] | None:
         markup = params.get("reply_markup")
         if markup is None:
             return None
@@ -836,6 +881,8 @@ class FakeTelegram:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if "web_app" in button:
+                    _check_web_app(button["web_app"], chat)
                 url = button.get("url")
                 if url is not None and not _button_url_ok(url):
                     # Telegram wants a public address: localhost and bare IPs are refused.
@@ -900,7 +947,7 @@ class FakeTelegram:
         if thread is not None:
             message["message_thread_id"] = thread
             message["is_topic_message"] = True
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         # Only an inline keyboard belongs to the message; a ForceReply or reply keyboard is
         # an instruction to the client and is not in the Message Telegram returns.
         if markup is not None and "inline_keyboard" in markup:
@@ -1119,7 +1166,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message text is empty")
         if "text" not in message:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if message["text"] == text and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
@@ -1151,7 +1198,7 @@ class FakeTelegram:
                 "file_unique_id": f"d{len(data)}",
                 "file_size": len(data),
             }
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if (
             _unique_id(message) == _unique_id(body)
             and message.get("caption") == body.get("caption")
@@ -1172,7 +1219,7 @@ class FakeTelegram:
         if "text" in message:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
         body = self._caption(params)
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if message.get("caption") == body.get("caption") and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message.pop("caption", None)
@@ -1187,7 +1234,7 @@ class FakeTelegram:
     ) -> Any:
         chat = self._chat(params)
         message = self._editable(chat, params)
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message.pop("reply_markup", None)

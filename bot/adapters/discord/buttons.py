@@ -51,6 +51,7 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
+from bot.adapters.discord.web_edits import open_editor
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
@@ -70,8 +71,10 @@ from bot.core.requests.buttons import (
     RemixSubmit,
     RestyleMenu,
     Show,
+    VaryRegion,
 )
 from bot.core.requests.service import GenerationService
+from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +85,12 @@ Handler = Callable[[discord.Interaction, Any], Awaitable[None]]
 
 
 class Buttons:
-    def __init__(self, service: GenerationService, intake: Intake) -> None:
+    def __init__(
+        self, service: GenerationService, intake: Intake, editor: EditorLinks | None = None
+    ) -> None:
         self.service = service
         self.intake = intake
+        self.editor = editor
         edits = EditButtons(service, intake)
         # One handler per button class; every `FollowUp` shares `follow_up`.
         self.handlers: dict[type[Button], Handler] = {
@@ -100,6 +106,7 @@ class Buttons:
             ForgetConfirm: self.forget,
             ForgetCancel: self.forget,
             Show: self.show,
+            VaryRegion: self.open_editor,
         }
 
     def handler_for(self, button: Button) -> Handler | None:
@@ -264,6 +271,13 @@ class Buttons:
         await self.service.erase_generation(generation)
         if gone_already:
             await reply(interaction, "Deleted from the history (the message was already gone).")
+
+    async def open_editor(self, interaction: discord.Interaction, button: VaryRegion) -> None:
+        """🖌: the presser's own signed editor link, ephemeral (web_edits.py)."""
+        if self.editor is None:  # offered by an earlier run that served the editor
+            await reply(interaction, "The brush editor is not available on this bot any more.")
+            return
+        await open_editor(self.service, self.editor, interaction, button)
 
     async def show(self, interaction: discord.Interaction, button: Show) -> None:
         try:

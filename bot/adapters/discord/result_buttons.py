@@ -18,7 +18,7 @@ import discord
 
 from bot.adapters.discord.render import truncate
 from bot.core.models import Generation, Kind
-from bot.core.requests.button_data import Button, Emphasis
+from bot.core.requests.button_data import Button, Emphasis, ResultAction
 from bot.core.requests.buttons import (
     PAN_ARROWS,
     RESULT_ACTIONS,
@@ -30,6 +30,7 @@ from bot.core.requests.buttons import (
     MakeSquare,
     Pan,
     RemixSubmit,
+    VaryRegion,
     ZoomOut,
 )
 
@@ -74,8 +75,9 @@ def _describe_buttons(view: discord.ui.View, generation: Generation) -> None:
         )
 
 
-def result_view(generation: Generation) -> discord.ui.View:
-    """The buttons `generation.follow_ups` allows, for as many tiles as it has images."""
+def result_view(generation: Generation, *, brush: bool = False) -> discord.ui.View:
+    """The buttons `generation.follow_ups` allows, for as many tiles as it has images; with
+    `brush` (the bot serves the brush editor and can repaint a region), 🖌 too."""
     gid = generation.id
     view = discord.ui.View(timeout=None)
     if generation.kind is Kind.DESCRIBE:
@@ -90,7 +92,9 @@ def result_view(generation: Generation) -> discord.ui.View:
                 continue
             for index in range(1, tiles + 1):
                 view.add_item(_button(f"{tile.short}{index}", tile(gid, index), row=row))
-    offered = [action for action in RESULT_ACTIONS if action.offered(generation)]
+    offered: list[type[ResultAction]] = [a for a in RESULT_ACTIONS if a.offered(generation)]
+    if brush and VaryRegion.offered(generation):
+        offered.append(VaryRegion)
     for position, action in enumerate(offered):
         style = STYLES[action.emphasis]
         emoji = action.discord_emoji

@@ -120,6 +120,7 @@ class DiscordDelivery:
         self.styles = styles
         self.handles = handles
         self.has_gallery = has_gallery
+        self.brush = False  # the 🖌 button (web_edits.py): where the bot serves the editor
 
     def _link(self, generation: Generation) -> InteractionLink | None:
         handle = generation.handle
@@ -155,7 +156,7 @@ class DiscordDelivery:
                     content=self._smaller_note(prepared),
                     embed=prepared.embed,
                     attachments=[discord.File(io.BytesIO(prepared.data), prepared.filename)],
-                    view=result_view(generation),
+                    view=result_view(generation, brush=self.brush),
                 )
                 await self._record(generation, message_id)
                 return
@@ -244,7 +245,7 @@ class DiscordDelivery:
             content=mentioning(requester, text),
             embed=prepared.embed,
             file=discord.File(io.BytesIO(prepared.data), filename=prepared.filename),
-            view=result_view(generation),
+            view=result_view(generation, brush=self.brush),
             allowed_mentions=only_user(requester),
             **extra,
         )

@@ -36,6 +36,7 @@ from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.texts import Texts
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.adapters.telegram.updates import AcknowledgementsFirst
+from bot.adapters.telegram.web_edits import BrushButtons, TelegramEditDesk
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
@@ -43,6 +44,7 @@ from bot.core.requests.service import GenerationService
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess
+from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ class TelegramAdapter:
         gallery: GalleryAccess | None = None,
         polling_lease: Lease | None = None,
         seen_updates: OnceOnly | None = None,
+        editor: EditorLinks | None = None,
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError("TELEGRAM_TOKEN: not set")
@@ -136,11 +139,25 @@ class TelegramAdapter:
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
-        Buttons(service, answers, intake, handles).register(self.application)
+        buttons = Buttons(service, answers, intake, handles)
+        self.edit_desk = self._brush_editor(service, editor, buttons)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)
         self.connected = False
         self.webhook: WebhookServer | None = None
+
+    def _brush_editor(
+        self, service: GenerationService, editor: EditorLinks | None, buttons: Buttons
+    ) -> TelegramEditDesk | None:
+        """The presses (`buttons`, registered here) and the brush editor (web_edits.py): the
+        🖌 link under pictures (also when the Edit menu gives the result's buttons back), and
+        the desk the editor hands its edits to; only where the bot serves the editor and a
+        provider can repaint."""
+        buttons.register(self.application)
+        if editor is None or not service.edit_offers.region:
+            return None
+        self.delivery.brush = buttons.edits.brush = BrushButtons(editor, self._username)
+        return TelegramEditDesk(service, self.bot, self.status, self.rights)
 
     def _poll_request(self) -> TrackedPollRequest:
         return TrackedPollRequest(self.poll_liveness, connections=2)
@@ -158,6 +175,13 @@ class TelegramAdapter:
     @property
     def bot(self) -> ExtBot[Spend]:
         return self.application.bot
+
+    def _username(self) -> str | None:
+        """The bot's username (from getMe at start), for Mini App direct links."""
+        try:
+            return self.application.bot.username
+        except RuntimeError:  # not initialized yet
+            return None
 
     async def _drop_repeats(self, update: Update, _context: object) -> None:
         if update.update_id in self._seen_updates:

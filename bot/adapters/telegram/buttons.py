@@ -94,7 +94,7 @@ class Buttons:
         self.answers = answers
         self.intake = intake
         self.handles = handles
-        edits = EditButtons(service, handles)
+        edits = self.edits = EditButtons(service, handles)
         # One handler per button class; every `FollowUp` shares `follow_up`.
         self.handlers: dict[type[Button], Handler] = {
             EditMenu: edits.open_menu,

@@ -16,7 +16,16 @@ the answer (picture_requests.py) is taken once, from that person only.
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, ForceReply, InlineKeyboardMarkup, Message, Update
+from collections.abc import Callable
+
+from telegram import (
+    CallbackQuery,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.error import BadRequest
 
 from bot.adapters.telegram.admins import is_admin
@@ -58,6 +67,9 @@ class EditButtons:
     def __init__(self, service: GenerationService, handles: DeliveryHandles) -> None:
         self.service = service
         self.handles = handles
+        # The 🖌 link under a picture (web_edits.py), where the bot serves the editor: "Back"
+        # puts it back with the rest, made afresh.
+        self.brush: Callable[[Generation], InlineKeyboardButton | None] | None = None
 
     async def editable_row(
         self, update: Update, context: Context, button: RowButton
@@ -87,7 +99,8 @@ class EditButtons:
 
     async def back(self, update: Update, context: Context, button: EditBack) -> None:
         generation, _ = await self.editable_row(update, context, button)
-        await self._show(callback_query(update), result_keyboard(generation), None)
+        brush = self.brush(generation) if self.brush is not None else None
+        await self._show(callback_query(update), result_keyboard(generation, brush), None)
 
     @staticmethod
     async def _show(query: CallbackQuery, keyboard: InlineKeyboardMarkup, note: str | None) -> None:

@@ -23,6 +23,7 @@ from bot.core.requests.buttons import (
     ImagineThis,
     MakeSquare,
     Pan,
+    VaryRegion,
     ZoomOut,
 )
 
@@ -40,9 +41,12 @@ def _describe_keyboard(generation: Generation) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([*rows, [_button("🗑 Delete", Delete(generation.id))]])
 
 
-def result_keyboard(generation: Generation) -> InlineKeyboardMarkup:
+def result_keyboard(
+    generation: Generation, brush: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup:
     """U1-U4 and V1-V4 for each tile (V only where a provider takes an image), then reroll,
-    restyle, remix, then info and delete; an upscale offers vary, remix, info and delete."""
+    restyle, remix, then info and delete; an upscale offers vary, remix, info and delete.
+    `brush`, the 🖌 link to the editor (web_edits.py), goes first in the last row."""
     if generation.kind is Kind.DESCRIBE:
         return _describe_keyboard(generation)
     gid = generation.id
@@ -60,6 +64,8 @@ def result_keyboard(generation: Generation) -> InlineKeyboardMarkup:
         if action.offered(generation):
             text = f"{action.telegram_emoji} {action.label}"
             grouped.setdefault(action.telegram_row, []).append(_button(text, action(gid)))
+    if brush is not None:
+        grouped.setdefault(VaryRegion.telegram_row, []).insert(0, brush)
     rows.extend(grouped[row] for row in sorted(grouped))
     return InlineKeyboardMarkup(rows)
 

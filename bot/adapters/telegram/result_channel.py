@@ -17,10 +17,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from telegram import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, ReplyParameters
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -108,6 +115,8 @@ class TelegramDelivery:
         handles: DeliveryHandles,
         moves: ChatMoves,
     ) -> None:
+        # The 🖌 link under a picture (web_edits.py), where the bot serves the editor.
+        self.brush: Callable[[Generation], InlineKeyboardButton | None] | None = None
         self.moves = moves
         self.bot = bot
         self.status = status
@@ -152,7 +161,7 @@ class TelegramDelivery:
             return
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
-        keyboard = result_keyboard(generation)
+        keyboard = result_keyboard(generation, self.brush(generation) if self.brush else None)
         upload = await asyncio.to_thread(_picture, generation, image_path)
         data, as_document = upload.data, upload.as_document
         text = caption(generation, style, reduced=upload.reduced)

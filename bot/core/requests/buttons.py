@@ -454,6 +454,25 @@ class EditWordsSubmit(TileButton):
 
 EDIT_ACTIONS: tuple[type[EditButton], ...] = (ZoomOut, Pan, MakeSquare)
 
+
+@dataclass(frozen=True)
+class VaryRegion(ResultAction):
+    """🖌 Vary (Region): the brush editor in the web app (docs/editing.md). On Discord a press
+    answers, to the presser alone, a link to a signed editor link made for them; on Telegram
+    the button is itself the link (a Mini App in private chats, a URL in groups), so it has
+    no callback data. Shown only where the bot serves the editor (each adapter knows) and
+    some provider of the chain can repaint a region (`follow_ups.edit_region`)."""
+
+    discord = "brush"
+    presser = Presser.OWNER
+    label, telegram_emoji, discord_emoji = "Vary (Region)", "🖌", "🖌️"
+    telegram_row = 1
+
+    @classmethod
+    def offered(cls, generation: Generation) -> bool:
+        return generation.follow_ups.edit_region
+
+
 TILE_ACTIONS: tuple[type[TileAction], ...] = (Upscale, Vary)
 RESULT_ACTIONS: tuple[type[ResultAction], ...] = (
     Reroll,
@@ -483,4 +502,5 @@ BUTTONS = Registry(
     MakeSquare,
     EditByWords,
     EditWordsSubmit,
+    VaryRegion,
 )

@@ -19,7 +19,7 @@ from bot.adapters.discord.result_buttons import (
 )
 from bot.core.models import FollowUps, Info, Kind, StoredImage
 from bot.core.requests.button_data import TileAction
-from bot.core.requests.buttons import BUTTONS, EditWordsSubmit, RemixSubmit
+from bot.core.requests.buttons import BUTTONS, EditWordsSubmit, RemixSubmit, VaryRegion
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.support.generations import generation
 
@@ -210,3 +210,23 @@ def test_the_edit_by_words_modal_reads_back_its_words() -> None:
         ]
     }
     assert submitted_values(submit) == {WORDS_INPUT: "make it night"}
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_brush_fits_beside_the_fullest_result_and_names_the_request(count: int) -> None:
+    g = grid(count, EDITS)
+    rows = components(result_view(g, brush=True))
+    validate_message({"components": rows}, create=False)
+    ids = [item["custom_id"] for row in rows for item in row["components"]]
+    assert ids[-1] == f"ib:brush:{g.id}" and BUTTONS.parse("discord", ids[-1]) == VaryRegion(g.id)
+    without = [
+        item["custom_id"] for row in components(result_view(g)) for item in row["components"]
+    ]
+    assert without == ids[:-1]
+    nothing_takes_pictures = grid(count, EDITS.model_copy(update={"edit_region": False}))
+    shown = [
+        i["custom_id"]
+        for r in components(result_view(nothing_takes_pictures, brush=True))
+        for i in r["components"]
+    ]
+    assert f"ib:brush:{g.id}" not in shown
