@@ -25,4 +25,5 @@ def follow_ups_for(generation: Generation, capabilities: Mapping[str, Capabiliti
         restyle=again,
         info=True,
         delete=True,
+        share=True,
     )
