@@ -98,9 +98,10 @@ def add_people(telegram: TelegramDriver) -> None:
 
 
 @asynccontextmanager
-async def telegram_harness(tmp: Path) -> AsyncIterator[TelegramHarness]:
-    """The bot with its Telegram adapter started and long polling, and a worker, in this loop."""
-    telegram = TelegramDriver().start()
+async def telegram_harness(tmp: Path, **fake: Any) -> AsyncIterator[TelegramHarness]:
+    """The bot with its Telegram adapter started and long polling, and a worker, in this loop;
+    `fake` sets the fake Bot API's options (`inline_enabled=True`: inline mode on)."""
+    telegram = TelegramDriver(**fake).start()
     openai = FakeOpenAI()
     openai_server = ServerThread(openai.app()).start()
     openai.base_url = openai_server.url

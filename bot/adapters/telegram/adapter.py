@@ -130,15 +130,7 @@ class TelegramAdapter:
         self.inline = InlineResults(
             self.application.bot, service.styles, handles, settings.telegram_inline_storage_chat
         )
-        self.delivery = TelegramDelivery(
-            self.application.bot,
-            self.status,
-            self.boards,
-            service.styles,
-            handles,
-            self.moves,
-            self.inline,
-        )
+        self.delivery = self._delivery(service, handles)
         answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds))
         self.rights = ChatRights(self.application.bot)
         intake = Intake(service, self.boards, self.status, answers, self.rights)
@@ -155,6 +147,12 @@ class TelegramAdapter:
         self.application.add_error_handler(self.moves.on_error)
         self.connected = False
         self.webhook: WebhookServer | None = None
+
+    def _delivery(self, service: GenerationService, handles: DeliveryHandles) -> TelegramDelivery:
+        bot, styles = self.application.bot, service.styles
+        return TelegramDelivery(
+            bot, self.status, self.boards, styles, handles, self.moves, self.inline
+        )
 
     def _poll_request(self) -> TrackedPollRequest:
         return TrackedPollRequest(self.poll_liveness, connections=2)

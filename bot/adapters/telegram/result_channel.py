@@ -204,8 +204,7 @@ class TelegramDelivery:
                         reply_markup=keyboard,
                         rate_limit_args=PICTURE,
                     )
-                    await self._remember_file(generation, edited)
-                    self._settled(generation)
+                    await self._shown(generation, edited)
                     return
                 except BadRequest as exc:
                     reason = exc.message.lower()
@@ -331,6 +330,10 @@ class TelegramDelivery:
             raise
         await self._record(generation, sent.message_id)
         await self._remember_file(generation, sent)
+
+    async def _shown(self, generation: Generation, message: object) -> None:
+        await self._remember_file(generation, message)
+        self._settled(generation)
 
     async def _remember_file(self, generation: Generation, message: object) -> None:
         """The photo's file_id, so inline mode can offer it again (an empty query, Share)."""
