@@ -49,6 +49,7 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
+from bot.adapters.discord.share import how_to_share
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
@@ -63,6 +64,7 @@ from bot.core.requests.buttons import (
     Remix,
     RemixSubmit,
     RestyleMenu,
+    Share,
     Show,
 )
 from bot.core.requests.service import GenerationService
@@ -89,6 +91,7 @@ class Buttons:
             ForgetConfirm: self.forget,
             ForgetCancel: self.forget,
             Show: self.show,
+            Share: self.share,
         }
 
     def handler_for(self, button: Button) -> Handler | None:
@@ -234,6 +237,13 @@ class Buttons:
         await self.service.erase_generation(generation)
         if gone_already:
             await reply(interaction, "Deleted from the history (the message was already gone).")
+
+    async def share(self, interaction: discord.Interaction, button: Share) -> None:
+        """How to post the picture elsewhere (`/share`), told privately to its owner."""
+        generation = await self.service.generation_for(
+            button.generation_id, requester_of(interaction), scope_of(interaction), Need.OWNER
+        )
+        await reply(interaction, how_to_share(generation))
 
     async def show(self, interaction: discord.Interaction, button: Show) -> None:
         try:
