@@ -225,3 +225,15 @@ async def test_the_fake_checks_answers_and_inline_edits_as_the_bot_api_does(
                 await bot.edit_message_media(InputMediaPhoto(png()), inline_message_id=message.id)
     finally:
         driver.stop()
+
+
+async def test_with_inline_feedback_off_choosing_makes_nothing(tmp_path: Path) -> None:
+    async with telegram_harness(tmp_path, inline_enabled=True, feedback_enabled=False) as bot:
+        t = bot.telegram
+        query = t.inline_query(ALICE, "a windmill")
+        await answered(bot, query)
+        message = t.choose(ALICE, query, "make")
+        ping = t.inline_query(ALICE, "")  # a later update, so the bot has read past the choice
+        await answered(bot, ping)
+        assert "Making" in t.fake.inline.messages[message.id].body["text"]
+        assert bot.rows() == [] and bot.openai.images == []
