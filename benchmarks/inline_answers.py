@@ -26,9 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.stats import percentile  # noqa: E402
-from tests.support import wait_for  # noqa: E402
-from tests.support.telegram_stack import Stack, running_telegram_stack  # noqa: E402
+from benchmarks.stats import percentile
+from tests.support import wait_for
+from tests.support.telegram_stack import Stack, running_telegram_stack
 
 WORDS = "a lighthouse at dusk over a quiet harbour with gulls and rain".split()
 FIRST_USER = 5000

@@ -5,6 +5,7 @@ with 50001 Missing Access. What is asserted is what reached the fake and the row
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,8 @@ from tests.support import rows, wait_for
 from tests.support.discord_stack import Stack, delivered, running_discord_stack
 
 pytestmark = pytest.mark.e2e
+
+CHANNEL_POST = re.compile(r"^POST /api/v10/channels/\d+/messages:")
 
 
 def add_places(driver: DiscordDriver) -> None:
@@ -35,8 +38,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Itera
         yield running
 
 
-def channel_posts(stack: Stack) -> list[Write]:
-    return [w for w in stack.discord.fake.writes if w.kind == "channel_message"]
+def channel_posts(stack: Stack) -> list[Write | str]:
+    """Channel messages the bot sent, and those it tried that Discord refused."""
+    fake = stack.discord.fake
+    refused = [e for e in fake.errors if CHANNEL_POST.match(e)]
+    return [*(w for w in fake.writes if w.kind == "channel_message"), *refused]
 
 
 def count_rows(stack: Stack) -> int:
