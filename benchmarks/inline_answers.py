@@ -1,8 +1,8 @@
 """Telegram inline queries answered while people type: p50/p99/max from the query to its
 `answerInlineQuery`, at a steady rate (target: p99 within 300 ms at 50 queries a second).
 
-Starts the fake Bot API (inline mode on) in this process and `imaginebot run` (embedded queue,
-its own worker) as a subprocess against it and the fake OpenAI images API. A few users first
+Starts the fake Bot API (inline mode on) in this process, a private Redis, and `imaginebot run`
+(its own worker) as a subprocess against them and the fake OpenAI images API. A few users first
 make a picture inline, so that an empty query has recent pictures to offer; then inline queries
 arrive evenly at `--rate` per second for `--seconds`, from `--users` people: most are a prompt
 being typed (one more word each time, some with a style), some a refusal (an unknown style),
@@ -107,7 +107,7 @@ def main() -> int:
     users = list(range(FIRST_USER, FIRST_USER + args.users))
     with tempfile.TemporaryDirectory(prefix="imaginebot-inline-") as tmp:
         with running_telegram_stack(
-            Path(tmp), redis=False, telegram_options={"inline_enabled": True}
+            Path(tmp), telegram_options={"inline_enabled": True}
         ) as stack:
             for user in users:
                 stack.telegram.add_user(user, "typist")

@@ -130,7 +130,16 @@ def test_a_server_without_the_bot_gets_a_personal_scope_and_one_with_it_keeps_it
 def test_share_reposts_a_picture_anywhere_without_a_new_request(stack: Stack) -> None:
     d = stack.discord
     made = d.slash("imagine", user="alice", prompt="a red kite")
-    row, _ = delivered(stack, made)
+    row, result = delivered(stack, made)
+    # The Share button under it tells its owner how, privately; nobody else.
+    how = d.click(result, f"ib:share:{row['id']}", user="alice")
+    wait_for(lambda: d.writes(how), 15, message="the Share answer")
+    told = d.server.run_sync(d.fake.original, how.id)
+    assert told is not None and told.ephemeral and "/share" in told.content
+    not_bobs = d.click(result, f"ib:share:{row['id']}", user="bob")
+    wait_for(lambda: d.writes(not_bobs), 15, message="Bob's Share answer")
+    refused = d.server.run_sync(d.fake.original, not_bobs.id)
+    assert refused is not None and "/share" not in refused.content
     rows_before = count_rows(stack)
     calls = len(stack.openai.images)
     shared = d.slash(
