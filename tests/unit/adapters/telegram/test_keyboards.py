@@ -92,3 +92,15 @@ def test_a_describe_offers_imagine_this_per_suggestion() -> None:
 def test_callback_data_fits_telegrams_64_bytes() -> None:
     rows = data(result_keyboard(generation(count=4, images=images(4), follow_ups=ALL)))
     assert all(len(d.encode()) <= 64 for row in rows for d in row)
+
+
+def test_share_shows_only_with_inline_mode_and_switches_to_a_chosen_chat() -> None:
+    offered = generation(follow_ups=FollowUps(info=True, delete=True, share=True))
+    without = [b.text for row in result_keyboard(offered).inline_keyboard for b in row]
+    assert "📤 Share" not in without
+    keyboard = result_keyboard(offered, share=True)
+    (share,) = [b for row in keyboard.inline_keyboard for b in row if b.text == "📤 Share"]
+    assert share.callback_data is None
+    chosen = share.switch_inline_query_chosen_chat
+    assert chosen is not None and chosen.query == "share:0123456789abcdef"
+    assert chosen.allow_group_chats and chosen.allow_user_chats and not chosen.allow_bot_chats
