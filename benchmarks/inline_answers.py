@@ -106,9 +106,7 @@ def main() -> int:
     args = parser.parse_args()
     users = list(range(FIRST_USER, FIRST_USER + args.users))
     with tempfile.TemporaryDirectory(prefix="imaginebot-inline-") as tmp:
-        with running_telegram_stack(
-            Path(tmp), telegram_options={"inline_enabled": True}
-        ) as stack:
+        with running_telegram_stack(Path(tmp), telegram_options={"inline_enabled": True}) as stack:
             for user in users:
                 stack.telegram.add_user(user, "typist")
             warm_up(stack, users[:3])
