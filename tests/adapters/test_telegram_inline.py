@@ -237,3 +237,19 @@ async def test_with_inline_feedback_off_choosing_makes_nothing(tmp_path: Path) -
         await answered(bot, ping)
         assert "Making" in t.fake.inline.messages[message.id].body["text"]
         assert bot.rows() == [] and bot.openai.images == []
+
+
+async def test_the_users_own_limits_hold_inline_too(tmp_path: Path) -> None:
+    """A daily limit of one picture: Alice's picture in her chat with the bot counts, so her
+    inline query in a group the bot is not in is refused, as a result, and makes nothing."""
+    async with telegram_harness(
+        tmp_path, settings={"daily_limit_per_user": 1}, inline_enabled=True
+    ) as bot:
+        t = bot.telegram
+        command = t.send(ALICE, ALICE, "/imagine a harbour")
+        assert (await bot.settled_row(command))["status"] == "delivered"
+        (refused,) = await answered(bot, t.inline_query(ALICE, "a lighthouse", chat_type="group"))
+        assert refused["id"] == "refused" and "limit" in refused["description"].lower()
+        (bobs,) = await answered(bot, t.inline_query(BOB, "a lighthouse", chat_type="group"))
+        assert bobs["id"] == "make"  # Bob's own limit is untouched
+        assert len(bot.openai.images) == 1

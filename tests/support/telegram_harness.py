@@ -98,16 +98,22 @@ def add_people(telegram: TelegramDriver) -> None:
 
 
 @asynccontextmanager
-async def telegram_harness(tmp: Path, **fake: Any) -> AsyncIterator[TelegramHarness]:
+async def telegram_harness(
+    tmp: Path, *, settings: dict[str, Any] | None = None, **fake: Any
+) -> AsyncIterator[TelegramHarness]:
     """The bot with its Telegram adapter started and long polling, and a worker, in this loop;
-    `fake` sets the fake Bot API's options (`inline_enabled=True`: inline mode on)."""
+    `settings` changes the bot's settings, `fake` the fake Bot API's options
+    (`inline_enabled=True`: inline mode on)."""
     telegram = TelegramDriver(**fake).start()
     openai = FakeOpenAI()
     openai_server = ServerThread(openai.app()).start()
     openai.base_url = openai_server.url
     try:
         add_people(telegram)
-        app = await BotApp.create(harness_settings(tmp / "data", telegram, openai), chat=True)
+        configured = harness_settings(tmp / "data", telegram, openai)
+        if settings:
+            configured = configured.model_copy(update=settings)
+        app = await BotApp.create(configured, chat=True)
         try:
             await app.start(resume=False, worker=True, serve_health=False)
             await eventually(telegram.polling, message="long polling")
