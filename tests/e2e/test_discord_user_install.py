@@ -15,6 +15,7 @@ from tests.fakes.discord_gateway import SERVER_MANAGER, DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import rows, wait_for
 from tests.support.discord_stack import Stack, delivered, running_discord_stack
+from tests.support.discord_stack import row as stack_row
 
 pytestmark = pytest.mark.e2e
 
@@ -98,6 +99,10 @@ def test_imagine_in_a_dm_between_users_comes_through_the_interaction_with_button
     # Bob, in the same DM, cannot press Alice's buttons: her pictures are her own.
     refused = d.click(shown, reroll.replace(row["id"], second["id"]), user="bob")
     wait_for(lambda: d.writes(refused), 15, message="Bob's answer")
+    # Delete works there too: the message goes through the interaction, then the row.
+    d.click(shown, f"ib:delete:{second['id']}", user="alice")
+    wait_for(lambda: d.fake.messages[shown.id].deleted, 15, message="the deleted message")
+    wait_for(lambda: stack_row(stack, second["id"]) is None, 15, message="the row erased")
     assert len(channel_posts(stack)) == before  # never a channel message (Discord: 50001)
 
 
