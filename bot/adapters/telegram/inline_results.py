@@ -123,7 +123,9 @@ class InlineResults:
                     rate_limit_args=PICTURE,
                 )
         except (Forbidden, BadRequest) as exc:
-            if self.storage_chat is None:
+            # Blocked, or never started: Telegram has no chat with this user for the bot.
+            unreachable = isinstance(exc, Forbidden) or "chat not found" in exc.message.lower()
+            if self.storage_chat is None and unreachable:
                 raise DeliveryError(NO_STORAGE, retryable=False) from exc
             raise
         file_id = _file_id(sent, upload.as_document)
