@@ -253,3 +253,21 @@ async def test_the_users_own_limits_hold_inline_too(tmp_path: Path) -> None:
         (bobs,) = await answered(bot, t.inline_query(BOB, "a lighthouse", chat_type="group"))
         assert bobs["id"] == "make"  # Bob's own limit is untouched
         assert len(bot.openai.images) == 1
+
+
+async def test_with_a_storage_chat_pictures_go_there_and_nobody_needs_to_start_the_bot(
+    tmp_path: Path,
+) -> None:
+    storage = -100555444
+    async with telegram_harness(
+        tmp_path, settings={"telegram_inline_storage_chat": storage}, inline_enabled=True
+    ) as bot:
+        t = bot.telegram
+        t.add_group(storage)
+        t.add_user(44, "dora")
+        t.server.run_sync(t.fake.set_bot_status, 44, "kicked", 44)  # never started the bot
+        inline_id, row = await made_inline(bot, 44, "a lantern")
+        assert row["status"] == "delivered"
+        (stored,) = t.fake.calls_to("sendPhoto")
+        assert int(stored.params["chat_id"]) == storage
+        assert t.fake.inline.messages[inline_id].body["photo"] in t.fake.files
