@@ -271,3 +271,15 @@ async def test_with_a_storage_chat_pictures_go_there_and_nobody_needs_to_start_t
         (stored,) = t.fake.calls_to("sendPhoto")
         assert int(stored.params["chat_id"]) == storage
         assert t.fake.inline.messages[inline_id].body["photo"] in t.fake.files
+
+
+async def test_a_429_on_the_inline_edit_edits_again_without_sending_again(tmp_path: Path) -> None:
+    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+        t = bot.telegram
+        t.fake.failures["editMessageMedia"] = [(429, 1)]
+        inline_id, row = await made_inline(bot, ALICE, "a lighthouse in fog")
+        assert row["status"] == "delivered"
+        attempts = t.fake.calls_to("editMessageMedia", ok=None)
+        assert [c.ok for c in attempts] == [False, True]
+        assert len(t.fake.calls_to("sendPhoto")) == 1  # the file_id kept, not sent again
+        assert edits_of(bot, inline_id) == ["editMessageMedia"]
