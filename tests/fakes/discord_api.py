@@ -403,7 +403,7 @@ class FakeDiscord:
         if channel_id in self.private_channels:
             return False
         guild_id = self.guild_of(channel_id)
-        return guild_id is None or bool(self.guilds[guild_id].get("with_bot", True))
+        return guild_id is None or bool(self.guilds.get(guild_id, {}).get("with_bot", True))
 
     def add_channel(self, guild_id: str) -> str:
         channel_id = self.snowflake()

@@ -396,7 +396,8 @@ def installation(
             raise ValueError("only a user install reaches a private channel between users")
         return {USER_INSTALL: str(user["id"])}, 2
     owners: dict[str, str] = {}
-    bot_member = guild_id is None or fake.guilds[guild_id].get("with_bot", True)
+    # A server the bot was removed from (gone from `guilds`) still sends as it did.
+    bot_member = guild_id is None or fake.guilds.get(guild_id, {}).get("with_bot", True)
     if bot_member:
         owners[GUILD_INSTALL] = guild_id or "0"
     elif install != "user":
