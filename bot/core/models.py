@@ -233,6 +233,15 @@ class FollowUps(Frozen):
     delete: bool = False
     imagine_suggestions: bool = False  # a describe: one "Imagine this" per suggestion
     share: bool = False  # post the picture into another chat (no new request, no limit)
+    # The edits some provider of the chain can make (docs/editing.md), under one Edit menu:
+    edit_region: bool = False  # Vary (Region) under a mask
+    outpaint: bool = False  # Zoom out 1.5x / 2x, Pan, Make square
+    edit_words: bool = False  # Edit by words (an instruction, no mask)
+
+    @property
+    def edits(self) -> bool:
+        """Whether the Edit menu has anything to offer."""
+        return self.edit_region or self.outpaint or self.edit_words
 
 
 class Generation(Frozen):

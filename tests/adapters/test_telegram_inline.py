@@ -21,6 +21,7 @@ from tests.support.telegram_harness import (
 )
 from tests.support.web import png
 
+INLINE = {"inline_enabled": True}  # inline mode on in BotFather (feedback is on by default)
 NOT_A_MEMBER = -100777666  # a group the bot was never added to: it is not even a known chat
 
 
@@ -53,7 +54,7 @@ async def made_inline(bot: TelegramHarness, user: int, text: str) -> tuple[str, 
 async def test_inline_imagine_in_a_group_without_the_bot_becomes_the_picture(
     tmp_path: Path,
 ) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+    async with telegram_harness(tmp_path, fake=INLINE) as bot:
         t, fake = bot.telegram, bot.telegram.fake
         query = t.inline_query(ALICE, "a lighthouse at dusk style:anime", chat_type="group")
         (make,) = await answered(bot, query)
@@ -82,7 +83,7 @@ async def test_inline_imagine_in_a_group_without_the_bot_becomes_the_picture(
 async def test_refusals_are_results_and_an_empty_query_offers_recent_pictures(
     tmp_path: Path,
 ) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+    async with telegram_harness(tmp_path, fake=INLINE) as bot:
         t = bot.telegram
         (hint,) = await answered(bot, t.inline_query(ALICE, ""))
         assert hint["type"] == "article" and hint["id"] == "hint"
@@ -103,7 +104,7 @@ async def test_refusals_are_results_and_an_empty_query_offers_recent_pictures(
 
 
 async def test_share_answers_only_the_owner_with_the_cached_picture(tmp_path: Path) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+    async with telegram_harness(tmp_path, fake=INLINE) as bot:
         t = bot.telegram
         inline_id, row = await made_inline(bot, ALICE, "a teapot")
         markup = t.fake.inline.messages[inline_id].reply_markup
@@ -120,7 +121,7 @@ async def test_share_answers_only_the_owner_with_the_cached_picture(tmp_path: Pa
 
 
 async def test_buttons_on_an_inline_message_work_for_their_owner_only(tmp_path: Path) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+    async with telegram_harness(tmp_path, fake=INLINE) as bot:
         t = bot.telegram
         inline_id, row = await made_inline(bot, ALICE, "a castle")
         reroll = f"ib:r:{row['id']}"
@@ -152,7 +153,7 @@ async def test_buttons_on_an_inline_message_work_for_their_owner_only(tmp_path: 
 async def test_a_user_who_never_started_the_bot_is_told_in_the_placeholder(
     tmp_path: Path,
 ) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+    async with telegram_harness(tmp_path, fake=INLINE) as bot:
         t = bot.telegram
         t.add_user(44, "dora")
         t.server.run_sync(t.fake.set_bot_status, 44, "kicked", 44)  # as if blocked / not started
@@ -228,7 +229,9 @@ async def test_the_fake_checks_answers_and_inline_edits_as_the_bot_api_does(
 
 
 async def test_with_inline_feedback_off_choosing_makes_nothing(tmp_path: Path) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True, feedback_enabled=False) as bot:
+    async with telegram_harness(
+        tmp_path, fake={"inline_enabled": True, "feedback_enabled": False}
+    ) as bot:
         t = bot.telegram
         query = t.inline_query(ALICE, "a windmill")
         await answered(bot, query)
@@ -242,9 +245,7 @@ async def test_with_inline_feedback_off_choosing_makes_nothing(tmp_path: Path) -
 async def test_the_users_own_limits_hold_inline_too(tmp_path: Path) -> None:
     """A daily limit of one picture: Alice's picture in her chat with the bot counts, so her
     inline query in a group the bot is not in is refused, as a result, and makes nothing."""
-    async with telegram_harness(
-        tmp_path, settings={"daily_limit_per_user": 1}, inline_enabled=True
-    ) as bot:
+    async with telegram_harness(tmp_path, daily_limit_per_user=1, fake=INLINE) as bot:
         t = bot.telegram
         command = t.send(ALICE, ALICE, "/imagine a harbour")
         assert (await bot.settled_row(command))["status"] == "delivered"
@@ -259,9 +260,7 @@ async def test_with_a_storage_chat_pictures_go_there_and_nobody_needs_to_start_t
     tmp_path: Path,
 ) -> None:
     storage = -100555444
-    async with telegram_harness(
-        tmp_path, settings={"telegram_inline_storage_chat": storage}, inline_enabled=True
-    ) as bot:
+    async with telegram_harness(tmp_path, telegram_inline_storage_chat=storage, fake=INLINE) as bot:
         t = bot.telegram
         t.add_group(storage)
         t.add_user(44, "dora")
@@ -274,7 +273,7 @@ async def test_with_a_storage_chat_pictures_go_there_and_nobody_needs_to_start_t
 
 
 async def test_a_429_on_the_inline_edit_edits_again_without_sending_again(tmp_path: Path) -> None:
-    async with telegram_harness(tmp_path, inline_enabled=True) as bot:
+    async with telegram_harness(tmp_path, fake=INLINE) as bot:
         t = bot.telegram
         t.fake.failures["editMessageMedia"] = [(429, 1)]
         inline_id, row = await made_inline(bot, ALICE, "a lighthouse in fog")

@@ -162,8 +162,8 @@ def test_count_4_posts_one_message_with_the_grid_and_the_buttons(
     assert buttons(message) == [
         [f"ib:upscale:{gid}:{i}" for i in range(1, 5)],
         [f"ib:vary:{gid}:{i}" for i in range(1, 5)],
-        [f"ib:{a}:{gid}" for a in ("reroll", "restyle", "remix", "info", "delete")],
-        [f"ib:share:{gid}"],
+        [f"ib:{a}:{gid}" for a in ("reroll", "restyle", "remix", "edit", "info")],
+        [f"ib:delete:{gid}", f"ib:share:{gid}"],
     ]
     assert labels(message)[:2] == [["U1", "U2", "U3", "U4"], ["V1", "V2", "V3", "V4"]]
 

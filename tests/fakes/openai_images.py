@@ -608,6 +608,15 @@ class FakeOpenAI:
             problem = mask_problem(mask_bytes, received[0])
             if problem:
                 return self.error(400, problem, "invalid_image_file", "invalid_request_error")
+        if self._next_outcome(fields["prompt"]) == "refuse":
+            # Edits pass the same safety system as generations (moderation_blocked).
+            self.calls.append(Call({"prompt": fields["prompt"], "edit": True}, "refuse"))
+            return self.error(
+                400,
+                "Your request was rejected as a result of our safety system.",
+                "moderation_blocked",
+                "image_generation_user_error",
+            )
         self.edit_images.extend(received)
         if mask_bytes is not None:
             self.edit_masks.append(mask_bytes)

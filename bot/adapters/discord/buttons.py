@@ -26,11 +26,13 @@ import discord
 
 from bot.adapters.discord import privacy
 from bot.adapters.discord.answers import refuse, reply
+from bot.adapters.discord.edit_buttons import EditButtons
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.pressed import (
     NOT_THIS_MESSAGE,
+    RESULT_MESSAGE,
     NotThisMessage,
     carries,
     from_ephemeral_menu,
@@ -53,10 +55,14 @@ from bot.adapters.discord.share import how_to_share
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
-from bot.core.requests.button_data import Button, FollowUp, On, RowButton
+from bot.core.requests.button_data import Button, FollowUp, ModeratedFollowUp, On, RowButton
 from bot.core.requests.buttons import (
     BUTTONS,
     Delete,
+    EditByWords,
+    EditImage,
+    EditMenu,
+    EditWordsSubmit,
     ForgetAnswer,
     ForgetCancel,
     ForgetConfirm,
@@ -81,8 +87,13 @@ class Buttons:
     def __init__(self, service: GenerationService, intake: Intake) -> None:
         self.service = service
         self.intake = intake
+        edits = EditButtons(service, intake)
         # One handler per button class; every `FollowUp` shares `follow_up`.
         self.handlers: dict[type[Button], Handler] = {
+            EditMenu: edits.open_menu,
+            EditImage: edits.pick_image,
+            EditByWords: edits.ask_words,
+            EditWordsSubmit: edits.submit_words,
             Remix: self.open_remix,
             RemixSubmit: self.submit_remix,
             Info: self.info,
@@ -160,8 +171,27 @@ class Buttons:
     async def follow_up(self, interaction: discord.Interaction, button: FollowUp) -> None:
         """Reroll, a restyle pick, U<k> (a reply to the grid), V<k> (a new grid) or "Imagine
         this": the button's own core call, then a new request under its own message."""
-        preparing = button.prepare(self.service, requester_of(interaction), scope_of(interaction))
-        await self.intake.prepare_then_submit(interaction, asyncio.ensure_future(preparing))
+        requester, scope = requester_of(interaction), scope_of(interaction)
+        if isinstance(button, ModeratedFollowUp):  # the edits: the requester or a moderator
+            moderator = is_moderator(interaction)
+            preparing = button.prepare_as(self.service, requester, scope, moderator=moderator)
+        else:
+            preparing = button.prepare(self.service, requester, scope)
+        reply_to = None
+        if isinstance(button, RowButton) and from_ephemeral_menu(interaction):
+            # The menu is about the row's picture: a late fallback replies to that message.
+            reply_to = await self._row_message_id(button)
+        await self.intake.prepare_then_submit(
+            interaction, asyncio.ensure_future(preparing), reply_to=reply_to
+        )
+
+    async def _row_message_id(self, button: RowButton) -> str | None:
+        try:
+            generation = await self.service.generation(button.generation_id)
+        except UserFacingError:
+            return None  # the prepare answers it
+        recorded = generation.handle.get(RESULT_MESSAGE)
+        return None if recorded is None else str(recorded)
 
     async def forget(self, interaction: discord.Interaction, button: ForgetAnswer) -> None:
         await privacy.answer(

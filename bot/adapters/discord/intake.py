@@ -115,7 +115,7 @@ class Intake:
         self.service.acknowledgements.paid()
 
     async def prepare_then_submit(
-        self, interaction: discord.Interaction, prepare: Preparing
+        self, interaction: discord.Interaction, prepare: Preparing, *, reply_to: str | None = None
     ) -> None:
         """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
         validation push the acknowledgement past Discord's 3 seconds."""
@@ -134,13 +134,22 @@ class Intake:
             return
         if not interaction.response.is_done():
             await self._defer(interaction)
-        await self.submit(interaction, prepared)
+        await self.submit(interaction, prepared, reply_to=reply_to)
 
-    async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:
+    async def submit(
+        self,
+        interaction: discord.Interaction,
+        prepared: PreparedRequest,
+        *,
+        reply_to: str | None = None,
+    ) -> None:
         """After `defer()`: write and enqueue the request, then show its queue position."""
         # A button's result answers the message the button is on (U posts a reply to the
-        # grid); the late fallback message then replies to it too.
+        # grid); the late fallback message then replies to it too. A press in an ephemeral
+        # menu names the channel message it is about (`reply_to`), or none.
         source = interaction.message
+        if reply_to is None and source is not None and not source.flags.ephemeral:
+            reply_to = str(source.id)
         handle = delivery_handle(interaction)
         target = ReplyTarget(
             platform=PLATFORM,
@@ -148,7 +157,7 @@ class Intake:
             # The core allows NSFW output only where the chat may show it: on Discord, a
             # channel marked age-restricted, on top of the server's /settings nsfw switch.
             nsfw_ok=age_restricted(interaction),
-            reply_to_message_id=str(source.id) if source is not None else None,
+            reply_to_message_id=reply_to,
             handle=handle,
         )
         link = InteractionLink(self.client, interaction.application_id, interaction.token)

@@ -183,6 +183,8 @@ def info_text(info: Info) -> str:
     lines.append(f"**Provider** {plain(provider, 60)}" + (f" ({info.model})" if info.model else ""))
     if info.seconds is not None:
         lines.append(f"**Time taken** {info.seconds:.1f} s")
+    if info.edit_note:
+        lines.append(f"**Edit** {plain(info.edit_note, 200)}")
     if info.crop_note:
         lines.append(f"**Note** {plain(info.crop_note, 200)}")
     if info.strength is not None:

@@ -136,6 +136,8 @@ def info_text(info: Info) -> str:
     lines.append(f"🎨 {info.style}")
     if info.strength is not None:
         lines.append(f"🖼 from a picture, strength {info.strength:g}")
+    if info.edit_note:
+        lines.append(f"🪄 {info.edit_note}")
     if info.crop_note:
         lines.append(f"✂️ {info.crop_note}")
     lines.append(f"📝 {info.prompt}")

@@ -12,7 +12,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, SwitchInlineQue
 
 from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import Button
-from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, Delete, ImagineThis, Share
+from bot.core.requests.buttons import (
+    PAN_ARROWS,
+    RESULT_ACTIONS,
+    TILE_ACTIONS,
+    Delete,
+    EditBack,
+    EditByWords,
+    EditImage,
+    ImagineThis,
+    MakeSquare,
+    Pan,
+    Share,
+    ZoomOut,
+)
 
 
 def _button(text: str, button: Button) -> InlineKeyboardButton:
@@ -66,4 +79,36 @@ def result_keyboard(generation: Generation, *, share: bool = False) -> InlineKey
         made = _share(text, Share(gid)) if action is Share else _button(text, action(gid))
         grouped.setdefault(action.telegram_row, []).append(made)
     rows.extend(grouped[row] for row in sorted(grouped))
+    return InlineKeyboardMarkup(rows)
+
+
+def edit_keyboard(generation: Generation, index: int) -> InlineKeyboardMarkup:
+    """The Edit menu of image `index`, in place of the result's buttons: the edits the chain
+    can make (`generation.follow_ups`), a picker of the image on a grid, and the way back."""
+    gid, offers = generation.id, generation.follow_ups
+    rows: list[list[InlineKeyboardButton]] = []
+    if offers.outpaint:
+        rows.append(
+            [
+                _button(f"🔍 Zoom out {factor:g}x", ZoomOut(gid, index, factor))
+                for factor in (1.5, 2.0)
+            ]
+        )
+        rows.append([_button(arrow, Pan(gid, index, way)) for way, arrow in PAN_ARROWS.items()])
+    last = []
+    if MakeSquare.offered(offers, generation.aspect):
+        last.append(_button("⬜ Make square", MakeSquare(gid, index)))
+    if offers.edit_words:
+        last.append(_button("💬 Edit by words", EditByWords(gid, index)))
+    if last:
+        rows.append(last)
+    tiles = len(generation.images)
+    if tiles > 1:
+        rows.append(
+            [
+                _button(f"· {k} ·" if k == index else str(k), EditImage(gid, k))
+                for k in range(1, tiles + 1)
+            ]
+        )
+    rows.append([_button("↩️ Back", EditBack(gid))])
     return InlineKeyboardMarkup(rows)

@@ -151,6 +151,21 @@ class FollowUp:
         raise NotImplementedError
 
 
+class ModeratedFollowUp(FollowUp):
+    """A follow-up only the requester, or a moderator of the picture's own scope, may make
+    (the edits): the adapter says whether the presser moderates where they pressed."""
+
+    def prepare_as(
+        self, service: GenerationService, requester: Requester, scope: Scope, *, moderator: bool
+    ) -> Awaitable[PreparedRequest]:
+        raise NotImplementedError
+
+    def prepare(
+        self, service: GenerationService, requester: Requester, scope: Scope
+    ) -> Awaitable[PreparedRequest]:
+        return self.prepare_as(service, requester, scope, moderator=False)
+
+
 @dataclass(frozen=True)
 class ResultAction(RowButton):
     """One of the buttons in the row under a result (reroll, restyle, remix, info, delete)."""
