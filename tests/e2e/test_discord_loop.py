@@ -206,7 +206,7 @@ def test_u3_sends_image_3_to_the_upscaler_and_replies_with_its_own_buttons(
     gid = upscaled["id"]
     assert buttons(reply) == [
         [f"ib:vary:{gid}:1"],
-        [f"ib:{a}:{gid}" for a in ("remix", "info", "delete", "share")],
+        [f"ib:{a}:{gid}" for a in ("remix", "edit", "info", "delete", "share")],
     ]
 
 
