@@ -1,16 +1,18 @@
 """Where a result goes once the interaction's 15 minutes are over, and what the user is told.
 
 Within its 15 minutes an interaction's own response carries the picture and needs no channel
-permission. Where the bot is not a member (a user install used in a DM between users, a group
-DM, a server without the bot) that is all there is: such a channel answers bot-token messages
-with 50001 Missing Access, so the route is `interaction` and no channel message is ever sent.
-The acknowledgement says so with the deadline, a provider's queue estimate past it is told
-when it comes, and shortly before the end the response says honestly that the picture will
-not come here but stays in the requester's history and gallery (`/share` posts it later). After them, only a message sent with the bot token can: in the channel, which
+permission. After them, only a message sent with the bot token can: in the channel, which
 needs the bot's own permissions there (Discord sends them with every interaction as
 `app_permissions`), or else in a DM to the requester. The route is decided at acknowledgement
 time and kept in the request's delivery handle, so the acknowledgement can say at once that
 the picture must arrive in time, and any bot process can follow the route later.
+
+Where the bot is not a member (a user install used in a DM between users, a group DM, a
+server without the bot) the interaction is all there is: such a channel answers bot-token
+messages with 50001 Missing Access, so the route is `interaction` and no channel message is
+ever sent. The acknowledgement says so with the deadline, a provider's queue estimate past it
+is told when it comes, and shortly before the end the response says honestly that the picture
+will not come here but stays in the requester's history and gallery (`/share` posts it later).
 """
 
 from __future__ import annotations
