@@ -42,9 +42,10 @@ from tests.fakes.discord_api import validate_message
 
 PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "generation_id": st.from_regex(r"[0-9a-f]{1,32}", fullmatch=True),
+    # What admission makes (16 hex digits); the parser takes up to 32 from older data.
+    "generation_id": st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
     "index": st.integers(1, 4),
-    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,40}", fullmatch=True),
+    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,31}", fullmatch=True),  # <= 32 bytes
     "who": st.from_regex(r"-?[0-9]{1,20}", fullmatch=True),
     "factor": st.sampled_from([1.5, 2.0]),
     "direction": st.sampled_from(["left", "right", "up", "down"]),

@@ -252,7 +252,7 @@ class Show(Button):
     def from_fields(
         cls, platform: Platform, fields: Sequence[str], chosen: str | None
     ) -> Self | None:
-        if len(fields) != 1 or not LABEL.match(fields[0]):
+        if tuple(fields) != ("history",):  # the one label it packs
             return None
         # The chosen value is looked up among the presser's own pictures (bounded ASCII).
         if chosen is None or not LABEL.match(chosen):
