@@ -77,6 +77,9 @@ class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     init_image: bytes | None = None  # generate from it, upscale it, or describe it
     strength: float = DEFAULT_STRENGTH
     mask: bytes | None = None  # inpaint / outpaint: white = change, init_image's size
+    # A community style's reference pictures (the look to follow), as stored: providers that
+    # can follow them do; the others make the picture from the recipe alone.
+    style_references: tuple[bytes, ...] = ()
 
 
 class EventMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

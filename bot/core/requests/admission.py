@@ -42,6 +42,7 @@ from bot.core.models import (
     Style,
     Ticket,
 )
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
 from bot.core.requests.preferences import Preferences, ScopeSettings
@@ -144,6 +145,8 @@ class Admission:
         banned: BannedTerms,
         moderator: Moderator | None,
         files: ImageFiles,
+        inputs: InputImages | None = None,
+        community: CommunityStyles | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -157,7 +160,7 @@ class Admission:
         self._banned = banned
         self._moderator = moderator
         self._files = files
-        self._inputs = InputImages(settings, moderator)
+        self._inputs = inputs or InputImages(settings, moderator)
         self.picture_slot = self._inputs.slot
         self.plans = JobPlans(
             settings=settings,
@@ -167,6 +170,7 @@ class Admission:
             capabilities=capabilities,
             reply_stream=reply_stream,
             files=files,
+            community=community,
         )
 
     # -- validation -------------------------------------------------------------------------------
@@ -176,13 +180,14 @@ class Admission:
     ) -> Style:
         """Explicit choice -> the user's default -> the scope default -> DEFAULT_STYLE."""
         settings = await self._preferences.scope_settings(scope)
-        return await self._resolve(requester, settings, explicit)
+        return await self._resolve(requester, scope, settings, explicit)
 
     async def _resolve(
-        self, requester: Requester, settings: ScopeSettings, explicit: str | None
+        self, requester: Requester, scope: Scope, settings: ScopeSettings, explicit: str | None
     ) -> Style:
+        """Built-in styles, the scope's own (by name) and any scope's by code (`#k3f9`)."""
         if explicit is not None and explicit.strip():
-            style = self._styles.get(explicit)
+            style = await self._preferences.style_in(scope, explicit)
             if not settings.allows(style.id):
                 allowed = ", ".join(settings.allowed_styles)
                 raise StyleNotAllowed(
@@ -194,10 +199,22 @@ class Admission:
             settings.default_style,
             self._settings.default_style,
         ]
-        for candidate in candidates:
-            if candidate and candidate in self._styles and settings.allows(candidate):
-                return self._styles.get(candidate)
-        return self._styles.get(settings.allowed_styles[0])
+        for candidate in (*candidates, *settings.allowed_styles):
+            if candidate and settings.allows(candidate):
+                found = await self._preferences.style_in_or_none(scope, candidate)
+                if found is not None and found.id == candidate:
+                    return found
+        return self._styles.get(self._settings.default_style)
+
+    @staticmethod
+    def with_style_defaults(command: ImagineCommand, style: Style) -> ImagineCommand:
+        """The style's default aspect and count where the command leaves them unset."""
+        update: dict[str, object] = {}
+        if style.aspect is not None and "aspect" not in command.model_fields_set:
+            update["aspect"] = style.aspect
+        if style.count is not None and "count" not in command.model_fields_set:
+            update["count"] = style.count
+        return command.model_copy(update=update) if update else command
 
     async def prepare(
         self,
@@ -222,7 +239,8 @@ class Admission:
         # here, its limits when checked now and when reserved in `submit`.
         row = await self._store.scope_row(scope.platform, scope.id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
-        style = await self._resolve(requester, scope_settings, command.style)
+        style = await self._resolve(requester, scope, scope_settings, command.style)
+        command = self.with_style_defaults(command, style)
         check_aspect(command.aspect, self._capabilities)
         rendered = rendered_prompt(style, prompt, kind, mask is not None)
         if not describe:
@@ -411,7 +429,12 @@ class Admission:
             self._files.remove_generation(gen_id)  # the input and an edit's mask
             raise
         job = self.plans.job(
-            generation, prepared.style, prepared.scope_nsfw, prepared.input_image, prepared.mask
+            generation,
+            prepared.style,
+            prepared.scope_nsfw,
+            prepared.input_image,
+            prepared.mask,
+            await self.plans.references(prepared.style),
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)

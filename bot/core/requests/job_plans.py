@@ -20,6 +20,7 @@ from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.messages import EDIT_OPERATIONS, EDIT_VERSION, JobMessage, Operation
 from bot.core.models import DEFAULT_STRENGTH, EDIT_KINDS, Generation, Kind, Scope, Style
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.preferences import Preferences
 from bot.core.requests.styles import StyleCatalogue
 from bot.settings import Settings
@@ -74,6 +75,13 @@ def providers_for(
         raise
 
 
+def preferred_first(providers: tuple[str, ...], preferred: str | None) -> tuple[str, ...]:
+    """The chain with the style's preferred provider first, when it can make the request."""
+    if preferred is None or preferred not in providers:
+        return providers
+    return (preferred, *(p for p in providers if p != preferred))
+
+
 def rendered_prompt(style: Style, prompt: str, kind: Kind, has_mask: bool) -> str:
     """The style's template around the prompt; an edit by words sends the instruction as
     the user wrote it ("make it night" is not a scene to dress in a style)."""
@@ -93,9 +101,11 @@ class JobPlans:
         capabilities: Mapping[str, Capabilities],
         reply_stream: str,
         files: ImageFiles,
+        community: CommunityStyles | None = None,
     ) -> None:
         self._settings = settings
         self._styles = styles
+        self._community = community
         self._preferences = preferences
         self._queue = queue
         self._capabilities = dict(capabilities)
@@ -114,13 +124,18 @@ class JobPlans:
         scope_nsfw: bool,
         input_image: bytes | None,
         mask: bytes | None = None,
+        references: tuple[bytes, ...] = (),
     ) -> JobMessage:
         """The one builder of a generation's job, from its row: at the first enqueue and at
         every resume (`job_for`), so a field added here behaves the same after a restart.
-        `style` is the row's, `scope_nsfw` the scope's setting, the pictures the row's files."""
+        `style` is the row's, `scope_nsfw` the scope's setting, the pictures the row's files
+        and the style's reference pictures (`references`)."""
         has_mask = mask is not None
-        providers = self.providers_for(
-            generation.kind, input_image is not None, bool(generation.suggestions), has_mask
+        providers = preferred_first(
+            self.providers_for(
+                generation.kind, input_image is not None, bool(generation.suggestions), has_mask
+            ),
+            style.provider,
         )
         # NSFW only when the scope allows it AND the adapter said this chat may show it
         # (a Discord channel that is not age-restricted never may).
@@ -144,14 +159,38 @@ class JobPlans:
             init_image=input_image,
             strength=generation.strength if generation.strength is not None else DEFAULT_STRENGTH,
             mask=mask,
+            style_references=references if operation == "generate" else (),
         )
+
+    async def references(self, style: Style) -> tuple[bytes, ...]:
+        """A style's reference pictures as stored (one that went missing is left out)."""
+
+        def read() -> tuple[bytes, ...]:
+            found = []
+            for path in style.style_references:
+                try:
+                    found.append(self._files.read(path))
+                except OSError:
+                    log.warning("style %s: a reference picture is missing", style.id)
+            return tuple(found)
+
+        return await asyncio.to_thread(read) if style.style_references else ()
+
+    async def style_of(self, generation: Generation) -> Style:
+        """The row's style: built-in, its scope's own, or another scope's by code; the
+        default when it is gone (deleted, or made private since)."""
+        scope = Scope(platform=generation.platform, id=generation.scope_id)
+        found = (
+            await self._community.find(scope, generation.style)
+            if self._community is not None
+            else self._styles.find(generation.style)
+        )
+        return found or self._styles.get(self._settings.default_style)
 
     async def job_for(self, generation: Generation) -> JobMessage:
         """The job of a stored row (after a restart): its style, the scope's setting and the
         pictures read back, then the same builder as the first enqueue."""
-        style = self._styles.find(generation.style) or self._styles.get(
-            self._settings.default_style
-        )
+        style = await self.style_of(generation)
         scope = Scope(platform=generation.platform, id=generation.scope_id)
         scope_settings = await self._preferences.scope_settings(scope)
         image = mask = None
@@ -159,7 +198,8 @@ class JobPlans:
             image = await asyncio.to_thread(self._files.read, generation.input_path)
         if generation.kind in EDIT_KINDS:
             mask = await asyncio.to_thread(self._files.read_mask, generation.id)
-        return self.job(generation, style, scope_settings.nsfw, image, mask)
+        references = await self.references(style)
+        return self.job(generation, style, scope_settings.nsfw, image, mask, references)
 
     async def resume_job(self, generation: Generation) -> None:
         """Enqueue again after a restart; a no-op when Redis still knows the job."""

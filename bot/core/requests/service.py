@@ -45,9 +45,11 @@ from bot.core.models import (
 )
 from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest, new_generation_id
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.edits import EditActions, EditOffers
 from bot.core.requests.follow_ups import FollowUpActions
 from bot.core.requests.history import History
+from bot.core.requests.input_images import InputImages
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.scope_changes import ScopeChanges
 from bot.core.requests.styles import StyleCatalogue
@@ -98,8 +100,25 @@ class GenerationService:
         self.quotas.reload_with(self._load_quotas_at)
         # Settings caches are checked against a version in the queue's Redis, which every
         # bot process of the deployment shares.
+        inputs = InputImages(settings, moderator)
+        # A scope's own styles beside the built-in ones (`/style create`, `style:#k3f9`).
+        self.community = CommunityStyles(
+            settings=settings,
+            store=store,
+            builtins=styles,
+            files=files,
+            inputs=inputs,
+            banned=banned or BannedTerms([]),
+            moderator=moderator,
+            redis=queue.redis,
+            version_key=f"{settings.queue_name}:styles-version",
+        )
         self.preferences = Preferences(
-            store, styles, redis=queue.redis, version_key=f"{settings.queue_name}:settings-version"
+            store,
+            styles,
+            redis=queue.redis,
+            version_key=f"{settings.queue_name}:settings-version",
+            community=self.community,
         )
         self.limits = ScopeLimits(store, settings)
         self.history_book = History(store, files, self.preferences)
@@ -116,6 +135,8 @@ class GenerationService:
             banned=banned or BannedTerms([]),
             moderator=moderator,
             files=files,
+            inputs=inputs,
+            community=self.community,
         )
         self.scope_changes = ScopeChanges(store, queue, self.quotas, self.preferences)
         # Upscale, vary, remix, info, describe, "Imagine this"; and the edits: Vary (Region),

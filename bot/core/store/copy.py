@@ -21,6 +21,7 @@ from typing import Any
 from bot.core.store.base import COLUMNS, Store, StoreUnavailable
 from bot.core.store.executor import Executor
 from bot.core.store.factory import BadDatabaseUrl, open_url
+from bot.core.store.styles import STYLE_COLUMNS
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 
@@ -40,6 +41,7 @@ TABLES: dict[str, tuple[str, str]] = {
     ),
     "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),
     "state": ("key, value", "key"),
+    "community_styles": (STYLE_COLUMNS, "platform, scope_id, style_id"),
 }
 BATCH = 500
 
