@@ -124,9 +124,7 @@ def _move_images(
     _move_style_files(data["community_styles"], images_to, report)
 
 
-def _move_style_files(
-    rows: list[dict[str, Any]], images_to: Path, report: CopyReport
-) -> None:
+def _move_style_files(rows: list[dict[str, Any]], images_to: Path, report: CopyReport) -> None:
     """Community styles' reference pictures and previews, under new generated names."""
     for row in rows:
         refs = []
