@@ -108,13 +108,14 @@ def register_imagine(
         image: discord.Attachment | None = None,
         strength: app_commands.Range[float, 0.1, 1.0] | None = None,
     ) -> None:
+        # Aspect and count only when given: else the style's defaults apply.
+        shape = {k: v for k, v in (("aspect", aspect), ("count", count)) if v is not None}
         command = ImagineCommand(
             prompt=prompt,
             style=style,
-            aspect=aspect or "1:1",
             negative_prompt=negative,
             seed=seed,
-            count=count or 1,
+            **shape,
             strength=strength if strength is not None else DEFAULT_STRENGTH,
         )
         who, where = requester_of(interaction), scope_of(interaction)

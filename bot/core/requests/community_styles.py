@@ -52,6 +52,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 EMOJI = "🎨"
+# A change made where no shared Redis tells this process (the CLI beside a bot on the embedded
+# queue) shows within this long.
+CACHE_SECONDS = 30.0
 DRAFT_FIELDS = frozenset(StyleDraft.model_fields)
 
 
@@ -113,7 +116,7 @@ class CommunityStyles:
         self._redis = redis
         self._version_key = version_key
         self._version: bytes | None = None
-        self._catalogues: dict[tuple[str, str], StyleCatalogue] = {}
+        self._catalogues: dict[tuple[str, str], tuple[float, StyleCatalogue]] = {}
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -144,12 +147,13 @@ class CommunityStyles:
         """The built-in styles and the scope's visible community styles, in that order."""
         key = (scope.platform, scope.id)
         cached = self._catalogues.get(key) if await self._fresh() else None
-        if cached is None:
+        now = time.monotonic()
+        if cached is None or now - cached[0] > CACHE_SECONDS:
             rows = await self._store.community_styles(scope.platform, scope.id)
             own = [style_of(r) for r in rows if not r["hidden"]]
-            cached = StyleCatalogue([*self.builtins, *own]) if own else self.builtins
+            cached = (now, StyleCatalogue([*self.builtins, *own]) if own else self.builtins)
             self._catalogues[key] = cached
-        return cached
+        return cached[1]
 
     async def styles_of(self, scope: Scope) -> list[Style]:
         """The scope's own styles, hidden ones too (what its admins manage)."""
@@ -280,7 +284,8 @@ class CommunityStyles:
             hashes,
             refs,
             {
-                "created_by": requester.user_id,
+                # Someone of another platform (the operator at the CLI) is not kept by id.
+                "created_by": requester.user_id if requester.platform == scope.platform else None,
                 "created_by_name": clean_text(requester.display_name)[:64] or None,
                 "created_at": now,
             },
