@@ -218,7 +218,7 @@ def add_imagine_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         metavar="STYLE",
         help="one of: "
         + ", ".join(load_catalogue().ids)
-        + "; a style of --scope by name; any community's #CODE (default: DEFAULT_STYLE)",
+        + " (default: DEFAULT_STYLE); or a style of --scope by name, or any community's #CODE",
     )
     p_img.add_argument(
         "--aspect",

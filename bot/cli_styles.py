@@ -71,7 +71,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p_styles = sub.add_parser(
         "styles", help="the style catalogue; a community's own styles (create, edit, ...)"
     )
-    actions = p_styles.add_subparsers(dest="styles_action", metavar="ACTION")
+    actions = p_styles.add_subparsers(
+        dest="styles_action",
+        metavar="ACTION",
+        help="list, create, edit, delete, export or import a scope's own styles",
+    )
     helps = {
         "list": "the built-in styles and a scope's own",
         "create": "a new style of the scope",

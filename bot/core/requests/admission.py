@@ -206,6 +206,13 @@ class Admission:
                     return found
         return self._styles.get(self._settings.default_style)
 
+    async def _styled(
+        self, requester: Requester, scope: Scope, settings: ScopeSettings, command: ImagineCommand
+    ) -> tuple[Style, ImagineCommand]:
+        """The request's style, and the command with that style's defaults."""
+        style = await self._resolve(requester, scope, settings, command.style)
+        return style, self.with_style_defaults(command, style)
+
     @staticmethod
     def with_style_defaults(command: ImagineCommand, style: Style) -> ImagineCommand:
         """The style's default aspect and count where the command leaves them unset."""
@@ -239,8 +246,7 @@ class Admission:
         # here, its limits when checked now and when reserved in `submit`.
         row = await self._store.scope_row(scope.platform, scope.id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
-        style = await self._resolve(requester, scope, scope_settings, command.style)
-        command = self.with_style_defaults(command, style)
+        style, command = await self._styled(requester, scope, scope_settings, command)
         check_aspect(command.aspect, self._capabilities)
         rendered = rendered_prompt(style, prompt, kind, mask is not None)
         if not describe:

@@ -98,28 +98,8 @@ class GenerationService:
             operator_limits(settings), queue.redis, prefix=f"{settings.queue_name}:quota"
         )
         self.quotas.reload_with(self._load_quotas_at)
-        # Settings caches are checked against a version in the queue's Redis, which every
-        # bot process of the deployment shares.
         inputs = InputImages(settings, moderator)
-        # A scope's own styles beside the built-in ones (`/style create`, `style:#k3f9`).
-        self.community = CommunityStyles(
-            settings=settings,
-            store=store,
-            builtins=styles,
-            files=files,
-            inputs=inputs,
-            banned=banned or BannedTerms([]),
-            moderator=moderator,
-            redis=queue.redis,
-            version_key=f"{settings.queue_name}:styles-version",
-        )
-        self.preferences = Preferences(
-            store,
-            styles,
-            redis=queue.redis,
-            version_key=f"{settings.queue_name}:settings-version",
-            community=self.community,
-        )
+        self.community, self.preferences = self._style_parts(inputs, banned, moderator)
         self.limits = ScopeLimits(store, settings)
         self.history_book = History(store, files, self.preferences)
         self.admission = Admission(
@@ -148,6 +128,33 @@ class GenerationService:
         self.edit_actions = EditActions(
             admission=admission, history=history, files=files, capabilities=capabilities
         )
+
+    def _style_parts(
+        self, inputs: InputImages, banned: BannedTerms | None, moderator: Moderator | None
+    ) -> tuple[CommunityStyles, Preferences]:
+        """A scope's own styles beside the built-in ones (`/style create`, `style:#k3f9`), and
+        the settings that choose among them. Caches are checked against versions in the
+        queue's Redis, which every bot process of the deployment shares."""
+        settings, redis = self.settings, self.queue.redis
+        community = CommunityStyles(
+            settings=settings,
+            store=self.store,
+            builtins=self.styles,
+            files=self.files,
+            inputs=inputs,
+            banned=banned or BannedTerms([]),
+            moderator=moderator,
+            redis=redis,
+            version_key=f"{settings.queue_name}:styles-version",
+        )
+        preferences = Preferences(
+            self.store,
+            self.styles,
+            redis=redis,
+            version_key=f"{settings.queue_name}:settings-version",
+            community=community,
+        )
+        return community, preferences
 
     # -- what adapters and the CLI call, each answered by the part that owns it -------------
 
