@@ -67,11 +67,14 @@ def test_a_community_style_made_used_exported_and_imported_from_the_cli(
 
     # Exported, imported into a Telegram group under another name.
     exported = tmp_path / "noir.yaml"
-    assert run_cli(
-        ["styles", "export", "neon-noir", "--scope", "discord:100", "-o", str(exported)],
-        env,
-        cwd=tmp_path,
-    ).returncode == 0
+    assert (
+        run_cli(
+            ["styles", "export", "neon-noir", "--scope", "discord:100", "-o", str(exported)],
+            env,
+            cwd=tmp_path,
+        ).returncode
+        == 0
+    )
     assert "recipe: '{prompt}, neon noir, wet streets'" in exported.read_text()
     imported = run_cli(
         ["styles", "import", str(exported), "--scope", "telegram:-200", "--name", "Rainy"],

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, refuse, reply
+from bot.adapters.discord.community_styles import style_group
 from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.identity import requester_of, scope_of
@@ -49,6 +50,7 @@ def register_commands(
     tree.add_command(group)
     register_forget_me(tree)
     register_describe(tree, service, intake)
+    tree.add_command(style_group(service, intake.fetcher))
 
 
 StyleChoices = Callable[
@@ -62,11 +64,12 @@ def style_choices(service: GenerationService, *, allowed_only: bool) -> StyleCho
     async def choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        allowed = None
+        allowed, scope = None, scope_of(interaction)
         if allowed_only:
-            settings = await service.scope_settings(scope_of(interaction))
+            settings = await service.scope_settings(scope)
             allowed = settings.allowed_styles or None
-        styles = service.styles.search(current, allowed, limit=25)
+        # The built-in styles and the server's own (a cached catalogue: no query per key).
+        styles = (await service.style_catalogue(scope)).search(current, allowed, limit=25)
         return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
 
     return choices
@@ -205,8 +208,10 @@ def default_style_choices(service: GenerationService) -> StyleChoices:
     async def choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        settings = await service.scope_settings(scope_of(interaction))
-        styles = service.styles.search(current, settings.allowed_styles or None, limit=24)
+        scope = scope_of(interaction)
+        settings = await service.scope_settings(scope)
+        catalogue = await service.style_catalogue(scope)
+        styles = catalogue.search(current, settings.allowed_styles or None, limit=24)
         found = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
         return [*found, app_commands.Choice(name="(none: use the bot's default)", value="none")]
 

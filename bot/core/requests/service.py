@@ -236,6 +236,10 @@ class GenerationService:
         """See `Preferences.set_allowed_styles`."""
         return await self.preferences.set_allowed_styles(scope, style_texts)
 
+    async def style_catalogue(self, scope: Scope) -> StyleCatalogue:
+        """The built-in styles and the scope's visible own ones (cached; for autocomplete)."""
+        return await self.preferences.catalogue(scope)
+
     async def allowed_styles(self, scope: Scope) -> list[Style]:
         """See `Preferences.allowed_styles`."""
         return await self.preferences.allowed_styles(scope)
