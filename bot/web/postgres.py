@@ -19,11 +19,13 @@ from bot.core.store.postgres import PostgresStore
 from bot.web.queries import (
     ITEM_COLUMNS,
     MAX_SEARCH_WORDS,
+    SCOPE_STYLES,
     VISIBLE,
     Filters,
     GalleryItem,
     Original,
     Page,
+    StyleOption,
     item_from,
     listing_cursor,
     originals_from,
@@ -167,6 +169,10 @@ class PostgresGallery:
             "updated_at = excluded.updated_at",
             (platform, scope_id, time.time()),
         )
+
+    async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
+        rows = await self._store.fetch(SCOPE_STYLES, (platform, scope_id))
+        return [StyleOption(str(r[0]), f"🎨 {r[1]}") for r in rows]
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

@@ -18,11 +18,13 @@ import aiosqlite
 
 from bot.web.queries import (
     ITEM_COLUMNS,
+    SCOPE_STYLES,
     VISIBLE,
     Filters,
     GalleryItem,
     Original,
     Page,
+    StyleOption,
     item_from,
     listing_cursor,
     match_expression,
@@ -30,7 +32,7 @@ from bot.web.queries import (
     search_cursor,
 )
 
-SCHEMA_VERSION = 7  # the gallery link generation (migration 007)
+SCHEMA_VERSION = 11  # communities' own styles (migration 011)
 
 
 class SchemaTooOld(RuntimeError):
@@ -190,6 +192,10 @@ class SqliteGallery:
             "updated_at = excluded.updated_at",
             (platform, scope_id, time.time()),
         )
+
+    async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
+        rows = await self._rows(SCOPE_STYLES, (platform, scope_id))
+        return [StyleOption(str(r[0]), f"🎨 {r[1]}") for r in rows]
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

@@ -12,6 +12,7 @@ import pytest
 from bot.core.store import Store
 from bot.web import grants
 from bot.web.signing import Signer, load_key
+from tests.support.store_rows import style_values
 from tests.support.web import browser_session, card_ids, enter, running_site, use_backend
 
 
@@ -453,3 +454,35 @@ async def test_pagination_over_10000_rows_returns_each_once_in_order(tmp_path: P
         assert await walk("") == expected
         castles = [gen_id for gen_id in expected if int(gen_id, 16) % 3 == 0]
         assert await walk("q=castle") == castles
+
+
+async def test_the_style_filter_offers_the_servers_own_styles(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, browser_session() as client:
+        store = await Store.open(site.store_target)
+        try:
+            for style_id, name, hidden, scope in (
+                ("neon-noir", "Neon <b>Noir</b>", False, "100"),
+                ("secret", "Secret", True, "100"),
+                ("theirs", "Theirs", False, "200"),
+            ):
+                await store.save_community_style(
+                    style_values(
+                        platform="discord",
+                        scope_id=scope,
+                        style_id=style_id,
+                        name=name,
+                        hidden=hidden,
+                    )
+                )
+        finally:
+            await store.close()
+        noir = site.add(prompt="a cat", style="neon-noir", user="u1")
+        site.add(prompt="a dog", style="photo", user="u1")
+        await enter(client, site.link("discord", "100"))
+        async with client.get(f"{site.url}/g/discord/100/") as page:
+            html = await page.text()
+        assert '<option value="neon-noir">🎨 Neon &lt;b&gt;Noir&lt;/b&gt;</option>' in html
+        assert 'value="secret"' not in html and 'value="theirs"' not in html
+        assert 'value="anime"' in html
+        async with client.get(f"{site.url}/g/discord/100/?style=neon-noir") as page:
+            assert card_ids(await page.text()) == [noir]
