@@ -169,7 +169,9 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
     @app_commands.autocomplete(style=any_style_choices)
     async def mystyle(interaction: discord.Interaction, style: str | None = None) -> None:
         try:
-            chosen = await service.set_user_style(requester_of(interaction), style)
+            chosen = await service.set_user_style(
+                requester_of(interaction), style, scope_of(interaction)
+            )
         except UserFacingError as exc:
             await refuse(interaction, exc)
             return

@@ -93,7 +93,9 @@ class Commands:
         message = update.effective_message
         assert message is not None
         text = " ".join(context.args or [])
-        style = await self.service.set_user_style(requester_of(update), text or None)
+        style = await self.service.set_user_style(
+            requester_of(update), text or None, scope_of(update)
+        )
         answer = (
             f"Your default style is now {escape(style.label)}."
             if style

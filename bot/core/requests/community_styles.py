@@ -382,10 +382,6 @@ class CommunityStyles:
         await self._changed(scope)
         return style_of(row)
 
-    async def set_preview(self, scope: Scope, style: Style, path: str | None) -> None:
-        await self._store.set_style_preview(scope.platform, scope.id, style.id, path)
-        await self._changed(scope)
-
     # -- travelling -------------------------------------------------------------------------------
 
     async def export(self, scope: Scope, text: str) -> str:

@@ -167,8 +167,17 @@ class Preferences:
             self._user_cache[key] = await self._store.user_style(*key)
         return self._user_cache[key]
 
-    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
-        style = self._styles.get(style_text) if style_text else None
+    async def set_user_style(
+        self, requester: Requester, style_text: str | None, scope: Scope | None = None
+    ) -> Style | None:
+        """The user's own default: a built-in style, or (chosen in `scope`) one of that
+        scope's own or any by code, which applies where it can be used."""
+        if not style_text:
+            style = None
+        elif scope is not None:
+            style = await self.style_in(scope, style_text)
+        else:
+            style = self._styles.get(style_text)
         await self._store.set_user_style(
             requester.platform, requester.user_id, style.id if style else None
         )

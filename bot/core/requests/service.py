@@ -252,9 +252,11 @@ class GenerationService:
         """See `Preferences.user_style`."""
         return await self.preferences.user_style(requester)
 
-    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
+    async def set_user_style(
+        self, requester: Requester, style_text: str | None, scope: Scope | None = None
+    ) -> Style | None:
         """See `Preferences.set_user_style`."""
-        return await self.preferences.set_user_style(requester, style_text)
+        return await self.preferences.set_user_style(requester, style_text, scope)
 
     async def effective_limits(self, scope: Scope) -> tuple[int, int | None]:
         """See `ScopeLimits.effective_limits`."""
