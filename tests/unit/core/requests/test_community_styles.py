@@ -17,8 +17,9 @@ from bot.core.limits.safety import BannedTerms, ContentRefused
 from bot.core.messages import JobMessage
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
-from bot.core.requests.style_recipes import BadStyleText, StyleDraft
+from bot.core.requests.style_recipes import BadStyleText, StyleDraft, code_of, digest
 from tests.support.service import build_service
+from tests.support.store_rows import style_values
 from tests.support.user_text import DISGUISED_DRAGONS
 
 ADMIN = Requester(platform="discord", user_id="1", display_name="ann")
@@ -224,3 +225,42 @@ async def test_an_edit_changes_the_code_and_keeps_the_maker(service: GenerationS
     assert await service.community.find(GUILD, "neon-noir") is None
     with pytest.raises(BadStyleText, match="no field"):
         await service.community.edit(GUILD, "rain", {"evil": 1})
+
+
+async def test_a_code_taken_by_another_look_grows_a_character(service: GenerationService) -> None:
+    taken = code_of(digest(NOIR))
+    await service.store.save_community_style(
+        style_values(platform="discord", scope_id="999", code=taken, digest="0" * 64)
+    )
+    style = await service.community.create(GUILD, ADMIN, NOIR)
+    assert style.code == code_of(digest(NOIR), 5) and len(style.code) == 6
+
+
+class Flagging:
+    """A moderator that flags one word, and pictures that are red."""
+
+    async def flagged(self, text: str) -> bool:
+        return "gore" in text
+
+    async def flagged_image(self, data: bytes, mime: str) -> bool:
+        with Image.open(io.BytesIO(data)) as image:
+            return bool(image.convert("RGB").getpixel((0, 0)) == (255, 0, 0))
+
+
+async def test_the_moderation_check_sees_words_and_pictures(tmp_path: Path) -> None:
+    service = await build_service(tmp_path, moderator=Flagging(), moderation="openai")
+    try:
+        with pytest.raises(ContentRefused, match="flagged this style's words"):
+            await service.community.create(
+                GUILD, ADMIN, NOIR.model_copy(update={"description": "gore", "provider": None})
+            )
+        with pytest.raises(ContentRefused, match="reference picture 2"):
+            await service.community.create(
+                GUILD,
+                ADMIN,
+                NOIR.model_copy(update={"provider": None}),
+                [picture(), picture("red")],
+            )
+        assert await service.community.styles_of(GUILD) == []
+    finally:
+        await service.store.close()
