@@ -18,6 +18,10 @@ HandleValue = str | int | float | bool | None
 NSFW_OK = "nsfw_ok"
 NOT_BEFORE = "delivery_not_before"  # no delivery attempt before this (epoch seconds)
 CORE_HANDLE_KEYS = frozenset({NSFW_OK, NOT_BEFORE})
+# A community style's preview is made of rows whose handle names the style (this key): they
+# go to the result channel named PREVIEWS, never to a chat.
+STYLE_PREVIEW = "style_preview"
+PREVIEWS = "preview"
 
 
 class Frozen(BaseModel):

@@ -384,3 +384,26 @@ def _number(draw: ImageDraw.ImageDraw, number: int, left: int, top: int, cell: i
         anchor="mm",
         font_size=int(size * 0.8),
     )
+
+
+def labelled_grid(pictures: Sequence[bytes], labels: Sequence[str], *, quality: int = 88) -> bytes:
+    """A grid (`compose_grid`) with each tile's label on a dark band along its bottom: a
+    style's preview, one sample prompt per tile. Labels are the bot's own words."""
+    grid = compose_grid(pictures, quality=95)
+    with Image.open(io.BytesIO(grid.data)) as image:
+        canvas = image.convert("RGB")
+    draw = ImageDraw.Draw(canvas)
+    for tile, label in zip(grid.tiles, labels, strict=False):
+        band = max(16, tile.height // 12)
+        bottom = tile.top + tile.height
+        draw.rectangle((tile.left, bottom - band, tile.left + tile.width, bottom), fill=(0, 0, 0))
+        draw.text(
+            (tile.left + band // 3, bottom - band / 2),
+            label[:60],
+            fill=(255, 255, 255),
+            anchor="lm",
+            font_size=int(band * 0.6),
+        )
+    out = io.BytesIO()
+    canvas.save(out, format="JPEG", quality=quality)
+    return out.getvalue()

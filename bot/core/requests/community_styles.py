@@ -133,7 +133,8 @@ class CommunityStyles:
             self._version = version
         return True
 
-    async def _changed(self, scope: Scope) -> None:
+    async def changed(self, scope: Scope) -> None:
+        """Drop the scope's cached catalogue here and, through Redis, in every process."""
         self._catalogues.pop((scope.platform, scope.id), None)
         if self._redis is None:
             return
@@ -319,7 +320,7 @@ class CommunityStyles:
             for path in refs if "old_style_id" not in extra else ():
                 self._files.remove(path)
             raise
-        await self._changed(scope)
+        await self.changed(scope)
         saved = await self._store.community_style(scope.platform, scope.id, values["style_id"])
         assert saved is not None  # written just now, in this process
         log.info(
@@ -379,7 +380,7 @@ class CommunityStyles:
         await self._store.delete_community_style(scope.platform, scope.id, row["style_id"])
         for path in (*row["refs"], row["preview_path"]):
             self._files.remove(path)
-        await self._changed(scope)
+        await self.changed(scope)
         return style_of(row)
 
     # -- travelling -------------------------------------------------------------------------------

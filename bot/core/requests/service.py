@@ -52,6 +52,7 @@ from bot.core.requests.history import History
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.scope_changes import ScopeChanges
+from bot.core.requests.style_previews import StylePreviews
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.store import Store
 from bot.core.store.scopes import ChatMove
@@ -118,6 +119,7 @@ class GenerationService:
             inputs=inputs,
             community=self.community,
         )
+        self.previews = StylePreviews(self.admission, store, files, self.community)
         self.scope_changes = ScopeChanges(store, queue, self.quotas, self.preferences)
         # Upscale, vary, remix, info, describe, "Imagine this"; and the edits: Vary (Region),
         # Zoom out, Pan, Make square, Edit by words.
@@ -235,6 +237,10 @@ class GenerationService:
     ) -> list[Style]:
         """See `Preferences.set_allowed_styles`."""
         return await self.preferences.set_allowed_styles(scope, style_texts)
+
+    async def preview_style(self, scope: Scope, style: Style) -> None:
+        """Queue the style's preview (see `StylePreviews`); raises the refusal in plain words."""
+        await self.previews.request(scope, style)
 
     async def style_catalogue(self, scope: Scope) -> StyleCatalogue:
         """The built-in styles and the scope's visible own ones (cached; for autocomplete)."""

@@ -108,3 +108,12 @@ class StyleQueries(Executor):
             (platform, scope_id, style_id),
         )
         return changed > 0
+
+    async def set_style_preview(
+        self, platform: str, scope_id: str, style_id: str, path: str | None
+    ) -> None:
+        await self.execute(
+            "UPDATE community_styles SET preview_path = ? "
+            "WHERE platform = ? AND scope_id = ? AND style_id = ?",
+            (path, platform, scope_id, style_id),
+        )
