@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from tests.fakes.discord_api import Interaction
 from tests.fakes.discord_gateway import MEMBER, SERVER_MANAGER, DiscordDriver
@@ -79,12 +81,25 @@ def test_an_admin_makes_a_style_members_use_it_by_name_and_code(stack: Stack) ->
     (hit,) = [h for h in d.cdn.hits if look["id"] in h.path]
     assert hit.status == 200
 
+    # Its preview: the four sample prompts in the style, one seed, one labelled grid.
+    preview = wait_for(
+        lambda: styles_of(stack, d.guild_id)[0]["preview_path"], 60, message=stack.log()
+    )
+    samples = [p for p in stack.openai.image_prompts if p.endswith("neon noir, wet streets")]
+    assert len(samples) == 4
+    assert Image.open(str(preview)).format == "JPEG"
+    listing = d.slash("styles", user="alice")
+    shown = wait_for(lambda: stack.image_writes(listing), 20, message=stack.log())
+    assert [f.filename for f in shown[0].files] == ["preview-neon-noir.jpg"]
+    assert shown[0].files[0].data == Path(str(preview)).read_bytes()
+
     # A member, by name: the recipe around their words, the style's default aspect.
     by_name = d.slash("imagine", user="alice", prompt="a cat", style="Neon Noir")
     made, _message = delivered(stack, by_name)
     assert made["style"] == "neon-noir" and made["aspect"] == "3:2"
-    assert stack.openai.image_prompts[-1].startswith("a cat, neon noir, wet streets")
-    assert stack.openai.calls[-1].body["size"] == "1536x1024"
+    assert stack.openai.made_for("a cat, neon noir, wet streets")
+    cat = [c for c in stack.openai.calls if str(c.body.get("prompt", "")).startswith("a cat")]
+    assert [c.body["size"] for c in cat] == ["1536x1024"]
 
     # A member of another server, by code.
     by_code = d.slash(
@@ -92,7 +107,7 @@ def test_an_admin_makes_a_style_members_use_it_by_name_and_code(stack: Stack) ->
     )
     there, _message = delivered(stack, by_code)
     assert there["style"] == code.group(1) and there["scope_id"] == OTHER["guild"]
-    assert stack.openai.image_prompts[-1].startswith("a dog, neon noir, wet streets")
+    assert stack.openai.made_for("a dog, neon noir, wet streets")
 
     # The other server's admin imports it by code: now theirs by name, pictures and all.
     imported = d.slash(

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, refuse, reply
-from bot.adapters.discord.community_styles import style_group
+from bot.adapters.discord.community_styles import style_group, with_previews
 from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.identity import requester_of, scope_of
@@ -157,7 +157,8 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
             user_default=await service.user_style(requester_of(interaction)),
             restricted=bool(settings.allowed_styles),
         )
-        await reply(interaction, text)
+        # The server's own styles show their previews (the grids made when they were saved).
+        await with_previews(interaction, text, [s for s in allowed if s.community])
 
     @tree.command(
         name="mystyle",

@@ -9,6 +9,7 @@ cleaned by the core like any input picture. Answers are private; user text in th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -46,6 +47,32 @@ async def say(interaction: discord.Interaction, text: str) -> None:
         )
     else:
         await reply(interaction, text)
+
+
+MAX_FILES = 10  # attachments on one Discord message
+
+
+def preview_files(styles: list[Style]) -> list[discord.File]:
+    """The styles' preview grids as attachments (named by the style, never by a user)."""
+    return [
+        discord.File(s.preview_path, filename=f"preview-{s.id}.jpg")
+        for s in styles
+        if s.preview_path and Path(s.preview_path).is_file()
+    ][:MAX_FILES]
+
+
+async def with_previews(interaction: discord.Interaction, text: str, styles: list[Style]) -> None:
+    """A private answer with the styles' previews attached (a plain one when none has any)."""
+    files = preview_files(styles)
+    if not files:
+        await reply(interaction, text)
+        return
+    # Acknowledged first: reading and uploading the grids may take longer than Discord waits.
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    await interaction.edit_original_response(
+        content=truncate(text, 2000), allowed_mentions=NO_MENTIONS, attachments=files
+    )
 
 
 def style_summary(style: Style) -> str:
@@ -86,8 +113,21 @@ class StyleCommands:
             interaction,
             f"Created {style_summary(style)}\nMembers use it as style:{style.id}; any server "
             f"on this bot as style:{style.code}"
-            + (" (private: here only)." if style.private else "."),
+            + (" (private: here only)." if style.private else ".")
+            + await self.preview(interaction, style),
         )
+
+    async def preview(self, interaction: discord.Interaction, style: Style) -> str:
+        """Queue the style's preview when it has none (new, or its look changed); what to
+        tell the admin about it."""
+        if style.hidden:
+            return "\nA hidden style gets its preview once it is shown."
+        try:
+            if not await self.service.preview_style(scope_of(interaction), style):
+                return ""
+        except UserFacingError as exc:
+            return f"\nNo preview was made: {error_text(exc)}"
+        return "\nIts preview is being made: /style list or /styles shows it when done."
 
     async def edit(
         self, interaction: discord.Interaction, style: str, fields: dict[str, Any]
@@ -102,14 +142,16 @@ class StyleCommands:
         else:
             pictures = None
         edited = await self.service.community.edit(scope_of(interaction), style, changes, pictures)
-        await say(interaction, f"Saved {style_summary(edited)}")
+        await say(
+            interaction, f"Saved {style_summary(edited)}" + await self.preview(interaction, edited)
+        )
 
     async def listing(self, interaction: discord.Interaction) -> None:
         own = await self.service.community.styles_of(scope_of(interaction))
         if not own:
             await say(interaction, "This server has no styles of its own yet: /style create.")
             return
-        await say(interaction, "\n".join(style_summary(s) for s in own))
+        await with_previews(interaction, "\n".join(style_summary(s) for s in own), own)
 
     async def export(self, interaction: discord.Interaction, style: str) -> None:
         text = await self.service.community.export(scope_of(interaction), style)

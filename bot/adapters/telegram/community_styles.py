@@ -26,6 +26,7 @@ from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.pictures import Picture, PictureDownloads
 from bot.adapters.telegram.render import escape
+from bot.core.errors import UserFacingError
 from bot.core.models import ASPECT_RATIOS, Style
 from bot.core.numbers import whole_number
 from bot.core.requests.service import GenerationService
@@ -217,8 +218,20 @@ class StyleCommands:
                 "its code works only in this chat."
                 if style.private
                 else f"any chat on this bot can use <code>style:{style.code}</code>."
-            ),
+            )
+            + await self.preview(update, style),
         )
+
+    async def preview(self, update: Update, style: Style) -> str:
+        """Queue the style's preview when it needs one; what to tell the admin about it."""
+        if style.hidden:
+            return "\nA hidden style gets its preview once it is shown."
+        try:
+            if not await self.service.preview_style(scope_of(update), style):
+                return ""
+        except UserFacingError as exc:
+            return f"\nNo preview was made: {escape(exc.message)}"
+        return "\nIts preview is being made: /styles shows it when done."
 
     async def cancel(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -240,7 +253,9 @@ class StyleCommands:
         style = await self.service.community.edit(
             scope_of(update), name.strip(), field_lines(rest.splitlines())
         )
-        await self.answers.reply(message, f"Saved {summary(style)}")
+        await self.answers.reply(
+            message, f"Saved {summary(style)}" + await self.preview(update, style)
+        )
 
     async def delstyle(self, update: Update, context: Context) -> None:
         message = update.effective_message

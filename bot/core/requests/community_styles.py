@@ -363,16 +363,15 @@ class CommunityStyles:
             data = await self._clean_pictures(pictures)
             refs = await asyncio.to_thread(self._store_pictures, data)
         kept = {k: row[k] for k in ("created_by", "created_by_name", "created_at")}
-        style = await self._save(
-            scope,
-            draft,
-            [picture_hash(p) for p in data],
-            refs,
-            {**kept, "old_style_id": row["style_id"], "preview_path": row["preview_path"]},
-        )
-        if pictures is not None:
-            for path in old_refs:
-                self._files.remove(path)
+        hashes = [picture_hash(p) for p in data]
+        # The preview shows the look: kept while the look is the same, dropped when it changed.
+        same_look = digest(draft, hashes) == row["digest"]
+        preview = row["preview_path"] if same_look else None
+        extra = {**kept, "old_style_id": row["style_id"], "preview_path": preview}
+        style = await self._save(scope, draft, hashes, refs, extra)
+        stale = None if same_look else row["preview_path"]
+        for path in (*(old_refs if pictures is not None else ()), stale):
+            self._files.remove(path)
         return style
 
     async def delete(self, scope: Scope, text: str) -> Style:

@@ -238,9 +238,13 @@ class GenerationService:
         """See `Preferences.set_allowed_styles`."""
         return await self.preferences.set_allowed_styles(scope, style_texts)
 
-    async def preview_style(self, scope: Scope, style: Style) -> None:
-        """Queue the style's preview (see `StylePreviews`); raises the refusal in plain words."""
+    async def preview_style(self, scope: Scope, style: Style) -> bool:
+        """Queue the style's preview when it needs one (new, or its look changed) and is
+        shown (see `StylePreviews`): True when queued. Raises the refusal in plain words."""
+        if style.preview_path is not None or style.hidden:
+            return False
         await self.previews.request(scope, style)
+        return True
 
     async def style_catalogue(self, scope: Scope) -> StyleCatalogue:
         """The built-in styles and the scope's visible own ones (cached; for autocomplete)."""
