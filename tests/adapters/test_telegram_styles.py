@@ -64,15 +64,24 @@ async def test_an_admin_makes_a_style_members_use_it_by_name_and_code(tmp_path: 
         made = await bot.settled_row(by_name)
         assert made["status"] == "delivered" and made["style"] == "neon-noir"
         assert made["aspect"] == "3:2"
-        assert bot.openai.image_prompts[-1].startswith("a cat, neon noir, wet streets")
+        assert bot.openai.made_for("a cat, neon noir, wet streets")
 
         by_code = t.send(OTHER_GROUP, ALICE, f"/imagine a dog style:{code}")
         there = await bot.settled_row(by_code)
         assert there["status"] == "delivered" and there["style"] == code
-        assert bot.openai.image_prompts[-1].startswith("a dog, neon noir, wet streets")
+        assert bot.openai.made_for("a dog, neon noir, wet streets")
 
-        listing = await bot.answer(t.send(GROUP, ALICE, "/styles"))
+        # The preview: four sample prompts in the style, one grid, shown by /styles.
+        await eventually(lambda: styles(bot, GROUP)[0]["preview_path"], 60, "the preview")
+        samples = [p for p in bot.openai.image_prompts if p.endswith("neon noir, wet streets")]
+        assert len(samples) == 6  # four samples, the cat and the dog
+        asked = t.send(GROUP, ALICE, "/styles")
+        listing = await bot.answer(asked)
         assert "Neon Noir" in listing["text"] and code in listing["text"]
+        photos = await eventually(
+            lambda: [m for m in t.replies_to(asked) if m.get("photo")], 20, "the preview photo"
+        )
+        assert photos[0]["caption"] == "🎨 Neon Noir"
 
 
 async def test_another_group_imports_an_export(tmp_path: Path) -> None:
