@@ -74,14 +74,16 @@ class StylePreviews:
         core's refusal (a limit reached, a hidden style) in plain words."""
         batch = secrets.token_hex(8)
         seed = secrets.randbelow(MAX_SEED + 1)
-        # All four checked before any is queued. Each tile has a requester of its own, so
-        # one person's waiting limit never holds the preview up; the scope's daily limits
-        # count every picture.
+        # The four checked together first (the scope's limits, as one request of four
+        # pictures), then each: nothing is queued unless all four may be. Each tile has a
+        # requester of its own, so one person's waiting limit never holds the preview up.
+        together = ImagineCommand(prompt=SAMPLES[0], style=style.code, count=len(SAMPLES))
+        await self._admission.prepare(preview_requester(scope, 1), scope, together)
         prepared = [
             await self._admission.prepare(
                 preview_requester(scope, index),
                 scope,
-                ImagineCommand(prompt=sample, style=style.code, seed=seed),
+                ImagineCommand(prompt=sample, style=style.code, seed=seed, count=1),
             )
             for index, sample in enumerate(SAMPLES, start=1)
         ]
