@@ -29,6 +29,7 @@ from bot.web.queries import (
     item_from,
     listing_cursor,
     originals_from,
+    scope_styles_from,
 )
 
 # The expression of migration 006's GIN index, word for word, so the planner uses it.
@@ -171,8 +172,7 @@ class PostgresGallery:
         )
 
     async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
-        rows = await self._store.fetch(SCOPE_STYLES, (platform, scope_id))
-        return [StyleOption(str(r[0]), f"🎨 {r[1]}") for r in rows]
+        return scope_styles_from(await self._store.fetch(SCOPE_STYLES, (platform, scope_id)))
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

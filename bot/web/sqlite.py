@@ -29,6 +29,7 @@ from bot.web.queries import (
     listing_cursor,
     match_expression,
     originals_from,
+    scope_styles_from,
     search_cursor,
 )
 
@@ -194,8 +195,7 @@ class SqliteGallery:
         )
 
     async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
-        rows = await self._rows(SCOPE_STYLES, (platform, scope_id))
-        return [StyleOption(str(r[0]), f"🎨 {r[1]}") for r in rows]
+        return scope_styles_from(await self._rows(SCOPE_STYLES, (platform, scope_id)))
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

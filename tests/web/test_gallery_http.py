@@ -486,3 +486,35 @@ async def test_the_style_filter_offers_the_servers_own_styles(tmp_path: Path) ->
         assert 'value="anime"' in html
         async with client.get(f"{site.url}/g/discord/100/?style=neon-noir") as page:
             assert card_ids(await page.text()) == [noir]
+
+
+async def test_a_styles_preview_is_shown_with_its_filter(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, browser_session() as client:
+        grid = site.config.images_dir / "0123456789abcdef.jpg"
+        grid.parent.mkdir(parents=True, exist_ok=True)
+        grid.write_bytes(b"\xff\xd8\xff a preview grid")
+        store = await Store.open(site.store_target)
+        try:
+            for scope, style_id, hidden in (("100", "neon-noir", False), ("100", "secret", True)):
+                await store.save_community_style(
+                    style_values(
+                        platform="discord",
+                        scope_id=scope,
+                        style_id=style_id,
+                        hidden=hidden,
+                        preview_path=str(grid),
+                    )
+                )
+        finally:
+            await store.close()
+        await enter(client, site.link("discord", "100"))
+        async with client.get(f"{site.url}/g/discord/100/?style=neon-noir") as page:
+            assert 'src="/g/discord/100/style/neon-noir/preview.jpg"' in await page.text()
+        async with client.get(f"{site.url}/g/discord/100/style/neon-noir/preview.jpg") as image:
+            assert image.status == 200 and await image.read() == grid.read_bytes()
+        for elsewhere in (
+            "/g/discord/100/style/secret/preview.jpg",
+            "/g/discord/200/style/neon-noir/preview.jpg",
+        ):
+            async with client.get(site.url + elsewhere) as refused:
+                assert refused.status in (403, 404)
