@@ -144,6 +144,15 @@ class CommunityStyles:
         except (RedisError, OSError) as exc:
             log.warning("style change not announced to other bot processes (%s)", exc)
 
+    async def changed_everywhere(self) -> None:
+        """Styles changed behind the caches (a chat's records moved): forget every scope's."""
+        self._catalogues.clear()
+        if self._redis is not None:
+            try:
+                await self._redis.incr(self._version_key)
+            except (RedisError, OSError) as exc:
+                log.warning("style change not announced to other bot processes (%s)", exc)
+
     async def catalogue(self, scope: Scope) -> StyleCatalogue:
         """The built-in styles and the scope's visible community styles, in that order."""
         key = (scope.platform, scope.id)

@@ -82,6 +82,8 @@ class Preferences:
     async def changed_elsewhere(self) -> None:
         """Settings changed behind the caches (a chat's records moved): forget them everywhere."""
         await self._changed()
+        if self._community is not None:
+            await self._community.changed_everywhere()
 
     async def _changed(self) -> None:
         """Tell every process (this one too) that a setting changed."""

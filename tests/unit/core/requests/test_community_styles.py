@@ -264,3 +264,11 @@ async def test_the_moderation_check_sees_words_and_pictures(tmp_path: Path) -> N
         assert await service.community.styles_of(GUILD) == []
     finally:
         await service.store.close()
+
+
+async def test_a_group_that_moves_keeps_its_styles_by_name(service: GenerationService) -> None:
+    old, new = Scope(platform="telegram", id="-100"), Scope(platform="telegram", id="-1002")
+    await service.community.create(old, ADMIN, NOIR.model_copy(update={"provider": None}))
+    assert "neon-noir" not in (await service.community.catalogue(new)).ids  # cached, empty
+    await service.move_chat("telegram", "-100", "-1002")
+    assert "neon-noir" in (await service.community.catalogue(new)).ids
