@@ -187,6 +187,20 @@ class PostgresGallery:
         )
         return str(row[0]) if row else None
 
+    async def editor_link_used(self, nonce: str) -> bool:
+        row = await self._store.fetchone("SELECT 1 FROM editor_link_uses WHERE nonce = ?", (nonce,))
+        return row is not None
+
+    async def claim_editor_link(
+        self, nonce: str, platform: str, user_id: str, generation_id: str, expires_at: float
+    ) -> bool:
+        changed = await self._store.execute(
+            "INSERT INTO editor_link_uses (nonce, platform, user_id, generation_id, used_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
+            (nonce, platform, user_id, generation_id, time.time(), expires_at),
+        )
+        return changed == 1
+
     async def existing(self, generation_ids: list[str]) -> set[str]:
         rows = await self._store.fetch(
             f"SELECT id FROM generations g WHERE g.id = ANY(?::text[]) AND {VISIBLE}",  # noqa: S608

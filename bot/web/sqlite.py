@@ -210,6 +210,20 @@ class SqliteGallery:
         )
         return str(rows[0][0]) if rows else None
 
+    async def editor_link_used(self, nonce: str) -> bool:
+        rows = await self._rows("SELECT 1 FROM editor_link_uses WHERE nonce = ?", (nonce,))
+        return bool(rows)
+
+    async def claim_editor_link(
+        self, nonce: str, platform: str, user_id: str, generation_id: str, expires_at: float
+    ) -> bool:
+        cursor = await self._db.execute(
+            "INSERT INTO editor_link_uses (nonce, platform, user_id, generation_id, used_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
+            (nonce, platform, user_id, generation_id, time.time(), expires_at),
+        )
+        return cursor.rowcount == 1
+
     async def existing(self, generation_ids: list[str]) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(generation_ids), 500):

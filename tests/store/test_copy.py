@@ -49,6 +49,7 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url:
         "user_settings": 1,
         "state": 1,
         "community_styles": 1,
+        "editor_link_uses": 1,
     }
     target = await Store.open(pg_url)
     try:

@@ -335,6 +335,8 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
                 (cutoff,),
             )
             await tx.execute("DELETE FROM refusals WHERE created_at < ?", (cutoff,))
+            # A brush-editor link's use matters only while the link could still open.
+            await tx.execute("DELETE FROM editor_link_uses WHERE expires_at < ?", (cutoff,))
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(purge)
@@ -356,6 +358,7 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
                 "WHERE platform = ? AND created_by = ?",
                 who,
             )
+            await tx.execute("DELETE FROM editor_link_uses WHERE platform = ? AND user_id = ?", who)
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(forget)
