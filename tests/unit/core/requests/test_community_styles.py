@@ -109,6 +109,28 @@ async def test_a_style_is_used_by_name_with_its_defaults_and_pictures(
     assert await service.job_for(row) == job
 
 
+async def test_a_style_ref_takes_the_place_of_the_styles_pictures(
+    service: GenerationService,
+) -> None:
+    """One set of style references per request: the one-off sent with it wins over the
+    style's own pictures; the style's recipe and defaults still apply. A compare of several
+    styles takes no style's pictures."""
+    await service.community.create(GUILD, ADMIN, NOIR, [picture("navy"), picture("teal")])
+    # Three members (a member's pending requests are limited).
+    cy, di = (Requester(platform="discord", user_id=u, display_name=u) for u in ("3", "4"))
+    own = await queued_job(service, MEMBER, GUILD, style="Neon Noir")
+    assert len(own.style_references) == 2
+    one_off = picture("orange")
+    job = await queued_job(service, cy, GUILD, style="Neon Noir", style_references=(one_off,))
+    assert job.prompt == "a cat, neon noir, rain-soaked streets" and job.count == 2
+    assert len(job.style_references) == 1
+    with Image.open(io.BytesIO(job.style_references[0])) as followed:
+        assert followed.getpixel((0, 0)) == (255, 165, 0)
+    assert len(service.files.references(job.generation_id)) == 1
+    compare = await queued_job(service, di, GUILD, style="neon-noir,photo")
+    assert compare.style_references == ()
+
+
 async def test_a_code_works_elsewhere_unless_private(service: GenerationService) -> None:
     style = await service.community.create(GUILD, ADMIN, NOIR)
     assert style.code is not None
