@@ -539,6 +539,7 @@ class Admission:
             prepared.input_image,
             prepared.mask,
             prepared.references,
+            prepared.styles,
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)

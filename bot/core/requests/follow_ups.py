@@ -288,7 +288,7 @@ class FollowUpActions:
             parent_index=generation.parent_index,
             edit_note=generation.edit_note,
             references_note=await self._references_note(generation),
-            tiles=self._admission.plans.tile_labels(generation),
+            tiles=await self._admission.plans.tile_labels(generation),
         )
 
     async def _references_note(self, generation: Generation) -> str | None:

@@ -131,6 +131,23 @@ async def test_a_style_ref_takes_the_place_of_the_styles_pictures(
     assert compare.style_references == ()
 
 
+async def test_a_compare_of_community_styles_renders_each_tile_in_its_own(
+    service: GenerationService,
+) -> None:
+    await service.community.create(GUILD, ADMIN, NOIR)
+    ink = StyleDraft(name="Harbour Ink", template="{prompt}, ink wash", negative="colour")
+    await service.community.create(GUILD, ADMIN, ink)
+    job = await queued_job(service, MEMBER, GUILD, style="neon-noir,harbour-ink")
+    assert [v.prompt for v in job.variants] == [
+        "a cat, neon noir, rain-soaked streets",
+        "a cat, ink wash",
+    ]
+    assert [v.label for v in job.variants] == ["Neon Noir", "Harbour Ink"]
+    assert "colour" in job.variants[1].negative_prompt
+    # After a restart the tiles are found again the same way.
+    assert await service.job_for(await service.generation(job.generation_id)) == job
+
+
 async def test_a_code_works_elsewhere_unless_private(service: GenerationService) -> None:
     style = await service.community.create(GUILD, ADMIN, NOIR)
     assert style.code is not None
