@@ -101,3 +101,44 @@ def test_a_community_style_made_used_exported_and_imported_from_the_cli(
     assert not list((tmp_path / "data" / "images").glob("*-input.png"))
     again = run_cli(["styles", "delete", "neon-noir", "--scope", "discord:100"], env, cwd=tmp_path)
     assert again.returncode == 2 and "no style of its own" in again.stderr
+
+
+def test_a_community_styles_reference_picture_reaches_openai_as_an_image_part(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    """A style's reference picture is the request's style reference: stored beside the
+    request and sent to the GPT image model as the `image[]` part of one edit."""
+    env = openai_env(tmp_path, fake_openai)
+    made = run_cli(
+        [
+            "styles", "create", "--scope", "discord:100", "--name", "Violet",
+            "--recipe", "{prompt}, violet wash", "--reference", str(reference(tmp_path)),
+        ],
+        env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    used = run_cli(
+        ["imagine", "a cat", "--style", "violet", "--scope", "discord:100", "-o", "v.png"],
+        env,
+        cwd=tmp_path,
+    )
+    assert used.returncode == 0, used.stderr
+    (sent,) = fake_openai.edit_image_sets
+    with Image.open(io.BytesIO(sent[0])) as part:
+        assert part.size == (48, 48) and part.convert("RGB").getpixel((0, 0)) == (128, 0, 128)
+    (row,) = rows(tmp_path / "data" / "imaginebot.sqlite3", "SELECT id FROM generations")
+    beside = [p.name for p in (tmp_path / "data" / "images").glob(f"{row['id']}-ref*")]
+    assert beside == [f"{row['id']}-ref1.png"]
+    # A one-off --style-ref takes the place of the style's picture.
+    other = tmp_path / "other.png"
+    Image.new("RGB", (40, 30), "orange").save(other, "PNG")
+    again = run_cli(
+        ["imagine", "a dog", "--style", "violet", "--scope", "discord:100", "--style-ref",
+         str(other), "-o", "w.png"],
+        env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    with Image.open(io.BytesIO(fake_openai.edit_image_sets[-1][0])) as part:
+        assert len(fake_openai.edit_image_sets[-1]) == 1 and part.size == (40, 30)
