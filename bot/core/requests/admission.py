@@ -268,9 +268,8 @@ class Admission:
         styles, expansion = await self._variants(
             requester, scope, scope_settings, command, prompt, kind
         )
-        style = styles[0]
-        if len(styles) == 1:
-            command = self.with_style_defaults(command, style)
+        style = styles[0]  # a single style's default aspect and count apply; a compare's not
+        command = self.with_style_defaults(command, style) if len(styles) == 1 else command
         count = max(len(styles), len(expansion.prompts), command.count)
         check_aspect(command.aspect, self._capabilities)
         if not describe:
