@@ -124,7 +124,7 @@ class StyleOption:
     preview: str | None = None  # the preview grid's file name, for a scope's own style
 
 
-# The scope's own visible styles, oldest first (`community_styles`, migration 011).
+# The scope's own visible styles, oldest first (`community_styles`, migration 010).
 SCOPE_STYLES = (
     "SELECT style_id, name, preview_path FROM community_styles WHERE platform = ? "
     "AND scope_id = ? AND hidden = 0 ORDER BY created_at, style_id"

@@ -33,7 +33,7 @@ from bot.web.queries import (
     search_cursor,
 )
 
-SCHEMA_VERSION = 11  # communities' own styles (migration 011)
+SCHEMA_VERSION = 10  # communities' own styles (migration 010)
 
 
 class SchemaTooOld(RuntimeError):

@@ -1,4 +1,4 @@
-"""Community styles: a scope's own styles, stored beside its settings (migration 011).
+"""Community styles: a scope's own styles, stored beside its settings (migration 010).
 
 One row per style of a scope (`platform`, `scope_id`, `style_id`); `code` is derived from the
 definition and `digest` is the whole of that derivation, so two scopes holding the same
