@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import discord
 
+from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.core.errors import PermissionDenied
 from bot.core.models import Generation
 
 NOT_THIS_MESSAGE = "That button does not belong to this message."
-RESULT_MESSAGE = "message_id"  # recorded by result_channel.py when the result is shown
 
 
 class NotThisMessage(PermissionDenied):
@@ -31,7 +31,7 @@ def the_row_message(interaction: discord.Interaction, generation: Generation) ->
     message = interaction.message
     if message is None or str(message.channel.id) != generation.chat_id:
         raise NotThisMessage(NOT_THIS_MESSAGE)
-    recorded = generation.handle.get(RESULT_MESSAGE)
+    recorded = DiscordHandle.of(generation.handle).message_id  # set by result_channel.py
     if recorded is not None:
         if str(message.id) == str(recorded):
             return message

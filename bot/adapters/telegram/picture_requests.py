@@ -21,6 +21,7 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context, Refused
+from bot.adapters.telegram.delivery_handle import TelegramHandle, remix_key
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
@@ -43,11 +44,6 @@ PROMPT_USED = "This prompt was already answered; press Remix again to change it 
 # CommandHandler and MessageHandler take those too unless told not to. An edit is ignored, with
 # no reply: the request it came from was already acknowledged (and charged) once.
 NOT_EDITED = ~filters.UpdateType.EDITED
-
-
-def remix_key(prompt_message_id: int) -> str:
-    """The delivery-handle key that says who may answer this Remix prompt message."""
-    return f"remix_prompt:{prompt_message_id}"
 
 
 def caption_command(name: str) -> filters.BaseFilter:
@@ -155,7 +151,7 @@ class PictureRequests:
         requester, scope = requester_of(update), scope_of(update)
         original = await self.service.generation_for(found.group(1), requester, scope)
         key = remix_key(prompt_message.message_id)
-        allowed = original.handle.get(key)
+        allowed = TelegramHandle.of(original.handle).remix_prompts.get(prompt_message.message_id)
         if allowed is None:
             raise Refused(PROMPT_USED)
         if allowed != requester.user_id:

@@ -34,9 +34,9 @@ from telegram.ext import ExtBot
 
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
+from bot.adapters.telegram.delivery_handle import FALLBACK_MARKER, TelegramHandle
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
-from bot.adapters.telegram.pressed import PICTURE_MESSAGE
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.adapters.telegram.status import StatusEditor
@@ -47,7 +47,6 @@ from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
-FALLBACK_MARKER = "fallback_sent_at"
 # Bot API answers that mean "this message cannot become a photo": send a new one instead.
 CANNOT_EDIT = (
     "there is no media",
@@ -129,8 +128,8 @@ class TelegramDelivery:
     async def _show_status(self, generation: Generation, update: StatusUpdate) -> None:
         if update.status is not Status.RUNNING:
             return
-        message_id = generation.handle.get("status_message_id")
-        if not isinstance(message_id, int):
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is None:
             command = generation.reply_to_message_id
             if command is not None and command.isdigit():
                 self.boards.generating(int(generation.chat_id), int(command), topic(generation))
@@ -157,13 +156,13 @@ class TelegramDelivery:
         data, as_document = upload.data, upload.as_document
         text = caption(generation, style, reduced=upload.reduced)
         filename = f"{generation.id}.{upload.extension}"
-        message_id = generation.handle.get("status_message_id")
-        if isinstance(message_id, int):
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is not None:
             self.status.close(chat_id, message_id)
         try:
             # An upscale's file replaces its status reply too (one message per follow-up).
             editable = not as_document or generation.kind is Kind.UPSCALE
-            if isinstance(message_id, int) and editable:
+            if message_id is not None and editable:
                 media: InputMediaPhoto | InputMediaDocument = (
                     InputMediaDocument(
                         data,
@@ -212,9 +211,9 @@ class TelegramDelivery:
         message replies to the command (marked first, like a picture's fallback)."""
         chat_id = int(generation.chat_id)
         keyboard = result_keyboard(generation)
-        message_id = generation.handle.get("status_message_id")
+        message_id = TelegramHandle.of(generation.handle).status_message_id
         try:
-            if isinstance(message_id, int):
+            if message_id is not None:
                 self.status.close(chat_id, message_id)
                 try:
                     await self.bot.edit_message_text(
@@ -249,7 +248,9 @@ class TelegramDelivery:
                     rate_limit_args=PICTURE,
                 )
             except TelegramError:
-                await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+                await self.handles.update_handle(
+                    generation.id, TelegramHandle(fallback_sent_at=None)
+                )
                 raise
             await self._record(generation, sent.message_id)
             self._settled(generation)
@@ -304,13 +305,15 @@ class TelegramDelivery:
                 )
         except TelegramError:
             # Not sent: clear the marker so the next attempt may send.
-            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+            await self.handles.update_handle(generation.id, TelegramHandle(fallback_sent_at=None))
             raise
         await self._record(generation, sent.message_id)
 
     async def _record(self, generation: Generation, message_id: int) -> None:
         """The new message is the result's: its buttons act on it, and Delete removes it."""
-        await self.handles.update_handle(generation.id, {PICTURE_MESSAGE: message_id})
+        await self.handles.update_handle(
+            generation.id, TelegramHandle(picture_message_id=message_id)
+        )
 
     @staticmethod
     def _reply_to(generation: Generation) -> ReplyParameters | None:
@@ -330,8 +333,8 @@ class TelegramDelivery:
         text = error_text(generation.failure_reason or "The picture could not be made.")
         chat_id = int(generation.chat_id)
         self._settled(generation)
-        message_id = generation.handle.get("status_message_id")
-        if isinstance(message_id, int):
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is not None:
             try:
                 await self.status.show_now(chat_id, message_id, text)
                 return

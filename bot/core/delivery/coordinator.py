@@ -39,7 +39,7 @@ from bot.core.images.pixels import BadImage
 from bot.core.limits.quotas import settled_nowhere
 from bot.core.limits.safety import BannedTerms, TextGate
 from bot.core.messages import Done, Event, Failed, Progress, Started
-from bot.core.models import NOT_BEFORE, Generation, Kind, Status, StatusUpdate
+from bot.core.models import DeliveryPolicy, Generation, Kind, Status, StatusUpdate
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -366,7 +366,7 @@ class DeliveryCoordinator:
             )
             return
         # The earliest next try first, so a bot killed now still waits it out after a restart.
-        await self._store.update_handle(gen_id, {NOT_BEFORE: now + delay})
+        await self._store.update_handle(gen_id, DeliveryPolicy(not_before=now + delay))
         await self._store.record_delivery_attempt(gen_id, exc.reason)
         log.info("generation %s: delivery retry in %.1fs (%s)", gen_id, delay, exc.reason)
         self._retry_later(gen_id, delay)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from bot.core.errors import UserFacingError
-from bot.core.models import Generation, HandleValue, Status
+from bot.core.models import Generation, HandlePart, HandleValue, Status
 from bot.core.store.executor import Executor, Row
 from bot.core.store.images import ImageQueries
 from bot.core.store.scopes import ScopeQueries
@@ -225,9 +225,12 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
         )
         return int(row[0]) if row else 0
 
-    async def update_handle(self, generation_id: str, changes: dict[str, HandleValue]) -> None:
+    async def update_handle(
+        self, generation_id: str, changes: HandlePart | Mapping[str, HandleValue]
+    ) -> None:
         """Merge keys into the delivery handle (e.g. "a new message was sent" markers), in one
         statement, so two writers never lose each other's keys."""
+        changes = changes.stored() if isinstance(changes, HandlePart) else dict(changes)
         if not changes:
             return
         merged, params = self.handle_merge_sql(changes)
