@@ -65,7 +65,7 @@ async def test_terminated_sessions_mid_transaction_are_retried_whole(database: s
     try:
         await store.transaction(body)
         assert attempts == 2
-        reasons = [r["reason"] for r in await store.recent_refusals("telegram", "s")]
+        reasons = [r.reason for r in await store.recent_refusals("telegram", "s")]
         assert reasons == ["second half", "first half"]  # one copy of each: nothing half-stored
         # Idle pooled sessions killed too: the next statements reconnect.
         await terminate_backends(database)
@@ -107,7 +107,7 @@ async def test_a_request_that_cannot_be_stored_is_refused_plainly(
         assert str(refused.value) == STORE_UNAVAILABLE
         assert "database" in str(refused.value) and "nothing was saved" in str(refused.value)
         await relay.start()
-        assert await store.get(request["id"]) is None
+        assert await store.get(request.id) is None
         assert await store.count_by_status() == {}
     finally:
         await store.close()

@@ -8,13 +8,12 @@ adapter can refuse with one message before acknowledging; `submit` reserves atom
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from redis.exceptions import RedisError
 
@@ -47,7 +46,7 @@ from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rend
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
-from bot.core.store import Store, StoreUnavailable
+from bot.core.store import NewGeneration, Store, StoreUnavailable
 from bot.core.text import clean_text
 from bot.settings import Settings
 
@@ -98,34 +97,33 @@ class PreparedRequest:
 
 def new_row(
     gen_id: str, prepared: PreparedRequest, target: ReplyTarget, input_path: str | None
-) -> dict[str, Any]:
+) -> NewGeneration:
     """The history row of a request about to be queued."""
-    return {
-        "id": gen_id,
-        "platform": prepared.requester.platform,
-        "scope_id": prepared.scope.id,
-        "chat_id": target.chat_id,
-        "thread_id": target.thread_id,
-        "reply_to_message_id": target.reply_to_message_id,
-        "user_id": prepared.requester.user_id,
-        "user_name": clean_text(prepared.requester.display_name) or "someone",
-        "prompt": prepared.command.prompt,
-        "negative_prompt": prepared.command.negative_prompt,
-        "style": prepared.style.id,
-        "aspect": prepared.command.aspect,
-        "seed": prepared.seed,
-        "parent_id": prepared.parent_id,
-        "status": "queued",
-        "handle": target.stored_handle(),
-        "created_at": time.time(),
-        "kind": prepared.kind.value,
-        "count": prepared.command.count,
-        "parent_index": prepared.parent_index,
-        "input_path": input_path,
-        "strength": prepared.command.strength if prepared.input_image is not None else None,
-        "suggestions": json.dumps(list(prepared.known_suggestions)),
-        "edit_note": prepared.edit_note,
-    }
+    return NewGeneration(
+        id=gen_id,
+        platform=prepared.requester.platform,
+        scope_id=prepared.scope.id,
+        chat_id=target.chat_id,
+        thread_id=target.thread_id,
+        reply_to_message_id=target.reply_to_message_id,
+        user_id=prepared.requester.user_id,
+        user_name=clean_text(prepared.requester.display_name) or "someone",
+        prompt=prepared.command.prompt,
+        negative_prompt=prepared.command.negative_prompt,
+        style=prepared.style.id,
+        aspect=prepared.command.aspect,
+        seed=prepared.seed,
+        parent_id=prepared.parent_id,
+        handle=target.stored_handle(),
+        created_at=time.time(),
+        kind=prepared.kind,
+        count=prepared.command.count,
+        parent_index=prepared.parent_index,
+        input_path=input_path,
+        strength=prepared.command.strength if prepared.input_image is not None else None,
+        suggestions=tuple(prepared.known_suggestions),
+        edit_note=prepared.edit_note,
+    )
 
 
 class Admission:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot.core.errors import NotFound, PermissionDenied
 from bot.core.images.files import ImageFiles
 from bot.core.models import Generation, Requester, Scope
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.preferences import Preferences
-from bot.core.store import Store
+from bot.core.store import Refusal, Store
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +100,6 @@ class History:
         log.info("forgot user %s:%s (%d images)", requester.platform, requester.user_id, len(paths))
         return len(paths)
 
-    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[Refusal]:
         """What was refused in this scope lately, for its admins."""
         return await self._store.recent_refusals(scope.platform, scope.id, limit)

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -51,7 +50,7 @@ from bot.core.requests.history import History
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.scope_changes import ScopeChanges
 from bot.core.requests.styles import StyleCatalogue
-from bot.core.store import Store
+from bot.core.store import Refusal, Store
 from bot.core.store.scopes import ChatMove
 from bot.core.text import clean_text
 from bot.settings import Settings
@@ -318,7 +317,7 @@ class GenerationService:
         """See `History.forget_user`."""
         return await self.history_book.forget_user(requester)
 
-    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[Refusal]:
         """What was refused in this scope lately, for its admins."""
         return await self.history_book.recent_refusals(scope, limit)
 

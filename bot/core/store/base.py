@@ -20,6 +20,7 @@ from bot.core.errors import UserFacingError
 from bot.core.models import Generation, HandlePart, HandleValue, Status
 from bot.core.store.executor import Executor, Row
 from bot.core.store.images import ImageQueries
+from bot.core.store.rows import NewGeneration, Refusal
 from bot.core.store.scopes import ScopeQueries
 from bot.core.store.settings import SettingsQueries
 
@@ -33,7 +34,6 @@ COLUMNS = (
     "delivered_at, kind, count, parent_index, input_path, strength, crop_note, suggestions, "
     "edit_note"
 )
-_COLUMN_NAMES = frozenset(c.strip() for c in COLUMNS.split(","))
 FINISHED = "('failed', 'delivered')"
 
 # A user's rows and, through `parent_id`, every row made from them that carries their prompt
@@ -125,24 +125,21 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
 
     # -- generations ----------------------------------------------------------------------------
 
-    async def insert_generation(self, values: dict[str, Any]) -> Generation:
+    async def insert_generation(self, row: NewGeneration) -> Generation:
         """Idempotent on the id: a retried insert whose first try was stored returns that row."""
-        unknown = set(values) - _COLUMN_NAMES
-        if unknown:
-            raise ValueError(f"unknown generation columns: {sorted(unknown)}")
-        values = {**values, "handle": json.dumps(values.get("handle") or {})}
+        values = row.columns()
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        row = await self.fetchone(
-            f"INSERT INTO generations ({names}) VALUES ({marks}) "  # noqa: S608 - checked names
+        inserted = await self.fetchone(
+            f"INSERT INTO generations ({names}) VALUES ({marks}) "  # noqa: S608 - the fields' names
             f"ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}",
             list(values.values()),
         )
-        if row is None:
-            existing = await self.get(str(values["id"]))
+        if inserted is None:
+            existing = await self.get(row.id)
             assert existing is not None
             return existing
-        return row_to_generation(row)
+        return row_to_generation(inserted)
 
     async def get(self, generation_id: str) -> Generation | None:
         row = await self.fetchone(
@@ -367,9 +364,7 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
             (platform, scope_id, user_id, code, reason, time.time()),
         )
 
-    async def recent_refusals(
-        self, platform: str, scope_id: str, limit: int = 10
-    ) -> list[dict[str, Any]]:
+    async def recent_refusals(self, platform: str, scope_id: str, limit: int = 10) -> list[Refusal]:
         """Refusals before queueing and provider refusals, newest first."""
         rows = await self.fetch(
             "SELECT user_id, code, reason, created_at FROM refusals "
@@ -379,4 +374,4 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
             "ORDER BY created_at DESC LIMIT ?",
             (platform, scope_id, platform, scope_id, limit),
         )
-        return [dict(r) for r in rows]
+        return [Refusal(str(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]

@@ -42,7 +42,7 @@ async def test_disguised_banned_word_is_refused_and_nothing_is_queued(
     assert await service.queue.depth() == 0
     assert await service.store.history("telegram", "1", 10) == []
     refusals = await service.recent_refusals(GROUP)
-    assert [r["code"] for r in refusals] == ["content_refused"]
+    assert [r.code for r in refusals] == ["content_refused"]
 
 
 async def test_disguised_negative_prompt_and_regex_rule_are_refused(

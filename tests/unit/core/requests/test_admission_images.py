@@ -134,7 +134,7 @@ async def test_a_picture_on_a_chain_that_takes_none_is_refused_before_queueing(
     await nothing_queued(text_only, tmp_path)
     assert await text_only.quotas.used_today("telegram", "1") == 0
     (refusal,) = await text_only.recent_refusals(GROUP)
-    assert refusal["code"] == "no_capable_provider"
+    assert refusal.code == "no_capable_provider"
 
 
 @pytest.mark.parametrize(
