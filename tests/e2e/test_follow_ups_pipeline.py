@@ -17,11 +17,11 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot.bootstrap import BotApp
+from bot.core.errors import WrongScope
 from bot.core.models import (
     ImagineCommand,
     Kind,
 )
-from bot.core.requests.access import WrongScope
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.support import RedisServer

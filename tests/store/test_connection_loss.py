@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.store import STORE_UNAVAILABLE, Store, StoreUnavailable
+from bot.core.errors import StoreUnavailable
+from bot.core.store import Store
 from bot.core.store.postgres import PostgresStore
 from tests.support import free_port
 from tests.support.postgres import Relay, create_database, drop_database, terminate_backends, url_of
@@ -104,7 +105,7 @@ async def test_a_request_that_cannot_be_stored_is_refused_plainly(
         request = values()
         with pytest.raises(StoreUnavailable) as refused:
             await store.insert_generation(request)
-        assert str(refused.value) == STORE_UNAVAILABLE
+        assert str(refused.value) == StoreUnavailable.words
         assert "database" in str(refused.value) and "nothing was saved" in str(refused.value)
         await relay.start()
         assert await store.get(request.id) is None

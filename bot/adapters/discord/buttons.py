@@ -29,13 +29,7 @@ from bot.adapters.discord.answers import refuse, reply
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
-from bot.adapters.discord.pressed import (
-    NOT_THIS_MESSAGE,
-    NotThisMessage,
-    carries,
-    from_ephemeral_menu,
-    the_row_message,
-)
+from bot.adapters.discord.pressed import carries, from_ephemeral_menu, the_row_message
 from bot.adapters.discord.render import (
     NO_MENTIONS,
     info_text,
@@ -49,7 +43,7 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
-from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.errors import NotThisMessage, PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import Button, FollowUp, On, RowButton
@@ -140,14 +134,14 @@ class Buttons:
         acts_on = button.acts_on("discord")
         if acts_on is On.CARRYING_IT:
             if not carries(interaction, custom_id):
-                raise NotThisMessage(NOT_THIS_MESSAGE)
+                raise NotThisMessage()
             return
         if acts_on is On.EPHEMERAL_MENU:
             if not from_ephemeral_menu(interaction):  # these menus are only ever ephemeral
-                raise NotThisMessage(NOT_THIS_MESSAGE)
+                raise NotThisMessage()
             return
         if interaction.type is discord.InteractionType.modal_submit and interaction.message is None:
-            raise NotThisMessage(NOT_THIS_MESSAGE)
+            raise NotThisMessage()
         assert isinstance(button, RowButton)
         generation = await self.service.generation_for(
             button.generation_id, requester_of(interaction), scope_of(interaction), Need.SCOPE

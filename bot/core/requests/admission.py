@@ -19,8 +19,10 @@ from redis.exceptions import RedisError
 
 from bot.core import metrics
 from bot.core.errors import (
+    ContentRefused,
     CountTooHigh,
     QueueUnavailable,
+    StoreUnavailable,
     StyleNotAllowed,
     UserFacingError,
 )
@@ -28,7 +30,7 @@ from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import QuotaBook, Reservation
-from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
+from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.limits.scope_limits import AdmissionLimits, ScopeLimits
 from bot.core.messages import Operation
 from bot.core.models import (
@@ -46,16 +48,11 @@ from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rend
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
-from bot.core.store import NewGeneration, Store, StoreUnavailable
+from bot.core.store import NewGeneration, Store
 from bot.core.text import clean_text
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-QUEUE_DOWN = (
-    "The request queue is unavailable right now, so nothing was queued. "
-    "Please try again in a minute."
-)
 
 
 def new_generation_id() -> str:
@@ -305,7 +302,7 @@ class Admission:
             await self._refuse(
                 requester,
                 scope,
-                ContentRefused("This prompt uses words that are not allowed on this bot."),
+                ContentRefused(ContentRefused.banned_words),
             )
 
     # -- limits -----------------------------------------------------------------------------------
@@ -385,7 +382,7 @@ class Admission:
             await self._refuse(
                 prepared.requester,
                 prepared.scope,
-                ContentRefused(f"The content check flagged this {what}, so it was not queued."),
+                ContentRefused.flagged(what),
             )
 
     # -- enqueueing -------------------------------------------------------------------------------
@@ -414,10 +411,10 @@ class Admission:
         try:
             _created, position = await self._queue.enqueue_ranked(job)
         except (RedisError, OSError) as exc:
-            await self._store.mark_failed(gen_id, QueueUnavailable.code, QUEUE_DOWN)
+            await self._store.mark_failed(gen_id, QueueUnavailable.code, QueueUnavailable.words)
             await self._quotas.cancel(reservation)
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
-            raise QueueUnavailable(QUEUE_DOWN) from exc
+            raise QueueUnavailable() from exc
         log.info("generation %s: queued at position %d", gen_id, position)
         # Prompts are the users' words: only at DEBUG, for the operator who asks for them.
         log.debug(

@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from bot.core.errors import UserFacingError
 from bot.core.models import Generation, HandlePart, HandleValue, Status
 from bot.core.store.executor import Executor, Row
 from bot.core.store.images import ImageQueries
@@ -49,18 +48,6 @@ DERIVED_FROM_THEM = (
     " WHERE g.kind <> 'remix' OR g.input_path IS NOT NULL"
     ") DELETE FROM generations WHERE id IN (SELECT id FROM doomed) "
     "RETURNING image_path, input_path"
-)
-
-
-class StoreUnavailable(UserFacingError):
-    """The database did not answer after the retries; nothing of the request was kept."""
-
-    code = "store_unavailable"
-
-
-STORE_UNAVAILABLE = (
-    "The bot cannot reach its database right now, so nothing was saved or queued. "
-    "Please try again in a minute."
 )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.errors import ContentRefused
 from bot.core.generation.queue import unpack
-from bot.core.limits.safety import BannedTerms, ContentRefused
+from bot.core.limits.safety import BannedTerms
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
 from tests.support.service import SQUARE_ONLY, build_service
