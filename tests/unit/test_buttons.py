@@ -25,7 +25,15 @@ from bot.core.requests.button_data import (
     Registry,
     TileAction,
 )
-from bot.core.requests.buttons import BUTTONS, TILE_ACTIONS, ChatDefault, Reroll, RestylePick, Show
+from bot.core.requests.buttons import (
+    BUTTONS,
+    RESULT_ACTIONS,
+    TILE_ACTIONS,
+    ChatDefault,
+    Reroll,
+    RestylePick,
+    Show,
+)
 from bot.core.requests.service import GenerationService, PreparedRequest
 from tests.fakes.discord_api import validate_message
 
@@ -126,16 +134,22 @@ def test_no_two_classes_claim_one_tag() -> None:
         Registry(Reroll, AnotherReroll)
 
 
+@pytest.mark.parametrize("cls", [*TILE_ACTIONS, *RESULT_ACTIONS], ids=lambda c: c.__name__)
+def test_each_action_under_a_result_is_offered_by_its_own_flag(cls: type[TileAction]) -> None:
+    flags = set(FollowUps.model_fields) - {"upscaler"}
+    for flag in flags:
+        offers = FollowUps.model_validate({flag: True})
+        generation = Generation.model_construct(follow_ups=offers)
+        assert cls.offered(generation) is (flag == cls.offered_by), flag
+
+
 @dataclasses.dataclass(frozen=True)
 class MakeSquare(TileAction, FollowUp):
     """docs/architecture.md's example of a new follow-up button, as it would be written."""
 
     telegram, discord = "q", "make-square"
     short, label, telegram_emoji = "S", "Make square", "⬜"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.upscale
+    offered_by = "upscale"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope

@@ -17,10 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
-from telegram import InlineKeyboardMarkup, InputMediaDocument, InputMediaPhoto, ReplyParameters
+from telegram import InputMediaDocument, InputMediaPhoto, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -97,6 +99,21 @@ def _picture(generation: Generation, image_path: Path) -> Upload:
     return for_result(original, full_size=generation.kind is Kind.UPSCALE)
 
 
+async def _edited(edit: Awaitable[object]) -> bool:
+    """Whether the status reply now shows the result: edited, or it showed it already (a
+    delivery made before a crash); False when it cannot become it (send a new message)."""
+    try:
+        await edit
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "not modified" in reason:
+            return True
+        if not any(marker in reason for marker in CANNOT_EDIT):
+            raise
+        return False
+    return True
+
+
 class TelegramDelivery:
     def __init__(
         self,
@@ -146,9 +163,22 @@ class TelegramDelivery:
             await self._deliver(moved, image_path)
 
     async def _deliver(self, generation: Generation, image_path: Path) -> None:
-        if generation.kind is Kind.DESCRIBE:
-            await self._deliver_text(generation, describe_text(generation))
-            return
+        try:
+            if generation.kind is Kind.DESCRIBE:
+                await self._deliver_text(generation, describe_text(generation))
+            else:
+                await self._deliver_picture(generation, image_path)
+            self._settled(generation)
+        except ChatMigrated:
+            raise  # `deliver` follows the chat to its new id
+        except TelegramError as exc:
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
+
+    async def _deliver_picture(self, generation: Generation, image_path: Path) -> None:
+        """The status reply becomes the picture, or a new message carries it."""
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
         keyboard = result_keyboard(generation)
@@ -159,52 +189,42 @@ class TelegramDelivery:
         message_id = TelegramHandle.of(generation.handle).status_message_id
         if message_id is not None:
             self.status.close(chat_id, message_id)
-        try:
-            # An upscale's file replaces its status reply too (one message per follow-up).
-            editable = not as_document or generation.kind is Kind.UPSCALE
-            if message_id is not None and editable:
-                media: InputMediaPhoto | InputMediaDocument = (
-                    InputMediaDocument(
-                        data,
-                        caption=text,
-                        parse_mode=ParseMode.HTML,
-                        filename=filename,
-                    )
-                    if as_document
-                    else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
-                )
-                try:
-                    await self.bot.edit_message_media(
-                        media,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        reply_markup=keyboard,
-                        rate_limit_args=PICTURE,
-                    )
-                    self._settled(generation)
-                    return
-                except BadRequest as exc:
-                    reason = exc.message.lower()
-                    if "not modified" in reason:
-                        self._settled(generation)
-                        return  # already shows the picture: delivered before a crash
-                    if not any(marker in reason for marker in CANNOT_EDIT):
-                        raise
-                    log.info(
-                        "generation %s: status message cannot become a photo; sending one",
-                        generation.id,
-                    )
-            await self._send_new(
-                generation, data, text, keyboard, as_document=as_document, filename=filename
+        # An upscale's file replaces its status reply too (one message per follow-up).
+        editable = not as_document or generation.kind is Kind.UPSCALE
+        if message_id is not None and editable:
+            media: InputMediaPhoto | InputMediaDocument = (
+                InputMediaDocument(data, caption=text, parse_mode=ParseMode.HTML, filename=filename)
+                if as_document
+                else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
             )
-            self._settled(generation)
-        except ChatMigrated:
-            raise  # `deliver` follows the chat to its new id
-        except TelegramError as exc:
-            error = delivery_error(exc)
-            if not error.retryable:
-                self._settled(generation)
-            raise error from exc
+            edit = self.bot.edit_message_media(
+                media,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=keyboard,
+                rate_limit_args=PICTURE,
+            )
+            if await _edited(edit):
+                return
+            log.info(
+                "generation %s: status message cannot become a photo; sending one", generation.id
+            )
+        send: Callable[..., Awaitable[Message]] = self.bot.send_photo
+        if as_document:
+            send = partial(self.bot.send_document, filename=filename)
+        await self._send_once(
+            generation,
+            lambda: send(
+                chat_id,
+                data,
+                caption=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                reply_parameters=self._reply_to(generation),
+                message_thread_id=topic(generation),
+                rate_limit_args=PICTURE,
+            ),
+        )
 
     async def _deliver_text(self, generation: Generation, text: str) -> None:
         """A result that is words (a /describe): the status reply becomes it, or a new
@@ -212,97 +232,41 @@ class TelegramDelivery:
         chat_id = int(generation.chat_id)
         keyboard = result_keyboard(generation)
         message_id = TelegramHandle.of(generation.handle).status_message_id
-        try:
-            if message_id is not None:
-                self.status.close(chat_id, message_id)
-                try:
-                    await self.bot.edit_message_text(
-                        text,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard,
-                        rate_limit_args=PICTURE,
-                    )
-                    self._settled(generation)
-                    return
-                except BadRequest as exc:
-                    reason = exc.message.lower()
-                    if "not modified" in reason:
-                        self._settled(generation)
-                        return
-                    if not any(marker in reason for marker in CANNOT_EDIT):
-                        raise
-            # Marked before sending, set-if-unset in one statement: one sender only.
-            if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
-                self._settled(generation)
+        if message_id is not None:
+            self.status.close(chat_id, message_id)
+            edit = self.bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                rate_limit_args=PICTURE,
+            )
+            if await _edited(edit):
                 return
-            try:
-                sent = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=self._reply_to(generation),
-                    message_thread_id=topic(generation),
-                    rate_limit_args=PICTURE,
-                )
-            except TelegramError:
-                await self.handles.update_handle(
-                    generation.id, TelegramHandle(fallback_sent_at=None)
-                )
-                raise
-            await self._record(generation, sent.message_id)
-            self._settled(generation)
-        except ChatMigrated:
-            raise  # `deliver` follows the chat to its new id
-        except TelegramError as exc:
-            error = delivery_error(exc)
-            if not error.retryable:
-                self._settled(generation)
-            raise error from exc
+        await self._send_once(
+            generation,
+            lambda: self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                reply_parameters=self._reply_to(generation),
+                message_thread_id=topic(generation),
+                rate_limit_args=PICTURE,
+            ),
+        )
 
-    async def _send_new(
-        self,
-        generation: Generation,
-        data: bytes,
-        text: str,
-        keyboard: InlineKeyboardMarkup,
-        *,
-        as_document: bool,
-        filename: str,
+    async def _send_once(
+        self, generation: Generation, send: Callable[[], Awaitable[Message]]
     ) -> None:
         """The fallback that sends a new message: marked first, so a crash cannot send twice."""
         # Set-if-unset in one statement: of two processes (or a retry after a crash), one sends.
         if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
             log.info("generation %s: fallback already sent before a restart", generation.id)
             return
-        chat_id = int(generation.chat_id)
-        reply = self._reply_to(generation)
         try:
-            if as_document:
-                sent = await self.bot.send_document(
-                    chat_id,
-                    data,
-                    filename=filename,
-                    caption=text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=reply,
-                    message_thread_id=topic(generation),
-                    rate_limit_args=PICTURE,
-                )
-            else:
-                sent = await self.bot.send_photo(
-                    chat_id,
-                    data,
-                    caption=text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=reply,
-                    message_thread_id=topic(generation),
-                    rate_limit_args=PICTURE,
-                )
+            sent = await send()
         except TelegramError:
             # Not sent: clear the marker so the next attempt may send.
             await self.handles.update_handle(generation.id, TelegramHandle(fallback_sent_at=None))

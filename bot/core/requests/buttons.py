@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
-from bot.core.models import Generation
 from bot.core.requests.button_data import (
     LABEL,
     WHO,
@@ -44,10 +43,7 @@ class Reroll(ResultAction, FollowUp):
     telegram, discord = "r", "reroll"
     label, telegram_emoji, discord_emoji = "Reroll", "🔁", "🎲"
     emphasis = Emphasis.PRIMARY
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.reroll
+    offered_by = "reroll"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope
@@ -61,10 +57,7 @@ class RestyleMenu(ResultAction):
 
     telegram, discord = "s", "restyle"
     label, telegram_emoji, discord_emoji = "Restyle", "🎨", "🎨"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.restyle
+    offered_by = "restyle"
 
 
 @dataclass(frozen=True)
@@ -73,10 +66,7 @@ class Remix(ResultAction):
 
     telegram, discord = "m", "remix"
     label, telegram_emoji, discord_emoji = "Remix", "✏️", "✏️"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.remix
+    offered_by = "remix"
 
 
 @dataclass(frozen=True)
@@ -84,10 +74,7 @@ class Info(ResultAction):
     telegram, discord = "i", "info"
     label, telegram_emoji, discord_emoji = "Info", "ℹ️", "ℹ️"
     telegram_row = 1
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.info
+    offered_by = "info"
 
 
 @dataclass(frozen=True)
@@ -99,20 +86,14 @@ class Delete(ResultAction):
     label, telegram_emoji, discord_emoji = "Delete", "🗑", "🗑️"
     telegram_row = 1
     emphasis = Emphasis.DANGER
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.delete
+    offered_by = "delete"
 
 
 @dataclass(frozen=True)
 class Upscale(TileAction, FollowUp):
     telegram, discord = "u", "upscale"
     short, label, telegram_emoji = "U", "Upscale", "⬆️"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.upscale
+    offered_by = "upscale"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope
@@ -124,10 +105,7 @@ class Upscale(TileAction, FollowUp):
 class Vary(TileAction, FollowUp):
     telegram, discord = "v", "vary"
     short, label, telegram_emoji = "V", "Vary", "🔀"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.vary
+    offered_by = "vary"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.core.errors import NotFound, PermissionDenied
 from bot.core.images.files import ImageFiles
-from bot.core.models import Generation, Requester, Scope
+from bot.core.models import Generation, Requester, Scope, StoredImage
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.preferences import Preferences
 from bot.core.store import Refusal, Store
@@ -40,6 +41,18 @@ class History:
         generation = await self.generation(generation_id)
         check_access(generation, actor, scope, need, moderator=moderator)
         return generation
+
+    async def picture(self, generation: Generation, index: int) -> tuple[bytes, StoredImage]:
+        """Image `index` (1-based) of a generation a follow-up or an edit starts from: its
+        bytes and its row; NotFound, in plain words, when it or its file is gone."""
+        image = generation.image(index)
+        if image is None:
+            raise NotFound(f"That picture has no image {index}.")
+        try:
+            data = await asyncio.to_thread(self._files.read, image.path)
+        except FileNotFoundError:
+            raise NotFound("That picture's file is no longer stored.") from None
+        return data, image
 
     async def history(
         self, requester: Requester, limit: int = 10, *, scope: Scope | None = None

@@ -158,9 +158,26 @@ class GenerationService:
         mask: bytes | None = None,
         prompt: str | None = None,
     ) -> Ticket:
-        """See `EditActions.submit`."""
-        return await self.edit_actions.submit(
-            generation_id, index, edit, requester, scope, target, mask=mask, prompt=prompt
+        """An edit of image `index` (`prepare_edit`), submitted."""
+        prepared = await self.prepare_edit(
+            generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
+        )
+        return await self.submit(prepared, target)
+
+    async def prepare_edit(
+        self,
+        generation_id: str,
+        index: int,
+        edit: EditRequest,
+        requester: Requester,
+        scope: Scope,
+        *,
+        mask: bytes | None = None,
+        prompt: str | None = None,
+    ) -> PreparedRequest:
+        """See `EditActions.prepare`."""
+        return await self.edit_actions.prepare(
+            generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
         )
 
     async def prepare(
@@ -373,47 +390,6 @@ class GenerationService:
     ) -> PreparedRequest:
         """See `FollowUpActions.prepare_suggestion`."""
         return await self.follow_up_actions.prepare_suggestion(describe_id, index, requester, scope)
-
-    async def upscale(
-        self,
-        generation_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        """See `FollowUpActions.upscale`."""
-        return await self.follow_up_actions.upscale(generation_id, index, requester, scope, target)
-
-    async def vary(
-        self,
-        generation_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        """See `FollowUpActions.vary`."""
-        return await self.follow_up_actions.vary(generation_id, index, requester, scope, target)
-
-    async def describe(
-        self, image: bytes, requester: Requester, scope: Scope, target: ReplyTarget
-    ) -> Ticket:
-        """See `FollowUpActions.describe`."""
-        return await self.follow_up_actions.describe(image, requester, scope, target)
-
-    async def imagine_suggestion(
-        self,
-        describe_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        """See `FollowUpActions.imagine_suggestion`."""
-        return await self.follow_up_actions.imagine_suggestion(
-            describe_id, index, requester, scope, target
-        )
 
     async def info(self, generation_id: str, requester: Requester, scope: Scope) -> Info:
         """See `FollowUpActions.info`."""
