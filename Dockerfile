@@ -7,7 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 DATA_DIR=/da
 
 RUN useradd --create-home --uid 10001 imaginebot && mkdir -p /data && chown imaginebot /data
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY bot ./bot
 COPY migrations ./migrations
 RUN pip install .

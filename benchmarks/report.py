@@ -232,6 +232,29 @@ each has a core of its own". This machine has two cores shared by the fakes, Pos
 Redis, the worker and both bot processes, so a second bot process has no core of its own
 to add.
 
+## Imagine anywhere: inline answers and user installs
+
+`benchmarks/inline_answers.py [--rate 50] [--seconds 20] [--users 40]` sends Telegram inline
+queries at a steady rate to `imaginebot run` (a private Redis, the fake Bot API with inline mode
+on): most a prompt being typed, one in seven a refusal, one in seven empty (recent pictures).
+The latency runs from the query to its `answerInlineQuery`, the long poll included. Target:
+p99 within 300 ms at 50 queries a second.
+
+2026-12-07, 2 cores shared with other work (load average 11-13), 1000 queries at 50/s: p50
+8.1 / 7.5 ms, p99 213 / 310 ms, max 271 / 361 ms in two runs, every query answered (714 "Make
+this picture", 143 refusals, the rest recent pictures or the hint). On the embedded queue (no
+`REDIS_URL`) the same load gave p99 896 / 1118 ms: the in-process Redis stand-in costs a few
+milliseconds of CPU per query, which a loaded machine turns into queueing.
+
+`benchmarks/discord_user_install.py [--count 20] [--slow 4]` runs `/imagine` from a user
+install in a DM between two users (the bot not a member): first with a quick provider, then
+with commands whose token has about a minute left and a provider taking `--slow` seconds.
+
+2026-12-07, same machine (load average 9-12), `--count 20`, two runs: quick, 20 of 20
+delivered through the interaction (all within 4.2 / 15.9 s); slow, 20 of 20 told in words
+(the deadline up front, "Not ready in time" before the end) and kept in the history; 0
+channel-message calls, refused ones included, in both runs.
+
 ## Grids of four and pictures in
 
 `grid_discord` and `grid_telegram` run, on one stack (two workers, the provider instant), a
@@ -391,6 +414,37 @@ within 10 %):
   at 50/s p99 196.0 / 139.4 ms (met in run 2); capacity 50-100/s (not met); memory, bot
   77.1 / 76.9 MB idle (not met: 81.8 / 83.5 MB after draining); telegram_platform_limit 99.1 %,
   busy_groups and provider_limit met in both.
+
+## Compare and permutations grids
+
+Target (issue 32): a compare or permutations grid costs the bot no more CPU per picture than
+a count-4 grid. `variant_grids_telegram` (`benchmarks/scenarios_variants.py`) runs, on one
+stack (two workers, the provider instant, Telegram without rate limits), bursts of 100
+`/imagine` requests within 1 s asking for four pictures three ways, alternating, three rounds
+after a warm-up: `count:4` (one provider call with `n=4`), a compare of four styles
+(`style:anime,photo,dark,space`, four calls) and four permutations
+(`a {red, blue, golden, green} fox`, four calls). The bot's CPU per request is divided by four.
+
+    .venv/bin/python benchmarks/run.py --scenario variant_grids_telegram --out /tmp/variants.md
+
+Two runs on 2026-12-07, back to back, on the shared 2-core machine with five other helpers'
+work running (load average 11.5 to 13.9 over both):
+
+| run | count-4: bot CPU ms per picture (rounds) | compare (rounds) | permutations (rounds) | compare vs count-4 | permutations vs count-4 |
+|---|---|---|---|---|---|
+| 1 | 4.70 (4.50, 4.70, 5.03) | 5.33 (5.33, 5.63, 5.00) | 4.85 (4.73, 5.05, 4.85) | +13.4 % | +3.2 % |
+| 2 | 5.30 (5.20, 6.05, 5.30) | 4.67 (5.85, 4.48, 4.68) | 5.10 (6.10, 5.10, 5.10) | -11.9 % | -3.8 % |
+
+Across both runs the variants cost the bot what a count-4 grid does: the medians differ by
+-12 % to +13 % in both directions, and each kind's own rounds spread as widely (count-4 from
+4.5 to 6.05 ms). The scenario's check (within 10 % of count-4) was missed by run 1's compare
+and met by run 2; on this machine it cannot tell a difference smaller than that spread. In
+process, without the platforms, preparing a compare request and building its job cost the
+same as a count-4 one (1.3 to 1.6 ms against 1.8 ms to prepare, 0.50 to 0.55 ms against
+0.50 ms to build the job, 500 each, same load). What a variant grid does cost more is the
+workers': four provider calls instead of one, and the labels (worker CPU per picture 15.9
+to 18.7 ms against 13.4 to 14.1 ms for count-4; composing a labelled grid of four 1024 px
+pictures took 80 ms of CPU against 67 ms unlabelled, once, in process).
 
 ## Before and after the restructuring (issue 14), `run.py --quick`
 

@@ -35,6 +35,7 @@ from benchmarks import (  # noqa: E402
     scenarios_discord,
     scenarios_pictures,
     scenarios_telegram,
+    scenarios_variants,
 )
 from benchmarks.stack import shared_stacks  # noqa: E402
 
@@ -56,6 +57,7 @@ SCENARIOS: dict[str, Scenario] = {
     "grid_discord": scenarios_pictures.grid_discord,
     "grid_telegram": scenarios_pictures.grid_telegram,
     "img2img_telegram": scenarios_pictures.img2img_telegram,
+    "variant_grids_telegram": scenarios_variants.variant_grids_telegram,
 }
 # --quick order: scenarios that share a stack configuration in quick mode run back to back.
 QUICK_ORDER = [
@@ -78,6 +80,7 @@ QUICK_ORDER = [
     # the same, the bot's HEALTH_PORT probed
     "grid_telegram",
     "img2img_telegram",
+    "variant_grids_telegram",
     # Telegram with the platform's limits
     "telegram_platform_limit",
     "busy_groups",

@@ -43,6 +43,7 @@ from bot.http_client import http_client
 from bot.provider_checks import log_provider_checks
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
+from bot.web.edit_orders import EditDesk, EditorSetup
 from bot.web.embedded import EmbeddedGallery
 from bot.worker_supervisor import InProcessWorker, serve_worker_process
 
@@ -50,6 +51,7 @@ from bot.worker_supervisor import InProcessWorker, serve_worker_process
 if TYPE_CHECKING:
     from bot.health import HealthServer
     from bot.web.access import GalleryAccess
+    from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +66,24 @@ def chat_adapters(
     service: GenerationService,
     store: Store,
     gallery: GalleryAccess | None,
+    editor: EditorLinks | None = None,
 ) -> list[PlatformAdapter]:
     """One adapter per chat token set. Each gets the service, the web gallery's links (None
-    without one) and, of the store, only the ports it keeps records through (the store
-    satisfies them)."""
+    without one), the brush editor's (None where this process does not serve it) and, of
+    the store, only the ports it keeps records through (the store satisfies them)."""
     adapters: list[PlatformAdapter] = []
     if settings.discord_token is not None:
         from bot.adapters.discord.adapter import DiscordAdapter
 
         adapters.append(
-            DiscordAdapter(settings, service, handles=store, sync_state=store, gallery=gallery)
+            DiscordAdapter(
+                settings,
+                service,
+                handles=store,
+                sync_state=store,
+                gallery=gallery,
+                editor=editor,
+            )
         )
     if settings.telegram_token is not None:
         from bot.adapters.telegram.adapter import (  # type: ignore[import-untyped,unused-ignore]
@@ -89,9 +99,35 @@ def chat_adapters(
                 gallery=gallery,
                 polling_lease=lease,
                 seen_updates=seen,
+                editor=editor,
             )
         )
     return adapters
+
+
+def chat_adapters_with_editor(
+    settings: Settings, service: GenerationService, store: Store, web: EmbeddedGallery | None
+) -> list[PlatformAdapter]:
+    """The chat adapters, and the brush editor's desks handed to the embedded gallery."""
+    gallery = web.access if web is not None else None
+    editor = web.editor_links if web is not None else None
+    adapters = chat_adapters(settings, service, store, gallery, editor)
+    if web is not None:
+        web.edits = editor_setup(settings, adapters)
+    return adapters
+
+
+def editor_setup(settings: Settings, adapters: Sequence[PlatformAdapter]) -> EditorSetup:
+    """The desks the brush editor hands its edits to: one per chat adapter that offers it."""
+    desks: dict[str, EditDesk] = {}
+    for adapter in adapters:
+        desk = getattr(adapter, "edit_desk", None)
+        if desk is not None:
+            desks[adapter.platform] = desk
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else None
+    return EditorSetup(
+        desks, telegram_token=token, webapp_auth_seconds=settings.webapp_auth_seconds
+    )
 
 
 def telegram_coordination(
@@ -198,8 +234,7 @@ class BotApp:
         try:
             await service.load_quotas()
             web = await EmbeddedGallery.open(settings)  # None without PUBLIC_URL or WEB_PORT
-            gallery = web.access if web is not None else None
-            adapters = chat_adapters(settings, service, store, gallery) if chat else []
+            adapters = chat_adapters_with_editor(settings, service, store, web) if chat else []
         except BaseException:
             if web is not None:
                 await web.close()

@@ -19,7 +19,14 @@ from typing import Any
 
 from bot import __version__, cli_edits
 from bot.cli_output import styles_table
-from bot.core.models import ASPECT_RATIOS, DEFAULT_STRENGTH, MAX_COUNT, MAX_SEED, ImagineCommand
+from bot.core.models import (
+    ASPECT_RATIOS,
+    DEFAULT_STRENGTH,
+    MAX_COUNT,
+    MAX_SEED,
+    MAX_STYLE_REFERENCES,
+    ImagineCommand,
+)
 from bot.core.requests.styles import load_catalogue
 from bot.logging_setup import configure_logging, console_level
 from bot.settings import ConfigError, Settings, load_settings
@@ -76,10 +83,15 @@ async def worker(settings: Settings, args: argparse.Namespace) -> int:
 async def imagine(settings: Settings, args: argparse.Namespace) -> int:
     from bot.cli_imagine import imagine, read_picture
 
+    named = ""
     try:
+        named = args.image or ""
         picture = read_picture(Path(args.image), settings) if args.image else None
+        references = []
+        for named in args.style_ref or ():
+            references.append(read_picture(Path(named), settings))
     except OSError as exc:
-        print(f"error: cannot read {args.image}: {exc.strerror}", file=sys.stderr)
+        print(f"error: cannot read {named}: {exc.strerror}", file=sys.stderr)
         return EXIT_CONFIG
     command = ImagineCommand(
         prompt=args.prompt,
@@ -89,6 +101,7 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
         seed=args.seed,
         count=args.count,
         image=picture,
+        style_references=tuple(references),
         # Unset: the command's own default.
         **({"strength": args.strength} if args.strength is not None else {}),
     )
@@ -175,6 +188,8 @@ def check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace
     """What argparse cannot say per option: --strength means nothing without --image."""
     if args.command == "imagine" and args.strength is not None and not args.image:
         parser.error("--strength goes with --image (how far the result may move from it)")
+    if args.command == "imagine" and len(args.style_ref or ()) > MAX_STYLE_REFERENCES:
+        parser.error(f"--style-ref: at most {MAX_STYLE_REFERENCES} pictures")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -242,6 +257,12 @@ def add_imagine_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         "--strength",
         type=strength,
         help=f"with --image: how far the result may move from it, 0.1-1.0 (default: {DEFAULT_STRENGTH:g})",
+    )
+    p_img.add_argument(
+        "--style-ref",
+        action="append",
+        metavar="FILE",
+        help=f"a picture of the look to follow (repeat for up to {MAX_STYLE_REFERENCES})",
     )
     p_img.add_argument("-o", "--output", help="file to write (default: out/imaginebot-<id>.png)")
 

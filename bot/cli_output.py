@@ -52,6 +52,7 @@ def capabilities_table(rows: Sequence[dict[str, str]]) -> str:
         "image_input": "image in",
         "upscaler": "upscaler",
         "describe": "describe",
+        "edits": "edits",
         "sizes": "sizes",
     }
     widths = {k: max(len(h), *(len(r[k]) for r in rows)) for k, h in headers.items()}

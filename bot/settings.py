@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # After one refusal to a person in a group, further refusals to them there stay silent
     # this long, so one flooder cannot spend the group's 20 messages a minute.
     telegram_refusal_quiet_seconds: float = Field(default=60.0, ge=0)
+    # Inline mode: a picture can go into an inline message only by a file_id, so it is sent
+    # once to a chat first. Unset: the requester's private chat with the bot (their copy).
+    telegram_inline_storage_chat: int | None = None
 
     # Image providers
     image_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -116,11 +119,17 @@ class Settings(BaseSettings):
     sdwebui_password: SecretStr | None = None
     sdwebui_base_size: int = Field(default=1024, ge=256, le=2048)
     sdwebui_max_concurrency: int = Field(default=4, ge=1)
+    # The ControlNet extension's IP-Adapter model for style references (unset: none).
+    sdwebui_reference_model: str | None = None
+    sdwebui_reference_module: str = "ip-adapter_clip_sd15"
     comfyui_url: str | None = None
     comfyui_workflow: Path | None = None
     comfyui_model: str = "v1-5-pruned-emaonly.safetensors"
     comfyui_base_size: int = Field(default=512, ge=256, le=2048)
     comfyui_max_concurrency: int = Field(default=4, ge=1)
+    # Style references through IP-Adapter (the ComfyUI_IPAdapter_plus nodes): "shipped" for
+    # workflows/reference.json, a path for one's own, unset for none.
+    comfyui_reference_workflow: str | None = None
     provider_wait_seconds: float = Field(default=60.0, gt=0)
 
     # Queue and storage
@@ -175,6 +184,13 @@ class Settings(BaseSettings):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
     web_secret: SecretStr | None = None
     gallery_link_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+    # The brush editor (docs/editing.md): how long an editor link opens (Telegram's 🖌
+    # carries one made with the picture; Discord's is made at the press), how old a Telegram
+    # Mini App's initData may be when an edit is submitted, and the Mini App's short name
+    # in BotFather (groups then get a t.me/<bot>/<app>?startapp= link).
+    editor_link_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    webapp_auth_seconds: int = Field(default=3600, ge=60, le=86400)
+    telegram_webapp_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{3,30}$")
 
     @field_validator("horde_models", mode="before")
     @classmethod

@@ -289,6 +289,18 @@ class BadInputImage(InvalidRequest):
     code = "bad_image"
 
 
+class PromptSyntaxError(InvalidRequest):
+    """Choices in braces that do not read (`a {red, blue fox`): said with where and why."""
+
+    code = "prompt_syntax"
+
+
+class TooManyVariants(InvalidRequest):
+    """A compare or permutations asking for more pictures than one grid holds."""
+
+    code = "too_many_variants"
+
+
 class CountTooHigh(InvalidRequest):
     """More pictures in one request than this chat's admins (or the bot) allow."""
 

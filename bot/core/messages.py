@@ -23,6 +23,13 @@ white PNG, white = change). Only edit jobs carry it, so a worker that knows only
 and 2 dead-letters an edit instead of making a plain image-to-image picture of the padded
 canvas; every other job stays version 2.
 
+Version 4 is a job that makes its tiles differently or follows reference pictures: a compare
+or permutations job carries one `variants` entry per tile (its rendered prompt, negative
+prompt, provider hints and the label drawn on its tile), and a job with style references
+carries the cleaned pictures in `style_references`. An older worker would make the same
+picture four times, or ignore the references while the Info says they were followed, so it
+dead-letters such a job instead; every other job keeps its version.
+
 The done event's `grid` (the JPEG the chat shows for several images, composed by the worker)
 is such an optional field: a bot that does not know it composes the grid itself, and a bot
 that gets a done event without it (from an older worker) does the same.
@@ -39,7 +46,8 @@ from bot.core.models import DEFAULT_STRENGTH, AspectRatio
 
 SCHEMA_VERSION = 2
 EDIT_VERSION = 3  # jobs of the edit operations only
-READABLE_VERSIONS = (1, 2, 3)
+VARIANT_VERSION = 4  # jobs with variants (compare, permutations) or style references
+READABLE_VERSIONS = (1, 2, 3, 4)
 
 Operation = Literal["generate", "upscale", "describe", "inpaint", "outpaint", "edit"]
 EDIT_OPERATIONS: tuple[Operation, ...] = ("inpaint", "outpaint", "edit")
@@ -55,6 +63,15 @@ class BadMessage(Exception):
         super().__init__(reason)
         self.reason = reason
         self.generation_id = generation_id
+
+
+class JobVariant(msgspec.Struct, frozen=True, kw_only=True):
+    """One tile of a compare or permutations grid: what makes it differ, and its label."""
+
+    prompt: str  # rendered: the tile's style around the tile's prompt
+    negative_prompt: str = ""
+    hints: Hints = {}
+    label: str = ""
 
 
 class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
@@ -77,6 +94,8 @@ class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     init_image: bytes | None = None  # generate from it, upscale it, or describe it
     strength: float = DEFAULT_STRENGTH
     mask: bytes | None = None  # inpaint / outpaint: white = change, init_image's size
+    variants: tuple[JobVariant, ...] = ()  # one per tile (count of them), or none
+    style_references: tuple[bytes, ...] = ()  # checked pictures of the look to follow
 
 
 class EventMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

@@ -78,7 +78,10 @@ class Requester(Frozen):
 
 
 class Scope(Frozen):
-    """Where settings apply: a Discord server, a Telegram group, or one direct-message chat."""
+    """Where settings apply: a Discord server, a Telegram group, one direct-message chat, or
+    one person (a personal scope: the places the bot is not a member of, such as a Discord
+    user install in a friend's DM or a Telegram inline message; limits, history and gallery
+    there belong to the user, never to a chat or server the bot cannot see)."""
 
     platform: str
     id: str
@@ -87,9 +90,17 @@ class Scope(Frozen):
     def direct(cls, platform: str, chat_id: str) -> Scope:
         return cls(platform=platform, id=f"dm:{chat_id}")
 
+    @classmethod
+    def personal(cls, platform: str, user_id: str) -> Scope:
+        return cls(platform=platform, id=f"user:{user_id}")
+
     @property
     def is_direct(self) -> bool:
         return self.id.startswith("dm:")
+
+    @property
+    def is_personal(self) -> bool:
+        return self.id.startswith("user:")
 
 
 class DeliveryPolicy(HandlePart):
@@ -127,6 +138,7 @@ class ReplyTarget(Frozen):
 
 
 MAX_COUNT = 4  # the most images one request makes (a 2x2 grid)
+MAX_STYLE_REFERENCES = 4  # reference pictures of the look to follow, per request
 MAX_SEED = 2**32 - 1  # the seed range every provider takes
 DEFAULT_STRENGTH = 0.6  # image to image: how far the result may move from the picture
 
@@ -202,6 +214,9 @@ class ImagineCommand(Frozen):
     # how far the result may move from it (0 keeps it, 1 ignores it).
     image: bytes | None = None
     strength: float = Field(default=DEFAULT_STRENGTH, ge=0.1, le=1.0)
+    # Pictures of the look to follow (style references), as the user sent them; the core
+    # checks and cleans each like an input picture and stores them beside the request.
+    style_references: tuple[bytes, ...] = Field(default=(), max_length=MAX_STYLE_REFERENCES)
 
 
 class Style(Frozen):
@@ -253,6 +268,16 @@ class FollowUps(Frozen):
     info: bool = False
     delete: bool = False
     imagine_suggestions: bool = False  # a describe: one "Imagine this" per suggestion
+    share: bool = False  # post the picture into another chat (no new request, no limit)
+    # The edits some provider of the chain can make (docs/editing.md), under one Edit menu:
+    edit_region: bool = False  # Vary (Region) under a mask
+    outpaint: bool = False  # Zoom out 1.5x / 2x, Pan, Make square
+    edit_words: bool = False  # Edit by words (an instruction, no mask)
+
+    @property
+    def edits(self) -> bool:
+        """Whether the Edit menu has anything to offer."""
+        return self.edit_region or self.outpaint or self.edit_words
 
 
 class Generation(Frozen):
@@ -343,6 +368,10 @@ class Info(Frozen):
     parent_id: str | None
     parent_index: int | None
     edit_note: str | None = None
+    # Style reference pictures: how many were sent and whether the provider that made the
+    # picture followed them, in plain words (None: the request had none).
+    references_note: str | None = None
+    tiles: tuple[str, ...] = ()  # compare / permutations: each tile's label, in tile order
 
 
 class StatusUpdate(Frozen):

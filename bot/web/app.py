@@ -1,10 +1,12 @@
 """The gallery's aiohttp application: security headers, sessions, error pages (routes in
 bot/web/routes.py).
 
-Every route lives under a scope's path `/g/<platform>/<scope>/`, and every one of them needs
+Every route lives under a scope's path `/g/<platform>/<scope>/`, and every gallery route needs
 the session cookie for that scope (its Path is the scope's path, so a browser sends it nowhere
 else); without it the answer is a plain 403 page. Rows of another scope are 404: queries name
-the scope, so an id from elsewhere finds nothing.
+the scope, so an id from elsewhere finds nothing. The brush editor's routes (`edit/...`,
+bot/web/editor.py) take a signed editor link instead of the cookie, and `/tg/app` (a Telegram
+Mini App's registered address) only forwards to them.
 """
 
 from __future__ import annotations

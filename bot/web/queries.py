@@ -184,4 +184,13 @@ class GalleryStore(Protocol):
         """Which of these rows are still in the gallery (for sweeping the thumbnail cache)."""
         ...
 
+    async def editor_link_used(self, nonce: str) -> bool: ...
+
+    async def claim_editor_link(
+        self, nonce: str, platform: str, user_id: str, generation_id: str, expires_at: float
+    ) -> bool:
+        """Store the use of the brush-editor link `nonce`: True the first time, False once
+        it was used (a link works once)."""
+        ...
+
     async def close(self) -> None: ...

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.core.requests.styles import load_catalogue
 from bot.web.app import Gallery
 from bot.web.config import WebConfig
+from bot.web.edit_orders import EditorSetup
 from bot.web.routes import build_app
 from bot.web.thumbnails import Thumbnails, sweep
 
@@ -22,8 +23,15 @@ SWEEP_SECONDS = 60.0
 class GalleryServer:
     """The gallery's HTTP server and its thumbnail sweeper. `start`, then `stop`."""
 
-    def __init__(self, config: WebConfig, *, sweep_seconds: float = SWEEP_SECONDS) -> None:
+    def __init__(
+        self,
+        config: WebConfig,
+        *,
+        sweep_seconds: float = SWEEP_SECONDS,
+        edits: EditorSetup | None = None,
+    ) -> None:
         self.config = config
+        self.edits = edits
         self.sweep_seconds = sweep_seconds
         self.gallery: Gallery | None = None
         self._runner: web.AppRunner | None = None
@@ -42,7 +50,9 @@ class GalleryServer:
             secure_cookies=config.public_url.startswith("https://"),
         )
         # No access log: a link's query string is its token, and tokens are never logged.
-        self._runner = web.AppRunner(build_app(self.gallery), handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            build_app(self.gallery, self.edits), handle_signals=False, access_log=None
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port)
         await site.start()

@@ -4,7 +4,7 @@
 `_execute`) and what is their own dialect: prompt search (FTS5, or a `tsquery` over a GIN
 index), deleting a row and returning it, and a list of ids. Everything else (filters, the
 listing's keyset page, items, originals, hiding, the gallery switch and its link generation,
-names) is here.
+names, the brush editor's link uses) is here.
 """
 
 from __future__ import annotations
@@ -156,3 +156,17 @@ class SharedGalleryQueries(ABC):
             (platform, user_id, scope_id),
         )
         return str(rows[0][0]) if rows else None
+
+    async def editor_link_used(self, nonce: str) -> bool:
+        rows = await self._rows("SELECT 1 FROM editor_link_uses WHERE nonce = ?", (nonce,))
+        return bool(rows)
+
+    async def claim_editor_link(
+        self, nonce: str, platform: str, user_id: str, generation_id: str, expires_at: float
+    ) -> bool:
+        changed = await self._execute(
+            "INSERT INTO editor_link_uses (nonce, platform, user_id, generation_id, used_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING",
+            (nonce, platform, user_id, generation_id, time.time(), expires_at),
+        )
+        return changed == 1

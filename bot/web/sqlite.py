@@ -26,7 +26,7 @@ from bot.web.queries import (
 )
 from bot.web.shared_queries import SharedGalleryQueries
 
-SCHEMA_VERSION = 7  # the gallery link generation (migration 007)
+SCHEMA_VERSION = 10  # the brush editor's link uses (migration 010)
 
 
 class SchemaTooOld(RuntimeError):

@@ -34,6 +34,11 @@ EXPECTED = {
     "grid_discord": {"single_ack_p99_ms", "grid_ack_p99_ms", "grid_bot_cpu_ms_per_gen"},
     "grid_telegram": {"single_ack_p99_ms", "grid_ack_p99_ms", "grid_bot_cpu_ms_per_gen"},
     "img2img_telegram": {"ack_p99_ms", "bot_cpu_ms_per_gen", "bot_rss_peak_mb"},
+    "variant_grids_telegram": {
+        "count4_bot_cpu_ms_per_picture",
+        "compare_bot_cpu_ms_per_picture",
+        "permutations_bot_cpu_ms_per_picture",
+    },
 }
 # Scenarios whose every request must have reached the fake platform, even in a quick run.
 COMPLETE = {"burst_discord", "paced_discord", "added_latency_20_per_s", "provider_limit"}
@@ -42,6 +47,7 @@ PICTURES = {
     "grid_discord": {"single": 1, "grid": 4},
     "grid_telegram": {"single": 1, "grid": 4},
     "img2img_telegram": {"": 1},
+    "variant_grids_telegram": {"count4": 4, "compare": 4, "permutations": 4},
 }
 
 

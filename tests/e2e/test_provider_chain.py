@@ -278,3 +278,7 @@ def test_providers_table_for_self_hosted_servers(
     assert "1:1 1024x1024" in caps["sdwebui"] and "16:9" in caps["sdwebui"]
     assert caps["comfyui"].split()[1:3] == ["4", "yes"] and " no " in caps["comfyui"]
     assert "RealESRGAN_x4plus" in caps["horde"]
+    # The edits each can make (the Edit menu offers what some provider of the chain can).
+    assert caps_header.split()[7] == "edits"
+    assert "inpaint, outpaint " in caps["sdwebui"] and "inpaint, outpaint " in caps["horde"]
+    assert "edit by words" not in capabilities

@@ -57,6 +57,7 @@ def test_group_imagine_delivers_the_provider_png_in_reply_then_reroll(shared: St
     buttons = [[b["callback_data"] for b in r] for r in reply["reply_markup"]["inline_keyboard"]]
     assert [f"ib:r:{row['id']}", f"ib:s:{row['id']}", f"ib:m:{row['id']}"] in buttons
     assert buttons[0] == [f"ib:u:{row['id']}:1"] and buttons[-1] == [
+        f"ib:e:{row['id']}",
         f"ib:i:{row['id']}",
         f"ib:D:{row['id']}",
     ]

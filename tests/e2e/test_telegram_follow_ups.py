@@ -119,7 +119,7 @@ def test_count_4_posts_one_grid_photo_with_u_v_and_the_other_buttons(
         [(f"U{k}", f"ib:u:{gid}:{k}") for k in range(1, 5)],
         [(f"V{k}", f"ib:v:{gid}:{k}") for k in range(1, 5)],
         [("🔁 Reroll", f"ib:r:{gid}"), ("🎨 Restyle", f"ib:s:{gid}"), ("✏️ Remix", f"ib:m:{gid}")],
-        [("ℹ️ Info", f"ib:i:{gid}"), ("🗑 Delete", f"ib:D:{gid}")],
+        [("🪄 Edit", f"ib:e:{gid}"), ("ℹ️ Info", f"ib:i:{gid}"), ("🗑 Delete", f"ib:D:{gid}")],
     ]
 
 

@@ -19,6 +19,14 @@ alpha) or from a `LoadImage`'s second output; the mask must have the pixels' siz
 than ComfyUI, which would stretch it silently and so misplace the edit), and what reached an
 inpaint node is recorded in `inpaints`. Outputs follow the graph: as many images as the latent batch, of the
 latent's size, the loaded image's size, or four times it after an upscale model.
+
+IP-Adapter (the ComfyUI_IPAdapter_plus custom nodes) is installed only when `ipadapter` is on:
+`IPAdapterUnifiedLoader` (a `model` link and a `preset` of the node's list) and
+`IPAdapterAdvanced` (`model`, `ipadapter`, `image` links, a number `weight`, `weight_type`,
+`combine_embeds` and `embeds_scaling` of the node's lists); without it those classes fail
+validation as a missing custom node does. ComfyUI's own `ImageBatch` joins two images. What
+reached each IP-Adapter node (the uploaded pictures behind its image, through `ImageBatch`)
+is recorded in `references`.
 """
 
 from __future__ import annotations
@@ -44,6 +52,9 @@ NUMBER_INPUTS = {
     "denoise",
     "amount",
     "grow_mask_by",
+    "weight",
+    "start_at",
+    "end_at",
 }
 MASK_CHANNELS = ("red", "green", "blue", "alpha")
 KNOWN_CLASSES = {
@@ -61,6 +72,34 @@ KNOWN_CLASSES = {
     "VAEEncodeForInpaint",
     "SetLatentNoiseMask",
     "ImageToMask",
+    "ImageBatch",
+}
+IPADAPTER_CLASSES = {"IPAdapterUnifiedLoader", "IPAdapterAdvanced"}
+IPADAPTER_PRESETS = {
+    "LIGHT - SD1.5 only (low strength)",
+    "STANDARD (medium strength)",
+    "VIT-G (medium strength)",
+    "PLUS (high strength)",
+    "PLUS FACE (portraits)",
+    "FULL FACE - SD1.5 only (portraits stronger)",
+}
+IPADAPTER_LISTS = {
+    "weight_type": {
+        "linear",
+        "ease in",
+        "ease out",
+        "ease in-out",
+        "reverse in-out",
+        "weak input",
+        "weak output",
+        "weak middle",
+        "strong middle",
+        "style transfer",
+        "composition",
+        "strong style transfer",
+    },
+    "combine_embeds": {"concat", "add", "subtract", "average", "norm average"},
+    "embeds_scaling": {"V only", "K+V", "K+V w/ C penalty", "K+mean(V) w/ C penalty"},
 }
 
 
@@ -86,6 +125,8 @@ class FakeComfyUI:
     )
     # (pixels, mask) as uploaded, for each VAEEncodeForInpaint / SetLatentNoiseMask run
     inpaints: list[tuple[bytes, bytes]] = field(default_factory=list)
+    ipadapter: bool = False  # the ComfyUI_IPAdapter_plus nodes are installed
+    references: list[list[bytes]] = field(default_factory=list)  # per IPAdapterAdvanced run
     _numbers: itertools.count[int] = field(default_factory=itertools.count)
 
     def app(self) -> web.Application:
@@ -201,7 +242,8 @@ class FakeComfyUI:
                     return self._invalid(
                         f"Failed to convert an input value to a number: {name}={value!r}", node_id
                     )
-            if node["class_type"] not in KNOWN_CLASSES:
+            known = KNOWN_CLASSES | (IPADAPTER_CLASSES if self.ipadapter else set())
+            if node["class_type"] not in known:
                 return self._invalid(
                     f"Cannot execute because node {node['class_type']} does not exist.", node_id
                 )
@@ -226,7 +268,7 @@ class FakeComfyUI:
                 )
         if not any(n["class_type"] == "SaveImage" for n in workflow.values()):
             return self._invalid("Prompt has no outputs")
-        refused = self._check_inpaint(workflow)
+        refused = self._check_inpaint(workflow) or self._check_ipadapter(workflow)
         if refused is not None:
             return refused
         prompt_id = str(uuid.uuid4())
@@ -248,6 +290,38 @@ class FakeComfyUI:
             return self._uploaded(workflow, node["inputs"]["pixels"])
         if node["class_type"] == "VAEEncode":
             return self._uploaded(workflow, node["inputs"]["pixels"])
+        return None
+
+    def _pictures(self, workflow: dict[str, Any], link: Any) -> list[bytes]:
+        """The uploaded pictures behind an IMAGE link, through ImageBatch."""
+        node = workflow[str(link[0])]
+        if node["class_type"] == "ImageBatch":
+            inputs = node["inputs"]
+            return self._pictures(workflow, inputs["image1"]) + self._pictures(
+                workflow, inputs["image2"]
+            )
+        picture = self._uploaded(workflow, link)
+        return [picture] if picture is not None else []
+
+    def _check_ipadapter(self, workflow: dict[str, Any]) -> web.Response | None:
+        found = []
+        for node_id, node in workflow.items():
+            kind, inputs = node["class_type"], node["inputs"]
+            if kind == "IPAdapterUnifiedLoader" and inputs.get("preset") not in IPADAPTER_PRESETS:
+                return self._invalid(
+                    f"Value not in list: preset: {inputs.get('preset')!r}", node_id
+                )
+            if kind != "IPAdapterAdvanced":
+                continue
+            for key, allowed in IPADAPTER_LISTS.items():
+                if inputs.get(key) not in allowed:
+                    return self._invalid(f"Value not in list: {key}: {inputs.get(key)!r}", node_id)
+            if not all(isinstance(inputs.get(k), list) for k in ("model", "ipadapter", "image")):
+                return self._invalid("Required input is missing: image", node_id)
+            if not -1 <= inputs.get("weight", 1) <= 5:
+                return self._invalid("Value weight out of range -1 to 5", node_id)
+            found.append(self._pictures(workflow, inputs["image"]))
+        self.references.extend(found)
         return None
 
     def _check_inpaint(self, workflow: dict[str, Any]) -> web.Response | None:

@@ -13,7 +13,9 @@ part must decode as PNG, JPEG or WebP (dall-e-2: a square PNG under 4 MB), unkno
 are refused, and the bytes received are kept (`edit_images`). A `mask` must be a PNG with an
 alpha channel (fully transparent pixels are the area to change), under 4 MB and of the same
 size as the (first) image, or the edit is refused with 400 as the real API refuses it; the
-masks received are kept (`edit_masks`). Chat completions with an
+masks received are kept (`edit_masks`). Several pictures in one edit (`image[]` parts: the GPT
+image models take up to 16, which is how they follow reference pictures) are kept together
+per call (`edit_image_sets`); dall-e-2 takes one and refuses more. Chat completions with an
 `image_url` data URL (`/v1/chat/completions`) answer `vision_answer` for the vision models;
 the image in the data URL is decoded and kept (`vision_images`).
 """
@@ -202,6 +204,7 @@ class FakeOpenAI:
     edit_images: list[bytes] = field(default_factory=list)
     edits: list[dict[str, str]] = field(default_factory=list)
     edit_masks: list[bytes] = field(default_factory=list)
+    edit_image_sets: list[list[bytes]] = field(default_factory=list)  # each edit's pictures
     vision_images: list[bytes] = field(default_factory=list)
     vision_answer: str = (
         "1. a red fox in fresh snow, soft morning light, photograph\n"
@@ -582,6 +585,13 @@ class FakeOpenAI:
         if problem:
             return self.error(400, problem, "invalid_value", "invalid_request_error")
         received = [f.file.read() for f in files if isinstance(f, web.FileField)]
+        if len(received) > (1 if model == "dall-e-2" else 16):
+            return self.error(
+                400,
+                f"Too many images: {model} takes at most {1 if model == 'dall-e-2' else 16}.",
+                "invalid_value",
+                "invalid_request_error",
+            )
         for data in received:
             picture = decoded_picture(
                 data, ("PNG",) if model == "dall-e-2" else ("PNG", "JPEG", "WEBP")
@@ -608,7 +618,17 @@ class FakeOpenAI:
             problem = mask_problem(mask_bytes, received[0])
             if problem:
                 return self.error(400, problem, "invalid_image_file", "invalid_request_error")
+        if self._next_outcome(fields["prompt"]) == "refuse":
+            # Edits pass the same safety system as generations (moderation_blocked).
+            self.calls.append(Call({"prompt": fields["prompt"], "edit": True}, "refuse"))
+            return self.error(
+                400,
+                "Your request was rejected as a result of our safety system.",
+                "moderation_blocked",
+                "image_generation_user_error",
+            )
         self.edit_images.extend(received)
+        self.edit_image_sets.append(received)
         if mask_bytes is not None:
             self.edit_masks.append(mask_bytes)
         self.edits.append(fields)

@@ -17,6 +17,14 @@ Inpainting is img2img with a `mask` (base64 picture, white = change) and `inpain
 like an init image that does not, and one of another size than the init image is refused
 (stricter than the real server, which stretches it to the output size and so misplaces the
 edit). What came in is recorded so tests can compare bytes.
+
+The ControlNet extension, when installed (`controlnet_models` not empty), takes always-on
+script units on txt2img and img2img (`alwayson_scripts.controlnet.args`, a list of units:
+`enabled`, `module`, `model`, `weight`, `image` as base64, `resize_mode`, `control_mode`,
+`pixel_perfect`, ...); a module or model the server does not have, or an image that does
+not decode, is refused. Without the extension an always-on script is answered 422 "always
+on script controlnet not found", as the web UI answers it. Each call's units are recorded
+with their decoded pictures (`controlnet_images`).
 """
 
 from __future__ import annotations
@@ -47,7 +55,26 @@ TYPES = {
     "override_settings": dict,
     "save_images": bool,
     "send_images": bool,
+    "alwayson_scripts": dict,
 }
+CONTROLNET_UNIT = {
+    "enabled": bool,
+    "module": str,
+    "model": str,
+    "weight": (int, float),
+    "image": str,
+    "input_image": str,
+    "resize_mode": (str, int),
+    "control_mode": (str, int),
+    "pixel_perfect": bool,
+    "low_vram": bool,
+    "processor_res": int,
+    "threshold_a": (int, float),
+    "threshold_b": (int, float),
+    "guidance_start": (int, float),
+    "guidance_end": (int, float),
+}
+CONTROLNET_MODULES = {"none", "ip-adapter_clip_sd15", "ip-adapter_clip_sdxl", "canny", "depth"}
 IMG2IMG_TYPES = {
     **TYPES,
     "init_images": list,
@@ -107,6 +134,10 @@ class FakeSDWebUI:
     upscaled: list[tuple[bytes, dict[str, Any]]] = field(default_factory=list)
     interrogated: list[tuple[bytes, str]] = field(default_factory=list)
     caption: str = "a fox sitting in the snow, a photorealistic painting, trending on artstation"
+    # The ControlNet extension's installed models; empty: the extension is not installed.
+    controlnet_models: list[str] = field(default_factory=list)
+    controlnet_units: list[list[dict[str, Any]]] = field(default_factory=list)
+    controlnet_images: list[list[bytes]] = field(default_factory=list)  # decoded, per call
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -198,6 +229,35 @@ class FakeSDWebUI:
         if mask is not None:
             self.masks.append(mask)
         return self._generate(body)
+
+    def _controlnet(self, scripts: dict[str, Any]) -> web.Response | None:
+        """The always-on scripts: only ControlNet is installed (when it has models)."""
+        for name in scripts:
+            if name.lower() != "controlnet" or not self.controlnet_models:
+                return web.json_response(
+                    {"detail": f"always on script {name} not found"}, status=422
+                )
+        if not scripts:
+            return None
+        args = next(iter(scripts.values())).get("args") if scripts else None
+        if not isinstance(args, list) or not all(isinstance(u, dict) for u in args):
+            return web.json_response({"detail": "controlnet args must be a list"}, status=422)
+        pictures = []
+        for unit in args:
+            errors = self._schema(unit, CONTROLNET_UNIT)
+            if errors:
+                return web.json_response({"detail": errors}, status=422)
+            if unit.get("module", "none") not in CONTROLNET_MODULES:
+                return web.json_response({"detail": "module not found"}, status=422)
+            if unit.get("model", "None") not in self.controlnet_models:
+                return web.json_response({"detail": "model not found"}, status=422)
+            data = self._decode(str(unit.get("image") or unit.get("input_image") or ""))
+            if data is None:
+                return self._invalid_image()
+            pictures.append(data)
+        self.controlnet_units.append(args)
+        self.controlnet_images.append(pictures)
+        return None
 
     @staticmethod
     def _check_mask(body: dict[str, Any], init: bytes, mask: bytes) -> web.Response | None:
@@ -311,6 +371,9 @@ class FakeSDWebUI:
             return web.json_response({"detail": errors}, status=422)
         if body.get("sampler_name", "Euler a") not in SAMPLERS:
             return web.json_response({"detail": "Sampler not found"}, status=404)
+        refused = self._controlnet(body.get("alwayson_scripts") or {})
+        if refused is not None:
+            return refused
         self.bodies.append(body)
         seed = body.get("seed", -1) if body.get("seed", -1) != -1 else 1234
         made = []

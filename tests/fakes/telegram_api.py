@@ -47,6 +47,11 @@ What real communities do, on by default where Telegram always does it:
   press is answered 400 "query is too old ...".
 - **Local Bot API servers.** With `local_files_dir` set, `getFile` writes the file there and
   returns its absolute path, as a server started with `--local` does.
+- **Inline mode** (tests/fakes/telegram_inline.py): `inline_enabled` (BotFather's switch,
+  reported by `getMe` as `supports_inline_queries`), inline queries and `answerInlineQuery`
+  checked as Telegram checks them, a chosen result posted as an inline message,
+  `chosen_inline_result` (with `feedback_enabled`), edits by `inline_message_id` that refuse
+  uploads, and presses on inline messages. Photos the bot sent are known by their `file_id`.
 - **External replies.** `message_update(..., external_reply=...)` quotes a message of another
   chat or topic in `external_reply`, not `reply_to_message`.
 """
@@ -54,18 +59,30 @@ What real communities do, on by default where Telegram always does it:
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import io
 import itertools
 import json
 import math
 import re
+import secrets
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from PIL import Image
+
+from tests.fakes.telegram_inline import (
+    INLINE_EDITS,
+    InlineError,
+    InlineMessage,
+    InlineQuery,
+    InlineState,
+)
 
 ALLOWED_TAGS = {
     "b",
@@ -190,6 +207,36 @@ def _button_url_ok(url: str) -> bool:
     if parts.scheme not in ("http", "https", "tg") or not host or len(url) > 2048:
         return False
     return host != "localhost" and "." in host and not host.replace(".", "").isdigit()
+
+
+def _check_web_app(web_app: Any, chat: dict[str, Any]) -> None:
+    """Mini App buttons (`web_app`) work in private chats only; elsewhere Telegram refuses the
+    message with BUTTON_TYPE_INVALID. The app's address must be HTTPS."""
+    if chat["type"] != "private":
+        raise ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(url, str) or not url.startswith("https://") or not _button_url_ok(url):
+        raise ApiError(
+            400,
+            f"Bad Request: inline keyboard button Web App URL '{url}' is invalid: "
+            "Only HTTPS links are allowed",
+        )
+
+
+def init_data(bot_token: str, user: dict[str, Any], **extra: str) -> str:
+    """A Mini App's `initData` as Telegram signs it (core.telegram.org/bots/webapps,
+    "Validating data received via the Mini App"): the pairs sorted into a data-check-string,
+    signed with HMAC-SHA256 under HMAC-SHA256("WebAppData", bot token), hex."""
+    pairs = {
+        "query_id": f"AA{secrets.token_hex(8)}",
+        "user": json.dumps(user, separators=(",", ":")),
+        "auth_date": str(int(time.time())),
+        **extra,
+    }
+    check = "\n".join(f"{key}={pairs[key]}" for key in sorted(pairs))
+    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
+    pairs["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
+    return urlencode(pairs)
 
 
 class ApiError(Exception):
@@ -375,6 +422,10 @@ class FakeTelegram:
     callback_answer_seconds: float = 15.0
     local_files_dir: str | None = None  # a `--local` server: getFile hands out disk paths
     queries: dict[str, float] = field(default_factory=dict)  # callback query id -> pressed at
+    # Inline mode: BotFather's two switches, and what inline queries and messages did.
+    inline_enabled: bool = False
+    feedback_enabled: bool = True
+    inline: InlineState = field(default_factory=InlineState)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -407,6 +458,17 @@ class FakeTelegram:
             {"id": user_id, "is_bot": False, "first_name": name, "username": f"{name}{user_id}"},
         )
         return self.users[user_id]
+
+    def web_app_address(self, user_id: int, url: str, start_param: str | None = None) -> str:
+        """The address a Telegram client opens for a Mini App `url` pressed by `user_id`: the
+        signed initData (and the version and platform) in the fragment, as Telegram passes it;
+        a direct link's start parameter also as `tgWebAppStartParam` in the query."""
+        user = self.user(user_id)
+        extra = {} if start_param is None else {"start_param": start_param}
+        data = init_data(self.token, {k: user[k] for k in ("id", "first_name")}, **extra)
+        if start_param is not None:
+            url += ("&" if "?" in url else "?") + f"tgWebAppStartParam={start_param}"
+        return f"{url}#tgWebAppData={quote(data, safe='')}&tgWebAppVersion=8.0&tgWebAppPlatform=tdesktop"
 
     def private_chat(self, user_id: int) -> dict[str, Any]:
         user = self.users[user_id]
@@ -667,6 +729,8 @@ class FakeTelegram:
                     raise ApiError(404, "Not Found: method not found")
                 if method == "getUpdates":
                     result = await self._one_poll(request, params, files)
+                elif method in INLINE_EDITS and "inline_message_id" in params:
+                    result = self._inline_call(self.inline.edit, method, params, files, self._known)
                 else:
                     result = await handler(params, files)
             except ApiError as exc:
@@ -708,6 +772,66 @@ class FakeTelegram:
             else:
                 params = dict(await request.post())  # type: ignore[arg-type]
         return {k: _decode(k, v) for k, v in params.items()}, files
+
+    # -- inline mode ----------------------------------------------------------------------------
+
+    @property
+    def _known(self) -> set[str]:
+        return set(self.files)
+
+    @staticmethod
+    def _inline_call(method: Any, *args: Any) -> Any:
+        try:
+            return method(*args)
+        except InlineError as exc:
+            raise ApiError(400, exc.description) from None
+
+    async def m_answerInlineQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._inline_call(self.inline.answer, params, self._known)
+
+    def inline_query_update(
+        self, user_id: int, query: str, chat_type: str = "supergroup"
+    ) -> dict[str, Any]:
+        if not self.inline_enabled:
+            raise RuntimeError("inline mode is off in BotFather: Telegram sends no inline query")
+        query_id = self.inline.new_id("iq-")
+        self.inline.queries[query_id] = InlineQuery(query_id, user_id, query, time.time())
+        body = {
+            "id": query_id,
+            "from": self.users[user_id],
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        return self.push({"inline_query": body})
+
+    def choose(self, user_id: int, query_id: str, result_id: str) -> InlineMessage:
+        """The user picks a result: their client posts it; with inline feedback on, the bot
+        hears `chosen_inline_result` (with `inline_message_id` only under a keyboard)."""
+        query = self.inline.queries[query_id]
+        message = self.inline.post(query, result_id)
+        if self.feedback_enabled:
+            chosen: dict[str, Any] = {
+                "result_id": result_id,
+                "from": self.users[user_id],
+                "query": query.query,
+            }
+            if message.reply_markup is not None:
+                chosen["inline_message_id"] = message.id
+            self.push({"chosen_inline_result": chosen})
+        return message
+
+    def inline_press(self, user_id: int, inline_message_id: str, data: str) -> dict[str, Any]:
+        query_id = str(next(self._ids))
+        self.queries[query_id] = time.time()
+        query = {
+            "id": query_id,
+            "from": self.users[user_id],
+            "chat_instance": "ci-inline",
+            "inline_message_id": inline_message_id,
+            "data": data,
+        }
+        return self.push({"callback_query": query})
 
     # -- rates ----------------------------------------------------------------------------------
 
@@ -817,7 +941,7 @@ class FakeTelegram:
         return thread
 
     @staticmethod
-    def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    def _markup(params: dict[str, Any], chat: dict[str, Any]) -> dict[str, Any] | None:
         markup = params.get("reply_markup")
         if markup is None:
             return None
@@ -836,6 +960,8 @@ class FakeTelegram:
                 data = button.get("callback_data")
                 if data is not None and not 1 <= len(data.encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+                if "web_app" in button:
+                    _check_web_app(button["web_app"], chat)
                 url = button.get("url")
                 if url is not None and not _button_url_ok(url):
                     # Telegram wants a public address: localhost and bare IPs are refused.
@@ -900,7 +1026,7 @@ class FakeTelegram:
         if thread is not None:
             message["message_thread_id"] = thread
             message["is_topic_message"] = True
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         # Only an inline keyboard belongs to the message; a ForceReply or reply keyboard is
         # an instruction to the client and is not in the Message Telegram returns.
         if markup is not None and "inline_keyboard" in markup:
@@ -1005,7 +1131,7 @@ class FakeTelegram:
             **self.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_enabled,
         }
 
     async def m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -1119,7 +1245,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: message text is empty")
         if "text" not in message:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if message["text"] == text and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message["text"] = text
@@ -1151,7 +1277,7 @@ class FakeTelegram:
                 "file_unique_id": f"d{len(data)}",
                 "file_size": len(data),
             }
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if (
             _unique_id(message) == _unique_id(body)
             and message.get("caption") == body.get("caption")
@@ -1172,7 +1298,7 @@ class FakeTelegram:
         if "text" in message:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
         body = self._caption(params)
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if message.get("caption") == body.get("caption") and message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message.pop("caption", None)
@@ -1187,7 +1313,7 @@ class FakeTelegram:
     ) -> Any:
         chat = self._chat(params)
         message = self._editable(chat, params)
-        markup = self._markup(params)
+        markup = self._markup(params, chat)
         if message.get("reply_markup") == markup:
             raise ApiError(400, NOT_MODIFIED)
         message.pop("reply_markup", None)
@@ -1200,6 +1326,8 @@ class FakeTelegram:
         self._may_send_photos(chat)
         data = self._upload(params, files, "photo")
         body = {**self._caption(params), "photo": self._photo(data)}
+        for size in body["photo"]:  # a file the bot sent is known by its file_id from now on
+            self.files.setdefault(size["file_id"], data)
         return self._store(chat, body, params)
 
     async def m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -1315,6 +1443,8 @@ JSON_FIELDS = {
     "entities",
     "caption_entities",
     "link_preview_options",
+    "results",
+    "button",
 }
 
 
@@ -1391,6 +1521,21 @@ class TelegramDriver:
 
     def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         return dict(self.server.run_sync(lambda: self.fake.callback_update(user_id, message, data)))
+
+    def inline_query(self, user_id: int, query: str, chat_type: str = "supergroup") -> str:
+        """A user types `@bot <query>` in a chat; the inline query's id."""
+        update = self.server.run_sync(
+            lambda: self.fake.inline_query_update(user_id, query, chat_type)
+        )
+        return str(update["inline_query"]["id"])
+
+    def choose(self, user_id: int, query_id: str, result_id: str) -> InlineMessage:
+        return self.server.run_sync(lambda: self.fake.choose(user_id, query_id, result_id))
+
+    def inline_press(self, user_id: int, inline_message_id: str, data: str) -> dict[str, Any]:
+        return dict(
+            self.server.run_sync(lambda: self.fake.inline_press(user_id, inline_message_id, data))
+        )
 
     def age(self, message: dict[str, Any], seconds: float) -> None:
         """Make a message `seconds` older (Telegram's 48-hour delete window)."""

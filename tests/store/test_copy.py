@@ -48,6 +48,7 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url:
         "scope_settings": 1,
         "user_settings": 1,
         "state": 1,
+        "editor_link_uses": 1,
     }
     target = await Store.open(pg_url)
     try:

@@ -69,6 +69,11 @@ async def fill(store: Store, images: Path) -> dict[str, Any]:
     await store.set_scope_nsfw("telegram", "-100", True)
     await store.set_user_style("telegram", "42", "photo")
     await store.set_state("discord:sync", '{"digest": "x"}')
+    await store.execute(
+        "INSERT INTO editor_link_uses (nonce, platform, user_id, generation_id, used_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        ("ab" * 16, "telegram", "42", parent.id, time.time(), time.time() + 600),
+    )
     # A grid of two made from a picture: each image, the grid and the input are files.
     grid = await store.insert_generation(
         values(count=2, created_at=time.time() + 2, input_path=str(images / "g-input.png"))

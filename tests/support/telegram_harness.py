@@ -75,7 +75,9 @@ class TelegramHarness:
         return await eventually(settled, 30, message=f"the row for {message['text']!r}")
 
 
-def harness_settings(data_dir: Path, telegram: TelegramDriver, openai: FakeOpenAI) -> Settings:
+def harness_settings(
+    data_dir: Path, telegram: TelegramDriver, openai: FakeOpenAI, **overrides: Any
+) -> Settings:
     """What `imaginebot run` reads from the environment the subprocess stacks give it."""
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -87,6 +89,7 @@ def harness_settings(data_dir: Path, telegram: TelegramDriver, openai: FakeOpenA
         openai_base_url=f"{openai.base_url}/v1",
         max_pending_per_user=20,
         telegram_refusal_quiet_seconds=0,
+        **overrides,
     )
 
 
@@ -98,15 +101,20 @@ def add_people(telegram: TelegramDriver) -> None:
 
 
 @asynccontextmanager
-async def telegram_harness(tmp: Path) -> AsyncIterator[TelegramHarness]:
-    """The bot with its Telegram adapter started and long polling, and a worker, in this loop."""
-    telegram = TelegramDriver().start()
+async def telegram_harness(
+    tmp: Path, *, fake: dict[str, Any] | None = None, **settings: Any
+) -> AsyncIterator[TelegramHarness]:
+    """The bot with its Telegram adapter started and long polling, and a worker, in this loop;
+    `settings` changes the bot's (`openai_image_model="dall-e-3"`, say), `fake` the fake Bot
+    API's options (`{"inline_enabled": True}`: inline mode on in BotFather)."""
+    telegram = TelegramDriver(**(fake or {})).start()
     openai = FakeOpenAI()
     openai_server = ServerThread(openai.app()).start()
     openai.base_url = openai_server.url
     try:
         add_people(telegram)
-        app = await BotApp.create(harness_settings(tmp / "data", telegram, openai), chat=True)
+        settings_ = harness_settings(tmp / "data", telegram, openai, **settings)
+        app = await BotApp.create(settings_, chat=True)
         try:
             await app.start(resume=False, worker=True, serve_health=False)
             await eventually(telegram.polling, message="long polling")

@@ -9,7 +9,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -22,6 +22,8 @@ from PIL import Image
 from bot.core.store import Store
 from bot.core.store.postgres import numbered
 from bot.web.config import WebConfig
+from bot.web.edit_orders import USED, EditOrder, EditorSetup, EditRefused
+from bot.web.links import EditorLinks
 from bot.web.server import GalleryServer
 from tests.fakes.discord_gateway import DiscordDriver
 from tests.fakes.openai_images import FakeOpenAI
@@ -75,6 +77,20 @@ def png(color: tuple[int, int, int] = (200, 60, 60), size: tuple[int, int] = (64
     out = BytesIO()
     Image.new("RGB", size, color).save(out, "PNG")
     return out.getvalue()
+
+
+class RecordingDesk:
+    """An edit desk that records what the editor handed it (claiming the link once, as the
+    real desks do after the core accepted the edit): for the editor's own tests."""
+
+    def __init__(self) -> None:
+        self.orders: list[EditOrder] = []
+
+    async def submit(self, order: EditOrder, claim: Callable[[], Awaitable[bool]]) -> str:
+        if not await claim():
+            raise EditRefused(USED)
+        self.orders.append(order)
+        return "Queued: the new picture will be posted under the old one."
 
 
 @dataclass
@@ -163,6 +179,9 @@ class Site:
         )
         return gen_id
 
+    def editor_links(self, webapp_name: str | None = None) -> EditorLinks:
+        return EditorLinks(self.config.signer(), self.url, 1, webapp_name)
+
     def row(self, gen_id: str) -> dict[str, object] | None:
         found = self.query("SELECT * FROM generations WHERE id = ?", gen_id)
         return found[0] if found else None
@@ -188,7 +207,7 @@ def web_config(
 
 @asynccontextmanager
 async def running_site(
-    tmp_path: Path, public_url: str = "http://gallery.test"
+    tmp_path: Path, public_url: str = "http://gallery.test", edits: EditorSetup | None = None
 ) -> AsyncIterator[Site]:
     database = await create_database() if _backend[0] == "postgresql" else None
     config = web_config(tmp_path, public_url, url_of(database) if database else None)
@@ -196,7 +215,7 @@ async def running_site(
         # The bot's own migrations, the gallery's included.
         store = await Store.open(config.database_url or config.database_path)
         await store.close()
-        server = GalleryServer(config)
+        server = GalleryServer(config, edits=edits)
         await server.start()
         try:
             yield Site(server, config)

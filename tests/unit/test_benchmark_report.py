@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from benchmarks import report
 from tests.support import ROOT
 
@@ -34,6 +36,8 @@ def test_the_published_page_is_what_the_report_writes_above_its_full_table() -> 
     assert published.startswith(head) and tail in published
 
 
+# e2e: matplotlib's first import on a machine builds its font cache by running `fc-list`.
+@pytest.mark.e2e
 def test_the_plots_are_drawn_from_the_json(tmp_path: Path) -> None:
     written = report.plots(RESULTS, tmp_path)
     assert [p.name for p in written] == ["acks.png", "capacity.png", "memory.png"]

@@ -30,19 +30,26 @@ from bot.core.requests.buttons import (
     RESULT_ACTIONS,
     TILE_ACTIONS,
     ChatDefault,
+    MakeSquare,
+    Pan,
     Reroll,
     RestylePick,
+    Share,
     Show,
+    ZoomOut,
 )
 from bot.core.requests.service import GenerationService, PreparedRequest
 from tests.fakes.discord_api import validate_message
 
 PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "generation_id": st.from_regex(r"[0-9a-f]{1,32}", fullmatch=True),
+    # What admission makes (16 hex digits); the parser takes up to 32 from older data.
+    "generation_id": st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
     "index": st.integers(1, 4),
-    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,40}", fullmatch=True),
+    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,31}", fullmatch=True),  # <= 32 bytes
     "who": st.from_regex(r"-?[0-9]{1,20}", fullmatch=True),
+    "factor": st.sampled_from([1.5, 2.0]),
+    "direction": st.sampled_from(["left", "right", "up", "down"]),
 }
 OPTIONAL_STYLE = st.one_of(st.none(), FIELDS["style"])
 
@@ -86,6 +93,18 @@ def test_every_class_is_on_some_platform_and_existing_data_still_parses() -> Non
     assert BUTTONS.parse("telegram", "ib:S:ab:anime") == RestylePick("ab", "anime")
     assert BUTTONS.parse("discord", "ib:restyle-pick:ab", "anime") == RestylePick("ab", "anime")
     assert BUTTONS.parse("telegram", "ib:A:") == ChatDefault(None)
+
+
+def test_edit_buttons_carry_their_edit_and_refuse_any_other() -> None:
+    assert BUTTONS.parse("telegram", "ib:z:ab:2:1.5") == ZoomOut("ab", 2, 1.5)
+    assert BUTTONS.parse("discord", "ib:zoom:ab:1:2") == ZoomOut("ab", 1, 2.0)
+    assert BUTTONS.parse("telegram", "ib:p:ab:4:up") == Pan("ab", 4, "up")
+    assert BUTTONS.parse("discord", "ib:square:ab:1") == MakeSquare("ab", 1)
+    for refused in ("ib:z:ab:1:3", "ib:z:ab:1:2.0", "ib:z:ab:1", "ib:p:ab:1:Left", "ib:p:ab:5:up"):
+        assert BUTTONS.parse("telegram", refused) is None, refused
+    assert ZoomOut("ab", 1, 2.0).edit() == EditRequest(action="zoom", factor=2.0)
+    assert Pan("ab", 1, "down").edit() == EditRequest(action="pan", direction="down")
+    assert MakeSquare("ab", 1).edit() == EditRequest(action="square")
 
 
 OUTSIDE = st.one_of(
@@ -140,11 +159,15 @@ def test_each_action_under_a_result_is_offered_by_its_own_flag(cls: type[TileAct
     for flag in flags:
         offers = FollowUps.model_validate({flag: True})
         generation = Generation.model_construct(follow_ups=offers)
-        assert cls.offered(generation) is (flag == cls.offered_by), flag
+        # its flag, or a property made of flags (the Edit menu: any edit some provider can make)
+        named = cls.offered_by in FollowUps.model_fields
+        expected = flag == cls.offered_by if named else getattr(offers, cls.offered_by)
+        assert cls.offered(generation) is expected, flag
+    assert cls.offered(Generation.model_construct(follow_ups=FollowUps())) is False
 
 
 @dataclasses.dataclass(frozen=True)
-class MakeSquare(TileAction, FollowUp):
+class SquareTile(TileAction, FollowUp):
     """docs/architecture.md's example of a new follow-up button, as it would be written."""
 
     telegram, discord = "q", "make-square"
@@ -160,10 +183,10 @@ class MakeSquare(TileAction, FollowUp):
 
 def test_a_new_follow_up_class_needs_no_adapter_change(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both adapters render it from `TILE_ACTIONS` and dispatch it as any `FollowUp`."""
-    tiles = (*TILE_ACTIONS, MakeSquare)
+    tiles = (*TILE_ACTIONS, SquareTile)
     monkeypatch.setattr(telegram_result_buttons, "TILE_ACTIONS", tiles)
     monkeypatch.setattr(discord_result_buttons, "TILE_ACTIONS", tiles)
-    registry = Registry(*BUTTONS.classes, MakeSquare)
+    registry = Registry(*BUTTONS.classes, SquareTile)
     images = tuple(
         StoredImage(index=i, path=f"/x-{i}.png", width=8, height=8, seed=i) for i in range(1, 5)
     )
@@ -183,12 +206,30 @@ def test_a_new_follow_up_class_needs_no_adapter_change(monkeypatch: pytest.Monke
     )
     for platform, packed in packed_by:
         squares = [registry.parse(platform, str(d)) for d in packed]
-        assert [b for b in squares if isinstance(b, MakeSquare)] == [
-            MakeSquare("0123abcd", k) for k in range(1, 5)
+        assert [b for b in squares if isinstance(b, SquareTile)] == [
+            SquareTile("0123abcd", k) for k in range(1, 5)
         ]
     # Each adapter runs it through its one follow-up handler.
     nothing: Any = None
     telegram = TelegramButtons(nothing, nothing, nothing, nothing)
     discord = DiscordButtons(nothing, nothing)
-    assert telegram.handler_for(MakeSquare("0123abcd", 1)) == telegram.follow_up
-    assert discord.handler_for(MakeSquare("0123abcd", 1)) == discord.follow_up
+    assert telegram.handler_for(SquareTile("0123abcd", 1)) == telegram.follow_up
+    assert discord.handler_for(SquareTile("0123abcd", 1)) == discord.follow_up
+
+
+@given(st.text(max_size=120))
+def test_an_inline_query_is_a_share_only_when_it_names_a_generation(text: str) -> None:
+    """Inline queries are typed by anyone: `share:<id>` of the bot's own ids is a Share, any
+    other text is not (it is a prompt), and nothing raises."""
+    share = Share.from_inline_query(text)
+    if share is not None:
+        assert Share.from_inline_query(share.inline_query()) == share
+        assert text.strip().lower().startswith("share:")
+
+
+def test_share_round_trips_through_its_inline_query() -> None:
+    share = Share("0123abcd")
+    assert share.inline_query() == "share:0123abcd"
+    assert Share.from_inline_query("  share:0123abcd ") == share
+    assert Share.from_inline_query("share:../etc") is None
+    assert Share.from_inline_query("a share:0123abcd cat") is None

@@ -27,12 +27,14 @@ from bot.adapters.discord.intake import Intake
 from bot.adapters.discord.liveness import GatewayLiveness
 from bot.adapters.discord.result_channel import DiscordDelivery
 from bot.adapters.discord.sync import sync_commands
+from bot.adapters.discord.web_edits import DiscordEditDesk
 from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess
+from bot.web.links import EditorLinks
 
 if TYPE_CHECKING:
     from bot.core.requests.service import GenerationService
@@ -60,6 +62,7 @@ class DiscordAdapter:
         handles: DeliveryHandles,
         sync_state: SyncState,
         gallery: GalleryAccess | None = None,
+        editor: EditorLinks | None = None,
     ) -> None:
         if settings.discord_token is None:
             raise ConfigError("DISCORD_TOKEN: not set")
@@ -82,10 +85,14 @@ class DiscordAdapter:
         fetcher = AttachmentFetcher(self.client, settings)
         self._service = service
         self.intake = Intake(self.client, service, self.status, fetcher)
-        self.buttons = Buttons(service, self.intake)
+        # The brush editor (web_edits.py): only where the bot serves it and can repaint.
+        editing = editor if editor is not None and service.edit_offers.region else None
+        self.buttons = Buttons(service, self.intake, editing)
         self.delivery = DiscordDelivery(
             self.client, self.status, service.styles, handles, has_gallery=gallery is not None
         )
+        self.delivery.brush = editing is not None
+        self.edit_desk = DiscordEditDesk(service) if editing is not None else None
         register_commands(self.client.tree, service, self.intake, gallery)
         self._runner: asyncio.Task[None] | None = None
 

@@ -26,6 +26,8 @@ import discord
 
 from bot.adapters.discord import privacy
 from bot.adapters.discord.answers import refuse, reply
+from bot.adapters.discord.delivery_handle import DiscordHandle
+from bot.adapters.discord.edit_buttons import EditButtons
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
@@ -43,13 +45,19 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
+from bot.adapters.discord.share import how_to_share
+from bot.adapters.discord.web_edits import open_editor
 from bot.core.errors import NotThisMessage, PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
-from bot.core.requests.button_data import Button, FollowUp, On, RowButton
+from bot.core.requests.button_data import Button, FollowUp, ModeratedFollowUp, On, RowButton
 from bot.core.requests.buttons import (
     BUTTONS,
     Delete,
+    EditByWords,
+    EditImage,
+    EditMenu,
+    EditWordsSubmit,
     ForgetAnswer,
     ForgetCancel,
     ForgetConfirm,
@@ -57,9 +65,12 @@ from bot.core.requests.buttons import (
     Remix,
     RemixSubmit,
     RestyleMenu,
+    Share,
     Show,
+    VaryRegion,
 )
 from bot.core.requests.service import GenerationService
+from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +81,19 @@ Handler = Callable[[discord.Interaction, Any], Awaitable[None]]
 
 
 class Buttons:
-    def __init__(self, service: GenerationService, intake: Intake) -> None:
+    def __init__(
+        self, service: GenerationService, intake: Intake, editor: EditorLinks | None = None
+    ) -> None:
         self.service = service
         self.intake = intake
+        self.editor = editor
+        edits = EditButtons(service, intake)
         # One handler per button class; every `FollowUp` shares `follow_up`.
         self.handlers: dict[type[Button], Handler] = {
+            EditMenu: edits.open_menu,
+            EditImage: edits.pick_image,
+            EditByWords: edits.ask_words,
+            EditWordsSubmit: edits.submit_words,
             Remix: self.open_remix,
             RemixSubmit: self.submit_remix,
             Info: self.info,
@@ -83,6 +102,8 @@ class Buttons:
             ForgetConfirm: self.forget,
             ForgetCancel: self.forget,
             Show: self.show,
+            VaryRegion: self.open_editor,
+            Share: self.share,
         }
 
     def handler_for(self, button: Button) -> Handler | None:
@@ -151,8 +172,27 @@ class Buttons:
     async def follow_up(self, interaction: discord.Interaction, button: FollowUp) -> None:
         """Reroll, a restyle pick, U<k> (a reply to the grid), V<k> (a new grid) or "Imagine
         this": the button's own core call, then a new request under its own message."""
-        preparing = button.prepare(self.service, requester_of(interaction), scope_of(interaction))
-        await self.intake.prepare_then_submit(interaction, asyncio.ensure_future(preparing))
+        requester, scope = requester_of(interaction), scope_of(interaction)
+        if isinstance(button, ModeratedFollowUp):  # the edits: the requester or a moderator
+            moderator = is_moderator(interaction)
+            preparing = button.prepare_as(self.service, requester, scope, moderator=moderator)
+        else:
+            preparing = button.prepare(self.service, requester, scope)
+        reply_to = None
+        if isinstance(button, RowButton) and from_ephemeral_menu(interaction):
+            # The menu is about the row's picture: a late fallback replies to that message.
+            reply_to = await self._row_message_id(button)
+        await self.intake.prepare_then_submit(
+            interaction, asyncio.ensure_future(preparing), reply_to=reply_to
+        )
+
+    async def _row_message_id(self, button: RowButton) -> str | None:
+        try:
+            generation = await self.service.generation(button.generation_id)
+        except UserFacingError:
+            return None  # the prepare answers it
+        recorded = DiscordHandle.of(generation.handle).message_id
+        return None if recorded is None else str(recorded)
 
     async def forget(self, interaction: discord.Interaction, button: ForgetAnswer) -> None:
         await privacy.answer(
@@ -228,6 +268,20 @@ class Buttons:
         await self.service.erase_generation(generation)
         if gone_already:
             await reply(interaction, "Deleted from the history (the message was already gone).")
+
+    async def open_editor(self, interaction: discord.Interaction, button: VaryRegion) -> None:
+        """🖌: the presser's own signed editor link, ephemeral (web_edits.py)."""
+        if self.editor is None:  # offered by an earlier run that served the editor
+            await reply(interaction, "The brush editor is not available on this bot any more.")
+            return
+        await open_editor(self.service, self.editor, interaction, button)
+
+    async def share(self, interaction: discord.Interaction, button: Share) -> None:
+        """How to post the picture elsewhere (`/share`), told privately to its owner."""
+        generation = await self.service.generation_for(
+            button.generation_id, requester_of(interaction), scope_of(interaction), Need.OWNER
+        )
+        await reply(interaction, how_to_share(generation))
 
     async def show(self, interaction: discord.Interaction, button: Show) -> None:
         try:

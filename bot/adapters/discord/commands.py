@@ -1,6 +1,12 @@
 """Slash commands: /imagine, /styles, /mystyle, /history, the admin /settings group (its
-limits and nsfw commands live in server_settings.py), /describe (describe.py) and
-/forget-me (privacy.py)."""
+limits and nsfw commands live in server_settings.py), /describe (describe.py),
+/forget-me (privacy.py) and /share (share.py).
+
+Every command but the admin /settings group is declared for both installations (a server's,
+and a user's own: `allowed_installs`) and every context (servers, the DM with the bot, and
+private channels: DMs and group DMs between users; `allowed_contexts`). Where the bot is not a
+member, a request runs in the requester's personal scope and is answered through the
+interaction only (identity.py, late_route.py)."""
 
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from bot.adapters.discord.server_settings import (
     limits_text,
     nsfw_text,
 )
+from bot.adapters.discord.share import register_share
 from bot.core.errors import UserFacingError
 from bot.core.models import DEFAULT_STRENGTH, MAX_COUNT, MAX_SEED, AspectRatio, ImagineCommand
 from bot.core.requests.service import GenerationService, PreparedRequest
@@ -49,6 +56,7 @@ def register_commands(
     tree.add_command(group)
     register_forget_me(tree)
     register_describe(tree, service, intake)
+    register_share(tree, service)
 
 
 StyleChoices = Callable[
@@ -81,8 +89,8 @@ def register_imagine(
         name="imagine",
         description="Make a picture from a description",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.describe(
         prompt="What the picture should show",
         style="A look from the catalogue (see /styles)",
@@ -91,6 +99,7 @@ def register_imagine(
         seed="Repeat a result: the same seed and settings give a similar picture",
         count="How many pictures: 1 to 4, shown as one grid",
         image="Start from this picture (PNG, JPEG, WebP or GIF)",
+        style_ref="A picture of the look to follow (style reference)",
         strength=(
             "With an image: how far the result may move from it "
             f"(0.1-1.0, default {DEFAULT_STRENGTH:g})"
@@ -107,6 +116,7 @@ def register_imagine(
         count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
         image: discord.Attachment | None = None,
         strength: app_commands.Range[float, 0.1, 1.0] | None = None,
+        style_ref: discord.Attachment | None = None,
     ) -> None:
         command = ImagineCommand(
             prompt=prompt,
@@ -120,16 +130,34 @@ def register_imagine(
         who, where = requester_of(interaction), scope_of(interaction)
         # Owed an acknowledgement until deferred: deliveries wait (core/acknowledgements.py).
         with service.acknowledgements.owed():
-            if image is not None:
-
-                async def from_picture(data: bytes) -> PreparedRequest:
-                    with_image = command.model_copy(update={"image": data})
-                    return await service.prepare(who, where, with_image)
-
-                await intake.with_picture(interaction, image, from_picture)
+            if image is not None or style_ref is not None:
+                await with_pictures(service, intake, interaction, command, image, style_ref)
                 return
             prepare = asyncio.ensure_future(service.prepare(who, where, command))
             await intake.prepare_then_submit(interaction, prepare)
+
+
+async def with_pictures(
+    service: GenerationService,
+    intake: Intake,
+    interaction: discord.Interaction,
+    command: ImagineCommand,
+    image: discord.Attachment | None,
+    style_ref: discord.Attachment | None,
+) -> None:
+    """/imagine with a picture to start from, a style reference picture, or both."""
+    who, where = requester_of(interaction), scope_of(interaction)
+
+    async def from_pictures(pictures: list[bytes]) -> PreparedRequest:
+        fetched = iter(pictures)  # in the order attached: image, then style_ref
+        update = {
+            "image": next(fetched) if image is not None else None,
+            "style_references": (next(fetched),) if style_ref is not None else (),
+        }
+        return await service.prepare(who, where, command.model_copy(update=update))
+
+    attached = [a for a in (image, style_ref) if a is not None]
+    await intake.with_pictures(interaction, attached, from_pictures)
 
 
 def register_styles(tree: app_commands.CommandTree[Any], service: GenerationService) -> None:
@@ -141,8 +169,8 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
         name="styles",
         description="List the picture styles",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     async def styles(interaction: discord.Interaction) -> None:
         scope = scope_of(interaction)
         settings = await service.scope_settings(scope)
@@ -159,8 +187,8 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
         name="mystyle",
         description="Set your own default style (leave empty to clear it)",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.describe(style="Your default style everywhere; leave out to clear")
     @app_commands.autocomplete(style=any_style_choices)
     async def mystyle(interaction: discord.Interaction, style: str | None = None) -> None:
@@ -182,8 +210,8 @@ def register_history(
         name="history",
         description="Your last 10 pictures",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
         view = await with_gallery_button(interaction, gallery, history_view(rows))

@@ -14,7 +14,9 @@ from bot.core.models import HandlePart
 RESULT_MESSAGE = "message_id"  # the message that shows the result (see pressed.py)
 FALLBACK_MARKER = "fallback_sent_at"  # set before a late message is sent
 FAILURE_MARKER = "failure_notice_sent_at"  # a failure notice sent with the bot token
-CHANNEL, DIRECT = "channel", "dm"  # where a late picture goes (late_route.py)
+# Where a late picture goes (late_route.py); INTERACTION: nowhere but the interaction (the
+# bot is not a member where it was asked).
+CHANNEL, DIRECT, INTERACTION = "channel", "dm", "interaction"
 
 
 class DiscordHandle(HandlePart):
@@ -27,7 +29,7 @@ class DiscordHandle(HandlePart):
     requester_id: str | int | None = None
     guild_id: str | None = None
     size_limit: int | None = None  # the interaction's upload limit (the user's Nitro counts)
-    late_route: str | None = None  # CHANNEL or DIRECT
+    late_route: str | None = None  # CHANNEL, DIRECT or INTERACTION
     late_missing: str | None = None  # the permissions the bot lacks in the channel
     channel_size_limit: int | None = None  # the server's own upload limit
     message_id: str | int | None = None
@@ -35,7 +37,18 @@ class DiscordHandle(HandlePart):
     fallback_nonce: str | None = None
     fallback_message_id: str | None = None
     failure_notice_sent_at: float | None = None
+    kept_after_token_at: float | None = None  # an interaction-only request done after its token
 
     @property
     def goes_direct(self) -> bool:
         return self.late_route == DIRECT
+
+    @property
+    def only_interaction(self) -> bool:
+        """The bot is not a member where the request was made: the interaction is the only way."""
+        return self.late_route == INTERACTION
+
+    @property
+    def has_deadline(self) -> bool:
+        """Whether the picture must arrive within the token's life to reach this channel."""
+        return self.goes_direct or self.only_interaction

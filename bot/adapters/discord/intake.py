@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 
 import aiohttp
@@ -94,11 +94,26 @@ class Intake:
         attachment: discord.Attachment,
         prepare: Callable[[bytes], Awaitable[PreparedRequest]],
     ) -> None:
-        """A request that starts from an attached picture: refuse a foreign URL or a declared
-        size over the cap at once, acknowledge, and only then fetch the file (a download
-        must never hold up the acknowledgement) and hand its bytes to the core."""
+        """A request that starts from one attached picture (see `with_pictures`)."""
+
+        async def first(pictures: list[bytes]) -> PreparedRequest:
+            return await prepare(pictures[0])
+
+        await self.with_pictures(interaction, [attachment], first)
+
+    async def with_pictures(
+        self,
+        interaction: discord.Interaction,
+        attachments: Sequence[discord.Attachment],
+        prepare: Callable[[list[bytes]], Awaitable[PreparedRequest]],
+    ) -> None:
+        """A request with attached pictures (one to start from, style references): refuse a
+        foreign URL or a declared size over the cap at once, acknowledge, and only then
+        fetch the files (a download must never hold up the acknowledgement) and hand their
+        bytes to the core, in the order given."""
         try:
-            self.fetcher.check(attachment)
+            for attachment in attachments:
+                self.fetcher.check(attachment)
         except UserFacingError as exc:
             await refuse(interaction, exc)
             return
@@ -108,7 +123,7 @@ class Intake:
         async with self.service.picture_slot():
 
             async def fetched() -> PreparedRequest:
-                return await prepare(await self.fetcher.read(attachment))
+                return await prepare([await self.fetcher.read(a) for a in attachments])
 
             await self.prepare_then_submit(interaction, asyncio.ensure_future(fetched()))
 
@@ -118,7 +133,7 @@ class Intake:
         self.service.acknowledgements.paid()
 
     async def prepare_then_submit(
-        self, interaction: discord.Interaction, prepare: Preparing
+        self, interaction: discord.Interaction, prepare: Preparing, *, reply_to: str | None = None
     ) -> None:
         """Validate before acknowledging, so bad input gets an ephemeral answer; but never let
         validation push the acknowledgement past Discord's 3 seconds."""
@@ -137,13 +152,22 @@ class Intake:
             return
         if not interaction.response.is_done():
             await self._defer(interaction)
-        await self.submit(interaction, prepared)
+        await self.submit(interaction, prepared, reply_to=reply_to)
 
-    async def submit(self, interaction: discord.Interaction, prepared: PreparedRequest) -> None:
+    async def submit(
+        self,
+        interaction: discord.Interaction,
+        prepared: PreparedRequest,
+        *,
+        reply_to: str | None = None,
+    ) -> None:
         """After `defer()`: write and enqueue the request, then show its queue position."""
         # A button's result answers the message the button is on (U posts a reply to the
-        # grid); the late fallback message then replies to it too.
+        # grid); the late fallback message then replies to it too. A press in an ephemeral
+        # menu names the channel message it is about (`reply_to`), or none.
         source = interaction.message
+        if reply_to is None and source is not None and not source.flags.ephemeral:
+            reply_to = str(source.id)
         handle = delivery_handle(interaction)
         target = ReplyTarget(
             platform=PLATFORM,
@@ -151,7 +175,7 @@ class Intake:
             # The core allows NSFW output only where the chat may show it: on Discord, a
             # channel marked age-restricted, on top of the server's /settings nsfw switch.
             nsfw_ok=age_restricted(interaction),
-            reply_to_message_id=str(source.id) if source is not None else None,
+            reply_to_message_id=reply_to,
             handle=handle,
         )
         link = InteractionLink(self.client, interaction.application_id, interaction.token)
@@ -162,7 +186,7 @@ class Intake:
             return
         queued = with_note(queued_text(ticket.position), handle)
         await self.status.show(ticket.generation_id, queued, link.edit_text)
-        if handle.goes_direct:
+        if handle.has_deadline:
             self._remind(ticket.generation_id, link, handle)
 
     def _remind(self, generation_id: str, link: InteractionLink, handle: DiscordHandle) -> None:

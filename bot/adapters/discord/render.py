@@ -183,8 +183,15 @@ def info_text(info: Info) -> str:
     lines.append(f"**Provider** {plain(provider, 60)}" + (f" ({info.model})" if info.model else ""))
     if info.seconds is not None:
         lines.append(f"**Time taken** {info.seconds:.1f} s")
+    if info.edit_note:
+        lines.append(f"**Edit** {plain(info.edit_note, 200)}")
     if info.crop_note:
         lines.append(f"**Note** {plain(info.crop_note, 200)}")
+    if info.references_note:
+        lines.append(f"**Style references** {plain(info.references_note, 200)}")
+    if info.tiles:
+        tiles = " · ".join(f"{i}: {shown(t, 80)}" for i, t in enumerate(info.tiles, 1))
+        lines.append(f"**Tiles** {tiles}")
     if info.strength is not None:
         lines.append(f"**Strength** {info.strength:g}")
     if info.parent_id:

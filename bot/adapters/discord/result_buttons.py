@@ -1,10 +1,11 @@
 """The buttons under a result, and the Remix modal.
 
 A grid gets one row of U1-U4 (upscale) and, where some provider of the chain takes an
-image, one row of V1-V4 (variations); then Reroll, Restyle, Remix, Info and Delete. A single
-picture gets Upscale and Vary in one row. An upscale offers Vary, Remix, Info and Delete; a
-/describe one "Imagine this" per prompt idea. That is at most three rows of at most five
-buttons, within Discord's five rows of five.
+image, one row of V1-V4 (variations); then Reroll, Restyle, Remix, Edit, Info, Delete and
+Share, five to a row. A single picture gets Upscale and Vary in one row. An upscale offers
+Vary, Remix, Edit, Info, Delete and Share; a /describe one "Imagine this" per prompt idea. That
+is at most four rows of at most five buttons, within Discord's five rows of five. Edit opens
+the edits (`edit_view`) in an ephemeral menu, so the result's own buttons stay as few.
 
 Every custom id names the generation (and the tile, for U, V and "Imagine this"), so the
 component router answers a press after a restart without any view kept in memory; what a
@@ -17,13 +18,27 @@ import discord
 
 from bot.adapters.discord.render import truncate
 from bot.core.models import Generation, Kind
-from bot.core.requests.button_data import Button, Emphasis
-from bot.core.requests.buttons import RESULT_ACTIONS, TILE_ACTIONS, ImagineThis, RemixSubmit
+from bot.core.requests.button_data import Button, Emphasis, ResultAction
+from bot.core.requests.buttons import (
+    PAN_ARROWS,
+    RESULT_ACTIONS,
+    TILE_ACTIONS,
+    EditByWords,
+    EditImage,
+    EditWordsSubmit,
+    ImagineThis,
+    MakeSquare,
+    Pan,
+    RemixSubmit,
+    VaryRegion,
+    ZoomOut,
+)
 
 NUMBER_EMOJI = ("1️⃣", "2️⃣", "3️⃣", "4️⃣")
 ROW_WIDTH = 5  # buttons in one action row
 TEXT_INPUT_MAX = 4000  # Discord's limit for a text input's value
 PROMPT_INPUT = "prompt"
+WORDS_INPUT = "words"
 NEGATIVE_INPUT = "negative"
 STYLES = {
     Emphasis.NORMAL: discord.ButtonStyle.secondary,
@@ -60,8 +75,9 @@ def _describe_buttons(view: discord.ui.View, generation: Generation) -> None:
         )
 
 
-def result_view(generation: Generation) -> discord.ui.View:
-    """The buttons `generation.follow_ups` allows, for as many tiles as it has images."""
+def result_view(generation: Generation, *, brush: bool = False) -> discord.ui.View:
+    """The buttons `generation.follow_ups` allows, for as many tiles as it has images; with
+    `brush` (the bot serves the brush editor and can repaint a region), 🖌 too."""
     gid = generation.id
     view = discord.ui.View(timeout=None)
     if generation.kind is Kind.DESCRIBE:
@@ -76,7 +92,9 @@ def result_view(generation: Generation) -> discord.ui.View:
                 continue
             for index in range(1, tiles + 1):
                 view.add_item(_button(f"{tile.short}{index}", tile(gid, index), row=row))
-    offered = [action for action in RESULT_ACTIONS if action.offered(generation)]
+    offered: list[type[ResultAction]] = [a for a in RESULT_ACTIONS if a.offered(generation)]
+    if brush and VaryRegion.offered(generation):
+        offered.append(VaryRegion)
     for position, action in enumerate(offered):
         style = STYLES[action.emphasis]
         emoji = action.discord_emoji
@@ -113,6 +131,51 @@ def remix_modal(generation: Generation, max_chars: int) -> discord.ui.Modal:
             default=truncate(generation.negative_prompt or "", limit) or None,
             max_length=limit,
             required=False,
+        )
+    )
+    modal.stop()
+    return modal
+
+
+def edit_view(generation: Generation, index: int) -> discord.ui.View:
+    """The Edit menu of image `index` (ephemeral): the edits the chain can make
+    (`generation.follow_ups`), and on a grid a picker of the image."""
+    gid, offers = generation.id, generation.follow_ups
+    view = discord.ui.View(timeout=None)
+    if offers.outpaint:
+        for factor in (1.5, 2.0):
+            zoom = ZoomOut(gid, index, factor)
+            view.add_item(_button(f"Zoom out {factor:g}x", zoom, emoji="🔍", row=0))
+        for way, arrow in PAN_ARROWS.items():
+            view.add_item(_button(f"Pan {way}", Pan(gid, index, way), emoji=arrow, row=1))
+    if MakeSquare.offered(offers, generation.aspect):
+        view.add_item(_button("Make square", MakeSquare(gid, index), emoji="⬜", row=0))
+    if offers.edit_words:
+        words = EditByWords(gid, index)
+        primary = discord.ButtonStyle.primary
+        view.add_item(_button("Edit by words", words, emoji="💬", style=primary, row=0))
+    tiles = len(generation.images)
+    for k in range(1, tiles + 1) if tiles > 1 else ():
+        style = discord.ButtonStyle.primary if k == index else discord.ButtonStyle.secondary
+        view.add_item(_button(f"Image {k}", EditImage(gid, k), style=style, row=2))
+    view.stop()
+    return view
+
+
+def edit_words_modal(generation_id: str, index: int, max_chars: int) -> discord.ui.Modal:
+    """What to change in image `index`, in words (stopped: the router takes the submit)."""
+    modal = discord.ui.Modal(
+        title=f"Edit image {index} by words",
+        custom_id=EditWordsSubmit(generation_id, index).pack("discord"),
+    )
+    modal.add_item(
+        discord.ui.TextInput(
+            label="What to change",
+            custom_id=WORDS_INPUT,
+            style=discord.TextStyle.paragraph,
+            placeholder="make it night; remove the hat",
+            max_length=min(max_chars, TEXT_INPUT_MAX),
+            required=True,
         )
     )
     modal.stop()

@@ -30,7 +30,7 @@ import discord
 
 from bot.adapters.discord.delivery_handle import FAILURE_MARKER, DiscordHandle
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
-from bot.adapters.discord.late_route import dm_refused_reason, with_note
+from bot.adapters.discord.late_route import dm_refused_reason, eta_note, with_note
 from bot.adapters.discord.render import (
     describe_embed,
     mentioning,
@@ -111,6 +111,7 @@ class DiscordDelivery:
         self.styles = styles
         self.handles = handles
         self.has_gallery = has_gallery
+        self.brush = False  # the 🖌 button (web_edits.py): where the bot serves the editor
 
     def _link(self, generation: Generation) -> InteractionLink | None:
         handle = DiscordHandle.of(generation.handle)
@@ -125,7 +126,10 @@ class DiscordDelivery:
         link = self._link(generation)
         if link is None:
             return
-        text = with_note(status_text(update), DiscordHandle.of(generation.handle))
+        handle = DiscordHandle.of(generation.handle)
+        text = with_note(status_text(update), handle)
+        if late := eta_note(handle, update.eta_seconds):
+            text = f"{status_text(update)}\n{late}"
         await self.status.show(generation.id, text, link.edit_text)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
@@ -145,7 +149,7 @@ class DiscordDelivery:
                     content=self._smaller_note(prepared),
                     embed=prepared.embed,
                     attachments=[discord.File(io.BytesIO(prepared.data), prepared.filename)],
-                    view=result_view(generation),
+                    view=result_view(generation, brush=self.brush),
                 )
                 await self._record(generation, message_id)
                 return
@@ -201,7 +205,15 @@ class DiscordDelivery:
             raise unreachable(exc) from exc
 
     async def _late(self, generation: Generation, image_path: Path) -> None:
-        """The token expired: post a new message that pings only the requester, once."""
+        """The token expired: post a new message that pings only the requester, once; where
+        the bot is not a member, nothing can be posted: the picture stays in the requester's
+        history and gallery, as the response told them (late_route.py)."""
+        if DiscordHandle.of(generation.handle).only_interaction:
+            await self.handles.update_handle(
+                generation.id, DiscordHandle(kept_after_token_at=time.time())
+            )
+            log.info("generation %s: token over; kept in history and gallery", generation.id)
+            return
         channel = await self._late_channel(generation)
         posted = await self._read_back(generation, channel)
         if posted:
@@ -235,7 +247,7 @@ class DiscordDelivery:
             content=mentioning(requester, text),
             embed=prepared.embed,
             file=discord.File(io.BytesIO(prepared.data), filename=prepared.filename),
-            view=result_view(generation),
+            view=result_view(generation, brush=self.brush),
             allowed_mentions=only_user(requester),
             **extra,
         )
@@ -318,6 +330,8 @@ class DiscordDelivery:
                 except discord.HTTPException as exc:
                     if exc.status not in (401, 404):
                         raise
+            if DiscordHandle.of(generation.handle).only_interaction:
+                return  # no channel to say it in: the row keeps the reason (`/history`)
             if not await self.handles.claim_handle_key(generation.id, FAILURE_MARKER, time.time()):
                 return
             requester = self._requester_id(generation)

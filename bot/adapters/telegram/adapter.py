@@ -24,6 +24,8 @@ from bot.adapters.telegram.chat_changes import ChatMoves, Membership
 from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.commands import Commands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.adapters.telegram.inline import InlineMode
+from bot.adapters.telegram.inline_results import InlineResults
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
 from bot.adapters.telegram.picture_requests import PictureRequests
@@ -36,6 +38,7 @@ from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.texts import Texts
 from bot.adapters.telegram.transport import AiohttpRequest
 from bot.adapters.telegram.updates import AcknowledgementsFirst
+from bot.adapters.telegram.web_edits import BrushButtons, TelegramEditDesk
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
@@ -43,6 +46,7 @@ from bot.core.requests.service import GenerationService
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 from bot.web.access import GalleryAccess
+from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +62,8 @@ ALLOWED_UPDATES = [
     "message",
     "edited_message",
     "callback_query",
+    "inline_query",
+    "chosen_inline_result",
     "my_chat_member",
     "chat_member",
 ]
@@ -92,6 +98,7 @@ class TelegramAdapter:
         gallery: GalleryAccess | None = None,
         polling_lease: Lease | None = None,
         seen_updates: OnceOnly | None = None,
+        editor: EditorLinks | None = None,
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError("TELEGRAM_TOKEN: not set")
@@ -123,9 +130,7 @@ class TelegramAdapter:
         self.boards = GroupBoards(self.limiter, self.texts.send, self.texts.edit)
         self.status = self._status_editor()
         self.moves = ChatMoves(service.move_chat)
-        self.delivery = TelegramDelivery(
-            self.application.bot, self.status, self.boards, service.styles, handles, self.moves
-        )
+        self.delivery = self._delivery(service, handles)
         answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds))
         self.rights = ChatRights(self.application.bot)
         intake = Intake(service, self.boards, self.status, answers, self.rights)
@@ -133,14 +138,39 @@ class TelegramAdapter:
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
         self.downloads = picture_downloads(self.application.bot, settings)
         self.moves.register(self.application)
+        InlineMode(service).register(self.application)  # before Buttons: inline presses
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
-        Buttons(service, answers, intake, handles).register(self.application)
+        buttons = Buttons(service, answers, intake, handles)
+        self.edit_desk = self._brush_editor(service, editor, buttons)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)
         self.connected = False
         self.webhook: WebhookServer | None = None
+
+    def _brush_editor(
+        self, service: GenerationService, editor: EditorLinks | None, buttons: Buttons
+    ) -> TelegramEditDesk | None:
+        """The presses (`buttons`, registered here) and the brush editor (web_edits.py): the
+        🖌 link under pictures (also when the Edit menu gives the result's buttons back), and
+        the desk the editor hands its edits to; only where the bot serves the editor and a
+        provider can repaint."""
+        buttons.register(self.application)
+        buttons.edits.result_keyboard = self.delivery.keyboard
+        if editor is None or not service.edit_offers.region:
+            return None
+        self.delivery.brush = BrushButtons(editor, self._username)
+        return TelegramEditDesk(service, self.bot, self.status, self.rights)
+
+    def _delivery(self, service: GenerationService, handles: DeliveryHandles) -> TelegramDelivery:
+        """Results out: to chats, and to inline messages through `self.inline`."""
+        bot, styles = self.application.bot, service.styles
+        storage_chat = self.settings.telegram_inline_storage_chat
+        self.inline = InlineResults(bot, styles, handles, storage_chat)
+        return TelegramDelivery(
+            bot, self.status, self.boards, styles, handles, self.moves, self.inline
+        )
 
     def _poll_request(self) -> TrackedPollRequest:
         return TrackedPollRequest(self.poll_liveness, connections=2)
@@ -158,6 +188,13 @@ class TelegramAdapter:
     @property
     def bot(self) -> ExtBot[Spend]:
         return self.application.bot
+
+    def _username(self) -> str | None:
+        """The bot's username (from getMe at start), for Mini App direct links."""
+        try:
+            return self.application.bot.username
+        except RuntimeError:  # not initialized yet
+            return None
 
     async def _drop_repeats(self, update: Update, _context: object) -> None:
         if update.update_id in self._seen_updates:
@@ -208,6 +245,7 @@ class TelegramAdapter:
 
     async def _start(self) -> None:
         await self.application.initialize()
+        self._check_inline_mode()
         await self.bot.set_my_commands(COMMANDS)
         await self.application.start()
         updater = self.application.updater
@@ -233,6 +271,21 @@ class TelegramAdapter:
         # full timeout to come back, and must not make a fresh start look unhealthy.
         self.poll_liveness.succeeded()
         log.info("connected to Telegram as @%s", self.bot.username)
+
+    def _check_inline_mode(self) -> None:
+        """getMe (run by `initialize`) says whether inline mode is on in BotFather; without it
+        `@bot <prompt>` does nothing and results offer no Share button. Inline feedback (which
+        sends `chosen_inline_result`) is not reported by the Bot API: the docs list both."""
+        supported = bool(self.bot.bot.supports_inline_queries)
+        self.inline.share = supported
+        if not supported:
+            log.warning(
+                "inline mode is off for @%s: `@%s <prompt>` in other chats will not work and "
+                "results have no Share button. Turn it on in @BotFather: /setinline, and "
+                "/setinlinefeedback set to Enabled (see docs/telegram.md, Inline mode)",
+                self.bot.username,
+                self.bot.username,
+            )
 
     async def _start_polling(self) -> None:
         updater = self.application.updater

@@ -37,6 +37,7 @@ from bot.adapters.telegram.answers import (
     callback_query,
 )
 from bot.adapters.telegram.delivery_handle import TelegramHandle
+from bot.adapters.telegram.edit_buttons import EditButtons, moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
@@ -45,11 +46,22 @@ from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
 from bot.core.models import Generation, Requester
 from bot.core.ports import DeliveryHandles
-from bot.core.requests.button_data import Button, FollowUp, On, Presser, RowButton
+from bot.core.requests.button_data import (
+    Button,
+    FollowUp,
+    ModeratedFollowUp,
+    On,
+    Presser,
+    RowButton,
+)
 from bot.core.requests.buttons import (
     BUTTONS,
     ChatDefault,
     Delete,
+    EditBack,
+    EditByWords,
+    EditImage,
+    EditMenu,
     ForgetAnswer,
     ForgetCancel,
     ForgetConfirm,
@@ -82,8 +94,13 @@ class Buttons:
         self.answers = answers
         self.intake = intake
         self.handles = handles
+        edits = self.edits = EditButtons(service, handles)
         # One handler per button class; every `FollowUp` shares `follow_up`.
         self.handlers: dict[type[Button], Handler] = {
+            EditMenu: edits.open_menu,
+            EditImage: edits.pick_image,
+            EditBack: edits.back,
+            EditByWords: edits.ask_words,
             RestyleMenu: self.offer_styles,
             Remix: self.remix,
             Info: self.info,
@@ -136,8 +153,13 @@ class Buttons:
 
     async def follow_up(self, update: Update, context: Context, button: FollowUp) -> None:
         assert isinstance(button, RowButton)
-        _, message = await self._pressed_row(update, button)
-        prepared = await button.prepare(self.service, requester_of(update), scope_of(update))
+        generation, message = await self._pressed_row(update, button)
+        requester, scope = requester_of(update), scope_of(update)
+        if isinstance(button, ModeratedFollowUp):  # the edits: the requester or an admin
+            moderator = await moderates(update, context, generation)
+            prepared = await button.prepare_as(self.service, requester, scope, moderator=moderator)
+        else:
+            prepared = await button.prepare(self.service, requester, scope)
         await self.intake.may_post_pictures(message)  # refused as an alert
         await answer_press(callback_query(update))
         await self.intake.submit(message, prepared)

@@ -1,7 +1,8 @@
 """`/imagine` text parsing, shared by every Telegram handler and tested on its own.
 
 Options may stand anywhere in the text: `style:<id>` or `--style <id>`, `count:<1-4>`,
-`strength:<0.1-1.0>` (for a picture sent with the command), `--ar <ratio>` (also
+`strength:<0.1-1.0>` (for a picture sent with the command), `style_ref` (the picture sent
+with the command is a style reference, not the picture to start from), `--ar <ratio>` (also
 `--aspect`), `--no <negative prompt...>` (up to the next option), `--seed <n>`.
 Unknown `--flags` are an error with a usage hint, never silently ignored.
 """
@@ -17,7 +18,9 @@ from bot.core.numbers import decimal, whole_number
 USAGE = (
     "Usage: /imagine <prompt> [style:<style>] [count:1-4] [--ar 16:9] [--no <things to avoid>] "
     "[--seed <n>]\n"
-    "With a photo (as its caption, or as a reply to one): [strength:0.1-1.0]\n"
+    "With a photo (as its caption, or as a reply to one): [strength:0.1-1.0], or style_ref "
+    "to follow its look\n"
+    "Compare styles: style:anime,pixel-art · choices: a {red, blue} fox\n"
     "Examples:\n"
     "/imagine a lighthouse at dusk style:anime\n"
     "/imagine a red fox in snow --ar 3:2 --no people, text\n"
@@ -46,6 +49,7 @@ class ParsedImagine:
     seed: int | None = None
     count: int = 1
     strength: float | None = None
+    style_ref: bool = False  # the picture sent with the command is a style reference
 
 
 def _count(value: str) -> int:
@@ -114,7 +118,10 @@ def parse_imagine(text: str) -> ParsedImagine:
     while index < len(tokens):
         token = tokens[index]
         lowered = token.lower()
-        if lowered.startswith(("style:", "count:", "strength:")):
+        if lowered in ("style_ref", "style_ref:", "--sref"):
+            fields["style_ref"] = True
+            in_negative = False
+        elif lowered.startswith(("style:", "count:", "strength:")):
             field, setting = _keyword(lowered, token.split(":", 1)[1])
             fields[field] = setting
             in_negative = False

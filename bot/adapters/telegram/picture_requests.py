@@ -21,12 +21,13 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context, Refused
-from bot.adapters.telegram.delivery_handle import TelegramHandle, remix_key
+from bot.adapters.telegram.delivery_handle import TelegramHandle, edit_words_key, remix_key
+from bot.adapters.telegram.edit_buttons import moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
 from bot.adapters.telegram.pictures import PictureDownloads, picture_of
-from bot.core.models import DEFAULT_STRENGTH, ImagineCommand
+from bot.core.models import DEFAULT_STRENGTH, EditRequest, ImagineCommand
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.service import GenerationService, PreparedRequest
 
@@ -35,7 +36,14 @@ STRENGTH_ALONE = (
     "strength: goes with a picture: send the photo with /imagine as its caption, "
     "or reply to a photo with /imagine."
 )
+STYLE_REF_ALONE = (
+    "style_ref goes with a picture of the look to follow: send the photo with /imagine as its "
+    "caption, or reply to a photo with /imagine."
+)
 REMIX_PROMPT = re.compile(r"Remix ([0-9a-f]{16})")
+EDIT_PROMPT = re.compile(r"Edit image ([1-4]) of ([0-9a-f]{16})")  # edit_buttons.edit_words_prompt
+ONLY_EDITOR = "Only the person who pressed Edit by words can answer this prompt."
+EDIT_USED = "This prompt was already answered; press Edit by words again to change it once more."
 ONLY_PRESSER = "Only the person who pressed Remix can answer this prompt."
 PROMPT_USED = "This prompt was already answered; press Remix again to change it once more."
 
@@ -108,14 +116,19 @@ class PictureRequests:
         if picture is None:
             if parsed.strength is not None:
                 raise ParseError(STRENGTH_ALONE)
+            if parsed.style_ref:
+                raise ParseError(STYLE_REF_ALONE)
             await self.intake.submit(message, prepared)
             return
         self.downloads.check(picture)
+        # The picture is what to start from, or with `style_ref` the look to follow.
+        role = "style_references" if parsed.style_ref else "image"
 
         async def with_picture() -> PreparedRequest:
             data = await self.downloads.fetch(picture)
+            given = (data,) if parsed.style_ref else data
             return await self.service.prepare(
-                requester, scope, command.model_copy(update={"image": data})
+                requester, scope, command.model_copy(update={role: given})
             )
 
         await self.intake.submit_after(message, requester.display_name, parsed.prompt, with_picture)
@@ -145,9 +158,15 @@ class PictureRequests:
         if message is None or prompt_message is None or message.text is None:
             return
         author = prompt_message.from_user
-        found = REMIX_PROMPT.search(prompt_message.text or "")
-        if author is None or author.id != context.bot.id or found is None:
+        if author is None or author.id != context.bot.id:
             return  # a reply to something else: not for this bot
+        edit = EDIT_PROMPT.search(prompt_message.text or "")
+        if edit is not None:
+            await self.edit_answer(update, context, message, prompt_message, edit)
+            return
+        found = REMIX_PROMPT.search(prompt_message.text or "")
+        if found is None:
+            return
         requester, scope = requester_of(update), scope_of(update)
         original = await self.service.generation_for(found.group(1), requester, scope)
         key = remix_key(prompt_message.message_id)
@@ -165,4 +184,37 @@ class PictureRequests:
         # (in one process or two) exactly one runs; the other hears that it was used.
         if not await self.handles.take_handle_value(original.id, key, requester.user_id):
             raise Refused(PROMPT_USED)
+        await self.intake.submit(message, prepared)
+
+    async def edit_answer(
+        self,
+        update: Update,
+        context: Context,
+        message: Message,
+        prompt_message: Message,
+        found: re.Match[str],
+    ) -> None:
+        """A reply to one of our Edit by words prompts: that image edited as it says. Taken
+        once, from the person who pressed the button only (recorded in the row's handle)."""
+        index, generation_id = int(found.group(1)), found.group(2)
+        requester, scope = requester_of(update), scope_of(update)
+        original = await self.service.generation_for(generation_id, requester, scope)
+        key = edit_words_key(prompt_message.message_id, index)
+        asked = (prompt_message.message_id, index)
+        allowed = TelegramHandle.of(original.handle).words_prompts.get(asked)
+        if allowed is None:
+            raise Refused(EDIT_USED)
+        if allowed != requester.user_id:
+            raise Refused(ONLY_EDITOR)
+        prepared = await self.service.prepare_edit(
+            original.id,
+            index,
+            EditRequest(action="words"),
+            requester,
+            scope,
+            prompt=message.text or "",
+            moderator=await moderates(update, context, original),
+        )
+        if not await self.handles.take_handle_value(original.id, key, requester.user_id):
+            raise Refused(EDIT_USED)
         await self.intake.submit(message, prepared)

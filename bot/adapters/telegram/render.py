@@ -136,8 +136,14 @@ def info_text(info: Info) -> str:
     lines.append(f"🎨 {info.style}")
     if info.strength is not None:
         lines.append(f"🖼 from a picture, strength {info.strength:g}")
+    if info.edit_note:
+        lines.append(f"🪄 {info.edit_note}")
     if info.crop_note:
         lines.append(f"✂️ {info.crop_note}")
+    if info.references_note:
+        lines.append(f"🖼 {info.references_note}")
+    if info.tiles:
+        lines.append("🔢 " + " · ".join(f"{i}: {t}" for i, t in enumerate(info.tiles, 1)))
     lines.append(f"📝 {info.prompt}")
     if info.negative_prompt:
         lines.append(f"🚫 {info.negative_prompt}")

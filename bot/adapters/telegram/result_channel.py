@@ -22,7 +22,14 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from telegram import InputMediaDocument, InputMediaPhoto, Message, ReplyParameters
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -39,6 +46,7 @@ from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
 from bot.adapters.telegram.delivery_handle import FALLBACK_MARKER, TelegramHandle
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
+from bot.adapters.telegram.inline_results import InlineResults, inline_message
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.adapters.telegram.status import StatusEditor
@@ -99,19 +107,19 @@ def _picture(generation: Generation, image_path: Path) -> Upload:
     return for_result(original, full_size=generation.kind is Kind.UPSCALE)
 
 
-async def _edited(edit: Awaitable[object]) -> bool:
-    """Whether the status reply now shows the result: edited, or it showed it already (a
-    delivery made before a crash); False when it cannot become it (send a new message)."""
+async def _edited(edit: Awaitable[object]) -> object | None:
+    """The status reply, when it now shows the result: the edited message, or True when it
+    showed it already (a delivery made before a crash); None when it cannot become it (send
+    a new message)."""
     try:
-        await edit
+        return await edit
     except BadRequest as exc:
         reason = exc.message.lower()
         if "not modified" in reason:
             return True
         if not any(marker in reason for marker in CANNOT_EDIT):
             raise
-        return False
-    return True
+        return None
 
 
 class TelegramDelivery:
@@ -123,7 +131,11 @@ class TelegramDelivery:
         styles: StyleCatalogue,
         handles: DeliveryHandles,
         moves: ChatMoves,
+        inline: InlineResults | None = None,
     ) -> None:
+        # The 🖌 link under a picture (web_edits.py), where the bot serves the editor.
+        self.brush: Callable[[Generation], InlineKeyboardButton | None] | None = None
+        self.inline = inline  # requests made from an inline query (inline_results.py)
         self.moves = moves
         self.bot = bot
         self.status = status
@@ -136,7 +148,15 @@ class TelegramDelivery:
         if command is not None and command.isdigit():
             self.boards.settle(int(generation.chat_id), int(command), topic(generation))
 
+    def keyboard(self, generation: Generation) -> InlineKeyboardMarkup:
+        """The buttons under a delivered picture (also what the Edit menu's Back restores)."""
+        share = self.inline is not None and self.inline.share
+        brush = self.brush(generation) if self.brush else None
+        return result_keyboard(generation, brush, share=share)
+
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        if inline_message(generation) is not None:
+            return  # an inline placeholder is edited once, into the picture
         try:
             await self._show_status(generation, update)
         except ChatMigrated as exc:
@@ -155,6 +175,12 @@ class TelegramDelivery:
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
         """Post the result; a chat upgraded meanwhile gets it at its new id."""
+        if self.inline is not None and inline_message(generation) is not None:
+            try:
+                await self.inline.deliver(generation, image_path, self.keyboard(generation))
+            except TelegramError as exc:
+                raise delivery_error(exc) from exc
+            return
         try:
             await self._deliver(generation, image_path)
         except ChatMigrated as exc:
@@ -181,7 +207,7 @@ class TelegramDelivery:
         """The status reply becomes the picture, or a new message carries it."""
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
-        keyboard = result_keyboard(generation)
+        keyboard = self.keyboard(generation)
         upload = await asyncio.to_thread(_picture, generation, image_path)
         data, as_document = upload.data, upload.as_document
         text = caption(generation, style, reduced=upload.reduced)
@@ -204,7 +230,9 @@ class TelegramDelivery:
                 reply_markup=keyboard,
                 rate_limit_args=PICTURE,
             )
-            if await _edited(edit):
+            shown = await _edited(edit)
+            if shown is not None:
+                await self._remember_file(generation, shown)
                 return
             log.info(
                 "generation %s: status message cannot become a photo; sending one", generation.id
@@ -230,7 +258,7 @@ class TelegramDelivery:
         """A result that is words (a /describe): the status reply becomes it, or a new
         message replies to the command (marked first, like a picture's fallback)."""
         chat_id = int(generation.chat_id)
-        keyboard = result_keyboard(generation)
+        keyboard = self.keyboard(generation)
         message_id = TelegramHandle.of(generation.handle).status_message_id
         if message_id is not None:
             self.status.close(chat_id, message_id)
@@ -242,7 +270,7 @@ class TelegramDelivery:
                 reply_markup=keyboard,
                 rate_limit_args=PICTURE,
             )
-            if await _edited(edit):
+            if await _edited(edit) is not None:
                 return
         await self._send_once(
             generation,
@@ -272,6 +300,13 @@ class TelegramDelivery:
             await self.handles.update_handle(generation.id, TelegramHandle(fallback_sent_at=None))
             raise
         await self._record(generation, sent.message_id)
+        await self._remember_file(generation, sent)
+
+    async def _remember_file(self, generation: Generation, message: object) -> None:
+        """The photo's file_id, so inline mode can offer it again (an empty query, Share)."""
+        if isinstance(message, Message) and message.photo:
+            file_id = message.photo[-1].file_id
+            await self.handles.update_handle(generation.id, TelegramHandle(photo_file_id=file_id))
 
     async def _record(self, generation: Generation, message_id: int) -> None:
         """The new message is the result's: its buttons act on it, and Delete removes it."""
@@ -288,6 +323,9 @@ class TelegramDelivery:
         )
 
     async def report_failure(self, generation: Generation) -> None:
+        if self.inline is not None and inline_message(generation) is not None:
+            await self.inline.report_failure(generation)
+            return
         try:
             await self._report_failure(generation)
         except ChatMigrated as exc:

@@ -257,7 +257,8 @@ class WorkerRuntime:
                 )
             )
             return {"status": "failed"}
-        await self._done(emit, gen_id, provider_id, outcome)
+        labels = tuple(variant.label for variant in job.variants)
+        await self._done(emit, gen_id, provider_id, outcome, labels)
         return {"status": "done", "provider": provider_id}
 
     async def _provider_failed(
@@ -326,7 +327,14 @@ class WorkerRuntime:
     async def _fail(self, emit: Emit, gen_id: str, exc: ProviderError) -> None:
         await emit(await self._failed(gen_id, exc.code, exc.user_message))
 
-    async def _done(self, emit: Emit, gen_id: str, provider_id: str, outcome: Outcome) -> None:
+    async def _done(
+        self,
+        emit: Emit,
+        gen_id: str,
+        provider_id: str,
+        outcome: Outcome,
+        labels: tuple[str, ...] = (),
+    ) -> None:
         images = tuple(
             DoneImage(
                 data=image.data,
@@ -342,7 +350,7 @@ class WorkerRuntime:
             # Composed here, not in the bot: the bot's one event loop serves every chat, and
             # workers are the part that scales out with the picture work.
             pictures = [image.data for image in images]
-            grid = (await in_background(compose_grid, pictures)).data
+            grid = (await in_background(compose_grid, pictures, labels=labels)).data
         await emit(
             Done(
                 generation_id=gen_id,

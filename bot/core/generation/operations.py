@@ -63,9 +63,11 @@ def can_serve(caps: Capabilities, job: JobMessage) -> bool:
 
 def calls_for(caps: Capabilities, job: JobMessage) -> int:
     """Paid provider calls one attempt makes (a batch larger than the provider's makes
-    several in parallel)."""
+    several in parallel; each tile of a compare or permutations grid is a call of its own)."""
     if job.operation in ("upscale", "describe"):
         return 1
+    if job.variants:
+        return len(job.variants)
     return len(chunks(job.count, caps.images_per_request))
 
 
@@ -89,6 +91,8 @@ def request_for(provider: ImageProvider, job: JobMessage) -> ProviderRequest:
         strength=job.strength,
         edit=EDIT_MODES.get(job.operation, ""),
         mask=job.mask,
+        # Only a provider that follows references gets them; the others work from the words.
+        style_references=job.style_references if provider.capabilities.style_references else (),
     )
 
 
@@ -112,7 +116,10 @@ async def perform(
         # The bot planned the canvas; the worker pads the picture to it (`canvases`).
         canvas = await in_background(padded, job.init_image, job.mask)
         request = request.model_copy(update={"init_image": canvas})
-    images = await _batch(provider, request, progress)
+    if job.variants:
+        images = await _tiles(provider, request, job, progress)
+    else:
+        images = await _batch(provider, request, progress)
     if request.aspect == job.aspect or any(i.censored for i in images):
         return Outcome(model=images[0].model, images=tuple(images))
     return await _cropped(images, request.aspect, job.aspect)
@@ -136,6 +143,29 @@ async def _batch(
         for k in range(request.count)
     ]
     return list(await asyncio.gather(*calls))
+
+
+async def _tiles(
+    provider: ImageProvider, request: ProviderRequest, job: JobMessage, progress: ProgressCallback
+) -> list[ProviderImage]:
+    """A compare or permutations grid: one picture per tile, each with its own prompt,
+    negative prompt and hints, all with the job's seed, asked in parallel."""
+    calls = [
+        _batch(
+            provider,
+            request.model_copy(
+                update={
+                    "prompt": variant.prompt,
+                    "negative_prompt": variant.negative_prompt,
+                    "hints": variant.hints.get(provider.id, {}),
+                    "count": 1,
+                }
+            ),
+            progress,
+        )
+        for variant in job.variants
+    ]
+    return [images[0] for images in await asyncio.gather(*calls)]
 
 
 async def _cropped(images: list[ProviderImage], made: str, wanted: AspectRatio) -> Outcome:

@@ -2,8 +2,9 @@
 
 One request's files all start with its generation id: `<id>.<ext>` is what the chat got
 (the one image, or the grid of several; the gallery reads it), `<id>-<k>.<ext>` image k of a
-grid, `<id>-input.<ext>` the cleaned picture it started from (an edit's canvas), and
-`<id>-mask.png` an edit's mask. Removing any of them removes
+grid, `<id>-input.<ext>` the cleaned picture it started from (an edit's canvas),
+`<id>-mask.png` an edit's mask, and `<id>-ref1.<ext>` ... `<id>-ref4.<ext>` the cleaned style
+reference pictures it follows. Removing any of them removes
 them all, so retention and forget-me, which know one path of a row, leave nothing behind.
 """
 
@@ -18,7 +19,9 @@ from pathlib import Path
 from bot.core.images.pixels import file_type, inspect
 
 _GENERATION_ID = re.compile(r"[0-9a-f]{8,64}")
-_GENERATION_FILE = re.compile(r"^([0-9a-f]{8,64})(?:-(?:[1-4]|input|mask))?\.(?:png|jpg|webp)$")
+_GENERATION_FILE = re.compile(
+    r"^([0-9a-f]{8,64})(?:-(?:[1-4]|input|mask|ref[1-4]))?\.(?:png|jpg|webp)$"
+)
 
 
 class ImageFiles:
@@ -60,6 +63,27 @@ class ImageFiles:
             return (self.directory / f"{generation_id}-mask.png").read_bytes()
         except FileNotFoundError:
             return None
+
+    def write_references(self, generation_id: str, pictures: tuple[bytes, ...]) -> None:
+        """A request's checked style reference pictures, `<id>-ref1` to `<id>-ref4`, named by
+        the generation id like its input picture (removed with it)."""
+        for number, picture in enumerate(pictures[:4], start=1):
+            self.write(generation_id, picture, part=f"ref{number}")
+
+    def references(self, generation_id: str) -> list[Path]:
+        """The files of the request's style reference pictures, in the order given."""
+        if not _GENERATION_ID.fullmatch(generation_id):
+            return []
+        found = []
+        for path in self.directory.glob(f"{generation_id}-ref[1-4].*"):
+            match = _GENERATION_FILE.match(path.name)
+            if match is not None and match.group(1) == generation_id:
+                found.append(path)
+        return sorted(found, key=lambda p: p.name)
+
+    def read_references(self, generation_id: str) -> tuple[bytes, ...]:
+        """The request's style reference pictures in the order given (none: empty)."""
+        return tuple(path.read_bytes() for path in self.references(generation_id))
 
     def write_grid(self, generation_id: str, data: bytes) -> Path:
         """The grid the chat shows, a JPEG made by the bot itself."""

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from bot.core.errors import BadInputImage, ProviderBadOutput
 
@@ -333,11 +333,18 @@ class Grid:
 
 
 def compose_grid(
-    pictures: Sequence[bytes], *, tile_side: int = 512, gap: int = 4, quality: int = 88
+    pictures: Sequence[bytes],
+    *,
+    tile_side: int = 512,
+    gap: int = 4,
+    quality: int = 88,
+    labels: Sequence[str] = (),
 ) -> Grid:
     """Two to four pictures side by side (1x2, 1x3) or 2x2, each scaled to fit `tile_side`,
-    with a small tile number in its top-left corner. JPEG keeps this well within 150 ms of
-    CPU for four 1024x1024 pictures; the originals are stored on their own."""
+    with a small tile number in its top-left corner and, for a compare or permutations grid,
+    its label (the style, the choices) on a dark band along its bottom edge. JPEG keeps this
+    well within 150 ms of CPU for four 1024x1024 pictures; the originals are stored on their
+    own."""
     if len(pictures) not in GRID_LAYOUTS:
         raise ValueError(f"a grid takes 1 to 4 pictures, not {len(pictures)}")
     columns, rows = GRID_LAYOUTS[len(pictures)]
@@ -366,6 +373,8 @@ def compose_grid(
         top = row * (cell_h + gap) + (cell_h - picture.height) // 2
         canvas.paste(picture, (left, top))
         _number(draw, index + 1, left, top, cell_w)
+        if index < len(labels) and labels[index]:
+            _label(draw, labels[index], (left, top, picture.width, picture.height))
         tiles.append(Tile(index + 1, left, top, picture.width, picture.height))
     out = io.BytesIO()
     canvas.save(out, format="JPEG", quality=quality)
@@ -383,4 +392,25 @@ def _number(draw: ImageDraw.ImageDraw, number: int, left: int, top: int, cell: i
         fill=(255, 255, 255),
         anchor="mm",
         font_size=int(size * 0.8),
+    )
+
+
+def _label(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int]) -> None:
+    """A tile's label: white text on a dark band across the tile's bottom, cut with an
+    ellipsis to the tile's width. Pillow's default font: pixels, so no text the user wrote
+    can change how anything renders."""
+    left, top, width, height = box
+    size = max(14, width // 20)
+    font = ImageFont.load_default(size)
+    band = size + size // 2
+    words = " ".join(text.split())[:120]  # longer never fits a tile
+    room = width - size
+    if draw.textlength(words, font=font) > room:
+        while words and draw.textlength(words + "…", font=font) > room:
+            words = words[:-1]
+        words = words.rstrip() + "…"
+    bottom = top + height
+    draw.rectangle((left, bottom - band, left + width - 1, bottom - 1), fill=(0, 0, 0))
+    draw.text(
+        (left + width / 2, bottom - band / 2), words, fill=(255, 255, 255), font=font, anchor="mm"
     )

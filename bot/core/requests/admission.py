@@ -21,6 +21,7 @@ from bot.core import metrics
 from bot.core.errors import (
     ContentRefused,
     CountTooHigh,
+    PromptSyntaxError,
     QueueUnavailable,
     StoreUnavailable,
     StyleNotAllowed,
@@ -48,6 +49,7 @@ from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rend
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
+from bot.core.requests.variants import VARIANT_KINDS, Expansion, expand, style_names
 from bot.core.store import NewGeneration, Store
 from bot.core.text import clean_text
 from bot.settings import Settings
@@ -78,6 +80,8 @@ class PreparedRequest:
     mask: bytes | None = None  # an edit's checked mask (white = change); edit_note for Info
     edit_note: str | None = None
     limits: AdmissionLimits | None = None  # the scope's, as read when prepared
+    styles: tuple[Style, ...] = ()  # a compare: one style per tile (`style` is the first)
+    references: tuple[bytes, ...] = ()  # cleaned style reference pictures
 
     @property
     def operation(self) -> Operation:
@@ -107,7 +111,7 @@ def new_row(
         user_name=clean_text(prepared.requester.display_name) or "someone",
         prompt=prepared.command.prompt,
         negative_prompt=prepared.command.negative_prompt,
-        style=prepared.style.id,
+        style=",".join(s.id for s in prepared.styles) or prepared.style.id,
         aspect=prepared.command.aspect,
         seed=prepared.seed,
         parent_id=prepared.parent_id,
@@ -120,6 +124,23 @@ def new_row(
         strength=prepared.command.strength if prepared.input_image is not None else None,
         suggestions=tuple(prepared.known_suggestions),
         edit_note=prepared.edit_note,
+    )
+
+
+def _cleaned(
+    command: ImagineCommand, prompt: str, negative: str | None, style: Style, seed: int, count: int
+) -> ImagineCommand:
+    """The command as prepared: its words cleaned, its style, seed and count settled."""
+    return command.model_copy(
+        update={
+            "prompt": prompt,
+            "negative_prompt": negative,
+            "style": style.id,
+            "seed": seed,
+            "count": count,
+            "image": None,  # the raw upload is not kept; `input_image` is clean
+            "style_references": (),  # nor these: `references` are
+        }
     )
 
 
@@ -217,30 +238,24 @@ class Admission:
         # here, its limits when checked now and when reserved in `submit`.
         row = await self._store.scope_row(scope.platform, scope.id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
-        style = await self._resolve(requester, scope_settings, command.style)
+        styles, expansion = await self._variants(requester, scope_settings, command, prompt, kind)
+        style, count = styles[0], max(len(styles), len(expansion.prompts), command.count)
         check_aspect(command.aspect, self._capabilities)
-        rendered = rendered_prompt(style, prompt, kind, mask is not None)
         if not describe:
-            check_prompt(prompt, rendered, self._settings.max_prompt_chars, self._capabilities)
-        await self._check_words(requester, scope, prompt, negative)
+            self._check_tiles(styles, expansion, kind, mask is not None)
+        for words in {prompt, *expansion.prompts}:
+            await self._check_words(requester, scope, words, negative)
         # Limits (the count cap among them) before the picture is cleaned: the cheap refusal first.
-        await self._check_limits(requester, scope, limits, command.count)
+        await self._check_limits(requester, scope, limits, count)
         image, known = await self._input_picture(requester, scope, command, describe)
         image = image if image is not None else source_image
-        providers = await self._providers(requester, scope, kind, image, known, mask)
+        references = await self._references(requester, scope, command)
+        providers = await self._providers(requester, scope, kind, image, known, mask, references)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
             requester=requester,
             scope=scope,
-            command=command.model_copy(
-                update={
-                    "prompt": prompt,
-                    "negative_prompt": negative,
-                    "style": style.id,
-                    "seed": seed,
-                    "image": None,  # the raw upload is not kept; `input_image` is clean
-                }
-            ),
+            command=_cleaned(command, prompt, negative, style, seed, count),
             style=style,
             seed=seed,
             scope_nsfw=scope_settings.nsfw,
@@ -253,7 +268,66 @@ class Admission:
             limits=limits,
             mask=mask,
             edit_note=edit_note,
+            styles=styles if len(styles) > 1 else (),
+            references=references,
         )
+
+    def _check_tiles(
+        self, styles: tuple[Style, ...], expansion: Expansion, kind: Kind, has_mask: bool
+    ) -> None:
+        """Every tile's words, and with its style around them, within the limits."""
+        for tile_style in styles:
+            for words in expansion.prompts:
+                rendered = rendered_prompt(tile_style, words, kind, has_mask)
+                check_prompt(words, rendered, self._settings.max_prompt_chars, self._capabilities)
+
+    async def _variants(
+        self,
+        requester: Requester,
+        settings: ScopeSettings,
+        command: ImagineCommand,
+        prompt: str,
+        kind: Kind,
+    ) -> tuple[tuple[Style, ...], Expansion]:
+        """The style of each tile (one, or up to four to compare) and the prompts the text
+        stands for (one, or up to four permutations); refused in plain words when they do
+        not make one grid."""
+        names = style_names(command.style)
+        styles: tuple[Style, ...]
+        if len(names) < 2:
+            styles = (await self._resolve(requester, settings, names[0] if names else None),)
+        else:
+            styles = tuple([await self._resolve(requester, settings, name) for name in names])
+        expansion = expand(prompt) if kind is not Kind.DESCRIBE else Expansion((prompt,), ())
+        several = len(styles) > 1 or expansion.permutes
+        if several and kind not in VARIANT_KINDS:
+            raise PromptSyntaxError(
+                "Choices in braces and several styles make new pictures, not this. "
+                "Write \\{ for a brace itself."
+            )
+        if len(styles) > 1 and expansion.permutes:
+            raise PromptSyntaxError(
+                "Compare styles or give choices in braces, not both in one request."
+            )
+        tiles = max(len(styles), len(expansion.prompts))
+        # A reroll of such a grid asks for its own count again: that is not a conflict.
+        if several and command.count not in (1, tiles):
+            raise CountTooHigh(
+                "Comparing styles or choices makes one picture each; leave out the count."
+            )
+        return styles, expansion
+
+    async def _references(
+        self, requester: Requester, scope: Scope, command: ImagineCommand
+    ) -> tuple[bytes, ...]:
+        """The style reference pictures, each checked and cleaned like an input picture."""
+        cleaned = []
+        for picture in command.style_references:
+            try:
+                cleaned.append((await self._inputs.clean(picture)).data)
+            except UserFacingError as exc:
+                await self._refuse(requester, scope, exc)
+        return tuple(cleaned)
 
     async def _providers(
         self,
@@ -263,10 +337,13 @@ class Admission:
         image: bytes | None,
         known: tuple[str, ...],
         mask: bytes | None,
+        references: tuple[bytes, ...] = (),
     ) -> tuple[str, ...]:
         """The chain filtered by what the request needs; refused when none can make it."""
         try:
-            return self.plans.providers_for(kind, image is not None, bool(known), bool(mask))
+            return self.plans.providers_for(
+                kind, image is not None, bool(known), bool(mask), references=bool(references)
+            )
         except UserFacingError as exc:
             await self._refuse(requester, scope, exc)
 
@@ -374,6 +451,8 @@ class Admission:
                 what = "prompt"
             elif picture is not None and await self._inputs.flagged(picture):
                 what = "picture"
+            elif any([await self._inputs.flagged(ref) for ref in prepared.references]):
+                what = "reference picture"
         except UserFacingError:
             await self._quotas.cancel(reservation)
             raise
@@ -397,6 +476,7 @@ class Admission:
         input_path = await asyncio.to_thread(
             self._files.write_inputs, gen_id, prepared.input_image, prepared.mask
         )
+        await asyncio.to_thread(self._files.write_references, gen_id, prepared.references)
         try:
             generation = await self._store.insert_generation(
                 new_row(gen_id, prepared, target, input_path)
@@ -406,7 +486,12 @@ class Admission:
             self._files.remove_generation(gen_id)  # the input and an edit's mask
             raise
         job = self.plans.job(
-            generation, prepared.style, prepared.scope_nsfw, prepared.input_image, prepared.mask
+            generation,
+            prepared.style,
+            prepared.scope_nsfw,
+            prepared.input_image,
+            prepared.mask,
+            prepared.references,
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)

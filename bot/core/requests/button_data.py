@@ -31,7 +31,7 @@ PREFIX = "ib"
 LIMITS: dict[Platform, int] = {"telegram": 64, "discord": 100}  # bytes; characters
 
 _GENERATION_ID = re.compile(r"[0-9a-f]{1,32}\Z")
-_STYLE = re.compile(r"[a-z0-9][a-z0-9-]{0,40}\Z")
+_STYLE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")  # a style id: at most 32 bytes (styles.py)
 WHO = re.compile(r"-?[0-9]{1,20}\Z")  # a platform user id (a chat id, for anonymous admins)
 LABEL = re.compile(r"[0-9A-Za-z_-]{1,64}\Z")
 
@@ -143,8 +143,11 @@ class TileButton(RowButton):
 
 
 def offered(generation: Generation, flag: str) -> bool:
-    """Whether the result offers the button its `FollowUps` flag names."""
-    if flag not in FollowUps.model_fields:
+    """Whether the result offers the button its `FollowUps` flag names (a field, or a property
+    made of fields such as `edits`)."""
+    if flag not in FollowUps.model_fields and not isinstance(
+        getattr(FollowUps, flag, None), property
+    ):
         raise AttributeError(f"FollowUps has no flag {flag!r}")
     return getattr(generation.follow_ups, flag) is True
 
@@ -156,6 +159,21 @@ class FollowUp:
         self, service: GenerationService, requester: Requester, scope: Scope
     ) -> Awaitable[PreparedRequest]:
         raise NotImplementedError
+
+
+class ModeratedFollowUp(FollowUp):
+    """A follow-up only the requester, or a moderator of the picture's own scope, may make
+    (the edits): the adapter says whether the presser moderates where they pressed."""
+
+    def prepare_as(
+        self, service: GenerationService, requester: Requester, scope: Scope, *, moderator: bool
+    ) -> Awaitable[PreparedRequest]:
+        raise NotImplementedError
+
+    def prepare(
+        self, service: GenerationService, requester: Requester, scope: Scope
+    ) -> Awaitable[PreparedRequest]:
+        return self.prepare_as(service, requester, scope, moderator=False)
 
 
 @dataclass(frozen=True)

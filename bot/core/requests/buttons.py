@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
+from bot.core.models import Direction, EditRequest, FollowUps
 from bot.core.requests.button_data import (
     LABEL,
     WHO,
     Button,
     Emphasis,
     FollowUp,
+    ModeratedFollowUp,
     On,
     Platform,
     Presser,
@@ -87,6 +89,35 @@ class Delete(ResultAction):
     telegram_row = 1
     emphasis = Emphasis.DANGER
     offered_by = "delete"
+
+
+@dataclass(frozen=True)
+class Share(ResultAction):
+    """Post a picture one made into another chat, without making it again and without
+    costing a limit. Telegram: no callback; the button switches to inline mode in a chat the
+    user picks (`switch_inline_query_chosen_chat`) with `inline_query()` typed in, and the
+    inline answer is the picture (its cached `file_id`). Discord: the press tells the
+    requester how to post it where they are (`/share`), answered only to them."""
+
+    telegram, discord = "h", "share"
+    presser = Presser.OWNER
+    label, telegram_emoji, discord_emoji = "Share", "📤", "📤"
+    telegram_row = 1
+    QUERY_PREFIX: ClassVar[str] = "share:"
+    offered_by = "share"
+
+    def inline_query(self) -> str:
+        return f"{self.QUERY_PREFIX}{self.generation_id}"
+
+    @classmethod
+    def from_inline_query(cls, query: str) -> Share | None:
+        """The Share of an inline query typed (or switched to) as `share:<generation id>`;
+        None for any other text (it is then a prompt)."""
+        text = query.strip()
+        if not text.lower().startswith(cls.QUERY_PREFIX):
+            return None
+        found = generation_id(text[len(cls.QUERY_PREFIX) :].strip())
+        return None if found is None else cls(found)
 
 
 @dataclass(frozen=True)
@@ -197,7 +228,7 @@ class Show(Button):
     def from_fields(
         cls, platform: Platform, fields: Sequence[str], chosen: str | None
     ) -> Self | None:
-        if len(fields) != 1 or not LABEL.match(fields[0]):
+        if tuple(fields) != ("history",):  # the one label it packs
             return None
         # The chosen value is looked up among the presser's own pictures (bounded ASCII).
         if chosen is None or not LABEL.match(chosen):
@@ -269,8 +300,191 @@ class ForgetCancel(ForgetAnswer):
     telegram, discord = "X", "forget-no"
 
 
+# -- the edits (docs/editing.md): one Edit button under a result opens them -------------------
+
+
+def _edit_menu_on(platform: Platform) -> On:
+    # Telegram swaps the picture's own keyboard for the edits (the row's message); Discord
+    # shows them in an ephemeral menu to the presser alone.
+    return On.ROW_MESSAGE if platform == "telegram" else On.EPHEMERAL_MENU
+
+
+@dataclass(frozen=True)
+class EditMenu(ResultAction):
+    """Opens the edits of the picture (of image 1 of a grid, with a picker for the others)."""
+
+    telegram, discord = "e", "edit"
+    presser = Presser.OWNER
+    label, telegram_emoji, discord_emoji = "Edit", "🪄", "🪄"
+    telegram_row = 1
+    offered_by = "edits"
+
+
+@dataclass(frozen=True)
+class EditImage(TileButton):
+    """In the Edit menu of a grid: the edits of image k instead."""
+
+    telegram, discord = "E", "edit-image"
+    presser = Presser.OWNER
+
+    @classmethod
+    def acts_on(cls, platform: Platform) -> On:
+        return _edit_menu_on(platform)
+
+
+@dataclass(frozen=True)
+class EditBack(RowButton):
+    """Telegram: the Edit menu closed, the result's own buttons back under the picture."""
+
+    telegram = "b"
+    presser = Presser.OWNER
+
+
+@dataclass(frozen=True)
+class EditButton(TileButton, ModeratedFollowUp):
+    """One edit of image k, pressed in the Edit menu: a new request replying to the picture."""
+
+    presser = Presser.OWNER
+    label: ClassVar[str] = ""
+
+    @classmethod
+    def acts_on(cls, platform: Platform) -> On:
+        return _edit_menu_on(platform)
+
+    @classmethod
+    def offered(cls, follow_ups: FollowUps, aspect: str) -> bool:
+        return follow_ups.outpaint
+
+    def edit(self) -> EditRequest:
+        raise NotImplementedError
+
+    def prepare_as(
+        self, service: GenerationService, requester: Requester, scope: Scope, *, moderator: bool
+    ) -> Awaitable[PreparedRequest]:
+        return service.prepare_edit(
+            self.generation_id, self.index, self.edit(), requester, scope, moderator=moderator
+        )
+
+
+ZOOM_DATA = {"1.5": 1.5, "2": 2.0}
+
+
+@dataclass(frozen=True)
+class ZoomOut(EditButton):
+    """Zoom out 1.5x or 2x: `ib:z:<id>:<k>:<1.5|2>`."""
+
+    telegram, discord = "z", "zoom"
+    factor: float
+
+    def fields(self, platform: Platform) -> tuple[str, ...]:
+        return (self.generation_id, str(self.index), f"{self.factor:g}")
+
+    @classmethod
+    def from_fields(
+        cls, platform: Platform, fields: Sequence[str], chosen: str | None
+    ) -> Self | None:
+        if len(fields) != 3 or fields[2] not in ZOOM_DATA:
+            return None
+        tile = TileButton.from_fields(platform, fields[:2], chosen)
+        return None if tile is None else cls(tile.generation_id, tile.index, ZOOM_DATA[fields[2]])
+
+    def edit(self) -> EditRequest:
+        return EditRequest(action="zoom", factor=self.factor)
+
+
+PAN_ARROWS: dict[Direction, str] = {"left": "⬅️", "right": "➡️", "up": "⬆️", "down": "⬇️"}
+
+
+@dataclass(frozen=True)
+class Pan(EditButton):
+    """Pan ⬅️ ➡️ ⬆️ ⬇️: `ib:p:<id>:<k>:<left|right|up|down>`."""
+
+    telegram, discord = "p", "pan"
+    direction: Direction
+
+    def fields(self, platform: Platform) -> tuple[str, ...]:
+        return (self.generation_id, str(self.index), self.direction)
+
+    @classmethod
+    def from_fields(
+        cls, platform: Platform, fields: Sequence[str], chosen: str | None
+    ) -> Self | None:
+        if len(fields) != 3:
+            return None
+        direction = next((d for d in PAN_ARROWS if d == fields[2]), None)
+        tile = TileButton.from_fields(platform, fields[:2], chosen)
+        if tile is None or direction is None:
+            return None
+        return cls(tile.generation_id, tile.index, direction)
+
+    def edit(self) -> EditRequest:
+        return EditRequest(action="pan", direction=self.direction)
+
+
+@dataclass(frozen=True)
+class MakeSquare(EditButton):
+    """Make square (offered on pictures that are not square already)."""
+
+    telegram, discord = "Q", "square"
+
+    @classmethod
+    def offered(cls, follow_ups: FollowUps, aspect: str) -> bool:
+        return follow_ups.outpaint and aspect != "1:1"
+
+    def edit(self) -> EditRequest:
+        return EditRequest(action="square")
+
+
+@dataclass(frozen=True)
+class EditByWords(TileButton):
+    """Asks what to change (Telegram: a ForceReply; Discord: `EditWordsSubmit`'s modal)."""
+
+    telegram, discord = "w", "edit-words"
+    presser = Presser.OWNER
+
+    @classmethod
+    def acts_on(cls, platform: Platform) -> On:
+        return _edit_menu_on(platform)
+
+
+@dataclass(frozen=True)
+class EditWordsSubmit(TileButton):
+    """Discord's Edit by words modal, submitted from the ephemeral Edit menu."""
+
+    discord = "edit-words-submit"
+    presser = Presser.OWNER
+    on = On.EPHEMERAL_MENU
+    modal = True
+
+
+EDIT_ACTIONS: tuple[type[EditButton], ...] = (ZoomOut, Pan, MakeSquare)
+
+
+@dataclass(frozen=True)
+class VaryRegion(ResultAction):
+    """🖌 Vary (Region): the brush editor in the web app (docs/editing.md). On Discord a press
+    answers, to the presser alone, a link to a signed editor link made for them; on Telegram
+    the button is itself the link (a Mini App in private chats, a URL in groups), so it has
+    no callback data. Shown only where the bot serves the editor (each adapter knows) and
+    some provider of the chain can repaint a region (`follow_ups.edit_region`)."""
+
+    discord = "brush"
+    presser = Presser.OWNER
+    label, telegram_emoji, discord_emoji = "Vary (Region)", "🖌", "🖌️"
+    telegram_row = 1
+    offered_by = "edit_region"
+
+
 TILE_ACTIONS: tuple[type[TileAction], ...] = (Upscale, Vary)
-RESULT_ACTIONS: tuple[type[ResultAction], ...] = (Reroll, RestyleMenu, Remix, Info, Delete)
+RESULT_ACTIONS: tuple[type[ResultAction], ...] = (
+    Reroll,
+    RestyleMenu,
+    Remix,
+    EditMenu,
+    Info,
+    Delete,
+    Share,
+)
 
 BUTTONS = Registry(
     *TILE_ACTIONS,
@@ -284,4 +498,12 @@ BUTTONS = Registry(
     ChatDefault,
     ForgetConfirm,
     ForgetCancel,
+    EditImage,
+    EditBack,
+    ZoomOut,
+    Pan,
+    MakeSquare,
+    EditByWords,
+    EditWordsSubmit,
+    VaryRegion,
 )

@@ -13,8 +13,10 @@ restart like any other.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
+from bot.core.delivery.offers import edits_possible
 from bot.core.errors import InvalidRequest
 from bot.core.generation.canvases import Canvas, check_mask, outpaint_canvas
 from bot.core.generation.picture_threads import in_background
@@ -29,12 +31,23 @@ from bot.core.models import (
     Requester,
     Scope,
 )
+from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest
 from bot.core.requests.history import History
 
 REGION_STRENGTH = 0.8  # a repainted region may change a lot, but starts from what was there
 OUTPAINT_STRENGTH = 1.0  # a new area starts from a flat fill: nothing there to keep
 WORDS_STRENGTH = 0.6
+NO_EDITS = "None of the image services this bot uses can edit a picture."
+NOTE_WORDS = 120  # how much of an instruction the Info's note repeats
+
+
+def words_note(instruction: str, index: int) -> str:
+    """The Info's note for an edit by words: what was asked, on which image."""
+    said = " ".join(instruction.split())
+    if len(said) > NOTE_WORDS:
+        said = said[: NOTE_WORDS - 1] + "…"
+    return f"edited: {said} (image {index})"
 
 
 class EditOffers(Frozen):
@@ -46,12 +59,8 @@ class EditOffers(Frozen):
 
 
 def edit_offers(capabilities: Mapping[str, Capabilities]) -> EditOffers:
-    usable = [c for c in capabilities.values() if c.image_input]
-    return EditOffers(
-        region=any(c.inpaint for c in usable),
-        outpaint=any(c.outpaint for c in usable),
-        words=any(c.edit_by_words for c in usable),
-    )
+    region, outpaint, words = edits_possible(capabilities)
+    return EditOffers(region=region, outpaint=outpaint, words=words)
 
 
 class EditActions:
@@ -93,16 +102,22 @@ class EditActions:
         *,
         mask: bytes | None = None,
         prompt: str | None = None,
+        moderator: bool = False,
     ) -> PreparedRequest:
         """The edit checked and ready for `submit`; nothing is written. `prompt` is what to
         paint (a region's or the whole request's; the original prompt when not given) or,
-        for an edit by words, the instruction itself."""
-        original = await self._history.generation_for(generation_id, requester, scope)
+        for an edit by words, the instruction itself. Only the requester, or a moderator of
+        the picture's own scope (`moderator`, as the adapter found it), may edit a picture."""
+        original = await self._history.generation_for(
+            generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
+        )
         if original.kind is Kind.DESCRIBE:
             raise InvalidRequest("A description has no picture to edit.")
         if edit.action == "words" and not (prompt or "").strip():
             raise InvalidRequest("Say what to change, e.g. “make it night”.")
         canvas = await self._canvas(original, index, edit, mask)
+        if edit.action == "words" and prompt:
+            canvas = dataclasses.replace(canvas, note=words_note(prompt, index))
         strength = REGION_STRENGTH
         if edit.outpaints:
             strength = OUTPAINT_STRENGTH

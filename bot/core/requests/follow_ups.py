@@ -58,6 +58,10 @@ class FollowUpActions:
         except FileNotFoundError:
             return None
 
+    async def _references_of(self, generation: Generation) -> tuple[bytes, ...]:
+        """The style reference pictures a request followed, for a request made again."""
+        return await asyncio.to_thread(self._files.read_references, generation.id)
+
     @staticmethod
     def _again(original: Generation, **changes: object) -> ImagineCommand:
         values: dict[str, object] = {
@@ -83,12 +87,13 @@ class FollowUpActions:
         style: str | None = None,
     ) -> PreparedRequest:
         """Reroll (same settings, new seed) or restyle (another style), on grids too: the
-        same count, and the same input picture when the request started from one."""
+        same count, and the same input picture and style references when it had them."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
             raise InvalidRequest("A description has no picture to make again.")
         kind = Kind.RESTYLE if style and style != original.style else Kind.REROLL
-        command = self._again(original, style=style or original.style)
+        references = await self._references_of(original)
+        command = self._again(original, style=style or original.style, style_references=references)
         return await self._admission.prepare(
             requester,
             scope,
@@ -105,7 +110,8 @@ class FollowUpActions:
         chain has none (then it costs nothing against the limits)."""
         original = await self._history.generation_for(generation_id, requester, scope)
         data, image = await self._history.picture(original, index)
-        command = self._again(original, count=1, seed=image.seed)
+        prompt, style = self._admission.plans.tile(original, index)
+        command = self._again(original, count=1, seed=image.seed, prompt=prompt, style=style)
         return await self._admission.prepare(
             requester,
             scope,
@@ -123,7 +129,9 @@ class FollowUpActions:
         at a moderate strength; refused plainly when no provider takes an image."""
         original = await self._history.generation_for(generation_id, requester, scope)
         data, _image = await self._history.picture(original, index)
-        command = self._again(original, strength=DEFAULT_STRENGTH)
+        # A tile of a compare or permutations grid varies in its own style and words.
+        prompt, style = self._admission.plans.tile(original, index)
+        command = self._again(original, strength=DEFAULT_STRENGTH, prompt=prompt, style=style)
         return await self._admission.prepare(
             requester,
             scope,
@@ -142,11 +150,17 @@ class FollowUpActions:
         requester: Requester,
         scope: Scope,
     ) -> PreparedRequest:
-        """The request again with an edited prompt: same style, aspect and count."""
+        """The request again with an edited prompt: same style, aspect, count and style
+        references."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
             raise InvalidRequest("A description has no prompt to remix.")
-        command = self._again(original, prompt=prompt, negative_prompt=negative_prompt)
+        command = self._again(
+            original,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            style_references=await self._references_of(original),
+        )
         return await self._admission.prepare(
             requester,
             scope,
@@ -200,4 +214,22 @@ class FollowUpActions:
             parent_id=generation.parent_id,
             parent_index=generation.parent_index,
             edit_note=generation.edit_note,
+            references_note=await self._references_note(generation),
+            tiles=self._admission.plans.tile_labels(generation),
+        )
+
+    async def _references_note(self, generation: Generation) -> str | None:
+        """Whether the picture followed the request's style reference pictures, plainly."""
+        given = len(await asyncio.to_thread(self._files.references, generation.id))
+        if not given:
+            return None
+        pictures = f"{given} style reference picture{'s' if given > 1 else ''}"
+        caps = self._capabilities.get(generation.provider or "")
+        if caps is None:
+            return f"{pictures} given."
+        if caps.style_references:
+            return f"Followed {pictures}."
+        return (
+            f"{pictures.capitalize()} given, but {generation.provider} cannot follow reference "
+            "pictures: made from the prompt and style alone."
         )

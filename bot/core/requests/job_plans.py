@@ -4,7 +4,9 @@ The job is built from the row (and its stored input picture), so a row written b
 restart becomes the same job again after it: the style is rendered from the row, the input
 picture read from its file, the chain filtered again by what the request needs. An edit's
 input picture is the canvas it works on (the padded one for zoom, pan and square) and its
-mask the file beside it (`<id>-mask.png`), so an edit is rebuilt the same way.
+mask the file beside it (`<id>-mask.png`), so an edit is rebuilt the same way. Style
+reference pictures are the files `<id>-ref1` ... beside it, and a compare or permutations
+request is expanded again from the row's style list and prompt (`variants`).
 """
 
 from __future__ import annotations
@@ -13,15 +15,30 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from bot.core.errors import NoCapableProvider
+from bot.core.errors import InvalidRequest, NoCapableProvider
 from bot.core.generation.providers.base import Capabilities
-from bot.core.generation.providers.chain import Needs, select
+from bot.core.generation.providers.chain import Needs, references_first, select
 from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
-from bot.core.messages import EDIT_OPERATIONS, EDIT_VERSION, JobMessage, Operation
+from bot.core.messages import (
+    EDIT_OPERATIONS,
+    EDIT_VERSION,
+    VARIANT_VERSION,
+    JobMessage,
+    JobVariant,
+    Operation,
+)
 from bot.core.models import DEFAULT_STRENGTH, EDIT_KINDS, Generation, Kind, Scope, Style
 from bot.core.requests.preferences import Preferences
 from bot.core.requests.styles import StyleCatalogue
+from bot.core.requests.variants import (
+    VARIANT_KINDS,
+    Expansion,
+    compared,
+    escape,
+    expand,
+    plain,
+)
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -51,8 +68,10 @@ def providers_for(
     has_image: bool,
     known: bool = False,
     has_mask: bool = False,
+    references: bool = False,
 ) -> tuple[str, ...]:
     """The chain filtered by what the request needs; a plain refusal when none can.
+    With style references, the providers that follow them come first.
     Any aspect is made by every provider (at its nearest size, then cropped). An upscale
     without an upscaler hands back the original; a describe of a picture that carries its
     own parameters needs no describer. An edit falls back along the chain as image input
@@ -67,11 +86,12 @@ def providers_for(
         edit_by_words=operation == "edit",
     )
     try:
-        return tuple(select(capabilities, needs))
+        chosen = select(capabilities, needs)
     except NoCapableProvider:
         if kind is Kind.UPSCALE or (kind is Kind.DESCRIBE and known):
             return ()
         raise
+    return references_first(capabilities, chosen) if references else tuple(chosen)
 
 
 def rendered_prompt(style: Style, prompt: str, kind: Kind, has_mask: bool) -> str:
@@ -103,9 +123,76 @@ class JobPlans:
         self._files = files
 
     def providers_for(
-        self, kind: Kind, has_image: bool, known: bool = False, has_mask: bool = False
+        self,
+        kind: Kind,
+        has_image: bool,
+        known: bool = False,
+        has_mask: bool = False,
+        references: bool = False,
     ) -> tuple[str, ...]:
-        return providers_for(self._capabilities, kind, has_image, known, has_mask)
+        return providers_for(self._capabilities, kind, has_image, known, has_mask, references)
+
+    def tile_styles(self, generation: Generation, style: Style) -> tuple[Style, ...]:
+        """The style of each tile of a compare (its row lists several), else `style`."""
+        ids = compared(generation.style)
+        if len(ids) < 2:
+            return (style,)
+        return tuple(self._styles.find(i) or style for i in ids)
+
+    def _row_style(self, generation: Generation) -> Style:
+        first = compared(generation.style)[0]
+        return self._styles.find(first) or self._styles.get(self._settings.default_style)
+
+    def tile_labels(self, generation: Generation) -> tuple[str, ...]:
+        """Each tile's label of a compare or permutations grid (none for any other)."""
+        return tuple(v.label for v in self.variants(generation, self._row_style(generation)))
+
+    def tile(self, generation: Generation, index: int) -> tuple[str, str]:
+        """The prompt (escaped, so it stands for itself) and style id of tile `index` of a
+        compare or permutations grid, for a follow-up of that one picture; any other row's
+        own prompt and style."""
+        if generation.kind not in VARIANT_KINDS:
+            return generation.prompt, generation.style
+        styles = compared(generation.style)
+        try:
+            expansion = expand(generation.prompt)
+        except InvalidRequest:
+            return generation.prompt, styles[0]
+        if expansion.permutes and 1 <= index <= len(expansion.prompts):
+            return escape(expansion.prompts[index - 1]), styles[0]
+        if len(styles) > 1 and 1 <= index <= len(styles):
+            return generation.prompt, styles[index - 1]
+        return generation.prompt, styles[0]
+
+    def variants(self, generation: Generation, style: Style) -> tuple[JobVariant, ...]:
+        """One entry per tile for a compare or permutations request, else none: each tile's
+        style rendered around its prompt, with its label."""
+        if generation.kind not in VARIANT_KINDS:
+            return ()
+        styles = self.tile_styles(generation, style)
+        try:
+            expansion = expand(generation.prompt)
+        except InvalidRequest:  # a row written before braces meant choices
+            expansion = Expansion(prompts=(generation.prompt,), labels=())
+        if len(styles) == 1 and not expansion.permutes:
+            return ()
+        tiles = [(s, p, s.name) for s in styles for p in expansion.prompts[:1]]
+        if expansion.permutes:
+            tiles = [
+                (styles[0], p, lab)
+                for p, lab in zip(expansion.prompts, expansion.labels, strict=True)
+            ]
+        return tuple(
+            JobVariant(
+                prompt=tile_style.render(prompt),
+                negative_prompt=", ".join(
+                    p for p in (generation.negative_prompt, tile_style.negative) if p
+                ),
+                hints={k: dict(v) for k, v in tile_style.providers.items()},
+                label=label,
+            )
+            for tile_style, prompt, label in tiles
+        )
 
     def job(
         self,
@@ -114,22 +201,31 @@ class JobPlans:
         scope_nsfw: bool,
         input_image: bytes | None,
         mask: bytes | None = None,
+        references: tuple[bytes, ...] = (),
     ) -> JobMessage:
         """The one builder of a generation's job, from its row: at the first enqueue and at
         every resume (`job_for`), so a field added here behaves the same after a restart.
         `style` is the row's, `scope_nsfw` the scope's setting, the pictures the row's files."""
         has_mask = mask is not None
         providers = self.providers_for(
-            generation.kind, input_image is not None, bool(generation.suggestions), has_mask
+            generation.kind,
+            input_image is not None,
+            bool(generation.suggestions),
+            has_mask,
+            references=bool(references),
         )
         # NSFW only when the scope allows it AND the adapter said this chat may show it
         # (a Discord channel that is not age-restricted never may).
         nsfw = scope_nsfw and generation.policy.nsfw_ok
         operation = operation_of(generation.kind, has_mask)
+        variants = self.variants(generation, style)
+        version = EDIT_VERSION if operation in EDIT_OPERATIONS else 2
+        if variants or references:
+            version = VARIANT_VERSION
         return JobMessage(
-            v=EDIT_VERSION if operation in EDIT_OPERATIONS else 2,
+            v=version,
             generation_id=generation.id,
-            prompt=rendered_prompt(style, generation.prompt, generation.kind, has_mask),
+            prompt=rendered_prompt(style, plain(generation.prompt), generation.kind, has_mask),
             negative_prompt=", ".join(p for p in (generation.negative_prompt, style.negative) if p),
             aspect=generation.aspect,
             seed=generation.seed,
@@ -144,14 +240,14 @@ class JobPlans:
             init_image=input_image,
             strength=generation.strength if generation.strength is not None else DEFAULT_STRENGTH,
             mask=mask,
+            variants=variants,
+            style_references=references,
         )
 
     async def job_for(self, generation: Generation) -> JobMessage:
         """The job of a stored row (after a restart): its style, the scope's setting and the
         pictures read back, then the same builder as the first enqueue."""
-        style = self._styles.find(generation.style) or self._styles.get(
-            self._settings.default_style
-        )
+        style = self._row_style(generation)  # a compare's first style
         scope = Scope(platform=generation.platform, id=generation.scope_id)
         scope_settings = await self._preferences.scope_settings(scope)
         image = mask = None
@@ -159,7 +255,8 @@ class JobPlans:
             image = await asyncio.to_thread(self._files.read, generation.input_path)
         if generation.kind in EDIT_KINDS:
             mask = await asyncio.to_thread(self._files.read_mask, generation.id)
-        return self.job(generation, style, scope_settings.nsfw, image, mask)
+        references = await asyncio.to_thread(self._files.read_references, generation.id)
+        return self.job(generation, style, scope_settings.nsfw, image, mask, references)
 
     async def resume_job(self, generation: Generation) -> None:
         """Enqueue again after a restart; a no-op when Redis still knows the job."""

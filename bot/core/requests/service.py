@@ -146,6 +146,30 @@ class GenerationService:
         """Enqueue a stored row again after a restart (`JobPlans.resume_job`)."""
         await self.admission.plans.resume_job(generation)
 
+    async def prepare_edit(
+        self,
+        generation_id: str,
+        index: int,
+        edit: EditRequest,
+        requester: Requester,
+        scope: Scope,
+        *,
+        mask: bytes | None = None,
+        prompt: str | None = None,
+        moderator: bool = False,
+    ) -> PreparedRequest:
+        """See `EditActions.prepare` (writes nothing: an adapter may still refuse)."""
+        return await self.edit_actions.prepare(
+            generation_id,
+            index,
+            edit,
+            requester,
+            scope,
+            mask=mask,
+            prompt=prompt,
+            moderator=moderator,
+        )
+
     async def edit(
         self,
         generation_id: str,
@@ -163,22 +187,6 @@ class GenerationService:
             generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
         )
         return await self.submit(prepared, target)
-
-    async def prepare_edit(
-        self,
-        generation_id: str,
-        index: int,
-        edit: EditRequest,
-        requester: Requester,
-        scope: Scope,
-        *,
-        mask: bytes | None = None,
-        prompt: str | None = None,
-    ) -> PreparedRequest:
-        """See `EditActions.prepare`."""
-        return await self.edit_actions.prepare(
-            generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
-        )
 
     async def prepare(
         self,

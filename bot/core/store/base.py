@@ -321,6 +321,8 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
                 (cutoff,),
             )
             await tx.execute("DELETE FROM refusals WHERE created_at < ?", (cutoff,))
+            # A brush-editor link's use matters only while the link could still open.
+            await tx.execute("DELETE FROM editor_link_uses WHERE expires_at < ?", (cutoff,))
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(purge)
@@ -336,6 +338,7 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
             rows = await tx.fetch(DERIVED_FROM_THEM, who)
             await tx.execute("DELETE FROM refusals WHERE platform = ? AND user_id = ?", who)
             await tx.execute("DELETE FROM user_settings WHERE platform = ? AND user_id = ?", who)
+            await tx.execute("DELETE FROM editor_link_uses WHERE platform = ? AND user_id = ?", who)
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(forget)

@@ -41,6 +41,10 @@ TABLES: dict[str, tuple[str, str]] = {
     ),
     "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),
     "state": ("key, value", "key"),
+    "editor_link_uses": (
+        "nonce, platform, user_id, generation_id, used_at, expires_at",
+        "nonce",
+    ),
 }
 BATCH = 500
 

@@ -38,6 +38,9 @@ class Capabilities(Frozen):
     inpaint: bool = False  # repaints the area a mask marks, keeping the rest
     outpaint: bool = False  # fills the new area of a padded canvas (zoom out, pan, square)
     edit_by_words: bool = False  # edits a picture by an instruction alone, with no mask
+    # Follows reference pictures of a look (IP-Adapter on ComfyUI and AUTOMATIC1111, several
+    # input images on the GPT image models); others make the picture from the prompt alone.
+    style_references: bool = False
     # Pixel size made for each aspect ratio (what `aspects` lists, in pixels).
     sizes: dict[AspectRatio, tuple[int, int]] = Field(default_factory=dict)
 
@@ -65,6 +68,9 @@ class ProviderRequest(Frozen):
     # an instruction.
     edit: EditMode = ""
     mask: bytes | None = None
+    # Checked pictures of the look to follow; only a provider that declares
+    # `style_references` gets them (the others are given none).
+    style_references: tuple[bytes, ...] = ()
 
 
 class UpscaleRequest(Frozen):

@@ -4,7 +4,9 @@ The chain (`IMAGE_PROVIDERS`, in order) is filtered by what a request needs: an 
 an input image, an upscaler, a describe, and how many images. A count is never a reason to
 skip a provider (a provider that makes one image per call makes four in four parallel calls);
 it only decides how many calls are made. When no provider is left, the user is told before
-anything is queued (`NoCapableProvider`).
+anything is queued (`NoCapableProvider`). Style reference pictures are never a reason to
+skip a provider either: the ones that follow references are asked first (`references_first`),
+and the rest stay behind them as the fallback, making the picture from the prompt alone.
 """
 
 from __future__ import annotations
@@ -69,6 +71,15 @@ def select(capabilities: Mapping[str, Capabilities], needs: Needs) -> list[str]:
     )
 
 
+def references_first(
+    capabilities: Mapping[str, Capabilities], chain: list[str] | tuple[str, ...]
+) -> tuple[str, ...]:
+    """The chain with the providers that follow style references first, each part in the
+    operator's order."""
+    follow = [pid for pid in chain if capabilities[pid].style_references]
+    return (*follow, *(pid for pid in chain if pid not in follow))
+
+
 def operations(caps: Capabilities) -> list[str]:
     """What a provider can do beyond one text-to-image picture, as short words."""
     ops = [f"up to {caps.images_per_request} per call"]
@@ -79,6 +90,8 @@ def operations(caps: Capabilities) -> list[str]:
     if caps.describe:
         ops.append("describe")
     ops.extend(name for name, can in _edits(caps) if can)
+    if caps.style_references:
+        ops.append("style references")
     return ops
 
 

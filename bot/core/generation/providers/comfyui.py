@@ -5,7 +5,9 @@ one placeholder takes the placeholder's type (numbers stay numbers), one inside 
 string is replaced as text. Several images are one prompt (`{{batch_size}}` in the latent);
 image to image and upscaling upload the picture (`/upload/image`, a file name made from its
 hash) and run the shipped `img2img.json` / `upscale.json`; an edit (inpaint, or outpaint of a
-padded canvas) uploads the picture and its mask and runs `inpaint.json`. Progress is followed by polling
+padded canvas) uploads the picture and its mask and runs `inpaint.json`; style reference
+pictures, when a reference workflow is set (`COMFYUI_REFERENCE_WORKFLOW`), are uploaded and
+run through it (IP-Adapter; several are one image batch). Progress is followed by polling
 `/history/{id}` once a second (and `/queue` for the position) rather than the `/ws`
 websocket: plain HTTP works through any reverse proxy and needs no connection kept per job,
 a missed websocket message cannot leave a job waiting forever, and a second is small next
@@ -39,6 +41,7 @@ from bot.core.generation.providers.comfyui_workflow import (
     fill,
     load_workflow,
     uses,
+    with_references,
 )
 from bot.core.generation.providers.common import ProviderBase, upscaled
 from bot.core.generation.providers.hints import hint_float, hint_int, hint_str
@@ -83,6 +86,7 @@ class ComfyUIProvider(ProviderBase):
         upscale_workflow: MaybeWorkflow = None,
         upscaler: str = DEFAULT_UPSCALER,
         inpaint_workflow: MaybeWorkflow = None,
+        reference_workflow: dict[str, Any] | None = None,
     ) -> None:
         self._img2img = _workflow_or_shipped(img2img_workflow, "img2img")
         self._inpaint = _workflow_or_shipped(inpaint_workflow, "inpaint")
@@ -104,11 +108,13 @@ class ComfyUIProvider(ProviderBase):
                 image_input=bool(self._img2img),
                 inpaint=bool(self._inpaint),
                 outpaint=bool(self._inpaint),
+                style_references=reference_workflow is not None,
                 upscaler=upscaler if self._upscale else None,
                 sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
             ),
         )
         self._workflow = workflow
+        self._reference = reference_workflow
         self._base = base_size
         self._deadline = deadline_seconds
         self._poll = poll_seconds
@@ -138,6 +144,7 @@ class ComfyUIProvider(ProviderBase):
             "model": hint_str(request.hints, "model", self.id) or self._model,
             "batch_size": request.count,
             "denoise": request.strength,
+            "reference_weight": hint_float(request.hints, "reference_weight", 0.8, self.id),
         }
 
     def workflow_for(self, request: ProviderRequest) -> dict[str, Any]:
@@ -148,6 +155,7 @@ class ComfyUIProvider(ProviderBase):
     ) -> list[ProviderImage]:
         workflow = self._workflow
         values = self._values(request)
+        filled: dict[str, Any] | None = None
         if request.mask is not None and request.init_image is not None:
             if not self._inpaint:
                 raise ProviderMisconfigured("comfyui has no inpaint workflow")
@@ -165,7 +173,13 @@ class ComfyUIProvider(ProviderBase):
                 raise ProviderMisconfigured("comfyui has no image-to-image workflow")
             workflow = self._img2img
             values["image"] = await self._upload(request.init_image)
-        entry = await self._run(dict(fill(workflow, values)), request.generation_id, progress)
+        elif request.style_references and self._reference is not None:
+            names = [await self._upload(data) for data in request.style_references]
+            values["reference"] = names[0]
+            # Filled once (a prompt holding "{{seed}}" stays the user's text), then joined.
+            filled = with_references(dict(fill(self._reference, values)), names)
+        filled = filled or dict(fill(workflow, values))
+        entry = await self._run(filled, request.generation_id, progress)
         pictures = await self._outputs(entry)
         model = str(request.hints.get("model", self._model))
         # One seed drives a whole latent batch: each image shares it (with its batch index).

@@ -3,7 +3,9 @@
 Several pictures are one call (`n`; dall-e-3 makes one per call, so more are parallel
 calls); image to image is `images.edit` with the picture as input, on the GPT image models,
 which is also how they edit: with a `mask` (a PNG with alpha, the picture's size, transparent
-= change) for a region or a padded canvas, or by the instruction alone with no mask;
+= change) for a region or a padded canvas, or by the instruction alone with no mask; style
+reference pictures go to the same edit as further `image[]` parts (after the picture to
+start from, when there is one), with `input_fidelity: high` on gpt-image-1;
 describing is a chat-completions call to `OPENAI_VISION_MODEL` (`openai_vision.py`).
 OpenAI has no upscaler.
 
@@ -207,6 +209,7 @@ class OpenAIImagesProvider(ProviderBase):
                 inpaint=takes_images(model),
                 outpaint=takes_images(model),
                 edit_by_words=takes_images(model),
+                style_references=takes_images(model),
                 describe=bool(vision_model),
                 sizes={a: _pixels(size) for a, size in sizes.items()},
             ),
@@ -265,22 +268,10 @@ class OpenAIImagesProvider(ProviderBase):
         params = self._params(request)
         try:
             sdk = self._sdk(request.count)
-            if request.init_image is None:
+            if request.init_image is None and not request.style_references:
                 response = await sdk.images.generate(**params)
             else:
-                params.pop("style", None)
-                if self._model == "gpt-image-1" and request.strength < 0.5:
-                    params["input_fidelity"] = "high"  # stay close to the picture
-                picture = await asyncio.to_thread(
-                    images.fit, request.init_image, max_side=MAX_INPUT_SIDE, keep=EDIT_TAKES
-                )
-                extension, mime = images.file_type(picture)
-                if request.mask is not None:
-                    mask = await _alpha_mask(request.mask, picture)
-                    params["mask"] = ("mask.png", mask, "image/png")
-                response = await sdk.images.edit(
-                    image=(f"image.{extension}", picture, mime), **params
-                )
+                response = await self._edit(sdk, request, params)
         except ResponseTooLarge as exc:
             raise too_large("answer", exc.limit) from None
         except openai.OpenAIError as exc:
@@ -303,6 +294,29 @@ class OpenAIImagesProvider(ProviderBase):
                 ProviderImage(data=data, model=self._model, revised_prompt=item.revised_prompt)
             )
         return made
+
+    async def _edit(
+        self, sdk: AsyncOpenAI, request: ProviderRequest, params: dict[str, Any]
+    ) -> Any:
+        """An edit: the picture to start from (with its mask), then the style references."""
+        params.pop("style", None)
+        strict = request.init_image is not None and request.strength < 0.5
+        if self._model == "gpt-image-1" and (strict or request.style_references):
+            params["input_fidelity"] = "high"  # stay close to the picture, or the look
+        parts = []
+        for number, data in enumerate((request.init_image, *request.style_references)):
+            if data is None:
+                continue
+            picture = await asyncio.to_thread(
+                images.fit, data, max_side=MAX_INPUT_SIDE, keep=EDIT_TAKES
+            )
+            if number == 0 and request.mask is not None:
+                mask = await _alpha_mask(request.mask, picture)
+                params["mask"] = ("mask.png", mask, "image/png")
+            extension, mime = images.file_type(picture)
+            parts.append((f"image-{number}.{extension}", picture, mime))
+        image: Any = parts[0] if len(parts) == 1 else parts
+        return await sdk.images.edit(image=image, **params)
 
     async def describe(self, request: DescribeRequest) -> Description:
         if not self._vision_model:

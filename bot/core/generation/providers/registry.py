@@ -7,7 +7,8 @@ the code (and libraries) of the providers it uses and no others.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import ConfigError, Settings
 
@@ -71,6 +72,8 @@ def build_provider(
             timeout=settings.provider_deadline_seconds,
             # The image arrives base64-encoded inside JSON: 4/3 of its size, plus the info.
             max_response_bytes=settings.max_image_bytes * 4 // 3 + 1024 * 1024,
+            reference_model=settings.sdwebui_reference_model,
+            reference_module=settings.sdwebui_reference_module,
         )
     if provider_id == "comfyui":
         if not settings.comfyui_url:
@@ -82,6 +85,7 @@ def build_provider(
         except (OSError, ValueError) as exc:
             raise ConfigError(f"COMFYUI_WORKFLOW: {exc}") from None
         return ComfyUIProvider(
+            reference_workflow=_reference_workflow(settings),
             http=http,
             url=settings.comfyui_url,
             workflow=workflow,
@@ -91,6 +95,20 @@ def build_provider(
             max_image_bytes=settings.max_image_bytes,
         )
     raise ConfigError(f"IMAGE_PROVIDERS: unknown provider {provider_id!r}")
+
+
+def _reference_workflow(settings: Settings) -> dict[str, Any] | None:
+    """COMFYUI_REFERENCE_WORKFLOW: "shipped" for workflows/reference.json, a path, or none."""
+    from bot.core.generation.providers.comfyui_workflow import load_workflow
+
+    chosen = settings.comfyui_reference_workflow
+    if not chosen:
+        return None
+    try:
+        path = None if chosen == "shipped" else Path(chosen)
+        return load_workflow(path, "reference")
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"COMFYUI_REFERENCE_WORKFLOW: {exc}") from None
 
 
 def build_providers(settings: Settings, http: httpx.AsyncClient) -> dict[str, ImageProvider]:

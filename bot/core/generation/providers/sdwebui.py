@@ -7,6 +7,11 @@ is also how a padded canvas is outpainted), both with `batch_size` for several i
 `/sdapi/v1/interrogate` with the CLIP model. One blocking call each returns base64 images;
 `info` (a JSON string) tells the seeds and model that were used. Per-style sampler, steps,
 CFG scale and checkpoint come from the request's hints (`styles.yaml`).
+
+Style reference pictures go through the ControlNet extension as always-on script units
+(`alwayson_scripts.controlnet.args`): one IP-Adapter unit per picture (`module`, `model`,
+`weight`, the base64 `image`), only when the operator named the IP-Adapter model
+(`SDWEBUI_REFERENCE_MODEL`); a server without the extension answers 422 for the script.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ MAX_BATCH = 4
 DEFAULT_UPSCALER = "R-ESRGAN 4x+"  # ships with AUTOMATIC1111 and Forge
 MAX_INPUT_SIDE = 2048
 TAKES = ("PNG", "JPEG", "WEBP")  # what the server's decode_base64_to_image opens
+DEFAULT_REFERENCE_MODULE = "ip-adapter_clip_sd15"  # ControlNet's IP-Adapter preprocessor
+REFERENCE_WEIGHT = 0.8  # how strongly the look is followed (a style's `reference_weight`)
+MAX_REFERENCE_SIDE = 1024
 
 
 class SDWebUIProvider(ProviderBase):
@@ -67,6 +75,8 @@ class SDWebUIProvider(ProviderBase):
         timeout: float,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         upscaler: str = DEFAULT_UPSCALER,
+        reference_model: str | None = None,
+        reference_module: str = DEFAULT_REFERENCE_MODULE,
     ) -> None:
         super().__init__(
             http=http,
@@ -84,9 +94,11 @@ class SDWebUIProvider(ProviderBase):
                 outpaint=True,
                 upscaler=upscaler,
                 describe=True,
+                style_references=bool(reference_model),
                 sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
             ),
         )
+        self._reference = (reference_module, reference_model or "")
         self._auth = httpx.BasicAuth(*auth) if auth else None
         self._base = base_size
         self._timeout = timeout
@@ -164,6 +176,8 @@ class SDWebUIProvider(ProviderBase):
             body["resize_mode"] = 1  # crop and resize to the requested size
             if request.mask is not None:
                 body.update(await asyncio.to_thread(_inpainting, request, picture))
+        if request.style_references and self._capabilities.style_references:
+            body["alwayson_scripts"] = {"controlnet": {"args": await self._units(request)}}
         response = await self._request("POST", path, seconds=self._timeout, json=body)
         result = response.json()
         encoded = result.get("images") if isinstance(result, dict) else None
@@ -184,6 +198,29 @@ class SDWebUIProvider(ProviderBase):
                 )
             )
         return made
+
+    async def _units(self, request: ProviderRequest) -> list[dict[str, Any]]:
+        """One ControlNet IP-Adapter unit per reference picture."""
+        module, model = self._reference
+        weight = hint_float(request.hints, "reference_weight", REFERENCE_WEIGHT, self.id)
+        units = []
+        for data in request.style_references:
+            picture = await asyncio.to_thread(
+                images.fit, data, max_side=MAX_REFERENCE_SIDE, keep=TAKES
+            )
+            units.append(
+                {
+                    "enabled": True,
+                    "module": module,
+                    "model": model,
+                    "weight": weight,
+                    "image": base64.b64encode(picture).decode(),
+                    "resize_mode": "Crop and Resize",
+                    "control_mode": "Balanced",
+                    "pixel_perfect": True,
+                }
+            )
+        return units
 
     async def upscale(self, request: UpscaleRequest, progress: ProgressCallback) -> ProviderImage:
         body = {

@@ -9,15 +9,29 @@ from typing import Any
 import pytest
 
 from bot.adapters.discord.render import describe_embed, info_text
-from bot.adapters.discord.result_buttons import remix_modal, result_view, submitted_values
+from bot.adapters.discord.result_buttons import (
+    WORDS_INPUT,
+    edit_view,
+    edit_words_modal,
+    remix_modal,
+    result_view,
+    submitted_values,
+)
 from bot.core.models import FollowUps, Info, Kind, StoredImage
 from bot.core.requests.button_data import TileAction
-from bot.core.requests.buttons import BUTTONS, RemixSubmit
+from bot.core.requests.buttons import BUTTONS, EditWordsSubmit, RemixSubmit, VaryRegion
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.support.generations import generation
 
 EVERYTHING = FollowUps(
-    upscale=True, vary=True, remix=True, reroll=True, restyle=True, info=True, delete=True
+    upscale=True,
+    vary=True,
+    remix=True,
+    reroll=True,
+    restyle=True,
+    info=True,
+    delete=True,
+    share=True,
 )
 
 
@@ -51,13 +65,14 @@ def test_the_fullest_result_fits_discords_limits(count: int) -> None:
     assert sorted(tiles) == sorted(
         [("upscale", i) for i in range(1, count + 1)] + [("vary", i) for i in range(1, count + 1)]
     )
-    assert len(rows) == (2 if count == 1 else 3)
+    # U/V (one row for one picture, else a row each), then six result actions: five and one.
+    assert len(rows) == (3 if count == 1 else 4)
 
 
 def test_without_an_image_taking_provider_there_is_no_v_row() -> None:
     offers = EVERYTHING.model_copy(update={"vary": False})
     rows = components(result_view(grid(4, offers)))
-    assert [len(r["components"]) for r in rows] == [4, 5]
+    assert [len(r["components"]) for r in rows] == [4, 5, 1]
     assert not any("vary" in c["custom_id"] for r in rows for c in r["components"])
 
 
@@ -150,3 +165,76 @@ def test_info_names_every_seed_the_provider_and_the_crop() -> None:
     for part in ("1: 11", "2: 22", "1536x864 (each)", "openai (gpt-image-1)", "3.2 s"):
         assert part in text
     assert "cropped to 16:9" in text and "image 2 of `g0`" in text and r"\*bold\*" in text
+
+
+EDITS = EVERYTHING.model_copy(update={"edit_region": True, "outpaint": True, "edit_words": True})
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_edit_button_and_its_menu_fit_discords_limits(count: int) -> None:
+    g = grid(count, EDITS).model_copy(update={"aspect": "16:9"})
+    rows = components(result_view(g))
+    validate_message({"components": rows}, create=False)
+    assert f"ib:edit:{g.id}" in [c["custom_id"] for r in rows for c in r["components"]]
+    menu = components(edit_view(g, count))
+    validate_message({"components": menu, "flags": 64}, create=False)
+    ids = [c["custom_id"] for r in menu for c in r["components"]]
+    assert all(BUTTONS.parse("discord", i) is not None for i in ids)
+    assert len([i for i in ids if i.startswith("ib:edit-image:")]) == (4 if count == 4 else 0)
+    assert f"ib:zoom:{g.id}:{count}:1.5" in ids and f"ib:square:{g.id}:{count}" in ids
+
+
+def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
+    outpaint_only = EVERYTHING.model_copy(update={"outpaint": True})
+    ids = [
+        c["custom_id"]
+        for r in components(edit_view(grid(1, outpaint_only), 1))
+        for c in r["components"]
+    ]
+    assert not [i for i in ids if i.startswith("ib:edit-words")]
+    assert not [i for i in ids if i.startswith("ib:square")]  # a 1:1 picture is square already
+    words_only = EVERYTHING.model_copy(update={"edit_words": True})
+    ids = [
+        c["custom_id"]
+        for r in components(edit_view(grid(1, words_only), 1))
+        for c in r["components"]
+    ]
+    assert ids == [f"ib:edit-words:{grid(1).id}:1"]
+    assert not any(
+        "edit" in c["custom_id"] for r in components(result_view(grid(1))) for c in r["components"]
+    )
+
+
+def test_the_edit_by_words_modal_reads_back_its_words() -> None:
+    modal = edit_words_modal("0123abcd", 2, 300).to_dict()
+    validate_modal(modal)
+    assert BUTTONS.parse("discord", modal["custom_id"]) == EditWordsSubmit("0123abcd", 2)
+    submit = {
+        "components": [
+            {
+                "type": 1,
+                "components": [{"type": 4, "custom_id": WORDS_INPUT, "value": "make it night"}],
+            }
+        ]
+    }
+    assert submitted_values(submit) == {WORDS_INPUT: "make it night"}
+
+
+@pytest.mark.parametrize("count", [1, 4])
+def test_the_brush_fits_beside_the_fullest_result_and_names_the_request(count: int) -> None:
+    g = grid(count, EDITS)
+    rows = components(result_view(g, brush=True))
+    validate_message({"components": rows}, create=False)
+    ids = [item["custom_id"] for row in rows for item in row["components"]]
+    assert ids[-1] == f"ib:brush:{g.id}" and BUTTONS.parse("discord", ids[-1]) == VaryRegion(g.id)
+    without = [
+        item["custom_id"] for row in components(result_view(g)) for item in row["components"]
+    ]
+    assert without == ids[:-1]
+    nothing_takes_pictures = grid(count, EDITS.model_copy(update={"edit_region": False}))
+    shown = [
+        i["custom_id"]
+        for r in components(result_view(nothing_takes_pictures, brush=True))
+        for i in r["components"]
+    ]
+    assert f"ib:brush:{g.id}" not in shown

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.adapters.telegram.result_buttons import result_keyboard
+from bot.adapters.telegram.result_buttons import edit_keyboard, result_keyboard
 from bot.core.models import FollowUps, Generation, Kind, Status, StoredImage
 
 
@@ -92,3 +92,37 @@ def test_a_describe_offers_imagine_this_per_suggestion() -> None:
 def test_callback_data_fits_telegrams_64_bytes() -> None:
     rows = data(result_keyboard(generation(count=4, images=images(4), follow_ups=ALL)))
     assert all(len(d.encode()) <= 64 for row in rows for d in row)
+
+
+def test_share_shows_only_with_inline_mode_and_switches_to_a_chosen_chat() -> None:
+    offered = generation(follow_ups=FollowUps(info=True, delete=True, share=True))
+    without = [b.text for row in result_keyboard(offered).inline_keyboard for b in row]
+    assert "📤 Share" not in without
+    keyboard = result_keyboard(offered, share=True)
+    (share,) = [b for row in keyboard.inline_keyboard for b in row if b.text == "📤 Share"]
+    assert share.callback_data is None
+    chosen = share.switch_inline_query_chosen_chat
+    assert chosen is not None and chosen.query == "share:0123456789abcdef"
+    assert chosen.allow_group_chats and chosen.allow_user_chats and not chosen.allow_bot_chats
+
+
+def test_edit_opens_the_edits_of_one_image_with_a_way_back() -> None:
+    images = tuple(
+        StoredImage(index=i, path=f"/x-{i}.png", width=10, height=10, seed=i) for i in range(1, 3)
+    )
+    offers = FollowUps(info=True, delete=True, outpaint=True, edit_words=True)
+    grid = generation(images=images, count=2, aspect="16:9", follow_ups=offers)
+    gid = grid.id
+    assert data(result_keyboard(grid))[-1] == [f"ib:e:{gid}", f"ib:i:{gid}", f"ib:D:{gid}"]
+    assert data(edit_keyboard(grid, 2)) == [
+        [f"ib:z:{gid}:2:1.5", f"ib:z:{gid}:2:2"],
+        [f"ib:p:{gid}:2:{way}" for way in ("left", "right", "up", "down")],
+        [f"ib:Q:{gid}:2", f"ib:w:{gid}:2"],
+        [f"ib:E:{gid}:1", f"ib:E:{gid}:2"],
+        [f"ib:b:{gid}"],
+    ]
+    # No edit the chain cannot make; no Edit button at all when it can make none.
+    square = generation(images=images[:1], follow_ups=FollowUps(edit_words=True))
+    assert data(edit_keyboard(square, 1)) == [[f"ib:w:{gid}:1"], [f"ib:b:{gid}"]]
+    plain = data(result_keyboard(generation(images=images[:1])))
+    assert f"ib:e:{gid}" not in [d for row in plain for d in row]

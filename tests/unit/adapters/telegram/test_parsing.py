@@ -36,6 +36,13 @@ from bot.adapters.telegram.parsing import (
         ("COUNT:2 a cat --no dogs", ParsedImagine(prompt="a cat", count=2, negative_prompt="dogs")),
         ("this at night strength:0.4", ParsedImagine(prompt="this at night", strength=0.4)),
         ("a --no x count:3 cat", ParsedImagine(prompt="a cat", negative_prompt="x", count=3)),
+        ("a harbour style_ref", ParsedImagine(prompt="a harbour", style_ref=True)),
+        (
+            "STYLE_REF: a harbour --no fog",
+            ParsedImagine(prompt="a harbour", negative_prompt="fog", style_ref=True),
+        ),
+        ("a fox style:anime,pixel-art", ParsedImagine(prompt="a fox", style="anime,pixel-art")),
+        ("a {red, blue} fox", ParsedImagine(prompt="a {red, blue} fox")),
     ],
 )
 def test_parses(text: str, expected: ParsedImagine) -> None:

@@ -298,3 +298,30 @@ def test_the_grid_benchmark_prints_its_figures() -> None:
     figures = json.loads(run.stdout)
     assert figures["scenario"] == "grid_compose" and figures["grid_bytes"] > 0
     assert {"cpu_ms_p50", "cpu_ms_p95", "loop_lag_ms_max", "targets_met"} <= set(figures)
+
+
+def png_of(colour: tuple[int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (1024, 1024), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_labels_are_drawn_on_a_dark_band_along_each_tiles_bottom() -> None:
+    pictures = [png_of((250, 250, 250)), png_of((250, 250, 250))]
+    plain = compose_grid(pictures)
+    labelled = compose_grid(pictures, labels=["Anime", "a very long label " * 20])
+    with (
+        Image.open(io.BytesIO(plain.data)) as before,
+        Image.open(io.BytesIO(labelled.data)) as after,
+    ):
+        for tile in labelled.tiles:
+            box = (
+                tile.left,
+                tile.top + tile.height - 30,
+                tile.left + tile.width,
+                tile.top + tile.height - 4,
+            )
+            band = after.crop(box).convert("L").histogram()
+            assert sum(band[:50]) / sum(band) > 0.6 and any(band[201:])  # dark, with text
+            untouched = before.crop(box).convert("L").histogram()
+            assert sum(untouched[:50]) == 0  # the same place without a label is the picture

@@ -12,6 +12,7 @@ from bot.core.errors import UserFacingError
 from bot.core.generation.queue import unpack
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService, clean_text
+from bot.core.requests.variants import expand
 from bot.core.text import BIDI_CONTROLS
 from tests.support.service import SQUARE_ONLY, build_service
 
@@ -108,7 +109,10 @@ def test_any_input_is_answered_or_queued_intact(tmp_path: Path) -> None:
             assert not BIDI_CONTROLS & set(row.prompt)
             assert not {"\u200b", "\u00ad", "\u2060", "\ufeff", "\uff41"} & set(row.prompt)
             job = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))
-            assert cleaned in job["a"][0]["prompt"]
+            # Braces are choices: each picture is made of one of the prompts they stand for.
+            prompts = expand(cleaned).prompts
+            made = [v["prompt"] for v in job["a"][0].get("variants", ())]
+            assert all(any(p in m for p in prompts) for m in made or [job["a"][0]["prompt"]])
             seen["queued"] += 1
 
         loop.run_until_complete(run())

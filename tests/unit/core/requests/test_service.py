@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.errors import (
     EmptyPrompt,
+    NotFound,
     NotOwner,
     PromptTooLong,
     StyleNotAllowed,
@@ -18,7 +19,7 @@ from bot.core.errors import (
 )
 from bot.core.generation.queue import unpack
 from bot.core.messages import job_from_wire
-from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope, Style
+from bot.core.models import EditRequest, ImagineCommand, ReplyTarget, Requester, Scope, Style
 from bot.core.requests.access import Need
 from bot.core.requests.service import GenerationService, clean_text
 from bot.core.store import Store
@@ -210,3 +211,17 @@ async def test_the_style_is_rendered_once_on_the_way_to_the_job(
     assert rendered and set(rendered) == {"a cat"}
     payload = unpack(await service.queue.redis.get(f"arq:job:{ticket.generation_id}"))["a"][0]
     assert payload["prompt"] == render(service.styles.get("anime"), "a cat")
+
+
+async def test_only_the_requester_or_a_moderator_may_edit(service: GenerationService) -> None:
+    ticket = await service.imagine(ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat"))
+    gen_id, zoom = ticket.generation_id, EditRequest(action="zoom", factor=2.0)
+    # Anyone in the server may reroll it, but not edit it.
+    with pytest.raises(NotOwner):
+        await service.prepare_edit(gen_id, 1, zoom, BOB, GUILD)
+    with pytest.raises(WrongScope):
+        await service.prepare_edit(gen_id, 1, zoom, ALICE, OTHER_GUILD, moderator=True)
+    # Past the access check, the request still has no picture to edit: for both, the same.
+    for actor, moderator in ((ALICE, False), (BOB, True)):
+        with pytest.raises(NotFound, match="image 1"):
+            await service.prepare_edit(gen_id, 1, zoom, actor, GUILD, moderator=moderator)
