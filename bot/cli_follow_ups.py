@@ -21,8 +21,10 @@ async def follow_up(
         service: GenerationService, who: Requester, scope: Scope, target: ReplyTarget
     ) -> Ticket:
         if action == "upscale":
-            return await service.upscale(generation_id, index, who, scope, target)
-        return await service.vary(generation_id, index, who, scope, target)
+            prepared = await service.prepare_upscale(generation_id, index, who, scope)
+        else:
+            prepared = await service.prepare_vary(generation_id, index, who, scope)
+        return await service.submit(prepared, target)
 
     return await run_request(settings, submit, output)
 
@@ -38,6 +40,6 @@ async def describe(settings: Settings, path: Path) -> int:
     async def submit(
         service: GenerationService, who: Requester, scope: Scope, target: ReplyTarget
     ) -> Ticket:
-        return await service.describe(picture, who, scope, target)
+        return await service.submit(await service.prepare_describe(picture, who, scope), target)
 
     return await run_request(settings, submit, None, writes=False)

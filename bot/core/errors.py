@@ -1,4 +1,5 @@
-"""User-facing errors with stable codes and plain-words messages.
+"""User-facing errors with stable codes and plain-words messages: every error a user may
+read is declared here, with its words (one class per meaning).
 
 Adapters turn every `UserFacingError` into a message in one place; the history row stores
 `code` and `message` too, so the chat and the history always say the same thing.
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 class UserFacingError(Exception):
     code: str = "error"
+    words: str = "Something went wrong."  # the message of a class whose words never vary
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        message = self.words if message is None else message
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -37,6 +40,12 @@ class UnknownStyle(InvalidRequest):
         self.suggestions = suggestions
 
 
+class BadStyleText(InvalidRequest):
+    """A community style an admin gave that cannot be kept (its words say what to change)."""
+
+    code = "bad_style"
+
+
 class StyleNotAllowed(InvalidRequest):
     code = "style_not_allowed"
 
@@ -53,8 +62,100 @@ class PermissionDenied(UserFacingError):
     code = "permission_denied"
 
 
+class WrongScope(PermissionDenied):
+    """The generation was made on another platform or in another chat/server."""
+
+    code = "wrong_scope"
+    words = "That button belongs to a picture from another chat, so it does nothing here."
+
+
+class NotOwner(PermissionDenied):
+    code = "not_owner"
+    words = "Only the person who asked for this picture can do that."
+
+
+class NotThisMessage(PermissionDenied):
+    """A button pressed on a message that is not the one its data is about (a forged or
+    copied button): refused before anything happens."""
+
+    code = "not_this_message"
+    words = "That button does not belong to this message."
+
+
 class QueueUnavailable(UserFacingError):
     code = "queue_unavailable"
+    words = (
+        "The request queue is unavailable right now, so nothing was queued. "
+        "Please try again in a minute."
+    )
+
+
+class StoreUnavailable(UserFacingError):
+    """The database did not answer after the retries; nothing of the request was kept."""
+
+    code = "store_unavailable"
+    words = (
+        "The bot cannot reach its database right now, so nothing was saved or queued. "
+        "Please try again in a minute."
+    )
+
+
+class LimitReached(UserFacingError):
+    """A user's or a chat's limit: requests waiting, pictures a day."""
+
+    code = "limit_reached"
+
+    @classmethod
+    def waiting(cls, waiting: int, limit: int) -> LimitReached:
+        return cls(
+            f"You already have {waiting} request{'s' if waiting != 1 else ''} waiting "
+            f"(the limit is {limit}). Please wait until one has finished."
+        )
+
+    @classmethod
+    def daily(
+        cls, who: str, whose: str, used: int, limit: int, images: int, resets: str
+    ) -> LimitReached:
+        """'You have used your 50 pictures for today.' or, when a request of several pictures
+        would go over, how many are left ('you have' / 'this chat has'); then when the limit
+        resets ('at 00:00 UTC (in 3 h)')."""
+        if used >= limit:
+            over = f"{who[0].upper()}{who[1:]} used {whose} {limit} pictures for today. "
+        else:
+            over = (
+                f"This request asks for {images} pictures, but {who} only {limit - used} "
+                f"of {whose} {limit} left for today. "
+            )
+        return cls(f"{over}The limit resets {resets}.")
+
+
+class BudgetExhausted(UserFacingError):
+    """The operator's daily image budget for the whole bot."""
+
+    code = "budget_exhausted"
+
+    @classmethod
+    def resets(cls, resets: str) -> BudgetExhausted:
+        return cls(f"The bot has reached its daily image budget. It resets {resets}.")
+
+
+class ContentRefused(UserFacingError):
+    """The operator's content rules: a banned term, or the content check flagged it."""
+
+    code = "content_refused"
+    banned_words = "This prompt uses words that are not allowed on this bot."
+
+    @classmethod
+    def flagged(cls, what: str) -> ContentRefused:
+        return cls(f"The content check flagged this {what}, so it was not queued.")
+
+
+class ModerationUnavailable(UserFacingError):
+    code = "moderation_unavailable"
+    words = (
+        "The content check is not answering right now, so nothing was queued. "
+        "Please try again in a minute."
+    )
 
 
 class ProviderError(Exception):
@@ -192,6 +293,18 @@ class BadInputImage(InvalidRequest):
     large. Checked before anything is queued, so it costs no provider call."""
 
     code = "bad_image"
+
+
+class PromptSyntaxError(InvalidRequest):
+    """Choices in braces that do not read (`a {red, blue fox`): said with where and why."""
+
+    code = "prompt_syntax"
+
+
+class TooManyVariants(InvalidRequest):
+    """A compare or permutations asking for more pictures than one grid holds."""
+
+    code = "too_many_variants"
 
 
 class CountTooHigh(InvalidRequest):

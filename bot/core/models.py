@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 AspectRatio = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 ASPECT_RATIOS: tuple[AspectRatio, ...] = ("1:1", "3:2", "2:3", "16:9", "9:16")
@@ -17,9 +17,50 @@ HandleValue = str | int | float | bool | None
 # and the coordinator's retry timing do.
 NSFW_OK = "nsfw_ok"
 NOT_BEFORE = "delivery_not_before"  # no delivery attempt before this (epoch seconds)
-CORE_HANDLE_KEYS = frozenset({NSFW_OK, NOT_BEFORE})
+# Set on a request whose chat got a new id (an upgraded Telegram group) after it was
+# acknowledged: the old chat's id; its message ids are gone.
+MOVED_FROM_CHAT = "moved_from_chat"
+
+
+class HandlePart(BaseModel):
+    """A typed part of a request's delivery handle: each field is one key of the row's stored
+    JSON object (its alias, where the key is not the field's name). The core's part is
+    `DeliveryPolicy`; each adapter declares its own part (bot/adapters/*/delivery_handle.py).
+
+    A part built with some fields set is also a change to the handle: `stored()` holds only
+    the fields that were set, a field set to None clears its key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, populate_by_name=True)
+
+    @classmethod
+    def keys(cls) -> frozenset[str]:
+        """The stored keys this part owns."""
+        return frozenset(field.alias or name for name, field in cls.model_fields.items())
+
+    @classmethod
+    def of(cls, handle: Mapping[str, HandleValue]) -> Self:
+        """This part of a stored handle, totally: another part's keys are left out, and a
+        value of the wrong type (a row written by an older version) reads as unset."""
+        mine = {key: value for key, value in handle.items() if cls.owns(key)}
+        try:
+            return cls.model_validate(mine)
+        except ValidationError as exc:
+            odd = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            return cls.model_validate({k: v for k, v in mine.items() if k not in odd})
+
+    @classmethod
+    def owns(cls, key: str) -> bool:
+        """Whether a stored key is this part's (a part with keys of its own making, one per
+        message, says so here)."""
+        return key in cls.keys()
+
+    def stored(self) -> dict[str, HandleValue]:
+        """The keys this part sets, as the row's JSON object holds them."""
+        return cast("dict[str, HandleValue]", self.model_dump(by_alias=True, exclude_unset=True))
+
+
 # A community style's preview is made of rows whose handle names the style (this key): they
-# go to the result channel named PREVIEWS, never to a chat.
+# go to the result channel named PREVIEWS, never to a chat (requests/style_previews.py).
 STYLE_PREVIEW = "style_preview"
 PREVIEWS = "preview"
 
@@ -68,45 +109,38 @@ class Scope(Frozen):
         return self.id.startswith("user:")
 
 
-class DeliveryPolicy(Frozen):
+class DeliveryPolicy(HandlePart):
     """The core's part of a delivery handle: whether the chat may show NSFW pictures, and
-    the earliest next delivery attempt."""
+    the earliest next delivery attempt, the chat it was acknowledged in when that chat got a
+    new id since. The core fills it (`ReplyTarget.nsfw_ok`, the coordinator's retry timing,
+    the store's chat move); no adapter writes it."""
 
-    nsfw_ok: bool = False
-    not_before: float | None = None
-
-    @classmethod
-    def of(cls, handle: Mapping[str, HandleValue]) -> DeliveryPolicy:
-        """Read from a stored handle (total: a missing or odd value is the safe default)."""
-        not_before = handle.get(NOT_BEFORE)
-        usable = isinstance(not_before, int | float) and not isinstance(not_before, bool)
-        return cls(
-            nsfw_ok=handle.get(NSFW_OK) is True,
-            not_before=float(not_before) if usable else None,  # type: ignore[arg-type]
-        )
+    nsfw_ok: bool = Field(default=False, alias=NSFW_OK)
+    not_before: float | None = Field(default=None, alias=NOT_BEFORE)
+    moved_from_chat: str | None = Field(default=None, alias=MOVED_FROM_CHAT)
 
 
 class ReplyTarget(Frozen):
     """Where the result goes: the chat, whether that chat may show NSFW pictures (every
-    adapter says so, there is no default), and the adapter's own handle (what it needs to
-    edit its acknowledgement later; never the core's keys)."""
+    adapter says so, there is no default), and the adapter's own part of the delivery handle
+    (what it needs to edit its acknowledgement later; never the core's keys)."""
 
     platform: str
     chat_id: str
     nsfw_ok: bool
     thread_id: str | None = None
     reply_to_message_id: str | None = None
-    handle: dict[str, HandleValue] = Field(default_factory=dict)
+    handle: HandlePart = Field(default_factory=HandlePart)
 
     @model_validator(mode="after")
     def _adapter_keys_only(self) -> ReplyTarget:
-        if core := CORE_HANDLE_KEYS & self.handle.keys():
+        if core := DeliveryPolicy.keys() & self.handle.stored().keys():
             raise ValueError(f"the core's handle keys are not the adapter's: {sorted(core)}")
         return self
 
     def stored_handle(self) -> dict[str, HandleValue]:
         """The handle as the row stores it: the adapter's part and the core's policy."""
-        return {**self.handle, NSFW_OK: self.nsfw_ok}
+        return {**self.handle.stored(), **DeliveryPolicy(nsfw_ok=self.nsfw_ok).stored()}
 
 
 MAX_COUNT = 4  # the most images one request makes (a 2x2 grid)
@@ -334,17 +368,6 @@ class Generation(Frozen):
     def policy(self) -> DeliveryPolicy:
         """The core's part of the delivery handle, typed."""
         return DeliveryPolicy.of(self.handle)
-
-    @property
-    def reply_target(self) -> ReplyTarget:
-        return ReplyTarget(
-            platform=self.platform,
-            chat_id=self.chat_id,
-            nsfw_ok=self.policy.nsfw_ok,
-            thread_id=self.thread_id,
-            reply_to_message_id=self.reply_to_message_id,
-            handle={k: v for k, v in self.handle.items() if k not in CORE_HANDLE_KEYS},
-        )
 
 
 class Info(Frozen):

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.core.models import HandleValue
-
-# A delivery-handle key the core sets on a request whose chat got a new id (an upgraded
-# Telegram group) after it was acknowledged: the old chat's id; its message ids are gone.
-MOVED_FROM_CHAT = "moved_from_chat"
+from bot.core.models import HandlePart, HandleValue
 
 
 class DeliveryHandles(Protocol):
@@ -23,8 +19,9 @@ class DeliveryHandles(Protocol):
     before a send that is not naturally idempotent (so a retry after a crash does not post
     twice)."""
 
-    async def update_handle(self, generation_id: str, changes: dict[str, HandleValue]) -> None:
-        """Merge `changes` into the request's handle (a key set to None reads as unset)."""
+    async def update_handle(self, generation_id: str, changes: HandlePart) -> None:
+        """Merge the fields set in `changes` into the request's handle (a field set to None
+        clears its key)."""
         ...
 
     async def take_handle_value(self, generation_id: str, key: str, expected: str) -> bool:

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.core.requests.styles import StyleCatalogue
 from bot.web import grants
-from bot.web.grants import Grant, Refused
+from bot.web.grants import Grant, InvalidGrant
 from bot.web.queries import BadCursor, GalleryStore
 from bot.web.signing import Signer
 from bot.web.thumbnails import Thumbnails
@@ -108,7 +108,7 @@ async def session_of(request: web.Request) -> Grant:
         raise Denied("no session")
     try:
         grant = grants.decode(gallery.signer, cookie, grants.SESSION)
-    except Refused as exc:
+    except InvalidGrant as exc:
         raise Denied(f"session refused: {exc}") from None
     if (grant.platform, grant.scope_id) != (platform, scope_id):
         raise Denied("session of another scope")

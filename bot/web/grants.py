@@ -27,7 +27,7 @@ LINK = "link"
 SESSION = "session"
 
 
-class Refused(Exception):
+class InvalidGrant(Exception):
     """A link or cookie that opens nothing; the message is for the log, never for the page."""
 
 
@@ -101,11 +101,11 @@ def encode(signer: Signer, grant: Grant, kind: str) -> str:
 
 
 def decode(signer: Signer, token: str, kind: str, now: float | None = None) -> Grant:
-    """The grant in an untouched, unexpired token of `kind`; Refused otherwise."""
+    """The grant in an untouched, unexpired token of `kind`; InvalidGrant otherwise."""
     try:
         payload = signer.verify(token)
     except BadSignature as exc:
-        raise Refused(str(exc)) from None
+        raise InvalidGrant(str(exc)) from None
     try:
         grant = Grant(
             platform=str(payload["p"]),
@@ -118,15 +118,15 @@ def decode(signer: Signer, token: str, kind: str, now: float | None = None) -> G
         )
         token_kind = payload["k"]
     except (KeyError, TypeError, ValueError):
-        raise Refused("malformed payload") from None
+        raise InvalidGrant("malformed payload") from None
     if not isinstance(grant.generation, int) or isinstance(grant.generation, bool):
-        raise Refused("malformed generation")
+        raise InvalidGrant("malformed generation")
     if token_kind != kind:
-        raise Refused(f"a {token_kind} token where a {kind} was expected")
+        raise InvalidGrant(f"a {token_kind} token where a {kind} was expected")
     if not valid_scope(grant.platform, grant.scope_id):
-        raise Refused("bad scope")
+        raise InvalidGrant("bad scope")
     if grant.expired(now):
-        raise Refused("expired")
+        raise InvalidGrant("expired")
     return grant
 
 

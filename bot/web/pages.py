@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.web import grants
 from bot.web.app import PAGE_SIZE, Denied, Missing, gallery_of, scope_of, see_other, session_of
-from bot.web.grants import Grant, Refused
+from bot.web.grants import Grant, InvalidGrant
 from bot.web.queries import Filters, Page, StyleOption
 
 MAX_TEXT = 200
@@ -26,7 +26,7 @@ async def enter(request: web.Request) -> web.StreamResponse:
     platform, scope_id = scope_of(request)
     try:
         link = grants.decode(gallery.signer, request.query.get("t", ""), grants.LINK)
-    except Refused as exc:
+    except InvalidGrant as exc:
         raise Denied(f"link refused: {exc}") from None
     if (link.platform, link.scope_id) != (platform, scope_id):
         raise Denied("link of another scope")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.discord.adapter import DiscordAdapter
-from bot.adapters.discord.result_channel import FALLBACK_MARKER
+from bot.adapters.discord.delivery_handle import FALLBACK_MARKER
 from bot.core.errors import DeliveryError
 from bot.core.models import Status, StatusUpdate
 from tests.fakes.openai_images import make_png

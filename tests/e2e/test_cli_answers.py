@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.core.store import NewGeneration
 from bot.core.store.sqlite import SQLiteStore
 from tests.fakes.openai_images import FakeOpenAI
 from tests.support import ROOT, base_env, rows, run_cli
@@ -135,20 +136,19 @@ def test_history_shows_the_latest_requests_of_every_platform_and_filters(
         try:
             for gid, platform, user in (("d1", "discord", "111"), ("t1", "telegram", "222")):
                 await store.insert_generation(
-                    {
-                        "id": gid,
-                        "platform": platform,
-                        "scope_id": "9",
-                        "chat_id": "9",
-                        "user_id": user,
-                        "user_name": "someone",
-                        "prompt": f"a {platform} fox",
-                        "style": "photo",
-                        "aspect": "1:1",
-                        "seed": 1,
-                        "status": "queued",
-                        "created_at": time.time(),
-                    }
+                    NewGeneration(
+                        id=gid,
+                        platform=platform,
+                        scope_id="9",
+                        chat_id="9",
+                        user_id=user,
+                        user_name="someone",
+                        prompt=f"a {platform} fox",
+                        style="photo",
+                        aspect="1:1",
+                        seed=1,
+                        created_at=time.time(),
+                    )
                 )
         finally:
             await store.close()

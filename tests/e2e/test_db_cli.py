@@ -62,7 +62,7 @@ def test_db_copy_moves_a_sqlite_bot_to_postgresql(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
             "copied 3 generations, 2 generation_images, 2 refusals, 1 scope_settings, "
-            "1 user_settings, 1 state",
+            "1 user_settings, 1 state, 1 community_styles, 1 editor_link_uses",
             # the first picture, and the grid's shown file, input and two tiles
             f"images: 5 copied to {shared}, 0 missing",
         ]

@@ -15,9 +15,9 @@ import pytest
 from PIL import Image
 
 from bot.bootstrap import BotApp
+from bot.core.errors import WrongScope
 from bot.core.generation.canvases import for_white, padded
 from bot.core.models import EditRequest, ImagineCommand, Kind
-from bot.core.requests.access import WrongScope
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.support import RedisServer
 from tests.support.channels import RecordingChannel

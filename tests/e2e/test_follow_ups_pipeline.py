@@ -17,11 +17,11 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from bot.bootstrap import BotApp
+from bot.core.errors import WrongScope
 from bot.core.models import (
     ImagineCommand,
     Kind,
 )
-from bot.core.requests.access import WrongScope
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.sdwebui_api import FakeSDWebUI
 from tests.support import RedisServer
@@ -75,7 +75,9 @@ async def test_a_grid_of_four_then_v2_then_u3(
         Path(grid_row.image_path or "").parent / f"{ticket.generation_id}.jpg"
     )
 
-    vary = await service.vary(ticket.generation_id, 2, ALICE, HERE, TARGET)
+    vary = await service.submit(
+        await service.prepare_vary(ticket.generation_id, 2, ALICE, HERE), TARGET
+    )
     varied, varied_grid = await channel.result(vary.generation_id)
     # The provider got image 2, and a new grid of the same count came back.
     assert fake.init_images == [fake.images[1]]
@@ -84,7 +86,9 @@ async def test_a_grid_of_four_then_v2_then_u3(
     assert varied.parent_index == 2 and varied.count == 4 and len(varied.images) == 4
     assert varied_grid != shown and varied_grid[:3] == b"\xff\xd8\xff"
 
-    upscale = await service.upscale(ticket.generation_id, 3, ALICE, HERE, TARGET)
+    upscale = await service.submit(
+        await service.prepare_upscale(ticket.generation_id, 3, ALICE, HERE), TARGET
+    )
     upscaled, upscaled_bytes = await channel.result(upscale.generation_id)
     ((sent, body),) = fake.upscaled
     assert sent == stored[2] and body["upscaler_1"]
@@ -108,7 +112,9 @@ async def test_a_grid_of_four_then_v2_then_u3(
     assert info.provider == "sdwebui" and info.sizes == ((1024, 1024),) * 4
 
     with pytest.raises(WrongScope):
-        await service.upscale(ticket.generation_id, 1, ALICE, ELSEWHERE, TARGET)
+        await service.submit(
+            await service.prepare_upscale(ticket.generation_id, 1, ALICE, ELSEWHERE), TARGET
+        )
     assert len(fake.upscaled) == 1
 
 
@@ -122,7 +128,8 @@ async def test_describe_shows_the_pictures_own_parameters_first(
     text.add_text("parameters", "a blue square, flat colour\nSteps: 20, Seed: 7")
     out = io.BytesIO()
     picture.save(out, format="PNG", pnginfo=text)
-    ticket = await app.service.describe(out.getvalue(), ALICE, HERE, TARGET)
+    describe = await app.service.prepare_describe(out.getvalue(), ALICE, HERE)
+    ticket = await app.service.submit(describe, TARGET)
     described, _shown = await channel.result(ticket.generation_id)
     assert described.suggestions == ("a blue square, flat colour", fake.caption)
     # The describer got the picture without its text chunk, pixels unchanged.
@@ -131,7 +138,9 @@ async def test_describe_shows_the_pictures_own_parameters_first(
     with Image.open(io.BytesIO(sent)) as received:
         assert received.convert("RGB").tobytes() == picture.tobytes()
     assert described.follow_ups.imagine_suggestions
-    follow = await app.service.imagine_suggestion(ticket.generation_id, 2, ALICE, HERE, TARGET)
+    follow = await app.service.submit(
+        await app.service.prepare_suggestion(ticket.generation_id, 2, ALICE, HERE), TARGET
+    )
     made, _grid = await channel.result(follow.generation_id)
     assert made.prompt == fake.caption and made.parent_id == ticket.generation_id
 
@@ -156,7 +165,9 @@ async def test_u_without_an_upscaler_hands_back_the_original(
         first, _grid = await channel.result(ticket.generation_id)
         assert [Path(i.path).read_bytes() for i in first.images] == fake_openai.images
         calls = len(fake_openai.calls)
-        upscale = await app.service.upscale(ticket.generation_id, 2, ALICE, HERE, TARGET)
+        upscale = await app.service.submit(
+            await app.service.prepare_upscale(ticket.generation_id, 2, ALICE, HERE), TARGET
+        )
         upscaled, original = await channel.result(upscale.generation_id)
         assert original == fake_openai.images[1]
         assert len(fake_openai.calls) == calls  # no provider was asked
@@ -186,7 +197,9 @@ async def test_a_restart_between_the_grid_and_the_click_still_works(
     again.register(channel)
     await again.start(resume=True, worker=True, serve_health=False)
     try:
-        vary = await again.service.vary(ticket.generation_id, 1, ALICE, HERE, TARGET)
+        vary = await again.service.submit(
+            await again.service.prepare_vary(ticket.generation_id, 1, ALICE, HERE), TARGET
+        )
         varied, _grid = await channel.result(vary.generation_id)
         assert fake.init_images == [fake.images[0]] and len(varied.images) == 2
     finally:

@@ -165,7 +165,12 @@ def test_u3_sends_image_3_to_the_upscaler_and_replies_with_it(
     assert keyboard(answer) == [
         [("🔀 Vary", f"ib:v:{upscaled['id']}:1")],
         [("✏️ Remix", f"ib:m:{upscaled['id']}")],
-        [("ℹ️ Info", f"ib:i:{upscaled['id']}"), ("🗑 Delete", f"ib:D:{upscaled['id']}")],
+        # An upscale can be edited like any single picture (zoom, pan, ... on the fake OpenAI).
+        [
+            ("🪄 Edit", f"ib:e:{upscaled['id']}"),
+            ("ℹ️ Info", f"ib:i:{upscaled['id']}"),
+            ("🗑 Delete", f"ib:D:{upscaled['id']}"),
+        ],
     ]
 
 

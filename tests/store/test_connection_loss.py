@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.store import STORE_UNAVAILABLE, Store, StoreUnavailable
+from bot.core.errors import StoreUnavailable
+from bot.core.store import Store
 from bot.core.store.postgres import PostgresStore
 from tests.support import free_port
 from tests.support.postgres import Relay, create_database, drop_database, terminate_backends, url_of
@@ -65,7 +66,7 @@ async def test_terminated_sessions_mid_transaction_are_retried_whole(database: s
     try:
         await store.transaction(body)
         assert attempts == 2
-        reasons = [r["reason"] for r in await store.recent_refusals("telegram", "s")]
+        reasons = [r.reason for r in await store.recent_refusals("telegram", "s")]
         assert reasons == ["second half", "first half"]  # one copy of each: nothing half-stored
         # Idle pooled sessions killed too: the next statements reconnect.
         await terminate_backends(database)
@@ -104,10 +105,10 @@ async def test_a_request_that_cannot_be_stored_is_refused_plainly(
         request = values()
         with pytest.raises(StoreUnavailable) as refused:
             await store.insert_generation(request)
-        assert str(refused.value) == STORE_UNAVAILABLE
+        assert str(refused.value) == StoreUnavailable.words
         assert "database" in str(refused.value) and "nothing was saved" in str(refused.value)
         await relay.start()
-        assert await store.get(request["id"]) is None
+        assert await store.get(request.id) is None
         assert await store.count_by_status() == {}
     finally:
         await store.close()

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
+from bot.core.errors import StoreUnavailable
 from bot.core.generation.queue import JobQueue
 from bot.core.models import ImagineCommand
 from bot.core.requests.service import GenerationService
-from bot.core.store import STORE_UNAVAILABLE, StoreUnavailable
 from bot.core.store.postgres import PostgresStore
 from tests.support.postgres import Relay, create_database, drop_database
 from tests.support.service import ALICE, GUILD, TARGET, build_service
@@ -42,7 +42,7 @@ async def test_an_outage_refuses_plainly_and_keeps_nothing(stack: Any) -> None:
     await relay.cut()
     with pytest.raises(StoreUnavailable) as refused:
         await service.submit(prepared, TARGET)
-    assert refused.value.message == STORE_UNAVAILABLE
+    assert refused.value.message == StoreUnavailable.words
     await relay.start()
     assert await service.store.count_by_status() == {}
     assert await queue.depth() == 0
@@ -59,7 +59,7 @@ async def test_an_insert_that_fails_gives_the_quota_slot_back(
     prepared = await service.prepare(ALICE, GUILD, ImagineCommand(prompt="a lighthouse"))
 
     async def unavailable(values: dict[str, Any]) -> None:
-        raise StoreUnavailable(STORE_UNAVAILABLE)
+        raise StoreUnavailable()
 
     monkeypatch.setattr(service.store, "insert_generation", unavailable)
     with pytest.raises(StoreUnavailable):

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.models import StoredImage
-from bot.core.store import Store
+from bot.core.store import NewGeneration, Store
 
 
-def values(**overrides: Any) -> dict[str, Any]:
+def values(**overrides: Any) -> NewGeneration:
     row: dict[str, Any] = {
         "id": f"g{next(_ids):06d}",
         "platform": "telegram",
@@ -33,7 +33,7 @@ def values(**overrides: Any) -> dict[str, Any]:
         "created_at": time.time(),
     }
     row.update(overrides)
-    return row
+    return NewGeneration(**row)
 
 
 async def done(store: Store, gen_id: str, path: str = "/data/images/x.png") -> None:

@@ -27,6 +27,7 @@ from bot.core.requests.button_data import (
 )
 from bot.core.requests.buttons import (
     BUTTONS,
+    RESULT_ACTIONS,
     TILE_ACTIONS,
     ChatDefault,
     MakeSquare,
@@ -152,16 +153,26 @@ def test_no_two_classes_claim_one_tag() -> None:
         Registry(Reroll, AnotherReroll)
 
 
+@pytest.mark.parametrize("cls", [*TILE_ACTIONS, *RESULT_ACTIONS], ids=lambda c: c.__name__)
+def test_each_action_under_a_result_is_offered_by_its_own_flag(cls: type[TileAction]) -> None:
+    flags = set(FollowUps.model_fields) - {"upscaler"}
+    for flag in flags:
+        offers = FollowUps.model_validate({flag: True})
+        generation = Generation.model_construct(follow_ups=offers)
+        # its flag, or a property made of flags (the Edit menu: any edit some provider can make)
+        named = cls.offered_by in FollowUps.model_fields
+        expected = flag == cls.offered_by if named else getattr(offers, cls.offered_by)
+        assert cls.offered(generation) is expected, flag
+    assert cls.offered(Generation.model_construct(follow_ups=FollowUps())) is False
+
+
 @dataclasses.dataclass(frozen=True)
 class SquareTile(TileAction, FollowUp):
     """docs/architecture.md's example of a new follow-up button, as it would be written."""
 
     telegram, discord = "q", "make-square"
     short, label, telegram_emoji = "S", "Make square", "⬜"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.upscale
+    offered_by = "upscale"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope

@@ -26,18 +26,12 @@ import discord
 
 from bot.adapters.discord import privacy
 from bot.adapters.discord.answers import refuse, reply
+from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.adapters.discord.edit_buttons import EditButtons
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.intake import Intake
-from bot.adapters.discord.pressed import (
-    NOT_THIS_MESSAGE,
-    RESULT_MESSAGE,
-    NotThisMessage,
-    carries,
-    from_ephemeral_menu,
-    the_row_message,
-)
+from bot.adapters.discord.pressed import carries, from_ephemeral_menu, the_row_message
 from bot.adapters.discord.render import (
     NO_MENTIONS,
     info_text,
@@ -53,7 +47,7 @@ from bot.adapters.discord.result_buttons import (
 )
 from bot.adapters.discord.share import how_to_share
 from bot.adapters.discord.web_edits import open_editor
-from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.errors import NotThisMessage, PermissionDenied, UserFacingError
 from bot.core.models import Status
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import Button, FollowUp, ModeratedFollowUp, On, RowButton
@@ -161,14 +155,14 @@ class Buttons:
         acts_on = button.acts_on("discord")
         if acts_on is On.CARRYING_IT:
             if not carries(interaction, custom_id):
-                raise NotThisMessage(NOT_THIS_MESSAGE)
+                raise NotThisMessage()
             return
         if acts_on is On.EPHEMERAL_MENU:
             if not from_ephemeral_menu(interaction):  # these menus are only ever ephemeral
-                raise NotThisMessage(NOT_THIS_MESSAGE)
+                raise NotThisMessage()
             return
         if interaction.type is discord.InteractionType.modal_submit and interaction.message is None:
-            raise NotThisMessage(NOT_THIS_MESSAGE)
+            raise NotThisMessage()
         assert isinstance(button, RowButton)
         generation = await self.service.generation_for(
             button.generation_id, requester_of(interaction), scope_of(interaction), Need.SCOPE
@@ -197,7 +191,7 @@ class Buttons:
             generation = await self.service.generation(button.generation_id)
         except UserFacingError:
             return None  # the prepare answers it
-        recorded = generation.handle.get(RESULT_MESSAGE)
+        recorded = DiscordHandle.of(generation.handle).message_id
         return None if recorded is None else str(recorded)
 
     async def forget(self, interaction: discord.Interaction, button: ForgetAnswer) -> None:

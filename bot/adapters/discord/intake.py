@@ -20,11 +20,11 @@ import discord
 
 from bot.adapters.discord.answers import refuse
 from bot.adapters.discord.attachments import AttachmentFetcher
+from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.adapters.discord.identity import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.late_route import (
     STILL_WORKING_LEAD,
-    has_deadline,
     late_note,
     route_handle,
     with_note,
@@ -33,7 +33,7 @@ from bot.adapters.discord.render import NO_MENTIONS, error_text, queued_text
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.errors import UserFacingError
-from bot.core.models import HandleValue, ReplyTarget
+from bot.core.models import ReplyTarget
 from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
@@ -58,17 +58,20 @@ def token_expiry(interaction: discord.Interaction) -> float:
     return now - age + TOKEN_LIFETIME
 
 
-def delivery_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
-    return {
-        "application_id": str(interaction.application_id),
-        "interaction_id": str(interaction.id),
-        "token": interaction.token,
-        "expires_at": token_expiry(interaction) - TOKEN_MARGIN,
-        "requester_id": str(interaction.user.id),
-        "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
-        "size_limit": int(interaction.filesize_limit or DEFAULT_LIMIT),
-        **route_handle(interaction),
-    }
+def delivery_handle(interaction: discord.Interaction) -> DiscordHandle:
+    route = route_handle(interaction)
+    return DiscordHandle(
+        application_id=str(interaction.application_id),
+        interaction_id=str(interaction.id),
+        token=interaction.token,
+        expires_at=token_expiry(interaction) - TOKEN_MARGIN,
+        requester_id=str(interaction.user.id),
+        guild_id=str(interaction.guild_id) if interaction.guild_id else None,
+        size_limit=int(interaction.filesize_limit or DEFAULT_LIMIT),
+        late_route=route.late_route,
+        late_missing=route.late_missing,
+        channel_size_limit=route.channel_size_limit,
+    )
 
 
 class Intake:
@@ -183,22 +186,20 @@ class Intake:
             return
         queued = with_note(queued_text(ticket.position), handle)
         await self.status.show(ticket.generation_id, queued, link.edit_text)
-        if has_deadline(handle):
+        if handle.has_deadline:
             self._remind(ticket.generation_id, link, handle)
 
-    def _remind(
-        self, generation_id: str, link: InteractionLink, handle: dict[str, HandleValue]
-    ) -> None:
+    def _remind(self, generation_id: str, link: InteractionLink, handle: DiscordHandle) -> None:
         """Shortly before the token ends, say the request is still on (and where it will go)."""
-        ends = handle.get("expires_at")
-        if not isinstance(ends, int | float):
+        ends = handle.expires_at
+        if ends is None:
             return
         task = asyncio.create_task(self._still_working(generation_id, link, handle, ends))
         self._reminders.add(task)
         task.add_done_callback(self._reminders.discard)
 
     async def _still_working(
-        self, generation_id: str, link: InteractionLink, handle: dict[str, HandleValue], ends: float
+        self, generation_id: str, link: InteractionLink, handle: DiscordHandle, ends: float
     ) -> None:
         await asyncio.sleep(max(0.0, ends - STILL_WORKING_LEAD - time.time()))
         if self.status.is_final(generation_id) or time.time() >= ends:

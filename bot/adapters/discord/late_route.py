@@ -21,12 +21,10 @@ import time
 
 import discord
 
+from bot.adapters.discord.delivery_handle import CHANNEL, DIRECT, INTERACTION, DiscordHandle
 from bot.adapters.discord.identity import bot_is_member
 from bot.adapters.discord.images import DEFAULT_LIMIT
-from bot.core.models import HandleValue
 
-CHANNEL, DIRECT, INTERACTION = "channel", "dm", "interaction"
-ROUTE, MISSING, CHANNEL_LIMIT = "late_route", "late_missing", "channel_size_limit"
 # Shortly before the bot stops using the token, the response says the request is still on.
 STILL_WORKING_LEAD = 60.0
 THREADS = (
@@ -58,33 +56,19 @@ def missing_for_channel_post(interaction: discord.Interaction) -> list[str]:
     return [name for name, granted in needed if not granted]
 
 
-def route_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
+def route_handle(interaction: discord.Interaction) -> DiscordHandle:
     """What the delivery needs later: the route and, for the channel, the server's own upload
     limit (bot-token messages are capped by it, not by the user's Nitro)."""
     if not bot_is_member(interaction):
-        return {ROUTE: INTERACTION, MISSING: None, CHANNEL_LIMIT: DEFAULT_LIMIT}
+        return DiscordHandle(late_route=INTERACTION, channel_size_limit=DEFAULT_LIMIT)
     missing = missing_for_channel_post(interaction)
     guild = interaction.guild
     limit = guild.filesize_limit if guild is not None else DEFAULT_LIMIT
-    return {
-        ROUTE: DIRECT if missing else CHANNEL,
-        MISSING: ", ".join(missing) or None,
-        CHANNEL_LIMIT: int(limit),
-    }
-
-
-def goes_direct(handle: dict[str, HandleValue]) -> bool:
-    return handle.get(ROUTE) == DIRECT
-
-
-def only_interaction(handle: dict[str, HandleValue]) -> bool:
-    """The bot is not a member where the request was made: the interaction is the only way."""
-    return handle.get(ROUTE) == INTERACTION
-
-
-def has_deadline(handle: dict[str, HandleValue]) -> bool:
-    """Whether the picture must arrive within the token's life to reach this channel."""
-    return goes_direct(handle) or only_interaction(handle)
+    return DiscordHandle(
+        late_route=DIRECT if missing else CHANNEL,
+        late_missing=", ".join(missing) or None,
+        channel_size_limit=int(limit),
+    )
 
 
 KEPT = "It stays in your `/history` and gallery: post it wherever you are with `/share`."
@@ -102,10 +86,10 @@ def interaction_note(ends: float, current: float) -> str:
     )
 
 
-def eta_note(handle: dict[str, HandleValue], eta_seconds: float | None) -> str:
+def eta_note(handle: DiscordHandle, eta_seconds: float | None) -> str:
     """A provider's queue estimate that ends past the deadline, said when it is known."""
-    ends = handle.get("expires_at")
-    if not only_interaction(handle) or not eta_seconds or not isinstance(ends, int | float):
+    ends = handle.expires_at
+    if not handle.only_interaction or not eta_seconds or ends is None:
         return ""
     if time.time() + eta_seconds <= ends:
         return ""
@@ -115,17 +99,15 @@ def eta_note(handle: dict[str, HandleValue], eta_seconds: float | None) -> str:
     )
 
 
-def late_note(handle: dict[str, HandleValue], now: float | None = None) -> str:
+def late_note(handle: DiscordHandle, now: float | None = None) -> str:
     """The line under the status of a request whose late picture cannot go to the channel:
     first the deadline, then, shortly before it, that the request is still being worked on."""
-    if not has_deadline(handle):
+    ends = handle.expires_at
+    if not handle.has_deadline or ends is None:
         return ""
-    ends = handle.get("expires_at")
-    missing = handle.get(MISSING) or "some permissions"
-    if not isinstance(ends, int | float):
-        return ""
+    missing = handle.late_missing or "some permissions"
     current = time.time() if now is None else now
-    if only_interaction(handle):
+    if handle.only_interaction:
         return interaction_note(ends, current)
     if current >= ends - STILL_WORKING_LEAD:
         return (
@@ -140,13 +122,13 @@ def late_note(handle: dict[str, HandleValue], now: float | None = None) -> str:
     )
 
 
-def with_note(text: str, handle: dict[str, HandleValue], now: float | None = None) -> str:
+def with_note(text: str, handle: DiscordHandle, now: float | None = None) -> str:
     note = late_note(handle, now)
     return f"{text}\n{note}" if note else text
 
 
-def dm_refused_reason(handle: dict[str, HandleValue]) -> str:
+def dm_refused_reason(handle: DiscordHandle) -> str:
     """Short, so `/history` shows it whole: the 15 minutes passed, the channel is closed to
     the bot, and so are the requester's DMs."""
-    missing = handle.get(MISSING) or "permissions"
+    missing = handle.late_missing or "permissions"
     return f"missing {missing} in this channel, too late for the reply, and your DMs are closed"

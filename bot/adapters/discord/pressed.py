@@ -14,15 +14,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.core.errors import PermissionDenied
+from bot.adapters.discord.delivery_handle import DiscordHandle
+from bot.core.errors import NotThisMessage
 from bot.core.models import Generation
-
-NOT_THIS_MESSAGE = "That button does not belong to this message."
-RESULT_MESSAGE = "message_id"  # recorded by result_channel.py when the result is shown
-
-
-class NotThisMessage(PermissionDenied):
-    code = "not_this_message"
 
 
 def the_row_message(interaction: discord.Interaction, generation: Generation) -> discord.Message:
@@ -30,17 +24,17 @@ def the_row_message(interaction: discord.Interaction, generation: Generation) ->
     NotThisMessage otherwise (one check for every button that names a row)."""
     message = interaction.message
     if message is None or str(message.channel.id) != generation.chat_id:
-        raise NotThisMessage(NOT_THIS_MESSAGE)
-    recorded = generation.handle.get(RESULT_MESSAGE)
+        raise NotThisMessage()
+    recorded = DiscordHandle.of(generation.handle).message_id  # set by result_channel.py
     if recorded is not None:
         if str(message.id) == str(recorded):
             return message
-        raise NotThisMessage(NOT_THIS_MESSAGE)
+        raise NotThisMessage()
     # Delivered before the message was recorded: the message must carry the row's file
     # (files are named after the generation id; only that request's messages have them).
     if any(a.filename.startswith(f"{generation.id}.") for a in message.attachments):
         return message
-    raise NotThisMessage(NOT_THIS_MESSAGE)
+    raise NotThisMessage()
 
 
 def carries(interaction: discord.Interaction, custom_id: str) -> bool:

@@ -28,15 +28,9 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.adapters.discord.delivery_handle import FAILURE_MARKER, DiscordHandle
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
-from bot.adapters.discord.late_route import (
-    CHANNEL_LIMIT,
-    dm_refused_reason,
-    eta_note,
-    goes_direct,
-    only_interaction,
-    with_note,
-)
+from bot.adapters.discord.late_route import dm_refused_reason, eta_note, with_note
 from bot.adapters.discord.render import (
     describe_embed,
     mentioning,
@@ -56,12 +50,6 @@ from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
-RESULT_MESSAGE = "message_id"  # the message that shows the result (see pressed.py)
-FALLBACK_MARKER = "fallback_sent_at"
-FALLBACK_NONCE = "fallback_nonce"
-FALLBACK_MESSAGE = "fallback_message_id"
-FAILURE_MARKER = "failure_notice_sent_at"
-KEPT_ONLY = "kept_after_token_at"  # an interaction-only request finished after its token
 CONNECTION_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 
@@ -126,12 +114,11 @@ class DiscordDelivery:
         self.brush = False  # the 🖌 button (web_edits.py): where the bot serves the editor
 
     def _link(self, generation: Generation) -> InteractionLink | None:
-        handle = generation.handle
-        token, app_id = handle.get("token"), handle.get("application_id")
-        expires_at = handle.get("expires_at")
-        if not isinstance(token, str) or app_id is None:
+        handle = DiscordHandle.of(generation.handle)
+        token, app_id, expires_at = handle.token, handle.application_id, handle.expires_at
+        if token is None or app_id is None:
             return None
-        if not isinstance(expires_at, int | float) or time.time() >= expires_at:
+        if expires_at is None or time.time() >= expires_at:
             return None
         return InteractionLink(self.client, int(str(app_id)), token)
 
@@ -139,8 +126,9 @@ class DiscordDelivery:
         link = self._link(generation)
         if link is None:
             return
-        text = with_note(status_text(update), generation.handle)
-        if late := eta_note(generation.handle, update.eta_seconds):
+        handle = DiscordHandle.of(generation.handle)
+        text = with_note(status_text(update), handle)
+        if late := eta_note(handle, update.eta_seconds):
             text = f"{status_text(update)}\n{late}"
         await self.status.show(generation.id, text, link.edit_text)
 
@@ -154,7 +142,7 @@ class DiscordDelivery:
             log.info("generation %s: already shows its picture", generation.id)
             return
         if link is not None:
-            limit = generation.handle.get("size_limit")
+            limit = DiscordHandle.of(generation.handle).size_limit
             prepared = await self._prepare(generation, image_path, limit)
             try:
                 message_id = await link.edit_original(
@@ -201,13 +189,13 @@ class DiscordDelivery:
 
     @staticmethod
     def _requester_id(generation: Generation) -> int:
-        value = generation.handle.get("requester_id") or generation.user_id
+        value = DiscordHandle.of(generation.handle).requester_id or generation.user_id
         return int(str(value))
 
     async def _late_channel(self, generation: Generation) -> discord.abc.Messageable:
         """Where a message sent with the bot token goes: the channel, or the requester's DMs
         where the bot may not post in the channel."""
-        if not goes_direct(generation.handle):
+        if not DiscordHandle.of(generation.handle).goes_direct:
             return self.client.get_partial_messageable(int(generation.chat_id))
         try:
             return await self.client.create_dm(discord.Object(id=self._requester_id(generation)))
@@ -220,8 +208,10 @@ class DiscordDelivery:
         """The token expired: post a new message that pings only the requester, once; where
         the bot is not a member, nothing can be posted: the picture stays in the requester's
         history and gallery, as the response told them (late_route.py)."""
-        if only_interaction(generation.handle):
-            await self.handles.update_handle(generation.id, {KEPT_ONLY: time.time()})
+        if DiscordHandle.of(generation.handle).only_interaction:
+            await self.handles.update_handle(
+                generation.id, DiscordHandle(kept_after_token_at=time.time())
+            )
             log.info("generation %s: token over; kept in history and gallery", generation.id)
             return
         channel = await self._late_channel(generation)
@@ -230,11 +220,12 @@ class DiscordDelivery:
             log.info("generation %s: its late message is there already", generation.id)
             return
         # A message known gone needs a new nonce: the old one would name it again.
-        nonce = None if posted is False else generation.handle.get(FALLBACK_NONCE)
-        direct = goes_direct(generation.handle)
+        handle = DiscordHandle.of(generation.handle)
+        nonce = None if posted is False else handle.fallback_nonce
+        direct = handle.goes_direct
         # Bot-token messages are capped by the server's own limit (the user's Nitro does not
         # count); in a DM, by Discord's default.
-        limit = DEFAULT_LIMIT if direct else generation.handle.get(CHANNEL_LIMIT)
+        limit = DEFAULT_LIMIT if direct else handle.channel_size_limit
         prepared = await self._prepare(generation, image_path, limit)
         requester = self._requester_id(generation)
         text = "your picture is ready."
@@ -252,7 +243,7 @@ class DiscordDelivery:
         await self._post_once(
             generation,
             channel,
-            nonce if isinstance(nonce, str) else None,
+            nonce,
             content=mentioning(requester, text),
             embed=prepared.embed,
             file=discord.File(io.BytesIO(prepared.data), filename=prepared.filename),
@@ -269,15 +260,15 @@ class DiscordDelivery:
         """Whether the message a previous attempt stored is still there (read back, never
         taken on faith: the row says `delivered` only when the picture is in the chat);
         None when no attempt got as far as a message id."""
-        stored = generation.handle.get(FALLBACK_MESSAGE)
-        if not isinstance(stored, str) or not stored.isdigit():
+        stored = DiscordHandle.of(generation.handle).fallback_message_id
+        if stored is None or not stored.isdigit():
             return None
         try:
             await channel.fetch_message(int(stored))
         except discord.NotFound:
             log.info("generation %s: its late message is gone; posting again", generation.id)
             await self.handles.update_handle(
-                generation.id, {FALLBACK_MESSAGE: None, FALLBACK_NONCE: None}
+                generation.id, DiscordHandle(fallback_message_id=None, fallback_nonce=None)
             )
             return False
         except discord.HTTPException as exc:
@@ -298,29 +289,32 @@ class DiscordDelivery:
         nonce = nonce or secrets.token_hex(12)  # Discord takes at most 25 characters
         # Marked before sending, with the nonce a repeat must carry to be recognised.
         await self.handles.update_handle(
-            generation.id, {FALLBACK_MARKER: time.time(), FALLBACK_NONCE: nonce}
+            generation.id, DiscordHandle(fallback_sent_at=time.time(), fallback_nonce=nonce)
         )
         try:
             sent = await channel.send(nonce=nonce, **message)
         except discord.HTTPException as exc:
             # Discord refused it, so nothing was posted (after a 5xx it may have been: the
             # nonce, kept, covers that): the marker must not block a retry.
-            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+            await self.handles.update_handle(generation.id, DiscordHandle(fallback_sent_at=None))
             if exc.code == DM_CLOSED:
-                raise DeliveryError(dm_refused_reason(generation.handle), retryable=False) from exc
+                reason = dm_refused_reason(DiscordHandle.of(generation.handle))
+                raise DeliveryError(reason, retryable=False) from exc
             raise delivery_error(exc) from exc
         except CONNECTION_ERRORS as exc:
             # No message id came back: posted or not, nobody knows. The retry sends the same
             # nonce, so Discord hands back the first message if there is one.
-            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+            await self.handles.update_handle(generation.id, DiscordHandle(fallback_sent_at=None))
             raise unreachable(exc) from exc
-        await self.handles.update_handle(generation.id, {FALLBACK_MESSAGE: str(sent.id)})
+        await self.handles.update_handle(
+            generation.id, DiscordHandle(fallback_message_id=str(sent.id))
+        )
         await self._record(generation, str(sent.id))
 
     async def _record(self, generation: Generation, message_id: str | None) -> None:
         """The message that shows the result: its buttons act on it, and only on it."""
         if message_id is not None:
-            await self.handles.update_handle(generation.id, {RESULT_MESSAGE: message_id})
+            await self.handles.update_handle(generation.id, DiscordHandle(message_id=message_id))
 
     async def report_failure(self, generation: Generation) -> None:
         async with self.status.finishing(generation.id):
@@ -336,7 +330,7 @@ class DiscordDelivery:
                 except discord.HTTPException as exc:
                     if exc.status not in (401, 404):
                         raise
-            if only_interaction(generation.handle):
+            if DiscordHandle.of(generation.handle).only_interaction:
                 return  # no channel to say it in: the row keeps the reason (`/history`)
             if not await self.handles.claim_handle_key(generation.id, FAILURE_MARKER, time.time()):
                 return

@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.adapters.discord.identity import PLATFORM, is_moderator, requester_of, scope_of
-from bot.adapters.discord.late_route import CHANNEL_LIMIT, ROUTE, route_handle
+from bot.adapters.discord.late_route import route_handle
 from bot.adapters.discord.render import NO_MENTIONS
-from bot.adapters.discord.result_channel import RESULT_MESSAGE
-from bot.core.models import EditRequest, HandleValue, ReplyTarget, Requester, Scope
+from bot.core.models import EditRequest, ReplyTarget, Requester, Scope
 from bot.core.requests.access import Need
 from bot.core.requests.buttons import VaryRegion
 from bot.core.requests.service import GenerationService
@@ -55,15 +55,14 @@ async def open_editor(
         moderator=moderator,
     )
     route = route_handle(interaction)
-    limit = route.get(CHANNEL_LIMIT)
     link = links.make(
         PLATFORM,
         scope.id,
         button.generation_id,
         user_id=str(interaction.user.id),
         admin=moderator,
-        route=str(route[ROUTE]),
-        channel_limit=limit if isinstance(limit, int) else None,
+        route=str(route.late_route),
+        channel_limit=route.channel_size_limit,
     )
     view = discord.ui.View(timeout=None)
     view.add_item(discord.ui.Button(label="Open the editor", emoji="🖌️", url=links.url(link)))
@@ -103,13 +102,13 @@ class DiscordEditDesk:
         )
         if not await claim():
             raise EditRefused(USED)
-        handle: dict[str, HandleValue] = {
-            "requester_id": order.user_id,
-            "guild_id": None if scope.is_direct else scope.id,
-            ROUTE: link.route,
-            CHANNEL_LIMIT: link.channel_limit,
-        }
-        picture = original.handle.get(RESULT_MESSAGE)
+        handle = DiscordHandle(
+            requester_id=order.user_id,
+            guild_id=None if scope.is_direct else scope.id,
+            late_route=link.route,
+            channel_size_limit=link.channel_limit,
+        )
+        picture = DiscordHandle.of(original.handle).message_id
         target = ReplyTarget(
             platform=PLATFORM,
             chat_id=original.chat_id,

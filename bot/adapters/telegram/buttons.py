@@ -36,11 +36,11 @@ from bot.adapters.telegram.answers import (
     answer_press,
     callback_query,
 )
+from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.edit_buttons import EditButtons, moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
-from bot.adapters.telegram.picture_requests import remix_key
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
 from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
@@ -201,7 +201,7 @@ class Buttons:
             do_quote=True,
         )
         await self.handles.update_handle(
-            original.id, {remix_key(prompt.message_id): requester.user_id}
+            original.id, TelegramHandle(remix_prompts={prompt.message_id: requester.user_id})
         )
 
     async def info(self, update: Update, context: Context, button: Info) -> None:

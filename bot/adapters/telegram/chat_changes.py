@@ -28,9 +28,9 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context
 from bot.adapters.telegram.chat_rights import GONE, ChatRights
+from bot.adapters.telegram.delivery_handle import STATUS_MESSAGE
 from bot.adapters.telegram.identity import scope_of
-from bot.core.models import Generation, Scope
-from bot.core.ports import MOVED_FROM_CHAT
+from bot.core.models import MOVED_FROM_CHAT, Generation, Scope
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class ChatMoves:
         log.info("generation %s: chat %s is now %s", generation.id, old_chat, new_chat)
         await self.moved(int(old_chat), new_chat)
         scope_id = str(new_chat) if generation.scope_id == old_chat else generation.scope_id
-        handle = {**generation.handle, "status_message_id": None, MOVED_FROM_CHAT: old_chat}
+        handle = {**generation.handle, STATUS_MESSAGE: None, MOVED_FROM_CHAT: old_chat}
         return generation.model_copy(
             update={"chat_id": str(new_chat), "scope_id": scope_id, "handle": handle}
         )
@@ -122,4 +122,4 @@ class ChatMoves:
 
 def moved_request(generation: Generation) -> bool:
     """The request's chat moved after it was acknowledged: its message ids are the old chat's."""
-    return bool(generation.handle.get(MOVED_FROM_CHAT))
+    return bool(generation.policy.moved_from_chat)

@@ -227,10 +227,8 @@ class Commands:
         if refusals:
             lines.append("\n<b>Last refusals</b>")
             for item in refusals:
-                when = datetime.fromtimestamp(item["created_at"], tz=UTC).strftime("%m-%d %H:%M")
-                lines.append(
-                    f"{when} user {escape(str(item['user_id']))}: {escape(str(item['reason'])[:200])}"
-                )
+                when = datetime.fromtimestamp(item.created_at, tz=UTC).strftime("%m-%d %H:%M")
+                lines.append(f"{when} user {escape(item.user_id)}: {escape(item.reason[:200])}")
         await self.answers.reply(message, "\n".join(lines))
 
     # -- history and privacy --------------------------------------------------------------------

@@ -29,6 +29,7 @@ from telegram.error import BadRequest
 
 from bot.adapters.telegram.admins import is_admin
 from bot.adapters.telegram.answers import Context, answer_press, callback_query
+from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.pressed import row_message
 from bot.adapters.telegram.result_buttons import edit_keyboard, result_keyboard
@@ -41,11 +42,6 @@ from bot.core.requests.edits import NO_EDITS
 from bot.core.requests.service import GenerationService
 
 NOT_MODIFIED = "message is not modified"
-
-
-def edit_words_key(prompt_message_id: int, index: int) -> str:
-    """The delivery-handle key that says who may answer this Edit by words prompt."""
-    return f"edit_words:{prompt_message_id}:{index}"
 
 
 def edit_words_prompt(generation_id: str, index: int) -> str:
@@ -123,5 +119,7 @@ class EditButtons:
         )
         await self.handles.update_handle(
             generation.id,
-            {edit_words_key(prompt.message_id, button.index): requester_of(update).user_id},
+            TelegramHandle(
+                words_prompts={(prompt.message_id, button.index): requester_of(update).user_id}
+            ),
         )

@@ -43,6 +43,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.answers import ALERT_LIMIT, Context, answer_press
+from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.identity import requester_of
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
 from bot.adapters.telegram.render import error_text, escape, info_text, plain, shorten
@@ -63,8 +64,6 @@ from bot.core.requests.service import GenerationService, PreparedRequest
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-INLINE_MESSAGE = "inline_message_id"  # the row's inline message (the handle's key)
-PHOTO_FILE = "photo_file_id"  # the picture's file_id once Telegram has it (shared later)
 MAKE = "make"  # the result id of "Make this picture"
 REFUSED = "refused"
 PICTURE_PREFIX = "pic:"  # a recent picture: pic:<generation id>
@@ -126,8 +125,8 @@ def make_result(prepared: PreparedRequest | None, prompt: str) -> InlineQueryRes
 
 
 def shared_photo(generation: Generation) -> InlineQueryResultCachedPhoto | None:
-    file_id = generation.handle.get(PHOTO_FILE)
-    if not isinstance(file_id, str) or generation.image_path is None:
+    file_id = TelegramHandle.of(generation.handle).photo_file_id
+    if file_id is None or generation.image_path is None:
         return None
     return InlineQueryResultCachedPhoto(
         id=f"{PICTURE_PREFIX}{generation.id}",
@@ -244,7 +243,7 @@ class InlineMode:
             chat_id=prepared.requester.user_id,
             # The inline message may be in any chat, whose rules the bot cannot see.
             nsfw_ok=False,
-            handle={INLINE_MESSAGE: inline_message_id},
+            handle=TelegramHandle(inline_message_id=inline_message_id),
         )
         await self.service.submit(prepared, target)
 
@@ -277,7 +276,7 @@ class InlineMode:
         except PermissionDenied:
             await answer_press(query, NOT_YOURS, alert=True)
             return
-        if generation.handle.get(INLINE_MESSAGE) != query.inline_message_id:
+        if TelegramHandle.of(generation.handle).inline_message_id != query.inline_message_id:
             await answer_press(query, NOT_THIS_MESSAGE, alert=True)
             return
         if isinstance(button, Info):

@@ -31,9 +31,9 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import ExtBot
 
+from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_result
-from bot.adapters.telegram.inline import INLINE_MESSAGE, PHOTO_FILE
 from bot.adapters.telegram.render import caption, error_text
 from bot.core.errors import DeliveryError
 from bot.core.models import Generation, Kind
@@ -42,7 +42,6 @@ from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_FILE = "document_file_id"
 NO_STORAGE = (
     "Telegram can only put a picture into an inline message once it was sent somewhere: open "
     "a chat with me and press Start once, then try again (your picture is in your history)"
@@ -50,8 +49,7 @@ NO_STORAGE = (
 
 
 def inline_message(generation: Generation) -> str | None:
-    value = generation.handle.get(INLINE_MESSAGE)
-    return value if isinstance(value, str) and value else None
+    return TelegramHandle.of(generation.handle).inline_message_id or None
 
 
 def _file_id(message: Message, as_document: bool) -> str | None:
@@ -83,11 +81,11 @@ class InlineResults:
             lambda: for_result(image_path.read_bytes(), full_size=generation.kind is Kind.UPSCALE)
         )
         text = caption(generation, self.styles.find(generation.style), reduced=upload.reduced)
-        key = DOCUMENT_FILE if upload.as_document else PHOTO_FILE
-        file_id = generation.handle.get(key)
+        kept = TelegramHandle.of(generation.handle)
+        file_id = kept.document_file_id if upload.as_document else kept.photo_file_id
         try:
-            if not isinstance(file_id, str):
-                file_id = await self._store_file(generation, upload, text, key)
+            if file_id is None:
+                file_id = await self._store_file(generation, upload, text)
             media: InputMediaPhoto | InputMediaDocument = (
                 InputMediaDocument(file_id, caption=text, parse_mode=ParseMode.HTML)
                 if upload.as_document
@@ -101,7 +99,7 @@ class InlineResults:
                 raise
             # already shows the picture: delivered before a crash
 
-    async def _store_file(self, generation: Generation, upload: Upload, text: str, key: str) -> str:
+    async def _store_file(self, generation: Generation, upload: Upload, text: str) -> str:
         """Send the picture where the bot may post, for the file_id (see the module doc)."""
         chat = self.storage_chat if self.storage_chat is not None else int(generation.chat_id)
         try:
@@ -131,7 +129,12 @@ class InlineResults:
         file_id = _file_id(sent, upload.as_document)
         if file_id is None:
             raise DeliveryError("Telegram returned no file for the picture", retryable=True)
-        await self.handles.update_handle(generation.id, {key: file_id})
+        kept = (
+            TelegramHandle(document_file_id=file_id)
+            if upload.as_document
+            else TelegramHandle(photo_file_id=file_id)
+        )
+        await self.handles.update_handle(generation.id, kept)
         log.info("generation %s: picture stored for its inline message", generation.id)
         return file_id
 

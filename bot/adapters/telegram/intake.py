@@ -19,10 +19,11 @@ from telegram.error import TelegramError
 from bot.adapters.telegram.answers import Answers, Refused
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_rights import ChatRights
+from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.render import error_text, queued_text
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
-from bot.core.models import HandleValue, ReplyTarget
+from bot.core.models import ReplyTarget
 from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
@@ -122,9 +123,6 @@ class Intake:
         *,
         with_picture: bool = False,
     ) -> None:
-        handle: dict[str, HandleValue] = {}
-        if status_id is not None:
-            handle["status_message_id"] = status_id
         target = ReplyTarget(
             platform="telegram",
             chat_id=str(anchor.chat_id),
@@ -133,7 +131,9 @@ class Intake:
             nsfw_ok=True,
             thread_id=str(topic_of(anchor)) if topic_of(anchor) is not None else None,
             reply_to_message_id=str(anchor.message_id),
-            handle=handle,
+            handle=TelegramHandle()
+            if status_id is None
+            else TelegramHandle(status_message_id=status_id),
         )
         try:
             if with_picture:

@@ -21,7 +21,8 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context, Refused
-from bot.adapters.telegram.edit_buttons import edit_words_key, moderates
+from bot.adapters.telegram.delivery_handle import TelegramHandle, edit_words_key, remix_key
+from bot.adapters.telegram.edit_buttons import moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
@@ -51,11 +52,6 @@ PROMPT_USED = "This prompt was already answered; press Remix again to change it 
 # CommandHandler and MessageHandler take those too unless told not to. An edit is ignored, with
 # no reply: the request it came from was already acknowledged (and charged) once.
 NOT_EDITED = ~filters.UpdateType.EDITED
-
-
-def remix_key(prompt_message_id: int) -> str:
-    """The delivery-handle key that says who may answer this Remix prompt message."""
-    return f"remix_prompt:{prompt_message_id}"
 
 
 def caption_command(name: str) -> filters.BaseFilter:
@@ -175,7 +171,7 @@ class PictureRequests:
         requester, scope = requester_of(update), scope_of(update)
         original = await self.service.generation_for(found.group(1), requester, scope)
         key = remix_key(prompt_message.message_id)
-        allowed = original.handle.get(key)
+        allowed = TelegramHandle.of(original.handle).remix_prompts.get(prompt_message.message_id)
         if allowed is None:
             raise Refused(PROMPT_USED)
         if allowed != requester.user_id:
@@ -205,7 +201,8 @@ class PictureRequests:
         requester, scope = requester_of(update), scope_of(update)
         original = await self.service.generation_for(generation_id, requester, scope)
         key = edit_words_key(prompt_message.message_id, index)
-        allowed = original.handle.get(key)
+        asked = (prompt_message.message_id, index)
+        allowed = TelegramHandle.of(original.handle).words_prompts.get(asked)
         if allowed is None:
             raise Refused(EDIT_USED)
         if allowed != requester.user_id:

@@ -15,36 +15,19 @@ from __future__ import annotations
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.adapters.telegram.answers import Refused
-from bot.core.models import Generation, HandleValue
+from bot.adapters.telegram.delivery_handle import TelegramHandle
+from bot.core.errors import NotThisMessage
+from bot.core.models import Generation
 
-NOT_THIS_MESSAGE = "That button does not belong to this message."
-STATUS_MESSAGE = "status_message_id"  # the acknowledgement, edited into the result
-PICTURE_MESSAGE = "picture_message_id"  # the result, when it had to be sent as a new message
-MENU_PREFIX = "menu:"  # a message of buttons the bot posted for the request (restyle menu)
-
-
-def menu_key(message_id: int) -> str:
-    return f"{MENU_PREFIX}{message_id}"
+NOT_THIS_MESSAGE = NotThisMessage.words
 
 
 def result_message_id(generation: Generation) -> int | None:
     """The message that shows the request's result, as the row recorded it."""
-    for key in (PICTURE_MESSAGE, STATUS_MESSAGE):
-        value = generation.handle.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return None
-
-
-def _recorded(generation: Generation) -> set[int]:
-    ids: set[int] = set()
-    for key, value in generation.handle.items():
-        if key in (PICTURE_MESSAGE, STATUS_MESSAGE) or key.startswith(MENU_PREFIX):
-            if isinstance(value, int) and not isinstance(value, bool):
-                ids.add(value)
-            elif key.startswith(MENU_PREFIX) and value:
-                ids.add(int(key.removeprefix(MENU_PREFIX)))
-    return ids
+    handle = TelegramHandle.of(generation.handle)
+    if handle.picture_message_id is not None:
+        return handle.picture_message_id
+    return handle.status_message_id
 
 
 def _legacy_match(generation: Generation, message: Message) -> bool:
@@ -65,11 +48,12 @@ def row_message(query: CallbackQuery, generation: Generation) -> Message:
     message = query.message
     if not isinstance(message, Message) or str(message.chat_id) != generation.chat_id:
         raise Refused(NOT_THIS_MESSAGE)
-    if message.message_id in _recorded(generation):
+    handle = TelegramHandle.of(generation.handle)
+    if message.message_id in handle.recorded_messages():
         return message
     # Pictures sent as a new message before that message was recorded: the bot's reply to
     # the row's own command (no other bot message replies to it but the status reply).
-    if PICTURE_MESSAGE not in generation.handle and _legacy_match(generation, message):
+    if handle.picture_message_id is None and _legacy_match(generation, message):
         return message
     raise Refused(NOT_THIS_MESSAGE)
 
@@ -88,5 +72,5 @@ def carries_data(query: CallbackQuery) -> Message:
     raise Refused(NOT_THIS_MESSAGE)
 
 
-def menu_record(message: Message) -> dict[str, HandleValue]:
-    return {menu_key(message.message_id): True}
+def menu_record(message: Message) -> TelegramHandle:
+    return TelegramHandle(menus=frozenset({message.message_id}))

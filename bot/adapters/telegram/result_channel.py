@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from telegram import (
@@ -42,11 +43,10 @@ from telegram.ext import ExtBot
 
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
+from bot.adapters.telegram.delivery_handle import FALLBACK_MARKER, TelegramHandle
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
-from bot.adapters.telegram.inline import PHOTO_FILE
 from bot.adapters.telegram.inline_results import InlineResults, inline_message
-from bot.adapters.telegram.pressed import PICTURE_MESSAGE
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.adapters.telegram.status import StatusEditor
@@ -57,7 +57,6 @@ from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
-FALLBACK_MARKER = "fallback_sent_at"
 # Bot API answers that mean "this message cannot become a photo": send a new one instead.
 CANNOT_EDIT = (
     "there is no media",
@@ -108,6 +107,21 @@ def _picture(generation: Generation, image_path: Path) -> Upload:
     return for_result(original, full_size=generation.kind is Kind.UPSCALE)
 
 
+async def _edited(edit: Awaitable[object]) -> object | None:
+    """The status reply, when it now shows the result: the edited message, or True when it
+    showed it already (a delivery made before a crash); None when it cannot become it (send
+    a new message)."""
+    try:
+        return await edit
+    except BadRequest as exc:
+        reason = exc.message.lower()
+        if "not modified" in reason:
+            return True
+        if not any(marker in reason for marker in CANNOT_EDIT):
+            raise
+        return None
+
+
 class TelegramDelivery:
     def __init__(
         self,
@@ -151,8 +165,8 @@ class TelegramDelivery:
     async def _show_status(self, generation: Generation, update: StatusUpdate) -> None:
         if update.status is not Status.RUNNING:
             return
-        message_id = generation.handle.get("status_message_id")
-        if not isinstance(message_id, int):
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is None:
             command = generation.reply_to_message_id
             if command is not None and command.isdigit():
                 self.boards.generating(int(generation.chat_id), int(command), topic(generation))
@@ -175,9 +189,22 @@ class TelegramDelivery:
             await self._deliver(moved, image_path)
 
     async def _deliver(self, generation: Generation, image_path: Path) -> None:
-        if generation.kind is Kind.DESCRIBE:
-            await self._deliver_text(generation, describe_text(generation))
-            return
+        try:
+            if generation.kind is Kind.DESCRIBE:
+                await self._deliver_text(generation, describe_text(generation))
+            else:
+                await self._deliver_picture(generation, image_path)
+            self._settled(generation)
+        except ChatMigrated:
+            raise  # `deliver` follows the chat to its new id
+        except TelegramError as exc:
+            error = delivery_error(exc)
+            if not error.retryable:
+                self._settled(generation)
+            raise error from exc
+
+    async def _deliver_picture(self, generation: Generation, image_path: Path) -> None:
+        """The status reply becomes the picture, or a new message carries it."""
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
         keyboard = self.keyboard(generation)
@@ -185,171 +212,107 @@ class TelegramDelivery:
         data, as_document = upload.data, upload.as_document
         text = caption(generation, style, reduced=upload.reduced)
         filename = f"{generation.id}.{upload.extension}"
-        message_id = generation.handle.get("status_message_id")
-        if isinstance(message_id, int):
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is not None:
             self.status.close(chat_id, message_id)
-        try:
-            # An upscale's file replaces its status reply too (one message per follow-up).
-            editable = not as_document or generation.kind is Kind.UPSCALE
-            if isinstance(message_id, int) and editable:
-                media: InputMediaPhoto | InputMediaDocument = (
-                    InputMediaDocument(
-                        data,
-                        caption=text,
-                        parse_mode=ParseMode.HTML,
-                        filename=filename,
-                    )
-                    if as_document
-                    else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
-                )
-                try:
-                    edited = await self.bot.edit_message_media(
-                        media,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        reply_markup=keyboard,
-                        rate_limit_args=PICTURE,
-                    )
-                    await self._shown(generation, edited)
-                    return
-                except BadRequest as exc:
-                    reason = exc.message.lower()
-                    if "not modified" in reason:
-                        self._settled(generation)
-                        return  # already shows the picture: delivered before a crash
-                    if not any(marker in reason for marker in CANNOT_EDIT):
-                        raise
-                    log.info(
-                        "generation %s: status message cannot become a photo; sending one",
-                        generation.id,
-                    )
-            await self._send_new(
-                generation, data, text, keyboard, as_document=as_document, filename=filename
+        # An upscale's file replaces its status reply too (one message per follow-up).
+        editable = not as_document or generation.kind is Kind.UPSCALE
+        if message_id is not None and editable:
+            media: InputMediaPhoto | InputMediaDocument = (
+                InputMediaDocument(data, caption=text, parse_mode=ParseMode.HTML, filename=filename)
+                if as_document
+                else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
             )
-            self._settled(generation)
-        except ChatMigrated:
-            raise  # `deliver` follows the chat to its new id
-        except TelegramError as exc:
-            error = delivery_error(exc)
-            if not error.retryable:
-                self._settled(generation)
-            raise error from exc
+            edit = self.bot.edit_message_media(
+                media,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=keyboard,
+                rate_limit_args=PICTURE,
+            )
+            shown = await _edited(edit)
+            if shown is not None:
+                await self._remember_file(generation, shown)
+                return
+            log.info(
+                "generation %s: status message cannot become a photo; sending one", generation.id
+            )
+        send: Callable[..., Awaitable[Message]] = self.bot.send_photo
+        if as_document:
+            send = partial(self.bot.send_document, filename=filename)
+        await self._send_once(
+            generation,
+            lambda: send(
+                chat_id,
+                data,
+                caption=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                reply_parameters=self._reply_to(generation),
+                message_thread_id=topic(generation),
+                rate_limit_args=PICTURE,
+            ),
+        )
 
     async def _deliver_text(self, generation: Generation, text: str) -> None:
         """A result that is words (a /describe): the status reply becomes it, or a new
         message replies to the command (marked first, like a picture's fallback)."""
         chat_id = int(generation.chat_id)
         keyboard = self.keyboard(generation)
-        message_id = generation.handle.get("status_message_id")
-        try:
-            if isinstance(message_id, int):
-                self.status.close(chat_id, message_id)
-                try:
-                    await self.bot.edit_message_text(
-                        text,
-                        chat_id=chat_id,
-                        message_id=message_id,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard,
-                        rate_limit_args=PICTURE,
-                    )
-                    self._settled(generation)
-                    return
-                except BadRequest as exc:
-                    reason = exc.message.lower()
-                    if "not modified" in reason:
-                        self._settled(generation)
-                        return
-                    if not any(marker in reason for marker in CANNOT_EDIT):
-                        raise
-            # Marked before sending, set-if-unset in one statement: one sender only.
-            if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
-                self._settled(generation)
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is not None:
+            self.status.close(chat_id, message_id)
+            edit = self.bot.edit_message_text(
+                text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                rate_limit_args=PICTURE,
+            )
+            if await _edited(edit) is not None:
                 return
-            try:
-                sent = await self.bot.send_message(
-                    chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=self._reply_to(generation),
-                    message_thread_id=topic(generation),
-                    rate_limit_args=PICTURE,
-                )
-            except TelegramError:
-                await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
-                raise
-            await self._record(generation, sent.message_id)
-            self._settled(generation)
-        except ChatMigrated:
-            raise  # `deliver` follows the chat to its new id
-        except TelegramError as exc:
-            error = delivery_error(exc)
-            if not error.retryable:
-                self._settled(generation)
-            raise error from exc
+        await self._send_once(
+            generation,
+            lambda: self.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                reply_parameters=self._reply_to(generation),
+                message_thread_id=topic(generation),
+                rate_limit_args=PICTURE,
+            ),
+        )
 
-    async def _send_new(
-        self,
-        generation: Generation,
-        data: bytes,
-        text: str,
-        keyboard: InlineKeyboardMarkup,
-        *,
-        as_document: bool,
-        filename: str,
+    async def _send_once(
+        self, generation: Generation, send: Callable[[], Awaitable[Message]]
     ) -> None:
         """The fallback that sends a new message: marked first, so a crash cannot send twice."""
         # Set-if-unset in one statement: of two processes (or a retry after a crash), one sends.
         if not await self.handles.claim_handle_key(generation.id, FALLBACK_MARKER, time.time()):
             log.info("generation %s: fallback already sent before a restart", generation.id)
             return
-        chat_id = int(generation.chat_id)
-        reply = self._reply_to(generation)
         try:
-            if as_document:
-                sent = await self.bot.send_document(
-                    chat_id,
-                    data,
-                    filename=filename,
-                    caption=text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=reply,
-                    message_thread_id=topic(generation),
-                    rate_limit_args=PICTURE,
-                )
-            else:
-                sent = await self.bot.send_photo(
-                    chat_id,
-                    data,
-                    caption=text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard,
-                    reply_parameters=reply,
-                    message_thread_id=topic(generation),
-                    rate_limit_args=PICTURE,
-                )
+            sent = await send()
         except TelegramError:
             # Not sent: clear the marker so the next attempt may send.
-            await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
+            await self.handles.update_handle(generation.id, TelegramHandle(fallback_sent_at=None))
             raise
         await self._record(generation, sent.message_id)
         await self._remember_file(generation, sent)
-
-    async def _shown(self, generation: Generation, message: object) -> None:
-        await self._remember_file(generation, message)
-        self._settled(generation)
 
     async def _remember_file(self, generation: Generation, message: object) -> None:
         """The photo's file_id, so inline mode can offer it again (an empty query, Share)."""
         if isinstance(message, Message) and message.photo:
             file_id = message.photo[-1].file_id
-            await self.handles.update_handle(generation.id, {PHOTO_FILE: file_id})
+            await self.handles.update_handle(generation.id, TelegramHandle(photo_file_id=file_id))
 
     async def _record(self, generation: Generation, message_id: int) -> None:
         """The new message is the result's: its buttons act on it, and Delete removes it."""
-        await self.handles.update_handle(generation.id, {PICTURE_MESSAGE: message_id})
+        await self.handles.update_handle(
+            generation.id, TelegramHandle(picture_message_id=message_id)
+        )
 
     @staticmethod
     def _reply_to(generation: Generation) -> ReplyParameters | None:
@@ -372,8 +335,8 @@ class TelegramDelivery:
         text = error_text(generation.failure_reason or "The picture could not be made.")
         chat_id = int(generation.chat_id)
         self._settled(generation)
-        message_id = generation.handle.get("status_message_id")
-        if isinstance(message_id, int):
+        message_id = TelegramHandle.of(generation.handle).status_message_id
+        if message_id is not None:
             try:
                 await self.status.show_now(chat_id, message_id, text)
                 return

@@ -28,6 +28,7 @@ from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.adapters.telegram.chat_rights import ChatRights
+from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.flood import Spend
 from bot.adapters.telegram.identity import ADMIN_STATUSES
 from bot.adapters.telegram.intake import NO_PHOTO_RIGHTS, QUEUED
@@ -164,7 +165,7 @@ class TelegramEditDesk:
             nsfw_ok=True,  # as every Telegram request: the chat's admins decide (/settings nsfw)
             thread_id=original.thread_id,
             reply_to_message_id=str(anchor) if anchor is not None else None,
-            handle={"status_message_id": status.message_id},
+            handle=TelegramHandle(status_message_id=status.message_id),
         )
         try:
             await self.service.submit(prepared, target)

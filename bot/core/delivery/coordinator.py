@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -40,9 +41,9 @@ from bot.core.limits.quotas import settled_nowhere
 from bot.core.limits.safety import BannedTerms, TextGate
 from bot.core.messages import Done, Event, Failed, Progress, Started
 from bot.core.models import (
-    NOT_BEFORE,
     PREVIEWS,
     STYLE_PREVIEW,
+    DeliveryPolicy,
     Generation,
     Kind,
     Status,
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 DELIVERY_RETRY_SECONDS = 2.0  # the first pause after a network error; it doubles each time
 DELIVERY_RETRY_MAX_SECONDS = 300.0
 DELIVERY_DEADLINE_SECONDS = 24 * 3600.0
+RUNNING_ROWS_KEPT = 4096  # rows kept for Progress events (a Done handled elsewhere leaves one)
 
 
 class ResultChannel(Protocol):
@@ -107,6 +109,9 @@ class DeliveryCoordinator:
         self._files = files
         self._channels: dict[str, ResultChannel] = {}
         self._locks: dict[str, list[Any]] = {}
+        # The row of each request running here, as its Started event left it: a Progress
+        # event shows its status from it, with no store read (oldest dropped past the cap).
+        self._running: OrderedDict[str, Generation] = OrderedDict()
         self._stopping = False
         self.recovery = Recovery(store, self, resume_job)
         self.consumer = EventConsumer(
@@ -176,9 +181,10 @@ class DeliveryCoordinator:
             if isinstance(event, Started):
                 running = await self._store.mark_running(gen_id, event.provider)
                 if running is not None:
+                    self._remember(running)
                     await self._show(running, StatusUpdate(status=Status.RUNNING))
             elif isinstance(event, Progress):
-                current = await self._store.get(gen_id)
+                current = await self._running_row(gen_id)
                 if current is not None:
                     update = StatusUpdate(
                         status=Status.RUNNING,
@@ -188,11 +194,28 @@ class DeliveryCoordinator:
                     )
                     await self._show(current, update)
             elif isinstance(event, Done):
+                self._running.pop(gen_id, None)
                 await self._on_done(event)
             elif isinstance(event, Failed):
                 await self.fail(
                     gen_id, event.code, event.reason, provider_calls=event.provider_calls
                 )
+
+    def _remember(self, running: Generation) -> None:
+        self._running[running.id] = running
+        self._running.move_to_end(running.id)
+        while len(self._running) > RUNNING_ROWS_KEPT:
+            self._running.popitem(last=False)
+
+    async def _running_row(self, gen_id: str) -> Generation | None:
+        """The row a Progress event shows: kept from its Started event, or read once (its
+        Started was handled by another process, or before a restart)."""
+        current = self._running.get(gen_id)
+        if current is None:
+            current = await self._store.get(gen_id)
+            if current is not None and current.status in (Status.QUEUED, Status.RUNNING):
+                self._remember(current)
+        return current
 
     async def _show(self, generation: Generation, update: StatusUpdate) -> None:
         if generation.status not in (Status.QUEUED, Status.RUNNING):
@@ -267,6 +290,8 @@ class DeliveryCoordinator:
         if stored is None:  # failed or expired meanwhile
             return None
         await self._on_settled(gen_id)
+        # The images just recorded go with the row: delivery does not read them back.
+        stored = stored.model_copy(update={"images": result.images})
         metrics.GENERATION_SECONDS.observe(max(0.0, time.time() - stored.created_at))
         log.info(
             "generation %s: %d image(s) stored (%dx%d)",
@@ -279,7 +304,8 @@ class DeliveryCoordinator:
 
     async def _enriched(self, generation: Generation, may_be_posted: bool) -> Generation:
         """The row with its images and the buttons the chain's capabilities allow."""
-        generation = await self._store.with_images(generation)
+        if not generation.images:  # a row read from the store, not one just stored here
+            generation = await self._store.with_images(generation)
         follow_ups = follow_ups_for(generation, self._capabilities)
         return generation.model_copy(
             update={"follow_ups": follow_ups, "may_be_posted": may_be_posted}
@@ -289,6 +315,7 @@ class DeliveryCoordinator:
         self, gen_id: str, code: str, reason: str, *, provider_calls: int | None = None
     ) -> Generation | None:
         """End a queued or running request with a reason, and tell the user."""
+        self._running.pop(gen_id, None)
         failed = await self._store.mark_failed(gen_id, code, reason, provider_calls=provider_calls)
         if failed is not None:
             await self._on_settled(gen_id)
@@ -380,7 +407,7 @@ class DeliveryCoordinator:
             )
             return
         # The earliest next try first, so a bot killed now still waits it out after a restart.
-        await self._store.update_handle(gen_id, {NOT_BEFORE: now + delay})
+        await self._store.update_handle(gen_id, DeliveryPolicy(not_before=now + delay))
         await self._store.record_delivery_attempt(gen_id, exc.reason)
         log.info("generation %s: delivery retry in %.1fs (%s)", gen_id, delay, exc.reason)
         self._retry_later(gen_id, delay)

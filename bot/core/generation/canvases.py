@@ -136,6 +136,12 @@ def for_white(mask: bytes, size: tuple[int, int]) -> bytes:
     return _png(_fitted(mask, size))
 
 
+def for_white_beside(picture: bytes, mask: bytes) -> bytes:
+    """`for_white` at the size of the picture it is sent with (AUTOMATIC1111, the Horde)."""
+    info = inspect(picture)
+    return for_white(mask, (info.width, info.height))
+
+
 def for_alpha(mask: bytes, size: tuple[int, int]) -> bytes:
     """A PNG with alpha at `size`, fully transparent where the picture may change (OpenAI)."""
     grey = _fitted(mask, size)

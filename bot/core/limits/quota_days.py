@@ -1,19 +1,9 @@
-"""The words and days of the limits: UTC days, when they reset, and the refusals that say
-which limit was reached."""
+"""The days of the limits: UTC days, and when they reset (the refusals that say which limit
+was reached are in bot/core/errors.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-
-from bot.core.errors import UserFacingError
-
-
-class LimitReached(UserFacingError):
-    code = "limit_reached"
-
-
-class BudgetExhausted(UserFacingError):
-    code = "budget_exhausted"
 
 
 def day_of(timestamp: float) -> str:
@@ -34,14 +24,3 @@ def reset_phrase(now: float) -> str:
     hours, minutes = divmod(minutes, 60)
     left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
     return f"at 00:00 UTC (in {left})"
-
-
-def over_limit(who: str, whose: str, used: int, limit: int, images: int) -> str:
-    """'You have used your 50 pictures for today.' or, when a request of several pictures
-    would go over, how many are left ('you have' / 'this chat has')."""
-    if used >= limit:
-        return f"{who[0].upper()}{who[1:]} used {whose} {limit} pictures for today. "
-    return (
-        f"This request asks for {images} pictures, but {who} only {limit - used} "
-        f"of {whose} {limit} left for today. "
-    )

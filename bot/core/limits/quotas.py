@@ -19,17 +19,11 @@ from dataclasses import dataclass
 from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 
-from bot.core.limits.quota_days import (
-    BudgetExhausted,
-    LimitReached,
-    day_of,
-    day_start,
-    over_limit,
-    reset_phrase,
-)
+from bot.core.errors import BudgetExhausted, LimitReached
+from bot.core.limits.quota_days import day_of, day_start, reset_phrase
 from bot.core.limits.quota_scripts import RESERVE, SETTLE
 
-__all__ = ["BudgetExhausted", "LimitReached", "day_of", "day_start", "reset_phrase"]
+__all__ = ["day_of", "day_start", "reset_phrase"]
 
 log = logging.getLogger(__name__)
 
@@ -310,24 +304,14 @@ class QuotaBook:
                     self.limits.provider_daily_budget,
                 )
                 self._budget_warned = day
-            raise BudgetExhausted(
-                f"The bot has reached its daily image budget. It resets {reset_phrase(now)}."
-            )
+            raise BudgetExhausted.resets(reset_phrase(now))
         if code == PENDING:
-            raise LimitReached(
-                f"You already have {value} request{'s' if value != 1 else ''} waiting "
-                f"(the limit is {pending_limit}). "
-                "Please wait until one has finished."
-            )
+            raise LimitReached.waiting(value, pending_limit)
         if code == USER_DAILY:
-            raise LimitReached(
-                over_limit("you have", "your", value, per_user, images)
-                + f"The limit resets {reset_phrase(now)}."
-            )
+            raise LimitReached.daily("you have", "your", value, per_user, images, reset_phrase(now))
         if code == SCOPE_DAILY:
-            raise LimitReached(
-                over_limit("this chat has", "its", value, per_scope or 0, images)
-                + f"The limit resets {reset_phrase(now)}."
+            raise LimitReached.daily(
+                "this chat has", "its", value, per_scope or 0, images, reset_phrase(now)
             )
 
     # -- after reserving --------------------------------------------------------------------------

@@ -13,17 +13,9 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.core import text as user_text
-from bot.core.errors import UserFacingError
+from bot.core.errors import ModerationUnavailable
 
 log = logging.getLogger(__name__)
-
-
-class ContentRefused(UserFacingError):
-    code = "content_refused"
-
-
-class ModerationUnavailable(UserFacingError):
-    code = "moderation_unavailable"
 
 
 class BannedTerms:
@@ -101,10 +93,7 @@ class OpenAIModerator:
             )
         except openai.OpenAIError as exc:
             log.warning("moderation check failed: %s", exc.__class__.__name__)
-            raise ModerationUnavailable(
-                "The content check is not answering right now, so nothing was queued. "
-                "Please try again in a minute."
-            ) from exc
+            raise ModerationUnavailable() from exc
         return any(item.flagged for item in result.results)
 
     async def flagged_image(self, data: bytes, mime: str) -> bool:
@@ -124,10 +113,7 @@ class OpenAIModerator:
             )
         except openai.OpenAIError as exc:
             log.warning("moderation check failed: %s", exc.__class__.__name__)
-            raise ModerationUnavailable(
-                "The content check is not answering right now, so nothing was queued. "
-                "Please try again in a minute."
-            ) from exc
+            raise ModerationUnavailable() from exc
         return any(item.flagged for item in result.results)
 
     async def aclose(self) -> None:

@@ -17,21 +17,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot.core.errors import PermissionDenied
+from bot.core.errors import NotOwner, WrongScope
 from bot.core.models import Generation, Requester, Scope
-
-ELSEWHERE = "That button belongs to a picture from another chat, so it does nothing here."
-NOT_YOURS = "Only the person who asked for this picture can do that."
-
-
-class WrongScope(PermissionDenied):
-    """The generation was made on another platform or in another chat/server."""
-
-    code = "wrong_scope"
-
-
-class NotOwner(PermissionDenied):
-    code = "not_owner"
 
 
 class Need(StrEnum):
@@ -55,13 +42,13 @@ def check_access(
 ) -> None:
     """Raise WrongScope or NotOwner unless `actor`, acting in `scope`, may use `generation`."""
     if generation.platform != actor.platform or generation.platform != scope.platform:
-        raise WrongScope(ELSEWHERE)
+        raise WrongScope()
     if need is not Need.OWNER_ANYWHERE and generation.scope_id != scope.id:
-        raise WrongScope(ELSEWHERE)
+        raise WrongScope()
     if need is Need.SCOPE:
         return
     if generation.user_id == actor.user_id:
         return
     if need is Need.OWNER_OR_MODERATOR and moderator:
         return
-    raise NotOwner(NOT_YOURS)
+    raise NotOwner()

@@ -8,20 +8,22 @@ adapter can refuse with one message before acknowledging; `submit` reserves atom
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from redis.exceptions import RedisError
 
 from bot.core import metrics
 from bot.core.errors import (
+    ContentRefused,
     CountTooHigh,
+    PromptSyntaxError,
     QueueUnavailable,
+    StoreUnavailable,
     StyleNotAllowed,
     UserFacingError,
 )
@@ -29,7 +31,7 @@ from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import QuotaBook, Reservation
-from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
+from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.limits.scope_limits import AdmissionLimits, ScopeLimits
 from bot.core.messages import Operation
 from bot.core.models import (
@@ -48,23 +50,12 @@ from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rend
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
-from bot.core.requests.variants import (
-    VARIANT_KINDS,
-    Expansion,
-    PromptSyntaxError,
-    expand,
-    style_names,
-)
-from bot.core.store import Store, StoreUnavailable
+from bot.core.requests.variants import VARIANT_KINDS, Expansion, expand, style_names
+from bot.core.store import NewGeneration, Store
 from bot.core.text import clean_text
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-QUEUE_DOWN = (
-    "The request queue is unavailable right now, so nothing was queued. "
-    "Please try again in a minute."
-)
 
 
 def new_generation_id() -> str:
@@ -108,34 +99,33 @@ class PreparedRequest:
 
 def new_row(
     gen_id: str, prepared: PreparedRequest, target: ReplyTarget, input_path: str | None
-) -> dict[str, Any]:
+) -> NewGeneration:
     """The history row of a request about to be queued."""
-    return {
-        "id": gen_id,
-        "platform": prepared.requester.platform,
-        "scope_id": prepared.scope.id,
-        "chat_id": target.chat_id,
-        "thread_id": target.thread_id,
-        "reply_to_message_id": target.reply_to_message_id,
-        "user_id": prepared.requester.user_id,
-        "user_name": clean_text(prepared.requester.display_name) or "someone",
-        "prompt": prepared.command.prompt,
-        "negative_prompt": prepared.command.negative_prompt,
-        "style": ",".join(s.id for s in prepared.styles) or prepared.style.id,
-        "aspect": prepared.command.aspect,
-        "seed": prepared.seed,
-        "parent_id": prepared.parent_id,
-        "status": "queued",
-        "handle": target.stored_handle(),
-        "created_at": time.time(),
-        "kind": prepared.kind.value,
-        "count": prepared.command.count,
-        "parent_index": prepared.parent_index,
-        "input_path": input_path,
-        "strength": prepared.command.strength if prepared.input_image is not None else None,
-        "suggestions": json.dumps(list(prepared.known_suggestions)),
-        "edit_note": prepared.edit_note,
-    }
+    return NewGeneration(
+        id=gen_id,
+        platform=prepared.requester.platform,
+        scope_id=prepared.scope.id,
+        chat_id=target.chat_id,
+        thread_id=target.thread_id,
+        reply_to_message_id=target.reply_to_message_id,
+        user_id=prepared.requester.user_id,
+        user_name=clean_text(prepared.requester.display_name) or "someone",
+        prompt=prepared.command.prompt,
+        negative_prompt=prepared.command.negative_prompt,
+        style=",".join(s.id for s in prepared.styles) or prepared.style.id,
+        aspect=prepared.command.aspect,
+        seed=prepared.seed,
+        parent_id=prepared.parent_id,
+        handle=target.stored_handle(),
+        created_at=time.time(),
+        kind=prepared.kind,
+        count=prepared.command.count,
+        parent_index=prepared.parent_index,
+        input_path=input_path,
+        strength=prepared.command.strength if prepared.input_image is not None else None,
+        suggestions=tuple(prepared.known_suggestions),
+        edit_note=prepared.edit_note,
+    )
 
 
 def _cleaned(
@@ -425,7 +415,7 @@ class Admission:
             await self._refuse(
                 requester,
                 scope,
-                ContentRefused("This prompt uses words that are not allowed on this bot."),
+                ContentRefused(ContentRefused.banned_words),
             )
 
     # -- limits -----------------------------------------------------------------------------------
@@ -507,7 +497,7 @@ class Admission:
             await self._refuse(
                 prepared.requester,
                 prepared.scope,
-                ContentRefused(f"The content check flagged this {what}, so it was not queued."),
+                ContentRefused.flagged(what),
             )
 
     # -- enqueueing -------------------------------------------------------------------------------
@@ -543,10 +533,10 @@ class Admission:
         try:
             _created, position = await self._queue.enqueue_ranked(job)
         except (RedisError, OSError) as exc:
-            await self._store.mark_failed(gen_id, QueueUnavailable.code, QUEUE_DOWN)
+            await self._store.mark_failed(gen_id, QueueUnavailable.code, QueueUnavailable.words)
             await self._quotas.cancel(reservation)
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
-            raise QueueUnavailable(QUEUE_DOWN) from exc
+            raise QueueUnavailable() from exc
         log.info("generation %s: queued at position %d", gen_id, position)
         # Prompts are the users' words: only at DEBUG, for the operator who asks for them.
         log.debug(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
-from bot.core.models import MAX_COUNT, Generation
+from bot.core.models import MAX_COUNT, FollowUps, Generation
 from bot.core.numbers import whole_number
 
 if TYPE_CHECKING:
@@ -142,6 +142,16 @@ class TileButton(RowButton):
         return None if index is None else cls(fields[0], index)
 
 
+def offered(generation: Generation, flag: str) -> bool:
+    """Whether the result offers the button its `FollowUps` flag names (a field, or a property
+    made of fields such as `edits`)."""
+    if flag not in FollowUps.model_fields and not isinstance(
+        getattr(FollowUps, flag, None), property
+    ):
+        raise AttributeError(f"FollowUps has no flag {flag!r}")
+    return getattr(generation.follow_ups, flag) is True
+
+
 class FollowUp:
     """A button that starts a new request from a delivered one: the core call it makes."""
 
@@ -175,10 +185,11 @@ class ResultAction(RowButton):
     discord_emoji: ClassVar[str] = ""
     emphasis: ClassVar[Emphasis] = Emphasis.NORMAL
     telegram_row: ClassVar[int] = 0  # Telegram: again (reroll, restyle, remix), then the rest
+    offered_by: ClassVar[str] = ""  # the `FollowUps` flag that offers it under a result
 
     @classmethod
     def offered(cls, generation: Generation) -> bool:
-        raise NotImplementedError
+        return offered(generation, cls.offered_by)
 
 
 @dataclass(frozen=True)
@@ -188,10 +199,11 @@ class TileAction(TileButton):
     short: ClassVar[str] = ""
     label: ClassVar[str] = ""
     telegram_emoji: ClassVar[str] = ""
+    offered_by: ClassVar[str] = ""  # the `FollowUps` flag that offers it under a result
 
     @classmethod
     def offered(cls, generation: Generation) -> bool:
-        raise NotImplementedError
+        return offered(generation, cls.offered_by)
 
 
 # -- the registry ------------------------------------------------------------------------------

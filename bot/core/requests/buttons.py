@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Self
 
-from bot.core.models import Direction, EditRequest, FollowUps, Generation
+from bot.core.models import Direction, EditRequest, FollowUps
 from bot.core.requests.button_data import (
     LABEL,
     WHO,
@@ -45,10 +45,7 @@ class Reroll(ResultAction, FollowUp):
     telegram, discord = "r", "reroll"
     label, telegram_emoji, discord_emoji = "Reroll", "🔁", "🎲"
     emphasis = Emphasis.PRIMARY
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.reroll
+    offered_by = "reroll"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope
@@ -62,10 +59,7 @@ class RestyleMenu(ResultAction):
 
     telegram, discord = "s", "restyle"
     label, telegram_emoji, discord_emoji = "Restyle", "🎨", "🎨"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.restyle
+    offered_by = "restyle"
 
 
 @dataclass(frozen=True)
@@ -74,10 +68,7 @@ class Remix(ResultAction):
 
     telegram, discord = "m", "remix"
     label, telegram_emoji, discord_emoji = "Remix", "✏️", "✏️"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.remix
+    offered_by = "remix"
 
 
 @dataclass(frozen=True)
@@ -85,10 +76,7 @@ class Info(ResultAction):
     telegram, discord = "i", "info"
     label, telegram_emoji, discord_emoji = "Info", "ℹ️", "ℹ️"
     telegram_row = 1
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.info
+    offered_by = "info"
 
 
 @dataclass(frozen=True)
@@ -100,10 +88,7 @@ class Delete(ResultAction):
     label, telegram_emoji, discord_emoji = "Delete", "🗑", "🗑️"
     telegram_row = 1
     emphasis = Emphasis.DANGER
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.delete
+    offered_by = "delete"
 
 
 @dataclass(frozen=True)
@@ -119,10 +104,7 @@ class Share(ResultAction):
     label, telegram_emoji, discord_emoji = "Share", "📤", "📤"
     telegram_row = 1
     QUERY_PREFIX: ClassVar[str] = "share:"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.share
+    offered_by = "share"
 
     def inline_query(self) -> str:
         return f"{self.QUERY_PREFIX}{self.generation_id}"
@@ -142,10 +124,7 @@ class Share(ResultAction):
 class Upscale(TileAction, FollowUp):
     telegram, discord = "u", "upscale"
     short, label, telegram_emoji = "U", "Upscale", "⬆️"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.upscale
+    offered_by = "upscale"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope
@@ -157,10 +136,7 @@ class Upscale(TileAction, FollowUp):
 class Vary(TileAction, FollowUp):
     telegram, discord = "v", "vary"
     short, label, telegram_emoji = "V", "Vary", "🔀"
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.vary
+    offered_by = "vary"
 
     def prepare(
         self, service: GenerationService, requester: Requester, scope: Scope
@@ -341,10 +317,7 @@ class EditMenu(ResultAction):
     presser = Presser.OWNER
     label, telegram_emoji, discord_emoji = "Edit", "🪄", "🪄"
     telegram_row = 1
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.edits
+    offered_by = "edits"
 
 
 @dataclass(frozen=True)
@@ -499,10 +472,7 @@ class VaryRegion(ResultAction):
     presser = Presser.OWNER
     label, telegram_emoji, discord_emoji = "Vary (Region)", "🖌", "🖌️"
     telegram_row = 1
-
-    @classmethod
-    def offered(cls, generation: Generation) -> bool:
-        return generation.follow_ups.edit_region
+    offered_by = "edit_region"
 
 
 TILE_ACTIONS: tuple[type[TileAction], ...] = (Upscale, Vary)

@@ -25,9 +25,15 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.core.errors import NotFound, UnknownStyle, UserFacingError
+from bot.core.errors import (
+    BadStyleText,
+    ContentRefused,
+    NotFound,
+    UnknownStyle,
+    UserFacingError,
+)
 from bot.core.images.files import ImageFiles
-from bot.core.limits.safety import BannedTerms, ContentRefused, Moderator
+from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.models import Requester, Scope, Style
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.style_recipes import (
@@ -35,7 +41,6 @@ from bot.core.requests.style_recipes import (
     MAX_DESCRIPTION_CHARS,
     MAX_NAME_CHARS,
     MAX_REFERENCES,
-    BadStyleText,
     StyleDraft,
     code_of,
     digest,

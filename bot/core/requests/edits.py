@@ -13,12 +13,11 @@ restart like any other.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping
 
 from bot.core.delivery.offers import edits_possible
-from bot.core.errors import InvalidRequest, NotFound
+from bot.core.errors import InvalidRequest
 from bot.core.generation.canvases import Canvas, check_mask, outpaint_canvas
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import Capabilities
@@ -29,14 +28,11 @@ from bot.core.models import (
     Generation,
     ImagineCommand,
     Kind,
-    ReplyTarget,
     Requester,
     Scope,
-    Ticket,
 )
 from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest
-from bot.core.requests.follow_ups import NO_SUCH_IMAGE
 from bot.core.requests.history import History
 
 REGION_STRENGTH = 0.8  # a repainted region may change a lot, but starts from what was there
@@ -81,24 +77,13 @@ class EditActions:
         self._files = files
         self.offers = edit_offers(capabilities)
 
-    async def _picture(self, generation: Generation, index: int) -> bytes:
-        image = generation.image(index)
-        if image is None:
-            raise NotFound(NO_SUCH_IMAGE.format(index=index))
-        try:
-            return await asyncio.to_thread(self._files.read, image.path)
-        except FileNotFoundError:
-            raise NotFound("That picture's file is no longer stored.") from None
-
     async def _canvas(
         self, generation: Generation, index: int, edit: EditRequest, mask: bytes | None
     ) -> Canvas:
         """The picture the provider works on and the mask of what may change."""
-        picture = await self._picture(generation, index)
+        picture, image = await self._history.picture(generation, index)
         if edit.outpaints:
             return await in_background(outpaint_canvas, picture, edit)
-        image = generation.image(index)
-        assert image is not None
         checked = None
         if edit.action == "region":
             if mask is None:
@@ -157,20 +142,3 @@ class EditActions:
             mask=canvas.mask or None,
             edit_note=canvas.note,
         )
-
-    async def submit(
-        self,
-        generation_id: str,
-        index: int,
-        edit: EditRequest,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-        *,
-        mask: bytes | None = None,
-        prompt: str | None = None,
-    ) -> Ticket:
-        prepared = await self.prepare(
-            generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
-        )
-        return await self._admission.submit(prepared, target)

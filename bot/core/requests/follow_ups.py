@@ -3,8 +3,9 @@
 
 Every follow-up names a generation (and, for U and V, an image of it), loads that row,
 checks it with `access.check_access` against where and by whom the button was pressed, and
-becomes a new request whose parent is that image. The adapters render and parse; the rules
-are here.
+becomes a new request whose parent is that image. Each is prepared here (nothing written, so
+an adapter can refuse before acknowledging) and submitted by `GenerationService.submit`, like
+every request. The adapters render and parse; the rules are here.
 """
 
 from __future__ import annotations
@@ -23,16 +24,12 @@ from bot.core.models import (
     ImagineCommand,
     Info,
     Kind,
-    ReplyTarget,
     Requester,
     Scope,
-    Ticket,
 )
 from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest
 from bot.core.requests.history import History
-
-NO_SUCH_IMAGE = "That picture has no image {index}."
 
 
 class FollowUpActions:
@@ -51,16 +48,6 @@ class FollowUpActions:
 
     def follow_ups(self, generation: Generation) -> FollowUps:
         return follow_ups_for(generation, self._capabilities)
-
-    async def _image_bytes(self, generation: Generation, index: int) -> tuple[bytes, int | None]:
-        image = generation.image(index)
-        if image is None:
-            raise NotFound(NO_SUCH_IMAGE.format(index=index))
-        try:
-            data = await asyncio.to_thread(self._files.read, image.path)
-        except FileNotFoundError:
-            raise NotFound("That picture's file is no longer stored.") from None
-        return data, image.seed
 
     async def _input_of(self, generation: Generation) -> bytes | None:
         """The picture a request started from, for a request made again from it."""
@@ -127,9 +114,9 @@ class FollowUpActions:
         """U<index>: that image upscaled by the chain's upscaler, or the original when the
         chain has none (then it costs nothing against the limits)."""
         original = await self._history.generation_for(generation_id, requester, scope)
-        data, seed = await self._image_bytes(original, index)
+        data, image = await self._history.picture(original, index)
         prompt, style = self._admission.plans.tile(original, index)
-        command = self._again(original, count=1, seed=seed, prompt=prompt, style=style)
+        command = self._again(original, count=1, seed=image.seed, prompt=prompt, style=style)
         return await self._admission.prepare(
             requester,
             scope,
@@ -146,7 +133,7 @@ class FollowUpActions:
         """V<index>: a new set of the same count made from that image, same prompt and style,
         at a moderate strength; refused plainly when no provider takes an image."""
         original = await self._history.generation_for(generation_id, requester, scope)
-        data, _seed = await self._image_bytes(original, index)
+        data, _image = await self._history.picture(original, index)
         # A tile of a compare or permutations grid varies in its own style and words.
         prompt, style = self._admission.plans.tile(original, index)
         command = self._again(original, strength=DEFAULT_STRENGTH, prompt=prompt, style=style)
@@ -206,61 +193,6 @@ class FollowUpActions:
             raise NotFound("That suggestion is no longer there.")
         command = ImagineCommand(prompt=described.suggestions[index - 1])
         return await self._admission.prepare(requester, scope, command, parent_id=described.id)
-
-    # -- commands in, tickets out ----------------------------------------------------------
-
-    async def upscale(
-        self,
-        generation_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        prepared = await self.prepare_upscale(generation_id, index, requester, scope)
-        return await self._admission.submit(prepared, target)
-
-    async def vary(
-        self,
-        generation_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        prepared = await self.prepare_vary(generation_id, index, requester, scope)
-        return await self._admission.submit(prepared, target)
-
-    async def remix(
-        self,
-        generation_id: str,
-        prompt: str,
-        negative_prompt: str | None,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        prepared = await self.prepare_remix(
-            generation_id, prompt, negative_prompt, requester, scope
-        )
-        return await self._admission.submit(prepared, target)
-
-    async def describe(
-        self, image: bytes, requester: Requester, scope: Scope, target: ReplyTarget
-    ) -> Ticket:
-        prepared = await self.prepare_describe(image, requester, scope)
-        return await self._admission.submit(prepared, target)
-
-    async def imagine_suggestion(
-        self,
-        describe_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        prepared = await self.prepare_suggestion(describe_id, index, requester, scope)
-        return await self._admission.submit(prepared, target)
 
     async def info(self, generation_id: str, requester: Requester, scope: Scope) -> Info:
         """Prompt, style, seeds, sizes, provider and model, time taken, the crop made."""

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
 
 from bot.core.errors import NotFound, PermissionDenied
 from bot.core.images.files import ImageFiles
-from bot.core.models import Generation, Requester, Scope
+from bot.core.models import Generation, Requester, Scope, StoredImage
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.preferences import Preferences
-from bot.core.store import Store
+from bot.core.store import Refusal, Store
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,18 @@ class History:
         generation = await self.generation(generation_id)
         check_access(generation, actor, scope, need, moderator=moderator)
         return generation
+
+    async def picture(self, generation: Generation, index: int) -> tuple[bytes, StoredImage]:
+        """Image `index` (1-based) of a generation a follow-up or an edit starts from: its
+        bytes and its row; NotFound, in plain words, when it or its file is gone."""
+        image = generation.image(index)
+        if image is None:
+            raise NotFound(f"That picture has no image {index}.")
+        try:
+            data = await asyncio.to_thread(self._files.read, image.path)
+        except FileNotFoundError:
+            raise NotFound("That picture's file is no longer stored.") from None
+        return data, image
 
     async def history(
         self, requester: Requester, limit: int = 10, *, scope: Scope | None = None
@@ -101,6 +113,6 @@ class History:
         log.info("forgot user %s:%s (%d images)", requester.platform, requester.user_id, len(paths))
         return len(paths)
 
-    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[Refusal]:
         """What was refused in this scope lately, for its admins."""
         return await self._store.recent_refusals(scope.platform, scope.id, limit)

@@ -17,7 +17,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -54,7 +53,7 @@ from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.scope_changes import ScopeChanges
 from bot.core.requests.style_previews import StylePreviews
 from bot.core.requests.styles import StyleCatalogue
-from bot.core.store import Store
+from bot.core.store import Refusal, Store
 from bot.core.store.scopes import ChatMove
 from bot.core.text import clean_text
 from bot.settings import Settings
@@ -213,10 +212,11 @@ class GenerationService:
         mask: bytes | None = None,
         prompt: str | None = None,
     ) -> Ticket:
-        """See `EditActions.submit`."""
-        return await self.edit_actions.submit(
-            generation_id, index, edit, requester, scope, target, mask=mask, prompt=prompt
+        """An edit of image `index` (`prepare_edit`), submitted."""
+        prepared = await self.prepare_edit(
+            generation_id, index, edit, requester, scope, mask=mask, prompt=prompt
         )
+        return await self.submit(prepared, target)
 
     async def prepare(
         self,
@@ -386,7 +386,7 @@ class GenerationService:
         """See `History.forget_user`."""
         return await self.history_book.forget_user(requester)
 
-    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[dict[str, Any]]:
+    async def recent_refusals(self, scope: Scope, limit: int = 10) -> list[Refusal]:
         """What was refused in this scope lately, for its admins."""
         return await self.history_book.recent_refusals(scope, limit)
 
@@ -442,47 +442,6 @@ class GenerationService:
     ) -> PreparedRequest:
         """See `FollowUpActions.prepare_suggestion`."""
         return await self.follow_up_actions.prepare_suggestion(describe_id, index, requester, scope)
-
-    async def upscale(
-        self,
-        generation_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        """See `FollowUpActions.upscale`."""
-        return await self.follow_up_actions.upscale(generation_id, index, requester, scope, target)
-
-    async def vary(
-        self,
-        generation_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        """See `FollowUpActions.vary`."""
-        return await self.follow_up_actions.vary(generation_id, index, requester, scope, target)
-
-    async def describe(
-        self, image: bytes, requester: Requester, scope: Scope, target: ReplyTarget
-    ) -> Ticket:
-        """See `FollowUpActions.describe`."""
-        return await self.follow_up_actions.describe(image, requester, scope, target)
-
-    async def imagine_suggestion(
-        self,
-        describe_id: str,
-        index: int,
-        requester: Requester,
-        scope: Scope,
-        target: ReplyTarget,
-    ) -> Ticket:
-        """See `FollowUpActions.imagine_suggestion`."""
-        return await self.follow_up_actions.imagine_suggestion(
-            describe_id, index, requester, scope, target
-        )
 
     async def info(self, generation_id: str, requester: Requester, scope: Scope) -> Info:
         """See `FollowUpActions.info`."""

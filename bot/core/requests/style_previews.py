@@ -18,6 +18,8 @@ import secrets
 import time
 from pathlib import Path
 
+from pydantic import Field
+
 from bot.core.images.files import ImageFiles
 from bot.core.images.pixels import labelled_grid
 from bot.core.models import (
@@ -25,6 +27,7 @@ from bot.core.models import (
     PREVIEWS,
     STYLE_PREVIEW,
     Generation,
+    HandlePart,
     ImagineCommand,
     ReplyTarget,
     Requester,
@@ -46,6 +49,17 @@ SAMPLES = (
 )
 BATCH = "preview_batch"
 INDEX = "preview_index"
+
+
+class PreviewHandle(HandlePart):
+    """The previews' part of a row's delivery handle (the previews are the result channel of
+    these rows, as an adapter is of its own): the style, the batch of four, the tile."""
+
+    style: str | None = Field(default=None, alias=STYLE_PREVIEW)
+    batch: str | None = Field(default=None, alias=BATCH)
+    index: int | None = Field(default=None, alias=INDEX)
+
+
 WINDOW_SECONDS = 24 * 3600.0  # a batch's rows are looked for among this recent past
 
 
@@ -92,7 +106,7 @@ class StylePreviews:
                 platform=scope.platform,
                 chat_id=f"preview:{scope.id}",
                 nsfw_ok=False,
-                handle={STYLE_PREVIEW: style.id, BATCH: batch, INDEX: index},
+                handle=PreviewHandle(style=style.id, batch=batch, index=index),
             )
             await self._admission.submit(one, target)
         log.info(

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.errors import InvalidRequest
+from bot.core.errors import BadStyleText
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, AspectRatio, Frozen
 
 MAX_NAME_CHARS = 32
@@ -39,10 +39,6 @@ EXPORT_KEYS = {
     "reference_pictures",
 }
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
-
-
-class BadStyleText(InvalidRequest):
-    code = "bad_style"
 
 
 class StyleDraft(Frozen):

@@ -23,21 +23,13 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from bot.core.errors import InvalidRequest
+from bot.core.errors import InvalidRequest, PromptSyntaxError, TooManyVariants
 from bot.core.models import MAX_COUNT, Kind
 
 MAX_VARIANTS = MAX_COUNT  # one grid
 # Requests that may compare or permute: new pictures and the ones made again from them.
 VARIANT_KINDS = (Kind.IMAGINE, Kind.REROLL, Kind.REMIX, Kind.RESTYLE)
 ESCAPABLE = "{},\\"
-
-
-class PromptSyntaxError(InvalidRequest):
-    code = "prompt_syntax"
-
-
-class TooManyVariants(InvalidRequest):
-    code = "too_many_variants"
 
 
 @dataclass(frozen=True)

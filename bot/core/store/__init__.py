@@ -3,16 +3,17 @@
 `Store` is the interface every caller types against; `open_store` picks the backend.
 """
 
-from bot.core.store.base import STORE_UNAVAILABLE, Store, StoreUnavailable, migrations_dir
+from bot.core.store.base import Store, migrations_dir
 from bot.core.store.factory import BadDatabaseUrl, open_configured_store, open_store, open_url
+from bot.core.store.rows import NewGeneration, Refusal
 from bot.core.store.settings import ScopeRow
 
 __all__ = [
-    "STORE_UNAVAILABLE",
     "BadDatabaseUrl",
+    "NewGeneration",
+    "Refusal",
     "ScopeRow",
     "Store",
-    "StoreUnavailable",
     "migrations_dir",
     "open_configured_store",
     "open_store",

@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from bot.core.errors import UserFacingError
-from bot.core.models import Generation, HandleValue, Status
+from bot.core.models import Generation, HandlePart, HandleValue, Status
 from bot.core.store.executor import Executor, Row
 from bot.core.store.images import ImageQueries
+from bot.core.store.rows import NewGeneration, Refusal
 from bot.core.store.scopes import ScopeQueries
 from bot.core.store.settings import SettingsQueries
 from bot.core.store.styles import StyleQueries
@@ -34,7 +34,6 @@ COLUMNS = (
     "delivered_at, kind, count, parent_index, input_path, strength, crop_note, suggestions, "
     "edit_note"
 )
-_COLUMN_NAMES = frozenset(c.strip() for c in COLUMNS.split(","))
 FINISHED = "('failed', 'delivered')"
 
 # A user's rows and, through `parent_id`, every row made from them that carries their prompt
@@ -50,18 +49,6 @@ DERIVED_FROM_THEM = (
     " WHERE g.kind <> 'remix' OR g.input_path IS NOT NULL"
     ") DELETE FROM generations WHERE id IN (SELECT id FROM doomed) "
     "RETURNING image_path, input_path"
-)
-
-
-class StoreUnavailable(UserFacingError):
-    """The database did not answer after the retries; nothing of the request was kept."""
-
-    code = "store_unavailable"
-
-
-STORE_UNAVAILABLE = (
-    "The bot cannot reach its database right now, so nothing was saved or queued. "
-    "Please try again in a minute."
 )
 
 
@@ -126,24 +113,21 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
 
     # -- generations ----------------------------------------------------------------------------
 
-    async def insert_generation(self, values: dict[str, Any]) -> Generation:
+    async def insert_generation(self, row: NewGeneration) -> Generation:
         """Idempotent on the id: a retried insert whose first try was stored returns that row."""
-        unknown = set(values) - _COLUMN_NAMES
-        if unknown:
-            raise ValueError(f"unknown generation columns: {sorted(unknown)}")
-        values = {**values, "handle": json.dumps(values.get("handle") or {})}
+        values = row.columns()
         names = ", ".join(values)
         marks = ", ".join("?" for _ in values)
-        row = await self.fetchone(
-            f"INSERT INTO generations ({names}) VALUES ({marks}) "  # noqa: S608 - checked names
+        inserted = await self.fetchone(
+            f"INSERT INTO generations ({names}) VALUES ({marks}) "  # noqa: S608 - the fields' names
             f"ON CONFLICT (id) DO NOTHING RETURNING {COLUMNS}",
             list(values.values()),
         )
-        if row is None:
-            existing = await self.get(str(values["id"]))
+        if inserted is None:
+            existing = await self.get(row.id)
             assert existing is not None
             return existing
-        return row_to_generation(row)
+        return row_to_generation(inserted)
 
     async def get(self, generation_id: str) -> Generation | None:
         row = await self.fetchone(
@@ -226,9 +210,12 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
         )
         return int(row[0]) if row else 0
 
-    async def update_handle(self, generation_id: str, changes: dict[str, HandleValue]) -> None:
+    async def update_handle(
+        self, generation_id: str, changes: HandlePart | Mapping[str, HandleValue]
+    ) -> None:
         """Merge keys into the delivery handle (e.g. "a new message was sent" markers), in one
         statement, so two writers never lose each other's keys."""
+        changes = changes.stored() if isinstance(changes, HandlePart) else dict(changes)
         if not changes:
             return
         merged, params = self.handle_merge_sql(changes)
@@ -374,9 +361,7 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
             (platform, scope_id, user_id, code, reason, time.time()),
         )
 
-    async def recent_refusals(
-        self, platform: str, scope_id: str, limit: int = 10
-    ) -> list[dict[str, Any]]:
+    async def recent_refusals(self, platform: str, scope_id: str, limit: int = 10) -> list[Refusal]:
         """Refusals before queueing and provider refusals, newest first."""
         rows = await self.fetch(
             "SELECT user_id, code, reason, created_at FROM refusals "
@@ -386,4 +371,4 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
             "ORDER BY created_at DESC LIMIT ?",
             (platform, scope_id, platform, scope_id, limit),
         )
-        return [dict(r) for r in rows]
+        return [Refusal(str(r[0]), str(r[1]), str(r[2]), float(r[3])) for r in rows]

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.store.base import COLUMNS, Store, StoreUnavailable
+from bot.core.errors import StoreUnavailable
+from bot.core.store.base import COLUMNS, Store
 from bot.core.store.executor import Executor
 from bot.core.store.factory import BadDatabaseUrl, open_url
 from bot.core.store.styles import STYLE_COLUMNS

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from bot.core.store.base import Store, StoreUnavailable
+from bot.core.errors import StoreUnavailable
+from bot.core.store.base import Store
 from bot.settings import ConfigError, Settings
 
 

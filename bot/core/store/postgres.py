@@ -24,14 +24,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from bot.core.errors import StoreUnavailable
 from bot.core.models import HandleValue
-from bot.core.store.base import (
-    STORE_UNAVAILABLE,
-    Store,
-    StoreUnavailable,
-    migration_files,
-    migrations_dir,
-)
+from bot.core.store.base import Store, migration_files, migrations_dir
 from bot.core.store.executor import Executor, Row
 
 log = logging.getLogger(__name__)
@@ -246,7 +241,7 @@ async def _with_retries(op: Callable[[], Awaitable[T]], budget: float, what: str
                     attempt,
                     exc.__class__.__name__,
                 )
-                raise StoreUnavailable(STORE_UNAVAILABLE) from exc
+                raise StoreUnavailable() from exc
             log.warning(
                 "PostgreSQL %s failed (%s); retrying in %.2f s",
                 what,

@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.core.models import HandleValue
-from bot.core.ports import MOVED_FROM_CHAT
+from bot.core.models import MOVED_FROM_CHAT, HandleValue
 from bot.core.store.executor import Executor
 
 T = TypeVar("T")

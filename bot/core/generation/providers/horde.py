@@ -99,8 +99,7 @@ def _source_fields(request: ProviderRequest) -> dict[str, str]:
         "source_processing": "img2img",
     }
     if request.mask is not None:
-        info = check_provider_image("horde", request.init_image)
-        mask = canvases.for_white(request.mask, (info.width, info.height))
+        mask = canvases.for_white_beside(request.init_image, request.mask)
         fields["source_mask"] = source_b64(mask, MAX_SOURCE_SIDE)
         fields["source_processing"] = "outpainting" if request.edit == "outpaint" else "inpainting"
     return fields

@@ -272,8 +272,7 @@ def _inpainting(request: ProviderRequest, picture: bytes) -> dict[str, Any]:
     """img2img's inpainting fields: the mask (white = change) at the picture's size; a new
     area (outpaint) starts from the filled colour, a repainted region from what was there."""
     assert request.mask is not None
-    info = images.inspect(picture)
-    mask = canvases.for_white(request.mask, (info.width, info.height))
+    mask = canvases.for_white_beside(picture, request.mask)
     return {
         "mask": base64.b64encode(mask).decode(),
         "inpainting_fill": 0 if request.edit == "outpaint" else 1,  # 0 fill, 1 original

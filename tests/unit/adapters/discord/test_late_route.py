@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import time
 
-from bot.adapters.discord.late_route import (
-    INTERACTION,
-    ROUTE,
-    eta_note,
-    has_deadline,
-    late_note,
-    only_interaction,
-)
-from bot.core.models import HandleValue
+from bot.adapters.discord.delivery_handle import INTERACTION, DiscordHandle
+from bot.adapters.discord.late_route import eta_note, late_note
 
 
-def handle(ends: float, route: str = INTERACTION) -> dict[str, HandleValue]:
-    return {ROUTE: route, "expires_at": ends}
+def handle(ends: float, route: str = INTERACTION) -> DiscordHandle:
+    # as a row stores it, read back
+    return DiscordHandle.of({"late_route": route, "expires_at": ends})
 
 
 def test_the_first_answer_names_the_deadline_and_where_the_picture_stays() -> None:
@@ -25,7 +19,7 @@ def test_the_first_answer_names_the_deadline_and_where_the_picture_stays() -> No
     note = late_note(handle(ends))
     assert f"<t:{int(ends)}:t>" in note and "not a member here" in note
     assert "/history" in note and "/share" in note
-    assert only_interaction(handle(ends)) and has_deadline(handle(ends))
+    assert handle(ends).only_interaction and handle(ends).has_deadline
 
 
 def test_near_the_end_it_says_not_ready_in_time() -> None:

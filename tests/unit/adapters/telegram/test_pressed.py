@@ -44,7 +44,7 @@ def press(on: Message, data: str = "ib:D:0123456789abcdef") -> CallbackQuery:
 
 
 def test_the_recorded_message_and_its_menu_pass_any_other_is_refused() -> None:
-    row = generation(status_message_id=11, **menu_record(message(12)))
+    row = generation(status_message_id=11, **menu_record(message(12)).stored())
     assert row_message(press(message(11)), row).message_id == 11
     assert row_message(press(message(12)), row).message_id == 12
     for other in (message(13), message(11, chat=Chat(id=-200, type="group"))):

@@ -11,7 +11,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.core.delivery.recovery import Recovery
-from bot.core.models import Generation
+from bot.core.models import Generation, Status
+from bot.core.store import NewGeneration
 from bot.core.store.sqlite import SQLiteStore
 
 
@@ -29,21 +30,21 @@ class Deliveries:
         raise AssertionError("nothing is delivered here")
 
 
-def row(gid: str, status: str) -> dict[str, object]:
-    return {
-        "id": gid,
-        "platform": "telegram",
-        "scope_id": "1",
-        "chat_id": "1",
-        "user_id": "7",
-        "user_name": "ada",
-        "prompt": "a kite",
-        "style": "photo",
-        "aspect": "1:1",
-        "seed": 1,
-        "status": status,
-        "created_at": time.time() - 120,
-    }
+def row(gid: str, status: Status) -> NewGeneration:
+    return NewGeneration(
+        id=gid,
+        platform="telegram",
+        scope_id="1",
+        chat_id="1",
+        user_id="7",
+        user_name="ada",
+        prompt="a kite",
+        style="photo",
+        aspect="1:1",
+        seed=1,
+        status=status,
+        created_at=time.time() - 120,
+    )
 
 
 async def test_a_request_delivered_after_the_snapshot_is_not_enqueued_again(
@@ -51,8 +52,8 @@ async def test_a_request_delivered_after_the_snapshot_is_not_enqueued_again(
 ) -> None:
     store = await SQLiteStore.open_path(tmp_path / "db.sqlite3")
     try:
-        await store.insert_generation(row("waiting", "queued"))
-        await store.insert_generation(row("finishing", "running"))
+        await store.insert_generation(row("waiting", Status.QUEUED))
+        await store.insert_generation(row("finishing", Status.RUNNING))
         snapshot = store.unfinished
 
         async def snapshot_then_delivered() -> list[Generation]:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.errors import ContentRefused
 from bot.core.generation.queue import unpack
-from bot.core.limits.safety import BannedTerms, ContentRefused
+from bot.core.limits.safety import BannedTerms
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
 from tests.support.service import SQUARE_ONLY, build_service
@@ -42,7 +43,7 @@ async def test_disguised_banned_word_is_refused_and_nothing_is_queued(
     assert await service.queue.depth() == 0
     assert await service.store.history("telegram", "1", 10) == []
     refusals = await service.recent_refusals(GROUP)
-    assert [r["code"] for r in refusals] == ["content_refused"]
+    assert [r.code for r in refusals] == ["content_refused"]
 
 
 async def test_disguised_negative_prompt_and_regex_rule_are_refused(

@@ -61,7 +61,7 @@ async def test_a_thousand_concurrent_requests_from_one_user_queue_only_the_allow
     rows = await service.history(user(1), limit=2000)
     assert len(rows) == 2
     refusals = await service.recent_refusals(GROUP, limit=5)
-    assert refusals[0]["code"] == "limit_reached"
+    assert refusals[0].code == "limit_reached"
 
 
 async def test_pending_slot_frees_when_a_request_settles(service: GenerationService) -> None:

@@ -14,11 +14,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.core.errors import BadInputImage, CountTooHigh, NoCapableProvider
+from bot.core.errors import (
+    BadInputImage,
+    ContentRefused,
+    CountTooHigh,
+    LimitReached,
+    NoCapableProvider,
+)
 from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import unpack
-from bot.core.limits.quotas import LimitReached
-from bot.core.limits.safety import ContentRefused, OpenAIModerator
+from bot.core.limits.safety import OpenAIModerator
 from bot.core.messages import job_from_wire
 from bot.core.models import ImagineCommand, Kind, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
@@ -134,7 +139,7 @@ async def test_a_picture_on_a_chain_that_takes_none_is_refused_before_queueing(
     await nothing_queued(text_only, tmp_path)
     assert await text_only.quotas.used_today("telegram", "1") == 0
     (refusal,) = await text_only.recent_refusals(GROUP)
-    assert refusal["code"] == "no_capable_provider"
+    assert refusal.code == "no_capable_provider"
 
 
 @pytest.mark.parametrize(

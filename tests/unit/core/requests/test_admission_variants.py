@@ -12,15 +12,22 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.core.errors import BadInputImage, CountTooHigh, StyleNotAllowed, UnknownStyle
+from bot.core.errors import (
+    BadInputImage,
+    ContentRefused,
+    CountTooHigh,
+    LimitReached,
+    PromptSyntaxError,
+    StyleNotAllowed,
+    TooManyVariants,
+    UnknownStyle,
+)
 from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import unpack
-from bot.core.limits.quotas import LimitReached
-from bot.core.limits.safety import BannedTerms, ContentRefused
+from bot.core.limits.safety import BannedTerms
 from bot.core.messages import VARIANT_VERSION, JobMessage, job_from_wire
 from bot.core.models import ImagineCommand, Kind, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
-from bot.core.requests.variants import PromptSyntaxError, TooManyVariants
 from tests.fakes.openai_images import make_png
 from tests.support.service import build_service
 

@@ -11,13 +11,20 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.core.errors import BadInputImage, NotFound, StyleNotAllowed, UnknownStyle
+from bot.core.errors import (
+    BadInputImage,
+    BadStyleText,
+    ContentRefused,
+    NotFound,
+    StyleNotAllowed,
+    UnknownStyle,
+)
 from bot.core.generation.providers.base import Capabilities
-from bot.core.limits.safety import BannedTerms, ContentRefused
+from bot.core.limits.safety import BannedTerms
 from bot.core.messages import JobMessage
 from bot.core.models import ImagineCommand, ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService
-from bot.core.requests.style_recipes import BadStyleText, StyleDraft, code_of, digest
+from bot.core.requests.style_recipes import StyleDraft, code_of, digest
 from tests.support.service import build_service
 from tests.support.store_rows import style_values
 from tests.support.user_text import DISGUISED_DRAGONS

@@ -125,20 +125,20 @@ def request(kind: str) -> Callable[[Built], Awaitable[Ticket]]:
                 ALICE, GUILD, TARGET, ImagineCommand(prompt="a cat", aspect="3:2", seed=7)
             )
         if kind == "describe":
-            return await s.describe(picture(), ALICE, GUILD, TARGET)
+            return await s.submit(await s.prepare_describe(picture(), ALICE, GUILD), TARGET)
         if kind == "suggestion":
-            described = await s.describe(picture(), ALICE, GUILD, TARGET)
+            described = await s.submit(await s.prepare_describe(picture(), ALICE, GUILD), TARGET)
             gen_id = await b.finished(described, suggestions=("a red barn", "a blue sea"))
-            return await s.imagine_suggestion(gen_id, 2, ALICE, GUILD, TARGET)
+            return await s.submit(await s.prepare_suggestion(gen_id, 2, ALICE, GUILD), TARGET)
         parent = await a_grid(b)
         if kind in ("reroll", "restyle"):
             style = "photo" if kind == "restyle" else None
             prepared = await s.prepare_variation(parent, ALICE, GUILD, style=style)
             return await s.submit(prepared, TARGET)
         if kind == "upscale":
-            return await s.upscale(parent, 2, ALICE, GUILD, TARGET)
+            return await s.submit(await s.prepare_upscale(parent, 2, ALICE, GUILD), TARGET)
         if kind == "vary":
-            return await s.vary(parent, 1, ALICE, GUILD, TARGET)
+            return await s.submit(await s.prepare_vary(parent, 1, ALICE, GUILD), TARGET)
         if kind == "remix":
             remix = await s.prepare_remix(parent, "a lighthouse at noon", None, ALICE, GUILD)
             return await s.submit(remix, TARGET)

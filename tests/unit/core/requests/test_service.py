@@ -10,15 +10,17 @@ import pytest
 from bot.core.errors import (
     EmptyPrompt,
     NotFound,
+    NotOwner,
     PromptTooLong,
     StyleNotAllowed,
     UnknownStyle,
     UnsupportedAspect,
+    WrongScope,
 )
 from bot.core.generation.queue import unpack
 from bot.core.messages import job_from_wire
 from bot.core.models import EditRequest, ImagineCommand, ReplyTarget, Requester, Scope, Style
-from bot.core.requests.access import Need, NotOwner, WrongScope
+from bot.core.requests.access import Need
 from bot.core.requests.service import GenerationService, clean_text
 from bot.core.store import Store
 from tests.support.service import ALICE, GUILD, TARGET, build_service

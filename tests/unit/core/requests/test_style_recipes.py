@@ -8,9 +8,9 @@ import yaml
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.core.errors import BadStyleText
 from bot.core.requests.style_recipes import (
     CODE,
-    BadStyleText,
     StyleDraft,
     code_of,
     digest,

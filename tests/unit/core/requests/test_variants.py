@@ -6,11 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.errors import InvalidRequest
+from bot.core.errors import InvalidRequest, PromptSyntaxError, TooManyVariants
 from bot.core.requests.variants import (
     MAX_VARIANTS,
-    PromptSyntaxError,
-    TooManyVariants,
     escape,
     expand,
     plain,
