@@ -34,6 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_commands import command_problem, siblings_problem
 from tests.fakes.discord_gateway import (
     ATTACH_FILES,
     BOT_DEFAULT,
@@ -72,7 +73,6 @@ MESSAGE_FIELDS = {
     "thread_name",
     "applied_tags",
 }
-COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 MAX_ACTION_ROWS = 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -600,14 +600,13 @@ class FakeDiscord:
         if not isinstance(body, list) or len(body) > 100:
             raise ApiError(400, 50035, "commands: expected a list of at most 100")
         stored = []
+        problem = siblings_problem("commands", body)
+        if problem is not None:
+            raise ApiError(400, 50035, problem)
         for command in body:
-            name = command.get("name", "")
-            if not COMMAND_NAME.match(name) or name != name.lower():
-                raise ApiError(400, 50035, f"invalid command name {name!r}")
-            if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
-                raise ApiError(400, 50035, f"command {name}: description 1-100 characters")
-            if len(command.get("options") or []) > 25:
-                raise ApiError(400, 50035, f"command {name}: at most 25 options")
+            problem = command_problem(command)
+            if problem is not None:
+                raise ApiError(400, 50035, problem)
             stored.append(
                 {
                     **command,
