@@ -141,7 +141,7 @@ def _item_messages(item: Any) -> Iterator[Message]:
             yield from _item_messages(child)
         return
     for parameter in cast(app_commands.Command[Any, ..., Any], item).parameters:
-        yield parameter.name, NAME_CONTEXT, NAME_COMMENT
+        yield parameter.display_name, NAME_CONTEXT, NAME_COMMENT  # as renamed for Discord
         yield parameter.description, None, DESCRIPTION_COMMENT
         for choice in parameter.choices:
             if _LETTER.search(choice.name):
