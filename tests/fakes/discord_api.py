@@ -1,6 +1,7 @@
 """A strict fake of Discord's REST API for discord.py, on 127.0.0.1.
 
-It answers the calls imaginebot makes (login, command sync, interaction callbacks,
+It answers the calls imaginebot makes (login, command sync (checked as Discord checks a
+bulk overwrite, localizations included: `discord_commands.py`), interaction callbacks,
 webhook edits and follow-ups with multipart uploads, channel messages) the way Discord
 does, and rejects what Discord would reject: late or double acknowledgements, expired
 tokens, unknown fields, oversize text or files, bad `allowed_mentions`. Everything the bot

@@ -23,6 +23,9 @@ sends them. Replies are `{"ok": true, "result": ...}` or the Bot API's error sha
 updates (messages, callback queries) that the bot receives through a real long-poll
 `getUpdates`; every call is recorded with its uploaded file bytes.
 
+Command lists: `setMyCommands` keeps one list per scope and `language_code` (`command_lists`)
+and `getMyCommands` answers exactly that pair's list, as the Bot API documents.
+
 What real communities do, on by default where Telegram always does it:
 
 - **Upgraded groups.** `basic_group` makes a basic group; `migrate(old, new)` upgrades it to a
