@@ -96,13 +96,21 @@ class CatalogueTranslator(app_commands.Translator):
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
         menu = isinstance(context.data, app_commands.ContextMenu)
-        return self.wording(string.message, locale, context.location, menu=menu)
+        siblings = _sibling_names(context.data) if context.location in NAMES else ()
+        return self.wording(string.message, locale, context.location, menu=menu, siblings=siblings)
 
     def wording(
-        self, message: str, locale: discord.Locale, where: Where, *, menu: bool = False
+        self,
+        message: str,
+        locale: discord.Locale,
+        where: Where,
+        *,
+        menu: bool = False,
+        siblings: tuple[str, ...] = (),
     ) -> str | None:
-        """The translation, or None (Discord shows the English) when there is none or it
-        breaks Discord's rules."""
+        """The translation, or None (Discord shows the English) when there is none, it breaks
+        Discord's rules, or it is the same as a sibling's translated name (`siblings`: the
+        English names beside this one, whose translations must differ from it)."""
         ours = OURS.get(locale)
         if ours is None or where not in NAMES | DESCRIPTIONS | {Where.choice_name}:
             return None
@@ -111,6 +119,8 @@ class CatalogueTranslator(app_commands.Translator):
             wording = translations.upgettext(NAME_CONTEXT, message)
             # A user or message command's name may hold spaces and capitals.
             fits = 1 <= len(wording) <= 32 if menu else valid_name(wording)
+            taken = {translations.upgettext(NAME_CONTEXT, other) for other in siblings}
+            fits = fits and wording not in taken
         else:
             wording = translations.ugettext(message)
             fits = 1 <= len(wording) <= 100
@@ -120,6 +130,17 @@ class CatalogueTranslator(app_commands.Translator):
             log.warning("the %s translation of %r breaks Discord's rules; English", ours, message)
             return None
         return str(wording)
+
+
+def _sibling_names(data: object) -> tuple[str, ...]:
+    """The English names beside an option or a group's command (the top level's commands are
+    checked by the tests: the translator is not told the tree)."""
+    if isinstance(data, app_commands.Parameter):
+        others = [p.display_name for p in data.command.parameters if p.name != data.name]
+        return tuple(others)
+    if isinstance(data, app_commands.Command | app_commands.Group) and data.parent is not None:
+        return tuple(c.name for c in data.parent.commands if c.name != data.name)
+    return ()
 
 
 Message = tuple[str, str | None, str]  # the English, its context, a translator's comment

@@ -101,6 +101,17 @@ def test_a_translation_that_breaks_discords_rules_leaves_the_english(tmp_path: P
         translator.wording("Your last 10 pictures", german, Where.command_description)
         == "Deine letzten 10 Bilder"
     )
+    # Two options of one command may not share a name in a language: neither takes it.
+    catalogues = catalogues_with(
+        tmp_path / "same",
+        "de",
+        "discord",
+        {("seed", NAME_CONTEXT): "zahl", ("count", NAME_CONTEXT): "zahl"},
+    )
+    same = CatalogueTranslator(catalogues)
+    for name, other in (("seed", "count"), ("count", "seed")):
+        assert same.wording(name, german, Where.parameter_name, siblings=(other,)) is None
+    assert same.wording("seed", german, Where.parameter_name, siblings=("prompt",)) == "zahl"
     # A user or message command's name may hold a space and capitals.
     assert translator.wording("imagine", german, Where.command_name, menu=True) == "Bild Machen"
 
