@@ -29,7 +29,7 @@ import discord
 from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
-from bot.core.language import Catalogues
+from bot.core.language import LANGUAGES, Catalogues
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ NAMES: Final = frozenset({Where.command_name, Where.group_name, Where.parameter_
 DESCRIPTIONS: Final = frozenset(
     {Where.command_description, Where.group_description, Where.parameter_description}
 )
-# Choices whose name has no letter ("16:9") read the same everywhere: not translated.
+# Choices whose name has no letter ("16:9") read the same everywhere, and a language's own
+# name ("Deutsch") is shown as it is: neither is translated.
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -95,6 +96,8 @@ class CatalogueTranslator(app_commands.Translator):
         locale: discord.Locale,
         context: app_commands.TranslationContextTypes,
     ) -> str | None:
+        if context.location is Where.choice_name and _own_language_name(context.data):
+            return None
         menu = isinstance(context.data, app_commands.ContextMenu)
         siblings = _sibling_names(context.data) if context.location in NAMES else ()
         return self.wording(string.message, locale, context.location, menu=menu, siblings=siblings)
@@ -132,6 +135,12 @@ class CatalogueTranslator(app_commands.Translator):
         return str(wording)
 
 
+def _own_language_name(choice: object) -> bool:
+    """A choice whose value is one of our locales is that language's name in itself
+    ("Deutsch", "日本語"), as a language picker shows it to everyone: never translated."""
+    return isinstance(choice, app_commands.Choice) and choice.value in LANGUAGES
+
+
 def _sibling_names(data: object) -> tuple[str, ...]:
     """The English names beside an option or a group's command (the top level's commands are
     checked by the tests: the translator is not told the tree)."""
@@ -165,7 +174,7 @@ def _item_messages(item: Any) -> Iterator[Message]:
         yield parameter.display_name, NAME_CONTEXT, NAME_COMMENT  # as renamed for Discord
         yield parameter.description, None, DESCRIPTION_COMMENT
         for choice in parameter.choices:
-            if _LETTER.search(choice.name):
+            if _LETTER.search(choice.name) and not _own_language_name(choice):
                 yield choice.name, None, CHOICE_COMMENT
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import discord
+from discord import app_commands
 from discord.app_commands import TranslationContextLocation as Where
 
 from bot.adapters.discord.translator import (
@@ -131,3 +132,31 @@ def test_english_and_locales_we_do_not_write_get_no_localization() -> None:
     assert translator.wording("history", discord.Locale.chinese, Where.command_name) == "历史"
     # Discord has no Arabic locale: no Discord locale is written from the Arabic catalogue.
     assert "ar" not in DISCORD_LOCALES
+
+
+def test_a_languages_own_name_offered_as_a_choice_is_neither_extracted_nor_translated() -> None:
+    client = discord.Client(intents=discord.Intents.none())
+    tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+
+    @tree.command(name="language", description="The language I answer you in")
+    @app_commands.choices(
+        language=[
+            app_commands.Choice(name="Deutsch", value="de"),
+            app_commands.Choice(name="on", value="automatic"),
+        ]
+    )
+    async def language(interaction: discord.Interaction, language: str) -> None:
+        del interaction, language
+
+    messages = [message for message, _, _ in command_messages(tree)]
+    assert "Deutsch" not in messages and "on" in messages
+    translator = CatalogueTranslator(Catalogues())
+    (own, other) = language.parameters[0].choices
+
+    async def translate(choice: app_commands.Choice[str]) -> str | None:
+        context = app_commands.TranslationContext(location=Where.choice_name, data=choice)
+        string = app_commands.locale_str(choice.name)
+        return await translator.translate(string, discord.Locale.german, context)
+
+    assert asyncio.run(translate(own)) is None
+    assert asyncio.run(translate(other)) == "an"
