@@ -70,7 +70,20 @@ def extract(domain: str) -> Catalog:
     for filename, lineno, message, comments, context in found:
         location = (f"bot/{folder}/{filename}", lineno)
         template.add(message, locations=[location], auto_comments=comments, context=context)
+    if domain == "discord":
+        _add_command_messages(template)
     return template
+
+
+def _add_command_messages(template: Catalog) -> None:
+    """The Discord commands' names, descriptions and choices, walked from the command tree
+    (bot/adapters/discord/translator.py says why not from the source text)."""
+    from bot.adapters.discord.translator import command_messages, command_tree
+
+    location = ("bot/adapters/discord/commands.py", 0)
+    for message, context, comment in command_messages(command_tree()):
+        if template.get(message, context=context) is None:
+            template.add(message, locations=[location], auto_comments=[comment], context=context)
 
 
 def _style_messages() -> Iterator[tuple[str, tuple[str, int]]]:

@@ -4,10 +4,12 @@ against the fake Bot API, with a worker and the fake OpenAI."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
 from bot.adapters.telegram.render import COMMANDS
 from tests.support import rows, wait_for
@@ -32,12 +34,44 @@ def user_style(stack: Stack, user_id: int) -> str | None:
 
 
 def test_the_command_list_is_registered_at_start(stack: Stack) -> None:
-    (call,) = stack.telegram.fake.calls_to("setMyCommands")
+    calls = stack.telegram.fake.calls_to("setMyCommands")
+    (call,) = [c for c in calls if not c.params.get("language_code")]
     registered = [c["command"] for c in call.params["commands"]]
     assert registered == [name for name, _ in COMMANDS]
     assert {"imagine", "styles", "mystyle", "history", "forget_me", "setlimits", "nsfw"} <= set(
         registered
     )
+
+
+def my_commands(stack: Stack, **options: str) -> list[tuple[str, str]]:
+    """getMyCommands through python-telegram-bot, as a Telegram client asks for its menu."""
+
+    async def ask() -> list[tuple[str, str]]:
+        env = stack.telegram.env()
+        async with Bot(env["TELEGRAM_TOKEN"], base_url=env["TELEGRAM_API_BASE"]) as bot:
+            found = await bot.get_my_commands(**options)  # type: ignore[arg-type]
+        return [(c.command, c.description) for c in found]
+
+    return asyncio.run(ask())
+
+
+def test_each_language_gets_its_command_descriptions_and_the_names_stay_english(
+    stack: Stack,
+) -> None:
+    english = my_commands(stack)
+    russian = my_commands(stack, language_code="ru")
+    japanese = my_commands(stack, language_code="ja")
+    names = [name for name, _ in COMMANDS]
+    assert [n for n, _ in english] == [n for n, _ in russian] == [n for n, _ in japanese] == names
+    assert dict(english)["history"] == "Your recent pictures"
+    assert dict(russian)["history"] == "Ваши последние картинки"
+    assert dict(japanese)["help"] == "このボットでできること（例つき）"
+    # Every language we speak has its own list; Portuguese and Chinese by language alone.
+    codes = {c.params.get("language_code") for c in stack.telegram.fake.calls_to("setMyCommands")}
+    assert codes == {None, "es", "pt", "de", "fr", "ru", "uk", "tr", "id", "ja", "zh", "ar"}
+    assert dict(my_commands(stack, language_code="pt"))["history"] == "Suas imagens recentes"
+    # A language we do not speak has no list: Telegram shows that user the default one.
+    assert my_commands(stack, language_code="it") == []
 
 
 def test_help_explains_with_examples(stack: Stack) -> None:

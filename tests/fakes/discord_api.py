@@ -1,6 +1,7 @@
 """A strict fake of Discord's REST API for discord.py, on 127.0.0.1.
 
-It answers the calls imaginebot makes (login, command sync, interaction callbacks,
+It answers the calls imaginebot makes (login, command sync (checked as Discord checks a
+bulk overwrite, localizations included: `discord_commands.py`), interaction callbacks,
 webhook edits and follow-ups with multipart uploads, channel messages) the way Discord
 does, and rejects what Discord would reject: late or double acknowledgements, expired
 tokens, unknown fields, oversize text or files, bad `allowed_mentions`. Everything the bot
@@ -44,6 +45,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_commands import command_problem, siblings_problem
 from tests.fakes.discord_gateway import (
     ATTACH_FILES,
     BOT_DEFAULT,
@@ -82,7 +84,6 @@ MESSAGE_FIELDS = {
     "thread_name",
     "applied_tags",
 }
-COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
 MAX_ACTION_ROWS = 5
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -634,14 +635,14 @@ class FakeDiscord:
         if not isinstance(body, list) or len(body) > 100:
             raise ApiError(400, 50035, "commands: expected a list of at most 100")
         stored = []
+        problem = siblings_problem("commands", body)
+        if problem is not None:
+            raise ApiError(400, 50035, problem)
         for command in body:
+            problem = command_problem(command)
+            if problem is not None:
+                raise ApiError(400, 50035, problem)
             name = command.get("name", "")
-            if not COMMAND_NAME.match(name) or name != name.lower():
-                raise ApiError(400, 50035, f"invalid command name {name!r}")
-            if command.get("type", 1) == 1 and not 1 <= len(command.get("description", "")) <= 100:
-                raise ApiError(400, 50035, f"command {name}: description 1-100 characters")
-            if len(command.get("options") or []) > 25:
-                raise ApiError(400, 50035, f"command {name}: at most 25 options")
             installs, contexts = command.get("integration_types"), command.get("contexts")
             if installs is not None and (not installs or not set(installs) <= {0, 1}):
                 raise ApiError(400, 50035, f"command {name}: integration_types: 0 and/or 1")

@@ -23,6 +23,9 @@ sends them. Replies are `{"ok": true, "result": ...}` or the Bot API's error sha
 updates (messages, callback queries) that the bot receives through a real long-poll
 `getUpdates`; every call is recorded with its uploaded file bytes.
 
+Command lists: `setMyCommands` keeps one list per scope and `language_code` (`command_lists`)
+and `getMyCommands` answers exactly that pair's list, as the Bot API documents.
+
 What real communities do, on by default where Telegram always does it:
 
 - **Upgraded groups.** `basic_group` makes a basic group; `migrate(old, new)` upgrades it to a
@@ -385,6 +388,8 @@ class FakeTelegram:
     rate_limited: list[Call] = field(default_factory=list)  # every call answered 429
     media_into_text: bool = True  # Bot API 7.x+: editMessageMedia may turn text into media
     updates: list[dict[str, Any]] = field(default_factory=list)
+    # The command lists setMyCommands set, by (scope as JSON, language_code or "").
+    command_lists: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     pushed_at: dict[int, float] = field(default_factory=dict)
     base_url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
@@ -1185,8 +1190,11 @@ class FakeTelegram:
         return chat
 
     async def m_setMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """As documented: 1-100 commands, each name 1-32 of a-z, 0-9 and _, each description
+        1-256 characters; a list per scope and per `language_code` (empty, or a two-letter
+        ISO 639-1 code), replacing that pair's list only."""
         commands = params.get("commands")
-        if not isinstance(commands, list) or not commands:
+        if not isinstance(commands, list) or not 1 <= len(commands) <= 100:
             raise ApiError(400, "Bad Request: commands must be a non-empty list")
         for command in commands:
             name, description = command.get("command", ""), command.get("description", "")
@@ -1196,7 +1204,24 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(description) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.command_lists[self._command_list_key(params)] = [
+            {"command": c["command"], "description": c["description"]} for c in commands
+        ]
         return True
+
+    async def m_getMyCommands(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """The list set for exactly this scope and language_code (an empty list if none)."""
+        return self.command_lists.get(self._command_list_key(params), [])
+
+    @staticmethod
+    def _command_list_key(params: dict[str, Any]) -> tuple[str, str]:
+        scope = params.get("scope") or {"type": "default"}
+        if not isinstance(scope, dict) or scope.get("type") not in COMMAND_SCOPES:
+            raise ApiError(400, "Bad Request: can't parse BotCommandScope")
+        code = params.get("language_code") or ""
+        if code and not (len(code) == 2 and code.isascii() and code.isalpha() and code.islower()):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        return json.dumps(scope, sort_keys=True), code
 
     async def m_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         offset = int(params.get("offset", 0) or 0)
@@ -1434,7 +1459,20 @@ def _unique_id(message: dict[str, Any]) -> str | None:
 
 DELETE_WINDOW_SECONDS = 48 * 3600
 
+# https://core.telegram.org/bots/api#botcommandscope
+COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
 JSON_FIELDS = {
+    "scope",
     "reply_markup",
     "media",
     "commands",

@@ -19,8 +19,15 @@ from bot.core.ports import SyncState
 log = logging.getLogger(__name__)
 
 
-def commands_digest(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
-    payload = [command.to_dict(tree) for command in tree.get_commands(guild=guild)]
+async def commands_digest(tree: app_commands.CommandTree[Any], guild: discord.Object | None) -> str:
+    """The hash of what `tree.sync` would send: with a translator, the translated payload, so
+    a changed translation (name or description localizations) syncs once, and no more."""
+    translator = tree.translator
+    commands = tree.get_commands(guild=guild)
+    if translator is None:
+        payload = [command.to_dict(tree) for command in commands]
+    else:
+        payload = [await command.get_translated_payload(tree, translator) for command in commands]
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -47,7 +54,7 @@ async def sync_commands(
     guild = discord.Object(id=guild_id) if guild_id else None
     if guild is not None:
         tree.copy_global_to(guild=guild)
-    digest = commands_digest(tree, guild)
+    digest = await commands_digest(tree, guild)
     key = f"discord:commands:{application_id}:{guild_id or 'global'}"
     record = _load_record(await state.get_state(key))
     if record is not None and record.get("digest") == digest:

@@ -22,6 +22,7 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.buttons import Buttons
 from bot.adapters.telegram.chat_changes import ChatMoves, Membership
 from bot.adapters.telegram.chat_rights import ChatRights
+from bot.adapters.telegram.command_list import set_command_lists
 from bot.adapters.telegram.commands import Commands
 from bot.adapters.telegram.community_styles import StyleCommands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
@@ -33,7 +34,6 @@ from bot.adapters.telegram.picture_requests import PictureRequests
 from bot.adapters.telegram.pictures import PictureDownloads
 from bot.adapters.telegram.polling import LeasedPolling
 from bot.adapters.telegram.refusals import RefusalGate
-from bot.adapters.telegram.render import COMMANDS
 from bot.adapters.telegram.result_channel import TelegramDelivery
 from bot.adapters.telegram.status import StatusEditor
 from bot.adapters.telegram.texts import Texts
@@ -41,6 +41,7 @@ from bot.adapters.telegram.transport import AiohttpRequest
 from bot.adapters.telegram.updates import AcknowledgementsFirst
 from bot.adapters.telegram.web_edits import BrushButtons, TelegramEditDesk
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
+from bot.core.language import Catalogues
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
 from bot.core.requests.service import GenerationService
@@ -248,7 +249,7 @@ class TelegramAdapter:
     async def _start(self) -> None:
         await self.application.initialize()
         self._check_inline_mode()
-        await self.bot.set_my_commands(COMMANDS)
+        await set_command_lists(self.bot, Catalogues())
         await self.application.start()
         updater = self.application.updater
         assert updater is not None

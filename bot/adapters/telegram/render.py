@@ -8,6 +8,7 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.errors import retrying_words
+from bot.core.language import Text
 from bot.core.models import Generation, Info, StatusUpdate, Style
 from bot.core.requests.button_data import Button
 from bot.core.text import strip_bidi
@@ -34,25 +35,27 @@ HELP = (
     "/importstyle; any chat uses one by its code: style:#k3f9"
 )
 
-COMMANDS = [
-    ("imagine", "Make a picture: /imagine <prompt> style:<style>"),
-    ("describe", "Prompts for a photo: send it with /describe as the caption"),
-    ("styles", "Show the styles and pick your default"),
-    ("mystyle", "Set or clear your default style"),
-    ("history", "Your recent pictures"),
-    ("gallery", "Every picture made here, on the web"),
-    ("forget_me", "Delete your history and settings"),
-    ("settings", "Group admins: show this chat's settings"),
-    ("setstyle", "Group admins: this chat's default style"),
-    ("allowstyles", "Group admins: the styles allowed here"),
-    ("setlimits", "Group admins: lower the daily limits and pictures per request"),
-    ("nsfw", "Group admins: allow NSFW pictures here (on/off)"),
-    ("newstyle", "Group admins: make a style of this chat's own"),
-    ("editstyle", "Group admins: change one of this chat's styles"),
-    ("delstyle", "Group admins: delete one of this chat's styles"),
-    ("exportstyle", "Group admins: a style as text to import elsewhere"),
-    ("importstyle", "Group admins: a style from exported text or a #code"),
-    ("help", "What this bot does, with examples"),
+# The command list (setMyCommands): names stay English (Telegram does not localise them),
+# descriptions are translated per language (command_list.py).
+COMMANDS: list[tuple[str, Text]] = [
+    ("imagine", Text("Make a picture: /imagine <prompt> style:<style>")),
+    ("describe", Text("Prompts for a photo: send it with /describe as the caption")),
+    ("styles", Text("Show the styles and pick your default")),
+    ("mystyle", Text("Set or clear your default style")),
+    ("history", Text("Your recent pictures")),
+    ("gallery", Text("Every picture made here, on the web")),
+    ("forget_me", Text("Delete your history and settings")),
+    ("settings", Text("Group admins: show this chat's settings")),
+    ("setstyle", Text("Group admins: this chat's default style")),
+    ("allowstyles", Text("Group admins: the styles allowed here")),
+    ("setlimits", Text("Group admins: lower the daily limits and pictures per request")),
+    ("nsfw", Text("Group admins: allow NSFW pictures here (on/off)")),
+    ("newstyle", Text("Group admins: make a style of this chat's own")),
+    ("editstyle", Text("Group admins: change one of this chat's styles")),
+    ("delstyle", Text("Group admins: delete one of this chat's styles")),
+    ("exportstyle", Text("Group admins: a style as text to import elsewhere")),
+    ("importstyle", Text("Group admins: a style from exported text or a #code")),
+    ("help", Text("What this bot does, with examples")),
 ]
 
 
