@@ -44,7 +44,7 @@ from bot.core.models import (
 )
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
-from bot.core.requests.preferences import Preferences, ScopeSettings
+from bot.core.requests.preferences import Preferences, ScopeSettings, reader_locale
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
 from bot.core.requests.variants import (
@@ -91,6 +91,7 @@ class PreparedRequest:
     limits: AdmissionLimits | None = None  # the scope's, as read when prepared
     styles: tuple[Style, ...] = ()  # a compare: one style per tile (`style` is the first)
     references: tuple[bytes, ...] = ()  # cleaned style reference pictures
+    locale: str = "en"  # the requester's, resolved with the scope's row (stored on the row)
 
     @property
     def operation(self) -> Operation:
@@ -134,6 +135,7 @@ def new_row(
         "strength": prepared.command.strength if prepared.input_image is not None else None,
         "suggestions": json.dumps(list(prepared.known_suggestions)),
         "edit_note": prepared.edit_note,
+        "locale": prepared.locale,
     }
 
 
@@ -246,7 +248,7 @@ class Admission:
         prompt, negative = self._clean_words(command, describe)
         # The scope's row, read once for the whole request: its style rules and NSFW switch
         # here, its limits when checked now and when reserved in `submit`.
-        row = await self._store.scope_row(scope.platform, scope.id)
+        row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
         styles, expansion = await self._variants(requester, scope_settings, command, prompt, kind)
         style, count = styles[0], max(len(styles), len(expansion.prompts), command.count)
@@ -280,6 +282,7 @@ class Admission:
             edit_note=edit_note,
             styles=styles if len(styles) > 1 else (),
             references=references,
+            locale=reader_locale(row, requester),
         )
 
     def _check_tiles(
