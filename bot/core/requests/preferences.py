@@ -189,6 +189,12 @@ class Preferences:
         row = await self._store.scope_row(scope.platform, scope.id)
         return row.language, row.members_language_wins
 
+    async def community_locale(self, requester: Requester, scope: Scope) -> str:
+        """The locale of messages everyone in the scope reads: the admins' choice, else the
+        platform's default for the community (carried by `requester`), else English."""
+        chosen, _ = await self.community_language(scope)
+        return community_locale(chosen=chosen, platform_default=requester.community_language)
+
     async def set_user_language(self, requester: Requester, locale: str | None) -> None:
         """A person's own language (None: automatic again, from their app)."""
         await self._store.set_user_language(requester.platform, requester.user_id, _offered(locale))

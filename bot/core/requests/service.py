@@ -250,6 +250,10 @@ class GenerationService:
         """See `Preferences.community_language`."""
         return await self.preferences.community_language(scope)
 
+    async def community_locale(self, requester: Requester, scope: Scope) -> str:
+        """See `Preferences.community_locale`."""
+        return await self.preferences.community_locale(requester, scope)
+
     async def set_user_language(self, requester: Requester, locale: str | None) -> None:
         """`/language`: the person's own choice, or None for automatic. Raises ValueError for
         a locale we do not offer."""
