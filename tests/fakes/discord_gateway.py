@@ -318,7 +318,12 @@ def interaction_payload(
     message: Message | None = None,
     size_limit: int = 10 * 1024 * 1024,
     age: float = 0.0,
+    locale: str = "en-US",
+    guild_locale: str = "en-US",
 ) -> dict[str, Any]:
+    """An interaction as Discord sends it. `locale` is the user's client language, sent on
+    every interaction; `guild_locale` the server's (its community default), sent from a
+    server only (Discord's locale tags: "de", "pt-BR", "es-ES", "zh-CN", ...)."""
     payload: dict[str, Any] = {
         "id": fake.snowflake(time.time() - age),
         "application_id": fake.application_id,
@@ -327,7 +332,7 @@ def interaction_payload(
         "channel_id": channel_id,
         "token": "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48),
         "version": 1,
-        "locale": "en-US",
+        "locale": locale,
         "app_permissions": str(fake.bot_permissions_in(channel_id)),
         "entitlements": [],
         "attachment_size_limit": size_limit,
@@ -336,8 +341,8 @@ def interaction_payload(
     }
     if guild_id:
         payload["guild_id"] = guild_id
-        payload["guild_locale"] = "en-US"
-        payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
+        payload["guild_locale"] = guild_locale
+        payload["guild"] = {"id": guild_id, "locale": guild_locale, "features": []}
         thread = fake.threads.get(channel_id)
         payload["channel"] = (
             thread_json(guild_id, channel_id, thread)
@@ -500,11 +505,14 @@ class DiscordDriver:
         channel: str | None = None,
         guild: str | None = None,
         age: float = 0.0,
+        locale: str = "en-US",
+        guild_locale: str = "en-US",
         **options: Any,
     ) -> Interaction:
         """`guild`: another guild added with fake.add_guild (default: the first one);
         `channel`: one of its channels or threads; `age`: seconds since the user ran the
-        command (its token then has that much less of its 15 minutes left)."""
+        command (its token then has that much less of its 15 minutes left); `locale` and
+        `guild_locale`: the user's and the server's Discord languages."""
         guild_id = None if dm else guild or self.guild_id
         if dm:
             channel_id = self.dm_channel(user)
@@ -522,6 +530,8 @@ class DiscordDriver:
             permissions=permissions,
             size_limit=size_limit,
             age=age,
+            locale=locale,
+            guild_locale=guild_locale,
         )
 
     def dm_channel(self, user: str) -> str:

@@ -41,7 +41,6 @@ from bot.adapters.telegram.web_edits import BrushButtons, TelegramEditDesk
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
-from bot.core.requests.buttons import LanguagePick
 from bot.core.requests.service import GenerationService
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
@@ -141,10 +140,8 @@ class TelegramAdapter:
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
-        languages = LanguageCommands(service, answers)
-        languages.register(self.application)
         buttons = Buttons(service, answers, intake, handles)
-        buttons.handlers[LanguagePick] = languages.pick
+        LanguageCommands(service, answers).register(self.application, buttons.handlers)
         self.edit_desk = self._brush_editor(service, editor, buttons)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)
