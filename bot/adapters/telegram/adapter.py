@@ -25,7 +25,6 @@ from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.commands import Commands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
 from bot.adapters.telegram.intake import Intake
-from bot.adapters.telegram.languages import LanguageCommands
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
 from bot.adapters.telegram.picture_requests import PictureRequests
 from bot.adapters.telegram.pictures import PictureDownloads
@@ -141,7 +140,6 @@ class TelegramAdapter:
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
         buttons = Buttons(service, answers, intake, handles)
-        LanguageCommands(service, answers).register(self.application, buttons.handlers)
         self.edit_desk = self._brush_editor(service, editor, buttons)
         self.application.add_error_handler(answers.on_error)
         self.application.add_error_handler(self.moves.on_error)

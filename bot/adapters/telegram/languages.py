@@ -4,9 +4,6 @@ picker's presses. Every answer is a catalogue text in the reader's locale."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, CommandHandler
 
@@ -16,7 +13,6 @@ from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import say, say_plain
 from bot.core.language import LANGUAGES
-from bot.core.requests.button_data import Button
 from bot.core.requests.buttons import LanguagePick
 from bot.core.requests.languages import (
     NotOffered,
@@ -54,13 +50,8 @@ class LanguageCommands:
         self.service = service
         self.answers = answers
 
-    def register(
-        self,
-        application: Application,  # type: ignore[type-arg]
-        presses: dict[type[Button], Callable[[Update, Context, Any], Awaitable[None]]],
-    ) -> None:
-        """The two commands, and the picker's press among the adapter's button handlers."""
-        presses[LanguagePick] = self.pick
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """The two commands (the picker's presses come through the adapter's `Buttons`)."""
         for name, callback in (("language", self.language), ("setlanguage", self.setlanguage)):
             application.add_handler(CommandHandler(name, callback, filters=NOT_EDITED))
 
