@@ -232,6 +232,29 @@ each has a core of its own". This machine has two cores shared by the fakes, Pos
 Redis, the worker and both bot processes, so a second bot process has no core of its own
 to add.
 
+## Imagine anywhere: inline answers and user installs
+
+`benchmarks/inline_answers.py [--rate 50] [--seconds 20] [--users 40]` sends Telegram inline
+queries at a steady rate to `imaginebot run` (a private Redis, the fake Bot API with inline mode
+on): most a prompt being typed, one in seven a refusal, one in seven empty (recent pictures).
+The latency runs from the query to its `answerInlineQuery`, the long poll included. Target:
+p99 within 300 ms at 50 queries a second.
+
+2026-12-07, 2 cores shared with other work (load average 11-13), 1000 queries at 50/s: p50
+8.1 / 7.5 ms, p99 213 / 310 ms, max 271 / 361 ms in two runs, every query answered (714 "Make
+this picture", 143 refusals, the rest recent pictures or the hint). On the embedded queue (no
+`REDIS_URL`) the same load gave p99 896 / 1118 ms: the in-process Redis stand-in costs a few
+milliseconds of CPU per query, which a loaded machine turns into queueing.
+
+`benchmarks/discord_user_install.py [--count 20] [--slow 4]` runs `/imagine` from a user
+install in a DM between two users (the bot not a member): first with a quick provider, then
+with commands whose token has about a minute left and a provider taking `--slow` seconds.
+
+2026-12-07, same machine (load average 9-12), `--count 20`, two runs: quick, 20 of 20
+delivered through the interaction (all within 4.2 / 15.9 s); slow, 20 of 20 told in words
+(the deadline up front, "Not ready in time" before the end) and kept in the history; 0
+channel-message calls, refused ones included, in both runs.
+
 ## Grids of four and pictures in
 
 `grid_discord` and `grid_telegram` run, on one stack (two workers, the provider instant), a

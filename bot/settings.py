@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # After one refusal to a person in a group, further refusals to them there stay silent
     # this long, so one flooder cannot spend the group's 20 messages a minute.
     telegram_refusal_quiet_seconds: float = Field(default=60.0, ge=0)
+    # Inline mode: a picture can go into an inline message only by a file_id, so it is sent
+    # once to a chat first. Unset: the requester's private chat with the bot (their copy).
+    telegram_inline_storage_chat: int | None = None
 
     # Image providers
     image_providers: Annotated[list[str], NoDecode] = Field(default_factory=list)

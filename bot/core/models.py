@@ -44,7 +44,10 @@ class Requester(Frozen):
 
 
 class Scope(Frozen):
-    """Where settings apply: a Discord server, a Telegram group, or one direct-message chat."""
+    """Where settings apply: a Discord server, a Telegram group, one direct-message chat, or
+    one person (a personal scope: the places the bot is not a member of, such as a Discord
+    user install in a friend's DM or a Telegram inline message; limits, history and gallery
+    there belong to the user, never to a chat or server the bot cannot see)."""
 
     platform: str
     id: str
@@ -53,9 +56,17 @@ class Scope(Frozen):
     def direct(cls, platform: str, chat_id: str) -> Scope:
         return cls(platform=platform, id=f"dm:{chat_id}")
 
+    @classmethod
+    def personal(cls, platform: str, user_id: str) -> Scope:
+        return cls(platform=platform, id=f"user:{user_id}")
+
     @property
     def is_direct(self) -> bool:
         return self.id.startswith("dm:")
+
+    @property
+    def is_personal(self) -> bool:
+        return self.id.startswith("user:")
 
 
 class DeliveryPolicy(Frozen):
@@ -230,6 +241,7 @@ class FollowUps(Frozen):
     info: bool = False
     delete: bool = False
     imagine_suggestions: bool = False  # a describe: one "Imagine this" per suggestion
+    share: bool = False  # post the picture into another chat (no new request, no limit)
     # The edits some provider of the chain can make (docs/editing.md), under one Edit menu:
     edit_region: bool = False  # Vary (Region) under a mask
     outpaint: bool = False  # Zoom out 1.5x / 2x, Pan, Make square

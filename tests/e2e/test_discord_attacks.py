@@ -84,7 +84,7 @@ def test_every_button_kind_forged_onto_another_members_picture_is_refused(
         # Alice is a moderator here: even her Delete must not reach Bob's message.
         forged = d.forge(bobs_message, custom_id, user="alice", permissions=MODERATOR)
         assert NOT_THIS in ephemeral_answer(stack, forged), custom_id
-    for custom_id in (f"ib:restyle-pick:{gid}", f"ib:show:{gid}"):
+    for custom_id in (f"ib:restyle-pick:{gid}", "ib:show:history"):
         forged = d._send(
             3,
             {"custom_id": custom_id, "component_type": 3, "values": ["anime"]},

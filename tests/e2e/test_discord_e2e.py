@@ -57,7 +57,8 @@ def test_guild_imagine_delivers_the_provider_png_then_reroll_makes_another(share
     gid = row["id"]
     assert buttons == [
         [f"ib:upscale:{gid}:1", f"ib:vary:{gid}:1"],
-        [f"ib:{a}:{gid}" for a in ("reroll", "restyle", "remix", "info", "delete")],
+        [f"ib:{a}:{gid}" for a in ("reroll", "restyle", "remix", "edit", "info")],
+        [f"ib:delete:{gid}", f"ib:share:{gid}"],
     ]
 
     reroll = d.click(original, f"ib:reroll:{row['id']}", user="bob")

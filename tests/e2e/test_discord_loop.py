@@ -163,7 +163,7 @@ def test_count_4_posts_one_message_with_the_grid_and_the_buttons(
         [f"ib:upscale:{gid}:{i}" for i in range(1, 5)],
         [f"ib:vary:{gid}:{i}" for i in range(1, 5)],
         [f"ib:{a}:{gid}" for a in ("reroll", "restyle", "remix", "edit", "info")],
-        [f"ib:delete:{gid}"],
+        [f"ib:delete:{gid}", f"ib:share:{gid}"],
     ]
     assert labels(message)[:2] == [["U1", "U2", "U3", "U4"], ["V1", "V2", "V3", "V4"]]
 
@@ -185,7 +185,7 @@ def test_v2_sends_image_2_to_the_provider_and_posts_a_new_grid(
     assert picture(new_upload).size == (1028, 1028)
     assert new_message.interaction_metadata is not None
     assert new_message.interaction_metadata["interacted_message_id"] == message.id
-    assert len(buttons(new_message)) == 3
+    assert len(buttons(new_message)) == 4  # U, V, then the result actions in two rows
 
 
 def test_u3_sends_image_3_to_the_upscaler_and_replies_with_its_own_buttons(
@@ -206,7 +206,7 @@ def test_u3_sends_image_3_to_the_upscaler_and_replies_with_its_own_buttons(
     gid = upscaled["id"]
     assert buttons(reply) == [
         [f"ib:vary:{gid}:1"],
-        [f"ib:{a}:{gid}" for a in ("remix", "info", "delete")],
+        [f"ib:{a}:{gid}" for a in ("remix", "edit", "info", "delete", "share")],
     ]
 
 

@@ -20,6 +20,16 @@ answers the message made first. `cut(kind, count, after=...)` drops the connecti
 requests of a kind (the bot sees a connection error), before handling them or after (the
 message exists, the answer is lost), or answers 502 after handling them (discord.py retries a
 POST after a 5xx by itself; only the nonce it sends keeps that from posting twice).
+
+User installs (an app a user adds to their own account): a synced command declares
+`integration_types` (0 server install, 1 user install) and `contexts` (0 server, 1 the bot's
+DM, 2 private channels: DMs and group DMs between users), checked when synced; the driver's
+client offers a command only where they allow it. `add_private_channel` is a DM or group DM
+between users and `add_guild(with_bot=False)` a server that never added the bot: interactions
+from there carry `context` and `authorizing_integration_owners` naming only the user, and any
+bot-token call in their channels answers 403 50001 Missing Access (the bot is not a member).
+A server in `external_apps_restricted` (its members lack Use External Apps) makes every
+response to a user-install interaction there ephemeral, as Discord does.
 """
 
 from __future__ import annotations
@@ -338,6 +348,9 @@ class FakeDiscord:
         self._cuts: list[tuple[str, bool | str]] = []
         self.cut_requests: list[str] = []  # what the fake cut, for test diagnostics
         self.age_restricted: set[str] = set()
+        # User installs: channels between users, and servers restricting external apps.
+        self.private_channels: dict[str, dict[str, Any]] = {}
+        self.external_apps_restricted: set[str] = set()
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.command_syncs: list[str] = []
         self.interactions: dict[str, Interaction] = {}
@@ -363,17 +376,34 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return self.base_url.replace("http://", "ws://") + "/gateway/"
 
-    def add_guild(self, name: str = "Test Server", premium_tier: int = 0) -> tuple[str, str]:
+    def add_guild(
+        self, name: str = "Test Server", premium_tier: int = 0, *, with_bot: bool = True
+    ) -> tuple[str, str]:
         """A guild with one text channel; returns (guild_id, channel_id). Add it before the
-        bot connects, so its GUILD_CREATE (boost tier, channels, threads) reaches the bot."""
+        bot connects, so its GUILD_CREATE (boost tier, channels, threads) reaches the bot.
+        `with_bot=False`: a server that never added the bot (reached by user installs only)."""
         guild_id, channel_id = self.snowflake(), self.snowflake()
         self.guilds[guild_id] = {
             "id": guild_id,
             "name": name,
             "channels": [channel_id],
             "premium_tier": premium_tier,
+            "with_bot": with_bot,
         }
         return guild_id, channel_id
+
+    def add_private_channel(self, user_ids: list[str]) -> str:
+        """A DM (two users) or group DM (more) between users: the bot is never in it."""
+        channel_id = self.snowflake()
+        kind = 1 if len(user_ids) == 2 else 3
+        self.private_channels[channel_id] = {"type": kind, "recipients": list(user_ids)}
+        return channel_id
+
+    def bot_is_in(self, channel_id: str) -> bool:
+        if channel_id in self.private_channels:
+            return False
+        guild_id = self.guild_of(channel_id)
+        return guild_id is None or bool(self.guilds.get(guild_id, {}).get("with_bot", True))
 
     def add_channel(self, guild_id: str) -> str:
         channel_id = self.snowflake()
@@ -433,7 +463,11 @@ class FakeDiscord:
         return channel_id
 
     def channel_exists(self, channel_id: str) -> bool:
-        return channel_id in self.dm_channels or self.guild_of(channel_id) is not None
+        return (
+            channel_id in self.dm_channels
+            or channel_id in self.private_channels
+            or self.guild_of(channel_id) is not None
+        )
 
     # -- views for tests ------------------------------------------------------------------------
 
@@ -608,6 +642,11 @@ class FakeDiscord:
                 raise ApiError(400, 50035, f"command {name}: description 1-100 characters")
             if len(command.get("options") or []) > 25:
                 raise ApiError(400, 50035, f"command {name}: at most 25 options")
+            installs, contexts = command.get("integration_types"), command.get("contexts")
+            if installs is not None and (not installs or not set(installs) <= {0, 1}):
+                raise ApiError(400, 50035, f"command {name}: integration_types: 0 and/or 1")
+            if contexts is not None and (not contexts or not set(contexts) <= {0, 1, 2}):
+                raise ApiError(400, 50035, f"command {name}: contexts: 0, 1 and/or 2")
             stored.append(
                 {
                     **command,
@@ -754,11 +793,13 @@ class FakeDiscord:
             validate_message(data, create=True)
             message = self._new_message(channel_id, 20, record.id)
             self._apply(message, data, files, self._attachment_limit(record))
+            message.flags |= self._forced_flags(record)
             record.message_id = message.id
             message.interaction_metadata = self._metadata(record)
         elif kind == 5:
             message = self._new_message(channel_id, 20, record.id)
             message.flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
+            message.flags |= self._forced_flags(record)
             record.message_id = message.id
             message.interaction_metadata = self._metadata(record)
         elif kind in (6, 7):
@@ -788,6 +829,14 @@ class FakeDiscord:
             result["resource"] = {"type": kind, "message": self.message_json(message)}
         return json_response(result)
 
+    def _forced_flags(self, record: Interaction) -> int:
+        """A server restricting external apps makes a user-install response ephemeral."""
+        payload = record.payload
+        owners = payload.get("authorizing_integration_owners") or {}
+        by_user_only = "0" not in owners or owners.get("0") != payload.get("guild_id")
+        restricted = payload.get("guild_id") in self.external_apps_restricted
+        return EPHEMERAL if restricted and by_user_only else 0
+
     @staticmethod
     def _metadata(record: Interaction) -> dict[str, Any] | None:
         """What Discord puts on a message made in answer to a button press."""
@@ -813,7 +862,7 @@ class FakeDiscord:
             message = original
         else:
             message = self._new_message(str(record.payload["channel_id"]), 20, record.id)
-            message.flags = int(body.get("flags") or 0) & EPHEMERAL
+            message.flags = int(body.get("flags") or 0) & EPHEMERAL | self._forced_flags(record)
         self._apply(message, body, files, self._attachment_limit(record))
         self.writes.append(Write("followup", time.monotonic(), record.id, message.id, body, files))
         return json_response(self.message_json(message))
@@ -847,6 +896,8 @@ class FakeDiscord:
 
     def _check_bot_may(self, channel_id: str, needed: list[tuple[int, str]]) -> None:
         """Discord's permission check for a bot-token call in a channel."""
+        if not self.bot_is_in(channel_id):
+            raise ApiError(403, 50001, "Missing Access")  # a user install's place
         if channel_id in self.dm_channels:
             return  # a DM with the bot: nothing to grant
         have = self.bot_permissions_in(channel_id)

@@ -12,6 +12,14 @@ is a snowflake of when it was made, and its token lives 15 minutes from then: th
 dispatch one made earlier (`age`), so a test reaches the end of the token without waiting.
 `remove_bot` is the bot kicked from a guild (or the guild deleted): GUILD_DELETE without
 `unavailable`, and the guild is gone.
+
+User installs: `slash(..., install="user")` is the command run through the user's own install
+(`authorizing_integration_owners` names the user, and the server too only when the bot is a
+member there: Discord lists every installation the command was authorized for), in a server
+(context 0), the bot's DM (1) or a private channel between users (`private=`, context 2); the
+client offers the command only where its synced `integration_types` and `contexts` allow. Where
+the bot is not a member, `app_permissions` are what Discord lets a user-installed app use in
+its responses (embed links, attach files), never the channel's.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
 MODERATOR = MEMBER | MANAGE_MESSAGES
 SERVER_MANAGER = MEMBER | MANAGE_GUILD
 ADMIN = (1 << 50) - 1  # Discord resolves every permission for administrators
+USER_APP = EMBED_LINKS | ATTACH_FILES  # a user-installed app's responses where it is no member
+GUILD_INSTALL, USER_INSTALL = "0", "1"
 OPTION_TYPES = {3: str, 4: int, 5: bool, 10: (int, float), 11: dict}
 PRIVILEGED_INTENTS = (
     (1 << 1) | (1 << 8) | (1 << 15)
@@ -129,7 +139,11 @@ class Gateway:
     async def _ready(self, session: Session) -> None:
         fake = self.fake
         shard_id, count = session.shard
-        guilds = [g for g in fake.guilds.values() if self.shard_of(g["id"], count) == shard_id]
+        guilds = [
+            g
+            for g in fake.guilds.values()
+            if self.shard_of(g["id"], count) == shard_id and g.get("with_bot", True)
+        ]
         await session.send(
             0,
             {
@@ -318,12 +332,15 @@ def interaction_payload(
     message: Message | None = None,
     size_limit: int = 10 * 1024 * 1024,
     age: float = 0.0,
+    install: str = "guild",
     locale: str = "en-US",
     guild_locale: str = "en-US",
 ) -> dict[str, Any]:
     """An interaction as Discord sends it. `locale` is the user's client language, sent on
     every interaction; `guild_locale` the server's (its community default), sent from a
     server only (Discord's locale tags: "de", "pt-BR", "es-ES", "zh-CN", ...)."""
+    owners, context = installation(fake, install, user, channel_id, guild_id)
+    member_here = fake.bot_is_in(channel_id)
     payload: dict[str, Any] = {
         "id": fake.snowflake(time.time() - age),
         "application_id": fake.application_id,
@@ -333,11 +350,11 @@ def interaction_payload(
         "token": "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48),
         "version": 1,
         "locale": locale,
-        "app_permissions": str(fake.bot_permissions_in(channel_id)),
+        "app_permissions": str(fake.bot_permissions_in(channel_id) if member_here else USER_APP),
         "entitlements": [],
         "attachment_size_limit": size_limit,
-        "authorizing_integration_owners": {"0": guild_id or "0"},
-        "context": 0 if guild_id else 1,
+        "authorizing_integration_owners": owners,
+        "context": context,
     }
     if guild_id:
         payload["guild_id"] = guild_id
@@ -363,12 +380,43 @@ def interaction_payload(
             "communication_disabled_until": None,
             "permissions": str(permissions),
         }
+    elif channel_id in fake.private_channels:
+        payload["user"] = user
+        kind = fake.private_channels[channel_id]["type"]
+        payload["channel"] = {"id": channel_id, "type": kind, "recipients": [user], "flags": 0}
     else:
         payload["user"] = user
         payload["channel"] = {"id": channel_id, "type": 1, "recipients": [user], "flags": 0}
     if message is not None:
         payload["message"] = fake.message_json(message)
     return payload
+
+
+def installation(
+    fake: FakeDiscord, install: str, user: dict[str, Any], channel_id: str, guild_id: str | None
+) -> tuple[dict[str, str], int]:
+    """`authorizing_integration_owners` and `context`, as Discord sends them."""
+    if channel_id in fake.private_channels:
+        if install != "user":
+            raise ValueError("only a user install reaches a private channel between users")
+        return {USER_INSTALL: str(user["id"])}, 2
+    owners: dict[str, str] = {}
+    # A server the bot was removed from (gone from `guilds`) still sends as it did.
+    bot_member = guild_id is None or fake.guilds.get(guild_id, {}).get("with_bot", True)
+    if bot_member:
+        owners[GUILD_INSTALL] = guild_id or "0"
+    elif install != "user":
+        raise ValueError("a server without the bot is reached by a user install only")
+    if install == "user":
+        owners[USER_INSTALL] = str(user["id"])
+    return owners, (0 if guild_id else 1)
+
+
+def offered(definition: dict[str, Any], install: str, context: int) -> bool:
+    """Whether the client shows the command there (defaults: server install, every context)."""
+    installs = definition.get("integration_types") or [0]
+    contexts = definition.get("contexts")
+    return (1 if install == "user" else 0) in installs and (contexts is None or context in contexts)
 
 
 def command_options(
@@ -505,31 +553,44 @@ class DiscordDriver:
         channel: str | None = None,
         guild: str | None = None,
         age: float = 0.0,
+        install: str = "guild",
+        private: str | None = None,
         locale: str = "en-US",
         guild_locale: str = "en-US",
         **options: Any,
     ) -> Interaction:
         """`guild`: another guild added with fake.add_guild (default: the first one);
         `channel`: one of its channels or threads; `age`: seconds since the user ran the
-        command (its token then has that much less of its 15 minutes left); `locale` and
+        command (its token then has that much less of its 15 minutes left); `install`:
+        "user" for the user's own install; `private`: a channel between users; `locale` and
         `guild_locale`: the user's and the server's Discord languages."""
-        guild_id = None if dm else guild or self.guild_id
-        if dm:
+        guild_id = None if dm or private else guild or self.guild_id
+        if private:
+            channel_id = private
+        elif dm:
             channel_id = self.dm_channel(user)
         elif guild:
             channel_id = channel or self.fake.guilds[guild]["channels"][0]
         else:
             channel_id = channel or self.channel_id
         data = command_options(self.fake, name, guild_id, options)
+        who = self.user(user)
+        _, context = installation(self.fake, install, who, channel_id, guild_id)
+        definition = next(
+            c for scope in self.fake.commands.values() for c in scope if c["id"] == data["id"]
+        )
+        if not offered(definition, install, context):
+            raise LookupError(f"Discord offers /{name} nowhere here (install {install})")
         return self._send(
             2,
             data,
-            user=self.user(user),
+            user=who,
             channel_id=channel_id,
             guild_id=guild_id,
             permissions=permissions,
             size_limit=size_limit,
             age=age,
+            install=install,
             locale=locale,
             guild_locale=guild_locale,
         )
@@ -561,6 +622,8 @@ class DiscordDriver:
         if values is not None:
             data = {"custom_id": custom_id, "component_type": 3, "values": values}
         guild_id = self.fake.guild_of(message.channel_id)
+        # A component on a message in a place without the bot came from a user install.
+        install = "guild" if self.fake.bot_is_in(message.channel_id) else "user"
         return self._send(
             3,
             data,
@@ -569,6 +632,7 @@ class DiscordDriver:
             guild_id=guild_id,
             permissions=permissions,
             message=message,
+            install=install,
         )
 
     def forge(

@@ -47,6 +47,11 @@ What real communities do, on by default where Telegram always does it:
   press is answered 400 "query is too old ...".
 - **Local Bot API servers.** With `local_files_dir` set, `getFile` writes the file there and
   returns its absolute path, as a server started with `--local` does.
+- **Inline mode** (tests/fakes/telegram_inline.py): `inline_enabled` (BotFather's switch,
+  reported by `getMe` as `supports_inline_queries`), inline queries and `answerInlineQuery`
+  checked as Telegram checks them, a chosen result posted as an inline message,
+  `chosen_inline_result` (with `feedback_enabled`), edits by `inline_message_id` that refuse
+  uploads, and presses on inline messages. Photos the bot sent are known by their `file_id`.
 - **External replies.** `message_update(..., external_reply=...)` quotes a message of another
   chat or topic in `external_reply`, not `reply_to_message`.
 """
@@ -70,6 +75,14 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from PIL import Image
+
+from tests.fakes.telegram_inline import (
+    INLINE_EDITS,
+    InlineError,
+    InlineMessage,
+    InlineQuery,
+    InlineState,
+)
 
 ALLOWED_TAGS = {
     "b",
@@ -409,6 +422,10 @@ class FakeTelegram:
     callback_answer_seconds: float = 15.0
     local_files_dir: str | None = None  # a `--local` server: getFile hands out disk paths
     queries: dict[str, float] = field(default_factory=dict)  # callback query id -> pressed at
+    # Inline mode: BotFather's two switches, and what inline queries and messages did.
+    inline_enabled: bool = False
+    feedback_enabled: bool = True
+    inline: InlineState = field(default_factory=InlineState)
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -721,6 +738,8 @@ class FakeTelegram:
                     raise ApiError(404, "Not Found: method not found")
                 if method == "getUpdates":
                     result = await self._one_poll(request, params, files)
+                elif method in INLINE_EDITS and "inline_message_id" in params:
+                    result = self._inline_call(self.inline.edit, method, params, files, self._known)
                 else:
                     result = await handler(params, files)
             except ApiError as exc:
@@ -762,6 +781,66 @@ class FakeTelegram:
             else:
                 params = dict(await request.post())  # type: ignore[arg-type]
         return {k: _decode(k, v) for k, v in params.items()}, files
+
+    # -- inline mode ----------------------------------------------------------------------------
+
+    @property
+    def _known(self) -> set[str]:
+        return set(self.files)
+
+    @staticmethod
+    def _inline_call(method: Any, *args: Any) -> Any:
+        try:
+            return method(*args)
+        except InlineError as exc:
+            raise ApiError(400, exc.description) from None
+
+    async def m_answerInlineQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._inline_call(self.inline.answer, params, self._known)
+
+    def inline_query_update(
+        self, user_id: int, query: str, chat_type: str = "supergroup"
+    ) -> dict[str, Any]:
+        if not self.inline_enabled:
+            raise RuntimeError("inline mode is off in BotFather: Telegram sends no inline query")
+        query_id = self.inline.new_id("iq-")
+        self.inline.queries[query_id] = InlineQuery(query_id, user_id, query, time.time())
+        body = {
+            "id": query_id,
+            "from": self.users[user_id],
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        return self.push({"inline_query": body})
+
+    def choose(self, user_id: int, query_id: str, result_id: str) -> InlineMessage:
+        """The user picks a result: their client posts it; with inline feedback on, the bot
+        hears `chosen_inline_result` (with `inline_message_id` only under a keyboard)."""
+        query = self.inline.queries[query_id]
+        message = self.inline.post(query, result_id)
+        if self.feedback_enabled:
+            chosen: dict[str, Any] = {
+                "result_id": result_id,
+                "from": self.users[user_id],
+                "query": query.query,
+            }
+            if message.reply_markup is not None:
+                chosen["inline_message_id"] = message.id
+            self.push({"chosen_inline_result": chosen})
+        return message
+
+    def inline_press(self, user_id: int, inline_message_id: str, data: str) -> dict[str, Any]:
+        query_id = str(next(self._ids))
+        self.queries[query_id] = time.time()
+        query = {
+            "id": query_id,
+            "from": self.users[user_id],
+            "chat_instance": "ci-inline",
+            "inline_message_id": inline_message_id,
+            "data": data,
+        }
+        return self.push({"callback_query": query})
 
     # -- rates ----------------------------------------------------------------------------------
 
@@ -1061,7 +1140,7 @@ class FakeTelegram:
             **self.bot_user,
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.inline_enabled,
         }
 
     async def m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -1256,6 +1335,8 @@ class FakeTelegram:
         self._may_send_photos(chat)
         data = self._upload(params, files, "photo")
         body = {**self._caption(params), "photo": self._photo(data)}
+        for size in body["photo"]:  # a file the bot sent is known by its file_id from now on
+            self.files.setdefault(size["file_id"], data)
         return self._store(chat, body, params)
 
     async def m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
@@ -1371,6 +1452,8 @@ JSON_FIELDS = {
     "entities",
     "caption_entities",
     "link_preview_options",
+    "results",
+    "button",
 }
 
 
@@ -1447,6 +1530,21 @@ class TelegramDriver:
 
     def press(self, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         return dict(self.server.run_sync(lambda: self.fake.callback_update(user_id, message, data)))
+
+    def inline_query(self, user_id: int, query: str, chat_type: str = "supergroup") -> str:
+        """A user types `@bot <query>` in a chat; the inline query's id."""
+        update = self.server.run_sync(
+            lambda: self.fake.inline_query_update(user_id, query, chat_type)
+        )
+        return str(update["inline_query"]["id"])
+
+    def choose(self, user_id: int, query_id: str, result_id: str) -> InlineMessage:
+        return self.server.run_sync(lambda: self.fake.choose(user_id, query_id, result_id))
+
+    def inline_press(self, user_id: int, inline_message_id: str, data: str) -> dict[str, Any]:
+        return dict(
+            self.server.run_sync(lambda: self.fake.inline_press(user_id, inline_message_id, data))
+        )
 
     def age(self, message: dict[str, Any], seconds: float) -> None:
         """Make a message `seconds` older (Telegram's 48-hour delete window)."""

@@ -101,10 +101,13 @@ def add_people(telegram: TelegramDriver) -> None:
 
 
 @asynccontextmanager
-async def telegram_harness(tmp: Path, **settings: Any) -> AsyncIterator[TelegramHarness]:
+async def telegram_harness(
+    tmp: Path, *, fake: dict[str, Any] | None = None, **settings: Any
+) -> AsyncIterator[TelegramHarness]:
     """The bot with its Telegram adapter started and long polling, and a worker, in this loop;
-    `settings` changes the bot's (`openai_image_model="dall-e-3"`, say)."""
-    telegram = TelegramDriver().start()
+    `settings` changes the bot's (`openai_image_model="dall-e-3"`, say), `fake` the fake Bot
+    API's options (`{"inline_enabled": True}`: inline mode on in BotFather)."""
+    telegram = TelegramDriver(**(fake or {})).start()
     openai = FakeOpenAI()
     openai_server = ServerThread(openai.app()).start()
     openai.base_url = openai_server.url

@@ -34,6 +34,7 @@ from bot.core.requests.buttons import (
     Pan,
     Reroll,
     RestylePick,
+    Share,
     Show,
     ZoomOut,
 )
@@ -42,9 +43,10 @@ from tests.fakes.discord_api import validate_message
 
 PLATFORMS: tuple[Platform, ...] = ("telegram", "discord")
 FIELDS: dict[str, st.SearchStrategy[Any]] = {
-    "generation_id": st.from_regex(r"[0-9a-f]{1,32}", fullmatch=True),
+    # What admission makes (16 hex digits); the parser takes up to 32 from older data.
+    "generation_id": st.from_regex(r"[0-9a-f]{16}", fullmatch=True),
     "index": st.integers(1, 4),
-    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,40}", fullmatch=True),
+    "style": st.from_regex(r"[a-z0-9][a-z0-9-]{0,31}", fullmatch=True),  # <= 32 bytes
     "who": st.from_regex(r"-?[0-9]{1,20}", fullmatch=True),
     "factor": st.sampled_from([1.5, 2.0]),
     "direction": st.sampled_from(["left", "right", "up", "down"]),
@@ -204,3 +206,21 @@ def test_a_new_follow_up_class_needs_no_adapter_change(monkeypatch: pytest.Monke
     discord = DiscordButtons(nothing, nothing)
     assert telegram.handler_for(SquareTile("0123abcd", 1)) == telegram.follow_up
     assert discord.handler_for(SquareTile("0123abcd", 1)) == discord.follow_up
+
+
+@given(st.text(max_size=120))
+def test_an_inline_query_is_a_share_only_when_it_names_a_generation(text: str) -> None:
+    """Inline queries are typed by anyone: `share:<id>` of the bot's own ids is a Share, any
+    other text is not (it is a prompt), and nothing raises."""
+    share = Share.from_inline_query(text)
+    if share is not None:
+        assert Share.from_inline_query(share.inline_query()) == share
+        assert text.strip().lower().startswith("share:")
+
+
+def test_share_round_trips_through_its_inline_query() -> None:
+    share = Share("0123abcd")
+    assert share.inline_query() == "share:0123abcd"
+    assert Share.from_inline_query("  share:0123abcd ") == share
+    assert Share.from_inline_query("share:../etc") is None
+    assert Share.from_inline_query("a share:0123abcd cat") is None

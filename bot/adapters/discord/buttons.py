@@ -51,6 +51,7 @@ from bot.adapters.discord.result_buttons import (
     remix_modal,
     submitted_values,
 )
+from bot.adapters.discord.share import how_to_share
 from bot.adapters.discord.web_edits import open_editor
 from bot.core.errors import PermissionDenied, UserFacingError
 from bot.core.models import Status
@@ -70,6 +71,7 @@ from bot.core.requests.buttons import (
     Remix,
     RemixSubmit,
     RestyleMenu,
+    Share,
     Show,
     VaryRegion,
 )
@@ -107,6 +109,7 @@ class Buttons:
             ForgetCancel: self.forget,
             Show: self.show,
             VaryRegion: self.open_editor,
+            Share: self.share,
         }
 
     def handler_for(self, button: Button) -> Handler | None:
@@ -278,6 +281,13 @@ class Buttons:
             await reply(interaction, "The brush editor is not available on this bot any more.")
             return
         await open_editor(self.service, self.editor, interaction, button)
+
+    async def share(self, interaction: discord.Interaction, button: Share) -> None:
+        """How to post the picture elsewhere (`/share`), told privately to its owner."""
+        generation = await self.service.generation_for(
+            button.generation_id, requester_of(interaction), scope_of(interaction), Need.OWNER
+        )
+        await reply(interaction, how_to_share(generation))
 
     async def show(self, interaction: discord.Interaction, button: Show) -> None:
         try:

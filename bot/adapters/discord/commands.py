@@ -1,6 +1,12 @@
 """Slash commands: /imagine, /styles, /mystyle, /history, the admin /settings group (its
-limits and nsfw commands live in server_settings.py), /describe (describe.py) and
-/forget-me (privacy.py)."""
+limits and nsfw commands live in server_settings.py), /describe (describe.py),
+/forget-me (privacy.py) and /share (share.py).
+
+Every command but the admin /settings group is declared for both installations (a server's,
+and a user's own: `allowed_installs`) and every context (servers, the DM with the bot, and
+private channels: DMs and group DMs between users; `allowed_contexts`). Where the bot is not a
+member, a request runs in the requester's personal scope and is answered through the
+interaction only (identity.py, late_route.py)."""
 
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from bot.adapters.discord.server_settings import (
     limits_text,
     nsfw_text,
 )
+from bot.adapters.discord.share import register_share
 from bot.core.errors import UserFacingError
 from bot.core.models import DEFAULT_STRENGTH, MAX_COUNT, MAX_SEED, AspectRatio, ImagineCommand
 from bot.core.requests.service import GenerationService, PreparedRequest
@@ -51,6 +58,7 @@ def register_commands(
     tree.add_command(group)
     register_forget_me(tree)
     register_describe(tree, service, intake)
+    register_share(tree, service)
     register_language(tree, service)
 
 
@@ -84,8 +92,8 @@ def register_imagine(
         name="imagine",
         description="Make a picture from a description",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.describe(
         prompt="What the picture should show",
         style="A look from the catalogue (see /styles)",
@@ -164,8 +172,8 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
         name="styles",
         description="List the picture styles",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     async def styles(interaction: discord.Interaction) -> None:
         scope = scope_of(interaction)
         settings = await service.scope_settings(scope)
@@ -182,8 +190,8 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
         name="mystyle",
         description="Set your own default style (leave empty to clear it)",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.describe(style="Your default style everywhere; leave out to clear")
     @app_commands.autocomplete(style=any_style_choices)
     async def mystyle(interaction: discord.Interaction, style: str | None = None) -> None:
@@ -205,8 +213,8 @@ def register_history(
         name="history",
         description="Your last 10 pictures",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
         view = await with_gallery_button(interaction, gallery, history_view(rows))

@@ -18,8 +18,8 @@ def register_describe(
     tree: app_commands.CommandTree[Any], service: GenerationService, intake: Intake
 ) -> None:
     @tree.command(name="describe", description="Prompt ideas for a picture you attach")
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.describe(image="The picture to describe (PNG, JPEG, WebP or GIF)")
     async def describe(interaction: discord.Interaction, image: discord.Attachment) -> None:
         who, where = requester_of(interaction), scope_of(interaction)

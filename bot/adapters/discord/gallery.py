@@ -55,7 +55,11 @@ async def answer_with_link(interaction: discord.Interaction, gallery: GalleryAcc
     if link is None:
         await reply(interaction, OFF)
         return
-    where = "your direct messages with the bot" if scope.is_direct else "this server"
+    where = "this server"
+    if scope.is_direct:
+        where = "your direct messages with the bot"
+    elif scope.is_personal:
+        where = "chats I am not a member of (your own install)"
     text = (
         f"Your private link to the pictures made in {where}, valid for "
         f"{hours_text(gallery.hours)}. It signs you in: please do not share it."
@@ -69,8 +73,8 @@ def register_gallery(
     tree: app_commands.CommandTree[Any], settings: app_commands.Group, gallery: GalleryAccess | None
 ) -> None:
     @tree.command(name="gallery", description="A private link to this server's picture gallery")
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     async def gallery_command(interaction: discord.Interaction) -> None:
         await answer_with_link(interaction, gallery)
 

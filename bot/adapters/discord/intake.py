@@ -24,7 +24,7 @@ from bot.adapters.discord.identity import PLATFORM, age_restricted
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.late_route import (
     STILL_WORKING_LEAD,
-    goes_direct,
+    has_deadline,
     late_note,
     route_handle,
     with_note,
@@ -183,7 +183,7 @@ class Intake:
             return
         queued = with_note(queued_text(ticket.position, prepared.locale), handle)
         await self.status.show(ticket.generation_id, queued, link.edit_text)
-        if goes_direct(handle):
+        if has_deadline(handle):
             self._remind(ticket.generation_id, link, handle)
 
     def _remind(

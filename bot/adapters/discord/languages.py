@@ -33,6 +33,8 @@ CHOICES = [
 
 def register_language(tree: app_commands.CommandTree[Any], service: GenerationService) -> None:
     @tree.command(name="language", description="The language I answer you in")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     @app_commands.describe(language="Your language, or Automatic to follow your Discord app")
     @app_commands.choices(language=CHOICES)
     async def language(

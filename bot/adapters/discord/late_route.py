@@ -6,6 +6,13 @@ needs the bot's own permissions there (Discord sends them with every interaction
 `app_permissions`), or else in a DM to the requester. The route is decided at acknowledgement
 time and kept in the request's delivery handle, so the acknowledgement can say at once that
 the picture must arrive in time, and any bot process can follow the route later.
+
+Where the bot is not a member (a user install used in a DM between users, a group DM, a
+server without the bot) the interaction is all there is: such a channel answers bot-token
+messages with 50001 Missing Access, so the route is `interaction` and no channel message is
+ever sent. The acknowledgement says so with the deadline, a provider's queue estimate past it
+is told when it comes, and shortly before the end the response says honestly that the picture
+will not come here but stays in the requester's history and gallery (`/share` posts it later).
 """
 
 from __future__ import annotations
@@ -14,10 +21,11 @@ import time
 
 import discord
 
+from bot.adapters.discord.identity import bot_is_member
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.core.models import HandleValue
 
-CHANNEL, DIRECT = "channel", "dm"
+CHANNEL, DIRECT, INTERACTION = "channel", "dm", "interaction"
 ROUTE, MISSING, CHANNEL_LIMIT = "late_route", "late_missing", "channel_size_limit"
 # Shortly before the bot stops using the token, the response says the request is still on.
 STILL_WORKING_LEAD = 60.0
@@ -53,6 +61,8 @@ def missing_for_channel_post(interaction: discord.Interaction) -> list[str]:
 def route_handle(interaction: discord.Interaction) -> dict[str, HandleValue]:
     """What the delivery needs later: the route and, for the channel, the server's own upload
     limit (bot-token messages are capped by it, not by the user's Nitro)."""
+    if not bot_is_member(interaction):
+        return {ROUTE: INTERACTION, MISSING: None, CHANNEL_LIMIT: DEFAULT_LIMIT}
     missing = missing_for_channel_post(interaction)
     guild = interaction.guild
     limit = guild.filesize_limit if guild is not None else DEFAULT_LIMIT
@@ -67,16 +77,56 @@ def goes_direct(handle: dict[str, HandleValue]) -> bool:
     return handle.get(ROUTE) == DIRECT
 
 
+def only_interaction(handle: dict[str, HandleValue]) -> bool:
+    """The bot is not a member where the request was made: the interaction is the only way."""
+    return handle.get(ROUTE) == INTERACTION
+
+
+def has_deadline(handle: dict[str, HandleValue]) -> bool:
+    """Whether the picture must arrive within the token's life to reach this channel."""
+    return goes_direct(handle) or only_interaction(handle)
+
+
+KEPT = "It stays in your `/history` and gallery: post it wherever you are with `/share`."
+
+
+def interaction_note(ends: float, current: float) -> str:
+    if current >= ends - STILL_WORKING_LEAD:
+        return (
+            "⌛ Not ready in time: I am not a member here, so Discord lets me answer only for "
+            f"15 minutes, and that time is nearly over. The picture is still being made. {KEPT}"
+        )
+    return (
+        "ℹ️ I am not a member here, so I can only answer within Discord's 15 minutes, by "
+        f"<t:{int(ends)}:t>. If the picture takes longer, it will not appear here. {KEPT}"
+    )
+
+
+def eta_note(handle: dict[str, HandleValue], eta_seconds: float | None) -> str:
+    """A provider's queue estimate that ends past the deadline, said when it is known."""
+    ends = handle.get("expires_at")
+    if not only_interaction(handle) or not eta_seconds or not isinstance(ends, int | float):
+        return ""
+    if time.time() + eta_seconds <= ends:
+        return ""
+    return (
+        f"⌛ The image service expects about {int(eta_seconds)} s more: that is past my 15 "
+        f"minutes here (<t:{int(ends)}:t>), so the picture will likely not appear here. {KEPT}"
+    )
+
+
 def late_note(handle: dict[str, HandleValue], now: float | None = None) -> str:
     """The line under the status of a request whose late picture cannot go to the channel:
     first the deadline, then, shortly before it, that the request is still being worked on."""
-    if not goes_direct(handle):
+    if not has_deadline(handle):
         return ""
     ends = handle.get("expires_at")
     missing = handle.get(MISSING) or "some permissions"
     if not isinstance(ends, int | float):
         return ""
     current = time.time() if now is None else now
+    if only_interaction(handle):
+        return interaction_note(ends, current)
     if current >= ends - STILL_WORKING_LEAD:
         return (
             f"⏳ Still working: this message can only be updated for 15 minutes, and I may not "

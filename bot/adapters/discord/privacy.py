@@ -54,8 +54,8 @@ def register_forget_me(tree: app_commands.CommandTree[Any]) -> None:
         name="forget-me",
         description="Delete your history, pictures and settings with this bot",
     )
-    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
-    @app_commands.allowed_installs(guilds=True, users=False)
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.allowed_installs(guilds=True, users=True)
     async def forget_me(interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
             QUESTION,

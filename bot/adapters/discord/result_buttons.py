@@ -1,11 +1,11 @@
 """The buttons under a result, and the Remix modal.
 
 A grid gets one row of U1-U4 (upscale) and, where some provider of the chain takes an
-image, one row of V1-V4 (variations); then Reroll, Restyle, Remix, Edit, Info and Delete,
-five to a row. A single picture gets Upscale and Vary in one row. An upscale offers Vary,
-Remix, Edit, Info and Delete; a /describe one "Imagine this" per prompt idea. That is at most
-four rows of at most five buttons, within Discord's five rows of five. Edit opens the edits
-(`edit_view`) in an ephemeral menu, so the result's own buttons stay as few.
+image, one row of V1-V4 (variations); then Reroll, Restyle, Remix, Edit, Info, Delete and
+Share, five to a row. A single picture gets Upscale and Vary in one row. An upscale offers
+Vary, Remix, Edit, Info, Delete and Share; a /describe one "Imagine this" per prompt idea. That
+is at most four rows of at most five buttons, within Discord's five rows of five. Edit opens
+the edits (`edit_view`) in an ephemeral menu, so the result's own buttons stay as few.
 
 Every custom id names the generation (and the tile, for U, V and "Imagine this"), so the
 component router answers a press after a restart without any view kept in memory; what a

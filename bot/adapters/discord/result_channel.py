@@ -32,7 +32,9 @@ from bot.adapters.discord.images import DEFAULT_LIMIT, fit
 from bot.adapters.discord.late_route import (
     CHANNEL_LIMIT,
     dm_refused_reason,
+    eta_note,
     goes_direct,
+    only_interaction,
     with_note,
 )
 from bot.adapters.discord.render import (
@@ -59,6 +61,7 @@ FALLBACK_MARKER = "fallback_sent_at"
 FALLBACK_NONCE = "fallback_nonce"
 FALLBACK_MESSAGE = "fallback_message_id"
 FAILURE_MARKER = "failure_notice_sent_at"
+KEPT_ONLY = "kept_after_token_at"  # an interaction-only request finished after its token
 CONNECTION_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 
@@ -137,6 +140,8 @@ class DiscordDelivery:
         if link is None:
             return
         text = with_note(status_text(update), generation.handle)
+        if late := eta_note(generation.handle, update.eta_seconds):
+            text = f"{status_text(update)}\n{late}"
         await self.status.show(generation.id, text, link.edit_text)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
@@ -212,7 +217,13 @@ class DiscordDelivery:
             raise unreachable(exc) from exc
 
     async def _late(self, generation: Generation, image_path: Path) -> None:
-        """The token expired: post a new message that pings only the requester, once."""
+        """The token expired: post a new message that pings only the requester, once; where
+        the bot is not a member, nothing can be posted: the picture stays in the requester's
+        history and gallery, as the response told them (late_route.py)."""
+        if only_interaction(generation.handle):
+            await self.handles.update_handle(generation.id, {KEPT_ONLY: time.time()})
+            log.info("generation %s: token over; kept in history and gallery", generation.id)
+            return
         channel = await self._late_channel(generation)
         posted = await self._read_back(generation, channel)
         if posted:
@@ -325,6 +336,8 @@ class DiscordDelivery:
                 except discord.HTTPException as exc:
                     if exc.status not in (401, 404):
                         raise
+            if only_interaction(generation.handle):
+                return  # no channel to say it in: the row keeps the reason (`/history`)
             if not await self.handles.claim_handle_key(generation.id, FAILURE_MARKER, time.time()):
                 return
             requester = self._requester_id(generation)

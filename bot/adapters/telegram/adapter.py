@@ -24,6 +24,8 @@ from bot.adapters.telegram.chat_changes import ChatMoves, Membership
 from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.commands import Commands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.adapters.telegram.inline import InlineMode
+from bot.adapters.telegram.inline_results import InlineResults
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.liveness import PollLiveness, TrackedPollRequest
 from bot.adapters.telegram.picture_requests import PictureRequests
@@ -60,6 +62,8 @@ ALLOWED_UPDATES = [
     "message",
     "edited_message",
     "callback_query",
+    "inline_query",
+    "chosen_inline_result",
     "my_chat_member",
     "chat_member",
 ]
@@ -126,9 +130,7 @@ class TelegramAdapter:
         self.boards = GroupBoards(self.limiter, self.texts.send, self.texts.edit)
         self.status = self._status_editor()
         self.moves = ChatMoves(service.move_chat)
-        self.delivery = TelegramDelivery(
-            self.application.bot, self.status, self.boards, service.styles, handles, self.moves
-        )
+        self.delivery = self._delivery(service, handles)
         answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds))
         self.rights = ChatRights(self.application.bot)
         intake = Intake(service, self.boards, self.status, answers, self.rights)
@@ -136,6 +138,7 @@ class TelegramAdapter:
         self.application.add_handler(TypeHandler(Update, self._drop_repeats), group=-1)
         self.downloads = picture_downloads(self.application.bot, settings)
         self.moves.register(self.application)
+        InlineMode(service).register(self.application)  # before Buttons: inline presses
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
@@ -154,10 +157,20 @@ class TelegramAdapter:
         the desk the editor hands its edits to; only where the bot serves the editor and a
         provider can repaint."""
         buttons.register(self.application)
+        buttons.edits.result_keyboard = self.delivery.keyboard
         if editor is None or not service.edit_offers.region:
             return None
-        self.delivery.brush = buttons.edits.brush = BrushButtons(editor, self._username)
+        self.delivery.brush = BrushButtons(editor, self._username)
         return TelegramEditDesk(service, self.bot, self.status, self.rights)
+
+    def _delivery(self, service: GenerationService, handles: DeliveryHandles) -> TelegramDelivery:
+        """Results out: to chats, and to inline messages through `self.inline`."""
+        bot, styles = self.application.bot, service.styles
+        storage_chat = self.settings.telegram_inline_storage_chat
+        self.inline = InlineResults(bot, styles, handles, storage_chat)
+        return TelegramDelivery(
+            bot, self.status, self.boards, styles, handles, self.moves, self.inline
+        )
 
     def _poll_request(self) -> TrackedPollRequest:
         return TrackedPollRequest(self.poll_liveness, connections=2)
@@ -232,6 +245,7 @@ class TelegramAdapter:
 
     async def _start(self) -> None:
         await self.application.initialize()
+        self._check_inline_mode()
         await self.bot.set_my_commands(COMMANDS)
         await self.application.start()
         updater = self.application.updater
@@ -257,6 +271,21 @@ class TelegramAdapter:
         # full timeout to come back, and must not make a fresh start look unhealthy.
         self.poll_liveness.succeeded()
         log.info("connected to Telegram as @%s", self.bot.username)
+
+    def _check_inline_mode(self) -> None:
+        """getMe (run by `initialize`) says whether inline mode is on in BotFather; without it
+        `@bot <prompt>` does nothing and results offer no Share button. Inline feedback (which
+        sends `chosen_inline_result`) is not reported by the Bot API: the docs list both."""
+        supported = bool(self.bot.bot.supports_inline_queries)
+        self.inline.share = supported
+        if not supported:
+            log.warning(
+                "inline mode is off for @%s: `@%s <prompt>` in other chats will not work and "
+                "results have no Share button. Turn it on in @BotFather: /setinline, and "
+                "/setinlinefeedback set to Enabled (see docs/telegram.md, Inline mode)",
+                self.bot.username,
+                self.bot.username,
+            )
 
     async def _start_polling(self) -> None:
         updater = self.application.updater

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from telegram import (
     CallbackQuery,
     ForceReply,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
@@ -67,9 +66,9 @@ class EditButtons:
     def __init__(self, service: GenerationService, handles: DeliveryHandles) -> None:
         self.service = service
         self.handles = handles
-        # The 🖌 link under a picture (web_edits.py), where the bot serves the editor: "Back"
-        # puts it back with the rest, made afresh.
-        self.brush: Callable[[Generation], InlineKeyboardButton | None] | None = None
+        # The result's own buttons, as delivery makes them (the 🖌 link made afresh where the
+        # bot serves the editor, Share where inline mode is on): "Back" puts them back.
+        self.result_keyboard: Callable[[Generation], InlineKeyboardMarkup] = result_keyboard
 
     async def editable_row(
         self, update: Update, context: Context, button: RowButton
@@ -99,8 +98,7 @@ class EditButtons:
 
     async def back(self, update: Update, context: Context, button: EditBack) -> None:
         generation, _ = await self.editable_row(update, context, button)
-        brush = self.brush(generation) if self.brush is not None else None
-        await self._show(callback_query(update), result_keyboard(generation, brush), None)
+        await self._show(callback_query(update), self.result_keyboard(generation), None)
 
     @staticmethod
     async def _show(query: CallbackQuery, keyboard: InlineKeyboardMarkup, note: str | None) -> None:

@@ -8,7 +8,7 @@ and is checked against the pressing person and chat at every press (buttons.py).
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, SwitchInlineQueryChosenChat
 
 from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import Button
@@ -23,6 +23,7 @@ from bot.core.requests.buttons import (
     ImagineThis,
     MakeSquare,
     Pan,
+    Share,
     VaryRegion,
     ZoomOut,
 )
@@ -30,6 +31,20 @@ from bot.core.requests.buttons import (
 
 def _button(text: str, button: Button) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=button.pack("telegram"))
+
+
+def _share(text: str, share: Share) -> InlineKeyboardButton:
+    """Share: no callback; Telegram asks the user for a chat and opens inline mode there with
+    `share:<id>` typed in, which the bot answers with the picture (bot/adapters/telegram/
+    inline.py)."""
+    chats = SwitchInlineQueryChosenChat(
+        query=share.inline_query(),
+        allow_user_chats=True,
+        allow_bot_chats=False,
+        allow_group_chats=True,
+        allow_channel_chats=True,
+    )
+    return InlineKeyboardButton(text, switch_inline_query_chosen_chat=chats)
 
 
 def _describe_keyboard(generation: Generation) -> InlineKeyboardMarkup:
@@ -42,11 +57,12 @@ def _describe_keyboard(generation: Generation) -> InlineKeyboardMarkup:
 
 
 def result_keyboard(
-    generation: Generation, brush: InlineKeyboardButton | None = None
+    generation: Generation, brush: InlineKeyboardButton | None = None, *, share: bool = False
 ) -> InlineKeyboardMarkup:
     """U1-U4 and V1-V4 for each tile (V only where a provider takes an image), then reroll,
     restyle, remix, then info and delete; an upscale offers vary, remix, info and delete.
-    `brush`, the 🖌 link to the editor (web_edits.py), goes first in the last row."""
+    `brush`, the 🖌 link to the editor (web_edits.py), goes first in the last row. Share only
+    with `share` (inline mode on in BotFather: the button opens it)."""
     if generation.kind is Kind.DESCRIBE:
         return _describe_keyboard(generation)
     gid = generation.id
@@ -61,9 +77,11 @@ def result_keyboard(
             rows.append([_button(f"{tile.short}{k}", tile(gid, k)) for k in range(1, tiles + 1)])
     grouped: dict[int, list[InlineKeyboardButton]] = {}
     for action in RESULT_ACTIONS:
-        if action.offered(generation):
-            text = f"{action.telegram_emoji} {action.label}"
-            grouped.setdefault(action.telegram_row, []).append(_button(text, action(gid)))
+        if not action.offered(generation) or (action is Share and not share):
+            continue
+        text = f"{action.telegram_emoji} {action.label}"
+        made = _share(text, Share(gid)) if action is Share else _button(text, action(gid))
+        grouped.setdefault(action.telegram_row, []).append(made)
     if brush is not None:
         grouped.setdefault(VaryRegion.telegram_row, []).insert(0, brush)
     rows.extend(grouped[row] for row in sorted(grouped))

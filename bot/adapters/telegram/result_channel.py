@@ -26,6 +26,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
+    Message,
     ReplyParameters,
 )
 from telegram.constants import ParseMode
@@ -43,6 +44,8 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_changes import ChatMoves, moved_request
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
+from bot.adapters.telegram.inline import PHOTO_FILE
+from bot.adapters.telegram.inline_results import InlineResults, inline_message
 from bot.adapters.telegram.pressed import PICTURE_MESSAGE
 from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
 from bot.adapters.telegram.result_buttons import result_keyboard
@@ -114,9 +117,11 @@ class TelegramDelivery:
         styles: StyleCatalogue,
         handles: DeliveryHandles,
         moves: ChatMoves,
+        inline: InlineResults | None = None,
     ) -> None:
         # The 🖌 link under a picture (web_edits.py), where the bot serves the editor.
         self.brush: Callable[[Generation], InlineKeyboardButton | None] | None = None
+        self.inline = inline  # requests made from an inline query (inline_results.py)
         self.moves = moves
         self.bot = bot
         self.status = status
@@ -129,7 +134,15 @@ class TelegramDelivery:
         if command is not None and command.isdigit():
             self.boards.settle(int(generation.chat_id), int(command), topic(generation))
 
+    def keyboard(self, generation: Generation) -> InlineKeyboardMarkup:
+        """The buttons under a delivered picture (also what the Edit menu's Back restores)."""
+        share = self.inline is not None and self.inline.share
+        brush = self.brush(generation) if self.brush else None
+        return result_keyboard(generation, brush, share=share)
+
     async def show_status(self, generation: Generation, update: StatusUpdate) -> None:
+        if inline_message(generation) is not None:
+            return  # an inline placeholder is edited once, into the picture
         try:
             await self._show_status(generation, update)
         except ChatMigrated as exc:
@@ -148,6 +161,12 @@ class TelegramDelivery:
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
         """Post the result; a chat upgraded meanwhile gets it at its new id."""
+        if self.inline is not None and inline_message(generation) is not None:
+            try:
+                await self.inline.deliver(generation, image_path, self.keyboard(generation))
+            except TelegramError as exc:
+                raise delivery_error(exc) from exc
+            return
         try:
             await self._deliver(generation, image_path)
         except ChatMigrated as exc:
@@ -161,7 +180,7 @@ class TelegramDelivery:
             return
         chat_id = int(generation.chat_id)
         style = self.styles.find(generation.style)
-        keyboard = result_keyboard(generation, self.brush(generation) if self.brush else None)
+        keyboard = self.keyboard(generation)
         upload = await asyncio.to_thread(_picture, generation, image_path)
         data, as_document = upload.data, upload.as_document
         text = caption(generation, style, reduced=upload.reduced)
@@ -184,14 +203,14 @@ class TelegramDelivery:
                     else InputMediaPhoto(data, caption=text, parse_mode=ParseMode.HTML)
                 )
                 try:
-                    await self.bot.edit_message_media(
+                    edited = await self.bot.edit_message_media(
                         media,
                         chat_id=chat_id,
                         message_id=message_id,
                         reply_markup=keyboard,
                         rate_limit_args=PICTURE,
                     )
-                    self._settled(generation)
+                    await self._shown(generation, edited)
                     return
                 except BadRequest as exc:
                     reason = exc.message.lower()
@@ -220,7 +239,7 @@ class TelegramDelivery:
         """A result that is words (a /describe): the status reply becomes it, or a new
         message replies to the command (marked first, like a picture's fallback)."""
         chat_id = int(generation.chat_id)
-        keyboard = result_keyboard(generation)
+        keyboard = self.keyboard(generation)
         message_id = generation.handle.get("status_message_id")
         try:
             if isinstance(message_id, int):
@@ -316,6 +335,17 @@ class TelegramDelivery:
             await self.handles.update_handle(generation.id, {FALLBACK_MARKER: None})
             raise
         await self._record(generation, sent.message_id)
+        await self._remember_file(generation, sent)
+
+    async def _shown(self, generation: Generation, message: object) -> None:
+        await self._remember_file(generation, message)
+        self._settled(generation)
+
+    async def _remember_file(self, generation: Generation, message: object) -> None:
+        """The photo's file_id, so inline mode can offer it again (an empty query, Share)."""
+        if isinstance(message, Message) and message.photo:
+            file_id = message.photo[-1].file_id
+            await self.handles.update_handle(generation.id, {PHOTO_FILE: file_id})
 
     async def _record(self, generation: Generation, message_id: int) -> None:
         """The new message is the result's: its buttons act on it, and Delete removes it."""
@@ -330,6 +360,9 @@ class TelegramDelivery:
         )
 
     async def report_failure(self, generation: Generation) -> None:
+        if self.inline is not None and inline_message(generation) is not None:
+            await self.inline.report_failure(generation)
+            return
         try:
             await self._report_failure(generation)
         except ChatMigrated as exc:

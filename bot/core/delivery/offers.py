@@ -37,6 +37,7 @@ def follow_ups_for(generation: Generation, capabilities: Mapping[str, Capabiliti
         restyle=again,
         info=True,
         delete=True,
+        share=True,
         edit_region=region,
         outpaint=outpaint,
         edit_words=words,

@@ -31,7 +31,7 @@ PREFIX = "ib"
 LIMITS: dict[Platform, int] = {"telegram": 64, "discord": 100}  # bytes; characters
 
 _GENERATION_ID = re.compile(r"[0-9a-f]{1,32}\Z")
-_STYLE = re.compile(r"[a-z0-9][a-z0-9-]{0,40}\Z")
+_STYLE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")  # a style id: at most 32 bytes (styles.py)
 WHO = re.compile(r"-?[0-9]{1,20}\Z")  # a platform user id (a chat id, for anonymous admins)
 LABEL = re.compile(r"[0-9A-Za-z_-]{1,64}\Z")
 

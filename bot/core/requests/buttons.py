@@ -108,6 +108,38 @@ class Delete(ResultAction):
 
 
 @dataclass(frozen=True)
+class Share(ResultAction):
+    """Post a picture one made into another chat, without making it again and without
+    costing a limit. Telegram: no callback; the button switches to inline mode in a chat the
+    user picks (`switch_inline_query_chosen_chat`) with `inline_query()` typed in, and the
+    inline answer is the picture (its cached `file_id`). Discord: the press tells the
+    requester how to post it where they are (`/share`), answered only to them."""
+
+    telegram, discord = "h", "share"
+    presser = Presser.OWNER
+    label, telegram_emoji, discord_emoji = "Share", "📤", "📤"
+    telegram_row = 1
+    QUERY_PREFIX: ClassVar[str] = "share:"
+
+    @classmethod
+    def offered(cls, generation: Generation) -> bool:
+        return generation.follow_ups.share
+
+    def inline_query(self) -> str:
+        return f"{self.QUERY_PREFIX}{self.generation_id}"
+
+    @classmethod
+    def from_inline_query(cls, query: str) -> Share | None:
+        """The Share of an inline query typed (or switched to) as `share:<generation id>`;
+        None for any other text (it is then a prompt)."""
+        text = query.strip()
+        if not text.lower().startswith(cls.QUERY_PREFIX):
+            return None
+        found = generation_id(text[len(cls.QUERY_PREFIX) :].strip())
+        return None if found is None else cls(found)
+
+
+@dataclass(frozen=True)
 class Upscale(TileAction, FollowUp):
     telegram, discord = "u", "upscale"
     short, label, telegram_emoji = "U", "Upscale", "⬆️"
@@ -221,7 +253,7 @@ class Show(Button):
     def from_fields(
         cls, platform: Platform, fields: Sequence[str], chosen: str | None
     ) -> Self | None:
-        if len(fields) != 1 or not LABEL.match(fields[0]):
+        if tuple(fields) != ("history",):  # the one label it packs
             return None
         # The chosen value is looked up among the presser's own pictures (bounded ASCII).
         if chosen is None or not LABEL.match(chosen):
@@ -505,6 +537,7 @@ RESULT_ACTIONS: tuple[type[ResultAction], ...] = (
     EditMenu,
     Info,
     Delete,
+    Share,
 )
 
 BUTTONS = Registry(

@@ -24,7 +24,14 @@ from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.support.generations import generation
 
 EVERYTHING = FollowUps(
-    upscale=True, vary=True, remix=True, reroll=True, restyle=True, info=True, delete=True
+    upscale=True,
+    vary=True,
+    remix=True,
+    reroll=True,
+    restyle=True,
+    info=True,
+    delete=True,
+    share=True,
 )
 
 
@@ -58,13 +65,14 @@ def test_the_fullest_result_fits_discords_limits(count: int) -> None:
     assert sorted(tiles) == sorted(
         [("upscale", i) for i in range(1, count + 1)] + [("vary", i) for i in range(1, count + 1)]
     )
-    assert len(rows) == (2 if count == 1 else 3)
+    # U/V (one row for one picture, else a row each), then six result actions: five and one.
+    assert len(rows) == (3 if count == 1 else 4)
 
 
 def test_without_an_image_taking_provider_there_is_no_v_row() -> None:
     offers = EVERYTHING.model_copy(update={"vary": False})
     rows = components(result_view(grid(4, offers)))
-    assert [len(r["components"]) for r in rows] == [4, 5]
+    assert [len(r["components"]) for r in rows] == [4, 5, 1]
     assert not any("vary" in c["custom_id"] for r in rows for c in r["components"])
 
 

@@ -94,6 +94,18 @@ def test_callback_data_fits_telegrams_64_bytes() -> None:
     assert all(len(d.encode()) <= 64 for row in rows for d in row)
 
 
+def test_share_shows_only_with_inline_mode_and_switches_to_a_chosen_chat() -> None:
+    offered = generation(follow_ups=FollowUps(info=True, delete=True, share=True))
+    without = [b.text for row in result_keyboard(offered).inline_keyboard for b in row]
+    assert "📤 Share" not in without
+    keyboard = result_keyboard(offered, share=True)
+    (share,) = [b for row in keyboard.inline_keyboard for b in row if b.text == "📤 Share"]
+    assert share.callback_data is None
+    chosen = share.switch_inline_query_chosen_chat
+    assert chosen is not None and chosen.query == "share:0123456789abcdef"
+    assert chosen.allow_group_chats and chosen.allow_user_chats and not chosen.allow_bot_chats
+
+
 def test_edit_opens_the_edits_of_one_image_with_a_way_back() -> None:
     images = tuple(
         StoredImage(index=i, path=f"/x-{i}.png", width=10, height=10, seed=i) for i in range(1, 3)

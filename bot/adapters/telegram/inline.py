@@ -1,0 +1,301 @@
+"""Inline mode: `@botname a lighthouse at dusk style:anime` in any chat, the bot a member or
+not.
+
+- **The query** is answered at once (the user is typing): the text is parsed as `/imagine`'s
+  and checked by the core (style, words, limits) within a short budget; the answer is one
+  "Make this picture" result, or the refusal as a result (never an error). An empty query
+  answers the user's recent pictures as cached photos to share; `share:<id>` (what the Share
+  button types) answers that one picture. Answers are personal and not cached by Telegram:
+  limits and history are the user's own.
+- **Choosing** "Make this picture" posts its placeholder through the user (an inline message);
+  `chosen_inline_result` (inline feedback on in BotFather) starts the request, keyed on the
+  `inline_message_id` it carries (it does only because the placeholder has a button). The
+  request runs in the user's personal scope: their limits, their history.
+- **The picture** replaces the placeholder by an edit of the inline message
+  (inline_results.py).
+- **Presses** on an inline message carry `inline_message_id` and no message: they act only on
+  the inline message the row recorded, for the person who made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import (
+    CallbackQuery,
+    ChosenInlineResult,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultCachedPhoto,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChosenInlineResultHandler,
+    InlineQueryHandler,
+)
+
+from bot.adapters.telegram.answers import ALERT_LIMIT, Context, answer_press
+from bot.adapters.telegram.identity import requester_of
+from bot.adapters.telegram.parsing import ParseError, parse_imagine
+from bot.adapters.telegram.render import error_text, escape, info_text, plain, shorten
+from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.models import (
+    DEFAULT_STRENGTH,
+    Generation,
+    ImagineCommand,
+    ReplyTarget,
+    Requester,
+    Scope,
+)
+from bot.core.requests.access import Need
+from bot.core.requests.button_data import FollowUp
+from bot.core.requests.buttons import BUTTONS, Info, Share
+from bot.core.requests.service import GenerationService, PreparedRequest
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+INLINE_MESSAGE = "inline_message_id"  # the row's inline message (the handle's key)
+PHOTO_FILE = "photo_file_id"  # the picture's file_id once Telegram has it (shared later)
+MAKE = "make"  # the result id of "Make this picture"
+REFUSED = "refused"
+PICTURE_PREFIX = "pic:"  # a recent picture: pic:<generation id>
+CHECK_BUDGET_SECONDS = 1.0  # past this the query is answered unchecked (checked when chosen)
+RECENT = 20  # recent pictures offered on an empty query
+NOT_HERE = (
+    "This button works in chats I am a member of. Here, use the picture's Reroll, U and V "
+    "buttons, or Share."
+)
+NOT_YOURS = "Only the person who made this picture can use its buttons here."
+NOT_THIS_MESSAGE = "That button does not belong to this message."
+
+
+def personal_scope(user_id: int | str) -> Scope:
+    return Scope.personal(PLATFORM, str(user_id))
+
+
+def command_of(parsed_text: str) -> ImagineCommand:
+    parsed = parse_imagine(parsed_text)
+    if parsed.strength is not None:
+        raise ParseError("strength: needs a picture, which an inline query cannot carry.")
+    return ImagineCommand(
+        prompt=parsed.prompt,
+        style=parsed.style,
+        aspect=parsed.aspect,
+        negative_prompt=parsed.negative_prompt,
+        seed=parsed.seed,
+        count=parsed.count,
+        strength=DEFAULT_STRENGTH,
+    )
+
+
+def placeholder_keyboard() -> InlineKeyboardMarkup:
+    """The placeholder's button: without a keyboard Telegram gives no `inline_message_id`,
+    and this one lets anyone in the chat make their own picture."""
+    button = InlineKeyboardButton("🎨 Make your own", switch_inline_query_current_chat="")
+    return InlineKeyboardMarkup([[button]])
+
+
+def refusal(text: str) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        id=REFUSED,
+        title="Can't make this picture",
+        description=shorten(plain(text), 200),
+        input_message_content=InputTextMessageContent(error_text(text), parse_mode=ParseMode.HTML),
+    )
+
+
+def make_result(prepared: PreparedRequest | None, prompt: str) -> InlineQueryResultArticle:
+    style = f" · {prepared.style.label}" if prepared is not None else ""
+    text = f"🎨 Making “{escape(shorten(prompt, 300))}”{escape(style)}…"
+    return InlineQueryResultArticle(
+        id=MAKE,
+        title="🎨 Make this picture",
+        description=shorten(plain(prompt), 120) + style,
+        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
+        reply_markup=placeholder_keyboard(),
+    )
+
+
+def shared_photo(generation: Generation) -> InlineQueryResultCachedPhoto | None:
+    file_id = generation.handle.get(PHOTO_FILE)
+    if not isinstance(file_id, str) or generation.image_path is None:
+        return None
+    return InlineQueryResultCachedPhoto(
+        id=f"{PICTURE_PREFIX}{generation.id}",
+        photo_file_id=file_id,
+        caption=f"<b>{escape(shorten(generation.prompt, 900))}</b>",
+        parse_mode=ParseMode.HTML,
+    )
+
+
+class InlinePressHandler(CallbackQueryHandler):  # type: ignore[type-arg]
+    """Presses on inline messages only (they carry `inline_message_id` and no message)."""
+
+    def check_update(self, update: object) -> bool | object | None:
+        if not isinstance(update, Update) or update.callback_query is None:
+            return False
+        return update.callback_query.inline_message_id is not None
+
+
+class InlineMode:
+    def __init__(self, service: GenerationService) -> None:
+        self.service = service
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        application.add_handler(InlineQueryHandler(self.query))
+        application.add_handler(ChosenInlineResultHandler(self.chosen))
+        application.add_handler(InlinePressHandler(self.press))
+
+    # -- the query ---------------------------------------------------------------------------
+
+    async def query(self, update: Update, context: Context) -> None:
+        inline = update.inline_query
+        if inline is None:
+            return
+        results = await self.results_for(inline.query, requester_of(update))
+        await inline.answer(results, cache_time=0, is_personal=True)
+
+    async def results_for(self, query: str, requester: Requester) -> list[Any]:
+        text = query.strip()
+        if not text:
+            return await self._recent(requester)
+        share = Share.from_inline_query(text)
+        if share is not None:
+            return await self._shared(share, requester)
+        try:
+            command = command_of(text)
+        except ParseError as exc:
+            return [refusal(exc.message)]
+        checking = asyncio.ensure_future(
+            self.service.prepare(requester, personal_scope(requester.user_id), command)
+        )
+        try:
+            prepared = await asyncio.wait_for(asyncio.shield(checking), CHECK_BUDGET_SECONDS)
+        except UserFacingError as exc:
+            return [refusal(exc.message)]
+        except TimeoutError:
+            checking.add_done_callback(lambda task: task.cancelled() or task.exception())
+            prepared = None  # a slow check: offered now, checked again when chosen
+        return [make_result(prepared, command.prompt)]
+
+    async def _recent(self, requester: Requester) -> list[Any]:
+        rows = await self.service.history(requester, limit=RECENT * 2)
+        photos = [p for p in (shared_photo(g) for g in rows if g.status == "delivered") if p]
+        if photos:
+            return photos[:RECENT]
+        hint = "Type a prompt after my name, like: a lighthouse at dusk style:anime"
+        return [
+            InlineQueryResultArticle(
+                id="hint",
+                title="Type what to imagine",
+                description=hint,
+                input_message_content=InputTextMessageContent(escape(hint)),
+            )
+        ]
+
+    async def _shared(self, share: Share, requester: Requester) -> list[Any]:
+        scope = personal_scope(requester.user_id)
+        try:
+            generation = await self.service.generation_for(
+                share.generation_id, requester, scope, Need.OWNER_ANYWHERE
+            )
+        except UserFacingError as exc:
+            return [refusal(exc.message)]
+        photo = shared_photo(generation)
+        if photo is None:
+            return [refusal("That picture cannot be shared from here (it has no stored copy).")]
+        return [photo]
+
+    # -- the chosen result --------------------------------------------------------------------
+
+    async def chosen(self, update: Update, context: Context) -> None:
+        result = update.chosen_inline_result
+        if result is None or result.result_id != MAKE:
+            return  # a shared picture or a refusal: nothing to make
+        if result.inline_message_id is None:
+            log.warning("chosen inline result without inline_message_id: no keyboard?")
+            return
+        try:
+            await self._start(update, result)
+        except (ParseError, UserFacingError) as exc:
+            words = exc.message
+            await self._say(context, result.inline_message_id, error_text(words))
+
+    async def _start(self, update: Update, result: ChosenInlineResult) -> None:
+        requester = requester_of(update)
+        scope = personal_scope(requester.user_id)
+        prepared = await self.service.prepare(requester, scope, command_of(result.query))
+        await self.submit(prepared, str(result.inline_message_id))
+
+    async def submit(self, prepared: PreparedRequest, inline_message_id: str) -> None:
+        target = ReplyTarget(
+            platform=PLATFORM,
+            # The requester's private chat with the bot: where the picture is sent first
+            # (for its file_id) unless the operator named a storage chat.
+            chat_id=prepared.requester.user_id,
+            # The inline message may be in any chat, whose rules the bot cannot see.
+            nsfw_ok=False,
+            handle={INLINE_MESSAGE: inline_message_id},
+        )
+        await self.service.submit(prepared, target)
+
+    @staticmethod
+    async def _say(context: Context, inline_message_id: str, text: str) -> None:
+        try:
+            await context.bot.edit_message_text(
+                text, inline_message_id=inline_message_id, parse_mode=ParseMode.HTML
+            )
+        except BadRequest:  # the placeholder already shows a picture: its caption instead
+            await context.bot.edit_message_caption(
+                inline_message_id=inline_message_id, caption=text, parse_mode=ParseMode.HTML
+            )
+
+    # -- presses on inline messages ----------------------------------------------------------
+
+    async def press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        assert query is not None
+        button = BUTTONS.parse("telegram", query.data or "")
+        if not isinstance(button, FollowUp | Info):
+            await answer_press(query, NOT_HERE, alert=True)
+            return
+        requester = requester_of(update)
+        scope = personal_scope(requester.user_id)
+        try:
+            generation = await self.service.generation_for(
+                button.generation_id, requester, scope, Need.SCOPE
+            )
+        except PermissionDenied:
+            await answer_press(query, NOT_YOURS, alert=True)
+            return
+        if generation.handle.get(INLINE_MESSAGE) != query.inline_message_id:
+            await answer_press(query, NOT_THIS_MESSAGE, alert=True)
+            return
+        if isinstance(button, Info):
+            info = await self.service.info(generation.id, requester, scope)
+            await answer_press(query, shorten(info_text(info), ALERT_LIMIT), alert=True)
+            return
+        await self._follow_up(query, button, requester, scope)
+
+    async def _follow_up(
+        self, query: CallbackQuery, button: FollowUp, requester: Requester, scope: Scope
+    ) -> None:
+        try:
+            prepared = await button.prepare(self.service, requester, scope)
+            await self.submit(prepared, str(query.inline_message_id))
+        except UserFacingError as exc:
+            await answer_press(query, shorten(plain(exc.message), ALERT_LIMIT), alert=True)
+            return
+        except TelegramError as exc:
+            log.info("inline follow-up not started: %s", exc)
+            raise
+        await answer_press(query, "⏳ On it: this message changes when the picture is ready.")
