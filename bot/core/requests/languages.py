@@ -77,10 +77,13 @@ def language_automatic(now: str) -> Text:
     )
 
 
+TYPED_SHOWN = 40  # of what a person typed, the answer repeats this much at most
+
+
 def not_offered(typed: str) -> Text:
     return Text(
         "I don't speak “{typed}” yet. These are the languages I know: {codes}",
-        typed=UserText(typed),
+        typed=UserText(typed[:TYPED_SHOWN]),
         codes=codes(),
     )
 

@@ -16,10 +16,12 @@ from bot.core.language import LANGUAGES, Catalogues
 from bot.core.models import ImagineCommand, Requester, Scope
 from bot.core.requests.languages import (
     OWN_NAMES,
+    TYPED_SHOWN,
     NotOffered,
     chosen_language,
     community_language_set,
     language_set,
+    not_offered,
 )
 from bot.core.requests.service import GenerationService
 from bot.core.store import Store
@@ -115,6 +117,11 @@ def test_typed_choices_by_code_tag_or_own_name() -> None:
     for bad in ("klingon", "zh-TW", "xx-YY", "<b>", ""):
         with pytest.raises(NotOffered):
             chosen_language(bad)
+
+
+def test_a_long_unknown_choice_is_repeated_only_in_part() -> None:
+    said = Catalogues().render(not_offered("x" * 5000), "en")
+    assert "x" * TYPED_SHOWN in said and "x" * (TYPED_SHOWN + 1) not in said
 
 
 @given(st.text(max_size=40))
