@@ -70,10 +70,11 @@ async def test_a_russian_user_reads_russian_and_picks_german(tmp_path: Path) -> 
 
 
 async def test_the_queued_text_and_the_row_speak_the_requesters_language(tmp_path: Path) -> None:
-    async with telegram_harness(tmp_path) as bot:
+    # One job at a time: the second request waits in the queue while the first is made.
+    async with telegram_harness(tmp_path, worker_max_jobs=1) as bot:
         add_speakers(bot)
         t = bot.telegram
-        bot.openai.delay = 1.5  # the first request is still in the queue when the second comes
+        bot.openai.delay = 3
         first = t.send(IVAN, IVAN, "/imagine a birch forest")
         await eventually(lambda: bot.row_replying_to(first), message="the first row")
         second = t.send(IVAN, IVAN, "/imagine a frozen river")
@@ -88,7 +89,7 @@ async def test_the_queued_text_and_the_row_speak_the_requesters_language(tmp_pat
             ]
 
         shown = await eventually(queued, message="the queue position")
-        assert shown[0] == "⏳ В очереди: место 2."
+        assert shown[0] == "⏳ В очереди: место 2.", shown
         assert (await bot.settled_row(first))["locale"] == "ru"
         assert (await bot.settled_row(second))["locale"] == "ru"
         arabic = t.send(LAYLA, LAYLA, "/imagine a palm at dawn")
