@@ -74,7 +74,7 @@ async def test_the_queued_text_and_the_row_speak_the_requesters_language(tmp_pat
     async with telegram_harness(tmp_path, worker_max_jobs=1) as bot:
         add_speakers(bot)
         t = bot.telegram
-        bot.openai.delay = 3
+        bot.openai.delay = 10  # longer than the status throttle may hold the queued text
         first = t.send(IVAN, IVAN, "/imagine a birch forest")
         await eventually(lambda: bot.row_replying_to(first), message="the first row")
         second = t.send(IVAN, IVAN, "/imagine a frozen river")
@@ -90,10 +90,11 @@ async def test_the_queued_text_and_the_row_speak_the_requesters_language(tmp_pat
 
         shown = await eventually(queued, message="the queue position")
         assert shown[0] == "⏳ В очереди: место 2.", shown
-        assert (await bot.settled_row(first))["locale"] == "ru"
-        assert (await bot.settled_row(second))["locale"] == "ru"
+        # The locale is on the rows from admission on, before any picture is made.
+        assert [bot.row_replying_to(m)["locale"] for m in (first, second)] == ["ru", "ru"]  # type: ignore[index]
         arabic = t.send(LAYLA, LAYLA, "/imagine a palm at dawn")
-        assert (await bot.settled_row(arabic))["locale"] == "ar"
+        row = await eventually(lambda: bot.row_replying_to(arabic), message="the Arabic row")
+        assert row["locale"] == "ar"
 
 
 async def test_an_arabic_user_reads_arabic_with_their_own_words_isolated(tmp_path: Path) -> None:
