@@ -176,6 +176,7 @@ class BotApp:
         self.adapters = tuple(adapters)
         for adapter in self.adapters:
             coordinator.register(adapter)
+        coordinator.register(service.previews)  # a community style's preview pictures
         self.clock: Callable[[], float] = time.time  # the retention purge's "now"; tests move it
         self.housekeeping = Housekeeping(
             store=store,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import __version__, cli_edits
+from bot import __version__, cli_edits, cli_styles
 from bot.cli_output import styles_table
 from bot.core.models import (
     ASPECT_RATIOS,
@@ -93,19 +93,21 @@ async def imagine(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"error: cannot read {named}: {exc.strerror}", file=sys.stderr)
         return EXIT_CONFIG
+    # Aspect and count only when given: else the style's defaults (then 1:1, one picture).
+    shape = {k: getattr(args, k) for k in ("aspect", "count") if getattr(args, k) is not None}
     command = ImagineCommand(
         prompt=args.prompt,
         style=args.style,
-        aspect=args.aspect,
         negative_prompt=args.negative,
         seed=args.seed,
-        count=args.count,
         image=picture,
         style_references=tuple(references),
+        **shape,
         # Unset: the command's own default.
         **({"strength": args.strength} if args.strength is not None else {}),
     )
-    return await imagine(settings, command, Path(args.output) if args.output else None)
+    output = Path(args.output) if args.output else None
+    return await imagine(settings, command, output, scope=args.scope)
 
 
 async def follow_up(settings: Settings, args: argparse.Namespace) -> int:
@@ -213,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_describe = sub.add_parser("describe", help="prompt suggestions for a picture")
     p_describe.add_argument("file", help="a PNG, JPEG, WebP or GIF")
 
-    sub.add_parser("styles", help="list the style catalogue")
+    cli_styles.add_parser(sub)
     sub.add_parser("providers", help="check every configured image provider")
     sub.add_parser("migrate", help="apply database migrations")
     add_history_parser(sub)
@@ -229,14 +231,15 @@ def add_imagine_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p_img.add_argument(
         "--style",
         metavar="STYLE",
-        help="one of: " + ", ".join(load_catalogue().ids) + " (default: DEFAULT_STYLE)",
+        help="one of: "
+        + ", ".join(load_catalogue().ids)
+        + " (default: DEFAULT_STYLE); or a style of --scope by name, or any community's #CODE",
     )
     p_img.add_argument(
         "--aspect",
-        default="1:1",
         choices=ASPECT_RATIOS,
-        help="picture shape, width:height (default: 1:1; made at a provider's nearest size and "
-        "cropped when it cannot make it)",
+        help="picture shape, width:height (default: the style's, else 1:1; made at a "
+        "provider's nearest size and cropped when it cannot make it)",
     )
     p_img.add_argument("--negative", metavar="TEXT", help="what the picture should not show")
     p_img.add_argument(
@@ -247,10 +250,10 @@ def add_imagine_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
     p_img.add_argument(
         "--count",
         type=int,
-        default=1,
         choices=range(1, MAX_COUNT + 1),
         metavar="N",
-        help="pictures to make, 1-4: a grid to FILE and each original to FILE-1 ... FILE-N",
+        help="pictures to make, 1-4 (default: the style's, else 1): a grid to FILE and each "
+        "original to FILE-1 ... FILE-N",
     )
     p_img.add_argument("--image", metavar="FILE", help="start from this picture")
     p_img.add_argument(
@@ -265,6 +268,13 @@ def add_imagine_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         help=f"a picture of the look to follow (repeat for up to {MAX_STYLE_REFERENCES})",
     )
     p_img.add_argument("-o", "--output", help="file to write (default: out/imaginebot-<id>.png)")
+    p_img.add_argument(
+        "--scope",
+        type=cli_styles.scope_arg,
+        metavar="PLATFORM:ID",
+        help="make it as in this server or group: its styles (by name), settings and limits "
+        "(default: the command line's own, cli:local)",
+    )
 
 
 def add_follow_up_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -329,6 +339,7 @@ COMMANDS: dict[str, Command] = {
     "history": history,
     "db": db,
     "providers": providers,
+    "styles": cli_styles.styles,
     **cli_edits.COMMANDS,
     **web_commands.COMMANDS,
 }
@@ -351,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if args.command == "styles":
+    if args.command == "styles" and args.styles_action is None:
         print(styles_table())
         return 0
     try:

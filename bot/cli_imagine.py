@@ -194,13 +194,16 @@ class CliChannel:
         self.finished.set()
 
 
-async def imagine(settings: Settings, command: ImagineCommand, output: Path | None) -> int:
-    """Exit status: 0 with the picture written, 1 when it failed, 2 for bad input."""
+async def imagine(
+    settings: Settings, command: ImagineCommand, output: Path | None, scope: Scope | None = None
+) -> int:
+    """Exit status: 0 with the picture written, 1 when it failed, 2 for bad input. `scope`:
+    made as in that server or group (its styles, settings and limits)."""
 
     async def submit(
-        service: GenerationService, who: Requester, scope: Scope, target: ReplyTarget
+        service: GenerationService, who: Requester, default: Scope, target: ReplyTarget
     ) -> Ticket:
-        return await service.imagine(who, scope, target, command)
+        return await service.imagine(who, scope or default, target, command)
 
     return await run_request(settings, submit, output)
 

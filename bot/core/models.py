@@ -18,6 +18,10 @@ HandleValue = str | int | float | bool | None
 NSFW_OK = "nsfw_ok"
 NOT_BEFORE = "delivery_not_before"  # no delivery attempt before this (epoch seconds)
 CORE_HANDLE_KEYS = frozenset({NSFW_OK, NOT_BEFORE})
+# A community style's preview is made of rows whose handle names the style (this key): they
+# go to the result channel named PREVIEWS, never to a chat.
+STYLE_PREVIEW = "style_preview"
+PREVIEWS = "preview"
 
 
 class Frozen(BaseModel):
@@ -200,6 +204,21 @@ class Style(Frozen):
     template: str
     negative: str = ""
     providers: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
+    # A community style's own parts (a built-in style has none): its code (`#k3f9`, from its
+    # definition), the defaults it gives a request that sets none, the provider its admins
+    # prefer, and its reference pictures: stored like input pictures, by path.
+    code: str | None = None
+    aspect: AspectRatio | None = None
+    count: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    provider: str | None = None
+    style_references: tuple[str, ...] = ()
+    preview_path: str | None = None
+    hidden: bool = False
+    private: bool = False
+
+    @property
+    def community(self) -> bool:
+        return self.code is not None
 
     def render(self, prompt: str) -> str:
         # str.replace, not str.format: user text may contain braces.

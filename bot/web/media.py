@@ -79,6 +79,30 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     )
 
 
+_PREVIEW_NAME = re.compile(r"^[0-9a-f]{16}\.jpg$")
+
+
+async def style_preview(request: web.Request) -> web.StreamResponse:
+    """The preview grid of one of the scope's own visible styles."""
+    grant = await session_of(request)
+    gallery = gallery_of(request)
+    wanted = request.match_info["style"]
+    found = [
+        s
+        for s in await gallery.store.scope_styles(grant.platform, grant.scope_id)
+        if s.id == wanted
+    ]
+    name = found[0].preview if found else None
+    if name is None or not _PREVIEW_NAME.match(name):
+        raise Missing
+    path = gallery.images_dir / name
+    if not path.is_file():
+        raise Missing
+    return web.FileResponse(
+        path, headers={"Content-Type": "image/jpeg", "Cache-Control": REVALIDATE}
+    )
+
+
 async def static(request: web.Request) -> web.StreamResponse:
     await session_of(request)
     name = request.match_info["name"]

@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.web import grants
 from bot.web.app import PAGE_SIZE, Denied, Missing, gallery_of, scope_of, see_other, session_of
 from bot.web.grants import Grant, Refused
-from bot.web.queries import Filters, Page
+from bot.web.queries import Filters, Page, StyleOption
 
 MAX_TEXT = 200
 HOW_TO = {
@@ -49,14 +49,21 @@ async def enter(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def filters_of(request: web.Request, grant: Grant) -> Filters:
+async def style_options(request: web.Request, grant: Grant) -> list[StyleOption]:
+    """The built-in styles and the scope's own visible ones, for the filter."""
+    gallery = gallery_of(request)
+    builtin = [StyleOption(s.id, s.label) for s in gallery.styles]
+    return builtin + await gallery.store.scope_styles(grant.platform, grant.scope_id)
+
+
+def filters_of(request: web.Request, grant: Grant, styles: list[StyleOption]) -> Filters:
     query = request.query
     style = query.get("style") or None
     user = query.get("user") or None
     if user is not None and not grants.USER_ID.match(user):
         user = None
     return Filters(
-        style=style if style in gallery_of(request).styles else None,
+        style=style if style in {s.id for s in styles} else None,
         user_id=user,
         text=(query.get("q") or "")[:MAX_TEXT] or None,
         include_hidden=grant.admin,
@@ -83,7 +90,8 @@ def _more_url(grant: Grant, filters: Filters, page: Page, endpoint: str) -> str 
 async def index(request: web.Request) -> web.StreamResponse:
     grant = await session_of(request)
     gallery = gallery_of(request)
-    filters = filters_of(request, grant)
+    styles = await style_options(request, grant)
+    filters = filters_of(request, grant, styles)
     page = await _page(request, grant, filters)
     user_name = None
     if filters.user_id:
@@ -96,7 +104,7 @@ async def index(request: web.Request) -> web.StreamResponse:
         grant=grant,
         base=grant.path,
         filters=filters,
-        styles=list(gallery.styles),
+        styles=styles,
         user_name=user_name,
         page=page,
         next_page=_more_url(grant, filters, page, ""),
@@ -109,7 +117,7 @@ async def index(request: web.Request) -> web.StreamResponse:
 async def more(request: web.Request) -> web.StreamResponse:
     """The next page's cards as an HTML fragment, for "load more" and infinite scroll."""
     grant = await session_of(request)
-    filters = filters_of(request, grant)
+    filters = filters_of(request, grant, await style_options(request, grant))
     page = await _page(request, grant, filters)
     return gallery_of(request).render(
         "cards.html",

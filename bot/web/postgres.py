@@ -19,14 +19,17 @@ from bot.core.store.postgres import PostgresStore
 from bot.web.queries import (
     ITEM_COLUMNS,
     MAX_SEARCH_WORDS,
+    SCOPE_STYLES,
     VISIBLE,
     Filters,
     GalleryItem,
     Original,
     Page,
+    StyleOption,
     item_from,
     listing_cursor,
     originals_from,
+    scope_styles_from,
 )
 
 # The expression of migration 006's GIN index, word for word, so the planner uses it.
@@ -167,6 +170,9 @@ class PostgresGallery:
             "updated_at = excluded.updated_at",
             (platform, scope_id, time.time()),
         )
+
+    async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
+        return scope_styles_from(await self._store.fetch(SCOPE_STYLES, (platform, scope_id)))
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

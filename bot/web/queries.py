@@ -116,6 +116,35 @@ def originals_from(rows: Sequence[ItemRow]) -> list[Original]:
 
 
 @dataclass(frozen=True)
+class StyleOption:
+    """A style the gallery's filter offers: a built-in one or the scope's own."""
+
+    id: str
+    label: str
+    preview: str | None = None  # the preview grid's file name, for a scope's own style
+
+
+# The scope's own visible styles, oldest first (`community_styles`, migration 010).
+SCOPE_STYLES = (
+    "SELECT style_id, name, preview_path FROM community_styles WHERE platform = ? "
+    "AND scope_id = ? AND hidden = 0 ORDER BY created_at, style_id"
+)
+
+
+def scope_styles_from(rows: Sequence[ItemRow]) -> list[StyleOption]:
+    """Options from `SCOPE_STYLES` rows; a preview by its bare file name (served from the
+    web process's own images folder, like every picture)."""
+    return [
+        StyleOption(
+            str(r["style_id"]),
+            f"🎨 {r['name']}",
+            Path(str(r["preview_path"])).name if r["preview_path"] else None,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
 class Filters:
     style: str | None = None
     user_id: str | None = None
@@ -173,6 +202,9 @@ class GalleryStore(Protocol):
         ...
 
     async def revoke_gallery(self, platform: str, scope_id: str) -> None: ...
+
+    async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
+        """The scope's own visible styles (`SCOPE_STYLES`)."""
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

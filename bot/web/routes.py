@@ -29,6 +29,7 @@ def build_app(gallery: Gallery, edits: EditorSetup | None = None) -> web.Applica
     app.router.add_get(base + "i/{id}/image", media.image)
     app.router.add_get(base + "i/{id}/original/{index:[1-4]}", media.original)
     app.router.add_get(base + "i/{id}/thumb.webp", media.thumbnail)
+    app.router.add_get(base + "style/{style:[a-z0-9-]{1,32}}/preview.jpg", media.style_preview)
     app.router.add_get(base + "static/{name}", media.static)
     app.router.add_post(base + "i/{id}/delete", actions.delete)
     app.router.add_post(base + "i/{id}/hide", actions.hide)

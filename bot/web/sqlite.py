@@ -18,19 +18,22 @@ import aiosqlite
 
 from bot.web.queries import (
     ITEM_COLUMNS,
+    SCOPE_STYLES,
     VISIBLE,
     Filters,
     GalleryItem,
     Original,
     Page,
+    StyleOption,
     item_from,
     listing_cursor,
     match_expression,
     originals_from,
+    scope_styles_from,
     search_cursor,
 )
 
-SCHEMA_VERSION = 10  # the brush editor's link uses (migration 010)
+SCHEMA_VERSION = 10  # communities' own styles (migration 010)
 
 
 class SchemaTooOld(RuntimeError):
@@ -190,6 +193,9 @@ class SqliteGallery:
             "updated_at = excluded.updated_at",
             (platform, scope_id, time.time()),
         )
+
+    async def scope_styles(self, platform: str, scope_id: str) -> list[StyleOption]:
+        return scope_styles_from(await self._rows(SCOPE_STYLES, (platform, scope_id)))
 
     async def user_name(
         self, platform: str, scope_id: str, user_id: str, *, include_hidden: bool = False

@@ -545,6 +545,7 @@ class DiscordDriver:
     def slash(
         self,
         name: str,
+        /,
         *,
         user: str = "alice",
         permissions: int = MEMBER,

@@ -48,6 +48,7 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url:
         "scope_settings": 1,
         "user_settings": 1,
         "state": 1,
+        "community_styles": 1,
         "editor_link_uses": 1,
     }
     target = await Store.open(pg_url)
@@ -80,13 +81,14 @@ async def test_copy_with_images_to_moves_the_files(tmp_path: Path, pg_url: str) 
         await source.close()
     shared = tmp_path / "shared-volume" / "images"
     report = await copy_databases(sqlite_url, pg_url, images_to=shared)
-    assert (report.images_copied, report.images_missing) == (5, 0)
+    assert (report.images_copied, report.images_missing) == (6, 0)
     target = await Store.open(pg_url)
     try:
         row = await target.get(made["parent"])
         grid = await target.get(made["grid"])
         assert grid is not None
         grid = await target.with_images(grid)
+        style = await target.community_style("telegram", "-100", "neon-noir")
     finally:
         await target.close()
     # Every file of the grid is in the new folder under its generated name.
@@ -100,6 +102,11 @@ async def test_copy_with_images_to_moves_the_files(tmp_path: Path, pg_url: str) 
     assert row is not None and row.image_path == str((shared / f"{made['parent']}.png").resolve())
     assert Path(row.image_path).read_bytes() == made["image"].read_bytes()
     assert made["image"].exists()  # copied, not moved: the old store still works
+    # A community style's reference picture too, under a new generated name.
+    assert style is not None and len(style["refs"]) == 1
+    reference = Path(style["refs"][0])
+    assert reference.parent == shared.resolve() and reference.name != made["reference"].name
+    assert reference.read_bytes() == b"\x89PNG reference"
 
 
 async def test_copy_with_images_to_takes_an_edits_mask(tmp_path: Path, pg_url: str) -> None:

@@ -1,4 +1,4 @@
-"""A brush-editor link works once: its use is stored (migration 010) on SQLite and PostgreSQL,
+"""A brush-editor link works once: its use is stored (migration 009) on SQLite and PostgreSQL,
 and forget-me and the retention purge remove those rows like the rest of a person's data."""
 
 from __future__ import annotations

@@ -27,6 +27,9 @@ async def test_a_request_reads_its_scope_once(
     await store.set_scope_pending_limit(GUILD.platform, GUILD.id, 1)
     # As the bot does at start: today's counts are rebuilt once a day, not per request.
     await service.load_quotas()
+    # The scope's catalogue of its own styles is cached: read once per scope and process
+    # (and again after a style changes), not per request.
+    await service.style_catalogue(GUILD)
     statements: list[str] = []
     fetch, execute = store.fetch, store.execute
 

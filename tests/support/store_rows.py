@@ -92,7 +92,45 @@ async def fill(store: Store, images: Path) -> dict[str, Any]:
         tile.write_bytes(b"\x89PNG tile " + str(k).encode())
         tiles.append(StoredImage(index=k, path=str(tile), width=8, height=8, seed=k))
     await store.record_images(grid.id, tiles)
-    return {"parent": parent.id, "child": child.id, "image": image, "grid": grid.id}
+    # A community style with a reference picture on disk.
+    reference = images / "0123456789abcdef-input.png"
+    reference.write_bytes(b"\x89PNG reference")
+    await store.save_community_style(style_values(refs=(str(reference),)))
+    return {
+        "parent": parent.id,
+        "child": child.id,
+        "image": image,
+        "grid": grid.id,
+        "reference": reference,
+    }
+
+
+def style_values(**overrides: Any) -> dict[str, Any]:
+    """A community style's row (a Telegram group's "Neon Noir")."""
+    now = time.time()
+    row: dict[str, Any] = {
+        "platform": "telegram",
+        "scope_id": "-100",
+        "style_id": "neon-noir",
+        "name": "Neon Noir",
+        "description": "Rain, neon, night.",
+        "template": "{prompt}, neon noir, rain-soaked streets",
+        "negative": "daylight",
+        "aspect": "16:9",
+        "count": 2,
+        "provider": None,
+        "refs": (),
+        "hidden": False,
+        "private": False,
+        "code": "#k3f9",
+        "digest": "d" * 64,
+        "preview_path": None,
+        "created_by": "42",
+        "created_by_name": "ann",
+        "created_at": now,
+        "updated_at": now,
+    }
+    return row | overrides
 
 
 _ids = itertools.count(1)

@@ -12,6 +12,7 @@ import pytest
 from bot.core.store import Store
 from bot.web import grants
 from bot.web.signing import Signer, load_key
+from tests.support.store_rows import style_values
 from tests.support.web import browser_session, card_ids, enter, running_site, use_backend
 
 
@@ -453,3 +454,67 @@ async def test_pagination_over_10000_rows_returns_each_once_in_order(tmp_path: P
         assert await walk("") == expected
         castles = [gen_id for gen_id in expected if int(gen_id, 16) % 3 == 0]
         assert await walk("q=castle") == castles
+
+
+async def test_the_style_filter_offers_the_servers_own_styles(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, browser_session() as client:
+        store = await Store.open(site.store_target)
+        try:
+            for style_id, name, hidden, scope in (
+                ("neon-noir", "Neon <b>Noir</b>", False, "100"),
+                ("secret", "Secret", True, "100"),
+                ("theirs", "Theirs", False, "200"),
+            ):
+                await store.save_community_style(
+                    style_values(
+                        platform="discord",
+                        scope_id=scope,
+                        style_id=style_id,
+                        name=name,
+                        hidden=hidden,
+                    )
+                )
+        finally:
+            await store.close()
+        noir = site.add(prompt="a cat", style="neon-noir", user="u1")
+        site.add(prompt="a dog", style="photo", user="u1")
+        await enter(client, site.link("discord", "100"))
+        async with client.get(f"{site.url}/g/discord/100/") as page:
+            html = await page.text()
+        assert '<option value="neon-noir">🎨 Neon &lt;b&gt;Noir&lt;/b&gt;</option>' in html
+        assert 'value="secret"' not in html and 'value="theirs"' not in html
+        assert 'value="anime"' in html
+        async with client.get(f"{site.url}/g/discord/100/?style=neon-noir") as page:
+            assert card_ids(await page.text()) == [noir]
+
+
+async def test_a_styles_preview_is_shown_with_its_filter(tmp_path: Path) -> None:
+    async with running_site(tmp_path) as site, browser_session() as client:
+        grid = site.config.images_dir / "0123456789abcdef.jpg"
+        grid.parent.mkdir(parents=True, exist_ok=True)
+        grid.write_bytes(b"\xff\xd8\xff a preview grid")
+        store = await Store.open(site.store_target)
+        try:
+            for scope, style_id, hidden in (("100", "neon-noir", False), ("100", "secret", True)):
+                await store.save_community_style(
+                    style_values(
+                        platform="discord",
+                        scope_id=scope,
+                        style_id=style_id,
+                        hidden=hidden,
+                        preview_path=str(grid),
+                    )
+                )
+        finally:
+            await store.close()
+        await enter(client, site.link("discord", "100"))
+        async with client.get(f"{site.url}/g/discord/100/?style=neon-noir") as page:
+            assert 'src="/g/discord/100/style/neon-noir/preview.jpg"' in await page.text()
+        async with client.get(f"{site.url}/g/discord/100/style/neon-noir/preview.jpg") as image:
+            assert image.status == 200 and await image.read() == grid.read_bytes()
+        for elsewhere in (
+            "/g/discord/100/style/secret/preview.jpg",
+            "/g/discord/200/style/neon-noir/preview.jpg",
+        ):
+            async with client.get(site.url + elsewhere) as refused:
+                assert refused.status in (403, 404)

@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord.answers import admin_only, refuse, reply
+from bot.adapters.discord.community_styles import style_group, with_previews
 from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.identity import requester_of, scope_of
@@ -58,6 +59,7 @@ def register_commands(
     tree.add_command(group)
     register_forget_me(tree)
     register_describe(tree, service, intake)
+    tree.add_command(style_group(service, intake.fetcher))
     register_share(tree, service)
     register_language(tree, service)
 
@@ -73,11 +75,12 @@ def style_choices(service: GenerationService, *, allowed_only: bool) -> StyleCho
     async def choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        allowed = None
+        allowed, scope = None, scope_of(interaction)
         if allowed_only:
-            settings = await service.scope_settings(scope_of(interaction))
+            settings = await service.scope_settings(scope)
             allowed = settings.allowed_styles or None
-        styles = service.styles.search(current, allowed, limit=25)
+        # The built-in styles and the server's own (a cached catalogue: no query per key).
+        styles = (await service.style_catalogue(scope)).search(current, allowed, limit=25)
         return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
 
     return choices
@@ -121,13 +124,14 @@ def register_imagine(
         strength: app_commands.Range[float, 0.1, 1.0] | None = None,
         style_ref: discord.Attachment | None = None,
     ) -> None:
+        # Aspect and count only when given: else the style's defaults apply.
+        shape = {k: v for k, v in (("aspect", aspect), ("count", count)) if v is not None}
         command = ImagineCommand(
             prompt=prompt,
             style=style,
-            aspect=aspect or "1:1",
             negative_prompt=negative,
             seed=seed,
-            count=count or 1,
+            **shape,
             strength=strength if strength is not None else DEFAULT_STRENGTH,
         )
         who, where = requester_of(interaction), scope_of(interaction)
@@ -184,7 +188,8 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
             user_default=await service.user_style(requester_of(interaction)),
             restricted=bool(settings.allowed_styles),
         )
-        await reply(interaction, text)
+        # The server's own styles show their previews (the grids made when they were saved).
+        await with_previews(interaction, text, [s for s in allowed if s.community])
 
     @tree.command(
         name="mystyle",
@@ -196,7 +201,9 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
     @app_commands.autocomplete(style=any_style_choices)
     async def mystyle(interaction: discord.Interaction, style: str | None = None) -> None:
         try:
-            chosen = await service.set_user_style(requester_of(interaction), style)
+            chosen = await service.set_user_style(
+                requester_of(interaction), style, scope_of(interaction)
+            )
         except UserFacingError as exc:
             await refuse(interaction, exc)
             return
@@ -235,8 +242,10 @@ def default_style_choices(service: GenerationService) -> StyleChoices:
     async def choices(
         interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        settings = await service.scope_settings(scope_of(interaction))
-        styles = service.styles.search(current, settings.allowed_styles or None, limit=24)
+        scope = scope_of(interaction)
+        settings = await service.scope_settings(scope)
+        catalogue = await service.style_catalogue(scope)
+        styles = catalogue.search(current, settings.allowed_styles or None, limit=24)
         found = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
         return [*found, app_commands.Choice(name="(none: use the bot's default)", value="none")]
 

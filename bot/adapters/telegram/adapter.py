@@ -23,6 +23,7 @@ from bot.adapters.telegram.buttons import Buttons
 from bot.adapters.telegram.chat_changes import ChatMoves, Membership
 from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.commands import Commands
+from bot.adapters.telegram.community_styles import StyleCommands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
 from bot.adapters.telegram.inline import InlineMode
 from bot.adapters.telegram.inline_results import InlineResults
@@ -142,6 +143,7 @@ class TelegramAdapter:
         Membership(service.cancel_scope, self.rights).register(self.application)
         PictureRequests(service, intake, self.downloads, handles).register(self.application)
         Commands(service, answers, intake, gallery).register(self.application)
+        StyleCommands(service, answers, self.downloads).register(self.application)
         buttons = Buttons(service, answers, intake, handles)
         self.edit_desk = self._brush_editor(service, editor, buttons)
         self.application.add_error_handler(answers.on_error)

@@ -251,7 +251,9 @@ class Buttons:
 
     async def my_default(self, update: Update, context: Context, button: MyDefault) -> None:
         query = callback_query(update)
-        chosen = await self.service.set_user_style(requester_of(update), button.style or "")
+        chosen = await self.service.set_user_style(
+            requester_of(update), button.style or "", scope_of(update)
+        )
         await answer_press(
             query, f"Your default style is now {chosen.label}." if chosen else "Cleared."
         )

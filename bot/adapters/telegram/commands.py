@@ -11,7 +11,13 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.ext import Application, CommandHandler
 
@@ -24,6 +30,7 @@ from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.languages import LanguageCommands
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
+from bot.core.models import Style
 from bot.core.numbers import whole_number
 from bot.core.requests.buttons import ChatDefault, ForgetCancel, ForgetConfirm, MyDefault
 from bot.core.requests.service import GenerationService
@@ -90,12 +97,34 @@ class Commands:
             styles_text(allowed, settings.default_style, mine),
             reply_markup=style_keyboard(allowed, MyDefault),
         )
+        await self._previews(message, [s for s in allowed if s.community and s.preview_path])
+
+    async def _previews(self, message: Message, styles: list[Style]) -> None:
+        """The chat's own styles' preview grids, as one album (up to 10), captioned."""
+        shown = styles[:10]
+        found = await asyncio.to_thread(read_existing, [s.preview_path for s in shown])
+        media = [
+            InputMediaPhoto(data, caption=escape(style.label), parse_mode=ParseMode.HTML)
+            for style, data in zip(shown, found, strict=True)
+            if data is not None
+        ]
+        if len(media) == 1:
+            await message.reply_photo(
+                media[0].media,
+                caption=media[0].caption,
+                parse_mode=ParseMode.HTML,
+                do_quote=True,
+            )
+        elif media:
+            await message.reply_media_group(media, do_quote=True)
 
     async def mystyle(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None
         text = " ".join(context.args or [])
-        style = await self.service.set_user_style(requester_of(update), text or None)
+        style = await self.service.set_user_style(
+            requester_of(update), text or None, scope_of(update)
+        )
         answer = (
             f"Your default style is now {escape(style.label)}."
             if style

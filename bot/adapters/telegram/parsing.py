@@ -9,7 +9,7 @@ Unknown `--flags` are an error with a usage hint, never silently ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, MAX_SEED, AspectRatio
@@ -49,6 +49,8 @@ class ParsedImagine:
     seed: int | None = None
     count: int = 1
     strength: float | None = None
+    # The options the text set (a style's default aspect and count apply to the others).
+    given: frozenset[str] = field(default=frozenset(), compare=False)
     style_ref: bool = False  # the picture sent with the command is a style reference
 
 
@@ -141,5 +143,8 @@ def parse_imagine(text: str) -> ParsedImagine:
     if not prompt:
         raise ParseError("Please describe the picture you want.")
     return ParsedImagine(
-        prompt=" ".join(prompt), negative_prompt=" ".join(negative) or None, **fields
+        prompt=" ".join(prompt),
+        negative_prompt=" ".join(negative) or None,
+        given=frozenset(fields),
+        **fields,
     )

@@ -104,13 +104,14 @@ class PictureRequests:
         if text is None:
             return
         parsed = parse_imagine(text)
+        # Aspect and count only when the text set them: else the style's defaults apply.
+        shape = {k: getattr(parsed, k) for k in ("aspect", "count") if k in parsed.given}
         command = ImagineCommand(
             prompt=parsed.prompt,
             style=parsed.style,
-            aspect=parsed.aspect,
             negative_prompt=parsed.negative_prompt,
             seed=parsed.seed,
-            count=parsed.count,
+            **shape,
             strength=parsed.strength if parsed.strength is not None else DEFAULT_STRENGTH,
         )
         requester, scope = requester_of(update), scope_of(update)

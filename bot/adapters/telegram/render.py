@@ -31,7 +31,9 @@ HELP = (
     "/language: the language I answer you in\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
     "Group admins: /setlanguage &lt;language&gt; [members|everyone], /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
-    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off|revoke, /settings"
+    "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off|revoke, /settings\n"
+    "Styles of this chat's own: /newstyle &lt;name&gt;, /editstyle, /delstyle, /exportstyle, "
+    "/importstyle; any chat uses one by its code: style:#k3f9"
 )
 
 COMMANDS = [
@@ -49,6 +51,11 @@ COMMANDS = [
     ("setlimits", "Group admins: lower the daily limits and pictures per request"),
     ("nsfw", "Group admins: allow NSFW pictures here (on/off)"),
     ("setlanguage", "Group admins: this chat's language"),
+    ("newstyle", "Group admins: make a style of this chat's own"),
+    ("editstyle", "Group admins: change one of this chat's styles"),
+    ("delstyle", "Group admins: delete one of this chat's styles"),
+    ("exportstyle", "Group admins: a style as text to import elsewhere"),
+    ("importstyle", "Group admins: a style from exported text or a #code"),
     ("help", "What this bot does, with examples"),
 ]
 
@@ -197,6 +204,8 @@ def styles_text(styles: list[Style], scope_default: str | None, mine: str | None
         if style.id == scope_default:
             marks.append("chat default")
         suffix = f" — <i>{', '.join(marks)}</i>" if marks else ""
+        if style.code:  # a chat's own style: its code works in any chat (unless private)
+            suffix = f" <code>{style.code}</code>{suffix}"
         lines.append(
             f"{style.emoji} <b>{escape(style.name)}</b> <code>{style.id}</code>: {escape(style.description)}{suffix}"
         )

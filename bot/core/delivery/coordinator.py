@@ -39,7 +39,15 @@ from bot.core.images.pixels import BadImage
 from bot.core.limits.quotas import settled_nowhere
 from bot.core.limits.safety import BannedTerms, TextGate
 from bot.core.messages import Done, Event, Failed, Progress, Started
-from bot.core.models import NOT_BEFORE, Generation, Kind, Status, StatusUpdate
+from bot.core.models import (
+    NOT_BEFORE,
+    PREVIEWS,
+    STYLE_PREVIEW,
+    Generation,
+    Kind,
+    Status,
+    StatusUpdate,
+)
 from bot.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -114,6 +122,12 @@ class DeliveryCoordinator:
     def backlog_done(self) -> asyncio.Event:
         return self.consumer.backlog_done
 
+    def _channel_of(self, generation: Generation) -> ResultChannel | None:
+        """The row's platform's channel; a style preview's rows go to the previews' own."""
+        if STYLE_PREVIEW in generation.handle:
+            return self._channels.get(PREVIEWS)
+        return self._channels.get(generation.platform)
+
     def register(self, channel: ResultChannel) -> None:
         self._channels[channel.platform] = channel
 
@@ -183,7 +197,7 @@ class DeliveryCoordinator:
     async def _show(self, generation: Generation, update: StatusUpdate) -> None:
         if generation.status not in (Status.QUEUED, Status.RUNNING):
             return
-        channel = self._channels.get(generation.platform)
+        channel = self._channel_of(generation)
         if channel is None:
             return
         try:
@@ -284,7 +298,7 @@ class DeliveryCoordinator:
         return failed
 
     async def report_failure(self, generation: Generation) -> None:
-        channel = self._channels.get(generation.platform)
+        channel = self._channel_of(generation)
         if channel is None:
             return
         try:
@@ -313,7 +327,7 @@ class DeliveryCoordinator:
             shown = generation.input_path  # never in the gallery: the user's own picture
         if not shown:
             return
-        channel = self._channels.get(generation.platform)
+        channel = self._channel_of(generation)
         if channel is None:
             # Delivered when an adapter for this platform runs again (resume on start).
             log.info(

@@ -395,6 +395,12 @@ def _number(draw: ImageDraw.ImageDraw, number: int, left: int, top: int, cell: i
     )
 
 
+def labelled_grid(pictures: Sequence[bytes], labels: Sequence[str], *, quality: int = 88) -> bytes:
+    """A grid (`compose_grid`) with each tile's label on a dark band along its bottom: a
+    style's preview, one sample prompt per tile. Labels are the bot's own words."""
+    return compose_grid(pictures, quality=quality, labels=labels).data
+
+
 def _label(draw: ImageDraw.ImageDraw, text: str, box: tuple[int, int, int, int]) -> None:
     """A tile's label: white text on a dark band across the tile's bottom, cut with an
     ellipsis to the tile's width. Pillow's default font: pixels, so no text the user wrote

@@ -42,6 +42,7 @@ from bot.core.models import (
     Style,
     Ticket,
 )
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
 from bot.core.requests.preferences import Preferences, ScopeSettings, reader_locale
@@ -172,6 +173,8 @@ class Admission:
         banned: BannedTerms,
         moderator: Moderator | None,
         files: ImageFiles,
+        inputs: InputImages | None = None,
+        community: CommunityStyles | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -185,7 +188,7 @@ class Admission:
         self._banned = banned
         self._moderator = moderator
         self._files = files
-        self._inputs = InputImages(settings, moderator)
+        self._inputs = inputs or InputImages(settings, moderator)
         self.picture_slot = self._inputs.slot
         self.plans = JobPlans(
             settings=settings,
@@ -195,6 +198,7 @@ class Admission:
             capabilities=capabilities,
             reply_stream=reply_stream,
             files=files,
+            community=community,
         )
 
     # -- validation -------------------------------------------------------------------------------
@@ -204,13 +208,14 @@ class Admission:
     ) -> Style:
         """Explicit choice -> the user's default -> the scope default -> DEFAULT_STYLE."""
         settings = await self._preferences.scope_settings(scope)
-        return await self._resolve(requester, settings, explicit)
+        return await self._resolve(requester, scope, settings, explicit)
 
     async def _resolve(
-        self, requester: Requester, settings: ScopeSettings, explicit: str | None
+        self, requester: Requester, scope: Scope, settings: ScopeSettings, explicit: str | None
     ) -> Style:
+        """Built-in styles, the scope's own (by name) and any scope's by code (`#k3f9`)."""
         if explicit is not None and explicit.strip():
-            style = self._styles.get(explicit)
+            style = await self._preferences.style_in(scope, explicit)
             if not settings.allows(style.id):
                 allowed = ", ".join(settings.allowed_styles)
                 raise StyleNotAllowed(
@@ -222,10 +227,22 @@ class Admission:
             settings.default_style,
             self._settings.default_style,
         ]
-        for candidate in candidates:
-            if candidate and candidate in self._styles and settings.allows(candidate):
-                return self._styles.get(candidate)
-        return self._styles.get(settings.allowed_styles[0])
+        for candidate in (*candidates, *settings.allowed_styles):
+            if candidate and settings.allows(candidate):
+                found = await self._preferences.style_in_or_none(scope, candidate)
+                if found is not None and found.id == candidate:
+                    return found
+        return self._styles.get(self._settings.default_style)
+
+    @staticmethod
+    def with_style_defaults(command: ImagineCommand, style: Style) -> ImagineCommand:
+        """The style's default aspect and count where the command leaves them unset."""
+        update: dict[str, object] = {}
+        if style.aspect is not None and "aspect" not in command.model_fields_set:
+            update["aspect"] = style.aspect
+        if style.count is not None and "count" not in command.model_fields_set:
+            update["count"] = style.count
+        return command.model_copy(update=update) if update else command
 
     async def prepare(
         self,
@@ -250,8 +267,12 @@ class Admission:
         # here, its limits when checked now and when reserved in `submit`.
         row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
-        styles, expansion = await self._variants(requester, scope_settings, command, prompt, kind)
-        style, count = styles[0], max(len(styles), len(expansion.prompts), command.count)
+        styles, expansion = await self._variants(
+            requester, scope, scope_settings, command, prompt, kind
+        )
+        style = styles[0]  # a single style's default aspect and count apply; a compare's not
+        command = self.with_style_defaults(command, style) if len(styles) == 1 else command
+        count = max(len(styles), len(expansion.prompts), command.count)
         check_aspect(command.aspect, self._capabilities)
         if not describe:
             self._check_tiles(styles, expansion, kind, mask is not None)
@@ -261,7 +282,7 @@ class Admission:
         await self._check_limits(requester, scope, limits, count)
         image, known = await self._input_picture(requester, scope, command, describe)
         image = image if image is not None else source_image
-        references = await self._references(requester, scope, command)
+        references = await self._references(requester, scope, command, styles, kind)
         providers = await self._providers(requester, scope, kind, image, known, mask, references)
         seed = command.seed if command.seed is not None else secrets.randbelow(MAX_SEED + 1)
         return PreparedRequest(
@@ -297,6 +318,7 @@ class Admission:
     async def _variants(
         self,
         requester: Requester,
+        scope: Scope,
         settings: ScopeSettings,
         command: ImagineCommand,
         prompt: str,
@@ -308,9 +330,11 @@ class Admission:
         names = style_names(command.style)
         styles: tuple[Style, ...]
         if len(names) < 2:
-            styles = (await self._resolve(requester, settings, names[0] if names else None),)
+            styles = (await self._resolve(requester, scope, settings, names[0] if names else None),)
         else:
-            styles = tuple([await self._resolve(requester, settings, name) for name in names])
+            styles = tuple(
+                [await self._resolve(requester, scope, settings, name) for name in names]
+            )
         expansion = expand(prompt) if kind is not Kind.DESCRIBE else Expansion((prompt,), ())
         several = len(styles) > 1 or expansion.permutes
         if several and kind not in VARIANT_KINDS:
@@ -331,9 +355,21 @@ class Admission:
         return styles, expansion
 
     async def _references(
-        self, requester: Requester, scope: Scope, command: ImagineCommand
+        self,
+        requester: Requester,
+        scope: Scope,
+        command: ImagineCommand,
+        styles: tuple[Style, ...],
+        kind: Kind,
     ) -> tuple[bytes, ...]:
-        """The style reference pictures, each checked and cleaned like an input picture."""
+        """The request's style references, one set: the pictures sent with it (a one-off
+        `style_ref`, or a follow-up's carried over) when there are any, else the pictures of its
+        community style (one style, a request that makes a new picture). Each is checked and
+        cleaned like an input picture; the style's were when it was saved."""
+        if not command.style_references:
+            if len(styles) == 1 and operation_of(kind) == "generate":
+                return await self.plans.references(styles[0])
+            return ()
         cleaned = []
         for picture in command.style_references:
             try:
@@ -505,6 +541,7 @@ class Admission:
             prepared.input_image,
             prepared.mask,
             prepared.references,
+            prepared.styles,
         )
         try:
             _created, position = await self._queue.enqueue_ranked(job)

@@ -106,6 +106,11 @@ class FollowUpActions:
             raise InvalidRequest("A description has no picture to make again.")
         kind = Kind.RESTYLE if style and style != original.style else Kind.REROLL
         references = await self._references_of(original)
+        if (
+            kind is Kind.RESTYLE
+            and (await self._admission.plans.style_of(original)).style_references
+        ):
+            references = ()  # its old style's pictures: the new style's own apply instead
         command = self._again(original, style=style or original.style, style_references=references)
         return await self._admission.prepare(
             requester,
@@ -283,7 +288,7 @@ class FollowUpActions:
             parent_index=generation.parent_index,
             edit_note=generation.edit_note,
             references_note=await self._references_note(generation),
-            tiles=self._admission.plans.tile_labels(generation),
+            tiles=await self._admission.plans.tile_labels(generation),
         )
 
     async def _references_note(self, generation: Generation) -> str | None:

@@ -29,6 +29,7 @@ from bot.core.messages import (
     Operation,
 )
 from bot.core.models import DEFAULT_STRENGTH, EDIT_KINDS, Generation, Kind, Scope, Style
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.preferences import Preferences
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.variants import (
@@ -94,6 +95,13 @@ def providers_for(
     return references_first(capabilities, chosen) if references else tuple(chosen)
 
 
+def preferred_first(providers: tuple[str, ...], preferred: str | None) -> tuple[str, ...]:
+    """The chain with the style's preferred provider first, when it can make the request."""
+    if preferred is None or preferred not in providers:
+        return providers
+    return (preferred, *(p for p in providers if p != preferred))
+
+
 def rendered_prompt(style: Style, prompt: str, kind: Kind, has_mask: bool) -> str:
     """The style's template around the prompt; an edit by words sends the instruction as
     the user wrote it ("make it night" is not a scene to dress in a style)."""
@@ -113,9 +121,11 @@ class JobPlans:
         capabilities: Mapping[str, Capabilities],
         reply_stream: str,
         files: ImageFiles,
+        community: CommunityStyles | None = None,
     ) -> None:
         self._settings = settings
         self._styles = styles
+        self._community = community
         self._preferences = preferences
         self._queue = queue
         self._capabilities = dict(capabilities)
@@ -132,20 +142,20 @@ class JobPlans:
     ) -> tuple[str, ...]:
         return providers_for(self._capabilities, kind, has_image, known, has_mask, references)
 
-    def tile_styles(self, generation: Generation, style: Style) -> tuple[Style, ...]:
-        """The style of each tile of a compare (its row lists several), else `style`."""
+    async def tile_styles(self, generation: Generation, style: Style) -> tuple[Style, ...]:
+        """The style of each tile of a compare (its row lists several; a scope's own styles
+        and codes found like built-in ones), else `style`."""
         ids = compared(generation.style)
         if len(ids) < 2:
             return (style,)
-        return tuple(self._styles.find(i) or style for i in ids)
+        scope = Scope(platform=generation.platform, id=generation.scope_id)
+        return tuple([await self._find(scope, i) or style for i in ids])
 
-    def _row_style(self, generation: Generation) -> Style:
-        first = compared(generation.style)[0]
-        return self._styles.find(first) or self._styles.get(self._settings.default_style)
-
-    def tile_labels(self, generation: Generation) -> tuple[str, ...]:
+    async def tile_labels(self, generation: Generation) -> tuple[str, ...]:
         """Each tile's label of a compare or permutations grid (none for any other)."""
-        return tuple(v.label for v in self.variants(generation, self._row_style(generation)))
+        style = await self.style_of(generation)
+        tiles = await self.tile_styles(generation, style)
+        return tuple(v.label for v in self.variants(generation, style, tiles))
 
     def tile(self, generation: Generation, index: int) -> tuple[str, str]:
         """The prompt (escaped, so it stands for itself) and style id of tile `index` of a
@@ -164,21 +174,23 @@ class JobPlans:
             return generation.prompt, styles[index - 1]
         return generation.prompt, styles[0]
 
-    def variants(self, generation: Generation, style: Style) -> tuple[JobVariant, ...]:
+    def variants(
+        self, generation: Generation, style: Style, tiles: tuple[Style, ...] = ()
+    ) -> tuple[JobVariant, ...]:
         """One entry per tile for a compare or permutations request, else none: each tile's
-        style rendered around its prompt, with its label."""
+        style (`tiles`, from `tile_styles`) rendered around its prompt, with its label."""
         if generation.kind not in VARIANT_KINDS:
             return ()
-        styles = self.tile_styles(generation, style)
+        styles = tiles or (style,)
         try:
             expansion = expand(generation.prompt)
         except InvalidRequest:  # a row written before braces meant choices
             expansion = Expansion(prompts=(generation.prompt,), labels=())
         if len(styles) == 1 and not expansion.permutes:
             return ()
-        tiles = [(s, p, s.name) for s in styles for p in expansion.prompts[:1]]
+        made = [(s, p, s.name) for s in styles for p in expansion.prompts[:1]]
         if expansion.permutes:
-            tiles = [
+            made = [
                 (styles[0], p, lab)
                 for p, lab in zip(expansion.prompts, expansion.labels, strict=True)
             ]
@@ -191,7 +203,7 @@ class JobPlans:
                 hints={k: dict(v) for k, v in tile_style.providers.items()},
                 label=label,
             )
-            for tile_style, prompt, label in tiles
+            for tile_style, prompt, label in made
         )
 
     def job(
@@ -202,23 +214,29 @@ class JobPlans:
         input_image: bytes | None,
         mask: bytes | None = None,
         references: tuple[bytes, ...] = (),
+        tiles: tuple[Style, ...] = (),
     ) -> JobMessage:
         """The one builder of a generation's job, from its row: at the first enqueue and at
         every resume (`job_for`), so a field added here behaves the same after a restart.
-        `style` is the row's, `scope_nsfw` the scope's setting, the pictures the row's files."""
+        `style` is the row's, `scope_nsfw` the scope's setting, the pictures the row's files,
+        its style references among them (a one-off's or its community style's, stored beside
+        the request when it was made)."""
         has_mask = mask is not None
-        providers = self.providers_for(
-            generation.kind,
-            input_image is not None,
-            bool(generation.suggestions),
-            has_mask,
-            references=bool(references),
+        providers = preferred_first(
+            self.providers_for(
+                generation.kind,
+                input_image is not None,
+                bool(generation.suggestions),
+                has_mask,
+                references=bool(references),
+            ),
+            style.provider,
         )
         # NSFW only when the scope allows it AND the adapter said this chat may show it
         # (a Discord channel that is not age-restricted never may).
         nsfw = scope_nsfw and generation.policy.nsfw_ok
         operation = operation_of(generation.kind, has_mask)
-        variants = self.variants(generation, style)
+        variants = self.variants(generation, style, tiles)
         version = EDIT_VERSION if operation in EDIT_OPERATIONS else 2
         if variants or references:
             version = VARIANT_VERSION
@@ -244,10 +262,36 @@ class JobPlans:
             style_references=references,
         )
 
+    async def references(self, style: Style) -> tuple[bytes, ...]:
+        """A style's reference pictures as stored (one that went missing is left out)."""
+
+        def read() -> tuple[bytes, ...]:
+            found = []
+            for path in style.style_references:
+                try:
+                    found.append(self._files.read(path))
+                except OSError:
+                    log.warning("style %s: a reference picture is missing", style.id)
+            return tuple(found)
+
+        return await asyncio.to_thread(read) if style.style_references else ()
+
+    async def style_of(self, generation: Generation) -> Style:
+        """The row's style: built-in, its scope's own, or another scope's by code; the
+        default when it is gone (deleted, or made private since). A compare's first style."""
+        scope = Scope(platform=generation.platform, id=generation.scope_id)
+        found = await self._find(scope, compared(generation.style)[0])
+        return found or self._styles.get(self._settings.default_style)
+
+    async def _find(self, scope: Scope, style_id: str) -> Style | None:
+        if self._community is not None:
+            return await self._community.find(scope, style_id)
+        return self._styles.find(style_id)
+
     async def job_for(self, generation: Generation) -> JobMessage:
         """The job of a stored row (after a restart): its style, the scope's setting and the
         pictures read back, then the same builder as the first enqueue."""
-        style = self._row_style(generation)  # a compare's first style
+        style = await self.style_of(generation)  # a compare's first style
         scope = Scope(platform=generation.platform, id=generation.scope_id)
         scope_settings = await self._preferences.scope_settings(scope)
         image = mask = None
@@ -255,8 +299,10 @@ class JobPlans:
             image = await asyncio.to_thread(self._files.read, generation.input_path)
         if generation.kind in EDIT_KINDS:
             mask = await asyncio.to_thread(self._files.read_mask, generation.id)
+        # The request's references as stored beside it (a one-off's or its style's pictures).
         references = await asyncio.to_thread(self._files.read_references, generation.id)
-        return self.job(generation, style, scope_settings.nsfw, image, mask, references)
+        tiles = await self.tile_styles(generation, style)
+        return self.job(generation, style, scope_settings.nsfw, image, mask, references, tiles)
 
     async def resume_job(self, generation: Generation) -> None:
         """Enqueue again after a restart; a no-op when Redis still knows the job."""

@@ -19,6 +19,7 @@ from redis.exceptions import RedisError
 from bot.core.errors import StyleNotAllowed
 from bot.core.language import LANGUAGES, choose_locale, community_locale
 from bot.core.models import Requester, Scope, Style
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.store import Store
 from bot.core.store.settings import ScopeRow
@@ -68,9 +69,11 @@ class Preferences:
         *,
         redis: Redis | None = None,
         version_key: str = "imaginebot:settings-version",
+        community: CommunityStyles | None = None,
     ) -> None:
         self._store = store
         self._styles = styles
+        self._community = community
         self._redis = redis
         self._version_key = version_key
         self._version: bytes | None = None  # the version the caches hold
@@ -100,6 +103,8 @@ class Preferences:
     async def changed_elsewhere(self) -> None:
         """Settings changed behind the caches (a chat's records moved): forget them everywhere."""
         await self._changed()
+        if self._community is not None:
+            await self._community.changed_everywhere()
 
     async def _changed(self) -> None:
         """Tell every process (this one too) that a setting changed."""
@@ -127,9 +132,26 @@ class Preferences:
         self._scope_cache[(scope.platform, scope.id)] = settings
         await self._changed()
 
+    async def style_in(self, scope: Scope, text: str) -> Style:
+        """A built-in style, one of the scope's own, or one by code (`#k3f9`)."""
+        if self._community is None:
+            return self._styles.get(text)
+        return await self._community.get(scope, text)
+
+    async def style_in_or_none(self, scope: Scope, text: str) -> Style | None:
+        if self._community is None:
+            return self._styles.find(text)
+        return await self._community.find(scope, text)
+
+    async def catalogue(self, scope: Scope) -> StyleCatalogue:
+        """The styles members of the scope can choose from by name (built-in and its own)."""
+        if self._community is None:
+            return self._styles
+        return await self._community.catalogue(scope)
+
     async def set_scope_default(self, scope: Scope, style_text: str | None) -> Style | None:
         current = await self.scope_settings(scope)
-        style = self._styles.get(style_text) if style_text else None
+        style = await self.style_in(scope, style_text) if style_text else None
         if style is not None and not current.allows(style.id):
             raise StyleNotAllowed(
                 f"{style.label} is not in this chat's allowed styles; allow it first."
@@ -143,18 +165,18 @@ class Preferences:
         self, scope: Scope, style_texts: Iterable[str] | None
     ) -> list[Style]:
         """Restrict the scope to these styles (None or empty: every style is allowed)."""
-        styles = [self._styles.get(text) for text in style_texts or []]
+        styles = [await self.style_in(scope, text) for text in style_texts or []]
         unique = list(dict.fromkeys(s.id for s in styles))
         current = await self.scope_settings(scope)
         default = current.default_style
         if unique and default and default not in unique:
             default = None  # the old default is no longer allowed; fall back to the bot default
         await self._save_scope(scope, ScopeSettings(default, tuple(unique), current.nsfw))
-        return [self._styles.get(i) for i in unique]
+        return [next(s for s in styles if s.id == i) for i in unique]
 
     async def allowed_styles(self, scope: Scope) -> list[Style]:
         settings = await self.scope_settings(scope)
-        return [s for s in self._styles if settings.allows(s.id)]
+        return [s for s in await self.catalogue(scope) if settings.allows(s.id)]
 
     async def set_scope_nsfw(self, scope: Scope, allowed: bool) -> None:
         """Admins allow or forbid NSFW output for their scope (forbidden by default)."""
@@ -168,8 +190,17 @@ class Preferences:
             self._user_cache[key] = await self._store.user_style(*key)
         return self._user_cache[key]
 
-    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
-        style = self._styles.get(style_text) if style_text else None
+    async def set_user_style(
+        self, requester: Requester, style_text: str | None, scope: Scope | None = None
+    ) -> Style | None:
+        """The user's own default: a built-in style, or (chosen in `scope`) one of that
+        scope's own or any by code, which applies where it can be used."""
+        if not style_text:
+            style = None
+        elif scope is not None:
+            style = await self.style_in(scope, style_text)
+        else:
+            style = self._styles.get(style_text)
         await self._store.set_user_style(
             requester.platform, requester.user_id, style.id if style else None
         )

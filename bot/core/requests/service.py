@@ -45,11 +45,14 @@ from bot.core.models import (
 )
 from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest, new_generation_id
+from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.edits import EditActions, EditOffers
 from bot.core.requests.follow_ups import FollowUpActions
 from bot.core.requests.history import History
+from bot.core.requests.input_images import InputImages
 from bot.core.requests.preferences import Preferences, ScopeSettings
 from bot.core.requests.scope_changes import ScopeChanges
+from bot.core.requests.style_previews import StylePreviews
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.store import Store
 from bot.core.store.scopes import ChatMove
@@ -96,11 +99,8 @@ class GenerationService:
             operator_limits(settings), queue.redis, prefix=f"{settings.queue_name}:quota"
         )
         self.quotas.reload_with(self._load_quotas_at)
-        # Settings caches are checked against a version in the queue's Redis, which every
-        # bot process of the deployment shares.
-        self.preferences = Preferences(
-            store, styles, redis=queue.redis, version_key=f"{settings.queue_name}:settings-version"
-        )
+        inputs = InputImages(settings, moderator)
+        self.community, self.preferences = self._style_parts(inputs, banned, moderator)
         self.limits = ScopeLimits(store, settings)
         self.history_book = History(store, files, self.preferences)
         self.admission = Admission(
@@ -116,7 +116,10 @@ class GenerationService:
             banned=banned or BannedTerms([]),
             moderator=moderator,
             files=files,
+            inputs=inputs,
+            community=self.community,
         )
+        self.previews = StylePreviews(self.admission, store, files, self.community)
         self.scope_changes = ScopeChanges(store, queue, self.quotas, self.preferences)
         # Upscale, vary, remix, info, describe, "Imagine this"; and the edits: Vary (Region),
         # Zoom out, Pan, Make square, Edit by words.
@@ -127,6 +130,33 @@ class GenerationService:
         self.edit_actions = EditActions(
             admission=admission, history=history, files=files, capabilities=capabilities
         )
+
+    def _style_parts(
+        self, inputs: InputImages, banned: BannedTerms | None, moderator: Moderator | None
+    ) -> tuple[CommunityStyles, Preferences]:
+        """A scope's own styles beside the built-in ones (`/style create`, `style:#k3f9`), and
+        the settings that choose among them. Caches are checked against versions in the
+        queue's Redis, which every bot process of the deployment shares."""
+        settings, redis = self.settings, self.queue.redis
+        community = CommunityStyles(
+            settings=settings,
+            store=self.store,
+            builtins=self.styles,
+            files=self.files,
+            inputs=inputs,
+            banned=banned or BannedTerms([]),
+            moderator=moderator,
+            redis=redis,
+            version_key=f"{settings.queue_name}:styles-version",
+        )
+        preferences = Preferences(
+            self.store,
+            self.styles,
+            redis=redis,
+            version_key=f"{settings.queue_name}:settings-version",
+            community=community,
+        )
+        return community, preferences
 
     # -- what adapters and the CLI call, each answered by the part that owns it -------------
 
@@ -232,6 +262,18 @@ class GenerationService:
         """See `Preferences.set_allowed_styles`."""
         return await self.preferences.set_allowed_styles(scope, style_texts)
 
+    async def preview_style(self, scope: Scope, style: Style) -> bool:
+        """Queue the style's preview when it needs one (new, or its look changed) and is
+        shown (see `StylePreviews`): True when queued. Raises the refusal in plain words."""
+        if style.preview_path is not None or style.hidden:
+            return False
+        await self.previews.request(scope, style)
+        return True
+
+    async def style_catalogue(self, scope: Scope) -> StyleCatalogue:
+        """The built-in styles and the scope's visible own ones (cached; for autocomplete)."""
+        return await self.preferences.catalogue(scope)
+
     async def allowed_styles(self, scope: Scope) -> list[Style]:
         """See `Preferences.allowed_styles`."""
         return await self.preferences.allowed_styles(scope)
@@ -269,9 +311,11 @@ class GenerationService:
         """See `Preferences.user_style`."""
         return await self.preferences.user_style(requester)
 
-    async def set_user_style(self, requester: Requester, style_text: str | None) -> Style | None:
+    async def set_user_style(
+        self, requester: Requester, style_text: str | None, scope: Scope | None = None
+    ) -> Style | None:
         """See `Preferences.set_user_style`."""
-        return await self.preferences.set_user_style(requester, style_text)
+        return await self.preferences.set_user_style(requester, style_text, scope)
 
     async def effective_limits(self, scope: Scope) -> tuple[int, int | None]:
         """See `ScopeLimits.effective_limits`."""

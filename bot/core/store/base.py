@@ -22,6 +22,7 @@ from bot.core.store.executor import Executor, Row
 from bot.core.store.images import ImageQueries
 from bot.core.store.scopes import ScopeQueries
 from bot.core.store.settings import SettingsQueries
+from bot.core.store.styles import StyleQueries
 
 T = TypeVar("T")
 
@@ -86,7 +87,7 @@ def row_to_generation(row: Row) -> Generation:
     return Generation(**data)
 
 
-class Store(SettingsQueries, ImageQueries, ScopeQueries):
+class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
     """History and settings. `Store.open(path_or_url)` picks SQLite or PostgreSQL."""
 
     backend = "abstract"
@@ -351,6 +352,12 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries):
             rows = await tx.fetch(DERIVED_FROM_THEM, who)
             await tx.execute("DELETE FROM refusals WHERE platform = ? AND user_id = ?", who)
             await tx.execute("DELETE FROM user_settings WHERE platform = ? AND user_id = ?", who)
+            # The styles they made stay the community's; only their name leaves them.
+            await tx.execute(
+                "UPDATE community_styles SET created_by = NULL, created_by_name = NULL "
+                "WHERE platform = ? AND created_by = ?",
+                who,
+            )
             await tx.execute("DELETE FROM editor_link_uses WHERE platform = ? AND user_id = ?", who)
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 

@@ -4,7 +4,8 @@ Typically from the SQLite file to PostgreSQL when a bot outgrows one process, bu
 works. The target must be empty (a second copy would duplicate refusals, which have no key
 of their own), and the whole copy is one transaction on the target: an interrupted copy
 leaves it empty, never half-filled. With `--images-to`, image files (what the chat showed,
-each image of a grid, an input picture) are copied into that folder (under their generated
+each image of a grid, an input picture, a community style's reference pictures and preview)
+are copied into that folder (under their generated
 names, never a name from the rows) and the rows point there.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,7 @@ from typing import Any
 from bot.core.store.base import COLUMNS, Store, StoreUnavailable
 from bot.core.store.executor import Executor
 from bot.core.store.factory import BadDatabaseUrl, open_url
+from bot.core.store.styles import STYLE_COLUMNS
 from bot.settings import ConfigError, Settings
 from bot.startup import StartupError, host_of
 
@@ -43,6 +47,7 @@ TABLES: dict[str, tuple[str, str]] = {
         "platform, user_id",
     ),
     "state": ("key, value", "key"),
+    "community_styles": (STYLE_COLUMNS, "platform, scope_id, style_id"),
     "editor_link_uses": (
         "nonce, platform, user_id, generation_id, used_at, expires_at",
         "nonce",
@@ -123,6 +128,18 @@ def _move_images(
         else:
             new = _copied(row["path"], f"{gen_id}-{int(row['idx'])}", images_to, report)
         row["path"] = new or row["path"]
+    _move_style_files(data["community_styles"], images_to, report)
+
+
+def _move_style_files(rows: list[dict[str, Any]], images_to: Path, report: CopyReport) -> None:
+    """Community styles' reference pictures and previews, under new generated names."""
+    for row in rows:
+        refs = []
+        for path in json.loads(row.get("refs") or "[]"):
+            refs.append(_copied(path, f"{secrets.token_hex(8)}-input", images_to, report) or path)
+        row["refs"] = json.dumps(refs)
+        preview = row.get("preview_path")
+        row["preview_path"] = _copied(preview, secrets.token_hex(8), images_to, report) or preview
 
 
 async def _count_rows(store: Store) -> int:

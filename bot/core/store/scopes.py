@@ -77,7 +77,14 @@ class ScopeQueries(Executor):
                 "UPDATE refusals SET scope_id = ? WHERE platform = ? AND scope_id = ?",
                 (new_chat, platform, old_chat),
             )
-            return ChatMove(rows, unfinished, settings, refusals)
+            # The group's own styles go with it (a name the new chat has already stays its).
+            styles = await tx.execute(
+                "UPDATE community_styles SET scope_id = ? WHERE platform = ? AND scope_id = ? "
+                "AND NOT EXISTS (SELECT 1 FROM community_styles AS c WHERE c.platform = ? "
+                "AND c.scope_id = ? AND c.style_id = community_styles.style_id)",
+                (new_chat, platform, old_chat, platform, new_chat),
+            )
+            return ChatMove(rows, unfinished, settings + styles, refusals)
 
         return await self.transaction(move)
 

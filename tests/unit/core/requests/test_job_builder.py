@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.core.generation.providers.base import Capabilities
-from bot.core.messages import JobMessage
+from bot.core.messages import VARIANT_VERSION, JobMessage
 from bot.core.models import (
     EditRequest,
     ImagineCommand,
@@ -23,6 +23,7 @@ from bot.core.models import (
     Ticket,
 )
 from bot.core.requests.service import GenerationService
+from bot.core.requests.style_recipes import StyleDraft
 from tests.support.service import build_service
 
 ALICE = Requester(platform="discord", user_id="1", display_name="alice")
@@ -184,3 +185,25 @@ async def test_a_resumed_job_equals_the_first_one(built: Built, kind: str) -> No
     first = built.first[ticket.generation_id]
     assert first.nsfw is True and first.providers == ("sdwebui",)  # the job is a real one
     assert await built.resumed(ticket) == first
+
+
+async def test_a_resumed_job_keeps_its_community_styles_reference_pictures(
+    built: Built,
+) -> None:
+    """A community style's pictures are the request's style references, stored beside it:
+    the job after a restart carries the same pictures, even when the style has changed its
+    pictures in between."""
+    s = built.service
+    draft = StyleDraft(name="Harbour Ink", template="{prompt}, ink wash")
+    await s.community.create(GUILD, ALICE, draft, [picture(colour="teal")])
+    ticket = await s.imagine(
+        ALICE, GUILD, TARGET, ImagineCommand(prompt="a boat", style="Harbour Ink")
+    )
+    first = built.first[ticket.generation_id]
+    assert len(first.style_references) == 1 and first.v == VARIANT_VERSION
+    stored = s.files.references(ticket.generation_id)
+    assert [p.name for p in stored] == [f"{ticket.generation_id}-ref1.png"]
+    await s.community.edit(GUILD, "harbour-ink", {}, [picture(colour="red"), picture()])
+    resumed = await built.resumed(ticket)
+    assert resumed == first
+    assert resumed.style_references == (stored[0].read_bytes(),)
