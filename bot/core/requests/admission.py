@@ -263,8 +263,7 @@ class Admission:
         `source_image` is one of the bot's own images (a follow-up's; an edit's canvas)."""
         describe = kind is Kind.DESCRIBE
         prompt, negative = self._clean_words(command, describe)
-        # The scope's row, read once for the whole request: its style rules and NSFW switch
-        # here, its limits when checked now and when reserved in `submit`.
+        # The scope's row with the requester's language, read once for the whole request.
         row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
         styles, expansion = await self._variants(
