@@ -213,6 +213,10 @@ class Catalogues:
         return english
 
 
+# The catalogues a process renders with, loaded once per locale on first use.
+CATALOGUES: Final = Catalogues()
+
+
 def _shown(value: object, locale: str, escape: Callable[[str], str], catalogues: Catalogues) -> str:
     if isinstance(value, UserText):
         cleaned = escape(strip_bidi(value.value))

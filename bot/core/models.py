@@ -81,6 +81,11 @@ class Requester(Frozen):
     platform: str
     user_id: str
     display_name: str
+    # The language tag the person's app sent (Discord's `interaction.locale`, Telegram's
+    # `from.language_code`) and the community's platform default (Discord's `guild_locale`):
+    # raw outside values, read only through `bot.core.language.locale_from_tag`.
+    language: str | None = None
+    community_language: str | None = None
 
 
 class Scope(Frozen):
@@ -343,6 +348,7 @@ class Generation(Frozen):
     crop_note: str | None = None  # "made at 1536x1024, cropped to 16:9"
     suggestions: tuple[str, ...] = ()  # a describe's prompt suggestions, best first
     edit_note: str | None = None  # an edit's "zoomed out 2x: ..." for the Info
+    locale: str = "en"  # the requester's, resolved at admission (bot/core/language.py)
     images: tuple[StoredImage, ...] = ()  # each image on its own, in tile order
     follow_ups: FollowUps = Field(default_factory=FollowUps)
     # Set for a delivery that an earlier attempt (a process killed after posting, before the

@@ -333,7 +333,12 @@ def interaction_payload(
     size_limit: int = 10 * 1024 * 1024,
     age: float = 0.0,
     install: str = "guild",
+    locale: str = "en-US",
+    guild_locale: str = "en-US",
 ) -> dict[str, Any]:
+    """An interaction as Discord sends it. `locale` is the user's client language, sent on
+    every interaction; `guild_locale` the server's (its community default), sent from a
+    server only (Discord's locale tags: "de", "pt-BR", "es-ES", "zh-CN", ...)."""
     owners, context = installation(fake, install, user, channel_id, guild_id)
     member_here = fake.bot_is_in(channel_id)
     payload: dict[str, Any] = {
@@ -344,7 +349,7 @@ def interaction_payload(
         "channel_id": channel_id,
         "token": "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48),
         "version": 1,
-        "locale": "en-US",
+        "locale": locale,
         "app_permissions": str(fake.bot_permissions_in(channel_id) if member_here else USER_APP),
         "entitlements": [],
         "attachment_size_limit": size_limit,
@@ -353,8 +358,8 @@ def interaction_payload(
     }
     if guild_id:
         payload["guild_id"] = guild_id
-        payload["guild_locale"] = "en-US"
-        payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
+        payload["guild_locale"] = guild_locale
+        payload["guild"] = {"id": guild_id, "locale": guild_locale, "features": []}
         thread = fake.threads.get(channel_id)
         payload["channel"] = (
             thread_json(guild_id, channel_id, thread)
@@ -551,12 +556,15 @@ class DiscordDriver:
         age: float = 0.0,
         install: str = "guild",
         private: str | None = None,
+        locale: str = "en-US",
+        guild_locale: str = "en-US",
         **options: Any,
     ) -> Interaction:
         """`guild`: another guild added with fake.add_guild (default: the first one);
         `channel`: one of its channels or threads; `age`: seconds since the user ran the
         command (its token then has that much less of its 15 minutes left); `install`:
-        "user" for the user's own install; `private`: a channel between users."""
+        "user" for the user's own install; `private`: a channel between users; `locale` and
+        `guild_locale`: the user's and the server's Discord languages."""
         guild_id = None if dm or private else guild or self.guild_id
         if private:
             channel_id = private
@@ -584,6 +592,8 @@ class DiscordDriver:
             size_limit=size_limit,
             age=age,
             install=install,
+            locale=locale,
+            guild_locale=guild_locale,
         )
 
     def dm_channel(self, user: str) -> str:

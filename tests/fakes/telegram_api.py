@@ -457,11 +457,20 @@ class FakeTelegram:
             "username": self.bot_username,
         }
 
-    def user(self, user_id: int, name: str = "user") -> dict[str, Any]:
-        self.users.setdefault(
-            user_id,
-            {"id": user_id, "is_bot": False, "first_name": name, "username": f"{name}{user_id}"},
-        )
+    def user(
+        self, user_id: int, name: str = "user", language_code: str | None = None
+    ) -> dict[str, Any]:
+        """A person; `language_code` is the IETF tag of their app's language, which Telegram
+        sends in `from` when it knows it (an optional field: absent otherwise)."""
+        person = {
+            "id": user_id,
+            "is_bot": False,
+            "first_name": name,
+            "username": f"{name}{user_id}",
+        }
+        if language_code is not None:
+            person["language_code"] = language_code
+        self.users.setdefault(user_id, person)
         return self.users[user_id]
 
     def web_app_address(self, user_id: int, url: str, start_param: str | None = None) -> str:
@@ -1534,8 +1543,8 @@ class TelegramDriver:
     def polling(self) -> bool:
         return any(c.method == "getUpdates" for c in list(self.fake.calls))
 
-    def add_user(self, user_id: int, name: str = "user") -> None:
-        self.server.run_sync(self.fake.user, user_id, name)
+    def add_user(self, user_id: int, name: str = "user", language_code: str | None = None) -> None:
+        self.server.run_sync(self.fake.user, user_id, name, language_code)
         self.server.run_sync(self.fake.private_chat, user_id)
 
     def add_group(self, chat_id: int, members: dict[int, str] | None = None) -> None:

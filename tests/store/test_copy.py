@@ -59,6 +59,10 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url:
         assert child is not None and child.parent_id == made["parent"]
         assert len(await target.recent_refusals("telegram", "-100")) == 3
         assert (await target.scope_row("telegram", "-100")).daily_limit_per_user == 3
+        languages = await target.scope_row("telegram", "-100", "42")
+        assert (languages.language, languages.members_language_wins) == ("ru", False)
+        assert languages.user_language == "de"
+        assert child.locale == "ar"
         # The target keeps numbering refusals itself after the copy.
         await target.record_refusal("telegram", "-100", "44", "limit_reached", "after copy")
     finally:

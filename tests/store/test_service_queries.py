@@ -46,11 +46,13 @@ async def test_a_request_reads_its_scope_once(
     ticket = await service.submit(
         await service.prepare(ALICE, GUILD, ImagineCommand(prompt="a lighthouse")), TARGET
     )
-    scope_reads = [s for s in statements if "FROM scope_settings" in s]
+    # The scope's row, with the person's own language joined to it (issue 29).
+    scope_reads = [s for s in statements if "scope_settings" in s]
     inserts = [s for s in statements if s.startswith("INSERT INTO generations")]
     # One read of the scope's row: its style rules, NSFW switch and limits, for preparing
-    # and for reserving.
+    # and for reserving, and the requester's language with it.
     assert len(scope_reads) == 1, statements
+    assert "user_settings" in scope_reads[0]
     assert len(inserts) == 1 and len(statements) <= 3, statements
     # The scope's own limits were applied: its one pending slot is now taken.
     with pytest.raises(Exception, match="the limit is 1"):

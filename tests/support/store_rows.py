@@ -60,7 +60,9 @@ async def fill(store: Store, images: Path) -> dict[str, Any]:
     image.write_bytes(b"\x89PNG picture bytes")
     await done(store, parent.id, str(image))
     await store.mark_delivered(parent.id)
-    child = await store.insert_generation(values(parent_id=parent.id, created_at=time.time() + 1))
+    child = await store.insert_generation(
+        values(parent_id=parent.id, created_at=time.time() + 1, locale="ar")
+    )
     await store.mark_failed(child.id, "censored", "the provider said no")
     await store.record_refusal("telegram", "-100", "42", "limit_reached", "too many")
     await store.record_refusal("telegram", "-100", "43", "banned_term", "a banned word")
@@ -68,6 +70,8 @@ async def fill(store: Store, images: Path) -> dict[str, Any]:
     await store.set_scope_limits("telegram", "-100", 3, 30)
     await store.set_scope_nsfw("telegram", "-100", True)
     await store.set_user_style("telegram", "42", "photo")
+    await store.set_user_language("telegram", "42", "de")
+    await store.set_scope_language("telegram", "-100", "ru", members_win=False)
     await store.set_state("discord:sync", '{"digest": "x"}')
     await store.execute(
         "INSERT INTO editor_link_uses (nonce, platform, user_id, generation_id, used_at, "

@@ -16,6 +16,7 @@ from bot.adapters.discord import result_buttons as discord_result_buttons
 from bot.adapters.discord.buttons import Buttons as DiscordButtons
 from bot.adapters.telegram import result_buttons as telegram_result_buttons
 from bot.adapters.telegram.buttons import Buttons as TelegramButtons
+from bot.core.language import LANGUAGES
 from bot.core.models import EditRequest, FollowUps, Generation, Kind, Requester, Scope, StoredImage
 from bot.core.requests.button_data import (
     LIMITS,
@@ -50,6 +51,7 @@ FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "who": st.from_regex(r"-?[0-9]{1,20}", fullmatch=True),
     "factor": st.sampled_from([1.5, 2.0]),
     "direction": st.sampled_from(["left", "right", "up", "down"]),
+    "locale": st.sampled_from([None, *LANGUAGES]),
 }
 OPTIONAL_STYLE = st.one_of(st.none(), FIELDS["style"])
 

@@ -23,6 +23,7 @@ from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
 from bot.adapters.discord.identity import requester_of, scope_of
 from bot.adapters.discord.intake import Intake
+from bot.adapters.discord.languages import add_language_setting, register_language
 from bot.adapters.discord.privacy import register_forget_me
 from bot.adapters.discord.render import (
     NO_MENTIONS,
@@ -54,11 +55,13 @@ def register_commands(
     register_history(tree, service, gallery)
     group = settings_group(service)
     register_gallery(tree, group, gallery)
+    add_language_setting(group, service)
     tree.add_command(group)
     register_forget_me(tree)
     register_describe(tree, service, intake)
     tree.add_command(style_group(service, intake.fetcher))
     register_share(tree, service)
+    register_language(tree, service)
 
 
 StyleChoices = Callable[

@@ -10,8 +10,24 @@ PLATFORM = "discord"
 
 
 def requester_of(interaction: discord.Interaction) -> Requester:
+    """Who asks, with the language their Discord client is set to (`locale`) and, in a
+    server, the server's (`guild_locale`): the core picks the reader's locale from them."""
     user = interaction.user
-    return Requester(platform=PLATFORM, user_id=str(user.id), display_name=user.display_name)
+    server = interaction.guild_locale if interaction.guild_id is not None else None
+    return Requester(
+        platform=PLATFORM,
+        user_id=str(user.id),
+        display_name=user.display_name,
+        language=_tag(interaction.locale),
+        community_language=_tag(server),
+    )
+
+
+def _tag(locale: object) -> str | None:
+    """discord.py's `Locale` (or the raw value of one it does not know) as its tag."""
+    if locale is None:
+        return None
+    return str(getattr(locale, "value", locale))
 
 
 def bot_is_member(interaction: discord.Interaction) -> bool:

@@ -184,7 +184,7 @@ class Intake:
         except UserFacingError as exc:
             await link.edit_original(content=error_text(exc))
             return
-        queued = with_note(queued_text(ticket.position), handle)
+        queued = with_note(queued_text(ticket.position, prepared.locale), handle)
         await self.status.show(ticket.generation_id, queued, link.edit_text)
         if handle.has_deadline:
             self._remind(ticket.generation_id, link, handle)

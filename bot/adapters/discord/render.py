@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.core.errors import UserFacingError, retrying_words
+from bot.core.language import CATALOGUES, ENGLISH, Number, Text
 from bot.core.models import Generation, Info, Status, StatusUpdate, Style
 from bot.core.requests.buttons import RestylePick, Show
 from bot.core.text import strip_bidi
@@ -91,10 +92,16 @@ def error_text(exc: UserFacingError) -> str:
     return f"⚠️ {shown(exc.message)}"
 
 
-def queued_text(position: int) -> str:
+def say(text: Text, locale: str) -> str:
+    """`text` in the reader's `locale`: the catalogue's words as written (their Markdown
+    is ours), user text in it escaped like every other user text (`shown`)."""
+    return CATALOGUES.render(text, locale, escape=shown)
+
+
+def queued_text(position: int, locale: str = ENGLISH) -> str:
     if position <= 1:
-        return "⏳ Queued: you are next."
-    return f"⏳ Queued: position {position}."
+        return say(Text("⏳ Queued: you are next."), locale)
+    return say(Text("⏳ Queued: position {position}.", position=Number(position)), locale)
 
 
 def status_text(update: StatusUpdate) -> str:

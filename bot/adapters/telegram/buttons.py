@@ -41,6 +41,7 @@ from bot.adapters.telegram.edit_buttons import EditButtons, moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
+from bot.adapters.telegram.languages import LanguageCommands
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
 from bot.adapters.telegram.removal import NotRemoved, remove_message
 from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
@@ -67,6 +68,7 @@ from bot.core.requests.buttons import (
     ForgetConfirm,
     FullSize,
     Info,
+    LanguagePick,
     MyDefault,
     Remix,
     RestyleMenu,
@@ -108,6 +110,7 @@ class Buttons:
             FullSize: self.full_size,
             MyDefault: self.my_default,
             ChatDefault: self.chat_default,
+            LanguagePick: LanguageCommands(service, answers).pick,
             ForgetConfirm: self.forget,
             ForgetCancel: self.forget,
         }

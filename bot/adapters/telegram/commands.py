@@ -27,6 +27,7 @@ from bot.adapters.telegram.gallery import GalleryCommand
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_album, read_existing
 from bot.adapters.telegram.intake import Intake
+from bot.adapters.telegram.languages import LanguageCommands
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.render import HELP, caption, escape, style_keyboard, styles_text
 from bot.core.models import Style
@@ -80,6 +81,7 @@ class Commands:
             ("help", self.help),
         ):
             application.add_handler(CommandHandler(name, callback, filters=NOT_EDITED))
+        LanguageCommands(self.service, self.answers).register(application)
 
     # -- styles and settings --------------------------------------------------------------------
 

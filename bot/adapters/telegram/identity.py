@@ -31,4 +31,9 @@ def requester_of(update: Update) -> Requester:
         return Requester(platform="telegram", user_id=str(chat.id), display_name=name)
     user = update.effective_user
     assert user is not None
-    return Requester(platform="telegram", user_id=str(user.id), display_name=user.full_name)
+    return Requester(
+        platform="telegram",
+        user_id=str(user.id),
+        display_name=user.full_name,
+        language=user.language_code,  # the person's app language, when Telegram sends it
+    )

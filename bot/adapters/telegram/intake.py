@@ -139,9 +139,11 @@ class Intake:
             if with_picture:
                 # A few pictures at a time: each holds megabytes until its job is queued.
                 async with self.service.picture_slot():
-                    ticket = await self.service.submit(await prepare(), target)
+                    prepared = await prepare()
+                    ticket = await self.service.submit(prepared, target)
             else:
-                ticket = await self.service.submit(await prepare(), target)
+                prepared = await prepare()
+                ticket = await self.service.submit(prepared, target)
         except UserFacingError as exc:
             self.boards.settle(anchor.chat_id, anchor.message_id, topic_of(anchor))
             if status_id is None:
@@ -150,4 +152,6 @@ class Intake:
                 await self.status.show_now(anchor.chat_id, status_id, error_text(exc.message))
             return
         if ticket.position > 1 and status_id is not None:
-            await self.status.show(anchor.chat_id, status_id, queued_text(ticket.position))
+            await self.status.show(
+                anchor.chat_id, status_id, queued_text(ticket.position, prepared.locale)
+            )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.core.errors import retrying_words
-from bot.core.language import Text
+from bot.core.language import CATALOGUES, ENGLISH, Number, Text
 from bot.core.models import Generation, Info, StatusUpdate, Style
 from bot.core.requests.button_data import Button
 from bot.core.text import strip_bidi
@@ -28,8 +28,9 @@ HELP = (
     "/mystyle &lt;style&gt;: your default style (/mystyle alone clears it)\n"
     "/history: your recent pictures\n"
     "/gallery: every picture made here, on the web\n"
+    "/language: the language I answer you in\n"
     "/forget_me: delete everything the bot keeps about you\n\n"
-    "Group admins: /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
+    "Group admins: /setlanguage &lt;language&gt; [members|everyone], /setstyle &lt;style&gt;, /allowstyles &lt;style,style|all&gt;, "
     "/setlimits &lt;per user&gt; [per chat] [count:&lt;1-4&gt;], /nsfw on|off, /gallery on|off|revoke, /settings\n"
     "Styles of this chat's own: /newstyle &lt;name&gt;, /editstyle, /delstyle, /exportstyle, "
     "/importstyle; any chat uses one by its code: style:#k3f9"
@@ -44,12 +45,14 @@ COMMANDS: list[tuple[str, Text]] = [
     ("mystyle", Text("Set or clear your default style")),
     ("history", Text("Your recent pictures")),
     ("gallery", Text("Every picture made here, on the web")),
+    ("language", Text("The language I answer you in")),
     ("forget_me", Text("Delete your history and settings")),
     ("settings", Text("Group admins: show this chat's settings")),
     ("setstyle", Text("Group admins: this chat's default style")),
     ("allowstyles", Text("Group admins: the styles allowed here")),
     ("setlimits", Text("Group admins: lower the daily limits and pictures per request")),
     ("nsfw", Text("Group admins: allow NSFW pictures here (on/off)")),
+    ("setlanguage", Text("Group admins: this chat's language")),
     ("newstyle", Text("Group admins: make a style of this chat's own")),
     ("editstyle", Text("Group admins: change one of this chat's styles")),
     ("delstyle", Text("Group admins: delete one of this chat's styles")),
@@ -125,8 +128,21 @@ def status_text(update: StatusUpdate) -> str:
     return " ".join(parts[:1]) + (" (" + ", ".join(parts[1:]) + ")" if len(parts) > 1 else "")
 
 
-def queued_text(position: int) -> str:
-    return "⏳ Queued: you are next." if position <= 1 else f"⏳ Queued: position {position}."
+def say(text: Text, locale: str) -> str:
+    """`text` in the reader's `locale`, for an HTML-mode message: the catalogue's words as
+    written, user text in it escaped like every other user text (`escape`)."""
+    return CATALOGUES.render(text, locale, escape=escape)
+
+
+def say_plain(text: Text, locale: str) -> str:
+    """`text` in `locale` where Telegram shows text as it is (a press's answer, a button)."""
+    return CATALOGUES.render(text, locale, escape=strip_bidi)
+
+
+def queued_text(position: int, locale: str = ENGLISH) -> str:
+    if position <= 1:
+        return say(Text("⏳ Queued: you are next."), locale)
+    return say(Text("⏳ Queued: position {position}.", position=Number(position)), locale)
 
 
 def error_text(message: str) -> str:

@@ -47,7 +47,7 @@ from bot.core.models import (
 from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
-from bot.core.requests.preferences import Preferences, ScopeSettings
+from bot.core.requests.preferences import Preferences, ScopeSettings, reader_locale
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
 from bot.core.requests.variants import VARIANT_KINDS, Expansion, expand, style_names
@@ -83,6 +83,7 @@ class PreparedRequest:
     limits: AdmissionLimits | None = None  # the scope's, as read when prepared
     styles: tuple[Style, ...] = ()  # a compare: one style per tile (`style` is the first)
     references: tuple[bytes, ...] = ()  # cleaned style reference pictures
+    locale: str = "en"  # the requester's, resolved with the scope's row (stored on the row)
 
     @property
     def operation(self) -> Operation:
@@ -125,6 +126,7 @@ def new_row(
         strength=prepared.command.strength if prepared.input_image is not None else None,
         suggestions=tuple(prepared.known_suggestions),
         edit_note=prepared.edit_note,
+        locale=prepared.locale,
     )
 
 
@@ -251,9 +253,8 @@ class Admission:
         `source_image` is one of the bot's own images (a follow-up's; an edit's canvas)."""
         describe = kind is Kind.DESCRIBE
         prompt, negative = self._clean_words(command, describe)
-        # The scope's row, read once for the whole request: its style rules and NSFW switch
-        # here, its limits when checked now and when reserved in `submit`.
-        row = await self._store.scope_row(scope.platform, scope.id)
+        # The scope's row with the requester's language, read once for the whole request.
+        row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
         scope_settings, limits = ScopeSettings.of(row), self._limits.limits_of(row)
         styles, expansion = await self._variants(
             requester, scope, scope_settings, command, prompt, kind
@@ -291,6 +292,7 @@ class Admission:
             edit_note=edit_note,
             styles=styles if len(styles) > 1 else (),
             references=references,
+            locale=reader_locale(row, requester),
         )
 
     def _check_tiles(

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Self
 
+from bot.core.language import LANGUAGES
 from bot.core.models import Direction, EditRequest, FollowUps
 from bot.core.requests.button_data import (
     LABEL,
@@ -271,6 +272,29 @@ class ChatDefault(StylePick):
 
 
 @dataclass(frozen=True)
+class LanguagePick(Button):
+    """A language from the Telegram /language picker (empty: automatic, from the app)."""
+
+    telegram = "L"
+    presser = Presser.ANYONE
+    on = On.NONE
+    locale: str | None
+
+    def fields(self, platform: Platform) -> tuple[str, ...]:
+        return (self.locale or "",)
+
+    @classmethod
+    def from_fields(
+        cls, platform: Platform, fields: Sequence[str], chosen: str | None
+    ) -> Self | None:
+        if len(fields) != 1:
+            return None
+        if fields[0] == "":
+            return cls(None)
+        return cls(fields[0]) if fields[0] in LANGUAGES else None
+
+
+@dataclass(frozen=True)
 class ForgetAnswer(Button):
     """An answer to "delete my data?", naming the identity whose data it is about."""
 
@@ -496,6 +520,7 @@ BUTTONS = Registry(
     Show,
     MyDefault,
     ChatDefault,
+    LanguagePick,
     ForgetConfirm,
     ForgetCancel,
     EditImage,

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.core.errors import StyleNotAllowed
+from bot.core.language import LANGUAGES, choose_locale, community_locale
 from bot.core.models import Requester, Scope, Style
 from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.styles import StyleCatalogue
@@ -38,6 +39,26 @@ class ScopeSettings:
     @classmethod
     def of(cls, row: ScopeRow) -> ScopeSettings:
         return cls(row.default_style, row.allowed_styles, row.nsfw)
+
+
+def reader_locale(row: ScopeRow, requester: Requester) -> str:
+    """The locale `requester` reads in, from the scope's row read with their own language
+    (`Store.scope_row(..., user_id)`) and the tags their app sent (`choose_locale`)."""
+    return choose_locale(
+        chosen=row.user_language,
+        from_client=requester.language,
+        community=community_locale(
+            chosen=row.language, platform_default=requester.community_language
+        ),
+        members_win=row.members_language_wins,
+    )
+
+
+def _offered(locale: str | None) -> str | None:
+    """A locale a person or an admin may choose (None: automatic); anything else is refused."""
+    if locale is None or locale in LANGUAGES:
+        return locale
+    raise ValueError(f"not a language we offer: {locale!r}")
 
 
 class Preferences:
@@ -186,6 +207,40 @@ class Preferences:
         self._user_cache[(requester.platform, requester.user_id)] = style.id if style else None
         await self._changed()
         return style
+
+    async def locale(self, requester: Requester, scope: Scope) -> str:
+        """The locale `requester` reads in here (one query: the scope's row with their own
+        language). Not cached: a person's choice shows in the very next answer everywhere."""
+        row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
+        return reader_locale(row, requester)
+
+    async def community_language(self, scope: Scope) -> tuple[str | None, bool]:
+        """What the scope's admins chose: its default locale (None: the platform's) and
+        whether members' own languages win."""
+        row = await self._store.scope_row(scope.platform, scope.id)
+        return row.language, row.members_language_wins
+
+    async def community_locale(self, requester: Requester, scope: Scope) -> str:
+        """The locale of messages everyone in the scope reads: the admins' choice, else the
+        platform's default for the community (carried by `requester`), else English."""
+        chosen, _ = await self.community_language(scope)
+        return community_locale(chosen=chosen, platform_default=requester.community_language)
+
+    async def set_user_language(self, requester: Requester, locale: str | None) -> None:
+        """A person's own language (None: automatic again, from their app)."""
+        await self._store.set_user_language(requester.platform, requester.user_id, _offered(locale))
+        await self._changed()
+
+    async def set_community_language(
+        self, scope: Scope, locale: str | None, members_win: bool
+    ) -> None:
+        """A community's default language (None: the platform's) and whether its members'
+        own languages win over it. The adapters let only the scope's admins call this."""
+        await self._store.set_scope_language(
+            scope.platform, scope.id, _offered(locale), members_win
+        )
+        self._scope_cache.pop((scope.platform, scope.id), None)
+        await self._changed()
 
     async def forget_user(self, requester: Requester) -> None:
         """Drop the cached default of a user whose settings were deleted (everywhere)."""

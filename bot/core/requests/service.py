@@ -282,6 +282,31 @@ class GenerationService:
         """See `Preferences.set_scope_nsfw`."""
         await self.preferences.set_scope_nsfw(scope, allowed)
 
+    async def locale(self, requester: Requester, scope: Scope) -> str:
+        """The locale `requester` reads in here: their choice, their app's language, the
+        community's default, English (see `bot/core/language.py`). Requests carry theirs on
+        the row (`Generation.locale`), resolved at admission."""
+        return await self.preferences.locale(requester, scope)
+
+    async def community_language(self, scope: Scope) -> tuple[str | None, bool]:
+        """See `Preferences.community_language`."""
+        return await self.preferences.community_language(scope)
+
+    async def community_locale(self, requester: Requester, scope: Scope) -> str:
+        """See `Preferences.community_locale`."""
+        return await self.preferences.community_locale(requester, scope)
+
+    async def set_user_language(self, requester: Requester, locale: str | None) -> None:
+        """`/language`: the person's own choice, or None for automatic. Raises ValueError for
+        a locale we do not offer."""
+        await self.preferences.set_user_language(requester, locale)
+
+    async def set_community_language(
+        self, scope: Scope, locale: str | None, *, members_win: bool = True
+    ) -> None:
+        """An admin's `/setlanguage` or `/settings language` (the adapter checks the admin)."""
+        await self.preferences.set_community_language(scope, locale, members_win)
+
     async def user_style(self, requester: Requester) -> str | None:
         """See `Preferences.user_style`."""
         return await self.preferences.user_style(requester)

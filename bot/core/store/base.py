@@ -32,7 +32,7 @@ COLUMNS = (
     "failure_reason, revised_prompt, image_path, image_width, image_height, handle, "
     "delivery_attempts, delivery_error, provider_calls, created_at, started_at, finished_at, "
     "delivered_at, kind, count, parent_index, input_path, strength, crop_note, suggestions, "
-    "edit_note"
+    "edit_note, locale"
 )
 FINISHED = "('failed', 'delivered')"
 

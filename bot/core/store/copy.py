@@ -40,10 +40,13 @@ TABLES: dict[str, tuple[str, str]] = {
     "scope_settings": (
         "platform, scope_id, default_style, allowed_styles, updated_at, daily_limit_per_user, "
         "daily_limit_per_scope, nsfw, max_pending_per_user, gallery, max_count, "
-        "gallery_generation",
+        "gallery_generation, language, members_language_wins",
         "platform, scope_id",
     ),
-    "user_settings": ("platform, user_id, default_style, updated_at", "platform, user_id"),
+    "user_settings": (
+        "platform, user_id, default_style, updated_at, language",
+        "platform, user_id",
+    ),
     "state": ("key, value", "key"),
     "community_styles": (STYLE_COLUMNS, "platform, scope_id, style_id"),
     "editor_link_uses": (

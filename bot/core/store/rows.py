@@ -39,6 +39,7 @@ class NewGeneration:
     strength: float | None = None
     suggestions: tuple[str, ...] = ()
     edit_note: str | None = None
+    locale: str = "en"  # the language the requester is answered in (bot/core/language.py)
 
     def columns(self) -> dict[str, object]:
         """Column name -> the value the database takes (enums as text, JSON as text)."""

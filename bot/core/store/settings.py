@@ -22,19 +22,28 @@ class ScopeRow:
     daily_limit_per_scope: int | None = None
     max_pending_per_user: int | None = None
     max_count: int | None = None  # pictures per request
+    language: str | None = None  # the community's default locale an admin chose
+    members_language_wins: bool = True
+    # The one person's own chosen locale, read with the scope's row when asked for (one query
+    # per request: `scope_row(..., user_id=...)`); None when they chose none.
+    user_language: str | None = None
 
 
 class SettingsQueries(Executor):
-    async def scope_row(self, platform: str, scope_id: str) -> ScopeRow:
-        """Every setting of the scope in one query; defaults when its admins set nothing."""
+    async def scope_row(self, platform: str, scope_id: str, user_id: str | None = None) -> ScopeRow:
+        """Every setting of the scope in one query, and with `user_id` that person's own
+        language in the same query; defaults when nobody set anything."""
         row = await self.fetchone(
-            "SELECT default_style, allowed_styles, nsfw, daily_limit_per_user, "
-            "daily_limit_per_scope, max_pending_per_user, max_count FROM scope_settings "
-            "WHERE platform = ? AND scope_id = ?",
-            (platform, scope_id),
+            "SELECT s.default_style, s.allowed_styles, s.nsfw, s.daily_limit_per_user, "
+            "s.daily_limit_per_scope, s.max_pending_per_user, s.max_count, s.language, "
+            "s.members_language_wins, u.language, s.platform "
+            "FROM (SELECT 1 AS one) AS base "
+            "LEFT JOIN scope_settings AS s ON s.platform = ? AND s.scope_id = ? "
+            "LEFT JOIN user_settings AS u ON u.platform = ? AND u.user_id = ?",
+            (platform, scope_id, platform, user_id),
         )
-        if row is None:
-            return ScopeRow()
+        if row is None or row[10] is None:
+            return ScopeRow(user_language=row[9] if row is not None else None)
         return ScopeRow(
             default_style=row[0],
             allowed_styles=tuple(json.loads(row[1])),
@@ -43,6 +52,9 @@ class SettingsQueries(Executor):
             daily_limit_per_scope=row[4],
             max_pending_per_user=row[5],
             max_count=row[6],
+            language=row[7],
+            members_language_wins=bool(row[8]),
+            user_language=row[9],
         )
 
     async def _upsert_scope(self, platform: str, scope_id: str, values: dict[str, Any]) -> None:
@@ -98,6 +110,23 @@ class SettingsQueries(Executor):
             platform,
             scope_id,
             {"default_style": default_style, "allowed_styles": json.dumps(list(allowed))},
+        )
+
+    async def set_scope_language(
+        self, platform: str, scope_id: str, language: str | None, members_win: bool
+    ) -> None:
+        await self._upsert_scope(
+            platform,
+            scope_id,
+            {"language": language, "members_language_wins": int(members_win)},
+        )
+
+    async def set_user_language(self, platform: str, user_id: str, language: str | None) -> None:
+        await self.execute(
+            "INSERT INTO user_settings (platform, user_id, language, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, user_id) DO UPDATE SET "
+            "language = excluded.language, updated_at = excluded.updated_at",
+            (platform, user_id, language, time.time()),
         )
 
     async def user_style(self, platform: str, user_id: str) -> str | None:
