@@ -63,8 +63,9 @@ def test_db_copy_moves_a_sqlite_bot_to_postgresql(tmp_path: Path) -> None:
         assert result.stdout.splitlines() == [
             "copied 3 generations, 2 generation_images, 2 refusals, 1 scope_settings, "
             "1 user_settings, 1 state, 1 community_styles, 1 editor_link_uses",
-            # the first picture, and the grid's shown file, input and two tiles
-            f"images: 5 copied to {shared}, 0 missing",
+            # the first picture, the grid's shown file, input and two tiles, and the
+            # community style's reference picture
+            f"images: 6 copied to {shared}, 0 missing",
         ]
         copied = pg_rows(url, "SELECT id, image_path FROM generations ORDER BY created_at")
         assert [r["id"] for r in copied] == [made["parent"], made["child"], made["grid"]]
