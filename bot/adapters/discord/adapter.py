@@ -30,7 +30,7 @@ from bot.adapters.discord.sync import sync_commands
 from bot.adapters.discord.translator import CatalogueTranslator
 from bot.adapters.discord.web_edits import DiscordEditDesk
 from bot.core.delivery.status_throttle import StatusThrottle
-from bot.core.language import Catalogues
+from bot.core.language import CATALOGUES
 from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState
 from bot.settings import ConfigError, Settings
@@ -105,7 +105,7 @@ class DiscordAdapter:
         application_id = self.client.application_id
         assert application_id is not None
         # Native command names and descriptions (translator.py): part of what sync compares.
-        await self.client.tree.set_translator(CatalogueTranslator(Catalogues()))
+        await self.client.tree.set_translator(CatalogueTranslator(CATALOGUES))
         await sync_commands(
             self.client.tree, self._sync_state, application_id, self.settings.discord_guild_id
         )

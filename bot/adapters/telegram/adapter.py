@@ -41,7 +41,7 @@ from bot.adapters.telegram.transport import AiohttpRequest
 from bot.adapters.telegram.updates import AcknowledgementsFirst
 from bot.adapters.telegram.web_edits import BrushButtons, TelegramEditDesk
 from bot.adapters.telegram.webhook import WebhookServer, webhook_secret
-from bot.core.language import Catalogues
+from bot.core.language import CATALOGUES
 from bot.core.models import Generation, StatusUpdate
 from bot.core.ports import DeliveryHandles, Lease, OnceOnly
 from bot.core.requests.service import GenerationService
@@ -249,7 +249,7 @@ class TelegramAdapter:
     async def _start(self) -> None:
         await self.application.initialize()
         self._check_inline_mode()
-        await set_command_lists(self.bot, Catalogues())
+        await set_command_lists(self.bot, CATALOGUES)
         await self.application.start()
         updater = self.application.updater
         assert updater is not None
