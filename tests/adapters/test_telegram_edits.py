@@ -48,7 +48,7 @@ async def press_answer(bot: TelegramHarness, user: int, message: dict[str, Any],
             for c in t.fake.calls_to("answerCallbackQuery")
             if c.params["callback_query_id"] == query
         ],
-        message=f"the answer to {data}",
+        message=lambda: f"the answer to {data}",
     )
     return str(answer.params.get("text") or "")
 
@@ -58,7 +58,7 @@ async def child(bot: TelegramHarness, parent: str, kind: str) -> dict[str, Any]:
         found = [r for r in bot.rows() if r["parent_id"] == parent and r["kind"] == kind]
         return found[0] if found and found[0]["status"] in ("delivered", "failed") else None
 
-    return await eventually(settled, 30, message=f"the {kind} of {parent}")
+    return await eventually(settled, 30, message=lambda: f"the {kind} of {parent}")
 
 
 async def picture(bot: TelegramHarness, text: str) -> tuple[dict[str, Any], dict[str, Any]]:

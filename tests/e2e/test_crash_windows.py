@@ -187,7 +187,7 @@ def crash_then_restart(
     with process(
         ["run"], {**env, "IMAGINEBOT_FAULT": fault}, tmp_path, tmp_path / "bot1.log"
     ) as bot:
-        wait_for(side.ready, 30, message=f"{side.name} connection\n{logs(tmp_path)}")
+        wait_for(side.ready, 30, message=lambda: f"{side.name} connection\n{logs(tmp_path)}")
         side.ask("a lantern in the fog")
         if fallback:
             wait_for(side.acknowledged, 10, message="the acknowledgement")
@@ -202,11 +202,11 @@ def crash_then_restart(
     if between is not None:
         between(crashed)
     with process(["run"], env, tmp_path, tmp_path / "bot2.log"):
-        wait_for(side.ready, 30, message=f"{side.name} after restart\n{logs(tmp_path)}")
+        wait_for(side.ready, 30, message=lambda: f"{side.name} after restart\n{logs(tmp_path)}")
         final = wait_for(
             lambda: (r := side.row(db)) and r["status"] in ("delivered", "failed") and r,
             30,
-            message=f"the request to settle\n{logs(tmp_path)}",
+            message=lambda: f"the request to settle\n{logs(tmp_path)}",
         )
         wait_for(lambda: pending_events(redis) == 0, 15, message="the stream to be acknowledged")
     # One request, handled once: the restart did not take the command in a second time.

@@ -37,7 +37,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack = Stack(root, driver, fake, redis.url)
     try:
         with process(["worker"], stack.env, root, root / "worker.log"), start_bot(stack):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
+            wait_for(driver.connected, 30, message=lambda: f"gateway connection\n{stack.log()}")
             yield stack
     finally:
         driver.stop()
@@ -112,7 +112,7 @@ def test_delete_of_a_message_already_gone_removes_the_row_and_says_so(stack: Sta
     assert row(stack, mine["id"])["handle"].count(message.id) == 1  # type: ignore[index]
     d.server.run_sync(setattr, message, "deleted", True)  # someone removed it in Discord
     press = d.forge(message, f"ib:delete:{mine['id']}", user="alice")
-    wait_for(lambda: row(stack, mine["id"]) is None, 15, message=f"the row\n{stack.log()}")
+    wait_for(lambda: row(stack, mine["id"]) is None, 15, message=lambda: f"the row\n{stack.log()}")
     followups = wait_for(
         lambda: [w for w in d.writes(press) if w.kind == "followup"], 15, message="the answer"
     )
@@ -124,7 +124,7 @@ def test_own_delete_removes_the_message_then_the_row(stack: Stack) -> None:
     d = stack.discord
     mine, message = delivered(stack, d.slash("imagine", user="alice", prompt="a paper boat"))
     press = d.click(message, f"ib:delete:{mine['id']}", user="alice")
-    wait_for(lambda: row(stack, mine["id"]) is None, 15, message=f"the row\n{stack.log()}")
+    wait_for(lambda: row(stack, mine["id"]) is None, 15, message=lambda: f"the row\n{stack.log()}")
     assert message.deleted
     kinds = [w.kind for w in d.writes(press)]
     assert kinds == ["callback", "delete"], kinds

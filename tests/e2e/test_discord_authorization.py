@@ -72,6 +72,8 @@ def test_a_button_naming_another_servers_picture_is_refused(stack: Stack) -> Non
     assert child["parent_id"] == mine["id"] and child["prompt"] == mine["prompt"]
     assert child["scope_id"] == d.guild_id
     delete = d.click(my_message, f"ib:delete:{mine['id']}", user="mod", permissions=MODERATOR)
-    wait_for(lambda: row(stack, mine["id"]) is None, 15, message=f"the deletion\n{stack.log()}")
+    wait_for(
+        lambda: row(stack, mine["id"]) is None, 15, message=lambda: f"the deletion\n{stack.log()}"
+    )
     wait_for(lambda: my_message.deleted, 15, message="the message to go")
     assert [w.kind for w in d.writes(delete)] == ["callback", "delete"]

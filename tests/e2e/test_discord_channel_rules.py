@@ -184,7 +184,7 @@ def test_shortly_before_the_token_ends_the_response_says_still_working(stack: St
         still = wait_for(
             lambda: next((t for t in shown_texts(stack, command) if "Still working" in t), None),
             15,
-            message=f"the still-working edit\n{stack.log()}",
+            message=lambda: f"the still-working edit\n{stack.log()}",
         )
         row = stack.delivered_row(command)
     assert "direct messages" in still

@@ -33,7 +33,9 @@ def run_once(root: Path, driver: DiscordDriver, openai: FakeOpenAI, log_name: st
     )
     log = root / log_name
     with process(["run"], env, root, log):
-        wait_for(driver.connected, 30, message=f"gateway\n{log.read_text(errors='replace')}")
+        wait_for(
+            driver.connected, 30, message=lambda: f"gateway\n{log.read_text(errors='replace')}"
+        )
     wait_for(lambda: not driver.connected(), 10, message="the bot to disconnect")
     return log.read_text(errors="replace")
 

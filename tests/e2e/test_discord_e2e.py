@@ -173,13 +173,15 @@ def test_bot_killed_before_completion_delivers_exactly_once_after_restart(
     fake_openai.delay = 2.0
     with process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"):
         with start_bot(stack) as bot:
-            wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
+            wait_for(discord.connected, 30, message=lambda: f"gateway\n{stack.log()}")
             command = discord.slash("imagine", prompt="a kite over the dunes")
             wait_for(lambda: stack.row_for(command), 10, message="the queued row")
             bot.send_signal(signal.SIGKILL)
             bot.wait(10)
         assert stack.row_for(command)["status"] in ("queued", "running")  # type: ignore[index]
-        wait_for(lambda: fake_openai.images, 30, message=f"the worker's image\n{stack.log()}")
+        wait_for(
+            lambda: fake_openai.images, 30, message=lambda: f"the worker's image\n{stack.log()}"
+        )
         wait_for(lambda: not discord.connected(), 10, message="the old session to close")
         with start_bot(stack):
             row = stack.delivered_row(command)
@@ -207,7 +209,9 @@ def test_auto_sharding_connects_every_shard_and_serves_commands(
     stack = Stack(tmp_path, discord, fake_openai, "")
     with process(["run"], env, tmp_path, tmp_path / "bot.log"):
         wait_for(
-            lambda: len(discord.fake.gateway.sessions) == 2, 30, message=f"2 shards\n{stack.log()}"
+            lambda: len(discord.fake.gateway.sessions) == 2,
+            30,
+            message=lambda: f"2 shards\n{stack.log()}",
         )
         shards = sorted(s.shard for s in discord.fake.gateway.sessions)
         assert shards == [(0, 2), (1, 2)]

@@ -45,7 +45,7 @@ def custom_ids(message: Message) -> list[str]:
 
 def answer_message(stack: Stack, interaction: Interaction) -> Message:
     d = stack.discord
-    wait_for(lambda: d.writes(interaction), 15, message=f"an answer\n{stack.log()}")
+    wait_for(lambda: d.writes(interaction), 15, message=lambda: f"an answer\n{stack.log()}")
     message = d.server.run_sync(d.fake.original, interaction.id)
     assert message is not None
     return message
@@ -56,7 +56,7 @@ def child(stack: Stack, parent: str, kind: str) -> dict[str, Any]:
         found = [r for r in stack_rows(stack) if r["parent_id"] == parent and r["kind"] == kind]
         return found[0] if found and found[0]["status"] in ("delivered", "failed") else None
 
-    found: dict[str, Any] = wait_for(settled, 40, message=f"the {kind}\n{stack.log()}")
+    found: dict[str, Any] = wait_for(settled, 40, message=lambda: f"the {kind}\n{stack.log()}")
     return found
 
 
@@ -111,7 +111,9 @@ def test_the_edit_menu_zooms_squares_and_edits_by_words(stack: Stack) -> None:
     assert square["status"] == "delivered" and square["aspect"] == "1:1"
 
     asked = d.click(menu, f"ib:edit-words:{gid}:1")
-    wait_for(lambda: d.fake.interactions[asked.id].modal, 15, message=f"the modal\n{stack.log()}")
+    wait_for(
+        lambda: d.fake.interactions[asked.id].modal, 15, message=lambda: f"the modal\n{stack.log()}"
+    )
     d.submit_modal(asked, {"words": "make it night"})
     edited = child(stack, gid, "edit")
     assert edited["status"] == "delivered" and edited["prompt"] == "make it night"
@@ -140,7 +142,7 @@ def test_a_moderator_may_edit_and_a_refused_edit_is_told(stack: Stack) -> None:
             if w.kind == "followup" and "content policy" in str(w.body.get("content"))
         ],
         20,
-        message=f"the refusal\n{stack.log()}",
+        message=lambda: f"the refusal\n{stack.log()}",
     )
     assert not told[0].files
 
@@ -170,7 +172,7 @@ def test_a_grids_menu_swaps_to_another_image(stack: Stack) -> None:
     menu = answer_message(stack, d.click(message, f"ib:edit:{gid}"))
     assert f"ib:edit-image:{gid}:2" in custom_ids(menu)
     pick = d.click(menu, f"ib:edit-image:{gid}:2")
-    wait_for(lambda: d.writes(pick), 15, message=f"the swap\n{stack.log()}")
+    wait_for(lambda: d.writes(pick), 15, message=lambda: f"the swap\n{stack.log()}")
     (update,) = d.writes(pick)
     assert update.callback_type == 7  # the ephemeral menu itself, updated
     swapped = d.server.run_sync(d.fake.messages.get, menu.id)

@@ -54,7 +54,7 @@ class Loop(Stack):
 
     def start(self) -> None:
         self._bot.enter_context(process(["run"], self.env, self.root, self.root / "bot.log"))
-        wait_for(self.discord.connected, 30, message=f"gateway connection\n{self.log()}")
+        wait_for(self.discord.connected, 30, message=lambda: f"gateway connection\n{self.log()}")
 
     def stop(self) -> None:
         self._bot.close()
@@ -112,7 +112,7 @@ def answer(loop: Loop, interaction: Interaction) -> Message:
         message = d.server.run_sync(d.fake.original, interaction.id)
         return message if message is not None and message.content else None
 
-    found: Message = wait_for(ready, 20, message=f"an answer\n{loop.log()}")
+    found: Message = wait_for(ready, 20, message=lambda: f"an answer\n{loop.log()}")
     return found
 
 
@@ -216,7 +216,7 @@ def test_remix_opens_a_prefilled_modal_and_runs_the_edited_prompt(
     row, message, _upload, _made = first_grid
     d = loop.discord
     opened = d.click(message, f"ib:remix:{row['id']}", user="dana")
-    wait_for(lambda: d.writes(opened), 15, message=f"the modal\n{loop.log()}")
+    wait_for(lambda: d.writes(opened), 15, message=lambda: f"the modal\n{loop.log()}")
     (callback,) = d.writes(opened)
     assert callback.callback_type == 9
     inputs = {
@@ -452,7 +452,7 @@ def test_u_without_an_upscaler_posts_the_original_file(
     stack.root, stack.discord, stack.openai, stack.env = tmp_path, discord, fake_openai, env
     stack.db = tmp_path / "data" / "imaginebot.sqlite3"
     with process(["run"], env, tmp_path, tmp_path / "bot.log") as bot:
-        wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
+        wait_for(discord.connected, 30, message=lambda: f"gateway\n{stack.log()}")
         command = discord.slash("imagine", prompt="two red kites", count=2)
         row = stack.delivered_row(command)
         # Its worker composed the grid in the bot's process: WORKER_NICENESS is not for it.

@@ -23,7 +23,7 @@ def test_guild_delete_cancels_the_servers_waiting_requests_without_paying(
     other_guild, _channel = d.fake.add_guild("Another Server")
     stack = Stack(tmp_path, d, fake_openai, redis_server.url)
     with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"):
-        wait_for(d.connected, 30, message=f"gateway connection\n{stack.log()}")
+        wait_for(d.connected, 30, message=lambda: f"gateway connection\n{stack.log()}")
         waiting = [d.slash("imagine", prompt=f"a queued owl {i}") for i in range(2)]
         wait_for(lambda: all(stack.row_for(c) for c in waiting), 15, message="queued rows")
         d.remove_bot()

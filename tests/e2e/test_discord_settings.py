@@ -48,7 +48,7 @@ class Stack:
             return row if row and row["status"] in ("delivered", "failed") else None
 
         row: dict[str, Any] = wait_for(
-            finished, 30, message=f"row of {interaction.id}\n{self.log()}"
+            finished, 30, message=lambda: f"row of {interaction.id}\n{self.log()}"
         )
         return row
 
@@ -63,7 +63,9 @@ class Stack:
             return message
 
         found: Message = wait_for(
-            ready, 15, message=f"an answer with {containing!r}\n{d.fake.errors}\n{self.log()}"
+            ready,
+            15,
+            message=lambda: f"an answer with {containing!r}\n{d.fake.errors}\n{self.log()}",
         )
         return found
 
@@ -108,7 +110,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     built = Stack(root, driver, horde)
     try:
         with process(["run"], env, root, root / "bot.log"):
-            wait_for(driver.connected, 30, message=f"gateway connection\n{built.log()}")
+            wait_for(driver.connected, 30, message=lambda: f"gateway connection\n{built.log()}")
             yield built
     finally:
         driver.stop()
@@ -251,7 +253,7 @@ def test_forget_me_deletes_rows_files_and_settings_after_the_owner_confirms(
     wait_for(
         lambda: "Deleted your history" in d.fake.messages[question.id].content,
         10,
-        message=f"the confirmation\n{d.fake.errors}\n{s.log()}",
+        message=lambda: f"the confirmation\n{d.fake.errors}\n{s.log()}",
     )
     assert d.writes(confirmed)[0].callback_type == 7  # the question itself became the answer
     assert "(1 pictures)" in d.fake.messages[question.id].content

@@ -57,7 +57,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Styles]:
     with ExitStack() as running:
         try:
             running.enter_context(process(["run"], styles.env, root, root / "bot.log"))
-            wait_for(driver.connected, 30, message=f"gateway connection\n{styles.log()}")
+            wait_for(driver.connected, 30, message=lambda: f"gateway connection\n{styles.log()}")
             yield styles
         finally:
             running.close()
@@ -96,7 +96,7 @@ def answer(stack: Styles, interaction: Interaction) -> Message:
         message = d.server.run_sync(d.fake.original, interaction.id)
         return message if message is not None and message.content else None
 
-    found: Message = wait_for(ready, 20, message=f"an answer\n{stack.log()}")
+    found: Message = wait_for(ready, 20, message=lambda: f"an answer\n{stack.log()}")
     return found
 
 
@@ -170,7 +170,7 @@ def test_permutations_make_a_tile_per_choice_and_v_keeps_the_tiles_words(stack: 
         found = rows(stack.db, "SELECT * FROM generations WHERE parent_id = ?", (row["id"],))
         return found[0] if found and found[0]["status"] == "delivered" else None
 
-    child = wait_for(varied, 30, message=f"the variation\n{stack.log()}")
+    child = wait_for(varied, 30, message=lambda: f"the variation\n{stack.log()}")
     assert child["prompt"] == "a blue kite" and child["parent_index"] == 2
     assert stack.sd.bodies[-1]["prompt"] == "a blue kite" and "init_images" in stack.sd.bodies[-1]
 

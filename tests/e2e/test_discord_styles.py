@@ -45,7 +45,7 @@ def said(stack: Stack, interaction: Interaction) -> str:
         message = d.server.run_sync(d.fake.original, interaction.id)
         return message.content if message is not None and message.content else None
 
-    text: str = wait_for(words, 20, message=f"an answer\n{d.fake.errors}\n{stack.log()}")
+    text: str = wait_for(words, 20, message=lambda: f"an answer\n{d.fake.errors}\n{stack.log()}")
     message = d.server.run_sync(d.fake.original, interaction.id)
     assert message is not None and message.ephemeral
     return text

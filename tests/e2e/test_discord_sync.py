@@ -44,13 +44,17 @@ def run_once(
     )
     log = root / log_name
     with process(["run"], env, root, log):
-        wait_for(driver.connected, 30, message=f"gateway\n{log.read_text(errors='replace')}")
+        wait_for(
+            driver.connected, 30, message=lambda: f"gateway\n{log.read_text(errors='replace')}"
+        )
         if imagine:
             command = driver.slash("imagine", prompt=f"a picture for {log_name}")
             wait_for(
                 lambda: any(w.files for w in driver.writes(command)),
                 30,
-                message=f"the picture\n{driver.fake.errors}\n{log.read_text(errors='replace')}",
+                message=lambda: (
+                    f"the picture\n{driver.fake.errors}\n{log.read_text(errors='replace')}"
+                ),
             )
     # The next start must not mistake this session for its own.
     wait_for(lambda: not driver.connected(), 10, message="the bot to disconnect")

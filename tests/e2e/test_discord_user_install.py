@@ -207,7 +207,7 @@ def test_a_picture_later_than_the_token_is_told_up_front_and_kept_never_posted(
                 (t for t in shown_texts(stack, command) if "Not ready in time" in t), None
             ),
             15,
-            message=f"the honest note\n{stack.log()}",
+            message=lambda: f"the honest note\n{stack.log()}",
         )
         row = stack.delivered_row(command)
     finally:

@@ -77,7 +77,7 @@ def test_twenty_worker_kills_and_a_bot_restart_lose_nothing(
             bot = stack.enter_context(
                 process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot.log")
             )
-            wait_for(discord.connected, 30, message=f"gateway\n{logs(tmp_path)}")
+            wait_for(discord.connected, 30, message=lambda: f"gateway\n{logs(tmp_path)}")
             commands = [
                 discord.slash("imagine", user=f"user{i % 10}", prompt=f"request {i}")
                 for i in range(50)
@@ -90,7 +90,7 @@ def test_twenty_worker_kills_and_a_bot_restart_lose_nothing(
                     lambda: fake_openai.in_flight > 0,
                     30,
                     interval=0.01,
-                    message=f"a provider call in flight\n{logs(tmp_path)}",
+                    message=lambda: f"a provider call in flight\n{logs(tmp_path)}",
                 )
                 index = rng.randrange(len(workers))
                 workers[index].send_signal(signal.SIGKILL)
@@ -111,7 +111,9 @@ def test_twenty_worker_kills_and_a_bot_restart_lose_nothing(
                         process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot2.log")
                     )
                     wait_for(
-                        discord.connected, 30, message=f"gateway after restart\n{logs(tmp_path)}"
+                        discord.connected,
+                        30,
+                        message=lambda: f"gateway after restart\n{logs(tmp_path)}",
                     )
 
             def settled() -> bool:
@@ -122,7 +124,10 @@ def test_twenty_worker_kills_and_a_bot_restart_lose_nothing(
                 )
 
             wait_for(
-                settled, 150, interval=0.5, message=f"every request to settle\n{logs(tmp_path)}"
+                settled,
+                150,
+                interval=0.5,
+                message=lambda: f"every request to settle\n{logs(tmp_path)}",
             )
             by_interaction = rows_by_interaction(db)
             statuses = [by_interaction[c.id]["status"] for c in commands]
@@ -156,7 +161,7 @@ def test_redis_outage_is_told_to_users_and_loses_no_accepted_request(
             process(["worker"], env, tmp_path, tmp_path / "worker.log"),
             process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot.log"),
         ):
-            wait_for(discord.connected, 30, message=f"gateway\n{logs(tmp_path)}")
+            wait_for(discord.connected, 30, message=lambda: f"gateway\n{logs(tmp_path)}")
             accepted = [
                 discord.slash("imagine", user=f"user{i}", prompt=f"before {i}") for i in range(8)
             ]
@@ -168,7 +173,7 @@ def test_redis_outage_is_told_to_users_and_loses_no_accepted_request(
                     for c in accepted
                 ),
                 15,
-                message=f"the queue positions\n{logs(tmp_path)}",
+                message=lambda: f"the queue positions\n{logs(tmp_path)}",
             )
             redis.stop()
             during = discord.slash("imagine", user="late", prompt="during the outage")
@@ -179,7 +184,7 @@ def test_redis_outage_is_told_to_users_and_loses_no_accepted_request(
                     if w.kind != "callback"
                 ),
                 20,
-                message=f"an answer during the outage\n{logs(tmp_path)}",
+                message=lambda: f"an answer during the outage\n{logs(tmp_path)}",
             )
             time.sleep(max(0.0, 10 - 2))
             redis.start()
@@ -192,7 +197,7 @@ def test_redis_outage_is_told_to_users_and_loses_no_accepted_request(
                 delivered,
                 90,
                 interval=0.5,
-                message=f"accepted requests after the outage\n{logs(tmp_path)}",
+                message=lambda: f"accepted requests after the outage\n{logs(tmp_path)}",
             )
             told = discord.server.run_sync(discord.fake.original, during.id)
     finally:
@@ -218,7 +223,7 @@ def test_redis_killed_and_restarted_empty_is_recovered_from_sqlite(
             process(["worker"], env, tmp_path, tmp_path / "worker.log"),
             process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot.log"),
         ):
-            wait_for(discord.connected, 30, message=f"gateway\n{logs(tmp_path)}")
+            wait_for(discord.connected, 30, message=lambda: f"gateway\n{logs(tmp_path)}")
             commands = [
                 discord.slash("imagine", user=f"user{i}", prompt=f"request {i}") for i in range(8)
             ]
@@ -232,7 +237,7 @@ def test_redis_killed_and_restarted_empty_is_recovered_from_sqlite(
                 lambda: "delivered" in statuses() and fake_openai.in_flight == 2,
                 30,
                 interval=0.01,
-                message=f"a delivered request and two running\n{logs(tmp_path)}",
+                message=lambda: f"a delivered request and two running\n{logs(tmp_path)}",
             )
             before = statuses()
             assert before.count("queued") >= 2, before
@@ -245,7 +250,9 @@ def test_redis_killed_and_restarted_empty_is_recovered_from_sqlite(
                 lambda: all(s in ("delivered", "failed") for s in statuses()),
                 20,
                 interval=0.5,
-                message=f"every request to settle after the loss\n{statuses()}\n{logs(tmp_path)}",
+                message=lambda: (
+                    f"every request to settle after the loss\n{statuses()}\n{logs(tmp_path)}"
+                ),
             )
             found = rows_by_interaction(db)
     finally:

@@ -73,7 +73,7 @@ class Bot:
             return body if code == status else None
 
         body: dict[str, Any] = wait_for(
-            reached, timeout, interval=0.1, message=f"/healthz {status}\n{self.log()}"
+            reached, timeout, interval=0.1, message=lambda: f"/healthz {status}\n{self.log()}"
         )
         return body
 
@@ -104,8 +104,8 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     try:
         with process(["run"], env, root, root / "bot.log"):
             running = Bot(root, port, discord, telegram, openai)
-            wait_for(discord.connected, 30, message=f"gateway\n{running.log()}")
-            wait_for(telegram.polling, 30, message=f"polling\n{running.log()}")
+            wait_for(discord.connected, 30, message=lambda: f"gateway\n{running.log()}")
+            wait_for(telegram.polling, 30, message=lambda: f"polling\n{running.log()}")
             yield running
     finally:
         discord.stop()
@@ -168,7 +168,7 @@ def test_metrics_expose_every_readme_metric_and_move_with_requests(bot: Bot) -> 
     bot.openai.script = ["slow:1.5"]  # the next image call takes 1.5 s
     slow = d.slash("imagine", user="metered", prompt="a slow metered lighthouse")
     db = bot.root / "data" / "imaginebot.sqlite3"
-    wait_for(lambda: bot.openai.calls, 15, message=f"the slow call\n{bot.log()}")
+    wait_for(lambda: bot.openai.calls, 15, message=lambda: f"the slow call\n{bot.log()}")
     during = bot.metrics()
     assert during[("imaginebot_queue_depth", ())] >= 1
     refused_by_provider = d.slash("imagine", user="metered", prompt="REFUSE_ME please")
@@ -181,7 +181,7 @@ def test_metrics_expose_every_readme_metric_and_move_with_requests(bot: Bot) -> 
         }
         return states <= {"delivered", "failed"} and len(states) == 2
 
-    wait_for(settled, 30, message=f"both requests to finish\n{bot.log()}")
+    wait_for(settled, 30, message=lambda: f"both requests to finish\n{bot.log()}")
     wait_for(lambda: d.writes(banned), 10, message="the refusal")
     after = bot.metrics()
 

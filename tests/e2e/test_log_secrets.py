@@ -31,7 +31,7 @@ def test_debug_logs_of_a_full_run_hold_no_secret(tmp_path: Path, redis_server: R
             process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
             process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"),
         ):
-            wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
+            wait_for(telegram.polling, 30, message=lambda: f"polling\n{stack.log()}")
             command = telegram.send(GROUP, ALICE, "/imagine a secret garden")
             assert stack.settled_row(command)["status"] == "delivered"
     finally:
@@ -62,7 +62,7 @@ def test_discord_debug_logs_of_a_full_run_hold_no_token(
             process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
             process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"),
         ):
-            wait_for(discord.connected, 30, message=f"gateway connection\n{stack.log()}")
+            wait_for(discord.connected, 30, message=lambda: f"gateway connection\n{stack.log()}")
             command = discord.slash("imagine", prompt="a secret garden")
             assert stack.delivered_row(command)["status"] == "delivered"
             interaction_tokens = [i.token for i in discord.fake.interactions.values()]

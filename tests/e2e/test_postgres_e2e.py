@@ -44,9 +44,13 @@ def test_telegram_bot_on_postgresql_delivers_the_picture(
                 process(["worker"], env, tmp_path, tmp_path / "worker.log"),
                 process(["run", "--no-worker"], env, tmp_path, tmp_path / "bot.log"),
             ):
-                wait_for(telegram.polling, 30, message=f"long polling\n{logs()}")
+                wait_for(telegram.polling, 30, message=lambda: f"long polling\n{logs()}")
                 accepted = telegram.send(GROUP, ADMIN, "/setstyle sketch")
-                wait_for(lambda: telegram.replies_to(accepted), 15, message=f"an answer\n{logs()}")
+                wait_for(
+                    lambda: telegram.replies_to(accepted),
+                    15,
+                    message=lambda: f"an answer\n{logs()}",
+                )
                 command = telegram.send(GROUP, ALICE, "/imagine a harbour at night")
 
                 def delivered() -> list[dict[str, object]]:
@@ -57,7 +61,7 @@ def test_telegram_bot_on_postgresql_delivers_the_picture(
                         str(command["message_id"]),
                     )
 
-                (row,) = wait_for(delivered, 40, message=f"the delivered row\n{logs()}")
+                (row,) = wait_for(delivered, 40, message=lambda: f"the delivered row\n{logs()}")
                 photos = telegram.server.run_sync(telegram.fake.photos_in, GROUP)
                 assert len(photos) == 1
                 assert photo_bytes(photos[0]) == fake_openai.images[0]
@@ -141,7 +145,7 @@ def test_killed_after_the_picture_was_posted_a_restart_on_postgresql_posts_it_on
             )
             faulty = {**env, "IMAGINEBOT_FAULT": "after_deliver"}
             with process(["run"], faulty, tmp_path, tmp_path / "bot1.log") as bot:
-                wait_for(telegram.polling, 30, message=f"long polling\n{logs()}")
+                wait_for(telegram.polling, 30, message=lambda: f"long polling\n{logs()}")
                 command = telegram.send(GROUP, ALICE, "/imagine a lantern in the fog")
                 assert bot.wait(30) == -signal.SIGKILL, logs()
             (crashed,) = pg_rows(url, "SELECT status FROM generations")
@@ -155,7 +159,7 @@ def test_killed_after_the_picture_was_posted_a_restart_on_postgresql_posts_it_on
                         "WHERE status IN ('delivered', 'failed')",
                     )
 
-                (final,) = wait_for(settled, 40, message=f"the request to settle\n{logs()}")
+                (final,) = wait_for(settled, 40, message=lambda: f"the request to settle\n{logs()}")
             assert final == {
                 "status": "delivered",
                 "reply_to_message_id": str(command["message_id"]),

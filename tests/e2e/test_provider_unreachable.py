@@ -43,7 +43,7 @@ def test_an_unreachable_provider_is_told_as_unreachable_in_the_chat_and_the_row(
         wait_for(
             lambda: any(expected in m.get("text", "") for m in telegram.replies_to(command)),
             20,
-            message=f"the failure in the chat: {telegram.replies_to(command)}",
+            message=lambda: f"the failure in the chat: {telegram.replies_to(command)}",
         )
     said = " ".join(
         str(c.params.get("text", ""))

@@ -77,7 +77,7 @@ def test_telegram_status_edits_stay_within_the_budget_over_all_chats(
         all_at_once_and_slow(stack.env, fake_openai),
         process(["run"], stack.env, tmp_path, tmp_path / "bot.log"),
     ):
-        wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+        wait_for(telegram.polling, 30, message=lambda: f"long polling\n{stack.log()}")
         commands = [telegram.send(u, u, f"/imagine a kite number {u}") for u in users]
         rows = [stack.settled_row(c) for c in commands]
     assert [r["status"] for r in rows] == ["delivered"] * PEOPLE
@@ -101,7 +101,7 @@ def test_discord_status_edits_stay_within_the_budget_over_all_interactions(
         all_at_once_and_slow(stack.env, fake_openai),
         process(["run"], stack.env, tmp_path, tmp_path / "bot.log"),
     ):
-        wait_for(discord.connected, 30, message=f"gateway\n{stack.log()}")
+        wait_for(discord.connected, 30, message=lambda: f"gateway\n{stack.log()}")
         asked = [
             discord.slash("imagine", user=f"person{n}", prompt=f"a kite number {n}")
             for n in range(PEOPLE)

@@ -56,7 +56,7 @@ def answer_to(stack: Stack, press: dict[str, Any]) -> str:
     (call,) = wait_for(
         lambda: [c for c in stack.alerts() if c.params["callback_query_id"] == query_id],
         20,
-        message=f"the answer to the press\n{stack.log()}",
+        message=lambda: f"the answer to the press\n{stack.log()}",
     )
     return str(call.params.get("text", ""))
 
@@ -231,7 +231,7 @@ def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack, chat: i
     (prompt,) = wait_for(
         lambda: [m for m in t.replies_to(message) if "Remix" in m.get("text", "")],
         20,
-        message=f"the Remix prompt\n{stack.log()}",
+        message=lambda: f"the Remix prompt\n{stack.log()}",
     )
     first = t.send(chat, ALICE, "a lighthouse at night", reply_to=prompt)
     second = t.send(chat, ALICE, "a lighthouse in fog", reply_to=prompt)
@@ -243,7 +243,7 @@ def test_one_remix_prompt_answered_twice_at_once_runs_once(stack: Stack, chat: i
             if "already answered" in m.get("text", "")
         ],
         20,
-        message=f"the second answer refused\n{stack.log()}",
+        message=lambda: f"the second answer refused\n{stack.log()}",
     )
     assert len(used) == 1
     remixed = stack.settled(parent_id=row["id"], kind="remix")
@@ -276,7 +276,7 @@ def test_forget_me_takes_what_others_made_from_the_picture_and_prompt(
     wait_for(
         lambda: not [r for r in stack.rows() if r["id"] in made_from_hers],
         20,
-        message=f"the rows to go\n{stack.log()}",
+        message=lambda: f"the rows to go\n{stack.log()}",
     )
     assert not [r for r in stack.rows() if "secret garden" in r["prompt"]]
     left = [p.name for p in images.iterdir() if p.name.startswith(tuple(made_from_hers))]

@@ -79,7 +79,7 @@ def answer(stack: Stack, message: dict[str, Any]) -> str:
     replies = wait_for(
         lambda: stack.telegram.replies_to(message),
         15,
-        message=f"an answer to {message['text']}\n{stack.log()}",
+        message=lambda: f"an answer to {message['text']}\n{stack.log()}",
     )
     return str(replies[0]["text"])
 

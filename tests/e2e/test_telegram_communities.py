@@ -54,7 +54,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, openai: FakeOpenAI) -> Iter
             process(["worker"], stack.env, root, root / "worker.log"),
             process(["run", "--no-worker"], stack.env, root, root / "bot.log"),
         ):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            wait_for(telegram.polling, 30, message=lambda: f"long polling\n{stack.log()}")
             yield stack
     finally:
         telegram.stop()
@@ -71,7 +71,7 @@ def bot_messages(t: TelegramDriver, chat_id: int) -> list[dict[str, Any]]:
 
 def answered(shared: Stack, message: dict[str, Any], what: str = "an answer") -> dict[str, Any]:
     t = shared.telegram
-    found = wait_for(lambda: t.replies_to(message), 15, message=f"{what}\n{shared.log()}")
+    found = wait_for(lambda: t.replies_to(message), 15, message=lambda: f"{what}\n{shared.log()}")
     return found[-1]  # type: ignore[no-any-return]
 
 
@@ -160,7 +160,7 @@ def test_a_command_read_under_the_old_id_is_answered_in_the_new_group(shared: St
     told = wait_for(
         lambda: [m for m in bot_messages(t, UPGRADED_3) if "send it again" in m.get("text", "")],
         15,
-        message=f"the word in the new group\n{shared.log()}",
+        message=lambda: f"the word in the new group\n{shared.log()}",
     )
     assert len(told) == 1 and shared.row_replying_to(late) is None
     assert [r["chat_id"] for r in scope_rows(shared, UPGRADED_3)] == [str(UPGRADED_3)]
@@ -201,7 +201,7 @@ def test_in_a_forum_with_general_closed_every_message_lands_in_its_topic_board_i
             r for r in shared.rows() if r["parent_id"] == first["id"] and r["status"] == "delivered"
         ],
         30,
-        message=f"the reroll\n{shared.log()}",
+        message=lambda: f"the reroll\n{shared.log()}",
     )
     wait_for(
         lambda: all(
@@ -260,7 +260,7 @@ def test_an_edited_imagine_or_describe_makes_nothing_more_and_charges_once(
     described = wait_for(
         lambda: (r := shared.row_replying_to(picture)) and r["status"] == "delivered" and r,
         30,
-        message=f"the describe\n{shared.log()}",
+        message=lambda: f"the describe\n{shared.log()}",
     )
     edit_describe = t.server.run_sync(t.fake.edit_update, picture, "/describe please")
     marker = t.send(ALICE, ALICE, "/imagine a marker after the edits")
@@ -323,7 +323,7 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     album = wait_for(
         lambda: [c for c in t.fake.calls[before:] if c.method == "sendMediaGroup"],
         30,
-        message=f"the album\n{shared.log()}",
+        message=lambda: f"the album\n{shared.log()}",
     )[0]
     assert album.ok, album.error
     assert answered(shared, history, "the album")
@@ -338,7 +338,7 @@ def test_history_albums_and_full_size_files_fit_telegrams_limits(shared: Stack) 
     document = wait_for(
         lambda: [c for c in t.fake.calls[before:] if c.method == "sendDocument"],
         60,
-        message=f"the full-size file\n{shared.log()}",
+        message=lambda: f"the full-size file\n{shared.log()}",
     )[0]
     assert document.ok and len(document.files["document"]) <= 50 * 1024 * 1024
     assert not [c for c in t.fake.calls[before:] if "413" in str(c.error)]
@@ -409,7 +409,7 @@ def test_a_removed_or_blocked_bot_cancels_the_waiting_requests_without_paying(
     try:
         # No worker yet: every request waits in the queue, as behind a busy provider.
         with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            wait_for(telegram.polling, 30, message=lambda: f"long polling\n{stack.log()}")
             setstyle = t.send(GROUP, ADMIN, "/setstyle sketch")
             answered(stack, setstyle)
             waiting = [t.send(GROUP, ALICE, f"/imagine a queued cat {i}") for i in range(2)]
@@ -454,7 +454,7 @@ def test_a_press_answered_too_late_is_still_run_and_its_words_still_arrive(
         again = wait_for(
             lambda: [r for r in shared.rows() if r["parent_id"] == row["id"]],
             30,
-            message=f"the reroll\n{shared.log()}",
+            message=lambda: f"the reroll\n{shared.log()}",
         )
         assert again
         t.press(ALICE, picture, "ib:d:anime")
@@ -469,7 +469,7 @@ def test_a_press_answered_too_late_is_still_run_and_its_words_still_arrive(
                 and any("no longer valid" in x for x in texts())
             ),
             15,
-            message=f"the answers as replies\n{shared.log()}",
+            message=lambda: f"the answers as replies\n{shared.log()}",
         )
     finally:
         t.fake.callback_answer_seconds = 15.0
@@ -523,7 +523,7 @@ def test_an_absolute_file_path_is_refused_without_a_local_server_configured(
         answer = wait_for(
             lambda: [m for m in t.replies_to(command) if "file server" in m.get("text", "")],
             15,
-            message=f"the refusal\n{shared.log()}",
+            message=lambda: f"the refusal\n{shared.log()}",
         )
     finally:
         t.fake.local_files_dir = None
@@ -546,14 +546,14 @@ def test_a_local_bot_api_server_hands_out_paths_read_only_inside_its_directory(
             process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
             process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"),
         ):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            wait_for(telegram.polling, 30, message=lambda: f"long polling\n{stack.log()}")
             t.fake.local_files_dir = str(served)
             picture = make_png(80, 60, "on the server's disk")
             command = t.send_picture(ALICE, ALICE, picture, "/describe")
             row = wait_for(
                 lambda: (r := stack.row_replying_to(command)) and r["status"] == "delivered" and r,
                 30,
-                message=f"the describe\n{stack.log()}",
+                message=lambda: f"the describe\n{stack.log()}",
             )
             assert row["kind"] == "describe" and t.fake.downloads == []  # read from disk
             assert len(fake_openai.vision_images) == 1
@@ -562,7 +562,7 @@ def test_a_local_bot_api_server_hands_out_paths_read_only_inside_its_directory(
             wait_for(
                 lambda: [m for m in t.replies_to(outside) if "file server" in m.get("text", "")],
                 15,
-                message=f"the refusal\n{stack.log()}",
+                message=lambda: f"the refusal\n{stack.log()}",
             )
             assert len(fake_openai.vision_images) == 1
     finally:
@@ -589,7 +589,7 @@ def test_two_bot_processes_see_the_upgrade_at_once_and_post_each_picture_once(
             process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot-1.log"),
             process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot-2.log"),
         ):
-            wait_for(telegram.polling, 30, message=f"long polling\n{stack.log()}")
+            wait_for(telegram.polling, 30, message=lambda: f"long polling\n{stack.log()}")
             setstyle = t.send(BASIC, ADMIN, "/setstyle sketch")
             answered(stack, setstyle)
             fake_openai.delay = 2.0

@@ -76,7 +76,7 @@ def test_group_imagine_delivers_the_provider_png_in_reply_then_reroll(shared: St
             r for r in shared.rows() if r["parent_id"] == row["id"] and r["status"] == "delivered"
         ],
         30,
-        message=f"the reroll\n{shared.log()}",
+        message=lambda: f"the reroll\n{shared.log()}",
     )[0]
     assert second["user_id"] == str(BOB) and second["seed"] != row["seed"]
     photos = shared.photos(GROUP)
@@ -164,7 +164,7 @@ def test_history_and_forget_me(shared: Stack) -> None:
     wait_for(
         lambda: [r for r in shared.rows() if r["parent_id"] == hers["id"] and r["image_path"]],
         30,
-        message=f"Bob's reroll\n{shared.log()}",
+        message=lambda: f"Bob's reroll\n{shared.log()}",
     )
     alices = {r["id"] for r in shared.rows() if r["user_id"] == str(ALICE)}
     # Bob's reroll of Alice's picture holds her prompt: it goes with her data (issue 26.3).
@@ -222,7 +222,7 @@ def test_bot_killed_mid_job_delivers_exactly_once_after_restart(
     try:
         with process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"):
             with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log") as bot:
-                wait_for(telegram.polling, 30, message=f"polling\n{stack.log()}")
+                wait_for(telegram.polling, 30, message=lambda: f"polling\n{stack.log()}")
                 command = telegram.send(GROUP, ALICE, "/imagine a kite over dunes")
                 wait_for(lambda: stack.row_replying_to(command), 10, message="the queued row")
                 bot.send_signal(signal.SIGKILL)
@@ -260,7 +260,7 @@ def test_u2_without_an_upscaler_replies_with_the_original_file(shared: Stack) ->
             if r["parent_id"] == row["id"] and r["kind"] == "upscale" and r["status"] == "delivered"
         ],
         30,
-        message=f"the upscale\n{shared.log()}",
+        message=lambda: f"the upscale\n{shared.log()}",
     )[0]
     assert upscaled["provider"] == "original" and len(shared.openai.calls) == calls
     # A file (its status reply edited into it, or, where the group's flood budget put the
@@ -337,7 +337,9 @@ def test_webhook_mode_checks_the_secret_and_handles_a_repeat_once(
 
     try:
         with process(["run"], stack.env, tmp_path, tmp_path / "bot.log"):
-            wait_for(lambda: telegram.fake.webhook, 30, message=f"setWebhook\n{stack.log()}")
+            wait_for(
+                lambda: telegram.fake.webhook, 30, message=lambda: f"setWebhook\n{stack.log()}"
+            )
             assert telegram.fake.webhook == {
                 "url": f"http://127.0.0.1:{port}/telegram",
                 "secret_token": "s3cret-token",

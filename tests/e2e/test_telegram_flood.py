@@ -97,7 +97,9 @@ def test_a_busy_group_gets_one_board_and_every_picture_without_a_429(shared: Sta
         if chat == GROUP and m["from"]["id"] == t.fake.bot_id and "reply_to_message" not in m
     ]
     wait_for(
-        lambda: board["text"].startswith("✅"), 20, message=f"the board's last word\n{shared.log()}"
+        lambda: board["text"].startswith("✅"),
+        20,
+        message=lambda: f"the board's last word\n{shared.log()}",
     )
     assert t.fake.rate_limited == []
 
@@ -115,7 +117,7 @@ def test_repeated_429s_on_the_picture_are_waited_out_as_long_as_asked(shared: St
     row = wait_for(
         lambda: (r := shared.row_replying_to(command)) and r["status"] == "delivered" and r,
         40,
-        message=f"delivery\n{shared.log()}",
+        message=lambda: f"delivery\n{shared.log()}",
     )
     assert row["delivery_attempts"] == 6
     attempts = in_chat(t, ALICE, "editMessageMedia")
@@ -144,12 +146,12 @@ def test_a_restart_waits_out_the_retry_after_then_delivers_once(
     try:
         with process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"):
             with process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log") as bot:
-                wait_for(t.polling, 30, message=f"polling\n{stack.log()}")
+                wait_for(t.polling, 30, message=lambda: f"polling\n{stack.log()}")
                 command = t.send(ALICE, ALICE, "/imagine a lantern in fog")
                 wait_for(
                     lambda: (r := stack.row_replying_to(command)) and r["delivery_attempts"] == 1,
                     20,
-                    message=f"the refused delivery\n{stack.log()}",
+                    message=lambda: f"the refused delivery\n{stack.log()}",
                 )
                 bot.send_signal(signal.SIGKILL)
                 bot.wait(10)
@@ -187,7 +189,7 @@ def test_past_the_deadline_the_user_is_told_and_the_row_says_so(
             process(["worker"], stack.env, tmp_path, tmp_path / "worker.log"),
             process(["run", "--no-worker"], stack.env, tmp_path, tmp_path / "bot.log"),
         ):
-            wait_for(t.polling, 30, message=f"polling\n{stack.log()}")
+            wait_for(t.polling, 30, message=lambda: f"polling\n{stack.log()}")
             command = t.send(ALICE, ALICE, "/imagine a late train")
             row = stack.settled_row(command)
             assert row["status"] == "failed" and row["failure_code"] == "delivery_expired"
@@ -197,7 +199,7 @@ def test_past_the_deadline_the_user_is_told_and_the_row_says_so(
                     m for m in t.replies_to(command) if "could not be posted" in m.get("text", "")
                 ],
                 20,
-                message=f"the user told\n{stack.log()}",
+                message=lambda: f"the user told\n{stack.log()}",
             )
             assert len(told) == 1
         (refused,) = [c for c in in_chat(t, ALICE, "editMessageMedia")]

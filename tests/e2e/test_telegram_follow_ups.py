@@ -182,7 +182,7 @@ def test_remix_asks_with_a_force_reply_and_runs_the_edited_prompt(
     prompt = wait_for(
         lambda: next((m for m in t.replies_to(reply) if "Remix" in m.get("text", "")), None),
         20,
-        message=f"the remix prompt\n{stack.log()}",
+        message=lambda: f"the remix prompt\n{stack.log()}",
     )
     assert row["id"] in prompt["text"]
     (asked,) = [
@@ -391,7 +391,7 @@ def test_bad_pictures_get_a_plain_answer_and_cost_no_provider_call(
                 return str(text)
         return None
 
-    text = wait_for(answer, 20, message=f"the answer\n{stack.log()}")
+    text = wait_for(answer, 20, message=lambda: f"the answer\n{stack.log()}")
     assert expected.lower() in text.lower(), text
     assert len(stack.sd.bodies) == provider_calls
     if kind == "12 MB":  # refused from the size Telegram gave: never downloaded
@@ -449,7 +449,7 @@ def test_delete_is_for_the_person_who_asked(stack: Stack) -> None:
     wait_for(
         lambda: (OTHER_GROUP, picture["message_id"]) not in t.fake.messages,
         20,
-        message=f"the deleted message\n{stack.log()}",
+        message=lambda: f"the deleted message\n{stack.log()}",
     )
     assert [r for r in stack.rows() if r["id"] == row["id"]] == []
     assert not any(f.exists() for f in files)

@@ -96,7 +96,7 @@ def test_forged_full_size_from_another_group_sends_nothing(stack: Stack) -> None
 
     allowed = t.press(BOB, photo, f"ib:f:{row['id']}")
     document = wait_for(
-        lambda: sent_to(t, "sendDocument", GROUP), 15, message=f"the file\n{stack.log()}"
+        lambda: sent_to(t, "sendDocument", GROUP), 15, message=lambda: f"the file\n{stack.log()}"
     )[0]
     assert answer_to(t, allowed) == ""
     assert document.files["document"] == Path(row["image_path"]).read_bytes()
@@ -147,7 +147,7 @@ def test_forged_reroll_and_restyle_do_not_copy_another_chats_prompt(stack: Stack
         return done if len(done) == 2 else []
 
     reroll, restyle = sorted(
-        wait_for(children_done, 30, message=f"the variations\n{stack.log()}"),
+        wait_for(children_done, 30, message=lambda: f"the variations\n{stack.log()}"),
         key=lambda r: r["parent_id"] != secret["id"],
     )
     assert reroll["prompt"] == secret["prompt"] and reroll["scope_id"] == f"dm:{ALICE}"
@@ -217,7 +217,9 @@ def test_a_channel_posting_in_two_groups_sees_each_groups_pictures_there(stack: 
     photos_before = len(stack.photos(CHANNEL_GROUP))
     history = as_channel(t, CHANNEL_GROUP, "/history")
     shown = wait_for(
-        lambda: stack.photos(CHANNEL_GROUP)[photos_before:], 15, message=f"history\n{stack.log()}"
+        lambda: stack.photos(CHANNEL_GROUP)[photos_before:],
+        15,
+        message=lambda: f"history\n{stack.log()}",
     )
     assert len(shown) == 1 and shown[0].method == "sendPhoto"
     assert shown[0].params["reply_parameters"]["message_id"] == history["message_id"]
@@ -241,7 +243,7 @@ def test_anonymous_admin_forget_me_is_answered_by_that_groups_admins_only(stack:
     wait_for(
         lambda: not [r for r in stack.rows() if r["user_id"] == str(GROUP)],
         15,
-        message=f"the group identity's rows to go\n{stack.log()}",
+        message=lambda: f"the group identity's rows to go\n{stack.log()}",
     )
     assert [r["id"] for r in stack.rows() if r["user_id"] != str(GROUP)] == [
         r["id"] for r in others
@@ -255,7 +257,9 @@ def quiet_lines(stack: Stack, who: int) -> int:
 def test_a_flooder_gets_one_refusal_then_silence(stack: Stack) -> None:
     t = stack.telegram
     flood = [t.send(FLOOD_GROUP, BOB, f"/imagine a cat --bogus {n}") for n in range(4)]
-    wait_for(lambda: quiet_lines(stack, BOB) == 3, 15, message=f"three kept quiet\n{stack.log()}")
+    wait_for(
+        lambda: quiet_lines(stack, BOB) == 3, 15, message=lambda: f"three kept quiet\n{stack.log()}"
+    )
     answered = [r for m in flood for r in t.replies_to(m)]
     assert len(answered) == 1
     assert "Unknown option --bogus" in answered[0]["text"]
@@ -266,7 +270,9 @@ def test_a_flooder_gets_one_refusal_then_silence(stack: Stack) -> None:
     wait_for(lambda: t.replies_to(limits), 15, message="the limits answer")
     picture(stack, FLOOD_GROUP, CREATOR, "a pear")
     more = [t.send(FLOOD_GROUP, CREATOR, f"/imagine pear number {n}") for n in range(3)]
-    wait_for(lambda: quiet_lines(stack, CREATOR) == 2, 15, message=f"kept quiet\n{stack.log()}")
+    wait_for(
+        lambda: quiet_lines(stack, CREATOR) == 2, 15, message=lambda: f"kept quiet\n{stack.log()}"
+    )
     answered = [r for m in more for r in t.replies_to(m)]
     assert len(answered) == 1 and "used your 1 pictures" in answered[0]["text"]
     assert all(stack.row_replying_to(m) is None for m in more)
@@ -312,7 +318,7 @@ def test_webhook_without_a_configured_secret_refuses_forged_updates(
 
     try:
         with process(["run"], stack.env, tmp_path, tmp_path / "bot.log"):
-            wait_for(lambda: fake.webhook, 30, message=f"setWebhook\n{stack.log()}")
+            wait_for(lambda: fake.webhook, 30, message=lambda: f"setWebhook\n{stack.log()}")
             secret = str(fake.webhook["secret_token"])  # type: ignore[index]
             assert len(secret) >= 32 and secret not in stack.log()
             imagine = telegram.server.run_sync(
@@ -346,14 +352,14 @@ def test_webhook_without_a_configured_secret_refuses_forged_updates(
 
             # With the secret, the same updates act.
             assert post(port, nsfw, secret) == 200
-            wait_for(nsfw_rows, 15, message=f"the nsfw setting\n{stack.log()}")
+            wait_for(nsfw_rows, 15, message=lambda: f"the nsfw setting\n{stack.log()}")
             assert nsfw_rows()[0]["scope_id"] == str(GROUP)
             assert post(port, forget, secret) == 200
             # The rows go first, then the files.
             wait_for(
                 lambda: not stack.rows() and not Path(row["image_path"]).exists(),
                 15,
-                message=f"the forgotten rows and file\n{stack.log()}",
+                message=lambda: f"the forgotten rows and file\n{stack.log()}",
             )
     finally:
         telegram.stop()

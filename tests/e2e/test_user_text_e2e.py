@@ -29,7 +29,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def answer_to(stack: Stack, message: dict[str, Any]) -> dict[str, Any]:
     found: list[dict[str, Any]] = wait_for(
-        lambda: stack.telegram.replies_to(message), 15, message=f"a reply\n{stack.log()}"
+        lambda: stack.telegram.replies_to(message), 15, message=lambda: f"a reply\n{stack.log()}"
     )
     return found[0]
 

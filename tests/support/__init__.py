@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -198,16 +198,26 @@ def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any
 
 
 def wait_for(
-    predicate: Any, timeout: float = 30, interval: float = 0.05, message: str = "condition"
+    predicate: Any,
+    timeout: float = 30,
+    interval: float = 0.05,
+    message: str | Callable[[], str] = "condition",
 ) -> Any:
+    """`predicate()`'s first true value. A callable `message` (usually a lambda reading a log)
+    is only called on timeout, so the failure shows the log as it was at the end of the wait."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
+            raise AssertionError(f"timed out waiting for {described(message)}")
         time.sleep(interval)
+
+
+def described(message: str | Callable[[], str]) -> str:
+    """A wait's message, read now: a callable one at the moment of the timeout."""
+    return message() if callable(message) else message
 
 
 def thread_niceness(pid: int) -> dict[int, int]:

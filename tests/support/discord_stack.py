@@ -48,7 +48,9 @@ class Stack:
             row = self.row_for(interaction)
             return row if row and row["status"] in ("delivered", "failed") else None
 
-        row: dict[str, Any] = wait_for(done, 30, message=f"row of {interaction.id}\n{self.log()}")
+        row: dict[str, Any] = wait_for(
+            done, 30, message=lambda: f"row of {interaction.id}\n{self.log()}"
+        )
         return row
 
     def image_writes(self, interaction: Interaction) -> list[Write]:
@@ -83,7 +85,7 @@ def running_discord_stack(
         stack.env.update(env)
         cleanup.enter_context(process(["worker"], stack.env, root, root / "worker.log"))
         cleanup.enter_context(start_bot(stack))
-        wait_for(driver.connected, 30, message=f"gateway connection\n{stack.log()}")
+        wait_for(driver.connected, 30, message=lambda: f"gateway connection\n{stack.log()}")
         yield stack
 
 
@@ -91,7 +93,7 @@ def final_image(stack: Stack, interaction: Interaction) -> Write:
     write: Write = wait_for(
         lambda: next(iter(stack.image_writes(interaction)), None),
         30,
-        message=f"the image for {interaction.id}\n{stack.log()}",
+        message=lambda: f"the image for {interaction.id}\n{stack.log()}",
     )
     return write
 
@@ -107,7 +109,7 @@ def delivered(stack: Stack, command: Interaction) -> tuple[dict[str, Any], Messa
 
 def ephemeral_answer(stack: Stack, interaction: Interaction) -> str:
     d = stack.discord
-    wait_for(lambda: d.writes(interaction), 15, message=f"an answer\n{stack.log()}")
+    wait_for(lambda: d.writes(interaction), 15, message=lambda: f"an answer\n{stack.log()}")
     answer = d.server.run_sync(d.fake.original, interaction.id)
     assert answer is not None and answer.ephemeral
     return answer.content

@@ -82,7 +82,7 @@ def run_scenario(
                     tmp_path / "bot-a.log",
                 )
             )
-            wait_for(telegram.polling, 40, message=f"the first bot polling\n{logs()}")
+            wait_for(telegram.polling, 40, message=lambda: f"the first bot polling\n{logs()}")
             second = stack.enter_context(
                 process(
                     ["run", "--no-worker"],
@@ -97,7 +97,7 @@ def run_scenario(
                     and len(discord.fake.gateway.sessions) == 2
                 ),
                 40,
-                message=f"the second bot connected\n{logs()}",
+                message=lambda: f"the second bot connected\n{logs()}",
             )
             shards = sorted(session.shard for session in discord.fake.gateway.sessions)
             started = time.monotonic()
@@ -137,13 +137,13 @@ def run_scenario(
             def survivor_polls() -> bool:
                 return len(telegram.fake.calls_to("getUpdates", ok=None)) > polls_before
 
-            wait_for(survivor_polls, 30, interval=0.05, message=f"the takeover\n{logs()}")
+            wait_for(survivor_polls, 30, interval=0.05, message=lambda: f"the takeover\n{logs()}")
             failover = time.monotonic() - killed
             wait_for(
                 lambda: delivered_count() >= requests,
                 120,
                 interval=0.5,
-                message=f"every request delivered\n{logs()}",
+                message=lambda: f"every request delivered\n{logs()}",
             )
             total = time.monotonic() - started
             time.sleep(2.0)  # a second posting would show by now

@@ -34,7 +34,7 @@ class Stack:
         wait_for(
             lambda: len(self.telegram.fake.calls_to("getUpdates", ok=None)) > polls,
             30,
-            message=f"long polling\n{self.log()}",
+            message=lambda: f"long polling\n{self.log()}",
         )
 
     def stop_bot(self) -> None:
@@ -70,7 +70,7 @@ class Stack:
                     return row
             return None
 
-        row = wait_for(done, 40, message=f"a row {match}\n{self.log()}")
+        row = wait_for(done, 40, message=lambda: f"a row {match}\n{self.log()}")
         assert row["status"] == "delivered", row
         return row  # type: ignore[no-any-return]
 
@@ -79,7 +79,9 @@ class Stack:
 
     def answers_to(self, message: dict[str, Any], timeout: float = 20) -> list[dict[str, Any]]:
         return wait_for(  # type: ignore[no-any-return]
-            lambda: self.telegram.replies_to(message), timeout, message=f"a reply\n{self.log()}"
+            lambda: self.telegram.replies_to(message),
+            timeout,
+            message=lambda: f"a reply\n{self.log()}",
         )
 
     def alerts(self) -> list[Call]:

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
-from tests.support import rows
+from tests.support import described, rows
 
 T = TypeVar("T")
 
@@ -32,7 +32,9 @@ ALICE, BOB, ADMIN = 11, 12, 13
 
 
 async def eventually(
-    probe: Callable[[], T | None], timeout: float = 15, message: str = "the condition"
+    probe: Callable[[], T | None],
+    timeout: float = 15,
+    message: str | Callable[[], str] = "the condition",
 ) -> T:
     """`probe()`'s first true value, polled while the bot's tasks run on this loop."""
     deadline = time.monotonic() + timeout
@@ -41,7 +43,7 @@ async def eventually(
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {message}")
+            raise AssertionError(f"timed out waiting for {described(message)}")
         await asyncio.sleep(0.02)
 
 
@@ -63,7 +65,8 @@ class TelegramHarness:
     async def answer(self, message: dict[str, Any]) -> dict[str, Any]:
         """The bot's first reply to `message`, once there is one."""
         replies = await eventually(
-            lambda: self.telegram.replies_to(message), message=f"an answer to {message['text']!r}"
+            lambda: self.telegram.replies_to(message),
+            message=lambda: f"an answer to {message['text']!r}",
         )
         return replies[0]
 
@@ -72,7 +75,7 @@ class TelegramHarness:
             row = self.row_replying_to(message)
             return row if row and row["status"] in ("delivered", "failed") else None
 
-        return await eventually(settled, 30, message=f"the row for {message['text']!r}")
+        return await eventually(settled, 30, message=lambda: f"the row for {message['text']!r}")
 
 
 def harness_settings(

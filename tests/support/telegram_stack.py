@@ -53,7 +53,9 @@ class Stack:
             row = self.row_replying_to(message)
             return row if row and row["status"] in ("delivered", "failed") else None
 
-        return wait_for(done, seconds, message=f"the row for {message['text']!r}\n{self.log()}")  # type: ignore[no-any-return]
+        return wait_for(
+            done, seconds, message=lambda: f"the row for {message['text']!r}\n{self.log()}"
+        )  # type: ignore[no-any-return]
 
     def photos(self, chat_id: int) -> list[Call]:
         return self.telegram.server.run_sync(self.telegram.fake.photos_in, chat_id)
@@ -104,5 +106,5 @@ def running_telegram_stack(
             )
         else:
             cleanup.enter_context(process(["run"], stack.env, root, root / "bot.log"))
-        wait_for(telegram.polling, polling_seconds, message=f"long polling\n{stack.log()}")
+        wait_for(telegram.polling, polling_seconds, message=lambda: f"long polling\n{stack.log()}")
         yield stack

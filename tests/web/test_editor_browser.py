@@ -74,7 +74,7 @@ def delivered(root: Path, kind: str, count: int) -> list[dict[str, Any]]:
         )
         return got if len(got) >= count else None
 
-    return wait_for(found, 90, message=f"{count} delivered {kind}\n{log_of(root)}")  # type: ignore[no-any-return]
+    return wait_for(found, 90, message=lambda: f"{count} delivered {kind}\n{log_of(root)}")  # type: ignore[no-any-return]
 
 
 async def picture_shown(page: Page) -> None:
@@ -173,7 +173,7 @@ async def test_telegram_mini_app_and_group_link_edit_a_region_with_mouse_and_tou
     env = editor_env(tmp_path, openai, port, **t.env())
     try:
         with process(["run"], env, ROOT, tmp_path / "bot.log"):
-            wait_for(t.polling, 30, message=f"polling\n{log_of(tmp_path)}")
+            wait_for(t.polling, 30, message=lambda: f"polling\n{log_of(tmp_path)}")
             t.send(ALICE, ALICE, "/imagine a lighthouse in a storm")
             t.send(GROUP, ALICE, "/imagine a fox asleep in snow")
             first = delivered(tmp_path, "imagine", 2)
@@ -295,7 +295,7 @@ async def test_a_registered_mini_app_opens_the_group_editor_for_its_admins_not_o
     env = editor_env(tmp_path, openai, port, TELEGRAM_WEBAPP_NAME="editor", **t.env())
     try:
         with process(["run"], env, ROOT, tmp_path / "bot.log"):
-            wait_for(t.polling, 30, message=f"polling\n{log_of(tmp_path)}")
+            wait_for(t.polling, 30, message=lambda: f"polling\n{log_of(tmp_path)}")
             t.send(GROUP, ALICE, "/imagine a fox asleep in snow")
             (row,) = delivered(tmp_path, "imagine", 1)
             picture = next(
@@ -345,7 +345,7 @@ async def test_discord_brush_answers_a_private_link_and_the_edit_is_posted_in_th
         with process(
             ["run"], editor_env(tmp_path, openai, port, **d.env()), ROOT, tmp_path / "bot.log"
         ):
-            wait_for(d.connected, 30, message=f"gateway\n{log_of(tmp_path)}")
+            wait_for(d.connected, 30, message=lambda: f"gateway\n{log_of(tmp_path)}")
             command = d.slash("imagine", user="alice", prompt="a lighthouse at dusk")
             (row,) = delivered(tmp_path, "imagine", 1)
             original = d.server.run_sync(d.fake.original, command.id)
@@ -384,7 +384,7 @@ async def test_discord_brush_answers_a_private_link_and_the_edit_is_posted_in_th
                 ]
                 return found if len(found) >= 2 else []
 
-            replies = wait_for(posted, 30, message=f"edits posted\n{log_of(tmp_path)}")
+            replies = wait_for(posted, 30, message=lambda: f"edits posted\n{log_of(tmp_path)}")
             assert len(replies) == 2  # each edit once, replying to the picture, with buttons
             assert all(m.components and "<@" in m.content for m in replies)
     finally:

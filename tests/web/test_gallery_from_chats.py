@@ -43,7 +43,7 @@ def wait_delivered(root: Path, count: int) -> list[dict[str, Any]]:
         found = rows(db, "SELECT * FROM generations WHERE status = 'delivered'")
         return found if len(found) >= count else None
 
-    return wait_for(done, 60, message=f"{count} delivered pictures\n{log_of(root)}")  # type: ignore[no-any-return]
+    return wait_for(done, 60, message=lambda: f"{count} delivered pictures\n{log_of(root)}")  # type: ignore[no-any-return]
 
 
 async def page_text(link: str, port: int, path: str) -> tuple[int, str]:
@@ -105,7 +105,7 @@ async def test_a_link_posted_in_discord_opens_that_servers_gallery(
         with process(
             ["run"], bot_env(tmp_path, openai, port, **d.env()), ROOT, tmp_path / "bot.log"
         ):
-            wait_for(d.connected, 30, message=f"gateway\n{log_of(tmp_path)}")
+            wait_for(d.connected, 30, message=lambda: f"gateway\n{log_of(tmp_path)}")
             d.slash("imagine", user="alice", prompt="a lighthouse in a storm")
             d.slash("imagine", user="alice", prompt="a fox asleep in snow")
             d.slash("imagine", user="bob", prompt="a neon city <b>at night</b>")
@@ -205,7 +205,7 @@ async def test_links_posted_in_telegram_open_the_group_and_the_private_gallery(
         with process(
             ["run"], bot_env(tmp_path, openai, port, **t.env()), ROOT, tmp_path / "bot.log"
         ):
-            wait_for(t.polling, 30, message=f"polling\n{log_of(tmp_path)}")
+            wait_for(t.polling, 30, message=lambda: f"polling\n{log_of(tmp_path)}")
             t.send(GROUP, ALICE, "/imagine a lighthouse in a storm")
             t.send(GROUP, BOB, "/imagine a neon city at night")
             t.send(OTHER_GROUP, ALICE, "/imagine a castle elsewhere")

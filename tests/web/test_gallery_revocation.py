@@ -69,7 +69,9 @@ def telegram_links(t: TelegramDriver, root: Path) -> tuple[str, str]:
     """(the group's link, the admin's private link) from one `/gallery` by an admin."""
     before = {k for k, m in t.fake.messages.items() if k[0] == ADMIN}
     asked = t.send(GROUP, ADMIN, "/gallery")
-    (answer,) = wait_for(lambda: t.replies_to(asked), 15, message=f"/gallery\n{log_of(root)}")
+    (answer,) = wait_for(
+        lambda: t.replies_to(asked), 15, message=lambda: f"/gallery\n{log_of(root)}"
+    )
 
     def private() -> list[dict[str, Any]]:
         return [
@@ -84,7 +86,7 @@ def telegram_links(t: TelegramDriver, root: Path) -> tuple[str, str]:
 
 def said(t: TelegramDriver, text: str, root: Path) -> str:
     asked = t.send(GROUP, ADMIN, text)
-    (answer,) = wait_for(lambda: t.replies_to(asked), 15, message=f"{text}\n{log_of(root)}")
+    (answer,) = wait_for(lambda: t.replies_to(asked), 15, message=lambda: f"{text}\n{log_of(root)}")
     return str(answer["text"])
 
 
@@ -103,8 +105,8 @@ async def test_revoke_and_off_on_close_every_earlier_link_and_session(
         with process(
             ["run"], bot_env(tmp_path, openai, port, **t.env()), ROOT, tmp_path / "bot.log"
         ):
-            wait_for(t.polling, 30, message=f"polling\n{log_of(tmp_path)}")
-            wait_for(lambda: serving(port), 30, message=f"the gallery\n{log_of(tmp_path)}")
+            wait_for(t.polling, 30, message=lambda: f"polling\n{log_of(tmp_path)}")
+            wait_for(lambda: serving(port), 30, message=lambda: f"the gallery\n{log_of(tmp_path)}")
             group_link, admin_link = telegram_links(t, tmp_path)
             assert await member.open(group_link) == 200 and await member.look(path) == 200
             assert await leaked.open(admin_link) == 200  # someone else has the admin link
@@ -147,11 +149,13 @@ async def test_discord_settings_gallery_revoke_closes_earlier_links(
         with process(
             ["run"], bot_env(tmp_path, openai, port, **d.env()), ROOT, tmp_path / "bot.log"
         ):
-            wait_for(d.connected, 30, message=f"gateway\n{log_of(tmp_path)}")
-            wait_for(lambda: serving(port), 30, message=f"the gallery\n{log_of(tmp_path)}")
+            wait_for(d.connected, 30, message=lambda: f"gateway\n{log_of(tmp_path)}")
+            wait_for(lambda: serving(port), 30, message=lambda: f"the gallery\n{log_of(tmp_path)}")
             # Started all through (READY handled), so the first command is answered within 3 s.
             wait_for(
-                lambda: "running (" in log_of(tmp_path), 30, message=f"start\n{log_of(tmp_path)}"
+                lambda: "running (" in log_of(tmp_path),
+                30,
+                message=lambda: f"start\n{log_of(tmp_path)}",
             )
             link = discord_link(d, "alice", MEMBER)
             assert link is not None and await visitor.open(link) == 200
@@ -163,7 +167,9 @@ async def test_discord_settings_gallery_revoke_closes_earlier_links(
                 "settings gallery", user="boss", permissions=SERVER_MANAGER, revoke=True
             )
             wait_for(
-                lambda: d.writes(revoked), 15, message=f"/settings gallery\n{log_of(tmp_path)}"
+                lambda: d.writes(revoked),
+                15,
+                message=lambda: f"/settings gallery\n{log_of(tmp_path)}",
             )
             assert await visitor.look(path) == 403 and await visitor.open(link) == 403
             again = discord_link(d, "alice", MEMBER)
