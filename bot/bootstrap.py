@@ -34,6 +34,7 @@ from bot.core.generation.providers.registry import build_providers
 from bot.core.generation.queue import EmbeddedRedis, JobQueue, connect
 from bot.core.images.files import ImageFiles
 from bot.core.limits.safety import BannedTerms, Moderator, OpenAIModerator, TextGate
+from bot.core.requests.prompt_translation import prompt_translation
 from bot.core.requests.service import GenerationService
 from bot.core.requests.styles import StyleCatalogue, load_catalogue
 from bot.core.store import Store, open_configured_store
@@ -227,6 +228,7 @@ class BotApp:
             files=files,
             banned=banned,
             moderator=moderator,
+            translation=prompt_translation(settings, store, redis, capabilities),
         )
         coordinator = build_coordinator(
             settings, redis, store, files, stream, service, capabilities, banned, moderator
@@ -346,6 +348,8 @@ class BotApp:
         if self.worker is not None:
             await self.worker.stop()
         await self.coordinator.stop()
+        if self.service.translation is not None:
+            await self.service.translation.aclose()
         if drop_event_stream:
             with suppress(Exception):
                 await self.redis.delete(events_stream(self.settings.bot_instance))

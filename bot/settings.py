@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     openai_vision_model: str = "gpt-4o-mini"
     openai_timeout_seconds: float = Field(default=90.0, gt=0)
     openai_max_concurrency: int = Field(default=4, ge=1)
+    # Prompts in any language: translated into English for the providers that read English
+    # best (bot/core/requests/prompt_translation.py), with OPENAI_API_KEY / OPENAI_BASE_URL.
+    prompt_translation: Literal["openai", "off"] = "off"
+    prompt_translation_model: str = Field(default="gpt-4o-mini", min_length=1)
+    prompt_translation_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    prompt_translation_max_concurrency: int = Field(default=4, ge=1)
     horde_api_url: str = "https://aihorde.net/api/v2"
     horde_api_key: SecretStr = SecretStr("0000000000")
     horde_models: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -279,6 +285,12 @@ class Settings(BaseSettings):
             low, _, high = part.strip().partition("-")
             ids.update(range(int(low), int(high or low) + 1))
         return sorted(ids)
+
+    @model_validator(mode="after")
+    def _translation_needs_a_key(self) -> Settings:
+        if self.prompt_translation == "openai" and self.openai_api_key is None:
+            raise ValueError("PROMPT_TRANSLATION=openai needs OPENAI_API_KEY")
+        return self
 
     @model_validator(mode="after")
     def _default_providers(self) -> Settings:

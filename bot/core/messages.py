@@ -30,6 +30,11 @@ carries the cleaned pictures in `style_references`. An older worker would make t
 picture four times, or ignore the references while the Info says they were followed, so it
 dead-letters such a job instead; every other job keeps its version.
 
+A job whose prompt was translated (PROMPT_TRANSLATION) carries the English words in
+`english`, rendered like `prompt`, `negative_prompt` and each tile (`variants`); only providers
+that declare `english_prompts` get them. An optional field: an older worker ignores it and
+sends the words as written, a correct picture of the request (as when translation is off).
+
 The done event's `grid` (the JPEG the chat shows for several images, composed by the worker)
 is such an optional field: a bot that does not know it composes the grid itself, and a bot
 that gets a done event without it (from an older worker) does the same.
@@ -74,6 +79,14 @@ class JobVariant(msgspec.Struct, frozen=True, kw_only=True):
     label: str = ""
 
 
+class EnglishWords(msgspec.Struct, frozen=True, kw_only=True):
+    """The job's words translated into English, for the providers that read English best."""
+
+    prompt: str  # rendered like JobMessage.prompt
+    negative_prompt: str = ""
+    variants: tuple[JobVariant, ...] = ()  # JobMessage.variants in English, in tile order
+
+
 class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a worker on any machine needs for one request; nothing platform-specific."""
 
@@ -96,6 +109,7 @@ class JobMessage(msgspec.Struct, frozen=True, kw_only=True):
     mask: bytes | None = None  # inpaint / outpaint: white = change, init_image's size
     variants: tuple[JobVariant, ...] = ()  # one per tile (count of them), or none
     style_references: tuple[bytes, ...] = ()  # checked pictures of the look to follow
+    english: EnglishWords | None = None  # the words in English (PROMPT_TRANSLATION)
 
 
 class EventMessage(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

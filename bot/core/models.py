@@ -349,6 +349,10 @@ class Generation(Frozen):
     suggestions: tuple[str, ...] = ()  # a describe's prompt suggestions, best first
     edit_note: str | None = None  # an edit's "zoomed out 2x: ..." for the Info
     locale: str = "en"  # the requester's, resolved at admission (bot/core/language.py)
+    # What the providers that read English best get instead of the words as written (None:
+    # the words as written); see bot/core/requests/prompt_translation.py.
+    prompt_english: str | None = None
+    negative_english: str | None = None
     images: tuple[StoredImage, ...] = ()  # each image on its own, in tile order
     follow_ups: FollowUps = Field(default_factory=FollowUps)
     # Set for a delivery that an earlier attempt (a process killed after posting, before the
@@ -399,6 +403,9 @@ class Info(Frozen):
     # picture followed them, in plain words (None: the request had none).
     references_note: str | None = None
     tiles: tuple[str, ...] = ()  # compare / permutations: each tile's label, in tile order
+    # The prompt in English as the provider that made the picture got it, when that was not
+    # the user's own words (see bot/core/requests/prompt_translation.py).
+    prompt_sent: str | None = None
 
 
 class StatusUpdate(Frozen):

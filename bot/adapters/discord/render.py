@@ -11,6 +11,7 @@ from bot.core.errors import UserFacingError, retrying_words
 from bot.core.language import CATALOGUES, ENGLISH, Number, Text
 from bot.core.models import Generation, Info, Status, StatusUpdate, Style
 from bot.core.requests.buttons import RestylePick, Show
+from bot.core.requests.prompt_translation import prompt_sent_text
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
@@ -178,6 +179,8 @@ def info_text(info: Info) -> str:
     lines = [f"**Prompt** {shown(info.prompt, 900)}"]
     if info.negative_prompt:
         lines.append(f"**Negative** {shown(info.negative_prompt, 300)}")
+    if (sent := prompt_sent_text(info)) is not None:
+        lines.append(say(sent, ENGLISH))
     lines.append(f"**Style** `{info.style}` · **Aspect** {info.aspect}")
     if len(info.seeds) > 1:
         lines.append("**Seeds** " + " · ".join(f"{i}: {s}" for i, s in enumerate(info.seeds, 1)))

@@ -11,6 +11,7 @@ from bot.core.errors import retrying_words
 from bot.core.language import CATALOGUES, ENGLISH, Number, Text
 from bot.core.models import Generation, Info, StatusUpdate, Style
 from bot.core.requests.button_data import Button
+from bot.core.requests.prompt_translation import prompt_sent_text
 from bot.core.text import strip_bidi
 
 CAPTION_LIMIT = 1024
@@ -171,6 +172,8 @@ def info_text(info: Info) -> str:
     if info.tiles:
         lines.append("🔢 " + " · ".join(f"{i}: {t}" for i, t in enumerate(info.tiles, 1)))
     lines.append(f"📝 {info.prompt}")
+    if (sent := prompt_sent_text(info)) is not None:
+        lines.append(say_plain(sent, ENGLISH))
     if info.negative_prompt:
         lines.append(f"🚫 {info.negative_prompt}")
     return plain("\n".join(lines))

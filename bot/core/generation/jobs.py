@@ -31,7 +31,14 @@ from bot.core.errors import (
 )
 from bot.core.generation.deadletters import dead_letter
 from bot.core.generation.events import publish
-from bot.core.generation.operations import Outcome, calls_for, can_serve, perform, request_for
+from bot.core.generation.operations import (
+    Outcome,
+    calls_for,
+    can_serve,
+    perform,
+    request_for,
+    worded_for,
+)
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import ImageProvider, ProviderImage
 from bot.core.generation.providers.limits import ProviderLimiter, SlotAdmission
@@ -236,7 +243,8 @@ class WorkerRuntime:
             )
 
         provider = self.providers[provider_id]
-        call = partial(perform, provider, request_for(provider, job), job, progress)
+        worded = worded_for(provider.capabilities, job)  # in English for those that read it best
+        call = partial(perform, provider, request_for(provider, worded), worded, progress)
         try:
             calls = calls_for(provider.capabilities, job)
             outcome = await self._attempt(provider_id, call, gen_id, calls, deadline, reserved)

@@ -15,6 +15,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, cast
 
+import msgspec
+
 from bot.core.generation.canvases import padded
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import (
@@ -75,6 +77,22 @@ def made_aspect(caps: Capabilities, wanted: AspectRatio) -> AspectRatio:
     if wanted in caps.aspects or not caps.aspects:
         return wanted
     return nearest_aspect(RATIOS[wanted], caps.aspects)
+
+
+def worded_for(caps: Capabilities, job: JobMessage) -> JobMessage:
+    """The job as this provider gets it: in English when it reads English best and the
+    prompt was translated (`job.english`), else in the words as written."""
+    english = job.english
+    if english is None or not caps.english_prompts:
+        return job
+    variants = english.variants if len(english.variants) == len(job.variants) else job.variants
+    return msgspec.structs.replace(
+        job,
+        prompt=english.prompt,
+        negative_prompt=english.negative_prompt,
+        variants=variants,
+        english=None,
+    )
 
 
 def request_for(provider: ImageProvider, job: JobMessage) -> ProviderRequest:

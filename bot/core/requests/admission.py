@@ -48,6 +48,7 @@ from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.job_plans import FOLLOW_UPS, JobPlans, operation_of, rendered_prompt
 from bot.core.requests.preferences import Preferences, ScopeSettings, reader_locale
+from bot.core.requests.prompt_translation import NOTHING, English, PromptTranslation
 from bot.core.requests.styles import StyleCatalogue
 from bot.core.requests.validation import check_aspect, check_negative_prompt, check_prompt
 from bot.core.requests.variants import VARIANT_KINDS, Expansion, expand, style_names
@@ -99,9 +100,14 @@ class PreparedRequest:
 
 
 def new_row(
-    gen_id: str, prepared: PreparedRequest, target: ReplyTarget, input_path: str | None
+    gen_id: str,
+    prepared: PreparedRequest,
+    target: ReplyTarget,
+    input_path: str | None,
+    english: English = NOTHING,
 ) -> NewGeneration:
-    """The history row of a request about to be queued."""
+    """The history row of a request about to be queued (with its words in English for the
+    providers that read English best, when they were translated)."""
     return NewGeneration(
         id=gen_id,
         platform=prepared.requester.platform,
@@ -127,6 +133,8 @@ def new_row(
         suggestions=tuple(prepared.known_suggestions),
         edit_note=prepared.edit_note,
         locale=prepared.locale,
+        prompt_english=english.prompt,
+        negative_english=english.negative,
     )
 
 
@@ -165,8 +173,10 @@ class Admission:
         files: ImageFiles,
         inputs: InputImages | None = None,
         community: CommunityStyles | None = None,
+        translation: PromptTranslation | None = None,
     ) -> None:
         self._settings = settings
+        self._translation = translation
         self._store = store
         self._styles = styles
         self._preferences = preferences
@@ -504,6 +514,30 @@ class Admission:
 
     # -- enqueueing -------------------------------------------------------------------------------
 
+    async def _english(
+        self, gen_id: str, prepared: PreparedRequest, reservation: Reservation
+    ) -> English:
+        """The words in English for the providers that read it best (PROMPT_TRANSLATION),
+        asked only after every check that may refuse the words as written; the words as
+        written when there is no translation. The operator's banned terms are checked on
+        the English too: a word banned in English is not let through in another language."""
+        if self._translation is None:
+            return NOTHING
+        command = prepared.command
+        english = await self._translation.english_for(
+            gen_id,
+            command.prompt,
+            command.negative_prompt,
+            kind=prepared.kind,
+            providers=prepared.providers,
+            locale=prepared.locale,
+        )
+        if self._banned.matches(english.prompt or "", english.negative or ""):
+            await self._quotas.cancel(reservation)
+            error = ContentRefused(ContentRefused.banned_words)
+            await self._refuse(prepared.requester, prepared.scope, error)
+        return english
+
     async def submit(self, prepared: PreparedRequest, target: ReplyTarget) -> Ticket:
         """Write the history row, enqueue the job, return the ticket with the queue position."""
         gen_id = new_generation_id()
@@ -511,13 +545,14 @@ class Admission:
         reservation = await self._reserve(prepared)
         await self._moderate(prepared, reservation)
         await self._quotas.bind(reservation, gen_id)
+        english = await self._english(gen_id, prepared, reservation)
         input_path = await asyncio.to_thread(
             self._files.write_inputs, gen_id, prepared.input_image, prepared.mask
         )
         await asyncio.to_thread(self._files.write_references, gen_id, prepared.references)
         try:
             generation = await self._store.insert_generation(
-                new_row(gen_id, prepared, target, input_path)
+                new_row(gen_id, prepared, target, input_path, english)
             )
         except StoreUnavailable:
             await self._quotas.cancel(reservation)  # nothing was stored: give the slot back

@@ -221,7 +221,16 @@ class FollowUpActions:
             edit_note=generation.edit_note,
             references_note=await self._references_note(generation),
             tiles=await self._admission.plans.tile_labels(generation),
+            prompt_sent=self._prompt_sent(generation),
         )
+
+    def _prompt_sent(self, generation: Generation) -> str | None:
+        """The English the provider that made the picture got, when that was not the user's
+        words: a translated prompt, made by a provider that reads English best."""
+        caps = self._capabilities.get(generation.provider or "")
+        if generation.prompt_english is None or caps is None or not caps.english_prompts:
+            return None
+        return generation.prompt_english
 
     async def _references_note(self, generation: Generation) -> str | None:
         """Whether the picture followed the request's style reference pictures, plainly."""

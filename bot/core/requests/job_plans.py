@@ -24,6 +24,7 @@ from bot.core.messages import (
     EDIT_OPERATIONS,
     EDIT_VERSION,
     VARIANT_VERSION,
+    EnglishWords,
     JobMessage,
     JobVariant,
     Operation,
@@ -260,6 +261,26 @@ class JobPlans:
             mask=mask,
             variants=variants,
             style_references=references,
+            english=self.english_words(generation, style, tiles, has_mask),
+        )
+
+    def english_words(
+        self, generation: Generation, style: Style, tiles: tuple[Style, ...], has_mask: bool
+    ) -> EnglishWords | None:
+        """The row's words in English (PROMPT_TRANSLATION), rendered as the job renders the
+        words as written; None when the row has no translation."""
+        if generation.prompt_english is None and generation.negative_english is None:
+            return None
+        english = generation.model_copy(
+            update={
+                "prompt": generation.prompt_english or generation.prompt,
+                "negative_prompt": generation.negative_english or generation.negative_prompt,
+            }
+        )
+        return EnglishWords(
+            prompt=rendered_prompt(style, plain(english.prompt), english.kind, has_mask),
+            negative_prompt=", ".join(p for p in (english.negative_prompt, style.negative) if p),
+            variants=self.variants(english, style, tiles),
         )
 
     async def references(self, style: Style) -> tuple[bytes, ...]:

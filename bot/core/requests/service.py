@@ -50,6 +50,7 @@ from bot.core.requests.follow_ups import FollowUpActions
 from bot.core.requests.history import History
 from bot.core.requests.input_images import InputImages
 from bot.core.requests.preferences import Preferences, ScopeSettings
+from bot.core.requests.prompt_translation import PromptTranslation
 from bot.core.requests.scope_changes import ScopeChanges
 from bot.core.requests.style_previews import StylePreviews
 from bot.core.requests.styles import StyleCatalogue
@@ -85,8 +86,10 @@ class GenerationService:
         quotas: QuotaBook | None = None,
         banned: BannedTerms | None = None,
         moderator: Moderator | None = None,
+        translation: PromptTranslation | None = None,
     ) -> None:
         self.settings = settings
+        self.translation = translation
         self.store = store
         self.styles = styles
         self.queue = queue
@@ -117,6 +120,7 @@ class GenerationService:
             files=files,
             inputs=inputs,
             community=self.community,
+            translation=translation,  # PROMPT_TRANSLATION (None: off)
         )
         self.previews = StylePreviews(self.admission, store, files, self.community)
         self.scope_changes = ScopeChanges(store, queue, self.quotas, self.preferences)

@@ -23,6 +23,7 @@ from bot.core.store.rows import NewGeneration, Refusal
 from bot.core.store.scopes import ScopeQueries
 from bot.core.store.settings import SettingsQueries
 from bot.core.store.styles import StyleQueries
+from bot.core.store.translations import TranslationQueries, forget_translations
 
 T = TypeVar("T")
 
@@ -32,7 +33,7 @@ COLUMNS = (
     "failure_reason, revised_prompt, image_path, image_width, image_height, handle, "
     "delivery_attempts, delivery_error, provider_calls, created_at, started_at, finished_at, "
     "delivered_at, kind, count, parent_index, input_path, strength, crop_note, suggestions, "
-    "edit_note, locale"
+    "edit_note, locale, prompt_english, negative_english"
 )
 FINISHED = "('failed', 'delivered')"
 
@@ -48,7 +49,7 @@ DERIVED_FROM_THEM = (
     " SELECT g.id FROM generations g JOIN doomed d ON g.parent_id = d.id"
     " WHERE g.kind <> 'remix' OR g.input_path IS NOT NULL"
     ") DELETE FROM generations WHERE id IN (SELECT id FROM doomed) "
-    "RETURNING image_path, input_path"
+    "RETURNING image_path, input_path, prompt, negative_prompt"
 )
 
 
@@ -74,7 +75,7 @@ def row_to_generation(row: Row) -> Generation:
     return Generation(**data)
 
 
-class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
+class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries, TranslationQueries):
     """History and settings. `Store.open(path_or_url)` picks SQLite or PostgreSQL."""
 
     backend = "abstract"
@@ -324,6 +325,7 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
             await tx.execute("DELETE FROM refusals WHERE created_at < ?", (cutoff,))
             # A brush-editor link's use matters only while the link could still open.
             await tx.execute("DELETE FROM editor_link_uses WHERE expires_at < ?", (cutoff,))
+            await tx.execute("DELETE FROM prompt_translations WHERE created_at < ?", (cutoff,))
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(purge)
@@ -346,6 +348,8 @@ class Store(SettingsQueries, ImageQueries, ScopeQueries, StyleQueries):
                 who,
             )
             await tx.execute("DELETE FROM editor_link_uses WHERE platform = ? AND user_id = ?", who)
+            # Their words' translations (cached by text, shared by anyone who wrote the same).
+            await forget_translations(tx, [t for r in rows for t in (r[2], r[3])])
             return [str(path) for r in rows for path in (r[0], r[1]) if path is not None]
 
         return await self.transaction(forget)

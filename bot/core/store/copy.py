@@ -49,6 +49,7 @@ TABLES: dict[str, tuple[str, str]] = {
     ),
     "state": ("key, value", "key"),
     "community_styles": (STYLE_COLUMNS, "platform, scope_id, style_id"),
+    "prompt_translations": ("key, model, english, created_at", "key, model"),
     "editor_link_uses": (
         "nonce, platform, user_id, generation_id, used_at, expires_at",
         "nonce",

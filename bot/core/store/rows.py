@@ -40,6 +40,8 @@ class NewGeneration:
     suggestions: tuple[str, ...] = ()
     edit_note: str | None = None
     locale: str = "en"  # the language the requester is answered in (bot/core/language.py)
+    prompt_english: str | None = None  # what the providers that read English best get
+    negative_english: str | None = None
 
     def columns(self) -> dict[str, object]:
         """Column name -> the value the database takes (enums as text, JSON as text)."""

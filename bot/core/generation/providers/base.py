@@ -41,6 +41,9 @@ class Capabilities(Frozen):
     # Follows reference pictures of a look (IP-Adapter on ComfyUI and AUTOMATIC1111, several
     # input images on the GPT image models); others make the picture from the prompt alone.
     style_references: bool = False
+    # Reads English best (Stable Diffusion's text encoders: AUTOMATIC1111, ComfyUI, most AI
+    # Horde models): given the prompt translated into English when PROMPT_TRANSLATION is on.
+    english_prompts: bool = False
     # Pixel size made for each aspect ratio (what `aspects` lists, in pixels).
     sizes: dict[AspectRatio, tuple[int, int]] = Field(default_factory=dict)
 

@@ -109,6 +109,7 @@ class ComfyUIProvider(ProviderBase):
                 inpaint=bool(self._inpaint),
                 outpaint=bool(self._inpaint),
                 style_references=reference_workflow is not None,
+                english_prompts=True,
                 upscaler=upscaler if self._upscale else None,
                 sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
             ),

@@ -137,6 +137,7 @@ class HordeProvider(ProviderBase):
                 outpaint=True,
                 upscaler=UPSCALER,
                 describe=True,
+                english_prompts=True,  # most of its models are Stable Diffusion's
                 sizes=dict(SIZES),
             ),
         )

@@ -95,6 +95,7 @@ class SDWebUIProvider(ProviderBase):
                 upscaler=upscaler,
                 describe=True,
                 style_references=bool(reference_model),
+                english_prompts=True,
                 sizes={aspect: dimensions(aspect, base_size) for aspect in RATIOS},
             ),
         )
