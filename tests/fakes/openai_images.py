@@ -17,7 +17,8 @@ masks received are kept (`edit_masks`). Several pictures in one edit (`image[]` 
 image models take up to 16, which is how they follow reference pictures) are kept together
 per call (`edit_image_sets`); dall-e-2 takes one and refuses more. Chat completions with an
 `image_url` data URL (`/v1/chat/completions`) answer `vision_answer` for the vision models;
-the image in the data URL is decoded and kept (`vision_images`).
+the image in the data URL is decoded and kept (`vision_images`); one with text alone is a
+prompt translation, answered by `translations` (`tests/fakes/openai_chat.py`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from typing import Any
 
 from aiohttp import web
 from PIL import Image, ImageDraw
+
+from tests.fakes.openai_chat import FakeTranslations
 
 VALID_SIZES = {
     "gpt-image-1": {"1024x1024", "1536x1024", "1024x1536", "auto"},
@@ -212,6 +215,8 @@ class FakeOpenAI:
         "3. a fox, low poly 3d render\n"
         "4. ink sketch of a fox, minimal"
     )
+    # Text-only chat completions (the prompt translator's): tests/fakes/openai_chat.py.
+    translations: FakeTranslations = field(default_factory=FakeTranslations)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -638,12 +643,15 @@ class FakeOpenAI:
         return self._image_response(body)
 
     async def chat(self, request: web.Request) -> web.Response:
-        """Chat completions, for describing a picture: one user message with an image_url."""
+        """Chat completions: describing a picture (one user message with an image_url), or
+        text alone (translating a prompt), which `translations` answers."""
+        body = await request.json()
+        if FakeTranslations.takes(body):
+            return await self.translations.answer(body, self._authorised(request))
         if not self._authorised(request):
             return self.error(
                 401, "Incorrect API key provided.", "invalid_api_key", "invalid_request_error"
             )
-        body = await request.json()
         problem = None
         if not isinstance(body, dict) or set(body) - CHAT_FIELDS:
             problem = "Unrecognized request argument supplied"

@@ -50,6 +50,7 @@ async def test_copy_sqlite_to_postgresql_keeps_every_row(tmp_path: Path, pg_url:
         "state": 1,
         "community_styles": 1,
         "editor_link_uses": 1,
+        "prompt_translations": 1,
     }
     target = await Store.open(pg_url)
     try:

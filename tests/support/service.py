@@ -15,6 +15,7 @@ from bot.core.generation.queue import EmbeddedRedis, JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.models import ReplyTarget, Requester, Scope
+from bot.core.requests.prompt_translation import prompt_translation
 from bot.core.requests.service import GenerationService
 from bot.core.requests.styles import load_catalogue
 from bot.core.store import Store
@@ -54,14 +55,18 @@ async def build_service(
     Without `store`, a SQLite file in `data_dir` (the caller closes `service.store`); without
     `redis`, the in-process stand-in a bot without `REDIS_URL` runs on."""
     settings = service_settings(data_dir, **overrides)
+    store = store if store is not None else await Store.open(settings.database_path)
+    queue = JobQueue(redis if redis is not None else EmbeddedRedis().pool(settings), settings)
+    capabilities = capabilities if capabilities is not None else {"openai": GPT_IMAGE}
     return GenerationService(
         settings=settings,
-        store=store if store is not None else await Store.open(settings.database_path),
+        store=store,
         styles=load_catalogue(),
-        queue=JobQueue(redis if redis is not None else EmbeddedRedis().pool(settings), settings),
-        capabilities=capabilities if capabilities is not None else {"openai": GPT_IMAGE},
+        queue=queue,
+        capabilities=capabilities,
         reply_stream=reply_stream,
         files=ImageFiles(settings.images_dir),
         banned=banned,
         moderator=moderator,
+        translation=prompt_translation(settings, store, queue.redis, capabilities),
     )

@@ -61,8 +61,15 @@ async def fill(store: Store, images: Path) -> dict[str, Any]:
     await done(store, parent.id, str(image))
     await store.mark_delivered(parent.id)
     child = await store.insert_generation(
-        values(parent_id=parent.id, created_at=time.time() + 1, locale="ar")
+        values(
+            parent_id=parent.id,
+            created_at=time.time() + 1,
+            locale="ar",
+            prompt="منارة",
+            prompt_english="a lighthouse",
+        )
     )
+    await store.cache_translation("منارة", "gpt-4o-mini", "a lighthouse", time.time())
     await store.mark_failed(child.id, "censored", "the provider said no")
     await store.record_refusal("telegram", "-100", "42", "limit_reached", "too many")
     await store.record_refusal("telegram", "-100", "43", "banned_term", "a banned word")
