@@ -65,7 +65,7 @@ class FakeTranslations:
             "кот в шляпе, акварель": "a cat in a hat, watercolour",
             "размыто, текст": "blurry, text",
             "قطة على القمر": "a cat on the moon",
-            "{рыжий|чёрный} кот": "{ginger|black} cat",
+            "{рыжий, чёрный} кот": "{ginger, black} cat",
         }
     )
     script: list[str] = field(default_factory=list)

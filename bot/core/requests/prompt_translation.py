@@ -69,7 +69,7 @@ INSTRUCTION: Final = (
     "You translate prompts for an AI image generator into English. Answer with a JSON object "
     'only: {"english": "<the prompt in English>"}. Translate the meaning faithfully and '
     "add nothing. Keep as they are: names, numbers, weights such as (word:1.2), choices in "
-    "braces such as {red|blue} (translate each choice, keep the braces and the bars), "
+    "braces such as {red, blue} (translate each choice, keep the braces and commas), "
     "backslashes, and words already in English. If the prompt is already English, give it "
     "back unchanged."
 )
@@ -164,8 +164,10 @@ class PromptTranslation:
         self._timeout = timeout_seconds
         self._concurrency = max_concurrency
         self._max_chars = max_chars
+        # A request waits a little for a free slot, never for a 429's retry-after: cooling
+        # down, its words go as written at once.
         self._limiter = ProviderLimiter(
-            redis, lease_seconds=timeout_seconds + 30, wait_seconds=timeout_seconds
+            redis, lease_seconds=timeout_seconds + 30, wait_seconds=min(2.0, timeout_seconds)
         )
 
     def wanted(self, kind: Kind, providers: tuple[str, ...]) -> bool:
