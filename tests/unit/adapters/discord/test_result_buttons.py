@@ -167,6 +167,30 @@ def test_info_names_every_seed_the_provider_and_the_crop() -> None:
     assert "cropped to 16:9" in text and "image 2 of `g0`" in text and r"\*bold\*" in text
 
 
+def test_info_says_what_a_translated_prompt_was_sent_as_escaped_and_isolated() -> None:
+    info = Info(
+        generation_id="g1",
+        kind=Kind.IMAGINE,
+        prompt="кот в *шляпе*",
+        negative_prompt=None,
+        style="none",
+        aspect="1:1",
+        seeds=(1,),
+        sizes=((1024, 1024),),
+        provider="sdwebui",
+        model="sdxl",
+        seconds=None,
+        crop_note=None,
+        strength=None,
+        parent_id=None,
+        parent_index=None,
+    )
+    assert "Sent in English" not in info_text(info)
+    text = info_text(info.model_copy(update={"prompt_sent": "a cat in a *hat*"}))
+    assert "🌐 Sent in English: \u2068a cat in a \\*hat\\*\u2069" in text
+    assert "кот в \\*шляпе\\*" in text  # the user's own words stay beside it
+
+
 EDITS = EVERYTHING.model_copy(update={"edit_region": True, "outpaint": True, "edit_words": True})
 
 
