@@ -58,3 +58,20 @@ def test_imaginebot_env_file_names_the_settings_file(
     monkeypatch.setenv(ENV_FILE_VARIABLE, str(tmp_path / "missing.env"))
     with pytest.raises(ConfigError, match=r"IMAGINEBOT_ENV_FILE names .*missing\.env"):
         load_settings()
+
+
+def test_prompt_translation_is_off_by_default_and_needs_the_openai_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.settings import ConfigError
+
+    assert load_settings().prompt_translation == "off"
+    monkeypatch.setenv("PROMPT_TRANSLATION", "openai")
+    with pytest.raises(ConfigError, match="PROMPT_TRANSLATION=openai needs OPENAI_API_KEY"):
+        load_settings()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    settings = load_settings()
+    assert (settings.prompt_translation, settings.prompt_translation_model) == (
+        "openai",
+        "gpt-4o-mini",
+    )
