@@ -115,6 +115,11 @@ def may_need_translation(text: str, locale: str) -> bool:
     return not (text.isascii() and locale in (ENGLISH, PSEUDO))
 
 
+def same_words(first: str, second: str) -> bool:
+    """An English prompt given back with only its case or spacing changed is no translation."""
+    return " ".join(first.casefold().split()) == " ".join(second.casefold().split())
+
+
 def usable(source: str, english: str, limit: int) -> str:
     """The model's English if it can stand for `source`, else TranslationFailed."""
     english = english.strip()
@@ -190,10 +195,12 @@ class PromptTranslation:
         """The request's words in English where that changes them (the rules above)."""
         if not self.wanted(kind, providers):
             return NOTHING
-        return English(
-            prompt=await self._one(generation_id, prompt, locale),
-            negative=await self._one(generation_id, negative or "", locale),
+        # Both at once: the request waits for one round trip, not two.
+        english, english_negative = await asyncio.gather(
+            self._one(generation_id, prompt, locale),
+            self._one(generation_id, negative or "", locale),
         )
+        return English(prompt=english, negative=english_negative)
 
     async def _one(self, generation_id: str, text: str, locale: str) -> str | None:
         """The English of one text, None when it is the text itself or could not be had."""
@@ -213,7 +220,7 @@ class PromptTranslation:
                 )
                 return None
             await self._remember(text, model, english)
-        return None if english == text else english
+        return None if same_words(english, text) else english
 
     async def _ask(self, generation_id: str, text: str) -> str:
         """One call: within the time allowed, a slot shared by every bot process, counted."""

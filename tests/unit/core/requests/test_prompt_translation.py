@@ -23,6 +23,7 @@ from bot.core.requests.prompt_translation import (
     TranslationFailed,
     may_need_translation,
     prompt_sent_text,
+    same_words,
     usable,
 )
 from bot.core.requests.service import GenerationService
@@ -101,7 +102,7 @@ async def test_a_russian_prompt_goes_in_english_to_sd_and_the_row_keeps_the_russ
     sd: Translating,
 ) -> None:
     gen_id, job = await sd.imagine(RUSSIAN, negative="размыто, текст")
-    assert sd.asked == [RUSSIAN, "размыто, текст"]
+    assert sorted(sd.asked) == sorted([RUSSIAN, "размыто, текст"])  # asked at once
     body = sd.fake.translations.calls[0].body
     assert body["model"] == "gpt-4o-mini" and body["response_format"] == {"type": "json_object"}
     row = await sd.service.generation(gen_id)
@@ -270,6 +271,11 @@ async def test_choices_in_braces_are_translated_tile_by_tile_or_not_at_all(
     sd.fake.translations.script = ["braces"]
     _, job = await sd.imagine("{белый, серый} кот")
     assert job.english is None
+
+
+def test_english_given_back_with_only_case_or_spacing_changed_is_no_translation() -> None:
+    assert same_words("A lighthouse  at dusk", "a lighthouse at dusk")
+    assert not same_words("a lighthouse at dusk", "ein Leuchtturm")
 
 
 def test_an_answer_that_is_not_one_prompt_is_not_used() -> None:
