@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.core import metrics
 from bot.core.errors import InvalidRequest, ProviderRateLimited, StoreUnavailable
@@ -238,6 +239,9 @@ class PromptTranslation:
             raise TranslationFailed(f"no answer within {self._timeout:g}s") from None
         except ProviderRateLimited:
             raise TranslationFailed("no free translation slot") from None
+        except (RedisError, OSError):
+            # The shared slots and counts live in Redis; without it, no call is made.
+            raise TranslationFailed("redis did not answer") from None
 
     async def _count(self, generation_id: str) -> None:
         metrics.PROVIDER_CALLS.labels(PROVIDER).inc()
