@@ -85,7 +85,7 @@ async def test_a_link_opens_the_editor_with_its_picture_and_an_edit_goes_to_the_
         assert order.link.generation_id == gen_id and order.mask == mask_png()
         # Once: a second submit is refused, and the page says so when opened again.
         status, answer = await post(url, form(mask_png()))
-        assert (status, answer) == (409, {"ok": False, "message": USED})
+        assert (status, answer) == (409, {"ok": False, "message": USED.message})
         async with aiohttp.ClientSession() as client, client.get(url) as response:
             assert response.status == 410 and "used already" in await response.text()
         used = site.query("SELECT user_id, generation_id FROM editor_link_uses")
