@@ -17,13 +17,14 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from PIL import Image, UnidentifiedImageError
 
 from bot.core.errors import UserFacingError
 from bot.core.language import Text
-from bot.web import editor_links
+from bot.web import editor_links, visitor
 from bot.web.app import HERE, Denied, Missing, gallery_of, scope_of, see_other
 from bot.web.edit_orders import USED, EditOrder, EditorSetup, EditRefused
 from bot.web.editor_links import EditorLink, LinkRefused
@@ -137,10 +138,17 @@ async def page(request: web.Request) -> web.StreamResponse:
             }
             for p in pictures
         ],
-        submit=f"{link.path}?t={token}",
+        submit=f"{link.path}?{_submit_query(request, token)}",
         static=f"{link.scope_path}edit/static/",
         webapp=link.webapp,
     )
+
+
+def _submit_query(request: web.Request, token: str) -> str:
+    """The submit's query: the token, and a language picked with the page's links, which a
+    Mini App framed by Telegram Web has no cookie for (SameSite=Lax is not sent to a frame)."""
+    picked = visitor.named(request.query.get(visitor.QUERY))
+    return urlencode({"t": token, **({visitor.QUERY: picked} if picked else {})})
 
 
 async def picture(request: web.Request) -> web.StreamResponse:
