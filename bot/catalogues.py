@@ -21,6 +21,7 @@ edited catalogue shows at the next start without a step to forget.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,7 +46,19 @@ DOMAINS: dict[str, str | None] = {
     "web": "web",
     "styles": None,
 }
-METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
+# Python files give `Text`/`Plural` messages; the web's Jinja2 templates give their `_()`,
+# `{% trans %}` and gettext calls (jinja2.ext.i18n, the `%(name)s` placeholders of newstyle
+# gettext). The script files (bot/web/static/*.js) hold no words: the page hands them theirs.
+PYTHON = [("**.py", "python")]
+TEMPLATES = [("**/templates/**.html", "jinja2.ext:babel_extract")]
+TEMPLATE_KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
+PYTHON_FIELD = re.compile(r"%\(\w+\)s")
 
 
 def template_path(domain: str) -> Path:
@@ -64,12 +77,13 @@ def extract(domain: str) -> Catalog:
         for words, location in _style_messages():
             template.add(words, locations=[location], auto_comments=["A style's name or line."])
         return template
-    found = extract_from_dir(
-        str(BOT_DIR / folder), method_map=METHODS, keywords=KEYWORDS, comment_tags=("i18n:",)
-    )
-    for filename, lineno, message, comments, context in found:
-        location = (f"bot/{folder}/{filename}", lineno)
-        template.add(message, locations=[location], auto_comments=comments, context=context)
+    for methods, keywords in ((PYTHON, KEYWORDS), (TEMPLATES, TEMPLATE_KEYWORDS)):
+        found = extract_from_dir(
+            str(BOT_DIR / folder), method_map=methods, keywords=keywords, comment_tags=("i18n:",)
+        )
+        for filename, lineno, message, comments, context in found:
+            location = (f"bot/{folder}/{filename}", lineno)
+            template.add(message, locations=[location], auto_comments=comments, context=context)
     if domain == "discord":
         _add_command_messages(template)
     return template
@@ -94,15 +108,24 @@ def _style_messages() -> Iterator[tuple[str, tuple[str, int]]]:
 
 
 def pseudo(message: str) -> str:
-    """The pseudo-locale's wording: accented, bracketed, placeholders kept as they are, so a
-    test can tell a catalogue text from one that escaped the catalogue."""
+    """The pseudo-locale's wording: accented, bracketed, placeholders (`{name}`, and a
+    template's `%(name)s`) kept as they are, so a test can tell a catalogue text from one
+    that escaped the catalogue."""
     accents = str.maketrans("AaCcEeIiNnOoSsUuYyZz", "ÅåÇçÉéÎîÑñÖöŠšÜüÝýŽž")
     out: list[str] = []
     depth = 0
-    for char in message:
+    index = 0
+    while index < len(message):
+        field = None if depth else PYTHON_FIELD.match(message, index)
+        if field is not None:
+            out.append(field.group())
+            index = field.end()
+            continue
+        char = message[index]
         depth += char == "{"
         out.append(char if depth else char.translate(accents))
         depth -= char == "}" and depth > 0
+        index += 1
     return f"⟦{''.join(out)}⟧"
 
 
@@ -175,13 +198,18 @@ def _message_problems(locale: str, expected: Message, message: Message | None) -
     wordings = _parts(message.string)
     if not all(wordings):
         return [f"{locale}: {name!r}: not translated"]
-    wanted = set().union(*(placeholders(part) for part in english)) - {"count"}
+    wanted = set().union(*(_fields(part) for part in english)) - {"count"}
     out = []
     for wording in wordings:
-        got = placeholders(wording) - {"count"}
+        got = _fields(wording) - {"count"}
         if got != wanted:
             out.append(f"{locale}: {name!r}: placeholders {sorted(got)} != {sorted(wanted)}")
     return out
+
+
+def _fields(message: str) -> set[str]:
+    """A message's placeholders: `{name}` ones, and a template's `%(name)s` ones."""
+    return set(placeholders(message)) | set(PYTHON_FIELD.findall(message))
 
 
 def check() -> list[str]:

@@ -14,17 +14,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
-import jinja2
 from aiohttp import web
 
+from bot.core.language import Text
 from bot.core.requests.styles import StyleCatalogue
-from bot.web import grants
+from bot.web import grants, visitor
 from bot.web.grants import Grant, InvalidGrant
 from bot.web.queries import BadCursor, GalleryStore
 from bot.web.signing import Signer
+from bot.web.templating import Templates
 from bot.web.thumbnails import Thumbnails
 
 log = logging.getLogger(__name__)
@@ -55,21 +55,30 @@ class Gallery:
     images_dir: Path
     styles: StyleCatalogue
     secure_cookies: bool = False
-    templates: jinja2.Environment = field(init=False)
+    templates: Templates = field(init=False)
 
     def __post_init__(self) -> None:
-        self.templates = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"),
-            autoescape=True,  # every template, whatever its name: user text is never markup
-            undefined=jinja2.StrictUndefined,
-        )
-        self.templates.filters["when"] = lambda ts: datetime.fromtimestamp(ts, UTC).strftime(
-            "%Y-%m-%d %H:%M UTC"
-        )
+        self.templates = Templates(HERE / "templates")
 
-    def render(self, template: str, status: int = 200, **context: object) -> web.Response:
-        html = self.templates.get_template(template).render(**context)
+    def render(
+        self, request: web.Request, template: str, status: int = 200, **context: object
+    ) -> web.Response:
+        """`template` in the visitor's language (bot/web/visitor.py), with the links to the
+        page in each other language."""
+        html = self.templates.render(
+            template,
+            visitor.locale_of(request),
+            languages=visitor.language_links(request),
+            **context,
+        )
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def translate(self, request: web.Request, message: str) -> str:
+        return self.templates.translate(message, visitor.locale_of(request))
+
+    def say(self, request: web.Request, text: Text) -> str:
+        """A `Text` from the Python side (an editor's answer) in the visitor's language."""
+        return self.templates.say(text, visitor.locale_of(request))
 
 
 GALLERY = web.AppKey("gallery", Gallery)
@@ -122,27 +131,30 @@ async def session_of(request: web.Request) -> Grant:
 
 @web.middleware
 async def protect(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Security headers on every answer; Denied and Missing become plain pages."""
+    """Security headers on every answer; Denied and Missing become plain pages (worded by
+    error.html from the status, in the visitor's language); a language picked with a link
+    is remembered."""
     gallery = gallery_of(request)
     try:
         response = await handler(request)
     except Denied as exc:
         log.info("refused %s %s: %s", request.method, request.path, exc)
-        response = gallery.render("error.html", 403, title="Not allowed", code=403)
+        response = gallery.render(request, "error.html", 403, code=403)
     except (Missing, web.HTTPNotFound):
-        response = gallery.render("error.html", 404, title="Not found", code=404)
+        response = gallery.render(request, "error.html", 404, code=404)
     except web.HTTPMethodNotAllowed:
-        response = gallery.render("error.html", 405, title="Not allowed", code=405)
+        response = gallery.render(request, "error.html", 405, code=405)
     except BadCursor:
-        response = gallery.render("error.html", 400, title="Bad request", code=400)
+        response = gallery.render(request, "error.html", 400, code=400)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = gallery.render("error.html", exc.status, title=exc.reason, code=exc.status)
+        response = gallery.render(request, "error.html", exc.status, code=exc.status)
     except Exception:  # a defect: still a page with the headers, and the trace in the log
         log.exception("%s %s failed", request.method, request.path)
-        response = gallery.render("error.html", 500, title="Something went wrong", code=500)
+        response = gallery.render(request, "error.html", 500, code=500)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Cache-Control", "no-store")
+    visitor.remember(request, response, secure=gallery.secure_cookies)
     return response

@@ -15,13 +15,19 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.core.language import Text
 from bot.web.editor_links import EditorLink
 
-USED = "This editor link was used already. Press 🖌 under the picture for a new one."
+USED = Text("This editor link was used already. Press 🖌 under the picture for a new one.")
 
 
 class EditRefused(Exception):
-    """The edit was not queued; the message says why, in plain words, to the person editing."""
+    """The edit was not queued; the message (a `Text`, or a sentence a desk still words in
+    English) says why, in plain words, to the person editing, in the editor's language."""
+
+    def __str__(self) -> str:  # for logs and tests: the English words
+        reason = self.args[0] if self.args else ""
+        return reason.message if isinstance(reason, Text) else str(reason)
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,8 @@ class EditOrder:
 
 
 class EditDesk(Protocol):
-    async def submit(self, order: EditOrder, claim: Callable[[], Awaitable[bool]]) -> str:
-        """Queue the edit; the sentence the editor shows. Raises EditRefused when refused
+    async def submit(self, order: EditOrder, claim: Callable[[], Awaitable[bool]]) -> str | Text:
+        """Queue the edit; the sentence the editor shows (a `Text` in the editor's language). Raises EditRefused when refused
         (the link stays unused unless `claim` was reached)."""
         ...
 

@@ -17,12 +17,14 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from PIL import Image, UnidentifiedImageError
 
 from bot.core.errors import UserFacingError
-from bot.web import editor_links
+from bot.core.language import Text
+from bot.web import editor_links, visitor
 from bot.web.app import HERE, Denied, Missing, gallery_of, scope_of, see_other
 from bot.web.edit_orders import USED, EditOrder, EditorSetup, EditRefused
 from bot.web.editor_links import EditorLink, LinkRefused
@@ -41,14 +43,14 @@ EDITOR_CSP = (
     "frame-ancestors https://web.telegram.org"
 )
 STATIC = {"editor.js": "text/javascript", "editor.css": "text/css"}
-NOT_PNG = "The mask must be a PNG."
-CLOSED = "The editor is not available here: it runs where the bot serves the gallery itself."
-
-
-EXPIRED = (
+NOT_PNG = Text("The mask must be a PNG.")
+CLOSED = Text("The editor is not available here: it runs where the bot serves the gallery itself.")
+EXPIRED = Text(
     "This editor link has expired. Each link opens for a limited time after it was made "
     "(on Discord, press 🖌 again for a new one)."
 )
+NOT_CONFIRMED = Text("Telegram could not confirm who you are: open the editor again.")
+NO_SUCH_PICTURE = Text("There is no such picture in this request.")
 
 
 class Expired(Denied):
@@ -95,34 +97,37 @@ async def _pictures(request: web.Request, link: EditorLink) -> tuple[GalleryItem
     return item, [Picture(1, item.image_name, item.width, item.height)]
 
 
-def _answer(ok: bool, message: str, status: int = 200) -> web.Response:
-    return web.json_response({"ok": ok, "message": message}, status=status)
+def _answer(request: web.Request, ok: bool, message: object, status: int = 200) -> web.Response:
+    """The editor's JSON answer, its sentence in the visitor's language (a desk may still
+    word its own in English: a `str` is shown as it is)."""
+    words = gallery_of(request).say(request, message) if isinstance(message, Text) else message
+    return web.json_response({"ok": ok, "message": str(words)}, status=status)
 
 
 def _page(
     request: web.Request, template: str, status: int = 200, **context: object
 ) -> web.Response:
-    response = gallery_of(request).render(template, status, **context)
+    response = gallery_of(request).render(request, template, status, **context)
     response.headers["Content-Security-Policy"] = EDITOR_CSP
     return response
 
 
 async def page(request: web.Request) -> web.StreamResponse:
+    say = gallery_of(request).say
     try:
         link = _link(request)
     except Expired:
-        return _page(request, "editor_closed.html", 410, title="Editor", message=EXPIRED)
+        return _page(request, "editor_closed.html", 410, message=say(request, EXPIRED))
     setup = _setup(request)
     if setup is None or link.platform not in setup.desks:
-        return _page(request, "editor_closed.html", 503, title="Editor", message=CLOSED)
+        return _page(request, "editor_closed.html", 503, message=say(request, CLOSED))
     if await gallery_of(request).store.editor_link_used(link.nonce):
-        return _page(request, "editor_closed.html", 410, title="Editor", message=USED)
+        return _page(request, "editor_closed.html", 410, message=say(request, USED))
     item, pictures = await _pictures(request, link)
     token = request.query["t"]
     return _page(
         request,
         "editor.html",
-        title="Vary (Region)",
         item=item,
         pictures=[
             {
@@ -133,10 +138,17 @@ async def page(request: web.Request) -> web.StreamResponse:
             }
             for p in pictures
         ],
-        submit=f"{link.path}?t={token}",
+        submit=f"{link.path}?{_submit_query(request, token)}",
         static=f"{link.scope_path}edit/static/",
         webapp=link.webapp,
     )
+
+
+def _submit_query(request: web.Request, token: str) -> str:
+    """The submit's query: the token, and a language picked with the page's links, which a
+    Mini App framed by Telegram Web has no cookie for (SameSite=Lax is not sent to a frame)."""
+    picked = visitor.named(request.query.get(visitor.QUERY))
+    return urlencode({"t": token, **({visitor.QUERY: picked} if picked else {})})
 
 
 async def picture(request: web.Request) -> web.StreamResponse:
@@ -206,7 +218,7 @@ async def _form(request: web.Request) -> tuple[dict[str, str], bytes | None]:
         raise web.HTTPBadRequest() from None
 
 
-def mask_problem(mask: bytes | None, picture: Picture) -> str | None:
+def mask_problem(mask: bytes | None, picture: Picture) -> Text | None:
     """What is wrong with the mask at a glance (the core checks the pixels), or None."""
     if not mask or not mask.startswith(PNG_SIGNATURE):
         return NOT_PNG
@@ -218,9 +230,13 @@ def mask_problem(mask: bytes | None, picture: Picture) -> str | None:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return NOT_PNG  # a header claiming billions of pixels is no mask either
     if size != (picture.width, picture.height):
-        return (
-            f"The mask is {size[0]}x{size[1]}, the picture {picture.width}x{picture.height}: "
-            "they must be the same size."
+        return Text(
+            "The mask is {mask_width}x{mask_height}, the picture {width}x{height}: "
+            "they must be the same size.",
+            mask_width=size[0],  # pixel sizes as they are: never "2,048"
+            mask_height=size[1],
+            width=picture.width,
+            height=picture.height,
         )
     return None
 
@@ -242,25 +258,25 @@ async def submit(request: web.Request) -> web.StreamResponse:
     try:
         link = _link(request)
     except Expired:
-        return _answer(False, EXPIRED, 410)
+        return _answer(request, False, EXPIRED, 410)
     setup = _setup(request)
     if setup is None or link.platform not in setup.desks:
-        return _answer(False, CLOSED, 503)
+        return _answer(request, False, CLOSED, 503)
     fields, mask = await _form(request)
     try:
         who, name = _person(setup, link, fields.get("init_data", ""))
     except Denied as exc:
         log.info("editor: %s", exc)
-        return _answer(False, "Telegram could not confirm who you are: open the editor again.", 403)
+        return _answer(request, False, NOT_CONFIRMED, 403)
     if mask is None:
-        return _answer(False, NOT_PNG, 400)
+        return _answer(request, False, NOT_PNG, 400)
     _item, pictures = await _pictures(request, link)
     index = editor_links.valid_index(fields.get("index"), len(pictures))
     chosen = next((p for p in pictures if p.index == index), None)
     if index is None or chosen is None:
-        return _answer(False, "There is no such picture in this request.", 400)
+        return _answer(request, False, NO_SUCH_PICTURE, 400)
     if problem := mask_problem(mask, chosen):
-        return _answer(False, problem, 400)
+        return _answer(request, False, problem, 400)
     gallery = gallery_of(request)
 
     async def claim() -> bool:
@@ -273,8 +289,8 @@ async def submit(request: web.Request) -> web.StreamResponse:
     try:
         message = await setup.desks[link.platform].submit(order, claim)
     except EditRefused as exc:
-        return _answer(False, str(exc), 409)
+        return _answer(request, False, exc.args[0] if exc.args else "", 409)
     except UserFacingError as exc:
-        return _answer(False, exc.message, 400)
+        return _answer(request, False, exc.message, 400)
     log.info("editor: %s:%s queued an edit of %s", link.platform, who, link.generation_id)
-    return _answer(True, message)
+    return _answer(request, True, message)

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from bot.core.language import Text
 from bot.web import grants
 from bot.web.app import PAGE_SIZE, Denied, Missing, gallery_of, scope_of, see_other, session_of
 from bot.web.grants import Grant, InvalidGrant
@@ -14,9 +15,11 @@ from bot.web.queries import Filters, Page, StyleOption
 
 MAX_TEXT = 200
 HOW_TO = {
-    "discord": "Type /imagine in a channel of this server, with a prompt, to make the first one.",
-    "telegram": "Send /imagine followed by a prompt in this chat to make the first one.",
-    "cli": 'Run imaginebot imagine "a prompt" on the bot\'s machine to make the first one.',
+    "discord": Text(
+        "Type /imagine in a channel of this server, with a prompt, to make the first one."
+    ),
+    "telegram": Text("Send /imagine followed by a prompt in this chat to make the first one."),
+    "cli": Text('Run imaginebot imagine "a prompt" on the bot\'s machine to make the first one.'),
 }
 
 
@@ -50,9 +53,13 @@ async def enter(request: web.Request) -> web.StreamResponse:
 
 
 async def style_options(request: web.Request, grant: Grant) -> list[StyleOption]:
-    """The built-in styles and the scope's own visible ones, for the filter."""
+    """The built-in styles (named in the visitor's language) and the scope's own visible
+    ones, for the filter."""
     gallery = gallery_of(request)
-    builtin = [StyleOption(s.id, s.label) for s in gallery.styles]
+    builtin = [
+        StyleOption(s.id, f"{s.emoji} {gallery.translate(request, s.name)}", builtin=True)
+        for s in gallery.styles
+    ]
     return builtin + await gallery.store.scope_styles(grant.platform, grant.scope_id)
 
 
@@ -99,8 +106,8 @@ async def index(request: web.Request) -> web.StreamResponse:
             grant.platform, grant.scope_id, filters.user_id, include_hidden=grant.admin
         )
     return gallery.render(
+        request,
         "gallery.html",
-        title="Gallery",
         grant=grant,
         base=grant.path,
         filters=filters,
@@ -109,7 +116,7 @@ async def index(request: web.Request) -> web.StreamResponse:
         page=page,
         next_page=_more_url(grant, filters, page, ""),
         more_url=_more_url(grant, filters, page, "more"),
-        how_to=HOW_TO[grant.platform],
+        how_to=gallery.say(request, HOW_TO[grant.platform]),
         clear_user=f"{grant.path}?{filter_query(filters, user='')}".rstrip("?"),
     )
 
@@ -120,6 +127,7 @@ async def more(request: web.Request) -> web.StreamResponse:
     filters = filters_of(request, grant, await style_options(request, grant))
     page = await _page(request, grant, filters)
     return gallery_of(request).render(
+        request,
         "cards.html",
         base=grant.path,
         filters=filters,
@@ -138,13 +146,16 @@ async def detail(request: web.Request) -> web.StreamResponse:
         raise Missing
     style = gallery.styles.find(item.style)
     return gallery.render(
+        request,
         "detail.html",
-        title="Picture",
         grant=grant,
         base=grant.path,
         item=item,
         originals=await gallery.store.originals(item.id),
-        style_label=style.label if style else item.style,
+        style_label=f"{style.emoji} {gallery.translate(request, style.name)}"
+        if style
+        else item.style,
+        style_builtin=style is not None,
         csrf=grants.csrf_token(gallery.signer, grant),
         own=grant.user_id is not None and grant.user_id == item.user_id,
     )

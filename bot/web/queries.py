@@ -122,6 +122,7 @@ class StyleOption:
     id: str
     label: str
     preview: str | None = None  # the preview grid's file name, for a scope's own style
+    builtin: bool = False  # a catalogue style, its name translated; a scope's own is user text
 
 
 # The scope's own visible styles, oldest first (`community_styles`, migration 010).

@@ -63,7 +63,7 @@ async def test_only_the_requester_or_an_admin_edits_and_the_result_replies_to_th
         # An admin of the group may; so may Alice. A link already used is refused.
         assert "Queued" in await desk.submit(order(ADMIN, "a red lighthouse"), claims)
         assert "Queued" in await desk.submit(order(ALICE, "a blue lighthouse"), claims)
-        with pytest.raises(EditRefused, match=USED):
+        with pytest.raises(EditRefused, match=USED.message):
             await desk.submit(order(ALICE, "a green lighthouse"), claims)
         assert claims.asked == 3
 

@@ -182,6 +182,11 @@ class Site:
     def editor_links(self, webapp_name: str | None = None) -> EditorLinks:
         return EditorLinks(self.config.signer(), self.url, 1, webapp_name)
 
+    def editor_link(self, gen_id: str, platform: str = "discord", scope: str = "100") -> str:
+        """u1's editor link for `gen_id`, as the 🖌 button hands it out."""
+        links = self.editor_links()
+        return links.url(links.make(platform, scope, gen_id, user_id="u1"))
+
     def row(self, gen_id: str) -> dict[str, object] | None:
         found = self.query("SELECT * FROM generations WHERE id = ?", gen_id)
         return found[0] if found else None

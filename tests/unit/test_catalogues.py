@@ -59,3 +59,13 @@ def test_the_build_hook_compiles_catalogues_gettext_reads(tmp_path: Path) -> Non
     for path in written:
         path.with_suffix(".po").unlink()  # only the compiled file is left to read
     assert Catalogues(locales).render(Text("Space"), "uk") == "Космос"
+
+
+def test_the_web_templates_words_are_extracted_with_their_template_placeholders() -> None:
+    found = {message.id for message in catalogues.extract("web") if message.id}
+    assert {"Copy prompt", "Pictures by %(name)s", "Sending…"} <= found  # a script's word too
+    assert "The mask must be a PNG." in found  # and the Python side's `Text`s
+
+
+def test_the_pseudo_locale_keeps_a_templates_placeholders() -> None:
+    assert catalogues.pseudo("Picture %(index)s of %(total)s") == "⟦Pîçtüré %(index)s öf %(total)s⟧"

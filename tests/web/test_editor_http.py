@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import time
 from pathlib import Path
 
@@ -85,7 +86,7 @@ async def test_a_link_opens_the_editor_with_its_picture_and_an_edit_goes_to_the_
         assert order.link.generation_id == gen_id and order.mask == mask_png()
         # Once: a second submit is refused, and the page says so when opened again.
         status, answer = await post(url, form(mask_png()))
-        assert (status, answer) == (409, {"ok": False, "message": USED})
+        assert (status, answer) == (409, {"ok": False, "message": USED.message})
         async with aiohttp.ClientSession() as client, client.get(url) as response:
             assert response.status == 410 and "used already" in await response.text()
         used = site.query("SELECT user_id, generation_id FROM editor_link_uses")
@@ -235,3 +236,20 @@ async def test_two_submits_at_once_queue_one_edit(tmp_path: Path) -> None:
         answers = await asyncio.gather(*(post(url, form(mask_png())) for _ in range(4)))
     assert sorted(status for status, _ in answers) == [200, 409, 409, 409]
     assert len(desk.orders) == 1
+
+
+async def test_a_language_picked_on_the_page_reaches_the_submits_answer_without_a_cookie(
+    tmp_path: Path,
+) -> None:
+    """A Mini App framed by Telegram Web gets no SameSite=Lax cookie, so the page hands its
+    picked language to the submit in the address."""
+    async with running_site(tmp_path, edits=EditorSetup({"discord": RecordingDesk()})) as site:
+        url = editor_url(site, site.add()) + "&lang=ar"
+        async with aiohttp.ClientSession() as client, client.get(url) as response:
+            html = await response.text()
+        assert '<html lang="ar" dir="rtl">' in html
+        submit = re.search(r'data-submit="([^"]+)"', html)
+        assert submit is not None and submit.group(1).endswith("&amp;lang=ar")
+        target = site.url + submit.group(1).replace("&amp;", "&")
+        status, answer = await post(target, form(b"not a png"))
+        assert (status, answer) == (400, {"ok": False, "message": "يجب أن يكون القناع صورة PNG."})

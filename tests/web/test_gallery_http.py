@@ -481,7 +481,9 @@ async def test_the_style_filter_offers_the_servers_own_styles(tmp_path: Path) ->
         await enter(client, site.link("discord", "100"))
         async with client.get(f"{site.url}/g/discord/100/") as page:
             html = await page.text()
-        assert '<option value="neon-noir">🎨 Neon &lt;b&gt;Noir&lt;/b&gt;</option>' in html
+        # A server's own style is named by a person: isolated, and not for translation.
+        own = '<option value="neon-noir" dir="auto" translate="no">🎨 Neon &lt;b&gt;Noir&lt;/b&gt;'
+        assert own + "</option>" in html
         assert 'value="secret"' not in html and 'value="theirs"' not in html
         assert 'value="anime"' in html
         async with client.get(f"{site.url}/g/discord/100/?style=neon-noir") as page:

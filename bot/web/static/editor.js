@@ -20,6 +20,7 @@
   let stroke = null;
   let painted = false;
   const history = [];
+  const words = root.dataset; // the page's words, in its language (data-word-*)
 
   function say(text, bad) {
     status.textContent = text;
@@ -37,7 +38,7 @@
     refresh();
     const image = new Image();
     image.onload = () => view.getContext("2d").drawImage(image, 0, 0, picture.width, picture.height);
-    image.onerror = () => say("The picture could not be loaded.", true);
+    image.onerror = () => say(words.wordNoPicture, true);
     image.src = picture.url;
   }
 
@@ -216,7 +217,7 @@
   document.getElementById("form").addEventListener("submit", async (event) => {
     event.preventDefault();
     go.disabled = true;
-    say("Sending…");
+    say(words.wordSending);
     const form = new FormData();
     form.append("index", String(current.index));
     form.append("prompt", document.getElementById("prompt").value);
@@ -228,10 +229,10 @@
       try {
         answer = await response.json();
       } catch (error) {
-        answer = { ok: false, message: `Something went wrong on the bot's side (HTTP ${response.status}). Try again later.` };
+        answer = { ok: false, message: words.wordServer.replace("{status}", String(response.status)) };
       }
     } catch (error) {
-      answer = { ok: false, message: "The editor could not reach the bot. Try again." };
+      answer = { ok: false, message: words.wordOffline };
     }
     say(answer.message, !answer.ok);
     if (answer.ok) root.classList.add("sent");

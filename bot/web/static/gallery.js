@@ -1,5 +1,6 @@
 // The gallery's only script: "load more" and infinite scroll, copy prompt, keyboard keys,
 // a confirmation before deleting. Everything also works without it (plain links and forms).
+// Its words come from the page (data-word-*, data-confirm), in the page's language.
 "use strict";
 
 (function () {
@@ -25,7 +26,7 @@
       grid.append(template.content);
       if (!nextUrl() && button) button.parentElement.remove();
     } catch (error) {
-      if (button) button.textContent = "Could not load more; try again";
+      if (button) button.textContent = grid.dataset.wordLoadFailed;
     } finally {
       loading = false;
     }
@@ -49,13 +50,13 @@
       const text = document.getElementById(copy.getAttribute("data-target")).textContent;
       try {
         await navigator.clipboard.writeText(text);
-        copy.textContent = "Copied";
+        copy.textContent = copy.dataset.wordCopied;
       } catch (error) {
         const range = document.createRange();
         range.selectNodeContents(document.getElementById(copy.getAttribute("data-target")));
         window.getSelection().removeAllRanges();
         window.getSelection().addRange(range);
-        copy.textContent = "Selected: press Ctrl+C";
+        copy.textContent = copy.dataset.wordSelected;
       }
     });
   }

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+from bot.core.language import CATALOGUES, Text
 from bot.web.editor import NOT_PNG, PNG_SIGNATURE, Picture, mask_problem
 
 PICTURE = Picture(1, "x.png", 64, 48)
@@ -35,7 +36,9 @@ def png(size: tuple[int, int], mode: str = "1") -> bytes:
 def test_a_png_of_the_pictures_size_passes_and_others_say_why() -> None:
     assert mask_problem(png((64, 48)), PICTURE) is None
     assert mask_problem(png((64, 48), "RGBA"), PICTURE) is None
-    assert "65x48, the picture 64x48" in str(mask_problem(png((65, 48)), PICTURE))
+    problem = mask_problem(png((65, 48)), PICTURE)
+    assert problem is not None
+    assert "65x48, the picture 64x48" in CATALOGUES.render(problem, "en")
     assert mask_problem(header_only(100_000, 100_000), PICTURE) == NOT_PNG
     gif = io.BytesIO()
     Image.new("L", (64, 48)).save(gif, "GIF")
@@ -47,10 +50,10 @@ def test_a_png_of_the_pictures_size_passes_and_others_say_why() -> None:
 def test_any_bytes_get_an_answer_never_an_exception(data: bytes) -> None:
     for candidate in (data, PNG_SIGNATURE + data):
         problem = mask_problem(candidate, PICTURE)
-        assert problem is None or isinstance(problem, str)
+        assert problem is None or isinstance(problem, Text)
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
 def test_any_claimed_size_gets_an_answer(width: int, height: int) -> None:
     problem = mask_problem(header_only(width, height), PICTURE)
-    assert problem is None or isinstance(problem, str)
+    assert problem is None or isinstance(problem, Text)
