@@ -22,7 +22,7 @@ from bot.settings import Settings
 from tests.fakes.openai_images import FakeOpenAI
 from tests.fakes.server import ServerThread
 from tests.fakes.telegram_api import TelegramDriver
-from tests.support import described, rows
+from tests.support import described, patience, rows
 
 T = TypeVar("T")
 
@@ -37,12 +37,12 @@ async def eventually(
     message: str | Callable[[], str] = "the condition",
 ) -> T:
     """`probe()`'s first true value, polled while the bot's tasks run on this loop."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     while True:
         value = probe()
         if value:
             return value
-        if time.monotonic() > deadline:
+        if time.monotonic() - started > patience(timeout):
             raise AssertionError(f"timed out waiting for {described(message)}")
         await asyncio.sleep(0.02)
 
