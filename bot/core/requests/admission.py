@@ -417,7 +417,7 @@ class Admission:
             await self._refuse(
                 requester,
                 scope,
-                ContentRefused(ContentRefused.banned_words),
+                ContentRefused.banned(),
             )
 
     # -- limits -----------------------------------------------------------------------------------
@@ -535,7 +535,7 @@ class Admission:
         try:
             _created, position = await self._queue.enqueue_ranked(job)
         except (RedisError, OSError) as exc:
-            await self._store.mark_failed(gen_id, QueueUnavailable.code, QueueUnavailable.words)
+            await self._store.mark_failed(gen_id, QueueUnavailable.code, QueueUnavailable().message)
             await self._quotas.cancel(reservation)
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
             raise QueueUnavailable() from exc
