@@ -384,11 +384,16 @@ def retrying_words(detail: str | None) -> str | None:
 
 
 class DeliveryError(Exception):
-    """The chat platform would not take the result. `retryable` false means give up and record."""
+    """The chat platform would not take the result. `retryable` false means give up and record.
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    `reason` is the English the row keeps; given as a `Text`, the words are the adapter's to
+    declare with `failure_words` so the requester reads them in their language."""
+
+    def __init__(
+        self, reason: Text | str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        self.reason = reason if isinstance(reason, str) else english(reason)
+        super().__init__(self.reason)
         self.retryable = retryable
         self.retry_after = retry_after
 
@@ -476,19 +481,33 @@ def failure_text(code: str | None, reason: str | None) -> Text:
         known = _failure_words_by_english().get(reason)
         if known is not None:
             return known
-        for shape in FAILURE_SHAPES:
+        for shape in _FAILURE_SHAPES:
             found = _read_back(shape, reason)
             if found is not None:
                 return found
+        if code in VERBATIM_CODES:
+            return as_text(reason)
     return _failure_words_by_code().get(code or "", NOT_MADE)
 
 
-# Failures whose words carry parameters, one example each: `failure_text` reads a stored
-# English reason back into the same message with its parameters.
-FAILURE_SHAPES: Final = (
-    expired_text(1),
-    delivery_expired_text(1, "-"),
-)
+# Failures whose reason is the platform adapter's own explanation (what the person can do
+# about it): words `failure_words` does not know yet are shown as they are, not lost.
+VERBATIM_CODES: Final = frozenset({"delivery_failed"})
+
+# Failure words declared outside this module (`failure_words`), and the ones here whose
+# words carry parameters, one example each: `failure_text` reads a stored English reason
+# back into the same message with its parameters.
+_FAILURE_SHAPES: list[Text] = [expired_text(1), delivery_expired_text(1, "-")]
+
+
+def failure_words(*examples: Text) -> None:
+    """Declare words a request may fail with that are built outside this module (a platform
+    adapter's `DeliveryError`), one example each (parameters of any value), so that
+    `failure_text` gives them back in the reader's language. Called at import time."""
+    for example in examples:
+        if example not in _FAILURE_SHAPES:
+            _FAILURE_SHAPES.append(example)
+    _failure_words_by_english.cache_clear()
 
 
 def _read_back(shape: Text, reason: str) -> Text | None:
@@ -546,6 +565,7 @@ def _number(value: str) -> int | float | None:
 @cache
 def _failure_words_by_english() -> dict[str, Text]:
     words = [*_failure_words_by_code().values(), *FLAGGED.values(), ContentRefused.banned_words]
+    words += _FAILURE_SHAPES
     words += [cls.words for cls in _subclasses(ProviderError)]
     return {english(text): text for text in words if not text.params}
 
