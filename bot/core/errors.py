@@ -441,6 +441,33 @@ CENSORED: Final = Text("The image service blocked the result as unsafe, so nothi
 NOT_MADE: Final = Text("The picture could not be made.")
 
 
+# A provider's own refusals, beyond its class's words.
+HORDE_NO_KUDOS: Final = Text(
+    "The AI Horde asks for kudos for this request, which the bot's account does not have; "
+    "the operator has been told."
+)
+HORDE_REFUSES_BOT: Final = Text(
+    "The AI Horde is not accepting the bot's requests right now; the operator has been told."
+)
+HORDE_NO_WORKER: Final = Text("No AI Horde worker can make this picture right now.")
+
+
+def unopenable_text(detail: str) -> Text:
+    """A provider's picture the bot will not open; `detail` says why (technical, English)."""
+    return Text(
+        "The image service sent back a picture the bot will not open ({detail}).", detail=detail
+    )
+
+
+def too_large_text(megabytes: int) -> Text:
+    """A provider's answer over the size the bot reads."""
+    return Text(
+        "The image service sent back more than {megabytes} MB, more than this bot accepts, "
+        "so nothing was posted.",
+        megabytes=Number(megabytes),
+    )
+
+
 def expired_text(minutes: int) -> Text:
     """A request that waited longer than anyone would still want it (housekeeping)."""
     return Plural(
@@ -497,7 +524,15 @@ VERBATIM_CODES: Final = frozenset({"delivery_failed"})
 # Failure words declared outside this module (`failure_words`), and the ones here whose
 # words carry parameters, one example each: `failure_text` reads a stored English reason
 # back into the same message with its parameters.
-_FAILURE_SHAPES: list[Text] = [expired_text(1), delivery_expired_text(1, "-")]
+_FAILURE_SHAPES: list[Text] = [
+    expired_text(1),
+    delivery_expired_text(1, "-"),
+    unopenable_text("-"),
+    too_large_text(1),
+    HORDE_NO_KUDOS,
+    HORDE_REFUSES_BOT,
+    HORDE_NO_WORKER,
+]
 
 
 def failure_words(*examples: Text) -> None:

@@ -17,7 +17,14 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.core.errors import StoreUnavailable, StyleNotAllowed
-from bot.core.language import LANGUAGES, choose_locale, community_locale, locale_from_tag
+from bot.core.language import (
+    LANGUAGES,
+    Text,
+    UserText,
+    choose_locale,
+    community_locale,
+    locale_from_tag,
+)
 from bot.core.models import Requester, Scope, Style
 from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.styles import StyleCatalogue
@@ -154,7 +161,10 @@ class Preferences:
         style = await self.style_in(scope, style_text) if style_text else None
         if style is not None and not current.allows(style.id):
             raise StyleNotAllowed(
-                f"{style.label} is not in this chat's allowed styles; allow it first."
+                Text(
+                    "{style} is not in this chat's allowed styles; allow it first.",
+                    style=UserText(style.label),
+                )
             )
         await self._save_scope(
             scope, ScopeSettings(style.id if style else None, current.allowed_styles, current.nsfw)
