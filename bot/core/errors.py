@@ -553,12 +553,13 @@ def failure_words(*examples: Text) -> None:
     _failure_words_by_english.cache_clear()
 
 
-def read_back(shape: Text, english: str) -> Text | None:
-    """`english` (a stored rendering) as `shape`'s message with the parameters it was rendered
-    with, if it is one; a parameter that is itself a `Text` is read back against the example's."""
+def read_back(shape: Text, stored: str) -> Text | None:
+    """`stored` (an English rendering a row keeps) as `shape`'s message with the parameters it
+    was rendered with, if it is one; a parameter that is itself a `Text` is read back against
+    the example's."""
     forms = (shape.message,) if shape.plural is None else (shape.message, shape.plural)
     for form in forms:
-        match = _pattern(form).fullmatch(english)
+        match = _pattern(form).fullmatch(stored)
         if match is None:
             continue
         values: dict[str, object] = {}
