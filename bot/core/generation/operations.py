@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import msgspec
 
+from bot.core.errors import english
 from bot.core.generation.canvases import padded
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import (
@@ -33,6 +34,7 @@ from bot.core.generation.providers.base import (
 from bot.core.generation.providers.common import chunks
 from bot.core.generation.providers.sizing import RATIOS, nearest_aspect
 from bot.core.images.pixels import crop_to_aspect, inspect
+from bot.core.language import Text
 from bot.core.messages import EDIT_OPERATIONS, JobMessage
 from bot.core.models import AspectRatio
 
@@ -82,14 +84,14 @@ def made_aspect(caps: Capabilities, wanted: AspectRatio) -> AspectRatio:
 def worded_for(caps: Capabilities, job: JobMessage) -> JobMessage:
     """The job as this provider gets it: in English when it reads English best and the
     prompt was translated (`job.english`), else in the words as written."""
-    english = job.english
-    if english is None or not caps.english_prompts:
+    translated = job.english
+    if translated is None or not caps.english_prompts:
         return job
-    variants = english.variants if len(english.variants) == len(job.variants) else job.variants
+    variants = translated.variants if len(translated.variants) == len(job.variants) else job.variants
     return msgspec.structs.replace(
         job,
-        prompt=english.prompt,
-        negative_prompt=english.negative_prompt,
+        prompt=translated.prompt,
+        negative_prompt=translated.negative_prompt,
         variants=variants,
         english=None,
     )
@@ -198,5 +200,10 @@ async def _cropped(images: list[ProviderImage], made: str, wanted: AspectRatio) 
     return Outcome(
         model=first.model,
         images=tuple(cropped),
-        crop_note=f"made at {size} ({made}), cropped to {wanted}",
+        crop_note=english(crop_note(size, made, wanted)),
     )
+
+
+def crop_note(size: str, made: str, wanted: str) -> Text:
+    """The Info's note of a picture made at the provider's nearest ratio and cropped."""
+    return Text("made at {size} ({made}), cropped to {wanted}", size=size, made=made, wanted=wanted)

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
-from bot.core.errors import BadInputImage, ProviderBadOutput
+from bot.core.errors import BadInputImage, ProviderBadOutput, unopenable_text
+from bot.core.language import Number, Text
 
 DEFAULT_MAX_PIXELS = 40_000_000
 FORMATS = ("PNG", "JPEG", "WEBP")
@@ -77,8 +78,7 @@ def check_provider_image(provider_id: str, data: bytes) -> ImageInfo:
         return inspect(data)
     except BadImage as exc:
         raise ProviderBadOutput(
-            f"{provider_id}: {exc}",
-            user_message=f"The image service sent back a picture the bot will not open ({exc}).",
+            f"{provider_id}: {exc}", user_message=unopenable_text(str(exc))
         ) from None
 
 
@@ -120,18 +120,12 @@ def load_input(
     a second JPEG appended after the end of the image as MPF and gain-map photos carry, a
     ZIP or HTML polyglot); a new encoding holds only what the decoder saw as the picture."""
     if max_bytes is not None and len(data) > max_bytes:
-        raise BadInputImage(
-            f"That picture is {len(data) / 1_000_000:.1f} MB; the most this bot takes is "
-            f"{max_bytes / 1_000_000:.0f} MB."
-        )
+        raise _too_heavy(len(data), max_bytes)
     try:
         with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as image:
             width, height = image.size
             if width * height > max_pixels or width <= 0 or height <= 0:
-                raise BadInputImage(
-                    f"That picture has more than the {max_pixels:,} pixels this bot takes "
-                    f"({width}x{height}). Please send a smaller one."
-                )
+                raise _too_many_pixels(max_pixels, "x".join(map(str, image.size)))
             fmt = image.format or ""
             animated = bool(getattr(image, "is_animated", False))
             upright = image.getexif().get(0x0112, 1) in (0, 1)
@@ -149,17 +143,43 @@ def load_input(
     except BadInputImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadInputImage(
-            f"That picture has more than the {max_pixels:,} pixels this bot takes. "
-            "Please send a smaller one."
-        ) from None
+        raise _too_many_pixels(max_pixels) from None
     except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError):
         raise _unreadable() from None
 
 
+def _too_heavy(size: int, max_bytes: int) -> BadInputImage:
+    return BadInputImage(
+        Text(
+            "That picture is {size} MB; the most this bot takes is {most} MB.",
+            size=Number(round(size / 1_000_000, 1)),
+            most=Number(round(max_bytes / 1_000_000)),
+        )
+    )
+
+
+def _too_many_pixels(max_pixels: int, size: str | None = None) -> BadInputImage:
+    if size is None:
+        return BadInputImage(
+            Text(
+                "That picture has more than the {most} pixels this bot takes. "
+                "Please send a smaller one.",
+                most=Number(max_pixels),
+            )
+        )
+    return BadInputImage(
+        Text(
+            "That picture has more than the {most} pixels this bot takes "
+            "({size}). Please send a smaller one.",
+            most=Number(max_pixels),
+            size=size,
+        )
+    )
+
+
 def _unreadable() -> BadInputImage:
     return BadInputImage(
-        "That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF."
+        Text("That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF.")
     )
 
 

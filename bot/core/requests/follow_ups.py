@@ -14,9 +14,10 @@ import asyncio
 from collections.abc import Mapping
 
 from bot.core.delivery.offers import follow_ups_for
-from bot.core.errors import InvalidRequest, NotFound
+from bot.core.errors import InvalidRequest, NotFound, english
 from bot.core.generation.providers.base import Capabilities
 from bot.core.images.files import ImageFiles
+from bot.core.language import Text
 from bot.core.models import (
     DEFAULT_STRENGTH,
     FollowUps,
@@ -30,6 +31,7 @@ from bot.core.models import (
 from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest
 from bot.core.requests.history import History
+from bot.core.requests.notes import note_text, references_text
 
 
 class FollowUpActions:
@@ -90,7 +92,7 @@ class FollowUpActions:
         same count, and the same input picture and style references when it had them."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
-            raise InvalidRequest("A description has no picture to make again.")
+            raise InvalidRequest(Text("A description has no picture to make again."))
         kind = Kind.RESTYLE if style and style != original.style else Kind.REROLL
         references = await self._references_of(original)
         if (
@@ -159,7 +161,7 @@ class FollowUpActions:
         references."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
-            raise InvalidRequest("A description has no prompt to remix.")
+            raise InvalidRequest(Text("A description has no prompt to remix."))
         command = self._again(
             original,
             prompt=prompt,
@@ -190,7 +192,7 @@ class FollowUpActions:
         (1-based) in the requester's default style."""
         described = await self._history.generation_for(describe_id, requester, scope)
         if described.kind is not Kind.DESCRIBE or not 1 <= index <= len(described.suggestions):
-            raise NotFound("That suggestion is no longer there.")
+            raise NotFound(Text("That suggestion is no longer there."))
         command = ImagineCommand(prompt=described.suggestions[index - 1])
         return await self._admission.prepare(requester, scope, command, parent_id=described.id)
 
@@ -202,6 +204,7 @@ class FollowUpActions:
         seconds = None
         if generation.finished_at is not None:
             seconds = generation.finished_at - (generation.started_at or generation.created_at)
+        references = await self._references_text(generation)
         return Info(
             generation_id=generation.id,
             kind=generation.kind,
@@ -215,11 +218,14 @@ class FollowUpActions:
             model=generation.model,
             seconds=seconds,
             crop_note=generation.crop_note,
+            crop_text=note_text(generation.crop_note),
             strength=generation.strength,
             parent_id=generation.parent_id,
             parent_index=generation.parent_index,
             edit_note=generation.edit_note,
-            references_note=await self._references_note(generation),
+            edit_text=note_text(generation.edit_note),
+            references_note=None if references is None else english(references),
+            references_text=references,
             tiles=await self._admission.plans.tile_labels(generation),
             prompt_sent=self._prompt_sent(generation),
         )
@@ -232,18 +238,11 @@ class FollowUpActions:
             return None
         return generation.prompt_english
 
-    async def _references_note(self, generation: Generation) -> str | None:
+    async def _references_text(self, generation: Generation) -> Text | None:
         """Whether the picture followed the request's style reference pictures, plainly."""
         given = len(await asyncio.to_thread(self._files.references, generation.id))
         if not given:
             return None
-        pictures = f"{given} style reference picture{'s' if given > 1 else ''}"
         caps = self._capabilities.get(generation.provider or "")
-        if caps is None:
-            return f"{pictures} given."
-        if caps.style_references:
-            return f"Followed {pictures}."
-        return (
-            f"{pictures.capitalize()} given, but {generation.provider} cannot follow reference "
-            "pictures: made from the prompt and style alone."
-        )
+        follows = None if caps is None else caps.style_references
+        return references_text(given, generation.provider, follows)
