@@ -36,6 +36,7 @@ from bot.adapters.discord.render import (
     mentioning,
     only_user,
     result_embed,
+    say,
     shown,
     status_text,
     truncate,
@@ -44,6 +45,7 @@ from bot.adapters.discord.result_buttons import result_view
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.delivery.status_throttle import StatusThrottle
 from bot.core.errors import DeliveryError
+from bot.core.language import Text
 from bot.core.models import Generation, Kind, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -127,9 +129,10 @@ class DiscordDelivery:
         if link is None:
             return
         handle = DiscordHandle.of(generation.handle)
-        text = with_note(status_text(update), handle)
-        if late := eta_note(handle, update.eta_seconds):
-            text = f"{status_text(update)}\n{late}"
+        locale = generation.locale
+        text = with_note(status_text(update, locale), handle, locale=locale)
+        if late := eta_note(handle, update.eta_seconds, locale):
+            text = f"{status_text(update, locale)}\n{late}"
         await self.status.show(generation.id, text, link.edit_text)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
@@ -146,7 +149,7 @@ class DiscordDelivery:
             prepared = await self._prepare(generation, image_path, limit)
             try:
                 message_id = await link.edit_original(
-                    content=self._smaller_note(prepared),
+                    content=self._smaller_note(prepared, generation.locale),
                     embed=prepared.embed,
                     attachments=[discord.File(io.BytesIO(prepared.data), prepared.filename)],
                     view=result_view(generation, brush=self.brush),
@@ -179,13 +182,17 @@ class DiscordDelivery:
             embed = result_embed(generation, self.styles.find(generation.style), filename)
         return Prepared(data, filename, embed, reduced=original > size_limit)
 
-    def _smaller_note(self, prepared: Prepared) -> str | None:
+    def _smaller_note(self, prepared: Prepared, locale: str) -> str | None:
         if not prepared.reduced:
             return None
-        note = "Made smaller to fit Discord's upload limit here"
         if self.has_gallery:  # the original is kept there
-            return f"{note}; full size: see the gallery (`/gallery`)."
-        return f"{note}."
+            note = Text(
+                "Made smaller to fit Discord's upload limit here; full size: see the "
+                "gallery (`/gallery`)."
+            )
+        else:
+            note = Text("Made smaller to fit Discord's upload limit here.")
+        return say(note, locale)
 
     @staticmethod
     def _requester_id(generation: Generation) -> int:
@@ -228,10 +235,14 @@ class DiscordDelivery:
         limit = DEFAULT_LIMIT if direct else handle.channel_size_limit
         prepared = await self._prepare(generation, image_path, limit)
         requester = self._requester_id(generation)
-        text = "your picture is ready."
+        text = say(Text("your picture is ready."), generation.locale)
         if direct:
-            text = f"your picture is ready (I may not post it in <#{generation.chat_id}>)."
-        if note := self._smaller_note(prepared):
+            ready = Text(
+                "your picture is ready (I may not post it in {channel}).",
+                channel=f"<#{generation.chat_id}>",
+            )
+            text = say(ready, generation.locale)
+        if note := self._smaller_note(prepared, generation.locale):
             text = f"{text} {note}"
         extra: dict[str, Any] = {}
         if generation.reply_to_message_id and not direct:  # a button's result replies to it
