@@ -73,6 +73,11 @@ def route_handle(interaction: discord.Interaction) -> DiscordHandle:
     )
 
 
+def discord_time(when: float) -> str:
+    """A Discord timestamp: every reader's client shows it in their own time and language."""
+    return f"<t:{int(when)}:t>"
+
+
 KEPT = Text("It stays in your `/history` and gallery: post it wherever you are with `/share`.")
 
 
@@ -90,7 +95,7 @@ def interaction_note(ends: float, current: float, locale: str = ENGLISH) -> str:
     deadline = Text(
         "ℹ️ I am not a member here, so I can only answer within Discord's 15 minutes, by "
         "{time}. If the picture takes longer, it will not appear here.",
-        time=f"<t:{int(ends)}:t>",
+        time=discord_time(ends),
     )
     return _with_kept(deadline, locale)
 
@@ -106,7 +111,7 @@ def eta_note(handle: DiscordHandle, eta_seconds: float | None, locale: str = ENG
         "⌛ The image service expects about {wait} more: that is past my 15 minutes here "
         "({time}), so the picture will likely not appear here.",
         wait=Duration(eta_seconds),
-        time=f"<t:{int(ends)}:t>",
+        time=discord_time(ends),
     )
     return _with_kept(expected, locale)
 
@@ -135,7 +140,7 @@ def late_note(handle: DiscordHandle, now: float | None = None, locale: str = ENG
             "within Discord's 15 minutes, by {time}. If it is later, I will send it to your "
             "direct messages.",
             missing=missing,
-            time=f"<t:{int(ends)}:t>",
+            time=discord_time(ends),
         )
     return say(text, locale)
 

@@ -18,7 +18,7 @@ import discord
 
 from bot.adapters.discord.labels import BUTTON_LABELS, PAN_WAYS
 from bot.adapters.discord.render import say, truncate
-from bot.core.language import Text
+from bot.core.language import Number, Text
 from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import Button, Emphasis, ResultAction
 from bot.core.requests.buttons import (
@@ -169,7 +169,7 @@ def edit_view(generation: Generation, index: int, locale: str) -> discord.ui.Vie
     if offers.outpaint:
         for factor in (1.5, 2.0):
             zoom = ZoomOut(gid, index, factor)
-            label = say(Text("Zoom out {factor}x", factor=f"{factor:g}"), locale)
+            label = say(Text("Zoom out {factor}x", factor=Number(factor)), locale)
             view.add_item(_button(label, zoom, emoji="🔍", row=0))
         for way, arrow in PAN_ARROWS.items():
             label = say(PAN_WAYS[way], locale)

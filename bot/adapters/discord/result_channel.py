@@ -237,10 +237,8 @@ class DiscordDelivery:
         requester = self._requester_id(generation)
         text = say(Text("your picture is ready."), generation.locale)
         if direct:
-            ready = Text(
-                "your picture is ready (I may not post it in {channel}).",
-                channel=f"<#{generation.chat_id}>",
-            )
+            channel = "<#" + generation.chat_id + ">"  # a channel mention, shown by name
+            ready = Text("your picture is ready (I may not post it in {channel}).", channel=channel)
             text = say(ready, generation.locale)
         if note := self._smaller_note(prepared, generation.locale):
             text = f"{text} {note}"

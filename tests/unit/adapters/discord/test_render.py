@@ -97,7 +97,7 @@ def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: s
     g = generation(prompt or "x").model_copy(
         update={"status": Status.FAILED, "failure_reason": reason or "?"}
     )
-    text = history_text([g])
+    text = history_text([g], "en")
     assert len(text) <= 2000 and not BIDI_CONTROLS & set(text)
     # Our own line uses Markdown on purpose (the quote marker, the style in backticks); the
     # user's text sits between it: the reason after "failed: ", the prompt after "> ".

@@ -119,7 +119,7 @@ def test_the_fake_refuses_what_discord_refuses(rows: list[dict[str, Any]]) -> No
 @pytest.mark.parametrize("limit", [1000, 32000])
 def test_the_remix_modal_is_prefilled_and_within_the_modal_limits(limit: int) -> None:
     g = generation("p" * 1000).model_copy(update={"negative_prompt": "blur"})
-    payload = remix_modal(g, limit).to_dict()
+    payload = remix_modal(g, limit, "en").to_dict()
     validate_modal(payload)
     inputs = [row["components"][0] for row in payload["components"]]
     assert [(i["custom_id"], i.get("value")) for i in inputs] == [
@@ -161,7 +161,7 @@ def test_info_names_every_seed_the_provider_and_the_crop() -> None:
         parent_id="g0",
         parent_index=2,
     )
-    text = info_text(info)
+    text = info_text(info, "en")
     for part in ("1: 11", "2: 22", "1536x864 (each)", "openai (gpt-image-1)", "3.2 s"):
         assert part in text
     assert "cropped to 16:9" in text and "image 2 of `g0`" in text and r"\*bold\*" in text
@@ -176,7 +176,7 @@ def test_the_edit_button_and_its_menu_fit_discords_limits(count: int) -> None:
     rows = components(result_view(g))
     validate_message({"components": rows}, create=False)
     assert f"ib:edit:{g.id}" in [c["custom_id"] for r in rows for c in r["components"]]
-    menu = components(edit_view(g, count))
+    menu = components(edit_view(g, count, "en"))
     validate_message({"components": menu, "flags": 64}, create=False)
     ids = [c["custom_id"] for r in menu for c in r["components"]]
     assert all(BUTTONS.parse("discord", i) is not None for i in ids)
@@ -188,7 +188,7 @@ def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
     outpaint_only = EVERYTHING.model_copy(update={"outpaint": True})
     ids = [
         c["custom_id"]
-        for r in components(edit_view(grid(1, outpaint_only), 1))
+        for r in components(edit_view(grid(1, outpaint_only), 1, "en"))
         for c in r["components"]
     ]
     assert not [i for i in ids if i.startswith("ib:edit-words")]
@@ -196,7 +196,7 @@ def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
     words_only = EVERYTHING.model_copy(update={"edit_words": True})
     ids = [
         c["custom_id"]
-        for r in components(edit_view(grid(1, words_only), 1))
+        for r in components(edit_view(grid(1, words_only), 1, "en"))
         for c in r["components"]
     ]
     assert ids == [f"ib:edit-words:{grid(1).id}:1"]
@@ -206,7 +206,7 @@ def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
 
 
 def test_the_edit_by_words_modal_reads_back_its_words() -> None:
-    modal = edit_words_modal("0123abcd", 2, 300).to_dict()
+    modal = edit_words_modal("0123abcd", 2, 300, "en").to_dict()
     validate_modal(modal)
     assert BUTTONS.parse("discord", modal["custom_id"]) == EditWordsSubmit("0123abcd", 2)
     submit = {
