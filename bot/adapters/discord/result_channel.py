@@ -237,8 +237,8 @@ class DiscordDelivery:
         requester = self._requester_id(generation)
         text = say(Text("your picture is ready."), generation.locale)
         if direct:
-            channel = "<#" + generation.chat_id + ">"  # a channel mention, shown by name
-            ready = Text("your picture is ready (I may not post it in {channel}).", channel=channel)
+            mention = "<#" + generation.chat_id + ">"  # a channel mention, shown by name
+            ready = Text("your picture is ready (I may not post it in {channel}).", channel=mention)
             text = say(ready, generation.locale)
         if note := self._smaller_note(prepared, generation.locale):
             text = f"{text} {note}"
