@@ -607,7 +607,9 @@ class DiscordDriver:
         user: str = "alice",
         permissions: int = MEMBER,
         values: list[str] | None = None,
+        locale: str = "en-US",
     ) -> Interaction:
+        """A press of `custom_id` on `message`; `locale`: the presser's Discord language."""
         from tests.fakes.discord_api import check_click
 
         # Discord validates the click against the message as it is now, not as the test saw it.
@@ -634,6 +636,7 @@ class DiscordDriver:
             permissions=permissions,
             message=message,
             install=install,
+            locale=locale,
         )
 
     def forge(
@@ -654,7 +657,12 @@ class DiscordDriver:
         )
 
     def submit_modal(
-        self, opened: Interaction, values: dict[str, str], *, user: str = "alice"
+        self,
+        opened: Interaction,
+        values: dict[str, str],
+        *,
+        user: str = "alice",
+        locale: str = "en-US",
     ) -> Interaction:
         """The user fills in the modal `opened` was answered with and submits it: Discord
         sends the modal's custom_id and each text input's custom_id and value (type 5)."""
@@ -688,6 +696,7 @@ class DiscordDriver:
             guild_id=payload.get("guild_id"),
             permissions=int((payload.get("member") or {}).get("permissions", MEMBER)),
             message=message,
+            locale=locale,
         )
 
     def writes(self, interaction: Interaction) -> list[Write]:
