@@ -640,7 +640,13 @@ class DiscordDriver:
         )
 
     def forge(
-        self, message: Message, custom_id: str, *, user: str = "alice", permissions: int = MEMBER
+        self,
+        message: Message,
+        custom_id: str,
+        *,
+        user: str = "alice",
+        permissions: int = MEMBER,
+        locale: str = "en-US",
     ) -> Interaction:
         """A button press whose custom_id is not on the message: Discord checks that and would
         not send it, but the bot must not rely on it (a Discord bug, a replayed or crafted
@@ -654,6 +660,7 @@ class DiscordDriver:
             guild_id=guild_id,
             permissions=permissions,
             message=message,
+            locale=locale,
         )
 
     def submit_modal(
