@@ -214,7 +214,7 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
                 requester_of(interaction), style, scope_of(interaction)
             )
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, service)
             return
         locale = await reader_locale(service, interaction)
         if chosen is None:
@@ -309,7 +309,7 @@ def settings_group(service: GenerationService) -> app_commands.Group:
         try:
             chosen = await service.set_scope_default(scope_of(interaction), text)
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, service)
             return
         if chosen is None:
             await tell(service, interaction, Text("This server now uses the bot's default style."))
@@ -338,7 +338,7 @@ def add_allowed_styles_command(group: app_commands.Group, service: GenerationSer
                 scope_of(interaction), None if everything else parts
             )
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, service)
             return
         locale = await reader_locale(service, interaction)
         if not chosen:

@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reader_locale, reply
+from bot.adapters.discord.answers import Readers, admin_only, reader_locale, reply
 from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.identity import requester_of, scope_of
 from bot.adapters.discord.render import NO_MENTIONS, error_text, say, truncate
@@ -140,7 +140,8 @@ class StyleCommands:
             if not await self.service.preview_style(scope_of(interaction), style):
                 return ""
         except UserFacingError as exc:
-            return "\n" + say(Text("No preview was made: {reason}", reason=error_text(exc)), locale)
+            reason = error_text(exc, locale)
+            return "\n" + say(Text("No preview was made: {reason}", reason=reason), locale)
         making = Text("Its preview is being made: /style list or /styles shows it when done.")
         return "\n" + say(making, locale)
 
@@ -204,16 +205,16 @@ class StyleCommands:
         await answer(interaction, say(imported, locale))
 
 
-def _guarded(handler: Any, service: GenerationService) -> Any:
+def _guarded(handler: Any, readers: Readers) -> Any:
     """Admins only; the core's refusals answered in its words."""
 
     async def run(interaction: discord.Interaction, *args: Any) -> None:
-        if not await admin_only(interaction, service):
+        if not await admin_only(interaction, readers):
             return
         try:
             await handler(interaction, *args)
         except UserFacingError as exc:
-            await answer(interaction, error_text(exc))
+            await answer(interaction, error_text(exc, await reader_locale(readers, interaction)))
 
     return run
 

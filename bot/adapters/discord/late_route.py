@@ -25,6 +25,7 @@ from bot.adapters.discord.delivery_handle import CHANNEL, DIRECT, INTERACTION, D
 from bot.adapters.discord.identity import bot_is_member
 from bot.adapters.discord.images import DEFAULT_LIMIT
 from bot.adapters.discord.render import say
+from bot.core.errors import failure_words
 from bot.core.language import ENGLISH, Duration, Text
 
 # Shortly before the bot stops using the token, the response says the request is still on.
@@ -152,8 +153,18 @@ def with_note(
     return f"{text}\n{note}" if note else text
 
 
-def dm_refused_reason(handle: DiscordHandle) -> str:
+def dm_refused_reason(handle: DiscordHandle) -> Text:
     """Short, so `/history` shows it whole: the 15 minutes passed, the channel is closed to
-    the bot, and so are the requester's DMs."""
-    missing = handle.late_missing or "permissions"
-    return f"missing {missing} in this channel, too late for the reply, and your DMs are closed"
+    the bot, and so are the requester's DMs (permission names are Discord's own)."""
+    if handle.late_missing:
+        return Text(
+            "missing {missing} in this channel, too late for the reply, and your DMs are closed",
+            missing=handle.late_missing,
+        )
+    return Text(
+        "missing permissions in this channel, too late for the reply, and your DMs are closed"
+    )
+
+
+failure_words(dm_refused_reason(DiscordHandle(late_missing="Attach Files")))
+failure_words(dm_refused_reason(DiscordHandle()))

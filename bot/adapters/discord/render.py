@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import discord
 
 from bot.adapters.discord.labels import KINDS, STATES
-from bot.core.errors import UserFacingError, retrying_words
+from bot.core.errors import UserFacingError, failure_text, retrying_text
 from bot.core.language import CATALOGUES, ENGLISH, Duration, Number, Text, UserText
 from bot.core.models import Generation, Info, Status, StatusUpdate, Style
 from bot.core.requests.buttons import RestylePick, Show
@@ -89,8 +89,9 @@ def plain(text: str, limit: int) -> str:
     return truncate(strip_bidi(text), limit)
 
 
-def error_text(exc: UserFacingError) -> str:
-    return f"⚠️ {shown(exc.message)}"
+def error_text(exc: UserFacingError, locale: str) -> str:
+    """A refusal in the reader's `locale` (its English is `exc.message`, for the record)."""
+    return f"⚠️ {say(exc.text, locale)}"
 
 
 def say(text: Text, locale: str) -> str:
@@ -108,9 +109,9 @@ def queued_text(position: int, locale: str = ENGLISH) -> str:
 def status_text(update: StatusUpdate, locale: str = ENGLISH) -> str:
     if update.status is Status.QUEUED:
         return queued_text(update.position or 1, locale)
-    retrying = retrying_words(update.detail)
+    retrying = retrying_text(update.detail)
     if retrying:
-        return f"⏳ {retrying}"
+        return f"⏳ {say(retrying, locale)}"
     seconds = Duration(update.eta_seconds) if update.eta_seconds else None
     if update.position:
         # A shared provider (the AI Horde) has its own queue: say where the request stands.
@@ -357,7 +358,9 @@ def history_text(generations: list[Generation], locale: str) -> str:
         icon = STATUS_ICONS.get(g.status, "•")
         when = f"<t:{int(g.created_at)}:R>"
         state = say(STATES.get(g.status, Text("queued")), locale)
-        reason = f": {shown(g.failure_reason, 200)}" if g.failure_reason else ""
+        failed = g.failure_reason or g.failure_code
+        reason = f": {truncate(say(failure_text(g.failure_code, g.failure_reason), locale), 200)}"
+        reason = reason if failed else ""
         lines.append(f"{icon} {when} · `{g.style}` · {state}{reason}\n> {shown(g.prompt, 150)}")
     return truncate("\n".join(lines), 2000)
 

@@ -44,8 +44,8 @@ from bot.adapters.discord.render import (
 from bot.adapters.discord.result_buttons import result_view
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.delivery.status_throttle import StatusThrottle
-from bot.core.errors import DeliveryError
-from bot.core.language import Text
+from bot.core.errors import DeliveryError, failure_text, failure_words
+from bot.core.language import Text, UserText
 from bot.core.models import Generation, Kind, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -56,8 +56,42 @@ CONNECTION_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 
 
+# What a failed delivery tells the requester (and `/history`): the row keeps the English,
+# `failure_text` gives it back in the reader's language once the words are declared here.
+NO_PERMISSION = Text("missing permission to post in this channel")
+TOO_LARGE = Text("the picture is too large for this channel")
+
+
+def unreachable_words(error: str) -> Text:
+    return Text("Discord unreachable ({error})", error=error)
+
+
+def busy_words(status: int) -> Text:
+    return Text("Discord is busy or failing (HTTP {status})", status=status)
+
+
+def refused_words(status: int, code: int) -> Text:
+    return Text(
+        "Discord refused the message (HTTP {status}, code {code})", status=status, code=code
+    )
+
+
+def unprepared_words(error: str) -> Text:
+    return Text("the picture could not be prepared: {error}", error=UserText(error))
+
+
+failure_words(
+    NO_PERMISSION,
+    TOO_LARGE,
+    unreachable_words("TimeoutError"),
+    busy_words(503),
+    refused_words(400, 50035),
+    unprepared_words("cannot identify image file"),
+)
+
+
 def unreachable(exc: BaseException) -> DeliveryError:
-    return DeliveryError(f"Discord unreachable ({exc.__class__.__name__})", retryable=True)
+    return DeliveryError(unreachable_words(exc.__class__.__name__), retryable=True)
 
 
 @dataclass(frozen=True)
@@ -74,18 +108,12 @@ def delivery_error(exc: discord.HTTPException) -> DeliveryError:
     """Sort Discord's refusals into retry-later and give-up, with a reason for the history."""
     if exc.status == 429 or exc.status >= 500:
         retry_after = getattr(exc, "retry_after", None)
-        return DeliveryError(
-            f"Discord is busy or failing (HTTP {exc.status})",
-            retryable=True,
-            retry_after=retry_after,
-        )
+        return DeliveryError(busy_words(exc.status), retryable=True, retry_after=retry_after)
     if exc.status == 403:
-        return DeliveryError("missing permission to post in this channel", retryable=False)
+        return DeliveryError(NO_PERMISSION, retryable=False)
     if exc.status == 413 or exc.code == 40005:
-        return DeliveryError("the picture is too large for this channel", retryable=False)
-    return DeliveryError(
-        f"Discord refused the message (HTTP {exc.status}, code {exc.code})", retryable=False
-    )
+        return DeliveryError(TOO_LARGE, retryable=False)
+    return DeliveryError(refused_words(exc.status, exc.code), retryable=False)
 
 
 async def _shows(link: InteractionLink, generation: Generation) -> bool:
@@ -172,9 +200,7 @@ class DiscordDelivery:
                 asyncio.to_thread(lambda: image_path.stat().st_size),
             )
         except (OSError, ValueError) as exc:
-            raise DeliveryError(
-                f"the picture could not be prepared: {exc}", retryable=False
-            ) from exc
+            raise DeliveryError(unprepared_words(str(exc)), retryable=False) from exc
         filename = f"{generation.id}.{extension}"
         if generation.kind is Kind.DESCRIBE:
             embed = describe_embed(generation, filename)
@@ -327,8 +353,9 @@ class DiscordDelivery:
 
     async def report_failure(self, generation: Generation) -> None:
         async with self.status.finishing(generation.id):
-            reason = generation.failure_reason or "The picture could not be made."
-            text = f"❌ “{shown(generation.prompt, 80)}”: {shown(reason, 1500)}"
+            reason = failure_text(generation.failure_code, generation.failure_reason)
+            words = say(reason, generation.locale)
+            text = f"❌ “{shown(generation.prompt, 80)}”: {words}"
             link = self._link(generation)
             if link is not None:
                 try:

@@ -9,6 +9,7 @@ reply (a refusal, kept quiet in a group after the first) or, for a button, an al
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
@@ -18,8 +19,9 @@ from telegram.ext import ContextTypes
 from bot.adapters.telegram.identity import requester_of
 from bot.adapters.telegram.parsing import ParseError
 from bot.adapters.telegram.refusals import RefusalGate
-from bot.adapters.telegram.render import error_text, escape, plain
+from bot.adapters.telegram.render import error_words, escape, plain, say_plain
 from bot.core.errors import UserFacingError
+from bot.core.language import ENGLISH
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,13 @@ class Refused(Exception):
 
 
 class Answers:
-    def __init__(self, refusals: RefusalGate) -> None:
+    def __init__(
+        self, refusals: RefusalGate, locale_of: Callable[[Update], Awaitable[str]] | None = None
+    ) -> None:
         self.refusals = refusals
+        # The language the person behind an update reads in (the core's, see
+        # bot/core/language.py); without one, refusals are English.
+        self.locale_of = locale_of
 
     async def reply(self, message: Message, text: str, **kwargs: object) -> Message:
         return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True, **kwargs)  # type: ignore[arg-type]
@@ -87,7 +94,10 @@ class Answers:
     async def on_error(self, update: object, context: Context) -> None:
         """Every handler's errors: the expected ones answered, the rest logged."""
         error = context.error
-        words = _words(error)
+        locale = ENGLISH
+        if isinstance(error, UserFacingError) and isinstance(update, Update) and self.locale_of:
+            locale = await self.locale_of(update)
+        words = _words(error, locale)
         if words is not None and isinstance(update, Update):
             query = update.callback_query
             if query is not None:
@@ -102,12 +112,12 @@ class Answers:
             log.error("handler failed", exc_info=error)
 
 
-def _words(error: BaseException | None) -> tuple[str, str] | None:
+def _words(error: BaseException | None, locale: str) -> tuple[str, str] | None:
     """(reply in HTML, alert in plain text) for an expected error; None for the others."""
     if isinstance(error, Refused):
         return error.text, error.text
     if isinstance(error, ParseError):
         return escape(error.message), error.message
     if isinstance(error, UserFacingError):
-        return error_text(error.message), error.message
+        return error_words(error.text, locale), say_plain(error.text, locale)
     return None

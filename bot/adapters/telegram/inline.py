@@ -46,8 +46,17 @@ from bot.adapters.telegram.answers import ALERT_LIMIT, Context, answer_press
 from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.identity import requester_of
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
-from bot.adapters.telegram.render import error_text, escape, info_text, plain, shorten
+from bot.adapters.telegram.render import (
+    error_text,
+    error_words,
+    escape,
+    info_text,
+    plain,
+    say_plain,
+    shorten,
+)
 from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.language import ENGLISH, Text
 from bot.core.models import (
     DEFAULT_STRENGTH,
     Generation,
@@ -103,12 +112,17 @@ def placeholder_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[button]])
 
 
-def refusal(text: str) -> InlineQueryResultArticle:
+def refusal(text: str | Text, locale: str = ENGLISH) -> InlineQueryResultArticle:
+    """The one result offered instead of a picture (a core refusal in the reader's `locale`)."""
+    if isinstance(text, Text):
+        plain_words, html = say_plain(text, locale), error_words(text, locale)
+    else:
+        plain_words, html = plain(text), error_text(text)
     return InlineQueryResultArticle(
         id=REFUSED,
         title="Can't make this picture",
-        description=shorten(plain(text), 200),
-        input_message_content=InputTextMessageContent(error_text(text), parse_mode=ParseMode.HTML),
+        description=shorten(plain_words, 200),
+        input_message_content=InputTextMessageContent(html, parse_mode=ParseMode.HTML),
     )
 
 
@@ -180,7 +194,7 @@ class InlineMode:
         try:
             prepared = await asyncio.wait_for(asyncio.shield(checking), CHECK_BUDGET_SECONDS)
         except UserFacingError as exc:
-            return [refusal(exc.message)]
+            return [refusal(exc.text, await self._locale(requester))]
         except TimeoutError:
             checking.add_done_callback(lambda task: task.cancelled() or task.exception())
             prepared = None  # a slow check: offered now, checked again when chosen
@@ -208,11 +222,15 @@ class InlineMode:
                 share.generation_id, requester, scope, Need.OWNER_ANYWHERE
             )
         except UserFacingError as exc:
-            return [refusal(exc.message)]
+            return [refusal(exc.text, await self._locale(requester))]
         photo = shared_photo(generation)
         if photo is None:
             return [refusal("That picture cannot be shared from here (it has no stored copy).")]
         return [photo]
+
+    async def _locale(self, requester: Requester) -> str:
+        """The language inline answers to `requester` are in (theirs, in no community)."""
+        return await self.service.locale(requester, personal_scope(requester.user_id))
 
     # -- the chosen result --------------------------------------------------------------------
 
@@ -225,9 +243,11 @@ class InlineMode:
             return
         try:
             await self._start(update, result)
-        except (ParseError, UserFacingError) as exc:
-            words = exc.message
-            await self._say(context, result.inline_message_id, error_text(words))
+        except ParseError as exc:
+            await self._say(context, result.inline_message_id, error_text(exc.message))
+        except UserFacingError as exc:
+            locale = await self._locale(requester_of(update))
+            await self._say(context, result.inline_message_id, error_words(exc.text, locale))
 
     async def _start(self, update: Update, result: ChosenInlineResult) -> None:
         requester = requester_of(update)
@@ -292,7 +312,8 @@ class InlineMode:
             prepared = await button.prepare(self.service, requester, scope)
             await self.submit(prepared, str(query.inline_message_id))
         except UserFacingError as exc:
-            await answer_press(query, shorten(plain(exc.message), ALERT_LIMIT), alert=True)
+            words = say_plain(exc.text, await self._locale(requester))
+            await answer_press(query, shorten(words, ALERT_LIMIT), alert=True)
             return
         except TelegramError as exc:
             log.info("inline follow-up not started: %s", exc)

@@ -16,10 +16,10 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.adapters.telegram.answers import Refused
 from bot.adapters.telegram.delivery_handle import TelegramHandle
-from bot.core.errors import NotThisMessage
+from bot.core.errors import NotThisMessage, english
 from bot.core.models import Generation
 
-NOT_THIS_MESSAGE = NotThisMessage.words
+NOT_THIS_MESSAGE = english(NotThisMessage.words)
 
 
 def result_message_id(generation: Generation) -> int | None:

@@ -7,6 +7,13 @@ from hypothesis import strategies as st
 
 from bot.adapters.discord.render import error_text, history_text, result_embed, shown
 from bot.core.errors import UserFacingError
+from bot.core.language import (
+    ENGLISH,
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    Text,
+    UserText,
+)
 from bot.core.models import Status
 from bot.core.requests.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
@@ -95,17 +102,26 @@ def test_result_embed_shows_the_prompt_as_typed(prompt: str, negative: str | Non
 @given(TEXT, TEXT)
 def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: str) -> None:
     g = generation(prompt or "x").model_copy(
-        update={"status": Status.FAILED, "failure_reason": reason or "?"}
+        # A delivery's reason the adapter wrote is shown as it is (bot/core/errors.py)
+        update={
+            "status": Status.FAILED,
+            "failure_code": "delivery_failed",
+            "failure_reason": reason or "?",
+        }
     )
-    text = history_text([g], "en")
-    assert len(text) <= 2000 and not BIDI_CONTROLS & set(text)
+    shown = history_text([g], "en")
+    # The isolates around the reason are ours (bot/core/language.py): no other bidi control.
+    isolates = str.maketrans("", "", FIRST_STRONG_ISOLATE + POP_DIRECTIONAL_ISOLATE)
+    text = shown.translate(isolates)
+    assert len(shown) <= 2000 and not BIDI_CONTROLS & set(text)
     # Our own line uses Markdown on purpose (the quote marker, the style in backticks); the
     # user's text sits between it: the reason after "failed: ", the prompt after "> ".
     head, user_prompt = text.split("\n> ", 1)
     user_reason = head.split(" · failed: ", 1)[1]
     assert displayed(user_reason).rstrip("…") in as_typed(reason or "?")
     assert displayed(user_prompt).rstrip("…") in as_typed(g.prompt)
-    message = error_text(UserFacingError(f"There is no style called “{reason}”."))
-    assert displayed(message.removeprefix("⚠️ ")) == as_typed(
+    refused = UserFacingError(Text("There is no style called “{name}”.", name=UserText(reason)))
+    message = error_text(refused, ENGLISH)
+    assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == as_typed(
         f"There is no style called “{reason}”."
     )
