@@ -120,7 +120,10 @@ def test_a_german_user_gets_the_picture_its_buttons_info_remix_and_refusals_in_g
         assert stack.delivered_row(remixed)["locale"] == "de"
         assert any("In der Warteschlange" in str(w.body.get("content")) for w in d.writes(remixed))
 
-        # Refusals the adapter writes: a button it no longer knows, a member at /settings.
+        # A refusal in the core's words, then the adapter's own: a button it no longer
+        # knows, a member at /settings.
+        unknown = d.slash("mystyle", style="qqqq", **german)
+        assert ephemeral_answer(stack, unknown).startswith("⚠️ Es gibt keinen Stil namens „")
         forged = d.forge(grid, "ib:nonsense:0123abcd", **german)
         assert ephemeral_answer(stack, forged) == "Diese Schaltfläche wird nicht mehr unterstützt."
         settings = d.slash("settings show", **german)

@@ -3,7 +3,7 @@ against the fake Discord, one user whose language is the pseudo-locale `en_XA` (
 catalogue text wrapped in ⟦ ⟧), running every command and pressing every button, menu and
 modal the bot shows them. Every string the fake Discord received to show (contents, embeds,
 button labels, menu placeholders and options, modal titles and labels, autocomplete
-choices) must be pseudo-localised, the user's own words and the data (ids, the provider's
+choices, the core's refusals) must be pseudo-localised, the user's own words and the data (ids, the provider's
 name) aside (tests/support/pseudo.py)."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.fakes.discord_api import Interaction, Message
-from tests.fakes.discord_gateway import SERVER_MANAGER
+from tests.fakes.discord_gateway import SERVER_MANAGER, Focused
 from tests.support import rows, wait_for
 from tests.support.discord_stack import Stack, delivered, running_discord_stack
 from tests.support.pseudo import escaped
@@ -121,6 +121,12 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
         ("describe", {"image": d.attachment(png(), "kite.png")}),
     ):
         answer(stack, d.slash(name, user=USER, **options))
+    # A refusal in the core's words, and the choices of a style option as the user types.
+    refused = answer(stack, d.slash("mystyle", user=USER, style="no such style"))
+    assert refused is not None and refused.content.startswith("⚠️ ⟦")
+    for name, option in (("imagine", "style"), ("mystyle", "style"), ("share", "picture")):
+        answer(stack, d.autocomplete(name, user=USER, **{option: Focused("")}))
+    answer(stack, d.autocomplete("settings default-style", **admin, style=Focused("an")))
     for name, options in (
         ("settings show", {}),
         ("settings default-style", {"style": "anime"}),
@@ -152,6 +158,7 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
         press_everything(stack, asked, skip=(skipped,))
 
     bodies = [w.body for w in d.server.run_sync(lambda: list(d.fake.writes))[before:]]
+    assert sum(len(b.get("choices", [])) for b in bodies) > 10  # the choices were read
     assert bodies and escaped([{"content": "Queued"}], []) == ["Queued"]  # it can fail
     found = escaped(bodies, words)
     assert found == [], "\n".join(found)

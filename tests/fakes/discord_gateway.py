@@ -596,6 +596,29 @@ class DiscordDriver:
             guild_locale=guild_locale,
         )
 
+    def autocomplete(
+        self,
+        name: str,
+        /,
+        *,
+        user: str = "alice",
+        permissions: int = MEMBER,
+        locale: str = "en-US",
+        **options: Any,
+    ) -> Interaction:
+        """The user typing in the option given as `Focused(...)`, in the first server's
+        channel: Discord asks the bot for choices (an interaction of type 4)."""
+        data = command_options(self.fake, name, self.guild_id, options)
+        return self._send(
+            4,
+            data,
+            user=self.user(user),
+            channel_id=self.channel_id,
+            guild_id=self.guild_id,
+            permissions=permissions,
+            locale=locale,
+        )
+
     def dm_channel(self, user: str) -> str:
         return self.server.run_sync(self.fake.dm_channel_of, self.user(user)["id"])
 
