@@ -138,6 +138,7 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
         ("style create", {"name": NEON, "recipe": RECIPE, "hidden": True}),
         ("style list", {}),
         ("style export", {"style": "neon-noir"}),
+        ("style edit", {"style": "neon-noir", "hidden": False}),
         ("style delete", {"style": "neon-noir"}),
         ("style import", {}),
     ):
