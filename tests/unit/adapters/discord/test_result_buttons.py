@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.render import describe_embed, info_text
+from bot.adapters.discord.privacy import confirm_view
+from bot.adapters.discord.render import describe_embed, history_view, info_text, restyle_view
 from bot.adapters.discord.result_buttons import (
     WORDS_INPUT,
     edit_view,
@@ -17,9 +18,11 @@ from bot.adapters.discord.result_buttons import (
     result_view,
     submitted_values,
 )
+from bot.core.language import LANGUAGES, PSEUDO
 from bot.core.models import FollowUps, Info, Kind, StoredImage
 from bot.core.requests.button_data import TileAction
 from bot.core.requests.buttons import BUTTONS, EditWordsSubmit, RemixSubmit, VaryRegion
+from bot.core.requests.styles import load_catalogue
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.support.generations import generation
 
@@ -238,3 +241,23 @@ def test_the_brush_fits_beside_the_fullest_result_and_names_the_request(count: i
         for i in r["components"]
     ]
     assert f"ib:brush:{g.id}" not in shown
+
+
+@pytest.mark.parametrize("locale", [*LANGUAGES, PSEUDO])
+def test_every_language_fits_discords_limits_on_buttons_menus_and_modals(locale: str) -> None:
+    """A translation longer than Discord allows (a modal title of 45, a button label of 80)
+    would have the whole answer refused: each language's buttons, menus and modals pass."""
+    g = grid(4, EDITS).model_copy(update={"aspect": "16:9", "locale": locale})
+    for view in (
+        result_view(g, brush=True),
+        edit_view(g, 4, locale),
+        restyle_view(g.id, list(load_catalogue())[:25], g.style, locale),
+        history_view([g.model_copy(update={"image_path": "/x.png"})], locale),
+        confirm_view("42", locale),
+    ):
+        validate_message({"components": components(view)}, create=False)
+    for modal in (remix_modal(g, 4000, locale), edit_words_modal(g.id, 4, 4000, locale)):
+        validate_modal(modal.to_dict())
+    labels = [c.get("label") for r in components(result_view(g)) for c in r["components"]]
+    if locale != "en":  # every label is the catalogue's, none left in English
+        assert not {"Reroll", "Restyle", "Delete", "Share"} & set(labels)
