@@ -509,7 +509,7 @@ def failure_text(code: str | None, reason: str | None) -> Text:
         if known is not None:
             return known
         for shape in _FAILURE_SHAPES:
-            found = _read_back(shape, reason)
+            found = read_back(shape, reason)
             if found is not None:
                 return found
         if code in VERBATIM_CODES:
@@ -545,32 +545,43 @@ def failure_words(*examples: Text) -> None:
     _failure_words_by_english.cache_clear()
 
 
-def _read_back(shape: Text, reason: str) -> Text | None:
-    """`reason` as `shape`'s message with the parameters it was rendered with, if it is."""
+def read_back(shape: Text, english: str) -> Text | None:
+    """`english` (a stored rendering) as `shape`'s message with the parameters it was rendered
+    with, if it is one; a parameter that is itself a `Text` is read back against the example's."""
     forms = (shape.message,) if shape.plural is None else (shape.message, shape.plural)
     for form in forms:
-        match = _pattern(form).fullmatch(reason)
+        match = _pattern(form).fullmatch(english)
         if match is None:
             continue
-        kinds = {name: type(value) for name, value in shape.params.items()}
         values: dict[str, object] = {}
         for name, value in match.groupdict().items():
-            number = _number(value)
-            if kinds.get(name) is Number and number is None:
-                return None
-            values[name] = (
-                Number(number)
-                if kinds.get(name) is Number and number is not None
-                else UserText(value)
-                if kinds.get(name) is UserText
-                else value
-            )
-        if shape.plural is None:
-            return Text(shape.message, **values)
-        count = values.pop("count")
-        assert isinstance(count, Number)
-        return Plural(shape.message, shape.plural, int(count.value), **values)
+            typed = _typed(shape.params.get(name), value)
+            if typed is None:
+                break
+            values[name] = typed
+        else:
+            return _rebuilt(shape, values)
     return None
+
+
+def _typed(example: object, value: str) -> object | None:
+    """`value` as the kind of parameter `example` is, or None when it cannot be one."""
+    if isinstance(example, Text):
+        return read_back(example, value)
+    if isinstance(example, Number):
+        number = _number(value)
+        return None if number is None else Number(number)
+    if isinstance(example, UserText):
+        return UserText(value)
+    return value
+
+
+def _rebuilt(shape: Text, values: dict[str, object]) -> Text:
+    if shape.plural is None:
+        return Text(shape.message, **values)
+    count = values.pop("count")
+    assert isinstance(count, Number)
+    return Plural(shape.message, shape.plural, int(count.value), **values)
 
 
 @cache
