@@ -270,13 +270,18 @@ def _info_seeds_and_sizes(info: Info) -> list[Text]:
 def _info_notes(info: Info) -> list[Text]:
     """The notes of an edit, a crop, style references, tiles and strength."""
     lines = []
-    if info.edit_note:
-        lines.append(Text("**Edit** {note}", note=UserText(truncate(info.edit_note, 200))))
-    if info.crop_note:
-        lines.append(Text("**Note** {note}", note=UserText(truncate(info.crop_note, 200))))
-    if info.references_note:
-        note = UserText(truncate(info.references_note, 200))
-        lines.append(Text("**Style references** {note}", note=note))
+    # Each note in the reader's words where the core gives them (`*_text`), else its English.
+    edit = info.edit_text or (UserText(truncate(info.edit_note, 200)) if info.edit_note else None)
+    crop = info.crop_text or (UserText(truncate(info.crop_note, 200)) if info.crop_note else None)
+    references = info.references_text or (
+        UserText(truncate(info.references_note, 200)) if info.references_note else None
+    )
+    if edit:
+        lines.append(Text("**Edit** {note}", note=edit))
+    if crop:
+        lines.append(Text("**Note** {note}", note=crop))
+    if references:
+        lines.append(Text("**Style references** {note}", note=references))
     if info.tiles:
         tiles = " · ".join(f"{i}: {shown(t, 80)}" for i, t in enumerate(info.tiles, 1))
         lines.append(Text("**Tiles** {tiles}", tiles=tiles))
