@@ -1,10 +1,9 @@
-"""Text that escaped the catalogue, found in what a platform received (issue 29, item 7).
+"""The pseudo-locale check (issue 29 item 7): text a person reads that did not come through
+the catalogue.
 
-The pseudo-locale `en_XA` (`bot.catalogues.pseudo`) wraps every catalogue text in ⟦ ⟧ and
-accents it. A string the bot sent is localised when nothing with a letter is left once the
-wrapped texts, the user's own words (given by the test, and anything in Unicode isolates),
-Discord's markup tokens (`<@id>`, `<t:…>`, `<#id>`), code spans and the data the test names
-(ids, a provider's name) are taken out.
+In `en_XA` every catalogue message reads `⟦Åççéñţéd⟧` (bot/catalogues.py `pseudo`), so a
+text shown in that locale is either inside those brackets, or user text / data, or it
+escaped the catalogue. `unlocalised` names what escaped.
 """
 
 from __future__ import annotations
@@ -13,48 +12,102 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-_WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")  # innermost first: a text inside a text
-_ISOLATED = re.compile(r"\u2068[^\u2068\u2069]*\u2069")
-_TOKEN = re.compile(r"<[@#/:at!&]*[\w:./-]*>")
-_CODE = re.compile(r"```.*?```|`[^`]*`", re.DOTALL)
-_URL = re.compile(r"https?://\S+")
+# One message, or the part of one that a placeholder's value (an isolated user text, a
+# separate DOM node) split off: `⟦... `, `... ⟧`.
+_MESSAGE = re.compile(r"⟦[^⟦⟧]*⟧|^[^⟦⟧]*⟧|⟦[^⟦⟧]*$")
 _LETTER = re.compile(r"[^\W\d_]")
+# Names that are the same in every language: the product's.
+NAMES = ("imaginebot",)
+
+
+def localised(text: str) -> bool:
+    """Whether `text` holds no letter outside the pseudo-locale's brackets (and names)."""
+    rest = _MESSAGE.sub("", text)
+    for name in NAMES:
+        rest = rest.replace(name, "")
+    return _LETTER.search(rest) is None
+
+
+def unlocalised(texts: Iterable[str]) -> list[str]:
+    return [text for text in texts if not localised(text)]
+
+
+# What a browser page shows people: its text nodes and the attributes read aloud or shown
+# (title, alt, aria-label, placeholder, a button's value, a confirm dialog's words, the
+# words a script shows later: data-word-*). User text and data are marked in the pages as
+# not for translation (translate="no", <bdi>, dir="auto", <time>) and left aside, as is
+# what nobody sees (scripts, styles, hidden elements).
+PAGE_TEXTS_JS = """
+() => {
+  const aside = '[translate="no"], bdi, [dir="auto"], time, script, style, [hidden]';
+  const out = [];
+  const walker = document.createTreeWalker(document.documentElement, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const text = node.textContent.trim();
+    if (text && node.parentElement && !node.parentElement.closest(aside)) out.push(text);
+  }
+  const named = ["title", "alt", "aria-label", "placeholder", "data-confirm"];
+  for (const element of document.querySelectorAll("*")) {
+    if (element.closest(aside)) continue;
+    for (const attribute of element.attributes) {
+      const shown = named.includes(attribute.name) || attribute.name.startsWith("data-word-")
+        || (attribute.name === "value" && element.matches("button, input[type=submit], input[type=button]"));
+      if (shown && attribute.value.trim()) out.push(attribute.value.trim());
+    }
+  }
+  return out;
+}
+"""
+
+
+# What Discord was sent to show: contents, embeds, button labels, menu placeholders and
+# options, modal titles and labels, autocomplete choices. Ids, URLs and values are not read.
 _TEXT_KEYS = {"content", "title", "description", "label", "placeholder", "text"}
 # "name" and "value" are texts only where they are: an embed's fields, autocomplete choices.
 _NAMED = {"fields": {"name", "value"}, "choices": {"name"}, "author": {"name"}}
+_WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")  # innermost first: a text inside a text
+_ISOLATED = re.compile(r"\u2068[^\u2068\u2069]*\u2069")  # user text in our sentence
+_DATA = (
+    re.compile(r"```.*?```|`[^`]*`", re.DOTALL),  # code: ids, a style's recipe
+    re.compile(r"https?://\S+"),
+    re.compile(r"<[@#/:at!&]*[\w:./-]*>"),  # Discord's mentions and timestamps
+)
 
 
-def texts(body: Any, within: str = "") -> Iterator[str]:
-    """Every string of a message, embed, component, modal or choice list meant to be read."""
+def discord_texts(body: Any, within: str = "") -> Iterator[str]:
+    """Every string of a Discord message, embed, component, modal or choice list meant to
+    be read."""
     if isinstance(body, dict):
         for key, value in body.items():
             if isinstance(value, str) and (key in _TEXT_KEYS or key in _NAMED.get(within, ())):
                 yield value
             elif isinstance(value, dict | list):
-                yield from texts(value, key if key in _NAMED else within)
+                yield from discord_texts(value, key if key in _NAMED else within)
     elif isinstance(body, list):
         for item in body:
-            yield from texts(item, within)
+            yield from discord_texts(item, within)
 
 
-def leftover(text: str, user_words: Iterable[str]) -> str:
-    """What is left of `text` that is neither a catalogue text nor the user's or data."""
-    rest = _CODE.sub(" ", text)
-    for words in sorted(user_words, key=len, reverse=True):
+def without_data(text: str, data: Iterable[str]) -> str:
+    """`text` without the user's words and the data in it (`data`: prompts, ids, a
+    provider's name), without code spans, links and Discord's tokens, and with every
+    catalogue message taken out, innermost first (a message inside a message)."""
+    rest = _DATA[0].sub(" ", text)
+    for words in sorted((w for w in data if w), key=len, reverse=True):
         rest = rest.replace(words, " ")
-    for pattern in (_ISOLATED, _URL, _TOKEN):
+    for pattern in (_ISOLATED, *_DATA[1:]):
         rest = pattern.sub(" ", rest)
     while _WRAPPED.search(rest):
         rest = _WRAPPED.sub(" ", rest)
     return rest
 
 
-def escaped(bodies: Iterable[Any], user_words: Iterable[str]) -> list[str]:
-    """The strings among `bodies` with letters outside every catalogue text."""
-    words = [w for w in user_words if w]
-    found = []
-    for body in bodies:
-        for text in texts(body):
-            if _LETTER.search(leftover(text, words)):
-                found.append(text)
-    return found
+def escaped(bodies: Iterable[Any], data: Iterable[str]) -> list[str]:
+    """The strings among the Discord payloads `bodies` that escaped the catalogue."""
+    kept = list(data)
+    return [
+        text
+        for body in bodies
+        for text in discord_texts(body)
+        if not localised(without_data(text, kept))
+    ]
