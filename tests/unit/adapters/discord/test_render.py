@@ -5,9 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.discord.render import error_text, history_text, result_embed, shown
+from bot.adapters.discord import render
+from bot.adapters.discord.render import error_text, history_text, result_embed, say, shown
 from bot.core.errors import UserFacingError
 from bot.core.language import (
+    CATALOGUES,
     ENGLISH,
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
@@ -126,3 +128,13 @@ def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: s
     assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == (
         f"There is no style called “{as_typed(reason)}”."
     )
+
+
+def test_said_texts_are_the_catalogues_own_and_their_memory_stays_bounded() -> None:
+    nested = Text("**Made from** `{parent}` ({kind})", parent="0123abcd", kind=Text("upscale"))
+    assert say(nested, "de") == CATALOGUES.render(nested, "de", escape=shown)
+    for i in range(render.SAID_MAX + 10):
+        prompt = Text("**Prompt** {prompt}", prompt=UserText(f"*{i}*"))
+        assert say(prompt, "de") == CATALOGUES.render(prompt, "de", escape=shown)
+        assert len(render._SAID) <= render.SAID_MAX
+    assert say(Text("Reroll"), "de") == "Neu würfeln" == say(Text("Reroll"), "de")
