@@ -144,12 +144,13 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
     ):
         answer(stack, d.slash(name, **admin, **options))
     settled(stack)
-    # Data, not words: ids, style ids (what `style:` takes), providers' names, and what a
-    # provider wrote (a /describe's prompt ideas).
-    words = [PROMPT, RECIPE, NEON, "make it night", "openai", "gpt-image-1", "original"]
-    made = rows(stack.db, "SELECT id, kind, style, suggestions FROM generations")
+    # Data, not words: ids, a server's own style (its admins' words), providers' names, and
+    # what a provider wrote (a /describe's prompt ideas).
+    words = [PROMPT, RECIPE, NEON, "neon-noir", "make it night", "openai", "gpt-image-1"]
+    words += ["original"]  # the provider of a /describe read from the picture itself
+    made = rows(stack.db, "SELECT id, kind, suggestions FROM generations")
     for one in made:
-        words += [one["id"], one["style"], *json.loads(one["suggestions"])]
+        words += [one["id"], *json.loads(one["suggestions"])]
     # Every follow-up button and modal was pressed through to a request of its own.
     kinds = {"upscale", "vary", "reroll", "restyle", "remix", "zoom", "pan", "edit", "describe"}
     assert kinds <= {one["kind"] for one in made}, sorted({one["kind"] for one in made})

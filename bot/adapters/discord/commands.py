@@ -236,7 +236,8 @@ def register_history(
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
         locale = await reader_locale(service, interaction)
-        view = await with_gallery_button(interaction, gallery, history_view(rows, locale), locale)
+        menu = history_view(rows, locale, service.styles)
+        view = await with_gallery_button(interaction, gallery, menu, locale)
         text = history_text(rows, locale)
         if view is None:
             await interaction.response.send_message(

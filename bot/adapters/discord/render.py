@@ -12,6 +12,7 @@ from bot.core.errors import UserFacingError, failure_text, retrying_text
 from bot.core.language import CATALOGUES, ENGLISH, Duration, Number, Text, UserText
 from bot.core.models import Generation, Info, Status, StatusUpdate, Style
 from bot.core.requests.buttons import RestylePick, Show
+from bot.core.requests.styles import StyleCatalogue
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
@@ -352,7 +353,11 @@ def plain_style_description(style: Style, locale: str) -> str:
     return CATALOGUES.translations(locale).ugettext(style.description)
 
 
-def history_view(generations: list[Generation], locale: str) -> discord.ui.View | None:
+def history_view(
+    generations: list[Generation], locale: str, styles: StyleCatalogue | None = None
+) -> discord.ui.View | None:
+    """The menu of the pictures to see again, each with its style's name in the reader's
+    language (a style `styles` does not know, a server's own, by its id)."""
     viewable = [
         g for g in generations if g.image_path and g.status in (Status.DONE, Status.DELIVERED)
     ]
@@ -364,13 +369,22 @@ def history_view(generations: list[Generation], locale: str) -> discord.ui.View 
             custom_id=Show().pack("discord"),
             placeholder=say(Text("See one of these pictures again"), locale),
             options=[
-                discord.SelectOption(label=plain(g.prompt, 100), value=g.id, description=g.style)
+                discord.SelectOption(
+                    label=plain(g.prompt, 100),
+                    value=g.id,
+                    description=_style_of(g, locale, styles),
+                )
                 for g in viewable[:25]
             ],
         )
     )
     view.stop()
     return view
+
+
+def _style_of(generation: Generation, locale: str, styles: StyleCatalogue | None) -> str:
+    style = styles.find(generation.style) if styles is not None else None
+    return truncate(plain_style_name(style, locale), 100) if style else generation.style
 
 
 def history_text(generations: list[Generation], locale: str) -> str:
