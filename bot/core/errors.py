@@ -439,6 +439,10 @@ WORKER_LOST: Final = Text("The worker making this picture stopped repeatedly; pl
 NO_PROVIDER: Final = Text("No configured image service can make this picture.")
 CENSORED: Final = Text("The image service blocked the result as unsafe, so nothing was posted.")
 NOT_MADE: Final = Text("The picture could not be made.")
+NO_IMAGE: Final = Text("The image service sent no image.")
+NOT_AN_IMAGE: Final = Text("The image service sent something that is not an image.")
+NO_IDEAS: Final = Text("The image service had nothing to say.")
+IDEAS_REFUSED: Final = Text("The prompts found for this picture are not allowed here.")
 
 
 # A provider's own refusals, beyond its class's words.
@@ -494,6 +498,8 @@ FAILURE_WORDS: Final = {
     "worker_lost": WORKER_LOST,
     "no_provider": NO_PROVIDER,
     "censored": CENSORED,
+    "bad_image": NOT_AN_IMAGE,
+    "no_suggestions": NO_IDEAS,
     "expired": Text("This request waited too long and was cancelled. Please try again."),
     "delivery_expired": Text("The picture was made but could not be posted in time."),
     "delivery_failed": Text("The picture was made but could not be posted."),
@@ -532,6 +538,8 @@ _FAILURE_SHAPES: list[Text] = [
     HORDE_NO_KUDOS,
     HORDE_REFUSES_BOT,
     HORDE_NO_WORKER,
+    NO_IMAGE,
+    IDEAS_REFUSED,
 ]
 
 
@@ -545,12 +553,13 @@ def failure_words(*examples: Text) -> None:
     _failure_words_by_english.cache_clear()
 
 
-def read_back(shape: Text, english: str) -> Text | None:
-    """`english` (a stored rendering) as `shape`'s message with the parameters it was rendered
-    with, if it is one; a parameter that is itself a `Text` is read back against the example's."""
+def read_back(shape: Text, stored: str) -> Text | None:
+    """`stored` (an English rendering a row keeps) as `shape`'s message with the parameters it
+    was rendered with, if it is one; a parameter that is itself a `Text` is read back against
+    the example's."""
     forms = (shape.message,) if shape.plural is None else (shape.message, shape.plural)
     for form in forms:
-        match = _pattern(form).fullmatch(english)
+        match = _pattern(form).fullmatch(stored)
         if match is None:
             continue
         values: dict[str, object] = {}

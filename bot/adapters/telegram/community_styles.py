@@ -25,7 +25,7 @@ from bot.adapters.telegram.answers import Answers, Context, Refused
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.pictures import Picture, PictureDownloads
-from bot.adapters.telegram.render import escape
+from bot.adapters.telegram.render import escape, say
 from bot.core.errors import UserFacingError
 from bot.core.models import ASPECT_RATIOS, Style
 from bot.core.numbers import whole_number
@@ -230,7 +230,8 @@ class StyleCommands:
             if not await self.service.preview_style(scope_of(update), style):
                 return ""
         except UserFacingError as exc:
-            return f"\nNo preview was made: {escape(exc.message)}"
+            locale = await self.service.locale(requester_of(update), scope_of(update))
+            return f"\nNo preview was made: {say(exc.text, locale)}"
         return "\nIts preview is being made: /styles shows it when done."
 
     async def cancel(self, update: Update, context: Context) -> None:

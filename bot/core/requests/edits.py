@@ -39,7 +39,8 @@ from bot.core.requests.history import History
 REGION_STRENGTH = 0.8  # a repainted region may change a lot, but starts from what was there
 OUTPAINT_STRENGTH = 1.0  # a new area starts from a flat fill: nothing there to keep
 WORDS_STRENGTH = 0.6
-NO_EDITS = "None of the image services this bot uses can edit a picture."
+NO_EDITS_TEXT = Text("None of the image services this bot uses can edit a picture.")
+NO_EDITS = english(NO_EDITS_TEXT)  # the English, for adapters not rendering the Text yet
 NOTE_WORDS = 120  # how much of an instruction the Info's note repeats
 
 

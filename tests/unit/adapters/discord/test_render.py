@@ -124,7 +124,7 @@ def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: s
     assert displayed(user_prompt).rstrip("…") in as_typed(g.prompt)
     refused = UserFacingError(Text("There is no style called “{name}”.", name=UserText(reason)))
     message = error_text(refused, ENGLISH)
-    # The user's words are escaped on their own: their own indentation is dropped too.
+    # The person's words are escaped on their own, so their own first line loses its indent too.
     assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == (
         f"There is no style called “{as_typed(reason)}”."
     )
