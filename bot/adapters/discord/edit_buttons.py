@@ -34,11 +34,10 @@ from bot.core.models import EditRequest, Generation
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import RowButton
 from bot.core.requests.buttons import EditByWords, EditImage, EditMenu, EditWordsSubmit
+from bot.core.requests.edits import NO_EDITS_TEXT
 from bot.core.requests.service import GenerationService
 
 NOT_AVAILABLE = Text("That edit is not available for this picture.")
-# The core's NO_EDITS, in the catalogue (the core keeps its English for Telegram's alert).
-NO_EDITS = Text("None of the image services this bot uses can edit a picture.")
 
 
 def menu_text(index: int, locale: str) -> str:
@@ -65,7 +64,7 @@ class EditButtons:
     async def open_menu(self, interaction: discord.Interaction, button: EditMenu) -> None:
         generation = await self._editable(interaction, button)
         if not generation.follow_ups.edits:
-            await tell(self.service, interaction, NO_EDITS)
+            await tell(self.service, interaction, NO_EDITS_TEXT)
             return
         locale = await reader_locale(self.service, interaction)
         await interaction.response.send_message(
