@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from tests.fakes.discord_api import Interaction, Message
-from tests.fakes.discord_gateway import SERVER_MANAGER, Focused
+from tests.fakes.discord_gateway import SERVER_MANAGER, DiscordDriver, Focused
 from tests.support import rows, wait_for
 from tests.support.discord_stack import Stack, delivered, running_discord_stack
 from tests.support.pseudo import escaped
@@ -70,7 +70,12 @@ def as_pseudo_reader(stack: Stack) -> None:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with running_discord_stack(tmp_path_factory.mktemp("discord-pseudo")) as built:
+    def elsewhere(driver: DiscordDriver) -> None:
+        # A server that never added the bot, reached through the user's own install.
+        driver.fake.add_guild("No Bot Here", with_bot=False)
+
+    root = tmp_path_factory.mktemp("discord-pseudo")
+    with running_discord_stack(root, prepare=elsewhere) as built:
         as_pseudo_reader(built)
         yield built
 
@@ -143,6 +148,12 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
         ("style import", {}),
     ):
         answer(stack, d.slash(name, **admin, **options))
+    # Where the bot is not a member it may answer for 15 minutes only, and says so.
+    away = next(g for g, guild in d.fake.guilds.items() if not guild.get("with_bot", True))
+    personal = d.slash("imagine", user=USER, install="user", guild=away, prompt=PROMPT)
+    assert stack.delivered_row(personal)["status"] == "delivered"
+    said = [str(w.body.get("content")) for w in d.writes(personal)]
+    assert any("⟦ℹ️" in words and "15" in words for words in said), said
     settled(stack)
     # Data, not words: ids, a server's own style (its admins' words), providers' names, and
     # what a provider wrote (a /describe's prompt ideas).
