@@ -116,6 +116,25 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
     history = answer(stack, d.slash("history", user=USER))
     assert history is not None
     press_everything(stack, history)
+    # Where the bot is not a member it may answer for 15 minutes only, and says so.
+    away = next(g for g, guild in d.fake.guilds.items() if not guild.get("with_bot", True))
+    personal = d.slash("imagine", user=USER, install="user", guild=away, prompt=PROMPT)
+    assert stack.delivered_row(personal)["status"] == "delivered"
+    said = [str(w.body.get("content")) for w in d.writes(personal)]
+    assert any("⟦ℹ️" in words and "15" in words for words in said), said
+    # A token that ran out before the picture: it comes as a channel message, pinging.
+    stack.openai.delay = 1.0
+    try:
+        late = d.slash("imagine", user=USER, prompt=PROMPT)
+        wait_for(lambda: d.writes(late), 10, message=lambda: f"the acknowledgement\n{stack.log()}")
+        d.server.run_sync(setattr, d.fake.interactions[late.id], "expired", True)
+        assert stack.delivered_row(late)["status"] == "delivered"
+    finally:
+        stack.openai.delay = 0.0
+    posted = [
+        w for w in d.server.run_sync(lambda: list(d.fake.writes)) if w.kind == "channel_message"
+    ]
+    assert posted and "⟦ýöür pîçtüré" in str(posted[-1].body.get("content"))
     for name, options in (
         ("styles", {}),
         ("mystyle", {"style": "anime"}),
@@ -148,12 +167,6 @@ def test_every_command_and_button_speaks_the_pseudo_locale(stack: Stack) -> None
         ("style import", {}),
     ):
         answer(stack, d.slash(name, **admin, **options))
-    # Where the bot is not a member it may answer for 15 minutes only, and says so.
-    away = next(g for g, guild in d.fake.guilds.items() if not guild.get("with_bot", True))
-    personal = d.slash("imagine", user=USER, install="user", guild=away, prompt=PROMPT)
-    assert stack.delivered_row(personal)["status"] == "delivered"
-    said = [str(w.body.get("content")) for w in d.writes(personal)]
-    assert any("⟦ℹ️" in words and "15" in words for words in said), said
     settled(stack)
     # Data, not words: ids, a server's own style (its admins' words), providers' names, and
     # what a provider wrote (a /describe's prompt ideas).
