@@ -177,4 +177,4 @@ async def test_status_shows_the_providers_queue_position(tmp_path: Path) -> None
         last = [e for e in sim.env.http_requests if e.method == "PATCH"][-1]
         assert last.json is not None
         assert "position 3 in the provider's queue" in last.json["content"]
-        assert "about 40 s left" in last.json["content"]
+        assert "about 40 seconds left" in last.json["content"]

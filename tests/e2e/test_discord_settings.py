@@ -256,7 +256,7 @@ def test_forget_me_deletes_rows_files_and_settings_after_the_owner_confirms(
         message=lambda: f"the confirmation\n{d.fake.errors}\n{s.log()}",
     )
     assert d.writes(confirmed)[0].callback_type == 7  # the question itself became the answer
-    assert "(1 pictures)" in d.fake.messages[question.id].content
+    assert "(1 picture)" in d.fake.messages[question.id].content
     assert d.fake.messages[question.id].components == []
     assert rows(s.db, "SELECT id FROM generations WHERE user_id = ?", (frank,)) == []
     assert rows(s.db, "SELECT * FROM user_settings WHERE user_id = ?", (frank,)) == []

@@ -596,6 +596,29 @@ class DiscordDriver:
             guild_locale=guild_locale,
         )
 
+    def autocomplete(
+        self,
+        name: str,
+        /,
+        *,
+        user: str = "alice",
+        permissions: int = MEMBER,
+        locale: str = "en-US",
+        **options: Any,
+    ) -> Interaction:
+        """The user typing in the option given as `Focused(...)`, in the first server's
+        channel: Discord asks the bot for choices (an interaction of type 4)."""
+        data = command_options(self.fake, name, self.guild_id, options)
+        return self._send(
+            4,
+            data,
+            user=self.user(user),
+            channel_id=self.channel_id,
+            guild_id=self.guild_id,
+            permissions=permissions,
+            locale=locale,
+        )
+
     def dm_channel(self, user: str) -> str:
         return self.server.run_sync(self.fake.dm_channel_of, self.user(user)["id"])
 
@@ -607,7 +630,9 @@ class DiscordDriver:
         user: str = "alice",
         permissions: int = MEMBER,
         values: list[str] | None = None,
+        locale: str = "en-US",
     ) -> Interaction:
+        """A press of `custom_id` on `message`; `locale`: the presser's Discord language."""
         from tests.fakes.discord_api import check_click
 
         # Discord validates the click against the message as it is now, not as the test saw it.
@@ -634,10 +659,17 @@ class DiscordDriver:
             permissions=permissions,
             message=message,
             install=install,
+            locale=locale,
         )
 
     def forge(
-        self, message: Message, custom_id: str, *, user: str = "alice", permissions: int = MEMBER
+        self,
+        message: Message,
+        custom_id: str,
+        *,
+        user: str = "alice",
+        permissions: int = MEMBER,
+        locale: str = "en-US",
     ) -> Interaction:
         """A button press whose custom_id is not on the message: Discord checks that and would
         not send it, but the bot must not rely on it (a Discord bug, a replayed or crafted
@@ -651,10 +683,16 @@ class DiscordDriver:
             guild_id=guild_id,
             permissions=permissions,
             message=message,
+            locale=locale,
         )
 
     def submit_modal(
-        self, opened: Interaction, values: dict[str, str], *, user: str = "alice"
+        self,
+        opened: Interaction,
+        values: dict[str, str],
+        *,
+        user: str = "alice",
+        locale: str = "en-US",
     ) -> Interaction:
         """The user fills in the modal `opened` was answered with and submits it: Discord
         sends the modal's custom_id and each text input's custom_id and value (type 5)."""
@@ -688,6 +726,7 @@ class DiscordDriver:
             guild_id=payload.get("guild_id"),
             permissions=int((payload.get("member") or {}).get("permissions", MEMBER)),
             message=message,
+            locale=locale,
         )
 
     def writes(self, interaction: Interaction) -> list[Write]:

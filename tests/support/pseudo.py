@@ -9,7 +9,8 @@ escaped the catalogue. `unlocalised` names what escaped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 # One message, or the part of one that a placeholder's value (an isolated user text, a
 # separate DOM node) split off: `⟦... `, `... ⟧`.
@@ -57,3 +58,56 @@ PAGE_TEXTS_JS = """
   return out;
 }
 """
+
+
+# What Discord was sent to show: contents, embeds, button labels, menu placeholders and
+# options, modal titles and labels, autocomplete choices. Ids, URLs and values are not read.
+_TEXT_KEYS = {"content", "title", "description", "label", "placeholder", "text"}
+# "name" and "value" are texts only where they are: an embed's fields, autocomplete choices.
+_NAMED = {"fields": {"name", "value"}, "choices": {"name"}, "author": {"name"}}
+_WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")  # innermost first: a text inside a text
+_ISOLATED = re.compile(r"\u2068[^\u2068\u2069]*\u2069")  # user text in our sentence
+_DATA = (
+    re.compile(r"```.*?```|`[^`]*`", re.DOTALL),  # code: ids, a style's recipe
+    re.compile(r"https?://\S+"),
+    re.compile(r"<[@#/:at!&]*[\w:./-]*>"),  # Discord's mentions and timestamps
+)
+
+
+def discord_texts(body: Any, within: str = "") -> Iterator[str]:
+    """Every string of a Discord message, embed, component, modal or choice list meant to
+    be read."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if isinstance(value, str) and (key in _TEXT_KEYS or key in _NAMED.get(within, ())):
+                yield value
+            elif isinstance(value, dict | list):
+                yield from discord_texts(value, key if key in _NAMED else within)
+    elif isinstance(body, list):
+        for item in body:
+            yield from discord_texts(item, within)
+
+
+def without_data(text: str, data: Iterable[str]) -> str:
+    """`text` without the user's words and the data in it (`data`: prompts, ids, a
+    provider's name), without code spans, links and Discord's tokens, and with every
+    catalogue message taken out, innermost first (a message inside a message)."""
+    rest = _DATA[0].sub(" ", text)
+    for words in sorted((w for w in data if w), key=len, reverse=True):
+        rest = rest.replace(words, " ")
+    for pattern in (_ISOLATED, *_DATA[1:]):
+        rest = pattern.sub(" ", rest)
+    while _WRAPPED.search(rest):
+        rest = _WRAPPED.sub(" ", rest)
+    return rest
+
+
+def escaped(bodies: Iterable[Any], data: Iterable[str]) -> list[str]:
+    """The strings among the Discord payloads `bodies` that escaped the catalogue."""
+    kept = list(data)
+    return [
+        text
+        for body in bodies
+        for text in discord_texts(body)
+        if not localised(without_data(text, kept))
+    ]

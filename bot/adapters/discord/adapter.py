@@ -30,7 +30,8 @@ from bot.adapters.discord.sync import sync_commands
 from bot.adapters.discord.translator import CatalogueTranslator
 from bot.adapters.discord.web_edits import DiscordEditDesk
 from bot.core.delivery.status_throttle import StatusThrottle
-from bot.core.language import CATALOGUES
+from bot.core.errors import english, failure_words
+from bot.core.language import CATALOGUES, Text
 from bot.core.models import Generation, Scope, StatusUpdate
 from bot.core.ports import DeliveryHandles, SyncState
 from bot.settings import ConfigError, Settings
@@ -43,9 +44,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REMOVED_FROM_SERVER = (
+REMOVED_FROM_SERVER = Text(
     "The bot was removed from this server before the picture was made; nothing more was spent."
 )
+failure_words(REMOVED_FROM_SERVER)  # the row keeps the English; readers get their language
 
 STATUS_EDIT_INTERVAL = 1.5  # seconds between status edits of one acknowledgement
 STATUS_EDITS_PER_SECOND = 10  # per process: each costs CPU, and in a burst it is the acks' CPU
@@ -116,7 +118,7 @@ class DiscordAdapter:
     async def _removed(self, guild_id: int) -> None:
         """Removed from a server: its waiting requests would only spend provider calls."""
         scope = Scope(platform=PLATFORM, id=str(guild_id))
-        await self._service.cancel_scope(scope, REMOVED_FROM_SERVER)
+        await self._service.cancel_scope(scope, english(REMOVED_FROM_SERVER))
 
     async def start(self) -> None:
         try:

@@ -1,5 +1,5 @@
-"""Short private answers, refusals in the core's words, and the admin check every
-server-settings command starts with."""
+"""Short private answers in the reader's language, refusals in the core's words, and the
+admin check every server-settings command starts with."""
 
 from __future__ import annotations
 
@@ -8,12 +8,31 @@ from typing import Protocol
 import discord
 
 from bot.adapters.discord.identity import is_server_admin, requester_of, scope_of
-from bot.adapters.discord.render import NO_MENTIONS, error_text, truncate
+from bot.adapters.discord.render import NO_MENTIONS, error_text, say, truncate
 from bot.core.errors import UserFacingError
+from bot.core.language import Text
 from bot.core.models import Requester, Scope
 
-ADMIN_ONLY = "Only server admins (Manage Server permission) can change these settings."
-SERVER_ONLY = "Server settings only exist in a server."
+ADMIN_ONLY = Text("Only server admins (Manage Server permission) can change these settings.")
+SERVER_ONLY = Text("Server settings only exist in a server.")
+
+
+class Readers(Protocol):
+    """Who reads in which locale (the core's service)."""
+
+    async def locale(self, requester: Requester, scope: Scope) -> str: ...
+
+
+async def reader_locale(readers: Readers, interaction: discord.Interaction) -> str:
+    """The locale the person behind `interaction` reads in (bot/core/language.py): for an
+    interaction without a request, whose row would carry it (one read of their scope's
+    settings)."""
+    return await readers.locale(requester_of(interaction), scope_of(interaction))
+
+
+async def tell(readers: Readers, interaction: discord.Interaction, text: Text) -> None:
+    """`reply` with a catalogue text, in the reader's locale."""
+    await reply(interaction, say(text, await reader_locale(readers, interaction)))
 
 
 async def reply(interaction: discord.Interaction, text: str) -> None:
@@ -25,32 +44,21 @@ async def reply(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-class Readers(Protocol):
-    """Who reads in which locale (the core's service)."""
-
-    async def locale(self, requester: Requester, scope: Scope) -> str: ...
-
-
-async def reader_locale(readers: Readers, interaction: discord.Interaction) -> str:
-    """The locale the person behind `interaction` reads in (bot/core/language.py)."""
-    return await readers.locale(requester_of(interaction), scope_of(interaction))
-
-
 async def refuse(interaction: discord.Interaction, exc: UserFacingError, readers: Readers) -> None:
     """The core refused: its words in the reader's language, privately (the one place a
     refusal is rendered)."""
     await reply(interaction, error_text(exc, await reader_locale(readers, interaction)))
 
 
-async def admin_only(interaction: discord.Interaction) -> bool:
+async def admin_only(interaction: discord.Interaction, readers: Readers) -> bool:
     """True for a server admin; anyone else gets a plain refusal.
 
     Checked here, on the permissions Discord resolved for this member in this interaction:
     the command's `default_member_permissions` is only a hint server admins can override."""
     if interaction.guild_id is None:
-        await reply(interaction, SERVER_ONLY)
+        await tell(readers, interaction, SERVER_ONLY)
         return False
     if not is_server_admin(interaction):
-        await reply(interaction, ADMIN_ONLY)
+        await tell(readers, interaction, ADMIN_ONLY)
         return False
     return True

@@ -17,13 +17,16 @@ import yarl
 
 from bot.adapters.discord.webhook import client_session
 from bot.core.errors import BadInputImage
+from bot.core.language import Number, Text
 from bot.settings import Settings
 
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 CHUNK = 64 * 1024
 DOWNLOAD_TIMEOUT = aiohttp.ClientTimeout(total=30, sock_connect=10)
-NOT_FROM_DISCORD = "That attachment does not come from Discord, so the bot will not fetch it."
-NOT_FETCHED = "The attached picture could not be fetched from Discord. Please attach it again."
+NOT_FROM_DISCORD = Text("That attachment does not come from Discord, so the bot will not fetch it.")
+NOT_FETCHED = Text(
+    "The attached picture could not be fetched from Discord. Please attach it again."
+)
 
 
 def _origin(url: yarl.URL) -> tuple[str, str, int | None]:
@@ -40,11 +43,17 @@ class AttachmentFetcher:
             self._origins = {("https", host, 443) for host in DISCORD_CDN_HOSTS}
 
     def _too_big(self, size: int | None = None) -> BadInputImage:
-        cap = f"{self.max_bytes / 1_000_000:.0f} MB"
+        cap = Number(round(self.max_bytes / 1_000_000))
         if size is None:
-            return BadInputImage(f"That picture is larger than the {cap} this bot takes.")
+            return BadInputImage(
+                Text("That picture is larger than the {cap} MB this bot takes.", cap=cap)
+            )
         return BadInputImage(
-            f"That picture is {size / 1_000_000:.1f} MB; the most this bot takes is {cap}."
+            Text(
+                "That picture is {size} MB; the most this bot takes is {cap} MB.",
+                size=Number(round(size / 1_000_000, 1)),
+                cap=cap,
+            )
         )
 
     def check(self, attachment: discord.Attachment) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import discord
 
 from bot.adapters.discord import privacy
-from bot.adapters.discord.answers import refuse, reply
+from bot.adapters.discord.answers import reader_locale, refuse, reply, tell
 from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.adapters.discord.edit_buttons import EditButtons
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
@@ -38,6 +38,7 @@ from bot.adapters.discord.render import (
     parse_values,
     restyle_view,
     result_embed,
+    say,
 )
 from bot.adapters.discord.result_buttons import (
     NEGATIVE_INPUT,
@@ -48,6 +49,7 @@ from bot.adapters.discord.result_buttons import (
 from bot.adapters.discord.share import how_to_share
 from bot.adapters.discord.web_edits import open_editor
 from bot.core.errors import NotThisMessage, PermissionDenied, UserFacingError
+from bot.core.language import Text
 from bot.core.models import Status
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import Button, FollowUp, ModeratedFollowUp, On, RowButton
@@ -75,7 +77,8 @@ from bot.web.links import EditorLinks
 log = logging.getLogger(__name__)
 
 MESSAGE_GONE = 10008  # Discord's "Unknown Message"
-NOT_SUPPORTED = "That button is no longer supported."
+NOT_SUPPORTED = Text("That button is no longer supported.")
+FORM_NOT_SUPPORTED = Text("That form is no longer supported.")
 
 Handler = Callable[[discord.Interaction, Any], Awaitable[None]]
 
@@ -132,15 +135,14 @@ class Buttons:
         )
         handler = None if button is None else self.handler_for(button)
         if button is None or handler is None:  # not ours, or altered: a plain answer
-            await reply(interaction, NOT_SUPPORTED)
+            await tell(self.service, interaction, NOT_SUPPORTED)
             return
         try:
             await self._check_message(interaction, button, str(custom_id))
             is_modal = interaction.type is discord.InteractionType.modal_submit
             if button.modal != is_modal:
-                await reply(
-                    interaction, "That form is no longer supported." if is_modal else NOT_SUPPORTED
-                )
+                answer = FORM_NOT_SUPPORTED if is_modal else NOT_SUPPORTED
+                await tell(self.service, interaction, answer)
                 return
             await handler(interaction, button)
         except UserFacingError as exc:
@@ -205,7 +207,8 @@ class Buttons:
         original = await self.service.generation_for(
             button.generation_id, requester_of(interaction), scope_of(interaction)
         )
-        modal = remix_modal(original, self.service.settings.max_prompt_chars)
+        locale = await reader_locale(self.service, interaction)
+        modal = remix_modal(original, self.service.settings.max_prompt_chars, locale)
         await interaction.response.send_modal(modal)
 
     async def submit_remix(self, interaction: discord.Interaction, button: RemixSubmit) -> None:
@@ -224,7 +227,7 @@ class Buttons:
         info = await self.service.info(
             button.generation_id, requester_of(interaction), scope_of(interaction)
         )
-        await reply(interaction, info_text(info))
+        await reply(interaction, info_text(info, await reader_locale(self.service, interaction)))
 
     async def offer_styles(self, interaction: discord.Interaction, button: RestyleMenu) -> None:
         scope = scope_of(interaction)
@@ -232,9 +235,10 @@ class Buttons:
             button.generation_id, requester_of(interaction), scope
         )
         styles = await self.service.allowed_styles(scope)
+        locale = await reader_locale(self.service, interaction)
         await interaction.response.send_message(
-            "Pick a style for a new picture with the same prompt:",
-            view=restyle_view(button.generation_id, styles, original.style),
+            say(Text("Pick a style for a new picture with the same prompt:"), locale),
+            view=restyle_view(button.generation_id, styles, original.style, locale),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -261,18 +265,19 @@ class Buttons:
             gone_already = True
         except discord.HTTPException:
             log.warning("generation %s: could not delete its message", button.generation_id)
-            await reply(
-                interaction, "Discord would not delete the message, so nothing was deleted."
-            )
+            refused = Text("Discord would not delete the message, so nothing was deleted.")
+            await tell(self.service, interaction, refused)
             return
         await self.service.erase_generation(generation)
         if gone_already:
-            await reply(interaction, "Deleted from the history (the message was already gone).")
+            gone = Text("Deleted from the history (the message was already gone).")
+            await tell(self.service, interaction, gone)
 
     async def open_editor(self, interaction: discord.Interaction, button: VaryRegion) -> None:
         """🖌: the presser's own signed editor link, ephemeral (web_edits.py)."""
         if self.editor is None:  # offered by an earlier run that served the editor
-            await reply(interaction, "The brush editor is not available on this bot any more.")
+            gone = Text("The brush editor is not available on this bot any more.")
+            await tell(self.service, interaction, gone)
             return
         await open_editor(self.service, self.editor, interaction, button)
 
@@ -281,7 +286,7 @@ class Buttons:
         generation = await self.service.generation_for(
             button.generation_id, requester_of(interaction), scope_of(interaction), Need.OWNER
         )
-        await reply(interaction, how_to_share(generation))
+        await tell(self.service, interaction, how_to_share(generation))
 
     async def show(self, interaction: discord.Interaction, button: Show) -> None:
         try:
@@ -292,24 +297,23 @@ class Buttons:
                 Need.OWNER_ANYWHERE,
             )
         except PermissionDenied:
-            await reply(interaction, "You can only look at your own pictures.")
+            await tell(self.service, interaction, Text("You can only look at your own pictures."))
             return
         if generation.status not in (Status.DONE, Status.DELIVERED) or not generation.image_path:
-            await reply(interaction, "That picture is not available any more.")
+            await tell(self.service, interaction, Text("That picture is not available any more."))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         limit = interaction.filesize_limit or DEFAULT_LIMIT
         try:
             data, extension = await asyncio.to_thread(fit, Path(generation.image_path), limit)
         except (OSError, ValueError):
-            await interaction.followup.send(
-                "That picture's file is gone.", ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await tell(self.service, interaction, Text("That picture's file is gone."))
             return
         filename = f"{generation.id}.{extension}"
         style = self.service.styles.find(generation.style)
+        locale = await reader_locale(self.service, interaction)
         await interaction.followup.send(
-            embed=result_embed(generation, style, filename),
+            embed=result_embed(generation, style, filename, locale),
             file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,

@@ -17,7 +17,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, refuse, reply
+from bot.adapters.discord.answers import admin_only, reader_locale, refuse, reply, tell
 from bot.adapters.discord.community_styles import style_group, with_previews
 from bot.adapters.discord.describe import register_describe
 from bot.adapters.discord.gallery import register_gallery, with_gallery_button
@@ -29,6 +29,9 @@ from bot.adapters.discord.render import (
     NO_MENTIONS,
     history_text,
     history_view,
+    plain_style_label,
+    say,
+    style_label,
     styles_text,
     truncate,
 )
@@ -39,6 +42,7 @@ from bot.adapters.discord.server_settings import (
 )
 from bot.adapters.discord.share import register_share
 from bot.core.errors import UserFacingError
+from bot.core.language import Text
 from bot.core.models import DEFAULT_STRENGTH, MAX_COUNT, MAX_SEED, AspectRatio, ImagineCommand
 from bot.core.requests.service import GenerationService, PreparedRequest
 from bot.web.access import GalleryAccess
@@ -54,10 +58,10 @@ def register_commands(
     register_styles(tree, service)
     register_history(tree, service, gallery)
     group = settings_group(service)
-    register_gallery(tree, group, gallery)
+    register_gallery(tree, group, gallery, service)
     add_language_setting(group, service)
     tree.add_command(group)
-    register_forget_me(tree)
+    register_forget_me(tree, service)
     register_describe(tree, service, intake)
     tree.add_command(style_group(service, intake.fetcher))
     register_share(tree, service)
@@ -81,7 +85,11 @@ def style_choices(service: GenerationService, *, allowed_only: bool) -> StyleCho
             allowed = settings.allowed_styles or None
         # The built-in styles and the server's own (a cached catalogue: no query per key).
         styles = (await service.style_catalogue(scope)).search(current, allowed, limit=25)
-        return [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
+        locale = await reader_locale(service, interaction)
+        return [
+            app_commands.Choice(name=truncate(plain_style_label(s, locale), 100), value=s.id)
+            for s in styles
+        ]
 
     return choices
 
@@ -184,6 +192,7 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
         allowed = await service.allowed_styles(scope)
         text = styles_text(
             allowed,
+            await reader_locale(service, interaction),
             scope_default=settings.default_style or service.settings.default_style,
             user_default=await service.user_style(requester_of(interaction)),
             restricted=bool(settings.allowed_styles),
@@ -207,10 +216,12 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
         except UserFacingError as exc:
             await refuse(interaction, exc, service)
             return
+        locale = await reader_locale(service, interaction)
         if chosen is None:
-            await reply(interaction, "Your default style is cleared.")
+            await reply(interaction, say(Text("Your default style is cleared."), locale))
         else:
-            await reply(interaction, f"Your default style is now {chosen.label}.")
+            now = Text("Your default style is now {style}.", style=style_label(chosen, locale))
+            await reply(interaction, say(now, locale))
 
 
 def register_history(
@@ -224,8 +235,10 @@ def register_history(
     @app_commands.allowed_installs(guilds=True, users=True)
     async def history(interaction: discord.Interaction) -> None:
         rows = await service.history(requester_of(interaction), limit=10)
-        view = await with_gallery_button(interaction, gallery, history_view(rows))
-        text = history_text(rows)
+        locale = await reader_locale(service, interaction)
+        menu = history_view(rows, locale, service.styles)
+        view = await with_gallery_button(interaction, gallery, menu, locale)
+        text = history_text(rows, locale)
         if view is None:
             await interaction.response.send_message(
                 text, ephemeral=True, allowed_mentions=NO_MENTIONS
@@ -246,8 +259,13 @@ def default_style_choices(service: GenerationService) -> StyleChoices:
         settings = await service.scope_settings(scope)
         catalogue = await service.style_catalogue(scope)
         styles = catalogue.search(current, settings.allowed_styles or None, limit=24)
-        found = [app_commands.Choice(name=truncate(s.label, 100), value=s.id) for s in styles]
-        return [*found, app_commands.Choice(name="(none: use the bot's default)", value="none")]
+        locale = await reader_locale(service, interaction)
+        found = [
+            app_commands.Choice(name=truncate(plain_style_label(s, locale), 100), value=s.id)
+            for s in styles
+        ]
+        none = say(Text("(none: use the bot's default)"), locale)
+        return [*found, app_commands.Choice(name=none, value="none")]
 
     return choices
 
@@ -264,23 +282,29 @@ def settings_group(service: GenerationService) -> app_commands.Group:
 
     @group.command(name="show", description="Show this server's settings")
     async def show(interaction: discord.Interaction) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         scope = scope_of(interaction)
         settings = await service.scope_settings(scope)
-        default = settings.default_style or f"{service.settings.default_style} (bot default)"
-        allowed = ", ".join(settings.allowed_styles) if settings.allowed_styles else "all styles"
-        await reply(
-            interaction,
-            f"Default style: {default}\nAllowed styles: {allowed}\n"
-            f"{await limits_text(service, scope)}\n{nsfw_text(settings.nsfw)}",
-        )
+        locale = await reader_locale(service, interaction)
+        if settings.default_style:
+            default = Text("Default style: {style}", style=settings.default_style)
+        else:
+            bots = service.settings.default_style
+            default = Text("Default style: {style} (bot default)", style=bots)
+        if settings.allowed_styles:
+            names = ", ".join(settings.allowed_styles)
+            allowed = Text("Allowed styles: {styles}", styles=names)
+        else:
+            allowed = Text("Allowed styles: all styles")
+        lines = [default, allowed, await limits_text(service, scope), nsfw_text(settings.nsfw)]
+        await reply(interaction, "\n".join(say(line, locale) for line in lines))
 
     @group.command(name="default-style", description="Set the server's default style")
     @app_commands.describe(style="The style used when a member picks none ('none' to reset)")
     @app_commands.autocomplete(style=style_choices)
     async def default_style(interaction: discord.Interaction, style: str) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         text = None if style.strip().lower() in ("none", "reset", "") else style
         try:
@@ -289,9 +313,13 @@ def settings_group(service: GenerationService) -> app_commands.Group:
             await refuse(interaction, exc, service)
             return
         if chosen is None:
-            await reply(interaction, "This server now uses the bot's default style.")
+            await tell(service, interaction, Text("This server now uses the bot's default style."))
         else:
-            await reply(interaction, f"This server's default style is now {chosen.label}.")
+            locale = await reader_locale(service, interaction)
+            now = Text(
+                "This server's default style is now {style}.", style=style_label(chosen, locale)
+            )
+            await reply(interaction, say(now, locale))
 
     add_allowed_styles_command(group, service)
     add_server_setting_commands(group, service)
@@ -302,7 +330,7 @@ def add_allowed_styles_command(group: app_commands.Group, service: GenerationSer
     @group.command(name="allowed-styles", description="Limit which styles members may use")
     @app_commands.describe(styles="Comma-separated style names, or 'all'")
     async def allowed_styles(interaction: discord.Interaction, styles: str) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         parts = [p.strip() for p in styles.split(",") if p.strip()]
         everything = not parts or [p.lower() for p in parts] == ["all"]
@@ -313,8 +341,11 @@ def add_allowed_styles_command(group: app_commands.Group, service: GenerationSer
         except UserFacingError as exc:
             await refuse(interaction, exc, service)
             return
+        locale = await reader_locale(service, interaction)
         if not chosen:
-            await reply(interaction, "Members may use every style.")
+            await reply(interaction, say(Text("Members may use every style."), locale))
         else:
-            names = ", ".join(s.label for s in chosen)
-            await reply(interaction, f"Members may now use: {names}.")
+            names = ", ".join(style_label(s, locale) for s in chosen)
+            await reply(
+                interaction, say(Text("Members may now use: {styles}.", styles=names), locale)
+            )

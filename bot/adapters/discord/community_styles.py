@@ -18,8 +18,9 @@ from discord import app_commands
 from bot.adapters.discord.answers import Readers, admin_only, reader_locale, reply
 from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.identity import requester_of, scope_of
-from bot.adapters.discord.render import NO_MENTIONS, error_text, truncate
+from bot.adapters.discord.render import NO_MENTIONS, error_text, say, truncate
 from bot.core.errors import UserFacingError
+from bot.core.language import Plural, Text
 from bot.core.models import MAX_COUNT, AspectRatio, Style
 from bot.core.requests.service import GenerationService
 from bot.core.requests.style_recipes import MAX_EXPORT_CHARS, StyleDraft
@@ -39,7 +40,7 @@ FIELD_HELP = {
 }
 
 
-async def say(interaction: discord.Interaction, text: str) -> None:
+async def answer(interaction: discord.Interaction, text: str) -> None:
     """A private answer: the deferred ("thinking") response edited into it, or a new one."""
     if interaction.response.is_done():
         await interaction.edit_original_response(
@@ -75,12 +76,15 @@ async def with_previews(interaction: discord.Interaction, text: str, styles: lis
     )
 
 
-def style_summary(style: Style) -> str:
+def style_summary(style: Style, locale: str) -> str:
     """One line about a style for its admins: name, code, flags, recipe."""
-    marks = [m for m, on in (("hidden", style.hidden), ("private", style.private)) if on]
+    marks = [Text("hidden")] if style.hidden else []
+    marks += [Text("private")] if style.private else []
     pictures = len(style.style_references)
-    extra = [f"{pictures} reference picture{'s' * (pictures != 1)}"] if pictures else []
-    flags = f" ({', '.join(marks + extra)})" if marks or extra else ""
+    if pictures:
+        marks.append(Plural("{count} reference picture", "{count} reference pictures", pictures))
+    shown_marks = ", ".join(say(mark, locale) for mark in marks)
+    flags = f" ({shown_marks})" if marks else ""
     return truncate(f"{style.label} `{style.code}`{flags}: {style.template}", 300)
 
 
@@ -109,26 +113,37 @@ class StyleCommands:
         style = await self.service.community.create(
             scope_of(interaction), requester_of(interaction), draft, pictures
         )
-        await say(
-            interaction,
-            f"Created {style_summary(style)}\nMembers use it as style:{style.id}; any server "
-            f"on this bot as style:{style.code}"
-            + (" (private: here only)." if style.private else ".")
-            + await self.preview(interaction, style),
-        )
+        locale = await reader_locale(self.service, interaction)
+        if style.private:
+            use = Text(
+                "Members use it as style:{id}; any server on this bot as style:{code} "
+                "(private: here only).",
+                id=style.id,
+                code=style.code,
+            )
+        else:
+            use = Text(
+                "Members use it as style:{id}; any server on this bot as style:{code}.",
+                id=style.id,
+                code=style.code,
+            )
+        created = say(Text("Created {style}", style=style_summary(style, locale)), locale)
+        preview = await self.preview(interaction, style, locale)
+        await answer(interaction, f"{created}\n{say(use, locale)}{preview}")
 
-    async def preview(self, interaction: discord.Interaction, style: Style) -> str:
+    async def preview(self, interaction: discord.Interaction, style: Style, locale: str) -> str:
         """Queue the style's preview when it has none (new, or its look changed); what to
         tell the admin about it."""
         if style.hidden:
-            return "\nA hidden style gets its preview once it is shown."
+            return "\n" + say(Text("A hidden style gets its preview once it is shown."), locale)
         try:
             if not await self.service.preview_style(scope_of(interaction), style):
                 return ""
         except UserFacingError as exc:
-            locale = await reader_locale(self.service, interaction)
-            return f"\nNo preview was made: {error_text(exc, locale)}"
-        return "\nIts preview is being made: /style list or /styles shows it when done."
+            reason = error_text(exc, locale)
+            return "\n" + say(Text("No preview was made: {reason}", reason=reason), locale)
+        making = Text("Its preview is being made: /style list or /styles shows it when done.")
+        return "\n" + say(making, locale)
 
     async def edit(
         self, interaction: discord.Interaction, style: str, fields: dict[str, Any]
@@ -143,25 +158,25 @@ class StyleCommands:
         else:
             pictures = None
         edited = await self.service.community.edit(scope_of(interaction), style, changes, pictures)
-        await say(
-            interaction, f"Saved {style_summary(edited)}" + await self.preview(interaction, edited)
-        )
+        locale = await reader_locale(self.service, interaction)
+        saved = say(Text("Saved {style}", style=style_summary(edited, locale)), locale)
+        await answer(interaction, saved + await self.preview(interaction, edited, locale))
 
     async def listing(self, interaction: discord.Interaction) -> None:
         own = await self.service.community.styles_of(scope_of(interaction))
+        locale = await reader_locale(self.service, interaction)
         if not own:
-            await say(interaction, "This server has no styles of its own yet: /style create.")
+            none = Text("This server has no styles of its own yet: /style create.")
+            await answer(interaction, say(none, locale))
             return
-        await with_previews(interaction, "\n".join(style_summary(s) for s in own), own)
+        await with_previews(interaction, "\n".join(style_summary(s, locale) for s in own), own)
 
     async def export(self, interaction: discord.Interaction, style: str) -> None:
         text = await self.service.community.export(scope_of(interaction), style)
-        await say(
-            interaction,
-            "Paste this into /style import on any server (or bot):\n```yaml\n"
-            + text.replace("```", "'''")
-            + "```",
-        )
+        paste = Text("Paste this into /style import on any server (or bot):")
+        locale = await reader_locale(self.service, interaction)
+        exported = text.replace("```", "'''")
+        await answer(interaction, f"{say(paste, locale)}\n```yaml\n{exported}```")
 
     async def import_(
         self,
@@ -170,32 +185,36 @@ class StyleCommands:
         file: discord.Attachment | None,
         name: str | None,
     ) -> None:
+        locale = await reader_locale(self.service, interaction)
         if file is not None:
             self.fetcher.check(file)
             if (file.size or 0) > MAX_EXPORT_CHARS * 4:
-                await say(interaction, "That file is too big to be an exported style.")
+                too_big = Text("That file is too big to be an exported style.")
+                await answer(interaction, say(too_big, locale))
                 return
             await interaction.response.defer(ephemeral=True, thinking=True)
             text = (await self.fetcher.read(file)).decode("utf-8", errors="replace")
         if not text:
-            await say(interaction, "Give the exported text, a .yaml file, or a style's #code.")
+            give = Text("Give the exported text, a .yaml file, or a style's #code.")
+            await answer(interaction, say(give, locale))
             return
         style = await self.service.community.import_text(
             scope_of(interaction), requester_of(interaction), text, name
         )
-        await say(interaction, f"Imported {style_summary(style)}")
+        imported = Text("Imported {style}", style=style_summary(style, locale))
+        await answer(interaction, say(imported, locale))
 
 
 def _guarded(handler: Any, readers: Readers) -> Any:
     """Admins only; the core's refusals answered in its words."""
 
     async def run(interaction: discord.Interaction, *args: Any) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, readers):
             return
         try:
             await handler(interaction, *args)
         except UserFacingError as exc:
-            await say(interaction, error_text(exc, await reader_locale(readers, interaction)))
+            await answer(interaction, error_text(exc, await reader_locale(readers, interaction)))
 
     return run
 
@@ -283,7 +302,8 @@ def _add_others(group: app_commands.Group, commands: StyleCommands) -> None:
     async def delete(interaction: discord.Interaction, style: str) -> None:
         async def run(interaction: discord.Interaction) -> None:
             gone = await commands.service.community.delete(scope_of(interaction), style)
-            await say(interaction, f"Deleted {gone.label}.")
+            locale = await reader_locale(commands.service, interaction)
+            await answer(interaction, say(Text("Deleted {style}.", style=gone.label), locale))
 
         await _guarded(run, commands.service)(interaction)
 

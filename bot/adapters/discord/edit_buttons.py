@@ -19,28 +19,30 @@ import asyncio
 
 import discord
 
-from bot.adapters.discord.answers import reply
+from bot.adapters.discord.answers import reader_locale, tell
 from bot.adapters.discord.identity import is_moderator, requester_of, scope_of
 from bot.adapters.discord.intake import Intake
-from bot.adapters.discord.render import NO_MENTIONS
+from bot.adapters.discord.render import NO_MENTIONS, say
 from bot.adapters.discord.result_buttons import (
     WORDS_INPUT,
     edit_view,
     edit_words_modal,
     submitted_values,
 )
+from bot.core.language import Text
 from bot.core.models import EditRequest, Generation
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import RowButton
 from bot.core.requests.buttons import EditByWords, EditImage, EditMenu, EditWordsSubmit
-from bot.core.requests.edits import NO_EDITS
+from bot.core.requests.edits import NO_EDITS_TEXT
 from bot.core.requests.service import GenerationService
 
-NOT_AVAILABLE = "That edit is not available for this picture."
+NOT_AVAILABLE = Text("That edit is not available for this picture.")
 
 
-def menu_text(index: int) -> str:
-    return f"🪄 Edit image {index}. The new picture is posted in this channel."
+def menu_text(index: int, locale: str) -> str:
+    menu = Text("🪄 Edit image {index}. The new picture is posted in this channel.", index=index)
+    return say(menu, locale)
 
 
 class EditButtons:
@@ -62,11 +64,12 @@ class EditButtons:
     async def open_menu(self, interaction: discord.Interaction, button: EditMenu) -> None:
         generation = await self._editable(interaction, button)
         if not generation.follow_ups.edits:
-            await reply(interaction, NO_EDITS)
+            await tell(self.service, interaction, NO_EDITS_TEXT)
             return
+        locale = await reader_locale(self.service, interaction)
         await interaction.response.send_message(
-            menu_text(1),
-            view=edit_view(generation, 1),
+            menu_text(1, locale),
+            view=edit_view(generation, 1, locale),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -74,17 +77,20 @@ class EditButtons:
     async def pick_image(self, interaction: discord.Interaction, button: EditImage) -> None:
         generation = await self._editable(interaction, button)
         index = button.index if generation.image(button.index) else 1
+        locale = await reader_locale(self.service, interaction)
         await interaction.response.edit_message(
-            content=menu_text(index), view=edit_view(generation, index)
+            content=menu_text(index, locale), view=edit_view(generation, index, locale)
         )
 
     async def ask_words(self, interaction: discord.Interaction, button: EditByWords) -> None:
         generation = await self._editable(interaction, button)
         if generation.image(button.index) is None or not generation.follow_ups.edit_words:
-            await reply(interaction, NOT_AVAILABLE)
+            await tell(self.service, interaction, NOT_AVAILABLE)
             return
         limit = self.service.settings.max_prompt_chars
-        await interaction.response.send_modal(edit_words_modal(generation.id, button.index, limit))
+        locale = await reader_locale(self.service, interaction)
+        modal = edit_words_modal(generation.id, button.index, limit, locale)
+        await interaction.response.send_modal(modal)
 
     async def submit_words(self, interaction: discord.Interaction, button: EditWordsSubmit) -> None:
         """The instruction, as the new request's prompt, on that image."""

@@ -7,19 +7,24 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.answers import admin_only, reader_locale, tell
 from bot.adapters.discord.identity import PLATFORM, is_moderator, is_server_admin, scope_of
-from bot.adapters.discord.render import NO_MENTIONS
-from bot.web.access import OFF, GalleryAccess, hours_text
+from bot.adapters.discord.render import NO_MENTIONS, say
+from bot.core.language import Duration, Text
+from bot.core.models import Scope
+from bot.core.requests.service import GenerationService
+from bot.web.access import GalleryAccess
 
-NOT_SET_UP = (
+NOT_SET_UP = Text(
     "This bot has no web gallery (its operator can set one up with PUBLIC_URL and WEB_PORT)."
 )
+SWITCHED_OFF = Text("The gallery is switched off here; an admin can switch it on again.")
+OPEN = Text("Open the gallery")
 
 
-def gallery_view(link: str) -> discord.ui.View:
+def gallery_view(link: str, locale: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label="Open the gallery", url=link))
+    view.add_item(discord.ui.Button(label=say(OPEN, locale), url=link))
     return view
 
 
@@ -34,49 +39,73 @@ async def link_for(interaction: discord.Interaction, gallery: GalleryAccess | No
 
 
 async def with_gallery_button(
-    interaction: discord.Interaction, gallery: GalleryAccess | None, view: discord.ui.View | None
+    interaction: discord.Interaction,
+    gallery: GalleryAccess | None,
+    view: discord.ui.View | None,
+    locale: str,
 ) -> discord.ui.View | None:
     """`/history`'s answer offers the gallery too (a link button below its menu)."""
     link = await link_for(interaction, gallery)
     if link is None:
         return view
     view = view or discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label="Open the gallery", url=link))
+    view.add_item(discord.ui.Button(label=say(OPEN, locale), url=link))
     return view
 
 
-async def answer_with_link(interaction: discord.Interaction, gallery: GalleryAccess | None) -> None:
+def _link_text(scope: Scope, hours: float) -> Text:
+    valid = Duration(hours * 3600)
+    if scope.is_direct:
+        return Text(
+            "Your private link to the pictures made in your direct messages with the bot, "
+            "valid for {valid}. It signs you in: please do not share it.",
+            valid=valid,
+        )
+    if scope.is_personal:
+        return Text(
+            "Your private link to the pictures made in chats I am not a member of (your own "
+            "install), valid for {valid}. It signs you in: please do not share it.",
+            valid=valid,
+        )
+    return Text(
+        "Your private link to the pictures made in this server, valid for {valid}. It signs "
+        "you in: please do not share it.",
+        valid=valid,
+    )
+
+
+async def answer_with_link(
+    interaction: discord.Interaction, gallery: GalleryAccess | None, service: GenerationService
+) -> None:
     if gallery is None:
-        await reply(interaction, NOT_SET_UP)
+        await tell(service, interaction, NOT_SET_UP)
         return
     scope = scope_of(interaction)
     moderator = is_server_admin(interaction) or is_moderator(interaction)
     link = await gallery.link(PLATFORM, scope.id, user_id=str(interaction.user.id), admin=moderator)
     if link is None:
-        await reply(interaction, OFF)
+        await tell(service, interaction, SWITCHED_OFF)
         return
-    where = "this server"
-    if scope.is_direct:
-        where = "your direct messages with the bot"
-    elif scope.is_personal:
-        where = "chats I am not a member of (your own install)"
-    text = (
-        f"Your private link to the pictures made in {where}, valid for "
-        f"{hours_text(gallery.hours)}. It signs you in: please do not share it."
-    )
+    locale = await reader_locale(service, interaction)
     await interaction.response.send_message(
-        text, ephemeral=True, allowed_mentions=NO_MENTIONS, view=gallery_view(link)
+        say(_link_text(scope, gallery.hours), locale),
+        ephemeral=True,
+        allowed_mentions=NO_MENTIONS,
+        view=gallery_view(link, locale),
     )
 
 
 def register_gallery(
-    tree: app_commands.CommandTree[Any], settings: app_commands.Group, gallery: GalleryAccess | None
+    tree: app_commands.CommandTree[Any],
+    settings: app_commands.Group,
+    gallery: GalleryAccess | None,
+    service: GenerationService,
 ) -> None:
     @tree.command(name="gallery", description="A private link to this server's picture gallery")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def gallery_command(interaction: discord.Interaction) -> None:
-        await answer_with_link(interaction, gallery)
+        await answer_with_link(interaction, gallery, service)
 
     @settings.command(
         name="gallery",
@@ -89,10 +118,10 @@ def register_gallery(
     async def gallery_setting(
         interaction: discord.Interaction, enabled: bool | None = None, revoke: bool = False
     ) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         if gallery is None:
-            await reply(interaction, NOT_SET_UP)
+            await tell(service, interaction, NOT_SET_UP)
             return
         scope = scope_of(interaction)
         if revoke:
@@ -100,13 +129,20 @@ def register_gallery(
         if enabled is not None:
             await gallery.set_enabled(PLATFORM, scope.id, enabled)
         state = await gallery.enabled(PLATFORM, scope.id)
-        closed = "Every earlier link and session is closed. " if revoke else ""
-        await reply(
-            interaction,
-            closed
-            + (
-                "The gallery is on here: /gallery gives members a link."
-                if state
-                else "The gallery is off here: links to it no longer open."
-            ),
+        await tell(service, interaction, _setting_text(state, revoke=revoke))
+
+
+def _setting_text(enabled: bool, *, revoke: bool) -> Text:
+    if enabled and revoke:
+        return Text(
+            "Every earlier link and session is closed. The gallery is on here: /gallery gives "
+            "members a link."
         )
+    if revoke:
+        return Text(
+            "Every earlier link and session is closed. The gallery is off here: links to it no "
+            "longer open."
+        )
+    if enabled:
+        return Text("The gallery is on here: /gallery gives members a link.")
+    return Text("The gallery is off here: links to it no longer open.")

@@ -185,22 +185,31 @@ class Intake:
         except UserFacingError as exc:
             await link.edit_original(content=error_text(exc, prepared.locale))
             return
-        queued = with_note(queued_text(ticket.position, prepared.locale), handle)
+        locale = prepared.locale
+        queued = with_note(queued_text(ticket.position, locale), handle, locale=locale)
         await self.status.show(ticket.generation_id, queued, link.edit_text)
         if handle.has_deadline:
-            self._remind(ticket.generation_id, link, handle)
+            self._remind(ticket.generation_id, link, handle, locale)
 
-    def _remind(self, generation_id: str, link: InteractionLink, handle: DiscordHandle) -> None:
+    def _remind(
+        self, generation_id: str, link: InteractionLink, handle: DiscordHandle, locale: str
+    ) -> None:
         """Shortly before the token ends, say the request is still on (and where it will go)."""
         ends = handle.expires_at
         if ends is None:
             return
-        task = asyncio.create_task(self._still_working(generation_id, link, handle, ends))
+        working = self._still_working(generation_id, link, handle, ends, locale)
+        task = asyncio.create_task(working)
         self._reminders.add(task)
         task.add_done_callback(self._reminders.discard)
 
     async def _still_working(
-        self, generation_id: str, link: InteractionLink, handle: DiscordHandle, ends: float
+        self,
+        generation_id: str,
+        link: InteractionLink,
+        handle: DiscordHandle,
+        ends: float,
+        locale: str,
     ) -> None:
         await asyncio.sleep(max(0.0, ends - STILL_WORKING_LEAD - time.time()))
         if self.status.is_final(generation_id) or time.time() >= ends:
@@ -209,7 +218,8 @@ class Intake:
             # Another bot process may have delivered it: a picture is never covered by text.
             if await link.original_filenames():
                 return
-            await self.status.show(generation_id, late_note(handle), link.edit_text)
+            note = late_note(handle, locale=locale)
+            await self.status.show(generation_id, note, link.edit_text)
         except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.info("generation %s: still-working edit failed: %s", generation_id, exc)
 

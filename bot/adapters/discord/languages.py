@@ -64,7 +64,7 @@ def add_language_setting(group: app_commands.Group, service: GenerationService) 
         language: app_commands.Choice[str],
         members_win: bool = True,
     ) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         requester, scope = requester_of(interaction), scope_of(interaction)
         chosen = None if language.value == AUTOMATIC else language.value

@@ -24,6 +24,9 @@ import discord
 from bot.adapters.discord.delivery_handle import CHANNEL, DIRECT, INTERACTION, DiscordHandle
 from bot.adapters.discord.identity import bot_is_member
 from bot.adapters.discord.images import DEFAULT_LIMIT
+from bot.adapters.discord.render import say
+from bot.core.errors import failure_words
+from bot.core.language import ENGLISH, Duration, Text
 
 # Shortly before the bot stops using the token, the response says the request is still on.
 STILL_WORKING_LEAD = 60.0
@@ -71,64 +74,97 @@ def route_handle(interaction: discord.Interaction) -> DiscordHandle:
     )
 
 
-KEPT = "It stays in your `/history` and gallery: post it wherever you are with `/share`."
+def discord_time(when: float) -> str:
+    """A Discord timestamp: every reader's client shows it in their own time and language."""
+    return f"<t:{int(when)}:t>"
 
 
-def interaction_note(ends: float, current: float) -> str:
+KEPT = Text("It stays in your `/history` and gallery: post it wherever you are with `/share`.")
+
+
+def _with_kept(text: Text, locale: str) -> str:
+    return f"{say(text, locale)} {say(KEPT, locale)}"
+
+
+def interaction_note(ends: float, current: float, locale: str = ENGLISH) -> str:
     if current >= ends - STILL_WORKING_LEAD:
-        return (
+        late = Text(
             "⌛ Not ready in time: I am not a member here, so Discord lets me answer only for "
-            f"15 minutes, and that time is nearly over. The picture is still being made. {KEPT}"
+            "15 minutes, and that time is nearly over. The picture is still being made."
         )
-    return (
+        return _with_kept(late, locale)
+    deadline = Text(
         "ℹ️ I am not a member here, so I can only answer within Discord's 15 minutes, by "
-        f"<t:{int(ends)}:t>. If the picture takes longer, it will not appear here. {KEPT}"
+        "{time}. If the picture takes longer, it will not appear here.",
+        time=discord_time(ends),
     )
+    return _with_kept(deadline, locale)
 
 
-def eta_note(handle: DiscordHandle, eta_seconds: float | None) -> str:
+def eta_note(handle: DiscordHandle, eta_seconds: float | None, locale: str = ENGLISH) -> str:
     """A provider's queue estimate that ends past the deadline, said when it is known."""
     ends = handle.expires_at
     if not handle.only_interaction or not eta_seconds or ends is None:
         return ""
     if time.time() + eta_seconds <= ends:
         return ""
-    return (
-        f"⌛ The image service expects about {int(eta_seconds)} s more: that is past my 15 "
-        f"minutes here (<t:{int(ends)}:t>), so the picture will likely not appear here. {KEPT}"
+    expected = Text(
+        "⌛ The image service expects about {wait} more: that is past my 15 minutes here "
+        "({time}), so the picture will likely not appear here.",
+        wait=Duration(eta_seconds),
+        time=discord_time(ends),
     )
+    return _with_kept(expected, locale)
 
 
-def late_note(handle: DiscordHandle, now: float | None = None) -> str:
+def late_note(handle: DiscordHandle, now: float | None = None, locale: str = ENGLISH) -> str:
     """The line under the status of a request whose late picture cannot go to the channel:
     first the deadline, then, shortly before it, that the request is still being worked on."""
     ends = handle.expires_at
     if not handle.has_deadline or ends is None:
         return ""
-    missing = handle.late_missing or "some permissions"
+    # Permission names are Discord's own, as its settings show them in English.
+    missing = handle.late_missing or say(Text("some permissions"), locale)
     current = time.time() if now is None else now
     if handle.only_interaction:
-        return interaction_note(ends, current)
+        return interaction_note(ends, current, locale)
     if current >= ends - STILL_WORKING_LEAD:
-        return (
-            f"⏳ Still working: this message can only be updated for 15 minutes, and I may not "
-            f"post in this channel (missing: {missing}). I will send the picture to your "
-            "direct messages when it is ready; if they are closed, `/history` will say why."
+        text = Text(
+            "⏳ Still working: this message can only be updated for 15 minutes, and I may not "
+            "post in this channel (missing: {missing}). I will send the picture to your "
+            "direct messages when it is ready; if they are closed, `/history` will say why.",
+            missing=missing,
         )
-    return (
-        f"ℹ️ I may not post in this channel (missing: {missing}), so the picture must arrive "
-        f"within Discord's 15 minutes, by <t:{int(ends)}:t>. If it is later, I will send it "
-        "to your direct messages."
-    )
+    else:
+        text = Text(
+            "ℹ️ I may not post in this channel (missing: {missing}), so the picture must arrive "
+            "within Discord's 15 minutes, by {time}. If it is later, I will send it to your "
+            "direct messages.",
+            missing=missing,
+            time=discord_time(ends),
+        )
+    return say(text, locale)
 
 
-def with_note(text: str, handle: DiscordHandle, now: float | None = None) -> str:
-    note = late_note(handle, now)
+def with_note(
+    text: str, handle: DiscordHandle, now: float | None = None, locale: str = ENGLISH
+) -> str:
+    note = late_note(handle, now, locale)
     return f"{text}\n{note}" if note else text
 
 
-def dm_refused_reason(handle: DiscordHandle) -> str:
+def dm_refused_reason(handle: DiscordHandle) -> Text:
     """Short, so `/history` shows it whole: the 15 minutes passed, the channel is closed to
-    the bot, and so are the requester's DMs."""
-    missing = handle.late_missing or "permissions"
-    return f"missing {missing} in this channel, too late for the reply, and your DMs are closed"
+    the bot, and so are the requester's DMs (permission names are Discord's own)."""
+    if handle.late_missing:
+        return Text(
+            "missing {missing} in this channel, too late for the reply, and your DMs are closed",
+            missing=handle.late_missing,
+        )
+    return Text(
+        "missing permissions in this channel, too late for the reply, and your DMs are closed"
+    )
+
+
+failure_words(dm_refused_reason(DiscordHandle(late_missing="Attach Files")))
+failure_words(dm_refused_reason(DiscordHandle()))

@@ -14,26 +14,27 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import reply
+from bot.adapters.discord.answers import reader_locale, tell
 from bot.adapters.discord.identity import requester_of
-from bot.adapters.discord.render import NO_MENTIONS
+from bot.adapters.discord.render import NO_MENTIONS, say
+from bot.core.language import Plural, Text
 from bot.core.requests.buttons import ForgetCancel, ForgetConfirm
 from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 
-QUESTION = (
+QUESTION = Text(
     "This deletes your history, your pictures and your settings with this bot, everywhere. "
     "It cannot be undone. Sure?"
 )
-NOT_YOURS = "Only the person who asked can answer this."
+NOT_YOURS = Text("Only the person who asked can answer this.")
 
 
-def confirm_view(user_id: str) -> discord.ui.View:
+def confirm_view(user_id: str, locale: str) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(
         discord.ui.Button(
-            label="Delete my data",
+            label=say(Text("Delete my data"), locale),
             emoji="🗑",
             style=discord.ButtonStyle.danger,
             custom_id=ForgetConfirm(user_id).pack("discord"),
@@ -41,7 +42,7 @@ def confirm_view(user_id: str) -> discord.ui.View:
     )
     view.add_item(
         discord.ui.Button(
-            label="Cancel",
+            label=say(Text("Cancel"), locale),
             style=discord.ButtonStyle.secondary,
             custom_id=ForgetCancel(user_id).pack("discord"),
         )
@@ -49,7 +50,7 @@ def confirm_view(user_id: str) -> discord.ui.View:
     return view
 
 
-def register_forget_me(tree: app_commands.CommandTree[Any]) -> None:
+def register_forget_me(tree: app_commands.CommandTree[Any], service: GenerationService) -> None:
     @tree.command(
         name="forget-me",
         description="Delete your history, pictures and settings with this bot",
@@ -57,9 +58,10 @@ def register_forget_me(tree: app_commands.CommandTree[Any]) -> None:
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def forget_me(interaction: discord.Interaction) -> None:
+        locale = await reader_locale(service, interaction)
         await interaction.response.send_message(
-            QUESTION,
-            view=confirm_view(str(interaction.user.id)),
+            say(QUESTION, locale),
+            view=confirm_view(str(interaction.user.id), locale),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -70,12 +72,18 @@ async def answer(
 ) -> None:
     """A press of Delete my data or Cancel; only the member named in the button counts."""
     if owner_id != str(interaction.user.id):
-        await reply(interaction, NOT_YOURS)
+        await tell(service, interaction, NOT_YOURS)
         return
+    # Read before the deletion, which takes the person's own language with it.
+    locale = await reader_locale(service, interaction)
     if cancel:
-        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+        nothing = say(Text("Nothing was deleted."), locale)
+        await interaction.response.edit_message(content=nothing, view=None)
         return
     count = await service.forget_user(requester_of(interaction))
-    await interaction.response.edit_message(
-        content=f"Deleted your history and settings ({count} pictures).", view=None
+    done = Plural(
+        "Deleted your history and settings ({count} picture).",
+        "Deleted your history and settings ({count} pictures).",
+        count,
     )
+    await interaction.response.edit_message(content=say(done, locale), view=None)

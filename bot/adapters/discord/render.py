@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.core.errors import UserFacingError, retrying_words
-from bot.core.language import CATALOGUES, ENGLISH, Number, Text
+from bot.adapters.discord.labels import KINDS, STATES
+from bot.core.errors import UserFacingError, failure_text, retrying_text
+from bot.core.language import CATALOGUES, ENGLISH, Duration, Number, Text, UserText
 from bot.core.models import Generation, Info, Status, StatusUpdate, Style
 from bot.core.requests.buttons import RestylePick, Show
 from bot.core.requests.prompt_translation import prompt_sent_text
+from bot.core.requests.styles import StyleCatalogue
 from bot.core.text import strip_bidi
 
 # Every message the bot sends pings nobody, unless a caller asks for one user explicitly.
@@ -94,10 +96,28 @@ def error_text(exc: UserFacingError, locale: str) -> str:
     return f"⚠️ {say(exc.text, locale)}"
 
 
+# Rendered texts by message, parameters and locale. A delivered picture's card and buttons
+# are some twenty texts, nearly all the same for every picture in a language: looked up and
+# formatted once, they cost a dictionary read per picture (issue 29: at most 3 % of the
+# bot's CPU per generation). Bounded: emptied when full (prompts make many distinct keys).
+_SAID: dict[tuple[object, ...], str] = {}
+SAID_MAX = 4096
+
+
 def say(text: Text, locale: str) -> str:
     """`text` in the reader's `locale`: the catalogue's words as written (their Markdown
     is ours), user text in it escaped like every other user text (`shown`)."""
-    return CATALOGUES.render(text, locale, escape=shown)
+    key = (text.message, text.plural, text.count, locale, *text.params.items())
+    try:
+        found = _SAID.get(key)
+    except TypeError:  # a parameter that is itself a Text (its params are a dict)
+        return CATALOGUES.render(text, locale, escape=shown)
+    if found is None:
+        found = CATALOGUES.render(text, locale, escape=shown)
+        if len(_SAID) >= SAID_MAX:
+            _SAID.clear()
+        _SAID[key] = found
+    return found
 
 
 def queued_text(position: int, locale: str = ENGLISH) -> str:
@@ -106,21 +126,37 @@ def queued_text(position: int, locale: str = ENGLISH) -> str:
     return say(Text("⏳ Queued: position {position}.", position=Number(position)), locale)
 
 
-def status_text(update: StatusUpdate) -> str:
+def status_text(update: StatusUpdate, locale: str = ENGLISH) -> str:
     if update.status is Status.QUEUED:
-        return queued_text(update.position or 1)
-    retrying = retrying_words(update.detail)
+        return queued_text(update.position or 1, locale)
+    retrying = retrying_text(update.detail)
     if retrying:
-        return f"⏳ {retrying}"
-    extras = []
+        return f"⏳ {say(retrying, locale)}"
+    seconds = Duration(update.eta_seconds) if update.eta_seconds else None
     if update.position:
         # A shared provider (the AI Horde) has its own queue: say where the request stands.
-        extras.append(f"position {update.position} in the provider's queue")
+        where = Number(update.position)
+        if seconds:
+            text = Text(
+                "🎨 Generating… (position {position} in the provider's queue, about {wait} left)",
+                position=where,
+                wait=seconds,
+            )
+        else:
+            text = Text(
+                "🎨 Generating… (position {position} in the provider's queue)", position=where
+            )
     elif update.detail:
-        extras.append(shown(update.detail, 200))
-    if update.eta_seconds:
-        extras.append(f"about {round(update.eta_seconds)} s left")
-    return "🎨 Generating…" + (f" ({', '.join(extras)})" if extras else "")
+        detail = UserText(truncate(update.detail, 200))
+        if seconds:
+            text = Text("🎨 Generating… ({detail}, about {wait} left)", detail=detail, wait=seconds)
+        else:
+            text = Text("🎨 Generating… ({detail})", detail=detail)
+    elif seconds:
+        text = Text("🎨 Generating… (about {wait} left)", wait=seconds)
+    else:
+        text = Text("🎨 Generating…")
+    return say(text, locale)
 
 
 _NAMED_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")  # a style id or a generation id
@@ -134,92 +170,158 @@ def parse_values(values: object) -> list[str]:
     return [v for v in values[:25] if isinstance(v, str) and _NAMED_ID.fullmatch(v)]
 
 
-def result_embed(generation: Generation, style: Style | None, filename: str) -> discord.Embed:
+def style_name(style: Style, locale: str) -> str:
+    """A style's name for the reader: a built-in style's from the catalogue (the `styles`
+    area), a community style's as its admins typed it (user text)."""
+    if style.community:
+        return shown(style.name)
+    return CATALOGUES.translations(locale).ugettext(style.name)
+
+
+def style_description(style: Style, locale: str) -> str:
+    if style.community:
+        return shown(style.description)
+    return CATALOGUES.translations(locale).ugettext(style.description)
+
+
+def style_label(style: Style, locale: str) -> str:
+    return f"{style.emoji} {style_name(style, locale)}"
+
+
+def _field(embed: discord.Embed, name: Text, value: str, locale: str, inline: bool = True) -> None:
+    embed.add_field(name=say(name, locale), value=value, inline=inline)
+
+
+def result_embed(
+    generation: Generation, style: Style | None, filename: str, locale: str | None = None
+) -> discord.Embed:
+    """The picture's card, in the requester's locale (`generation.locale`) unless another
+    reader's is given (a picture shown again to its owner, or shared)."""
+    locale = locale or generation.locale
     embed = discord.Embed(
         description=shown(generation.prompt, EMBED_PROMPT_LIMIT),
         colour=discord.Colour.blurple(),
         timestamp=datetime.fromtimestamp(generation.finished_at or generation.created_at, tz=UTC),
     )
-    embed.add_field(name="Style", value=style.label if style else generation.style)
-    embed.add_field(name="Aspect", value=generation.aspect)
+    _field(embed, Text("Style"), style_label(style, locale) if style else generation.style, locale)
+    _field(embed, Text("Aspect"), generation.aspect, locale)
     seeds = [image.seed for image in generation.images if image.seed is not None]
     if len(seeds) > 1:
-        embed.add_field(name="Seeds", value=" · ".join(f"{i}: {s}" for i, s in enumerate(seeds, 1)))
+        listed = " · ".join(f"{i}: {s}" for i, s in enumerate(seeds, 1))
+        _field(embed, Text("Seeds"), listed, locale)
     else:
-        embed.add_field(name="Seed", value=str(seeds[0] if seeds else generation.seed))
+        _field(embed, Text("Seed"), str(seeds[0] if seeds else generation.seed), locale)
     provider = generation.provider or "?"
     if generation.model:
         provider = f"{provider} ({generation.model})"
-    embed.add_field(name="Provider", value=truncate(provider, 100))
+    _field(embed, Text("Provider"), truncate(provider, 100), locale)
     # A mention inside an embed never pings, so it can name the requester safely.
-    embed.add_field(name="Requested by", value=f"<@{generation.user_id}>")
+    _field(embed, Text("Requested by"), f"<@{generation.user_id}>", locale)
     negative = shown(generation.negative_prompt or "", 300)
     if negative:  # Discord refuses an empty field value
-        embed.add_field(name="Negative", value=negative, inline=False)
+        _field(embed, Text("Negative"), negative, locale, inline=False)
     embed.set_image(url=f"attachment://{filename}")
-    embed.set_footer(text=f"id {generation.id}")
+    embed.set_footer(text=say(Text("id {id}", id=generation.id), locale))
     return embed
 
 
 def describe_embed(generation: Generation, filename: str) -> discord.Embed:
     """A /describe result: the prompt ideas, numbered like their "Imagine this" buttons."""
+    locale = generation.locale
     lines = [f"**{i}.** {shown(text, 900)}" for i, text in enumerate(generation.suggestions, 1)]
+    nothing = Text("No prompt ideas came back for this picture.")
     embed = discord.Embed(
-        title="Prompt ideas for this picture",
-        description="\n\n".join(lines) or "No prompt ideas came back for this picture.",
+        title=say(Text("Prompt ideas for this picture"), locale),
+        description="\n\n".join(lines) or say(nothing, locale),
         colour=discord.Colour.blurple(),
     )
-    embed.add_field(name="Requested by", value=f"<@{generation.user_id}>")
+    _field(embed, Text("Requested by"), f"<@{generation.user_id}>", locale)
     embed.set_thumbnail(url=f"attachment://{filename}")
-    embed.set_footer(text=f"id {generation.id}")
+    embed.set_footer(text=say(Text("id {id}", id=generation.id), locale))
     return embed
 
 
-def info_text(info: Info) -> str:
+def info_text(info: Info, locale: str) -> str:
     """What the Info button shows, privately: enough to make the picture again."""
-    lines = [f"**Prompt** {shown(info.prompt, 900)}"]
+    lines = [Text("**Prompt** {prompt}", prompt=UserText(truncate(info.prompt, 900)))]
     if info.negative_prompt:
-        lines.append(f"**Negative** {shown(info.negative_prompt, 300)}")
+        negative = UserText(truncate(info.negative_prompt, 300))
+        lines.append(Text("**Negative** {negative}", negative=negative))
     if (sent := prompt_sent_text(info)) is not None:
-        lines.append(say(sent, ENGLISH))
-    lines.append(f"**Style** `{info.style}` · **Aspect** {info.aspect}")
-    if len(info.seeds) > 1:
-        lines.append("**Seeds** " + " · ".join(f"{i}: {s}" for i, s in enumerate(info.seeds, 1)))
-    elif info.seeds:
-        lines.append(f"**Seed** {info.seeds[0]}")
-    sizes = sorted({f"{w}x{h}" for w, h in info.sizes})
-    if sizes:
-        lines.append(f"**Size** {', '.join(sizes)}" + (" (each)" if len(info.sizes) > 1 else ""))
-    provider = info.provider or "?"
-    lines.append(f"**Provider** {plain(provider, 60)}" + (f" ({info.model})" if info.model else ""))
+        lines.append(sent)
+    lines.append(
+        Text("**Style** `{style}` · **Aspect** {aspect}", style=info.style, aspect=info.aspect)
+    )
+    lines.extend(_info_seeds_and_sizes(info))
+    provider = plain(info.provider or "?", 60) + (f" ({info.model})" if info.model else "")
+    lines.append(Text("**Provider** {provider}", provider=provider))
     if info.seconds is not None:
-        lines.append(f"**Time taken** {info.seconds:.1f} s")
-    if info.edit_note:
-        lines.append(f"**Edit** {plain(info.edit_note, 200)}")
-    if info.crop_note:
-        lines.append(f"**Note** {plain(info.crop_note, 200)}")
-    if info.references_note:
-        lines.append(f"**Style references** {plain(info.references_note, 200)}")
+        lines.append(Text("**Time taken** {seconds} s", seconds=Number(round(info.seconds, 1))))
+    lines.extend(_info_notes(info))
+    if info.parent_id:
+        kind = KINDS.get(info.kind, Text("imagine"))
+        if info.parent_index:
+            made_from = Text(
+                "**Made from** image {index} of `{parent}` ({kind})",
+                index=info.parent_index,
+                parent=info.parent_id,
+                kind=kind,
+            )
+        else:
+            made_from = Text("**Made from** `{parent}` ({kind})", parent=info.parent_id, kind=kind)
+        lines.append(made_from)
+    lines.append(Text("-# id {id}", id=info.generation_id))
+    return truncate("\n".join(say(line, locale) for line in lines), 2000)
+
+
+def _info_seeds_and_sizes(info: Info) -> list[Text]:
+    lines = []
+    if len(info.seeds) > 1:
+        seeds = " · ".join(f"{i}: {s}" for i, s in enumerate(info.seeds, 1))
+        lines.append(Text("**Seeds** {seeds}", seeds=seeds))
+    elif info.seeds:
+        lines.append(Text("**Seed** {seed}", seed=info.seeds[0]))
+    sizes = ", ".join(sorted({f"{w}x{h}" for w, h in info.sizes}))
+    if sizes and len(info.sizes) > 1:
+        lines.append(Text("**Size** {sizes} (each)", sizes=sizes))
+    elif sizes:
+        lines.append(Text("**Size** {sizes}", sizes=sizes))
+    return lines
+
+
+def _info_notes(info: Info) -> list[Text]:
+    """The notes of an edit, a crop, style references, tiles and strength."""
+    lines = []
+    # Each note in the reader's words where the core gives them (`*_text`), else its English.
+    edit = info.edit_text or (UserText(truncate(info.edit_note, 200)) if info.edit_note else None)
+    crop = info.crop_text or (UserText(truncate(info.crop_note, 200)) if info.crop_note else None)
+    references = info.references_text or (
+        UserText(truncate(info.references_note, 200)) if info.references_note else None
+    )
+    if edit:
+        lines.append(Text("**Edit** {note}", note=edit))
+    if crop:
+        lines.append(Text("**Note** {note}", note=crop))
+    if references:
+        lines.append(Text("**Style references** {note}", note=references))
     if info.tiles:
         tiles = " · ".join(f"{i}: {shown(t, 80)}" for i, t in enumerate(info.tiles, 1))
-        lines.append(f"**Tiles** {tiles}")
+        lines.append(Text("**Tiles** {tiles}", tiles=tiles))
     if info.strength is not None:
-        lines.append(f"**Strength** {info.strength:g}")
-    if info.parent_id:
-        tile = f"image {info.parent_index} of " if info.parent_index else ""
-        lines.append(f"**Made from** {tile}`{info.parent_id}` ({info.kind.value})")
-    lines.append(f"-# id {info.generation_id}")
-    return truncate("\n".join(lines), 2000)
+        lines.append(Text("**Strength** {strength}", strength=Number(info.strength)))
+    return lines
 
 
-def restyle_view(generation_id: str, styles: list[Style], current: str) -> discord.ui.View:
+def restyle_view(
+    generation_id: str, styles: list[Style], current: str, locale: str
+) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     options = [
         discord.SelectOption(
-            label=truncate(style.name, 100),
+            label=truncate(plain_style_name(style, locale), 100),
             value=style.id,
             emoji=style.emoji or None,
-            description=truncate(style.description, 100),
+            description=truncate(plain_style_description(style, locale), 100),
             default=style.id == current,
         )
         for style in styles[:25]
@@ -228,7 +330,7 @@ def restyle_view(generation_id: str, styles: list[Style], current: str) -> disco
         discord.ui.Select(
             # The style comes with the press, as the menu's chosen value.
             custom_id=RestylePick(generation_id, current).pack("discord"),
-            placeholder="Pick a style for a new picture",
+            placeholder=say(Text("Pick a style for a new picture"), locale),
             options=options,
         )
     )
@@ -236,7 +338,29 @@ def restyle_view(generation_id: str, styles: list[Style], current: str) -> disco
     return view
 
 
-def history_view(generations: list[Generation]) -> discord.ui.View | None:
+def plain_style_name(style: Style, locale: str) -> str:
+    """For a select option, where Discord shows no Markdown (so nothing is escaped)."""
+    if style.community:
+        return plain(style.name, 100)
+    return CATALOGUES.translations(locale).ugettext(style.name)
+
+
+def plain_style_label(style: Style, locale: str) -> str:
+    """A style's emoji and name where Discord shows no Markdown (choices, options)."""
+    return f"{style.emoji} {plain_style_name(style, locale)}"
+
+
+def plain_style_description(style: Style, locale: str) -> str:
+    if style.community:
+        return plain(style.description, 100)
+    return CATALOGUES.translations(locale).ugettext(style.description)
+
+
+def history_view(
+    generations: list[Generation], locale: str, styles: StyleCatalogue | None = None
+) -> discord.ui.View | None:
+    """The menu of the pictures to see again, each with its style's name in the reader's
+    language (a style `styles` does not know, a server's own, by its id)."""
     viewable = [
         g for g in generations if g.image_path and g.status in (Status.DONE, Status.DELIVERED)
     ]
@@ -246,9 +370,13 @@ def history_view(generations: list[Generation]) -> discord.ui.View | None:
     view.add_item(
         discord.ui.Select(
             custom_id=Show().pack("discord"),
-            placeholder="See one of these pictures again",
+            placeholder=say(Text("See one of these pictures again"), locale),
             options=[
-                discord.SelectOption(label=plain(g.prompt, 100), value=g.id, description=g.style)
+                discord.SelectOption(
+                    label=plain(g.prompt, 100),
+                    value=g.id,
+                    description=_style_of(g, locale, styles),
+                )
                 for g in viewable[:25]
             ],
         )
@@ -257,30 +385,43 @@ def history_view(generations: list[Generation]) -> discord.ui.View | None:
     return view
 
 
-def history_text(generations: list[Generation]) -> str:
+def _style_of(generation: Generation, locale: str, styles: StyleCatalogue | None) -> str:
+    style = styles.find(generation.style) if styles is not None else None
+    return truncate(plain_style_name(style, locale), 100) if style else generation.style
+
+
+def history_text(generations: list[Generation], locale: str) -> str:
     if not generations:
-        return "You have not asked for any pictures yet. Try `/imagine`."
-    lines = ["**Your last requests**"]
+        return say(Text("You have not asked for any pictures yet. Try `/imagine`."), locale)
+    lines = [say(Text("**Your last requests**"), locale)]
     for g in generations:
         icon = STATUS_ICONS.get(g.status, "•")
         when = f"<t:{int(g.created_at)}:R>"
-        reason = f": {shown(g.failure_reason, 200)}" if g.failure_reason else ""
-        lines.append(
-            f"{icon} {when} · `{g.style}` · {g.status.value}{reason}\n> {shown(g.prompt, 150)}"
-        )
+        state = say(STATES.get(g.status, Text("queued")), locale)
+        failed = g.failure_reason or g.failure_code
+        reason = f": {truncate(say(failure_text(g.failure_code, g.failure_reason), locale), 200)}"
+        reason = reason if failed else ""
+        lines.append(f"{icon} {when} · `{g.style}` · {state}{reason}\n> {shown(g.prompt, 150)}")
     return truncate("\n".join(lines), 2000)
 
 
 def styles_text(
-    styles: list[Style], *, scope_default: str | None, user_default: str | None, restricted: bool
+    styles: list[Style],
+    locale: str,
+    *,
+    scope_default: str | None,
+    user_default: str | None,
+    restricted: bool,
 ) -> str:
-    lines = ["**Styles**" + (" allowed here" if restricted else "")]
+    title = Text("**Styles allowed here**") if restricted else Text("**Styles**")
+    lines = [say(title, locale)]
     for style in styles:
         marks = []
         if style.id == scope_default:
-            marks.append("server default")
+            marks.append(say(Text("server default"), locale))
         if style.id == user_default:
-            marks.append("your default")
+            marks.append(say(Text("your default"), locale))
         mark = f" ({', '.join(marks)})" if marks else ""
-        lines.append(f"{style.emoji} **{style.name}** `{style.id}`{mark}: {style.description}")
+        name, description = style_name(style, locale), style_description(style, locale)
+        lines.append(f"{style.emoji} **{name}** `{style.id}`{mark}: {description}")
     return truncate("\n".join(lines), 2000)

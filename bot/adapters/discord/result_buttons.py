@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import discord
 
-from bot.adapters.discord.render import truncate
+from bot.adapters.discord.labels import BUTTON_LABELS, PAN_WAYS
+from bot.adapters.discord.render import say, truncate
+from bot.core.language import Number, Text
 from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import Button, Emphasis, ResultAction
 from bot.core.requests.buttons import (
@@ -30,6 +32,8 @@ from bot.core.requests.buttons import (
     MakeSquare,
     Pan,
     RemixSubmit,
+    Upscale,
+    Vary,
     VaryRegion,
     ZoomOut,
 )
@@ -60,13 +64,29 @@ def _button(
     )
 
 
+def button_label(action: type[Button], locale: str) -> str:
+    """The label of a result or tile button; a class added since (labels.py has no entry
+    for it yet) shows its English `label` until it has one."""
+    text = BUTTON_LABELS.get(action)
+    return say(text, locale) if text else str(getattr(action, "label", ""))
+
+
+def tile_label(action: type[Button], index: int, locale: str) -> str:
+    """A grid's tile button: the action's letter and the image's number (U1, V3)."""
+    if action is Upscale:
+        return say(Text("U{number}", number=index), locale)
+    if action is Vary:
+        return say(Text("V{number}", number=index), locale)
+    return f"{getattr(action, 'short', '')}{index}"
+
+
 def _describe_buttons(view: discord.ui.View, generation: Generation) -> None:
     if not generation.follow_ups.imagine_suggestions:
         return
     for index, _text in enumerate(generation.suggestions[:4], start=1):
         view.add_item(
             _button(
-                "Imagine this",
+                say(Text("Imagine this"), generation.locale),
                 ImagineThis(generation.id, index),
                 emoji=NUMBER_EMOJI[index - 1],
                 style=discord.ButtonStyle.primary,
@@ -77,8 +97,9 @@ def _describe_buttons(view: discord.ui.View, generation: Generation) -> None:
 
 def result_view(generation: Generation, *, brush: bool = False) -> discord.ui.View:
     """The buttons `generation.follow_ups` allows, for as many tiles as it has images; with
-    `brush` (the bot serves the brush editor and can repaint a region), 🖌 too."""
-    gid = generation.id
+    `brush` (the bot serves the brush editor and can repaint a region), 🖌 too. Labelled in
+    the requester's locale: the result is theirs, whoever else reads it."""
+    gid, locale = generation.id, generation.locale
     view = discord.ui.View(timeout=None)
     if generation.kind is Kind.DESCRIBE:
         _describe_buttons(view, generation)
@@ -88,10 +109,11 @@ def result_view(generation: Generation, *, brush: bool = False) -> discord.ui.Vi
             if not tile.offered(generation):
                 continue
             if tiles == 1:  # one picture: Upscale and Vary share the first row
-                view.add_item(_button(tile.label, tile(gid, 1), row=0))
+                view.add_item(_button(button_label(tile, locale), tile(gid, 1), row=0))
                 continue
             for index in range(1, tiles + 1):
-                view.add_item(_button(f"{tile.short}{index}", tile(gid, index), row=row))
+                label = tile_label(tile, index, locale)
+                view.add_item(_button(label, tile(gid, index), row=row))
     offered: list[type[ResultAction]] = [a for a in RESULT_ACTIONS if a.offered(generation)]
     if brush and VaryRegion.offered(generation):
         offered.append(VaryRegion)
@@ -100,22 +122,24 @@ def result_view(generation: Generation, *, brush: bool = False) -> discord.ui.Vi
         emoji = action.discord_emoji
         # Below one row per tile action, five to a row (Discord's limit).
         row = len(TILE_ACTIONS) + position // ROW_WIDTH
-        view.add_item(_button(action.label, action(gid), emoji=emoji, style=style, row=row))
+        label = button_label(action, locale)
+        view.add_item(_button(label, action(gid), emoji=emoji, style=style, row=row))
     # Stopped: nothing is stored in the client's view store; the router answers the clicks.
     view.stop()
     return view
 
 
-def remix_modal(generation: Generation, max_chars: int) -> discord.ui.Modal:
+def remix_modal(generation: Generation, max_chars: int, locale: str) -> discord.ui.Modal:
     """The prompt and negative prompt, prefilled, to edit and run again. Stopped before it
     is sent, so discord.py keeps nothing: the router takes the submit by its custom id."""
     limit = min(max_chars, TEXT_INPUT_MAX)
     modal = discord.ui.Modal(
-        title="Remix: edit the prompt", custom_id=RemixSubmit(generation.id).pack("discord")
+        title=say(Text("Remix: edit the prompt"), locale),
+        custom_id=RemixSubmit(generation.id).pack("discord"),
     )
     modal.add_item(
         discord.ui.TextInput(
-            label="Prompt",
+            label=say(Text("Prompt"), locale),
             custom_id=PROMPT_INPUT,
             style=discord.TextStyle.paragraph,
             default=truncate(generation.prompt, limit),
@@ -125,7 +149,7 @@ def remix_modal(generation: Generation, max_chars: int) -> discord.ui.Modal:
     )
     modal.add_item(
         discord.ui.TextInput(
-            label="Negative prompt (what it should not show)",
+            label=say(Text("Negative prompt (what it should not show)"), locale),
             custom_id=NEGATIVE_INPUT,
             style=discord.TextStyle.paragraph,
             default=truncate(generation.negative_prompt or "", limit) or None,
@@ -137,7 +161,7 @@ def remix_modal(generation: Generation, max_chars: int) -> discord.ui.Modal:
     return modal
 
 
-def edit_view(generation: Generation, index: int) -> discord.ui.View:
+def edit_view(generation: Generation, index: int, locale: str) -> discord.ui.View:
     """The Edit menu of image `index` (ephemeral): the edits the chain can make
     (`generation.follow_ups`), and on a grid a picker of the image."""
     gid, offers = generation.id, generation.follow_ups
@@ -145,35 +169,42 @@ def edit_view(generation: Generation, index: int) -> discord.ui.View:
     if offers.outpaint:
         for factor in (1.5, 2.0):
             zoom = ZoomOut(gid, index, factor)
-            view.add_item(_button(f"Zoom out {factor:g}x", zoom, emoji="🔍", row=0))
+            label = say(Text("Zoom out {factor}x", factor=Number(factor)), locale)
+            view.add_item(_button(label, zoom, emoji="🔍", row=0))
         for way, arrow in PAN_ARROWS.items():
-            view.add_item(_button(f"Pan {way}", Pan(gid, index, way), emoji=arrow, row=1))
+            label = say(PAN_WAYS[way], locale)
+            view.add_item(_button(label, Pan(gid, index, way), emoji=arrow, row=1))
     if MakeSquare.offered(offers, generation.aspect):
-        view.add_item(_button("Make square", MakeSquare(gid, index), emoji="⬜", row=0))
+        label = say(Text("Make square"), locale)
+        view.add_item(_button(label, MakeSquare(gid, index), emoji="⬜", row=0))
     if offers.edit_words:
         words = EditByWords(gid, index)
         primary = discord.ButtonStyle.primary
-        view.add_item(_button("Edit by words", words, emoji="💬", style=primary, row=0))
+        label = say(Text("Edit by words"), locale)
+        view.add_item(_button(label, words, emoji="💬", style=primary, row=0))
     tiles = len(generation.images)
     for k in range(1, tiles + 1) if tiles > 1 else ():
         style = discord.ButtonStyle.primary if k == index else discord.ButtonStyle.secondary
-        view.add_item(_button(f"Image {k}", EditImage(gid, k), style=style, row=2))
+        label = say(Text("Image {number}", number=k), locale)
+        view.add_item(_button(label, EditImage(gid, k), style=style, row=2))
     view.stop()
     return view
 
 
-def edit_words_modal(generation_id: str, index: int, max_chars: int) -> discord.ui.Modal:
+def edit_words_modal(
+    generation_id: str, index: int, max_chars: int, locale: str
+) -> discord.ui.Modal:
     """What to change in image `index`, in words (stopped: the router takes the submit)."""
     modal = discord.ui.Modal(
-        title=f"Edit image {index} by words",
+        title=say(Text("Edit image {index} by words", index=index), locale),
         custom_id=EditWordsSubmit(generation_id, index).pack("discord"),
     )
     modal.add_item(
         discord.ui.TextInput(
-            label="What to change",
+            label=say(Text("What to change"), locale),
             custom_id=WORDS_INPUT,
             style=discord.TextStyle.paragraph,
-            placeholder="make it night; remove the hat",
+            placeholder=say(Text("make it night; remove the hat"), locale),
             max_length=min(max_chars, TEXT_INPUT_MAX),
             required=True,
         )

@@ -44,7 +44,8 @@ from bot.adapters.discord.render import (
 from bot.adapters.discord.result_buttons import result_view
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.delivery.status_throttle import StatusThrottle
-from bot.core.errors import DeliveryError, failure_text
+from bot.core.errors import DeliveryError, failure_text, failure_words
+from bot.core.language import Text, UserText
 from bot.core.models import Generation, Kind, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -55,8 +56,42 @@ CONNECTION_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 DM_CLOSED = 50007  # "Cannot send messages to this user"
 
 
+# What a failed delivery tells the requester (and `/history`): the row keeps the English,
+# `failure_text` gives it back in the reader's language once the words are declared here.
+NO_PERMISSION = Text("missing permission to post in this channel")
+TOO_LARGE = Text("the picture is too large for this channel")
+
+
+def unreachable_words(error: str) -> Text:
+    return Text("Discord unreachable ({error})", error=error)
+
+
+def busy_words(status: int) -> Text:
+    return Text("Discord is busy or failing (HTTP {status})", status=status)
+
+
+def refused_words(status: int, code: int) -> Text:
+    return Text(
+        "Discord refused the message (HTTP {status}, code {code})", status=status, code=code
+    )
+
+
+def unprepared_words(error: str) -> Text:
+    return Text("the picture could not be prepared: {error}", error=UserText(error))
+
+
+failure_words(
+    NO_PERMISSION,
+    TOO_LARGE,
+    unreachable_words("TimeoutError"),
+    busy_words(503),
+    refused_words(400, 50035),
+    unprepared_words("cannot identify image file"),
+)
+
+
 def unreachable(exc: BaseException) -> DeliveryError:
-    return DeliveryError(f"Discord unreachable ({exc.__class__.__name__})", retryable=True)
+    return DeliveryError(unreachable_words(exc.__class__.__name__), retryable=True)
 
 
 @dataclass(frozen=True)
@@ -73,18 +108,12 @@ def delivery_error(exc: discord.HTTPException) -> DeliveryError:
     """Sort Discord's refusals into retry-later and give-up, with a reason for the history."""
     if exc.status == 429 or exc.status >= 500:
         retry_after = getattr(exc, "retry_after", None)
-        return DeliveryError(
-            f"Discord is busy or failing (HTTP {exc.status})",
-            retryable=True,
-            retry_after=retry_after,
-        )
+        return DeliveryError(busy_words(exc.status), retryable=True, retry_after=retry_after)
     if exc.status == 403:
-        return DeliveryError("missing permission to post in this channel", retryable=False)
+        return DeliveryError(NO_PERMISSION, retryable=False)
     if exc.status == 413 or exc.code == 40005:
-        return DeliveryError("the picture is too large for this channel", retryable=False)
-    return DeliveryError(
-        f"Discord refused the message (HTTP {exc.status}, code {exc.code})", retryable=False
-    )
+        return DeliveryError(TOO_LARGE, retryable=False)
+    return DeliveryError(refused_words(exc.status, exc.code), retryable=False)
 
 
 async def _shows(link: InteractionLink, generation: Generation) -> bool:
@@ -128,9 +157,10 @@ class DiscordDelivery:
         if link is None:
             return
         handle = DiscordHandle.of(generation.handle)
-        text = with_note(status_text(update), handle)
-        if late := eta_note(handle, update.eta_seconds):
-            text = f"{status_text(update)}\n{late}"
+        locale = generation.locale
+        text = with_note(status_text(update, locale), handle, locale=locale)
+        if late := eta_note(handle, update.eta_seconds, locale):
+            text = f"{status_text(update, locale)}\n{late}"
         await self.status.show(generation.id, text, link.edit_text)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
@@ -147,7 +177,7 @@ class DiscordDelivery:
             prepared = await self._prepare(generation, image_path, limit)
             try:
                 message_id = await link.edit_original(
-                    content=self._smaller_note(prepared),
+                    content=self._smaller_note(prepared, generation.locale),
                     embed=prepared.embed,
                     attachments=[discord.File(io.BytesIO(prepared.data), prepared.filename)],
                     view=result_view(generation, brush=self.brush),
@@ -170,9 +200,7 @@ class DiscordDelivery:
                 asyncio.to_thread(lambda: image_path.stat().st_size),
             )
         except (OSError, ValueError) as exc:
-            raise DeliveryError(
-                f"the picture could not be prepared: {exc}", retryable=False
-            ) from exc
+            raise DeliveryError(unprepared_words(str(exc)), retryable=False) from exc
         filename = f"{generation.id}.{extension}"
         if generation.kind is Kind.DESCRIBE:
             embed = describe_embed(generation, filename)
@@ -180,13 +208,17 @@ class DiscordDelivery:
             embed = result_embed(generation, self.styles.find(generation.style), filename)
         return Prepared(data, filename, embed, reduced=original > size_limit)
 
-    def _smaller_note(self, prepared: Prepared) -> str | None:
+    def _smaller_note(self, prepared: Prepared, locale: str) -> str | None:
         if not prepared.reduced:
             return None
-        note = "Made smaller to fit Discord's upload limit here"
         if self.has_gallery:  # the original is kept there
-            return f"{note}; full size: see the gallery (`/gallery`)."
-        return f"{note}."
+            note = Text(
+                "Made smaller to fit Discord's upload limit here; full size: see the "
+                "gallery (`/gallery`)."
+            )
+        else:
+            note = Text("Made smaller to fit Discord's upload limit here.")
+        return say(note, locale)
 
     @staticmethod
     def _requester_id(generation: Generation) -> int:
@@ -229,10 +261,12 @@ class DiscordDelivery:
         limit = DEFAULT_LIMIT if direct else handle.channel_size_limit
         prepared = await self._prepare(generation, image_path, limit)
         requester = self._requester_id(generation)
-        text = "your picture is ready."
+        text = say(Text("your picture is ready."), generation.locale)
         if direct:
-            text = f"your picture is ready (I may not post it in <#{generation.chat_id}>)."
-        if note := self._smaller_note(prepared):
+            mention = "<#" + generation.chat_id + ">"  # a channel mention, shown by name
+            ready = Text("your picture is ready (I may not post it in {channel}).", channel=mention)
+            text = say(ready, generation.locale)
+        if note := self._smaller_note(prepared, generation.locale):
             text = f"{text} {note}"
         extra: dict[str, Any] = {}
         if generation.reply_to_message_id and not direct:  # a button's result replies to it

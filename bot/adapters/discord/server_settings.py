@@ -11,31 +11,46 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, refuse, reply
+from bot.adapters.discord.answers import admin_only, reader_locale, refuse, reply, tell
 from bot.adapters.discord.identity import age_restricted, scope_of
+from bot.adapters.discord.render import say
 from bot.core.errors import UserFacingError
+from bot.core.language import Number, Plural, Text
 from bot.core.models import MAX_COUNT, Scope
 from bot.core.requests.service import GenerationService
 
 MAX_LIMIT = 1_000_000
 
 
-async def limits_text(service: GenerationService, scope: Scope) -> str:
+async def limits_text(service: GenerationService, scope: Scope) -> Text:
     per_user, per_scope = await service.effective_limits(scope)
     pending = await service.effective_pending_limit(scope)
     most = await service.max_count(scope)
-    return (
-        f"Daily limits here: {per_user} pictures per member, "
-        f"{per_scope if per_scope is not None else 'no limit'} for the server; "
-        f"at most {pending} waiting per member; "
-        f"up to {most} {'picture' if most == 1 else 'pictures'} per request."
+    numbers = {"per_member": Number(per_user), "waiting": Number(pending)}
+    if per_scope is None:
+        return Plural(
+            "Daily limits here: {per_member} pictures per member, no limit for the server; at "
+            "most {waiting} waiting per member; up to {count} picture per request.",
+            "Daily limits here: {per_member} pictures per member, no limit for the server; at "
+            "most {waiting} waiting per member; up to {count} pictures per request.",
+            most,
+            **numbers,
+        )
+    return Plural(
+        "Daily limits here: {per_member} pictures per member, {per_server} for the server; at "
+        "most {waiting} waiting per member; up to {count} picture per request.",
+        "Daily limits here: {per_member} pictures per member, {per_server} for the server; at "
+        "most {waiting} waiting per member; up to {count} pictures per request.",
+        most,
+        per_server=Number(per_scope),
+        **numbers,
     )
 
 
-def nsfw_text(allowed: bool) -> str:
+def nsfw_text(allowed: bool) -> Text:
     if allowed:
-        return "NSFW: allowed, in channels marked age-restricted only"
-    return "NSFW: off"
+        return Text("NSFW: allowed, in channels marked age-restricted only")
+    return Text("NSFW: off")
 
 
 def add_server_setting_commands(group: app_commands.Group, service: GenerationService) -> None:
@@ -65,7 +80,7 @@ def add_limits_command(group: app_commands.Group, service: GenerationService) ->
         count: app_commands.Range[int, 1, MAX_COUNT] | None = None,
         reset: bool = False,
     ) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         scope = scope_of(interaction)
         if reset:
@@ -88,7 +103,7 @@ def add_limits_command(group: app_commands.Group, service: GenerationService) ->
             except UserFacingError as exc:
                 await refuse(interaction, exc, service)
                 return
-        await reply(interaction, await limits_text(service, scope))
+        await tell(service, interaction, await limits_text(service, scope))
 
 
 def add_nsfw_command(group: app_commands.Group, service: GenerationService) -> None:
@@ -97,20 +112,21 @@ def add_nsfw_command(group: app_commands.Group, service: GenerationService) -> N
     )
     @app_commands.describe(choice="on: allowed in age-restricted channels only; off: never")
     async def nsfw(interaction: discord.Interaction, choice: Literal["on", "off"]) -> None:
-        if not await admin_only(interaction):
+        if not await admin_only(interaction, service):
             return
         allowed = choice == "on"
         await service.set_scope_nsfw(scope_of(interaction), allowed)
         if not allowed:
-            await reply(interaction, "NSFW pictures are now off in this server.")
+            await tell(service, interaction, Text("NSFW pictures are now off in this server."))
             return
-        here = (
-            "This channel is age-restricted, so they are allowed here."
-            if age_restricted(interaction)
-            else "This channel is not age-restricted, so they stay off here."
-        )
-        await reply(
-            interaction,
+        on = Text(
             "NSFW pictures are now allowed in this server's channels marked age-restricted "
-            f"(and only there; the image service must support them too). {here}",
+            "(and only there; the image service must support them too)."
         )
+        here = (
+            Text("This channel is age-restricted, so they are allowed here.")
+            if age_restricted(interaction)
+            else Text("This channel is not age-restricted, so they stay off here.")
+        )
+        locale = await reader_locale(service, interaction)
+        await reply(interaction, f"{say(on, locale)} {say(here, locale)}")

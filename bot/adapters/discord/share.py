@@ -19,24 +19,26 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import reply
+from bot.adapters.discord.answers import reader_locale, tell
 from bot.adapters.discord.identity import requester_of, scope_of
 from bot.adapters.discord.images import DEFAULT_LIMIT, fit
-from bot.adapters.discord.render import NO_MENTIONS, result_embed, shown, truncate
+from bot.adapters.discord.render import NO_MENTIONS, result_embed, say, truncate
 from bot.core.errors import PermissionDenied, UserFacingError
+from bot.core.language import Text, UserText
 from bot.core.models import Generation, Status
 from bot.core.requests.access import Need
 from bot.core.requests.button_data import generation_id
 from bot.core.requests.service import GenerationService
 
-NOT_YOURS = "You can only share your own finished pictures: pick one from the list."
-GONE = "That picture's file is gone."
+NOT_YOURS = Text("You can only share your own finished pictures: pick one from the list.")
+GONE = Text("That picture's file is gone.")
 
 
-def how_to_share(generation: Generation) -> str:
-    return (
+def how_to_share(generation: Generation) -> Text:
+    return Text(
         "📤 To post this picture in another chat or server, type `/share` there and pick "
-        f"“{shown(generation.prompt, 80)}”. It costs nothing and makes nothing new."
+        "“{prompt}”. It costs nothing and makes nothing new.",
+        prompt=UserText(truncate(generation.prompt, 80)),
     )
 
 
@@ -81,19 +83,20 @@ def register_share(tree: app_commands.CommandTree[Any], service: GenerationServi
     async def share(interaction: discord.Interaction, picture: str) -> None:
         generation = await own_picture(service, interaction, picture)
         if generation is None or generation.image_path is None:
-            await reply(interaction, NOT_YOURS)
+            await tell(service, interaction, NOT_YOURS)
             return
+        locale = await reader_locale(service, interaction)
         await interaction.response.defer(thinking=True)
         limit = interaction.filesize_limit or DEFAULT_LIMIT
         try:
             data, extension = await asyncio.to_thread(fit, Path(generation.image_path), limit)
         except (OSError, ValueError):
-            await interaction.edit_original_response(content=GONE)
+            await interaction.edit_original_response(content=say(GONE, locale))
             return
         filename = f"{generation.id}.{extension}"
         style = service.styles.find(generation.style)
         await interaction.followup.send(
-            embed=result_embed(generation, style, filename),
+            embed=result_embed(generation, style, filename, locale),
             file=discord.File(io.BytesIO(data), filename=filename),
             allowed_mentions=NO_MENTIONS,
         )

@@ -18,21 +18,22 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
+from bot.adapters.discord.answers import reader_locale
 from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.adapters.discord.identity import PLATFORM, is_moderator, requester_of, scope_of
 from bot.adapters.discord.late_route import route_handle
-from bot.adapters.discord.render import NO_MENTIONS
+from bot.adapters.discord.render import NO_MENTIONS, say
+from bot.core.language import Duration, Text
 from bot.core.models import EditRequest, ReplyTarget, Requester, Scope
 from bot.core.requests.access import Need
 from bot.core.requests.buttons import VaryRegion
 from bot.core.requests.service import GenerationService
-from bot.web.access import hours_text
 from bot.web.edit_orders import USED, EditOrder, EditRefused
 from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
-QUEUED_FROM_EDITOR = (
+QUEUED_FROM_EDITOR = Text(
     "Queued. The new picture will be posted in the channel as a reply to this one "
     "(or in your DMs where the bot may not post there)."
 )
@@ -64,12 +65,18 @@ async def open_editor(
         route=str(route.late_route),
         channel_limit=route.channel_size_limit,
     )
+    locale = await reader_locale(service, interaction)
     view = discord.ui.View(timeout=None)
-    view.add_item(discord.ui.Button(label="Open the editor", emoji="🖌️", url=links.url(link)))
+    label = say(Text("Open the editor"), locale)
+    view.add_item(discord.ui.Button(label=label, emoji="🖌️", url=links.url(link)))
     view.stop()
-    await interaction.response.send_message(
+    paint = Text(
         "🖌 Paint over what should change and say what to paint there. The link is yours "
-        f"alone: it works once, for {hours_text(links.hours)}.",
+        "alone: it works once, for {valid}.",
+        valid=Duration(links.hours * 3600),
+    )
+    await interaction.response.send_message(
+        say(paint, locale),
         view=view,
         ephemeral=True,
         allowed_mentions=NO_MENTIONS,
@@ -117,4 +124,4 @@ class DiscordEditDesk:
             handle=handle,
         )
         await self.service.submit(prepared, target)
-        return QUEUED_FROM_EDITOR
+        return say(QUEUED_FROM_EDITOR, prepared.locale)

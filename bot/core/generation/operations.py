@@ -87,7 +87,9 @@ def worded_for(caps: Capabilities, job: JobMessage) -> JobMessage:
     translated = job.english
     if translated is None or not caps.english_prompts:
         return job
-    variants = translated.variants if len(translated.variants) == len(job.variants) else job.variants
+    variants = (
+        translated.variants if len(translated.variants) == len(job.variants) else job.variants
+    )
     return msgspec.structs.replace(
         job,
         prompt=translated.prompt,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.adapters.discord.delivery_handle import DIRECT, DiscordHandle
 from bot.adapters.discord.late_route import dm_refused_reason, late_note
+from bot.core.errors import english
 
 OLD_ROW = {
     "application_id": "1001",
@@ -35,7 +36,7 @@ def test_an_old_row_reads_into_typed_fields() -> None:
 def test_the_late_route_texts_read_the_typed_handle() -> None:
     handle = DiscordHandle.of(OLD_ROW)
     assert "missing: Attach Files" in late_note(handle, now=1700000000.0 - 3600)
-    assert dm_refused_reason(handle).startswith("missing Attach Files in this channel")
+    assert english(dm_refused_reason(handle)).startswith("missing Attach Files in this channel")
 
 
 def test_odd_values_read_as_unset() -> None:

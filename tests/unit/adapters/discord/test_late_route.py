@@ -29,7 +29,7 @@ def test_near_the_end_it_says_not_ready_in_time() -> None:
 
 def test_a_provider_estimate_past_the_deadline_is_told_and_one_within_it_is_not() -> None:
     ends = time.time() + 300
-    assert "about 900 s more" in eta_note(handle(ends), 900)
+    assert "about 15 minutes more" in eta_note(handle(ends), 900)
     assert eta_note(handle(ends), 60) == ""
     assert eta_note(handle(ends), None) == ""
     assert eta_note(handle(ends, route="channel"), 900) == ""  # a late message can still come

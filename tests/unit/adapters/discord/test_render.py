@@ -5,9 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.discord.render import error_text, history_text, result_embed, shown
+from bot.adapters.discord import render
+from bot.adapters.discord.render import error_text, history_text, result_embed, say, shown
 from bot.core.errors import UserFacingError
 from bot.core.language import (
+    CATALOGUES,
     ENGLISH,
     FIRST_STRONG_ISOLATE,
     POP_DIRECTIONAL_ISOLATE,
@@ -102,10 +104,18 @@ def test_result_embed_shows_the_prompt_as_typed(prompt: str, negative: str | Non
 @given(TEXT, TEXT)
 def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: str) -> None:
     g = generation(prompt or "x").model_copy(
-        update={"status": Status.FAILED, "failure_reason": reason or "?"}
+        # A delivery's reason the adapter wrote is shown as it is (bot/core/errors.py)
+        update={
+            "status": Status.FAILED,
+            "failure_code": "delivery_failed",
+            "failure_reason": reason or "?",
+        }
     )
-    text = history_text([g])
-    assert len(text) <= 2000 and not BIDI_CONTROLS & set(text)
+    shown = history_text([g], "en")
+    # The isolates around the reason are ours (bot/core/language.py): no other bidi control.
+    isolates = str.maketrans("", "", FIRST_STRONG_ISOLATE + POP_DIRECTIONAL_ISOLATE)
+    text = shown.translate(isolates)
+    assert len(shown) <= 2000 and not BIDI_CONTROLS & set(text)
     # Our own line uses Markdown on purpose (the quote marker, the style in backticks); the
     # user's text sits between it: the reason after "failed: ", the prompt after "> ".
     head, user_prompt = text.split("\n> ", 1)
@@ -114,9 +124,17 @@ def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: s
     assert displayed(user_prompt).rstrip("…") in as_typed(g.prompt)
     refused = UserFacingError(Text("There is no style called “{name}”.", name=UserText(reason)))
     message = error_text(refused, ENGLISH)
-    # The isolates around the user's words are ours (bot/core/language.py), the rest as typed.
-    isolates = str.maketrans("", "", FIRST_STRONG_ISOLATE + POP_DIRECTIONAL_ISOLATE)
     # The person's words are escaped on their own, so their own first line loses its indent too.
     assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == (
         f"There is no style called “{as_typed(reason)}”."
     )
+
+
+def test_said_texts_are_the_catalogues_own_and_their_memory_stays_bounded() -> None:
+    nested = Text("**Made from** `{parent}` ({kind})", parent="0123abcd", kind=Text("upscale"))
+    assert say(nested, "de") == CATALOGUES.render(nested, "de", escape=shown)
+    for i in range(render.SAID_MAX + 10):
+        prompt = Text("**Prompt** {prompt}", prompt=UserText(f"*{i}*"))
+        assert say(prompt, "de") == CATALOGUES.render(prompt, "de", escape=shown)
+        assert len(render._SAID) <= render.SAID_MAX
+    assert say(Text("Reroll"), "de") == "Neu würfeln" == say(Text("Reroll"), "de")

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.discord.render import describe_embed, info_text
+from bot.adapters.discord.privacy import confirm_view
+from bot.adapters.discord.render import describe_embed, history_view, info_text, restyle_view
 from bot.adapters.discord.result_buttons import (
     WORDS_INPUT,
     edit_view,
@@ -17,9 +18,11 @@ from bot.adapters.discord.result_buttons import (
     result_view,
     submitted_values,
 )
+from bot.core.language import ENGLISH, LANGUAGES, PSEUDO
 from bot.core.models import FollowUps, Info, Kind, StoredImage
 from bot.core.requests.button_data import TileAction
 from bot.core.requests.buttons import BUTTONS, EditWordsSubmit, RemixSubmit, VaryRegion
+from bot.core.requests.styles import load_catalogue
 from tests.fakes.discord_api import ApiError, validate_message, validate_modal
 from tests.support.generations import generation
 
@@ -119,7 +122,7 @@ def test_the_fake_refuses_what_discord_refuses(rows: list[dict[str, Any]]) -> No
 @pytest.mark.parametrize("limit", [1000, 32000])
 def test_the_remix_modal_is_prefilled_and_within_the_modal_limits(limit: int) -> None:
     g = generation("p" * 1000).model_copy(update={"negative_prompt": "blur"})
-    payload = remix_modal(g, limit).to_dict()
+    payload = remix_modal(g, limit, "en").to_dict()
     validate_modal(payload)
     inputs = [row["components"][0] for row in payload["components"]]
     assert [(i["custom_id"], i.get("value")) for i in inputs] == [
@@ -161,7 +164,7 @@ def test_info_names_every_seed_the_provider_and_the_crop() -> None:
         parent_id="g0",
         parent_index=2,
     )
-    text = info_text(info)
+    text = info_text(info, "en")
     for part in ("1: 11", "2: 22", "1536x864 (each)", "openai (gpt-image-1)", "3.2 s"):
         assert part in text
     assert "cropped to 16:9" in text and "image 2 of `g0`" in text and r"\*bold\*" in text
@@ -185,10 +188,13 @@ def test_info_says_what_a_translated_prompt_was_sent_as_escaped_and_isolated() -
         parent_id=None,
         parent_index=None,
     )
-    assert "Sent in English" not in info_text(info)
-    text = info_text(info.model_copy(update={"prompt_sent": "a cat in a *hat*"}))
+    assert "Sent in English" not in info_text(info, ENGLISH)
+    translated = info.model_copy(update={"prompt_sent": "a cat in a *hat*"})
+    text = info_text(translated, ENGLISH)
     assert "🌐 Sent in English: \u2068a cat in a \\*hat\\*\u2069" in text
     assert "кот в \\*шляпе\\*" in text  # the user's own words stay beside it
+    german = info_text(translated, "de")
+    assert "🌐 Auf Englisch gesendet: \u2068a cat in a \\*hat\\*\u2069" in german
 
 
 EDITS = EVERYTHING.model_copy(update={"edit_region": True, "outpaint": True, "edit_words": True})
@@ -200,7 +206,7 @@ def test_the_edit_button_and_its_menu_fit_discords_limits(count: int) -> None:
     rows = components(result_view(g))
     validate_message({"components": rows}, create=False)
     assert f"ib:edit:{g.id}" in [c["custom_id"] for r in rows for c in r["components"]]
-    menu = components(edit_view(g, count))
+    menu = components(edit_view(g, count, "en"))
     validate_message({"components": menu, "flags": 64}, create=False)
     ids = [c["custom_id"] for r in menu for c in r["components"]]
     assert all(BUTTONS.parse("discord", i) is not None for i in ids)
@@ -212,7 +218,7 @@ def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
     outpaint_only = EVERYTHING.model_copy(update={"outpaint": True})
     ids = [
         c["custom_id"]
-        for r in components(edit_view(grid(1, outpaint_only), 1))
+        for r in components(edit_view(grid(1, outpaint_only), 1, "en"))
         for c in r["components"]
     ]
     assert not [i for i in ids if i.startswith("ib:edit-words")]
@@ -220,7 +226,7 @@ def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
     words_only = EVERYTHING.model_copy(update={"edit_words": True})
     ids = [
         c["custom_id"]
-        for r in components(edit_view(grid(1, words_only), 1))
+        for r in components(edit_view(grid(1, words_only), 1, "en"))
         for c in r["components"]
     ]
     assert ids == [f"ib:edit-words:{grid(1).id}:1"]
@@ -230,7 +236,7 @@ def test_the_edit_menu_offers_only_what_the_chain_can() -> None:
 
 
 def test_the_edit_by_words_modal_reads_back_its_words() -> None:
-    modal = edit_words_modal("0123abcd", 2, 300).to_dict()
+    modal = edit_words_modal("0123abcd", 2, 300, "en").to_dict()
     validate_modal(modal)
     assert BUTTONS.parse("discord", modal["custom_id"]) == EditWordsSubmit("0123abcd", 2)
     submit = {
@@ -262,3 +268,23 @@ def test_the_brush_fits_beside_the_fullest_result_and_names_the_request(count: i
         for i in r["components"]
     ]
     assert f"ib:brush:{g.id}" not in shown
+
+
+@pytest.mark.parametrize("locale", [*LANGUAGES, PSEUDO])
+def test_every_language_fits_discords_limits_on_buttons_menus_and_modals(locale: str) -> None:
+    """A translation longer than Discord allows (a modal title of 45, a button label of 80)
+    would have the whole answer refused: each language's buttons, menus and modals pass."""
+    g = grid(4, EDITS).model_copy(update={"aspect": "16:9", "locale": locale})
+    for view in (
+        result_view(g, brush=True),
+        edit_view(g, 4, locale),
+        restyle_view(g.id, list(load_catalogue())[:25], g.style, locale),
+        history_view([g.model_copy(update={"image_path": "/x.png"})], locale),
+        confirm_view("42", locale),
+    ):
+        validate_message({"components": components(view)}, create=False)
+    for modal in (remix_modal(g, 4000, locale), edit_words_modal(g.id, 4, 4000, locale)):
+        validate_modal(modal.to_dict())
+    labels = [c.get("label") for r in components(result_view(g)) for c in r["components"]]
+    if locale != "en":  # every label is the catalogue's, none left in English
+        assert not {"Reroll", "Restyle", "Delete", "Share"} & set(labels)
