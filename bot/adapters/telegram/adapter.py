@@ -131,9 +131,10 @@ class TelegramAdapter:
         self.texts = Texts(self.application.bot)
         self.boards = GroupBoards(self.limiter, self.texts.send, self.texts.edit)
         self.status = self._status_editor()
-        self.moves = ChatMoves(service.move_chat)
+        self.moves = ChatMoves(service.move_chat, service.locale)
         self.delivery = self._delivery(service, handles)
-        answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds))
+        gate = RefusalGate(settings.telegram_refusal_quiet_seconds)
+        answers = Answers(gate, service.locale, service.community_locale)
         self.rights = ChatRights(self.application.bot)
         intake = Intake(service, self.boards, self.status, answers, self.rights)
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.

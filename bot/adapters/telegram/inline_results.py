@@ -80,7 +80,8 @@ class InlineResults:
         upload = await asyncio.to_thread(
             lambda: for_result(image_path.read_bytes(), full_size=generation.kind is Kind.UPSCALE)
         )
-        text = caption(generation, self.styles.find(generation.style), reduced=upload.reduced)
+        style = self.styles.find(generation.style)
+        text = caption(generation, style, reduced=upload.reduced, locale=generation.locale)
         kept = TelegramHandle.of(generation.handle)
         file_id = kept.document_file_id if upload.as_document else kept.photo_file_id
         try:

@@ -171,7 +171,8 @@ class TelegramDelivery:
             if command is not None and command.isdigit():
                 self.boards.generating(int(generation.chat_id), int(command), topic(generation))
             return
-        await self.status.show(int(generation.chat_id), message_id, status_text(update))
+        text = status_text(update, generation.locale)
+        await self.status.show(int(generation.chat_id), message_id, text)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
         """Post the result; a chat upgraded meanwhile gets it at its new id."""
@@ -191,7 +192,7 @@ class TelegramDelivery:
     async def _deliver(self, generation: Generation, image_path: Path) -> None:
         try:
             if generation.kind is Kind.DESCRIBE:
-                await self._deliver_text(generation, describe_text(generation))
+                await self._deliver_text(generation, describe_text(generation, generation.locale))
             else:
                 await self._deliver_picture(generation, image_path)
             self._settled(generation)
@@ -210,7 +211,7 @@ class TelegramDelivery:
         keyboard = self.keyboard(generation)
         upload = await asyncio.to_thread(_picture, generation, image_path)
         data, as_document = upload.data, upload.as_document
-        text = caption(generation, style, reduced=upload.reduced)
+        text = caption(generation, style, reduced=upload.reduced, locale=generation.locale)
         filename = f"{generation.id}.{upload.extension}"
         message_id = TelegramHandle.of(generation.handle).status_message_id
         if message_id is not None:
