@@ -80,6 +80,12 @@ def flood_limiter(settings: Settings) -> FloodLimiter:
     )
 
 
+def answers_for(settings: Settings, service: GenerationService) -> Answers:
+    """Answers in the reader's language: the asker's, or the community's for what all read."""
+    gate = RefusalGate(settings.telegram_refusal_quiet_seconds)
+    return Answers(gate, service.locale, service.community_locale)
+
+
 def picture_downloads(bot: Bot, settings: Settings) -> PictureDownloads:
     return PictureDownloads(
         bot,
@@ -133,8 +139,7 @@ class TelegramAdapter:
         self.status = self._status_editor()
         self.moves = ChatMoves(service.move_chat, service.locale)
         self.delivery = self._delivery(service, handles)
-        gate = RefusalGate(settings.telegram_refusal_quiet_seconds)
-        answers = Answers(gate, service.locale, service.community_locale)
+        answers = answers_for(settings, service)
         self.rights = ChatRights(self.application.bot)
         intake = Intake(service, self.boards, self.status, answers, self.rights)
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.

@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.language import CATALOGUES, ENGLISH, Number, Text, UserText
+from bot.core.language import CATALOGUES, ENGLISH, Text, UserText
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, MAX_SEED, AspectRatio
 from bot.core.numbers import decimal, whole_number
 from bot.core.text import strip_bidi
@@ -91,8 +91,8 @@ def _strength(value: str) -> float:
         raise ParseError(
             Text(
                 "strength: must be a number from {low} to {high}, like strength:0.4.",
-                low=Number(low),
-                high=Number(high),
+                low=str(low),  # as typed: strength:0.4 takes a dot in every language
+                high=str(high),
             )
         )
     return strength
