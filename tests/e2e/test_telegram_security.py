@@ -262,7 +262,7 @@ def test_a_flooder_gets_one_refusal_then_silence(stack: Stack) -> None:
     )
     answered = [r for m in flood for r in t.replies_to(m)]
     assert len(answered) == 1
-    assert "Unknown option --bogus" in answered[0]["text"]
+    assert "Unknown option \u2068--bogus\u2069" in answered[0]["text"]
     assert "will not answer more refused commands from you here" in answered[0]["text"]
 
     # Over the daily limit: the refusal comes before any status reply, so the same holds.
