@@ -1,21 +1,64 @@
 """User-facing errors with stable codes and plain-words messages: every error a user may
-read is declared here, with its words (one class per meaning).
+read is declared here, with its words (one class per meaning), and so are the words of every
+way a request can fail.
 
-Adapters turn every `UserFacingError` into a message in one place; the history row stores
-`code` and `message` too, so the chat and the history always say the same thing.
+The words are `Text` values (bot/core/language.py): a message id in English and its
+parameters, rendered later in the reader's locale by whoever shows them (`exc.text`). Each
+error also keeps `message`, its English rendering, which is what the history row stores and
+the logs show, so the record reads the same whoever asked. Adapters turn every
+`UserFacingError` into a message in one place.
+
+A request that failed after admission (a provider's refusal, an outage, an expired wait) keeps
+only its `failure_code` and the English `failure_reason` on its row; `failure_text` turns them
+back into a `Text`, so the failure is told in the requester's language after a restart too.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import Final, TypeVar
+
+from bot.core.language import (
+    CATALOGUES,
+    ENGLISH,
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    Number,
+    Plural,
+    Text,
+    UserText,
+)
+
+E = TypeVar("E", bound=Exception)
+
+# A message id no catalogue holds, so words given as a plain string (not yet in a catalogue)
+# show as they are in every language, escaped and isolated like user text.
+_VERBATIM: Final = "{words}"
+
+
+def english(text: Text) -> str:
+    """`text` as the record keeps it: the English rendering, user text without isolates."""
+    # Every isolate in the rendering is one of ours: user text is stripped of its own first.
+    wording = CATALOGUES.render(text, ENGLISH)
+    return wording.replace(FIRST_STRONG_ISOLATE, "").replace(POP_DIRECTIONAL_ISOLATE, "")
+
+
+def as_text(words: Text | str) -> Text:
+    """`words` as a `Text`; a plain string is shown as it is in every language (words the
+    catalogue does not know yet: prefer a `Text`)."""
+    return words if isinstance(words, Text) else Text(_VERBATIM, words=UserText(words))
+
 
 class UserFacingError(Exception):
     code: str = "error"
-    words: str = "Something went wrong."  # the message of a class whose words never vary
+    words: Text = Text("Something went wrong.")  # the words of a class whose words never vary
 
-    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
-        message = self.words if message is None else message
-        super().__init__(message)
-        self.message = message
+    def __init__(self, text: Text | str | None = None, *, code: str | None = None) -> None:
+        self.text = self.words if text is None else as_text(text)
+        self.message = text if isinstance(text, str) else english(self.text)
+        super().__init__(self.message)
         if code is not None:
             self.code = code
 
@@ -35,8 +78,8 @@ class PromptTooLong(InvalidRequest):
 class UnknownStyle(InvalidRequest):
     code = "unknown_style"
 
-    def __init__(self, message: str, suggestions: list[str]) -> None:
-        super().__init__(message)
+    def __init__(self, text: Text | str, suggestions: list[str]) -> None:
+        super().__init__(text)
         self.suggestions = suggestions
 
 
@@ -66,12 +109,12 @@ class WrongScope(PermissionDenied):
     """The generation was made on another platform or in another chat/server."""
 
     code = "wrong_scope"
-    words = "That button belongs to a picture from another chat, so it does nothing here."
+    words = Text("That button belongs to a picture from another chat, so it does nothing here.")
 
 
 class NotOwner(PermissionDenied):
     code = "not_owner"
-    words = "Only the person who asked for this picture can do that."
+    words = Text("Only the person who asked for this picture can do that.")
 
 
 class NotThisMessage(PermissionDenied):
@@ -79,12 +122,12 @@ class NotThisMessage(PermissionDenied):
     copied button): refused before anything happens."""
 
     code = "not_this_message"
-    words = "That button does not belong to this message."
+    words = Text("That button does not belong to this message.")
 
 
 class QueueUnavailable(UserFacingError):
     code = "queue_unavailable"
-    words = (
+    words = Text(
         "The request queue is unavailable right now, so nothing was queued. "
         "Please try again in a minute."
     )
@@ -94,7 +137,7 @@ class StoreUnavailable(UserFacingError):
     """The database did not answer after the retries; nothing of the request was kept."""
 
     code = "store_unavailable"
-    words = (
+    words = Text(
         "The bot cannot reach its database right now, so nothing was saved or queued. "
         "Please try again in a minute."
     )
@@ -108,25 +151,54 @@ class LimitReached(UserFacingError):
     @classmethod
     def waiting(cls, waiting: int, limit: int) -> LimitReached:
         return cls(
-            f"You already have {waiting} request{'s' if waiting != 1 else ''} waiting "
-            f"(the limit is {limit}). Please wait until one has finished."
+            Plural(
+                "You already have {count} request waiting (the limit is {limit}). "
+                "Please wait until one has finished.",
+                "You already have {count} requests waiting (the limit is {limit}). "
+                "Please wait until one has finished.",
+                waiting,
+                limit=Number(limit),
+            )
         )
 
     @classmethod
-    def daily(
-        cls, who: str, whose: str, used: int, limit: int, images: int, resets: str
-    ) -> LimitReached:
+    def daily(cls, *, chat: bool, used: int, limit: int, images: int, resets: Text) -> LimitReached:
         """'You have used your 50 pictures for today.' or, when a request of several pictures
-        would go over, how many are left ('you have' / 'this chat has'); then when the limit
-        resets ('at 00:00 UTC (in 3 h)')."""
+        would go over, how many are left (yours, or the chat's: `chat`); then when the limit
+        resets (`reset_phrase`)."""
         if used >= limit:
-            over = f"{who[0].upper()}{who[1:]} used {whose} {limit} pictures for today. "
-        else:
-            over = (
-                f"This request asks for {images} pictures, but {who} only {limit - used} "
-                f"of {whose} {limit} left for today. "
+            text = (
+                Plural(
+                    "This chat has used its {count} picture for today. The limit resets {resets}.",
+                    "This chat has used its {count} pictures for today. The limit resets {resets}.",
+                    limit,
+                    resets=resets,
+                )
+                if chat
+                else Plural(
+                    "You have used your {count} picture for today. The limit resets {resets}.",
+                    "You have used your {count} pictures for today. The limit resets {resets}.",
+                    limit,
+                    resets=resets,
+                )
             )
-        return cls(f"{over}The limit resets {resets}.")
+            return cls(text)
+        numbers = {"images": Number(images), "left": Number(limit - used), "limit": Number(limit)}
+        if chat:
+            wording = Text(
+                "This request asks for {images} pictures, but this chat has only {left} of its "
+                "{limit} left for today. The limit resets {resets}.",
+                resets=resets,
+                **numbers,
+            )
+        else:
+            wording = Text(
+                "This request asks for {images} pictures, but you have only {left} of your "
+                "{limit} left for today. The limit resets {resets}.",
+                resets=resets,
+                **numbers,
+            )
+        return cls(wording)
 
 
 class BudgetExhausted(UserFacingError):
@@ -135,47 +207,66 @@ class BudgetExhausted(UserFacingError):
     code = "budget_exhausted"
 
     @classmethod
-    def resets(cls, resets: str) -> BudgetExhausted:
-        return cls(f"The bot has reached its daily image budget. It resets {resets}.")
+    def resets(cls, resets: Text) -> BudgetExhausted:
+        return cls(
+            Text("The bot has reached its daily image budget. It resets {resets}.", resets=resets)
+        )
 
 
 class ContentRefused(UserFacingError):
     """The operator's content rules: a banned term, or the content check flagged it."""
 
     code = "content_refused"
-    banned_words = "This prompt uses words that are not allowed on this bot."
+    banned_words = Text("This prompt uses words that are not allowed on this bot.")
+
+    @classmethod
+    def banned(cls) -> ContentRefused:
+        return cls(cls.banned_words)
 
     @classmethod
     def flagged(cls, what: str) -> ContentRefused:
-        return cls(f"The content check flagged this {what}, so it was not queued.")
+        """`what` the content check flagged: "prompt", "picture" or "reference picture"."""
+        return cls(FLAGGED.get(what, FLAGGED["prompt"]))
+
+
+FLAGGED: Final = {
+    "prompt": Text("The content check flagged this prompt, so it was not queued."),
+    "picture": Text("The content check flagged this picture, so it was not queued."),
+    "reference picture": Text(
+        "The content check flagged this reference picture, so it was not queued."
+    ),
+}
 
 
 class ModerationUnavailable(UserFacingError):
     code = "moderation_unavailable"
-    words = (
+    words = Text(
         "The content check is not answering right now, so nothing was queued. "
         "Please try again in a minute."
     )
 
 
 class ProviderError(Exception):
-    """A provider call went wrong. `retryable` decides between ARQ retry and final failure."""
+    """A provider call went wrong. `retryable` decides between ARQ retry and final failure.
+
+    `text` is what the user reads (in their language), `user_message` its English rendering:
+    what crosses to the bot process in the failure event and what the row keeps."""
 
     code = "provider_error"
     retryable = False
-    user_message = "The image service could not make this picture."
+    words: Text = Text("The image service could not make this picture.")
 
     def __init__(
         self,
         detail: str = "",
         *,
-        user_message: str | None = None,
+        user_message: Text | str | None = None,
         retry_after: float | None = None,
     ) -> None:
+        self.text = self.words if user_message is None else as_text(user_message)
+        self.user_message = user_message if isinstance(user_message, str) else english(self.text)
         super().__init__(detail or self.user_message)
         self.detail = detail
-        if user_message is not None:
-            self.user_message = user_message
         self.retry_after = retry_after
 
 
@@ -183,24 +274,24 @@ class ProviderRefused(ProviderError):
     """The provider's safety system refused the prompt: final, and never shopped around."""
 
     code = "refused"
-    user_message = "The image service refused this prompt under its content policy."
+    words = Text("The image service refused this prompt under its content policy.")
 
 
 class ProviderRejected(ProviderError):
     code = "invalid_request"
-    user_message = "The image service rejected this request as invalid."
+    words = Text("The image service rejected this request as invalid.")
 
 
 class ProviderQuotaExhausted(ProviderError):
     code = "quota_exhausted"
-    user_message = (
+    words = Text(
         "The bot's image service account has run out of credit; the operator has been told."
     )
 
 
 class ProviderAuthFailed(ProviderError):
     code = "auth_failed"
-    user_message = "The bot's image service credentials were rejected; the operator has been told."
+    words = Text("The bot's image service credentials were rejected; the operator has been told.")
 
 
 class ProviderMisconfigured(ProviderError):
@@ -208,7 +299,7 @@ class ProviderMisconfigured(ProviderError):
     in a style): not the user's fault, so the next provider is tried, but retrying is futile."""
 
     code = "misconfigured"
-    user_message = "The bot's image service is not set up correctly; the operator has been told."
+    words = Text("The bot's image service is not set up correctly; the operator has been told.")
 
 
 class ProviderBadOutput(ProviderError):
@@ -217,7 +308,7 @@ class ProviderBadOutput(ProviderError):
     so the next provider is tried; asking the same one again is futile."""
 
     code = "bad_output"
-    user_message = (
+    words = Text(
         "The image service sent back something the bot will not use, so nothing was posted."
     )
 
@@ -227,7 +318,7 @@ class ProviderRateLimited(ProviderError):
 
     code = "rate_limited"
     retryable = True
-    user_message = (
+    words = Text(
         "The image service asked the bot to slow down (rate limited). Please try again later."
     )
 
@@ -237,7 +328,7 @@ class ProviderUnavailable(ProviderError):
 
     code = "busy"
     retryable = True
-    user_message = "The image service is busy or having trouble right now. Please try again later."
+    words = Text("The image service is busy or having trouble right now. Please try again later.")
 
 
 class ProviderUnreachable(ProviderUnavailable):
@@ -245,23 +336,31 @@ class ProviderUnreachable(ProviderUnavailable):
     connection is refused or cut before a reply."""
 
     code = "unreachable"
-    user_message = (
+    words = Text(
         "The image service cannot be reached right now (no connection). Please try again later."
     )
 
 
 class ProviderTimeout(ProviderUnavailable):
     code = "timeout"
-    user_message = "The image service took too long to answer. Please try again later."
+    words = Text("The image service took too long to answer. Please try again later.")
+
+
+class ProviderUnsupported(ProviderError):
+    """This provider cannot do the operation asked of it (an upscale on OpenAI, a describe on
+    ComfyUI): the next provider is tried; asking this one again is futile."""
+
+    code = "unsupported"
+    words = Text("The image service cannot do this.")
 
 
 # While a request waits for another try: what the chat shows, by the code of the last failure.
 RETRYING_PREFIX = "retrying"
-RETRYING_WORDS = {
-    ProviderUnreachable.code: "The image service cannot be reached; trying again…",
-    ProviderRateLimited.code: "The image service asked the bot to slow down; trying again…",
-    ProviderTimeout.code: "The image service took too long; trying again…",
-    ProviderUnavailable.code: "The image service is busy; trying again…",
+RETRYING_WORDS: Final = {
+    ProviderUnreachable.code: Text("The image service cannot be reached; trying again…"),
+    ProviderRateLimited.code: Text("The image service asked the bot to slow down; trying again…"),
+    ProviderTimeout.code: Text("The image service took too long; trying again…"),
+    ProviderUnavailable.code: Text("The image service is busy; trying again…"),
 }
 
 
@@ -270,20 +369,31 @@ def retrying_detail(code: str) -> str:
     return f"{RETRYING_PREFIX} {code}"
 
 
-def retrying_words(detail: str | None) -> str | None:
-    """The plain sentence for a `retrying_detail`, None for any other progress detail."""
+def retrying_text(detail: str | None) -> Text | None:
+    """The words for a `retrying_detail`, None for any other progress detail."""
     if detail is None or not detail.startswith(RETRYING_PREFIX):
         return None
     code = detail.removeprefix(RETRYING_PREFIX).strip()
     return RETRYING_WORDS.get(code, RETRYING_WORDS[ProviderUnavailable.code])
 
 
-class DeliveryError(Exception):
-    """The chat platform would not take the result. `retryable` false means give up and record."""
+def retrying_words(detail: str | None) -> str | None:
+    """`retrying_text` in English (the command line's progress)."""
+    text = retrying_text(detail)
+    return None if text is None else english(text)
 
-    def __init__(self, reason: str, *, retryable: bool, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
+
+class DeliveryError(Exception):
+    """The chat platform would not take the result. `retryable` false means give up and record.
+
+    `reason` is the English the row keeps; given as a `Text`, the words are the adapter's to
+    declare with `failure_words` so the requester reads them in their language."""
+
+    def __init__(
+        self, reason: Text | str, *, retryable: bool, retry_after: float | None = None
+    ) -> None:
+        self.reason = reason if isinstance(reason, str) else english(reason)
+        super().__init__(self.reason)
         self.retryable = retryable
         self.retry_after = retry_after
 
@@ -320,9 +430,193 @@ class NoCapableProvider(InvalidRequest):
     code = "no_capable_provider"
 
 
-class ProviderUnsupported(ProviderError):
-    """This provider cannot do the operation asked of it (an upscale on OpenAI, a describe on
-    ComfyUI): the next provider is tried; asking this one again is futile."""
+# -- the words of a failed request ---------------------------------------------------------------
 
-    code = "unsupported"
-    user_message = "The image service cannot do this."
+# Failures that are no error class: the job's own, the delivery's, housekeeping's. Their
+# English is what the row keeps as `failure_reason`.
+INTERNAL_FAILURE: Final = Text("Something went wrong inside the bot while making this picture.")
+WORKER_LOST: Final = Text("The worker making this picture stopped repeatedly; please try again.")
+NO_PROVIDER: Final = Text("No configured image service can make this picture.")
+CENSORED: Final = Text("The image service blocked the result as unsafe, so nothing was posted.")
+NOT_MADE: Final = Text("The picture could not be made.")
+
+
+# A provider's own refusals, beyond its class's words.
+HORDE_NO_KUDOS: Final = Text(
+    "The AI Horde asks for kudos for this request, which the bot's account does not have; "
+    "the operator has been told."
+)
+HORDE_REFUSES_BOT: Final = Text(
+    "The AI Horde is not accepting the bot's requests right now; the operator has been told."
+)
+HORDE_NO_WORKER: Final = Text("No AI Horde worker can make this picture right now.")
+
+
+def unopenable_text(detail: str) -> Text:
+    """A provider's picture the bot will not open; `detail` says why (technical, English)."""
+    return Text(
+        "The image service sent back a picture the bot will not open ({detail}).", detail=detail
+    )
+
+
+def too_large_text(megabytes: int) -> Text:
+    """A provider's answer over the size the bot reads."""
+    return Text(
+        "The image service sent back more than {megabytes} MB, more than this bot accepts, "
+        "so nothing was posted.",
+        megabytes=Number(megabytes),
+    )
+
+
+def expired_text(minutes: int) -> Text:
+    """A request that waited longer than anyone would still want it (housekeeping)."""
+    return Plural(
+        "This request waited more than {count} minute and was cancelled. Please try again.",
+        "This request waited more than {count} minutes and was cancelled. Please try again.",
+        minutes,
+    )
+
+
+def delivery_expired_text(hours: float, last_answer: str) -> Text:
+    """A picture made but never accepted by the platform within the delivery deadline."""
+    return Text(
+        "The picture was made but could not be posted within {hours} hours "
+        "(last answer: {answer}).",
+        hours=Number(hours),
+        answer=UserText(last_answer),
+    )
+
+
+# The words by failure code when the stored reason is none of ours (an older row, a
+# provider's own words): the kind of failure, said plainly (issue 27: each kind its own).
+FAILURE_WORDS: Final = {
+    "internal": INTERNAL_FAILURE,
+    "worker_lost": WORKER_LOST,
+    "no_provider": NO_PROVIDER,
+    "censored": CENSORED,
+    "expired": Text("This request waited too long and was cancelled. Please try again."),
+    "delivery_expired": Text("The picture was made but could not be posted in time."),
+    "delivery_failed": Text("The picture was made but could not be posted."),
+}
+
+
+def failure_text(code: str | None, reason: str | None) -> Text:
+    """The words for a failed request, from what its row keeps (`failure_code`,
+    `failure_reason`): the very words it failed with when they are ours (parameters read
+    back from the English), else its kind's words, else that it could not be made."""
+    if reason:
+        known = _failure_words_by_english().get(reason)
+        if known is not None:
+            return known
+        for shape in _FAILURE_SHAPES:
+            found = _read_back(shape, reason)
+            if found is not None:
+                return found
+        if code in VERBATIM_CODES:
+            return as_text(reason)
+    return _failure_words_by_code().get(code or "", NOT_MADE)
+
+
+# Failures whose reason is the platform adapter's own explanation (what the person can do
+# about it): words `failure_words` does not know yet are shown as they are, not lost.
+VERBATIM_CODES: Final = frozenset({"delivery_failed"})
+
+# Failure words declared outside this module (`failure_words`), and the ones here whose
+# words carry parameters, one example each: `failure_text` reads a stored English reason
+# back into the same message with its parameters.
+_FAILURE_SHAPES: list[Text] = [
+    expired_text(1),
+    delivery_expired_text(1, "-"),
+    unopenable_text("-"),
+    too_large_text(1),
+    HORDE_NO_KUDOS,
+    HORDE_REFUSES_BOT,
+    HORDE_NO_WORKER,
+]
+
+
+def failure_words(*examples: Text) -> None:
+    """Declare words a request may fail with that are built outside this module (a platform
+    adapter's `DeliveryError`), one example each (parameters of any value), so that
+    `failure_text` gives them back in the reader's language. Called at import time."""
+    for example in examples:
+        if example not in _FAILURE_SHAPES:
+            _FAILURE_SHAPES.append(example)
+    _failure_words_by_english.cache_clear()
+
+
+def _read_back(shape: Text, reason: str) -> Text | None:
+    """`reason` as `shape`'s message with the parameters it was rendered with, if it is."""
+    forms = (shape.message,) if shape.plural is None else (shape.message, shape.plural)
+    for form in forms:
+        match = _pattern(form).fullmatch(reason)
+        if match is None:
+            continue
+        kinds = {name: type(value) for name, value in shape.params.items()}
+        values: dict[str, object] = {}
+        for name, value in match.groupdict().items():
+            number = _number(value)
+            if kinds.get(name) is Number and number is None:
+                return None
+            values[name] = (
+                Number(number)
+                if kinds.get(name) is Number and number is not None
+                else UserText(value)
+                if kinds.get(name) is UserText
+                else value
+            )
+        if shape.plural is None:
+            return Text(shape.message, **values)
+        count = values.pop("count")
+        assert isinstance(count, Number)
+        return Plural(shape.message, shape.plural, int(count.value), **values)
+    return None
+
+
+@cache
+def _pattern(message: str) -> re.Pattern[str]:
+    """A regular expression matching `message` rendered in English with any parameters."""
+    out, seen, end = [], set(), 0
+    for field in re.finditer(r"\{(\w+)\}", message):
+        out.append(re.escape(message[end : field.start()]))
+        name = field.group(1)
+        out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+        seen.add(name)
+        end = field.end()
+    out.append(re.escape(message[end:]))
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _number(value: str) -> int | float | None:
+    """A number as English renders it ('1,234', '1.5'), or None."""
+    plain = value.replace(",", "")
+    if re.fullmatch(r"-?\d+", plain):
+        return int(plain)
+    if re.fullmatch(r"-?\d+\.\d+", plain):
+        return float(plain)
+    return None
+
+
+@cache
+def _failure_words_by_english() -> dict[str, Text]:
+    words = [*_failure_words_by_code().values(), *FLAGGED.values(), ContentRefused.banned_words]
+    words += _FAILURE_SHAPES
+    words += [cls.words for cls in _subclasses(ProviderError)]
+    return {english(text): text for text in words if not text.params}
+
+
+@cache
+def _failure_words_by_code() -> dict[str, Text]:
+    words: dict[str, Text] = {}
+    for cls in _subclasses(ProviderError):
+        words.setdefault(cls.code, cls.words)
+    for error in _subclasses(UserFacingError):
+        if "words" in vars(error):
+            words.setdefault(error.code, error.words)
+    return {**words, **FAILURE_WORDS}
+
+
+def _subclasses(cls: type[E]) -> Iterator[type[E]]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)

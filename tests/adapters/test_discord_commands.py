@@ -197,7 +197,7 @@ async def test_a_refused_setting_is_answered_privately_and_changes_nothing(
     async with simulation(tmp_path) as sim:
         refused = await sim.alice.slash(sim.channel, "mystyle", style="pixle-art")
         assert refused.ephemeral
-        assert "no style called “pixle-art”" in refused.response.content  # type: ignore[union-attr]
+        assert "no style called “\u2068pixle-art\u2069”" in refused.response.content  # type: ignore[union-attr]
         assert "pixel-art" in refused.response.content  # type: ignore[union-attr]
         assert (
             await sim.app.service.user_style(

@@ -16,8 +16,9 @@ async def test_the_mention_prefix_counts_inside_the_2000_characters(tmp_path: Pa
         await sim.alice.slash(sim.channel, "imagine", prompt="*" * 80)
         generation = await sim.latest(sim.alice)
         await sim.app.store.update_handle(generation.id, {"expires_at": time.time() - 1})
-        # Every character escaped doubles: the notice is over 2000 before any prefix.
-        await sim.app.store.mark_failed(generation.id, "refused", "_" * 1500)
+        # Every character escaped doubles: the notice is over 2000 before any prefix. (A
+        # delivery's own reason is shown as it is: bot/core/errors.py, `VERBATIM_CODES`.)
+        await sim.app.store.mark_failed(generation.id, "delivery_failed", "_" * 1500)
         row = await sim.app.store.get(generation.id)
         assert row is not None
         await sim.adapter.report_failure(row)

@@ -172,7 +172,7 @@ def test_a_lowered_daily_limit_refuses_the_next_imagine(server_defaults: Stack) 
     first = d.slash("imagine", user="limited", prompt="a single kite")
     assert s.delivered_row(first)["status"] == "delivered"
     second = d.slash("imagine", user="limited", prompt="another kite")
-    refusal = s.answer(second, "You have used your 1 pictures for today")
+    refusal = s.answer(second, "You have used your 1 picture for today")
     assert "resets at 00:00 UTC" in refusal.content
     assert s.row_for(second) is None
     # Another member still has their own allowance.

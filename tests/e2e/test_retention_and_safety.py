@@ -266,7 +266,7 @@ async def test_a_request_waiting_past_max_request_age_is_cancelled_and_told(
     (row,) = rows(settings.database_path, "SELECT * FROM generations")
     assert row["status"] == "failed" and row["failure_code"] == "expired"
     assert row["failure_reason"] == (
-        "This request waited more than 1 minutes and was cancelled. Please try again."
+        "This request waited more than 1 minute and was cancelled. Please try again."
     )
     assert fake_openai.calls == []
 

@@ -3,11 +3,14 @@ server-settings command starts with."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import discord
 
-from bot.adapters.discord.identity import is_server_admin
+from bot.adapters.discord.identity import is_server_admin, requester_of, scope_of
 from bot.adapters.discord.render import NO_MENTIONS, error_text, truncate
 from bot.core.errors import UserFacingError
+from bot.core.models import Requester, Scope
 
 ADMIN_ONLY = "Only server admins (Manage Server permission) can change these settings."
 SERVER_ONLY = "Server settings only exist in a server."
@@ -22,9 +25,21 @@ async def reply(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-async def refuse(interaction: discord.Interaction, exc: UserFacingError) -> None:
-    """The core refused: its words, privately (the one place a refusal is rendered)."""
-    await reply(interaction, error_text(exc))
+class Readers(Protocol):
+    """Who reads in which locale (the core's service)."""
+
+    async def locale(self, requester: Requester, scope: Scope) -> str: ...
+
+
+async def reader_locale(readers: Readers, interaction: discord.Interaction) -> str:
+    """The locale the person behind `interaction` reads in (bot/core/language.py)."""
+    return await readers.locale(requester_of(interaction), scope_of(interaction))
+
+
+async def refuse(interaction: discord.Interaction, exc: UserFacingError, readers: Readers) -> None:
+    """The core refused: its words in the reader's language, privately (the one place a
+    refusal is rendered)."""
+    await reply(interaction, error_text(exc, await reader_locale(readers, interaction)))
 
 
 async def admin_only(interaction: discord.Interaction) -> bool:

@@ -144,7 +144,7 @@ class Buttons:
                 return
             await handler(interaction, button)
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, self.service)
 
     async def _check_message(
         self, interaction: discord.Interaction, button: Button, custom_id: str

@@ -205,7 +205,7 @@ def register_styles(tree: app_commands.CommandTree[Any], service: GenerationServ
                 requester_of(interaction), style, scope_of(interaction)
             )
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, service)
             return
         if chosen is None:
             await reply(interaction, "Your default style is cleared.")
@@ -286,7 +286,7 @@ def settings_group(service: GenerationService) -> app_commands.Group:
         try:
             chosen = await service.set_scope_default(scope_of(interaction), text)
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, service)
             return
         if chosen is None:
             await reply(interaction, "This server now uses the bot's default style.")
@@ -311,7 +311,7 @@ def add_allowed_styles_command(group: app_commands.Group, service: GenerationSer
                 scope_of(interaction), None if everything else parts
             )
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, service)
             return
         if not chosen:
             await reply(interaction, "Members may use every style.")

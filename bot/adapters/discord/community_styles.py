@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord.answers import admin_only, reply
+from bot.adapters.discord.answers import Readers, admin_only, reader_locale, reply
 from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.identity import requester_of, scope_of
 from bot.adapters.discord.render import NO_MENTIONS, error_text, truncate
@@ -126,7 +126,8 @@ class StyleCommands:
             if not await self.service.preview_style(scope_of(interaction), style):
                 return ""
         except UserFacingError as exc:
-            return f"\nNo preview was made: {error_text(exc)}"
+            locale = await reader_locale(self.service, interaction)
+            return f"\nNo preview was made: {error_text(exc, locale)}"
         return "\nIts preview is being made: /style list or /styles shows it when done."
 
     async def edit(
@@ -185,7 +186,7 @@ class StyleCommands:
         await say(interaction, f"Imported {style_summary(style)}")
 
 
-def _guarded(handler: Any) -> Any:
+def _guarded(handler: Any, readers: Readers) -> Any:
     """Admins only; the core's refusals answered in its words."""
 
     async def run(interaction: discord.Interaction, *args: Any) -> None:
@@ -194,7 +195,7 @@ def _guarded(handler: Any) -> Any:
         try:
             await handler(interaction, *args)
         except UserFacingError as exc:
-            await say(interaction, error_text(exc))
+            await say(interaction, error_text(exc, await reader_locale(readers, interaction)))
 
     return run
 
@@ -215,7 +216,7 @@ def style_group(service: GenerationService, fetcher: AttachmentFetcher) -> app_c
 
 
 def _add_create(group: app_commands.Group, commands: StyleCommands) -> None:
-    create_handler = _guarded(commands.create)
+    create_handler = _guarded(commands.create, commands.service)
 
     @group.command(name="create", description="Create a style of this server")
     @app_commands.describe(**FIELD_HELP)
@@ -243,7 +244,7 @@ def _add_create(group: app_commands.Group, commands: StyleCommands) -> None:
 
 
 def _add_edit(group: app_commands.Group, commands: StyleCommands) -> None:
-    edit_handler = _guarded(commands.edit)
+    edit_handler = _guarded(commands.edit, commands.service)
 
     @group.command(name="edit", description="Change a style of this server")
     @app_commands.describe(
@@ -284,16 +285,16 @@ def _add_others(group: app_commands.Group, commands: StyleCommands) -> None:
             gone = await commands.service.community.delete(scope_of(interaction), style)
             await say(interaction, f"Deleted {gone.label}.")
 
-        await _guarded(run)(interaction)
+        await _guarded(run, commands.service)(interaction)
 
     @group.command(name="list", description="This server's own styles, hidden ones too")
     async def listing(interaction: discord.Interaction) -> None:
-        await _guarded(commands.listing)(interaction)
+        await _guarded(commands.listing, commands.service)(interaction)
 
     @group.command(name="export", description="A style as text to import elsewhere")
     @app_commands.describe(style="The style's name, or any style's #code")
     async def export(interaction: discord.Interaction, style: str) -> None:
-        await _guarded(commands.export)(interaction, style)
+        await _guarded(commands.export, commands.service)(interaction, style)
 
     @group.command(name="import", description="A style from exported text, a file or a #code")
     @app_commands.describe(
@@ -307,4 +308,4 @@ def _add_others(group: app_commands.Group, commands: StyleCommands) -> None:
         file: discord.Attachment | None = None,
         name: app_commands.Range[str, 1, 32] | None = None,
     ) -> None:
-        await _guarded(commands.import_)(interaction, text, file, name)
+        await _guarded(commands.import_, commands.service)(interaction, text, file, name)

@@ -18,7 +18,7 @@ from contextlib import suppress
 import aiohttp
 import discord
 
-from bot.adapters.discord.answers import refuse
+from bot.adapters.discord.answers import reader_locale, refuse
 from bot.adapters.discord.attachments import AttachmentFetcher
 from bot.adapters.discord.delivery_handle import DiscordHandle
 from bot.adapters.discord.identity import PLATFORM, age_restricted
@@ -115,7 +115,7 @@ class Intake:
             for attachment in attachments:
                 self.fetcher.check(attachment)
         except UserFacingError as exc:
-            await refuse(interaction, exc)
+            await refuse(interaction, exc, self.service)
             return
         await self._defer(interaction)
 
@@ -144,11 +144,12 @@ class Intake:
             prepared = await prepare
         except UserFacingError as exc:
             if interaction.response.is_done():
+                locale = await reader_locale(self.service, interaction)
                 await interaction.edit_original_response(
-                    content=error_text(exc), allowed_mentions=NO_MENTIONS
+                    content=error_text(exc, locale), allowed_mentions=NO_MENTIONS
                 )
             else:
-                await refuse(interaction, exc)
+                await refuse(interaction, exc, self.service)
             return
         if not interaction.response.is_done():
             await self._defer(interaction)
@@ -182,7 +183,7 @@ class Intake:
         try:
             ticket = await self.service.submit(prepared, target)
         except UserFacingError as exc:
-            await link.edit_original(content=error_text(exc))
+            await link.edit_original(content=error_text(exc, prepared.locale))
             return
         queued = with_note(queued_text(ticket.position, prepared.locale), handle)
         await self.status.show(ticket.generation_id, queued, link.edit_text)

@@ -88,8 +88,9 @@ def plain(text: str, limit: int) -> str:
     return truncate(strip_bidi(text), limit)
 
 
-def error_text(exc: UserFacingError) -> str:
-    return f"⚠️ {shown(exc.message)}"
+def error_text(exc: UserFacingError, locale: str) -> str:
+    """A refusal in the reader's `locale` (its English is `exc.message`, for the record)."""
+    return f"⚠️ {say(exc.text, locale)}"
 
 
 def say(text: Text, locale: str) -> str:

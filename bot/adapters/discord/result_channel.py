@@ -36,6 +36,7 @@ from bot.adapters.discord.render import (
     mentioning,
     only_user,
     result_embed,
+    say,
     shown,
     status_text,
     truncate,
@@ -43,7 +44,7 @@ from bot.adapters.discord.render import (
 from bot.adapters.discord.result_buttons import result_view
 from bot.adapters.discord.webhook import InteractionLink
 from bot.core.delivery.status_throttle import StatusThrottle
-from bot.core.errors import DeliveryError
+from bot.core.errors import DeliveryError, failure_text
 from bot.core.models import Generation, Kind, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -318,8 +319,9 @@ class DiscordDelivery:
 
     async def report_failure(self, generation: Generation) -> None:
         async with self.status.finishing(generation.id):
-            reason = generation.failure_reason or "The picture could not be made."
-            text = f"❌ “{shown(generation.prompt, 80)}”: {shown(reason, 1500)}"
+            reason = failure_text(generation.failure_code, generation.failure_reason)
+            words = say(reason, generation.locale)
+            text = f"❌ “{shown(generation.prompt, 80)}”: {words}"
             link = self._link(generation)
             if link is not None:
                 try:

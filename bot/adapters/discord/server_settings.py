@@ -86,7 +86,7 @@ def add_limits_command(group: app_commands.Group, service: GenerationService) ->
                 if reset or count is not None:
                     await service.set_scope_max_count(scope, count)
             except UserFacingError as exc:
-                await refuse(interaction, exc)
+                await refuse(interaction, exc, service)
                 return
         await reply(interaction, await limits_text(service, scope))
 

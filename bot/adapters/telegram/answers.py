@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.parsing import ParseError
 from bot.adapters.telegram.refusals import RefusalGate
-from bot.adapters.telegram.render import error_text, escape, plain, say, say_plain
+from bot.adapters.telegram.render import error_words, escape, plain, say, say_plain
 from bot.core.errors import UserFacingError
 from bot.core.language import ENGLISH, Text
 from bot.core.models import Requester, Scope
@@ -140,4 +140,4 @@ def _words(error: BaseException | None, locale: str) -> tuple[str, str]:
     if isinstance(error, ParseError):
         return error.words(locale), error.words(locale, markup=False)
     assert isinstance(error, UserFacingError)
-    return error_text(error.message), error.message
+    return error_words(error.text, locale), say_plain(error.text, locale)

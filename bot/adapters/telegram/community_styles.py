@@ -265,9 +265,7 @@ class StyleCommands:
             if not await self.service.preview_style(scope_of(update), style):
                 return ""
         except UserFacingError as exc:
-            return "\n" + say(
-                Text("No preview was made: {reason}", reason=escape(exc.message)), locale
-            )
+            return "\n" + say(Text("No preview was made: {reason}", reason=exc.text), locale)
         return "\n" + say(Text("Its preview is being made: /styles shows it when done."), locale)
 
     async def cancel(self, update: Update, context: Context) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Chat, Message, Update
 from telegram.constants import ChatType
 
 from bot.core.models import Requester, Scope
@@ -14,6 +14,10 @@ ADMIN_STATUSES = {"administrator", "creator"}
 def scope_of(update: Update) -> Scope:
     chat = update.effective_chat
     assert chat is not None
+    return chat_scope(chat)
+
+
+def chat_scope(chat: Chat) -> Scope:
     if chat.type == ChatType.PRIVATE:
         return Scope.direct("telegram", str(chat.id))
     return Scope(platform="telegram", id=str(chat.id))
@@ -36,4 +40,21 @@ def requester_of(update: Update) -> Requester:
         user_id=str(user.id),
         display_name=user.full_name,
         language=user.language_code,  # the person's app language, when Telegram sends it
+    )
+
+
+def sender_of(message: Message) -> Requester | None:
+    """Who sent `message` (a chat posting as itself, as in `requester_of`), None for nobody."""
+    if message.sender_chat is not None:
+        chat = message.sender_chat
+        name = chat.title or chat.username or "anonymous"
+        return Requester(platform="telegram", user_id=str(chat.id), display_name=name)
+    user = message.from_user
+    if user is None:
+        return None
+    return Requester(
+        platform="telegram",
+        user_id=str(user.id),
+        display_name=user.full_name,
+        language=user.language_code,
     )

@@ -48,6 +48,7 @@ from bot.adapters.telegram.identity import requester_of
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
 from bot.adapters.telegram.render import (
     error_text,
+    error_words,
     escape,
     info_text,
     plain,
@@ -200,7 +201,7 @@ class InlineMode:
         try:
             prepared = await asyncio.wait_for(asyncio.shield(checking), CHECK_BUDGET_SECONDS)
         except UserFacingError as exc:
-            return [refusal(exc.message, locale)]
+            return [refusal(say_plain(exc.text, locale), locale)]
         except TimeoutError:
             checking.add_done_callback(lambda task: task.cancelled() or task.exception())
             prepared = None  # a slow check: offered now, checked again when chosen
@@ -230,11 +231,15 @@ class InlineMode:
                 share.generation_id, requester, scope, Need.OWNER_ANYWHERE
             )
         except UserFacingError as exc:
-            return [refusal(exc.message, locale)]
+            return [refusal(say_plain(exc.text, locale), locale)]
         photo = shared_photo(generation)
         if photo is None:
             return [refusal(say_plain(NO_STORED_COPY, locale), locale)]
         return [photo]
+
+    async def _locale_of(self, requester: Requester) -> str:
+        """The language inline answers to `requester` are in (theirs, in no community)."""
+        return await self.service.locale(requester, personal_scope(requester.user_id))
 
     # -- the chosen result --------------------------------------------------------------------
 
@@ -252,11 +257,11 @@ class InlineMode:
             words = error_text(exc.words(locale, markup=False))
             await self._say(context, result.inline_message_id, words)
         except UserFacingError as exc:
-            await self._say(context, result.inline_message_id, error_text(exc.message))
+            locale = await self._locale(update)
+            await self._say(context, result.inline_message_id, error_words(exc.text, locale))
 
     async def _locale(self, update: Update) -> str:
-        requester = requester_of(update)
-        return await self.service.locale(requester, personal_scope(requester.user_id))
+        return await self._locale_of(requester_of(update))
 
     async def _start(self, update: Update, result: ChosenInlineResult) -> None:
         requester = requester_of(update)
@@ -322,7 +327,8 @@ class InlineMode:
             prepared = await button.prepare(self.service, requester, scope)
             await self.submit(prepared, str(query.inline_message_id))
         except UserFacingError as exc:
-            await answer_press(query, shorten(plain(exc.message), ALERT_LIMIT), alert=True)
+            words = say_plain(exc.text, await self._locale_of(requester))
+            await answer_press(query, shorten(words, ALERT_LIMIT), alert=True)
             return
         except TelegramError as exc:
             log.info("inline follow-up not started: %s", exc)

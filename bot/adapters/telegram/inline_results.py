@@ -34,8 +34,8 @@ from telegram.ext import ExtBot
 from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_result
-from bot.adapters.telegram.render import caption, error_text
-from bot.core.errors import DeliveryError
+from bot.adapters.telegram.render import caption, error_words
+from bot.core.errors import DeliveryError, failure_text
 from bot.core.models import Generation, Kind
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -142,7 +142,8 @@ class InlineResults:
     async def report_failure(self, generation: Generation) -> None:
         inline_id = inline_message(generation)
         assert inline_id is not None
-        text = error_text(generation.failure_reason or "The picture could not be made.")
+        reason = failure_text(generation.failure_code, generation.failure_reason)
+        text = error_words(reason, generation.locale)
         try:
             await self.bot.edit_message_text(
                 text, inline_message_id=inline_id, parse_mode=ParseMode.HTML

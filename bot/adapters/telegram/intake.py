@@ -20,10 +20,11 @@ from bot.adapters.telegram.answers import Answers, Refused
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.delivery_handle import TelegramHandle
-from bot.adapters.telegram.render import error_text, queued_text, say
+from bot.adapters.telegram.identity import chat_scope, sender_of
+from bot.adapters.telegram.render import error_words, queued_text, say
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
-from bot.core.language import Text
+from bot.core.language import ENGLISH, Text
 from bot.core.models import ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService, PreparedRequest
 
@@ -145,6 +146,7 @@ class Intake:
             if status_id is None
             else TelegramHandle(status_message_id=status_id),
         )
+        prepared: PreparedRequest | None = None
         try:
             if with_picture:
                 # A few pictures at a time: each holds megabytes until its job is queued.
@@ -156,12 +158,23 @@ class Intake:
                 ticket = await self.service.submit(prepared, target)
         except UserFacingError as exc:
             self.boards.settle(anchor.chat_id, anchor.message_id, topic_of(anchor))
+            words = error_words(exc.text, await self._locale(anchor, prepared))
             if status_id is None:
-                await self.answers.reply(anchor, error_text(exc.message))
+                await self.answers.reply(anchor, words)
             else:
-                await self.status.show_now(anchor.chat_id, status_id, error_text(exc.message))
+                await self.status.show_now(anchor.chat_id, status_id, words)
             return
         if ticket.position > 1 and status_id is not None:
             await self.status.show(
                 anchor.chat_id, status_id, queued_text(ticket.position, prepared.locale)
             )
+
+    async def _locale(self, anchor: Message, prepared: PreparedRequest | None) -> str:
+        """The language a refusal of the request `anchor` asked for is written in: the
+        request's own, else its sender's here (a refusal before the request was prepared)."""
+        if prepared is not None:
+            return prepared.locale
+        sender = sender_of(anchor)
+        if sender is None:
+            return ENGLISH
+        return await self.service.locale(sender, chat_scope(anchor.chat))

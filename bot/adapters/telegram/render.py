@@ -196,6 +196,11 @@ def error_text(message: str) -> str:
     return "❌ " + escape(shorten(message, MESSAGE_LIMIT - 10))
 
 
+def error_words(text: Text, locale: str) -> str:
+    """A refusal or a failure in the reader's `locale`, for an HTML-mode message."""
+    return "❌ " + say(text, locale)
+
+
 def info_text(info: Info, locale: str = ENGLISH) -> str:
     """What the Info button shows, as plain text (an alert has no parse mode; a reply
     escapes it): seeds, sizes, provider and model and time first, the prompt last, so a

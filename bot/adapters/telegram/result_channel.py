@@ -47,10 +47,10 @@ from bot.adapters.telegram.delivery_handle import FALLBACK_MARKER, TelegramHandl
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_file, for_result
 from bot.adapters.telegram.inline_results import InlineResults, inline_message
-from bot.adapters.telegram.render import caption, describe_text, error_text, status_text
+from bot.adapters.telegram.render import caption, describe_text, error_words, status_text
 from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.adapters.telegram.status import StatusEditor
-from bot.core.errors import DeliveryError
+from bot.core.errors import DeliveryError, failure_text
 from bot.core.models import Generation, Kind, Status, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -333,7 +333,8 @@ class TelegramDelivery:
             await self._report_failure(await self.moves.follow(generation, exc.new_chat_id))
 
     async def _report_failure(self, generation: Generation) -> None:
-        text = error_text(generation.failure_reason or "The picture could not be made.")
+        reason = failure_text(generation.failure_code, generation.failure_reason)
+        text = error_words(reason, generation.locale)
         chat_id = int(generation.chat_id)
         self._settled(generation)
         message_id = TelegramHandle.of(generation.handle).status_message_id

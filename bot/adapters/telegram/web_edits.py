@@ -33,7 +33,7 @@ from bot.adapters.telegram.flood import Spend
 from bot.adapters.telegram.identity import ADMIN_STATUSES
 from bot.adapters.telegram.intake import NO_PHOTO_RIGHTS, QUEUED
 from bot.adapters.telegram.pressed import result_message_id
-from bot.adapters.telegram.render import error_text, say, say_plain
+from bot.adapters.telegram.render import error_words, say, say_plain
 from bot.adapters.telegram.result_buttons import label
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
@@ -172,5 +172,7 @@ class TelegramEditDesk:
         try:
             await self.service.submit(prepared, target)
         except UserFacingError as exc:
-            await self.status.show_now(chat_id, status.message_id, error_text(exc.message))
+            await self.status.show_now(
+                chat_id, status.message_id, error_words(exc.text, prepared.locale)
+            )
             raise

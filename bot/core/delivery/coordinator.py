@@ -31,7 +31,7 @@ from bot.core.delivery.acknowledgements import Acknowledgements
 from bot.core.delivery.offers import follow_ups_for
 from bot.core.delivery.recovery import Recovery, ResumeJob
 from bot.core.delivery.result_files import StoredResult, store_result
-from bot.core.errors import DeliveryError
+from bot.core.errors import DeliveryError, delivery_expired_text, english
 from bot.core.generation.consumers import DEFAULT_CLAIM_IDLE_SECONDS
 from bot.core.generation.events import EventConsumer
 from bot.core.generation.providers.base import Capabilities
@@ -401,8 +401,7 @@ class DeliveryCoordinator:
             log.warning("generation %s: delivery deadline passed: %s", gen_id, exc.reason)
             await self._delivery_failed(
                 gen_id,
-                f"The picture was made but could not be posted within {hours:g} hours "
-                f"(last answer: {exc.reason}).",
+                english(delivery_expired_text(hours, exc.reason)),
                 code="delivery_expired",
             )
             return

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.core import metrics
 from bot.core.delivery.coordinator import DeliveryCoordinator
+from bot.core.errors import english, expired_text
 from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
 from bot.core.limits.quotas import settled_nowhere
@@ -74,10 +75,7 @@ class Housekeeping:
         for generation in await self._store.stale(cutoff):
             async with self._delivery.lock(generation.id):
                 minutes = max(1, round(max_age_seconds / 60))
-                reason = (
-                    f"This request waited more than {minutes} minutes and was cancelled. "
-                    "Please try again."
-                )
+                reason = english(expired_text(minutes))
                 failed = await self._store.mark_failed(generation.id, "expired", reason)
                 if failed is None:
                     continue

@@ -35,6 +35,7 @@ from PIL.PngImagePlugin import PngInfo
 from bot.core.errors import BadInputImage
 from bot.core.generation.providers.sizing import RATIOS, nearest_aspect
 from bot.core.images.pixels import DEFAULT_MAX_PIXELS, inspect
+from bot.core.language import Text
 from bot.core.models import AspectRatio, EditRequest
 
 PLACEMENT = "imaginebot-placement"  # the mask's PNG text: "left,top,width,height"
@@ -68,13 +69,17 @@ def check_mask(data: bytes, size: tuple[int, int]) -> bytes:
     nothing or everything."""
     width, height = size
     if width * height > DEFAULT_MAX_PIXELS:
-        raise BadInputImage("That picture is too large to edit.")
+        raise BadInputImage(Text("That picture is too large to edit."))
     try:
         with Image.open(io.BytesIO(data), formats=("PNG",)) as drawn:
             if drawn.size != size:
                 raise BadInputImage(
-                    f"The mask is {drawn.width}x{drawn.height} pixels but the picture is "
-                    f"{width}x{height}: draw the mask on the picture itself."
+                    Text(
+                        "The mask is {mask} pixels but the picture is {picture}: "
+                        "draw the mask on the picture itself.",
+                        mask="x".join(map(str, drawn.size)),
+                        picture="x".join(map(str, size)),
+                    )
                 )
             drawn.load()
             mask = _changes(drawn)
@@ -89,13 +94,17 @@ def check_mask(data: bytes, size: tuple[int, int]) -> bytes:
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,  # an error once `images.limit_pixels` has run
     ):
-        raise BadInputImage(f"The mask must be a PNG picture of {width}x{height} pixels.") from None
+        raise BadInputImage(
+            Text("The mask must be a PNG picture of {size} pixels.", size="x".join(map(str, size)))
+        ) from None
     changed = mask.histogram()[CHANGE] / (width * height)
     if changed < MIN_CHANGED:
-        raise BadInputImage("The mask marks nothing to change.")
+        raise BadInputImage(Text("The mask marks nothing to change."))
     if changed > MAX_CHANGED:
         raise BadInputImage(
-            "The mask covers the whole picture: use Vary or a new /imagine to change all of it."
+            Text(
+                "The mask covers the whole picture: use Vary or a new /imagine to change all of it."
+            )
         )
     return _png(mask.convert("1", dither=Image.Dither.NONE))
 

@@ -22,11 +22,16 @@ from arq.connections import ArqRedis
 
 from bot.core import metrics
 from bot.core.errors import (
+    CENSORED,
+    INTERNAL_FAILURE,
+    NO_PROVIDER,
+    WORKER_LOST,
     ProviderError,
     ProviderRateLimited,
     ProviderRefused,
     ProviderRejected,
     ProviderTimeout,
+    english,
     retrying_detail,
 )
 from bot.core.generation.deadletters import dead_letter
@@ -52,7 +57,6 @@ from bot.core.models import StatusUpdate
 
 log = logging.getLogger(__name__)
 
-INTERNAL_ERROR = "Something went wrong inside the bot while making this picture."
 JOB_MARGIN_SECONDS = 5.0
 MIN_ATTEMPT_SECONDS = 0.2
 
@@ -149,7 +153,7 @@ class WorkerRuntime:
                 await self._failed(
                     gen_id,
                     "worker_lost",
-                    "The worker making this picture stopped repeatedly; please try again.",
+                    english(WORKER_LOST),
                 )
             )
             return {"status": "failed"}
@@ -164,11 +168,7 @@ class WorkerRuntime:
         chain = [p for p in job.providers if p in self.providers]
         chain = [p for p in chain if can_serve(self.providers[p].capabilities, job)]
         if not chain:
-            await emit(
-                await self._failed(
-                    gen_id, "no_provider", "No configured image service can make this picture."
-                )
-            )
+            await emit(await self._failed(gen_id, "no_provider", english(NO_PROVIDER)))
             return {"status": "failed"}
 
         # Providers that failed for good in an earlier try (credentials, quota, setup) are
@@ -245,7 +245,7 @@ class WorkerRuntime:
             return await self._provider_failed(emit, gen_id, provider_id, exc)
         except Exception:
             log.exception("generation %s: provider %s crashed", gen_id, provider_id)
-            await emit(await self._failed(gen_id, "internal", INTERNAL_ERROR))
+            await emit(await self._failed(gen_id, "internal", english(INTERNAL_FAILURE)))
             return {"status": "failed"}
         if any(image.censored for image in outcome.images):
             # The provider blurred or blocked its own result: never post it as if fine.
@@ -253,7 +253,7 @@ class WorkerRuntime:
                 await self._failed(
                     gen_id,
                     "censored",
-                    "The image service blocked the result as unsafe, so nothing was posted.",
+                    english(CENSORED),
                 )
             )
             return {"status": "failed"}

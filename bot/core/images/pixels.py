@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
-from bot.core.errors import BadInputImage, ProviderBadOutput
+from bot.core.errors import BadInputImage, ProviderBadOutput, unopenable_text
+from bot.core.language import Number, Text
 
 DEFAULT_MAX_PIXELS = 40_000_000
 FORMATS = ("PNG", "JPEG", "WEBP")
@@ -77,8 +78,7 @@ def check_provider_image(provider_id: str, data: bytes) -> ImageInfo:
         return inspect(data)
     except BadImage as exc:
         raise ProviderBadOutput(
-            f"{provider_id}: {exc}",
-            user_message=f"The image service sent back a picture the bot will not open ({exc}).",
+            f"{provider_id}: {exc}", user_message=unopenable_text(str(exc))
         ) from None
 
 
@@ -121,16 +121,23 @@ def load_input(
     ZIP or HTML polyglot); a new encoding holds only what the decoder saw as the picture."""
     if max_bytes is not None and len(data) > max_bytes:
         raise BadInputImage(
-            f"That picture is {len(data) / 1_000_000:.1f} MB; the most this bot takes is "
-            f"{max_bytes / 1_000_000:.0f} MB."
+            Text(
+                "That picture is {size} MB; the most this bot takes is {most} MB.",
+                size=Number(round(len(data) / 1_000_000, 1)),
+                most=Number(round(max_bytes / 1_000_000)),
+            )
         )
     try:
         with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as image:
             width, height = image.size
             if width * height > max_pixels or width <= 0 or height <= 0:
                 raise BadInputImage(
-                    f"That picture has more than the {max_pixels:,} pixels this bot takes "
-                    f"({width}x{height}). Please send a smaller one."
+                    Text(
+                        "That picture has more than the {most} pixels this bot takes "
+                        "({size}). Please send a smaller one.",
+                        most=Number(max_pixels),
+                        size="x".join(map(str, image.size)),
+                    )
                 )
             fmt = image.format or ""
             animated = bool(getattr(image, "is_animated", False))
@@ -150,8 +157,11 @@ def load_input(
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadInputImage(
-            f"That picture has more than the {max_pixels:,} pixels this bot takes. "
-            "Please send a smaller one."
+            Text(
+                "That picture has more than the {most} pixels this bot takes. "
+                "Please send a smaller one.",
+                most=Number(max_pixels),
+            )
         ) from None
     except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError):
         raise _unreadable() from None
@@ -159,7 +169,7 @@ def load_input(
 
 def _unreadable() -> BadInputImage:
     return BadInputImage(
-        "That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF."
+        Text("That file is not a picture the bot can read: send a PNG, JPEG, WebP or GIF.")
     )
 
 

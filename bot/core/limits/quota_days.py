@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.core.language import Number, Text
+
 
 def day_of(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d")
@@ -15,12 +17,17 @@ def day_start(timestamp: float) -> float:
     return moment.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
-def reset_phrase(now: float) -> str:
+def reset_phrase(now: float) -> Text:
     """'at 00:00 UTC (in 3 h 20 min)': when daily counters start again."""
     midnight = datetime.fromtimestamp(now, tz=UTC).replace(
         hour=0, minute=0, second=0, microsecond=0
     ) + timedelta(days=1)
     minutes = max(1, int((midnight.timestamp() - now) // 60))
     hours, minutes = divmod(minutes, 60)
-    left = f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return f"at 00:00 UTC (in {left})"
+    if hours:
+        return Text(
+            "at 00:00 UTC (in {hours} h {minutes} min)",
+            hours=Number(hours),
+            minutes=Number(minutes),
+        )
+    return Text("at 00:00 UTC (in {minutes} min)", minutes=Number(minutes))

@@ -308,10 +308,12 @@ class QuotaBook:
         if code == PENDING:
             raise LimitReached.waiting(value, pending_limit)
         if code == USER_DAILY:
-            raise LimitReached.daily("you have", "your", value, per_user, images, reset_phrase(now))
+            raise LimitReached.daily(
+                chat=False, used=value, limit=per_user, images=images, resets=reset_phrase(now)
+            )
         if code == SCOPE_DAILY:
             raise LimitReached.daily(
-                "this chat has", "its", value, per_scope or 0, images, reset_phrase(now)
+                chat=True, used=value, limit=per_scope or 0, images=images, resets=reset_phrase(now)
             )
 
     # -- after reserving --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.errors import InvalidRequest
+from bot.core.language import Number, Plural, Text
 from bot.core.limits.quotas import Limits
 from bot.core.models import MAX_COUNT, Scope
 from bot.core.store import Store
@@ -79,17 +80,17 @@ class ScopeLimits:
         pending: int | None = None,
     ) -> None:
         """Raise unless every given limit is at least 1 and not above the operator's."""
-        for value, ceiling, what in (
-            (per_user, self._settings.daily_limit_per_user, "pictures a day per user"),
-            (per_scope, self._settings.daily_limit_per_scope, "pictures a day for this chat"),
-            (pending, self._settings.max_pending_per_user, "waiting requests per user"),
+        user, chat = self._settings.daily_limit_per_user, self._settings.daily_limit_per_scope
+        waiting = self._settings.max_pending_per_user
+        for value, ceiling, words in (
+            (per_user, user, _at_most_per_user(user or 0)),
+            (per_scope, chat, _at_most_per_chat(chat or 0)),
+            (pending, waiting, _at_most_waiting(waiting or 0)),
         ):
             if value is not None and value < 1:
-                raise InvalidRequest("A limit must be at least 1.")
+                raise InvalidRequest(Text("A limit must be at least 1."))
             if value is not None and ceiling is not None and value > ceiling:
-                raise InvalidRequest(
-                    f"The bot's operator allows at most {ceiling} {what}; you can only lower that."
-                )
+                raise InvalidRequest(words)
 
     async def set_scope_limits(
         self, scope: Scope, *, per_user: int | None, per_scope: int | None
@@ -116,6 +117,38 @@ class ScopeLimits:
     async def set_max_count(self, scope: Scope, count: int | None) -> int:
         """Admins cap the pictures per request (1-4); None returns to the default of 4."""
         if count is not None and not 1 <= count <= MAX_COUNT:
-            raise InvalidRequest(f"The number of pictures per request is 1 to {MAX_COUNT}.")
+            raise InvalidRequest(
+                Text("The number of pictures per request is 1 to {most}.", most=Number(MAX_COUNT))
+            )
         await self._store.set_scope_max_count(scope.platform, scope.id, count)
         return MAX_COUNT if count is None else count
+
+
+def _at_most_per_user(most: int) -> Text:
+    return Plural(
+        "The bot's operator allows at most {count} picture a day per user; "
+        "you can only lower that.",
+        "The bot's operator allows at most {count} pictures a day per user; "
+        "you can only lower that.",
+        most,
+    )
+
+
+def _at_most_per_chat(most: int) -> Text:
+    return Plural(
+        "The bot's operator allows at most {count} picture a day for this chat; "
+        "you can only lower that.",
+        "The bot's operator allows at most {count} pictures a day for this chat; "
+        "you can only lower that.",
+        most,
+    )
+
+
+def _at_most_waiting(most: int) -> Text:
+    return Plural(
+        "The bot's operator allows at most {count} waiting request per user; "
+        "you can only lower that.",
+        "The bot's operator allows at most {count} waiting requests per user; "
+        "you can only lower that.",
+        most,
+    )

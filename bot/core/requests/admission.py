@@ -30,6 +30,7 @@ from bot.core.errors import (
 from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import JobQueue
 from bot.core.images.files import ImageFiles
+from bot.core.language import Number, Text, UserText
 from bot.core.limits.quotas import QuotaBook, Reservation
 from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.limits.scope_limits import AdmissionLimits, ScopeLimits
@@ -207,9 +208,12 @@ class Admission:
         if explicit is not None and explicit.strip():
             style = await self._preferences.style_in(scope, explicit)
             if not settings.allows(style.id):
-                allowed = ", ".join(settings.allowed_styles)
                 raise StyleNotAllowed(
-                    f"The style {style.label} is not allowed here. Allowed styles: {allowed}."
+                    Text(
+                        "The style {style} is not allowed here. Allowed styles: {allowed}.",
+                        style=UserText(style.label),
+                        allowed=", ".join(settings.allowed_styles),
+                    )
                 )
             return style
         candidates = [
@@ -328,18 +332,21 @@ class Admission:
         several = len(styles) > 1 or expansion.permutes
         if several and kind not in VARIANT_KINDS:
             raise PromptSyntaxError(
-                "Choices in braces and several styles make new pictures, not this. "
-                "Write \\{ for a brace itself."
+                Text(
+                    "Choices in braces and several styles make new pictures, not this. "
+                    "Write {brace} for a brace itself.",
+                    brace="\\{",
+                )
             )
         if len(styles) > 1 and expansion.permutes:
             raise PromptSyntaxError(
-                "Compare styles or give choices in braces, not both in one request."
+                Text("Compare styles or give choices in braces, not both in one request.")
             )
         tiles = max(len(styles), len(expansion.prompts))
         # A reroll of such a grid asks for its own count again: that is not a conflict.
         if several and command.count not in (1, tiles):
             raise CountTooHigh(
-                "Comparing styles or choices makes one picture each; leave out the count."
+                Text("Comparing styles or choices makes one picture each; leave out the count.")
             )
         return styles, expansion
 
@@ -417,7 +424,7 @@ class Admission:
             await self._refuse(
                 requester,
                 scope,
-                ContentRefused(ContentRefused.banned_words),
+                ContentRefused.banned(),
             )
 
     # -- limits -----------------------------------------------------------------------------------
@@ -443,7 +450,11 @@ class Admission:
                 requester,
                 scope,
                 CountTooHigh(
-                    f"You asked for {images} pictures; {cap} is the most per request here."
+                    Text(
+                        "You asked for {images} pictures; {most} is the most per request here.",
+                        images=Number(images),
+                        most=Number(cap),
+                    )
                 ),
             )
         try:
@@ -535,7 +546,7 @@ class Admission:
         try:
             _created, position = await self._queue.enqueue_ranked(job)
         except (RedisError, OSError) as exc:
-            await self._store.mark_failed(gen_id, QueueUnavailable.code, QueueUnavailable.words)
+            await self._store.mark_failed(gen_id, QueueUnavailable.code, QueueUnavailable().message)
             await self._quotas.cancel(reservation)
             log.warning("generation %s: enqueue failed: %s", gen_id, exc.__class__.__name__)
             raise QueueUnavailable() from exc

@@ -33,6 +33,7 @@ from bot.core.errors import (
     UserFacingError,
 )
 from bot.core.images.files import ImageFiles
+from bot.core.language import Number, Plural, Text, UserText
 from bot.core.limits.safety import BannedTerms, Moderator
 from bot.core.models import Requester, Scope, Style
 from bot.core.requests.input_images import InputImages
@@ -195,7 +196,11 @@ class CommunityStyles:
         if text.strip().startswith("#"):
             shown = "".join(c for c in text.strip() if c.isprintable())[:16]
             raise UnknownStyle(
-                f"No style has the code “{shown}”, or its owners made it private.", []
+                Text(
+                    "No style has the code “{code}”, or its owners made it private.",
+                    code=UserText(shown),
+                ),
+                [],
             )
         return (await self.catalogue(scope)).get(text)  # raises with suggestions
 
@@ -204,8 +209,8 @@ class CommunityStyles:
         for row in await self._store.community_styles(scope.platform, scope.id):
             if key in (row["style_id"], slug(row["name"])) or text.strip().lower() == row["code"]:
                 return row
-        shown = "".join(c for c in text.strip() if c.isprintable())[:40] or "(empty)"
-        raise NotFound(f"This chat has no style of its own called “{shown}”.")
+        shown = UserText("".join(c for c in text.strip() if c.isprintable())[:40])
+        raise NotFound(Text("This chat has no style of its own called “{name}”.", name=shown))
 
     # -- checking ---------------------------------------------------------------------------------
 
@@ -216,21 +221,41 @@ class CommunityStyles:
         limit = self._settings.max_prompt_chars
         if not name or len(name) > MAX_NAME_CHARS or not slug(name):
             raise BadStyleText(
-                f"A style's name is 1 to {MAX_NAME_CHARS} characters with a letter or digit."
+                Text(
+                    "A style's name is 1 to {most} characters with a letter or digit.",
+                    most=Number(MAX_NAME_CHARS),
+                )
             )
         if slug(name) in self.builtins or self.builtins.find(name) is not None:
-            raise BadStyleText(f"“{name}” is a built-in style; choose another name.")
+            raise BadStyleText(
+                Text("“{name}” is a built-in style; choose another name.", name=UserText(name))
+            )
         if len(description) > MAX_DESCRIPTION_CHARS:
-            raise BadStyleText(f"A description is at most {MAX_DESCRIPTION_CHARS} characters.")
+            raise BadStyleText(
+                Text(
+                    "A description is at most {most} characters.",
+                    most=Number(MAX_DESCRIPTION_CHARS),
+                )
+            )
         if "{prompt}" not in template:
-            raise BadStyleText("The recipe needs {prompt} where the member's words go.")
+            raise BadStyleText(
+                Text(
+                    "The recipe needs {placeholder} where the member's words go.",
+                    placeholder="{prompt}",
+                )
+            )
         if len(template) > limit or len(negative) > limit:
             raise BadStyleText(
-                f"The recipe and the negative prompt are at most {limit} characters."
+                Text(
+                    "The recipe and the negative prompt are at most {most} characters.",
+                    most=Number(limit),
+                )
             )
         if draft.provider is not None and draft.provider not in self._settings.providers:
             configured = ", ".join(self._settings.providers)
-            raise BadStyleText(f"The preferred provider must be one of: {configured}.")
+            raise BadStyleText(
+                Text("The preferred provider must be one of: {providers}.", providers=configured)
+            )
         return draft.model_copy(
             update={
                 "name": name,
@@ -243,23 +268,32 @@ class CommunityStyles:
     async def _check_content(self, draft: StyleDraft) -> None:
         texts = [draft.name, draft.description, draft.template, draft.negative]
         if self._banned.matches(*texts):
-            raise ContentRefused("This style uses words that are not allowed on this bot.")
+            raise ContentRefused(Text("This style uses words that are not allowed on this bot."))
         if self._moderator is not None and await self._moderator.flagged(" ".join(texts)):
             raise ContentRefused(
-                "The content check flagged this style's words, so it was not saved."
+                Text("The content check flagged this style's words, so it was not saved.")
             )
 
     async def _clean_pictures(self, pictures: Sequence[bytes]) -> list[bytes]:
         if len(pictures) > MAX_REFERENCES:
-            raise BadStyleText(f"A style takes at most {MAX_REFERENCES} reference pictures.")
+            raise BadStyleText(
+                Plural(
+                    "A style takes at most {count} reference picture.",
+                    "A style takes at most {count} reference pictures.",
+                    MAX_REFERENCES,
+                )
+            )
         cleaned = []
         for number, data in enumerate(pictures, start=1):
             async with self._inputs.slot():
                 picture = (await self._inputs.clean(data)).data
                 if await self._inputs.flagged(picture):
                     raise ContentRefused(
-                        f"The content check flagged reference picture {number}, so the style "
-                        "was not saved."
+                        Text(
+                            "The content check flagged reference picture {number}, "
+                            "so the style was not saved.",
+                            number=number,
+                        )
                     )
             cleaned.append(picture)
         return cleaned
@@ -270,7 +304,7 @@ class CommunityStyles:
             code = code_of(full_digest, length)
             if await self._store.code_digests(code) <= {full_digest}:
                 return code
-        raise UserFacingError("No free style code was found; change the style slightly.")
+        raise UserFacingError(Text("No free style code was found; change the style slightly."))
 
     # -- changing ---------------------------------------------------------------------------------
 
@@ -288,7 +322,12 @@ class CommunityStyles:
         style_id = slug(draft.name)
         taken = await self._store.community_style(scope.platform, scope.id, style_id)
         if taken is not None:
-            raise BadStyleText(f"This chat already has a style called “{taken['name']}”.")
+            raise BadStyleText(
+                Text(
+                    "This chat already has a style called “{name}”.",
+                    name=UserText(str(taken["name"])),
+                )
+            )
         cleaned = await self._clean_pictures(pictures)
         refs = await asyncio.to_thread(self._store_pictures, cleaned)
         hashes = [picture_hash(p) for p in cleaned]
@@ -356,19 +395,29 @@ class CommunityStyles:
         replaces the reference pictures (None keeps them; empty removes them)."""
         unknown = set(changes) - DRAFT_FIELDS
         if unknown:
-            raise BadStyleText(f"A style has no field {', '.join(sorted(unknown))}.")
+            raise BadStyleText(
+                Text(
+                    "A style has no field {fields}.",
+                    fields=UserText(", ".join(sorted(unknown))),
+                )
+            )
         row = await self._own_row(scope, text)
         try:
             draft = StyleDraft(**{**draft_of(style_of(row)).model_dump(), **changes})
         except ValueError:
-            raise BadStyleText("One of the changes is not valid for a style.") from None
+            raise BadStyleText(Text("One of the changes is not valid for a style.")) from None
         draft = self._check_words(draft)
         await self._check_content(draft)
         new_id = slug(draft.name)
         if new_id != row["style_id"] and await self._store.community_style(
             scope.platform, scope.id, new_id
         ):
-            raise BadStyleText(f"This chat already has a style called “{draft.name}”.")
+            raise BadStyleText(
+                Text(
+                    "This chat already has a style called “{name}”.",
+                    name=UserText(draft.name),
+                )
+            )
         old_refs: tuple[str, ...] = row["refs"]
         if pictures is None:
             refs = list(old_refs)

@@ -22,6 +22,7 @@ from bot.core.generation.canvases import Canvas, check_mask, outpaint_canvas
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import Capabilities
 from bot.core.images.files import ImageFiles
+from bot.core.language import Text
 from bot.core.models import (
     EditRequest,
     Frozen,
@@ -87,7 +88,7 @@ class EditActions:
         checked = None
         if edit.action == "region":
             if mask is None:
-                raise InvalidRequest("Vary (Region) needs a mask of the area to change.")
+                raise InvalidRequest(Text("Vary (Region) needs a mask of the area to change."))
             checked = await in_background(check_mask, mask, (image.width, image.height))
         note = f"{edit.words} (image {index})"
         return Canvas(picture, checked or b"", image.width, image.height, generation.aspect, note)
@@ -112,9 +113,9 @@ class EditActions:
             generation_id, requester, scope, Need.OWNER_OR_MODERATOR, moderator=moderator
         )
         if original.kind is Kind.DESCRIBE:
-            raise InvalidRequest("A description has no picture to edit.")
+            raise InvalidRequest(Text("A description has no picture to edit."))
         if edit.action == "words" and not (prompt or "").strip():
-            raise InvalidRequest("Say what to change, e.g. “make it night”.")
+            raise InvalidRequest(Text("Say what to change, e.g. “make it night”."))
         canvas = await self._canvas(original, index, edit, mask)
         if edit.action == "words" and prompt:
             canvas = dataclasses.replace(canvas, note=words_note(prompt, index))

@@ -17,6 +17,7 @@ from bot.core.delivery.offers import follow_ups_for
 from bot.core.errors import InvalidRequest, NotFound
 from bot.core.generation.providers.base import Capabilities
 from bot.core.images.files import ImageFiles
+from bot.core.language import Text
 from bot.core.models import (
     DEFAULT_STRENGTH,
     FollowUps,
@@ -90,7 +91,7 @@ class FollowUpActions:
         same count, and the same input picture and style references when it had them."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
-            raise InvalidRequest("A description has no picture to make again.")
+            raise InvalidRequest(Text("A description has no picture to make again."))
         kind = Kind.RESTYLE if style and style != original.style else Kind.REROLL
         references = await self._references_of(original)
         if (
@@ -159,7 +160,7 @@ class FollowUpActions:
         references."""
         original = await self._history.generation_for(generation_id, requester, scope)
         if original.kind is Kind.DESCRIBE:
-            raise InvalidRequest("A description has no prompt to remix.")
+            raise InvalidRequest(Text("A description has no prompt to remix."))
         command = self._again(
             original,
             prompt=prompt,
@@ -190,7 +191,7 @@ class FollowUpActions:
         (1-based) in the requester's default style."""
         described = await self._history.generation_for(describe_id, requester, scope)
         if described.kind is not Kind.DESCRIBE or not 1 <= index <= len(described.suggestions):
-            raise NotFound("That suggestion is no longer there.")
+            raise NotFound(Text("That suggestion is no longer there."))
         command = ImagineCommand(prompt=described.suggestions[index - 1])
         return await self._admission.prepare(requester, scope, command, parent_id=described.id)
 

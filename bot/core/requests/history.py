@@ -7,6 +7,7 @@ import logging
 
 from bot.core.errors import NotFound, PermissionDenied
 from bot.core.images.files import ImageFiles
+from bot.core.language import Text
 from bot.core.models import Generation, Requester, Scope, StoredImage
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.preferences import Preferences
@@ -24,7 +25,7 @@ class History:
     async def generation(self, generation_id: str) -> Generation:
         generation = await self._store.get(generation_id)
         if generation is None:
-            raise NotFound("That request is no longer in the history.")
+            raise NotFound(Text("That request is no longer in the history."))
         return await self._store.with_images(generation)
 
     async def generation_for(
@@ -47,11 +48,11 @@ class History:
         bytes and its row; NotFound, in plain words, when it or its file is gone."""
         image = generation.image(index)
         if image is None:
-            raise NotFound(f"That picture has no image {index}.")
+            raise NotFound(Text("That picture has no image {index}.", index=index))
         try:
             data = await asyncio.to_thread(self._files.read, image.path)
         except FileNotFoundError:
-            raise NotFound("That picture's file is no longer stored.") from None
+            raise NotFound(Text("That picture's file is no longer stored.")) from None
         return data, image
 
     async def history(
@@ -80,7 +81,8 @@ class History:
         except PermissionDenied as exc:
             if exc.code == "not_owner":
                 raise PermissionDenied(
-                    "Only the person who asked for this picture can delete it.", code=exc.code
+                    Text("Only the person who asked for this picture can delete it."),
+                    code=exc.code,
                 ) from None
             raise
 

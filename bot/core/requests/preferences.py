@@ -16,8 +16,15 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.core.errors import StyleNotAllowed
-from bot.core.language import LANGUAGES, choose_locale, community_locale
+from bot.core.errors import StoreUnavailable, StyleNotAllowed
+from bot.core.language import (
+    LANGUAGES,
+    Text,
+    UserText,
+    choose_locale,
+    community_locale,
+    locale_from_tag,
+)
 from bot.core.models import Requester, Scope, Style
 from bot.core.requests.community_styles import CommunityStyles
 from bot.core.requests.styles import StyleCatalogue
@@ -154,7 +161,10 @@ class Preferences:
         style = await self.style_in(scope, style_text) if style_text else None
         if style is not None and not current.allows(style.id):
             raise StyleNotAllowed(
-                f"{style.label} is not in this chat's allowed styles; allow it first."
+                Text(
+                    "{style} is not in this chat's allowed styles; allow it first.",
+                    style=UserText(style.label),
+                )
             )
         await self._save_scope(
             scope, ScopeSettings(style.id if style else None, current.allowed_styles, current.nsfw)
@@ -211,7 +221,16 @@ class Preferences:
     async def locale(self, requester: Requester, scope: Scope) -> str:
         """The locale `requester` reads in here (one query: the scope's row with their own
         language). Not cached: a person's choice shows in the very next answer everywhere."""
-        row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
+        try:
+            row = await self._store.scope_row(scope.platform, scope.id, requester.user_id)
+        except StoreUnavailable:
+            # Words must still reach the person (that the database is down, say): in their
+            # app's language, else their community's, as far as the platform tells.
+            return choose_locale(
+                chosen=None,
+                from_client=requester.language,
+                community=locale_from_tag(requester.community_language),
+            )
         return reader_locale(row, requester)
 
     async def community_language(self, scope: Scope) -> tuple[str | None, bool]:

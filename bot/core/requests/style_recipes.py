@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from bot.core.errors import BadStyleText
+from bot.core.language import Number, Text, UserText
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, AspectRatio, Frozen
 
 MAX_NAME_CHARS = 32
@@ -110,7 +111,7 @@ def _text(data: dict[str, Any], key: str, *, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BadStyleText(f"The style text needs `{key}` as text.")
+        raise BadStyleText(Text("The style text needs `{key}` as text.", key=key))
     return value
 
 
@@ -119,22 +120,39 @@ def _optional(data: dict[str, Any], key: str, kinds: tuple[type, ...]) -> Any:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, kinds):
-        raise BadStyleText(f"The style text's `{key}` is not valid.")
+        raise BadStyleText(Text("The style text's `{key}` is not valid.", key=key))
     return value
 
 
 def _mapping(text: str) -> dict[str, Any]:
     if len(text) > MAX_EXPORT_CHARS:
-        raise BadStyleText(f"The style text is too long (at most {MAX_EXPORT_CHARS} characters).")
+        raise BadStyleText(
+            Text(
+                "The style text is too long (at most {most} characters).",
+                most=Number(MAX_EXPORT_CHARS),
+            )
+        )
     try:
         data = yaml.safe_load(text)
     except (yaml.YAMLError, RecursionError, ValueError, OverflowError):
-        raise BadStyleText("That is not a style exported by this bot (not valid YAML).") from None
+        raise BadStyleText(
+            Text("That is not a style exported by this bot (not valid YAML).")
+        ) from None
     if not isinstance(data, dict) or data.get("imaginebot_style") != EXPORT_VERSION:
-        raise BadStyleText("That is not a style exported by this bot (no `imaginebot_style: 1`).")
+        raise BadStyleText(
+            Text(
+                "That is not a style exported by this bot (no `{marker}`).",
+                marker="imaginebot_style: " + str(EXPORT_VERSION),
+            )
+        )
     unknown = {str(k)[:20] for k in data if k not in EXPORT_KEYS}
     if unknown:
-        raise BadStyleText(f"The style text has unknown keys: {', '.join(sorted(unknown))}.")
+        raise BadStyleText(
+            Text(
+                "The style text has unknown keys: {keys}.",
+                keys=UserText(", ".join(sorted(unknown))),
+            )
+        )
     return data
 
 
@@ -143,10 +161,17 @@ def parse_export(text: str) -> StyleDraft:
     data = _mapping(text)
     aspect = _optional(data, "aspect", (str,))
     if aspect is not None and aspect not in ASPECT_RATIOS:
-        raise BadStyleText(f"The style text's aspect must be one of {', '.join(ASPECT_RATIOS)}.")
+        raise BadStyleText(
+            Text(
+                "The style text's aspect must be one of {choices}.",
+                choices=", ".join(ASPECT_RATIOS),
+            )
+        )
     count = _optional(data, "count", (int,))
     if count is not None and not 1 <= count <= MAX_COUNT:
-        raise BadStyleText(f"The style text's count must be 1 to {MAX_COUNT}.")
+        raise BadStyleText(
+            Text("The style text's count must be 1 to {most}.", most=Number(MAX_COUNT))
+        )
     return StyleDraft(
         name=_text(data, "name", required=True),
         description=_text(data, "description"),

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from bot.core.errors import UnknownStyle
+from bot.core.language import Text, UserText
 from bot.core.models import Style
 
 STYLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -66,10 +67,17 @@ class StyleCatalogue:
         style = self.find(text)
         if style is None:
             suggestions = self.suggest(text)
-            hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
             # Echo only printable characters: a NUL or a control code never reaches a chat.
-            shown = "".join(c for c in text.strip() if c.isprintable())[:40] or "(empty)"
-            raise UnknownStyle(f"There is no style called “{shown}”.{hint}", suggestions)
+            shown = UserText("".join(c for c in text.strip() if c.isprintable())[:40])
+            if suggestions:
+                words = Text(
+                    "There is no style called “{name}”. Did you mean {suggestions}?",
+                    name=shown,
+                    suggestions=", ".join(suggestions),
+                )
+            else:
+                words = Text("There is no style called “{name}”.", name=shown)
+            raise UnknownStyle(words, suggestions)
         return style
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:

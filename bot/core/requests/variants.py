@@ -24,6 +24,7 @@ import itertools
 from dataclasses import dataclass
 
 from bot.core.errors import InvalidRequest, PromptSyntaxError, TooManyVariants
+from bot.core.language import Number, Text
 from bot.core.models import MAX_COUNT, Kind
 
 MAX_VARIANTS = MAX_COUNT  # one grid
@@ -71,14 +72,23 @@ def _pieces(text: str) -> list[Piece]:
                 plain, group, choice = [], [], []
             elif char == "}":
                 raise PromptSyntaxError(
-                    'The prompt has a "}" that closes nothing. Write \\} for a brace itself.'
+                    Text(
+                        'The prompt has a "{brace}" that closes nothing. '
+                        "Write {escaped} for a brace itself.",
+                        brace="}",
+                        escaped="\\}",
+                    )
                 )
             else:
                 plain.append(char)
         elif char == "{":
             raise PromptSyntaxError(
-                "Choices in braces cannot hold other braces: write {red, blue} fox, "
-                "or \\{ for a brace itself."
+                Text(
+                    "Choices in braces cannot hold other braces: write {example} fox, "
+                    "or {escaped} for a brace itself.",
+                    example="{red, blue}",
+                    escaped="\\{",
+                )
             )
         elif char in ",}":
             group.append(_choice(choice))
@@ -91,8 +101,13 @@ def _pieces(text: str) -> list[Piece]:
         index += 1
     if group is not None:
         raise PromptSyntaxError(
-            'The prompt has a "{" that is never closed. Write {red, blue} for choices, '
-            "or \\{ for a brace itself."
+            Text(
+                'The prompt has a "{brace}" that is never closed. Write {example} for choices, '
+                "or {escaped} for a brace itself.",
+                brace="{",
+                example="{red, blue}",
+                escaped="\\{",
+            )
         )
     pieces.append("".join(plain))
     return pieces
@@ -102,8 +117,12 @@ def _choice(chars: list[str]) -> str:
     choice = " ".join("".join(chars).split())
     if not choice:
         raise PromptSyntaxError(
-            "A choice in braces is empty: write them like {red, blue, golden}, "
-            "or \\{ for a brace itself."
+            Text(
+                "A choice in braces is empty: write them like {example}, "
+                "or {escaped} for a brace itself.",
+                example="{red, blue, golden}",
+                escaped="\\{",
+            )
         )
     return choice
 
@@ -117,7 +136,11 @@ def expand(text: str) -> Expansion:
         combinations *= len(group)
     if combinations > MAX_VARIANTS:
         raise TooManyVariants(
-            f"The braces make {combinations} prompts; at most {MAX_VARIANTS} fit in one grid."
+            Text(
+                "The braces make {prompts} prompts; at most {most} fit in one grid.",
+                prompts=Number(combinations),
+                most=Number(MAX_VARIANTS),
+            )
         )
     if not groups:
         return Expansion(prompts=("".join(str(p) for p in pieces),), labels=())
@@ -156,7 +179,11 @@ def style_names(option: str | None) -> tuple[str, ...]:
             names.append(name)
     if len(names) > MAX_VARIANTS:
         raise TooManyVariants(
-            f"You listed {len(names)} styles to compare; at most {MAX_VARIANTS} fit in one grid."
+            Text(
+                "You listed {styles} styles to compare; at most {most} fit in one grid.",
+                styles=Number(len(names)),
+                most=Number(MAX_VARIANTS),
+            )
         )
     return tuple(names)
 

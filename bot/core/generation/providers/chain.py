@@ -17,6 +17,7 @@ from pydantic import Field
 
 from bot.core.errors import NoCapableProvider
 from bot.core.generation.providers.base import Capabilities
+from bot.core.language import Text
 from bot.core.models import MAX_COUNT, AspectRatio, Frozen
 
 
@@ -64,10 +65,59 @@ def select(capabilities: Mapping[str, Capabilities], needs: Needs) -> list[str]:
     if chosen:
         return chosen
     reasons = {missing(caps, needs) for caps in capabilities.values()} - {None}
-    what = sorted(r for r in reasons if r)[0] if reasons else "do this"
-    names = ", ".join(capabilities) or "none"
-    raise NoCapableProvider(
-        f"None of the image services this bot uses ({names}) can {what}, so nothing was queued."
+    what = sorted(r for r in reasons if r)[0] if reasons else ""
+    names = ", ".join(capabilities) or "-"
+    raise NoCapableProvider(_cannot(what, names, needs))
+
+
+def _cannot(what: str, names: str, needs: Needs) -> Text:
+    """The refusal for `what` (a reason `missing` gave) as one sentence per reason."""
+    if what == "describe pictures":
+        return Text(
+            "None of the image services this bot uses ({names}) can describe pictures, "
+            "so nothing was queued.",
+            names=names,
+        )
+    if what == "upscale pictures":
+        return Text(
+            "None of the image services this bot uses ({names}) can upscale pictures, "
+            "so nothing was queued.",
+            names=names,
+        )
+    if what == "start from a picture":
+        return Text(
+            "None of the image services this bot uses ({names}) can start from a picture, "
+            "so nothing was queued.",
+            names=names,
+        )
+    if what == "repaint part of a picture":
+        return Text(
+            "None of the image services this bot uses ({names}) can repaint part of a "
+            "picture, so nothing was queued.",
+            names=names,
+        )
+    if what == "extend a picture":
+        return Text(
+            "None of the image services this bot uses ({names}) can extend a picture, "
+            "so nothing was queued.",
+            names=names,
+        )
+    if what == "edit a picture by words":
+        return Text(
+            "None of the image services this bot uses ({names}) can edit a picture by "
+            "words, so nothing was queued.",
+            names=names,
+        )
+    if what.startswith("make ") and needs.aspect is not None:
+        return Text(
+            "None of the image services this bot uses ({names}) can make {aspect} "
+            "pictures, so nothing was queued.",
+            names=names,
+            aspect=needs.aspect,
+        )
+    return Text(
+        "None of the image services this bot uses ({names}) can do this, so nothing was queued.",
+        names=names,
     )
 
 

@@ -28,7 +28,7 @@ import httpx
 from PIL import Image
 
 from bot import __version__
-from bot.core.errors import ProviderError, ProviderUnavailable
+from bot.core.errors import HORDE_NO_WORKER, ProviderError, ProviderUnavailable
 from bot.core.generation import canvases
 from bot.core.generation.providers.base import (
     Capabilities,
@@ -221,7 +221,7 @@ class HordeProvider(ProviderBase):
             if preferred == self._models:
                 raise ProviderUnavailable(
                     "horde: no worker can serve this request",
-                    user_message="No AI Horde worker can make this picture right now.",
+                    user_message=HORDE_NO_WORKER,
                 ) from None
         # A style's favourite model has no worker at the moment: any configured model will do.
         log.info(
@@ -235,7 +235,7 @@ class HordeProvider(ProviderBase):
         except _Impossible:
             raise ProviderUnavailable(
                 "horde: no worker can serve this request",
-                user_message="No AI Horde worker can make this picture right now.",
+                user_message=HORDE_NO_WORKER,
             ) from None
 
     async def _run(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.errors import (
+    HORDE_NO_KUDOS,
+    HORDE_REFUSES_BOT,
     ProviderAuthFailed,
     ProviderError,
     ProviderMisconfigured,
@@ -46,8 +48,7 @@ def horde_error(status: int, body: dict[str, Any], retry_after: float | None) ->
     if code in QUOTA_CODES:
         return ProviderQuotaExhausted(
             detail,
-            user_message="The AI Horde asks for kudos for this request, which the bot's "
-            "account does not have; the operator has been told.",
+            user_message=HORDE_NO_KUDOS,
         )
     if status == 401 or code == "InvalidAPIKey":
         return ProviderAuthFailed(detail)
@@ -55,8 +56,7 @@ def horde_error(status: int, body: dict[str, Any], retry_after: float | None) ->
         # AnonForbidden, NotTrusted, TimeoutIP, account flags: the bot's standing, not the user.
         return ProviderAuthFailed(
             detail,
-            user_message="The AI Horde is not accepting the bot's requests right now; "
-            "the operator has been told.",
+            user_message=HORDE_REFUSES_BOT,
         )
     if status == 429:
         return ProviderRateLimited(detail, retry_after=retry_after or DEFAULT_RETRY_AFTER)

@@ -35,6 +35,7 @@ from bot.core.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     ProviderUnreachable,
+    too_large_text,
 )
 from bot.core.generation import canvases
 from bot.core.generation.providers.base import (
@@ -85,10 +86,7 @@ def response_cap(max_image_bytes: int) -> int:
 def too_large(what: str, limit: int) -> ProviderBadOutput:
     return ProviderBadOutput(
         f"openai {what} over {limit:,} bytes",
-        user_message=(
-            f"The image service sent back more than {limit / 1_000_000:.0f} MB, "
-            "more than this bot accepts, so nothing was posted."
-        ),
+        user_message=too_large_text(round(limit / 1_000_000)),
     )
 
 

@@ -7,6 +7,13 @@ from hypothesis import strategies as st
 
 from bot.adapters.discord.render import error_text, history_text, result_embed, shown
 from bot.core.errors import UserFacingError
+from bot.core.language import (
+    ENGLISH,
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    Text,
+    UserText,
+)
 from bot.core.models import Status
 from bot.core.requests.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
@@ -105,7 +112,10 @@ def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: s
     user_reason = head.split(" · failed: ", 1)[1]
     assert displayed(user_reason).rstrip("…") in as_typed(reason or "?")
     assert displayed(user_prompt).rstrip("…") in as_typed(g.prompt)
-    message = error_text(UserFacingError(f"There is no style called “{reason}”."))
-    assert displayed(message.removeprefix("⚠️ ")) == as_typed(
+    refused = UserFacingError(Text("There is no style called “{name}”.", name=UserText(reason)))
+    message = error_text(refused, ENGLISH)
+    # The isolates around the user's words are ours (bot/core/language.py), the rest as typed.
+    isolates = str.maketrans("", "", FIRST_STRONG_ISOLATE + POP_DIRECTIONAL_ISOLATE)
+    assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == as_typed(
         f"There is no style called “{reason}”."
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.errors import InvalidRequest, UserFacingError
+from bot.core.errors import InvalidRequest, UserFacingError, english
 from bot.core.generation.providers.base import Capabilities
 from bot.core.generation.queue import EmbeddedRedis
 from bot.core.limits.quotas import Limits, QuotaBook, reset_phrase
@@ -93,7 +93,7 @@ async def test_admins_may_lower_but_never_raise(service: GenerationService) -> N
         await service.set_scope_limits(GROUP, per_user=6, per_scope=None)
     assert await service.set_scope_limits(GROUP, per_user=1, per_scope=None) == (1, 8)
     await service.settled(await submit(service, user(1)))
-    with pytest.raises(UserFacingError, match="used your 1 pictures"):
+    with pytest.raises(UserFacingError, match="used your 1 picture for today"):
         await submit(service, user(1))
     # Another chat keeps the operator's limits.
     other = Scope(platform="telegram", id="-200")
@@ -158,4 +158,4 @@ async def test_counts_lost_by_redis_are_rebuilt_from_the_store(tmp_path: Path) -
 
 def test_reset_phrase() -> None:
     at = datetime(2026, 1, 1, 20, 40, tzinfo=UTC).timestamp()
-    assert reset_phrase(at) == "at 00:00 UTC (in 3 h 20 min)"
+    assert english(reset_phrase(at)) == "at 00:00 UTC (in 3 h 20 min)"

@@ -145,7 +145,7 @@ async def test_a_picture_on_a_chain_that_takes_none_is_refused_before_queueing(
 @pytest.mark.parametrize(
     ("data", "answer"),
     [
-        (b"\xff" * 12_000_000, "That picture is 12.0 MB; the most this bot takes is 10 MB"),
+        (b"\xff" * 12_000_000, "That picture is 12 MB; the most this bot takes is 10 MB"),
         (bomb_png(20000, 20000), "more than the 16,000,000 pixels this bot takes"),
         (b"just some text, in a file named cat.png\n" * 40, "not a picture the bot can read"),
     ],

@@ -34,9 +34,9 @@ CODES = {
 
 def test_every_kind_has_its_own_code_and_words() -> None:
     assert {kind.code for kind in CODES} == set(CODES.values())
-    assert len({kind.user_message for kind in CODES}) == len(CODES)
+    assert len({kind().user_message for kind in CODES}) == len(CODES)
     for kind in CODES:  # "busy" is said only of a service that is busy
-        assert ("busy" in kind.user_message) == (kind is ProviderUnavailable)
+        assert ("busy" in kind().user_message) == (kind is ProviderUnavailable)
 
 
 def raising(exc: Exception) -> httpx.MockTransport:
