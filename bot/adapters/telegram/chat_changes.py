@@ -31,6 +31,7 @@ from bot.adapters.telegram.chat_rights import GONE, ChatRights
 from bot.adapters.telegram.delivery_handle import STATUS_MESSAGE
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.render import say_plain
+from bot.core.errors import english, failure_words
 from bot.core.language import ENGLISH, Text
 from bot.core.models import MOVED_FROM_CHAT, Generation, Requester, Scope
 
@@ -44,10 +45,12 @@ SEND_AGAIN = Text(
     "This group was just upgraded to a supergroup, and your command reached me under its old "
     "id: nothing was made or counted. Please send it again."
 )
-REMOVED_FROM_GROUP = (
+REMOVED_FROM_GROUP = Text(
     "The bot was removed from this chat before the picture was made; nothing more was spent."
 )
-BLOCKED = "You blocked the bot before the picture was made; nothing more was spent."
+BLOCKED = Text("You blocked the bot before the picture was made; nothing more was spent.")
+# A cancelled request's reason, read back in its requester's language (bot/core/errors.py).
+failure_words(REMOVED_FROM_GROUP, BLOCKED)
 
 
 class Membership:
@@ -72,7 +75,8 @@ class Membership:
             return
         private = change.chat.type == ChatType.PRIVATE
         log.info("removed from chat %s (%s)", change.chat.id, change.new_chat_member.status)
-        await self._cancel_scope(scope_of(update), BLOCKED if private else REMOVED_FROM_GROUP)
+        reason = english(BLOCKED if private else REMOVED_FROM_GROUP)
+        await self._cancel_scope(scope_of(update), reason)
 
     async def on_member(self, update: Update, _context: Context) -> None:
         if update.chat_member is not None:
