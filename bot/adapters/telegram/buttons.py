@@ -242,7 +242,8 @@ class Buttons:
         query = callback_query(update)
         _, message = await self._pressed_row(update, button)
         info = await self.service.info(button.generation_id, requester_of(update), scope_of(update))
-        text = info_text(info, await self.answers.reader(update))
+        style = self.service.styles.find(info.style)  # its name in the reader's words
+        text = info_text(info, await self.answers.reader(update), style)
         if len(text) <= ALERT_LIMIT:
             await answer_press(query, text, alert=True)
             return

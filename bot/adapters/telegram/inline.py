@@ -316,7 +316,8 @@ class InlineMode:
             return
         if isinstance(button, Info):
             info = await self.service.info(generation.id, requester, scope)
-            await answer_press(query, shorten(info_text(info, locale), ALERT_LIMIT), alert=True)
+            shown = info_text(info, locale, self.service.styles.find(info.style))
+            await answer_press(query, shorten(shown, ALERT_LIMIT), alert=True)
             return
         await self._follow_up(query, button, requester, scope)
 

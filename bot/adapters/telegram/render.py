@@ -201,7 +201,7 @@ def error_words(text: Text, locale: str) -> str:
     return "❌ " + say(text, locale)
 
 
-def info_text(info: Info, locale: str = ENGLISH) -> str:
+def info_text(info: Info, locale: str = ENGLISH, style: Style | None = None) -> str:
     """What the Info button shows, as plain text (an alert has no parse mode; a reply
     escapes it): seeds, sizes, provider and model and time first, the prompt last, so a
     shortened alert loses only the end of the prompt."""
@@ -219,7 +219,7 @@ def info_text(info: Info, locale: str = ENGLISH) -> str:
         lines.append(
             say_plain(Text("⏱ {seconds} s", seconds=Number(round(info.seconds, 1))), locale)
         )
-    lines.append(f"🎨 {info.style}")
+    lines.append(f"🎨 {style_label(style, locale) if style else info.style}")
     if info.strength is not None:
         strength = Number(info.strength)
         lines.append(
