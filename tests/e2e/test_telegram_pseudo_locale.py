@@ -196,3 +196,27 @@ async def test_every_admin_command_is_pseudo_localised(tmp_path: Path) -> None:
         typed = ("Neon Noir", "Mine", "maybe", "neon {prompt}, rain")  # the recipe, exported
         assert_pseudo_localised(texts_received(bot, start), verbatim(bot, *typed))
         del pictures
+
+
+async def test_inline_mode_is_pseudo_localised(tmp_path: Path) -> None:
+    """The inline answers (a hint, a refusal, "Make this picture"), the placeholder, the
+    picture it becomes with its buttons, and the presses on it."""
+    async with telegram_harness(tmp_path, fake={"inline_enabled": True}) as bot:
+        t, fake = bot.telegram, bot.telegram.fake
+        await reads_pseudo(bot, ALICE)
+        start = len(fake.calls)
+        for typed in ("", "a cat --bogus 1", "a cat strength:0.5"):
+            query = t.inline_query(ALICE, typed)
+            await eventually(lambda q=query: fake.inline.queries[q].answered_at, message=typed)
+        query = t.inline_query(ALICE, "a lighthouse at dusk", chat_type="group")
+        await eventually(lambda: fake.inline.queries[query].answered_at, message="the answer")
+        message = t.choose(ALICE, query, "make")
+        row = await eventually(
+            lambda: [r for r in bot.rows() if r["status"] == "delivered"], 30, message="the row"
+        )
+        for action in ("i", "r"):  # Info (an alert), Reroll ("on it")
+            t.inline_press(ALICE, message.id, f"ib:{action}:{row[0]['id']}")
+        await eventually(lambda: len(fake.calls_to("answerCallbackQuery")) >= 2, message="answers")
+        assert_pseudo_localised(
+            texts_received(bot, start), verbatim(bot, "a lighthouse at dusk", "a cat")
+        )

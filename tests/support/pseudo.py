@@ -17,7 +17,11 @@ import re
 from collections.abc import Iterable
 
 FSI, PDI = "\u2068", "\u2069"
-_TAG = re.compile(r"<[^<>]*>")
+# The markup the platforms' texts use (Telegram's HTML, the gallery's); `<prompt>` in a plain
+# text is words, not a tag.
+_TAG = re.compile(r"</?(?:b|i|u|s|a|code|pre|blockquote|tg-spoiler)(?:\s[^<>]*)?>")
+# A text shortened to fit a platform's limit may end inside catalogue text.
+_CUT = re.compile(r"⟦[^⟦⟧]*…$")
 # A block of machine text to copy as it is (an exported style's YAML, its keys English so
 # that any bot imports it): not words to read.
 _CODE_BLOCK = re.compile(r"<pre>.*?</pre>", re.DOTALL)
@@ -39,6 +43,7 @@ def leftover(text: str, verbatim: Iterable[str] = ()) -> str:
     previous = None
     while previous != shown:
         previous, shown = shown, _BRACKETED.sub(" ", shown)
+    shown = _CUT.sub(" ", shown)
     for token in sorted(set(verbatim), key=len, reverse=True):
         if token:
             shown = shown.replace(token, " ")

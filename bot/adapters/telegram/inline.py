@@ -47,9 +47,11 @@ from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.identity import requester_of
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
 from bot.adapters.telegram.render import (
+    MESSAGE_LIMIT,
     error_text,
     error_words,
     escape,
+    escape_rendered,
     info_text,
     plain,
     say,
@@ -117,12 +119,14 @@ def placeholder_keyboard(locale: str) -> InlineKeyboardMarkup:
 
 
 def refusal(text: str, locale: str) -> InlineQueryResultArticle:
-    """A refusal as a result; `text` is the reason, plain, already in `locale`."""
+    """A refusal as a result; `text` is the reason, plain, already rendered in `locale` (its
+    user text stripped and isolated there: the isolates stay)."""
+    shown = "❌ " + escape_rendered(shorten(text, MESSAGE_LIMIT - 10))
     return InlineQueryResultArticle(
         id=REFUSED,
         title=say_plain(Text("Can't make this picture"), locale),
-        description=shorten(plain(text), 200),
-        input_message_content=InputTextMessageContent(error_text(text), parse_mode=ParseMode.HTML),
+        description=shorten(text, 200),
+        input_message_content=InputTextMessageContent(shown, parse_mode=ParseMode.HTML),
     )
 
 

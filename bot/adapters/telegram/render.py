@@ -84,6 +84,13 @@ def escape(text: str) -> str:
     return html.escape(strip_bidi(text)).replace("@", NO_MENTION)
 
 
+def escape_rendered(text: str) -> str:
+    """A text already rendered from the catalogue (its user text stripped and isolated by
+    `say_plain`), for an HTML-mode message: markup escaped, @usernames inert, the isolates
+    kept."""
+    return html.escape(text).replace("@", NO_MENTION)
+
+
 def plain(text: str) -> str:
     """Text shown without parse mode (button labels, callback alerts): bidi removed."""
     return strip_bidi(text)
