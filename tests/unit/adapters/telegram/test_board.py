@@ -6,7 +6,9 @@ import asyncio
 
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.core.language import PSEUDO
 from bot.core.models import Requester, Scope
+from tests.support.pseudo import assert_pseudo_localised
 
 GROUP, PRIVATE = -100123, 42
 INTERVAL = 0.2
@@ -149,3 +151,26 @@ def test_a_board_that_cannot_be_sent_falls_back_to_a_reply_and_drops_nothing() -
     assert status_id == 900 and anchor.replies == [QUEUED.message]
     assert tracked == [(GROUP, 900, QUEUED.message)] and paid == [True]
     assert boards.owed(GROUP) == 1  # owed its picture, listed on no board
+
+
+def test_the_board_speaks_the_communitys_language() -> None:
+    """The board is everyone's: it is worded in the locale it was folded with (the
+    community's), names and prompts isolated, every wording of it catalogue text."""
+
+    async def run() -> Recorder:
+        recorder = Recorder()
+        _, boards = make(recorder)
+        for command in range(1, 13):  # past the ten listed: "… and 2 more"
+            await boards.fold(GROUP, command, "Ann", f"fox {command}", locale="ru")
+        await boards.fold(GROUP, 13, "Bo", "owl", locale=PSEUDO)
+        await asyncio.sleep(INTERVAL + 0.1)
+        for command in range(1, 14):
+            boards.settle(GROUP, command)
+        await asyncio.sleep(INTERVAL + 0.1)
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert recorder.sent[0][1].startswith("⏳ Здесь оживлённо: в пути 1 картинка.")
+    shown = [("board", text) for _, _, text, _ in recorder.edits]
+    assert shown[0][1].endswith("\n⟦… åñd 3 möré⟧")
+    assert_pseudo_localised(shown, verbatim=("Ann", "Bo"))
