@@ -439,6 +439,10 @@ WORKER_LOST: Final = Text("The worker making this picture stopped repeatedly; pl
 NO_PROVIDER: Final = Text("No configured image service can make this picture.")
 CENSORED: Final = Text("The image service blocked the result as unsafe, so nothing was posted.")
 NOT_MADE: Final = Text("The picture could not be made.")
+NO_IMAGE: Final = Text("The image service sent no image.")
+NOT_AN_IMAGE: Final = Text("The image service sent something that is not an image.")
+NO_IDEAS: Final = Text("The image service had nothing to say.")
+IDEAS_REFUSED: Final = Text("The prompts found for this picture are not allowed here.")
 
 
 # A provider's own refusals, beyond its class's words.
@@ -494,6 +498,8 @@ FAILURE_WORDS: Final = {
     "worker_lost": WORKER_LOST,
     "no_provider": NO_PROVIDER,
     "censored": CENSORED,
+    "bad_image": NOT_AN_IMAGE,
+    "no_suggestions": NO_IDEAS,
     "expired": Text("This request waited too long and was cancelled. Please try again."),
     "delivery_expired": Text("The picture was made but could not be posted in time."),
     "delivery_failed": Text("The picture was made but could not be posted."),
@@ -509,7 +515,7 @@ def failure_text(code: str | None, reason: str | None) -> Text:
         if known is not None:
             return known
         for shape in _FAILURE_SHAPES:
-            found = _read_back(shape, reason)
+            found = read_back(shape, reason)
             if found is not None:
                 return found
         if code in VERBATIM_CODES:
@@ -532,6 +538,8 @@ _FAILURE_SHAPES: list[Text] = [
     HORDE_NO_KUDOS,
     HORDE_REFUSES_BOT,
     HORDE_NO_WORKER,
+    NO_IMAGE,
+    IDEAS_REFUSED,
 ]
 
 
@@ -545,32 +553,44 @@ def failure_words(*examples: Text) -> None:
     _failure_words_by_english.cache_clear()
 
 
-def _read_back(shape: Text, reason: str) -> Text | None:
-    """`reason` as `shape`'s message with the parameters it was rendered with, if it is."""
+def read_back(shape: Text, stored: str) -> Text | None:
+    """`stored` (an English rendering a row keeps) as `shape`'s message with the parameters it
+    was rendered with, if it is one; a parameter that is itself a `Text` is read back against
+    the example's."""
     forms = (shape.message,) if shape.plural is None else (shape.message, shape.plural)
     for form in forms:
-        match = _pattern(form).fullmatch(reason)
+        match = _pattern(form).fullmatch(stored)
         if match is None:
             continue
-        kinds = {name: type(value) for name, value in shape.params.items()}
         values: dict[str, object] = {}
         for name, value in match.groupdict().items():
-            number = _number(value)
-            if kinds.get(name) is Number and number is None:
-                return None
-            values[name] = (
-                Number(number)
-                if kinds.get(name) is Number and number is not None
-                else UserText(value)
-                if kinds.get(name) is UserText
-                else value
-            )
-        if shape.plural is None:
-            return Text(shape.message, **values)
-        count = values.pop("count")
-        assert isinstance(count, Number)
-        return Plural(shape.message, shape.plural, int(count.value), **values)
+            typed = _typed(shape.params.get(name), value)
+            if typed is None:
+                break
+            values[name] = typed
+        else:
+            return _rebuilt(shape, values)
     return None
+
+
+def _typed(example: object, value: str) -> object | None:
+    """`value` as the kind of parameter `example` is, or None when it cannot be one."""
+    if isinstance(example, Text):
+        return read_back(example, value)
+    if isinstance(example, Number):
+        number = _number(value)
+        return None if number is None else Number(number)
+    if isinstance(example, UserText):
+        return UserText(value)
+    return value
+
+
+def _rebuilt(shape: Text, values: dict[str, object]) -> Text:
+    if shape.plural is None:
+        return Text(shape.message, **values)
+    count = values.pop("count")
+    assert isinstance(count, Number)
+    return Plural(shape.message, shape.plural, int(count.value), **values)
 
 
 @cache

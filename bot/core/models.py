@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Literal, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, model_validator
+
+from bot.core.language import CATALOGUES, ENGLISH, Number, Text
 
 AspectRatio = Literal["1:1", "3:2", "2:3", "16:9", "9:16"]
 ASPECT_RATIOS: tuple[AspectRatio, ...] = ("1:1", "3:2", "2:3", "16:9", "9:16")
@@ -203,15 +205,30 @@ class EditRequest(Frozen):
         return self.action in ("zoom", "pan", "square")
 
     @property
-    def words(self) -> str:
-        """What was done, for the Info."""
+    def text(self) -> Text:
+        """What was done, for the Info, in the reader's words."""
         if self.action == "zoom":
-            return f"zoomed out {self.factor:g}x"
+            return Text("zoomed out {factor}x", factor=Number(self.factor or 0))
         if self.action == "pan":
-            return f"panned {self.direction}"
-        return {"region": "region repainted", "words": "edited by words"}.get(
-            self.action, "made square"
-        )
+            return PANNED[self.direction or "left"]
+        if self.action == "region":
+            return Text("region repainted")
+        if self.action == "words":
+            return Text("edited by words")
+        return Text("made square")
+
+    @property
+    def words(self) -> str:
+        """`text` in English (what the row's note keeps)."""
+        return CATALOGUES.render(self.text, ENGLISH)
+
+
+PANNED: dict[str, Text] = {
+    "left": Text("panned left"),
+    "right": Text("panned right"),
+    "up": Text("panned up"),
+    "down": Text("panned down"),
+}
 
 
 class ImagineCommand(Frozen):
@@ -399,6 +416,11 @@ class Info(Frozen):
     # picture followed them, in plain words (None: the request had none).
     references_note: str | None = None
     tiles: tuple[str, ...] = ()  # compare / permutations: each tile's label, in tile order
+    # The three notes in the reader's words (each `*_note` above is its English), for the
+    # adapter to render in the reader's locale (bot/core/requests/notes.py).
+    crop_text: InstanceOf[Text] | None = None
+    edit_text: InstanceOf[Text] | None = None
+    references_text: InstanceOf[Text] | None = None
 
 
 class StatusUpdate(Frozen):

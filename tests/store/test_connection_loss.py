@@ -105,7 +105,7 @@ async def test_a_request_that_cannot_be_stored_is_refused_plainly(
         request = values()
         with pytest.raises(StoreUnavailable) as refused:
             await store.insert_generation(request)
-        assert str(refused.value) == StoreUnavailable.words
+        assert str(refused.value) == StoreUnavailable().message
         assert "database" in str(refused.value) and "nothing was saved" in str(refused.value)
         await relay.start()
         assert await store.get(request.id) is None

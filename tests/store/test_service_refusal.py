@@ -42,7 +42,7 @@ async def test_an_outage_refuses_plainly_and_keeps_nothing(stack: Any) -> None:
     await relay.cut()
     with pytest.raises(StoreUnavailable) as refused:
         await service.submit(prepared, TARGET)
-    assert refused.value.message == StoreUnavailable.words
+    assert refused.value.message == StoreUnavailable().message
     await relay.start()
     assert await service.store.count_by_status() == {}
     assert await queue.depth() == 0

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from arq.connections import ArqRedis
 
-from bot.core import faults, metrics
+from bot.core import errors, faults, metrics
 from bot.core.delivery.acknowledgements import Acknowledgements
 from bot.core.delivery.offers import follow_ups_for
 from bot.core.delivery.recovery import Recovery, ResumeJob
@@ -77,8 +77,8 @@ class ResultChannel(Protocol):
     async def report_failure(self, generation: Generation) -> None: ...
 
 
-NO_IDEAS = ("no_suggestions", "The image service had nothing to say.")
-REFUSED_IDEAS = ("content_refused", "The prompts found for this picture are not allowed here.")
+NO_IDEAS = ("no_suggestions", english(errors.NO_IDEAS))
+REFUSED_IDEAS = ("content_refused", english(errors.IDEAS_REFUSED))
 
 
 class DeliveryCoordinator:
@@ -249,24 +249,18 @@ class DeliveryCoordinator:
         gen_id = generation.id
         describe = generation.kind is Kind.DESCRIBE
         if not event.pictures and not describe:
-            await self.fail(gen_id, "internal", "The image service sent no image.")
+            await self.fail(gen_id, "internal", english(errors.NO_IMAGE))
             return None
         try:
             # Decoding and composing the grid take CPU: off the event loop.
             result: StoredResult = await asyncio.to_thread(store_result, self._files, gen_id, event)
         except BadImage as exc:
-            await self.fail(
-                gen_id,
-                "bad_image",
-                f"The image service sent a picture the bot will not open ({exc}).",
-            )
+            await self.fail(gen_id, "bad_image", english(errors.unopenable_text(str(exc))))
             return None
         except OSError:
             raise
         except Exception:
-            await self.fail(
-                gen_id, "bad_image", "The image service sent something that is not an image."
-            )
+            await self.fail(gen_id, "bad_image", english(errors.NOT_AN_IMAGE))
             return None
         found = [*generation.suggestions, *event.suggestions]
         suggestions = await self._text_gate.screen(found)  # posted as the bot's own words

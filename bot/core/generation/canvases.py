@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
-from bot.core.errors import BadInputImage
+from bot.core.errors import BadInputImage, english
 from bot.core.generation.providers.sizing import RATIOS, nearest_aspect
 from bot.core.images.pixels import DEFAULT_MAX_PIXELS, inspect
 from bot.core.language import Text
@@ -218,7 +218,7 @@ def outpaint_canvas(picture: bytes, edit: EditRequest, max_side: int = CANVAS_SI
     mask.paste(0, (place_l, place_t, place_l + place_w, place_t + place_h))
     text = PngInfo()
     text.add_text(PLACEMENT, f"{place_l},{place_t},{place_w},{place_h}")
-    note = f"{edit.words}: the picture on a {width}x{height} canvas ({aspect}), the new area filled"
+    note = english(canvas_note(edit.text, f"{width}x{height}", aspect))
     return Canvas(picture, _png(mask, text), width, height, aspect, note)
 
 
@@ -274,3 +274,13 @@ def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=95)
     return out.getvalue()
+
+
+def canvas_note(edit: Text, size: str, aspect: str) -> Text:
+    """The Info's note of a picture grown onto a canvas (zoom, pan, square)."""
+    return Text(
+        "{edit}: the picture on a {size} canvas ({aspect}), the new area filled",
+        edit=edit,
+        size=size,
+        aspect=aspect,
+    )

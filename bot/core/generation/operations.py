@@ -15,6 +15,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, cast
 
+from bot.core.errors import english
 from bot.core.generation.canvases import padded
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import (
@@ -31,6 +32,7 @@ from bot.core.generation.providers.base import (
 from bot.core.generation.providers.common import chunks
 from bot.core.generation.providers.sizing import RATIOS, nearest_aspect
 from bot.core.images.pixels import crop_to_aspect, inspect
+from bot.core.language import Text
 from bot.core.messages import EDIT_OPERATIONS, JobMessage
 from bot.core.models import AspectRatio
 
@@ -180,5 +182,10 @@ async def _cropped(images: list[ProviderImage], made: str, wanted: AspectRatio) 
     return Outcome(
         model=first.model,
         images=tuple(cropped),
-        crop_note=f"made at {size} ({made}), cropped to {wanted}",
+        crop_note=english(crop_note(size, made, wanted)),
     )
+
+
+def crop_note(size: str, made: str, wanted: str) -> Text:
+    """The Info's note of a picture made at the provider's nearest ratio and cropped."""
+    return Text("made at {size} ({made}), cropped to {wanted}", size=size, made=made, wanted=wanted)

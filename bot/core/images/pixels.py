@@ -120,25 +120,12 @@ def load_input(
     a second JPEG appended after the end of the image as MPF and gain-map photos carry, a
     ZIP or HTML polyglot); a new encoding holds only what the decoder saw as the picture."""
     if max_bytes is not None and len(data) > max_bytes:
-        raise BadInputImage(
-            Text(
-                "That picture is {size} MB; the most this bot takes is {most} MB.",
-                size=Number(round(len(data) / 1_000_000, 1)),
-                most=Number(round(max_bytes / 1_000_000)),
-            )
-        )
+        raise _too_heavy(len(data), max_bytes)
     try:
         with Image.open(io.BytesIO(data), formats=INPUT_FORMATS) as image:
             width, height = image.size
             if width * height > max_pixels or width <= 0 or height <= 0:
-                raise BadInputImage(
-                    Text(
-                        "That picture has more than the {most} pixels this bot takes "
-                        "({size}). Please send a smaller one.",
-                        most=Number(max_pixels),
-                        size="x".join(map(str, image.size)),
-                    )
-                )
+                raise _too_many_pixels(max_pixels, "x".join(map(str, image.size)))
             fmt = image.format or ""
             animated = bool(getattr(image, "is_animated", False))
             upright = image.getexif().get(0x0112, 1) in (0, 1)
@@ -156,15 +143,38 @@ def load_input(
     except BadInputImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise BadInputImage(
+        raise _too_many_pixels(max_pixels) from None
+    except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError):
+        raise _unreadable() from None
+
+
+def _too_heavy(size: int, max_bytes: int) -> BadInputImage:
+    return BadInputImage(
+        Text(
+            "That picture is {size} MB; the most this bot takes is {most} MB.",
+            size=Number(round(size / 1_000_000, 1)),
+            most=Number(round(max_bytes / 1_000_000)),
+        )
+    )
+
+
+def _too_many_pixels(max_pixels: int, size: str | None = None) -> BadInputImage:
+    if size is None:
+        return BadInputImage(
             Text(
                 "That picture has more than the {most} pixels this bot takes. "
                 "Please send a smaller one.",
                 most=Number(max_pixels),
             )
-        ) from None
-    except (UnidentifiedImageError, OSError, ValueError, EOFError, SyntaxError):
-        raise _unreadable() from None
+        )
+    return BadInputImage(
+        Text(
+            "That picture has more than the {most} pixels this bot takes "
+            "({size}). Please send a smaller one.",
+            most=Number(max_pixels),
+            size=size,
+        )
+    )
 
 
 def _unreadable() -> BadInputImage:

@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Mapping
 
 from bot.core.delivery.offers import edits_possible
-from bot.core.errors import InvalidRequest
+from bot.core.errors import InvalidRequest, english
 from bot.core.generation.canvases import Canvas, check_mask, outpaint_canvas
 from bot.core.generation.picture_threads import in_background
 from bot.core.generation.providers.base import Capabilities
@@ -39,7 +39,8 @@ from bot.core.requests.history import History
 REGION_STRENGTH = 0.8  # a repainted region may change a lot, but starts from what was there
 OUTPAINT_STRENGTH = 1.0  # a new area starts from a flat fill: nothing there to keep
 WORDS_STRENGTH = 0.6
-NO_EDITS = "None of the image services this bot uses can edit a picture."
+NO_EDITS_TEXT = Text("None of the image services this bot uses can edit a picture.")
+NO_EDITS = english(NO_EDITS_TEXT)  # the English, for adapters not rendering the Text yet
 NOTE_WORDS = 120  # how much of an instruction the Info's note repeats
 
 
@@ -90,7 +91,7 @@ class EditActions:
             if mask is None:
                 raise InvalidRequest(Text("Vary (Region) needs a mask of the area to change."))
             checked = await in_background(check_mask, mask, (image.width, image.height))
-        note = f"{edit.words} (image {index})"
+        note = english(image_note(edit.text, index))
         return Canvas(picture, checked or b"", image.width, image.height, generation.aspect, note)
 
     async def prepare(
@@ -143,3 +144,8 @@ class EditActions:
             mask=canvas.mask or None,
             edit_note=canvas.note,
         )
+
+
+def image_note(edit: Text, index: int) -> Text:
+    """The Info's note of an edit of one image (a region repainted, an edit by words)."""
+    return Text("{edit} (image {index})", edit=edit, index=index)

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Mapping
 
 from bot.core.delivery.offers import follow_ups_for
-from bot.core.errors import InvalidRequest, NotFound
+from bot.core.errors import InvalidRequest, NotFound, english
 from bot.core.generation.providers.base import Capabilities
 from bot.core.images.files import ImageFiles
 from bot.core.language import Text
@@ -31,6 +31,7 @@ from bot.core.models import (
 from bot.core.requests.access import Need
 from bot.core.requests.admission import Admission, PreparedRequest
 from bot.core.requests.history import History
+from bot.core.requests.notes import note_text, references_text
 
 
 class FollowUpActions:
@@ -203,6 +204,7 @@ class FollowUpActions:
         seconds = None
         if generation.finished_at is not None:
             seconds = generation.finished_at - (generation.started_at or generation.created_at)
+        references = await self._references_text(generation)
         return Info(
             generation_id=generation.id,
             kind=generation.kind,
@@ -216,26 +218,22 @@ class FollowUpActions:
             model=generation.model,
             seconds=seconds,
             crop_note=generation.crop_note,
+            crop_text=note_text(generation.crop_note),
             strength=generation.strength,
             parent_id=generation.parent_id,
             parent_index=generation.parent_index,
             edit_note=generation.edit_note,
-            references_note=await self._references_note(generation),
+            edit_text=note_text(generation.edit_note),
+            references_note=None if references is None else english(references),
+            references_text=references,
             tiles=await self._admission.plans.tile_labels(generation),
         )
 
-    async def _references_note(self, generation: Generation) -> str | None:
+    async def _references_text(self, generation: Generation) -> Text | None:
         """Whether the picture followed the request's style reference pictures, plainly."""
         given = len(await asyncio.to_thread(self._files.references, generation.id))
         if not given:
             return None
-        pictures = f"{given} style reference picture{'s' if given > 1 else ''}"
         caps = self._capabilities.get(generation.provider or "")
-        if caps is None:
-            return f"{pictures} given."
-        if caps.style_references:
-            return f"Followed {pictures}."
-        return (
-            f"{pictures.capitalize()} given, but {generation.provider} cannot follow reference "
-            "pictures: made from the prompt and style alone."
-        )
+        follows = None if caps is None else caps.style_references
+        return references_text(given, generation.provider, follows)

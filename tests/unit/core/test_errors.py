@@ -17,6 +17,8 @@ from bot.core.errors import (
     HORDE_NO_KUDOS,
     HORDE_NO_WORKER,
     HORDE_REFUSES_BOT,
+    IDEAS_REFUSED,
+    NO_IMAGE,
     NOT_MADE,
     RETRYING_WORDS,
     BudgetExhausted,
@@ -104,6 +106,8 @@ def every_failure() -> list[Text]:
         HORDE_REFUSES_BOT,
         HORDE_NO_WORKER,
         NOT_MADE,
+        NO_IMAGE,
+        IDEAS_REFUSED,
     ]
 
 

@@ -116,6 +116,7 @@ def test_history_lines_and_errors_show_user_text_as_typed(prompt: str, reason: s
     message = error_text(refused, ENGLISH)
     # The isolates around the user's words are ours (bot/core/language.py), the rest as typed.
     isolates = str.maketrans("", "", FIRST_STRONG_ISOLATE + POP_DIRECTIONAL_ISOLATE)
-    assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == as_typed(
-        f"There is no style called “{reason}”."
+    # The person's words are escaped on their own, so their own first line loses its indent too.
+    assert displayed(message.removeprefix("⚠️ ").translate(isolates)) == (
+        f"There is no style called “{as_typed(reason)}”."
     )
