@@ -40,11 +40,10 @@ from bot.core.ports import DeliveryHandles
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.button_data import RowButton
 from bot.core.requests.buttons import EditBack, EditByWords, EditImage, EditMenu
+from bot.core.requests.edits import NO_EDITS_TEXT
 from bot.core.requests.service import GenerationService
 
 NOT_MODIFIED = "message is not modified"
-# The core's words (bot/core/requests/edits.py), in the catalogue where this adapter says them.
-NO_EDITS = Text("None of the image services this bot uses can edit a picture.")
 
 
 def edit_words_prompt(generation_id: str, index: int, locale: str) -> str:
@@ -93,7 +92,7 @@ class EditButtons:
         generation, _ = await self.editable_row(update, context, button)
         query, locale = callback_query(update), generation.locale
         if not generation.follow_ups.edits:
-            await answer_press(query, say_plain(NO_EDITS, locale), alert=True)
+            await answer_press(query, say_plain(NO_EDITS_TEXT, locale), alert=True)
             return
         await self._show(query, edit_keyboard(generation, 1), say_plain(editing(1), locale))
 

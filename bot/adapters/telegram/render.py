@@ -226,15 +226,20 @@ def info_text(info: Info, locale: str = ENGLISH, style: Style | None = None) -> 
         lines.append(
             say_plain(Text("⏱ {seconds} s", seconds=Number(round(info.seconds, 1))), locale)
         )
-    lines.append(f"🎨 {style_label(style, locale) if style else info.style}")
+    lines.append(f"🎨 {style_name(style, locale) if style else info.style}")
     if info.strength is not None:
         strength = Number(info.strength)
         lines.append(
             say_plain(Text("🖼 from a picture, strength {strength}", strength=strength), locale)
         )
-    for mark, note in (("🪄", info.edit_note), ("✂️", info.crop_note), ("🖼", info.references_note)):
-        if note:
-            lines.append(f"{mark} {note}")
+    notes = (
+        ("🪄", info.edit_text, info.edit_note),
+        ("✂️", info.crop_text, info.crop_note),
+        ("🖼", info.references_text, info.references_note),
+    )
+    for mark, words, note in notes:  # the note's words in the reader's language, when known
+        if words is not None or note:
+            lines.append(f"{mark} {say_plain(words, locale) if words is not None else note}")
     if info.tiles:
         lines.append("🔢 " + " · ".join(f"{i}: {t}" for i, t in enumerate(info.tiles, 1)))
     lines.append(f"📝 {info.prompt}")
