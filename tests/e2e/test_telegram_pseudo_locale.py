@@ -10,6 +10,7 @@ checked per language in tests/unit/adapters/telegram/test_command_list.py.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,33 @@ async def test_inline_mode_is_pseudo_localised(tmp_path: Path) -> None:
         assert_pseudo_localised(
             texts_received(bot, start), verbatim(bot, "a lighthouse at dusk", "a cat")
         )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_gallery_commands_are_pseudo_localised(tmp_path: Path) -> None:
+    """/gallery with the web gallery on: a person's own link, a group's link in the
+    community's language (set to the pseudo-locale here), the admin's private link, and the
+    admins' switches."""
+    gallery = {
+        "public_url": "http://gallery.test",
+        "web_port": free_port(),
+        "web_host": "127.0.0.1",
+    }
+    async with telegram_harness(tmp_path, **gallery) as bot:
+        t = bot.telegram
+        await reads_pseudo(bot, ALICE, ADMIN)
+        await bot.app.store.set_scope_language("telegram", str(GROUP), PSEUDO, True)
+        start = len(t.fake.calls)
+        await bot.answer(t.send(ALICE, ALICE, "/gallery"))
+        for command in ("/gallery", "/gallery off", "/gallery", "/gallery on", "/gallery revoke"):
+            await bot.answer(t.send(GROUP, ADMIN, command))
+        await bot.answer(t.send(GROUP, ALICE, "/gallery off"))  # not an admin
+        await bot.answer(t.send(GROUP, ADMIN, "/gallery sideways"))
+        # Babel words the link's lifetime; the pseudo-locale formats numbers as English does.
+        durations = ("hours", "hour", "seconds", "second")
+        assert_pseudo_localised(texts_received(bot, start), verbatim(bot, *durations))
