@@ -1,6 +1,7 @@
 """Refusals and failures on Telegram in the reader's language, through python-telegram-bot
 against the fake Bot API: a Russian user (`from.language_code: ru`) reads the core's words in
-Russian, while the history keeps the English and the code (bot/core/errors.py)."""
+Russian, while the history keeps the English and the code (bot/core/errors.py); an Arabic
+user reads hers right to left with her own Latin words isolated."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 from tests.support import rows
 from tests.support.telegram_harness import eventually, telegram_harness
 
-IVAN = 21
+IVAN, LAYLA = 21, 22  # a Russian and an Arabic Telegram user
+FSI, PDI = "\u2068", "\u2069"
 
 
 async def test_a_russian_user_reads_refusals_and_failures_in_russian(tmp_path: Path) -> None:
@@ -52,3 +54,17 @@ async def test_a_russian_user_reads_refusals_and_failures_in_russian(tmp_path: P
             ),
             message="the failure in Russian",
         )
+
+
+async def test_an_arabic_user_reads_a_refusal_with_their_latin_words_isolated(
+    tmp_path: Path,
+) -> None:
+    async with telegram_harness(tmp_path) as bot:
+        t = bot.telegram
+        t.add_user(LAYLA, "layla", language_code="ar")
+        typo = t.send(LAYLA, LAYLA, "/imagine a palm at dawn style:<b>nopestyle</b>")
+        reply = await bot.answer(typo)
+        # Right to left around, left to right inside the isolates; her markup stays text.
+        assert reply["text"].startswith(f"❌ لا يوجد نمط باسم «{FSI}<b>nopestyle</b>{PDI}».")
+        assert not any(e["type"] == "bold" for e in reply.get("entities", []))
+        assert bot.rows() == []  # refused before anything was queued

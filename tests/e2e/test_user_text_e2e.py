@@ -68,5 +68,7 @@ def test_echoed_text_in_an_error_has_no_bidi_control(stack: Stack) -> None:
     command = stack.telegram.send(GROUP, 12, "/imagine a cat style:\u202eevil<b>")
     reply = answer_to(stack, command)
     assert "There is no style called" in reply["text"]
-    assert not BIDI & set(reply["text"])
-    assert "evil<b>" in reply["text"]  # as Telegram shows it
+    # The person's words sit inside the isolates the bot puts around them (bot/core/language.py);
+    # none of their own bidi controls is left, inside or out.
+    assert "\u2068evil<b>\u2069" in reply["text"]  # as Telegram shows it
+    assert not BIDI & set(reply["text"].replace("\u2068evil<b>\u2069", ""))
