@@ -178,6 +178,27 @@ def problems(locale: str) -> list[str]:
                 found.extend(_message_problems(locale, expected, message))
         for message, errors in catalogue.check():
             found.extend(f"{locale}: {message.id!r}: {error}" for error in errors)
+    return found + _disagreements(locale)
+
+
+def _disagreements(locale: str) -> list[str]:
+    """Messages two areas share but word differently. A process reads a locale's areas as one
+    catalogue (the later area wins), so the adapter whose area lost would show the other's
+    words: one message, one wording."""
+    wordings: dict[tuple[object, object], tuple[str, object]] = {}
+    found = []
+    for domain in DOMAINS:
+        path = catalogue_path(locale, domain)
+        if not path.is_file():
+            continue
+        for message in read(path):
+            if not message.id or message.fuzzy:
+                continue
+            key = (message.id, message.context)
+            first = wordings.setdefault(key, (domain, message.string))
+            if first[1] != message.string:
+                name = _parts(message.id)[0]
+                found.append(f"{locale}: {name!r}: worded differently in {first[0]} and {domain}")
     return found
 
 

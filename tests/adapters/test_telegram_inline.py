@@ -62,7 +62,7 @@ async def test_inline_imagine_in_a_group_without_the_bot_becomes_the_picture(
         assert "Anime" in make["description"]
         assert fake.inline.queries[query].is_personal and fake.inline.queries[query].cache_time == 0
         message = t.choose(ALICE, query, "make")
-        assert "Making “a lighthouse at dusk”" in message.body["text"]
+        assert "Making “\u2068a lighthouse at dusk\u2069”" in message.body["text"]
 
         await eventually(lambda: "editMessageMedia" in edits_of(bot, message.id))
         row = await eventually(lambda: [r for r in bot.rows() if r["status"] == "delivered"])
@@ -90,7 +90,7 @@ async def test_refusals_are_results_and_an_empty_query_offers_recent_pictures(
         (typo,) = await answered(bot, t.inline_query(ALICE, "a cat style:anmie"))
         assert typo["id"] == "refused" and "Did you mean anime" in typo["description"]
         (flag,) = await answered(bot, t.inline_query(ALICE, "a cat --bogus 3"))
-        assert "Unknown option --bogus" in flag["description"]
+        assert "Unknown option \u2068--bogus\u2069" in flag["description"]
         assert bot.openai.images == [] and bot.rows() == []
 
         _inline_id, row = await made_inline(bot, ALICE, "a red fox in snow")

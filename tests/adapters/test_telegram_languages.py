@@ -141,3 +141,54 @@ async def test_setlanguage_is_for_admins_and_members_languages_win_unless_told(
         await bot.answer(t.send(GROUP, LAYLA, "/language ar"))
         layla = await bot.answer(t.send(GROUP, LAYLA, "/language"))
         assert layla["text"].startswith("لغة الرد الآن: العربية.")
+
+
+def answers_to_presses(bot: TelegramHarness) -> list[str]:
+    return [
+        str(c.params.get("text") or "") for c in bot.telegram.fake.calls_to("answerCallbackQuery")
+    ]
+
+
+async def test_a_russian_and_an_arabic_user_read_help_pictures_buttons_info_and_refusals(
+    tmp_path: Path,
+) -> None:
+    async with telegram_harness(tmp_path) as bot:
+        add_speakers(bot)
+        t = bot.telegram
+        help_ru = await bot.answer(t.send(IVAN, IVAN, "/help"))
+        assert "превращает ваши слова в картинки" in help_ru["text"]
+        help_ar = await bot.answer(t.send(LAYLA, LAYLA, "/help"))
+        assert "يحوّل كلماتك إلى صور" in help_ar["text"]
+
+        refused = await bot.answer(t.send(IVAN, IVAN, "/imagine a cat --bogus 1"))
+        assert refused["text"].startswith(f"Неизвестный параметр {FSI}--bogus{PDI}.")
+        assert "Как использовать: /imagine <промпт>" in refused["text"]
+        refused = await bot.answer(t.send(LAYLA, LAYLA, "/imagine a cat --bogus 1"))
+        assert refused["text"].startswith(f"خيار غير معروف {FSI}--bogus{PDI}.")
+
+        grid = t.send(IVAN, IVAN, "/imagine a birch forest count:2")
+        await bot.settled_row(grid)
+        (picture,) = t.replies_to(grid)
+        labels = [text for text, _ in buttons(picture)]
+        assert labels == [
+            "U1", "U2", "V1", "V2",
+            "🔁 Ещё раз", "🎨 Другой стиль", "✏️ Ремикс",
+            "🪄 Изменить", "ℹ️ Инфо", "🗑 Удалить",
+        ]  # fmt: skip
+        assert picture["caption"].startswith("a birch forest\n🎨 ")
+        assert "Photo" not in picture["caption"]  # the style's name is the catalogue's too
+        t.press(IVAN, picture, next(d for _, d in buttons(picture) if d.startswith("ib:i:")))
+        await eventually(lambda: answers_to_presses(bot), message="the Info alert")
+        info = answers_to_presses(bot)[-1]
+        assert info.startswith("🌱 Сид ") and "\n⏱ " in info and " с\n" in info
+        assert "\n🎨 Фото\n" in info  # the style's name in Russian too
+
+        single = t.send(LAYLA, LAYLA, "/imagine a palm at dawn")
+        await bot.settled_row(single)
+        (palm,) = t.replies_to(single)
+        labels = [text for text, _ in buttons(palm)]
+        assert labels[:2] == ["⬆️ تكبير", "🔀 تنويع"] and "ℹ️ معلومات" in labels
+        t.press(LAYLA, palm, next(d for _, d in buttons(palm) if d.startswith("ib:r:")))
+        await eventually(lambda: len(bot.rows()) == 3, message="the reroll's row")
+        queued = [str(c.params.get("text")) for c in t.fake.calls_to("sendMessage")]
+        assert queued[-1] == "⏳ في قائمة الانتظار…"  # the reroll's acknowledgement, in Arabic

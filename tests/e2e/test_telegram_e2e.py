@@ -119,7 +119,7 @@ def test_bad_input_is_answered_in_plain_words(shared: Stack) -> None:
     wait_for(lambda: all(t.replies_to(m) for m in (empty, unknown, flag)), 10, message="answers")
     assert "Usage: /imagine" in t.replies_to(empty)[0]["text"]
     assert "Did you mean anime" in t.replies_to(unknown)[0]["text"]
-    assert "Unknown option --bogus" in t.replies_to(flag)[0]["text"]
+    assert "Unknown option \u2068--bogus\u2069" in t.replies_to(flag)[0]["text"]
     assert shared.row_replying_to(unknown) is None
 
 

@@ -3,11 +3,15 @@ the catalogue.
 
 In `en_XA` every catalogue message reads `⟦Åççéñţéd⟧` (bot/catalogues.py `pseudo`), so a
 text shown in that locale is either inside those brackets, or user text / data, or it
-escaped the catalogue. `unlocalised` names what escaped.
+escaped the catalogue. `unlocalised` names what escaped (the web pages), `escaped` does it
+for Discord's payloads, and `assert_pseudo_localised` for texts collected as (where, text)
+pairs (Telegram): HTML tags dropped, entities read as characters, a `<pre>` block (an exported
+style) machine text, user text isolated by FSI ... PDI, digits, punctuation and emoji anywhere.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -111,3 +115,45 @@ def escaped(bodies: Iterable[Any], data: Iterable[str]) -> list[str]:
         for text in discord_texts(body)
         if not localised(without_data(text, kept))
     ]
+
+
+# The markup the platforms' texts use (Telegram's HTML, the gallery's); `<prompt>` in a plain
+# text is words, not a tag.
+_TAG = re.compile(r"</?(?:b|i|u|s|a|code|pre|blockquote|tg-spoiler)(?:\s[^<>]*)?>")
+# A text shortened to fit a platform's limit may end inside catalogue text.
+_CUT = re.compile(r"⟦[^⟦⟧]*…$")
+# A block of machine text to copy as it is (an exported style's YAML, its keys English so
+# that any bot imports it): not words to read.
+_CODE_BLOCK = re.compile(r"<pre>.*?</pre>", re.DOTALL)
+# Shown as they are in every language: request ids, image sizes (1024x1024).
+_ALWAYS_VERBATIM = (re.compile(r"\b[0-9a-f]{16}\b"), re.compile(r"\b\d+x\d+\b"))
+# Emoji that Unicode counts as letters (ℹ️ is "INFORMATION SOURCE", category Ll).
+_LETTERLIKE_EMOJI = str.maketrans("", "", "ℹ")
+
+
+def leftover(text: str, verbatim: Iterable[str] = ()) -> str:
+    """What of `text` is neither catalogue text, user text nor one of `verbatim`, when it
+    holds a letter; "" when the text is pseudo-localised."""
+    shown = _TAG.sub("", _CODE_BLOCK.sub(" ", text))
+    shown = html.unescape(shown).translate(_LETTERLIKE_EMOJI)
+    shown = _ISOLATED.sub(" ", shown)
+    # Catalogue text inside catalogue text (a rendered Text as another's parameter) nests.
+    previous = None
+    while previous != shown:
+        previous, shown = shown, _WRAPPED.sub(" ", shown)
+    shown = _CUT.sub(" ", shown)
+    for token in sorted(set(verbatim), key=len, reverse=True):
+        if token:
+            shown = shown.replace(token, " ")
+    for pattern in _ALWAYS_VERBATIM:
+        shown = pattern.sub(" ", shown)
+    return shown.strip() if any(char.isalpha() for char in shown) else ""
+
+
+def assert_pseudo_localised(texts: Iterable[tuple[str, str]], verbatim: Iterable[str] = ()) -> None:
+    """Every (where, text) is pseudo-localised; the failure lists each leak and where."""
+    allowed = tuple(verbatim)
+    leaks = [(where, text, left) for where, text in texts if (left := leftover(text, allowed))]
+    assert not leaks, "text that escaped the catalogue:\n" + "\n".join(
+        f"  {where}: {left!r} in {text!r}" for where, text, left in leaks
+    )

@@ -42,6 +42,18 @@ def test_a_catalogue_missing_a_message_or_a_placeholder_is_named(
     }
 
 
+def test_a_message_two_areas_word_differently_is_named(tmp_path: Path, monkeypatch) -> None:
+    """A locale's areas are read as one catalogue, so two wordings of one message would show
+    one adapter the other's words."""
+    locales = tmp_path / "locales"
+    shutil.copytree(ROOT / "bot" / "locales", locales)
+    monkeypatch.setattr(catalogues, "LOCALES_DIR", locales)
+    source = locales / "de" / "LC_MESSAGES" / "telegram.po"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace('msgstr "Remix"', 'msgstr "Neu mischen"'), encoding="utf-8")
+    assert catalogues.problems("de") == ["de: 'Remix': worded differently in discord and telegram"]
+
+
 @given(st.text())
 def test_the_pseudo_locale_keeps_every_placeholder(message: str) -> None:
     assert placeholders(catalogues.pseudo(message)) == placeholders(message) or (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from telegram import Bot, Update
@@ -27,7 +26,6 @@ from bot.adapters.telegram.command_list import set_command_lists
 from bot.adapters.telegram.commands import Commands
 from bot.adapters.telegram.community_styles import StyleCommands
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
-from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.inline import InlineMode
 from bot.adapters.telegram.inline_results import InlineResults
 from bot.adapters.telegram.intake import Intake
@@ -82,6 +80,12 @@ def flood_limiter(settings: Settings) -> FloodLimiter:
     )
 
 
+def answers_for(settings: Settings, service: GenerationService) -> Answers:
+    """Answers in the reader's language: the asker's, or the community's for what all read."""
+    gate = RefusalGate(settings.telegram_refusal_quiet_seconds)
+    return Answers(gate, service.locale, service.community_locale)
+
+
 def picture_downloads(bot: Bot, settings: Settings) -> PictureDownloads:
     return PictureDownloads(
         bot,
@@ -133,9 +137,9 @@ class TelegramAdapter:
         self.texts = Texts(self.application.bot)
         self.boards = GroupBoards(self.limiter, self.texts.send, self.texts.edit)
         self.status = self._status_editor()
-        self.moves = ChatMoves(service.move_chat)
+        self.moves = ChatMoves(service.move_chat, service.locale)
         self.delivery = self._delivery(service, handles)
-        answers = Answers(RefusalGate(settings.telegram_refusal_quiet_seconds), _readers(service))
+        answers = answers_for(settings, service)
         self.rights = ChatRights(self.application.bot)
         intake = Intake(service, self.boards, self.status, answers, self.rights)
         # Webhook deliveries are retried by Telegram on errors: handle each update_id once.
@@ -349,12 +353,3 @@ class TelegramAdapter:
 
     async def report_failure(self, generation: Generation) -> None:
         await self.delivery.report_failure(generation)
-
-
-def _readers(service: GenerationService) -> Callable[[Update], Awaitable[str]]:
-    """The language the person behind an update reads in, as the core resolves it."""
-
-    async def locale_of(update: Update) -> str:
-        return await service.locale(requester_of(update), scope_of(update))
-
-    return locale_of

@@ -14,6 +14,12 @@ from telegram.error import TelegramError
 
 from bot.adapters.telegram.answers import Refused
 from bot.adapters.telegram.identity import ADMIN_STATUSES, ANONYMOUS_ADMIN_ID
+from bot.core.language import Text
+
+# Whole sentences per refusal, so each language words them its own way.
+CHANGE_SETTINGS = Text("Only this chat's admins can change its settings.")
+SEE_SETTINGS = Text("Only this chat's admins can see its settings.")
+MANAGE_STYLES = Text("Only this chat's admins can manage its own styles.")
 
 
 async def is_admin(update: Update, bot: Bot) -> bool:
@@ -31,10 +37,10 @@ async def is_admin(update: Update, bot: Bot) -> bool:
     return member.status in ADMIN_STATUSES
 
 
-async def require_admin(update: Update, bot: Bot, doing: str = "change its settings") -> None:
-    """Raises `Refused` unless the sender administers this chat."""
+async def require_admin(update: Update, bot: Bot, refusal: Text = CHANGE_SETTINGS) -> None:
+    """Raises `Refused` (with `refusal`) unless the sender administers this chat."""
     if not await is_admin(update, bot):
-        raise Refused(f"Only this chat's admins can {doing}.")
+        raise Refused(refusal)
 
 
 async def may_act_for(update: Update, bot: Bot, who: str) -> bool:

@@ -16,12 +16,13 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.adapters.telegram.identity import requester_of
+from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.parsing import ParseError
 from bot.adapters.telegram.refusals import RefusalGate
-from bot.adapters.telegram.render import error_words, escape, plain, say_plain
+from bot.adapters.telegram.render import error_words, escape, plain, say, say_plain
 from bot.core.errors import UserFacingError
-from bot.core.language import ENGLISH
+from bot.core.language import ENGLISH, Text
+from bot.core.models import Requester, Scope
 
 log = logging.getLogger(__name__)
 
@@ -58,27 +59,45 @@ async def answer_press(
 
 
 class Refused(Exception):
-    """A command or button refused in the adapter's own words (HTML-safe, shown as is)."""
+    """A command or button refused in the adapter's own words: a catalogue text, rendered in
+    the reader's locale where it is answered (`Answers.on_error`)."""
 
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.message)
         self.text = text
+
+
+LocaleOf = Callable[[Requester, Scope], Awaitable[str]]
+
+
+async def _english(_requester: Requester, _scope: Scope) -> str:
+    return ENGLISH
 
 
 class Answers:
     def __init__(
-        self, refusals: RefusalGate, locale_of: Callable[[Update], Awaitable[str]] | None = None
+        self, refusals: RefusalGate, locale: LocaleOf = _english, community: LocaleOf = _english
     ) -> None:
         self.refusals = refusals
-        # The language the person behind an update reads in (the core's, see
-        # bot/core/language.py); without one, refusals are English.
-        self.locale_of = locale_of
+        # Who reads an answer: the asker's locale (the service's: one store read, made only
+        # for an answer that is not a request's), or the community's for what all read.
+        self.locale = locale
+        self.community = community
 
     async def reply(self, message: Message, text: str, **kwargs: object) -> Message:
         return await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True, **kwargs)  # type: ignore[arg-type]
 
-    async def refuse(self, update: Update, text: str) -> None:
-        """Answer a refused command; in a group, only the first per person per quiet period."""
+    async def reader(self, update: Update) -> str:
+        """The locale of the person an answer is for."""
+        return await self.locale(requester_of(update), scope_of(update))
+
+    async def community_reader(self, update: Update) -> str:
+        """The locale of a message everyone in the chat reads (the asker's in a private chat)."""
+        return await self.community(requester_of(update), scope_of(update))
+
+    async def refuse(self, update: Update, text: str, locale: str = ENGLISH) -> None:
+        """Answer a refused command (`text` already in `locale`); in a group, only the first
+        per person per quiet period."""
         message = update.effective_message
         assert message is not None
         if message.chat.type != ChatType.PRIVATE:
@@ -88,23 +107,21 @@ class Answers:
                 log.info("chat %s: kept a refusal to %s quiet", message.chat_id, who)
                 return
             if len(text) < 3900:  # the note must never push a reply past 4096 characters
-                text = f"{text}\n{gate.note}"
+                text = f"{text}\n{say(gate.note, locale)}"
         await self.reply(message, text)
 
     async def on_error(self, update: object, context: Context) -> None:
         """Every handler's errors: the expected ones answered, the rest logged."""
         error = context.error
-        locale = ENGLISH
-        if isinstance(error, UserFacingError) and isinstance(update, Update) and self.locale_of:
-            locale = await self.locale_of(update)
-        words = _words(error, locale)
-        if words is not None and isinstance(update, Update):
+        if _expected(error) and isinstance(update, Update) and update.effective_chat is not None:
+            locale = await self.reader(update)
+            words = _words(error, locale)
             query = update.callback_query
             if query is not None:
                 await answer_press(query, plain(words[1])[:ALERT_LIMIT], alert=True)
                 return
             if update.effective_message is not None:
-                await self.refuse(update, words[0])
+                await self.refuse(update, words[0], locale)
                 return
         if isinstance(error, TelegramError):
             log.warning("Telegram call failed: %s", error)
@@ -112,12 +129,15 @@ class Answers:
             log.error("handler failed", exc_info=error)
 
 
-def _words(error: BaseException | None, locale: str) -> tuple[str, str] | None:
-    """(reply in HTML, alert in plain text) for an expected error; None for the others."""
+def _expected(error: BaseException | None) -> bool:
+    return isinstance(error, Refused | ParseError | UserFacingError)
+
+
+def _words(error: BaseException | None, locale: str) -> tuple[str, str]:
+    """(reply in HTML, alert in plain text) for an expected error, in `locale`."""
     if isinstance(error, Refused):
-        return error.text, error.text
+        return say(error.text, locale), say_plain(error.text, locale)
     if isinstance(error, ParseError):
-        return escape(error.message), error.message
-    if isinstance(error, UserFacingError):
-        return error_words(error.text, locale), say_plain(error.text, locale)
-    return None
+        return error.words(locale), error.words(locale, markup=False)
+    assert isinstance(error, UserFacingError)
+    return error_words(error.text, locale), say_plain(error.text, locale)

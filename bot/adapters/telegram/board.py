@@ -25,11 +25,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from html import escape
 
 from telegram.error import BadRequest, TelegramError
 
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.adapters.telegram.render import say, user_text
+from bot.core.language import ENGLISH, Number, Plural, Text
 
 log = logging.getLogger(__name__)
 
@@ -55,26 +56,30 @@ class _Board:
     message_id: int | None = None
     items: dict[int, _Item] = field(default_factory=dict)  # command message id -> request
     shown: str = ""
+    locale: str = ENGLISH  # the community's: everyone in the chat reads the board
     last_edit: float = 0.0
     timer: asyncio.TimerHandle | None = None
     creating: asyncio.Lock = field(default_factory=asyncio.Lock)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
-def board_text(items: list[_Item]) -> str:
+def board_text(items: list[_Item], locale: str = ENGLISH) -> str:
+    """The board in the community's `locale`: names and prompts are user text (isolated)."""
     if not items:
-        return "✅ Every waiting picture here has been posted."
+        return say(Text("✅ Every waiting picture here has been posted."), locale)
     count = len(items)
-    lines = [
-        f"⏳ Busy here: {count} picture{'s' if count != 1 else ''} on the way. "
-        "Each one arrives as a reply to its command."
-    ]
+    busy = Plural(
+        "⏳ Busy here: {count} picture on the way. Each one arrives as a reply to its command.",
+        "⏳ Busy here: {count} pictures on the way. Each one arrives as a reply to its command.",
+        count,
+    )
+    lines = [say(busy, locale)]
     for item in items[:LISTED]:
         prompt = item.prompt if len(item.prompt) <= PROMPT_SHOWN else item.prompt[:39] + "…"
         mark = "🎨" if item.generating else "⏳"
-        lines.append(f"{mark} {escape(item.name)}: {escape(prompt)}")
+        lines.append(f"{mark} {user_text(item.name)}: {user_text(prompt)}")
     if count > LISTED:
-        lines.append(f"… and {count - LISTED} more")
+        lines.append(say(Text("… and {count} more", count=Number(count - LISTED)), locale))
     return "\n".join(lines)
 
 
@@ -119,17 +124,25 @@ class GroupBoards:
     # -- the board ------------------------------------------------------------------------------
 
     async def fold(
-        self, chat_id: int, command_id: int, name: str, prompt: str, topic: int | None = None
+        self,
+        chat_id: int,
+        command_id: int,
+        name: str,
+        prompt: str,
+        topic: int | None = None,
+        locale: str = ENGLISH,
     ) -> None:
         """List a request on the board of its chat (and forum topic), sending the board if
-        there is none; raises (listing nothing) when the board cannot be sent."""
+        there is none; raises (listing nothing) when the board cannot be sent. `locale` is
+        the community's, which the board speaks from then on."""
         key = (chat_id, topic)
         board = self._boards.setdefault(key, _Board())
+        board.locale = locale
         board.items[command_id] = _Item(name, prompt)
         self.owe(chat_id, command_id)
         async with board.creating:
             if board.message_id is None:
-                text = board_text(list(board.items.values()))
+                text = board_text(list(board.items.values()), board.locale)
                 try:
                     board.message_id = await self._send(chat_id, text, topic)
                 except BaseException:
@@ -191,7 +204,7 @@ class GroupBoards:
         if self._boards.get(key) is not board or board.message_id is None:
             return
         items = list(board.items.values())
-        text = board_text(items)
+        text = board_text(items, board.locale)
         if text == board.shown:
             return
         final = not items
@@ -207,5 +220,5 @@ class GroupBoards:
                 log.debug("board edit in %s failed: %s", chat_id, exc)
         except TelegramError as exc:
             log.debug("board edit in %s failed: %s", chat_id, exc)
-        if not final and board.shown != board_text(list(board.items.values())):
+        if not final and board.shown != board_text(list(board.items.values()), board.locale):
             self._schedule(key, board)

@@ -36,15 +36,25 @@ from bot.adapters.telegram.answers import (
     answer_press,
     callback_query,
 )
-from bot.adapters.telegram.delivery_handle import TelegramHandle
+from bot.adapters.telegram.delivery_handle import REMIX_MARK, TelegramHandle
 from bot.adapters.telegram.edit_buttons import EditButtons, moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.images import for_file, read_existing
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.languages import LanguageCommands
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
-from bot.adapters.telegram.removal import NotRemoved, remove_message
-from bot.adapters.telegram.render import MESSAGE_LIMIT, escape, info_text, shorten, style_keyboard
+from bot.adapters.telegram.removal import NotRemoved, Removal, remove_message
+from bot.adapters.telegram.render import (
+    MESSAGE_LIMIT,
+    escape,
+    info_text,
+    say,
+    say_plain,
+    shorten,
+    style_keyboard,
+    style_label,
+)
+from bot.core.language import Plural, Text
 from bot.core.models import Generation, Requester
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.button_data import (
@@ -78,8 +88,17 @@ from bot.core.requests.service import GenerationService
 
 log = logging.getLogger(__name__)
 
-ONLY_THEM = "Only the person who asked can answer this."
-NO_LONGER_VALID = "This button is no longer valid."
+ONLY_THEM = Text("Only the person who asked can answer this.")
+NO_LONGER_VALID = Text("This button is no longer valid.")
+# What Delete says happened (removal.py), in the presser's words.
+REMOVALS = {
+    Removal.DELETED: Text("Deleted."),
+    Removal.ALREADY_GONE: Text("Deleted (the message was already gone)."),
+    Removal.REPLACED: Text(
+        "Deleted from the history. Telegram lets bots delete messages for 48 hours only, "
+        "so the picture was replaced by a placeholder."
+    ),
+}
 
 Handler = Callable[[Update, Context, Any], Awaitable[None]]
 
@@ -130,7 +149,7 @@ class Buttons:
         button = BUTTONS.parse("telegram", query.data or "")
         handler = None if button is None else self.handler_for(button)
         if button is None or handler is None:
-            await answer_press(query, NO_LONGER_VALID)
+            await answer_press(query, say_plain(NO_LONGER_VALID, await self.answers.reader(update)))
             return
         await self._may_press(update, context, button)
         await handler(update, context, button)
@@ -173,10 +192,15 @@ class Buttons:
         generation, message = await self._pressed_row(update, button)
         await answer_press(query)
         styles = await self.service.allowed_styles(scope)
+        locale = await self.answers.reader(update)
+
+        def pick(style: str) -> RestylePick:
+            return RestylePick(generation.id, style)
+
         menu = await self.answers.reply(
             message,
-            "Pick a style for a new version:",
-            reply_markup=style_keyboard(styles, lambda style: RestylePick(generation.id, style)),
+            say(Text("Pick a style for a new version:"), locale),
+            reply_markup=style_keyboard(styles, pick, locale),
         )
         # The menu is the row's too: a pick pressed on it is a press on this request.
         await self.handles.update_handle(generation.id, menu_record(menu))
@@ -197,10 +221,17 @@ class Buttons:
         requester = requester_of(update)
         original, message = await self._pressed_row(update, button)
         await answer_press(query)
+        locale = await self.answers.reader(update)
+        ask = Text(
+            "Remix {id}: reply to this message with the new prompt (add --no ... for things to "
+            "avoid). Same style, aspect and number of pictures.",
+            id=original.id,
+        )
+        placeholder = say_plain(Text("The new prompt"), locale)
         prompt = await message.reply_text(
-            f"✏️ Remix {original.id}: reply to this message with the new prompt "
-            f"(add --no ... for things to avoid). Same style, aspect and number of pictures.",
-            reply_markup=ForceReply(input_field_placeholder="The new prompt"),
+            # The mark first, outside the catalogue: picture_requests.py knows a Remix prompt by it.
+            f"{REMIX_MARK} {say_plain(ask, locale)}",
+            reply_markup=ForceReply(input_field_placeholder=placeholder[:64]),
             do_quote=True,
         )
         await self.handles.update_handle(
@@ -211,7 +242,8 @@ class Buttons:
         query = callback_query(update)
         _, message = await self._pressed_row(update, button)
         info = await self.service.info(button.generation_id, requester_of(update), scope_of(update))
-        text = info_text(info)
+        style = self.service.styles.find(info.style)  # its name in the reader's words
+        text = info_text(info, await self.answers.reader(update), style)
         if len(text) <= ALERT_LIMIT:
             await answer_press(query, text, alert=True)
             return
@@ -233,39 +265,57 @@ class Buttons:
         )
         message = row_message(query, generation)
         try:
-            removal = await remove_message(context.bot, int(generation.chat_id), message)
+            removal = await remove_message(
+                context.bot, int(generation.chat_id), message, generation.locale
+            )
         except NotRemoved:
+            kept = Text("Telegram would not remove the message, so nothing was deleted.")
             await answer_press(
-                query, "Telegram would not remove the message, so nothing was deleted.", alert=True
+                query, say_plain(kept, await self.answers.reader(update)), alert=True
             )
             return
         await self.service.erase_generation(generation)
-        await answer_press(query, removal.value, alert=len(removal.value) > 40)
+        said = say_plain(REMOVALS[removal], await self.answers.reader(update))
+        await answer_press(query, said, alert=len(said) > 40)
 
     async def chat_default(self, update: Update, context: Context, button: ChatDefault) -> None:
         query = callback_query(update)
         default = await self.service.set_scope_default(scope_of(update), button.style or "")
-        await answer_press(
-            query, f"This chat's default style is now {default.label}." if default else "Cleared."
+        locale = await self.answers.reader(update)
+        answer = (
+            Text("This chat's default style is now {style}.", style=style_label(default, locale))
+            if default
+            else Text("Cleared.")
         )
+        await answer_press(query, say_plain(answer, locale))
 
     async def my_default(self, update: Update, context: Context, button: MyDefault) -> None:
         query = callback_query(update)
         chosen = await self.service.set_user_style(
             requester_of(update), button.style or "", scope_of(update)
         )
-        await answer_press(
-            query, f"Your default style is now {chosen.label}." if chosen else "Cleared."
+        locale = await self.answers.reader(update)
+        answer = (
+            Text("Your default style is now {style}.", style=style_label(chosen, locale))
+            if chosen
+            else Text("Cleared.")
         )
+        await answer_press(query, say_plain(answer, locale))
 
     async def forget(self, update: Update, context: Context, button: ForgetAnswer) -> None:
         query = callback_query(update)
         message = carries_data(query)  # checked in `_may_press`: the confirmation asked
+        locale = await self.answers.reader(update)  # read before their language is forgotten
         if isinstance(button, ForgetCancel):
-            await answer_press(query, "Nothing was deleted.")
+            await answer_press(query, say_plain(Text("Nothing was deleted."), locale))
             return
         count = await self.service.forget_user(
             Requester(platform="telegram", user_id=button.who, display_name="")
         )
-        await answer_press(query, "Done.")
-        await message.edit_text(f"Deleted your history and settings ({count} pictures).")
+        await answer_press(query, say_plain(Text("Done."), locale))
+        deleted = Plural(
+            "Deleted your history and settings ({count} picture).",
+            "Deleted your history and settings ({count} pictures).",
+            count,
+        )
+        await message.edit_text(say(deleted, locale), parse_mode=ParseMode.HTML)

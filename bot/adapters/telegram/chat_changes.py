@@ -29,22 +29,28 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 from bot.adapters.telegram.answers import Context
 from bot.adapters.telegram.chat_rights import GONE, ChatRights
 from bot.adapters.telegram.delivery_handle import STATUS_MESSAGE
-from bot.adapters.telegram.identity import scope_of
-from bot.core.models import MOVED_FROM_CHAT, Generation, Scope
+from bot.adapters.telegram.identity import requester_of, scope_of
+from bot.adapters.telegram.render import say_plain
+from bot.core.errors import english, failure_words
+from bot.core.language import ENGLISH, Text
+from bot.core.models import MOVED_FROM_CHAT, Generation, Requester, Scope
 
 log = logging.getLogger(__name__)
 
 MoveChat = Callable[[str, str, str], Awaitable[object]]  # (platform, old, new)
 CancelScope = Callable[[Scope, str], Awaitable[int]]
+LocaleOf = Callable[[Requester, Scope], Awaitable[str]]
 
-SEND_AGAIN = (
+SEND_AGAIN = Text(
     "This group was just upgraded to a supergroup, and your command reached me under its old "
     "id: nothing was made or counted. Please send it again."
 )
-REMOVED_FROM_GROUP = (
+REMOVED_FROM_GROUP = Text(
     "The bot was removed from this chat before the picture was made; nothing more was spent."
 )
-BLOCKED = "You blocked the bot before the picture was made; nothing more was spent."
+BLOCKED = Text("You blocked the bot before the picture was made; nothing more was spent.")
+# A cancelled request's reason, read back in its requester's language (bot/core/errors.py).
+failure_words(REMOVED_FROM_GROUP, BLOCKED)
 
 
 class Membership:
@@ -69,7 +75,8 @@ class Membership:
             return
         private = change.chat.type == ChatType.PRIVATE
         log.info("removed from chat %s (%s)", change.chat.id, change.new_chat_member.status)
-        await self._cancel_scope(scope_of(update), BLOCKED if private else REMOVED_FROM_GROUP)
+        reason = english(BLOCKED if private else REMOVED_FROM_GROUP)
+        await self._cancel_scope(scope_of(update), reason)
 
     async def on_member(self, update: Update, _context: Context) -> None:
         if update.chat_member is not None:
@@ -77,8 +84,9 @@ class Membership:
 
 
 class ChatMoves:
-    def __init__(self, move_chat: MoveChat) -> None:
+    def __init__(self, move_chat: MoveChat, locale: LocaleOf | None = None) -> None:
         self._move_chat = move_chat
+        self._locale = locale  # who asked reads the "send it again" in their language
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, self.on_service))
@@ -94,7 +102,11 @@ class ChatMoves:
         if message is None:
             return
         await self.moved(message.chat_id, error.new_chat_id)
-        await context.bot.send_message(error.new_chat_id, SEND_AGAIN)
+        locale = ENGLISH
+        if self._locale is not None and update.effective_user is not None:
+            scope = Scope(platform="telegram", id=str(error.new_chat_id))
+            locale = await self._locale(requester_of(update), scope)
+        await context.bot.send_message(error.new_chat_id, say_plain(SEND_AGAIN, locale))
 
     async def on_service(self, update: Update, _context: Context) -> None:
         message = update.effective_message

@@ -20,28 +20,35 @@ from typing import Any
 from telegram import ForceReply, Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from bot.adapters.telegram.admins import require_admin
+from bot.adapters.telegram.admins import MANAGE_STYLES, require_admin
 from bot.adapters.telegram.answers import Answers, Context, Refused
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.picture_requests import NOT_EDITED
 from bot.adapters.telegram.pictures import Picture, PictureDownloads
 from bot.adapters.telegram.render import escape, say
 from bot.core.errors import UserFacingError
+from bot.core.language import Number, Plural, Text, UserText
 from bot.core.models import ASPECT_RATIOS, Style
 from bot.core.numbers import whole_number
 from bot.core.requests.service import GenerationService
 from bot.core.requests.style_recipes import MAX_REFERENCES, StyleDraft
 
 CONVERSATION_SECONDS = 15 * 60
-DOING = "change this chat's styles"
-RECIPE_QUESTION = (
-    "New style <b>{name}</b>. Reply to this message with its recipe: the prompt with "
-    "<code>{{prompt}}</code> where members' words go. Optional lines below it: "
-    "<code>negative: ...</code>, <code>description: ...</code>, <code>aspect: 16:9</code>, "
-    "<code>count: 2</code>, <code>provider: ...</code>, <code>hidden: yes</code>, "
-    "<code>private: yes</code>."
-)
-PICTURES_QUESTION = (
+DOING = MANAGE_STYLES
+
+
+def recipe_question(name: str) -> Text:
+    return Text(
+        "New style <b>{name}</b>. Reply to this message with its recipe: the prompt with "
+        "<code>{{prompt}}</code> where members' words go. Optional lines below it: "
+        "<code>negative: ...</code>, <code>description: ...</code>, <code>aspect: 16:9</code>, "
+        "<code>count: 2</code>, <code>provider: ...</code>, <code>hidden: yes</code>, "
+        "<code>private: yes</code>.",
+        name=UserText(name[:40]),
+    )
+
+
+PICTURES_QUESTION = Text(
     "Now reply to this message with up to 4 reference pictures (the look to follow), then "
     "send /done. Send /done now for none, /cancel to drop the style."
 )
@@ -69,8 +76,13 @@ def field_lines(lines: list[str]) -> dict[str, Any]:
         key, colon, value = line.partition(":")
         name = FIELD_NAMES.get(key.strip().lower())
         if not colon or name is None:
-            shown = escape(key.strip()[:30])
-            raise Refused(f"“{shown}” is not a style field; use e.g. <code>negative: blur</code>.")
+            shown = UserText(key.strip()[:30])
+            raise Refused(
+                Text(
+                    "“{field}” is not a style field; use e.g. <code>negative: blur</code>.",
+                    field=shown,
+                )
+            )
         fields[name] = _value(name, value.strip())
     return fields
 
@@ -78,23 +90,30 @@ def field_lines(lines: list[str]) -> dict[str, Any]:
 def _value(name: str, value: str) -> Any:
     if name in ("hidden", "private"):
         if value.lower() not in YES | NO:
-            raise Refused(f"{name}: answer yes or no.")
+            raise Refused(Text("{field}: answer yes or no.", field=name))
         return value.lower() in YES
     if name == "count":
         count = whole_number(value, 1, 4)
         if count is None:
-            raise Refused("count: a whole number from 1 to 4.")
+            raise Refused(Text("count: a whole number from 1 to 4."))
         return count
     if name == "aspect" and value not in ASPECT_RATIOS:
-        raise Refused(f"aspect: one of {', '.join(ASPECT_RATIOS)}.")
+        raise Refused(Text("aspect: one of {ratios}.", ratios=", ".join(ASPECT_RATIOS)))
     return value
 
 
-def summary(style: Style) -> str:
-    marks = [m for m, on in (("hidden", style.hidden), ("private", style.private)) if on]
+def summary(style: Style, locale: str) -> str:
+    """A chat's style in one line, its marks in the reader's words."""
+    marks = [
+        say(mark, locale)
+        for mark, on in ((Text("hidden"), style.hidden), (Text("private"), style.private))
+        if on
+    ]
     pictures = len(style.style_references)
     if pictures:
-        marks.append(f"{pictures} reference picture{'s' * (pictures != 1)}")
+        marks.append(
+            say(Plural("{count} reference picture", "{count} reference pictures", pictures), locale)
+        )
     flags = f" ({', '.join(marks)})" if marks else ""
     return (
         f"{style.emoji} <b>{escape(style.name)}</b> <code>{style.code}</code>{flags}: "
@@ -161,10 +180,10 @@ class StyleCommands:
         await require_admin(update, context.bot, DOING)
         name = " ".join(context.args or []).strip()
         if not name:
-            raise Refused("Usage: /newstyle &lt;name&gt;, e.g. /newstyle Neon Noir")
+            raise Refused(Text("Usage: /newstyle &lt;name&gt;, e.g. /newstyle Neon Noir"))
         asked = await self.answers.reply(
             message,
-            RECIPE_QUESTION.format(name=escape(name[:40])),
+            say(recipe_question(name), await self.answers.reader(update)),
             reply_markup=ForceReply(selective=True),
         )
         who = requester_of(update).user_id
@@ -182,20 +201,27 @@ class StyleCommands:
         if not draft.has_recipe:
             lines = (message.text or "").splitlines() or [""]
             draft.fields = {"template": lines[0].strip(), **field_lines(lines[1:])}
+            locale = await self.answers.reader(update)
             asked = await self.answers.reply(
-                message, PICTURES_QUESTION, reply_markup=ForceReply(selective=True)
+                message, say(PICTURES_QUESTION, locale), reply_markup=ForceReply(selective=True)
             )
             draft.question = asked.message_id
             return
         picture = _own_picture(message)
         if picture is None:
-            raise Refused("Reply with a picture, or send /done.")
+            raise Refused(Text("Reply with a picture, or send /done."))
         if len(draft.pictures) >= MAX_REFERENCES:
-            raise Refused(f"A style takes at most {MAX_REFERENCES} pictures; send /done.")
+            raise Refused(
+                Text("A style takes at most {most} pictures; send /done.", most=MAX_REFERENCES)
+            )
         self.downloads.check(picture)
         draft.pictures.append(picture)
-        count = len(draft.pictures)
-        await self.answers.reply(message, f"Picture {count} of up to {MAX_REFERENCES} kept.")
+        kept = Text(
+            "Picture {count} of up to {most} kept.",
+            count=Number(len(draft.pictures)),
+            most=MAX_REFERENCES,
+        )
+        await self.answers.reply(message, say(kept, await self.answers.reader(update)))
 
     async def done(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -203,7 +229,7 @@ class StyleCommands:
         who = requester_of(update).user_id
         draft = self._draft(message, who)
         if draft is None or not draft.has_recipe:
-            raise Refused("No new style is waiting for /done here; start with /newstyle.")
+            raise Refused(Text("No new style is waiting for /done here; start with /newstyle."))
         await require_admin(update, context.bot, DOING)
         del self._drafts[(message.chat_id, who)]
         pictures = [await self.downloads.fetch(p) for p in draft.pictures]
@@ -211,34 +237,43 @@ class StyleCommands:
         style = await self.service.community.create(
             scope_of(update), requester_of(update), draft_style, pictures
         )
+        locale = await self.answers.reader(update)
+        use = (
+            Text(
+                "Use it here as <code>style:{id}</code>; its code works only in this chat.",
+                id=UserText(style.id),
+            )
+            if style.private
+            else Text(
+                "Use it here as <code>style:{id}</code>; any chat on this bot can use "
+                "<code>style:{code}</code>.",
+                id=UserText(style.id),
+                code=style.code,
+            )
+        )
+        created = say(Text("Created {style}", style=summary(style, locale)), locale)
         await self.answers.reply(
             message,
-            f"Created {summary(style)}\nUse it here as <code>style:{escape(style.id)}</code>; "
-            + (
-                "its code works only in this chat."
-                if style.private
-                else f"any chat on this bot can use <code>style:{style.code}</code>."
-            )
-            + await self.preview(update, style),
+            f"{created}\n{say(use, locale)}" + await self.preview(update, style, locale),
         )
 
-    async def preview(self, update: Update, style: Style) -> str:
+    async def preview(self, update: Update, style: Style, locale: str) -> str:
         """Queue the style's preview when it needs one; what to tell the admin about it."""
         if style.hidden:
-            return "\nA hidden style gets its preview once it is shown."
+            return "\n" + say(Text("A hidden style gets its preview once it is shown."), locale)
         try:
             if not await self.service.preview_style(scope_of(update), style):
                 return ""
         except UserFacingError as exc:
-            locale = await self.service.locale(requester_of(update), scope_of(update))
-            return f"\nNo preview was made: {say(exc.text, locale)}"
-        return "\nIts preview is being made: /styles shows it when done."
+            return "\n" + say(Text("No preview was made: {reason}", reason=exc.text), locale)
+        return "\n" + say(Text("Its preview is being made: /styles shows it when done."), locale)
 
     async def cancel(self, update: Update, context: Context) -> None:
         message = update.effective_message
         assert message is not None
         dropped = self._drafts.pop((message.chat_id, requester_of(update).user_id), None)
-        await self.answers.reply(message, "Dropped." if dropped else "Nothing to cancel.")
+        answer = Text("Dropped.") if dropped else Text("Nothing to cancel.")
+        await self.answers.reply(message, say(answer, await self.answers.reader(update)))
 
     async def editstyle(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -248,15 +283,18 @@ class StyleCommands:
         name, _, rest = text.partition("\n")
         if not name.strip() or not rest.strip():
             raise Refused(
-                "Usage: /editstyle &lt;name&gt; and, on the lines below, what changes: "
-                "<code>recipe: ...</code>, <code>negative: ...</code>, <code>hidden: yes</code> …"
+                Text(
+                    "Usage: /editstyle &lt;name&gt; and, on the lines below, what changes: "
+                    "<code>recipe: ...</code>, <code>negative: ...</code>, "
+                    "<code>hidden: yes</code> …"
+                )
             )
         style = await self.service.community.edit(
             scope_of(update), name.strip(), field_lines(rest.splitlines())
         )
-        await self.answers.reply(
-            message, f"Saved {summary(style)}" + await self.preview(update, style)
-        )
+        locale = await self.answers.reader(update)
+        saved = say(Text("Saved {style}", style=summary(style, locale)), locale)
+        await self.answers.reply(message, saved + await self.preview(update, style, locale))
 
     async def delstyle(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -264,9 +302,10 @@ class StyleCommands:
         await require_admin(update, context.bot, DOING)
         name = " ".join(context.args or [])
         if not name:
-            raise Refused("Usage: /delstyle &lt;name&gt;")
+            raise Refused(Text("Usage: /delstyle &lt;name&gt;"))
         gone = await self.service.community.delete(scope_of(update), name)
-        await self.answers.reply(message, f"Deleted {escape(gone.label)}.")
+        deleted = Text("Deleted {style}.", style=UserText(f"{gone.emoji} {gone.name}"))
+        await self.answers.reply(message, say(deleted, await self.answers.reader(update)))
 
     async def exportstyle(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -274,13 +313,11 @@ class StyleCommands:
         await require_admin(update, context.bot, DOING)
         name = " ".join(context.args or [])
         if not name:
-            raise Refused("Usage: /exportstyle &lt;name or #code&gt;")
+            raise Refused(Text("Usage: /exportstyle &lt;name or #code&gt;"))
         text = await self.service.community.export(scope_of(update), name)
-        await self.answers.reply(
-            message,
-            "Send this with /importstyle in any chat (or to another bot):\n"
-            f"<pre>{escape(text)}</pre>",
-        )
+        intro = Text("Send this with /importstyle in any chat (or to another bot):")
+        locale = await self.answers.reader(update)
+        await self.answers.reply(message, f"{say(intro, locale)}\n<pre>{escape(text)}</pre>")
 
     async def importstyle(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -291,13 +328,17 @@ class StyleCommands:
         )
         if not text.strip():
             raise Refused(
-                "Usage: /importstyle followed by an exported style (or a #code), or as a "
-                "reply to a message holding one."
+                Text(
+                    "Usage: /importstyle followed by an exported style (or a #code), or as a "
+                    "reply to a message holding one."
+                )
             )
         style = await self.service.community.import_text(
             scope_of(update), requester_of(update), text
         )
-        await self.answers.reply(message, f"Imported {summary(style)}")
+        locale = await self.answers.reader(update)
+        imported = Text("Imported {style}", style=summary(style, locale))
+        await self.answers.reply(message, say(imported, locale))
 
 
 def _own_picture(message: Message) -> Picture | None:

@@ -34,6 +34,13 @@ def menu_key(message_id: int) -> str:
     return f"{MENU_PREFIX}{message_id}"
 
 
+# The first character of a Remix and of an Edit by words prompt (ForceReply messages), kept
+# outside the catalogue: an answer to a prompt is told apart by it in every language, and the
+# request the prompt is for by the id in its text (then checked against the row's records).
+REMIX_MARK = "✏️"
+EDIT_MARK = "💬"
+
+
 def remix_key(prompt_message_id: int) -> str:
     """The delivery-handle key that says who may answer this Remix prompt message."""
     return f"{REMIX_PREFIX}{prompt_message_id}"

@@ -29,27 +29,37 @@ from telegram.error import BadRequest
 
 from bot.adapters.telegram.admins import is_admin
 from bot.adapters.telegram.answers import Context, answer_press, callback_query
-from bot.adapters.telegram.delivery_handle import TelegramHandle
+from bot.adapters.telegram.delivery_handle import EDIT_MARK, TelegramHandle
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.pressed import row_message
+from bot.adapters.telegram.render import say_plain
 from bot.adapters.telegram.result_buttons import edit_keyboard, result_keyboard
+from bot.core.language import Text
 from bot.core.models import Generation
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.access import Need, check_access
 from bot.core.requests.button_data import RowButton
 from bot.core.requests.buttons import EditBack, EditByWords, EditImage, EditMenu
-from bot.core.requests.edits import NO_EDITS
+from bot.core.requests.edits import NO_EDITS_TEXT
 from bot.core.requests.service import GenerationService
 
 NOT_MODIFIED = "message is not modified"
 
 
-def edit_words_prompt(generation_id: str, index: int) -> str:
-    # picture_requests.EDIT_PROMPT reads the image and the request back from this text.
-    return (
-        f"💬 Edit image {index} of {generation_id}: reply to this message with what to change "
-        f"(for example: make it night, remove the hat)."
+def edit_words_prompt(generation_id: str, index: int, locale: str) -> str:
+    """The ForceReply prompt; picture_requests.py knows it by its first character and reads
+    the request's id back from it."""
+    ask = Text(
+        "Edit image {index} of {id}: reply to this message with what to change (for example: "
+        "make it night, remove the hat).",
+        index=index,
+        id=generation_id,
     )
+    return f"{EDIT_MARK} {say_plain(ask, locale)}"
+
+
+def editing(index: int) -> Text:
+    return Text("Edit image {index}", index=index)
 
 
 async def moderates(update: Update, context: Context, generation: Generation) -> bool:
@@ -80,17 +90,17 @@ class EditButtons:
 
     async def open_menu(self, update: Update, context: Context, button: EditMenu) -> None:
         generation, _ = await self.editable_row(update, context, button)
+        query, locale = callback_query(update), generation.locale
         if not generation.follow_ups.edits:
-            await answer_press(callback_query(update), NO_EDITS, alert=True)
+            await answer_press(query, say_plain(NO_EDITS_TEXT, locale), alert=True)
             return
-        await self._show(callback_query(update), edit_keyboard(generation, 1), "Edit image 1")
+        await self._show(query, edit_keyboard(generation, 1), say_plain(editing(1), locale))
 
     async def pick_image(self, update: Update, context: Context, button: EditImage) -> None:
         generation, _ = await self.editable_row(update, context, button)
         index = button.index if generation.image(button.index) else 1
-        await self._show(
-            callback_query(update), edit_keyboard(generation, index), f"Edit image {index}"
-        )
+        note = say_plain(editing(index), generation.locale)
+        await self._show(callback_query(update), edit_keyboard(generation, index), note)
 
     async def back(self, update: Update, context: Context, button: EditBack) -> None:
         generation, _ = await self.editable_row(update, context, button)
@@ -108,13 +118,16 @@ class EditButtons:
     async def ask_words(self, update: Update, context: Context, button: EditByWords) -> None:
         """A ForceReply asking what to change, replying to the picture."""
         generation, message = await self.editable_row(update, context, button)
+        locale = generation.locale
         if generation.image(button.index) is None or not generation.follow_ups.edit_words:
-            await answer_press(callback_query(update), "That edit is not available here.")
+            unavailable = Text("That edit is not available here.")
+            await answer_press(callback_query(update), say_plain(unavailable, locale))
             return
         await answer_press(callback_query(update))
+        placeholder = say_plain(Text("What to change"), locale)[:64]
         prompt = await message.reply_text(
-            edit_words_prompt(generation.id, button.index),
-            reply_markup=ForceReply(selective=True, input_field_placeholder="What to change"),
+            edit_words_prompt(generation.id, button.index, locale),
+            reply_markup=ForceReply(selective=True, input_field_placeholder=placeholder),
             do_quote=True,
         )
         await self.handles.update_handle(

@@ -47,16 +47,20 @@ from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.identity import requester_of
 from bot.adapters.telegram.parsing import ParseError, parse_imagine
 from bot.adapters.telegram.render import (
+    MESSAGE_LIMIT,
     error_text,
     error_words,
     escape,
+    escape_rendered,
     info_text,
     plain,
+    say,
     say_plain,
     shorten,
+    style_label,
 )
 from bot.core.errors import PermissionDenied, UserFacingError
-from bot.core.language import ENGLISH, Text
+from bot.core.language import Text, UserText
 from bot.core.models import (
     DEFAULT_STRENGTH,
     Generation,
@@ -78,12 +82,13 @@ REFUSED = "refused"
 PICTURE_PREFIX = "pic:"  # a recent picture: pic:<generation id>
 CHECK_BUDGET_SECONDS = 1.0  # past this the query is answered unchecked (checked when chosen)
 RECENT = 20  # recent pictures offered on an empty query
-NOT_HERE = (
+NOT_HERE = Text(
     "This button works in chats I am a member of. Here, use the picture's Reroll, U and V "
     "buttons, or Share."
 )
-NOT_YOURS = "Only the person who made this picture can use its buttons here."
-NOT_THIS_MESSAGE = "That button does not belong to this message."
+NOT_YOURS = Text("Only the person who made this picture can use its buttons here.")
+NOT_THIS_MESSAGE = Text("That button does not belong to this message.")
+NO_STORED_COPY = Text("That picture cannot be shared from here (it has no stored copy).")
 
 
 def personal_scope(user_id: int | str) -> Scope:
@@ -93,7 +98,7 @@ def personal_scope(user_id: int | str) -> Scope:
 def command_of(parsed_text: str) -> ImagineCommand:
     parsed = parse_imagine(parsed_text)
     if parsed.strength is not None:
-        raise ParseError("strength: needs a picture, which an inline query cannot carry.")
+        raise ParseError(Text("strength: needs a picture, which an inline query cannot carry."))
     return ImagineCommand(
         prompt=parsed.prompt,
         style=parsed.style,
@@ -105,36 +110,41 @@ def command_of(parsed_text: str) -> ImagineCommand:
     )
 
 
-def placeholder_keyboard() -> InlineKeyboardMarkup:
+def placeholder_keyboard(locale: str) -> InlineKeyboardMarkup:
     """The placeholder's button: without a keyboard Telegram gives no `inline_message_id`,
     and this one lets anyone in the chat make their own picture."""
-    button = InlineKeyboardButton("🎨 Make your own", switch_inline_query_current_chat="")
+    words = say_plain(Text("🎨 Make your own"), locale)
+    button = InlineKeyboardButton(words, switch_inline_query_current_chat="")
     return InlineKeyboardMarkup([[button]])
 
 
-def refusal(text: str | Text, locale: str = ENGLISH) -> InlineQueryResultArticle:
-    """The one result offered instead of a picture (a core refusal in the reader's `locale`)."""
-    if isinstance(text, Text):
-        plain_words, html = say_plain(text, locale), error_words(text, locale)
-    else:
-        plain_words, html = plain(text), error_text(text)
+def refusal(text: str, locale: str) -> InlineQueryResultArticle:
+    """A refusal as a result; `text` is the reason, plain, already rendered in `locale` (its
+    user text stripped and isolated there: the isolates stay)."""
+    shown = "❌ " + escape_rendered(shorten(text, MESSAGE_LIMIT - 10))
     return InlineQueryResultArticle(
         id=REFUSED,
-        title="Can't make this picture",
-        description=shorten(plain_words, 200),
-        input_message_content=InputTextMessageContent(html, parse_mode=ParseMode.HTML),
+        title=say_plain(Text("Can't make this picture"), locale),
+        description=shorten(text, 200),
+        input_message_content=InputTextMessageContent(shown, parse_mode=ParseMode.HTML),
     )
 
 
-def make_result(prepared: PreparedRequest | None, prompt: str) -> InlineQueryResultArticle:
-    style = f" · {prepared.style.label}" if prepared is not None else ""
-    text = f"🎨 Making “{escape(shorten(prompt, 300))}”{escape(style)}…"
+def make_result(
+    prepared: PreparedRequest | None, prompt: str, locale: str
+) -> InlineQueryResultArticle:
+    shown = UserText(shorten(prompt, 300))
+    if prepared is not None:
+        style = style_label(prepared.style, locale)
+        text = Text("🎨 Making “{prompt}” · {style}…", prompt=shown, style=style)
+    else:
+        style, text = "", Text("🎨 Making “{prompt}”…", prompt=shown)
     return InlineQueryResultArticle(
         id=MAKE,
-        title="🎨 Make this picture",
-        description=shorten(plain(prompt), 120) + style,
-        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
-        reply_markup=placeholder_keyboard(),
+        title=say_plain(Text("🎨 Make this picture"), locale),
+        description=shorten(plain(prompt), 120) + (f" · {style}" if style else ""),
+        input_message_content=InputTextMessageContent(say(text, locale), parse_mode=ParseMode.HTML),
+        reply_markup=placeholder_keyboard(locale),
     )
 
 
@@ -179,56 +189,59 @@ class InlineMode:
 
     async def results_for(self, query: str, requester: Requester) -> list[Any]:
         text = query.strip()
+        locale = await self.service.locale(requester, personal_scope(requester.user_id))
         if not text:
-            return await self._recent(requester)
+            return await self._recent(requester, locale)
         share = Share.from_inline_query(text)
         if share is not None:
-            return await self._shared(share, requester)
+            return await self._shared(share, requester, locale)
         try:
             command = command_of(text)
         except ParseError as exc:
-            return [refusal(exc.message)]
+            return [refusal(exc.words(locale, markup=False), locale)]
         checking = asyncio.ensure_future(
             self.service.prepare(requester, personal_scope(requester.user_id), command)
         )
         try:
             prepared = await asyncio.wait_for(asyncio.shield(checking), CHECK_BUDGET_SECONDS)
         except UserFacingError as exc:
-            return [refusal(exc.text, await self._locale(requester))]
+            return [refusal(say_plain(exc.text, locale), locale)]
         except TimeoutError:
             checking.add_done_callback(lambda task: task.cancelled() or task.exception())
             prepared = None  # a slow check: offered now, checked again when chosen
-        return [make_result(prepared, command.prompt)]
+        return [make_result(prepared, command.prompt, locale)]
 
-    async def _recent(self, requester: Requester) -> list[Any]:
+    async def _recent(self, requester: Requester, locale: str) -> list[Any]:
         rows = await self.service.history(requester, limit=RECENT * 2)
         photos = [p for p in (shared_photo(g) for g in rows if g.status == "delivered") if p]
         if photos:
             return photos[:RECENT]
-        hint = "Type a prompt after my name, like: a lighthouse at dusk style:anime"
+        hint = say_plain(
+            Text("Type a prompt after my name, like: a lighthouse at dusk style:anime"), locale
+        )
         return [
             InlineQueryResultArticle(
                 id="hint",
-                title="Type what to imagine",
+                title=say_plain(Text("Type what to imagine"), locale),
                 description=hint,
                 input_message_content=InputTextMessageContent(escape(hint)),
             )
         ]
 
-    async def _shared(self, share: Share, requester: Requester) -> list[Any]:
+    async def _shared(self, share: Share, requester: Requester, locale: str) -> list[Any]:
         scope = personal_scope(requester.user_id)
         try:
             generation = await self.service.generation_for(
                 share.generation_id, requester, scope, Need.OWNER_ANYWHERE
             )
         except UserFacingError as exc:
-            return [refusal(exc.text, await self._locale(requester))]
+            return [refusal(say_plain(exc.text, locale), locale)]
         photo = shared_photo(generation)
         if photo is None:
-            return [refusal("That picture cannot be shared from here (it has no stored copy).")]
+            return [refusal(say_plain(NO_STORED_COPY, locale), locale)]
         return [photo]
 
-    async def _locale(self, requester: Requester) -> str:
+    async def _locale_of(self, requester: Requester) -> str:
         """The language inline answers to `requester` are in (theirs, in no community)."""
         return await self.service.locale(requester, personal_scope(requester.user_id))
 
@@ -244,10 +257,15 @@ class InlineMode:
         try:
             await self._start(update, result)
         except ParseError as exc:
-            await self._say(context, result.inline_message_id, error_text(exc.message))
+            locale = await self._locale(update)
+            words = error_text(exc.words(locale, markup=False))
+            await self._say(context, result.inline_message_id, words)
         except UserFacingError as exc:
-            locale = await self._locale(requester_of(update))
+            locale = await self._locale(update)
             await self._say(context, result.inline_message_id, error_words(exc.text, locale))
+
+    async def _locale(self, update: Update) -> str:
+        return await self._locale_of(requester_of(update))
 
     async def _start(self, update: Update, result: ChosenInlineResult) -> None:
         requester = requester_of(update)
@@ -285,7 +303,7 @@ class InlineMode:
         assert query is not None
         button = BUTTONS.parse("telegram", query.data or "")
         if not isinstance(button, FollowUp | Info):
-            await answer_press(query, NOT_HERE, alert=True)
+            await answer_press(query, say_plain(NOT_HERE, await self._locale(update)), alert=True)
             return
         requester = requester_of(update)
         scope = personal_scope(requester.user_id)
@@ -294,14 +312,16 @@ class InlineMode:
                 button.generation_id, requester, scope, Need.SCOPE
             )
         except PermissionDenied:
-            await answer_press(query, NOT_YOURS, alert=True)
+            await answer_press(query, say_plain(NOT_YOURS, await self._locale(update)), alert=True)
             return
+        locale = generation.locale  # the one who made it: no one else may press here
         if TelegramHandle.of(generation.handle).inline_message_id != query.inline_message_id:
-            await answer_press(query, NOT_THIS_MESSAGE, alert=True)
+            await answer_press(query, say_plain(NOT_THIS_MESSAGE, locale), alert=True)
             return
         if isinstance(button, Info):
             info = await self.service.info(generation.id, requester, scope)
-            await answer_press(query, shorten(info_text(info), ALERT_LIMIT), alert=True)
+            shown = info_text(info, locale, self.service.styles.find(info.style))
+            await answer_press(query, shorten(shown, ALERT_LIMIT), alert=True)
             return
         await self._follow_up(query, button, requester, scope)
 
@@ -312,10 +332,11 @@ class InlineMode:
             prepared = await button.prepare(self.service, requester, scope)
             await self.submit(prepared, str(query.inline_message_id))
         except UserFacingError as exc:
-            words = say_plain(exc.text, await self._locale(requester))
+            words = say_plain(exc.text, await self._locale_of(requester))
             await answer_press(query, shorten(words, ALERT_LIMIT), alert=True)
             return
         except TelegramError as exc:
             log.info("inline follow-up not started: %s", exc)
             raise
-        await answer_press(query, "⏳ On it: this message changes when the picture is ready.")
+        on_it = Text("⏳ On it: this message changes when the picture is ready.")
+        await answer_press(query, say_plain(on_it, prepared.locale))

@@ -35,17 +35,20 @@ from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.flood import PICTURE, Spend
 from bot.adapters.telegram.images import Upload, for_result
 from bot.adapters.telegram.render import caption, error_words
-from bot.core.errors import DeliveryError, failure_text
+from bot.core.errors import DeliveryError, failure_text, failure_words
+from bot.core.language import Text
 from bot.core.models import Generation, Kind
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
 
 log = logging.getLogger(__name__)
 
-NO_STORAGE = (
+NO_STORAGE = Text(
     "Telegram can only put a picture into an inline message once it was sent somewhere: open "
     "a chat with me and press Start once, then try again (your picture is in your history)"
 )
+NO_FILE = Text("Telegram returned no file for the picture")
+failure_words(NO_STORAGE, NO_FILE)  # read back in the requester's language (bot/core/errors.py)
 
 
 def inline_message(generation: Generation) -> str | None:
@@ -80,7 +83,8 @@ class InlineResults:
         upload = await asyncio.to_thread(
             lambda: for_result(image_path.read_bytes(), full_size=generation.kind is Kind.UPSCALE)
         )
-        text = caption(generation, self.styles.find(generation.style), reduced=upload.reduced)
+        style = self.styles.find(generation.style)
+        text = caption(generation, style, reduced=upload.reduced, locale=generation.locale)
         kept = TelegramHandle.of(generation.handle)
         file_id = kept.document_file_id if upload.as_document else kept.photo_file_id
         try:
@@ -128,7 +132,7 @@ class InlineResults:
             raise
         file_id = _file_id(sent, upload.as_document)
         if file_id is None:
-            raise DeliveryError("Telegram returned no file for the picture", retryable=True)
+            raise DeliveryError(NO_FILE, retryable=True)
         kept = (
             TelegramHandle(document_file_id=file_id)
             if upload.as_document

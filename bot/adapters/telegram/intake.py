@@ -21,17 +21,19 @@ from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.chat_rights import ChatRights
 from bot.adapters.telegram.delivery_handle import TelegramHandle
 from bot.adapters.telegram.identity import chat_scope, sender_of
-from bot.adapters.telegram.render import error_words, queued_text
+from bot.adapters.telegram.render import error_words, queued_text, say
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
-from bot.core.language import ENGLISH
-from bot.core.models import ReplyTarget
+from bot.core.language import ENGLISH, Text
+from bot.core.models import ReplyTarget, Requester, Scope
 from bot.core.requests.service import GenerationService, PreparedRequest
 
 log = logging.getLogger(__name__)
 
-QUEUED = "⏳ Queued…"
-NO_PHOTO_RIGHTS = (
+Who = tuple[Requester, Scope]  # who asks, and where (the board's language is the scope's)
+
+QUEUED = Text("⏳ Queued…")
+NO_PHOTO_RIGHTS = Text(
     "I can't post pictures in this chat: its permissions don't let me send photos. "
     "An admin can allow photos for me (or make me an admin). Nothing was queued or counted."
 )
@@ -57,14 +59,19 @@ class Intake:
         self.status = status
         self.answers = answers
 
-    async def acknowledge(self, anchor: Message, name: str, prompt: str) -> int | None:
-        """A status reply to the command (its message id), or, in a busy group, a line on the
-        board of its chat and topic (None). A board that cannot be sent (its topic closed, the
-        budget gone) never drops the request: it is acknowledged with a reply instead."""
+    async def acknowledge(self, anchor: Message, who: Who, prompt: str, locale: str) -> int | None:
+        """A status reply to the command (its message id) in the requester's `locale`, or, in
+        a busy group, a line on the board of its chat and topic (None), in the community's
+        language. A board that cannot be sent (its topic closed, the budget gone) never drops
+        the request: it is acknowledged with a reply instead."""
         chat_id = anchor.chat_id
         if self.boards.busy(chat_id):
+            community = await self.service.community_locale(*who)
+            name = who[0].display_name
             try:
-                await self.boards.fold(chat_id, anchor.message_id, name, prompt, topic_of(anchor))
+                await self.boards.fold(
+                    chat_id, anchor.message_id, name, prompt, topic_of(anchor), community
+                )
             except TelegramError as exc:
                 log.info("chat %s: board not sent (%s); acknowledging with a reply", chat_id, exc)
             else:
@@ -72,12 +79,13 @@ class Intake:
                 return None
         # Owed from now: requests acknowledged at the same moment must count each other.
         self.boards.owe(chat_id, anchor.message_id)
+        queued = say(QUEUED, locale)
         try:
-            status = await anchor.reply_text(QUEUED, parse_mode=ParseMode.HTML, do_quote=True)
+            status = await anchor.reply_text(queued, parse_mode=ParseMode.HTML, do_quote=True)
         except BaseException:
             self.boards.settle(chat_id, anchor.message_id)
             raise
-        self.status.track(chat_id, status.message_id, QUEUED)
+        self.status.track(chat_id, status.message_id, queued)
         self.service.acknowledgements.paid()  # results waiting for the loop may go now
         return status.message_id
 
@@ -91,9 +99,8 @@ class Intake:
         """Acknowledge first (a status reply, or a line on a busy group's board), then queue;
         keep the reply current."""
         await self.may_post_pictures(anchor)
-        status_id = await self.acknowledge(
-            anchor, prepared.requester.display_name, prepared.command.prompt
-        )
+        who = (prepared.requester, prepared.scope)
+        status_id = await self.acknowledge(anchor, who, prepared.command.prompt, prepared.locale)
 
         async def ready() -> PreparedRequest:
             return prepared
@@ -103,18 +110,20 @@ class Intake:
     async def submit_after(
         self,
         anchor: Message,
-        name: str,
+        who: Who,
         prompt: str,
         prepare: Callable[[], Awaitable[PreparedRequest]],
         *,
+        locale: str,
         makes_picture: bool = True,
     ) -> None:
-        """Acknowledge, then `prepare` (download the picture, check and clean it), then queue;
-        a refusal from `prepare` replaces the acknowledgement. A request that answers in words
-        (a /describe) does not need the right to send photos."""
+        """Acknowledge (in the requester's `locale`), then `prepare` (download the picture,
+        check and clean it), then queue; a refusal from `prepare` replaces the
+        acknowledgement. A request that answers in words (a /describe) does not need the
+        right to send photos."""
         if makes_picture:
             await self.may_post_pictures(anchor)
-        status_id = await self.acknowledge(anchor, name, prompt)
+        status_id = await self.acknowledge(anchor, who, prompt, locale)
         await self._queue(anchor, status_id, prepare, with_picture=True)
 
     async def _queue(

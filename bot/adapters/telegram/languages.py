@@ -69,8 +69,7 @@ class LanguageCommands:
         try:
             chosen = chosen_language(typed)
         except NotOffered:
-            locale = await self.service.locale(requester, scope)
-            raise Refused(say(not_offered(typed), locale)) from None
+            raise Refused(not_offered(typed)) from None
         await self.service.set_user_language(requester, chosen)
         now = await self.service.locale(requester, scope)
         answer = language_set(now) if chosen else language_automatic(now)
@@ -96,8 +95,7 @@ class LanguageCommands:
                 raise NotOffered(" ".join(args))
             chosen = chosen_language(args[0])
         except NotOffered:
-            locale = await self.service.locale(requester, scope)
-            raise Refused(say(setlanguage_usage(), locale)) from None
+            raise Refused(setlanguage_usage()) from None
         members_win = MEMBERS_WIN[args[1]] if len(args) == 2 else True
         await self.service.set_community_language(scope, chosen, members_win=members_win)
         community = await self.service.community_locale(requester, scope)

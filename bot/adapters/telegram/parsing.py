@@ -9,18 +9,22 @@ Unknown `--flags` are an error with a usage hint, never silently ignored.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.language import CATALOGUES, ENGLISH, Text, UserText
 from bot.core.models import ASPECT_RATIOS, MAX_COUNT, MAX_SEED, AspectRatio
 from bot.core.numbers import decimal, whole_number
+from bot.core.text import strip_bidi
 
-USAGE = (
-    "Usage: /imagine <prompt> [style:<style>] [count:1-4] [--ar 16:9] [--no <things to avoid>] "
-    "[--seed <n>]\n"
+# HTML (the reply is in HTML mode): `&lt;` where a reader sees `<`.
+USAGE = Text(
+    "Usage: /imagine &lt;prompt&gt; [style:&lt;style&gt;] [count:1-4] [--ar 16:9] "
+    "[--no &lt;things to avoid&gt;] [--seed &lt;n&gt;]\n"
     "With a photo (as its caption, or as a reply to one): [strength:0.1-1.0], or style_ref "
     "to follow its look\n"
-    "Compare styles: style:anime,pixel-art · choices: a {red, blue} fox\n"
+    "Compare styles: style:anime,pixel-art · choices: a {{red, blue}} fox\n"
     "Examples:\n"
     "/imagine a lighthouse at dusk style:anime\n"
     "/imagine a red fox in snow --ar 3:2 --no people, text\n"
@@ -33,11 +37,28 @@ STRENGTH_RANGE = (0.1, 1.0)
 
 
 class ParseError(ValueError):
-    """Bad command text; `message` is shown to the user and ends with the usage."""
+    """Bad command text: `problem` (a catalogue text, or None) is shown to the user, then the
+    usage, in the reader's locale."""
 
-    def __init__(self, problem: str) -> None:
-        self.message = f"{problem}\n\n{USAGE}" if problem else USAGE
-        super().__init__(self.message)
+    def __init__(self, problem: Text | None) -> None:
+        self.problem = problem
+        super().__init__(problem.message if problem else USAGE.message)
+
+    @property
+    def message(self) -> str:
+        """The English words, plain (for logs and tests)."""
+        return self.words(ENGLISH, markup=False)
+
+    def words(self, locale: str, *, markup: bool = True) -> str:
+        """The answer in `locale`: HTML for a reply, plain text (`markup=False`) elsewhere."""
+        parts = [p for p in (self.problem, USAGE) if p is not None]
+        if markup:
+            return "\n\n".join(CATALOGUES.render(p, locale, escape=_html) for p in parts)
+        return html.unescape("\n\n".join(CATALOGUES.render(p, locale) for p in parts))
+
+
+def _html(text: str) -> str:
+    return html.escape(strip_bidi(text))
 
 
 @dataclass(frozen=True)
@@ -57,7 +78,9 @@ class ParsedImagine:
 def _count(value: str) -> int:
     count = whole_number(value, 1, MAX_COUNT)
     if count is None:
-        raise ParseError(f"count: must be a whole number from 1 to {MAX_COUNT}, like count:4.")
+        raise ParseError(
+            Text("count: must be a whole number from 1 to {most}, like count:4.", most=MAX_COUNT)
+        )
     return count
 
 
@@ -65,7 +88,13 @@ def _strength(value: str) -> float:
     low, high = STRENGTH_RANGE
     strength = decimal(value, low, high)
     if strength is None:
-        raise ParseError(f"strength: must be a number from {low} to {high}, like strength:0.4.")
+        raise ParseError(
+            Text(
+                "strength: must be a number from {low} to {high}, like strength:0.4.",
+                low=str(low),  # as typed: strength:0.4 takes a dot in every language
+                high=str(high),
+            )
+        )
     return strength
 
 
@@ -80,7 +109,7 @@ def strip_command(text: str) -> str:
 
 def _value(tokens: list[str], index: int, flag: str) -> str:
     if index + 1 >= len(tokens) or tokens[index + 1].startswith("--"):
-        raise ParseError(f"{flag} needs a value.")
+        raise ParseError(Text("{option} needs a value.", option=flag))
     return tokens[index + 1]
 
 
@@ -90,11 +119,13 @@ def _flag(flag: str, value: str) -> tuple[str, str | int]:
         return "style", value
     if flag in ("--ar", "--aspect"):
         if value not in ASPECT_RATIOS:
-            raise ParseError(f"Aspect ratio must be one of {', '.join(ASPECT_RATIOS)}.")
+            raise ParseError(
+                Text("Aspect ratio must be one of {ratios}.", ratios=", ".join(ASPECT_RATIOS))
+            )
         return "aspect", value
     seed = whole_number(value, 0, MAX_SEED)
     if seed is None:
-        raise ParseError(f"--seed must be a whole number from 0 to {MAX_SEED}.")
+        raise ParseError(Text("--seed must be a whole number from 0 to {most}.", most=MAX_SEED))
     return "seed", seed
 
 
@@ -102,7 +133,7 @@ def _keyword(lowered: str, value: str) -> tuple[str, str | int | float]:
     """What `style:`, `count:` or `strength:` with its value sets."""
     if lowered.startswith("style:"):
         if not value:
-            raise ParseError("style: needs a style name, like style:anime.")
+            raise ParseError(Text("style: needs a style name, like style:anime."))
         return "style", value
     if lowered.startswith("count:"):
         return "count", _count(value)
@@ -129,7 +160,7 @@ def parse_imagine(text: str) -> ParsedImagine:
             in_negative = False
         elif lowered.startswith("--"):
             if lowered not in FLAGS:
-                raise ParseError(f"Unknown option {token[:40]}.")
+                raise ParseError(Text("Unknown option {option}.", option=UserText(token[:40])))
             in_negative = lowered == "--no"
             if not in_negative:
                 field, setting = _flag(lowered, _value(tokens, index, lowered))
@@ -141,7 +172,7 @@ def parse_imagine(text: str) -> ParsedImagine:
             prompt.append(token)
         index += 1
     if not prompt:
-        raise ParseError("Please describe the picture you want.")
+        raise ParseError(Text("Please describe the picture you want."))
     return ParsedImagine(
         prompt=" ".join(prompt),
         negative_prompt=" ".join(negative) or None,

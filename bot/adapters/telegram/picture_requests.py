@@ -21,31 +21,41 @@ from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.telegram.answers import Context, Refused
-from bot.adapters.telegram.delivery_handle import TelegramHandle, edit_words_key, remix_key
+from bot.adapters.telegram.delivery_handle import (
+    EDIT_MARK,
+    REMIX_MARK,
+    TelegramHandle,
+    edit_words_key,
+    remix_key,
+)
 from bot.adapters.telegram.edit_buttons import moderates
 from bot.adapters.telegram.identity import requester_of, scope_of
 from bot.adapters.telegram.intake import Intake
 from bot.adapters.telegram.parsing import ParseError, parse_imagine, strip_command
 from bot.adapters.telegram.pictures import PictureDownloads, picture_of
+from bot.core.language import Text
 from bot.core.models import DEFAULT_STRENGTH, EditRequest, ImagineCommand
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.service import GenerationService, PreparedRequest
 
-DESCRIBE_USAGE = "Send /describe as the caption of a photo, or as a reply to one."
-STRENGTH_ALONE = (
+DESCRIBE_USAGE = Text("Send /describe as the caption of a photo, or as a reply to one.")
+STRENGTH_ALONE = Text(
     "strength: goes with a picture: send the photo with /imagine as its caption, "
     "or reply to a photo with /imagine."
 )
-STYLE_REF_ALONE = (
+STYLE_REF_ALONE = Text(
     "style_ref goes with a picture of the look to follow: send the photo with /imagine as its "
     "caption, or reply to a photo with /imagine."
 )
-REMIX_PROMPT = re.compile(r"Remix ([0-9a-f]{16})")
-EDIT_PROMPT = re.compile(r"Edit image ([1-4]) of ([0-9a-f]{16})")  # edit_buttons.edit_words_prompt
-ONLY_EDITOR = "Only the person who pressed Edit by words can answer this prompt."
-EDIT_USED = "This prompt was already answered; press Edit by words again to change it once more."
-ONLY_PRESSER = "Only the person who pressed Remix can answer this prompt."
-PROMPT_USED = "This prompt was already answered; press Remix again to change it once more."
+# The request a Remix or Edit by words prompt is for: the one id in its text, whatever the
+# language (the prompt's first character says which prompt it is: delivery_handle.py).
+PROMPT_ID = re.compile(r"\b([0-9a-f]{16})\b")
+ONLY_EDITOR = Text("Only the person who pressed Edit by words can answer this prompt.")
+EDIT_USED = Text(
+    "This prompt was already answered; press Edit by words again to change it once more."
+)
+ONLY_PRESSER = Text("Only the person who pressed Remix can answer this prompt.")
+PROMPT_USED = Text("This prompt was already answered; press Remix again to change it once more.")
 
 
 # Telegram sends an edited message again as `edited_message`, and python-telegram-bot's
@@ -132,7 +142,9 @@ class PictureRequests:
                 requester, scope, command.model_copy(update={role: given})
             )
 
-        await self.intake.submit_after(message, requester.display_name, parsed.prompt, with_picture)
+        await self.intake.submit_after(
+            message, (requester, scope), parsed.prompt, with_picture, locale=prepared.locale
+        )
 
     async def describe(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -148,8 +160,14 @@ class PictureRequests:
             data = await self.downloads.fetch(picture)
             return await self.service.prepare_describe(data, requester, scope)
 
+        locale = await self.service.locale(requester, scope)
         await self.intake.submit_after(
-            message, requester.display_name, "describe a picture", described, makes_picture=False
+            message,
+            (requester, scope),
+            "🔎",  # what the busy board lists for a /describe: it has no prompt
+            described,
+            locale=locale,
+            makes_picture=False,
         )
 
     async def remix_answer(self, update: Update, context: Context) -> None:
@@ -161,12 +179,12 @@ class PictureRequests:
         author = prompt_message.from_user
         if author is None or author.id != context.bot.id:
             return  # a reply to something else: not for this bot
-        edit = EDIT_PROMPT.search(prompt_message.text or "")
-        if edit is not None:
-            await self.edit_answer(update, context, message, prompt_message, edit)
+        asked = prompt_message.text or ""
+        found = PROMPT_ID.search(asked)
+        if found is None or not asked.startswith((EDIT_MARK, REMIX_MARK)):
             return
-        found = REMIX_PROMPT.search(prompt_message.text or "")
-        if found is None:
+        if asked.startswith(EDIT_MARK):
+            await self.edit_answer(update, context, message, prompt_message, found.group(1))
             return
         requester, scope = requester_of(update), scope_of(update)
         original = await self.service.generation_for(found.group(1), requester, scope)
@@ -193,18 +211,19 @@ class PictureRequests:
         context: Context,
         message: Message,
         prompt_message: Message,
-        found: re.Match[str],
+        generation_id: str,
     ) -> None:
         """A reply to one of our Edit by words prompts: that image edited as it says. Taken
-        once, from the person who pressed the button only (recorded in the row's handle)."""
-        index, generation_id = int(found.group(1)), found.group(2)
+        once, from the person who pressed the button only (recorded in the row's handle,
+        with the image the prompt asked about)."""
         requester, scope = requester_of(update), scope_of(update)
         original = await self.service.generation_for(generation_id, requester, scope)
-        key = edit_words_key(prompt_message.message_id, index)
-        asked = (prompt_message.message_id, index)
-        allowed = TelegramHandle.of(original.handle).words_prompts.get(asked)
-        if allowed is None:
+        asked = TelegramHandle.of(original.handle).words_prompts
+        index = next((k for (m, k) in asked if m == prompt_message.message_id), None)
+        if index is None:
             raise Refused(EDIT_USED)
+        key = edit_words_key(prompt_message.message_id, index)
+        allowed = asked[(prompt_message.message_id, index)]
         if allowed != requester.user_id:
             raise Refused(ONLY_EDITOR)
         prepared = await self.service.prepare_edit(

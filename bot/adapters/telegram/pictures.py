@@ -21,6 +21,7 @@ from telegram import Bot, Message
 from telegram.error import BadRequest
 
 from bot.core.errors import BadInputImage
+from bot.core.language import Number, Text
 
 CHUNK = 64 * 1024
 BOT_API_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # what getFile serves at most
@@ -49,11 +50,16 @@ def picture_of(message: Message) -> Picture | None:
 
 def too_big(max_bytes: int) -> BadInputImage:
     return BadInputImage(
-        f"That picture is larger than {max_bytes / 1_000_000:g} MB; send a smaller one."
+        Text(
+            "That picture is larger than {size} MB; send a smaller one.",
+            size=Number(max_bytes / 1_000_000),
+        )
     )
 
 
-NOT_FROM_TELEGRAM = "That picture is not on Telegram's file server; send it again."
+NOT_FROM_TELEGRAM = Text("That picture is not on Telegram's file server; send it again.")
+NOT_HANDED_OVER = Text("Telegram could not hand over that picture; send it again.")
+NOT_DOWNLOADED = Text("The picture could not be downloaded; send it again.")
 
 
 class PictureDownloads:
@@ -112,7 +118,7 @@ class PictureDownloads:
         try:
             async with self._session.get(url, allow_redirects=False) as response:
                 if response.status != 200:
-                    raise BadInputImage("Telegram could not hand over that picture; send it again.")
+                    raise BadInputImage(NOT_HANDED_OVER)
                 if (response.content_length or 0) > self.max_bytes:
                     raise too_big(self.max_bytes)
                 async for chunk in response.content.iter_chunked(CHUNK):
@@ -120,7 +126,7 @@ class PictureDownloads:
                     if len(received) > self.max_bytes:
                         raise too_big(self.max_bytes)
         except (aiohttp.ClientError, TimeoutError):
-            raise BadInputImage("The picture could not be downloaded; send it again.") from None
+            raise BadInputImage(NOT_DOWNLOADED) from None
         return bytes(received)
 
     async def close(self) -> None:

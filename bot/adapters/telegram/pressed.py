@@ -14,12 +14,9 @@ from __future__ import annotations
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.adapters.telegram.answers import Refused
 from bot.adapters.telegram.delivery_handle import TelegramHandle
-from bot.core.errors import NotThisMessage, english
+from bot.core.errors import NotThisMessage
 from bot.core.models import Generation
-
-NOT_THIS_MESSAGE = english(NotThisMessage.words)
 
 
 def result_message_id(generation: Generation) -> int | None:
@@ -44,10 +41,10 @@ def _legacy_match(generation: Generation, message: Message) -> bool:
 
 def row_message(query: CallbackQuery, generation: Generation) -> Message:
     """The pressed message, when it is one the row recorded (in the row's own chat);
-    raises Refused otherwise."""
+    raises NotThisMessage otherwise."""
     message = query.message
     if not isinstance(message, Message) or str(message.chat_id) != generation.chat_id:
-        raise Refused(NOT_THIS_MESSAGE)
+        raise NotThisMessage()
     handle = TelegramHandle.of(generation.handle)
     if message.message_id in handle.recorded_messages():
         return message
@@ -55,7 +52,7 @@ def row_message(query: CallbackQuery, generation: Generation) -> Message:
     # the row's own command (no other bot message replies to it but the status reply).
     if handle.picture_message_id is None and _legacy_match(generation, message):
         return message
-    raise Refused(NOT_THIS_MESSAGE)
+    raise NotThisMessage()
 
 
 def carries_data(query: CallbackQuery) -> Message:
@@ -63,13 +60,13 @@ def carries_data(query: CallbackQuery) -> Message:
     button with exactly this data, so the press came from the message the bot made for it."""
     message = query.message
     if not isinstance(message, Message):
-        raise Refused(NOT_THIS_MESSAGE)
+        raise NotThisMessage()
     markup = message.reply_markup
     if isinstance(markup, InlineKeyboardMarkup) and any(
         button.callback_data == query.data for row in markup.inline_keyboard for button in row
     ):
         return message
-    raise Refused(NOT_THIS_MESSAGE)
+    raise NotThisMessage()
 
 
 def menu_record(message: Message) -> TelegramHandle:

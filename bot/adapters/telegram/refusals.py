@@ -13,14 +13,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-QUIET_NOTE = "(I will not answer more refused commands from you here for {seconds}.)"
+from bot.core.language import Duration, Text
+
 _FORGET_AFTER = 10_000  # entries before expired ones are dropped
-
-
-def _duration(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds)} seconds" if seconds != 60 else "a minute"
 
 
 class RefusalGate:
@@ -30,8 +25,11 @@ class RefusalGate:
         self._until: dict[tuple[int, str], float] = {}
 
     @property
-    def note(self) -> str:
-        return QUIET_NOTE.format(seconds=_duration(self.quiet_seconds))
+    def note(self) -> Text:
+        return Text(
+            "(I will not answer more refused commands from you here for {wait}.)",
+            wait=Duration(self.quiet_seconds),
+        )
 
     def allow(self, chat_id: int, who: str) -> bool:
         """True when this refusal may be sent (and starts the quiet period), False to stay quiet."""

@@ -21,20 +21,21 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ExtBot
 
 from bot.adapters.telegram.flood import PICTURE
+from bot.adapters.telegram.render import say_plain
+from bot.core.language import ENGLISH, Text
 
 log = logging.getLogger(__name__)
 
-PLACEHOLDER_CAPTION = "🗑 Removed by its author."
+PLACEHOLDER_CAPTION = Text("🗑 Removed by its author.")
 GONE = ("message to delete not found", "message_id_invalid")
 
 
 class Removal(StrEnum):
-    DELETED = "Deleted."
-    ALREADY_GONE = "Deleted (the message was already gone)."
-    REPLACED = (
-        "Deleted from the history. Telegram lets bots delete messages for 48 hours only, "
-        "so the picture was replaced by a placeholder."
-    )
+    """What happened (buttons.py words it for the presser)."""
+
+    DELETED = "deleted"
+    ALREADY_GONE = "already gone"
+    REPLACED = "replaced"
 
 
 class NotRemoved(Exception):
@@ -48,8 +49,11 @@ def placeholder_png() -> bytes:
     return out.getvalue()
 
 
-async def remove_message(bot: ExtBot[Any], chat_id: int, message: Message) -> Removal:
-    """Delete the result message, or replace it when Telegram no longer lets us delete it."""
+async def remove_message(
+    bot: ExtBot[Any], chat_id: int, message: Message, locale: str = ENGLISH
+) -> Removal:
+    """Delete the result message, or replace it (its placeholder worded in `locale`, the
+    message's own) when Telegram no longer lets us delete it."""
     try:
         await bot.delete_message(chat_id, message.message_id)
         return Removal.DELETED
@@ -61,10 +65,11 @@ async def remove_message(bot: ExtBot[Any], chat_id: int, message: Message) -> Re
             raise NotRemoved(exc.message) from exc
     except TelegramError as exc:
         raise NotRemoved(str(exc)) from exc
+    removed = say_plain(PLACEHOLDER_CAPTION, locale)
     try:
         if message.text is not None:  # a /describe result is text
             await bot.edit_message_text(
-                PLACEHOLDER_CAPTION,
+                removed,
                 chat_id=chat_id,
                 message_id=message.message_id,
                 reply_markup=None,
@@ -72,7 +77,7 @@ async def remove_message(bot: ExtBot[Any], chat_id: int, message: Message) -> Re
             )
         else:
             await bot.edit_message_media(
-                InputMediaPhoto(placeholder_png(), caption=PLACEHOLDER_CAPTION),
+                InputMediaPhoto(placeholder_png(), caption=removed),
                 chat_id=chat_id,
                 message_id=message.message_id,
                 reply_markup=None,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, SwitchInlineQueryChosenChat
 
+from bot.adapters.telegram.render import say_plain
+from bot.core.language import Number, Text
 from bot.core.models import Generation, Kind
 from bot.core.requests.button_data import Button
 from bot.core.requests.buttons import (
@@ -20,13 +22,51 @@ from bot.core.requests.buttons import (
     EditBack,
     EditByWords,
     EditImage,
+    EditMenu,
     ImagineThis,
+    Info,
     MakeSquare,
     Pan,
+    Remix,
+    Reroll,
+    RestyleMenu,
     Share,
+    Upscale,
+    Vary,
     VaryRegion,
     ZoomOut,
 )
+
+# Each button's words in the catalogue (the core's classes name them in English for the logs
+# and the docs); a class missing here shows its English label, which the pseudo-locale test
+# catches.
+LABELS: dict[type[Button], Text] = {
+    Reroll: Text("Reroll"),
+    RestyleMenu: Text("Restyle"),
+    Remix: Text("Remix"),
+    EditMenu: Text("Edit"),
+    Info: Text("Info"),
+    Delete: Text("Delete"),
+    Share: Text("Share"),
+    Upscale: Text("Upscale"),
+    Vary: Text("Vary"),
+    VaryRegion: Text("Vary (Region)"),
+}
+# A grid's tile buttons: the action's letter and the tile's number (U1 upscales tile 1).
+TILE_SHORT: dict[type[Button], Text] = {Upscale: Text("U{number}"), Vary: Text("V{number}")}
+
+
+def _tile_short(tile: type[Button], number: int, locale: str) -> str:
+    short = TILE_SHORT.get(tile)
+    if short is None:
+        return f"{getattr(tile, 'short', '')}{number}"
+    return say_plain(Text(short.message, number=number), locale)
+
+
+def label(action: type[Button], emoji: str, locale: str) -> str:
+    """A button's text: its emoji and its words in `locale`."""
+    words = LABELS.get(action) or Text(str(getattr(action, "label", "")))
+    return f"{emoji} {say_plain(words, locale)}"
 
 
 def _button(text: str, button: Button) -> InlineKeyboardButton:
@@ -48,12 +88,19 @@ def _share(text: str, share: Share) -> InlineKeyboardButton:
 
 
 def _describe_keyboard(generation: Generation) -> InlineKeyboardMarkup:
+    locale = generation.locale
     rows = [
-        [_button(f"✨ Imagine this ({k})", ImagineThis(generation.id, k))]
+        [
+            _button(
+                say_plain(Text("✨ Imagine this ({number})", number=k), locale),
+                ImagineThis(generation.id, k),
+            )
+        ]
         for k in range(1, len(generation.suggestions) + 1)
         if generation.follow_ups.imagine_suggestions
     ]
-    return InlineKeyboardMarkup([*rows, [_button("🗑 Delete", Delete(generation.id))]])
+    delete = _button(label(Delete, "🗑", locale), Delete(generation.id))
+    return InlineKeyboardMarkup([*rows, [delete]])
 
 
 def result_keyboard(
@@ -65,21 +112,23 @@ def result_keyboard(
     with `share` (inline mode on in BotFather: the button opens it)."""
     if generation.kind is Kind.DESCRIBE:
         return _describe_keyboard(generation)
-    gid = generation.id
+    gid, locale = generation.id, generation.locale
     tiles = max(1, len(generation.images) or generation.count)
     rows: list[list[InlineKeyboardButton]] = []
     for tile in TILE_ACTIONS:
         if not tile.offered(generation):
             continue
         if tiles == 1:
-            rows.append([_button(f"{tile.telegram_emoji} {tile.label}", tile(gid, 1))])
+            rows.append([_button(label(tile, tile.telegram_emoji, locale), tile(gid, 1))])
         else:
-            rows.append([_button(f"{tile.short}{k}", tile(gid, k)) for k in range(1, tiles + 1)])
+            rows.append(
+                [_button(_tile_short(tile, k, locale), tile(gid, k)) for k in range(1, tiles + 1)]
+            )
     grouped: dict[int, list[InlineKeyboardButton]] = {}
     for action in RESULT_ACTIONS:
         if not action.offered(generation) or (action is Share and not share):
             continue
-        text = f"{action.telegram_emoji} {action.label}"
+        text = label(action, action.telegram_emoji, locale)
         made = _share(text, Share(gid)) if action is Share else _button(text, action(gid))
         grouped.setdefault(action.telegram_row, []).append(made)
     if brush is not None:
@@ -91,21 +140,25 @@ def result_keyboard(
 def edit_keyboard(generation: Generation, index: int) -> InlineKeyboardMarkup:
     """The Edit menu of image `index`, in place of the result's buttons: the edits the chain
     can make (`generation.follow_ups`), a picker of the image on a grid, and the way back."""
-    gid, offers = generation.id, generation.follow_ups
+    gid, offers, locale = generation.id, generation.follow_ups, generation.locale
     rows: list[list[InlineKeyboardButton]] = []
     if offers.outpaint:
         rows.append(
             [
-                _button(f"🔍 Zoom out {factor:g}x", ZoomOut(gid, index, factor))
+                _button(
+                    say_plain(Text("🔍 Zoom out {factor}x", factor=Number(factor)), locale),
+                    ZoomOut(gid, index, factor),
+                )
                 for factor in (1.5, 2.0)
             ]
         )
         rows.append([_button(arrow, Pan(gid, index, way)) for way, arrow in PAN_ARROWS.items()])
     last = []
     if MakeSquare.offered(offers, generation.aspect):
-        last.append(_button("⬜ Make square", MakeSquare(gid, index)))
+        last.append(_button(say_plain(Text("⬜ Make square"), locale), MakeSquare(gid, index)))
     if offers.edit_words:
-        last.append(_button("💬 Edit by words", EditByWords(gid, index)))
+        words = say_plain(Text("💬 Edit by words"), locale)
+        last.append(_button(words, EditByWords(gid, index)))
     if last:
         rows.append(last)
     tiles = len(generation.images)
@@ -116,5 +169,5 @@ def edit_keyboard(generation: Generation, index: int) -> InlineKeyboardMarkup:
                 for k in range(1, tiles + 1)
             ]
         )
-    rows.append([_button("↩️ Back", EditBack(gid))])
+    rows.append([_button(say_plain(Text("↩️ Back"), locale), EditBack(gid))])
     return InlineKeyboardMarkup(rows)

@@ -50,7 +50,8 @@ from bot.adapters.telegram.inline_results import InlineResults, inline_message
 from bot.adapters.telegram.render import caption, describe_text, error_words, status_text
 from bot.adapters.telegram.result_buttons import result_keyboard
 from bot.adapters.telegram.status import StatusEditor
-from bot.core.errors import DeliveryError, failure_text
+from bot.core.errors import DeliveryError, failure_text, failure_words
+from bot.core.language import Text
 from bot.core.models import Generation, Kind, Status, StatusUpdate
 from bot.core.ports import DeliveryHandles
 from bot.core.requests.styles import StyleCatalogue
@@ -75,20 +76,35 @@ def too_large(exc: TelegramError) -> bool:
     return isinstance(exc, NetworkError) and "(413)" in exc.message
 
 
+SLOW_DOWN = Text("Telegram asked us to slow down")
+MAY_NOT_POST = Text("the bot may not post in this chat any more")
+TOO_LARGE = Text("the file is larger than Telegram takes")
+
+
+def no_answer(error: str) -> Text:
+    return Text("Telegram did not answer ({error})", error=error)
+
+
+def refused_picture(reason: str) -> Text:
+    return Text("Telegram refused the picture ({reason})", reason=reason)
+
+
+# Read back from a failed row's English reason in the requester's language (bot/core/errors.py).
+failure_words(SLOW_DOWN, MAY_NOT_POST, TOO_LARGE, no_answer("TimedOut"), refused_picture("x"))
+
+
 def delivery_error(exc: TelegramError) -> DeliveryError:
     """Sort Telegram's answers into retry-later and give-up, with a reason for the history."""
     if isinstance(exc, RetryAfter):
-        return DeliveryError(
-            "Telegram asked us to slow down", retryable=True, retry_after=seconds(exc.retry_after)
-        )
+        return DeliveryError(SLOW_DOWN, retryable=True, retry_after=seconds(exc.retry_after))
     if isinstance(exc, Forbidden):
-        return DeliveryError("the bot may not post in this chat any more", retryable=False)
+        return DeliveryError(MAY_NOT_POST, retryable=False)
     if too_large(exc):
         # The front end refused the bytes (HTTP 413): the same bytes would be refused again.
-        return DeliveryError("the file is larger than Telegram takes", retryable=False)
+        return DeliveryError(TOO_LARGE, retryable=False)
     if isinstance(exc, NetworkError) and not isinstance(exc, BadRequest):
-        return DeliveryError(f"Telegram did not answer ({exc.__class__.__name__})", retryable=True)
-    return DeliveryError(f"Telegram refused the picture ({exc.message})", retryable=False)
+        return DeliveryError(no_answer(exc.__class__.__name__), retryable=True)
+    return DeliveryError(refused_picture(exc.message), retryable=False)
 
 
 def topic(generation: Generation) -> int | None:
@@ -171,7 +187,8 @@ class TelegramDelivery:
             if command is not None and command.isdigit():
                 self.boards.generating(int(generation.chat_id), int(command), topic(generation))
             return
-        await self.status.show(int(generation.chat_id), message_id, status_text(update))
+        text = status_text(update, generation.locale)
+        await self.status.show(int(generation.chat_id), message_id, text)
 
     async def deliver(self, generation: Generation, image_path: Path) -> None:
         """Post the result; a chat upgraded meanwhile gets it at its new id."""
@@ -191,7 +208,7 @@ class TelegramDelivery:
     async def _deliver(self, generation: Generation, image_path: Path) -> None:
         try:
             if generation.kind is Kind.DESCRIBE:
-                await self._deliver_text(generation, describe_text(generation))
+                await self._deliver_text(generation, describe_text(generation, generation.locale))
             else:
                 await self._deliver_picture(generation, image_path)
             self._settled(generation)
@@ -210,7 +227,7 @@ class TelegramDelivery:
         keyboard = self.keyboard(generation)
         upload = await asyncio.to_thread(_picture, generation, image_path)
         data, as_document = upload.data, upload.as_document
-        text = caption(generation, style, reduced=upload.reduced)
+        text = caption(generation, style, reduced=upload.reduced, locale=generation.locale)
         filename = f"{generation.id}.{upload.extension}"
         message_id = TelegramHandle.of(generation.handle).status_message_id
         if message_id is not None:

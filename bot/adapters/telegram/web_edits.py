@@ -33,9 +33,11 @@ from bot.adapters.telegram.flood import Spend
 from bot.adapters.telegram.identity import ADMIN_STATUSES
 from bot.adapters.telegram.intake import NO_PHOTO_RIGHTS, QUEUED
 from bot.adapters.telegram.pressed import result_message_id
-from bot.adapters.telegram.render import error_words
+from bot.adapters.telegram.render import error_words, say, say_plain
+from bot.adapters.telegram.result_buttons import label
 from bot.adapters.telegram.status import StatusEditor
 from bot.core.errors import UserFacingError
+from bot.core.language import Text
 from bot.core.models import EditRequest, Generation, Kind, ReplyTarget, Requester, Scope
 from bot.core.requests.buttons import VaryRegion
 from bot.core.requests.service import GenerationService, PreparedRequest
@@ -44,7 +46,7 @@ from bot.web.links import EditorLinks
 
 log = logging.getLogger(__name__)
 
-QUEUED_FROM_EDITOR = (
+QUEUED_FROM_EDITOR = Text(
     "Queued. The new picture will be posted in the chat as a reply to this one, "
     "with its own buttons."
 )
@@ -65,7 +67,7 @@ class BrushButtons:
     def __call__(self, generation: Generation) -> InlineKeyboardButton | None:
         if generation.kind is Kind.DESCRIBE or not VaryRegion.offered(generation):
             return None
-        text = f"{VaryRegion.telegram_emoji} {VaryRegion.label}"
+        text = label(VaryRegion, VaryRegion.telegram_emoji, generation.locale)
         private = generation.scope_id.startswith("dm:")
         https = self.links.public_url.startswith("https://")
         app = https and (private or self.links.webapp_name is not None)
@@ -131,11 +133,11 @@ class TelegramEditDesk:
             moderator=moderator,
         )
         if not await self.rights.may_send_photos(chat_id):
-            raise EditRefused(NO_PHOTO_RIGHTS)
+            raise EditRefused(say_plain(NO_PHOTO_RIGHTS, prepared.locale))
         if not await claim():
             raise EditRefused(USED)
         await self._queue(original, chat_id, prepared)
-        return QUEUED_FROM_EDITOR
+        return say_plain(QUEUED_FROM_EDITOR, prepared.locale)
 
     async def _queue(self, original: Generation, chat_id: int, prepared: PreparedRequest) -> None:
         """A status reply under the picture (the result replaces it), then the request."""
@@ -145,20 +147,20 @@ class TelegramEditDesk:
             if anchor is not None
             else None
         )
+        queued = say(QUEUED, prepared.locale)
         try:
             status = await self.bot.send_message(
                 chat_id,
-                QUEUED,
+                queued,
                 parse_mode=ParseMode.HTML,
                 reply_parameters=reply,
                 message_thread_id=_topic(original),
             )
         except TelegramError as exc:
             log.info("generation %s: the edit's status reply was refused: %s", original.id, exc)
-            raise EditRefused(
-                "Telegram refused my message in that chat, so nothing was queued."
-            ) from None
-        self.status.track(chat_id, status.message_id, QUEUED)
+            refused = Text("Telegram refused my message in that chat, so nothing was queued.")
+            raise EditRefused(say_plain(refused, prepared.locale)) from None
+        self.status.track(chat_id, status.message_id, queued)
         target = ReplyTarget(
             platform="telegram",
             chat_id=str(chat_id),

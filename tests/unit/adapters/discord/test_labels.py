@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.adapters.discord.labels import BUTTON_LABELS, KINDS, PAN_WAYS, STATES
 from bot.adapters.discord.result_buttons import button_label, tile_label
+from bot.core.language import PSEUDO
 from bot.core.models import Kind, Status
 from bot.core.requests.buttons import PAN_ARROWS, RESULT_ACTIONS, TILE_ACTIONS, Upscale, VaryRegion
 
@@ -19,5 +20,5 @@ def test_every_button_kind_state_and_direction_has_catalogue_words() -> None:
 def test_labels_are_read_in_the_readers_language() -> None:
     assert button_label(Upscale, "de") == "Hochskalieren"
     assert button_label(Upscale, "en_XA") == "⟦Üpšçålé⟧"
-    assert tile_label(Upscale, 3, "zh_Hans") == "放大3"
+    assert tile_label(Upscale, 3, PSEUDO) == "⟦Ü3⟧"
     assert tile_label(Upscale, 3, "en") == "U3"

@@ -6,9 +6,13 @@ import asyncio
 
 from bot.adapters.telegram.board import GroupBoards
 from bot.adapters.telegram.flood import REPLY, STATUS, FloodLimiter, OverBudget, Spend
+from bot.core.language import PSEUDO
+from bot.core.models import Requester, Scope
+from tests.support.pseudo import assert_pseudo_localised
 
 GROUP, PRIVATE = -100123, 42
 INTERVAL = 0.2
+FSI, PDI = "\u2068", "\u2069"
 
 
 class Recorder:
@@ -72,8 +76,9 @@ def test_one_board_edited_at_most_every_interval_then_its_last_word() -> None:
     assert recorder.sent[0][1].startswith("⏳ Busy here: 1 picture on the way.")
     first_edit, last = recorder.edits[0], recorder.edits[-1]
     assert first_edit[3] is STATUS
-    assert "🎨 Ann: a fox in the snow" in first_edit[2]
-    assert "⏳ Bo: a &lt;b&gt;bold&lt;/b&gt; owl" in first_edit[2]
+    # Names and prompts are user text: escaped and isolated (FSI ... PDI).
+    assert f"🎨 {FSI}Ann{PDI}: {FSI}a fox in the snow{PDI}" in first_edit[2]
+    assert f"⏳ {FSI}Bo{PDI}: {FSI}a &lt;b&gt;bold&lt;/b&gt; owl{PDI}" in first_edit[2]
     assert "x" * 39 + "…" in first_edit[2] and "x" * 40 not in first_edit[2]
     assert last[2].startswith("✅") and last[3] is REPLY
     assert len(recorder.edits) == 2
@@ -93,7 +98,7 @@ def test_a_refused_board_edit_is_tried_again_later() -> None:
         return recorder
 
     recorder = asyncio.run(run())
-    assert len(recorder.edits) == 1 and "Bo: two" in recorder.edits[0][2]
+    assert len(recorder.edits) == 1 and f"Bo{PDI}: {FSI}two" in recorder.edits[0][2]
 
 
 def test_a_board_that_cannot_be_sent_falls_back_to_a_reply_and_drops_nothing() -> None:
@@ -128,12 +133,44 @@ def test_a_board_that_cannot_be_sent_falls_back_to_a_reply_and_drops_nothing() -
     recorder = Recorder()
     limiter = FloodLimiter(overall_per_second=30, group_per_minute=6)
     boards = Busy(limiter, refused, recorder.edit, interval=INTERVAL)
-    service = SimpleNamespace(acknowledgements=SimpleNamespace(paid=lambda: paid.append(True)))
+
+    async def community_locale(*_who: object) -> str:
+        return "en"
+
+    service = SimpleNamespace(
+        acknowledgements=SimpleNamespace(paid=lambda: paid.append(True)),
+        community_locale=community_locale,
+    )
     status = SimpleNamespace(track=lambda *args: tracked.append(args))
     intake = Intake(service, boards, status, None, None)  # type: ignore[arg-type]
     anchor = Anchor()
 
-    status_id = asyncio.run(intake.acknowledge(anchor, "Ann", "a fox"))  # type: ignore[arg-type]
-    assert status_id == 900 and anchor.replies == [QUEUED]
-    assert tracked == [(GROUP, 900, QUEUED)] and paid == [True]
+    ann = Requester(platform="telegram", user_id="5", display_name="Ann")
+    who = (ann, Scope(platform="telegram", id=str(GROUP)))
+    status_id = asyncio.run(intake.acknowledge(anchor, who, "a fox", "en"))  # type: ignore[arg-type]
+    assert status_id == 900 and anchor.replies == [QUEUED.message]
+    assert tracked == [(GROUP, 900, QUEUED.message)] and paid == [True]
     assert boards.owed(GROUP) == 1  # owed its picture, listed on no board
+
+
+def test_the_board_speaks_the_communitys_language() -> None:
+    """The board is everyone's: it is worded in the locale it was folded with (the
+    community's), names and prompts isolated, every wording of it catalogue text."""
+
+    async def run() -> Recorder:
+        recorder = Recorder()
+        _, boards = make(recorder)
+        for command in range(1, 13):  # past the ten listed: "… and 2 more"
+            await boards.fold(GROUP, command, "Ann", f"fox {command}", locale="ru")
+        await boards.fold(GROUP, 13, "Bo", "owl", locale=PSEUDO)
+        await asyncio.sleep(INTERVAL + 0.1)
+        for command in range(1, 14):
+            boards.settle(GROUP, command)
+        await asyncio.sleep(INTERVAL + 0.1)
+        return recorder
+
+    recorder = asyncio.run(run())
+    assert recorder.sent[0][1].startswith("⏳ Здесь оживлённо: в пути 1 картинка.")
+    shown = [("board", text) for _, _, text, _ in recorder.edits]
+    assert shown[0][1].endswith("\n⟦… åñd 3 möré⟧")
+    assert_pseudo_localised(shown, verbatim=("Ann", "Bo"))

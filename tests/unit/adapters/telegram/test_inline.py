@@ -16,11 +16,11 @@ def test_any_query_is_a_command_or_a_parse_error(text: str) -> None:
     try:
         command = command_of(text)
     except ParseError as exc:
-        result = refusal(exc.message)
+        result = refusal(exc.words("en", markup=False), "en")
         assert result.id == REFUSED and len(result.description or "") <= 200
         return
     assert command.prompt.strip()
-    made = make_result(None, command.prompt)
+    made = make_result(None, command.prompt, "en")
     assert made.id == MAKE and made.reply_markup is not None  # else no inline_message_id
     content = made.input_message_content
     assert 1 <= len(content.message_text) <= 4096  # type: ignore[union-attr]
@@ -39,6 +39,6 @@ def test_options_parse_as_in_imagine_and_strength_is_refused() -> None:
 
 
 def test_user_text_in_the_placeholder_is_escaped() -> None:
-    made = make_result(None, "<b>@everyone</b>")
+    made = make_result(None, "<b>@everyone</b>", "en")
     text = made.input_message_content.message_text  # type: ignore[union-attr]
     assert "<b>@everyone" not in text and "&lt;b&gt;" in text

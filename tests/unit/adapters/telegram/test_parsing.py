@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import html
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +13,11 @@ from bot.adapters.telegram.parsing import (
     parse_imagine,
     strip_command,
 )
+from bot.core.language import CATALOGUES
+
+# The usage as a reader sees it in plain text (English: the catalogue's `&lt;` shown as `<`).
+USAGE_SHOWN = html.unescape(CATALOGUES.render(USAGE, "en"))
+FSI, PDI = "\u2068", "\u2069"
 
 
 @pytest.mark.parametrize(
@@ -54,7 +61,7 @@ def test_parses(text: str, expected: ParsedImagine) -> None:
     [
         ("", "Please describe the picture"),
         ("style:anime", "Please describe the picture"),
-        ("a cat --bogus 1", "Unknown option --bogus"),
+        ("a cat --bogus 1", f"Unknown option {FSI}--bogus{PDI}"),
         ("a cat --ar 4:3", "Aspect ratio must be one of"),
         ("a cat --seed -3", "--seed must be a whole number"),
         ("a cat --seed --no x", "--seed needs a value"),
@@ -74,7 +81,7 @@ def test_errors_explain_and_show_usage(text: str, problem: str) -> None:
     with pytest.raises(ParseError) as caught:
         parse_imagine(text)
     assert problem in caught.value.message
-    assert caught.value.message.endswith(USAGE)
+    assert caught.value.message.endswith(USAGE_SHOWN)
 
 
 def test_strip_command_handles_bot_names() -> None:
@@ -89,7 +96,7 @@ def test_any_text_parses_or_explains(text: str) -> None:
     try:
         parsed = parse_imagine(text)
     except ParseError as exc:
-        assert exc.message.endswith(USAGE)
+        assert exc.message.endswith(USAGE_SHOWN)
         return
     assert parsed.prompt and parsed.prompt == parsed.prompt.strip()
     assert parsed.aspect in ("1:1", "3:2", "2:3", "16:9", "9:16")

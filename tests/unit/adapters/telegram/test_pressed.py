@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from telegram import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 
-from bot.adapters.telegram.answers import Refused
 from bot.adapters.telegram.pressed import carries_data, menu_record, row_message
+from bot.core.errors import NotThisMessage
 from bot.core.models import Generation
 from tests.support.generations import generation as base_generation
 
@@ -48,21 +48,21 @@ def test_the_recorded_message_and_its_menu_pass_any_other_is_refused() -> None:
     assert row_message(press(message(11)), row).message_id == 11
     assert row_message(press(message(12)), row).message_id == 12
     for other in (message(13), message(11, chat=Chat(id=-200, type="group"))):
-        with pytest.raises(Refused, match="does not belong"):
+        with pytest.raises(NotThisMessage, match="does not belong"):
             row_message(press(other), row)
 
 
 def test_a_picture_sent_as_a_new_message_is_its_rows_message() -> None:
     row = generation(status_message_id=11, picture_message_id=14)
     assert row_message(press(message(14, reply_to=10)), row).message_id == 14
-    with pytest.raises(Refused):  # once recorded, a reply to the command proves nothing
+    with pytest.raises(NotThisMessage):  # once recorded, a reply to the command proves nothing
         row_message(press(message(15, reply_to=10)), row)
 
 
 def test_rows_from_before_the_record_are_known_by_their_reply_to_the_command() -> None:
     row = generation(status_message_id=11, fallback_sent_at=1.0)
     assert row_message(press(message(20, reply_to=10)), row).message_id == 20
-    with pytest.raises(Refused):
+    with pytest.raises(NotThisMessage):
         row_message(press(message(21, reply_to=99)), row)
 
 
@@ -70,7 +70,7 @@ def test_forget_me_answers_only_on_a_message_that_carries_that_button() -> None:
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Delete", callback_data="ib:F:2")]])
     own = message(30, reply_markup=keyboard)
     assert carries_data(press(own, "ib:F:2")).message_id == 30
-    with pytest.raises(Refused):
+    with pytest.raises(NotThisMessage):
         carries_data(press(message(31), "ib:F:2"))
-    with pytest.raises(Refused):
+    with pytest.raises(NotThisMessage):
         carries_data(press(own, "ib:F:3"))

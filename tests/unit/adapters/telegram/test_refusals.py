@@ -6,6 +6,7 @@ import pytest
 
 from bot.adapters.telegram.refusals import RefusalGate
 from bot.adapters.telegram.webhook import webhook_secret
+from bot.core.language import CATALOGUES
 from bot.settings import ConfigError, Settings, load_settings
 
 
@@ -28,7 +29,9 @@ def test_one_refusal_per_person_per_chat_per_quiet_period() -> None:
     assert gate.allow(-1, "12") is False
     clock.now += 0.2
     assert gate.allow(-1, "12") is True
-    assert "a minute" in gate.note
+    # The note is a catalogue text, its wait worded for each reader.
+    assert "60 seconds" in CATALOGUES.render(gate.note, "en")
+    assert "60 секунд" in CATALOGUES.render(gate.note, "ru")
 
 
 def test_zero_quiet_seconds_answers_every_refusal() -> None:

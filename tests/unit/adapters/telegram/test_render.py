@@ -3,14 +3,28 @@ show the prompt as typed and carry no bidi control."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.adapters.telegram.render import CAPTION_LIMIT, caption, error_text
+from bot.adapters.telegram.render import (
+    CAPTION_LIMIT,
+    HELP,
+    caption,
+    describe_text,
+    error_text,
+    queued_text,
+    say,
+    status_text,
+    styles_text,
+)
+from bot.core.language import LANGUAGES, PSEUDO
+from bot.core.models import Status, StatusUpdate
 from bot.core.requests.styles import load_catalogue
 from bot.core.text import BIDI_CONTROLS
 from tests.fakes.telegram_api import visible_text
 from tests.support.generations import generation
+from tests.support.pseudo import assert_pseudo_localised
 
 STYLES = load_catalogue()
 BIDI = sorted(BIDI_CONTROLS)
@@ -47,3 +61,35 @@ def test_error_text_is_valid_html(reason: str) -> None:
     shown = visible_text(text, "HTML")
     assert len(shown) <= 4096 and not BIDI_CONTROLS & set(text)
     assert as_shown(reason).startswith(shown.removeprefix("❌ ").removesuffix("…"))
+
+
+@pytest.mark.parametrize("locale", [*LANGUAGES, PSEUDO])
+def test_a_long_caption_with_its_notes_fits_in_every_language(locale: str) -> None:
+    text = caption(
+        generation("a fox " * 400),
+        STYLES.find("anime"),
+        "https://gallery.example/g/abc",
+        reduced=True,
+        locale=locale,
+    )
+    assert len(visible_text(text, "HTML")) <= CAPTION_LIMIT
+
+
+def test_statuses_descriptions_and_the_style_list_are_catalogue_text() -> None:
+    """Each wording of the texts render.py builds, read in the pseudo-locale."""
+    statuses = [
+        StatusUpdate(status=Status.RUNNING, position=position, eta_seconds=eta)
+        for position in (None, 3)
+        for eta in (None, 40.0)
+    ]
+    described = generation("x").model_copy(update={"suggestions": ("a <b>fox</b>", "an owl")})
+    texts = [
+        *(("status", status_text(update, PSEUDO)) for update in statuses),
+        ("queued", queued_text(1, PSEUDO)),
+        ("queued", queued_text(4, PSEUDO)),
+        ("describe", describe_text(described, PSEUDO)),
+        ("describe", describe_text(generation("x"), PSEUDO)),
+        ("styles", styles_text(list(STYLES), "anime", "photo", PSEUDO)),
+        ("help", say(HELP, PSEUDO)),
+    ]
+    assert_pseudo_localised(texts, verbatim=("a <b>fox</b>", "an owl", *STYLES.ids))
