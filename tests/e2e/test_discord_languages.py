@@ -98,7 +98,7 @@ def test_a_german_user_gets_the_picture_its_buttons_info_remix_and_refusals_in_g
         gid = row["id"]
         assert labels(grid) == [
             *("U1", "U2", "V1", "V2"),
-            *("Neu würfeln", "Anderer Stil", "Remix", "Bearbeiten", "Info"),
+            *("Neu würfeln", "Neuer Stil", "Remix", "Bearbeiten", "Info"),
             *("Löschen", "Teilen"),
         ]
         card = grid.embeds[0]
