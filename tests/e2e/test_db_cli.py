@@ -62,7 +62,8 @@ def test_db_copy_moves_a_sqlite_bot_to_postgresql(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines() == [
             "copied 3 generations, 2 generation_images, 2 refusals, 1 scope_settings, "
-            "1 user_settings, 1 state, 1 community_styles, 1 editor_link_uses",
+            "1 user_settings, 1 state, 1 community_styles, 1 prompt_translations, "
+            "1 editor_link_uses",
             # the first picture, the grid's shown file, input and two tiles, and the
             # community style's reference picture
             f"images: 6 copied to {shared}, 0 missing",
