@@ -11,8 +11,6 @@ from typing import Protocol
 from bot.web.links import GalleryLinks
 from bot.web.queries import GalleryStore
 
-OFF = "The gallery is switched off here; an admin can switch it on again."
-
 
 class GalleryAccess(Protocol):
     hours: float
@@ -56,7 +54,3 @@ class StoreGalleryAccess:
 
     async def revoke(self, platform: str, scope_id: str) -> None:
         await self._store.revoke_gallery(platform, scope_id)
-
-
-def hours_text(hours: float) -> str:
-    return f"{hours:g} hour" + ("" if hours == 1 else "s")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.core.errors import retrying_words
+from bot.core.errors import retrying_text
 from bot.core.language import (
     CATALOGUES,
     ENGLISH,
@@ -172,9 +172,9 @@ def caption(
 
 
 def status_text(update: StatusUpdate, locale: str = ENGLISH) -> str:
-    retrying = retrying_words(update.detail)
+    retrying = retrying_text(update.detail)
     if retrying:
-        return f"⏳ {escape(retrying)}"
+        return f"⏳ {say(retrying, locale)}"
     position = Number(update.position) if update.position else None
     eta = Duration(float(int(update.eta_seconds))) if update.eta_seconds else None
     if position is not None and eta is not None:

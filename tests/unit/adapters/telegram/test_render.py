@@ -18,6 +18,7 @@ from bot.adapters.telegram.render import (
     status_text,
     styles_text,
 )
+from bot.core.errors import ProviderRateLimited, retrying_detail
 from bot.core.language import LANGUAGES, PSEUDO
 from bot.core.models import Status, StatusUpdate
 from bot.core.requests.styles import load_catalogue
@@ -82,6 +83,9 @@ def test_statuses_descriptions_and_the_style_list_are_catalogue_text() -> None:
         for position in (None, 3)
         for eta in (None, 40.0)
     ]
+    statuses.append(
+        StatusUpdate(status=Status.RUNNING, detail=retrying_detail(ProviderRateLimited.code))
+    )
     described = generation("x").model_copy(update={"suggestions": ("a <b>fox</b>", "an owl")})
     texts = [
         *(("status", status_text(update, PSEUDO)) for update in statuses),
